@@ -1,0 +1,59 @@
+# Unikernel: `make demo` builds a kernel image and boots it; `make test` proves the pipeline.
+# Everything is built by the .NET SDK; the only system packages are QEMU (to boot images) and
+# musl-dev (libc.a for the app side), which `make setup` installs when missing.
+
+SHELL       := /bin/bash
+DOTNET      ?= dotnet
+CONFIG      ?= Release
+ARTIFACTS   := artifacts
+BIN         := $(ARTIFACTS)/dotnet/bin
+CONFIG_DIR  := $(shell echo $(CONFIG) | tr A-Z a-z)
+UK          := $(DOTNET) $(BIN)/Uk/$(CONFIG_DIR)/uk.dll
+UKLD        := $(DOTNET) $(BIN)/Unikernel.Linker/$(CONFIG_DIR)/uk-ld.dll
+UKBOOT      := $(DOTNET) $(BIN)/Unikernel.Boot/$(CONFIG_DIR)/ukboot.dll
+IMAGES      := $(ARTIFACTS)/images
+export DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_NOLOGO=1 DOTNET_SKIP_FIRST_TIME_EXPERIENCE=1
+
+# Debian packages the build and the tests need, keyed by a file each one provides.
+PACKAGES := qemu-system-x86:/usr/bin/qemu-system-x86_64 musl-dev:/usr/lib/x86_64-linux-musl/libc.a
+
+.PHONY: all setup build images test unit-test integration-test demo bench clean
+
+all: build
+
+setup:
+	@missing=""; for entry in $(PACKAGES); do \
+	  [ -e "$${entry#*:}" ] || missing="$$missing $${entry%%:*}"; \
+	done; \
+	if [ -n "$$missing" ]; then \
+	  echo "setup: installing$$missing"; \
+	  if [ "$$(id -u)" -ne 0 ]; then SUDO=sudo; fi; \
+	  $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq --no-install-recommends $$missing >/dev/null \
+	    || { echo "setup: could not install$$missing; install them with apt-get" >&2; exit 1; }; \
+	fi
+
+build:
+	$(DOTNET) build Unikernel.sln -c $(CONFIG) -nologo -clp:NoSummary -v:minimal
+	$(MAKE) --no-print-directory images
+
+# The boot stub object, the kernel objects (ILC ran during the build) and the linked images.
+images:
+	@mkdir -p $(IMAGES) $(ARTIFACTS)/boot
+	$(UKBOOT) -o $(ARTIFACTS)/boot/boot.o
+	$(UKLD) -o $(IMAGES)/kernel.elf --map $(IMAGES)/kernel.map $(ARTIFACTS)/boot/boot.o $(ARTIFACTS)/kernel/kernel.o
+	$(UKLD) -o $(IMAGES)/kernel-selftest.elf --map $(IMAGES)/kernel-selftest.map $(ARTIFACTS)/boot/boot.o $(ARTIFACTS)/kernel/kernel-selftest.o
+	@ls -l $(IMAGES)/*.elf | awk '{print "image: " $$NF " (" $$5 " bytes)"}'
+
+test: setup build
+	$(DOTNET) test Unikernel.sln -c $(CONFIG) --no-build -nologo -v:minimal --logger "console;verbosity=normal"
+
+demo: setup build
+	@echo "== booting $(IMAGES)/kernel.elf in QEMU (microvm, TCG, -icount shift=0) =="
+	$(UK) run $(IMAGES)/kernel.elf --machine microvm --accel tcg --icount --memory 128M --timeout 60 \
+	  -e GREETING="hello from the command line" -e MODE=demo -- first-arg "second arg"
+
+bench: setup build
+	$(DOTNET) run --project benchmarks/Unikernel.Benchmarks -c $(CONFIG) -- boot
+
+clean:
+	rm -rf $(ARTIFACTS)

@@ -1,0 +1,85 @@
+namespace Unikernel.Boot;
+
+/// <summary>Section names and the byte offsets of everything inside boot.o's data sections.</summary>
+public static class BootMemoryLayout
+{
+    public const string NoteSection = ".note.Xen";
+    public const string TextSection = ".text.boot";
+    public const string DataSection = ".data.boot";
+    public const string BssSection = ".bss.boot";
+    public const string GnuStackSection = ".note.GNU-stack";
+
+    public const ulong TextAlignment = 16;
+    public const ulong DataAlignment = 16;
+    public const ulong PageSize = 4096;
+
+    // .data.boot
+    public const int Gdt = 0x000;
+    /// <summary>Placed so that the 8-byte base after the 2-byte limit is naturally aligned.</summary>
+    public const int GdtPointer = 0x046;
+    public const int IdtPointer = 0x056;
+    public const int Tss = 0x060;
+    public const int BootInfo = 0x0D0;
+    public const int SecurityCookie = BootInfo + BootInfoLayout.Size;
+    public const int TrapThreads = SecurityCookie + 8;
+    public const int DataSize = TrapThreads + 8;
+
+    /// <summary>Starting value of <c>__security_cookie</c>; mixed with the TSC at boot. Any non-zero
+    /// value works, this one is just recognisable in a dump.</summary>
+    public const ulong InitialSecurityCookie = 0x2B99_2DDF_A232_5EED;
+
+    // .bss.boot
+    public const int Pml4 = 0x0000;
+    public const int Pdpt = 0x1000;
+    public const int PageDirectories = 0x2000; // four of them: 0x2000..0x5FFF
+    public const int PageDirectoryCount = 4;
+    public const int LowPageTable = 0x6000;    // the first 2 MiB, in 4 KiB pages
+    public const int PageTablesSize = 0x7000;
+    public const int Idt = 0x7000;
+    public const int BootStackBottom = 0x8000;
+    public const int BootStackSize = 64 * 1024;
+    public const int BootStackTop = BootStackBottom + BootStackSize;
+    public const int IstStackSize = 16 * 1024;
+    public const int DoubleFaultStackTop = BootStackTop + IstStackSize;
+    public const int NmiStackTop = DoubleFaultStackTop + IstStackSize;
+    public const int MachineCheckStackTop = NmiStackTop + IstStackSize;
+    public const int BssSize = MachineCheckStackTop;
+
+    public const ulong PagePresentWritable = 0x3;
+    public const ulong LargePagePresentWritable = 0x83; // PS bit: 2 MiB page
+}
+
+/// <summary>Field offsets of <c>uk_boot_info</c>, the struct handed to <c>uk_kernel_main</c>.</summary>
+public static class BootInfoLayout
+{
+    public const ulong MagicValue = 0x3130_544F_4F42_4B55; // "UKBOOT01"
+
+    public const int Magic = 0;
+    public const int PvhStartInfo = 8;
+    public const int EntryTsc = 16;
+    public const int ImageStart = 24;
+    public const int ImageEnd = 32;
+    public const int ModulesStart = 40;
+    public const int ModulesEnd = 48;
+    public const int KsymsStart = 56;
+    public const int KsymsEnd = 64;
+    public const int TextStart = 72;
+    public const int TextEnd = 80;
+    public const int BootStackBottom = 88;
+    public const int BootStackTop = 96;
+    public const int Xcr0 = 104;
+    public const int Size = 112;
+
+    /// <summary>Fields the linker fills, through R_X86_64_64 relocations against its own symbols.</summary>
+    public static readonly (int Offset, string Symbol)[] LinkerFilledFields =
+    {
+        (ImageStart, "__image_start"),
+        (ImageEnd, "__image_end"),
+        (ModulesStart, "__start___modules"),
+        (ModulesEnd, "__stop___modules"),
+        (KsymsStart, "__start_uk_ksyms"),
+        (KsymsEnd, "__stop_uk_ksyms"),
+        (TextStart, "__text_start"),
+        (TextEnd, "__text_end"),
+    };
+}

@@ -1,0 +1,96 @@
+using static Iced.Intel.AssemblerRegisters;
+
+namespace Unikernel.Boot;
+
+/// <summary>
+/// Small SysV-callable wrappers for instructions C# cannot express (port I/O, MSRs, control
+/// registers, cpuid, hlt...). Arguments arrive in rdi, rsi, rdx; results leave in rax.
+/// </summary>
+public static class CpuHelpers
+{
+    public static void Emit(CodeEmitter e)
+    {
+        var a = e.Asm;
+
+        e.Function("uk_outb", isGlobal: true, () => { a.mov(edx, edi); a.mov(eax, esi); a.@out(dx, al); a.ret(); });
+        e.Function("uk_outw", isGlobal: true, () => { a.mov(edx, edi); a.mov(eax, esi); a.@out(dx, ax); a.ret(); });
+        e.Function("uk_outl", isGlobal: true, () => { a.mov(edx, edi); a.mov(eax, esi); a.@out(dx, eax); a.ret(); });
+
+        // The narrow reads zero rax first so the caller sees a clean zero-extended value.
+        e.Function("uk_inb", isGlobal: true, () => { a.mov(edx, edi); a.xor(eax, eax); a.@in(al, dx); a.ret(); });
+        e.Function("uk_inw", isGlobal: true, () => { a.mov(edx, edi); a.xor(eax, eax); a.@in(ax, dx); a.ret(); });
+        e.Function("uk_inl", isGlobal: true, () => { a.mov(edx, edi); a.@in(eax, dx); a.ret(); });
+
+        e.Function("uk_rdtsc", isGlobal: true, () =>
+        {
+            a.rdtsc();
+            a.shl(rdx, 32);
+            a.or(rax, rdx);
+            a.ret();
+        });
+
+        e.Function("uk_rdmsr", isGlobal: true, () =>
+        {
+            a.mov(ecx, edi);
+            a.rdmsr();
+            a.shl(rdx, 32);
+            a.or(rax, rdx);
+            a.ret();
+        });
+
+        e.Function("uk_wrmsr", isGlobal: true, () =>
+        {
+            a.mov(ecx, edi);
+            a.mov(eax, esi);
+            a.mov(rdx, rsi);
+            a.shr(rdx, 32);
+            a.wrmsr();
+            a.ret();
+        });
+
+        e.Function("uk_read_cr0", isGlobal: true, () => { a.mov(rax, cr0); a.ret(); });
+        e.Function("uk_read_cr2", isGlobal: true, () => { a.mov(rax, cr2); a.ret(); });
+        e.Function("uk_read_cr3", isGlobal: true, () => { a.mov(rax, cr3); a.ret(); });
+        e.Function("uk_read_cr4", isGlobal: true, () => { a.mov(rax, cr4); a.ret(); });
+        e.Function("uk_write_cr3", isGlobal: true, () => { a.mov(cr3, rdi); a.ret(); });
+        e.Function("uk_invlpg", isGlobal: true, () => { a.invlpg(__[rdi]); a.ret(); });
+
+        // Leaf functions without a frame: rbp is still the caller's, and the caller's rsp is ours
+        // plus the return address.
+        e.Function("uk_read_rbp", isGlobal: true, () => { a.mov(rax, rbp); a.ret(); });
+        e.Function("uk_read_rsp", isGlobal: true, () => { a.lea(rax, __[rsp + 8]); a.ret(); });
+
+        e.Function("uk_cpuid", isGlobal: true, () =>
+        {
+            // rbx is callee-saved in SysV and cpuid overwrites it.
+            a.push(rbx);
+            a.mov(r8, rdx);
+            a.mov(eax, edi);
+            a.mov(ecx, esi);
+            a.cpuid();
+            a.mov(__dword_ptr[r8], eax);
+            a.mov(__dword_ptr[r8 + 4], ebx);
+            a.mov(__dword_ptr[r8 + 8], ecx);
+            a.mov(__dword_ptr[r8 + 12], edx);
+            a.pop(rbx);
+            a.ret();
+        });
+
+        e.Function("uk_halt_forever", isGlobal: true, () =>
+        {
+            a.cli();
+            a.hlt();
+            a.jmp(e.LabelOf("uk_halt_forever"));
+        });
+
+        // sti only takes effect after the next instruction, so no interrupt can slip in between
+        // sti and hlt and leave the CPU asleep with the wake-up already handled.
+        e.Function("uk_wait_for_interrupt", isGlobal: true, () => { a.sti(); a.hlt(); a.cli(); a.ret(); });
+        e.Function("uk_interrupts_enable", isGlobal: true, () => { a.sti(); a.ret(); });
+        e.Function("uk_interrupts_disable", isGlobal: true, () => { a.cli(); a.ret(); });
+        e.Function("uk_pause", isGlobal: true, () => { a.pause(); a.ret(); });
+        e.Function("uk_lidt", isGlobal: true, () => { a.lidt(__[rdi]); a.ret(); });
+        // The ret lets a self-test handler that skips the 2-byte ud2 return normally.
+        e.Function("uk_trigger_invalid_opcode", isGlobal: true, () => { a.ud2(); a.ret(); });
+    }
+}

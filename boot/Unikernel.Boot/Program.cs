@@ -1,0 +1,44 @@
+using Unikernel.Boot;
+
+// ukboot -o path/boot.o : generates the boot stub object described in docs/boot-abi.md.
+string? outputPath = null;
+for (int i = 0; i < args.Length; i++)
+{
+    if (args[i] == "-o" && i + 1 < args.Length)
+        outputPath = args[++i];
+    else
+    {
+        Console.Error.WriteLine($"ukboot: unexpected argument '{args[i]}'");
+        outputPath = null;
+        break;
+    }
+}
+if (outputPath is null)
+{
+    Console.Error.WriteLine("usage: ukboot -o path/boot.o");
+    return 2;
+}
+
+string? temporary = null;
+try
+{
+    byte[] image = ElfObjectWriter.Write(BootStub.Build());
+    string fullPath = Path.GetFullPath(outputPath);
+    Directory.CreateDirectory(Path.GetDirectoryName(fullPath)!);
+    // Write next to the target and rename, so an interrupted run never leaves a truncated boot.o.
+    temporary = fullPath + $".tmp{Environment.ProcessId}";
+    File.WriteAllBytes(temporary, image);
+    File.Move(temporary, fullPath, overwrite: true);
+    temporary = null;
+    return 0;
+}
+catch (Exception error)
+{
+    Console.Error.WriteLine($"ukboot: cannot generate {outputPath}: {error.Message}");
+    return 1;
+}
+finally
+{
+    if (temporary is not null && File.Exists(temporary))
+        File.Delete(temporary);
+}

@@ -1,0 +1,27 @@
+using Unikernel.Linker.Model;
+
+namespace Unikernel.Linker.Input;
+
+/// <summary>
+/// Keeps the first COMDAT group of each signature (command-line order) and drops the member sections
+/// of later copies, so inline functions and template instances compiled into several objects appear once.
+/// Runs before symbol resolution: definitions in dropped members must not compete.
+/// </summary>
+public static class ComdatGroupFilter
+{
+    public static void Apply(IReadOnlyList<InputFile> files)
+    {
+        var seenSignatures = new HashSet<string>(StringComparer.Ordinal);
+        foreach (var file in files)
+        {
+            foreach (var group in file.ComdatGroups)
+            {
+                if (seenSignatures.Add(group.Signature))
+                    continue;
+                foreach (int member in group.MemberSectionIndices)
+                    if (file.Sections[member] is { } section)
+                        section.IsLive = false;
+            }
+        }
+    }
+}

@@ -1,0 +1,139 @@
+using Unikernel.Linker.Model;
+using static Unikernel.Linker.ElfConstants;
+
+namespace Unikernel.Linker.Layout;
+
+/// <summary>
+/// Pass 3: groups input sections into output sections, orders them, and assigns addresses and file
+/// offsets. Each segment starts on a fresh page (file offset and address both page aligned) so the
+/// loader can map it with its own protection.
+/// </summary>
+public sealed class SectionLayout
+{
+    public const ulong PageSize = 0x1000;
+
+    /// <summary>Flags that describe the output section; group/merge/etc. are input-only concepts.</summary>
+    private const ulong OutputFlagMask = SHF_ALLOC | SHF_WRITE | SHF_EXECINSTR;
+
+    private SectionLayout(List<OutputSection> sections) => Sections = sections;
+
+    public List<OutputSection> Sections { get; }
+    public List<OutputSegment> Segments { get; } = [];
+    public ulong ImageStart { get; private set; }
+    public ulong ImageEnd { get; private set; }
+
+    /// <summary>End of the bytes the segments occupy in the file.</summary>
+    public ulong FileEnd { get; private set; }
+
+    public OutputSection? Find(string name) => Sections.Find(section => section.Name == name);
+
+    public static SectionLayout Build(IReadOnlyList<InputFile> files, IReadOnlyList<InputSection> synthetic)
+    {
+        var byName = new Dictionary<string, OutputSection>(StringComparer.Ordinal);
+        var sections = new List<OutputSection>();
+
+        void Place(InputSection input)
+        {
+            if (SectionClassifier.Classify(input) is not { } placement)
+            {
+                input.IsLive = false;
+                return;
+            }
+            if (!byName.TryGetValue(placement.OutputName, out var output))
+            {
+                output = new OutputSection(placement.OutputName, placement.Segment, placement.Rank, sections.Count)
+                {
+                    Type = input.Type,
+                };
+                byName.Add(output.Name, output);
+                sections.Add(output);
+            }
+            else if (output.Type != input.Type)
+            {
+                // Mixed contents (e.g. NOBITS and PROGBITS under one name) must be file-backed; the
+                // NOBITS parts are then written as zeros.
+                output.Type = SHT_PROGBITS;
+            }
+            output.Flags |= input.Flags & OutputFlagMask;
+            output.Alignment = Math.Max(output.Alignment, input.Alignment);
+            output.Inputs.Add(input);
+            input.Output = output;
+        }
+
+        foreach (var file in files)
+            foreach (var section in file.Sections)
+                if (section is not null)
+                    Place(section);
+        foreach (var section in synthetic)
+            Place(section);
+
+        sections.Sort(static (a, b) =>
+            a.Segment != b.Segment ? a.Segment.CompareTo(b.Segment)
+            : a.Rank != b.Rank ? a.Rank.CompareTo(b.Rank)
+            : a.FirstSeen.CompareTo(b.FirstSeen));
+        return new SectionLayout(sections);
+    }
+
+    /// <summary>Drops a synthetic section that turned out to be unneeded (an empty GOT).</summary>
+    public void Remove(InputSection input)
+    {
+        if (input.Output is not { } output)
+            return;
+        output.Inputs.Remove(input);
+        input.Output = null;
+        input.IsLive = false;
+        if (output.Inputs.Count == 0)
+            Sections.Remove(output);
+    }
+
+    public void AssignAddresses(ulong baseAddress, ulong headerBytes)
+    {
+        ImageStart = baseAddress;
+        ulong address = baseAddress;
+        ulong fileOffset = AlignUp(headerBytes, PageSize);
+
+        foreach (var kind in new[] { SegmentKind.Text, SegmentKind.ReadOnly, SegmentKind.Data })
+        {
+            var members = Sections.FindAll(section => section.Segment == kind);
+            if (members.Count == 0)
+                continue;
+
+            var segment = new OutputSegment(kind);
+            segment.Sections.AddRange(members);
+            segment.VirtualAddress = AlignUp(address, Math.Max(PageSize, members[0].Alignment));
+            segment.FileOffset = fileOffset;
+            address = segment.VirtualAddress;
+            ulong fileBytesEnd = segment.VirtualAddress;
+
+            foreach (var section in members)
+            {
+                address = AlignUp(address, section.Alignment);
+                section.Address = address;
+                section.FileOffset = segment.FileOffset + (address - segment.VirtualAddress);
+                ulong offset = 0;
+                foreach (var input in section.Inputs)
+                {
+                    offset = AlignUp(offset, input.Alignment);
+                    input.OffsetInOutput = offset;
+                    offset += input.Size;
+                }
+                section.Size = offset;
+                address += offset;
+                // NOBITS sections sort last in their segment, so file-backed bytes end at the last PROGBITS.
+                if (!section.IsNoBits)
+                    fileBytesEnd = address;
+            }
+
+            segment.FileSize = fileBytesEnd - segment.VirtualAddress;
+            segment.MemorySize = address - segment.VirtualAddress;
+            Segments.Add(segment);
+            fileOffset = AlignUp(segment.FileOffset + segment.FileSize, PageSize);
+        }
+
+        ImageEnd = AlignUp(address, PageSize);
+        FileEnd = Segments.Count == 0 ? headerBytes : Segments[^1].FileOffset + Segments[^1].FileSize;
+    }
+
+    public static ulong AlignUp(ulong value, ulong alignment) =>
+        alignment <= 1 ? value : checked(value + alignment - 1) & ~(alignment - 1);
+}

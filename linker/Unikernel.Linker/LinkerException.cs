@@ -1,0 +1,47 @@
+using System.Text;
+
+namespace Unikernel.Linker;
+
+/// <summary>
+/// A link failure the user can act on. It carries the location pieces separately so that every
+/// error renders as the same single line: <c>uk-ld: error: FILE: SECTION+0xOFF: PROBLEM 'SYMBOL'</c>.
+/// </summary>
+public sealed class LinkerException : Exception
+{
+    public LinkerException(string problem, string? file = null, string? section = null, ulong? offset = null,
+        string? symbol = null, Exception? inner = null)
+        : base(problem, inner)
+    {
+        Problem = problem;
+        File = file;
+        Section = section;
+        Offset = offset;
+        Symbol = symbol;
+    }
+
+    public string Problem { get; }
+    public string? File { get; }
+    public string? Section { get; }
+    public ulong? Offset { get; }
+    public string? Symbol { get; }
+
+    /// <summary>The diagnostic line without the <c>uk-ld: error: </c> prefix.</summary>
+    public string Describe()
+    {
+        var line = new StringBuilder();
+        if (File is not null)
+            line.Append(File).Append(": ");
+        if (Section is not null)
+        {
+            line.Append(Section);
+            if (Offset is { } offset)
+                line.Append("+0x").Append(offset.ToString("x"));
+            line.Append(": ");
+        }
+        line.Append(Problem);
+        if (Symbol is not null)
+            line.Append(" '").Append(Symbol).Append('\'');
+        // One line, always: a corrupt input may smuggle newlines into names or library messages.
+        return line.ToString().ReplaceLineEndings(" ");
+    }
+}

@@ -1,0 +1,29 @@
+namespace Unikernel.Linker.Model;
+
+/// <summary>One relocatable object, reduced to what the later passes need.</summary>
+public sealed class InputFile
+{
+    public InputFile(string path, int order)
+    {
+        Path = path;
+        Order = order;
+    }
+
+    /// <summary>As given on the command line: it is what the user recognises in errors and the map.</summary>
+    public string Path { get; }
+
+    /// <summary>Command-line position; the tie-breaker that keeps every ordering deterministic.</summary>
+    public int Order { get; }
+
+    /// <summary>Indexed by ELF section header index; null where the section carries no loadable content
+    /// (symbol/string/relocation tables, the null section).</summary>
+    public InputSection?[] Sections { get; set; } = [];
+
+    /// <summary>Indexed by symbol table index. Globals point at the one shared <see cref="Symbol"/>
+    /// the resolver keeps per name, so relocations need no name lookups.</summary>
+    public Symbol[] Symbols { get; set; } = [];
+
+    public List<ComdatGroup> ComdatGroups { get; } = [];
+
+    public override string ToString() => Path;
+}

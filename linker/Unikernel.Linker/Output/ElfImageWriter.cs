@@ -1,0 +1,236 @@
+using System.Buffers.Binary;
+using System.Text;
+using Unikernel.Linker.Layout;
+using Unikernel.Linker.Model;
+using static Unikernel.Linker.ElfConstants;
+
+namespace Unikernel.Linker.Output;
+
+/// <summary>
+/// Pass 6: serialises the laid-out image as an ET_EXEC file. Written by hand rather than through
+/// LibObjectFile so that the file layout is exactly the one <see cref="SectionLayout"/> computed.
+/// Besides the loadable segments it carries section headers and a symbol table for gdb/objdump.
+/// </summary>
+public static class ElfImageWriter
+{
+    /// <summary>Known before addresses are assigned, so the header size can be reserved.</summary>
+    public static int ProgramHeaderCount(SectionLayout layout)
+    {
+        var segmentKinds = new HashSet<SegmentKind>();
+        int notes = 0;
+        foreach (var section in layout.Sections)
+        {
+            segmentKinds.Add(section.Segment);
+            if (section.Type == SHT_NOTE)
+                notes++;
+        }
+        return segmentKinds.Count + notes;
+    }
+
+    public static ulong HeaderBytes(SectionLayout layout) =>
+        (ulong)(ElfHeaderSize + ProgramHeaderSize * ProgramHeaderCount(layout));
+
+    public static byte[] Write(SectionLayout layout, IReadOnlyList<InputFile> files, SymbolTable globals, ulong entry)
+    {
+        // Section header names, in header order; the indices are needed by the symbol table.
+        var sectionNames = new StringTableBuilder();
+        for (int i = 0; i < layout.Sections.Count; i++)
+        {
+            layout.Sections[i].HeaderIndex = i + 1;
+            sectionNames.Add(layout.Sections[i].Name);
+        }
+        var symbolNames = new StringTableBuilder();
+        byte[] symbolTable = BuildSymbolTable(files, globals, symbolNames, out int firstGlobal);
+        byte[] symbolStrings = symbolNames.ToArray();
+
+        uint symtabName = sectionNames.Add(".symtab");
+        uint strtabName = sectionNames.Add(".strtab");
+        uint shstrtabName = sectionNames.Add(".shstrtab");
+        byte[] sectionNameBytes = sectionNames.ToArray();
+
+        ulong symtabOffset = SectionLayout.AlignUp(layout.FileEnd, 8);
+        ulong strtabOffset = symtabOffset + (ulong)symbolTable.Length;
+        ulong shstrtabOffset = strtabOffset + (ulong)symbolStrings.Length;
+        ulong sectionHeadersOffset = SectionLayout.AlignUp(shstrtabOffset + (ulong)sectionNameBytes.Length, 8);
+        int sectionCount = layout.Sections.Count + 4; // null + outputs + .symtab .strtab .shstrtab
+        ulong fileSize = sectionHeadersOffset + (ulong)(sectionCount * SectionHeaderSize);
+
+        var image = new byte[checked((int)fileSize)];
+        int programHeaderCount = ProgramHeaderCount(layout);
+        WriteElfHeader(image, entry, programHeaderCount, sectionHeadersOffset, sectionCount);
+        WriteProgramHeaders(image.AsSpan(ElfHeaderSize), layout);
+
+        foreach (var section in layout.Sections)
+        {
+            if (section.IsNoBits)
+                continue;
+            foreach (var input in section.Inputs)
+                input.Data?.CopyTo(image.AsSpan(checked((int)(section.FileOffset + input.OffsetInOutput))));
+        }
+        symbolTable.CopyTo(image.AsSpan((int)symtabOffset));
+        symbolStrings.CopyTo(image.AsSpan((int)strtabOffset));
+        sectionNameBytes.CopyTo(image.AsSpan((int)shstrtabOffset));
+
+        var headers = image.AsSpan((int)sectionHeadersOffset);
+        int nameIndex = 0;
+        var nameOffsets = sectionNames.Offsets;
+        foreach (var section in layout.Sections)
+        {
+            WriteSectionHeader(headers[(section.HeaderIndex * SectionHeaderSize)..], nameOffsets[nameIndex++],
+                section.Type, section.Flags, section.Address, section.FileOffset, section.Size, 0, 0, section.Alignment, 0);
+        }
+        int symtabIndex = layout.Sections.Count + 1;
+        WriteSectionHeader(headers[(symtabIndex * SectionHeaderSize)..], symtabName, SHT_SYMTAB, 0, 0, symtabOffset,
+            (ulong)symbolTable.Length, (uint)symtabIndex + 1, (uint)firstGlobal, 8, SymbolSize);
+        WriteSectionHeader(headers[((symtabIndex + 1) * SectionHeaderSize)..], strtabName, SHT_STRTAB, 0, 0,
+            strtabOffset, (ulong)symbolStrings.Length, 0, 0, 1, 0);
+        WriteSectionHeader(headers[((symtabIndex + 2) * SectionHeaderSize)..], shstrtabName, SHT_STRTAB, 0, 0,
+            shstrtabOffset, (ulong)sectionNameBytes.Length, 0, 0, 1, 0);
+        return image;
+    }
+
+    private static void WriteElfHeader(Span<byte> image, ulong entry, int programHeaderCount, ulong sectionHeadersOffset,
+        int sectionCount)
+    {
+        image[0] = 0x7f;
+        image[1] = (byte)'E';
+        image[2] = (byte)'L';
+        image[3] = (byte)'F';
+        image[4] = ELFCLASS64;
+        image[5] = ELFDATA2LSB;
+        image[6] = 1; // EV_CURRENT
+        BinaryPrimitives.WriteUInt16LittleEndian(image[16..], ET_EXEC);
+        BinaryPrimitives.WriteUInt16LittleEndian(image[18..], EM_X86_64);
+        BinaryPrimitives.WriteUInt32LittleEndian(image[20..], 1);
+        BinaryPrimitives.WriteUInt64LittleEndian(image[24..], entry);
+        BinaryPrimitives.WriteUInt64LittleEndian(image[32..], ElfHeaderSize);
+        BinaryPrimitives.WriteUInt64LittleEndian(image[40..], sectionHeadersOffset);
+        BinaryPrimitives.WriteUInt32LittleEndian(image[48..], 0);
+        BinaryPrimitives.WriteUInt16LittleEndian(image[52..], ElfHeaderSize);
+        BinaryPrimitives.WriteUInt16LittleEndian(image[54..], ProgramHeaderSize);
+        BinaryPrimitives.WriteUInt16LittleEndian(image[56..], (ushort)programHeaderCount);
+        BinaryPrimitives.WriteUInt16LittleEndian(image[58..], SectionHeaderSize);
+        BinaryPrimitives.WriteUInt16LittleEndian(image[60..], (ushort)sectionCount);
+        BinaryPrimitives.WriteUInt16LittleEndian(image[62..], (ushort)(sectionCount - 1)); // .shstrtab is last
+    }
+
+    private static void WriteProgramHeaders(Span<byte> headers, SectionLayout layout)
+    {
+        int index = 0;
+        foreach (var segment in layout.Segments)
+        {
+            WriteProgramHeader(headers[(index++ * ProgramHeaderSize)..], PT_LOAD, segment.Flags, segment.FileOffset,
+                segment.VirtualAddress, segment.FileSize, segment.MemorySize, SectionLayout.PageSize);
+        }
+        // One PT_NOTE per note section: QEMU's PVH loader walks them looking for XEN_ELFNOTE_PHYS32_ENTRY.
+        foreach (var section in layout.Sections)
+        {
+            if (section.Type != SHT_NOTE)
+                continue;
+            WriteProgramHeader(headers[(index++ * ProgramHeaderSize)..], PT_NOTE, PF_R, section.FileOffset,
+                section.Address, section.Size, section.Size, section.Alignment);
+        }
+    }
+
+    private static void WriteProgramHeader(Span<byte> header, uint type, uint flags, ulong offset, ulong address,
+        ulong fileSize, ulong memorySize, ulong alignment)
+    {
+        BinaryPrimitives.WriteUInt32LittleEndian(header, type);
+        BinaryPrimitives.WriteUInt32LittleEndian(header[4..], flags);
+        BinaryPrimitives.WriteUInt64LittleEndian(header[8..], offset);
+        BinaryPrimitives.WriteUInt64LittleEndian(header[16..], address);
+        BinaryPrimitives.WriteUInt64LittleEndian(header[24..], address); // identity mapped: p_paddr == p_vaddr
+        BinaryPrimitives.WriteUInt64LittleEndian(header[32..], fileSize);
+        BinaryPrimitives.WriteUInt64LittleEndian(header[40..], memorySize);
+        BinaryPrimitives.WriteUInt64LittleEndian(header[48..], alignment);
+    }
+
+    private static void WriteSectionHeader(Span<byte> header, uint name, uint type, ulong flags, ulong address,
+        ulong offset, ulong size, uint link, uint info, ulong alignment, ulong entrySize)
+    {
+        BinaryPrimitives.WriteUInt32LittleEndian(header, name);
+        BinaryPrimitives.WriteUInt32LittleEndian(header[4..], type);
+        BinaryPrimitives.WriteUInt64LittleEndian(header[8..], flags);
+        BinaryPrimitives.WriteUInt64LittleEndian(header[16..], address);
+        BinaryPrimitives.WriteUInt64LittleEndian(header[24..], offset);
+        BinaryPrimitives.WriteUInt64LittleEndian(header[32..], size);
+        BinaryPrimitives.WriteUInt32LittleEndian(header[40..], link);
+        BinaryPrimitives.WriteUInt32LittleEndian(header[44..], info);
+        BinaryPrimitives.WriteUInt64LittleEndian(header[48..], alignment);
+        BinaryPrimitives.WriteUInt64LittleEndian(header[56..], entrySize);
+    }
+
+    /// <summary>Locals (file order) first, then globals (first-seen order), as the gABI requires.</summary>
+    private static byte[] BuildSymbolTable(IReadOnlyList<InputFile> files, SymbolTable globals,
+        StringTableBuilder names, out int firstGlobal)
+    {
+        var output = new List<Symbol>();
+        foreach (var file in files)
+        {
+            foreach (var symbol in file.Symbols)
+            {
+                if (symbol.IsLocal && symbol.Name.Length != 0 && symbol.Type is not (STT_SECTION or STT_FILE)
+                    && IsInImage(symbol))
+                    output.Add(symbol);
+            }
+        }
+        firstGlobal = output.Count + 1;
+        foreach (var symbol in globals.Symbols)
+            if (IsInImage(symbol))
+                output.Add(symbol);
+
+        var table = new byte[(output.Count + 1) * SymbolSize];
+        for (int i = 0; i < output.Count; i++)
+        {
+            var symbol = output[i];
+            var entry = table.AsSpan((i + 1) * SymbolSize);
+            ushort sectionIndex = symbol.Kind == SymbolKind.Section
+                ? (ushort)symbol.Section!.Output!.HeaderIndex
+                : SHN_ABS;
+            BinaryPrimitives.WriteUInt32LittleEndian(entry, names.Add(symbol.Name));
+            entry[4] = (byte)((symbol.Binding << 4) | (symbol.Type & 0xf));
+            entry[5] = 0; // STV_DEFAULT
+            BinaryPrimitives.WriteUInt16LittleEndian(entry[6..], sectionIndex);
+            BinaryPrimitives.WriteUInt64LittleEndian(entry[8..], symbol.Address);
+            BinaryPrimitives.WriteUInt64LittleEndian(entry[16..], symbol.Size);
+        }
+        return table;
+    }
+
+    private static bool IsInImage(Symbol symbol) => symbol.Kind switch
+    {
+        SymbolKind.Section => symbol.Section is { IsLive: true, Output: not null },
+        SymbolKind.Absolute or SymbolKind.LinkerDefined => true,
+        _ => false,
+    };
+
+    /// <summary>An ELF string table with identical strings stored once.</summary>
+    private sealed class StringTableBuilder
+    {
+        private readonly MemoryStream _bytes = new();
+        private readonly Dictionary<string, uint> _offsets = new(StringComparer.Ordinal);
+
+        public StringTableBuilder() => _bytes.WriteByte(0);
+
+        /// <summary>Offsets in the order strings were added, duplicates included.</summary>
+        public List<uint> Offsets { get; } = [];
+
+        public uint Add(string text)
+        {
+            if (!_offsets.TryGetValue(text, out uint offset))
+            {
+                offset = text.Length == 0 ? 0 : (uint)_bytes.Length;
+                if (text.Length != 0)
+                {
+                    _bytes.Write(Encoding.UTF8.GetBytes(text));
+                    _bytes.WriteByte(0);
+                }
+                _offsets.Add(text, offset);
+            }
+            Offsets.Add(offset);
+            return offset;
+        }
+
+        public byte[] ToArray() => _bytes.ToArray();
+    }
+}

@@ -1,0 +1,85 @@
+using Unikernel.Linker.Model;
+using static Unikernel.Linker.ElfConstants;
+
+namespace Unikernel.Linker;
+
+/// <summary>
+/// Pass 2: merges the global and weak symbols of all inputs into one <see cref="SymbolTable"/> and
+/// rewrites each file's symbol slots to point at the winner. Precedence, strongest first: a global
+/// definition, a COMMON (tentative) definition, a weak definition, an undefined reference.
+/// </summary>
+public static class SymbolResolver
+{
+    private enum Strength
+    {
+        None,
+        Weak,
+        Common,
+        Strong,
+    }
+
+    public static SymbolTable Resolve(IReadOnlyList<InputFile> files)
+    {
+        var table = new SymbolTable();
+        foreach (var file in files)
+        {
+            var symbols = file.Symbols;
+            for (int i = 1; i < symbols.Length; i++)
+            {
+                var candidate = symbols[i];
+                if (candidate.IsLocal)
+                    continue;
+                var winner = table.GetOrAdd(candidate.Name, candidate.IsWeak ? STB_WEAK : STB_GLOBAL, candidate.Type);
+                Merge(winner, candidate, file);
+                symbols[i] = winner;
+            }
+        }
+        return table;
+    }
+
+    private static void Merge(Symbol winner, Symbol candidate, InputFile file)
+    {
+        var offered = StrengthOf(candidate);
+        if (offered == Strength.None)
+        {
+            // A single strong reference makes the symbol required; only all-weak references may stay 0.
+            if (!winner.IsDefined && !candidate.IsWeak)
+                winner.Binding = STB_GLOBAL;
+            return;
+        }
+
+        var current = StrengthOf(winner);
+        if (offered == Strength.Strong && current == Strength.Strong)
+        {
+            throw new LinkerException($"duplicate symbol (first defined in {winner.DefinedIn?.Path})", file: file.Path,
+                section: candidate.Section?.Name, offset: candidate.Kind == SymbolKind.Section ? candidate.Value : null,
+                symbol: candidate.Name);
+        }
+        if (offered == Strength.Common && current == Strength.Common)
+        {
+            // Tentative definitions merge: the largest size and the strictest alignment win.
+            winner.Size = Math.Max(winner.Size, candidate.Size);
+            winner.Value = Math.Max(winner.Value, candidate.Value);
+            return;
+        }
+        if (offered <= current)
+            return;
+
+        winner.Kind = candidate.Kind;
+        winner.Section = candidate.Section;
+        winner.Value = candidate.Value;
+        winner.Size = candidate.Size;
+        winner.Type = candidate.Type;
+        winner.Binding = candidate.IsWeak ? STB_WEAK : STB_GLOBAL;
+        winner.DefinedIn = file;
+    }
+
+    private static Strength StrengthOf(Symbol symbol) => symbol.Kind switch
+    {
+        SymbolKind.Undefined => Strength.None,
+        SymbolKind.Section when symbol.IsInDroppedSection => Strength.None,
+        SymbolKind.Common => Strength.Common,
+        _ when symbol.IsWeak => Strength.Weak,
+        _ => Strength.Strong,
+    };
+}

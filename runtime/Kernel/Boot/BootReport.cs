@@ -1,0 +1,130 @@
+using Kernel.Arch;
+using Kernel.Console;
+using Kernel.Diagnostics;
+using Kernel.Memory;
+
+namespace Kernel.Boot
+{
+    // What the kernel tells about itself once it is up: configuration received, memory found, the
+    // runtime start-up contract checked, and what booting cost.
+    internal static unsafe class BootReport
+    {
+        public static void Write(BootInfo* boot, PvhStartInfo* startInfo, ulong csharpEntryTsc, ulong initDoneTsc)
+        {
+            Line("Unikernel: C# kernel up (PVH boot, ILC-compiled)");
+            WriteCommandLine();
+            WriteMemory(boot, startInfo);
+            WriteRuntimeChecks();
+
+            KernelConsole.Prefix();
+            KernelConsole.Write("kernel symbols: ");
+            KernelConsole.WriteDecimal(StackTrace.SymbolCount);
+            KernelConsole.WriteLine(" functions");
+
+            // Under `-icount shift=0` the TSC counts virtual nanoseconds = guest instructions from reset.
+            KernelConsole.Prefix();
+            KernelConsole.Write("boot cost: entry at tsc ");
+            KernelConsole.WriteDecimal(boot->EntryTsc);
+            KernelConsole.Write(", to C# entry ");
+            KernelConsole.WriteDecimal(csharpEntryTsc - boot->EntryTsc);
+            KernelConsole.Write(" tsc, to end of kernel init ");
+            KernelConsole.WriteDecimal(initDoneTsc - boot->EntryTsc);
+            KernelConsole.WriteLine(" tsc (virtual ns under -icount shift=0)");
+            Line("ready");
+        }
+
+        private static void WriteCommandLine()
+        {
+            KernelConsole.Prefix();
+            KernelConsole.Write("command line: \"");
+            KernelConsole.WriteBytes(BootCommandLine.RawText, BootCommandLine.RawLength);
+            KernelConsole.WriteLine("\"");
+            for (int i = 0; i < BootCommandLine.Count; i++)
+            {
+                Boot.CommandLineToken* t = &BootCommandLine.Tokens[i];
+                KernelConsole.Prefix();
+                KernelConsole.Write(t->Kind == CommandLineTokenKind.Argument ? "  argument: "
+                                  : t->Kind == CommandLineTokenKind.Environment ? "  environment: " : "  kernel option: ");
+                KernelConsole.WriteBytes(BootCommandLine.Text + t->Start, t->Length);
+                KernelConsole.WriteLine();
+            }
+        }
+
+        private static void WriteMemory(BootInfo* boot, PvhStartInfo* startInfo)
+        {
+            Line("memory map (from the PVH loader):");
+            PvhMemoryMapEntry* map = (PvhMemoryMapEntry*)startInfo->MemoryMapAddress;
+            for (uint i = 0; i < startInfo->MemoryMapEntries; i++)
+            {
+                KernelConsole.Prefix();
+                KernelConsole.Write("  ");
+                KernelConsole.WriteHex(map[i].Address, 12);
+                KernelConsole.Write("-");
+                KernelConsole.WriteHex(map[i].Address + map[i].Size, 12);
+                KernelConsole.Write(" ");
+                KernelConsole.WriteLine(map[i].Type == PvhMemoryMapEntry.Ram ? "RAM" : map[i].Type == PvhMemoryMapEntry.AcpiReclaimable ? "ACPI" : map[i].Type == PvhMemoryMapEntry.AcpiNvs ? "ACPI NVS" : "reserved");
+            }
+
+            KernelConsole.Prefix();
+            KernelConsole.Write("memory: ");
+            KernelConsole.WriteSize(KernelMemory.RamBytes);
+            KernelConsole.Write(" RAM; kernel image ");
+            KernelConsole.WriteHex(boot->ImageStart);
+            KernelConsole.Write("-");
+            KernelConsole.WriteHex(boot->ImageEnd);
+            KernelConsole.Write(" (");
+            KernelConsole.WriteSize(boot->ImageEnd - boot->ImageStart);
+            KernelConsole.Write("); page allocator: ");
+            KernelConsole.WriteDecimal(KernelMemory.Pages->FreePageCount);
+            KernelConsole.Write(" of ");
+            KernelConsole.WriteDecimal(KernelMemory.Pages->TotalPages);
+            KernelConsole.WriteLine(" pages free");
+
+            // A heap allocation through `new`, then given back.
+            ulong liveBefore = KernelMemory.Heap->LiveAllocations;
+            byte[] buffer = new byte[1000];
+            for (int i = 0; i < buffer.Length; i++) buffer[i] = (byte)i;
+            int sum = 0;
+            for (int i = 0; i < buffer.Length; i++) sum += buffer[i];
+            ulong liveDuring = KernelMemory.Heap->LiveAllocations;
+            KernelConsole.Prefix();
+            KernelConsole.Write("heap: new byte[1000] at ");
+            fixed (byte* p = buffer) KernelConsole.WriteHex((ulong)p);
+            KernelConsole.Write(", checksum ");
+            KernelConsole.WriteDecimal((ulong)sum);
+            KernelConsole.Write(", live blocks ");
+            KernelConsole.WriteDecimal(liveBefore);
+            KernelConsole.Write(" -> ");
+            KernelConsole.WriteDecimal(liveDuring);
+            bool freed = KernelMemory.Free(buffer);
+            KernelConsole.Write(" -> ");
+            KernelConsole.WriteDecimal(KernelMemory.Heap->LiveAllocations);
+            KernelConsole.WriteLine(freed ? " after free" : " (free FAILED)");
+        }
+
+        private static void WriteRuntimeChecks()
+        {
+            KernelConsole.Prefix();
+            KernelConsole.Write("class constructor: CpuIdentity.Vendor = \"");
+            KernelConsole.Write(CpuIdentity.Vendor);
+            KernelConsole.Write("\", max CPUID leaf ");
+            KernelConsole.WriteHex(CpuIdentity.MaxBasicLeaf);
+            KernelConsole.WriteLine(" (computed at boot)");
+
+            KernelConsole.Prefix();
+            KernelConsole.Write("module initializer: ");
+            KernelConsole.WriteLine(RuntimeSelfCheck.ModuleInitializerTsc != 0 ? "ran" : "DID NOT RUN");
+
+            string gcStatics = RuntimeSelfCheck.CheckGCStatics();
+            KernelConsole.Prefix();
+            KernelConsole.Write("GC statics: ");
+            KernelConsole.WriteLine(gcStatics ?? "ok");
+        }
+
+        private static void Line(string text)
+        {
+            KernelConsole.Prefix();
+            KernelConsole.WriteLine(text);
+        }
+    }
+}

@@ -1,0 +1,143 @@
+#nullable disable
+namespace Kernel.Boot
+{
+    internal enum CommandLineTokenKind
+    {
+        /// <summary>A word for the app's argv.</summary>
+        Argument,
+        /// <summary>KEY=VALUE for the app's environment.</summary>
+        Environment,
+        /// <summary>uk.NAME[=VALUE]: an option for the kernel itself.</summary>
+        KernelOption,
+    }
+
+    internal struct CommandLineToken
+    {
+        public int Start;        // offset of the unescaped, NUL-terminated text in the output buffer
+        public int Length;       // without the NUL
+        public int NameLength;   // for Environment and KernelOption: length of the part before '=' (or Length)
+        public CommandLineTokenKind Kind;
+    }
+
+    internal enum CommandLineError
+    {
+        None,
+        UnterminatedQuote,
+        TooManyTokens,
+        OutputTooSmall,
+    }
+
+    // The kernel command line is the image's whole configuration (docs/architecture.md, "Command line"):
+    //
+    //   cmdline   := token* [ "--" token* ]
+    //   token     := words separated by spaces/tabs/newlines; "double quotes" group spaces,
+    //                a backslash takes the next character literally (also inside quotes)
+    //   before --:  uk.NAME[=VALUE]        -> kernel option
+    //               KEY=VALUE              -> environment entry (KEY: letter or _, then letters, digits, _)
+    //               anything else          -> app argument
+    //   after --:   every token            -> app argument (so arguments may contain '=' or start with uk.)
+    //
+    // Tokens are classified after unescaping. Pure byte-level code: it also runs in the host unit tests.
+    internal static unsafe class CommandLineParser
+    {
+        /// <summary>
+        /// Splits <paramref name="text"/> into tokens whose unescaped, NUL-terminated bytes go to
+        /// <paramref name="output"/> (length + 1 bytes per token always suffice). Returns the token
+        /// count, or -1 with <paramref name="error"/> set.
+        /// </summary>
+        public static int Parse(byte* text, int length, byte* output, int outputCapacity,
+                                CommandLineToken* tokens, int maxTokens, out CommandLineError error)
+        {
+            error = CommandLineError.None;
+            int count = 0, written = 0, i = 0;
+            bool afterSeparator = false;
+            while (true)
+            {
+                while (i < length && IsSpace(text[i])) i++;
+                if (i >= length || text[i] == 0) break;
+
+                int start = written;
+                bool inQuotes = false, quoted = false;
+                while (i < length && text[i] != 0 && (inQuotes || !IsSpace(text[i])))
+                {
+                    byte c = text[i++];
+                    if (c == '"') { inQuotes = !inQuotes; quoted = true; continue; }
+                    if (c == '\\' && i < length && text[i] != 0) c = text[i++];
+                    if (written >= outputCapacity - 1) { error = CommandLineError.OutputTooSmall; return -1; }
+                    output[written++] = c;
+                }
+                if (inQuotes) { error = CommandLineError.UnterminatedQuote; return -1; }
+                output[written++] = 0;
+
+                int tokenLength = written - 1 - start;
+                byte* token = output + start;
+                if (!afterSeparator && !quoted && tokenLength == 2 && token[0] == '-' && token[1] == '-')
+                {
+                    afterSeparator = true;
+                    written = start;
+                    continue;
+                }
+                if (count >= maxTokens) { error = CommandLineError.TooManyTokens; return -1; }
+
+                CommandLineToken* t = &tokens[count++];
+                t->Start = start;
+                t->Length = tokenLength;
+                t->NameLength = tokenLength;
+                t->Kind = CommandLineTokenKind.Argument;
+                if (afterSeparator) continue;
+
+                int equals = IndexOf(token, tokenLength, (byte)'=');
+                if (tokenLength > 3 && token[0] == 'u' && token[1] == 'k' && token[2] == '.')
+                {
+                    t->Kind = CommandLineTokenKind.KernelOption;
+                    if (equals >= 0) t->NameLength = equals;
+                }
+                else if (equals > 0 && IsEnvironmentName(token, equals))
+                {
+                    t->Kind = CommandLineTokenKind.Environment;
+                    t->NameLength = equals;
+                }
+            }
+            return count;
+        }
+
+        /// <summary>Compares the token's name (before '=') with an ASCII literal.</summary>
+        public static bool NameEquals(byte* output, CommandLineToken* token, string name)
+        {
+            if (token->NameLength != name.Length) return false;
+            byte* text = output + token->Start;
+            for (int i = 0; i < name.Length; i++)
+                if (text[i] != name[i]) return false;
+            return true;
+        }
+
+        /// <summary>The value after '=' (empty when there is none).</summary>
+        public static byte* Value(byte* output, CommandLineToken* token, out int valueLength)
+        {
+            int offset = token->NameLength < token->Length ? token->NameLength + 1 : token->Length;
+            valueLength = token->Length - offset;
+            return output + token->Start + offset;
+        }
+
+        private static bool IsSpace(byte c) => c == ' ' || c == '\t' || c == '\n' || c == '\r';
+
+        private static int IndexOf(byte* text, int length, byte value)
+        {
+            for (int i = 0; i < length; i++)
+                if (text[i] == value) return i;
+            return -1;
+        }
+
+        private static bool IsEnvironmentName(byte* text, int length)
+        {
+            for (int i = 0; i < length; i++)
+            {
+                byte c = text[i];
+                bool letter = (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || c == '_';
+                bool digit = c >= '0' && c <= '9';
+                if (!(letter || (digit && i > 0))) return false;
+            }
+            return true;
+        }
+    }
+}

@@ -1,0 +1,61 @@
+using System.Runtime.InteropServices;
+using Internal.Runtime.CompilerHelpers;
+using Kernel.Arch;
+using Kernel.Console;
+using Kernel.Diagnostics;
+using Kernel.Memory;
+
+namespace Kernel.Boot
+{
+    // The boot stub calls uk_kernel_main once, on the boot stack, with interrupts off and the CPU in
+    // long mode (docs/boot-abi.md). Order matters: console first (so every later failure can be
+    // reported), then memory (so `new` works), then ILC's module start-up (statics, cctors, module
+    // initializers), then everything written in ordinary C#.
+    internal static unsafe class KernelEntry
+    {
+        [UnmanagedCallersOnly(EntryPoint = "uk_kernel_main")]
+        private static void Main(BootInfo* bootInfo)
+        {
+            ulong csharpEntryTsc = Cpu.ReadTimeStampCounter();
+            SerialPort.Initialize();
+            RuntimeHooks.FailFast = &Panic.FailFromRuntime;
+
+            if (bootInfo->Magic != BootInfo.ExpectedMagic) Panic.Fail("boot info has the wrong magic: boot stub and kernel do not match");
+            StackTrace.Initialize((byte*)bootInfo->KsymsStart, bootInfo->KsymsEnd - bootInfo->KsymsStart,
+                                  bootInfo->BootStackBottom, bootInfo->BootStackTop);
+
+            PvhStartInfo* startInfo = (PvhStartInfo*)bootInfo->PvhStartInfo;
+            if (startInfo == null || startInfo->Magic != PvhStartInfo.ExpectedMagic)
+                Panic.Fail("no PVH start info: the kernel must be booted through the PVH entry");
+
+            string problem = KernelMemory.Initialize(startInfo, bootInfo);
+            if (problem != null) Panic.Fail(problem);
+            RuntimeHooks.AllocateZeroed = &KernelMemory.AllocateZeroed;
+
+            problem = StartupCodeHelpers.InitializeModules((nint*)bootInfo->ModulesStart, (nint*)bootInfo->ModulesEnd);
+            if (problem != null) Panic.Fail(problem);
+
+            problem = BootCommandLine.Parse((byte*)startInfo->CommandLineAddress);
+            if (problem != null) Panic.Fail(problem);
+
+            ulong initDoneTsc = Cpu.ReadTimeStampCounter();
+            BootReport.Write(bootInfo, startInfo, csharpEntryTsc, initDoneTsc);
+
+#if KERNEL_SELFTEST
+            SelfTest.SelfTests.Run();
+#endif
+            Machine.Exit(ExitStatusOption());
+        }
+
+        // uk.exit=N: the status to power off with (useful to check the host sees it).
+        private static int ExitStatusOption()
+        {
+            int length;
+            byte* value = BootCommandLine.Option("uk.exit", out length);
+            int status = 0;
+            for (int i = 0; value != null && i < length && value[i] >= '0' && value[i] <= '9'; i++)
+                status = status * 10 + (value[i] - '0');
+            return status & 0xFF;
+        }
+    }
+}

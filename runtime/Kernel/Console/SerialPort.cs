@@ -1,0 +1,32 @@
+using Kernel.Arch;
+
+namespace Kernel.Console
+{
+    // The 16550 UART at COM1: the console of every VMM we target (QEMU microvm and pc, Firecracker,
+    // Cloud Hypervisor). Polled output; the kernel never waits for input yet.
+    internal static class SerialPort
+    {
+        private const ushort Com1 = 0x3F8;
+        private const ushort Data = 0, InterruptEnable = 1, FifoControl = 2, LineControl = 3, ModemControl = 4, LineStatus = 5;
+        private const byte TransmitHoldingEmpty = 0x20;
+
+        public static void Initialize()
+        {
+            Cpu.OutByte(Com1 + InterruptEnable, 0x00);
+            Cpu.OutByte(Com1 + LineControl, 0x80);   // divisor latch access
+            Cpu.OutByte(Com1 + Data, 0x01);          // 115200 baud
+            Cpu.OutByte(Com1 + InterruptEnable, 0x00);
+            Cpu.OutByte(Com1 + LineControl, 0x03);   // 8N1
+            Cpu.OutByte(Com1 + FifoControl, 0xC7);   // FIFO on, cleared, 14-byte threshold
+            Cpu.OutByte(Com1 + ModemControl, 0x03);  // DTR, RTS
+        }
+
+        public static void Write(byte value)
+        {
+            // A VMM's UART drains instantly; on real hardware this bounds the wait instead of hanging.
+            for (int spin = 0; spin < 100000 && (Cpu.InByte(Com1 + LineStatus) & TransmitHoldingEmpty) == 0; spin++)
+                Cpu.Pause();
+            Cpu.OutByte(Com1 + Data, value);
+        }
+    }
+}

@@ -1,0 +1,84 @@
+using System.Runtime.InteropServices;
+using Kernel.Arch;
+using Kernel.Console;
+
+namespace Kernel.Diagnostics
+{
+    // The one way the kernel stops on an error: a "uk: panic: ..." line, the details, a stack trace,
+    // and power-off with Machine.PanicExitStatus.
+    internal static unsafe class Panic
+    {
+        private static bool s_panicking;
+
+        /// <summary>Starts a panic report; a panic inside a panic stops at once.</summary>
+        public static void Begin()
+        {
+            if (s_panicking)
+            {
+                KernelConsole.WriteLine();
+                KernelConsole.Prefix();
+                KernelConsole.WriteLine("panic while reporting a panic");
+                Machine.Exit(Machine.PanicExitStatus);
+            }
+            s_panicking = true;
+            KernelConsole.WriteLine();
+            KernelConsole.Prefix();
+            KernelConsole.Write("panic: ");
+        }
+
+        public static void Fail(string reason)
+        {
+            Begin();
+            KernelConsole.WriteLine(reason);
+            StackTrace.WriteCurrent();
+            Machine.Exit(Machine.PanicExitStatus);
+        }
+
+        // The core library's fail-fast hook (allocation failure, unsupported runtime feature).
+        public static void FailFromRuntime(string reason) => Fail(reason);
+
+        // `throw` in kernel code: there is no exception unwinding in the kernel, so every throw is a
+        // panic that names the exception's message and the code that threw it.
+        [UnmanagedCallersOnly(EntryPoint = "uk_kernel_throw")]
+        private static void Throw(void* exception, ulong throwSite)
+        {
+            Begin();
+            KernelConsole.Write("unhandled exception in the kernel: ");
+            System.Exception e = System.Runtime.CompilerServices.Unsafe.As<System.Exception>(
+                System.Runtime.CompilerServices.Unsafe.AsRef<object>(&exception));
+            KernelConsole.WriteLine(e != null ? e.Message : "(null exception object)");
+            KernelConsole.Prefix();
+            KernelConsole.Write("  thrown at ");
+            StackTrace.WriteLocation(throwSite);
+            KernelConsole.WriteLine();
+            StackTrace.WriteCurrent();
+            Machine.Exit(Machine.PanicExitStatus);
+        }
+
+        [UnmanagedCallersOnly(EntryPoint = "uk_kernel_failfast")]
+        private static void FailFast(ulong site)
+        {
+            Begin();
+            KernelConsole.Write("runtime fail-fast at ");
+            StackTrace.WriteLocation(site);
+            KernelConsole.WriteLine();
+            StackTrace.WriteCurrent();
+            Machine.Exit(Machine.PanicExitStatus);
+        }
+
+        // Interface dispatch needs the runtime's dispatch-map resolver, which the kernel does not carry:
+        // kernel code calls through classes and function pointers instead. Reaching this is a kernel
+        // bug; name the call site so it is found at once.
+        [UnmanagedCallersOnly(EntryPoint = "uk_interface_dispatch")]
+        private static void* InterfaceDispatch(void* obj, void* cell, ulong callSite)
+        {
+            Begin();
+            KernelConsole.Write("interface dispatch is not supported in the kernel; interface call at ");
+            StackTrace.WriteLocation(callSite);
+            KernelConsole.WriteLine();
+            StackTrace.WriteCurrent();
+            Machine.Exit(Machine.PanicExitStatus);
+            return null;
+        }
+    }
+}

@@ -1,0 +1,95 @@
+#if KERNEL_SELFTEST
+using Kernel.Arch;
+using Kernel.Boot;
+using Kernel.Console;
+using Kernel.Diagnostics;
+using Kernel.Memory;
+
+namespace Kernel.SelfTest
+{
+    // Deliberate failures, compiled only into the test kernel (KernelSelfTest=true) and chosen with
+    // uk.selftest=NAME, so the integration tests can check how the kernel reports each kind of fault.
+    internal static unsafe class SelfTests
+    {
+        public static void Run()
+        {
+            int length;
+            if (BootCommandLine.Option("uk.selftest", out length) == null) return;
+            KernelConsole.Prefix();
+            KernelConsole.Write("selftest: ");
+            KernelConsole.WriteBytes(BootCommandLine.Option("uk.selftest", out length), length);
+            KernelConsole.WriteLine();
+
+            if (BootCommandLine.OptionEquals("uk.selftest", "pagefault")) TouchUnmappedMemory();
+            else if (BootCommandLine.OptionEquals("uk.selftest", "nullref")) ReadThroughNull();
+            else if (BootCommandLine.OptionEquals("uk.selftest", "invalid-opcode")) Cpu.TriggerInvalidOpcode();
+            else if (BootCommandLine.OptionEquals("uk.selftest", "gp")) WriteNonCanonical();
+            else if (BootCommandLine.OptionEquals("uk.selftest", "throw")) ThrowFromKernel();
+            else if (BootCommandLine.OptionEquals("uk.selftest", "bounds")) IndexOutOfRange();
+            else if (BootCommandLine.OptionEquals("uk.selftest", "interface")) CallThroughInterface();
+            else if (BootCommandLine.OptionEquals("uk.selftest", "heap")) HeapRoundTrip();
+            else Panic.Fail("unknown uk.selftest value");
+        }
+
+        // Above the 4 GiB the boot page tables map, but canonical: a page fault, not a #GP.
+        [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.NoInlining)]
+        private static void TouchUnmappedMemory() => *(ulong*)0x1_2345_6000UL = 42;
+
+        [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.NoInlining)]
+        private static void ReadThroughNull()
+        {
+            int* pointer = (int*)(nuint)BootCommandLine.Count; // 0..few: inside the unmapped null page
+            KernelConsole.WriteDecimal((ulong)*(pointer + 2));
+        }
+
+        [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.NoInlining)]
+        private static void WriteNonCanonical() => *(ulong*)0x8000_0000_0000_0000UL = 1;
+
+        [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.NoInlining)]
+        private static void ThrowFromKernel() => throw new System.InvalidOperationException("selftest: deliberate throw in kernel code");
+
+        [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.NoInlining)]
+        private static void IndexOutOfRange()
+        {
+            int[] values = new int[4];
+            int index = BootCommandLine.Count + 10;
+            KernelConsole.WriteDecimal((ulong)values[index]);
+        }
+
+        private interface IProbe { int Value(); }
+        private sealed class Probe : IProbe { public int Value() => 7; }
+
+        [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.NoInlining)]
+        private static IProbe MakeProbe() => new Probe();
+
+        private static void CallThroughInterface()
+        {
+            IProbe probe = MakeProbe();
+            KernelConsole.WriteDecimal((ulong)probe.Value());
+        }
+
+        // Many allocations and frees of mixed sizes must leave the heap where it started.
+        private static void HeapRoundTrip()
+        {
+            ulong before = KernelMemory.Heap->LiveAllocations;
+            object[] live = new object[64];
+            for (int round = 0; round < 200; round++)
+            {
+                int slot = round % live.Length;
+                if (live[slot] != null) KernelMemory.Free(live[slot]);
+                live[slot] = new byte[(round * 37) % 3000 + 1];
+            }
+            for (int i = 0; i < live.Length; i++) if (live[i] != null) KernelMemory.Free(live[i]);
+            KernelMemory.Free(live);
+            ulong after = KernelMemory.Heap->LiveAllocations;
+            KernelConsole.Prefix();
+            KernelConsole.Write("selftest heap: live blocks before ");
+            KernelConsole.WriteDecimal(before);
+            KernelConsole.Write(", after ");
+            KernelConsole.WriteDecimal(after);
+            KernelConsole.WriteLine(before == after ? " (ok)" : " (LEAK)");
+            if (before != after) Machine.Exit(Machine.PanicExitStatus);
+        }
+    }
+}
+#endif

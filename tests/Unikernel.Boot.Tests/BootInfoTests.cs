@@ -1,0 +1,91 @@
+using System.Buffers.Binary;
+using System.Text;
+using static Unikernel.Boot.BootMemoryLayout;
+
+namespace Unikernel.Boot.Tests;
+
+public class BootInfoTests
+{
+    private static BootObjectFile Boot => BootObjectFile.Instance;
+    private static byte[] Data => Boot.Sections[DataSection].Bytes;
+    private static ulong BootInfoOffset => Boot.Symbol("uk_boot_info").Value;
+
+    [Fact]
+    public void StartsWithTheMagic()
+    {
+        Assert.Equal("UKBOOT01", Encoding.ASCII.GetString(Data, (int)BootInfoOffset, 8));
+        Assert.Equal(0x3130544F4F424B55UL, BinaryPrimitives.ReadUInt64LittleEndian(Data.AsSpan((int)BootInfoOffset)));
+    }
+
+    [Theory]
+    [InlineData(24, "__image_start")]
+    [InlineData(32, "__image_end")]
+    [InlineData(40, "__start___modules")]
+    [InlineData(48, "__stop___modules")]
+    [InlineData(56, "__start_uk_ksyms")]
+    [InlineData(64, "__stop_uk_ksyms")]
+    [InlineData(72, "__text_start")]
+    [InlineData(80, "__text_end")]
+    public void LinkerFieldIsAbs64RelocationToItsSymbol(int field, string symbol)
+    {
+        var relocation = Boot.RelocationAt(DataSection, BootInfoOffset + (ulong)field);
+        Assert.NotNull(relocation);
+        Assert.Equal(BootObjectFile.R_X86_64_64, relocation.Type);
+        Assert.Equal(symbol, relocation.Target);
+        Assert.False(relocation.TargetIsSection);
+        Assert.Equal(0, relocation.Addend);
+    }
+
+    [Theory]
+    [InlineData(88, BootStackBottom)]
+    [InlineData(96, BootStackTop)]
+    public void StackFieldsPointIntoBss(int field, int bssOffset)
+    {
+        var relocation = Boot.RelocationAt(DataSection, BootInfoOffset + (ulong)field);
+        Assert.NotNull(relocation);
+        Assert.Equal(BootObjectFile.R_X86_64_64, relocation.Type);
+        Assert.Equal(BssSection, relocation.Target);
+        Assert.True(relocation.TargetIsSection);
+        Assert.Equal(bssOffset, relocation.Addend);
+        Assert.Equal((ulong)BootStackBottom, Boot.Symbol("uk_boot_stack").Value);
+        Assert.Equal((ulong)(BootStackTop - BootStackBottom), Boot.Symbol("uk_boot_stack").Size);
+    }
+
+    [Theory]
+    [InlineData(8)]   // PvhStartInfo
+    [InlineData(16)]  // EntryTsc
+    [InlineData(104)] // Xcr0
+    public void RunTimeFieldsStartZeroWithoutRelocation(int field)
+    {
+        Assert.Equal(0UL, BinaryPrimitives.ReadUInt64LittleEndian(Data.AsSpan((int)BootInfoOffset + field)));
+        Assert.Null(Boot.RelocationAt(DataSection, BootInfoOffset + (ulong)field));
+    }
+
+    [Fact]
+    public void OnlyTheExpectedDataFieldsAreRelocated()
+    {
+        var expected = new HashSet<ulong> { GdtPointer + 2, IdtPointer + 2 };
+        for (int field = 24; field <= 96; field += 8)
+            expected.Add(BootInfoOffset + (ulong)field);
+        Assert.Equal(expected.OrderBy(x => x), Boot.RelocationsOf(DataSection).Select(r => r.Offset).OrderBy(x => x));
+    }
+
+    [Fact]
+    public void SecurityCookieStartsNonZeroAndTrapThreadsZero()
+    {
+        Assert.NotEqual(0UL, BinaryPrimitives.ReadUInt64LittleEndian(Data.AsSpan((int)Boot.Symbol("__security_cookie").Value)));
+        Assert.Equal(0u, BinaryPrimitives.ReadUInt32LittleEndian(Data.AsSpan((int)Boot.Symbol("RhpTrapThreads").Value)));
+        Assert.Equal(0UL, Boot.Symbol("__security_cookie").Value % 8);
+    }
+
+    [Fact]
+    public void EntryCodeWritesTheRunTimeFields()
+    {
+        // Every run-time field has a writer in the code: PvhStartInfo/EntryTsc from the 32-bit entry
+        // (R_X86_64_32), Xcr0 from 64-bit code (R_X86_64_PC32, addend = field - 4).
+        var text = Boot.RelocationsOf(TextSection).Where(r => r.Target == DataSection).ToList();
+        foreach (int field in new[] { 8, 12, 16, 20 })
+            Assert.Contains(text, r => r.Type == BootObjectFile.R_X86_64_32 && r.Addend == (long)BootInfoOffset + field);
+        Assert.Contains(text, r => r.Type == BootObjectFile.R_X86_64_PC32 && r.Addend == (long)BootInfoOffset + 104 - 4);
+    }
+}

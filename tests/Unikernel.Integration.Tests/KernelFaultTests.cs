@@ -1,0 +1,89 @@
+using Unikernel.Tools.Qemu;
+
+namespace Unikernel.Integration.Tests;
+
+/// <summary>
+/// The test kernel takes deliberate faults (uk.selftest=NAME); each must end in a report naming the
+/// fault, the place, the registers and a symbolized stack trace, and a non-zero exit status.
+/// </summary>
+public class KernelFaultTests
+{
+    private const int PanicStatus = 70;
+
+    private static async Task<string> FaultAsync(string selftest, MachineKind machine = MachineKind.Microvm)
+    {
+        var result = await KernelImages.BootAsync(KernelImages.SelfTestKernel, machine, $"uk.selftest={selftest}");
+        Assert.False(result.TimedOut, result.Console);
+        Assert.True(result.ExitStatus == PanicStatus, $"exit status {result.ExitStatus}\n{result.Console}");
+        Assert.Contains($"uk: exit status {PanicStatus}", result.Console);
+        Assert.Contains("uk: stack trace:", result.Console);
+        return result.Console;
+    }
+
+    [Theory]
+    [InlineData(MachineKind.Microvm)]
+    [InlineData(MachineKind.Pc)]
+    public async Task PageFaultIsReportedWithAddressRegistersAndStack(MachineKind machine)
+    {
+        string c = await FaultAsync("pagefault", machine);
+        Assert.Matches(@"uk: panic: CPU exception #PF \(page fault, vector 14\) at 0x[0-9a-f]{16} Kernel_Kernel_SelfTest_SelfTests__TouchUnmappedMemory\+0x", c);
+        Assert.Contains("page not present, write, kernel), faulting address 0x123456000", c);
+        Assert.Matches(@"uk:\s+rax=0x[0-9a-f]{16} rbx=", c);
+        Assert.Matches(@"cr2=0x0000000123456000", c);
+        // The trace reaches back through the self-test dispatcher into the kernel entry.
+        Assert.Matches(@"uk:   #\d+ 0x[0-9a-f]{16} Kernel_Kernel_SelfTest_SelfTests__Run\+0x", c);
+        Assert.Matches(@"uk:   #\d+ 0x[0-9a-f]{16} Kernel_Kernel_Boot_KernelEntry__Main\+0x", c);
+    }
+
+    [Fact]
+    public async Task NullPointerIsCaughtByTheGuardPage()
+    {
+        string c = await FaultAsync("nullref");
+        Assert.Contains("CPU exception #PF (page fault, vector 14)", c);
+        Assert.Contains("(null pointer)", c);
+    }
+
+    [Fact]
+    public async Task InvalidOpcodeIsReported()
+    {
+        string c = await FaultAsync("invalid-opcode");
+        Assert.Matches(@"CPU exception #UD \(invalid opcode, vector 6\) at 0x[0-9a-f]{16} uk_trigger_invalid_opcode", c);
+    }
+
+    [Fact]
+    public async Task GeneralProtectionFaultIsReported()
+    {
+        string c = await FaultAsync("gp");
+        Assert.Matches(@"CPU exception #GP \(general protection fault, vector 13\) at 0x[0-9a-f]{16} Kernel_Kernel_SelfTest_SelfTests__WriteNonCanonical", c);
+    }
+
+    [Fact]
+    public async Task ThrowInKernelCodeNamesMessageAndThrowSite()
+    {
+        string c = await FaultAsync("throw");
+        Assert.Contains("uk: panic: unhandled exception in the kernel: selftest: deliberate throw in kernel code", c);
+        Assert.Matches(@"uk:   thrown at 0x[0-9a-f]{16} Kernel_Kernel_SelfTest_SelfTests__ThrowFromKernel\+0x", c);
+    }
+
+    [Fact]
+    public async Task ImplicitBoundsCheckThrowsIndexOutOfRange()
+    {
+        string c = await FaultAsync("bounds");
+        Assert.Contains("uk: panic: unhandled exception in the kernel: Index was outside the bounds of the array.", c);
+    }
+
+    [Fact]
+    public async Task InterfaceDispatchStopsWithTheCallSite()
+    {
+        string c = await FaultAsync("interface");
+        Assert.Matches(@"uk: panic: interface dispatch is not supported in the kernel; interface call at 0x[0-9a-f]{16} Kernel_Kernel_SelfTest_SelfTests__CallThroughInterface\+0x", c);
+    }
+
+    [Fact]
+    public async Task HeapAllocationsAreGivenBack()
+    {
+        var result = await KernelImages.BootAsync(KernelImages.SelfTestKernel, MachineKind.Microvm, "uk.selftest=heap");
+        Assert.Equal(0, result.ExitStatus);
+        Assert.Matches(@"uk: selftest heap: live blocks before (\d+), after \1 \(ok\)", result.Console);
+    }
+}

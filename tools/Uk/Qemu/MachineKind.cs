@@ -1,0 +1,18 @@
+namespace Unikernel.Tools.Qemu;
+
+/// <summary>The QEMU machine models an image is booted on (both boot it through its PVH note).</summary>
+public enum MachineKind
+{
+    /// <summary>QEMU's minimal virtio-mmio machine: no PCI, no firmware, fastest boot.</summary>
+    Microvm,
+    /// <summary>The classic PC (i440FX, SeaBIOS loads the PVH kernel through an option ROM).</summary>
+    Pc,
+}
+
+public enum Accelerator
+{
+    /// <summary>KVM when /dev/kvm works for our guests, else TCG.</summary>
+    Auto,
+    Kvm,
+    Tcg,
+}
