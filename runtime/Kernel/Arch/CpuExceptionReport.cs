@@ -38,7 +38,7 @@ namespace Kernel.Arch
             }
             KernelConsole.WriteLine();
             WriteRegisters(frame);
-            StackTrace.Write(frame->Rip, frame->Rbp);
+            StackTrace.Write(frame->Rip, frame->Rbp, frame->Rsp);
             Machine.Exit(Machine.PanicExitStatus);
         }
 

@@ -15,11 +15,10 @@ namespace Kernel.Boot
         public static int Count;
 
         /// <summary>Null on success, else what is wrong with the command line.</summary>
-        public static string Parse(byte* raw)
+        public static string Parse(byte* raw, int length)
         {
             RawText = raw;
-            RawLength = 0;
-            if (raw != null) while (raw[RawLength] != 0 && RawLength < 65536) RawLength++;
+            RawLength = length;
             Text = (byte*)KernelMemory.AllocateZeroed((nuint)RawLength + 1 + MaxTokens);
             Tokens = (CommandLineToken*)KernelMemory.AllocateZeroed((nuint)(sizeof(CommandLineToken) * MaxTokens));
             CommandLineError error;

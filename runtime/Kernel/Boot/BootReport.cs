@@ -9,11 +9,11 @@ namespace Kernel.Boot
     // runtime start-up contract checked, and what booting cost.
     internal static unsafe class BootReport
     {
-        public static void Write(BootInfo* boot, PvhStartInfo* startInfo, ulong csharpEntryTsc, ulong initDoneTsc)
+        public static void Write(BootInfo* boot, ulong csharpEntryTsc, ulong initDoneTsc)
         {
             Line("Unikernel: C# kernel up (PVH boot, ILC-compiled)");
             WriteCommandLine();
-            WriteMemory(boot, startInfo);
+            WriteMemory(boot);
             WriteRuntimeChecks();
 
             KernelConsole.Prefix();
@@ -50,12 +50,13 @@ namespace Kernel.Boot
             }
         }
 
-        private static void WriteMemory(BootInfo* boot, PvhStartInfo* startInfo)
+        private static void WriteMemory(BootInfo* boot)
         {
             Line("memory map (from the PVH loader):");
-            PvhMemoryMapEntry* map = (PvhMemoryMapEntry*)startInfo->MemoryMapAddress;
-            for (uint i = 0; i < startInfo->MemoryMapEntries; i++)
+            PvhMemoryMapEntry* map = LoaderData.MemoryMap;
+            for (int i = 0; i < LoaderData.MemoryMapEntries; i++)
             {
+                if (map[i].Size == 0) continue;
                 KernelConsole.Prefix();
                 KernelConsole.Write("  ");
                 KernelConsole.WriteHex(map[i].Address, 12);

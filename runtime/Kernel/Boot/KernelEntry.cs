@@ -9,7 +9,7 @@ namespace Kernel.Boot
 {
     // The boot stub calls uk_kernel_main once, on the boot stack, with interrupts off and the CPU in
     // long mode (docs/boot-abi.md). Order matters: console first (so every later failure can be
-    // reported), then memory (so `new` works), then ILC's module start-up (statics, cctors, module
+    // reported), then a copy of the loader's data, then memory (so `new` works), then ILC's module start-up (statics, cctors, module
     // initializers), then everything written in ordinary C#.
     internal static unsafe class KernelEntry
     {
@@ -22,24 +22,23 @@ namespace Kernel.Boot
 
             if (bootInfo->Magic != BootInfo.ExpectedMagic) Panic.Fail("boot info has the wrong magic: boot stub and kernel do not match");
             StackTrace.Initialize((byte*)bootInfo->KsymsStart, bootInfo->KsymsEnd - bootInfo->KsymsStart,
-                                  bootInfo->BootStackBottom, bootInfo->BootStackTop);
+                                  bootInfo->BootStackBottom, bootInfo->BootStackTop, bootInfo->TextStart, bootInfo->TextEnd);
 
-            PvhStartInfo* startInfo = (PvhStartInfo*)bootInfo->PvhStartInfo;
-            if (startInfo == null || startInfo->Magic != PvhStartInfo.ExpectedMagic)
-                Panic.Fail("no PVH start info: the kernel must be booted through the PVH entry");
+            string problem = LoaderData.Capture(bootInfo->PvhStartInfo);
+            if (problem != null) Panic.Fail(problem);
 
-            string problem = KernelMemory.Initialize(startInfo, bootInfo);
+            problem = KernelMemory.Initialize(LoaderData.MemoryMap, LoaderData.MemoryMapEntries, bootInfo);
             if (problem != null) Panic.Fail(problem);
             RuntimeHooks.AllocateZeroed = &KernelMemory.AllocateZeroed;
 
             problem = StartupCodeHelpers.InitializeModules((nint*)bootInfo->ModulesStart, (nint*)bootInfo->ModulesEnd);
             if (problem != null) Panic.Fail(problem);
 
-            problem = BootCommandLine.Parse((byte*)startInfo->CommandLineAddress);
+            problem = BootCommandLine.Parse(LoaderData.CommandLine, LoaderData.CommandLineLength);
             if (problem != null) Panic.Fail(problem);
 
             ulong initDoneTsc = Cpu.ReadTimeStampCounter();
-            BootReport.Write(bootInfo, startInfo, csharpEntryTsc, initDoneTsc);
+            BootReport.Write(bootInfo, csharpEntryTsc, initDoneTsc);
 
 #if KERNEL_SELFTEST
             SelfTest.SelfTests.Run();

@@ -8,13 +8,15 @@ namespace Kernel.Diagnostics
     {
         private const int MaxFrames = 32;
         private static SymbolTable s_symbols;
-        private static ulong s_stackLow, s_stackHigh;
+        private static ulong s_stackLow, s_stackHigh, s_textStart, s_textEnd;
 
-        public static void Initialize(byte* symbols, ulong symbolsLength, ulong stackLow, ulong stackHigh)
+        public static void Initialize(byte* symbols, ulong symbolsLength, ulong stackLow, ulong stackHigh, ulong textStart, ulong textEnd)
         {
             s_symbols.Initialize(symbols, symbolsLength);
             s_stackLow = stackLow;
             s_stackHigh = stackHigh;
+            s_textStart = textStart;
+            s_textEnd = textEnd;
         }
 
         public static uint SymbolCount => s_symbols.Count;
@@ -41,16 +43,24 @@ namespace Kernel.Diagnostics
         {
             ulong rbp = Arch.Cpu.ReadFramePointer();
             // The first frame is our own caller's; skip the helper frame itself.
-            if (!IsPlausibleFrame(rbp, 0)) { Write(0, 0); return; }
-            Write(((ulong*)rbp)[1], ((ulong*)rbp)[0]);
+            if (!IsPlausibleFrame(rbp, 0)) { Write(0, 0, 0); return; }
+            Write(((ulong*)rbp)[1], ((ulong*)rbp)[0], 0);
         }
 
-        public static void Write(ulong rip, ulong rbp)
+        /// <summary>
+        /// The trace of an interrupted context. <paramref name="rsp"/> (0 if unknown) lets a fault in
+        /// a leaf function, which keeps no frame of its own, still name its caller: the return address
+        /// is then on top of the stack.
+        /// </summary>
+        public static void Write(ulong rip, ulong rbp, ulong rsp)
         {
             KernelConsole.Prefix();
             KernelConsole.WriteLine("stack trace:");
             int frame = 0;
             if (rip != 0) WriteFrame(frame++, rip);
+            if (rsp != 0 && IsOnStack(rsp) && LooksLikeReturnAddress(*(ulong*)rsp)
+                && !(IsPlausibleFrame(rbp, 0) && ((ulong*)rbp)[1] == *(ulong*)rsp))
+                WriteFrame(frame++, *(ulong*)rsp);
             ulong previous = 0;
             while (frame < MaxFrames && IsPlausibleFrame(rbp, previous))
             {
@@ -78,8 +88,22 @@ namespace Kernel.Diagnostics
         private static bool IsPlausibleFrame(ulong rbp, ulong previous)
         {
             if (rbp == 0 || (rbp & 7) != 0 || rbp <= previous) return false;
-            if (s_stackHigh != 0 && (rbp < s_stackLow || rbp + 16 > s_stackHigh)) return false;
-            return true;
+            return IsOnStack(rbp) && IsOnStack(rbp + 8);
+        }
+
+        private static bool IsOnStack(ulong address)
+            => s_stackHigh == 0 || (address >= s_stackLow && address + 8 <= s_stackHigh);
+
+        // A return address is in kernel code and right after a call: `call rel32` (E8) or an indirect
+        // `call r/m64` (FF /2, 2 to 7 bytes long).
+        private static bool LooksLikeReturnAddress(ulong address)
+        {
+            if (address < s_textStart + 8 || address > s_textEnd) return false;
+            byte* code = (byte*)address;
+            if (code[-5] == 0xE8) return true;
+            for (int length = 2; length <= 7; length++)
+                if (code[-length] == 0xFF && (code[-length + 1] & 0x38) == 0x10) return true;
+            return false;
         }
     }
 }

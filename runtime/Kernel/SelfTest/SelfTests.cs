@@ -56,11 +56,25 @@ namespace Kernel.SelfTest
             KernelConsole.WriteDecimal((ulong)values[index]);
         }
 
+        // Several implementations chosen at run time, so ILC cannot devirtualize the interface call
+        // (with one or two it compiles a type test instead of a dispatch).
         private interface IProbe { int Value(); }
         private sealed class Probe : IProbe { public int Value() => 7; }
+        private sealed class OtherProbe : IProbe { public int Value() => 8; }
+        private sealed class ThirdProbe : IProbe { public int Value() => 9; }
+        private sealed class FourthProbe : IProbe { public int Value() => 10; }
 
         [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.NoInlining)]
-        private static IProbe MakeProbe() => new Probe();
+        private static IProbe MakeProbe()
+        {
+            switch (BootCommandLine.Count)
+            {
+                case 10: return new OtherProbe();
+                case 11: return new ThirdProbe();
+                case 12: return new FourthProbe();
+                default: return new Probe();
+            }
+        }
 
         private static void CallThroughInterface()
         {
@@ -87,6 +101,8 @@ namespace Kernel.SelfTest
             KernelConsole.WriteDecimal(before);
             KernelConsole.Write(", after ");
             KernelConsole.WriteDecimal(after);
+            KernelConsole.Write(", invalid frees ");
+            KernelConsole.WriteDecimal(KernelMemory.Heap->Statistics.InvalidFrees);
             KernelConsole.WriteLine(before == after ? " (ok)" : " (LEAK)");
             if (before != after) Machine.Exit(Machine.PanicExitStatus);
         }
