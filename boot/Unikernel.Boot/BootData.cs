@@ -91,7 +91,7 @@ public static class BootData
     }
 
     /// <summary>The PVH note: Xen's XEN_ELFNOTE_PHYS32_ENTRY, naming the 32-bit entry point.</summary>
-    public static SectionImage BuildXenNote()
+    public static SectionImage BuildXenNote(string entrySymbol = PvhEntry.EntrySymbol)
     {
         var bytes = new byte[XenNoteDescriptorOffset + XenNoteDescriptorSize];
         BinaryPrimitives.WriteUInt32LittleEndian(bytes.AsSpan(0), (uint)XenNoteName.Length + 1);
@@ -100,7 +100,7 @@ public static class BootData
         "Xen\0"u8.CopyTo(bytes.AsSpan(12));
         var section = new SectionImage { Name = NoteSection, Flavor = SectionFlavor.Note, Alignment = 4, Bytes = bytes };
         section.Relocations.Add(new Relocation(XenNoteDescriptorOffset, RelocationType.Abs32,
-            RelocationTarget.Symbol(PvhEntry.EntrySymbol), 0));
+            RelocationTarget.Symbol(entrySymbol), 0));
         return section;
     }
 }

@@ -228,10 +228,4 @@ public static class TextAssembler
         throw new InvalidOperationException(
             $"{BootMemoryLayout.TextSection}+0x{fieldOffset:X}: address field moved by 0x{delta:X}, which matches no section");
     }
-
-    private sealed class ByteCodeWriter : CodeWriter
-    {
-        public List<byte> Bytes { get; } = new();
-        public override void WriteByte(byte value) => Bytes.Add(value);
-    }
 }

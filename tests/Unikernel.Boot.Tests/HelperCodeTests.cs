@@ -43,6 +43,7 @@ public class HelperCodeTests
         { "uk_interrupts_enable", "sti | ret" },
         { "uk_interrupts_disable", "cli | ret" },
         { "uk_pause", "pause | ret" },
+        { "uk_lidt", "lidt [rdi] | ret" },
         { "uk_trigger_invalid_opcode", "ud2 | ret" },
     };
 
@@ -79,7 +80,9 @@ public class HelperCodeTests
         var code = Boot.Decode("RhpInitialDynamicInterfaceDispatch");
         int call = code.FindIndex(i => i.Mnemonic == Mnemonic.Call);
         Assert.Equal(Linked.AddressOf("uk_interface_dispatch"), Linked.Decode("RhpInitialDynamicInterfaceDispatch")[call].NearBranchTarget);
-        Assert.Equal("mov rsi, r11", code[call - 1].Text);
+        // The C# resolver gets the object (rdi, untouched), the dispatch cell (r11) and the call site.
+        Assert.Equal("mov rsi, r11", code[call - 2].Text);
+        Assert.Equal("mov rdx, [rbp+8]", code[call - 1].Text);
 
         // Stack depth at the call: entry is 8 mod 16, so pushes + sub must add 8 mod 16.
         int depth = 0;

@@ -60,6 +60,25 @@ public class KernelBootTests
         Assert.Contains($"uk: exit status {status}", result.Console);
     }
 
+    // Other VMMs have no isa-debug-exit: the kernel prints its status, then resets the machine (i8042
+    // on pc, a triple fault on microvm, which has no keyboard controller); -no-reboot turns either
+    // into QEMU exiting with 0, and the runner reads the status from the console.
+    [Theory]
+    [InlineData(MachineKind.Microvm)]
+    [InlineData(MachineKind.Pc)]
+    public async Task WithoutDebugExitTheStatusIsPrintedAndTheMachineStops(MachineKind machine)
+    {
+        var result = await QemuRunner.RunAsync(new QemuOptions
+        {
+            ImagePath = KernelImages.Kernel, Machine = machine, Accelerator = Accelerator.Tcg,
+            CommandLine = "uk.exit=5", DebugExitDevice = false,
+        }, KernelImages.BootTimeout);
+        Assert.False(result.TimedOut, result.Console);
+        Assert.Equal(0, result.QemuExitCode);
+        Assert.Equal(5, result.ExitStatus);
+        Assert.Contains("uk: exit status 5", result.Console);
+    }
+
     [Fact]
     public async Task BootCostIsReportedInVirtualNanoseconds()
     {

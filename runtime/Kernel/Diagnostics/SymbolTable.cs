@@ -3,6 +3,8 @@ namespace Kernel.Diagnostics
 {
     // Reads the `uk_ksyms` table the linker writes into the image (docs/boot-abi.md): function
     // addresses sorted ascending, with sizes and names, so that a return address becomes name+offset.
+    // The header and entries are only ever read from the linker's bytes, never assigned.
+#pragma warning disable CS0649
     internal unsafe struct SymbolTable
     {
         public const uint Magic = 0x4D59534B; // "KSYM"
@@ -61,3 +63,4 @@ namespace Kernel.Diagnostics
         }
     }
 }
+#pragma warning restore CS0649

@@ -12,4 +12,9 @@ public sealed record QemuOptions
     /// <summary>The kernel command line, already in the kernel's grammar (see KernelCommandLine).</summary>
     public string CommandLine { get; init; } = "";
     public string QemuExecutable { get; init; } = "qemu-system-x86_64";
+    /// <summary>
+    /// Attach isa-debug-exit, through which the kernel hands QEMU its exit status. Without it the
+    /// kernel falls back to a reset (what other VMMs see); the status is then only on the console.
+    /// </summary>
+    public bool DebugExitDevice { get; init; } = true;
 }

@@ -7,8 +7,18 @@ namespace Unikernel.Tools.Qemu;
 /// <summary>What a boot produced: the serial console text and the guest's exit status.</summary>
 public sealed record BootResult(string Console, int ExitStatus, int QemuExitCode, bool TimedOut, TimeSpan WallTime)
 {
-    /// <summary>Wall time from starting QEMU to the first byte on the serial console.</summary>
-    public TimeSpan? TimeToFirstOutput { get; init; }
+    /// <summary>When each piece of console output arrived: (wall time since QEMU started, length of the output so far).</summary>
+    public IReadOnlyList<(TimeSpan At, int Length)> Arrivals { get; init; } = [];
+
+    /// <summary>Wall time from starting QEMU until <paramref name="text"/> had appeared on the console, or null.</summary>
+    public TimeSpan? TimeUntil(string text)
+    {
+        int index = Console.IndexOf(text, StringComparison.Ordinal);
+        if (index < 0) return null;
+        foreach (var (at, length) in Arrivals)
+            if (length > index) return at;
+        return null;
+    }
 }
 
 /// <summary>Boots an image in QEMU and reports the guest's exit status.</summary>
@@ -33,7 +43,7 @@ public static partial class QemuRunner
         foreach (var a in QemuCommand.BuildArguments(options)) start.ArgumentList.Add(a);
 
         var stopwatch = Stopwatch.StartNew();
-        TimeSpan? firstOutput = null;
+        var arrivals = new List<(TimeSpan, int)>();
         using var process = new Process { StartInfo = start };
         try { process.Start(); }
         catch (System.ComponentModel.Win32Exception e)
@@ -50,9 +60,12 @@ public static partial class QemuRunner
             int n;
             while ((n = await reader.ReadAsync(buffer, cancellation).ConfigureAwait(false)) > 0)
             {
-                firstOutput ??= isConsole ? stopwatch.Elapsed : null;
                 var text = new string(buffer, 0, n);
-                lock (sink) sink.Append(text);
+                lock (sink)
+                {
+                    sink.Append(text);
+                    if (isConsole) arrivals.Add((stopwatch.Elapsed, sink.Length));
+                }
                 onOutput?.Invoke(text);
             }
         }
@@ -73,10 +86,11 @@ public static partial class QemuRunner
         await pumps.ConfigureAwait(false);
         stopwatch.Stop();
 
-        string text = console.ToString().Replace("\r\n", "\n");
+        // Keep the console text as the guest wrote it (CR LF included) so Arrivals' lengths index it.
+        string text = console.ToString();
         if (stderr.Length > 0) text += stderr.ToString();
         int status = timedOut ? TimeoutStatus : GuestExitStatus(process.ExitCode, text);
-        return new BootResult(text, status, process.ExitCode, timedOut, stopwatch.Elapsed) { TimeToFirstOutput = firstOutput };
+        return new BootResult(text, status, process.ExitCode, timedOut, stopwatch.Elapsed) { Arrivals = arrivals };
     }
 
     /// <summary>
@@ -92,6 +106,6 @@ public static partial class QemuRunner
         return qemuExitCode == 0 ? UnknownStatus : qemuExitCode;
     }
 
-    [GeneratedRegex(@"^uk: exit status (\d+)\s*$", RegexOptions.Multiline)]
+    [GeneratedRegex(@"^uk: exit status (\d+)\r?$", RegexOptions.Multiline)]
     private static partial Regex ExitStatusLine();
 }

@@ -1,0 +1,70 @@
+using Unikernel.Tools.Qemu;
+
+namespace Unikernel.Tools.Tests;
+
+public class QemuCommandTests
+{
+    private static IReadOnlyList<string> Args(QemuOptions o) => QemuCommand.BuildArguments(o);
+
+    private static string ValueAfter(IReadOnlyList<string> args, string flag)
+    {
+        int i = args.ToList().IndexOf(flag);
+        Assert.True(i >= 0 && i + 1 < args.Count, $"{flag} missing in: {string.Join(' ', args)}");
+        return args[i + 1];
+    }
+
+    [Fact]
+    public void MicrovmBootsTheImageDirectlyWithTheDebugExitDevice()
+    {
+        var args = Args(new QemuOptions { ImagePath = "/img/k.elf", CommandLine = "A=1 -- x", Memory = "64M" });
+        Assert.Equal("microvm,x-option-roms=off,rtc=off", ValueAfter(args, "-M"));
+        Assert.Equal("/img/k.elf", ValueAfter(args, "-kernel"));
+        Assert.Equal("A=1 -- x", ValueAfter(args, "-append"));
+        Assert.Equal("64M", ValueAfter(args, "-m"));
+        Assert.Equal("tcg", ValueAfter(args, "-accel"));
+        Assert.Equal("stdio", ValueAfter(args, "-serial"));
+        Assert.Equal("isa-debug-exit,iobase=0xf4,iosize=0x04", ValueAfter(args, "-device"));
+        Assert.Contains("-no-reboot", args);
+        Assert.Contains("-nodefaults", args);
+        Assert.DoesNotContain("-icount", args);
+    }
+
+    [Fact]
+    public void OptionsChangeTheCommand()
+    {
+        var args = Args(new QemuOptions { ImagePath = "k", Machine = MachineKind.Pc, InstructionCounting = true, DebugExitDevice = false, Accelerator = Accelerator.Kvm });
+        Assert.Equal("pc", ValueAfter(args, "-M"));
+        Assert.Equal("shift=0", ValueAfter(args, "-icount"));
+        Assert.Equal("kvm", ValueAfter(args, "-accel"));
+        Assert.DoesNotContain("-device", args);
+        Assert.DoesNotContain("-append", args);
+    }
+
+    [Fact]
+    public void FormatQuotesForTheShell()
+    {
+        string line = QemuCommand.Format(new QemuOptions { ImagePath = "/a b/k.elf", CommandLine = "X=\"it's\"" });
+        Assert.StartsWith("qemu-system-x86_64 -M microvm,x-option-roms=off,rtc=off ", line);
+        Assert.Contains("-kernel '/a b/k.elf'", line);
+        Assert.Contains("-append 'X=\"it'\\''s\"'", line);
+    }
+
+    [Theory]
+    [InlineData(1, "", 0)]          // isa-debug-exit: byte 0 -> QEMU 1
+    [InlineData(7, "", 3)]          // byte 3 -> QEMU 7
+    [InlineData(141, "", 70)]       // kernel panic
+    [InlineData(0, "uk: exit status 5\r\n", 5)]   // reset fallback: the console is the witness
+    [InlineData(0, "uk: exit status 1\nuk: exit status 9\n", 9)]
+    [InlineData(0, "no status line", QemuRunner.UnknownStatus)]
+    [InlineData(2, "", 2)]          // QEMU's own error (bad option, missing file)
+    public void GuestExitStatusIsDecoded(int qemuExitCode, string console, int expected)
+        => Assert.Equal(expected, QemuRunner.GuestExitStatus(qemuExitCode, console));
+
+    [Fact]
+    public void ExplicitAcceleratorIsKept()
+    {
+        Assert.Equal(Accelerator.Tcg, QemuCommand.ResolveAccelerator(Accelerator.Tcg));
+        Assert.Equal(Accelerator.Kvm, QemuCommand.ResolveAccelerator(Accelerator.Kvm));
+        Assert.NotEqual(Accelerator.Auto, QemuCommand.ResolveAccelerator(Accelerator.Auto));
+    }
+}
