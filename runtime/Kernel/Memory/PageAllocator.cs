@@ -317,31 +317,19 @@ namespace Kernel.Memory
         }
 
         // First clear bit in [from, limit), or limit when there is none.
-        private ulong FindClearBit(ulong from, ulong limit)
-        {
-            ulong bit = from;
-            while (bit < limit)
-            {
-                ulong word = bit >> 6;
-                ulong candidates = ~_bitmap[word] & (AllOnes << (int)(bit & 63));
-                if (candidates != 0)
-                {
-                    ulong found = (word << 6) + (ulong)TrailingZeroCount(candidates);
-                    return found < limit ? found : limit;
-                }
-                bit = (word + 1) << 6;
-            }
-            return limit;
-        }
+        private ulong FindClearBit(ulong from, ulong limit) => FindBit(from, limit, AllOnes);
 
         // First set bit in [from, limit), or limit when there is none.
-        private ulong FindSetBit(ulong from, ulong limit)
+        private ulong FindSetBit(ulong from, ulong limit) => FindBit(from, limit, 0);
+
+        // Scans whole words: `flip` turns the bits sought into ones (all ones to find clear bits).
+        private ulong FindBit(ulong from, ulong limit, ulong flip)
         {
             ulong bit = from;
             while (bit < limit)
             {
                 ulong word = bit >> 6;
-                ulong candidates = _bitmap[word] & (AllOnes << (int)(bit & 63));
+                ulong candidates = (_bitmap[word] ^ flip) & (AllOnes << (int)(bit & 63));
                 if (candidates != 0)
                 {
                     ulong found = (word << 6) + (ulong)TrailingZeroCount(candidates);
