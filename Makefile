@@ -47,8 +47,13 @@ images:
 	$(UKLD) -o $(IMAGES)/floor.elf --entry floor_pvh_entry $(ARTIFACTS)/boot/floor.o
 	@ls -l $(IMAGES)/*.elf | awk '{print "image: " $$NF " (" $$5 " bytes)"}'
 
+# Unit tests of every part plus the QEMU integration tests; the last line sums up all test projects.
 test: setup build
-	$(DOTNET) test Unikernel.sln -c $(CONFIG) --no-build -nologo -v:minimal --logger "console;verbosity=normal"
+	@set -o pipefail; $(DOTNET) test Unikernel.sln -c $(CONFIG) --no-build -nologo -v:minimal \
+	  --logger "console;verbosity=normal" 2>&1 | tee $(ARTIFACTS)/test.log; status=$$?; \
+	  awk '/^ +Passed: [0-9]+$$/ {p += $$2} /^ +Failed: [0-9]+$$/ {f += $$2} \
+	       END {printf "tests: %d passed, %d failed\n", p, f}' $(ARTIFACTS)/test.log; \
+	  exit $$status
 
 demo: setup build
 	@echo "== booting $(IMAGES)/kernel.elf in QEMU (microvm, TCG, -icount shift=0) =="
