@@ -90,6 +90,8 @@ public static class CpuHelpers
         e.Function("uk_interrupts_disable", isGlobal: true, () => { a.cli(); a.ret(); });
         e.Function("uk_pause", isGlobal: true, () => { a.pause(); a.ret(); });
         e.Function("uk_lidt", isGlobal: true, () => { a.lidt(__[rdi]); a.ret(); });
+        // A trap that returns: exercises the whole interrupt entry and exit path (self-test).
+        e.Function("uk_breakpoint", isGlobal: true, () => { a.int3(); a.ret(); });
         // The ret lets a self-test handler that skips the 2-byte ud2 return normally.
         e.Function("uk_trigger_invalid_opcode", isGlobal: true, () => { a.ud2(); a.ret(); });
     }

@@ -73,11 +73,40 @@ public class KernelFaultTests
         Assert.Contains("uk: panic: unhandled exception in the kernel: Index was outside the bounds of the array.", c);
     }
 
+    // Interface calls resolve through the dispatch maps: several implementations per call site,
+    // inherited and overridden implementations, slot 1, an inherited interface, explicit and default
+    // implementations, a boxed struct, 15 mixed int/double arguments and struct returns (register pair
+    // and buffer).
     [Fact]
-    public async Task InterfaceDispatchStopsWithTheCallSite()
+    public async Task InterfaceCallsReachTheirImplementations()
     {
-        string c = await FaultAsync("interface");
-        Assert.Matches(@"uk: panic: interface dispatch is not supported in the kernel; interface call at 0x[0-9a-f]{16} Kernel_Kernel_SelfTest_SelfTests__CallThroughInterface\+0x", c);
+        var result = await KernelImages.BootAsync(KernelImages.SelfTestKernel, MachineKind.Microvm, "uk.selftest=interface");
+        Assert.False(result.TimedOut, result.Console);
+        Assert.True(result.ExitStatus == 0, $"exit status {result.ExitStatus}\n{result.Console}");
+        Assert.Contains("uk: selftest interface: 7 8 9 10 11 11 12 13 14 20 21 22 23 24 25 26 27 30 31 32 33 34 35 36 37 "
+            + "80 82 99 86 688 100 101 18 1376 200 102 36 2064 300 103 54 2752 400 104 72 (ok)", result.Console);
+    }
+
+    // An object seen through an interface its type does not implement: nothing to dispatch to.
+    [Fact]
+    public async Task UnimplementedInterfaceCallStopsWithTheCallSite()
+    {
+        string c = await FaultAsync("interface-missing");
+        Assert.Matches(@"uk: panic: unresolvable interface call at 0x[0-9a-f]{16} Kernel_Kernel_SelfTest_InterfaceDispatchSelfTest__CallUnimplementedInterface\+0x", c);
+        Assert.Contains("the object's type does not implement the interface method", c);
+        Assert.Matches(@"interface type 0x[0-9a-f]{16} slot 0, object type 0x[0-9a-f]{16}", c);
+    }
+
+    // int3 goes through the whole interrupt entry and exit path and comes back with registers intact.
+    [Theory]
+    [InlineData(MachineKind.Microvm)]
+    [InlineData(MachineKind.Pc)]
+    public async Task BreakpointsAreReportedAndSteppedOver(MachineKind machine)
+    {
+        var result = await KernelImages.BootAsync(KernelImages.SelfTestKernel, machine, "uk.selftest=breakpoint");
+        Assert.True(result.ExitStatus == 0, $"exit status {result.ExitStatus}\n{result.Console}");
+        Assert.Equal(3, System.Text.RegularExpressions.Regex.Matches(result.Console, @"uk: breakpoint \(#BP\) at 0x[0-9a-f]{16} uk_breakpoint\+0x0; continuing").Count);
+        Assert.Contains("uk: selftest breakpoint: 3 breakpoints stepped over, state intact (ok)", result.Console);
     }
 
     [Fact]

@@ -49,7 +49,7 @@ namespace System
         // at run time (string.Concat, number formatting, Ascii decoding).
         internal static string FastAllocateString(int length)
         {
-            string s = Internal.Runtime.CompilerHelpers.RuntimeExports.AllocateString(length);
+            string s = System.Runtime.RuntimeExports.AllocateString(length);
             return s;
         }
 

@@ -30,6 +30,7 @@ namespace Kernel.Arch
         [DllImport("*", EntryPoint = "uk_interrupts_disable")] public static extern void DisableInterrupts();
         [DllImport("*", EntryPoint = "uk_pause")] public static extern void Pause();
         [DllImport("*", EntryPoint = "uk_lidt")] public static extern void LoadInterruptDescriptorTable(void* descriptor);
+        [DllImport("*", EntryPoint = "uk_breakpoint")] public static extern void Breakpoint();
         [DllImport("*", EntryPoint = "uk_trigger_invalid_opcode")] public static extern void TriggerInvalidOpcode();
     }
 }

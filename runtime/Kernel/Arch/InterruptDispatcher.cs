@@ -1,4 +1,5 @@
 using System.Runtime.InteropServices;
+using Kernel.Console;
 using Kernel.Diagnostics;
 
 namespace Kernel.Arch
@@ -7,10 +8,24 @@ namespace Kernel.Arch
     internal static unsafe class InterruptDispatcher
     {
         public const int FirstExternalVector = 32;
+        private const int BreakpointVector = 3;
+
+        /// <summary>How many breakpoints (int3) the kernel has stepped over.</summary>
+        public static ulong BreakpointCount;
 
         [UnmanagedCallersOnly(EntryPoint = "uk_interrupt")]
         private static InterruptFrame* Dispatch(InterruptFrame* frame)
         {
+            // int3 is a trap: the saved rip is already past it, so returning simply continues.
+            if (frame->Vector == BreakpointVector)
+            {
+                BreakpointCount++;
+                KernelConsole.Prefix();
+                KernelConsole.Write("breakpoint (#BP) at ");
+                StackTrace.WriteLocation(frame->Rip - 1);
+                KernelConsole.WriteLine("; continuing");
+                return frame;
+            }
             if (frame->Vector < FirstExternalVector)
                 CpuExceptionReport.ReportAndStop(frame);
             // No device interrupts are enabled yet; anything else is spurious and simply returns.

@@ -65,20 +65,5 @@ namespace Kernel.Diagnostics
             StackTrace.WriteCurrent();
             Machine.Exit(Machine.PanicExitStatus);
         }
-
-        // Interface dispatch needs the runtime's dispatch-map resolver, which the kernel does not carry:
-        // kernel code calls through classes and function pointers instead. Reaching this is a kernel
-        // bug; name the call site so it is found at once.
-        [UnmanagedCallersOnly(EntryPoint = "uk_interface_dispatch")]
-        private static void* InterfaceDispatch(void* obj, void* cell, ulong callSite)
-        {
-            Begin();
-            KernelConsole.Write("interface dispatch is not supported in the kernel; interface call at ");
-            StackTrace.WriteLocation(callSite);
-            KernelConsole.WriteLine();
-            StackTrace.WriteCurrent();
-            Machine.Exit(Machine.PanicExitStatus);
-            return null;
-        }
     }
 }

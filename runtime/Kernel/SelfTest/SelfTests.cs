@@ -7,8 +7,9 @@ using Kernel.Memory;
 
 namespace Kernel.SelfTest
 {
-    // Deliberate failures, compiled only into the test kernel (KernelSelfTest=true) and chosen with
-    // uk.selftest=NAME, so the integration tests can check how the kernel reports each kind of fault.
+    // Deliberate faults and runtime checks, compiled only into the test kernel (runtime/KernelSelfTest)
+    // and chosen with uk.selftest=NAME, so the integration tests can check how the kernel reports each
+    // kind of fault and that the runtime paths (dispatch, traps, heap) work.
     internal static unsafe class SelfTests
     {
         public static void Run()
@@ -26,7 +27,9 @@ namespace Kernel.SelfTest
             else if (BootCommandLine.OptionEquals("uk.selftest", "gp")) WriteNonCanonical();
             else if (BootCommandLine.OptionEquals("uk.selftest", "throw")) ThrowFromKernel();
             else if (BootCommandLine.OptionEquals("uk.selftest", "bounds")) IndexOutOfRange();
-            else if (BootCommandLine.OptionEquals("uk.selftest", "interface")) CallThroughInterface();
+            else if (BootCommandLine.OptionEquals("uk.selftest", "interface")) InterfaceDispatchSelfTest.CallThroughInterfaces();
+            else if (BootCommandLine.OptionEquals("uk.selftest", "interface-missing")) InterfaceDispatchSelfTest.CallUnimplementedInterface();
+            else if (BootCommandLine.OptionEquals("uk.selftest", "breakpoint")) StepOverBreakpoints();
             else if (BootCommandLine.OptionEquals("uk.selftest", "heap")) HeapRoundTrip();
             else Panic.Fail("unknown uk.selftest value");
         }
@@ -56,30 +59,24 @@ namespace Kernel.SelfTest
             KernelConsole.WriteDecimal((ulong)values[index]);
         }
 
-        // Several implementations chosen at run time, so ILC cannot devirtualize the interface call
-        // (with one or two it compiles a type test instead of a dispatch).
-        private interface IProbe { int Value(); }
-        private sealed class Probe : IProbe { public int Value() => 7; }
-        private sealed class OtherProbe : IProbe { public int Value() => 8; }
-        private sealed class ThirdProbe : IProbe { public int Value() => 9; }
-        private sealed class FourthProbe : IProbe { public int Value() => 10; }
-
-        [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.NoInlining)]
-        private static IProbe MakeProbe()
+        // int3 is a trap the kernel reports and returns from: the interrupt entry and exit path must bring
+        // back every register, including the SSE state the C# code keeps in xmm registers.
+        private static void StepOverBreakpoints()
         {
-            switch (BootCommandLine.Count)
+            double sum = 0.5;
+            long product = 1;
+            for (int i = 1; i <= 3; i++)
             {
-                case 10: return new OtherProbe();
-                case 11: return new ThirdProbe();
-                case 12: return new FourthProbe();
-                default: return new Probe();
+                Cpu.Breakpoint();
+                sum += i * 0.25;
+                product *= i + 1;
             }
-        }
-
-        private static void CallThroughInterface()
-        {
-            IProbe probe = MakeProbe();
-            KernelConsole.WriteDecimal((ulong)probe.Value());
+            bool ok = InterruptDispatcher.BreakpointCount == 3 && sum == 2.0 && product == 24;
+            KernelConsole.Prefix();
+            KernelConsole.Write("selftest breakpoint: ");
+            KernelConsole.WriteDecimal(InterruptDispatcher.BreakpointCount);
+            KernelConsole.WriteLine(ok ? " breakpoints stepped over, state intact (ok)" : " breakpoints, state CORRUPTED");
+            if (!ok) Machine.Exit(Machine.PanicExitStatus);
         }
 
         // Many allocations and frees of mixed sizes must leave the heap where it started.

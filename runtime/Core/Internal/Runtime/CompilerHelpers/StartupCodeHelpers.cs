@@ -83,7 +83,7 @@ namespace Internal.Runtime.CompilerHelpers
                 nint value = (nint)ReadRelativePointer(staticBase);
                 if ((value & GCStaticUninitialized) == 0) continue;
                 MethodTable* type = (MethodTable*)(value & ~GCStaticMask);
-                object holder = RuntimeExports.AllocateObjectOfSize(type, type->BaseSize);
+                object holder = System.Runtime.RuntimeExports.AllocateObjectOfSize(type, type->BaseSize);
                 if ((value & GCStaticHasPreInitializedData) != 0)
                 {
                     // ILC pre-computed the statics; the blob holds every field of the holder.

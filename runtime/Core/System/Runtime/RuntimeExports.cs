@@ -1,12 +1,13 @@
-using System;
-using System.Runtime;
 using System.Runtime.CompilerServices;
+using Internal.Runtime;
+using Internal.Runtime.CompilerHelpers;
 
-namespace Internal.Runtime.CompilerHelpers
+namespace System.Runtime
 {
     // Object allocation and boxing: the helpers ILC-generated code calls for `new`, `new T[n]` and
-    // boxing. There is no garbage collector in the kernel: memory comes from the kernel heap through
-    // RuntimeHooks and is given back explicitly (see docs/architecture.md, "Kernel memory").
+    // boxing (ILC looks this class up by name). There is no garbage collector in the kernel: memory
+    // comes from the kernel heap through RuntimeHooks and is given back explicitly
+    // (docs/architecture.md, "Kernel memory").
     internal static unsafe class RuntimeExports
     {
         // An object occupies BaseSize bytes: its 8-byte header, the MethodTable pointer, then fields.
