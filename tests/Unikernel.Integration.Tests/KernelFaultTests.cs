@@ -110,6 +110,22 @@ public class KernelFaultTests
     }
 
     [Fact]
+    public async Task TypeChecksAndCastsFollowTheTypeHierarchy()
+    {
+        var result = await KernelImages.BootAsync(KernelImages.SelfTestKernel, MachineKind.Microvm, "uk.selftest=casts");
+        Assert.True(result.ExitStatus == 0, $"exit status {result.ExitStatus}\n{result.Console}");
+        Assert.Contains("uk: selftest casts: SI|SCRI|SCRI|SI|T|A|A|| (ok)", result.Console);
+    }
+
+    [Fact]
+    public async Task FailingCheckedCastIsAPanicNamingTheCast()
+    {
+        string c = await FaultAsync("bad-cast");
+        Assert.Contains("uk: panic: unhandled exception in the kernel: Specified cast is not valid.", c);
+        Assert.Matches(@"uk:   #\d+ 0x[0-9a-f]{16} Kernel_Kernel_SelfTest_CastChecks__FailingCast\+0x", c);
+    }
+
+    [Fact]
     public async Task HeapAllocationsAreGivenBack()
     {
         var result = await KernelImages.BootAsync(KernelImages.SelfTestKernel, MachineKind.Microvm, "uk.selftest=heap");

@@ -30,6 +30,8 @@ namespace Kernel.SelfTest
             else if (BootCommandLine.OptionEquals("uk.selftest", "interface")) InterfaceDispatchSelfTest.CallThroughInterfaces();
             else if (BootCommandLine.OptionEquals("uk.selftest", "interface-missing")) InterfaceDispatchSelfTest.CallUnimplementedInterface();
             else if (BootCommandLine.OptionEquals("uk.selftest", "breakpoint")) StepOverBreakpoints();
+            else if (BootCommandLine.OptionEquals("uk.selftest", "casts")) CastChecks.Run();
+            else if (BootCommandLine.OptionEquals("uk.selftest", "bad-cast")) CastChecks.FailingCast();
             else if (BootCommandLine.OptionEquals("uk.selftest", "heap")) HeapRoundTrip();
             else Panic.Fail("unknown uk.selftest value");
         }
