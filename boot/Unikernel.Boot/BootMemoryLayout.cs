@@ -36,7 +36,10 @@ public static class BootMemoryLayout
     public const int LowPageTable = 0x6000;    // the first 2 MiB, in 4 KiB pages
     public const int PageTablesSize = 0x7000;
     public const int Idt = 0x7000;
-    public const int BootStackBottom = 0x8000;
+    /// <summary>A page left unused below the boot stack; the kernel unmaps it so that a stack
+    /// overflow faults instead of overwriting the IDT.</summary>
+    public const int StackGuardPage = 0x8000;
+    public const int BootStackBottom = 0x9000;
     public const int BootStackSize = 64 * 1024;
     public const int BootStackTop = BootStackBottom + BootStackSize;
     public const int IstStackSize = 16 * 1024;

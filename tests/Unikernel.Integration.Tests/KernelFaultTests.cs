@@ -45,6 +45,17 @@ public class KernelFaultTests
     }
 
     [Fact]
+    public async Task KernelStackOverflowHitsTheGuardPageAndIsReportedAsSuch()
+    {
+        string c = await FaultAsync("stack-overflow");
+        Assert.Contains("uk: panic: CPU exception #DF (double fault, vector 8)", c);
+        Assert.Matches(@"uk:   kernel stack overflow: rsp 0x[0-9a-f]+ is in the guard page below the boot stack \(0x[0-9a-f]+\)", c);
+        // The recursion is folded into one line, and the trace still reaches the kernel entry.
+        Assert.Matches(@"uk:   #1 0x[0-9a-f]{16} Kernel_Kernel_SelfTest_SelfTests__Recurse\+0x[0-9a-f]+\r?\nuk:   \.\.\. the frame above \d+ more times", c);
+        Assert.Matches(@"uk:   #\d+ 0x[0-9a-f]{16} Kernel_Kernel_Boot_KernelEntry__Main\+0x", c);
+    }
+
+    [Fact]
     public async Task InvalidOpcodeIsReported()
     {
         string c = await FaultAsync("invalid-opcode");

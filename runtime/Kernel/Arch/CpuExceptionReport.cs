@@ -37,6 +37,17 @@ namespace Kernel.Arch
                 if (address < 4096) KernelConsole.Write(" (null pointer)");
             }
             KernelConsole.WriteLine();
+            // Overflowing the boot stack faults in its guard page; the CPU cannot push the page fault's
+            // frame there either, so it raises a double fault on its IST stack with rsp still inside.
+            if (StackGuard.Contains(frame->Rsp) || (vector == 14 && StackGuard.Contains(Cpu.ReadCr2())))
+            {
+                KernelConsole.Prefix();
+                KernelConsole.Write("  kernel stack overflow: rsp ");
+                KernelConsole.WriteHex(frame->Rsp);
+                KernelConsole.Write(" is in the guard page below the boot stack (");
+                KernelConsole.WriteHex(StackGuard.GuardPage);
+                KernelConsole.WriteLine(")");
+            }
             WriteRegisters(frame);
             StackTrace.Write(frame->Rip, frame->Rbp, frame->Rsp);
             Machine.Exit(Machine.PanicExitStatus);

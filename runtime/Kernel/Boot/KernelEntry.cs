@@ -24,6 +24,9 @@ namespace Kernel.Boot
             StackTrace.Initialize((byte*)bootInfo->KsymsStart, bootInfo->KsymsEnd - bootInfo->KsymsStart,
                                   bootInfo->BootStackBottom, bootInfo->BootStackTop, bootInfo->TextStart, bootInfo->TextEnd);
 
+            if (!StackGuard.Install(bootInfo->BootStackBottom))
+                Panic.Fail("cannot unmap the guard page below the boot stack (not mapped with 4 KiB pages)");
+
             string problem = LoaderData.Capture(bootInfo->PvhStartInfo);
             if (problem != null) Panic.Fail(problem);
 

@@ -61,17 +61,31 @@ namespace Kernel.Diagnostics
             if (rsp != 0 && IsOnStack(rsp) && LooksLikeReturnAddress(*(ulong*)rsp)
                 && !(IsPlausibleFrame(rbp, 0) && ((ulong*)rbp)[1] == *(ulong*)rsp))
                 WriteFrame(frame++, *(ulong*)rsp);
-            ulong previous = 0;
+            ulong previous = 0, repeatedAddress = 0, repeats = 0;
             while (frame < MaxFrames && IsPlausibleFrame(rbp, previous))
             {
                 ulong returnAddress = ((ulong*)rbp)[1];
                 if (returnAddress == 0) break;
-                // A return address points after the call; name the call instruction's function.
-                WriteFrame(frame++, returnAddress);
                 previous = rbp;
                 rbp = ((ulong*)rbp)[0];
+                // Deep recursion would fill the trace with one line; count repeats instead.
+                if (returnAddress == repeatedAddress) { repeats++; continue; }
+                WriteRepeats(repeats);
+                repeats = 0;
+                repeatedAddress = returnAddress;
+                WriteFrame(frame++, returnAddress);
             }
+            WriteRepeats(repeats);
             if (frame == 0) { KernelConsole.Prefix(); KernelConsole.WriteLine("  (no frames)"); }
+        }
+
+        private static void WriteRepeats(ulong repeats)
+        {
+            if (repeats == 0) return;
+            KernelConsole.Prefix();
+            KernelConsole.Write("  ... the frame above ");
+            KernelConsole.WriteDecimal(repeats);
+            KernelConsole.WriteLine(" more times");
         }
 
         private static void WriteFrame(int index, ulong address)

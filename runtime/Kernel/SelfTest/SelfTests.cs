@@ -31,6 +31,7 @@ namespace Kernel.SelfTest
             else if (BootCommandLine.OptionEquals("uk.selftest", "interface-missing")) InterfaceDispatchSelfTest.CallUnimplementedInterface();
             else if (BootCommandLine.OptionEquals("uk.selftest", "breakpoint")) StepOverBreakpoints();
             else if (BootCommandLine.OptionEquals("uk.selftest", "casts")) CastChecks.Run();
+            else if (BootCommandLine.OptionEquals("uk.selftest", "stack-overflow")) KernelConsole.WriteDecimal(Recurse(1));
             else if (BootCommandLine.OptionEquals("uk.selftest", "bad-cast")) CastChecks.FailingCast();
             else if (BootCommandLine.OptionEquals("uk.selftest", "heap")) HeapRoundTrip();
             else Panic.Fail("unknown uk.selftest value");
@@ -59,6 +60,15 @@ namespace Kernel.SelfTest
             int[] values = new int[4];
             int index = BootCommandLine.Count + 10;
             KernelConsole.WriteDecimal((ulong)values[index]);
+        }
+
+        // Unbounded recursion: each frame keeps a buffer live so the stack runs out quickly.
+        [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.NoInlining)]
+        private static ulong Recurse(ulong depth)
+        {
+            ulong* scratch = stackalloc ulong[32];
+            scratch[depth & 31] = depth;
+            return Recurse(depth + 1) + scratch[(depth + 1) & 31];
         }
 
         // int3 is a trap the kernel reports and returns from: the interrupt entry and exit path must bring
