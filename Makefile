@@ -49,6 +49,7 @@ images:
 
 # Unit tests of every part plus the QEMU integration tests; the last line sums up all test projects.
 test: setup build
+	@bash tests/install-reference-tools.sh
 	@set -o pipefail; $(DOTNET) test Unikernel.sln -c $(CONFIG) --no-build -nologo -v:minimal \
 	  --logger "console;verbosity=normal" 2>&1 | tee $(ARTIFACTS)/test.log; status=$$?; \
 	  awk '/^ +Passed: [0-9]+$$/ {p += $$2} /^ +Failed: [0-9]+$$/ {f += $$2} \

@@ -2,14 +2,17 @@ using Unikernel.Boot;
 
 // ukboot -o path/boot.o : generates the boot stub object described in docs/boot-abi.md.
 // ukboot --floor -o path/floor.o : the benchmarks' trivial kernel (one serial byte, then exit).
+// ukboot --glibc-compat -o path/glibc-compat.o : __sched_cpualloc/__sched_cpufree for apps on musl.
 string? outputPath = null;
-bool floor = false;
+bool floor = false, glibcCompat = false;
 for (int i = 0; i < args.Length; i++)
 {
     if (args[i] == "-o" && i + 1 < args.Length)
         outputPath = args[++i];
     else if (args[i] == "--floor")
         floor = true;
+    else if (args[i] == "--glibc-compat")
+        glibcCompat = true;
     else
     {
         Console.Error.WriteLine($"ukboot: unexpected argument '{args[i]}'");
@@ -19,14 +22,15 @@ for (int i = 0; i < args.Length; i++)
 }
 if (outputPath is null)
 {
-    Console.Error.WriteLine("usage: ukboot [--floor] -o path/boot.o");
+    Console.Error.WriteLine("usage: ukboot [--floor | --glibc-compat] -o path/boot.o");
     return 2;
 }
 
 string? temporary = null;
 try
 {
-    byte[] image = ElfObjectWriter.Write(floor ? FloorKernel.Build() : BootStub.Build());
+    var model = floor ? FloorKernel.Build() : glibcCompat ? GlibcCompatShim.Build() : BootStub.Build();
+    byte[] image = ElfObjectWriter.Write(model);
     string fullPath = Path.GetFullPath(outputPath);
     Directory.CreateDirectory(Path.GetDirectoryName(fullPath)!);
     // Write next to the target and rename, so an interrupted run never leaves a truncated boot.o.
