@@ -5,16 +5,24 @@ namespace Unikernel.Linker;
 public static class CommandLine
 {
     public const string Usage =
-        "usage: uk-ld -o OUT [--map MAP] [--base 0x100000] [--entry SYMBOL] INPUT.o...";
+        "usage: uk-ld -o OUT [--map MAP] [--base 0x100000] [--entry SYMBOL] INPUT.o... | " +
+        "uk-ld -static -o OUT [-e _start] [--gc-sections] [--build-id] [-L DIR] [-l NAME] " +
+        "[--start-group] INPUT.o|LIB.a... [--end-group]";
 
     /// <summary>Returns null when the user only asked for help.</summary>
     public static LinkOptions? Parse(IReadOnlyList<string> args)
     {
         string? output = null;
         string? map = null;
-        ulong baseAddress = LinkOptions.DefaultBaseAddress;
-        string entry = LinkOptions.DefaultEntrySymbol;
+        ulong? baseAddress = null;
+        string? entry = null;
+        bool staticExecutable = false, gcSections = false, buildId = false;
         var inputs = new List<string>();
+        // -l NAME is resolved after all -L options are known: like ld, every -L applies to every -l.
+        var libraries = new List<(int Index, string Name)>();
+        var searchDirectories = new List<string>();
+        var groups = new List<Range>();
+        int? groupStart = null;
 
         for (int i = 0; i < args.Count; i++)
         {
@@ -29,13 +37,64 @@ public static class CommandLine
                 case "--map" or "-Map":
                     map = ValueOf(args, ref i);
                     break;
-                case "--base":
+                case "--base" or "-Ttext-segment":
                     baseAddress = ParseAddress(ValueOf(args, ref i));
                     break;
                 case "--entry" or "-e":
                     entry = ValueOf(args, ref i);
                     break;
+                case "-static" or "--static" or "--static-exe" or "-Bstatic":
+                    staticExecutable = true;
+                    break;
+                case "--eh-frame-hdr":
+                    break; // executables always get .eh_frame_hdr; accepted for ld command-line compatibility
+                case "--gc-sections":
+                    gcSections = true;
+                    break;
+                case "--no-gc-sections":
+                    gcSections = false;
+                    break;
+                case "--build-id" or "--build-id=sha1":
+                    buildId = true;
+                    break;
+                case "--build-id=none":
+                    buildId = false;
+                    break;
+                case "-L":
+                    searchDirectories.Add(ValueOf(args, ref i));
+                    break;
+                case "-l":
+                    libraries.Add((inputs.Count, ValueOf(args, ref i)));
+                    inputs.Add("");
+                    break;
+                case "--start-group" or "-(":
+                    if (groupStart is not null)
+                        throw new LinkerException("nested --start-group");
+                    groupStart = inputs.Count;
+                    break;
+                case "--end-group" or "-)":
+                    if (groupStart is not { } start)
+                        throw new LinkerException("--end-group without --start-group");
+                    groups.Add(start..inputs.Count);
+                    groupStart = null;
+                    break;
                 default:
+                    if (arg.StartsWith("-L", StringComparison.Ordinal) && arg.Length > 2)
+                    {
+                        searchDirectories.Add(arg[2..]);
+                        break;
+                    }
+                    if (arg.StartsWith("-l", StringComparison.Ordinal) && arg.Length > 2)
+                    {
+                        libraries.Add((inputs.Count, arg[2..]));
+                        inputs.Add("");
+                        break;
+                    }
+                    if (arg.StartsWith("--entry=", StringComparison.Ordinal))
+                    {
+                        entry = arg["--entry=".Length..];
+                        break;
+                    }
                     if (arg.StartsWith('-') && arg.Length > 1)
                         throw new LinkerException($"unknown option '{arg}'; {Usage}");
                     inputs.Add(arg);
@@ -43,21 +102,46 @@ public static class CommandLine
             }
         }
 
+        if (groupStart is not null)
+            throw new LinkerException("--start-group without --end-group");
         if (output is null)
             throw new LinkerException($"no output file given (-o); {Usage}");
         if (inputs.Count == 0)
             throw new LinkerException($"no input files; {Usage}");
-        if (baseAddress % Layout.SectionLayout.PageSize != 0)
-            throw new LinkerException($"--base 0x{baseAddress:x} is not 4 KiB aligned");
+        foreach (var (index, name) in libraries)
+            inputs[index] = FindLibrary(name, searchDirectories);
+
+        ulong address = baseAddress ?? (staticExecutable ? LinkOptions.DefaultExecutableBaseAddress : LinkOptions.DefaultBaseAddress);
+        if (address % Layout.SectionLayout.PageSize != 0)
+            throw new LinkerException($"--base 0x{address:x} is not 4 KiB aligned");
+        if (!staticExecutable && (gcSections || buildId || libraries.Count != 0 || groups.Count != 0))
+            throw new LinkerException("--gc-sections, --build-id, -l and groups need -static (static executable mode)");
 
         return new LinkOptions
         {
             OutputPath = output,
             MapPath = map,
-            BaseAddress = baseAddress,
-            EntrySymbol = entry,
+            Kind = staticExecutable ? OutputKind.StaticExecutable : OutputKind.Kernel,
+            BaseAddress = address,
+            EntrySymbol = entry ?? (staticExecutable ? LinkOptions.DefaultExecutableEntrySymbol : LinkOptions.DefaultEntrySymbol),
             InputPaths = inputs,
+            ArchiveGroups = groups,
+            GcSections = gcSections,
+            BuildId = buildId,
         };
+    }
+
+    /// <summary>Static links only look for <c>libNAME.a</c>; <c>-l:file</c> names the file itself.</summary>
+    private static string FindLibrary(string name, List<string> directories)
+    {
+        string fileName = name.StartsWith(':') ? name[1..] : $"lib{name}.a";
+        foreach (string directory in directories)
+        {
+            string candidate = Path.Combine(directory, fileName);
+            if (File.Exists(candidate))
+                return candidate;
+        }
+        throw new LinkerException($"cannot find library {fileName} (-l{name}) in the -L directories");
     }
 
     private static string ValueOf(IReadOnlyList<string> args, ref int i)

@@ -17,6 +17,9 @@ internal static class ElfConstants
     public const uint SHT_NOTE = 7;
     public const uint SHT_NOBITS = 8;
     public const uint SHT_REL = 9;
+    public const uint SHT_INIT_ARRAY = 14;
+    public const uint SHT_FINI_ARRAY = 15;
+    public const uint SHT_PREINIT_ARRAY = 16;
     public const uint SHT_GROUP = 17;
 
     public const ulong SHF_WRITE = 0x1;
@@ -44,6 +47,11 @@ internal static class ElfConstants
 
     public const uint PT_LOAD = 1;
     public const uint PT_NOTE = 4;
+    public const uint PT_TLS = 7;
+    public const uint PT_GNU_EH_FRAME = 0x6474e550;
+    public const uint PT_GNU_STACK = 0x6474e551;
+
+    public const uint NT_GNU_BUILD_ID = 3;
 
     public const uint PF_X = 1;
     public const uint PF_W = 2;

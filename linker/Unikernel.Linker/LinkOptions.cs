@@ -1,15 +1,38 @@
 namespace Unikernel.Linker;
 
+/// <summary>What the link produces.</summary>
+public enum OutputKind
+{
+    /// <summary>The PVH kernel image at 1 MiB (docs/boot-abi.md); no TLS, no libc conventions.</summary>
+    Kernel,
+    /// <summary>A fully static Linux ET_EXEC at 0x400000 (musl crt/libc conventions, TLS, .eh_frame_hdr).</summary>
+    StaticExecutable,
+}
+
 public sealed record LinkOptions
 {
     /// <summary>1 MiB: the PVH loader places the image at its physical address, and low memory is the BIOS's.</summary>
     public const ulong DefaultBaseAddress = 0x100000;
 
+    /// <summary>GNU ld's default for x86-64 executables.</summary>
+    public const ulong DefaultExecutableBaseAddress = 0x400000;
+
     public const string DefaultEntrySymbol = "uk_pvh_entry";
+    public const string DefaultExecutableEntrySymbol = "_start";
 
     public required string OutputPath { get; init; }
     public string? MapPath { get; init; }
+    public OutputKind Kind { get; init; } = OutputKind.Kernel;
     public ulong BaseAddress { get; init; } = DefaultBaseAddress;
     public string EntrySymbol { get; init; } = DefaultEntrySymbol;
+
+    /// <summary>Objects and archives, in command-line order.</summary>
     public required IReadOnlyList<string> InputPaths { get; init; }
+
+    /// <summary>Index ranges of <see cref="InputPaths"/> given between --start-group and --end-group: their
+    /// archives are rescanned together until no new member is pulled in.</summary>
+    public IReadOnlyList<Range> ArchiveGroups { get; init; } = [];
+
+    public bool GcSections { get; init; }
+    public bool BuildId { get; init; }
 }

@@ -14,14 +14,19 @@ public static class Linker
 {
     public static LinkResult Link(LinkOptions options)
     {
-        // 1. Read.
-        var files = new List<InputFile>(options.InputPaths.Count);
-        for (int i = 0; i < options.InputPaths.Count; i++)
-            files.Add(ObjectFileReader.Read(options.InputPaths[i], i));
+        // 1. Read (archive members on demand).
+        var files = InputLoader.Load(options);
 
         // 2. Resolve.
         ComdatGroupFilter.Apply(files);
         var symbols = SymbolResolver.Resolve(files);
+        return options.Kind == OutputKind.StaticExecutable
+            ? LinkExecutable(options, files, symbols)
+            : LinkKernel(options, files, symbols);
+    }
+
+    private static LinkResult LinkKernel(LinkOptions options, List<InputFile> files, SymbolTable symbols)
+    {
 
         // Synthetic sections whose size is known now.
         var synthetic = new List<InputSection>();
@@ -57,13 +62,68 @@ public static class Linker
         return new LinkResult(image, map, entryAddress);
     }
 
+    /// <summary>The same passes for a static Linux executable, plus the libc conventions: TLS, unwind tables,
+    /// optional garbage collection and build id.</summary>
+    private static LinkResult LinkExecutable(LinkOptions options, List<InputFile> files, SymbolTable symbols)
+    {
+        var entry = symbols.Find(options.EntrySymbol);
+        if (entry is null || !entry.IsDefined)
+            throw new LinkerException("undefined entry symbol", symbol: options.EntrySymbol);
+
+        // 3. Liveness: unwind records first, since they decide what the collector may follow.
+        var frames = EhFrameSections.Parse(files);
+        if (options.GcSections)
+            GarbageCollector.Run(files, symbols, options.EntrySymbol, frames);
+        frames.DropDeadEntries();
+
+        // Synthetic sections whose size is known now.
+        var synthetic = new List<InputSection>();
+        var got = new GlobalOffsetTable();
+        synthetic.Add(got.Section);
+        var ehFrameHeader = new EhFrameHeader(frames);
+        synthetic.Add(ehFrameHeader.Section);
+        var buildId = options.BuildId ? BuildId.CreateSection() : null;
+        if (buildId is not null)
+            synthetic.Add(buildId);
+        if (CommonSymbolAllocator.Allocate(symbols) is { } common)
+            synthetic.Add(common);
+
+        // 4. Output sections, linker-defined names, the relocation scan that needs both.
+        var layout = SectionLayout.Build(files, synthetic, ExecutableSectionClassifier.Classify,
+            ExecutableSectionClassifier.SegmentOrder);
+        ExecutableSectionClassifier.OrderByInitPriority(layout);
+        var linkerSymbols = LinkerDefinedSymbols.DefineForExecutable(symbols, layout, got);
+        RelocationScanner.Scan(files, got, allowTls: true);
+        if (got.SlotCount == 0 && !got.IsReferenced)
+            layout.Remove(got.Section);
+
+        // 5. Addresses, then every value that depends on them.
+        TlsLayout.AlignBlock(layout);
+        int extraHeaders = ExecutableProgramHeaders.Count(layout);
+        layout.AssignAddresses(options.BaseAddress, ElfImageWriter.HeaderBytes(layout, extraHeaders), mapHeaders: true);
+        var tls = TlsLayout.Compute(layout);
+        linkerSymbols.AssignValues(layout);
+        got.Fill(tls);
+        ehFrameHeader.Fill(layout);
+
+        // 6. Relocate, 7. write.
+        X86_64Relocator.Apply(files, got, tls);
+        ulong entryAddress = entry.Address;
+        var parts = new ExecutableImageParts(ExecutableProgramHeaders.Build(layout, tls), tls);
+        byte[] image = ElfImageWriter.Write(layout, files, symbols, entryAddress, parts);
+        if (buildId is not null)
+            BuildId.Stamp(image, buildId);
+        string map = LinkMapWriter.Write(layout, files, options.EntrySymbol, entryAddress);
+        return new LinkResult(image, map, entryAddress);
+    }
+
     /// <summary>Links and writes the outputs; on failure no output (old or partial) is left behind.</summary>
     public static LinkResult LinkToFiles(LinkOptions options)
     {
         try
         {
             var result = Link(options);
-            AtomicFile.Write(options.OutputPath, result.Image);
+            AtomicFile.Write(options.OutputPath, result.Image, executable: options.Kind == OutputKind.StaticExecutable);
             if (options.MapPath is not null)
                 AtomicFile.Write(options.MapPath, Encoding.UTF8.GetBytes(result.Map));
             return result;

@@ -50,6 +50,66 @@ public sealed class LinkerDefinedSymbols
         return result;
     }
 
+    /// <summary>
+    /// The names GNU ld's default script provides for a static executable, each defined only when the
+    /// program refers to it and does not define it itself (PROVIDE semantics), plus <c>__start_X</c> /
+    /// <c>__stop_X</c> for referenced C-identifier sections. A missing array (no .init_array input) gets
+    /// an empty range.
+    /// </summary>
+    public static LinkerDefinedSymbols DefineForExecutable(SymbolTable symbols, SectionLayout layout, GlobalOffsetTable got)
+    {
+        var result = new LinkerDefinedSymbols();
+        void Provide(string name, Func<SectionLayout, ulong> value)
+        {
+            if (symbols.Find(name) is { IsDefined: false })
+                result.Add(symbols, name, value);
+        }
+
+        foreach (string array in new[] { "preinit_array", "init_array", "fini_array" })
+        {
+            var output = layout.Find("." + array);
+            Provide($"__{array}_start", l => output?.Address ?? DataSegmentStart(l));
+            Provide($"__{array}_end", l => output?.End ?? DataSegmentStart(l));
+        }
+        foreach (string name in new[] { "__ehdr_start", "__executable_start" })
+            Provide(name, l => l.ImageStart);
+        foreach (string name in new[] { "_etext", "etext", "__etext" })
+            Provide(name, l => SegmentEnd(l, SegmentKind.Text, memory: true));
+        foreach (string name in new[] { "_edata", "edata" })
+            Provide(name, l => SegmentEnd(l, SegmentKind.Data, memory: false));
+        Provide("__bss_start", l => l.Find(".bss")?.Address ?? SegmentEnd(l, SegmentKind.Data, memory: false));
+        foreach (string name in new[] { "_end", "end" })
+            Provide(name, l => SegmentEnd(l, SegmentKind.Data, memory: true));
+        if (symbols.Find("_GLOBAL_OFFSET_TABLE_") is { IsDefined: false })
+        {
+            got.IsReferenced = true;
+            Provide("_GLOBAL_OFFSET_TABLE_", _ => got.Section.Address);
+        }
+
+        foreach (var symbol in symbols.Symbols.ToArray())
+        {
+            if (symbol.IsDefined)
+                continue;
+            string? section = symbol.Name.StartsWith(StartPrefix, StringComparison.Ordinal) ? symbol.Name[StartPrefix.Length..]
+                : symbol.Name.StartsWith(StopPrefix, StringComparison.Ordinal) ? symbol.Name[StopPrefix.Length..]
+                : null;
+            if (section is null || !IsCIdentifier(section))
+                continue;
+            var output = layout.Find(section);
+            bool start = symbol.Name.StartsWith(StartPrefix, StringComparison.Ordinal);
+            result.Add(symbols, symbol.Name, l => output is null ? DataSegmentStart(l) : start ? output.Address : output.End);
+        }
+        return result;
+    }
+
+    private static ulong DataSegmentStart(SectionLayout layout) =>
+        layout.Segments.Find(segment => segment.Kind == SegmentKind.Data)?.VirtualAddress ?? layout.ImageStart;
+
+    private static ulong SegmentEnd(SectionLayout layout, SegmentKind kind, bool memory) =>
+        layout.Segments.Find(segment => segment.Kind == kind) is { } segment
+            ? segment.VirtualAddress + (memory ? segment.MemorySize : segment.FileSize)
+            : layout.ImageStart;
+
     private static OutputSegment? TextSegment(SectionLayout layout) =>
         layout.Segments.Find(segment => segment.Kind == SegmentKind.Text);
 

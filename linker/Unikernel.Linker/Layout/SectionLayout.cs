@@ -13,9 +13,18 @@ public sealed class SectionLayout
     public const ulong PageSize = 0x1000;
 
     /// <summary>Flags that describe the output section; group/merge/etc. are input-only concepts.</summary>
-    private const ulong OutputFlagMask = SHF_ALLOC | SHF_WRITE | SHF_EXECINSTR;
+    private const ulong OutputFlagMask = SHF_ALLOC | SHF_WRITE | SHF_EXECINSTR | SHF_TLS;
 
-    private SectionLayout(List<OutputSection> sections) => Sections = sections;
+    /// <summary>The kernel's segment order (docs/boot-abi.md): code first, then constants, then data.</summary>
+    public static readonly SegmentKind[] KernelSegmentOrder = [SegmentKind.Text, SegmentKind.ReadOnly, SegmentKind.Data];
+
+    private SectionLayout(List<OutputSection> sections, SegmentKind[] segmentOrder)
+    {
+        Sections = sections;
+        SegmentOrder = segmentOrder;
+    }
+
+    public SegmentKind[] SegmentOrder { get; }
 
     public List<OutputSection> Sections { get; }
     public List<OutputSegment> Segments { get; } = [];
@@ -27,14 +36,18 @@ public sealed class SectionLayout
 
     public OutputSection? Find(string name) => Sections.Find(section => section.Name == name);
 
-    public static SectionLayout Build(IReadOnlyList<InputFile> files, IReadOnlyList<InputSection> synthetic)
+    public static SectionLayout Build(IReadOnlyList<InputFile> files, IReadOnlyList<InputSection> synthetic) =>
+        Build(files, synthetic, SectionClassifier.Classify, KernelSegmentOrder);
+
+    public static SectionLayout Build(IReadOnlyList<InputFile> files, IReadOnlyList<InputSection> synthetic,
+        Func<InputSection, Placement?> classify, SegmentKind[] segmentOrder)
     {
         var byName = new Dictionary<string, OutputSection>(StringComparer.Ordinal);
         var sections = new List<OutputSection>();
 
         void Place(InputSection input)
         {
-            if (SectionClassifier.Classify(input) is not { } placement)
+            if (classify(input) is not { } placement)
             {
                 input.IsLive = false;
                 return;
@@ -67,11 +80,11 @@ public sealed class SectionLayout
         foreach (var section in synthetic)
             Place(section);
 
-        sections.Sort(static (a, b) =>
-            a.Segment != b.Segment ? a.Segment.CompareTo(b.Segment)
+        sections.Sort((a, b) =>
+            a.Segment != b.Segment ? Array.IndexOf(segmentOrder, a.Segment).CompareTo(Array.IndexOf(segmentOrder, b.Segment))
             : a.Rank != b.Rank ? a.Rank.CompareTo(b.Rank)
             : a.FirstSeen.CompareTo(b.FirstSeen));
-        return new SectionLayout(sections);
+        return new SectionLayout(sections, segmentOrder);
     }
 
     /// <summary>Drops a synthetic section that turned out to be unneeded (an empty GOT).</summary>
@@ -86,24 +99,28 @@ public sealed class SectionLayout
             Sections.Remove(output);
     }
 
-    public void AssignAddresses(ulong baseAddress, ulong headerBytes)
+    /// <param name="mapHeaders">True for executables: the first segment starts at file offset 0 and maps the
+    /// ELF and program headers, so that <c>__ehdr_start</c> and the kernel's AT_PHDR point at them.</param>
+    public void AssignAddresses(ulong baseAddress, ulong headerBytes, bool mapHeaders = false)
     {
         ImageStart = baseAddress;
         ulong address = baseAddress;
-        ulong fileOffset = AlignUp(headerBytes, PageSize);
+        ulong fileOffset = mapHeaders ? 0 : AlignUp(headerBytes, PageSize);
 
-        foreach (var kind in new[] { SegmentKind.Text, SegmentKind.ReadOnly, SegmentKind.Data })
+        foreach (var kind in SegmentOrder)
         {
             var members = Sections.FindAll(section => section.Segment == kind);
-            if (members.Count == 0)
+            if (members.Count == 0 && !(mapHeaders && Segments.Count == 0))
                 continue;
 
             var segment = new OutputSegment(kind);
             segment.Sections.AddRange(members);
-            segment.VirtualAddress = AlignUp(address, Math.Max(PageSize, members[0].Alignment));
+            segment.VirtualAddress = AlignUp(address, Math.Max(PageSize, members.Count == 0 ? 1 : members[0].Alignment));
             segment.FileOffset = fileOffset;
             address = segment.VirtualAddress;
-            ulong fileBytesEnd = segment.VirtualAddress;
+            if (mapHeaders && Segments.Count == 0)
+                address += headerBytes;
+            ulong fileBytesEnd = address;
 
             foreach (var section in members)
             {
@@ -118,6 +135,10 @@ public sealed class SectionLayout
                     offset += input.Size;
                 }
                 section.Size = offset;
+                // .tbss is only the template of each thread's zeroed TLS: it takes no room in the image,
+                // so what follows it may share its addresses (ld does the same).
+                if (section.IsNoBits && (section.Flags & SHF_TLS) != 0)
+                    continue;
                 address += offset;
                 // NOBITS sections sort last in their segment, so file-backed bytes end at the last PROGBITS.
                 if (!section.IsNoBits)

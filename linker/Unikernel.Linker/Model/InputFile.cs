@@ -9,7 +9,8 @@ public sealed class InputFile
         Order = order;
     }
 
-    /// <summary>As given on the command line: it is what the user recognises in errors and the map.</summary>
+    /// <summary>As given on the command line (<c>libc.a(printf.o)</c> for an archive member): it is what
+    /// the user recognises in errors and the map.</summary>
     public string Path { get; }
 
     /// <summary>Command-line position; the tie-breaker that keeps every ordering deterministic.</summary>

@@ -38,6 +38,9 @@ public sealed class Symbol
     /// <summary>-1 until a GOT-relative relocation that cannot be relaxed asks for a slot.</summary>
     public int GotSlot { get; set; } = -1;
 
+    /// <summary>-1 unless an initial-exec TLS access that cannot be relaxed needs a slot with the TP offset.</summary>
+    public int TpOffGotSlot { get; set; } = -1;
+
     public bool IsLocal => Binding == ElfConstants.STB_LOCAL;
     public bool IsWeak => Binding == ElfConstants.STB_WEAK;
     public bool IsDefined => Kind != SymbolKind.Undefined;

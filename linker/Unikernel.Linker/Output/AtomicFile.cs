@@ -6,7 +6,7 @@ namespace Unikernel.Linker.Output;
 /// </summary>
 public static class AtomicFile
 {
-    public static void Write(string path, ReadOnlySpan<byte> contents)
+    public static void Write(string path, ReadOnlySpan<byte> contents, bool executable = false)
     {
         string fullPath = Path.GetFullPath(path);
         string directory = Path.GetDirectoryName(fullPath) ?? ".";
@@ -15,6 +15,12 @@ public static class AtomicFile
         {
             using (var stream = new FileStream(temporary, FileMode.Create, FileAccess.Write, FileShare.None))
                 stream.Write(contents);
+            // Like ld: a program is created runnable (rwxr-xr-x before the umask-free rename).
+            if (executable && !OperatingSystem.IsWindows())
+            {
+                File.SetUnixFileMode(temporary, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute
+                    | UnixFileMode.GroupRead | UnixFileMode.GroupExecute | UnixFileMode.OtherRead | UnixFileMode.OtherExecute);
+            }
             File.Move(temporary, fullPath, overwrite: true);
         }
         catch (Exception error) when (error is IOException or UnauthorizedAccessException)

@@ -11,10 +11,20 @@ namespace Unikernel.Linker.Output;
 /// LibObjectFile so that the file layout is exactly the one <see cref="SectionLayout"/> computed.
 /// Besides the loadable segments it carries section headers and a symbol table for gdb/objdump.
 /// </summary>
+/// <summary>A program header beyond the PT_LOADs and PT_NOTEs (PT_TLS, PT_GNU_EH_FRAME, PT_GNU_STACK).</summary>
+public sealed record ProgramHeader(uint Type, uint Flags, ulong Offset, ulong Address, ulong FileSize, ulong MemorySize,
+    ulong Alignment);
+
+/// <summary>What an executable adds to the kernel image's format.</summary>
+public sealed record ExecutableImageParts(IReadOnlyList<ProgramHeader> ExtraHeaders, TlsLayout? Tls);
+
 public static class ElfImageWriter
 {
     /// <summary>Known before addresses are assigned, so the header size can be reserved.</summary>
-    public static int ProgramHeaderCount(SectionLayout layout)
+    public static int ProgramHeaderCount(SectionLayout layout, int extraHeaders = 0) =>
+        LoadAndNoteHeaderCount(layout) + extraHeaders;
+
+    private static int LoadAndNoteHeaderCount(SectionLayout layout)
     {
         var segmentKinds = new HashSet<SegmentKind>();
         int notes = 0;
@@ -27,10 +37,11 @@ public static class ElfImageWriter
         return segmentKinds.Count + notes;
     }
 
-    public static ulong HeaderBytes(SectionLayout layout) =>
-        (ulong)(ElfHeaderSize + ProgramHeaderSize * ProgramHeaderCount(layout));
+    public static ulong HeaderBytes(SectionLayout layout, int extraHeaders = 0) =>
+        (ulong)(ElfHeaderSize + ProgramHeaderSize * ProgramHeaderCount(layout, extraHeaders));
 
-    public static byte[] Write(SectionLayout layout, IReadOnlyList<InputFile> files, SymbolTable globals, ulong entry)
+    public static byte[] Write(SectionLayout layout, IReadOnlyList<InputFile> files, SymbolTable globals, ulong entry,
+        ExecutableImageParts? executable = null)
     {
         // Section header names, in header order; the indices are needed by the symbol table.
         var sectionNames = new StringTableBuilder();
@@ -40,7 +51,7 @@ public static class ElfImageWriter
             sectionNames.Add(layout.Sections[i].Name);
         }
         var symbolNames = new StringTableBuilder();
-        byte[] symbolTable = BuildSymbolTable(files, globals, symbolNames, out int firstGlobal);
+        byte[] symbolTable = BuildSymbolTable(files, globals, symbolNames, executable?.Tls, out int firstGlobal);
         byte[] symbolStrings = symbolNames.ToArray();
 
         uint symtabName = sectionNames.Add(".symtab");
@@ -56,14 +67,19 @@ public static class ElfImageWriter
         ulong fileSize = sectionHeadersOffset + (ulong)(sectionCount * SectionHeaderSize);
 
         var image = new byte[checked((int)fileSize)];
-        int programHeaderCount = ProgramHeaderCount(layout);
+        var extraHeaders = executable?.ExtraHeaders ?? [];
+        int programHeaderCount = ProgramHeaderCount(layout, extraHeaders.Count);
         WriteElfHeader(image, entry, programHeaderCount, sectionHeadersOffset, sectionCount);
-        WriteProgramHeaders(image.AsSpan(ElfHeaderSize), layout);
+        WriteProgramHeaders(image.AsSpan(ElfHeaderSize), layout, extraHeaders);
 
         foreach (var section in layout.Sections)
         {
             if (section.IsNoBits)
                 continue;
+            // In an executable, .init and .fini are stitched together from crti/crtn pieces and fall through
+            // the alignment gaps between them: those gaps must be nops, not zero bytes.
+            if (executable is not null && (section.Flags & SHF_EXECINSTR) != 0)
+                image.AsSpan(checked((int)section.FileOffset), checked((int)section.Size)).Fill(0x90);
             foreach (var input in section.Inputs)
                 input.Data?.CopyTo(image.AsSpan(checked((int)(section.FileOffset + input.OffsetInOutput))));
         }
@@ -114,7 +130,7 @@ public static class ElfImageWriter
         BinaryPrimitives.WriteUInt16LittleEndian(image[62..], (ushort)(sectionCount - 1)); // .shstrtab is last
     }
 
-    private static void WriteProgramHeaders(Span<byte> headers, SectionLayout layout)
+    private static void WriteProgramHeaders(Span<byte> headers, SectionLayout layout, IReadOnlyList<ProgramHeader> extra)
     {
         int index = 0;
         foreach (var segment in layout.Segments)
@@ -129,6 +145,11 @@ public static class ElfImageWriter
                 continue;
             WriteProgramHeader(headers[(index++ * ProgramHeaderSize)..], PT_NOTE, PF_R, section.FileOffset,
                 section.Address, section.Size, section.Size, section.Alignment);
+        }
+        foreach (var header in extra)
+        {
+            WriteProgramHeader(headers[(index++ * ProgramHeaderSize)..], header.Type, header.Flags, header.Offset,
+                header.Address, header.FileSize, header.MemorySize, header.Alignment);
         }
     }
 
@@ -162,7 +183,7 @@ public static class ElfImageWriter
 
     /// <summary>Locals (file order) first, then globals (first-seen order), as the gABI requires.</summary>
     private static byte[] BuildSymbolTable(IReadOnlyList<InputFile> files, SymbolTable globals,
-        StringTableBuilder names, out int firstGlobal)
+        StringTableBuilder names, TlsLayout? tls, out int firstGlobal)
     {
         var output = new List<Symbol>();
         foreach (var file in files)
@@ -191,7 +212,9 @@ public static class ElfImageWriter
             entry[4] = (byte)((symbol.Binding << 4) | (symbol.Type & 0xf));
             entry[5] = 0; // STV_DEFAULT
             BinaryPrimitives.WriteUInt16LittleEndian(entry[6..], sectionIndex);
-            BinaryPrimitives.WriteUInt64LittleEndian(entry[8..], symbol.Address);
+            // gABI: in an executable, a TLS symbol's value is its offset in the TLS template.
+            ulong value = symbol.Type == STT_TLS && tls is not null ? symbol.Address - tls.Start : symbol.Address;
+            BinaryPrimitives.WriteUInt64LittleEndian(entry[8..], value);
             BinaryPrimitives.WriteUInt64LittleEndian(entry[16..], symbol.Size);
         }
         return table;

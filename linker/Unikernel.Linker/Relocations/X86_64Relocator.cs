@@ -7,11 +7,12 @@ namespace Unikernel.Linker.Relocations;
 
 /// <summary>
 /// Pass 5: patches section bytes in place with final addresses. Notation as in the psABI:
-/// S = symbol address, A = addend, P = address of the patched field, G = address of the GOT slot.
+/// S = symbol address, A = addend, P = address of the patched field, G = address of the GOT slot,
+/// GOT = address of the GOT, Z = symbol size, TP(x) = thread-pointer offset of address x.
 /// </summary>
 public static class X86_64Relocator
 {
-    public static void Apply(IReadOnlyList<InputFile> files, GlobalOffsetTable got)
+    public static void Apply(IReadOnlyList<InputFile> files, GlobalOffsetTable got, TlsLayout? tls = null)
     {
         foreach (var file in files)
         {
@@ -21,19 +22,27 @@ public static class X86_64Relocator
                     continue;
                 ulong sectionAddress = section.Address;
                 foreach (ref readonly var relocation in section.Relocations.AsSpan())
-                    ApplyOne(file, section, data, sectionAddress, relocation, got);
+                    ApplyOne(file, section, data, sectionAddress, relocation, got, tls);
             }
         }
     }
 
     private static void ApplyOne(InputFile file, InputSection section, byte[] data, ulong sectionAddress,
-        in Relocation relocation, GlobalOffsetTable got)
+        in Relocation relocation, GlobalOffsetTable got, TlsLayout? tls)
     {
         var symbol = file.Symbols[relocation.SymbolIndex];
         ulong s = symbol.Address;
         ulong a = (ulong)relocation.Addend;
         ulong p = sectionAddress + relocation.Offset;
         var field = data.AsSpan((int)relocation.Offset);
+        var copy = relocation; // local functions cannot capture an 'in' parameter
+
+        long TpOffset(ulong address) => tls?.TpOffset(address)
+            ?? throw new LinkerException("thread-local reference but the program has no TLS sections", file: file.Path,
+                section: section.Name, offset: copy.Offset, symbol: symbol.DisplayName);
+
+        if (relocation.Action == RelocationAction.Skip)
+            return;
 
         switch (relocation.Type)
         {
@@ -59,21 +68,62 @@ public static class X86_64Relocator
                 WriteSigned32(field, (long)(s + a), file, section, relocation, symbol);
                 break;
             case GotPCRel or GotPCRelX or RexGotPCRelX:
-                if (relocation.GotAction == GotAction.RelaxToLea)
-                {
-                    RelocationScanner.RewriteMovToLea(data, relocation.Offset);
-                    WriteSigned32(field, (long)(s + a - p), file, section, relocation, symbol);
-                }
-                else
+                if (relocation.Action == RelocationAction.UseGotSlot)
                 {
                     WriteSigned32(field, (long)(got.SlotAddress(symbol) + a - p), file, section, relocation, symbol);
                 }
+                else
+                {
+                    int shift = GotRelaxation.Rewrite(data, relocation.Offset, relocation.Action);
+                    ulong newP = (ulong)((long)p + shift);
+                    WriteSigned32(data.AsSpan((int)relocation.Offset + shift), (long)(s + a - newP), file, section,
+                        relocation, symbol);
+                }
+                break;
+            case GotOff64:
+                BinaryPrimitives.WriteUInt64LittleEndian(field, s + a - got.Section.Address);
+                break;
+            case GotPC32:
+                WriteSigned32(field, (long)(got.Section.Address + a - p), file, section, relocation, symbol);
+                break;
+            case GotPC64:
+                BinaryPrimitives.WriteUInt64LittleEndian(field, got.Section.Address + a - p);
+                break;
+            case Size32:
+                WriteSigned32(field, (long)(symbol.Size + a), file, section, relocation, symbol);
+                break;
+            case Size64:
+                BinaryPrimitives.WriteUInt64LittleEndian(field, symbol.Size + a);
+                break;
+            case TpOff32:
+            case DtpOff32: // local-dynamic code was relaxed to local-exec: %rax holds the TP, not the block start
+                WriteSigned32(field, TpOffset(s + a), file, section, relocation, symbol);
+                break;
+            case TpOff64 or DtpOff64:
+                BinaryPrimitives.WriteInt64LittleEndian(field, TpOffset(s + a));
+                break;
+            case GotTpOff:
+                if (relocation.Action == RelocationAction.UseTpOffGotSlot)
+                    WriteSigned32(field, (long)(got.TpOffSlotAddress(symbol) + a - p), file, section, relocation, symbol);
+                else
+                    TlsRelaxation.Rewrite(data, relocation.Offset, relocation.Action, Checked32(TpOffset(s + a + 4)));
+                break;
+            case TlsGd:
+                // The addend (-4) accounted for the lea's rip-relative displacement; the new field is absolute.
+                TlsRelaxation.Rewrite(data, relocation.Offset, relocation.Action, Checked32(TpOffset(s + a + 4)));
+                break;
+            case TlsLd:
+                TlsRelaxation.Rewrite(data, relocation.Offset, relocation.Action, 0);
                 break;
             default:
                 // The scanner rejected these already; reaching here is a linker bug, still reported cleanly.
                 throw new LinkerException($"unsupported relocation {Name(relocation.Type)}", file: file.Path,
                     section: section.Name, offset: relocation.Offset, symbol: symbol.DisplayName);
         }
+
+        int Checked32(long value) => value is < int.MinValue or > int.MaxValue
+            ? throw OutOfRange((ulong)value, file, section, copy, symbol)
+            : (int)value;
     }
 
     private static void WriteSigned32(Span<byte> field, long value, InputFile file, InputSection section,

@@ -1,0 +1,202 @@
+using System.Buffers.Binary;
+using System.Globalization;
+using System.Text;
+
+namespace Unikernel.Linker.Input;
+
+/// <summary>One member of a static library: its name and where its bytes are in the archive.</summary>
+public sealed record ArchiveMember(string Name, int DataOffset, int Size);
+
+/// <summary>A static library: its members and the symbol index that says which member defines what.</summary>
+public sealed class Archive
+{
+    public Archive(string path, byte[] bytes, List<(string Symbol, ArchiveMember Member)> index)
+    {
+        Path = path;
+        Bytes = bytes;
+        Index = index;
+    }
+
+    public string Path { get; }
+    public byte[] Bytes { get; }
+
+    /// <summary>In the archive's own order, so that extraction order (and hence the output) is deterministic.</summary>
+    public List<(string Symbol, ArchiveMember Member)> Index { get; }
+
+    public byte[] ContentsOf(ArchiveMember member) => Bytes.AsSpan(member.DataOffset, member.Size).ToArray();
+
+    /// <summary>How errors and the map name a member: <c>libc.a(printf.o)</c>, as ld does.</summary>
+    public string MemberPath(ArchiveMember member) => $"{Path}({member.Name})";
+}
+
+/// <summary>
+/// Reads <c>ar</c> archives written by GNU ar (<c>/</c> and <c>/SYM64/</c> symbol tables, <c>//</c> long
+/// names) and BSD ar (<c>__.SYMDEF</c> symbol table, <c>#1/N</c> inline names). Only the symbol table is
+/// parsed up front; members are turned into objects when the loader decides it needs them.
+/// </summary>
+public static class ArchiveReader
+{
+    private static readonly byte[] Magic = "!<arch>\n"u8.ToArray();
+    private static readonly byte[] ThinMagic = "!<thin>\n"u8.ToArray();
+    private const int HeaderSize = 60;
+
+    public static bool IsArchive(byte[] bytes) =>
+        bytes.AsSpan().StartsWith(Magic) || bytes.AsSpan().StartsWith(ThinMagic);
+
+    public static Archive Read(string path, byte[] bytes)
+    {
+        if (bytes.AsSpan().StartsWith(ThinMagic))
+            throw new LinkerException("thin archives are not supported", file: path);
+
+        var membersByHeader = new Dictionary<int, ArchiveMember>();
+        byte[]? gnuSymbols = null, gnuSymbols64 = null, bsdSymbols = null, longNames = null;
+        int position = Magic.Length;
+        while (position < bytes.Length)
+        {
+            if (bytes[position] == '\n' && position + 1 == bytes.Length)
+                break; // some writers pad the archive with one trailing newline
+            if (bytes.Length - position < HeaderSize)
+                throw new LinkerException("truncated archive member header", file: path);
+            var header = bytes.AsSpan(position, HeaderSize);
+            if (header[58] != '`' || header[59] != '\n')
+                throw new LinkerException($"corrupt archive: bad member header at offset 0x{position:x}", file: path);
+            string rawName = Encoding.ASCII.GetString(header[..16]).TrimEnd(' ');
+            int size = ParseDecimal(path, header.Slice(48, 10), position);
+            int data = position + HeaderSize;
+            if (size > bytes.Length - data)
+                throw new LinkerException($"truncated archive member at offset 0x{position:x}", file: path);
+
+            string name = rawName;
+            int nameBytes = 0;
+            if (rawName.StartsWith("#1/", StringComparison.Ordinal))
+            {
+                // BSD: the name is stored at the start of the member data.
+                nameBytes = ParseDecimal(path, Encoding.ASCII.GetBytes(rawName[3..]), position);
+                if (nameBytes > size)
+                    throw new LinkerException("corrupt archive: member name longer than the member", file: path);
+                name = Encoding.UTF8.GetString(bytes, data, nameBytes).TrimEnd('\0');
+            }
+
+            var contents = bytes.AsSpan(data + nameBytes, size - nameBytes);
+            switch (name)
+            {
+                case "/":
+                    gnuSymbols = contents.ToArray();
+                    break;
+                case "/SYM64/":
+                    gnuSymbols64 = contents.ToArray();
+                    break;
+                case "//":
+                    longNames = contents.ToArray();
+                    break;
+                case "__.SYMDEF" or "__.SYMDEF SORTED":
+                    bsdSymbols = contents.ToArray();
+                    break;
+                default:
+                    membersByHeader.Add(position, new ArchiveMember(MemberName(path, name, longNames), data + nameBytes,
+                        size - nameBytes));
+                    break;
+            }
+            position = data + size + (size & 1);
+        }
+
+        List<(string, ArchiveMember)> index;
+        if (gnuSymbols64 is not null)
+            index = ReadGnuIndex(path, gnuSymbols64, 8, membersByHeader);
+        else if (gnuSymbols is not null)
+            index = ReadGnuIndex(path, gnuSymbols, 4, membersByHeader);
+        else if (bsdSymbols is not null)
+            index = ReadBsdIndex(path, bsdSymbols, membersByHeader);
+        else if (membersByHeader.Count == 0)
+            index = [];
+        else
+            throw new LinkerException("archive has no symbol table (run ranlib on it)", file: path);
+        return new Archive(path, bytes, index);
+    }
+
+    private static string MemberName(string path, string name, byte[]? longNames)
+    {
+        if (name.Length > 1 && name[0] == '/' && char.IsAsciiDigit(name[1]))
+        {
+            // GNU: "/123" is an offset into the "//" member; names there end with "/\n".
+            int offset = ParseDecimal(path, Encoding.ASCII.GetBytes(name[1..]), 0);
+            if (longNames is null || offset >= longNames.Length)
+                throw new LinkerException("corrupt archive: long member name out of range", file: path);
+            int end = Array.IndexOf(longNames, (byte)'\n', offset);
+            string longName = Encoding.UTF8.GetString(longNames, offset, (end < 0 ? longNames.Length : end) - offset);
+            return longName.TrimEnd('/');
+        }
+        return name.EndsWith('/') ? name[..^1] : name;
+    }
+
+    /// <summary>GNU: big-endian count, that many member header offsets, then NUL-terminated names.</summary>
+    private static List<(string, ArchiveMember)> ReadGnuIndex(string path, byte[] table, int wordSize,
+        Dictionary<int, ArchiveMember> members)
+    {
+        ulong Word(int at) => wordSize == 8
+            ? BinaryPrimitives.ReadUInt64BigEndian(table.AsSpan(at))
+            : BinaryPrimitives.ReadUInt32BigEndian(table.AsSpan(at));
+
+        if (table.Length < wordSize)
+            throw new LinkerException("corrupt archive: truncated symbol table", file: path);
+        ulong count = Word(0);
+        if (count > (ulong)(table.Length / wordSize - 1))
+            throw new LinkerException("corrupt archive: symbol table count too large", file: path);
+        int names = wordSize * (1 + (int)count);
+        var index = new List<(string, ArchiveMember)>((int)count);
+        for (int i = 0; i < (int)count; i++)
+        {
+            int end = Array.IndexOf(table, (byte)0, names);
+            if (end < 0)
+                throw new LinkerException("corrupt archive: unterminated symbol name", file: path);
+            string symbol = Encoding.UTF8.GetString(table, names, end - names);
+            names = end + 1;
+            index.Add((symbol, MemberAt(path, Word(wordSize * (1 + i)), members)));
+        }
+        return index;
+    }
+
+    /// <summary>BSD (4.4BSD ranlib, little-endian here): byte size of the ranlib array, (name offset, member
+    /// header offset) pairs, byte size of the string table, the strings.</summary>
+    private static List<(string, ArchiveMember)> ReadBsdIndex(string path, byte[] table, Dictionary<int, ArchiveMember> members)
+    {
+        if (table.Length < 4)
+            throw new LinkerException("corrupt archive: truncated __.SYMDEF", file: path);
+        uint rangesBytes = BinaryPrimitives.ReadUInt32LittleEndian(table);
+        if (rangesBytes % 8 != 0 || rangesBytes > (uint)table.Length - 8)
+            throw new LinkerException("corrupt archive: bad __.SYMDEF size", file: path);
+        int strings = 8 + (int)rangesBytes;
+        uint stringBytes = BinaryPrimitives.ReadUInt32LittleEndian(table.AsSpan(4 + (int)rangesBytes));
+        if (stringBytes > (uint)(table.Length - strings))
+            throw new LinkerException("corrupt archive: bad __.SYMDEF string table size", file: path);
+        var index = new List<(string, ArchiveMember)>();
+        for (int at = 4; at < 4 + rangesBytes; at += 8)
+        {
+            uint nameOffset = BinaryPrimitives.ReadUInt32LittleEndian(table.AsSpan(at));
+            uint member = BinaryPrimitives.ReadUInt32LittleEndian(table.AsSpan(at + 4));
+            if (nameOffset >= stringBytes)
+                throw new LinkerException("corrupt archive: __.SYMDEF name out of range", file: path);
+            int start = strings + (int)nameOffset;
+            int end = Array.IndexOf(table, (byte)0, start, (int)stringBytes - (int)nameOffset);
+            string symbol = Encoding.UTF8.GetString(table, start, (end < 0 ? strings + (int)stringBytes : end) - start);
+            index.Add((symbol, MemberAt(path, member, members)));
+        }
+        return index;
+    }
+
+    private static ArchiveMember MemberAt(string path, ulong headerOffset, Dictionary<int, ArchiveMember> members)
+    {
+        if (headerOffset > int.MaxValue || !members.TryGetValue((int)headerOffset, out var member))
+            throw new LinkerException($"corrupt archive: symbol table points at 0x{headerOffset:x}, not a member", file: path);
+        return member;
+    }
+
+    private static int ParseDecimal(string path, ReadOnlySpan<byte> text, int headerOffset)
+    {
+        string digits = Encoding.ASCII.GetString(text).Trim();
+        if (!int.TryParse(digits, NumberStyles.None, CultureInfo.InvariantCulture, out int value))
+            throw new LinkerException($"corrupt archive: bad number '{digits}' in member header at offset 0x{headerOffset:x}",
+                file: path);
+        return value;
+    }
+}

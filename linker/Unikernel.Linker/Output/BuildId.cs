@@ -1,0 +1,34 @@
+using System.Security.Cryptography;
+using Unikernel.Linker.Model;
+using static Unikernel.Linker.ElfConstants;
+
+namespace Unikernel.Linker.Output;
+
+/// <summary>
+/// <c>.note.gnu.build-id</c>: a SHA-1 of the whole output file, computed with the descriptor zeroed and
+/// then written into it. Same inputs give the same bytes, hence the same id (no time, no randomness).
+/// </summary>
+public static class BuildId
+{
+    public const string SectionName = ".note.gnu.build-id";
+    private const int DescriptorSize = 20; // SHA-1, what ld's --build-id defaults to
+    private const int NoteHeaderSize = 16; // namesz, descsz, type, "GNU\0"
+
+    public static InputSection CreateSection()
+    {
+        var data = new byte[NoteHeaderSize + DescriptorSize];
+        BitConverter.TryWriteBytes(data.AsSpan(0), 4);
+        BitConverter.TryWriteBytes(data.AsSpan(4), DescriptorSize);
+        BitConverter.TryWriteBytes(data.AsSpan(8), NT_GNU_BUILD_ID);
+        "GNU\0"u8.CopyTo(data.AsSpan(12));
+        return new InputSection(null, SectionName, SHT_NOTE, SHF_ALLOC, 4, (ulong)data.Length, data);
+    }
+
+    /// <summary>After the image is written: hashes it and stores the hash in the note.</summary>
+    public static void Stamp(byte[] image, InputSection note)
+    {
+        int descriptor = checked((int)(note.Output!.FileOffset + note.OffsetInOutput)) + NoteHeaderSize;
+        image.AsSpan(descriptor, DescriptorSize).Clear();
+        SHA1.HashData(image).CopyTo(image.AsSpan(descriptor));
+    }
+}

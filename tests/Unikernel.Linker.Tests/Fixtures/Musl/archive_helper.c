@@ -1,0 +1,1 @@
+int archive_helper(int x) { return x + 2; }

@@ -1,0 +1,3 @@
+#include <stdio.h>
+extern int from_archive(int);
+int main(void) { printf("archive=%d\n", from_archive(5)); return 0; }

@@ -1,0 +1,1 @@
+int never_referenced(int x) { return x - 1; }
