@@ -6,7 +6,7 @@ public static class CommandLine
 {
     public const string Usage =
         "usage: uk-ld -o OUT [--map MAP] [--base 0x100000] [--entry SYMBOL] INPUT.o... | " +
-        "uk-ld -static -o OUT [-e _start] [--gc-sections] [--build-id] [-L DIR] [-l NAME] " +
+        "uk-ld -static -o OUT [-e _start] [--gc-sections] [--build-id] [--defsym NAME=SYMBOL] [-L DIR] [-l NAME] " +
         "[--start-group] INPUT.o|LIB.a... [--end-group]";
 
     /// <summary>Returns null when the user only asked for help.</summary>
@@ -22,6 +22,7 @@ public static class CommandLine
         var libraries = new List<(int Index, string Name)>();
         var searchDirectories = new List<string>();
         var groups = new List<Range>();
+        var aliases = new List<(string, string)>();
         int? groupStart = null;
 
         for (int i = 0; i < args.Count; i++)
@@ -59,6 +60,9 @@ public static class CommandLine
                     break;
                 case "--build-id=none":
                     buildId = false;
+                    break;
+                case "--defsym":
+                    aliases.Add(ParseAlias(ValueOf(args, ref i)));
                     break;
                 case "-L":
                     searchDirectories.Add(ValueOf(args, ref i));
@@ -126,9 +130,18 @@ public static class CommandLine
             EntrySymbol = entry ?? (staticExecutable ? LinkOptions.DefaultExecutableEntrySymbol : LinkOptions.DefaultEntrySymbol),
             InputPaths = inputs,
             ArchiveGroups = groups,
+            SymbolAliases = aliases,
             GcSections = gcSections,
             BuildId = buildId,
         };
+    }
+
+    private static (string, string) ParseAlias(string definition)
+    {
+        int equals = definition.IndexOf('=');
+        if (equals <= 0 || equals == definition.Length - 1)
+            throw new LinkerException($"malformed --defsym '{definition}' (expected NAME=SYMBOL)");
+        return (definition[..equals], definition[(equals + 1)..]);
     }
 
     /// <summary>Static links only look for <c>libNAME.a</c>; <c>-l:file</c> names the file itself.</summary>

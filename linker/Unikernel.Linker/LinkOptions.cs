@@ -35,4 +35,8 @@ public sealed record LinkOptions
 
     public bool GcSections { get; init; }
     public bool BuildId { get; init; }
+
+    /// <summary>--defsym NAME=TARGET: NAME, where referenced and not defined, gets TARGET's address.
+    /// TARGET must be defined by the inputs (an alias does not pull archive members by itself).</summary>
+    public IReadOnlyList<(string Name, string Target)> SymbolAliases { get; init; } = [];
 }

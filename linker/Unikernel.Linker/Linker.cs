@@ -92,7 +92,7 @@ public static class Linker
         var layout = SectionLayout.Build(files, synthetic, ExecutableSectionClassifier.Classify,
             ExecutableSectionClassifier.SegmentOrder);
         ExecutableSectionClassifier.OrderByInitPriority(layout);
-        var linkerSymbols = LinkerDefinedSymbols.DefineForExecutable(symbols, layout, got);
+        var linkerSymbols = LinkerDefinedSymbols.DefineForExecutable(symbols, layout, got, options.SymbolAliases);
         RelocationScanner.Scan(files, got, allowTls: true);
         if (got.SlotCount == 0 && !got.IsReferenced)
             layout.Remove(got.Section);

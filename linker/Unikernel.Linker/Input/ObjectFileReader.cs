@@ -146,7 +146,7 @@ public static class ObjectFileReader
             ReadGroup(path, file, bytes, group, symbolTable);
 
         foreach (var table in relocationTables)
-            ReadRelocations(path, file, table);
+            ReadRelocations(path, file, bytes, table);
 
         return file;
     }
@@ -263,13 +263,17 @@ public static class ObjectFileReader
         return BinaryPrimitives.ReadUInt32LittleEndian(bytes.AsSpan(infoOffset));
     }
 
-    private static void ReadRelocations(string path, InputFile file, ElfRelocationTable table)
+    private static void ReadRelocations(string path, InputFile file, byte[] bytes, ElfRelocationTable table)
     {
         string tableName = table.Name.Value ?? "";
-        if (table.Info.Section is not { } target)
-            throw new LinkerException("corrupt ELF file: relocation section has no target section", file: path,
-                section: tableName);
-        var targetSection = target.SectionIndex < file.Sections.Length ? file.Sections[target.SectionIndex] : null;
+        // sh_info names the target section. Read it raw: LibObjectFile resolves it only when the
+        // SHF_INFO_LINK flag is set, and compilers omit that flag on relocation sections inside COMDAT
+        // groups (flag G only), as the NativeAOT runtime archives show.
+        uint targetIndex = ReadSectionHeaderInfo(bytes, table.SectionIndex);
+        if (targetIndex == 0 || targetIndex >= (uint)file.Sections.Length)
+            throw new LinkerException($"corrupt ELF file: relocation section targets section {targetIndex}, which does not exist",
+                file: path, section: tableName);
+        var targetSection = file.Sections[targetIndex];
         if (targetSection is null || !targetSection.IsLive)
             return; // Relocations for debug info and other dropped sections are never applied.
 

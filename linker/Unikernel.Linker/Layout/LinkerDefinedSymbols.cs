@@ -56,9 +56,18 @@ public sealed class LinkerDefinedSymbols
     /// <c>__stop_X</c> for referenced C-identifier sections. A missing array (no .init_array input) gets
     /// an empty range.
     /// </summary>
-    public static LinkerDefinedSymbols DefineForExecutable(SymbolTable symbols, SectionLayout layout, GlobalOffsetTable got)
+    public static LinkerDefinedSymbols DefineForExecutable(SymbolTable symbols, SectionLayout layout, GlobalOffsetTable got,
+                                                           IReadOnlyList<(string Name, string Target)> aliases)
     {
         var result = new LinkerDefinedSymbols();
+        foreach (var (name, targetName) in aliases)
+        {
+            if (symbols.Find(name) is not { IsDefined: false })
+                continue;
+            if (symbols.Find(targetName) is not { IsDefined: true } target)
+                throw new LinkerException($"--defsym {name}={targetName}: '{targetName}' is not defined by any input", symbol: targetName);
+            result.Add(symbols, name, _ => target.Address);
+        }
         void Provide(string name, Func<SectionLayout, ulong> value)
         {
             if (symbols.Find(name) is { IsDefined: false })
@@ -73,6 +82,10 @@ public sealed class LinkerDefinedSymbols
         }
         foreach (string name in new[] { "__ehdr_start", "__executable_start" })
             Provide(name, l => l.ImageStart);
+        // gcc's crtbegin.o defines it; C++ code passes it to __cxa_atexit only as a key naming the module
+        // its destructors belong to. A static executable is its own and only module, so its start will do
+        // -- and the app's link needs no gcc file.
+        Provide("__dso_handle", l => l.ImageStart);
         foreach (string name in new[] { "_etext", "etext", "__etext" })
             Provide(name, l => SegmentEnd(l, SegmentKind.Text, memory: true));
         foreach (string name in new[] { "_edata", "edata" })
