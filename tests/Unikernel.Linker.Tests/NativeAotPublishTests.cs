@@ -1,0 +1,74 @@
+using System.Diagnostics;
+
+namespace Unikernel.Linker.Tests;
+
+/// <summary>
+/// Differential tests: NativeAOT apps published with our linker (and no C toolchain) behave exactly like
+/// the same inputs linked by GNU ld: same stdout, stderr and exit status.
+/// </summary>
+public class NativeAotPublishTests(PublishedNativeAotApps apps) : IClassFixture<PublishedNativeAotApps>
+{
+    private static (int Code, string Stdout, string Stderr) Execute(string program, string[] args, string? greeting = null)
+    {
+        var start = new ProcessStartInfo(program, args) { RedirectStandardOutput = true, RedirectStandardError = true };
+        if (greeting is not null) start.Environment["GREETING"] = greeting;
+        return PublishedNativeAotApps.Run(start);
+    }
+
+    private static void AssertSameBehaviour(PublishedNativeAotApps.App app, string[] args, string? greeting = null)
+    {
+        var ours = Execute(app.OursPath, args, greeting);
+        var reference = Execute(app.ReferencePath, args, greeting);
+        Assert.Equal(reference.Stdout, ours.Stdout);
+        Assert.Equal(reference.Stderr, ours.Stderr);
+        Assert.Equal(reference.Code, ours.Code);
+    }
+
+    [Fact]
+    public void HelloSampleMatchesGnuLd()
+    {
+        var app = apps.Get("samples/hello");
+        AssertSameBehaviour(app, ["first", "second"], "hi");
+        var (code, stdout, _) = Execute(app.OursPath, ["one"], "from test");
+        Assert.Equal(1, code);
+        Assert.Equal("""
+            Hello from a bootable C# app!
+            args: [one]
+            GREETING=from test
+            sum computed on a second thread: 5050
+            after GC.Collect: generation-0 collections >= 1: True
+            exception: thrown and caught
+
+            """, stdout);
+    }
+
+    [Fact]
+    public void ThreadsTasksJsonExceptionsAndNullReferencesMatchGnuLd()
+    {
+        var app = apps.Get("tests/Unikernel.Linker.Tests/Fixtures/AotFeatures");
+        AssertSameBehaviour(app, []);
+        var (code, stdout, _) = Execute(app.OursPath, []);
+        Assert.Equal(42, code);
+        Assert.Contains("threads: 499500,1999000,4498500,7998000\n", stdout);
+        Assert.Contains("json: {\"Name\":\"Ada\",\"Age\":36,\"Tags\":[\"math\",\"engines\"]}\n", stdout);
+        Assert.Contains("stack: Level2 <- Level1", stdout);
+        Assert.Contains("NullReferenceException from a hardware fault\n", stdout);
+        Assert.EndsWith("done\n", stdout);
+    }
+
+    [Fact]
+    public void OutputIsAStaticNonPieExecutableWithBuildIdAndUnwindTables()
+    {
+        var app = apps.Get("samples/hello");
+        byte[] image = File.ReadAllBytes(app.OursPath);
+        Assert.Equal(2, BitConverter.ToUInt16(image, 16));           // ET_EXEC
+        ulong phoff = BitConverter.ToUInt64(image, 32);
+        int phnum = BitConverter.ToUInt16(image, 56);
+        var types = Enumerable.Range(0, phnum).Select(i => BitConverter.ToUInt32(image, (int)phoff + i * 56)).ToList();
+        Assert.DoesNotContain(3u, types);                            // no PT_INTERP: nothing to load it
+        Assert.DoesNotContain(2u, types);                            // no PT_DYNAMIC
+        Assert.Contains(0x6474e550u, types);                          // PT_GNU_EH_FRAME
+        Assert.Contains(7u, types);                                   // PT_TLS
+        Assert.Contains(4u, types);                                   // PT_NOTE (build id)
+    }
+}
