@@ -74,6 +74,22 @@ public static class ObjectFileReader
             throw new LinkerException($"corrupt ELF file: section header entry size {sectionHeaderSize}", file: path);
         if (sectionHeaders > (ulong)bytes.Length || (ulong)bytes.Length - sectionHeaders < (ulong)sectionCount * SectionHeaderSize)
             throw new LinkerException("truncated file: section header table extends past the end", file: path);
+
+        // Every section's contents must lie inside the file, and tables must have their entry size,
+        // before LibObjectFile sizes its lists from them (a corrupt size would otherwise exhaust memory).
+        for (int i = 1; i < sectionCount; i++)
+        {
+            var entry = header[checked((int)sectionHeaders + i * SectionHeaderSize)..];
+            uint sectionType = BinaryPrimitives.ReadUInt32LittleEndian(entry[4..]);
+            ulong offset = BinaryPrimitives.ReadUInt64LittleEndian(entry[24..]);
+            ulong size = BinaryPrimitives.ReadUInt64LittleEndian(entry[32..]);
+            ulong entrySize = BinaryPrimitives.ReadUInt64LittleEndian(entry[56..]);
+            if (sectionType != SHT_NOBITS && sectionType != 0 && (offset > (ulong)bytes.Length || (ulong)bytes.Length - offset < size))
+                throw new LinkerException($"truncated or corrupt file: section {i} (offset 0x{offset:x}, size 0x{size:x}) extends past the end", file: path);
+            bool isTable = sectionType is SHT_RELA or SHT_SYMTAB;
+            if (isTable && (entrySize != 24 || size % 24 != 0))
+                throw new LinkerException($"corrupt ELF file: section {i} has entry size {entrySize} and size 0x{size:x}, expected 24-byte entries", file: path);
+        }
     }
 
     private static ElfFile Parse(string path, byte[] bytes)
@@ -305,7 +321,8 @@ public static class ObjectFileReader
         40 => "EM_ARM",
         183 => "EM_AARCH64",
         243 => "EM_RISCV",
-        _ => new ElfArchEx(machine).ToString(),
+        // LibObjectFile's own names throw for values it does not know; a number is enough here.
+        _ => $"machine {machine}",
     };
 
     private static string FileTypeName(ushort type) => type switch
