@@ -57,6 +57,28 @@ public class NativeAotPublishTests(PublishedNativeAotApps apps) : IClassFixture<
     }
 
     [Fact]
+    public void LinkingTheSameNativeAotInputsTwiceGivesIdenticalBytes()
+    {
+        var app = apps.Get("samples/hello");
+        byte[] Link(string output)
+        {
+            var objects = app.Objects.ToList();
+            string crtn = objects[^1];
+            objects.RemoveAt(objects.Count - 1);
+            var options = CommandLine.Parse(["-static", "--gc-sections", "--build-id", "-o", output,
+                                             .. objects, "--start-group", .. app.Archives, "--end-group", crtn])!;
+            Linker.LinkToFiles(options);
+            return File.ReadAllBytes(output);
+        }
+        string dir = Path.GetDirectoryName(app.ReferencePath)!;
+        byte[] first = Link(Path.Combine(dir, "relink-1")), second = Link(Path.Combine(dir, "relink-2"));
+        Assert.True(first.AsSpan().SequenceEqual(second), "two links of the same inputs differ");
+        var (code, stdout, _) = Execute(Path.Combine(dir, "relink-1"), []);
+        Assert.Equal(0, code);
+        Assert.StartsWith("Hello from a bootable C# app!", stdout);
+    }
+
+    [Fact]
     public void OutputIsAStaticNonPieExecutableWithBuildIdAndUnwindTables()
     {
         var app = apps.Get("samples/hello");

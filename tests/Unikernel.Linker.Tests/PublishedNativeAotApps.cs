@@ -9,7 +9,10 @@ namespace Unikernel.Linker.Tests;
 /// </summary>
 public sealed class PublishedNativeAotApps : IDisposable
 {
-    public sealed record App(string Name, string OursPath, string ReferencePath, string MapPath);
+    /// <param name="Objects">Plain objects of our link, in order (crtn.o last), with a stable copy of the shim.</param>
+    /// <param name="Archives">The archives our link pulled members from, in first-use order.</param>
+    public sealed record App(string Name, string OursPath, string ReferencePath, string MapPath,
+                             IReadOnlyList<string> Objects, IReadOnlyList<string> Archives);
 
     public string Root { get; } = Path.Combine(Path.GetTempPath(), "uk-aot-" + Guid.NewGuid().ToString("N"));
     private readonly Dictionary<string, App> _apps = [];
@@ -43,11 +46,12 @@ public sealed class PublishedNativeAotApps : IDisposable
         string map = Path.Combine(artifacts, "bin", name, "release_linux-x64", "native", name + ".map");
         Assert.True(File.Exists(ours), $"no executable at {ours}:\n{stdout}");
         Assert.True(File.Exists(map), $"no link map at {map}");
-        return new App(name, ours, LinkReference(name, map, artifacts), map);
+        var (objects, archives) = InputsOf(map, artifacts);
+        return new App(name, ours, LinkReference(name, objects, archives, artifacts), map, objects, archives);
     }
 
-    /// <summary>GNU ld on exactly the inputs our link used (read back from our link map).</summary>
-    private static string LinkReference(string name, string mapPath, string artifacts)
+    /// <summary>The inputs our link used, read back from its link map.</summary>
+    private static (List<string> Objects, List<string> Archives) InputsOf(string mapPath, string artifacts)
     {
         string shim = Path.Combine(artifacts, "glibc-compat.o");
         File.WriteAllBytes(shim, Unikernel.Boot.ElfObjectWriter.Write(Unikernel.Boot.GlibcCompatShim.Build()));
@@ -65,6 +69,16 @@ public sealed class PublishedNativeAotApps : IDisposable
         }
         string crtn = objects.Single(o => o.EndsWith("crtn.o"));
         objects.Remove(crtn);
+        objects.Add(crtn);
+        return (objects, archives);
+    }
+
+    /// <summary>GNU ld on exactly the inputs our link used.</summary>
+    private static string LinkReference(string name, IReadOnlyList<string> ourObjects, IReadOnlyList<string> archives, string artifacts)
+    {
+        var objects = ourObjects.ToList();
+        string crtn = objects[^1];
+        objects.RemoveAt(objects.Count - 1);
         // The reference is what musl-gcc -static would do: gcc's crtbeginT.o/crtend.o around the
         // inputs (they define __dso_handle, which our linker provides itself).
         objects.Insert(objects.FindIndex(o => o.EndsWith("crti.o")) + 1, Path.Combine(MuslToolchain.GccLib, "crtbeginT.o"));
