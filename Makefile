@@ -17,7 +17,7 @@ export DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_NOLOGO=1 DOTNET_SKIP_FIRST_TIME_EXPE
 # Debian packages the build and the tests need, keyed by a file each one provides.
 PACKAGES := qemu-system-x86:/usr/bin/qemu-system-x86_64 musl-dev:/usr/lib/x86_64-linux-musl/libc.a
 
-.PHONY: all setup build images test unit-test integration-test demo bench clean
+.PHONY: all setup build images linker-aot test demo bench clean
 
 all: build
 
@@ -46,6 +46,15 @@ images:
 	$(UKBOOT) --floor -o $(ARTIFACTS)/boot/floor.o
 	$(UKLD) -o $(IMAGES)/floor.elf --entry floor_pvh_entry $(ARTIFACTS)/boot/floor.o
 	@ls -l $(IMAGES)/*.elf | awk '{print "image: " $$NF " (" $$5 " bytes)"}'
+
+# The linker compiled by NativeAOT and linked by itself (through uk-cc): no JIT at link time.
+# The same targets any app uses turn the linker projects into static musl executables.
+LINKER_AOT := $(ARTIFACTS)/linker-aot
+linker-aot: build
+	for project in Unikernel.Linker Unikernel.Linker.Driver; do \
+	  $(DOTNET) publish linker/$$project -c $(CONFIG) -r linux-x64 -p:PublishAot=true -nologo -v:minimal -o $(LINKER_AOT) \
+	    -p:CustomAfterMicrosoftCommonTargets=$(CURDIR)/linker/msbuild/Unikernel.Linker.targets || exit 1; \
+	done
 
 # Unit tests of every part plus the QEMU integration tests; the last line sums up all test projects.
 test: setup build

@@ -1,4 +1,3 @@
-using System.Security.Cryptography;
 using Unikernel.Linker.Model;
 using static Unikernel.Linker.ElfConstants;
 
@@ -11,7 +10,7 @@ namespace Unikernel.Linker.Output;
 public static class BuildId
 {
     public const string SectionName = ".note.gnu.build-id";
-    private const int DescriptorSize = 20; // SHA-1, what ld's --build-id defaults to
+    private const int DescriptorSize = Sha1.HashSize; // what ld's --build-id defaults to
     private const int NoteHeaderSize = 16; // namesz, descsz, type, "GNU\0"
 
     public static InputSection CreateSection()
@@ -29,6 +28,6 @@ public static class BuildId
     {
         int descriptor = checked((int)(note.Output!.FileOffset + note.OffsetInOutput)) + NoteHeaderSize;
         image.AsSpan(descriptor, DescriptorSize).Clear();
-        SHA1.HashData(image).CopyTo(image.AsSpan(descriptor));
+        Sha1.Hash(image).CopyTo(image.AsSpan(descriptor));
     }
 }

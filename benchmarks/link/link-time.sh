@@ -1,0 +1,43 @@
+#!/usr/bin/env bash
+# Link time of our linker (JIT and self-linked NativeAOT builds) against GNU ld (bfd), gold and lld on
+# the same inputs: the NativeAOT object of samples/hello, its runtime archives and musl.
+# Needs `make linker-aot` first, and hyperfine, binutils, lld, gcc (for crtbeginT.o/crtend.o, which
+# the reference linkers need and ours does not) -- reference tools only, installed here if missing.
+set -euo pipefail
+root=$(cd "$(dirname "$0")/../.." && pwd)
+out=$root/artifacts/bench/link
+mkdir -p "$out"
+for tool in hyperfine ld.lld ld.gold; do command -v $tool >/dev/null || { apt-get install -y -qq hyperfine lld binutils >/dev/null; break; }; done
+
+dotnet publish "$root/samples/hello" -c Release -nologo -v:quiet -p:ArtifactsPath="$out/app" >/dev/null
+map=$out/app/bin/hello/release_linux-x64/native/hello.map
+musl=/usr/lib/x86_64-linux-musl
+gcc=$(dirname "$(gcc -print-libgcc-file-name)")
+dotnet "$root/artifacts/dotnet/bin/Unikernel.Boot/release/ukboot.dll" --glibc-compat -o "$out/glibc-compat.o"
+
+# The inputs our link used, from its map: plain objects in order, archives in first-use order.
+objects=(); archives=()
+while IFS=$'\t' read -r kind path _; do
+  [ "$kind" = file ] || continue
+  case "$path" in
+    "<"*) ;;
+    *".a("*) a=${path%%(*}; [[ " ${archives[*]} " == *" $a "* ]] || archives+=("$a") ;;
+    *uk-cc-glibc-compat*) objects+=("$out/glibc-compat.o") ;;
+    *crtn.o|*crt1.o|*crti.o) ;;
+    *) objects+=("$path") ;;
+  esac
+done < "$map"
+
+ours=(-static --gc-sections --build-id "$musl/crt1.o" "$musl/crti.o" "${objects[@]}" --start-group "${archives[@]}" --end-group "$musl/crtn.o")
+ref=(-static --gc-sections --eh-frame-hdr --build-id "$musl/crt1.o" "$musl/crti.o" "$gcc/crtbeginT.o" "${objects[@]}"
+     --start-group "${archives[@]}" --end-group "$gcc/crtend.o" "$musl/crtn.o")
+hyperfine -N -w 3 -r 15 --export-markdown "$out/link-time.md" \
+  -n "uk-ld (NativeAOT, linked by itself)" "$root/artifacts/linker-aot/uk-ld -o $out/uk-aot ${ours[*]}" \
+  -n "uk-ld (JIT)" "$root/artifacts/dotnet/bin/Unikernel.Linker/release/uk-ld -o $out/uk-jit ${ours[*]}" \
+  -n "GNU ld (bfd)" "ld.bfd -o $out/bfd ${ref[*]}" \
+  -n "gold" "ld.gold -o $out/gold ${ref[*]}" \
+  -n "lld" "ld.lld -z nostart-stop-gc -o $out/lld ${ref[*]}"
+for f in uk-aot bfd gold lld; do
+  strip -o "$out/$f.stripped" "$out/$f"
+  printf '%-8s %9d bytes, %9d stripped\n' "$f" "$(stat -c %s "$out/$f")" "$(stat -c %s "$out/$f.stripped")"
+done
