@@ -56,6 +56,63 @@ public class NativeAotPublishTests(PublishedNativeAotApps apps) : IClassFixture<
         Assert.EndsWith("done\n", stdout);
     }
 
+    // ASP.NET Core pulls a different set of runtime archives (ServerGC, eventpipe, compression, crypto);
+    // they come from NativeAOT's own items, so the link must serve HTTP exactly like GNU ld's.
+    [Fact]
+    public async Task AspNetCoreMinimalApiServesTheSameResponsesAsGnuLd()
+    {
+        var app = apps.Get("samples/http");
+        string[] paths = ["/", "/forecasts", "/forecasts/2", "/forecasts/9", "/health"];
+        var ours = await ServeAsync(app.OursPath, paths);
+        var reference = await ServeAsync(app.ReferencePath, paths);
+        Assert.Equal(reference, ours);
+        Assert.Equal("200 Hello from a bootable ASP.NET Core app!\n", ours[0]);
+        Assert.Equal("200 {\"id\":2,\"summary\":\"Mild\",\"temperatureC\":14}", ours[2]);
+        Assert.StartsWith("404", ours[3]);
+    }
+
+    private static async Task<string[]> ServeAsync(string program, string[] paths)
+    {
+        int port = FreeLoopbackPort();
+        var start = new ProcessStartInfo(program) { RedirectStandardOutput = true, RedirectStandardError = true };
+        start.Environment["ASPNETCORE_URLS"] = $"http://127.0.0.1:{port}";
+        using var server = Process.Start(start)!;
+        try
+        {
+            using var client = new HttpClient { BaseAddress = new Uri($"http://127.0.0.1:{port}"), Timeout = TimeSpan.FromSeconds(5) };
+            var deadline = DateTime.UtcNow.AddSeconds(30);
+            while (true)
+            {
+                try { await client.GetAsync("/health"); break; }
+                catch (HttpRequestException) when (DateTime.UtcNow < deadline && !server.HasExited) { await Task.Delay(100); }
+            }
+            var results = new List<string>();
+            foreach (var path in paths)
+            {
+                using var response = await client.GetAsync(path);
+                string body = await response.Content.ReadAsStringAsync();
+                // The uptime differs between two runs; everything else must not.
+                if (path == "/health") body = System.Text.RegularExpressions.Regex.Replace(body, "\"uptimeSeconds\":\\d+", "\"uptimeSeconds\":N");
+                results.Add($"{(int)response.StatusCode} {body}");
+            }
+            return results.ToArray();
+        }
+        finally
+        {
+            server.Kill();
+            server.WaitForExit();
+        }
+    }
+
+    private static int FreeLoopbackPort()
+    {
+        var listener = new System.Net.Sockets.TcpListener(System.Net.IPAddress.Loopback, 0);
+        listener.Start();
+        int port = ((System.Net.IPEndPoint)listener.LocalEndpoint).Port;
+        listener.Stop();
+        return port;
+    }
+
     [Fact]
     public void LinkingTheSameNativeAotInputsTwiceGivesIdenticalBytes()
     {

@@ -1,0 +1,28 @@
+using System.Text.Json.Serialization;
+
+var builder = WebApplication.CreateSlimBuilder(args);
+builder.Services.ConfigureHttpJsonOptions(options => options.SerializerOptions.TypeInfoResolverChain.Insert(0, AppJsonContext.Default));
+var app = builder.Build();
+
+var started = DateTimeOffset.UtcNow;
+Forecast[] forecasts =
+[
+    new(1, "Freezing", -5),
+    new(2, "Mild", 14),
+    new(3, "Scorching", 38),
+];
+
+app.MapGet("/", () => "Hello from a bootable ASP.NET Core app!\n");
+app.MapGet("/forecasts", () => forecasts);
+app.MapGet("/forecasts/{id:int}", (int id) =>
+    forecasts.FirstOrDefault(f => f.Id == id) is { } f ? Results.Ok(f) : Results.NotFound());
+app.MapGet("/health", () => new Health("ok", (long)(DateTimeOffset.UtcNow - started).TotalSeconds));
+
+app.Run();
+
+public record Forecast(int Id, string Summary, int TemperatureC);
+public record Health(string Status, long UptimeSeconds);
+
+[JsonSerializable(typeof(Forecast[]))]
+[JsonSerializable(typeof(Health))]
+internal partial class AppJsonContext : JsonSerializerContext { }
