@@ -1,16 +1,20 @@
 #!/usr/bin/env bash
 # Link time of our linker (JIT and self-linked NativeAOT builds) against GNU ld (bfd), gold and lld on
-# the same inputs: the NativeAOT object of samples/hello, its runtime archives and musl.
+# the same inputs: the NativeAOT object of an app (default samples/hello; try samples/http for a large
+# ASP.NET Core object), the runtime archives its publish uses, and musl.
+# Usage: benchmarks/link/link-time.sh [samples/NAME]
 # Needs `make linker-aot` first, and hyperfine, binutils, lld, gcc (for crtbeginT.o/crtend.o, which
 # the reference linkers need and ours does not) -- reference tools only, installed here if missing.
 set -euo pipefail
 root=$(cd "$(dirname "$0")/../.." && pwd)
-out=$root/artifacts/bench/link
+app=${1:-samples/hello}
+name=$(basename "$app")
+out=$root/artifacts/bench/link/$name
 mkdir -p "$out"
 for tool in hyperfine ld.lld ld.gold; do command -v $tool >/dev/null || { apt-get install -y -qq hyperfine lld binutils >/dev/null; break; }; done
 
-dotnet publish "$root/samples/hello" -c Release -nologo -v:quiet -p:ArtifactsPath="$out/app" >/dev/null
-map=$out/app/bin/hello/release_linux-x64/native/hello.map
+dotnet publish "$root/$app" -c Release -nologo -v:quiet -p:ArtifactsPath="$out/app" >/dev/null
+map=$out/app/bin/$name/release_linux-x64/native/$name.map
 musl=/usr/lib/x86_64-linux-musl
 gcc=$(dirname "$(gcc -print-libgcc-file-name)")
 dotnet "$root/artifacts/dotnet/bin/Unikernel.Boot/release/ukboot.dll" --glibc-compat -o "$out/glibc-compat.o"
