@@ -32,8 +32,8 @@ while IFS=$'\t' read -r kind path _; do
   esac
 done < "$map"
 
-ours=(-static --gc-sections --build-id "$musl/crt1.o" "$musl/crti.o" "${objects[@]}" --start-group "${archives[@]}" --end-group "$musl/crtn.o")
-ref=(-static --gc-sections --eh-frame-hdr --build-id "$musl/crt1.o" "$musl/crti.o" "$gcc/crtbeginT.o" "${objects[@]}"
+ours=(-s -static --gc-sections --build-id "$musl/crt1.o" "$musl/crti.o" "${objects[@]}" --start-group "${archives[@]}" --end-group "$musl/crtn.o")
+ref=(-s -static --gc-sections --eh-frame-hdr --build-id "$musl/crt1.o" "$musl/crti.o" "$gcc/crtbeginT.o" "${objects[@]}"
      --start-group "${archives[@]}" --end-group "$gcc/crtend.o" "$musl/crtn.o")
 hyperfine -N -w 3 -r 15 --export-markdown "$out/link-time.md" \
   -n "uk-ld (NativeAOT, linked by itself)" "$root/artifacts/linker-aot/uk-ld -o $out/uk-aot ${ours[*]}" \
@@ -41,7 +41,4 @@ hyperfine -N -w 3 -r 15 --export-markdown "$out/link-time.md" \
   -n "GNU ld (bfd)" "ld.bfd -o $out/bfd ${ref[*]}" \
   -n "gold" "ld.gold -o $out/gold ${ref[*]}" \
   -n "lld" "ld.lld -z nostart-stop-gc -o $out/lld ${ref[*]}"
-for f in uk-aot bfd gold lld; do
-  strip -o "$out/$f.stripped" "$out/$f"
-  printf '%-8s %9d bytes, %9d stripped\n' "$f" "$(stat -c %s "$out/$f")" "$(stat -c %s "$out/$f.stripped")"
-done
+for f in uk-aot bfd gold lld; do printf '%-8s %9d bytes\n' "$f" "$(stat -c %s "$out/$f")"; done

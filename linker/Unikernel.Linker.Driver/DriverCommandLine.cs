@@ -13,6 +13,8 @@ public sealed record DriverCommandLine
     public required IReadOnlyList<string> Inputs { get; init; }
     public bool GcSections { get; init; }
     public bool BuildId { get; init; }
+    /// <summary>-s or -Wl,--strip-all: no symbol table in the output.</summary>
+    public bool StripSymbols { get; init; }
     /// <summary>-Wl,--defsym,NAME=TARGET pairs.</summary>
     public IReadOnlyList<(string Name, string Target)> Aliases { get; init; } = [];
 
@@ -24,7 +26,7 @@ public sealed record DriverCommandLine
         string? output = null;
         var inputs = new List<string>();
         var aliases = new List<(string, string)>();
-        bool gc = false, buildId = false, isStatic = false;
+        bool gc = false, buildId = false, isStatic = false, strip = false;
         for (int i = 0; i < args.Count; i++)
         {
             string a = args[i];
@@ -36,6 +38,7 @@ public sealed record DriverCommandLine
                 {
                     string w = parts[p];
                     if (w == "--gc-sections") gc = true;
+                    else if (w is "-s" or "--strip-all") strip = true;
                     else if (w.StartsWith("--build-id", StringComparison.Ordinal)) buildId = w != "--build-id=none";
                     else if (w == "--defsym" && p + 1 < parts.Length) aliases.Add(Alias(parts[++p]));
                     else if (w.StartsWith("--defsym=", StringComparison.Ordinal)) aliases.Add(Alias(w["--defsym=".Length..]));
@@ -55,6 +58,7 @@ public sealed record DriverCommandLine
             switch (a)
             {
                 case "-static": isStatic = true; continue;
+                case "-s": strip = true; continue;
                 case "-shared" or "-pie" or "-static-pie": throw Unsupported(a, "PositionIndependentExecutable=false and StaticExecutable=true");
                 case "-g" or "-pthread" or "-rdynamic": continue;
             }
@@ -66,7 +70,7 @@ public sealed record DriverCommandLine
         if (output is null) throw new DriverException("no output file (-o)");
         if (!isStatic) throw Unsupported("(no -static)", "StaticExecutable=true and PositionIndependentExecutable=false");
         if (inputs.Count == 0) throw new DriverException("no input files");
-        return new DriverCommandLine { OutputPath = output, Inputs = inputs, GcSections = gc, BuildId = buildId, Aliases = aliases };
+        return new DriverCommandLine { OutputPath = output, Inputs = inputs, GcSections = gc, BuildId = buildId, StripSymbols = strip, Aliases = aliases };
     }
 
     private static string Next(IReadOnlyList<string> args, ref int i, string flag)

@@ -36,6 +36,7 @@ try
         ArchiveGroups = [new Range(2, libc + 1)],
         GcSections = command.GcSections,
         BuildId = command.BuildId,
+        StripSymbols = command.StripSymbols,
         SymbolAliases = command.Aliases,
     });
     return 0;

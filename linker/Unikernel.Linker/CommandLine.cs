@@ -6,7 +6,7 @@ public static class CommandLine
 {
     public const string Usage =
         "usage: uk-ld -o OUT [--map MAP] [--base 0x100000] [--entry SYMBOL] INPUT.o... | " +
-        "uk-ld -static -o OUT [-e _start] [--gc-sections] [--build-id] [--defsym NAME=SYMBOL] [-L DIR] [-l NAME] " +
+        "uk-ld -static -o OUT [-e _start] [--gc-sections] [--build-id] [--defsym NAME=SYMBOL] [-s] [--print-pass-times] [-L DIR] [-l NAME] " +
         "[--start-group] INPUT.o|LIB.a... [--end-group]";
 
     /// <summary>Returns null when the user only asked for help.</summary>
@@ -23,6 +23,7 @@ public static class CommandLine
         var searchDirectories = new List<string>();
         var groups = new List<Range>();
         var aliases = new List<(string, string)>();
+        bool printPassTimes = false, stripSymbols = false;
         int? groupStart = null;
 
         for (int i = 0; i < args.Count; i++)
@@ -60,6 +61,12 @@ public static class CommandLine
                     break;
                 case "--build-id=none":
                     buildId = false;
+                    break;
+                case "-s" or "--strip-all":
+                    stripSymbols = true;
+                    break;
+                case "--print-pass-times":
+                    printPassTimes = true;
                     break;
                 case "--defsym":
                     aliases.Add(ParseAlias(ValueOf(args, ref i)));
@@ -131,6 +138,8 @@ public static class CommandLine
             InputPaths = inputs,
             ArchiveGroups = groups,
             SymbolAliases = aliases,
+            PrintPassTimes = printPassTimes,
+            StripSymbols = stripSymbols,
             GcSections = gcSections,
             BuildId = buildId,
         };

@@ -34,6 +34,9 @@ public sealed record LinkOptions
     public IReadOnlyList<Range> ArchiveGroups { get; init; } = [];
 
     public bool GcSections { get; init; }
+    public bool PrintPassTimes { get; init; }
+    /// <summary>-s: no symbol table in a static executable (the kernel image always keeps its own).</summary>
+    public bool StripSymbols { get; init; }
     public bool BuildId { get; init; }
 
     /// <summary>--defsym NAME=TARGET: NAME, where referenced and not defined, gets TARGET's address.

@@ -14,18 +14,23 @@ public static class Linker
 {
     public static LinkResult Link(LinkOptions options)
     {
+        var times = new PassTimes(options.PrintPassTimes);
         // 1. Read (archive members on demand).
         var files = InputLoader.Load(options);
+        times.Mark("read");
 
         // 2. Resolve.
         ComdatGroupFilter.Apply(files);
         var symbols = SymbolResolver.Resolve(files);
-        return options.Kind == OutputKind.StaticExecutable
-            ? LinkExecutable(options, files, symbols)
-            : LinkKernel(options, files, symbols);
+        times.Mark("resolve");
+        var result = options.Kind == OutputKind.StaticExecutable
+            ? LinkExecutable(options, files, symbols, times)
+            : LinkKernel(options, files, symbols, times);
+        times.Print(Console.Error);
+        return result;
     }
 
-    private static LinkResult LinkKernel(LinkOptions options, List<InputFile> files, SymbolTable symbols)
+    private static LinkResult LinkKernel(LinkOptions options, List<InputFile> files, SymbolTable symbols, PassTimes times)
     {
 
         // Synthetic sections whose size is known now.
@@ -64,7 +69,7 @@ public static class Linker
 
     /// <summary>The same passes for a static Linux executable, plus the libc conventions: TLS, unwind tables,
     /// optional garbage collection and build id.</summary>
-    private static LinkResult LinkExecutable(LinkOptions options, List<InputFile> files, SymbolTable symbols)
+    private static LinkResult LinkExecutable(LinkOptions options, List<InputFile> files, SymbolTable symbols, PassTimes times)
     {
         var entry = symbols.Find(options.EntrySymbol);
         if (entry is null || !entry.IsDefined)
@@ -75,6 +80,7 @@ public static class Linker
         if (options.GcSections)
             GarbageCollector.Run(files, symbols, options.EntrySymbol, frames);
         frames.DropDeadEntries();
+        times.Mark("unwind + gc-sections");
 
         // Synthetic sections whose size is known now.
         var synthetic = new List<InputSection>();
@@ -93,9 +99,11 @@ public static class Linker
             ExecutableSectionClassifier.SegmentOrder);
         ExecutableSectionClassifier.OrderByInitPriority(layout);
         var linkerSymbols = LinkerDefinedSymbols.DefineForExecutable(symbols, layout, got, options.SymbolAliases);
+        times.Mark("layout");
         RelocationScanner.Scan(files, got, allowTls: true);
         if (got.SlotCount == 0 && !got.IsReferenced)
             layout.Remove(got.Section);
+        times.Mark("relocation scan");
 
         // 5. Addresses, then every value that depends on them.
         TlsLayout.AlignBlock(layout);
@@ -105,15 +113,20 @@ public static class Linker
         linkerSymbols.AssignValues(layout);
         got.Fill(tls);
         ehFrameHeader.Fill(layout);
+        times.Mark("addresses");
 
         // 6. Relocate, 7. write.
         X86_64Relocator.Apply(files, got, tls);
+        times.Mark("relocate");
         ulong entryAddress = entry.Address;
         var parts = new ExecutableImageParts(ExecutableProgramHeaders.Build(layout, tls), tls);
-        byte[] image = ElfImageWriter.Write(layout, files, symbols, entryAddress, parts);
+        byte[] image = ElfImageWriter.Write(layout, files, symbols, entryAddress, parts, options.StripSymbols);
+        times.Mark("write image");
         if (buildId is not null)
             BuildId.Stamp(image, buildId);
+        times.Mark("build id");
         string map = LinkMapWriter.Write(layout, files, options.EntrySymbol, entryAddress);
+        times.Mark("link map");
         return new LinkResult(image, map, entryAddress);
     }
 

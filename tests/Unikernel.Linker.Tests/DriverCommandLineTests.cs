@@ -23,6 +23,9 @@ public class DriverCommandLineTests
         Assert.True(c.GcSections);
         Assert.True(c.BuildId);
         Assert.Equal([("__xmknod", "mknod")], c.Aliases);
+        Assert.False(c.StripSymbols);
+        Assert.True(DriverCommandLine.Parse([.. NativeAotCommand, "-s"]).StripSymbols);
+        Assert.True(DriverCommandLine.Parse([.. NativeAotCommand, "-Wl,--strip-all"]).StripSymbols);
     }
 
     [Theory]

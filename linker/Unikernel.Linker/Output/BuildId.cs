@@ -4,8 +4,8 @@ using static Unikernel.Linker.ElfConstants;
 namespace Unikernel.Linker.Output;
 
 /// <summary>
-/// <c>.note.gnu.build-id</c>: a SHA-1 of the whole output file, computed with the descriptor zeroed and
-/// then written into it. Same inputs give the same bytes, hence the same id (no time, no randomness).
+/// <c>.note.gnu.build-id</c>: a SHA-1 tree hash of the whole output file, computed with the descriptor
+/// zeroed and then written into it. Same inputs give the same bytes, hence the same id (no time, no randomness).
 /// </summary>
 public static class BuildId
 {
@@ -28,6 +28,23 @@ public static class BuildId
     {
         int descriptor = checked((int)(note.Output!.FileOffset + note.OffsetInOutput)) + NoteHeaderSize;
         image.AsSpan(descriptor, DescriptorSize).Clear();
-        Sha1.Hash(image).CopyTo(image.AsSpan(descriptor));
+        TreeHash(image).CopyTo(image.AsSpan(descriptor));
+    }
+
+    private const int ChunkSize = 1 << 20;
+
+    // SHA-1 over the SHA-1s of 1 MiB chunks (as lld does): the chunks hash in parallel, and the id
+    // still depends only on the bytes, not on how many cores did the work.
+    private static byte[] TreeHash(byte[] image)
+    {
+        int chunks = (image.Length + ChunkSize - 1) / ChunkSize;
+        if (chunks <= 1) return Sha1.Hash(image);
+        var digests = new byte[chunks * Sha1.HashSize];
+        Parallel.For(0, chunks, i =>
+        {
+            int start = i * ChunkSize;
+            Sha1.Hash(image.AsSpan(start, Math.Min(ChunkSize, image.Length - start))).CopyTo(digests.AsSpan(i * Sha1.HashSize));
+        });
+        return Sha1.Hash(digests);
     }
 }

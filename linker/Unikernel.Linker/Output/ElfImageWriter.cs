@@ -40,8 +40,10 @@ public static class ElfImageWriter
     public static ulong HeaderBytes(SectionLayout layout, int extraHeaders = 0) =>
         (ulong)(ElfHeaderSize + ProgramHeaderSize * ProgramHeaderCount(layout, extraHeaders));
 
+    /// <param name="stripSymbols">Leave the symbol table empty (-s): the image stays readable by tools,
+    /// and the link map still says where everything is.</param>
     public static byte[] Write(SectionLayout layout, IReadOnlyList<InputFile> files, SymbolTable globals, ulong entry,
-        ExecutableImageParts? executable = null)
+        ExecutableImageParts? executable = null, bool stripSymbols = false)
     {
         // Section header names, in header order; the indices are needed by the symbol table.
         var sectionNames = new StringTableBuilder();
@@ -51,7 +53,10 @@ public static class ElfImageWriter
             sectionNames.Add(layout.Sections[i].Name);
         }
         var symbolNames = new StringTableBuilder();
-        byte[] symbolTable = BuildSymbolTable(files, globals, symbolNames, executable?.Tls, out int firstGlobal);
+        int firstGlobal = 1;
+        byte[] symbolTable = stripSymbols
+            ? new byte[SymbolSize]
+            : BuildSymbolTable(files, globals, symbolNames, executable?.Tls, out firstGlobal);
         byte[] symbolStrings = symbolNames.ToArray();
 
         uint symtabName = sectionNames.Add(".symtab");
