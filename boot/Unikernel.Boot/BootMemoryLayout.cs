@@ -22,7 +22,11 @@ public static class BootMemoryLayout
     public const int BootInfo = 0x0D0;
     public const int SecurityCookie = BootInfo + BootInfoLayout.Size;
     public const int TrapThreads = SecurityCookie + 8;
-    public const int DataSize = TrapThreads + 8;
+    /// <summary>Where uk_syscall_entry switches to (kept equal to TSS.RSP0 by uk_set_kernel_stack).</summary>
+    public const int SyscallKernelStack = TrapThreads + 8;
+    /// <summary>The user rsp while uk_syscall_entry builds the frame (one CPU: a plain slot will do).</summary>
+    public const int SyscallUserStack = SyscallKernelStack + 8;
+    public const int DataSize = SyscallUserStack + 8;
 
     /// <summary>Starting value of <c>__security_cookie</c>; mixed with the TSC at boot. Any non-zero
     /// value works, this one is just recognisable in a dump.</summary>

@@ -14,6 +14,7 @@ public static class BootStub
         new("long mode", 64, e =>
         {
             InterruptStubs.Emit(e);
+            SyscallEntry.Emit(e);
             LongModeInit.Emit(e);
             RuntimeShims.Emit(e);
             CpuHelpers.Emit(e);

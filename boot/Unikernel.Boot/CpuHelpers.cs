@@ -90,6 +90,31 @@ public static class CpuHelpers
         e.Function("uk_interrupts_disable", isGlobal: true, () => { a.cli(); a.ret(); });
         e.Function("uk_pause", isGlobal: true, () => { a.pause(); a.ret(); });
         e.Function("uk_lidt", isGlobal: true, () => { a.lidt(__[rdi]); a.ret(); });
+        // uk_enter_user_mode(rip, rsp, arg): leave for ring 3 with a clean register file (nothing of the
+        // kernel's leaks to the app) and arg in rdi. rflags = 0x2: interrupts stay off until the kernel
+        // programs its interrupt controller.
+        e.Function("uk_enter_user_mode", isGlobal: true, () =>
+        {
+            a.push(DescriptorTables.UserDataSelector | 3);
+            a.push(rsi);
+            a.push(0x2);
+            a.push(DescriptorTables.UserCodeSelector | 3);
+            a.push(rdi);
+            a.mov(rdi, rdx);
+            foreach (var r in new[] { rax, rbx, rcx, rdx, rsi, rbp, r8, r9, r10, r11, r12, r13, r14, r15 })
+                a.xor(r, r);
+            a.iretq();
+        });
+        // uk_set_kernel_stack(top): the stack every entry from ring 3 starts on (TSS.RSP0 for interrupts
+        // and exceptions, the syscall slot for `syscall`).
+        e.Function("uk_set_kernel_stack", isGlobal: true, () =>
+        {
+            e.LeaRipRelative(rax, e.DataAddress(BootMemoryLayout.Tss));
+            a.mov(__qword_ptr[rax + DescriptorTables.TssRsp0], rdi);
+            e.LeaRipRelative(rax, e.DataAddress(BootMemoryLayout.SyscallKernelStack));
+            a.mov(__qword_ptr[rax], rdi);
+            a.ret();
+        });
         // A trap that returns: exercises the whole interrupt entry and exit path (self-test).
         e.Function("uk_breakpoint", isGlobal: true, () => { a.int3(); a.ret(); });
         // The ret lets a self-test handler that skips the 2-byte ud2 return normally.

@@ -17,7 +17,11 @@ public static class LongModeInit
     public const string EnableSseSymbol = "uk_boot_enable_sse";
     public const string LoadTssSymbol = "uk_boot_load_tss";
     public const string LoadIdtSymbol = "uk_boot_load_idt";
+    public const string EnableSyscallSymbol = "uk_boot_enable_syscall";
     public const string CallKernelSymbol = "uk_boot_call_kernel";
+
+    private const uint MsrEfer = 0xC000_0080, MsrStar = 0xC000_0081, MsrLstar = 0xC000_0082, MsrFmask = 0xC000_0084;
+    private const int EferSyscallEnable = 1 << 0;
     public const string KernelMain = "uk_kernel_main";
 
     public static void Emit(CodeEmitter e)
@@ -145,6 +149,35 @@ public static class LongModeInit
 
             e.LeaRipRelative(rax, e.DataAddress(IdtPointer));
             a.lidt(__[rax]);
+        });
+
+        e.Function(EnableSyscallSymbol, isGlobal: false, () =>
+        {
+            // The app enters the kernel with `syscall` (the Linux x86-64 ABI): enable it, land in
+            // uk_syscall_entry with the kernel's selectors (STAR[47:32] = kernel CS, SS = CS + 8;
+            // STAR[63:48] = the base sysret would use: SS = base + 8, CS = base + 16, RPL 3), and let it
+            // start with interrupts off and DF clear.
+            a.mov(ecx, MsrEfer);
+            a.rdmsr();
+            a.or(eax, EferSyscallEnable);
+            a.wrmsr();
+            a.mov(ecx, MsrStar);
+            a.xor(eax, eax);
+            a.mov(edx, (uint)(KernelCodeSelector | (KernelDataSelector << 16)));
+            a.wrmsr();
+            a.mov(ecx, MsrLstar);
+            a.lea(rax, __[e.LabelOf(SyscallEntry.Symbol)]);
+            a.mov(rdx, rax);
+            a.shr(rdx, 32);
+            a.wrmsr();
+            a.mov(ecx, MsrFmask);
+            a.mov(eax, SyscallEntry.FlagsMask);
+            a.xor(edx, edx);
+            a.wrmsr();
+            // Until the kernel picks a stack for entries from ring 3, they use the boot stack's top.
+            e.LeaRipRelative(rax, e.BssAddress(BootStackTop));
+            e.LeaRipRelative(rcx, e.DataAddress(SyscallKernelStack));
+            a.mov(__qword_ptr[rcx], rax);
         });
 
         e.Function(CallKernelSymbol, isGlobal: false, () =>

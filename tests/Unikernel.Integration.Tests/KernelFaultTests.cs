@@ -136,6 +136,30 @@ public class KernelFaultTests
         Assert.Matches(@"uk:   #\d+ 0x[0-9a-f]{16} Kernel_Kernel_SelfTest_CastChecks__FailingCast\+0x", c);
     }
 
+    // Ring 3 reaches the kernel only through `syscall`: write goes to the console, an unknown number
+    // returns -ENOSYS and is reported once, exit_group's status becomes QEMU's.
+    [Theory]
+    [InlineData(MachineKind.Microvm)]
+    [InlineData(MachineKind.Pc)]
+    public async Task Ring3CodeTalksToTheKernelThroughSyscalls(MachineKind machine)
+    {
+        var result = await KernelImages.BootAsync(KernelImages.SelfTestKernel, machine, "uk.selftest=ring3");
+        Assert.True(result.ExitStatus == 30, $"exit status {result.ExitStatus}\n{result.Console}");
+        Assert.Contains("uk: unimplemented system call 400 (returns -ENOSYS)", result.Console);
+        Assert.Contains("hello from ring 3 via syscall\n", result.Console.Replace("\r\n", "\n"));
+        Assert.Contains("uk: exit status 30", result.Console);
+    }
+
+    [Fact]
+    public async Task Ring3CannotWriteKernelMemory()
+    {
+        string c = await FaultAsync("ring3-fault");
+        Assert.Contains("CPU exception #PF (page fault, vector 14)", c);
+        Assert.Contains("error code 0x7 (protection violation, write, user), faulting address 0x100000", c);
+        Assert.Contains("uk:   in user mode (ring 3)", c);
+        Assert.Matches(@"cs =0x0000000000000023 ss =0x000000000000001b", c);
+    }
+
     [Fact]
     public async Task HeapAllocationsAreGivenBack()
     {

@@ -37,6 +37,14 @@ namespace Kernel.Arch
                 if (address < 4096) KernelConsole.Write(" (null pointer)");
             }
             KernelConsole.WriteLine();
+            bool fromUserMode = (frame->Cs & 3) == 3;
+            if (fromUserMode)
+            {
+                // Later this becomes a signal to the app (SIGSEGV, SIGFPE, ...); today there is no app
+                // runtime to deliver it to, so it stops the machine like a kernel fault.
+                KernelConsole.Prefix();
+                KernelConsole.WriteLine("  in user mode (ring 3)");
+            }
             // Overflowing the boot stack faults in its guard page; the CPU cannot push the page fault's
             // frame there either, so it raises a double fault on its IST stack with rsp still inside.
             if (StackGuard.Contains(frame->Rsp) || (vector == 14 && StackGuard.Contains(Cpu.ReadCr2())))
@@ -49,7 +57,9 @@ namespace Kernel.Arch
                 KernelConsole.WriteLine(")");
             }
             WriteRegisters(frame);
-            StackTrace.Write(frame->Rip, frame->Rbp, frame->Rsp);
+            // The kernel's frame-pointer walk means nothing on an app's stack.
+            if (fromUserMode) StackTrace.Write(frame->Rip, 0, 0);
+            else StackTrace.Write(frame->Rip, frame->Rbp, frame->Rsp);
             Machine.Exit(Machine.PanicExitStatus);
         }
 

@@ -9,6 +9,8 @@ namespace Kernel.Arch
     {
         public const int FirstExternalVector = 32;
         private const int BreakpointVector = 3;
+        /// <summary>The pseudo vector uk_syscall_entry gives a `syscall` (docs/boot-abi.md).</summary>
+        public const int SyscallVector = 256;
 
         /// <summary>How many breakpoints (int3) the kernel has stepped over.</summary>
         public static ulong BreakpointCount;
@@ -16,6 +18,11 @@ namespace Kernel.Arch
         [UnmanagedCallersOnly(EntryPoint = "uk_interrupt")]
         private static InterruptFrame* Dispatch(InterruptFrame* frame)
         {
+            if (frame->Vector == SyscallVector)
+            {
+                Syscalls.SyscallTable.Dispatch(frame);
+                return frame;
+            }
             // int3 is a trap: the saved rip is already past it, so returning simply continues.
             if (frame->Vector == BreakpointVector)
             {

@@ -7,6 +7,7 @@ namespace Kernel.Arch
     {
         public const ulong Present = 1UL << 0;
         public const ulong Writable = 1UL << 1;
+        public const ulong User = 1UL << 2;
         public const ulong LargePage = 1UL << 7;
         private const ulong AddressMask = 0x000F_FFFF_FFFF_F000;
 
@@ -21,6 +22,42 @@ namespace Kernel.Arch
                 table = (ulong*)(entry & AddressMask);
             }
             return &table[(address >> 12) & 511];
+        }
+
+        /// <summary>
+        /// Lets ring 3 reach the 4 KiB pages covering [address, address + length): the U bit on every
+        /// level of their walk, splitting a 2 MiB page into 4 KiB ones first so that nothing around them
+        /// becomes user-accessible too. False when a page table could not be allocated.
+        /// </summary>
+        public static bool MakeUserAccessible(ulong address, ulong length)
+        {
+            for (ulong page = address & ~4095UL; page < address + length; page += 4096)
+            {
+                ulong* table = (ulong*)(Cpu.ReadCr3() & AddressMask);
+                for (int shift = 39; shift >= 21; shift -= 9)
+                {
+                    ulong* entry = &table[(page >> shift) & 511];
+                    if ((*entry & Present) == 0) return false;
+                    if ((*entry & LargePage) != 0 && !SplitLargePage(entry, page & ~((1UL << 21) - 1))) return false;
+                    *entry |= User;
+                    table = (ulong*)(*entry & AddressMask);
+                }
+                table[(page >> 12) & 511] |= User;
+                Cpu.InvalidatePage(page);
+            }
+            return true;
+        }
+
+        // Replaces a 2 MiB mapping by a page table of 512 4 KiB entries with the same flags.
+        private static bool SplitLargePage(ulong* entry, ulong regionStart)
+        {
+            ulong table = Memory.KernelMemory.Pages->AllocateZeroedPages(1);
+            if (table == 0) return false;
+            ulong flags = *entry & 0xFFF & ~LargePage;
+            for (ulong i = 0; i < 512; i++) ((ulong*)table)[i] = (regionStart + i * 4096) | flags;
+            *entry = table | flags;
+            Cpu.WriteCr3(Cpu.ReadCr3());   // drops the 2 MiB translation everywhere
+            return true;
         }
 
         /// <summary>Maps or unmaps one 4 KiB identity-mapped page; false if it is not a 4 KiB page.</summary>

@@ -31,6 +31,8 @@ namespace Kernel.SelfTest
             else if (BootCommandLine.OptionEquals("uk.selftest", "interface-missing")) InterfaceDispatchSelfTest.CallUnimplementedInterface();
             else if (BootCommandLine.OptionEquals("uk.selftest", "breakpoint")) StepOverBreakpoints();
             else if (BootCommandLine.OptionEquals("uk.selftest", "casts")) CastChecks.Run();
+            else if (BootCommandLine.OptionEquals("uk.selftest", "ring3")) UserModeSelfTest.RunProgram();
+            else if (BootCommandLine.OptionEquals("uk.selftest", "ring3-fault")) UserModeSelfTest.RunWildWrite();
             else if (BootCommandLine.OptionEquals("uk.selftest", "stack-overflow")) KernelConsole.WriteDecimal(Recurse(1));
             else if (BootCommandLine.OptionEquals("uk.selftest", "bad-cast")) CastChecks.FailingCast();
             else if (BootCommandLine.OptionEquals("uk.selftest", "heap")) HeapRoundTrip();
