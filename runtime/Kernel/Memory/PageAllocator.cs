@@ -340,21 +340,12 @@ namespace Kernel.Memory
             return limit;
         }
 
-        private void SetBits(ulong first, ulong count)
-        {
-            ulong bit = first;
-            ulong end = first + count;
-            while (bit < end)
-            {
-                int offset = (int)(bit & 63);
-                ulong span = 64 - (ulong)offset;
-                if (span > end - bit) span = end - bit;
-                _bitmap[bit >> 6] |= MaskOf(offset, span);
-                bit += span;
-            }
-        }
+        private void SetBits(ulong first, ulong count) => UpdateBits(first, count, set: true);
 
-        private void ClearBits(ulong first, ulong count)
+        private void ClearBits(ulong first, ulong count) => UpdateBits(first, count, set: false);
+
+        // Whole words at a time where the run covers them.
+        private void UpdateBits(ulong first, ulong count, bool set)
         {
             ulong bit = first;
             ulong end = first + count;
@@ -363,7 +354,9 @@ namespace Kernel.Memory
                 int offset = (int)(bit & 63);
                 ulong span = 64 - (ulong)offset;
                 if (span > end - bit) span = end - bit;
-                _bitmap[bit >> 6] &= ~MaskOf(offset, span);
+                ulong mask = MaskOf(offset, span);
+                if (set) _bitmap[bit >> 6] |= mask;
+                else _bitmap[bit >> 6] &= ~mask;
                 bit += span;
             }
         }
