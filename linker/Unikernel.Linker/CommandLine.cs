@@ -7,7 +7,7 @@ public static class CommandLine
     public const string Usage =
         "usage: uk-ld -o OUT [--map MAP] [--base 0x100000] [--entry SYMBOL] INPUT.o... | " +
         "uk-ld -static -o OUT [-e _start] [--gc-sections] [--build-id] [--defsym NAME=SYMBOL] [-s] [--print-pass-times] [-L DIR] [-l NAME] " +
-        "[--start-group] INPUT.o|LIB.a... [--end-group]";
+        "[--start-group] INPUT.o|LIB.a... [--end-group]; either form: [--unit NAME [--export SYMBOL]... INPUTS...]...";
 
     /// <summary>Returns null when the user only asked for help.</summary>
     public static LinkOptions? Parse(IReadOnlyList<string> args)
@@ -25,6 +25,10 @@ public static class CommandLine
         var aliases = new List<(string, string)>();
         bool printPassTimes = false, stripSymbols = false;
         int? groupStart = null;
+        // --unit NAME: the inputs that follow (to the next --unit) form a link unit; --export applies to the
+        // current unit, which before any --unit is the implicit one.
+        var units = new List<(string Name, int FirstInput, List<string> Exports)>();
+        var implicitExports = new List<string>();
 
         for (int i = 0; i < args.Count; i++)
         {
@@ -78,6 +82,25 @@ public static class CommandLine
                     libraries.Add((inputs.Count, ValueOf(args, ref i)));
                     inputs.Add("");
                     break;
+                case "--unit":
+                {
+                    string name = ValueOf(args, ref i);
+                    CheckUnitName(name);
+                    if (units.Exists(unit => unit.Name == name))
+                        throw new LinkerException($"unit '{name}' is declared twice");
+                    if (groupStart is not null)
+                        throw new LinkerException($"--unit {name} inside --start-group/--end-group");
+                    units.Add((name, inputs.Count, []));
+                    break;
+                }
+                case "--export":
+                {
+                    string symbol = ValueOf(args, ref i);
+                    var exports = units.Count == 0 ? implicitExports : units[^1].Exports;
+                    if (!exports.Contains(symbol))
+                        exports.Add(symbol);
+                    break;
+                }
                 case "--start-group" or "-(":
                     if (groupStart is not null)
                         throw new LinkerException("nested --start-group");
@@ -137,12 +160,40 @@ public static class CommandLine
             EntrySymbol = entry ?? (staticExecutable ? LinkOptions.DefaultExecutableEntrySymbol : LinkOptions.DefaultEntrySymbol),
             InputPaths = inputs,
             ArchiveGroups = groups,
+            Units = BuildUnits(units, implicitExports),
             SymbolAliases = aliases,
             PrintPassTimes = printPassTimes,
             StripSymbols = stripSymbols,
             GcSections = gcSections,
             BuildId = buildId,
         };
+    }
+
+    /// <summary>No units and no exports: today's single implicit unit (empty list). Otherwise the implicit unit
+    /// comes first when inputs or exports precede the first --unit.</summary>
+    private static List<Model.LinkUnit> BuildUnits(List<(string Name, int FirstInput, List<string> Exports)> named,
+        List<string> implicitExports)
+    {
+        var result = new List<Model.LinkUnit>();
+        if (named.Count == 0 && implicitExports.Count == 0)
+            return result;
+        if (named.Count == 0 || named[0].FirstInput > 0 || implicitExports.Count != 0)
+            result.Add(new Model.LinkUnit(Model.LinkUnit.ImplicitName, 0, 0, implicitExports, isImplicit: true));
+        foreach (var (name, firstInput, exports) in named)
+            result.Add(new Model.LinkUnit(name, result.Count, firstInput, exports));
+        return result;
+    }
+
+    /// <summary>Unit names appear in qualified symbol names (<c>kernel:Foo</c>) and map columns, so they are
+    /// plain words: letters, digits, <c>_ . -</c>; <c>default</c> is the implicit unit's.</summary>
+    private static void CheckUnitName(string name)
+    {
+        bool plain = name.Length != 0 && name[0] != '-'
+            && name.All(c => char.IsAsciiLetterOrDigit(c) || c is '_' or '.' or '-');
+        if (!plain)
+            throw new LinkerException($"invalid unit name '{name}' (letters, digits, '_', '.', '-')");
+        if (name == Model.LinkUnit.ImplicitName)
+            throw new LinkerException($"unit name '{name}' is reserved for the inputs before the first --unit");
     }
 
     private static (string, string) ParseAlias(string definition)

@@ -33,6 +33,10 @@ public sealed record LinkOptions
     /// archives are rescanned together until no new member is pulled in.</summary>
     public IReadOnlyList<Range> ArchiveGroups { get; init; } = [];
 
+    /// <summary>--unit/--export: the link units in command-line order, the first starting at input 0 (the
+    /// implicit unit when inputs came before the first --unit). Empty: one implicit unit with every input.</summary>
+    public IReadOnlyList<Model.LinkUnit> Units { get; init; } = [];
+
     public bool GcSections { get; init; }
     public bool PrintPassTimes { get; init; }
     /// <summary>-s: no symbol table in a static executable (the kernel image always keeps its own).</summary>

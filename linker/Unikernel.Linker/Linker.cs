@@ -16,12 +16,14 @@ public static class Linker
     {
         var times = new PassTimes(options.PrintPassTimes);
         // 1. Read (archive members on demand).
-        var files = InputLoader.Load(options);
+        var units = LinkUnit.Of(options);
+        var files = InputLoader.Load(options, units);
         times.Mark("read");
 
         // 2. Resolve.
         ComdatGroupFilter.Apply(files);
-        var symbols = SymbolResolver.Resolve(files);
+        var symbols = SymbolResolver.Resolve(files, units);
+        UnitExports.Bind(files, symbols);
         times.Mark("resolve");
         var result = options.Kind == OutputKind.StaticExecutable
             ? LinkExecutable(options, files, symbols, times)
@@ -49,9 +51,7 @@ public static class Linker
         if (got.SlotCount == 0)
             layout.Remove(got.Section);
 
-        var entry = symbols.Find(options.EntrySymbol);
-        if (entry is null || !entry.IsDefined)
-            throw new LinkerException("undefined entry symbol", symbol: options.EntrySymbol);
+        var entry = FindEntry(symbols, options.EntrySymbol);
 
         // 3b. Addresses, 4b. linker symbol values, generated contents.
         layout.AssignAddresses(options.BaseAddress, ElfImageWriter.HeaderBytes(layout));
@@ -63,7 +63,7 @@ public static class Linker
         X86_64Relocator.Apply(files, got);
         ulong entryAddress = entry.Address;
         byte[] image = ElfImageWriter.Write(layout, files, symbols, entryAddress);
-        string map = LinkMapWriter.Write(layout, files, options.EntrySymbol, entryAddress);
+        string map = LinkMapWriter.Write(layout, files, symbols, options.EntrySymbol, entryAddress);
         return new LinkResult(image, map, entryAddress);
     }
 
@@ -71,14 +71,12 @@ public static class Linker
     /// optional garbage collection and build id.</summary>
     private static LinkResult LinkExecutable(LinkOptions options, List<InputFile> files, SymbolTable symbols, PassTimes times)
     {
-        var entry = symbols.Find(options.EntrySymbol);
-        if (entry is null || !entry.IsDefined)
-            throw new LinkerException("undefined entry symbol", symbol: options.EntrySymbol);
+        var entry = FindEntry(symbols, options.EntrySymbol);
 
         // 3. Liveness: unwind records first, since they decide what the collector may follow.
         var frames = EhFrameSections.Parse(files);
         if (options.GcSections)
-            GarbageCollector.Run(files, symbols, options.EntrySymbol, frames);
+            GarbageCollector.Run(files, symbols, entry, frames);
         frames.DropDeadEntries();
         times.Mark("unwind + gc-sections");
 
@@ -125,9 +123,37 @@ public static class Linker
         if (buildId is not null)
             BuildId.Stamp(image, buildId);
         times.Mark("build id");
-        string map = LinkMapWriter.Write(layout, files, options.EntrySymbol, entryAddress);
+        string map = LinkMapWriter.Write(layout, files, symbols, options.EntrySymbol, entryAddress);
         times.Mark("link map");
         return new LinkResult(image, map, entryAddress);
+    }
+
+    /// <summary>
+    /// The entry is <c>UNIT:NAME</c>, or a NAME exactly one unit defines (with a single unit: plain lookup).
+    /// Which unit holds it is not known in advance: the app's <c>_start</c> and the kernel's
+    /// <c>uk_pvh_entry</c> each come from one unit, and asking the user to say so would break old command lines.
+    /// </summary>
+    private static Symbol FindEntry(SymbolTable symbols, string name)
+    {
+        int colon = name.IndexOf(':');
+        if (colon > 0 && symbols.Units.FirstOrDefault(u => u.Name == name[..colon]) is { } named)
+        {
+            if (symbols.Find(named, name[(colon + 1)..]) is { IsDefined: true } qualified)
+                return qualified;
+            throw new LinkerException("undefined entry symbol", symbol: name[(colon + 1)..], unit: named.Name);
+        }
+
+        Symbol? entry = null;
+        foreach (var unit in symbols.Units)
+        {
+            if (symbols.Find(unit, name) is not { IsDefined: true } candidate || candidate.Unit != unit)
+                continue;
+            if (entry is not null)
+                throw new LinkerException($"entry symbol is defined by units '{entry.Unit!.Name}' and '{unit.Name}' " +
+                    "(name one: -e UNIT:SYMBOL)", symbol: name);
+            entry = candidate;
+        }
+        return entry ?? throw new LinkerException("undefined entry symbol", symbol: name);
     }
 
     /// <summary>Links and writes the outputs; on failure no output (old or partial) is left behind.</summary>

@@ -4,12 +4,12 @@ namespace Unikernel.Linker;
 
 /// <summary>
 /// A link failure the user can act on. It carries the location pieces separately so that every
-/// error renders as the same single line: <c>uk-ld: error: FILE: SECTION+0xOFF: PROBLEM 'SYMBOL'</c>.
+/// error renders as the same single line: <c>uk-ld: error: FILE: SECTION+0xOFF: PROBLEM 'SYMBOL' (unit 'UNIT')</c>.
 /// </summary>
 public sealed class LinkerException : Exception
 {
     public LinkerException(string problem, string? file = null, string? section = null, ulong? offset = null,
-        string? symbol = null, Exception? inner = null)
+        string? symbol = null, Exception? inner = null, string? unit = null)
         : base(problem, inner)
     {
         Problem = problem;
@@ -17,6 +17,7 @@ public sealed class LinkerException : Exception
         Section = section;
         Offset = offset;
         Symbol = symbol;
+        Unit = unit;
     }
 
     public string Problem { get; }
@@ -24,6 +25,9 @@ public sealed class LinkerException : Exception
     public string? Section { get; }
     public ulong? Offset { get; }
     public string? Symbol { get; }
+
+    /// <summary>The link unit whose namespace the problem is in; null for the implicit unit.</summary>
+    public string? Unit { get; }
 
     /// <summary>The diagnostic line without the <c>uk-ld: error: </c> prefix.</summary>
     public string Describe()
@@ -41,6 +45,8 @@ public sealed class LinkerException : Exception
         line.Append(Problem);
         if (Symbol is not null)
             line.Append(" '").Append(Symbol).Append('\'');
+        if (Unit is not null)
+            line.Append(" (unit '").Append(Unit).Append("')");
         // One line, always: a corrupt input may smuggle newlines into names or library messages.
         return line.ToString().ReplaceLineEndings(" ");
     }

@@ -4,9 +4,10 @@ using static Unikernel.Linker.ElfConstants;
 namespace Unikernel.Linker;
 
 /// <summary>
-/// Pass 2: merges the global and weak symbols of all inputs into one <see cref="SymbolTable"/> and
-/// rewrites each file's symbol slots to point at the winner. Precedence, strongest first: a global
-/// definition, a COMMON (tentative) definition, a weak definition, an undefined reference.
+/// Pass 2: merges the global and weak symbols of each link unit's inputs into the unit's namespace of the
+/// <see cref="SymbolTable"/> and rewrites each file's symbol slots to point at the winner. Precedence,
+/// strongest first: a global definition, a COMMON (tentative) definition, a weak definition, an undefined
+/// reference. Units never see each other here; <see cref="UnitExports"/> connects them afterwards.
 /// </summary>
 public static class SymbolResolver
 {
@@ -18,9 +19,9 @@ public static class SymbolResolver
         Strong,
     }
 
-    public static SymbolTable Resolve(IReadOnlyList<InputFile> files)
+    public static SymbolTable Resolve(IReadOnlyList<InputFile> files, IReadOnlyList<LinkUnit> units)
     {
-        var table = new SymbolTable();
+        var table = new SymbolTable(units);
         foreach (var file in files)
         {
             var symbols = file.Symbols;
@@ -29,7 +30,7 @@ public static class SymbolResolver
                 var candidate = symbols[i];
                 if (candidate.IsLocal)
                     continue;
-                var winner = table.GetOrAdd(candidate.Name, candidate.IsWeak ? STB_WEAK : STB_GLOBAL, candidate.Type);
+                var winner = table.GetOrAdd(file.Unit, candidate.Name, candidate.IsWeak ? STB_WEAK : STB_GLOBAL, candidate.Type);
                 Merge(winner, candidate, file);
                 symbols[i] = winner;
             }
@@ -53,7 +54,7 @@ public static class SymbolResolver
         {
             throw new LinkerException($"duplicate symbol (first defined in {winner.DefinedIn?.Path})", file: file.Path,
                 section: candidate.Section?.Name, offset: candidate.Kind == SymbolKind.Section ? candidate.Value : null,
-                symbol: candidate.Name);
+                symbol: candidate.Name, unit: file.Unit.DiagnosticName);
         }
         if (offered == Strength.Common && current == Strength.Common)
         {

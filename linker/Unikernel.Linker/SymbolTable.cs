@@ -2,24 +2,40 @@ using Unikernel.Linker.Model;
 
 namespace Unikernel.Linker;
 
-/// <summary>The global namespace: one <see cref="Symbol"/> per name, in first-seen order so that every
-/// walk over it is deterministic.</summary>
+/// <summary>The global namespaces: one <see cref="Symbol"/> per (unit, name), in first-seen order so that
+/// every walk over it is deterministic. The null unit is the linker's image-wide namespace.</summary>
 public sealed class SymbolTable
 {
-    private readonly Dictionary<string, Symbol> _byName = new(StringComparer.Ordinal);
+    private readonly Dictionary<(LinkUnit?, string), Symbol> _byName = new();
     private readonly List<Symbol> _inOrder = [];
 
+    public SymbolTable(IReadOnlyList<LinkUnit> units) => Units = units;
+
+    public IReadOnlyList<LinkUnit> Units { get; }
+
+    /// <summary>Every distinct symbol once; a name a unit imports from another appears only as the exporter's.</summary>
     public IReadOnlyList<Symbol> Symbols => _inOrder;
 
-    public Symbol? Find(string name) => _byName.GetValueOrDefault(name);
+    /// <summary>What <paramref name="name"/> means inside <paramref name="unit"/> (after binding: possibly
+    /// another unit's export).</summary>
+    public Symbol? Find(LinkUnit? unit, string name) => _byName.GetValueOrDefault((unit, name));
 
-    public Symbol GetOrAdd(string name, byte binding, byte type)
+    public Symbol GetOrAdd(LinkUnit? unit, string name, byte binding, byte type)
     {
-        if (_byName.TryGetValue(name, out var existing))
+        if (_byName.TryGetValue((unit, name), out var existing))
             return existing;
-        var symbol = new Symbol(name, binding, type);
-        _byName.Add(name, symbol);
+        var symbol = new Symbol(name, binding, type) { Unit = unit };
+        _byName.Add((unit, name), symbol);
         _inOrder.Add(symbol);
         return symbol;
+    }
+
+    /// <summary>Makes <paramref name="name"/> in <paramref name="unit"/> mean <paramref name="target"/>; the
+    /// unit's own (undefined) symbol of that name is forgotten. Files' slots are rewritten by the caller.</summary>
+    public void Redirect(LinkUnit unit, string name, Symbol target)
+    {
+        if (_byName.TryGetValue((unit, name), out var old))
+            _inOrder.Remove(old);
+        _byName[(unit, name)] = target;
     }
 }

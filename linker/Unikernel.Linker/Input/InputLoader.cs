@@ -8,21 +8,28 @@ namespace Unikernel.Linker.Input;
 /// (strongly: a weak reference does not pull members in) and not yet defined. One archive is rescanned
 /// until it yields nothing more, so members that need each other are found whatever their order; an
 /// archive later on the command line can not satisfy references from members of an earlier one unless
-/// both sit in one --start-group/--end-group, which is rescanned as a whole.
+/// both sit in one --start-group/--end-group, which is rescanned as a whole. All of this happens per link
+/// unit: an archive given in unit U is searched only for U's references, and its members join U.
 /// </summary>
 public sealed class InputLoader
 {
     private readonly List<InputFile> _files = [];
-    private readonly HashSet<string> _defined = new(StringComparer.Ordinal);
-    private readonly HashSet<string> _referenced = new(StringComparer.Ordinal);
     private readonly HashSet<(Archive, ArchiveMember)> _extracted = [];
+    // The current unit's namespace: what it defines and what it still needs. Reset at each unit's start,
+    // since inputs never come back to an earlier unit.
+    private HashSet<string> _defined = new(StringComparer.Ordinal);
+    private HashSet<string> _referenced = new(StringComparer.Ordinal);
+    private LinkUnit _unit = null!;
 
-    public static List<InputFile> Load(LinkOptions options)
+    public static List<InputFile> Load(LinkOptions options, IReadOnlyList<LinkUnit> units)
     {
         var loader = new InputLoader();
         var paths = options.InputPaths;
+        int nextUnit = 0;
         for (int i = 0; i < paths.Count; i++)
         {
+            while (nextUnit < units.Count && units[nextUnit].FirstInput <= i)
+                loader.StartUnit(units[nextUnit++]);
             var group = options.ArchiveGroups.FirstOrDefault(g => g.Start.Value == i && g.End.Value > i);
             if (group.End.Value > i)
             {
@@ -33,6 +40,13 @@ public sealed class InputLoader
             loader.LoadOne(paths[i]);
         }
         return loader._files;
+    }
+
+    private void StartUnit(LinkUnit unit)
+    {
+        _unit = unit;
+        _defined = new HashSet<string>(StringComparer.Ordinal);
+        _referenced = new HashSet<string>(StringComparer.Ordinal);
     }
 
     private void LoadGroup(IReadOnlyList<string> paths, int start, int end)
@@ -92,9 +106,11 @@ public sealed class InputLoader
     private void Add(InputFile file)
     {
         _files.Add(file);
+        file.Unit = _unit;
         for (int i = 1; i < file.Symbols.Length; i++)
         {
             var symbol = file.Symbols[i];
+            symbol.Unit = _unit;
             if (symbol.IsLocal)
                 continue;
             if (symbol.IsDefined)

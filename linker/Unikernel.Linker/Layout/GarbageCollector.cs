@@ -7,7 +7,9 @@ namespace Unikernel.Linker.Layout;
 /// --gc-sections: marks every input section reachable through relocations from the roots and drops the
 /// rest. Roots: the entry point's section; what the C runtime runs without a reference (.init, .fini,
 /// the constructor/destructor arrays); notes; NativeAOT's <c>__modules</c>; and every section whose name
-/// is X when the program refers to <c>__start_X</c> or <c>__stop_X</c> (ld's rule). <c>.eh_frame</c> is
+/// is X when the program refers to <c>__start_X</c> or <c>__stop_X</c> (ld's rule; per link unit, since the
+/// name means the unit's own X pieces); and each unit's exports, which another unit may call even when
+/// nothing in the image does yet. <c>.eh_frame</c> is
 /// not a root: an FDE is kept when its function is, and then keeps its LSDA and personality alive.
 /// </summary>
 public static class GarbageCollector
@@ -15,17 +17,17 @@ public static class GarbageCollector
     private const string StartPrefix = "__start_";
     private const string StopPrefix = "__stop_";
 
-    public static void Run(IReadOnlyList<InputFile> files, SymbolTable symbols, string entrySymbol, EhFrameSections frames)
+    public static void Run(IReadOnlyList<InputFile> files, SymbolTable symbols, Symbol entry, EhFrameSections frames)
     {
-        var boundaryNames = new HashSet<string>(StringComparer.Ordinal);
+        var boundaryNames = new HashSet<(LinkUnit?, string)>();
         foreach (var symbol in symbols.Symbols)
         {
             if (symbol.IsDefined)
                 continue;
             if (symbol.Name.StartsWith(StartPrefix, StringComparison.Ordinal))
-                boundaryNames.Add(symbol.Name[StartPrefix.Length..]);
+                boundaryNames.Add((symbol.Unit, symbol.Name[StartPrefix.Length..]));
             else if (symbol.Name.StartsWith(StopPrefix, StringComparison.Ordinal))
-                boundaryNames.Add(symbol.Name[StopPrefix.Length..]);
+                boundaryNames.Add((symbol.Unit, symbol.Name[StopPrefix.Length..]));
         }
 
         var marked = new HashSet<InputSection>();
@@ -36,11 +38,15 @@ public static class GarbageCollector
                 work.Push(section);
         }
 
-        if (symbols.Find(entrySymbol) is { Kind: SymbolKind.Section } entry)
+        if (entry.Kind == SymbolKind.Section)
             Mark(entry.Section);
+        foreach (var unit in symbols.Units)
+            foreach (string name in unit.Exports)
+                if (symbols.Find(unit, name) is { Kind: SymbolKind.Section } exported)
+                    Mark(exported.Section);
         foreach (var file in files)
             foreach (var section in file.Sections)
-                if (section is { IsLive: true } && (IsRoot(section) || boundaryNames.Contains(section.Name)))
+                if (section is { IsLive: true } && (IsRoot(section) || boundaryNames.Contains((file.Unit, section.Name))))
                     Mark(section);
 
         while (work.TryPop(out var section))

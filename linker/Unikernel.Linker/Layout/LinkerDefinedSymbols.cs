@@ -5,7 +5,9 @@ namespace Unikernel.Linker.Layout;
 
 /// <summary>
 /// Pass 4: the symbols the boot code reads to find the image's parts (docs/boot-abi.md). Like ld's
-/// PROVIDE, an input's own definition takes precedence.
+/// PROVIDE, an input's own definition takes precedence. Names that describe the image (<c>__image_start</c>,
+/// <c>_end</c>, ...) are image-wide: every unit referring to them gets the same value. <c>__start_X</c> /
+/// <c>__stop_X</c> are per link unit: they bracket the unit's own pieces of X, which the layout keeps together.
 /// </summary>
 public sealed class LinkerDefinedSymbols
 {
@@ -22,31 +24,36 @@ public sealed class LinkerDefinedSymbols
     public static LinkerDefinedSymbols Define(SymbolTable symbols, SectionLayout layout)
     {
         var result = new LinkerDefinedSymbols();
-        result.Add(symbols, ImageStart, l => l.ImageStart);
-        result.Add(symbols, ImageEnd, l => l.ImageEnd);
-        result.Add(symbols, TextStart, l => TextSegment(l)?.VirtualAddress ?? l.ImageStart);
-        result.Add(symbols, TextEnd, l => TextSegment(l) is { } text ? text.VirtualAddress + text.MemorySize : l.ImageStart);
+        result.AddImageWide(symbols, ImageStart, l => l.ImageStart, always: true);
+        result.AddImageWide(symbols, ImageEnd, l => l.ImageEnd, always: true);
+        result.AddImageWide(symbols, TextStart, l => TextSegment(l)?.VirtualAddress ?? l.ImageStart, always: true);
+        result.AddImageWide(symbols, TextEnd, l => TextSegment(l) is { } text ? text.VirtualAddress + text.MemorySize : l.ImageStart,
+            always: true);
 
+        bool singleUnit = symbols.Units.Count == 1;
         foreach (var section in layout.Sections)
         {
             if (!IsCIdentifier(section.Name))
                 continue;
-            result.Add(symbols, StartPrefix + section.Name, _ => section.Address);
-            result.Add(symbols, StopPrefix + section.Name, _ => section.End);
-        }
-
-        // A reference to __start_X for a section no input provides still links: an empty range.
-        // Snapshot the list: Add may append to the table.
-        foreach (var symbol in symbols.Symbols.ToArray())
-        {
-            if (symbol.IsDefined)
-                continue;
-            if (symbol.Name.StartsWith(StartPrefix, StringComparison.Ordinal) && IsCIdentifier(symbol.Name[StartPrefix.Length..])
-                || symbol.Name.StartsWith(StopPrefix, StringComparison.Ordinal) && IsCIdentifier(symbol.Name[StopPrefix.Length..]))
+            foreach (var unit in symbols.Units)
             {
-                result.Add(symbols, symbol.Name, l => l.ImageEnd);
+                if (!section.Inputs.Exists(input => input.File?.Unit == unit))
+                    continue;
+                result.Add(symbols, unit, StartPrefix + section.Name, _ => UnitRange(section, unit, singleUnit).Start);
+                result.Add(symbols, unit, StopPrefix + section.Name, _ => UnitRange(section, unit, singleUnit).End);
+            }
+            // The linker's own tables (uk_ksyms) belong to no unit: the boot code finds them image-wide.
+            if (section.Inputs.Exists(input => input.File is null))
+            {
+                result.AddImageWide(symbols, StartPrefix + section.Name, _ => section.Address, always: true);
+                result.AddImageWide(symbols, StopPrefix + section.Name, _ => section.End, always: true);
             }
         }
+
+        // A reference to __start_X for a section no input of the unit provides still links: an empty range.
+        foreach (var symbol in symbols.Symbols.ToArray())
+            if (!symbol.IsDefined && symbol.Unit is not null && BoundarySection(symbol.Name) is not null)
+                result.Define(symbol, l => l.ImageEnd);
         return result;
     }
 
@@ -62,17 +69,18 @@ public sealed class LinkerDefinedSymbols
         var result = new LinkerDefinedSymbols();
         foreach (var (name, targetName) in aliases)
         {
-            if (symbols.Find(name) is not { IsDefined: false })
-                continue;
-            if (symbols.Find(targetName) is not { IsDefined: true } target)
-                throw new LinkerException($"--defsym {name}={targetName}: '{targetName}' is not defined by any input", symbol: targetName);
-            result.Add(symbols, name, _ => target.Address);
+            // Per unit: each unit's reference means the target as that unit sees it.
+            foreach (var unit in symbols.Units)
+            {
+                if (symbols.Find(unit, name) is not { IsDefined: false } alias)
+                    continue;
+                if (symbols.Find(unit, targetName) is not { IsDefined: true } target)
+                    throw new LinkerException($"--defsym {name}={targetName}: '{targetName}' is not defined by any input",
+                        symbol: targetName, unit: unit.DiagnosticName);
+                result.Define(alias, _ => target.Address);
+            }
         }
-        void Provide(string name, Func<SectionLayout, ulong> value)
-        {
-            if (symbols.Find(name) is { IsDefined: false })
-                result.Add(symbols, name, value);
-        }
+        void Provide(string name, Func<SectionLayout, ulong> value) => result.AddImageWide(symbols, name, value, always: false);
 
         foreach (string array in new[] { "preinit_array", "init_array", "fini_array" })
         {
@@ -93,27 +101,39 @@ public sealed class LinkerDefinedSymbols
         Provide("__bss_start", l => l.Find(".bss")?.Address ?? SegmentEnd(l, SegmentKind.Data, memory: false));
         foreach (string name in new[] { "_end", "end" })
             Provide(name, l => SegmentEnd(l, SegmentKind.Data, memory: true));
-        if (symbols.Find("_GLOBAL_OFFSET_TABLE_") is { IsDefined: false })
+        if (symbols.Units.Any(unit => symbols.Find(unit, "_GLOBAL_OFFSET_TABLE_") is { IsDefined: false }))
         {
             got.IsReferenced = true;
             Provide("_GLOBAL_OFFSET_TABLE_", _ => got.Section.Address);
         }
 
+        bool singleUnit = symbols.Units.Count == 1;
         foreach (var symbol in symbols.Symbols.ToArray())
         {
-            if (symbol.IsDefined)
-                continue;
-            string? section = symbol.Name.StartsWith(StartPrefix, StringComparison.Ordinal) ? symbol.Name[StartPrefix.Length..]
-                : symbol.Name.StartsWith(StopPrefix, StringComparison.Ordinal) ? symbol.Name[StopPrefix.Length..]
-                : null;
-            if (section is null || !IsCIdentifier(section))
+            if (symbol.IsDefined || symbol.Unit is not { } unit || BoundarySection(symbol.Name) is not { } section)
                 continue;
             var output = layout.Find(section);
             bool start = symbol.Name.StartsWith(StartPrefix, StringComparison.Ordinal);
-            result.Add(symbols, symbol.Name, l => output is null ? DataSegmentStart(l) : start ? output.Address : output.End);
+            result.Define(symbol, l =>
+                output is not null && (singleUnit || output.RangeOf(unit) is not null)
+                    ? start ? UnitRange(output, unit, singleUnit).Start : UnitRange(output, unit, singleUnit).End
+                    : DataSegmentStart(l));
         }
         return result;
     }
+
+    /// <summary>X for <c>__start_X</c> or <c>__stop_X</c> with X a C identifier, else null.</summary>
+    private static string? BoundarySection(string name)
+    {
+        string? section = name.StartsWith(StartPrefix, StringComparison.Ordinal) ? name[StartPrefix.Length..]
+            : name.StartsWith(StopPrefix, StringComparison.Ordinal) ? name[StopPrefix.Length..]
+            : null;
+        return section is not null && IsCIdentifier(section) ? section : null;
+    }
+
+    /// <summary>A unit's part of an output section; with a single unit, the whole section as before units.</summary>
+    private static (ulong Start, ulong End) UnitRange(OutputSection section, LinkUnit unit, bool singleUnit) =>
+        singleUnit ? (section.Address, section.End) : section.RangeOf(unit) ?? (section.End, section.End);
 
     private static ulong DataSegmentStart(SectionLayout layout) =>
         layout.Segments.Find(segment => segment.Kind == SegmentKind.Data)?.VirtualAddress ?? layout.ImageStart;
@@ -126,11 +146,37 @@ public sealed class LinkerDefinedSymbols
     private static OutputSegment? TextSegment(SectionLayout layout) =>
         layout.Segments.Find(segment => segment.Kind == SegmentKind.Text);
 
-    private void Add(SymbolTable symbols, string name, Func<SectionLayout, ulong> value)
+    /// <summary>Defines <paramref name="name"/> in one namespace (a unit's, or the image's for null), unless an
+    /// input defines it there.</summary>
+    private void Add(SymbolTable symbols, LinkUnit? unit, string name, Func<SectionLayout, ulong> value)
     {
-        var symbol = symbols.GetOrAdd(name, STB_GLOBAL, STT_NOTYPE);
-        if (symbol.IsDefined)
-            return;
+        var symbol = symbols.GetOrAdd(unit, name, STB_GLOBAL, STT_NOTYPE);
+        if (!symbol.IsDefined)
+            Define(symbol, value);
+    }
+
+    /// <summary>Defines an image-wide name in every unit that refers to it without defining it; each unit keeps
+    /// its own symbol (so no slots need rewriting), all with one value and the unqualified output name.
+    /// <paramref name="always"/>: also when no unit mentions it (the boot ABI's names are always in .symtab).</summary>
+    private void AddImageWide(SymbolTable symbols, string name, Func<SectionLayout, ulong> value, bool always)
+    {
+        bool mentioned = false;
+        foreach (var unit in symbols.Units)
+        {
+            if (symbols.Find(unit, name) is not { } symbol)
+                continue;
+            mentioned = true;
+            if (symbol.IsDefined)
+                continue;
+            Define(symbol, value);
+            symbol.Unit = null;
+        }
+        if (!mentioned && always)
+            Add(symbols, null, name, value);
+    }
+
+    private void Define(Symbol symbol, Func<SectionLayout, ulong> value)
+    {
         symbol.Kind = SymbolKind.LinkerDefined;
         symbol.Binding = STB_GLOBAL;
         _defined.Add((symbol, value));

@@ -80,6 +80,19 @@ public sealed class SectionLayout
         foreach (var section in synthetic)
             Place(section);
 
+        // Each unit's pieces of an output section sit together, unit by unit in command-line order, so that
+        // a unit's __start_X/__stop_X can bracket exactly its own X. Files arrive grouped by unit already (the
+        // loader reads units in order); the stable sort states it rather than relying on it.
+        if (files.Count != 0 && files[0].Unit != files[^1].Unit)
+        {
+            foreach (var output in sections)
+            {
+                var ordered = output.Inputs.OrderBy(input => input.File?.Unit.Index ?? int.MaxValue).ToList();
+                output.Inputs.Clear();
+                output.Inputs.AddRange(ordered);
+            }
+        }
+
         sections.Sort((a, b) =>
             a.Segment != b.Segment ? Array.IndexOf(segmentOrder, a.Segment).CompareTo(Array.IndexOf(segmentOrder, b.Segment))
             : a.Rank != b.Rank ? a.Rank.CompareTo(b.Rank)

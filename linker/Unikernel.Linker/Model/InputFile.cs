@@ -26,5 +26,8 @@ public sealed class InputFile
 
     public List<ComdatGroup> ComdatGroups { get; } = [];
 
+    /// <summary>The link unit whose namespace the file's global symbols live in; set by the loader.</summary>
+    public LinkUnit Unit { get; set; } = null!;
+
     public override string ToString() => Path;
 }

@@ -37,6 +37,17 @@ public sealed class OutputSection
     /// <summary>Index in the output section header table.</summary>
     public int HeaderIndex { get; set; }
 
+    /// <summary>After layout: the addresses of <paramref name="unit"/>'s pieces (contiguous, see SectionLayout),
+    /// or null when the unit has none here.</summary>
+    public (ulong Start, ulong End)? RangeOf(LinkUnit unit)
+    {
+        int first = Inputs.FindIndex(input => input.File?.Unit == unit);
+        if (first < 0)
+            return null;
+        int last = Inputs.FindLastIndex(input => input.File?.Unit == unit);
+        return (Inputs[first].Address, Inputs[last].Address + Inputs[last].Size);
+    }
+
     public bool IsNoBits => Type == ElfConstants.SHT_NOBITS;
     public ulong End => Address + Size;
 

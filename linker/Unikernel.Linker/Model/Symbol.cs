@@ -35,6 +35,13 @@ public sealed class Symbol
     /// <summary>The file whose definition won; null for undefined and linker-defined symbols.</summary>
     public InputFile? DefinedIn { get; set; }
 
+    /// <summary>The unit whose namespace holds the symbol (for locals: their file's unit); null for the
+    /// linker's image-wide names (<c>__image_start</c>, <c>_end</c>...), which every unit shares.</summary>
+    public LinkUnit? Unit { get; set; }
+
+    /// <summary>The name in .symtab, uk_ksyms and the map: qualified by a named unit (<c>kernel:Foo</c>).</summary>
+    public string OutputName => Unit is null ? Name : Unit.Qualify(Name);
+
     /// <summary>-1 until a GOT-relative relocation that cannot be relaxed asks for a slot.</summary>
     public int GotSlot { get; set; } = -1;
 

@@ -201,8 +201,10 @@ public static class ElfImageWriter
             }
         }
         firstGlobal = output.Count + 1;
+        // An image-wide linker name (Unit null) may stand in several units' namespaces: list it once.
+        var imageWide = new HashSet<string>(StringComparer.Ordinal);
         foreach (var symbol in globals.Symbols)
-            if (IsInImage(symbol))
+            if (IsInImage(symbol) && (symbol.Unit is not null || imageWide.Add(symbol.Name)))
                 output.Add(symbol);
 
         var table = new byte[(output.Count + 1) * SymbolSize];
@@ -213,7 +215,7 @@ public static class ElfImageWriter
             ushort sectionIndex = symbol.Kind == SymbolKind.Section
                 ? (ushort)symbol.Section!.Output!.HeaderIndex
                 : SHN_ABS;
-            BinaryPrimitives.WriteUInt32LittleEndian(entry, names.Add(symbol.Name));
+            BinaryPrimitives.WriteUInt32LittleEndian(entry, names.Add(symbol.OutputName));
             entry[4] = (byte)((symbol.Binding << 4) | (symbol.Type & 0xf));
             entry[5] = 0; // STV_DEFAULT
             BinaryPrimitives.WriteUInt16LittleEndian(entry[6..], sectionIndex);

@@ -7,7 +7,8 @@ namespace Unikernel.Linker.Output;
 
 /// <summary>
 /// The <c>uk_ksyms</c> section (docs/boot-abi.md): every function symbol of every input, sorted by
-/// address, so the kernel can print <c>name+offset</c> for a return address without ELF parsing.
+/// address, so the kernel can print <c>name+offset</c> for a return address without ELF parsing. Names of
+/// a named link unit are qualified (<c>kernel:Foo</c>): two units may both have a <c>Foo</c>.
 /// The entry set, and hence the size, is fixed before layout; the bytes are written after it.
 /// </summary>
 public sealed class KernelSymbolTable
@@ -60,8 +61,8 @@ public sealed class KernelSymbolTable
         var distinctNames = new HashSet<string>(StringComparer.Ordinal);
         ulong stringBytes = 0;
         foreach (var function in functions)
-            if (distinctNames.Add(function.Name))
-                stringBytes += (ulong)Encoding.UTF8.GetByteCount(function.Name) + 1;
+            if (distinctNames.Add(function.OutputName))
+                stringBytes += (ulong)Encoding.UTF8.GetByteCount(function.OutputName) + 1;
         return new KernelSymbolTable(functions, stringBytes);
     }
 
@@ -79,7 +80,7 @@ public sealed class KernelSymbolTable
         Array.Sort(sorted, static (a, b) =>
         {
             int byAddress = a.Address.CompareTo(b.Address);
-            return byAddress != 0 ? byAddress : string.CompareOrdinal(a.Name, b.Name);
+            return byAddress != 0 ? byAddress : string.CompareOrdinal(a.OutputName, b.OutputName);
         });
 
         var data = new byte[Section.Size];
@@ -93,11 +94,12 @@ public sealed class KernelSymbolTable
         for (int i = 0; i < sorted.Length; i++)
         {
             var function = sorted[i];
-            if (!nameOffsets.TryGetValue(function.Name, out uint nameOffset))
+            string name = function.OutputName;
+            if (!nameOffsets.TryGetValue(name, out uint nameOffset))
             {
                 nameOffset = stringCursor;
-                nameOffsets.Add(function.Name, nameOffset);
-                int written = Encoding.UTF8.GetBytes(function.Name, data.AsSpan((int)(stringsOffset + stringCursor)));
+                nameOffsets.Add(name, nameOffset);
+                int written = Encoding.UTF8.GetBytes(name, data.AsSpan((int)(stringsOffset + stringCursor)));
                 stringCursor += (uint)written + 1; // the terminating NUL is already zero
             }
             var entry = data.AsSpan(HeaderSize + EntrySize * i, EntrySize);

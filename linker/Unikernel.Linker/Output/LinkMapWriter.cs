@@ -9,12 +9,18 @@ namespace Unikernel.Linker.Output;
 /// The link map, meant to be read by tools (<c>uk inspect</c>) as much as by people. Every record is one
 /// tab-separated line whose first field names the record kind; input sections are indented by one tab
 /// under their output section. Lines starting with <c>#</c> are column headers. Numbers are hex with 0x.
+/// Link units: one <c>unit</c> record each (the implicit unit is <c>default</c>), one <c>export</c> record per
+/// exported symbol, and a trailing <c>unit</c> column on <c>input</c> and <c>file</c> rows (<c>-</c> for the
+/// linker's own sections). Columns are only ever added at the end of a row, so readers index by position.
 /// </summary>
 public static class LinkMapWriter
 {
     public const string FormatLine = "# uk-ld link map v1";
 
-    public static string Write(SectionLayout layout, IReadOnlyList<InputFile> files, string entrySymbol, ulong entryAddress)
+    private const string NoUnit = "-";
+
+    public static string Write(SectionLayout layout, IReadOnlyList<InputFile> files, SymbolTable symbols, string entrySymbol,
+        ulong entryAddress)
     {
         var map = new StringBuilder();
         map.Append(FormatLine).Append('\n');
@@ -23,6 +29,15 @@ public static class LinkMapWriter
         Row(map, "entry", entrySymbol, Hex(entryAddress));
         map.Append("# image\tstart\tend\n");
         Row(map, "image", Hex(layout.ImageStart), Hex(layout.ImageEnd));
+        map.Append('\n');
+
+        map.Append("# unit\tname\tfiles\n");
+        foreach (var unit in symbols.Units)
+            Row(map, "unit", unit.Name, Hex((ulong)files.Count(file => file.Unit == unit)));
+        map.Append("# export\tunit\tsymbol\taddress\n");
+        foreach (var unit in symbols.Units)
+            foreach (string name in unit.Exports)
+                Row(map, "export", unit.Name, name, Hex(symbols.Find(unit, name)?.Address ?? 0));
         map.Append('\n');
 
         map.Append("# segment\ttype\tflags\taddress\toffset\tfile_size\tmemory_size\n");
@@ -34,7 +49,7 @@ public static class LinkMapWriter
         map.Append('\n');
 
         map.Append("# section\tname\taddress\tsize\talign\tsegment\n");
-        map.Append("#\tinput\tfile\tsection\taddress\tsize\talign\n");
+        map.Append("#\tinput\tfile\tsection\taddress\tsize\talign\tunit\n");
         foreach (var section in layout.Sections)
         {
             Row(map, "section", section.Name, Hex(section.Address), Hex(section.Size), Hex(section.Alignment),
@@ -42,38 +57,39 @@ public static class LinkMapWriter
             foreach (var input in section.Inputs)
             {
                 map.Append('\t');
-                Row(map, "input", input.FileName, input.Name, Hex(input.Address), Hex(input.Size), Hex(input.Alignment));
+                Row(map, "input", input.FileName, input.Name, Hex(input.Address), Hex(input.Size), Hex(input.Alignment),
+                    input.File?.Unit.Name ?? NoUnit);
             }
         }
         map.Append('\n');
 
-        map.Append("# file\tpath\ttext\trodata\tdata\tbss\ttotal\n");
-        var totals = new Dictionary<string, ulong[]>(StringComparer.Ordinal);
-        var order = new List<string>();
+        map.Append("# file\tpath\ttext\trodata\tdata\tbss\ttotal\tunit\n");
+        // One row per (unit, file): an object given in two units is two sets of pieces.
+        var totals = new Dictionary<(string Unit, string Path), ulong[]>();
+        var order = new List<(string Unit, string Path)>();
         foreach (var file in files)
-        {
-            totals[file.Path] = new ulong[4];
-            order.Add(file.Path);
-        }
+            if (totals.TryAdd((file.Unit.Name, file.Path), new ulong[4]))
+                order.Add((file.Unit.Name, file.Path));
         foreach (var section in layout.Sections)
         {
             foreach (var input in section.Inputs)
             {
-                if (!totals.TryGetValue(input.FileName, out var sums))
+                var key = (input.File?.Unit.Name ?? NoUnit, input.FileName);
+                if (!totals.TryGetValue(key, out var sums))
                 {
                     sums = new ulong[4];
-                    totals.Add(input.FileName, sums);
-                    order.Add(input.FileName);
+                    totals.Add(key, sums);
+                    order.Add(key);
                 }
                 int column = input.IsNoBits ? 3 : (int)section.Segment;
                 sums[column] += input.Size;
             }
         }
-        foreach (string path in order)
+        foreach (var key in order)
         {
-            var sums = totals[path];
-            Row(map, "file", path, Hex(sums[0]), Hex(sums[1]), Hex(sums[2]), Hex(sums[3]),
-                Hex(sums[0] + sums[1] + sums[2] + sums[3]));
+            var sums = totals[key];
+            Row(map, "file", key.Path, Hex(sums[0]), Hex(sums[1]), Hex(sums[2]), Hex(sums[3]),
+                Hex(sums[0] + sums[1] + sums[2] + sums[3]), key.Unit);
         }
         return map.ToString();
     }

@@ -55,7 +55,10 @@ public static class RelocationScanner
             throw Error($"relocation {Name(type)} extends past the end of the section");
 
         if (symbol.Kind == SymbolKind.Undefined && !symbol.IsWeak)
-            throw Error("undefined symbol");
+        {
+            throw new LinkerException("undefined symbol", file: file.Path, section: section.Name, offset: offset,
+                symbol: symbol.DisplayName, unit: file.Unit.DiagnosticName);
+        }
         if (symbol.IsInDroppedSection && section.Name != ".eh_frame")
         {
             // Kernel: .eh_frame entries for dropped COMDAT code are left pointing at 0 rather than removed.
