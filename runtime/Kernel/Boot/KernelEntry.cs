@@ -18,7 +18,7 @@ namespace Kernel.Boot
         {
             ulong csharpEntryTsc = Cpu.ReadTimeStampCounter();
             SerialPort.Initialize();
-            RuntimeHooks.FailFast = &Panic.FailFromRuntime;
+            RuntimeHooks.FailFast = &Panic.Fail;
 
             if (bootInfo->Magic != BootInfo.ExpectedMagic) Panic.Fail("boot info has the wrong magic: boot stub and kernel do not match");
             StackTrace.Initialize((byte*)bootInfo->KsymsStart, bootInfo->KsymsEnd - bootInfo->KsymsStart,

@@ -26,6 +26,7 @@ namespace Kernel.Diagnostics
             KernelConsole.Write("panic: ");
         }
 
+        /// <summary>Also the core library's fail-fast hook (allocation failure, unsupported runtime feature).</summary>
         public static void Fail(string reason)
         {
             Begin();
@@ -33,9 +34,6 @@ namespace Kernel.Diagnostics
             StackTrace.WriteCurrent();
             Machine.Exit(Machine.PanicExitStatus);
         }
-
-        // The core library's fail-fast hook (allocation failure, unsupported runtime feature).
-        public static void FailFromRuntime(string reason) => Fail(reason);
 
         // `throw` in kernel code: there is no exception unwinding in the kernel, so every throw is a
         // panic that names the exception's message and the code that threw it.
