@@ -1,3 +1,8 @@
+using BenchmarkDotNet.Configs;
+using BenchmarkDotNet.Jobs;
+using BenchmarkDotNet.Running;
+using BenchmarkDotNet.Toolchains.InProcess.Emit;
+
 namespace Unikernel.Benchmarks;
 
 public static class Program
@@ -10,13 +15,25 @@ public static class Program
         switch (what)
         {
             case "boot": return BootTimeBenchmark.Run(root, runs);
+            case "linker": return RunLinkerBenchmarks(args[1..]);
             default:
-                Console.Error.WriteLine($"usage: Unikernel.Benchmarks boot [runs]   (unknown benchmark '{what}')");
+                Console.Error.WriteLine($"usage: Unikernel.Benchmarks boot [runs] | linker [BenchmarkDotNet options, e.g. --filter *Read*]   (unknown benchmark '{what}')");
                 return 2;
         }
     }
 
-    private static string FindRoot()
+    /// <summary>BenchmarkDotNet in process (no generated project to build per run) with a short job, so a
+    /// run takes a few minutes on 2 cores; its options (--filter, --job ...) pass through.</summary>
+    private static int RunLinkerBenchmarks(string[] args)
+    {
+        var config = ManualConfig.Create(DefaultConfig.Instance)
+            .AddJob(Job.ShortRun.WithToolchain(InProcessEmitToolchain.Instance))
+            .WithOptions(ConfigOptions.DisableOptimizationsValidator);
+        var summaries = BenchmarkSwitcher.FromTypes([typeof(LinkerBenchmarks)]).Run(args.Length == 0 ? ["--filter", "*"] : args, config);
+        return summaries.Any(summary => summary.HasCriticalValidationErrors) ? 1 : 0;
+    }
+
+    public static string FindRoot()
     {
         for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir != null; dir = dir.Parent)
             if (File.Exists(Path.Combine(dir.FullName, "Unikernel.sln"))) return dir.FullName;

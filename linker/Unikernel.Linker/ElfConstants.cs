@@ -21,6 +21,7 @@ internal static class ElfConstants
     public const uint SHT_FINI_ARRAY = 15;
     public const uint SHT_PREINIT_ARRAY = 16;
     public const uint SHT_GROUP = 17;
+    public const uint SHT_SYMTAB_SHNDX = 18;
 
     public const ulong SHF_WRITE = 0x1;
     public const ulong SHF_ALLOC = 0x2;
@@ -30,8 +31,10 @@ internal static class ElfConstants
     public const uint GRP_COMDAT = 1;
 
     public const ushort SHN_UNDEF = 0;
+    public const ushort SHN_LORESERVE = 0xff00;
     public const ushort SHN_ABS = 0xfff1;
     public const ushort SHN_COMMON = 0xfff2;
+    public const ushort SHN_XINDEX = 0xffff;
 
     public const byte STB_LOCAL = 0;
     public const byte STB_GLOBAL = 1;

@@ -20,11 +20,18 @@ public sealed class InputLoader
     private HashSet<string> _defined = new(StringComparer.Ordinal);
     private HashSet<string> _referenced = new(StringComparer.Ordinal);
     private LinkUnit _unit = null!;
+    private readonly PreparedInput[] _prepared;
+
+    private InputLoader(PreparedInput[] prepared) => _prepared = prepared;
 
     public static List<InputFile> Load(LinkOptions options, IReadOnlyList<LinkUnit> units)
     {
-        var loader = new InputLoader();
         var paths = options.InputPaths;
+        // Every command-line input is read and every plain object parsed up front, in parallel; the
+        // order-dependent decisions below then only consume the results, in command-line order.
+        var prepared = new PreparedInput[paths.Count];
+        Parallel.For(0, paths.Count, i => prepared[i] = PreparedInput.FromPath(paths[i]));
+        var loader = new InputLoader(prepared);
         int nextUnit = 0;
         for (int i = 0; i < paths.Count; i++)
         {
@@ -33,11 +40,11 @@ public sealed class InputLoader
             var group = options.ArchiveGroups.FirstOrDefault(g => g.Start.Value == i && g.End.Value > i);
             if (group.End.Value > i)
             {
-                loader.LoadGroup(paths, group.Start.Value, group.End.Value);
+                loader.LoadGroup(group.Start.Value, group.End.Value);
                 i = group.End.Value - 1;
                 continue;
             }
-            loader.LoadOne(paths[i]);
+            loader.LoadOne(i);
         }
         return loader._files;
     }
@@ -49,11 +56,11 @@ public sealed class InputLoader
         _referenced = new HashSet<string>(StringComparer.Ordinal);
     }
 
-    private void LoadGroup(IReadOnlyList<string> paths, int start, int end)
+    private void LoadGroup(int start, int end)
     {
         var archives = new List<Archive>();
         for (int i = start; i < end; i++)
-            if (LoadOne(paths[i]) is { } archive)
+            if (LoadOne(i) is { } archive)
                 archives.Add(archive);
         bool progress = true;
         while (progress)
@@ -65,24 +72,14 @@ public sealed class InputLoader
     }
 
     /// <summary>Returns the archive when the input was one (so a group can rescan it).</summary>
-    private Archive? LoadOne(string path)
+    private Archive? LoadOne(int input)
     {
-        byte[] bytes;
-        try
+        if (_prepared[input].Object is { } file)
         {
-            bytes = File.ReadAllBytes(path);
-        }
-        catch (Exception error) when (error is IOException or UnauthorizedAccessException)
-        {
-            throw new LinkerException($"cannot read input: {error.Message}", file: path);
-        }
-
-        if (!ArchiveReader.IsArchive(bytes))
-        {
-            Add(ObjectFileReader.Read(path, _files.Count, bytes));
+            Add(file);
             return null;
         }
-        var archive = ArchiveReader.Read(path, bytes);
+        var archive = _prepared[input].Archive;
         while (ExtractNeeded(archive))
         {
         }
@@ -92,19 +89,46 @@ public sealed class InputLoader
     /// <summary>One pass over the archive's symbol index; true when a member was pulled in.</summary>
     private bool ExtractNeeded(Archive archive)
     {
+        var parsedAhead = ParseCandidates(archive);
         bool extracted = false;
         foreach (var (symbol, member) in archive.Index)
         {
             if (!_referenced.Contains(symbol) || _defined.Contains(symbol) || !_extracted.Add((archive, member)))
                 continue;
-            Add(ObjectFileReader.Read(archive.MemberPath(member), _files.Count, archive.ContentsOf(member)));
+            var parsed = parsedAhead.TryGetValue(member, out var ahead) ? ahead : PreparedInput.FromMember(archive, member);
+            Add(parsed.Object!);
             extracted = true;
         }
         return extracted;
     }
 
+    /// <summary>
+    /// Parses, in parallel, the members this pass would extract as things stand before it. The pass itself
+    /// still decides member by member (an extracted member can define or need symbols that change later
+    /// decisions), so the result is exactly the sequential one: a member parsed here but then not needed is
+    /// simply dropped, one needed but not foreseen is parsed on the spot.
+    /// </summary>
+    private Dictionary<ArchiveMember, PreparedInput> ParseCandidates(Archive archive)
+    {
+        var candidates = new List<ArchiveMember>();
+        var seen = new HashSet<ArchiveMember>();
+        foreach (var (symbol, member) in archive.Index)
+            if (_referenced.Contains(symbol) && !_defined.Contains(symbol) && !_extracted.Contains((archive, member))
+                && seen.Add(member))
+                candidates.Add(member);
+        var parsed = new PreparedInput[candidates.Count];
+        if (candidates.Count > 1)
+            Parallel.For(0, candidates.Count, i => parsed[i] = PreparedInput.FromMember(archive, candidates[i]));
+        var byMember = new Dictionary<ArchiveMember, PreparedInput>(candidates.Count);
+        for (int i = 0; i < candidates.Count; i++)
+            if (parsed[i] is { } input)
+                byMember.Add(candidates[i], input);
+        return byMember;
+    }
+
     private void Add(InputFile file)
     {
+        file.Order = _files.Count;
         _files.Add(file);
         file.Unit = _unit;
         for (int i = 1; i < file.Symbols.Length; i++)

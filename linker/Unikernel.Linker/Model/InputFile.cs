@@ -13,8 +13,9 @@ public sealed class InputFile
     /// the user recognises in errors and the map.</summary>
     public string Path { get; }
 
-    /// <summary>Command-line position; the tie-breaker that keeps every ordering deterministic.</summary>
-    public int Order { get; }
+    /// <summary>Command-line position; the tie-breaker that keeps every ordering deterministic. Set again by
+    /// the loader when the file joins the link, since files are parsed ahead of that, in parallel.</summary>
+    public int Order { get; internal set; }
 
     /// <summary>Indexed by ELF section header index; null where the section carries no loadable content
     /// (symbol/string/relocation tables, the null section).</summary>

@@ -4,14 +4,14 @@ using LibObjectFile.Elf;
 using Unikernel.Linker.Model;
 using static Unikernel.Linker.ElfConstants;
 
-namespace Unikernel.Linker.Input;
+namespace Unikernel.Linker.Tests.Reference;
 
 /// <summary>
-/// Pass 1: turns one ELF64 x86-64 relocatable object into plain model objects. LibObjectFile parses the
-/// tables; section contents are sliced from the file bytes we already hold, so each byte is read once.
-/// Every way a file can be malformed ends as a <see cref="LinkerException"/> naming the file.
+/// The linker's former object reader (LibObjectFile parses the tables, then they are converted to the
+/// model), kept only as the reference that <see cref="ElfObjectParserDifferentialTests"/> compares the
+/// span-based Input/ElfObjectParser against.
 /// </summary>
-public static class ObjectFileReader
+public static class LibObjectFileReader
 {
     public static InputFile Read(string path, int order)
     {

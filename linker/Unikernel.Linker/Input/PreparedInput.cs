@@ -1,0 +1,78 @@
+using System.Runtime.ExceptionServices;
+using Unikernel.Linker.Model;
+
+namespace Unikernel.Linker.Input;
+
+/// <summary>
+/// An input read (and, for an object, parsed) ahead of the loader, possibly on another thread. A failure
+/// is kept rather than thrown, and rethrown only when the loader reaches the input in command-line order:
+/// so the error reported is always the first one a sequential link would hit, and a failing archive
+/// member that the link never asks for is never reported.
+/// </summary>
+internal sealed class PreparedInput
+{
+    private readonly InputFile? _object;
+    private readonly Archive? _archive;
+    private readonly ExceptionDispatchInfo? _failure;
+
+    private PreparedInput(InputFile? @object, Archive? archive, ExceptionDispatchInfo? failure)
+    {
+        _object = @object;
+        _archive = archive;
+        _failure = failure;
+    }
+
+    /// <summary>Reads a command-line input: an archive's symbol index, or a whole object.</summary>
+    public static PreparedInput FromPath(string path) => Capture(() =>
+    {
+        byte[] bytes;
+        try
+        {
+            bytes = File.ReadAllBytes(path);
+        }
+        catch (Exception error) when (error is IOException or UnauthorizedAccessException)
+        {
+            throw new LinkerException($"cannot read input: {error.Message}", file: path);
+        }
+        return ArchiveReader.IsArchive(bytes)
+            ? new PreparedInput(null, ArchiveReader.Read(path, bytes), null)
+            : new PreparedInput(ElfObjectParser.Read(path, 0, bytes), null, null);
+    });
+
+    public static PreparedInput FromMember(Archive archive, ArchiveMember member) => Capture(() =>
+        new PreparedInput(ElfObjectParser.Read(archive.MemberPath(member), 0,
+            archive.Bytes.AsSpan(member.DataOffset, member.Size)), null, null));
+
+    /// <summary>Every failure is deferred, not only linker errors: rethrown through ExceptionDispatchInfo it
+    /// keeps its type and stack instead of arriving wrapped in Parallel.For's AggregateException.</summary>
+    private static PreparedInput Capture(Func<PreparedInput> prepare)
+    {
+        try
+        {
+            return prepare();
+        }
+        catch (Exception error)
+        {
+            return new PreparedInput(null, null, ExceptionDispatchInfo.Capture(error));
+        }
+    }
+
+    /// <summary>The parsed object, or null when the input is an archive; throws the deferred failure.</summary>
+    public InputFile? Object
+    {
+        get
+        {
+            _failure?.Throw();
+            return _object;
+        }
+    }
+
+    public Archive Archive
+    {
+        get
+        {
+            _failure?.Throw();
+            return _archive!;
+        }
+    }
+}
