@@ -34,7 +34,7 @@ setup:
 
 build:
 	$(DOTNET) build Unikernel.sln -c $(CONFIG) -nologo -clp:NoSummary -v:minimal
-	$(MAKE) --no-print-directory images
+	$(MAKE) --no-print-directory images linker-aot
 
 # The boot stub object, the kernel objects (ILC ran during the build) and the linked images; floor.elf
 # is the benchmarks' trivial kernel (one serial byte, then exit).
@@ -47,14 +47,18 @@ images:
 	$(UKLD) -o $(IMAGES)/floor.elf --entry floor_pvh_entry $(ARTIFACTS)/boot/floor.o
 	@ls -l $(IMAGES)/*.elf | awk '{print "image: " $$NF " (" $$5 " bytes)"}'
 
-# The linker compiled by NativeAOT and linked by itself (through uk-cc): no JIT at link time.
-# The same targets any app uses turn the linker projects into static musl executables.
+# The linker compiled by NativeAOT and linked by itself (through the JIT-compiled uk-cc of `build`): no JIT
+# at link time. The same targets any app uses turn the linker projects into static musl executables, and
+# those targets then prefer this build of uk-cc.
 LINKER_AOT := $(ARTIFACTS)/linker-aot
-linker-aot: build
+linker-aot:
+	rm -rf $(LINKER_AOT)
 	for project in Unikernel.Linker Unikernel.Linker.Driver; do \
 	  $(DOTNET) publish linker/$$project -c $(CONFIG) -r linux-x64 -p:PublishAot=true -nologo -v:minimal -o $(LINKER_AOT) \
+	    -p:UnikernelLinkerDriver=$(CURDIR)/$(BIN)/Unikernel.Linker.Driver/$(CONFIG_DIR)/uk-cc \
 	    -p:CustomAfterMicrosoftCommonTargets=$(CURDIR)/linker/msbuild/Unikernel.Linker.targets || exit 1; \
 	done
+	@rm -f $(LINKER_AOT)/*.pdb $(LINKER_AOT)/*.runtimeconfig.json   # left by the referenced tools' projects
 
 # Unit tests of every part plus the QEMU integration tests; the last line sums up all test projects.
 test: setup build
