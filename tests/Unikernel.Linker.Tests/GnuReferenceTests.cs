@@ -1,5 +1,3 @@
-using System.Diagnostics;
-
 namespace Unikernel.Linker.Tests;
 
 /// <summary>
@@ -30,57 +28,26 @@ public sealed class GnuReferenceTests : IDisposable
         int compute(int x) { return x + *table_pointer; }
         """;
 
-    private static bool Available(string tool)
-    {
-        try
-        {
-            using var process = Process.Start(new ProcessStartInfo(tool, "--version")
-            {
-                RedirectStandardOutput = true,
-                RedirectStandardError = true,
-            });
-            process!.WaitForExit();
-            return process.ExitCode == 0;
-        }
-        catch (System.ComponentModel.Win32Exception)
-        {
-            return false;
-        }
-    }
-
-    private static string Run(string tool, params string[] args)
-    {
-        var start = new ProcessStartInfo(tool) { RedirectStandardOutput = true, RedirectStandardError = true };
-        foreach (string arg in args)
-            start.ArgumentList.Add(arg);
-        using var process = Process.Start(start)!;
-        string output = process.StandardOutput.ReadToEnd();
-        string error = process.StandardError.ReadToEnd();
-        process.WaitForExit();
-        Assert.True(process.ExitCode == 0, $"{tool} failed: {error}");
-        return output;
-    }
-
     private string Compile(string name, string source)
     {
         string c = Path.Combine(_harness.Directory, name + ".c");
         string o = Path.Combine(_harness.Directory, name + ".o");
         File.WriteAllText(c, source);
-        Run("gcc", "-c", "-O1", "-ffreestanding", "-fno-pic", "-fno-stack-protector", "-mcmodel=kernel", "-o", o, c);
+        MuslToolchain.Run("gcc", ["-c", "-O1", "-ffreestanding", "-fno-pic", "-fno-stack-protector", "-mcmodel=kernel", "-o", o, c]);
         return o;
     }
 
     [Fact]
     public void GccObjectsLinkToTheSameProgramAsGnuLd()
     {
-        if (!Available("gcc") || !Available("ld") || !Available("objdump"))
+        if (!MuslToolchain.Probe("gcc", "--version") || !MuslToolchain.Probe("ld", "--version") || !MuslToolchain.Probe("objdump", "--version"))
             return; // reference tools absent: nothing to compare against
 
         string boot = Compile("boot", Boot);
         string library = Compile("library", Library);
         _harness.Link(boot, library);
         string gnu = Path.Combine(_harness.Directory, "gnu.elf");
-        Run("ld", "-static", "-nostdlib", "-e", "uk_pvh_entry", "-Ttext-segment=0x100000", "-o", gnu, boot, library);
+        MuslToolchain.Run("ld", ["-static", "-nostdlib", "-e", "uk_pvh_entry", "-Ttext-segment=0x100000", "-o", gnu, boot, library]);
 
         // Same defined symbols (ours adds the contract's linker-defined ones).
         var ours = Symbols(_harness.OutputPath);
@@ -103,7 +70,7 @@ public sealed class GnuReferenceTests : IDisposable
     private static Dictionary<string, ulong> Symbols(string image)
     {
         var symbols = new Dictionary<string, ulong>();
-        foreach (string line in Run("nm", image).Split('\n', StringSplitOptions.RemoveEmptyEntries))
+        foreach (string line in MuslToolchain.Run("nm", [image]).Split('\n', StringSplitOptions.RemoveEmptyEntries))
         {
             var parts = line.Split(' ');
             if (parts.Length == 3)
@@ -113,7 +80,7 @@ public sealed class GnuReferenceTests : IDisposable
     }
 
     private static List<string> CallTargets(string image) =>
-        Run("objdump", "-d", "--no-show-raw-insn", image)
+        MuslToolchain.Run("objdump", ["-d", "--no-show-raw-insn", image])
             .Split('\n')
             .Where(line => line.Contains("call") || line.Contains("jmp"))
             .Select(line => line[(line.IndexOf('<') + 1)..].TrimEnd('>'))

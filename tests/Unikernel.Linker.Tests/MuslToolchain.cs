@@ -108,7 +108,8 @@ public sealed class MuslToolchain : IDisposable
         return output;
     }
 
-    private static bool Probe(string tool, string argument)
+    /// <summary>Whether a reference tool is installed and answers <paramref name="argument"/>.</summary>
+    public static bool Probe(string tool, string argument)
     {
         try
         {
