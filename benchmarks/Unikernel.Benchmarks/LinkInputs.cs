@@ -20,27 +20,14 @@ public static class LinkInputs
             throw new FileNotFoundException(
                 $"no link map of samples/hello at {map} (or no {shim}): run `bash benchmarks/link/link-time.sh samples/hello` once");
 
-        var objects = new List<string>();
-        var archives = new List<string>();
-        foreach (var line in File.ReadLines(map))
-        {
-            var columns = line.Split('\t');
-            if (columns.Length < 2 || columns[0] != "file" || columns[1].StartsWith('<'))
-                continue;
-            string path = columns[1];
-            int member = path.IndexOf(".a(", StringComparison.Ordinal);
-            if (member >= 0)
-            {
-                string archive = path[..(member + 2)];
-                if (!archives.Contains(archive))
-                    archives.Add(archive);
-            }
-            else if (path.Contains("uk-cc-glibc-compat", StringComparison.Ordinal))
-                objects.Add(shim);
-            else if (!(path.EndsWith("crt1.o", StringComparison.Ordinal) || path.EndsWith("crti.o", StringComparison.Ordinal)
-                       || path.EndsWith("crtn.o", StringComparison.Ordinal)))
-                objects.Add(path);
-        }
+        var inputs = Unikernel.Linker.Output.LinkMapInputs.Read(map);
+        // uk-cc's shim was a temporary file; crt files are given around the rest below, as uk-cc does.
+        var objects = inputs.Objects
+            .Where(o => !(o.EndsWith("crt1.o", StringComparison.Ordinal) || o.EndsWith("crti.o", StringComparison.Ordinal)
+                          || o.EndsWith("crtn.o", StringComparison.Ordinal)))
+            .Select(o => o.Contains("uk-cc-glibc-compat", StringComparison.Ordinal) ? shim : o)
+            .ToList();
+        var archives = inputs.Archives;
 
         string[] args =
         [

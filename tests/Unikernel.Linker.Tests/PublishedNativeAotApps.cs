@@ -55,18 +55,10 @@ public sealed class PublishedNativeAotApps : IDisposable
     {
         string shim = Path.Combine(artifacts, "glibc-compat.o");
         File.WriteAllBytes(shim, Unikernel.Boot.ElfObjectWriter.Write(Unikernel.Boot.GlibcCompatShim.Build()));
-        var objects = new List<string>();
-        var archives = new List<string>();
-        foreach (var line in File.ReadLines(mapPath))
-        {
-            if (!line.StartsWith("file\t", StringComparison.Ordinal)) continue;
-            string path = line.Split('\t')[1];
-            if (path.StartsWith('<')) continue;   // the linker's own synthetic sections
-            int member = path.IndexOf(".a(", StringComparison.Ordinal);
-            if (member >= 0) { string archive = path[..(member + 2)]; if (!archives.Contains(archive)) archives.Add(archive); }
-            else if (path.Contains("uk-cc-glibc-compat")) objects.Add(shim);
-            else if (!objects.Contains(path)) objects.Add(path);
-        }
+        var inputs = Unikernel.Linker.Output.LinkMapInputs.Read(mapPath);
+        // uk-cc's shim was a temporary file; the reference gets its own copy of the same object.
+        var objects = inputs.Objects.Select(o => o.Contains("uk-cc-glibc-compat") ? shim : o).ToList();
+        var archives = inputs.Archives.ToList();
         string crtn = objects.Single(o => o.EndsWith("crtn.o"));
         objects.Remove(crtn);
         objects.Add(crtn);
