@@ -15,10 +15,11 @@ namespace Kernel.SelfTest
         public static void Run()
         {
             int length;
-            if (BootCommandLine.Option("uk.selftest", out length) == null) return;
+            byte* name = BootCommandLine.Option("uk.selftest", out length);
+            if (name == null) return;
             KernelConsole.Prefix();
             KernelConsole.Write("selftest: ");
-            KernelConsole.WriteBytes(BootCommandLine.Option("uk.selftest", out length), length);
+            KernelConsole.WriteBytes(name, length);
             KernelConsole.WriteLine();
 
             if (BootCommandLine.OptionEquals("uk.selftest", "pagefault")) TouchUnmappedMemory();
