@@ -1,11 +1,15 @@
 namespace Kernel.Syscalls
 {
-    // Linux error numbers; system calls return them negated.
+    // Linux error numbers (asm-generic/errno-base.h and errno.h); system calls return them negated.
     internal static class Errno
     {
-        public const long EBADF = 9;
-        public const long EFAULT = 14;
-        public const long EINVAL = 22;
-        public const long ENOSYS = 38;
+        public const long EPERM = 1, ENOENT = 2, ESRCH = 3, EINTR = 4, EIO = 5, ENXIO = 6, E2BIG = 7;
+        public const long ENOEXEC = 8, EBADF = 9, ECHILD = 10, EAGAIN = 11, ENOMEM = 12, EACCES = 13;
+        public const long EFAULT = 14, EBUSY = 16, EEXIST = 17, EXDEV = 18, ENODEV = 19, ENOTDIR = 20;
+        public const long EISDIR = 21, EINVAL = 22, ENFILE = 23, EMFILE = 24, ENOTTY = 25, EFBIG = 27;
+        public const long ENOSPC = 28, ESPIPE = 29, EROFS = 30, EMLINK = 31, EPIPE = 32, ERANGE = 34;
+        public const long ENAMETOOLONG = 36, ENOSYS = 38, ENOTEMPTY = 39, ELOOP = 40, ENODATA = 61;
+        public const long EOVERFLOW = 75, ENOTSOCK = 88, EOPNOTSUPP = 95, ETIMEDOUT = 110;
+        public const long ERESTARTSYS = 512;
     }
 }
