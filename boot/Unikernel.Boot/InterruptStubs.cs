@@ -13,6 +13,7 @@ public static class InterruptStubs
     public const string StubsSymbol = "uk_isr_stubs";
     public const string CommonSymbol = "uk_isr_common";
     public const string Handler = "uk_interrupt";
+    public const string ResumeSymbol = "uk_resume_frame";
     public const int StubSize = 16;
     public const int FxSaveAreaSize = 512;
 
@@ -86,8 +87,16 @@ public static class InterruptStubs
             a.cld();
             a.mov(rdi, rsp);
             e.CallExternal(Handler);
-            // The handler may return another thread's frame: switching stacks is just this mov.
-            a.mov(rsp, rax);
+            // The handler returns the frame to resume (this one, or another thread's); the restore path
+            // below is also the scheduler's way into a thread that has never run.
+            a.mov(rdi, rax);
+        });
+
+        // uk_resume_frame(frame): falls straight through from uk_isr_common. Switching threads is just
+        // loading rsp with the other thread's frame, which sits at the top of that thread's kernel stack.
+        e.Function(ResumeSymbol, isGlobal: true, () =>
+        {
+            a.mov(rsp, rdi);
             a.fxrstor64(__[rsp]);
             a.add(rsp, FxSaveAreaSize);
             a.pop(r15);

@@ -47,10 +47,16 @@ public class InterruptTests
         var expected = new List<string>();
         string[] order = { "rax", "rbx", "rcx", "rdx", "rsi", "rdi", "rbp", "r8", "r9", "r10", "r11", "r12", "r13", "r14", "r15" };
         expected.AddRange(order.Select(r => "push " + r));
-        expected.AddRange(new[] { "sub rsp, 0x200", "fxsave64 [rsp]", "cld", "mov rdi, rsp", "call CALL", "mov rsp, rax", "fxrstor64 [rsp]", "add rsp, 0x200" });
-        expected.AddRange(order.Reverse().Select(r => "pop " + r));
-        expected.AddRange(new[] { "add rsp, 0x10", "iretq" });
+        expected.AddRange(new[] { "sub rsp, 0x200", "fxsave64 [rsp]", "cld", "mov rdi, rsp", "call CALL", "mov rdi, rax" });
         Assert.Equal(expected, code.Select(t => t.StartsWith("call ") ? "call CALL" : t));
+
+        // The common entry falls through into uk_resume_frame, which restores whatever frame it is given.
+        var resume = Boot.Decode("uk_resume_frame");
+        Assert.Equal(Boot.Decode("uk_isr_common")[^1].Instruction.NextIP, resume[0].Instruction.IP);
+        var restore = new List<string> { "mov rsp, rdi", "fxrstor64 [rsp]", "add rsp, 0x200" };
+        restore.AddRange(order.Reverse().Select(r => "pop " + r));
+        restore.AddRange(new[] { "add rsp, 0x10", "iretq" });
+        Assert.Equal(restore, resume.Select(i => i.Text));
 
         var call = Boot.Decode("uk_isr_common").Single(i => i.Mnemonic == Mnemonic.Call);
         var relocation = Boot.RelocationAt(TextSection, (ulong)call.BranchFieldOffset);

@@ -9,10 +9,10 @@ namespace System
     public struct Byte { private byte _value; }
     public struct Int16 { private short _value; }
     public struct UInt16 { private ushort _value; }
-    public struct Int32 { private int _value; }
-    public struct UInt32 { private uint _value; }
-    public struct Int64 { private long _value; }
-    public struct UInt64 { private ulong _value; }
+    public struct Int32 { private int _value; public const int MaxValue = 0x7FFF_FFFF; public const int MinValue = unchecked((int)0x8000_0000); }
+    public struct UInt32 { private uint _value; public const uint MaxValue = 0xFFFF_FFFF; }
+    public struct Int64 { private long _value; public const long MaxValue = 0x7FFF_FFFF_FFFF_FFFF; public const long MinValue = unchecked((long)0x8000_0000_0000_0000); }
+    public struct UInt64 { private ulong _value; public const ulong MaxValue = 0xFFFF_FFFF_FFFF_FFFF; }
     public struct Single { private float _value; }
     public struct Double { private double _value; }
 

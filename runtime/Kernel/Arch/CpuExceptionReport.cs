@@ -63,7 +63,7 @@ namespace Kernel.Arch
             Machine.Exit(Machine.PanicExitStatus);
         }
 
-        private static void WriteRegisters(InterruptFrame* f)
+        public static void WriteRegisters(InterruptFrame* f)
         {
             Register("rax", f->Rax); Register("rbx", f->Rbx); Register("rcx", f->Rcx); Register("rdx", f->Rdx); EndLine();
             Register("rsi", f->Rsi); Register("rdi", f->Rdi); Register("rbp", f->Rbp); Register("rsp", f->Rsp); EndLine();

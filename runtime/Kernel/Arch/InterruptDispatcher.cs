@@ -1,14 +1,20 @@
 using System.Runtime.InteropServices;
 using Kernel.Console;
 using Kernel.Diagnostics;
+using Kernel.Signals;
+using Kernel.Threads;
 
 namespace Kernel.Arch
 {
-    // Every interrupt and CPU exception arrives here from the boot stub's common entry.
+    // Every interrupt, CPU exception and system call arrives here from the boot stub's common entry.
+    // Entries from the app (ring 3) end in the scheduler, which picks the frame to resume; entries from
+    // the kernel itself (a demand-paging fault while a system call touches app memory, an interrupt
+    // while the CPU idles) return to where they came from.
     internal static unsafe class InterruptDispatcher
     {
         public const int FirstExternalVector = 32;
         private const int BreakpointVector = 3;
+        private const int PageFaultVector = 14;
         /// <summary>The pseudo vector uk_syscall_entry gives a `syscall` (docs/boot-abi.md).</summary>
         public const int SyscallVector = 256;
 
@@ -18,12 +24,29 @@ namespace Kernel.Arch
         [UnmanagedCallersOnly(EntryPoint = "uk_interrupt")]
         private static InterruptFrame* Dispatch(InterruptFrame* frame)
         {
+            bool fromApp = (frame->Cs & 3) == 3 && Scheduler.Current != null;
             if (frame->Vector == SyscallVector)
             {
                 Syscalls.SyscallTable.Dispatch(frame);
-                return frame;
+                return fromApp ? Scheduler.Leave() : frame;
             }
-            // int3 is a trap: the saved rip is already past it, so returning simply continues.
+            if (frame->Vector == PageFaultVector)
+            {
+                ulong address = Cpu.ReadCr2();
+                if (Memory.UserAddressSpace.IsReady && FaultSignals.TryResolvePageFault(frame, address))
+                    return fromApp ? Scheduler.Leave() : frame;
+                if (fromApp)
+                {
+                    FaultSignals.Raise(frame, address);
+                    return Scheduler.Leave();
+                }
+            }
+            else if (frame->Vector < FirstExternalVector && fromApp)
+            {
+                FaultSignals.Raise(frame, 0);
+                return Scheduler.Leave();
+            }
+            // int3 in the kernel is a trap: the saved rip is already past it, so returning continues.
             if (frame->Vector == BreakpointVector)
             {
                 BreakpointCount++;
@@ -36,7 +59,7 @@ namespace Kernel.Arch
             if (frame->Vector < FirstExternalVector)
                 CpuExceptionReport.ReportAndStop(frame);
             // No device interrupts are enabled yet; anything else is spurious and simply returns.
-            return frame;
+            return fromApp ? Scheduler.Leave() : frame;
         }
     }
 }

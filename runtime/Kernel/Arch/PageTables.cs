@@ -9,7 +9,60 @@ namespace Kernel.Arch
         public const ulong Writable = 1UL << 1;
         public const ulong User = 1UL << 2;
         public const ulong LargePage = 1UL << 7;
-        private const ulong AddressMask = 0x000F_FFFF_FFFF_F000;
+        /// <summary>Software bit: the entry keeps its page while PROT_NONE makes it not present.</summary>
+        public const ulong KeptWhileInaccessible = 1UL << 9;
+        public const ulong NoExecute = 1UL << 63;
+        public const ulong AddressMask = 0x000F_FFFF_FFFF_F000;
+        private const uint EferMsr = 0xC000_0080;
+        private const ulong EferNoExecuteEnable = 1UL << 11;
+
+        /// <summary>Whether the boot stub turned on EFER.NXE (the NX bit is reserved without it).</summary>
+        public static bool NoExecuteSupported => (Cpu.ReadMsr(EferMsr) & EferNoExecuteEnable) != 0;
+
+        /// <summary>
+        /// The 4 KiB leaf entry for <paramref name="address"/> in the app's part of the address space,
+        /// creating the missing intermediate tables (present, writable, user: the leaf decides). Null
+        /// when a table cannot be allocated or a large page is in the way (the identity map, not app memory).
+        /// </summary>
+        public static ulong* EnsureUserPageEntry(ulong address)
+        {
+            ulong* table = (ulong*)(Cpu.ReadCr3() & AddressMask);
+            for (int shift = 39; shift >= 21; shift -= 9)
+            {
+                ulong* entry = &table[(address >> shift) & 511];
+                if ((*entry & Present) == 0)
+                {
+                    ulong newTable = Memory.KernelMemory.Pages->AllocateZeroedPages(1);
+                    if (newTable == 0) return null;
+                    *entry = newTable | Present | Writable | User;
+                }
+                else if ((*entry & LargePage) != 0) return null;
+                table = (ulong*)(*entry & AddressMask);
+            }
+            return &table[(address >> 12) & 511];
+        }
+
+        /// <summary>
+        /// The leaf entry for <paramref name="address"/> if its page tables exist, else null; either way
+        /// <paramref name="next"/> is the next address worth looking at, so walks over huge, mostly empty
+        /// reservations skip whole missing tables instead of visiting every 4 KiB page.
+        /// </summary>
+        public static ulong* WalkLeaf(ulong address, out ulong next)
+        {
+            ulong* table = (ulong*)(Cpu.ReadCr3() & AddressMask);
+            for (int shift = 39; shift >= 21; shift -= 9)
+            {
+                ulong entry = table[(address >> shift) & 511];
+                if ((entry & Present) == 0 || (entry & LargePage) != 0)
+                {
+                    next = (address & ~((1UL << shift) - 1)) + (1UL << shift);
+                    return null;
+                }
+                table = (ulong*)(entry & AddressMask);
+            }
+            next = (address & ~4095UL) + 4096;
+            return &table[(address >> 12) & 511];
+        }
 
         /// <summary>The entry that maps <paramref name="address"/> with a 4 KiB page, or null.</summary>
         public static ulong* FindSmallPageEntry(ulong address)

@@ -19,5 +19,10 @@ namespace Kernel.Boot
         public ulong BootStackBottom;
         public ulong BootStackTop;
         public ulong Xcr0;
+        public ulong AppEntry;                 // the app's e_entry; 0 = no app in the image
+        public ulong AppProgramHeaders;        // where the app's program headers are in memory
+        public ulong AppProgramHeaderCount;
+        public ulong AppStart;                 // page-aligned bounds of the app's PT_LOAD segments
+        public ulong AppEnd;
     }
 }

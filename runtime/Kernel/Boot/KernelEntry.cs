@@ -46,6 +46,7 @@ namespace Kernel.Boot
 #if KERNEL_SELFTEST
             SelfTest.SelfTests.Run();
 #endif
+            if (Process.AppLoader.IsPresent(bootInfo)) Panic.Fail(Process.AppLoader.Start(bootInfo));
             Machine.Exit(ExitStatusOption());
         }
 

@@ -3,7 +3,8 @@ using Kernel.Boot;
 namespace Kernel.Memory
 {
     // Owns the kernel's two allocators and decides which physical memory they may use: RAM from the
-    // boot memory map, above the kernel image and below 4 GiB (what the boot page tables identity-map).
+    // boot memory map, above the kernel image and below 4 GiB (what the boot page tables identity-map), except the app's
+    // segments.
     // The loader's own data has been copied by LoaderData before, so its pages may be reused.
     internal static unsafe class KernelMemory
     {
@@ -31,7 +32,13 @@ namespace Kernel.Memory
                 s_ramBytes += map[i].Size;
                 ulong start = Max(map[i].Address, bootInfo->ImageEnd);
                 ulong end = Min(map[i].Address + map[i].Size, IdentityMappedLimit);
-                if (end > start && count < MaxRanges) { usable[count].Start = start; usable[count].Length = end - start; count++; }
+                // The app's segments were loaded with the kernel: their RAM is not free.
+                if (bootInfo->AppEnd > bootInfo->AppStart && start < bootInfo->AppEnd && end > bootInfo->AppStart)
+                {
+                    if (start < bootInfo->AppStart) Add(usable, ref count, start, bootInfo->AppStart);
+                    start = Max(start, bootInfo->AppEnd);
+                }
+                Add(usable, ref count, start, end);
             }
 
             if (count == 0) return "no usable RAM above the kernel image";
@@ -57,6 +64,14 @@ namespace Kernel.Memory
             byte* block = (byte*)System.Runtime.CompilerServices.Unsafe.AsPointer(ref System.Runtime.CompilerServices.Unsafe.As<object, byte>(ref obj));
             block = *(byte**)block - 8;
             fixed (KernelHeap* heap = &s_heap) return heap->Free(block);
+        }
+
+        private static void Add(MemoryRange* usable, ref int count, ulong start, ulong end)
+        {
+            if (end <= start || count >= MaxRanges) return;
+            usable[count].Start = start;
+            usable[count].Length = end - start;
+            count++;
         }
 
         private static ulong Max(ulong a, ulong b) => a > b ? a : b;

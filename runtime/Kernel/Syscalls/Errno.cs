@@ -11,5 +11,55 @@ namespace Kernel.Syscalls
         public const long ENAMETOOLONG = 36, ENOSYS = 38, ENOTEMPTY = 39, ELOOP = 40, ENODATA = 61;
         public const long EOVERFLOW = 75, ENOTSOCK = 88, EOPNOTSUPP = 95, ETIMEDOUT = 110;
         public const long ERESTARTSYS = 512;
+
+        /// <summary>The symbolic name (for the system call trace); "E?" for numbers not listed here.</summary>
+        public static string Name(long errno)
+        {
+            switch (errno)
+            {
+                case EPERM: return "EPERM";
+                case ENOENT: return "ENOENT";
+                case ESRCH: return "ESRCH";
+                case EINTR: return "EINTR";
+                case EIO: return "EIO";
+                case ENXIO: return "ENXIO";
+                case E2BIG: return "E2BIG";
+                case ENOEXEC: return "ENOEXEC";
+                case EBADF: return "EBADF";
+                case ECHILD: return "ECHILD";
+                case EAGAIN: return "EAGAIN";
+                case ENOMEM: return "ENOMEM";
+                case EACCES: return "EACCES";
+                case EFAULT: return "EFAULT";
+                case EBUSY: return "EBUSY";
+                case EEXIST: return "EEXIST";
+                case EXDEV: return "EXDEV";
+                case ENODEV: return "ENODEV";
+                case ENOTDIR: return "ENOTDIR";
+                case EISDIR: return "EISDIR";
+                case EINVAL: return "EINVAL";
+                case ENFILE: return "ENFILE";
+                case EMFILE: return "EMFILE";
+                case ENOTTY: return "ENOTTY";
+                case EFBIG: return "EFBIG";
+                case ENOSPC: return "ENOSPC";
+                case ESPIPE: return "ESPIPE";
+                case EROFS: return "EROFS";
+                case EMLINK: return "EMLINK";
+                case EPIPE: return "EPIPE";
+                case ERANGE: return "ERANGE";
+                case ENAMETOOLONG: return "ENAMETOOLONG";
+                case ENOSYS: return "ENOSYS";
+                case ENOTEMPTY: return "ENOTEMPTY";
+                case ELOOP: return "ELOOP";
+                case ENODATA: return "ENODATA";
+                case EOVERFLOW: return "EOVERFLOW";
+                case ENOTSOCK: return "ENOTSOCK";
+                case EOPNOTSUPP: return "EOPNOTSUPP";
+                case ETIMEDOUT: return "ETIMEDOUT";
+                case ERESTARTSYS: return "ERESTARTSYS";
+                default: return "E?";
+            }
+        }
     }
 }

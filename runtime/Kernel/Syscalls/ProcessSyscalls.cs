@@ -1,15 +1,172 @@
 using Kernel.Arch;
+using Kernel.Memory;
+using Kernel.Threads;
 
 namespace Kernel.Syscalls
 {
-    // Process-level system calls. One process per image: its exit is the machine's power-off.
-    internal static class ProcessSyscalls
+    // The process as a whole: one per image, pid 1, root, its exit is the machine's power-off.
+    internal static unsafe class ProcessSyscalls
     {
-        // exit_group(status); exit(status) of the last thread means the same while there is one thread.
+        public const int ProcessId = 1;
+        private const ulong ArchSetGs = 0x1001, ArchSetFs = 0x1002, ArchGetFs = 0x1003, ArchGetGs = 0x1004;
+        private const uint FsBaseMsr = 0xC000_0100;
+        private const ulong PrSetName = 15, PrGetName = 16, PrGetDumpable = 3, PrSetDumpable = 4;
+        private const int ResourceCount = 16, RlimitStack = 3, RlimitCore = 4, RlimitNoFile = 7;
+        private const ulong Infinity = ulong.MaxValue;
+        private const int UtsFieldLength = 65;
+
+        private static ulong* s_limits;      // [resource * 2] = soft, [resource * 2 + 1] = hard
+        private static uint s_umask = 18;    // 022
+        private static byte* s_threadName;
+
+        public static void Initialize()
+        {
+            s_limits = (ulong*)KernelMemory.AllocateZeroed(ResourceCount * 16);
+            for (int i = 0; i < ResourceCount; i++) { s_limits[2 * i] = Infinity; s_limits[2 * i + 1] = Infinity; }
+            s_limits[2 * RlimitStack] = UserAddressSpace.StackLimit;
+            s_limits[2 * RlimitCore] = 0;
+            s_limits[2 * RlimitNoFile] = 1024;
+            s_limits[2 * RlimitNoFile + 1] = 4096;
+            s_threadName = (byte*)KernelMemory.AllocateZeroed(16);
+        }
+
         public static long ExitGroup(SyscallFrame call)
         {
             Machine.Exit((int)(call.Arg0 & 0xFF));
             return 0;
+        }
+
+        public static long GetPid(SyscallFrame call) => ProcessId;
+        public static long GetParentPid(SyscallFrame call) => 0;
+        public static long GetUserOrGroupId(SyscallFrame call) => 0;
+
+        public static long Umask(SyscallFrame call)
+        {
+            uint old = s_umask;
+            s_umask = (uint)call.Arg0 & 511;
+            return old;
+        }
+
+        // arch_prctl(code, address): the thread pointer musl and the runtime's TLS hang off.
+        public static long ArchPrctl(SyscallFrame call)
+        {
+            Thread current = Scheduler.Current;
+            switch (call.Arg0)
+            {
+                case ArchSetFs:
+                    if (call.Arg1 >= 0x0000_8000_0000_0000) return -Errno.EPERM;
+                    current.FsBase = call.Arg1;
+                    Cpu.WriteMsr(FsBaseMsr, call.Arg1);
+                    return 0;
+                case ArchGetFs:
+                    if (!UserMemory.IsWritableUserRange(call.Arg1, 8)) return -Errno.EFAULT;
+                    *(ulong*)call.Arg1 = current.FsBase;
+                    return 0;
+                case ArchSetGs:
+                case ArchGetGs:
+                default:
+                    return -Errno.EINVAL;
+            }
+        }
+
+        // uname(buf): what a Linux 6.1 machine says, so version checks in the runtime take their modern paths.
+        public static long Uname(SyscallFrame call)
+        {
+            if (!UserMemory.IsWritableUserRange(call.Arg0, 6 * UtsFieldLength)) return -Errno.EFAULT;
+            byte* buffer = (byte*)call.Arg0;
+            for (int i = 0; i < 6 * UtsFieldLength; i++) buffer[i] = 0;
+            Copy(buffer + 0 * UtsFieldLength, "Linux");
+            Copy(buffer + 1 * UtsFieldLength, "unikernel");
+            Copy(buffer + 2 * UtsFieldLength, "6.1.0-unikernel");
+            Copy(buffer + 3 * UtsFieldLength, "#1 SMP PREEMPT Unikernel");
+            Copy(buffer + 4 * UtsFieldLength, "x86_64");
+            Copy(buffer + 5 * UtsFieldLength, "(none)");
+            return 0;
+        }
+
+        // prlimit64(pid, resource, new, old)
+        public static long Prlimit(SyscallFrame call)
+        {
+            if (call.Arg0 != 0 && call.Arg0 != ProcessId) return -Errno.ESRCH;
+            return Limit((int)call.Arg1, call.Arg2, call.Arg3);
+        }
+
+        public static long GetLimit(SyscallFrame call) => Limit((int)call.Arg0, 0, call.Arg1);
+        public static long SetLimit(SyscallFrame call) => Limit((int)call.Arg0, call.Arg1, 0);
+
+        private static long Limit(int resource, ulong newLimit, ulong oldLimit)
+        {
+            if (resource < 0 || resource >= ResourceCount) return -Errno.EINVAL;
+            if (oldLimit != 0 && !UserMemory.IsWritableUserRange(oldLimit, 16)) return -Errno.EFAULT;
+            if (newLimit != 0 && !UserMemory.IsUserRange(newLimit, 16)) return -Errno.EFAULT;
+            ulong soft = s_limits[2 * resource], hard = s_limits[2 * resource + 1];
+            if (newLimit != 0)
+            {
+                ulong newSoft = ((ulong*)newLimit)[0], newHard = ((ulong*)newLimit)[1];
+                if (newSoft > newHard) return -Errno.EINVAL;
+                if (newHard > hard) return -Errno.EPERM;
+            }
+            if (oldLimit != 0) { ((ulong*)oldLimit)[0] = soft; ((ulong*)oldLimit)[1] = hard; }
+            if (newLimit != 0) { s_limits[2 * resource] = ((ulong*)newLimit)[0]; s_limits[2 * resource + 1] = ((ulong*)newLimit)[1]; }
+            return 0;
+        }
+
+        // sysinfo(info): the real RAM and free pages, so the runtime sizes its GC for this machine.
+        public static long SystemInfo(SyscallFrame call)
+        {
+            const int Size = 112;
+            if (!UserMemory.IsWritableUserRange(call.Arg0, Size)) return -Errno.EFAULT;
+            byte* info = (byte*)call.Arg0;
+            for (int i = 0; i < Size; i++) info[i] = 0;
+            *(long*)info = (long)(Time.Clock.MonotonicNanoseconds() / 1_000_000_000UL);
+            *(ulong*)(info + 32) = KernelMemory.RamBytes;
+            *(ulong*)(info + 40) = KernelMemory.Pages->FreePageCount * PageAllocator.PageSize;
+            *(ushort*)(info + 80) = (ushort)Scheduler.LiveThreads;
+            *(uint*)(info + 104) = 1;
+            return 0;
+        }
+
+        // getrusage(who, usage): CPU time as user time; the rest of struct rusage stays zero.
+        public static long ResourceUsage(SyscallFrame call)
+        {
+            const int Size = 144;
+            if (!UserMemory.IsWritableUserRange(call.Arg1, Size)) return -Errno.EFAULT;
+            byte* usage = (byte*)call.Arg1;
+            for (int i = 0; i < Size; i++) usage[i] = 0;
+            ulong nanoseconds = Time.Clock.MonotonicNanoseconds();
+            ((long*)usage)[0] = (long)(nanoseconds / 1_000_000_000UL);
+            ((long*)usage)[1] = (long)(nanoseconds % 1_000_000_000UL / 1000);
+            ((long*)usage)[4] = (long)(UserAddressSpace.CommittedPages * 4);   // ru_maxrss in KiB (current, as a floor)
+            return 0;
+        }
+
+        // prctl: thread names (the runtime names its threads) and the dumpable flag; nothing else.
+        public static long Prctl(SyscallFrame call)
+        {
+            switch (call.Arg0)
+            {
+                case PrSetName:
+                    if (!UserMemory.IsUserRange(call.Arg1, 1)) return -Errno.EFAULT;
+                    for (int i = 0; i < 15; i++)
+                    {
+                        byte c = UserMemory.IsUserRange(call.Arg1 + (ulong)i, 1) ? ((byte*)call.Arg1)[i] : (byte)0;
+                        s_threadName[i] = c;
+                        if (c == 0) break;
+                    }
+                    return 0;
+                case PrGetName:
+                    if (!UserMemory.IsWritableUserRange(call.Arg1, 16)) return -Errno.EFAULT;
+                    for (int i = 0; i < 16; i++) ((byte*)call.Arg1)[i] = s_threadName[i];
+                    return 0;
+                case PrGetDumpable: return 1;
+                case PrSetDumpable: return 0;
+                default: return -Errno.EINVAL;
+            }
+        }
+
+        private static void Copy(byte* destination, string text)
+        {
+            for (int i = 0; i < text.Length; i++) destination[i] = (byte)text[i];
         }
     }
 }

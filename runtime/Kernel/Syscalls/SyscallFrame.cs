@@ -18,5 +18,14 @@ namespace Kernel.Syscalls
         public ulong Arg3 => _frame->R10;
         public ulong Arg4 => _frame->R8;
         public ulong Arg5 => _frame->R9;
+
+        public ulong Argument(int index)
+        {
+            switch (index)
+            {
+                case 0: return Arg0; case 1: return Arg1; case 2: return Arg2;
+                case 3: return Arg3; case 4: return Arg4; default: return Arg5;
+            }
+        }
     }
 }

@@ -1,12 +1,28 @@
 using Kernel.Arch;
+using Kernel.Memory;
 
 namespace Kernel.Syscalls
 {
-    // Checks on pointers an app passes in: the range must be mapped for ring 3. (With one address space
-    // the kernel can then read it directly; SMAP is not enabled.)
+    // Checks on pointers an app passes in. With one address space the kernel then reads and writes them
+    // directly (SMAP is off); pages not yet touched fault in on the kernel's access like on the app's.
     internal static unsafe class UserMemory
     {
+        /// <summary>The app may read [address, address + length).</summary>
         public static bool IsUserRange(ulong address, ulong length)
+        {
+            if (Threads.Scheduler.Current != null) return UserAddressSpace.IsAccessible(address, length, false);
+            return IsMappedForUser(address, length);
+        }
+
+        /// <summary>The app may write [address, address + length) (where the kernel puts results).</summary>
+        public static bool IsWritableUserRange(ulong address, ulong length)
+        {
+            if (Threads.Scheduler.Current != null) return UserAddressSpace.IsAccessible(address, length, true);
+            return IsMappedForUser(address, length);
+        }
+
+        // Before an app runs (kernel self-tests in ring 3) there are no memory areas: the page tables decide.
+        private static bool IsMappedForUser(ulong address, ulong length)
         {
             if (length == 0) return true;
             if (address + length < address) return false;
@@ -15,6 +31,18 @@ namespace Kernel.Syscalls
                 ulong* entry = PageTables.FindSmallPageEntry(page);
                 if (entry == null || (*entry & (PageTables.Present | PageTables.User)) != (PageTables.Present | PageTables.User)) return false;
             }
+            return true;
+        }
+
+        /// <summary>Reads a struct timespec as nanoseconds; false if unreadable or not normalized.</summary>
+        public static bool TryReadTimespec(ulong address, out ulong nanoseconds, out long error)
+        {
+            nanoseconds = 0;
+            error = 0;
+            if (!IsUserRange(address, 16)) { error = -Errno.EFAULT; return false; }
+            long seconds = ((long*)address)[0], nanos = ((long*)address)[1];
+            if (seconds < 0 || nanos < 0 || nanos >= 1_000_000_000) { error = -Errno.EINVAL; return false; }
+            nanoseconds = (ulong)seconds > (ulong.MaxValue - (ulong)nanos) / 1_000_000_000UL ? ulong.MaxValue : (ulong)seconds * 1_000_000_000UL + (ulong)nanos;
             return true;
         }
     }

@@ -1,0 +1,88 @@
+using Kernel.Arch;
+using Kernel.Boot;
+using Kernel.Memory;
+using Kernel.Threads;
+
+namespace Kernel.Process
+{
+    // Starts the app the linker placed in the image (docs/boot-abi.md, the App* fields of uk_boot_info):
+    // a static Linux executable, already loaded at its link addresses with the kernel. What Linux's ELF
+    // loader would do is left: zero each segment's bss, open its pages to ring 3 with the segment's
+    // permissions, build the initial stack (ProcessStack), and enter _start in ring 3 as thread 1.
+    internal static unsafe class AppLoader
+    {
+        private const uint PtLoad = 1;
+        private const uint PfExecute = 1, PfWrite = 2, PfRead = 4;
+        private const int ProgramHeaderSize = 56;
+
+        public static bool IsPresent(BootInfo* bootInfo) => bootInfo->AppEntry != 0;
+
+        /// <summary>Runs the app; returns only with a reason it cannot.</summary>
+        public static string Start(BootInfo* bootInfo)
+        {
+            UserAddressSpace.Initialize();
+            Scheduler.Initialize();
+            Futex.Initialize();
+            Signals.SignalState.Initialize();
+            Syscalls.ProcessSyscalls.Initialize();
+            Syscalls.SyscallTable.Configure();
+
+            string problem = MapSegments(bootInfo);
+            if (problem != null) return problem;
+
+            Thread main = Scheduler.Create();
+            if (main == null) return "app: no memory for the main thread's kernel stack";
+            ulong stackPointer = ProcessStack.Build(bootInfo);
+            if (stackPointer == 0) return "app: the command line does not fit on the initial stack";
+
+            InterruptFrame* frame = main.Frame;
+            frame->Rip = bootInfo->AppEntry;
+            frame->Rsp = stackPointer;
+            frame->Cs = UserCodeSelector;
+            frame->Ss = UserDataSelector;
+            frame->Rflags = InitialRflags;
+            frame->Vector = InterruptDispatcher.SyscallVector;
+            InitializeFpuState(frame);
+            Scheduler.Start(main);
+            return "app: the scheduler returned";
+        }
+
+        private const ulong UserCodeSelector = 0x23, UserDataSelector = 0x1B;
+        private const ulong InitialRflags = 0x202;   // IF: the app is preemptible
+        private const uint DefaultMxcsr = 0x1F80;
+        private const ushort DefaultFpuControl = 0x37F;
+
+        // What the app's FPU/SSE state is at exec on Linux: default control words, all exceptions masked.
+        private static void InitializeFpuState(InterruptFrame* frame)
+        {
+            *(ushort*)(frame->FxSave + 0) = DefaultFpuControl;
+            *(uint*)(frame->FxSave + 24) = DefaultMxcsr;
+        }
+
+        private static string MapSegments(BootInfo* bootInfo)
+        {
+            byte* headers = (byte*)bootInfo->AppProgramHeaders;
+            for (ulong i = 0; i < bootInfo->AppProgramHeaderCount; i++)
+            {
+                byte* header = headers + i * ProgramHeaderSize;
+                if (*(uint*)header != PtLoad) continue;
+                uint flags = *(uint*)(header + 4);
+                ulong vaddr = *(ulong*)(header + 16), fileSize = *(ulong*)(header + 32), memorySize = *(ulong*)(header + 40);
+                if (memorySize == 0) continue;
+                // The loader (QEMU, Firecracker) zero-fills bss too, but nothing in PVH promises it.
+                byte* bss = (byte*)(vaddr + fileSize);
+                for (ulong b = 0; b < memorySize - fileSize; b++) bss[b] = 0;
+
+                ulong start = vaddr & ~(PageAllocator.PageSize - 1);
+                ulong end = (vaddr + memorySize + PageAllocator.PageSize - 1) & ~(PageAllocator.PageSize - 1);
+                if (!PageTables.MakeUserAccessible(start, end - start)) return "app: no memory for the page tables of its segments";
+                int protection = ((flags & PfRead) != 0 ? MemoryArea.ProtRead : 0)
+                               | ((flags & PfWrite) != 0 ? MemoryArea.ProtWrite : 0)
+                               | ((flags & PfExecute) != 0 ? MemoryArea.ProtExec : 0);
+                UserAddressSpace.AddImage(start, end, protection);
+                UserAddressSpace.Protect(start, end - start, protection);
+            }
+            return null;
+        }
+    }
+}

@@ -1,0 +1,126 @@
+using Kernel.Boot;
+using Kernel.Memory;
+
+namespace Kernel.Process
+{
+    // The initial stack of a Linux process, which musl's _start reads (System V x86-64 ABI, 3.4.1):
+    //
+    //   rsp ->  argc, argv[0..argc-1], NULL, envp[..], NULL, auxv (type, value) pairs ending in AT_NULL
+    //           ... strings (argv, environment, AT_PLATFORM, AT_EXECFN) and the 16 AT_RANDOM bytes
+    //   StackTop
+    //
+    // argv and the environment come from the kernel command line (Boot/CommandLine.cs); argv[0] is the
+    // app's path in the VFS. Written through the app's addresses: the stack area faults in on the way.
+    internal static unsafe class ProcessStack
+    {
+        public const string ExecutablePath = "/app";
+        private const string Platform = "x86_64";
+        private const ulong AtNull = 0, AtPhdr = 3, AtPhent = 4, AtPhnum = 5, AtPagesz = 6, AtBase = 7, AtFlags = 8, AtEntry = 9;
+        private const ulong AtUid = 11, AtEuid = 12, AtGid = 13, AtEgid = 14, AtPlatform = 15, AtHwcap = 16, AtClktck = 17;
+        private const ulong AtSecure = 23, AtRandom = 25, AtHwcap2 = 26, AtExecfn = 31;
+        private const int AuxiliaryEntries = 19;
+        private const ulong MaxStringBytes = 64 * 1024;
+
+        /// <summary>The initial rsp, or 0 when the strings do not fit.</summary>
+        public static ulong Build(BootInfo* bootInfo)
+        {
+            ulong top = UserAddressSpace.CreateMainStack();
+            ulong cursor = top;
+
+            cursor -= 16;
+            ulong random = cursor;
+            RandomBytes((byte*)random, 16);
+            ulong platform = PushString(ref cursor, Platform);
+            ulong execfn = PushString(ref cursor, ExecutablePath);
+
+            int argumentCount = 1, environmentCount = 0;
+            for (int i = 0; i < BootCommandLine.Count; i++)
+            {
+                if (BootCommandLine.Tokens[i].Kind == CommandLineTokenKind.Argument) argumentCount++;
+                else if (BootCommandLine.Tokens[i].Kind == CommandLineTokenKind.Environment) environmentCount++;
+            }
+            ulong* argv = stackalloc ulong[argumentCount];
+            ulong* envp = stackalloc ulong[environmentCount + 1];
+            argv[0] = execfn;
+            int a = 1, e = 0;
+            for (int i = 0; i < BootCommandLine.Count; i++)
+            {
+                CommandLineToken* token = &BootCommandLine.Tokens[i];
+                if (token->Kind == CommandLineTokenKind.KernelOption) continue;
+                if (top - cursor + (ulong)token->Length + 1 > MaxStringBytes) return 0;
+                ulong s = PushBytes(ref cursor, BootCommandLine.Text + token->Start, token->Length);
+                if (token->Kind == CommandLineTokenKind.Argument) argv[a++] = s; else envp[e++] = s;
+            }
+
+            ulong words = 1 + (ulong)argumentCount + 1 + (ulong)environmentCount + 1 + 2 * AuxiliaryEntries;
+            cursor &= ~15UL;
+            if ((words & 1) != 0) cursor -= 8;
+            cursor -= words * 8;
+            ulong* stack = (ulong*)cursor;
+            int w = 0;
+            stack[w++] = (ulong)argumentCount;
+            for (int i = 0; i < argumentCount; i++) stack[w++] = argv[i];
+            stack[w++] = 0;
+            for (int i = 0; i < environmentCount; i++) stack[w++] = envp[i];
+            stack[w++] = 0;
+
+            uint* cpuid = stackalloc uint[4];
+            Arch.Cpu.CpuId(1, 0, cpuid);
+            Aux(stack, ref w, AtPhdr, bootInfo->AppProgramHeaders);
+            Aux(stack, ref w, AtPhent, 56);
+            Aux(stack, ref w, AtPhnum, bootInfo->AppProgramHeaderCount);
+            Aux(stack, ref w, AtPagesz, PageAllocator.PageSize);
+            Aux(stack, ref w, AtBase, 0);
+            Aux(stack, ref w, AtFlags, 0);
+            Aux(stack, ref w, AtEntry, bootInfo->AppEntry);
+            Aux(stack, ref w, AtUid, 0);
+            Aux(stack, ref w, AtEuid, 0);
+            Aux(stack, ref w, AtGid, 0);
+            Aux(stack, ref w, AtEgid, 0);
+            Aux(stack, ref w, AtPlatform, platform);
+            Aux(stack, ref w, AtHwcap, cpuid[3]);
+            Aux(stack, ref w, AtClktck, 100);
+            Aux(stack, ref w, AtSecure, 0);
+            Aux(stack, ref w, AtRandom, random);
+            Aux(stack, ref w, AtHwcap2, 0);
+            Aux(stack, ref w, AtExecfn, execfn);
+            Aux(stack, ref w, AtNull, 0);
+            return cursor;
+        }
+
+        private static void Aux(ulong* stack, ref int w, ulong type, ulong value)
+        {
+            stack[w++] = type;
+            stack[w++] = value;
+        }
+
+        private static ulong PushString(ref ulong cursor, string text)
+        {
+            cursor -= (ulong)text.Length + 1;
+            byte* p = (byte*)cursor;
+            for (int i = 0; i < text.Length; i++) p[i] = (byte)text[i];
+            p[text.Length] = 0;
+            return cursor;
+        }
+
+        private static ulong PushBytes(ref ulong cursor, byte* bytes, int length)
+        {
+            cursor -= (ulong)length + 1;
+            byte* p = (byte*)cursor;
+            for (int i = 0; i < length; i++) p[i] = bytes[i];
+            p[length] = 0;
+            return cursor;
+        }
+
+        // TEMPORARY until the kernel's randomness source lands (branch wt/time): TSC-derived bytes.
+        private static void RandomBytes(byte* buffer, int length)
+        {
+            ulong x = Arch.Cpu.ReadTimeStampCounter() | 1;
+            for (int i = 0; i < length; i++)
+            {
+                x ^= x << 13; x ^= x >> 7; x ^= x << 17;
+                buffer[i] = (byte)(x >> 24);
+            }
+        }
+    }
+}

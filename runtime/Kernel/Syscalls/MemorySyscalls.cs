@@ -1,0 +1,75 @@
+using Kernel.Memory;
+
+namespace Kernel.Syscalls
+{
+    // mmap and friends over UserAddressSpace: anonymous memory only (there is nothing to map a file
+    // from that the app could not read()), committed lazily on first touch.
+    internal static unsafe class MemorySyscalls
+    {
+        private const ulong MapShared = 0x01, MapPrivate = 0x02, MapFixed = 0x10, MapAnonymous = 0x20, MapFixedNoReplace = 0x100000;
+        private const ulong MremapMayMove = 1, MremapFixed = 2;
+        private const int ProtMask = 7;
+        private const ulong MadviseDontNeed = 4, MadviseFree = 8;
+        private const ulong MembarrierQuery = 0, MembarrierPrivateExpedited = 8, MembarrierRegisterPrivateExpedited = 16;
+
+        // mmap(addr, length, prot, flags, fd, offset)
+        public static long Map(SyscallFrame call)
+        {
+            ulong flags = call.Arg3;
+            if ((flags & MapAnonymous) == 0) return -Errno.ENODEV;
+            if ((flags & (MapShared | MapPrivate)) == 0) return -Errno.EINVAL;
+            if (((int)call.Arg2 & ~ProtMask) != 0) return -Errno.EINVAL;
+            return UserAddressSpace.Map(call.Arg0, call.Arg1, (int)call.Arg2, (flags & MapFixed) != 0, (flags & MapFixedNoReplace) != 0);
+        }
+
+        public static long Unmap(SyscallFrame call) => UserAddressSpace.Unmap(call.Arg0, call.Arg1);
+
+        public static long Protect(SyscallFrame call)
+        {
+            if (((int)call.Arg2 & ~ProtMask) != 0) return -Errno.EINVAL;
+            return UserAddressSpace.Protect(call.Arg0, call.Arg1, (int)call.Arg2);
+        }
+
+        // madvise: only the advice that changes contents matters; the rest is a hint we may ignore.
+        public static long Advise(SyscallFrame call)
+        {
+            if (call.Arg2 == MadviseDontNeed || call.Arg2 == MadviseFree) return UserAddressSpace.Discard(call.Arg0, call.Arg1);
+            return (call.Arg0 & (UserAddressSpace.PageSize - 1)) != 0 ? -Errno.EINVAL : 0;
+        }
+
+        // mremap(old, old_size, new_size, flags, new_address)
+        public static long Remap(SyscallFrame call)
+        {
+            ulong flags = call.Arg3;
+            if ((flags & ~(MremapMayMove | MremapFixed)) != 0) return -Errno.EINVAL;
+            return UserAddressSpace.Remap(call.Arg0, call.Arg1, call.Arg2, (flags & MremapMayMove) != 0, (flags & MremapFixed) != 0, call.Arg4);
+        }
+
+        public static long Brk(SyscallFrame call) => (long)UserAddressSpace.Brk(call.Arg0);
+
+        // membarrier: one CPU, and every entry into the kernel serializes it, so every barrier the
+        // runtime asks for has already happened by the time we get here.
+        public static long Membarrier(SyscallFrame call)
+        {
+            if (call.Arg0 == MembarrierQuery) return (long)(MembarrierPrivateExpedited | MembarrierRegisterPrivateExpedited);
+            if (call.Arg0 == MembarrierPrivateExpedited || call.Arg0 == MembarrierRegisterPrivateExpedited) return 0;
+            return -Errno.EINVAL;
+        }
+
+        // get_mempolicy(mode, nodemask, maxnode, addr, flags): one NUMA node, default policy.
+        public static long GetMemoryPolicy(SyscallFrame call)
+        {
+            if (call.Arg0 != 0)
+            {
+                if (!UserAddressSpace.IsAccessible(call.Arg0, 4, true)) return -Errno.EFAULT;
+                *(int*)call.Arg0 = 0;
+            }
+            if (call.Arg1 != 0 && call.Arg2 != 0)
+            {
+                if (!UserAddressSpace.IsAccessible(call.Arg1, 8, true)) return -Errno.EFAULT;
+                *(ulong*)call.Arg1 = 1;
+            }
+            return 0;
+        }
+    }
+}

@@ -1,0 +1,157 @@
+using Kernel.Signals;
+using Kernel.Threads;
+
+namespace Kernel.Syscalls
+{
+    // Signal dispositions, masks, alternate stacks, sending, and the return from a handler.
+    internal static unsafe class SignalSyscalls
+    {
+        private const int SigBlock = 0, SigUnblock = 1, SigSetMask = 2;
+        private const ulong SigsetSize = 8;
+        private const int SsOnStack = 1, SsDisable = 2;
+        private const ulong MinimumStackSize = 2048;
+
+        // rt_sigaction(signal, act, oldact, sigsetsize)
+        public static long Action(SyscallFrame call)
+        {
+            int signal = (int)call.Arg0;
+            if (call.Arg3 != SigsetSize || !SignalState.IsValid(signal)) return -Errno.EINVAL;
+            if (call.Arg1 != 0 && (signal == SignalNumbers.SIGKILL || signal == SignalNumbers.SIGSTOP)) return -Errno.EINVAL;
+            if (call.Arg1 != 0 && !UserMemory.IsUserRange(call.Arg1, (ulong)sizeof(SignalAction))) return -Errno.EFAULT;
+            if (call.Arg2 != 0 && !UserMemory.IsWritableUserRange(call.Arg2, (ulong)sizeof(SignalAction))) return -Errno.EFAULT;
+            SignalAction* action = SignalState.Action(signal);
+            SignalAction old = *action;
+            if (call.Arg1 != 0)
+            {
+                *action = *(SignalAction*)call.Arg1;
+                action->Mask &= ~SignalNumbers.Unblockable;
+                // Setting SIG_IGN (or a default that ignores) drops what is already pending.
+                if (SignalState.IsIgnored(signal))
+                    for (int i = 0; i < Scheduler.ThreadCount; i++) Scheduler.ThreadAt(i).PendingSignals &= ~SignalNumbers.Bit(signal);
+            }
+            if (call.Arg2 != 0) *(SignalAction*)call.Arg2 = old;
+            return 0;
+        }
+
+        // rt_sigprocmask(how, set, oldset, sigsetsize)
+        public static long ProcMask(SyscallFrame call)
+        {
+            if (call.Arg3 != SigsetSize) return -Errno.EINVAL;
+            Thread current = Scheduler.Current;
+            if (call.Arg2 != 0)
+            {
+                if (!UserMemory.IsWritableUserRange(call.Arg2, SigsetSize)) return -Errno.EFAULT;
+            }
+            ulong old = current.SignalMask;
+            if (call.Arg1 != 0)
+            {
+                if (!UserMemory.IsUserRange(call.Arg1, SigsetSize)) return -Errno.EFAULT;
+                ulong set = *(ulong*)call.Arg1;
+                switch ((int)call.Arg0)
+                {
+                    case SigBlock: current.SignalMask |= set; break;
+                    case SigUnblock: current.SignalMask &= ~set; break;
+                    case SigSetMask: current.SignalMask = set; break;
+                    default: return -Errno.EINVAL;
+                }
+                current.SignalMask &= ~SignalNumbers.Unblockable;
+            }
+            if (call.Arg2 != 0) *(ulong*)call.Arg2 = old;
+            return 0;
+        }
+
+        public static long Pending(SyscallFrame call)
+        {
+            if (call.Arg1 != SigsetSize) return -Errno.EINVAL;
+            if (!UserMemory.IsWritableUserRange(call.Arg0, SigsetSize)) return -Errno.EFAULT;
+            *(ulong*)call.Arg0 = Scheduler.Current.PendingSignals;
+            return 0;
+        }
+
+        public static long Return(SyscallFrame call)
+        {
+            if (!SignalDelivery.Return(Scheduler.Current))
+            {
+                SignalInfo info = default;
+                info.Number = SignalNumbers.SIGSEGV;
+                info.Code = SignalInfo.CodeKernel;
+                SignalDelivery.Terminate(SignalNumbers.SIGSEGV, &info, call.Frame);
+            }
+            return Scheduler.NoResult;   // every register, rax included, comes from the signal frame
+        }
+
+        // sigaltstack(new, old): stack_t { sp, int flags, size }
+        public static long AlternateStack(SyscallFrame call)
+        {
+            Thread current = Scheduler.Current;
+            bool onIt = current.AlternateStackSize != 0 && call.Frame->Rsp - current.AlternateStack < current.AlternateStackSize;
+            if (call.Arg1 != 0)
+            {
+                if (!UserMemory.IsWritableUserRange(call.Arg1, 24)) return -Errno.EFAULT;
+                ulong* old = (ulong*)call.Arg1;
+                old[0] = current.AlternateStack;
+                old[1] = (ulong)(uint)(current.AlternateStackSize == 0 ? SsDisable : onIt ? SsOnStack : 0);
+                old[2] = current.AlternateStackSize;
+            }
+            if (call.Arg0 != 0)
+            {
+                if (!UserMemory.IsUserRange(call.Arg0, 24)) return -Errno.EFAULT;
+                if (onIt) return -Errno.EPERM;
+                ulong* stack = (ulong*)call.Arg0;
+                int flags = (int)stack[1];
+                if ((flags & ~SsDisable) != 0 && flags != (1 << 31)) return -Errno.EINVAL;
+                if ((flags & SsDisable) != 0) { current.AlternateStack = 0; current.AlternateStackSize = 0; current.AlternateStackFlags = 0; }
+                else
+                {
+                    if (stack[2] < MinimumStackSize) return -Errno.ENOMEM;
+                    current.AlternateStack = stack[0];
+                    current.AlternateStackSize = stack[2];
+                    current.AlternateStackFlags = flags;
+                }
+            }
+            return 0;
+        }
+
+        // kill(pid, signal): only this process exists.
+        public static long Kill(SyscallFrame call)
+        {
+            long pid = (long)call.Arg0;
+            int signal = (int)call.Arg1;
+            if (pid != ProcessSyscalls.ProcessId && pid != 0 && pid != -1) return -Errno.ESRCH;
+            if (signal == 0) return 0;
+            if (!SignalState.IsValid(signal)) return -Errno.EINVAL;
+            SignalInfo info = UserSender(signal, SignalInfo.CodeUser);
+            SignalState.SendToProcess(signal, &info);
+            return 0;
+        }
+
+        // tgkill(tgid, tid, signal): how the runtime suspends a thread for the GC (SIGRTMIN) and how abort() ends.
+        public static long ThreadGroupKill(SyscallFrame call)
+        {
+            if ((long)call.Arg0 != ProcessSyscalls.ProcessId) return -Errno.ESRCH;
+            return SendToThread((int)call.Arg1, (int)call.Arg2);
+        }
+
+        public static long ThreadKill(SyscallFrame call) => SendToThread((int)call.Arg0, (int)call.Arg1);
+
+        private static long SendToThread(int tid, int signal)
+        {
+            if (tid <= 0 || (signal != 0 && !SignalState.IsValid(signal))) return -Errno.EINVAL;
+            Thread target = Scheduler.Find(tid);
+            if (target == null) return -Errno.ESRCH;
+            if (signal == 0) return 0;
+            SignalInfo info = UserSender(signal, SignalInfo.CodeTkill);
+            SignalState.SendToThread(target, signal, &info);
+            return 0;
+        }
+
+        private static SignalInfo UserSender(int signal, int code)
+        {
+            SignalInfo info = default;
+            info.Number = signal;
+            info.Code = code;
+            info.Field0 = (ulong)ProcessSyscalls.ProcessId;   // si_pid = us, si_uid = 0
+            return info;
+        }
+    }
+}

@@ -1,0 +1,42 @@
+using Kernel.Threads;
+
+namespace Kernel.Syscalls
+{
+    // Sleeping: the thread parks with a deadline and the scheduler's timer check wakes it.
+    internal static unsafe class SleepSyscalls
+    {
+        private const ulong ClockRealtime = 0, ClockMonotonic = 1, ClockBoottime = 7, TimerAbsolute = 1;
+
+        // nanosleep(request, remaining)
+        public static long Sleep(SyscallFrame call)
+        {
+            ulong nanoseconds;
+            long error;
+            if (!UserMemory.TryReadTimespec(call.Arg0, out nanoseconds, out error)) return error;
+            return SleepUntil(Blocking.DeadlineAfter(nanoseconds));
+        }
+
+        // clock_nanosleep(clock, flags, request, remaining): returns the error number itself, not -1/errno.
+        public static long ClockSleep(SyscallFrame call)
+        {
+            ulong clock = call.Arg0;
+            if (clock != ClockRealtime && clock != ClockMonotonic && clock != ClockBoottime) return -Errno.EINVAL;
+            ulong nanoseconds;
+            long error;
+            if (!UserMemory.TryReadTimespec(call.Arg2, out nanoseconds, out error)) return error;
+            if ((call.Arg1 & TimerAbsolute) == 0) return SleepUntil(Blocking.DeadlineAfter(nanoseconds));
+            if (clock == ClockRealtime)
+            {
+                ulong offset = Time.Clock.RealtimeNanoseconds() - Time.Clock.MonotonicNanoseconds();
+                nanoseconds = nanoseconds > offset ? nanoseconds - offset : 0;
+            }
+            return SleepUntil(nanoseconds);
+        }
+
+        private static long SleepUntil(ulong deadline)
+        {
+            if (deadline <= Time.Clock.MonotonicNanoseconds()) return 0;
+            return Scheduler.Block(null, restart: false, deadline: deadline, timeoutResult: 0);
+        }
+    }
+}

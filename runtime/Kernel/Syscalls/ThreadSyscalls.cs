@@ -1,0 +1,134 @@
+using Kernel.Arch;
+using Kernel.Threads;
+
+namespace Kernel.Syscalls
+{
+    // Threads as musl's pthread_create makes them (clone with a shared everything), their ids, futexes
+    // and scheduling calls. There is one process: fork-like clones are refused.
+    internal static unsafe class ThreadSyscalls
+    {
+        private const ulong CloneVm = 0x100, CloneFs = 0x200, CloneFiles = 0x400, CloneSighand = 0x800, CloneThread = 0x10000;
+        private const ulong CloneSysvsem = 0x40000, CloneSettls = 0x80000, CloneParentSettid = 0x100000;
+        private const ulong CloneChildCleartid = 0x200000, CloneDetached = 0x400000, CloneChildSettid = 0x1000000;
+        private const ulong CloneRequired = CloneVm | CloneSighand | CloneThread;
+        private const ulong CloneSupported = CloneRequired | CloneFs | CloneFiles | CloneSysvsem | CloneSettls
+                                             | CloneParentSettid | CloneChildCleartid | CloneDetached | CloneChildSettid;
+
+        private const int FutexWait = 0, FutexWake = 1, FutexRequeue = 3, FutexCmpRequeue = 4, FutexWaitBitset = 9, FutexWakeBitset = 10;
+        private const int FutexCommandMask = 127, FutexClockRealtime = 256;
+
+        // clone(flags, stack, parent_tid, child_tid, tls)
+        public static long Clone(SyscallFrame call)
+        {
+            ulong flags = call.Arg0 & ~0xFFUL;   // the low byte is the exit signal: none for threads
+            if ((flags & CloneRequired) != CloneRequired) return -Errno.ENOSYS;  // fork: one process per image
+            if ((flags & ~CloneSupported) != 0) return -Errno.EINVAL;
+            if ((flags & CloneParentSettid) != 0 && !UserMemory.IsWritableUserRange(call.Arg2, 4)) return -Errno.EFAULT;
+            if ((flags & CloneChildSettid) != 0 && !UserMemory.IsWritableUserRange(call.Arg3, 4)) return -Errno.EFAULT;
+
+            Thread parent = Scheduler.Current;
+            Thread child = Scheduler.Create();
+            if (child == null) return -Errno.EAGAIN;
+            *child.Frame = *call.Frame;
+            child.Frame->Rax = 0;
+            if (call.Arg1 != 0) child.Frame->Rsp = call.Arg1;
+            child.FsBase = (flags & CloneSettls) != 0 ? call.Arg4 : parent.FsBase;
+            child.SignalMask = parent.SignalMask;
+            if ((flags & CloneChildCleartid) != 0) child.ClearChildTid = call.Arg3;
+            if ((flags & CloneParentSettid) != 0) *(int*)call.Arg2 = child.Id;
+            if ((flags & CloneChildSettid) != 0) *(int*)call.Arg3 = child.Id;
+            return child.Id;
+        }
+
+        public static long Exit(SyscallFrame call)
+        {
+            Scheduler.ExitCurrent((int)(call.Arg0 & 0xFF));
+            return Scheduler.NoResult;
+        }
+
+        public static long SetTidAddress(SyscallFrame call)
+        {
+            Scheduler.Current.ClearChildTid = call.Arg0;
+            return Scheduler.Current.Id;
+        }
+
+        public static long GetTid(SyscallFrame call) => Scheduler.Current.Id;
+
+        public static long Yield(SyscallFrame call)
+        {
+            Scheduler.RequestSwitch();
+            return 0;
+        }
+
+        // sched_getaffinity(pid, size, mask): one CPU. Returns the bytes written, like the kernel.
+        public static long GetAffinity(SyscallFrame call)
+        {
+            if (call.Arg1 < 8 || (call.Arg1 & 7) != 0) return -Errno.EINVAL;
+            if (!IsThisProcess(call.Arg0)) return -Errno.ESRCH;
+            if (!UserMemory.IsWritableUserRange(call.Arg2, 8)) return -Errno.EFAULT;
+            *(ulong*)call.Arg2 = 1;
+            return 8;
+        }
+
+        public static long SetAffinity(SyscallFrame call)
+        {
+            if (!IsThisProcess(call.Arg0)) return -Errno.ESRCH;
+            if (call.Arg1 == 0 || !UserMemory.IsUserRange(call.Arg2, 1)) return -Errno.EFAULT;
+            return (*(byte*)call.Arg2 & 1) != 0 ? 0 : -Errno.EINVAL;
+        }
+
+        // The runtime's own robust-mutex list is only read when a thread dies holding a lock: accept it.
+        public static long SetRobustList(SyscallFrame call) => call.Arg1 == 24 ? 0 : -Errno.EINVAL;
+
+        // futex(uaddr, op, val, timeout | val2, uaddr2, val3)
+        public static long Futex(SyscallFrame call)
+        {
+            int op = (int)call.Arg1;
+            int command = op & FutexCommandMask;
+            ulong address = call.Arg0;
+            switch (command)
+            {
+                case FutexWait:
+                case FutexWaitBitset:
+                {
+                    ulong deadline = 0;
+                    if (call.Arg3 != 0)
+                    {
+                        ulong nanoseconds;
+                        long error;
+                        if (!UserMemory.TryReadTimespec(call.Arg3, out nanoseconds, out error)) return error;
+                        if (command == FutexWait) deadline = Blocking.DeadlineAfter(nanoseconds);
+                        else deadline = AbsoluteToMonotonic(nanoseconds, (op & FutexClockRealtime) != 0);
+                        if (deadline == 0) deadline = 1;
+                    }
+                    uint bitset = command == FutexWait ? Threads.Futex.AllBits : (uint)call.Arg5;
+                    return Threads.Futex.Wait(address, (uint)call.Arg2, deadline, bitset);
+                }
+                case FutexWake:
+                    return Threads.Futex.Wake(address, ClampCount(call.Arg2), Threads.Futex.AllBits);
+                case FutexWakeBitset:
+                    if ((uint)call.Arg5 == 0) return -Errno.EINVAL;
+                    return Threads.Futex.Wake(address, ClampCount(call.Arg2), (uint)call.Arg5);
+                case FutexCmpRequeue:
+                    if (!UserMemory.IsUserRange(address, 4)) return -Errno.EFAULT;
+                    if (*(uint*)address != (uint)call.Arg5) return -Errno.EAGAIN;
+                    return Threads.Futex.Requeue(address, ClampCount(call.Arg2), call.Arg4, ClampCount(call.Arg3));
+                case FutexRequeue:
+                    return Threads.Futex.Requeue(address, ClampCount(call.Arg2), call.Arg4, ClampCount(call.Arg3));
+                default:
+                    return -Errno.ENOSYS;
+            }
+        }
+
+        private static ulong AbsoluteToMonotonic(ulong absolute, bool realtime)
+        {
+            if (!realtime) return absolute;
+            ulong offset = Time.Clock.RealtimeNanoseconds() - Time.Clock.MonotonicNanoseconds();
+            return absolute > offset ? absolute - offset : 1;
+        }
+
+        private static int ClampCount(ulong value) => value > int.MaxValue ? int.MaxValue : (int)value;
+
+        private static bool IsThisProcess(ulong pid) => pid == 0 || Scheduler.Find((int)pid) != null;
+    }
+}

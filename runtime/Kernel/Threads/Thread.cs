@@ -1,0 +1,43 @@
+using Kernel.Arch;
+
+namespace Kernel.Threads
+{
+    internal enum ThreadState : byte { Runnable, Blocked, Dead }
+
+    // One app thread (Linux task). While it is not running, its user-mode registers are the
+    // InterruptFrame at the top of its own kernel stack: every entry from ring 3 starts on an empty
+    // kernel stack (TSS.RSP0 / the syscall slot point at its top), so that is exactly where the entry
+    // code saved them, and resuming the thread is returning that frame from uk_interrupt.
+    internal sealed unsafe class Thread
+    {
+        public const ulong KernelStackPages = 8;
+
+        public int Id;
+        public ThreadState State;
+        public ulong KernelStackBase;
+        public ulong KernelStackTop;
+        public ulong FsBase;
+        /// <summary>set_tid_address / CLONE_CHILD_CLEARTID: zeroed and futex-woken when the thread exits.</summary>
+        public ulong ClearChildTid;
+        public ulong CpuNanoseconds;
+
+        // Blocking (see Blocking and WaitQueue).
+        public WaitQueue BlockedOn;
+        public Thread NextWaiter;
+        public bool RestartOnWake;
+        public ulong Deadline;            // monotonic ns; 0 = none
+        public long TimeoutResult;
+        public ulong RestartedDeadline;   // the deadline a restarted call keeps (Blocking.DeadlineAfter)
+        public ulong FutexAddress;
+        public uint FutexBitset;
+
+        // Signals (see Signals/).
+        public ulong SignalMask;
+        public ulong PendingSignals;
+        public ulong AlternateStack, AlternateStackSize;
+        public int AlternateStackFlags;
+        public Signals.SignalInfo* PendingInfo;   // one siginfo per signal number, allocated on first use
+
+        public InterruptFrame* Frame => (InterruptFrame*)(KernelStackTop - (ulong)sizeof(InterruptFrame));
+    }
+}
