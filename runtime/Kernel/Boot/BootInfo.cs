@@ -19,5 +19,12 @@ namespace Kernel.Boot
         public ulong BootStackBottom;
         public ulong BootStackTop;
         public ulong Xcr0;
+        // The app embedded in the image (uk-ld --app), all 0 when there is none: its ELF entry, the address
+        // and count of its program headers (AT_PHDR, AT_PHNUM), and the page-aligned range its PT_LOADs occupy.
+        public ulong AppEntry;
+        public ulong AppProgramHeaders;
+        public ulong AppProgramHeaderCount;
+        public ulong AppStart;
+        public ulong AppEnd;
     }
 }
