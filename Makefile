@@ -12,12 +12,13 @@ UK          := $(DOTNET) $(BIN)/Uk/$(CONFIG_DIR)/uk.dll
 UKLD        := $(DOTNET) $(BIN)/Unikernel.Linker/$(CONFIG_DIR)/uk-ld.dll
 UKBOOT      := $(DOTNET) $(BIN)/Unikernel.Boot/$(CONFIG_DIR)/ukboot.dll
 IMAGES      := $(ARTIFACTS)/images
+APPS        := $(ARTIFACTS)/apps
 export DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_NOLOGO=1 DOTNET_SKIP_FIRST_TIME_EXPERIENCE=1
 
 # Debian packages the build and the tests need, keyed by a file each one provides.
 PACKAGES := qemu-system-x86:/usr/bin/qemu-system-x86_64 musl-dev:/usr/lib/x86_64-linux-musl/libc.a
 
-.PHONY: all setup build images linker-aot test demo bench clean
+.PHONY: all setup build apps images linker-aot test demo bench clean
 
 all: build
 
@@ -32,20 +33,37 @@ setup:
 	    || { echo "setup: could not install$$missing; install them with apt-get" >&2; exit 1; }; \
 	fi
 
+# linker-aot before images: the app publish that images needs then links with the NativeAOT uk-cc.
 build:
 	$(DOTNET) build Unikernel.sln -c $(CONFIG) -nologo -clp:NoSummary -v:minimal
-	$(MAKE) --no-print-directory images linker-aot
+	$(MAKE) --no-print-directory linker-aot images
+
+# The sample app as a static executable, published the way users publish theirs (hello.csproj imports
+# linker/msbuild/Unikernel.Linker.targets; the properties below are the ones those targets rely on, spelled
+# out). Symbols are kept (no -s): in an image, the linker copies the app's function names into uk_ksyms so
+# kernel fault reports name app code. The driver is the NativeAOT uk-cc when `linker-aot` built one (it links
+# faster), else this configuration's JIT build. dotnet publish is incremental: unchanged, it recompiles and
+# relinks nothing. Its intermediate files get their own folder because NativeAOT relinks only when the app's
+# objects change, not when linker flags do: sharing them with a plain (stripped) publish of the sample could
+# leave a stripped executable here.
+apps:
+	@driver=$(CURDIR)/$(LINKER_AOT)/uk-cc; [ -x "$$driver" ] || driver=$(CURDIR)/$(BIN)/Unikernel.Linker.Driver/$(CONFIG_DIR)/uk-cc; \
+	set -x; $(DOTNET) publish samples/hello -c $(CONFIG) -r linux-x64 -p:PublishAot=true -p:InvariantGlobalization=true \
+	  -p:UnikernelStripSymbols=false -p:UnikernelLinkerDriver=$$driver -p:ArtifactsPath=$(CURDIR)/$(APPS)/build \
+	  -nologo -v:minimal -o $(APPS)/hello
 
 # The boot stub object, the kernel objects (ILC ran during the build) and the linked images; floor.elf
-# is the benchmarks' trivial kernel (one serial byte, then exit).
-images:
+# is the benchmarks' trivial kernel (one serial byte, then exit); hello.img is the kernel with the hello
+# app's segments embedded (--app), which the kernel finds through uk_boot_info.
+images: apps
 	@mkdir -p $(IMAGES) $(ARTIFACTS)/boot
 	$(UKBOOT) -o $(ARTIFACTS)/boot/boot.o
 	$(UKLD) -o $(IMAGES)/kernel.elf --map $(IMAGES)/kernel.map $(ARTIFACTS)/boot/boot.o $(ARTIFACTS)/kernel/kernel.o
 	$(UKLD) -o $(IMAGES)/kernel-selftest.elf --map $(IMAGES)/kernel-selftest.map $(ARTIFACTS)/boot/boot.o $(ARTIFACTS)/kernel/kernel-selftest.o
 	$(UKBOOT) --floor -o $(ARTIFACTS)/boot/floor.o
 	$(UKLD) -o $(IMAGES)/floor.elf --entry floor_pvh_entry $(ARTIFACTS)/boot/floor.o
-	@ls -l $(IMAGES)/*.elf | awk '{print "image: " $$NF " (" $$5 " bytes)"}'
+	$(UKLD) -o $(IMAGES)/hello.img --map $(IMAGES)/hello.map --app $(APPS)/hello/hello $(ARTIFACTS)/boot/boot.o $(ARTIFACTS)/kernel/kernel.o
+	@ls -l $(IMAGES)/*.elf $(IMAGES)/*.img | awk '{print "image: " $$NF " (" $$5 " bytes)"}'
 
 # The linker compiled by NativeAOT and linked by itself (through the JIT-compiled uk-cc of `build`): no JIT
 # at link time. The same targets any app uses turn the linker projects into static musl executables, and

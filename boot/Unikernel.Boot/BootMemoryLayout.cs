@@ -75,7 +75,14 @@ public static class BootInfoLayout
     public const int BootStackBottom = 88;
     public const int BootStackTop = 96;
     public const int Xcr0 = 104;
-    public const int Size = 112;
+    // The app the linker embedded with --app (all 0 without one): what the kernel needs to start it the way
+    // Linux starts a static executable (entry, AT_PHDR/AT_PHNUM) and which pages it occupies.
+    public const int AppEntry = 112;
+    public const int AppProgramHeaders = 120;
+    public const int AppProgramHeaderCount = 128;
+    public const int AppStart = 136;
+    public const int AppEnd = 144;
+    public const int Size = 152;
 
     /// <summary>Fields the linker fills, through R_X86_64_64 relocations against its own symbols.</summary>
     public static readonly (int Offset, string Symbol)[] LinkerFilledFields =
@@ -88,5 +95,10 @@ public static class BootInfoLayout
         (KsymsEnd, "__stop_uk_ksyms"),
         (TextStart, "__text_start"),
         (TextEnd, "__text_end"),
+        (AppEntry, "__uk_app_entry"),
+        (AppProgramHeaders, "__uk_app_phdr"),
+        (AppProgramHeaderCount, "__uk_app_phnum"),
+        (AppStart, "__uk_app_start"),
+        (AppEnd, "__uk_app_end"),
     };
 }

@@ -5,7 +5,7 @@ namespace Unikernel.Linker;
 public static class CommandLine
 {
     public const string Usage =
-        "usage: uk-ld -o OUT [--map MAP] [--base 0x100000] [--entry SYMBOL] INPUT.o... | " +
+        "usage: uk-ld -o OUT [--map MAP] [--base 0x100000] [--entry SYMBOL] [--app STATIC-EXE] INPUT.o... | " +
         "uk-ld -static -o OUT [-e _start] [--gc-sections] [--build-id] [--defsym NAME=SYMBOL] [-s] [--print-pass-times] [-L DIR] [-l NAME] " +
         "[--start-group] INPUT.o|LIB.a... [--end-group]; either form: [--unit NAME [--export SYMBOL]... INPUTS...]...";
 
@@ -16,6 +16,7 @@ public static class CommandLine
         string? map = null;
         ulong? baseAddress = null;
         string? entry = null;
+        string? app = null;
         bool staticExecutable = false, gcSections = false, buildId = false;
         var inputs = new List<string>();
         // -l NAME is resolved after all -L options are known: like ld, every -L applies to every -l.
@@ -48,6 +49,11 @@ public static class CommandLine
                     break;
                 case "--entry" or "-e":
                     entry = ValueOf(args, ref i);
+                    break;
+                case "--app":
+                    if (app is not null)
+                        throw new LinkerException("--app given twice: an image holds one app");
+                    app = ValueOf(args, ref i);
                     break;
                 case "-static" or "--static" or "--static-exe" or "-Bstatic":
                     staticExecutable = true;
@@ -150,6 +156,8 @@ public static class CommandLine
             throw new LinkerException($"--base 0x{address:x} is not 4 KiB aligned");
         if (!staticExecutable && (gcSections || buildId || libraries.Count != 0 || groups.Count != 0))
             throw new LinkerException("--gc-sections, --build-id, -l and groups need -static (static executable mode)");
+        if (staticExecutable && app is not null)
+            throw new LinkerException("--app puts an app into a kernel image; it cannot be used with -static");
 
         return new LinkOptions
         {
@@ -166,6 +174,7 @@ public static class CommandLine
             StripSymbols = stripSymbols,
             GcSections = gcSections,
             BuildId = buildId,
+            AppPath = app,
         };
     }
 

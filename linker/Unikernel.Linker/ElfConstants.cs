@@ -49,6 +49,8 @@ internal static class ElfConstants
     public const byte STT_TLS = 6;
 
     public const uint PT_LOAD = 1;
+    public const uint PT_DYNAMIC = 2;
+    public const uint PT_INTERP = 3;
     public const uint PT_NOTE = 4;
     public const uint PT_TLS = 7;
     public const uint PT_GNU_EH_FRAME = 0x6474e550;

@@ -43,6 +43,10 @@ public sealed record LinkOptions
     public bool StripSymbols { get; init; }
     public bool BuildId { get; init; }
 
+    /// <summary>--app FILE (kernel images only): a static x86-64 ET_EXEC whose PT_LOADs are copied into the
+    /// image unchanged, for the kernel to start (docs/boot-abi.md, the <c>App*</c> fields of uk_boot_info).</summary>
+    public string? AppPath { get; init; }
+
     /// <summary>--defsym NAME=TARGET: NAME, where referenced and not defined, gets TARGET's address.
     /// TARGET must be defined by the inputs (an alias does not pull archive members by itself).</summary>
     public IReadOnlyList<(string Name, string Target)> SymbolAliases { get; init; } = [];

@@ -34,10 +34,14 @@ public static class Linker
 
     private static LinkResult LinkKernel(LinkOptions options, List<InputFile> files, SymbolTable symbols, PassTimes times)
     {
+        // The app is not linked, only checked and carried: its segments keep their addresses and bytes.
+        var app = options.AppPath is { } appPath ? AppExecutable.Read(appPath) : null;
+        if (app is not null)
+            times.Mark("read app");
 
         // Synthetic sections whose size is known now.
         var synthetic = new List<InputSection>();
-        var kernelSymbols = KernelSymbolTable.Collect(files);
+        var kernelSymbols = KernelSymbolTable.Collect(files, app);
         synthetic.Add(kernelSymbols.Section);
         var got = new GlobalOffsetTable();
         synthetic.Add(got.Section);
@@ -46,7 +50,7 @@ public static class Linker
 
         // 3a. Output sections, 4a. linker-defined names, then the relocation scan that needs both.
         var layout = SectionLayout.Build(files, synthetic);
-        var linkerSymbols = LinkerDefinedSymbols.Define(symbols, layout);
+        var linkerSymbols = LinkerDefinedSymbols.Define(symbols, layout, app);
         RelocationScanner.Scan(files, got);
         if (got.SlotCount == 0)
             layout.Remove(got.Section);
@@ -54,7 +58,9 @@ public static class Linker
         var entry = FindEntry(symbols, options.EntrySymbol);
 
         // 3b. Addresses, 4b. linker symbol values, generated contents.
-        layout.AssignAddresses(options.BaseAddress, ElfImageWriter.HeaderBytes(layout));
+        layout.AssignAddresses(options.BaseAddress, ElfImageWriter.HeaderBytes(layout, app?.Segments.Count ?? 0));
+        app?.CheckNoOverlapWithKernel(layout.ImageStart, layout.ImageEnd);
+        app?.AssignOutputOffsets(layout.FileEnd);
         linkerSymbols.AssignValues(layout);
         got.Fill();
         kernelSymbols.Fill();
@@ -62,8 +68,8 @@ public static class Linker
         // 5. Relocate, 6. write.
         X86_64Relocator.Apply(files, got);
         ulong entryAddress = entry.Address;
-        byte[] image = ElfImageWriter.Write(layout, files, symbols, entryAddress);
-        string map = LinkMapWriter.Write(layout, files, symbols, options.EntrySymbol, entryAddress);
+        byte[] image = ElfImageWriter.Write(layout, files, symbols, entryAddress, app: app);
+        string map = LinkMapWriter.Write(layout, files, symbols, options.EntrySymbol, entryAddress, app);
         return new LinkResult(image, map, entryAddress);
     }
 

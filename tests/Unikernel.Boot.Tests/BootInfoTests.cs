@@ -1,4 +1,6 @@
 using System.Buffers.Binary;
+using System.Reflection;
+using System.Runtime.InteropServices;
 using System.Text;
 using static Unikernel.Boot.BootMemoryLayout;
 
@@ -26,6 +28,11 @@ public class BootInfoTests
     [InlineData(64, "__stop_uk_ksyms")]
     [InlineData(72, "__text_start")]
     [InlineData(80, "__text_end")]
+    [InlineData(112, "__uk_app_entry")]
+    [InlineData(120, "__uk_app_phdr")]
+    [InlineData(128, "__uk_app_phnum")]
+    [InlineData(136, "__uk_app_start")]
+    [InlineData(144, "__uk_app_end")]
     public void LinkerFieldIsAbs64RelocationToItsSymbol(int field, string symbol)
     {
         var relocation = Boot.RelocationAt(DataSection, BootInfoOffset + (ulong)field);
@@ -67,7 +74,31 @@ public class BootInfoTests
         var expected = new HashSet<ulong> { GdtPointer + 2, IdtPointer + 2 };
         for (int field = 24; field <= 96; field += 8)
             expected.Add(BootInfoOffset + (ulong)field);
+        for (int field = 112; field <= 144; field += 8) // the App* fields after Xcr0
+            expected.Add(BootInfoOffset + (ulong)field);
         Assert.Equal(expected.OrderBy(x => x), Boot.RelocationsOf(DataSection).Select(r => r.Offset).OrderBy(x => x));
+    }
+
+    [Fact]
+    public void TableSizeCoversEveryFieldAndTheSymbolSaysSo()
+    {
+        // 19 fields of 8 bytes, the App* fields last (docs/boot-abi.md); uk_boot_info's st_size is the table's size.
+        Assert.Equal(152, BootInfoLayout.Size);
+        Assert.Equal((ulong)BootInfoLayout.Size, Boot.Symbol("uk_boot_info").Size);
+    }
+
+    [Fact]
+    public void KernelStructHasTheSameFieldsAtTheSameOffsets()
+    {
+        // runtime/Kernel/Boot/BootInfo.cs is the kernel's side of the ABI: every field BootInfoLayout names
+        // must be there, at the same offset, and nothing else.
+        var layoutFields = typeof(BootInfoLayout).GetFields()
+            .Where(f => f.IsLiteral && f.FieldType == typeof(int) && f.Name != nameof(BootInfoLayout.Size))
+            .ToDictionary(f => f.Name, f => (int)f.GetRawConstantValue()!);
+        var structFields = typeof(Kernel.Boot.BootInfo).GetFields(BindingFlags.Public | BindingFlags.Instance)
+            .ToDictionary(f => f.Name, f => (int)Marshal.OffsetOf<Kernel.Boot.BootInfo>(f.Name));
+        Assert.Equal(layoutFields.OrderBy(f => f.Value), structFields.OrderBy(f => f.Value));
+        Assert.Equal(BootInfoLayout.Size, Marshal.SizeOf<Kernel.Boot.BootInfo>());
     }
 
     [Fact]

@@ -118,7 +118,7 @@ public class ElfStructureTests
     }
 
     [Theory]
-    [InlineData("uk_boot_info", 112UL)]
+    [InlineData("uk_boot_info", 152UL)]
     [InlineData("__security_cookie", 8UL)]
     [InlineData("RhpTrapThreads", 4UL)]
     [InlineData("uk_isr_stubs", 4096UL)]
@@ -167,6 +167,7 @@ public class ElfStructureTests
             "uk_kernel_main", "uk_interrupt", "uk_kernel_throw", "uk_kernel_failfast", "uk_interface_dispatch",
             "__image_start", "__image_end", "__start___modules", "__stop___modules",
             "__start_uk_ksyms", "__stop_uk_ksyms", "__text_start", "__text_end",
+            "__uk_app_entry", "__uk_app_phdr", "__uk_app_phnum", "__uk_app_start", "__uk_app_end",
         };
         var undefined = Boot.Symbols.Skip(1).Where(s => s.Section is null).ToList();
         Assert.Equal(expected.OrderBy(n => n, StringComparer.Ordinal), undefined.Select(s => s.Name).OrderBy(n => n, StringComparer.Ordinal));

@@ -356,7 +356,7 @@ public static class ElfObjectParser
             : [.. targetSection.Relocations, .. relocations];
     }
 
-    private static string MachineName(ushort machine) => machine switch
+    internal static string MachineName(ushort machine) => machine switch
     {
         3 => "EM_386",
         40 => "EM_ARM",
@@ -365,9 +365,10 @@ public static class ElfObjectParser
         _ => $"machine {machine}",
     };
 
-    private static string FileTypeName(ushort type) => type switch
+    internal static string FileTypeName(ushort type) => type switch
     {
         0 => "ET_NONE",
+        1 => "ET_REL",
         2 => "ET_EXEC",
         3 => "ET_DYN",
         4 => "ET_CORE",

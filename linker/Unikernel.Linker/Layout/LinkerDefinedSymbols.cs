@@ -15,13 +15,22 @@ public sealed class LinkerDefinedSymbols
     public const string ImageEnd = "__image_end";
     public const string TextStart = "__text_start";
     public const string TextEnd = "__text_end";
+
+    // The app embedded with --app (docs/boot-abi.md, uk_boot_info's App* fields). Absolute values known
+    // before layout, 0 without an app: boot.o always refers to them, so every kernel image must define them.
+    public const string AppEntry = "__uk_app_entry";
+    public const string AppProgramHeaders = "__uk_app_phdr";
+    public const string AppProgramHeaderCount = "__uk_app_phnum";
+    public const string AppStart = "__uk_app_start";
+    public const string AppEnd = "__uk_app_end";
     private const string StartPrefix = "__start_";
     private const string StopPrefix = "__stop_";
 
     private readonly List<(Symbol Symbol, Func<SectionLayout, ulong> Value)> _defined = [];
 
     /// <summary>Before relocation scanning, so that references to these names count as defined.</summary>
-    public static LinkerDefinedSymbols Define(SymbolTable symbols, SectionLayout layout)
+    /// <param name="app">The app given with --app, or null.</param>
+    public static LinkerDefinedSymbols Define(SymbolTable symbols, SectionLayout layout, Input.AppExecutable? app = null)
     {
         var result = new LinkerDefinedSymbols();
         result.AddImageWide(symbols, ImageStart, l => l.ImageStart, always: true);
@@ -29,6 +38,11 @@ public sealed class LinkerDefinedSymbols
         result.AddImageWide(symbols, TextStart, l => TextSegment(l)?.VirtualAddress ?? l.ImageStart, always: true);
         result.AddImageWide(symbols, TextEnd, l => TextSegment(l) is { } text ? text.VirtualAddress + text.MemorySize : l.ImageStart,
             always: true);
+        result.AddImageWide(symbols, AppEntry, _ => app?.Entry ?? 0, always: true);
+        result.AddImageWide(symbols, AppProgramHeaders, _ => app?.ProgramHeaders ?? 0, always: true);
+        result.AddImageWide(symbols, AppProgramHeaderCount, _ => app?.ProgramHeaderCount ?? 0, always: true);
+        result.AddImageWide(symbols, AppStart, _ => app?.Start ?? 0, always: true);
+        result.AddImageWide(symbols, AppEnd, _ => app?.End ?? 0, always: true);
 
         bool singleUnit = symbols.Units.Count == 1;
         foreach (var section in layout.Sections)

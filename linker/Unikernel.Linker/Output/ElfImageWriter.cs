@@ -11,7 +11,8 @@ namespace Unikernel.Linker.Output;
 /// LibObjectFile so that the file layout is exactly the one <see cref="SectionLayout"/> computed.
 /// Besides the loadable segments it carries section headers and a symbol table for gdb/objdump.
 /// </summary>
-/// <summary>A program header beyond the PT_LOADs and PT_NOTEs (PT_TLS, PT_GNU_EH_FRAME, PT_GNU_STACK).</summary>
+/// <summary>One program header: an executable's extras beyond the PT_LOADs and PT_NOTEs (PT_TLS, PT_GNU_EH_FRAME,
+/// PT_GNU_STACK), and the PT_LOADs themselves while they are sorted.</summary>
 public sealed record ProgramHeader(uint Type, uint Flags, ulong Offset, ulong Address, ulong FileSize, ulong MemorySize,
     ulong Alignment);
 
@@ -42,8 +43,10 @@ public static class ElfImageWriter
 
     /// <param name="stripSymbols">Leave the symbol table empty (-s): the image stays readable by tools,
     /// and the link map still says where everything is.</param>
+    /// <param name="app">An app to carry as extra PT_LOADs (--app), its output offsets assigned: its bytes go
+    /// after the kernel's segments, before the symbol tables.</param>
     public static byte[] Write(SectionLayout layout, IReadOnlyList<InputFile> files, SymbolTable globals, ulong entry,
-        ExecutableImageParts? executable = null, bool stripSymbols = false)
+        ExecutableImageParts? executable = null, bool stripSymbols = false, Input.AppExecutable? app = null)
     {
         // Section header names, in header order; the indices are needed by the symbol table.
         var sectionNames = new StringTableBuilder();
@@ -64,7 +67,7 @@ public static class ElfImageWriter
         uint shstrtabName = sectionNames.Add(".shstrtab");
         byte[] sectionNameBytes = sectionNames.ToArray();
 
-        ulong symtabOffset = SectionLayout.AlignUp(layout.FileEnd, 8);
+        ulong symtabOffset = SectionLayout.AlignUp(app?.OutputEnd ?? layout.FileEnd, 8);
         ulong strtabOffset = symtabOffset + (ulong)symbolTable.Length;
         ulong shstrtabOffset = strtabOffset + (ulong)symbolStrings.Length;
         ulong sectionHeadersOffset = SectionLayout.AlignUp(shstrtabOffset + (ulong)sectionNameBytes.Length, 8);
@@ -73,9 +76,11 @@ public static class ElfImageWriter
 
         var image = new byte[checked((int)fileSize)];
         var extraHeaders = executable?.ExtraHeaders ?? [];
-        int programHeaderCount = ProgramHeaderCount(layout, extraHeaders.Count);
+        int programHeaderCount = ProgramHeaderCount(layout, extraHeaders.Count + (app?.Segments.Count ?? 0));
+        if (programHeaderCount >= 0xffff)
+            throw new LinkerException($"{programHeaderCount} program headers do not fit in e_phnum", file: app?.Path);
         WriteElfHeader(image, entry, programHeaderCount, sectionHeadersOffset, sectionCount);
-        WriteProgramHeaders(image.AsSpan(ElfHeaderSize), layout, extraHeaders);
+        WriteProgramHeaders(image.AsSpan(ElfHeaderSize), layout, extraHeaders, app);
 
         foreach (var section in layout.Sections)
         {
@@ -88,6 +93,9 @@ public static class ElfImageWriter
             foreach (var input in section.Inputs)
                 input.Data?.CopyTo(image.AsSpan(checked((int)(section.FileOffset + input.OffsetInOutput))));
         }
+        if (app is not null)
+            foreach (var segment in app.Segments)
+                app.Contents(segment).CopyTo(image.AsSpan(checked((int)segment.OutputOffset)));
         symbolTable.CopyTo(image.AsSpan((int)symtabOffset));
         symbolStrings.CopyTo(image.AsSpan((int)strtabOffset));
         sectionNameBytes.CopyTo(image.AsSpan((int)shstrtabOffset));
@@ -135,13 +143,24 @@ public static class ElfImageWriter
         BinaryPrimitives.WriteUInt16LittleEndian(image[62..], (ushort)(sectionCount - 1)); // .shstrtab is last
     }
 
-    private static void WriteProgramHeaders(Span<byte> headers, SectionLayout layout, IReadOnlyList<ProgramHeader> extra)
+    private static void WriteProgramHeaders(Span<byte> headers, SectionLayout layout, IReadOnlyList<ProgramHeader> extra,
+        Input.AppExecutable? app)
     {
         int index = 0;
-        foreach (var segment in layout.Segments)
+        // gABI: PT_LOAD entries are sorted by p_vaddr, so the app's segments (copied unchanged, same flags and
+        // sizes; p_align one page, which their placement in the file honours) merge in by address.
+        var loads = layout.Segments.Select(segment => new ProgramHeader(PT_LOAD, segment.Flags, segment.FileOffset,
+            segment.VirtualAddress, segment.FileSize, segment.MemorySize, SectionLayout.PageSize)).ToList();
+        if (app is not null)
         {
-            WriteProgramHeader(headers[(index++ * ProgramHeaderSize)..], PT_LOAD, segment.Flags, segment.FileOffset,
-                segment.VirtualAddress, segment.FileSize, segment.MemorySize, SectionLayout.PageSize);
+            loads.AddRange(app.Segments.Select(segment => new ProgramHeader(PT_LOAD, segment.Flags, segment.OutputOffset,
+                segment.VirtualAddress, segment.FileSize, segment.MemorySize, SectionLayout.PageSize)));
+            loads.Sort((a, b) => a.Address.CompareTo(b.Address));
+        }
+        foreach (var load in loads)
+        {
+            WriteProgramHeader(headers[(index++ * ProgramHeaderSize)..], load.Type, load.Flags, load.Offset,
+                load.Address, load.FileSize, load.MemorySize, load.Alignment);
         }
         // One PT_NOTE per note section: QEMU's PVH loader walks them looking for XEN_ELFNOTE_PHYS32_ENTRY.
         foreach (var section in layout.Sections)

@@ -8,7 +8,8 @@ namespace Unikernel.Linker.Output;
 /// <summary>
 /// The <c>uk_ksyms</c> section (docs/boot-abi.md): every function symbol of every input, sorted by
 /// address, so the kernel can print <c>name+offset</c> for a return address without ELF parsing. Names of
-/// a named link unit are qualified (<c>kernel:Foo</c>): two units may both have a <c>Foo</c>.
+/// a named link unit are qualified (<c>kernel:Foo</c>): two units may both have a <c>Foo</c>. The functions
+/// of an app embedded with --app come from its own .symtab, at their fixed addresses, named <c>app:Foo</c>.
 /// The entry set, and hence the size, is fixed before layout; the bytes are written after it.
 /// </summary>
 public sealed class KernelSymbolTable
@@ -19,18 +20,24 @@ public sealed class KernelSymbolTable
     public const int EntrySize = 16;
 
     private readonly List<Symbol> _functions;
+    private readonly List<Entry> _appFunctions;
 
-    private KernelSymbolTable(List<Symbol> functions, ulong stringBytes)
+    /// <summary>One row of the table; the app's rows have their addresses and qualified names already.</summary>
+    private readonly record struct Entry(ulong Address, ulong Size, string Name);
+
+    private KernelSymbolTable(List<Symbol> functions, List<Entry> appFunctions, ulong stringBytes)
     {
         _functions = functions;
+        _appFunctions = appFunctions;
         Section = new InputSection(null, SectionName, SHT_PROGBITS, SHF_ALLOC, 8,
-            (ulong)(HeaderSize + EntrySize * functions.Count) + stringBytes, null);
+            (ulong)(HeaderSize + EntrySize * Count) + stringBytes, null);
     }
 
     public InputSection Section { get; }
-    public int Count => _functions.Count;
+    public int Count => _functions.Count + _appFunctions.Count;
 
-    public static KernelSymbolTable Collect(IReadOnlyList<InputFile> files)
+    /// <param name="app">The embedded app, whose functions join the table; null without --app.</param>
+    public static KernelSymbolTable Collect(IReadOnlyList<InputFile> files, Input.AppExecutable? app = null)
     {
         // Aliases (same section, same offset) would make address lookup ambiguous; keep one per address,
         // preferring a real size, then a global name, then the first seen.
@@ -58,12 +65,14 @@ public sealed class KernelSymbolTable
             }
         }
 
+        var appFunctions = app?.Functions
+            .Select(f => new Entry(f.Address, f.Size, Input.AppExecutable.SymbolPrefix + f.Name)).ToList() ?? [];
         var distinctNames = new HashSet<string>(StringComparer.Ordinal);
         ulong stringBytes = 0;
-        foreach (var function in functions)
-            if (distinctNames.Add(function.OutputName))
-                stringBytes += (ulong)Encoding.UTF8.GetByteCount(function.OutputName) + 1;
-        return new KernelSymbolTable(functions, stringBytes);
+        foreach (string name in functions.Select(f => f.OutputName).Concat(appFunctions.Select(f => f.Name)))
+            if (distinctNames.Add(name))
+                stringBytes += (ulong)Encoding.UTF8.GetByteCount(name) + 1;
+        return new KernelSymbolTable(functions, appFunctions, stringBytes);
     }
 
     private static bool IsBetter(Symbol candidate, Symbol current)
@@ -76,11 +85,12 @@ public sealed class KernelSymbolTable
     /// <summary>After layout, when addresses are final.</summary>
     public void Fill()
     {
-        var sorted = _functions.ToArray();
+        var sorted = _functions.Select(f => new Entry(f.Address, f.Size, f.OutputName))
+            .Concat(_appFunctions).ToArray();
         Array.Sort(sorted, static (a, b) =>
         {
             int byAddress = a.Address.CompareTo(b.Address);
-            return byAddress != 0 ? byAddress : string.CompareOrdinal(a.OutputName, b.OutputName);
+            return byAddress != 0 ? byAddress : string.CompareOrdinal(a.Name, b.Name);
         });
 
         var data = new byte[Section.Size];
@@ -94,7 +104,7 @@ public sealed class KernelSymbolTable
         for (int i = 0; i < sorted.Length; i++)
         {
             var function = sorted[i];
-            string name = function.OutputName;
+            string name = function.Name;
             if (!nameOffsets.TryGetValue(name, out uint nameOffset))
             {
                 nameOffset = stringCursor;

@@ -11,7 +11,10 @@ namespace Unikernel.Linker.Output;
 /// under their output section. Lines starting with <c>#</c> are column headers. Numbers are hex with 0x.
 /// Link units: one <c>unit</c> record each (the implicit unit is <c>default</c>), one <c>export</c> record per
 /// exported symbol, and a trailing <c>unit</c> column on <c>input</c> and <c>file</c> rows (<c>-</c> for the
-/// linker's own sections). Columns are only ever added at the end of a row, so readers index by position.
+/// linker's own sections). An app embedded with --app: one <c>app</c> record (its file, the values of the
+/// boot-info symbols, how many of its functions went into uk_ksyms) and one <c>app-segment</c> record per PT_LOAD
+/// copied; these appear only with --app, and the app is not a <c>file</c> row (it is not a link input).
+/// Columns are only ever added at the end of a row, so readers index by position.
 /// </summary>
 public static class LinkMapWriter
 {
@@ -20,7 +23,7 @@ public static class LinkMapWriter
     private const string NoUnit = "-";
 
     public static string Write(SectionLayout layout, IReadOnlyList<InputFile> files, SymbolTable symbols, string entrySymbol,
-        ulong entryAddress)
+        ulong entryAddress, Input.AppExecutable? app = null)
     {
         var map = new StringBuilder();
         map.Append(FormatLine).Append('\n');
@@ -30,6 +33,20 @@ public static class LinkMapWriter
         map.Append("# image\tstart\tend\n");
         Row(map, "image", Hex(layout.ImageStart), Hex(layout.ImageEnd));
         map.Append('\n');
+
+        if (app is not null)
+        {
+            map.Append("# app\tpath\tentry\tphdr\tphnum\tstart\tend\tfunctions\n");
+            Row(map, "app", app.Path, Hex(app.Entry), Hex(app.ProgramHeaders), Hex(app.ProgramHeaderCount), Hex(app.Start),
+                Hex(app.End), Hex((ulong)app.Functions.Count));
+            map.Append("# app-segment\tprogram_header\tflags\taddress\toffset\tfile_size\tmemory_size\tapp_offset\n");
+            foreach (var segment in app.Segments)
+            {
+                Row(map, "app-segment", Hex((ulong)segment.HeaderIndex), segment.FlagsText, Hex(segment.VirtualAddress),
+                    Hex(segment.OutputOffset), Hex(segment.FileSize), Hex(segment.MemorySize), Hex(segment.FileOffset));
+            }
+            map.Append('\n');
+        }
 
         map.Append("# unit\tname\tfiles\n");
         foreach (var unit in symbols.Units)

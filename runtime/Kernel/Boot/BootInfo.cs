@@ -19,10 +19,12 @@ namespace Kernel.Boot
         public ulong BootStackBottom;
         public ulong BootStackTop;
         public ulong Xcr0;
-        public ulong AppEntry;                 // the app's e_entry; 0 = no app in the image
-        public ulong AppProgramHeaders;        // where the app's program headers are in memory
+        // The app embedded in the image (uk-ld --app), all 0 when there is none: its ELF entry, the address
+        // and count of its program headers (AT_PHDR, AT_PHNUM), and the page-aligned range its PT_LOADs occupy.
+        public ulong AppEntry;
+        public ulong AppProgramHeaders;
         public ulong AppProgramHeaderCount;
-        public ulong AppStart;                 // page-aligned bounds of the app's PT_LOAD segments
+        public ulong AppStart;
         public ulong AppEnd;
     }
 }
