@@ -18,6 +18,7 @@ public static class BootStub
             LongModeInit.Emit(e);
             RuntimeShims.Emit(e);
             CpuHelpers.Emit(e);
+            ExtendedStateHelpers.Emit(e);
         }),
         new("pvh entry", 32, PvhEntry.Emit),
     };

@@ -32,6 +32,8 @@ namespace Kernel.Arch
         [DllImport("*", EntryPoint = "uk_lidt")] public static extern void LoadInterruptDescriptorTable(void* descriptor);
         [DllImport("*", EntryPoint = "uk_breakpoint")] public static extern void Breakpoint();
         [DllImport("*", EntryPoint = "uk_enter_user_mode")] public static extern void EnterUserMode(ulong rip, ulong rsp, ulong argument);
+        [DllImport("*", EntryPoint = "uk_xsave")] public static extern void SaveExtendedState(void* area, ulong components);
+        [DllImport("*", EntryPoint = "uk_xrstor")] public static extern void RestoreExtendedState(void* area, ulong components);
         [DllImport("*", EntryPoint = "uk_resume_frame")] public static extern void ResumeFrame(InterruptFrame* frame);
         [DllImport("*", EntryPoint = "uk_set_kernel_stack")] public static extern void SetKernelStack(ulong top);
         [DllImport("*", EntryPoint = "uk_trigger_invalid_opcode")] public static extern void TriggerInvalidOpcode();

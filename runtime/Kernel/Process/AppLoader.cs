@@ -20,6 +20,7 @@ namespace Kernel.Process
         /// <summary>Runs the app; returns only with a reason it cannot.</summary>
         public static string Start(BootInfo* bootInfo)
         {
+            ExtendedState.Initialize(bootInfo->Xcr0);
             UserAddressSpace.Initialize();
             Scheduler.Initialize();
             Futex.Initialize();

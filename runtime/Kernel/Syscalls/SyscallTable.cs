@@ -43,8 +43,10 @@ namespace Kernel.Syscalls
         {
             var call = new SyscallFrame(frame);
             ulong number = call.Number;
+            // Calls that end the thread or the machine never come back to print their result.
+            if (s_trace && (number == Exit || number == ExitGroup)) Trace(call, number, Scheduler.NoResult);
             long result = Handle(call);
-            if (s_trace) Trace(call, number, result);
+            if (s_trace && number != Exit && number != ExitGroup) Trace(call, number, result);
             if (result == Scheduler.NoResult) return;   // parked, or the handler set every register itself
             frame->Rax = (ulong)result;
             if (Scheduler.Current != null) Scheduler.Current.RestartedDeadline = 0;

@@ -53,6 +53,13 @@ namespace Kernel.Threads
             thread.KernelStackBase = stack;
             thread.KernelStackTop = stack + Thread.KernelStackPages * PageAllocator.PageSize;
             thread.State = ThreadState.Runnable;
+            thread.ExtendedStateArea = ExtendedState.AllocateArea();
+            if (ExtendedState.Enabled && thread.ExtendedStateArea == 0)
+            {
+                KernelMemory.Pages->FreePages(stack, Thread.KernelStackPages);
+                KernelMemory.Free(thread);
+                return null;
+            }
             if (s_count == s_threads.Length)
             {
                 var larger = new Thread[s_threads.Length * 2];
@@ -95,6 +102,7 @@ namespace Kernel.Threads
                 ulong now = Time.Clock.MonotonicNanoseconds();
                 Current.CpuNanoseconds += now - s_lastSwitch;
                 s_lastSwitch = now;
+                ExtendedState.Switch(Current.ExtendedStateArea, next.ExtendedStateArea);
                 Current = next;
                 Enter(next);
             }
@@ -247,6 +255,7 @@ namespace Kernel.Threads
             Thread t = s_deadToFree;
             s_deadToFree = null;
             KernelMemory.Pages->FreePages(t.KernelStackBase, Thread.KernelStackPages);
+            ExtendedState.FreeArea(t.ExtendedStateArea);
             int index = IndexOf(t);
             for (int i = index; i + 1 < s_count; i++) s_threads[i] = s_threads[i + 1];
             s_count--;

@@ -20,6 +20,7 @@ namespace Kernel.Threads
         /// <summary>set_tid_address / CLONE_CHILD_CLEARTID: zeroed and futex-woken when the thread exits.</summary>
         public ulong ClearChildTid;
         public ulong CpuNanoseconds;
+        public ulong ExtendedStateArea;   // see Arch/ExtendedState
 
         // Blocking (see Blocking and WaitQueue).
         public WaitQueue BlockedOn;
