@@ -38,7 +38,7 @@ build:
 	$(DOTNET) build Unikernel.sln -c $(CONFIG) -nologo -clp:NoSummary -v:minimal
 	$(MAKE) --no-print-directory linker-aot images
 
-# The sample app as a static executable, published the way users publish theirs (hello.csproj imports
+# The sample apps as static executables, published the way users publish theirs (hello.csproj imports
 # linker/msbuild/Unikernel.Linker.targets; the properties below are the ones those targets rely on, spelled
 # out). Symbols are kept (no -s): in an image, the linker copies the app's function names into uk_ksyms so
 # kernel fault reports name app code. The driver is the NativeAOT uk-cc when `linker-aot` built one (it links
@@ -46,15 +46,19 @@ build:
 # relinks nothing. Its intermediate files get their own folder because NativeAOT relinks only when the app's
 # objects change, not when linker flags do: sharing them with a plain (stripped) publish of the sample could
 # leave a stripped executable here.
+SAMPLE_APPS := hello conformance
 apps:
 	@driver=$(CURDIR)/$(LINKER_AOT)/uk-cc; [ -x "$$driver" ] || driver=$(CURDIR)/$(BIN)/Unikernel.Linker.Driver/$(CONFIG_DIR)/uk-cc; \
-	set -x; $(DOTNET) publish samples/hello -c $(CONFIG) -r linux-x64 -p:PublishAot=true -p:InvariantGlobalization=true \
-	  -p:UnikernelStripSymbols=false -p:UnikernelLinkerDriver=$$driver -p:ArtifactsPath=$(CURDIR)/$(APPS)/build \
-	  -nologo -v:minimal -o $(APPS)/hello
+	for app in $(SAMPLE_APPS); do \
+	  echo "$(DOTNET) publish samples/$$app -> $(APPS)/$$app"; \
+	  $(DOTNET) publish samples/$$app -c $(CONFIG) -r linux-x64 -p:PublishAot=true -p:InvariantGlobalization=true \
+	    -p:UnikernelStripSymbols=false -p:UnikernelLinkerDriver=$$driver -p:ArtifactsPath=$(CURDIR)/$(APPS)/build \
+	    -nologo -v:minimal -o $(APPS)/$$app || exit 1; \
+	done
 
 # The boot stub object, the kernel objects (ILC ran during the build) and the linked images; floor.elf
 # is the benchmarks' trivial kernel (one serial byte, then exit); hello.img is the kernel with the hello
-# app's segments embedded (--app), which the kernel finds through uk_boot_info.
+# app's segments embedded (--app), which the kernel finds through uk_boot_info; likewise conformance.img.
 images: apps
 	@mkdir -p $(IMAGES) $(ARTIFACTS)/boot
 	$(UKBOOT) -o $(ARTIFACTS)/boot/boot.o
@@ -62,7 +66,9 @@ images: apps
 	$(UKLD) -o $(IMAGES)/kernel-selftest.elf --map $(IMAGES)/kernel-selftest.map $(ARTIFACTS)/boot/boot.o $(ARTIFACTS)/kernel/kernel-selftest.o
 	$(UKBOOT) --floor -o $(ARTIFACTS)/boot/floor.o
 	$(UKLD) -o $(IMAGES)/floor.elf --entry floor_pvh_entry $(ARTIFACTS)/boot/floor.o
-	$(UKLD) -o $(IMAGES)/hello.img --map $(IMAGES)/hello.map --app $(APPS)/hello/hello $(ARTIFACTS)/boot/boot.o $(ARTIFACTS)/kernel/kernel.o
+	for app in $(SAMPLE_APPS); do \
+	  $(UKLD) -o $(IMAGES)/$$app.img --map $(IMAGES)/$$app.map --app $(APPS)/$$app/$$app $(ARTIFACTS)/boot/boot.o $(ARTIFACTS)/kernel/kernel.o || exit 1; \
+	done
 	@ls -l $(IMAGES)/*.elf $(IMAGES)/*.img | awk '{print "image: " $$NF " (" $$5 " bytes)"}'
 
 # The linker compiled by NativeAOT and linked by itself (through the JIT-compiled uk-cc of `build`): no JIT
