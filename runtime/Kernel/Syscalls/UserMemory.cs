@@ -17,5 +17,19 @@ namespace Kernel.Syscalls
             }
             return true;
         }
+
+        /// <summary>Like IsUserRange, and every page is also writable (a buffer the kernel fills).</summary>
+        public static bool IsWritableUserRange(ulong address, ulong length)
+        {
+            if (length == 0) return true;
+            if (address + length < address) return false;
+            const ulong needed = PageTables.Present | PageTables.User | PageTables.Writable;
+            for (ulong page = address & ~4095UL; page < address + length; page += 4096)
+            {
+                ulong* entry = PageTables.FindSmallPageEntry(page);
+                if (entry == null || (*entry & needed) != needed) return false;
+            }
+            return true;
+        }
     }
 }
