@@ -37,6 +37,7 @@ namespace Kernel.SelfTest
             else if (BootCommandLine.OptionEquals("uk.selftest", "stack-overflow")) KernelConsole.WriteDecimal(Recurse(1));
             else if (BootCommandLine.OptionEquals("uk.selftest", "bad-cast")) CastChecks.FailingCast();
             else if (BootCommandLine.OptionEquals("uk.selftest", "heap")) HeapRoundTrip();
+            else if (BootCommandLine.OptionEquals("uk.selftest", "vfs")) VfsSelfTest.Run();
             else Panic.Fail("unknown uk.selftest value");
         }
 

@@ -1,23 +1,344 @@
-using Kernel.Console;
+using Kernel.Files;
 
 namespace Kernel.Syscalls
 {
-    // File-descriptor system calls. Today: the console behind fd 1 and 2; the VFS comes with the app.
+    // Descriptor-based file system calls: read/write and their positional and vector forms, lseek,
+    // close, dup*, fcntl, ioctl, fstat, ftruncate, fsync, getdents64, and friends. Each checks the app's
+    // buffers (UserMemory) and hands kernel-usable pointers to the open file description (Files/).
+    // fds 0-2 are the console until the app changes them (Vfs.Initialize).
     internal static unsafe class FileSyscalls
     {
         public const int StandardOutput = 1, StandardError = 2;
 
+        // Linux caps one read/write at MAX_RW_COUNT (INT_MAX rounded down to a page).
+        private const long MaxTransfer = 0x7FFF_F000;
+        private const int MaxVectors = 1024;   // UIO_MAXIOV
+
+        private static OpenFile Get(ulong fd)
+        {
+            Vfs.EnsureInitialized();
+            return Vfs.Descriptors.Get((long)fd);
+        }
+
+        // read(fd, buf, count)
+        public static long Read(SyscallFrame call)
+        {
+            OpenFile file = Get(call.Arg0);
+            if (file == null || !file.CanRead) return -Errno.EBADF;
+            long count = Clamp(call.Arg2);
+            if (!UserMemory.IsWritableUserRange(call.Arg1, (ulong)count)) return -Errno.EFAULT;
+            return file.Read((byte*)call.Arg1, count);
+        }
+
         // write(fd, buf, count)
         public static long Write(SyscallFrame call)
         {
-            long fd = (long)call.Arg0;
-            byte* buffer = (byte*)call.Arg1;
-            long count = (long)call.Arg2;
-            if (fd != StandardOutput && fd != StandardError) return -Errno.EBADF;
-            if (count < 0) return -Errno.EINVAL;
-            if (count > 0 && !UserMemory.IsUserRange(call.Arg1, (ulong)count)) return -Errno.EFAULT;
-            for (long i = 0; i < count; i++) SerialPort.Write(buffer[i]);
-            return count;
+            OpenFile file = Get(call.Arg0);
+            if (file == null || !file.CanWrite) return -Errno.EBADF;
+            long count = Clamp(call.Arg2);
+            if (!UserMemory.IsUserRange(call.Arg1, (ulong)count)) return -Errno.EFAULT;
+            return file.Write((byte*)call.Arg1, count);
         }
+
+        // pread64(fd, buf, count, offset)
+        public static long ReadAt(SyscallFrame call)
+        {
+            OpenFile file = Get(call.Arg0);
+            if (file == null || !file.CanRead) return -Errno.EBADF;
+            long offset = (long)call.Arg3;
+            if (offset < 0) return -Errno.EINVAL;
+            long count = Clamp(call.Arg2);
+            if (!UserMemory.IsWritableUserRange(call.Arg1, (ulong)count)) return -Errno.EFAULT;
+            return file.ReadAt(offset, (byte*)call.Arg1, count);
+        }
+
+        // pwrite64(fd, buf, count, offset)
+        public static long WriteAt(SyscallFrame call)
+        {
+            OpenFile file = Get(call.Arg0);
+            if (file == null || !file.CanWrite) return -Errno.EBADF;
+            long offset = (long)call.Arg3;
+            if (offset < 0) return -Errno.EINVAL;
+            long count = Clamp(call.Arg2);
+            if (!UserMemory.IsUserRange(call.Arg1, (ulong)count)) return -Errno.EFAULT;
+            return file.WriteAt(offset, (byte*)call.Arg1, count);
+        }
+
+        // readv(fd, iov, iovcnt) / writev / preadv(fd, iov, iovcnt, offset) / pwritev
+        public static long ReadVector(SyscallFrame call) => Vector(call, false, false);
+        public static long WriteVector(SyscallFrame call) => Vector(call, true, false);
+        public static long ReadVectorAt(SyscallFrame call) => Vector(call, false, true);
+        public static long WriteVectorAt(SyscallFrame call) => Vector(call, true, true);
+
+        private static long Vector(SyscallFrame call, bool write, bool positional)
+        {
+            OpenFile file = Get(call.Arg0);
+            if (file == null || (write ? !file.CanWrite : !file.CanRead)) return -Errno.EBADF;
+            long count = (long)call.Arg2;
+            if (count < 0 || count > MaxVectors) return -Errno.EINVAL;
+            ulong* vectors = (ulong*)call.Arg1;
+            if (!UserMemory.IsUserRange(call.Arg1, (ulong)count * 16)) return -Errno.EFAULT;
+            long offset = (long)call.Arg3;
+            if (positional && offset < 0) return -Errno.EINVAL;
+
+            long total = 0;
+            for (long i = 0; i < count; i++)
+            {
+                ulong length = vectors[2 * i + 1];
+                if (length > (ulong)MaxTransfer || total + (long)length > MaxTransfer) return -Errno.EINVAL;
+                ulong address = vectors[2 * i];
+                bool ok = write ? UserMemory.IsUserRange(address, length) : UserMemory.IsWritableUserRange(address, length);
+                if (!ok) return -Errno.EFAULT;
+                total += (long)length;
+            }
+
+            long done = 0;
+            for (long i = 0; i < count; i++)
+            {
+                byte* buffer = (byte*)vectors[2 * i];
+                long length = (long)vectors[2 * i + 1];
+                if (length == 0) continue;
+                long n;
+                if (positional) n = write ? file.WriteAt(offset + done, buffer, length) : file.ReadAt(offset + done, buffer, length);
+                else n = write ? file.Write(buffer, length) : file.Read(buffer, length);
+                if (n < 0) return done > 0 ? done : n;
+                done += n;
+                if (n < length) break;
+            }
+            return done;
+        }
+
+        // lseek(fd, offset, whence)
+        public static long Seek(SyscallFrame call)
+        {
+            OpenFile file = Get(call.Arg0);
+            if (file == null || file.IsPathOnly) return -Errno.EBADF;
+            return file.Seek((long)call.Arg1, (int)call.Arg2);
+        }
+
+        // close(fd)
+        public static long Close(SyscallFrame call)
+        {
+            Vfs.EnsureInitialized();
+            return Vfs.Descriptors.Close((long)call.Arg0);
+        }
+
+        // dup(oldfd)
+        public static long Duplicate(SyscallFrame call)
+        {
+            Vfs.EnsureInitialized();
+            return Vfs.Descriptors.Duplicate((long)call.Arg0, 0, false);
+        }
+
+        // dup2(oldfd, newfd)
+        public static long Duplicate2(SyscallFrame call)
+        {
+            OpenFile file = Get(call.Arg0);
+            if (file == null) return -Errno.EBADF;
+            if (call.Arg0 == call.Arg1) return (long)call.Arg1;
+            return Vfs.Descriptors.InstallAt((long)call.Arg1, file, false);
+        }
+
+        // dup3(oldfd, newfd, flags)
+        public static long Duplicate3(SyscallFrame call)
+        {
+            int flags = (int)call.Arg2;
+            if ((flags & ~OpenFlags.CloseOnExec) != 0) return -Errno.EINVAL;
+            OpenFile file = Get(call.Arg0);
+            if (file == null) return -Errno.EBADF;
+            if (call.Arg0 == call.Arg1) return -Errno.EINVAL;
+            return Vfs.Descriptors.InstallAt((long)call.Arg1, file, (flags & OpenFlags.CloseOnExec) != 0);
+        }
+
+        // fcntl commands.
+        public const int DupFd = 0, GetFd = 1, SetFd = 2, GetFl = 3, SetFl = 4, GetLock = 5, SetLock = 6, SetLockWait = 7;
+        public const int SetOwner = 8, GetOwner = 9, SetSignal = 10, GetSignal = 11;
+        public const int OfdGetLock = 36, OfdSetLock = 37, OfdSetLockWait = 38;
+        public const int SetLease = 1024, GetLease = 1025, Notify = 1026, DupFdCloseOnExec = 1030;
+        public const int SetPipeSize = 1031, GetPipeSize = 1032, AddSeals = 1033, GetSeals = 1034;
+        private const int FdCloseOnExec = 1;    // FD_CLOEXEC
+        private const short Unlocked = 2;       // F_UNLCK
+        private const int FlockSize = 32;       // struct flock
+
+        // fcntl(fd, cmd, arg)
+        public static long Control(SyscallFrame call)
+        {
+            OpenFile file = Get(call.Arg0);
+            if (file == null) return -Errno.EBADF;
+            long fd = (long)call.Arg0;
+            int command = (int)call.Arg1;
+            ulong argument = call.Arg2;
+            switch (command)
+            {
+                case DupFd:
+                case DupFdCloseOnExec:
+                    return Vfs.Descriptors.Duplicate(fd, (long)(int)argument, command == DupFdCloseOnExec);
+                case GetFd:
+                    return Vfs.Descriptors.IsCloseOnExec((int)fd) ? FdCloseOnExec : 0;
+                case SetFd:
+                    return Vfs.Descriptors.SetCloseOnExec((int)fd, ((int)argument & FdCloseOnExec) != 0);
+                case GetFl:
+                    return file.Flags;
+                case SetFl:
+                    if (file.IsPathOnly) return -Errno.EBADF;
+                    file.Flags = (file.Flags & ~OpenFlags.SettableStatusFlags) | ((int)argument & OpenFlags.SettableStatusFlags);
+                    return 0;
+                case GetLock:
+                case OfdGetLock:
+                    // One process: nothing can hold a conflicting lock, so the answer is always "unlocked".
+                    if (file.IsPathOnly) return -Errno.EBADF;
+                    if (!UserMemory.IsWritableUserRange(argument, FlockSize)) return -Errno.EFAULT;
+                    *(short*)argument = Unlocked;
+                    return 0;
+                case SetLock:
+                case SetLockWait:
+                case OfdSetLock:
+                case OfdSetLockWait:
+                    if (file.IsPathOnly) return -Errno.EBADF;
+                    if (!UserMemory.IsUserRange(argument, FlockSize)) return -Errno.EFAULT;
+                    return 0;
+                case GetOwner:
+                case GetSignal:
+                    return 0;
+                case SetOwner:
+                case SetSignal:
+                    return 0;
+                case GetLease:
+                    return Unlocked;
+                case GetPipeSize:
+                    return file is PipeEnd ? Pipe.Capacity : -Errno.EINVAL;
+                case SetPipeSize:
+                    if (!(file is PipeEnd)) return -Errno.EINVAL;
+                    return argument <= 1UL << 20 ? Pipe.Capacity : -Errno.EPERM;   // the size is fixed at 64 KiB
+                default:
+                    return -Errno.EINVAL;
+            }
+        }
+
+        // ioctl requests every descriptor understands.
+        public const uint BytesReadable = 0x541B, NonBlockingIo = 0x5421, ClearCloseOnExec = 0x5450;
+        public const uint SetCloseOnExecRequest = 0x5451, AsyncIo = 0x5452;
+
+        // ioctl(fd, request, arg): the generic requests here, the terminal's in ConsoleHandle, and ENOTTY
+        // for everything else (what the runtime expects of files and pipes).
+        public static long Ioctl(SyscallFrame call)
+        {
+            OpenFile file = Get(call.Arg0);
+            if (file == null || file.IsPathOnly) return -Errno.EBADF;
+            uint request = (uint)call.Arg1;
+            ulong argument = call.Arg2;
+            switch (request)
+            {
+                case NonBlockingIo:
+                case AsyncIo:
+                {
+                    if (!UserMemory.IsUserRange(argument, 4)) return -Errno.EFAULT;
+                    int flag = request == NonBlockingIo ? OpenFlags.NonBlocking : OpenFlags.Async;
+                    if (*(int*)argument != 0) file.Flags |= flag;
+                    else file.Flags &= ~flag;
+                    return 0;
+                }
+                case SetCloseOnExecRequest:
+                    return Vfs.Descriptors.SetCloseOnExec((int)call.Arg0, true);
+                case ClearCloseOnExec:
+                    return Vfs.Descriptors.SetCloseOnExec((int)call.Arg0, false);
+                case BytesReadable:
+                {
+                    long available = file.BytesReadable();
+                    if (available < 0) return file.Ioctl(request, argument);
+                    if (!UserMemory.IsWritableUserRange(argument, 4)) return -Errno.EFAULT;
+                    *(int*)argument = available > 0x7FFF_FFFF ? 0x7FFF_FFFF : (int)available;
+                    return 0;
+                }
+                default:
+                    return file.Ioctl(request, argument);
+            }
+        }
+
+        // fstat(fd, statbuf)
+        public static long FileStat(SyscallFrame call)
+        {
+            OpenFile file = Get(call.Arg0);
+            if (file == null) return -Errno.EBADF;
+            if (!UserMemory.IsWritableUserRange(call.Arg1, LinuxStat.Size)) return -Errno.EFAULT;
+            file.Stat((LinuxStat*)call.Arg1);
+            return 0;
+        }
+
+        // fstatfs(fd, buf)
+        public static long FileStatFileSystem(SyscallFrame call)
+        {
+            OpenFile file = Get(call.Arg0);
+            if (file == null) return -Errno.EBADF;
+            if (!UserMemory.IsWritableUserRange(call.Arg1, LinuxStatFs.Size)) return -Errno.EFAULT;
+            return PathSyscalls.StatFileSystemOf(file, (LinuxStatFs*)call.Arg1);
+        }
+
+        // ftruncate(fd, length)
+        public static long FileTruncate(SyscallFrame call)
+        {
+            OpenFile file = Get(call.Arg0);
+            if (file == null || file.IsPathOnly) return -Errno.EBADF;
+            long length = (long)call.Arg1;
+            if (length < 0) return -Errno.EINVAL;
+            if (!file.CanWrite) return -Errno.EINVAL;
+            return file.Truncate(length);
+        }
+
+        // fsync(fd), fdatasync(fd): everything is in memory already.
+        public static long Sync(SyscallFrame call)
+        {
+            OpenFile file = Get(call.Arg0);
+            return file == null || file.IsPathOnly ? -Errno.EBADF : 0;
+        }
+
+        // fadvise64(fd, offset, len, advice): advice only.
+        public static long Advise(SyscallFrame call)
+        {
+            OpenFile file = Get(call.Arg0);
+            if (file == null || file.IsPathOnly) return -Errno.EBADF;
+            if (file is PipeEnd) return -Errno.ESPIPE;
+            if (call.Arg3 > 5) return -Errno.EINVAL;   // POSIX_FADV_NORMAL..NOREUSE
+            return 0;
+        }
+
+        // flock(fd, operation): one process, so every lock is granted at once.
+        public static long Lock(SyscallFrame call)
+        {
+            OpenFile file = Get(call.Arg0);
+            if (file == null || file.IsPathOnly) return -Errno.EBADF;
+            int operation = (int)call.Arg1 & ~4;   // LOCK_NB
+            if (operation != 1 && operation != 2 && operation != 8) return -Errno.EINVAL;
+            return 0;
+        }
+
+        // getdents64(fd, dirp, count)
+        public static long ReadDirectory(SyscallFrame call)
+        {
+            OpenFile file = Get(call.Arg0);
+            if (file == null || file.IsPathOnly) return -Errno.EBADF;
+            long count = Clamp(call.Arg2);
+            if (!UserMemory.IsWritableUserRange(call.Arg1, (ulong)count)) return -Errno.EFAULT;
+            return file.ReadDirectory((byte*)call.Arg1, count);
+        }
+
+        // fchdir(fd)
+        public static long ChangeDirectory(SyscallFrame call)
+        {
+            OpenFile file = Get(call.Arg0);
+            if (file == null) return -Errno.EBADF;
+            return Vfs.ChangeDirectory(file.Node);
+        }
+
+        // fchmod(fd, mode)
+        public static long ChangeMode(SyscallFrame call)
+        {
+            OpenFile file = Get(call.Arg0);
+            if (file == null || file.IsPathOnly) return -Errno.EBADF;
+            if (file.Node == null) return 0;   // pipes and anonymous inodes: nothing kept
+            return Vfs.ChangeMode(file.Node, (uint)call.Arg1);
+        }
+
+        private static long Clamp(ulong count) => count > (ulong)MaxTransfer ? MaxTransfer : (long)count;
     }
 }

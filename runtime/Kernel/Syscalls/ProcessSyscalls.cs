@@ -16,7 +16,6 @@ namespace Kernel.Syscalls
         private const int UtsFieldLength = 65;
 
         private static ulong* s_limits;      // [resource * 2] = soft, [resource * 2 + 1] = hard
-        private static uint s_umask = 18;    // 022
         private static byte* s_threadName;
 
         public static void Initialize()
@@ -39,13 +38,6 @@ namespace Kernel.Syscalls
         public static long GetPid(SyscallFrame call) => ProcessId;
         public static long GetParentPid(SyscallFrame call) => 0;
         public static long GetUserOrGroupId(SyscallFrame call) => 0;
-
-        public static long Umask(SyscallFrame call)
-        {
-            uint old = s_umask;
-            s_umask = (uint)call.Arg0 & 511;
-            return old;
-        }
 
         // arch_prctl(code, address): the thread pointer musl and the runtime's TLS hang off.
         public static long ArchPrctl(SyscallFrame call)

@@ -11,21 +11,30 @@ namespace Kernel.Syscalls
     // call with its arguments and result, like strace.
     internal static unsafe class SyscallTable
     {
-        public const ulong Read = 0, Write = 1, Open = 2, Close = 3, Stat = 4, Fstat = 5, Lstat = 6, Poll = 7, Lseek = 8;
+        public const ulong Write = 1, Exit = 60, ExitGroup = 231;
+
+        // Memory, threads, signals, time, process.
         public const ulong Mmap = 9, Mprotect = 10, Munmap = 11, Brk = 12, RtSigaction = 13, RtSigprocmask = 14, RtSigreturn = 15;
-        public const ulong Ioctl = 16, Pread64 = 17, Pwrite64 = 18, Readv = 19, Writev = 20, Access = 21, Pipe = 22;
-        public const ulong SchedYield = 24, Mremap = 25, Madvise = 28, Dup = 32, Dup2 = 33, Nanosleep = 35;
-        public const ulong Getpid = 39, Clone = 56, Exit = 60, Kill = 62, Uname = 63, Fcntl = 72, Fsync = 74, Fdatasync = 75;
-        public const ulong Ftruncate = 77, Getdents64 = 217, Getcwd = 79, Chdir = 80, Rename = 82, Mkdir = 83, Rmdir = 84;
-        public const ulong Unlink = 87, Readlink = 89, Umask = 95, Getrlimit = 97, Getrusage = 98, Sysinfo = 99;
-        public const ulong Getuid = 102, Getgid = 104, Geteuid = 107, Getegid = 108, Getppid = 110;
-        public const ulong RtSigpending = 127, Sigaltstack = 131, Statfs = 137, Fstatfs = 138, Prctl = 157, ArchPrctl = 158;
-        public const ulong Setrlimit = 160, Gettid = 186, Tkill = 200, Futex = 202, SchedSetaffinity = 203, SchedGetaffinity = 204;
-        public const ulong SetTidAddress = 218, ClockGettime = 228, ClockGetres = 229, ClockNanosleep = 230, ExitGroup = 231;
-        public const ulong Tgkill = 234, GetMempolicy = 239, Openat = 257, Mkdirat = 258, Newfstatat = 262, Unlinkat = 263;
-        public const ulong Renameat = 264, Readlinkat = 267, Faccessat = 269, Ppoll = 271, SetRobustList = 273;
-        public const ulong Eventfd2 = 290, EpollCreate1 = 291, Dup3 = 292, Pipe2 = 293, Prlimit64 = 302, Getrandom = 318;
-        public const ulong Membarrier = 324, Rseq = 334;
+        public const ulong SchedYield = 24, Mremap = 25, Madvise = 28, Nanosleep = 35, Getpid = 39, Clone = 56, Kill = 62, Uname = 63;
+        public const ulong Getrlimit = 97, Getrusage = 98, Sysinfo = 99, Getuid = 102, Getgid = 104, Geteuid = 107, Getegid = 108;
+        public const ulong Getppid = 110, RtSigpending = 127, Sigaltstack = 131, Prctl = 157, ArchPrctl = 158, Setrlimit = 160;
+        public const ulong Gettid = 186, Tkill = 200, Futex = 202, SchedSetaffinity = 203, SchedGetaffinity = 204;
+        public const ulong SetTidAddress = 218, ClockNanosleep = 230, Tgkill = 234, GetMempolicy = 239, SetRobustList = 273;
+        public const ulong Prlimit64 = 302, Membarrier = 324, Rseq = 334;
+
+        // Files (FileSyscalls, PathSyscalls, PipeSyscalls, PollSyscalls; the VFS is in Files/).
+        public const ulong Read = 0, Open = 2, Close = 3, Stat = 4, FileStat = 5, LinkStat = 6, Poll = 7, Seek = 8;
+        public const ulong Ioctl = 16, ReadAt = 17, WriteAt = 18, ReadVector = 19, WriteVector = 20, Access = 21, Pipe = 22;
+        public const ulong Duplicate = 32, Duplicate2 = 33, FileControl = 72, FileLock = 73, FileSync = 74, FileDataSync = 75;
+        public const ulong Truncate = 76, FileTruncate = 77, GetWorkingDirectory = 79, ChangeDirectory = 80;
+        public const ulong FileChangeDirectory = 81, Rename = 82, MakeDirectory = 83, RemoveDirectory = 84, Create = 85;
+        public const ulong Unlink = 87, Symlink = 88, ReadLink = 89, ChangeMode = 90, FileChangeMode = 91, SetUmask = 95;
+        public const ulong StatFileSystem = 137, FileStatFileSystem = 138, EpollCreate = 213, ReadDirectory64 = 217;
+        public const ulong FileAdvise = 221, EpollWait = 232, EpollControl = 233, OpenAt = 257, MakeDirectoryAt = 258;
+        public const ulong StatAt = 262, UnlinkAt = 263, RenameAt = 264, SymlinkAt = 266, ReadLinkAt = 267;
+        public const ulong ChangeModeAt = 268, AccessAt = 269, PollWithTimespec = 271, EpollWaitWithMask = 281;
+        public const ulong EventFd = 284, EventFd2 = 290, EpollCreate1 = 291, Duplicate3 = 292, Pipe2 = 293;
+        public const ulong ReadVectorAt = 295, WriteVectorAt = 296, RenameAt2 = 316, AccessAt2 = 439, EpollWaitWithTimespec = 441;
         private const int Size = 512;
 
         private struct ReportedSet { public fixed bool Numbers[Size]; }
@@ -56,8 +65,72 @@ namespace Kernel.Syscalls
         {
             switch (call.Number)
             {
-                // files (FileSyscalls)
+                // files (FileSyscalls, PathSyscalls, PipeSyscalls, PollSyscalls; the VFS is in Files/)
                 case Write: return FileSyscalls.Write(call);
+                case Read: return FileSyscalls.Read(call);
+                case ReadAt: return FileSyscalls.ReadAt(call);
+                case WriteAt: return FileSyscalls.WriteAt(call);
+                case ReadVector: return FileSyscalls.ReadVector(call);
+                case WriteVector: return FileSyscalls.WriteVector(call);
+                case ReadVectorAt: return FileSyscalls.ReadVectorAt(call);
+                case WriteVectorAt: return FileSyscalls.WriteVectorAt(call);
+                case Seek: return FileSyscalls.Seek(call);
+                case Close: return FileSyscalls.Close(call);
+                case Duplicate: return FileSyscalls.Duplicate(call);
+                case Duplicate2: return FileSyscalls.Duplicate2(call);
+                case Duplicate3: return FileSyscalls.Duplicate3(call);
+                case FileControl: return FileSyscalls.Control(call);
+                case Ioctl: return FileSyscalls.Ioctl(call);
+                case FileStat: return FileSyscalls.FileStat(call);
+                case FileStatFileSystem: return FileSyscalls.FileStatFileSystem(call);
+                case FileTruncate: return FileSyscalls.FileTruncate(call);
+                case FileSync:
+                case FileDataSync: return FileSyscalls.Sync(call);
+                case FileAdvise: return FileSyscalls.Advise(call);
+                case FileLock: return FileSyscalls.Lock(call);
+                case ReadDirectory64: return FileSyscalls.ReadDirectory(call);
+                case FileChangeDirectory: return FileSyscalls.ChangeDirectory(call);
+                case FileChangeMode: return FileSyscalls.ChangeMode(call);
+                case Open: return PathSyscalls.Open(call);
+                case OpenAt: return PathSyscalls.OpenAt(call);
+                case Create: return PathSyscalls.Create(call);
+                case Stat: return PathSyscalls.Stat(call);
+                case LinkStat: return PathSyscalls.LinkStat(call);
+                case StatAt: return PathSyscalls.StatAt(call);
+                case StatFileSystem: return PathSyscalls.StatFileSystem(call);
+                case Access: return PathSyscalls.Access(call);
+                case AccessAt: return PathSyscalls.AccessAt(call);
+                case AccessAt2: return PathSyscalls.AccessAt2(call);
+                case MakeDirectory: return PathSyscalls.MakeDirectory(call);
+                case MakeDirectoryAt: return PathSyscalls.MakeDirectoryAt(call);
+                case Unlink: return PathSyscalls.Unlink(call);
+                case RemoveDirectory: return PathSyscalls.RemoveDirectory(call);
+                case UnlinkAt: return PathSyscalls.UnlinkAt(call);
+                case Rename: return PathSyscalls.Rename(call);
+                case RenameAt: return PathSyscalls.RenameAt(call);
+                case RenameAt2: return PathSyscalls.RenameAt2(call);
+                case Symlink: return PathSyscalls.Symlink(call);
+                case SymlinkAt: return PathSyscalls.SymlinkAt(call);
+                case ReadLink: return PathSyscalls.ReadLink(call);
+                case ReadLinkAt: return PathSyscalls.ReadLinkAt(call);
+                case GetWorkingDirectory: return PathSyscalls.GetWorkingDirectory(call);
+                case ChangeDirectory: return PathSyscalls.ChangeDirectory(call);
+                case ChangeMode: return PathSyscalls.ChangeMode(call);
+                case ChangeModeAt: return PathSyscalls.ChangeModeAt(call);
+                case Truncate: return PathSyscalls.Truncate(call);
+                case SetUmask: return PathSyscalls.SetUmask(call);
+                case Pipe: return PipeSyscalls.Pipe(call);
+                case Pipe2: return PipeSyscalls.Pipe2(call);
+                case EventFd: return PipeSyscalls.EventFd(call);
+                case EventFd2: return PipeSyscalls.EventFd2(call);
+                case Poll: return PollSyscalls.Poll(call);
+                case PollWithTimespec: return PollSyscalls.PollWithTimespec(call);
+                case EpollCreate: return PollSyscalls.EpollCreate(call);
+                case EpollCreate1: return PollSyscalls.EpollCreate1(call);
+                case EpollControl: return PollSyscalls.EpollControl(call);
+                case EpollWait: return PollSyscalls.EpollWait(call);
+                case EpollWaitWithMask: return PollSyscalls.EpollWaitWithMask(call);
+                case EpollWaitWithTimespec: return PollSyscalls.EpollWaitWithTimespec(call);
 
                 // memory (MemorySyscalls)
                 case Mmap: return MemorySyscalls.Map(call);
@@ -102,7 +175,6 @@ namespace Kernel.Syscalls
                 case Geteuid:
                 case Getgid:
                 case Getegid: return ProcessSyscalls.GetUserOrGroupId(call);
-                case Umask: return ProcessSyscalls.Umask(call);
                 case ArchPrctl: return ProcessSyscalls.ArchPrctl(call);
                 case Uname: return ProcessSyscalls.Uname(call);
                 case Prlimit64: return ProcessSyscalls.Prlimit(call);

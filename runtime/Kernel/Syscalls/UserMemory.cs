@@ -11,25 +11,25 @@ namespace Kernel.Syscalls
         public static bool IsUserRange(ulong address, ulong length)
         {
             if (Threads.Scheduler.Current != null) return UserAddressSpace.IsAccessible(address, length, false);
-            return IsMappedForUser(address, length);
+            return IsMappedForUser(address, length, PageTables.Present | PageTables.User);
         }
 
         /// <summary>The app may write [address, address + length) (where the kernel puts results).</summary>
         public static bool IsWritableUserRange(ulong address, ulong length)
         {
             if (Threads.Scheduler.Current != null) return UserAddressSpace.IsAccessible(address, length, true);
-            return IsMappedForUser(address, length);
+            return IsMappedForUser(address, length, PageTables.Present | PageTables.User | PageTables.Writable);
         }
 
         // Before an app runs (kernel self-tests in ring 3) there are no memory areas: the page tables decide.
-        private static bool IsMappedForUser(ulong address, ulong length)
+        private static bool IsMappedForUser(ulong address, ulong length, ulong needed)
         {
             if (length == 0) return true;
             if (address + length < address) return false;
             for (ulong page = address & ~4095UL; page < address + length; page += 4096)
             {
                 ulong* entry = PageTables.FindSmallPageEntry(page);
-                if (entry == null || (*entry & (PageTables.Present | PageTables.User)) != (PageTables.Present | PageTables.User)) return false;
+                if (entry == null || (*entry & needed) != needed) return false;
             }
             return true;
         }

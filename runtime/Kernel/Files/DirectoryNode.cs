@@ -1,0 +1,91 @@
+#nullable disable
+using Kernel.Syscalls;
+
+namespace Kernel.Files
+{
+    // A directory: its entries in creation order (a linked list; getdents positions are indexes into it).
+    internal sealed unsafe class DirectoryNode : VfsNode
+    {
+        // tmpfs reports a directory's size as 20 bytes per entry, "." and ".." included.
+        private const long BytesPerEntry = 20;
+
+        public VfsNode FirstChild;
+        private VfsNode _lastChild;
+        public int ChildCount;
+        private int _subdirectoryCount;
+
+        public DirectoryNode(SuperBlock fileSystem, uint permissions)
+            : base(fileSystem, FileTypeBits.Directory | (permissions & FileTypeBits.PermissionMask)) { }
+
+        public bool IsEmpty => ChildCount == 0;
+        public override long Size => (ChildCount + 2) * BytesPerEntry;
+        public override ulong LinkCount => Linked ? (ulong)(2 + _subdirectoryCount) : 0UL;
+        public override bool IsWritableContent => false;
+
+        public override long Open(int flags, out OpenFile file)
+        {
+            file = new DirectoryHandle(this, flags);
+            return 0;
+        }
+
+        public VfsNode Find(byte* name, int length)
+        {
+            for (VfsNode child = FirstChild; child != null; child = child.NextSibling)
+                if (child.NameEquals(name, length)) return child;
+            return null;
+        }
+
+        /// <summary>The <paramref name="index"/>-th entry (creation order), or null past the end.</summary>
+        public VfsNode ChildAt(long index)
+        {
+            VfsNode child = FirstChild;
+            for (long i = 0; child != null && i < index; i++) child = child.NextSibling;
+            return child;
+        }
+
+        /// <summary>Links <paramref name="child"/> here under <paramref name="name"/> (which the child then owns).</summary>
+        public void Attach(VfsNode child, byte[] name)
+        {
+            if (child.Name != null && child.Name != name) FileMemory.Release(child.Name);
+            child.Name = name;
+            child.Parent = this;
+            child.Linked = true;
+            child.NextSibling = null;
+            if (_lastChild == null) FirstChild = child;
+            else _lastChild.NextSibling = child;
+            _lastChild = child;
+            ChildCount++;
+            if (child.IsDirectory) _subdirectoryCount++;
+            Touch();
+        }
+
+        /// <summary>Unlinks <paramref name="child"/> without freeing it (the caller does FreeIfUnused or relinks it).</summary>
+        public void Detach(VfsNode child)
+        {
+            VfsNode previous = null;
+            for (VfsNode n = FirstChild; n != null; previous = n, n = n.NextSibling)
+            {
+                if (n != child) continue;
+                if (previous == null) FirstChild = n.NextSibling;
+                else previous.NextSibling = n.NextSibling;
+                if (_lastChild == n) _lastChild = previous;
+                ChildCount--;
+                if (child.IsDirectory) _subdirectoryCount--;
+                break;
+            }
+            child.NextSibling = null;
+            child.Parent = null;
+            child.Linked = false;
+            Touch();
+        }
+
+        /// <summary>Would creating an entry here be allowed? 0 or -errno.</summary>
+        public long CheckCanCreate()
+        {
+            if (!Linked) return -Errno.ENOENT;   // removed while someone still has it open or as cwd
+            if (FileSystem == null || !FileSystem.Writable) return -Errno.EROFS;
+            if (FileSystem.NodeCount >= FileSystem.NodeLimit) return -Errno.ENOSPC;
+            return 0;
+        }
+    }
+}

@@ -1,0 +1,102 @@
+#nullable disable
+using Kernel.Syscalls;
+
+namespace Kernel.Files
+{
+    // A file system object: directory, RAM file, generated file, symlink or device. Linked into its
+    // parent directory under one name (no hard links), and kept alive while it is linked or open:
+    // unlinking an open file leaves it readable through its descriptors until the last one closes,
+    // then its memory goes back (explicit ownership, docs/architecture.md "Files").
+    internal abstract unsafe class VfsNode
+    {
+        private static ulong s_nextInode = 1;
+
+        public byte[] Name;
+        public DirectoryNode Parent;        // null once unlinked (and for the root)
+        public VfsNode NextSibling;
+        public readonly SuperBlock FileSystem;
+        public readonly ulong Inode;
+        public uint Mode;                   // file type | permission bits
+        public bool Linked;                 // in a directory (the root counts as linked)
+        public int OpenReferences;          // open file descriptions, the working directory
+        public long AccessTime, ModifiedTime, ChangedTime;   // seconds; see FileClock
+
+        protected VfsNode(SuperBlock fileSystem, uint mode)
+        {
+            FileSystem = fileSystem;
+            Mode = mode;
+            Inode = s_nextInode++;
+            long now = FileClock.NowSeconds();
+            AccessTime = ModifiedTime = ChangedTime = now;
+            if (fileSystem != null) fileSystem.NodeCount++;
+        }
+
+        public uint Type => Mode & FileTypeBits.TypeMask;
+        public bool IsDirectory => Type == FileTypeBits.Directory;
+        public bool IsSymlink => Type == FileTypeBits.Symlink;
+
+        /// <summary>st_size.</summary>
+        public virtual long Size => 0;
+        /// <summary>Bytes of memory behind the content (st_blocks * 512).</summary>
+        public virtual long AllocatedBytes => 0;
+        /// <summary>st_rdev of device files.</summary>
+        public virtual ulong DeviceNumber => 0;
+        /// <summary>st_nlink.</summary>
+        public virtual ulong LinkCount => Linked ? 1UL : 0UL;
+
+        /// <summary>
+        /// Can the content be opened for writing at all? The app runs as root, so permission bits do not
+        /// restrict it; generated files and directories cannot be written. Read-only mounts are the
+        /// caller's check (EROFS).
+        /// </summary>
+        public virtual bool IsWritableContent => false;
+
+        /// <summary>
+        /// A new open file description for this node (one reference, owned by the caller), or -errno.
+        /// <paramref name="flags"/> are open's flags; access rights have been checked.
+        /// </summary>
+        public abstract long Open(int flags, out OpenFile file);
+
+        public void Retain() => OpenReferences++;
+
+        public void Release()
+        {
+            OpenReferences--;
+            FreeIfUnused();
+        }
+
+        /// <summary>Frees the node once it is neither linked nor open.</summary>
+        public void FreeIfUnused()
+        {
+            if (Linked || OpenReferences > 0) return;
+            FreeContent();
+            if (FileSystem != null && FileSystem.NodeCount > 0) FileSystem.NodeCount--;
+            if (Name != null) FileMemory.Release(Name);
+            Name = null;
+            FileMemory.Release(this);
+        }
+
+        /// <summary>Gives back what the node owns besides itself and its name.</summary>
+        protected virtual void FreeContent() { }
+
+        public void Touch() { ModifiedTime = ChangedTime = FileClock.NowSeconds(); }
+
+        public bool NameEquals(byte* name, int length)
+        {
+            byte[] own = Name;
+            if (own == null || own.Length != length) return false;
+            for (int i = 0; i < length; i++) if (own[i] != name[i]) return false;
+            return true;
+        }
+
+        /// <summary>Is this node <paramref name="other"/> or one of its ancestors?</summary>
+        public bool IsAncestorOf(VfsNode other)
+        {
+            for (VfsNode n = other; n != null; n = n.Parent)
+                if (n == this) return true;
+            return false;
+        }
+
+        protected static long NotPermitted() => -Errno.EACCES;
+    }
+}

@@ -1,0 +1,127 @@
+using Kernel.Memory;
+
+namespace Kernel.Files
+{
+    // The tree the app sees, built once at boot (or at the first file system call):
+    //   /            read-only root: app (the executable's placeholder), dev, proc, sys, tmp
+    //   /tmp         tmpfs, writable, half of RAM
+    //   /dev         console, tty, null, zero, random, urandom
+    //   /proc        meminfo, cpuinfo, self/{exe -> /app, mountinfo, cgroup, statm, maps}
+    //   /sys         devices/system/cpu/{possible,online,present,cpu0/cache/indexN/...},
+    //                devices/system/node/{possible,online,node0}
+    // and file descriptors 0, 1 and 2 on one open description of the console (O_RDWR), as a terminal
+    // gives them to a process.
+    internal static unsafe partial class Vfs
+    {
+        /// <summary>Where /proc/self/exe points: a read-only placeholder until the loader names the app's image.</summary>
+        public const string ExecutablePath = "/app";
+
+        private static ConsoleNode s_console;
+
+        /// <summary>Builds the tree and the standard descriptors; later calls do nothing.</summary>
+        public static void Initialize()
+        {
+            if (IsInitialized) return;
+            ulong ram = KernelMemory.Pages->TotalPages * PageAllocator.PageSize;
+            CreateBaseTree(ram / 2);
+
+            Add(Root, "app", new GeneratedFileNode(RootFileSystem, new ConstantText(""), 0x16D));   // r-xr-xr-x
+            BuildDevices();
+            BuildProc();
+            BuildSys();
+            InstallConsoleDescriptors();
+        }
+
+        /// <summary>What every file system call does first, so the first call sets things up if boot did not.</summary>
+        public static void EnsureInitialized()
+        {
+            if (Root == null) Initialize();
+        }
+
+        private static void BuildDevices()
+        {
+            var devfs = Mount(new SuperBlock("devtmpfs", "/dev", SuperBlock.DevtmpfsMagic, 3, false,
+                                             SuperBlock.MountNoSetUid | SuperBlock.MountRelativeAccessTime));
+            DirectoryNode dev = AddDirectory(Root, "dev", devfs);
+            s_console = new ConsoleNode(devfs);
+            Add(dev, "console", s_console);
+            Add(dev, "tty", new ConsoleNode(devfs));
+            Add(dev, "null", new DeviceNode(devfs, DeviceNode.Null, 1, 3));
+            Add(dev, "zero", new DeviceNode(devfs, DeviceNode.Zero, 1, 5));
+            Add(dev, "random", new DeviceNode(devfs, DeviceNode.Random, 1, 8));
+            Add(dev, "urandom", new DeviceNode(devfs, DeviceNode.Random, 1, 9));
+        }
+
+        private static void BuildProc()
+        {
+            var procfs = Mount(new SuperBlock("proc", "/proc", SuperBlock.ProcMagic, 4, false,
+                                              SuperBlock.MountNoSetUid | SuperBlock.MountNoDevices | SuperBlock.MountNoExec | SuperBlock.MountRelativeAccessTime));
+            DirectoryNode proc = AddDirectory(Root, "proc", procfs, 0x16D);   // dr-xr-xr-x
+            AddGenerated(proc, "meminfo", new MemInfoFile());
+            AddGenerated(proc, "cpuinfo", new CpuInfoFile());
+            DirectoryNode self = AddDirectory(proc, "self", procfs, 0x16D);
+            Add(self, "exe", SymlinkNode.Create(procfs, ExecutablePath));
+            AddGenerated(self, "mountinfo", new MountInfoFile());
+            AddGenerated(self, "cgroup", new ConstantText("0::/\n"));   // root of an unmounted cgroup v2 hierarchy
+            AddGenerated(self, "statm", new StatmFile());
+            AddGenerated(self, "maps", new ProcessMapsFile());
+        }
+
+        private static void BuildSys()
+        {
+            var sysfs = Mount(new SuperBlock("sysfs", "/sys", SuperBlock.SysfsMagic, 5, false,
+                                             SuperBlock.MountNoSetUid | SuperBlock.MountNoDevices | SuperBlock.MountNoExec | SuperBlock.MountRelativeAccessTime));
+            DirectoryNode sys = AddDirectory(Root, "sys", sysfs, 0x16D);
+            DirectoryNode system = AddDirectory(AddDirectory(sys, "devices"), "system");
+
+            DirectoryNode cpu = AddDirectory(system, "cpu");
+            AddGenerated(cpu, "possible", new ConstantText("0\n"));
+            AddGenerated(cpu, "online", new ConstantText("0\n"));
+            AddGenerated(cpu, "present", new ConstantText("0\n"));
+            DirectoryNode cache = AddDirectory(AddDirectory(cpu, "cpu0"), "cache");
+            for (int i = 0; i < CpuCaches.Count; i++)
+            {
+                DirectoryNode index = AddDirectory(cache, IndexName(i));
+                AddGenerated(index, "size", new CacheAttributeFile(i, CacheAttributeFile.Size));
+                AddGenerated(index, "level", new CacheAttributeFile(i, CacheAttributeFile.Level));
+                AddGenerated(index, "type", new CacheAttributeFile(i, CacheAttributeFile.Type));
+                AddGenerated(index, "coherency_line_size", new CacheAttributeFile(i, CacheAttributeFile.LineSize));
+                if (CpuCaches.Get(i).Ways != 0) AddGenerated(index, "ways_of_associativity", new CacheAttributeFile(i, CacheAttributeFile.Ways));
+                if (CpuCaches.Get(i).Sets != 0) AddGenerated(index, "number_of_sets", new CacheAttributeFile(i, CacheAttributeFile.Sets));
+                AddGenerated(index, "shared_cpu_list", new ConstantText("0\n"));
+            }
+
+            // One NUMA node: the GC's NUMA support stays off (it needs a node1).
+            DirectoryNode node = AddDirectory(system, "node");
+            AddGenerated(node, "possible", new ConstantText("0\n"));
+            AddGenerated(node, "online", new ConstantText("0\n"));
+            DirectoryNode node0 = AddDirectory(node, "node0");
+            AddGenerated(node0, "cpulist", new ConstantText("0\n"));
+        }
+
+        private static string IndexName(int i)
+        {
+            switch (i)
+            {
+                case 0: return "index0";
+                case 1: return "index1";
+                case 2: return "index2";
+                case 3: return "index3";
+                case 4: return "index4";
+                case 5: return "index5";
+                case 6: return "index6";
+                default: return "index7";
+            }
+        }
+
+        private static void InstallConsoleDescriptors()
+        {
+            OpenFile console;
+            s_console.Open(OpenFlags.ReadWrite | OpenFlags.LargeFile, out console);
+            Descriptors.InstallAt(0, console, false);
+            Descriptors.InstallAt(1, console, false);
+            Descriptors.InstallAt(2, console, false);
+            console.Release();
+        }
+    }
+}

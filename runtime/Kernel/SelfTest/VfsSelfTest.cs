@@ -1,0 +1,732 @@
+#if KERNEL_SELFTEST
+using Kernel.Arch;
+using Kernel.Console;
+using Kernel.Diagnostics;
+using Kernel.Files;
+using Kernel.Memory;
+using Kernel.Syscalls;
+
+namespace Kernel.SelfTest
+{
+    // uk.selftest=vfs: the file system calls, driven through SyscallTable.Dispatch exactly as the app's
+    // `syscall` would (a frame with rax and the argument registers), with every buffer and path in pages
+    // opened to ring 3. Each check prints on failure; the generated files are printed ("uk: vfs | ...")
+    // so the host test can compare them with the machine it booted; the heap must end where it started.
+    internal static unsafe class VfsSelfTest
+    {
+        private const ulong UserPages = 8;
+        private const ulong PageSize = 4096;
+
+        // Linux constants the checks use.
+        private const ulong ORdOnly = 0, OWrOnly = 1, ORdWr = 2, OCreat = 0x40, OExcl = 0x80, OTrunc = 0x200;
+        private const ulong OAppend = 0x400, ONonBlock = 0x800, ODirectory = 0x10000, ONoFollow = 0x20000, OCloExec = 0x80000;
+        private const ulong OPath = 0x200000;
+        private const long AtFdCwd = -100;
+        private const ulong AtEmptyPath = 0x1000, AtRemoveDir = 0x200, AtSymlinkNoFollow = 0x100;
+
+        private static ulong s_user;       // start of the user-accessible region
+        private static ulong s_next;       // bump pointer inside it
+        private static int s_checks, s_failures;
+
+        public static void Run()
+        {
+            s_user = KernelMemory.Pages->AllocateZeroedPages(UserPages);
+            if (s_user == 0 || !PageTables.MakeUserAccessible(s_user, UserPages * PageSize)) Panic.Fail("selftest vfs: cannot map user pages");
+
+            Reset();
+            // Everything created once and for good (the tree, the console descriptors, the CPU identity
+            // strings) exists before the heap is measured.
+            Vfs.EnsureInitialized();
+            FileEvents.Changed(null);
+            PrintFile("/proc/cpuinfo", false);
+            ulong liveBefore = KernelMemory.Heap->LiveAllocations;
+
+            ConsoleDescriptors();
+            GeneratedFiles();
+            PathErrors();
+            RamFiles();
+            Directories();
+            WorkingDirectory();
+            Links();
+            FileSystems();
+            Pipes();
+            EventFds();
+            Epoll();
+            Descriptors();
+            DescriptorLimit();
+            Devices();
+            BadPointers();
+
+            ulong liveAfter = KernelMemory.Heap->LiveAllocations;
+            Check("heap blocks back to where they were", (long)liveAfter, (long)liveBefore);
+            Check("descriptors left open", Vfs.Descriptors.OpenCount, 3);
+
+            KernelConsole.Prefix();
+            KernelConsole.Write("selftest vfs: ");
+            KernelConsole.WriteDecimal((ulong)s_checks);
+            KernelConsole.Write(" checks, ");
+            KernelConsole.WriteDecimal((ulong)s_failures);
+            KernelConsole.WriteLine(s_failures == 0 ? " failures (ok)" : " failures (FAILED)");
+            if (s_failures != 0) Machine.Exit(Machine.PanicExitStatus);
+        }
+
+        // ---- the checks ----
+
+        private static void ConsoleDescriptors()
+        {
+            Reset();
+            Check("write(1)", Sys(SyscallTable.Write, 1, Text("vfs: written through write(1)\n"), 30), 30);
+            Check("write(2)", Sys(SyscallTable.Write, 2, Text("vfs: and through write(2)\n"), 26), 26);
+            ulong buffer = Alloc(256);
+            Check("read(0) is end of file", Sys(SyscallTable.Read, 0, buffer, 16), 0);
+            Check("fstat(1)", Sys(SyscallTable.FileStat, 1, buffer), 0);
+            Check("fd 1 is a character device", *(uint*)(buffer + 24) & 0xF000, 0x2000);
+            Check("TCGETS on the console", Sys(SyscallTable.Ioctl, 0, 0x5401, buffer), 0);
+            Check("termios c_lflag has ICANON", *(uint*)(buffer + 12) & 2, 2);
+            Check("TIOCGWINSZ on the console", Sys(SyscallTable.Ioctl, 1, 0x5413, buffer), 0);
+            Check("window rows", *(ushort*)buffer, 24);
+            Check("unknown ioctl on the console", Sys(SyscallTable.Ioctl, 1, 0x1234, buffer), -Errno.ENOTTY);
+            Check("ioctl on a bad fd", Sys(SyscallTable.Ioctl, 77, 0x5401, buffer), -Errno.EBADF);
+            Check("F_GETFL of the console", Sys(SyscallTable.FileControl, 1, 3), 0x8002);
+            ulong pollFd = Alloc(8);
+            *(int*)pollFd = 1; *(short*)(pollFd + 4) = 4;   // POLLOUT
+            Check("poll(1, POLLOUT)", Sys(SyscallTable.Poll, pollFd, 1, 0), 1);
+            Check("revents POLLOUT", *(short*)(pollFd + 6), 4);
+        }
+
+        private static void GeneratedFiles()
+        {
+            Reset();
+            PrintFile("/proc/meminfo", true);
+            PrintFile("/proc/self/mountinfo", true);
+            PrintFile("/proc/self/cgroup", true);
+            PrintFile("/proc/self/statm", true);
+            PrintFile("/proc/self/maps", true);
+            PrintFile("/sys/devices/system/cpu/possible", true);
+            PrintFile("/sys/devices/system/cpu/online", true);
+            for (int i = 0; i < CpuCaches.Count; i++)
+            {
+                KernelConsole.Prefix();
+                KernelConsole.Write("vfs | cache index");
+                KernelConsole.WriteDecimal((ulong)i);
+                KernelConsole.Write(": ");
+                WriteCacheAttribute(i, "size");
+                WriteCacheAttribute(i, "level");
+                WriteCacheAttribute(i, "type");
+                WriteCacheAttribute(i, "coherency_line_size");
+                KernelConsole.WriteLine();
+            }
+            PrintFile("/proc/cpuinfo", true);
+
+            // MemTotal is what the page allocator manages.
+            Reset();
+            long fd = Sys(SyscallTable.Open, Text("/proc/meminfo"), ORdOnly);
+            Check("open /proc/meminfo: lowest free fd", fd, 3);
+            ulong buffer = Alloc(4096);
+            long n = Sys(SyscallTable.Read, (ulong)fd, buffer, 4096);
+            Check("meminfo starts with MemTotal", StartsWith((byte*)buffer, n, "MemTotal:") ? 1 : 0, 1);
+            Check("MemTotal (kB) = page allocator's pages * 4", (long)ParseNumberAfter((byte*)buffer, n, 9), (long)(KernelMemory.Pages->TotalPages * 4));
+            Check("read at end of file", Sys(SyscallTable.Read, (ulong)fd, buffer, 4096), 0);
+            Check("lseek back to 0", Sys(SyscallTable.Seek, (ulong)fd, 0, 0), 0);
+            Check("pread64 at 3", Sys(SyscallTable.ReadAt, (ulong)fd, buffer, 5, 3), 5);
+            Check("pread64 read 'Total'", StartsWith((byte*)buffer, 5, "Total") ? 1 : 0, 1);
+            Check("write to a read-only fd", Sys(SyscallTable.Write, (ulong)fd, buffer, 1), -Errno.EBADF);
+            Check("close", Sys(SyscallTable.Close, (ulong)fd), 0);
+            Check("close twice", Sys(SyscallTable.Close, (ulong)fd), -Errno.EBADF);
+            Check("open /proc/meminfo for writing", Sys(SyscallTable.Open, Text("/proc/meminfo"), OWrOnly), -Errno.EACCES);
+            Check("/sys/fs/cgroup does not exist", Sys(SyscallTable.StatFileSystem, Text("/sys/fs/cgroup"), buffer), -Errno.ENOENT);
+            Check("readlink /proc/self/exe", Sys(SyscallTable.ReadLink, Text("/proc/self/exe"), buffer, 64), 4);
+            Check("/proc/self/exe -> /app", StartsWith((byte*)buffer, 4, "/app") ? 1 : 0, 1);
+            Check("stat /proc/self/exe follows to /app", Sys(SyscallTable.Stat, Text("/proc/self/exe"), buffer), 0);
+            Check("/app is a regular file", *(uint*)(buffer + 24) & 0xF000, 0x8000);
+            Check("lstat /proc/self/exe is the link", Sys(SyscallTable.LinkStat, Text("/proc/self/exe"), buffer), 0);
+            Check("S_IFLNK", *(uint*)(buffer + 24) & 0xF000, 0xA000);
+            Check("readlink of a non-link", Sys(SyscallTable.ReadLink, Text("/proc/meminfo"), buffer, 64), -Errno.EINVAL);
+        }
+
+        private static void PathErrors()
+        {
+            Reset();
+            ulong buffer = Alloc(256);
+            Check("open missing", Sys(SyscallTable.Open, Text("/nonexistent"), ORdOnly), -Errno.ENOENT);
+            Check("open under a file", Sys(SyscallTable.Open, Text("/proc/meminfo/x"), ORdOnly), -Errno.ENOTDIR);
+            Check("trailing slash on a file", Sys(SyscallTable.Stat, Text("/proc/meminfo/"), buffer), -Errno.ENOTDIR);
+            Check("open a directory for writing", Sys(SyscallTable.Open, Text("/tmp"), OWrOnly), -Errno.EISDIR);
+            Check("O_DIRECTORY on a file", Sys(SyscallTable.Open, Text("/proc/meminfo"), ORdOnly | ODirectory), -Errno.ENOTDIR);
+            Check("create in the read-only root", Sys(SyscallTable.Open, Text("/newfile"), OCreat | OWrOnly, 0x1A4), -Errno.EROFS);
+            Check("empty path", Sys(SyscallTable.Open, Text(""), ORdOnly), -Errno.ENOENT);
+            Check("O_NOFOLLOW on a symlink", Sys(SyscallTable.Open, Text("/proc/self/exe"), ORdOnly | ONoFollow), -Errno.ELOOP);
+            Check("stat . and ..", Sys(SyscallTable.Stat, Text("/proc/./self/../self/./exe"), buffer), 0);
+            Check("/.. is /", Sys(SyscallTable.Stat, Text("/../../tmp//"), buffer), 0);
+
+            ulong longName = Alloc(300);
+            ((byte*)longName)[0] = (byte)'/';
+            for (int i = 1; i < 299; i++) ((byte*)longName)[i] = (byte)'n';
+            Check("component over 255 bytes", Sys(SyscallTable.Open, longName, ORdOnly), -Errno.ENAMETOOLONG);
+            ulong noNul = Alloc(5000);
+            for (int i = 0; i < 5000; i++) ((byte*)noNul)[i] = (byte)'/';
+            Check("path over PATH_MAX", Sys(SyscallTable.Open, noNul, ORdOnly), -Errno.ENAMETOOLONG);
+            Check("bad dirfd", Sys(SyscallTable.OpenAt, 55, Text("relative"), ORdOnly), -Errno.EBADF);
+            long fd = Sys(SyscallTable.Open, Text("/proc/meminfo"), ORdOnly);
+            Check("dirfd that is a file", Sys(SyscallTable.OpenAt, (ulong)fd, Text("relative"), ORdOnly), -Errno.ENOTDIR);
+            Check("absolute path ignores dirfd", Sys(SyscallTable.OpenAt, 55, Text("/proc/meminfo"), ORdOnly), 4);
+            Sys(SyscallTable.Close, 4);
+            Sys(SyscallTable.Close, (ulong)fd);
+        }
+
+        private static void RamFiles()
+        {
+            Reset();
+            ulong path = Text("/tmp/a");
+            long fd = Sys(SyscallTable.Open, path, OCreat | ORdWr | OExcl, 0x1A4);
+            Check("create /tmp/a", fd, 3);
+            Check("O_EXCL on an existing file", Sys(SyscallTable.Open, path, OCreat | ORdWr | OExcl, 0x1A4), -Errno.EEXIST);
+            const int size = 5000;
+            ulong data = Alloc(size);
+            for (int i = 0; i < size; i++) ((byte*)data)[i] = (byte)(i * 7);
+            Check("write 5000 bytes", Sys(SyscallTable.Write, (ulong)fd, data, size), size);
+            Check("lseek SEEK_CUR", Sys(SyscallTable.Seek, (ulong)fd, 0, 1), size);
+            Check("lseek SEEK_SET", Sys(SyscallTable.Seek, (ulong)fd, 0, 0), 0);
+            ulong back = Alloc(size);
+            Check("read them back", Sys(SyscallTable.Read, (ulong)fd, back, size), size);
+            Check("same bytes", Same((byte*)data, (byte*)back, size) ? 1 : 0, 1);
+            Check("pwrite64", Sys(SyscallTable.WriteAt, (ulong)fd, Text("XY"), 2, 100), 2);
+            Check("pread64", Sys(SyscallTable.ReadAt, (ulong)fd, back, 3, 99), 3);
+            Check("pwrite64 landed", ((byte*)back)[1] == 'X' && ((byte*)back)[2] == 'Y' ? 1 : 0, 1);
+            Check("negative offset", Sys(SyscallTable.ReadAt, (ulong)fd, back, 3, unchecked((ulong)-1)), -Errno.EINVAL);
+            ulong st = Alloc(144);
+            Check("fstat", Sys(SyscallTable.FileStat, (ulong)fd, st), 0);
+            Check("st_size", *(long*)(st + 48), size);
+            Check("st_mode", *(uint*)(st + 24), 0x81A4);   // umask 022 leaves 0644
+            Check("ftruncate to 10", Sys(SyscallTable.FileTruncate, (ulong)fd, 10), 0);
+            Check("SEEK_END after truncate", Sys(SyscallTable.Seek, (ulong)fd, 0, 2), 10);
+            Check("ftruncate up to 100 (zeros)", Sys(SyscallTable.FileTruncate, (ulong)fd, 100), 0);
+            Check("pread64 of the extension", Sys(SyscallTable.ReadAt, (ulong)fd, back, 100, 0), 100);
+            Check("extension reads zeros", ((byte*)back)[50] == 0 && ((byte*)back)[99] == 0 && ((byte*)back)[9] == (byte)63 ? 1 : 0, 1);
+            Check("negative seek", Sys(SyscallTable.Seek, (ulong)fd, unchecked((ulong)-1), 0), -Errno.EINVAL);
+            Check("bad whence", Sys(SyscallTable.Seek, (ulong)fd, 0, 9), -Errno.EINVAL);
+
+            // writev then readv across two vectors.
+            ulong vectors = Alloc(32);
+            ulong first = Text("hello, "), second = Text("vectors");
+            *(ulong*)vectors = first; *(ulong*)(vectors + 8) = 7;
+            *(ulong*)(vectors + 16) = second; *(ulong*)(vectors + 24) = 7;
+            Sys(SyscallTable.Seek, (ulong)fd, 0, 0);
+            Check("writev", Sys(SyscallTable.WriteVector, (ulong)fd, vectors, 2), 14);
+            Sys(SyscallTable.Seek, (ulong)fd, 0, 0);
+            ulong into = Alloc(16);
+            *(ulong*)vectors = into; *(ulong*)(vectors + 8) = 3;
+            *(ulong*)(vectors + 16) = into + 3; *(ulong*)(vectors + 24) = 11;
+            Check("readv", Sys(SyscallTable.ReadVector, (ulong)fd, vectors, 2), 14);
+            Check("readv content", StartsWith((byte*)into, 14, "hello, vectors") ? 1 : 0, 1);
+            Check("readv with too many vectors", Sys(SyscallTable.ReadVector, (ulong)fd, vectors, 5000), -Errno.EINVAL);
+            Check("fsync", Sys(SyscallTable.FileSync, (ulong)fd), 0);
+            Check("close", Sys(SyscallTable.Close, (ulong)fd), 0);
+
+            // O_APPEND, O_TRUNC, and a file that stays readable after unlink.
+            fd = Sys(SyscallTable.Open, path, OWrOnly | OAppend);
+            Check("write O_APPEND", Sys(SyscallTable.Write, (ulong)fd, Text("!"), 1), 1);
+            Check("O_APPEND wrote at the end", Sys(SyscallTable.Seek, (ulong)fd, 0, 1), 101);
+            Sys(SyscallTable.Close, (ulong)fd);
+            fd = Sys(SyscallTable.Open, path, ORdWr | OTrunc);
+            Check("O_TRUNC", Sys(SyscallTable.Seek, (ulong)fd, 0, 2), 0);
+            Sys(SyscallTable.Write, (ulong)fd, Text("still here"), 10);
+            Check("unlink an open file", Sys(SyscallTable.Unlink, path), 0);
+            Check("gone from the tree", Sys(SyscallTable.Stat, path, st), -Errno.ENOENT);
+            Check("still readable through its fd", Sys(SyscallTable.ReadAt, (ulong)fd, back, 64, 0), 10);
+            Check("ftruncate on a read-only fd", Sys(SyscallTable.FileTruncate, 0, 0), -Errno.EINVAL);
+            Sys(SyscallTable.Close, (ulong)fd);
+        }
+
+        private static void Directories()
+        {
+            Reset();
+            ulong st = Alloc(144);
+            Check("mkdir /tmp/d", Sys(SyscallTable.MakeDirectory, Text("/tmp/d"), 0x1ED), 0);
+            Check("mkdir again", Sys(SyscallTable.MakeDirectory, Text("/tmp/d"), 0x1ED), -Errno.EEXIST);
+            Check("mkdir in a missing directory", Sys(SyscallTable.MakeDirectory, Text("/tmp/x/y"), 0x1ED), -Errno.ENOENT);
+            Check("mkdirat with a trailing slash", Sys(SyscallTable.MakeDirectoryAt, unchecked((ulong)AtFdCwd), Text("/tmp/d/e/"), 0x1ED), 0);
+            long fd = Sys(SyscallTable.Open, Text("/tmp/f"), OCreat | OWrOnly, 0x1A4);
+            Sys(SyscallTable.Write, (ulong)fd, Text("data"), 4);
+            Sys(SyscallTable.Close, (ulong)fd);
+            Check("rename a file into a directory", Sys(SyscallTable.Rename, Text("/tmp/f"), Text("/tmp/d/g")), 0);
+            Check("old name gone", Sys(SyscallTable.Stat, Text("/tmp/f"), st), -Errno.ENOENT);
+            Check("new name there", Sys(SyscallTable.Stat, Text("/tmp/d/g"), st), 0);
+            Check("size kept", *(long*)(st + 48), 4);
+            Check("rename a directory under itself", Sys(SyscallTable.Rename, Text("/tmp/d"), Text("/tmp/d/e/z")), -Errno.EINVAL);
+            Check("rename a file over a directory", Sys(SyscallTable.Rename, Text("/tmp/d/g"), Text("/tmp/d/e")), -Errno.EISDIR);
+            Check("rename across file systems", Sys(SyscallTable.Rename, Text("/tmp/d/g"), Text("/proc/g")), -Errno.EXDEV);
+            Check("renameat2 RENAME_NOREPLACE", Sys(SyscallTable.RenameAt2, unchecked((ulong)AtFdCwd), Text("/tmp/d/g"), unchecked((ulong)AtFdCwd), Text("/tmp/d/e"), 1), -Errno.EEXIST);
+
+            // getdents64 of /tmp/d: ".", "..", "e", "g".
+            fd = Sys(SyscallTable.Open, Text("/tmp/d"), ORdOnly | ODirectory);
+            ulong entries = Alloc(1024);
+            long n = Sys(SyscallTable.ReadDirectory64, (ulong)fd, entries, 1024);
+            Check("getdents64 lists . .. e g", CountEntries((byte*)entries, n, "e", "g"), 4);
+            Check("getdents64 at the end", Sys(SyscallTable.ReadDirectory64, (ulong)fd, entries, 1024), 0);
+            Check("rewind", Sys(SyscallTable.Seek, (ulong)fd, 0, 0), 0);
+            Check("buffer too small for one entry", Sys(SyscallTable.ReadDirectory64, (ulong)fd, entries, 8), -Errno.EINVAL);
+            Check("read on a directory", Sys(SyscallTable.Read, (ulong)fd, entries, 8), -Errno.EISDIR);
+            Sys(SyscallTable.Close, (ulong)fd);
+
+            Check("rmdir a non-empty directory", Sys(SyscallTable.RemoveDirectory, Text("/tmp/d")), -Errno.ENOTEMPTY);
+            Check("unlink a directory", Sys(SyscallTable.Unlink, Text("/tmp/d")), -Errno.EISDIR);
+            Check("rmdir a file", Sys(SyscallTable.RemoveDirectory, Text("/tmp/d/g")), -Errno.ENOTDIR);
+            Check("rmdir a mount point", Sys(SyscallTable.RemoveDirectory, Text("/tmp")), -Errno.EBUSY);
+            Check("unlinkat a file", Sys(SyscallTable.UnlinkAt, unchecked((ulong)AtFdCwd), Text("/tmp/d/g"), 0), 0);
+            Check("unlinkat AT_REMOVEDIR", Sys(SyscallTable.UnlinkAt, unchecked((ulong)AtFdCwd), Text("/tmp/d/e"), AtRemoveDir), 0);
+            Check("rmdir /tmp/d", Sys(SyscallTable.RemoveDirectory, Text("/tmp/d")), 0);
+            Check("rmdir again", Sys(SyscallTable.RemoveDirectory, Text("/tmp/d")), -Errno.ENOENT);
+        }
+
+        private static void WorkingDirectory()
+        {
+            Reset();
+            ulong buffer = Alloc(256);
+            Check("getcwd /", Sys(SyscallTable.GetWorkingDirectory, buffer, 256), 2);
+            Check("chdir to a file", Sys(SyscallTable.ChangeDirectory, Text("/proc/meminfo")), -Errno.ENOTDIR);
+            Check("chdir /tmp", Sys(SyscallTable.ChangeDirectory, Text("/tmp")), 0);
+            Check("getcwd /tmp", Sys(SyscallTable.GetWorkingDirectory, buffer, 256), 5);
+            Check("getcwd text", StartsWith((byte*)buffer, 5, "/tmp\0") ? 1 : 0, 1);
+            Check("getcwd buffer too small", Sys(SyscallTable.GetWorkingDirectory, buffer, 3), -Errno.ERANGE);
+            long fd = Sys(SyscallTable.Open, Text("rel"), OCreat | OWrOnly, 0x1A4);
+            Check("create relative to cwd", fd, 3);
+            Sys(SyscallTable.Close, (ulong)fd);
+            Check("stat through ..", Sys(SyscallTable.Stat, Text("../tmp/rel"), buffer), 0);
+            long dirfd = Sys(SyscallTable.Open, Text("/"), OPath | ODirectory);
+            Check("O_PATH fd", dirfd, 3);
+            Check("read on an O_PATH fd", Sys(SyscallTable.Read, (ulong)dirfd, buffer, 1), -Errno.EBADF);
+            Check("newfstatat relative to a dirfd", Sys(SyscallTable.StatAt, (ulong)dirfd, Text("tmp/rel"), buffer, 0), 0);
+            Check("newfstatat AT_EMPTY_PATH", Sys(SyscallTable.StatAt, (ulong)dirfd, Text(""), buffer, AtEmptyPath), 0);
+            Check("AT_EMPTY_PATH gives the directory", *(uint*)(buffer + 24) & 0xF000, 0x4000);
+            Check("newfstatat bad flags", Sys(SyscallTable.StatAt, (ulong)dirfd, Text("tmp"), buffer, 0x8), -Errno.EINVAL);
+            Check("fchdir", Sys(SyscallTable.FileChangeDirectory, (ulong)dirfd), 0);
+            Check("getcwd after fchdir", Sys(SyscallTable.GetWorkingDirectory, buffer, 256), 2);
+            Sys(SyscallTable.Close, (ulong)dirfd);
+            Check("unlink relative", Sys(SyscallTable.Unlink, Text("tmp/rel")), 0);
+        }
+
+        private static void Links()
+        {
+            Reset();
+            ulong buffer = Alloc(256);
+            Check("symlink", Sys(SyscallTable.Symlink, Text("/proc/self"), Text("/tmp/l")), 0);
+            Check("stat through the link", Sys(SyscallTable.Stat, Text("/tmp/l/exe"), buffer), 0);
+            Check("readlinkat", Sys(SyscallTable.ReadLinkAt, unchecked((ulong)AtFdCwd), Text("/tmp/l"), buffer, 5), 5);
+            Check("symlink loop", Sys(SyscallTable.Symlink, Text("/tmp/loop"), Text("/tmp/loop")), 0);
+            Check("ELOOP", Sys(SyscallTable.Stat, Text("/tmp/loop"), buffer), -Errno.ELOOP);
+            Check("dangling link created through O_CREAT", Sys(SyscallTable.Symlink, Text("target"), Text("/tmp/dangling")), 0);
+            long fd = Sys(SyscallTable.Open, Text("/tmp/dangling"), OCreat | OWrOnly, 0x1A4);
+            Check("open creates the link's target", Sys(SyscallTable.Stat, Text("/tmp/target"), buffer), 0);
+            Sys(SyscallTable.Close, (ulong)fd);
+            Sys(SyscallTable.Unlink, Text("/tmp/target"));
+            Sys(SyscallTable.Unlink, Text("/tmp/dangling"));
+            Sys(SyscallTable.Unlink, Text("/tmp/loop"));
+            Check("unlink the link, not its target", Sys(SyscallTable.Unlink, Text("/tmp/l")), 0);
+            Check("target still there", Sys(SyscallTable.Stat, Text("/proc/self/exe"), buffer), 0);
+        }
+
+        private static void FileSystems()
+        {
+            Reset();
+            ulong buffer = Alloc(128);
+            Check("statfs /tmp", Sys(SyscallTable.StatFileSystem, Text("/tmp"), buffer), 0);
+            Check("tmpfs magic", *(long*)buffer, SuperBlock.TmpfsMagic);
+            Check("tmpfs has blocks", *(long*)(buffer + 16) > 0 ? 1 : 0, 1);
+            Check("statfs /proc", Sys(SyscallTable.StatFileSystem, Text("/proc/self"), buffer), 0);
+            Check("proc magic", *(long*)buffer, SuperBlock.ProcMagic);
+            Check("fstatfs on the console", Sys(SyscallTable.FileStatFileSystem, 1, buffer), 0);
+            Check("access /app X_OK", Sys(SyscallTable.Access, Text("/app"), 1), 0);
+            Check("access / W_OK", Sys(SyscallTable.Access, Text("/"), 2), -Errno.EROFS);
+            Check("access /tmp W_OK", Sys(SyscallTable.Access, Text("/tmp"), 2), 0);
+            Check("access /proc/meminfo X_OK", Sys(SyscallTable.Access, Text("/proc/meminfo"), 1), -Errno.EACCES);
+            Check("faccessat bad mode", Sys(SyscallTable.AccessAt, unchecked((ulong)AtFdCwd), Text("/tmp"), 8), -Errno.EINVAL);
+            Check("faccessat missing", Sys(SyscallTable.AccessAt, unchecked((ulong)AtFdCwd), Text("/tmp/none"), 0), -Errno.ENOENT);
+        }
+
+        private static void Pipes()
+        {
+            Reset();
+            ulong fds = Alloc(8);
+            Check("pipe2 bad flags", Sys(SyscallTable.Pipe2, fds, 1), -Errno.EINVAL);
+            Check("pipe2(O_CLOEXEC)", Sys(SyscallTable.Pipe2, fds, OCloExec), 0);
+            ulong readFd = (ulong)((int*)fds)[0], writeFd = (ulong)((int*)fds)[1];
+            Check("read end fd", (long)readFd, 3);
+            Check("write end fd", (long)writeFd, 4);
+            Check("F_GETFD has FD_CLOEXEC", Sys(SyscallTable.FileControl, readFd, 1), 1);
+            Check("F_SETFD clears it", Sys(SyscallTable.FileControl, readFd, 2, 0), 0);
+            Check("F_GETFD cleared", Sys(SyscallTable.FileControl, readFd, 1), 0);
+            Check("F_GETPIPE_SZ", Sys(SyscallTable.FileControl, readFd, 1032), 65536);
+            ulong buffer = Alloc(256);
+            ulong pollFds = Alloc(16);
+            *(int*)pollFds = (int)readFd; *(short*)(pollFds + 4) = 1;
+            *(int*)(pollFds + 8) = (int)writeFd; *(short*)(pollFds + 12) = 4;
+            Check("poll: only the write end is ready", Sys(SyscallTable.Poll, pollFds, 2, 0), 1);
+            Check("read end not ready", *(short*)(pollFds + 6), 0);
+            Check("blocking read of an empty pipe parks (placeholder -EAGAIN)", Sys(SyscallTable.Read, readFd, buffer, 64), -Errno.EAGAIN);
+            Check("write 3 bytes", Sys(SyscallTable.Write, writeFd, Text("abc"), 3), 3);
+            Check("poll: both ready", Sys(SyscallTable.Poll, pollFds, 2, 0), 2);
+            Check("POLLIN", *(short*)(pollFds + 6), 1);
+            Check("FIONREAD", Sys(SyscallTable.Ioctl, readFd, 0x541B, buffer), 0);
+            Check("FIONREAD count", *(int*)buffer, 3);
+            Check("read them", Sys(SyscallTable.Read, readFd, buffer, 64), 3);
+            Check("F_SETFL O_NONBLOCK", Sys(SyscallTable.FileControl, readFd, 4, ONonBlock), 0);
+            Check("F_GETFL", Sys(SyscallTable.FileControl, readFd, 3), (long)ONonBlock);
+            Check("nonblocking read of an empty pipe", Sys(SyscallTable.Read, readFd, buffer, 64), -Errno.EAGAIN);
+            Check("lseek on a pipe", Sys(SyscallTable.Seek, readFd, 0, 0), -Errno.ESPIPE);
+            Check("pread64 on a pipe", Sys(SyscallTable.ReadAt, readFd, buffer, 1, 0), -Errno.ESPIPE);
+            Check("ioctl TCGETS on a pipe", Sys(SyscallTable.Ioctl, readFd, 0x5401, buffer), -Errno.ENOTTY);
+            Check("write to the read end", Sys(SyscallTable.Write, readFd, buffer, 1), -Errno.EBADF);
+            Check("fstat of a pipe", Sys(SyscallTable.FileStat, readFd, buffer), 0);
+            Check("S_IFIFO", *(uint*)(buffer + 24) & 0xF000, 0x1000);
+
+            // Fill the pipe: 64 KiB fit, then a nonblocking writer gets EAGAIN.
+            Check("F_SETFL O_NONBLOCK on the write end", Sys(SyscallTable.FileControl, writeFd, 4, ONonBlock), 0);
+            ulong chunk = Alloc(16384);
+            long written = 0;
+            for (int i = 0; i < 8; i++)
+            {
+                long n = Sys(SyscallTable.Write, writeFd, chunk, 16384);
+                if (n < 0) break;
+                written += n;
+            }
+            Check("a pipe holds 64 KiB", written, 65536);
+            Check("full pipe: EAGAIN", Sys(SyscallTable.Write, writeFd, chunk, 1), -Errno.EAGAIN);
+            Check("drain", Sys(SyscallTable.Read, readFd, chunk, 16384), 16384);
+            Check("write again after draining", Sys(SyscallTable.Write, writeFd, chunk, 100), 100);
+
+            Check("close the write end", Sys(SyscallTable.Close, writeFd), 0);
+            *(short*)(pollFds + 4) = 1;
+            Check("poll after the writer left", Sys(SyscallTable.Poll, pollFds, 1, 0), 1);
+            Check("POLLIN|POLLHUP", *(short*)(pollFds + 6), 0x11);
+            long left = 0;
+            while (true)
+            {
+                long n = Sys(SyscallTable.Read, readFd, chunk, 16384);
+                if (n <= 0) { Check("then end of file", n, 0); break; }
+                left += n;
+            }
+            Check("everything written was read", left, 65536 - 16384 + 100);
+            Check("close the read end", Sys(SyscallTable.Close, readFd), 0);
+
+            // EPIPE when the reader is gone.
+            Sys(SyscallTable.Pipe, fds);
+            Sys(SyscallTable.Close, (ulong)((int*)fds)[0]);
+            Check("write with no reader", Sys(SyscallTable.Write, (ulong)((int*)fds)[1], buffer, 1), -Errno.EPIPE);
+            Sys(SyscallTable.Close, (ulong)((int*)fds)[1]);
+        }
+
+        private static void EventFds()
+        {
+            Reset();
+            ulong value = Alloc(8);
+            Check("eventfd2 bad flags", Sys(SyscallTable.EventFd2, 0, 0x10), -Errno.EINVAL);
+            long fd = Sys(SyscallTable.EventFd2, 0, ONonBlock);
+            Check("eventfd2", fd, 3);
+            Check("read of 0: EAGAIN", Sys(SyscallTable.Read, (ulong)fd, value, 8), -Errno.EAGAIN);
+            Check("short read", Sys(SyscallTable.Read, (ulong)fd, value, 4), -Errno.EINVAL);
+            *(ulong*)value = 5;
+            Check("write 5", Sys(SyscallTable.Write, (ulong)fd, value, 8), 8);
+            *(ulong*)value = 2;
+            Check("write 2", Sys(SyscallTable.Write, (ulong)fd, value, 8), 8);
+            *(ulong*)value = 0;
+            Check("read", Sys(SyscallTable.Read, (ulong)fd, value, 8), 8);
+            Check("sum 7", (long)*(ulong*)value, 7);
+            *(ulong*)value = 0xFFFF_FFFF_FFFF_FFFFUL;
+            Check("write 2^64-1", Sys(SyscallTable.Write, (ulong)fd, value, 8), -Errno.EINVAL);
+            Sys(SyscallTable.Close, (ulong)fd);
+
+            fd = Sys(SyscallTable.EventFd2, 3, 1 | ONonBlock);   // EFD_SEMAPHORE
+            Check("semaphore read", Sys(SyscallTable.Read, (ulong)fd, value, 8), 8);
+            Check("semaphore gives 1", (long)*(ulong*)value, 1);
+            Sys(SyscallTable.Read, (ulong)fd, value, 8);
+            Sys(SyscallTable.Read, (ulong)fd, value, 8);
+            Check("semaphore drained", Sys(SyscallTable.Read, (ulong)fd, value, 8), -Errno.EAGAIN);
+            Sys(SyscallTable.Close, (ulong)fd);
+        }
+
+        private static void Epoll()
+        {
+            Reset();
+            ulong ev = Alloc(12), events = Alloc(12 * 4), value = Alloc(8);
+            long epfd = Sys(SyscallTable.EpollCreate1, 0);
+            Check("epoll_create1", epfd, 3);
+            Check("epoll_create1 bad flags", Sys(SyscallTable.EpollCreate1, 1), -Errno.EINVAL);
+            long efd = Sys(SyscallTable.EventFd2, 0, ONonBlock);
+            *(uint*)ev = 1; *(ulong*)(ev + 4) = 42;   // EPOLLIN, data 42
+            Check("epoll_ctl ADD", Sys(SyscallTable.EpollControl, (ulong)epfd, 1, (ulong)efd, ev), 0);
+            Check("ADD twice", Sys(SyscallTable.EpollControl, (ulong)epfd, 1, (ulong)efd, ev), -Errno.EEXIST);
+            Check("epoll_ctl on itself", Sys(SyscallTable.EpollControl, (ulong)epfd, 1, (ulong)epfd, ev), -Errno.EINVAL);
+            Check("epoll_ctl on a non-epoll fd", Sys(SyscallTable.EpollControl, (ulong)efd, 1, 1, ev), -Errno.EINVAL);
+            long file = Sys(SyscallTable.Open, Text("/proc/meminfo"), ORdOnly);
+            Check("epoll_ctl on a regular file", Sys(SyscallTable.EpollControl, (ulong)epfd, 1, (ulong)file, ev), -Errno.EPERM);
+            Sys(SyscallTable.Close, (ulong)file);
+            Check("epoll_wait, nothing ready", Sys(SyscallTable.EpollWait, (ulong)epfd, events, 4, 0), 0);
+            Check("epoll_wait with a timeout parks (placeholder -EAGAIN)", Sys(SyscallTable.EpollWait, (ulong)epfd, events, 4, 10), -Errno.EAGAIN);
+            Check("epoll_wait maxevents 0", Sys(SyscallTable.EpollWait, (ulong)epfd, events, 0, 0), -Errno.EINVAL);
+            *(ulong*)value = 1;
+            Sys(SyscallTable.Write, (ulong)efd, value, 8);
+            Check("ready after a write", Sys(SyscallTable.EpollWait, (ulong)epfd, events, 4, 0), 1);
+            Check("events EPOLLIN", *(uint*)events, 1);
+            Check("data 42", (long)*(ulong*)(events + 4), 42);
+            Check("level-triggered: still ready", Sys(SyscallTable.EpollWaitWithMask, (ulong)epfd, events, 4, 0, 0, 8), 1);
+
+            *(uint*)ev = 1u | (1u << 31);   // EPOLLIN | EPOLLET
+            Check("MOD to edge-triggered", Sys(SyscallTable.EpollControl, (ulong)epfd, 3, (ulong)efd, ev), 0);
+            Check("edge: reported once", Sys(SyscallTable.EpollWait, (ulong)epfd, events, 4, 0), 1);
+            Check("edge: not again", Sys(SyscallTable.EpollWait, (ulong)epfd, events, 4, 0), 0);
+            Sys(SyscallTable.Write, (ulong)efd, value, 8);
+            Check("edge: new event", Sys(SyscallTable.EpollWait, (ulong)epfd, events, 4, 0), 1);
+
+            // A pipe and the console in the same set; EPOLLONESHOT.
+            ulong fds = Alloc(8);
+            Sys(SyscallTable.Pipe2, fds, ONonBlock);
+            *(uint*)ev = 1u | (1u << 30); *(ulong*)(ev + 4) = 7;   // EPOLLIN | EPOLLONESHOT
+            Check("ADD a pipe", Sys(SyscallTable.EpollControl, (ulong)epfd, 1, (ulong)((int*)fds)[0], ev), 0);
+            *(uint*)ev = 4; *(ulong*)(ev + 4) = 1;   // EPOLLOUT on stdout
+            Check("ADD the console", Sys(SyscallTable.EpollControl, (ulong)epfd, 1, 1, ev), 0);
+            Sys(SyscallTable.Write, (ulong)((int*)fds)[1], Text("x"), 1);
+            Check("pipe and console ready", Sys(SyscallTable.EpollWait, (ulong)epfd, events, 4, 0), 2);
+            Check("oneshot disarmed", Sys(SyscallTable.EpollWait, (ulong)epfd, events, 4, 0), 1);
+            Check("DEL", Sys(SyscallTable.EpollControl, (ulong)epfd, 2, 1, 0), 0);
+            Check("DEL twice", Sys(SyscallTable.EpollControl, (ulong)epfd, 2, 1, 0), -Errno.ENOENT);
+            // Closing a watched pipe end drops it from the set (no stale entry left behind).
+            Sys(SyscallTable.Close, (ulong)((int*)fds)[0]);
+            Sys(SyscallTable.Close, (ulong)((int*)fds)[1]);
+            Sys(SyscallTable.Close, (ulong)efd);
+            Check("closed files leave the set", Sys(SyscallTable.EpollWait, (ulong)epfd, events, 4, 0), 0);
+            Sys(SyscallTable.Close, (ulong)epfd);
+        }
+
+        private static void Descriptors()
+        {
+            Reset();
+            Check("dup(1)", Sys(SyscallTable.Duplicate, 1), 3);
+            Check("dup2(1, 100)", Sys(SyscallTable.Duplicate2, 1, 100), 100);
+            Check("dup2 to itself", Sys(SyscallTable.Duplicate2, 100, 100), 100);
+            Check("dup3 to itself", Sys(SyscallTable.Duplicate3, 100, 100, 0), -Errno.EINVAL);
+            Check("dup3(O_CLOEXEC)", Sys(SyscallTable.Duplicate3, 1, 101, OCloExec), 101);
+            Check("dup3 keeps O_CLOEXEC", Sys(SyscallTable.FileControl, 101, 1), 1);
+            Check("F_DUPFD_CLOEXEC from 50", Sys(SyscallTable.FileControl, 1, 1030, 50), 50);
+            Check("F_DUPFD from 50", Sys(SyscallTable.FileControl, 1, 0, 50), 51);
+            Check("dup of a bad fd", Sys(SyscallTable.Duplicate, 999), -Errno.EBADF);
+            Check("dup2 beyond the limit", Sys(SyscallTable.Duplicate2, 1, 5000), -Errno.EBADF);
+            Check("write through a dup", Sys(SyscallTable.Write, 100, Text("vfs: via dup2\n"), 14), 14);
+            Sys(SyscallTable.Close, 3);
+            Sys(SyscallTable.Close, 100);
+            Sys(SyscallTable.Close, 101);
+            Sys(SyscallTable.Close, 50);
+            Sys(SyscallTable.Close, 51);
+            Check("close of a negative fd", Sys(SyscallTable.Close, unchecked((ulong)-1)), -Errno.EBADF);
+        }
+
+        private static void DescriptorLimit()
+        {
+            Reset();
+            ulong path = Text("/dev/null");
+            long last = 0;
+            int opened = 0;
+            while (true)
+            {
+                long fd = Sys(SyscallTable.Open, path, ORdOnly);
+                if (fd < 0) { last = fd; break; }
+                opened++;
+            }
+            Check("EMFILE at the limit", last, -Errno.EMFILE);
+            Check("descriptors available to open", opened, FileDescriptorTable.DefaultLimit - 3);
+            for (int fd = 3; fd < FileDescriptorTable.DefaultLimit; fd++) Sys(SyscallTable.Close, (ulong)fd);
+        }
+
+        private static void Devices()
+        {
+            Reset();
+            ulong buffer = Alloc(64);
+            for (int i = 0; i < 64; i++) ((byte*)buffer)[i] = 0xAA;
+            long fd = Sys(SyscallTable.Open, Text("/dev/zero"), ORdOnly);
+            Check("read /dev/zero", Sys(SyscallTable.Read, (ulong)fd, buffer, 64), 64);
+            Check("zeros", ((byte*)buffer)[0] == 0 && ((byte*)buffer)[63] == 0 ? 1 : 0, 1);
+            Sys(SyscallTable.Close, (ulong)fd);
+            fd = Sys(SyscallTable.Open, Text("/dev/null"), ORdWr);
+            Check("write /dev/null", Sys(SyscallTable.Write, (ulong)fd, buffer, 64), 64);
+            Check("read /dev/null", Sys(SyscallTable.Read, (ulong)fd, buffer, 64), 0);
+            Check("ioctl TCGETS on /dev/null", Sys(SyscallTable.Ioctl, (ulong)fd, 0x5401, buffer), -Errno.ENOTTY);
+            Sys(SyscallTable.Close, (ulong)fd);
+            fd = Sys(SyscallTable.Open, Text("/dev/urandom"), ORdOnly | OCloExec);
+            Check("read /dev/urandom", Sys(SyscallTable.Read, (ulong)fd, buffer, 64), 64);
+            Sys(SyscallTable.Close, (ulong)fd);
+        }
+
+        private static void BadPointers()
+        {
+            Reset();
+            ulong kernel = 0x100000;   // the kernel image: mapped, but not for ring 3
+            ulong buffer = Alloc(64);
+            long fd = Sys(SyscallTable.Open, Text("/proc/meminfo"), ORdOnly);
+            Check("read into kernel memory", Sys(SyscallTable.Read, (ulong)fd, kernel, 16), -Errno.EFAULT);
+            Check("write from kernel memory", Sys(SyscallTable.Write, 1, kernel, 16), -Errno.EFAULT);
+            Check("path in kernel memory", Sys(SyscallTable.Open, kernel, ORdOnly), -Errno.EFAULT);
+            Check("null path", Sys(SyscallTable.Open, 0, ORdOnly), -Errno.EFAULT);
+            Check("stat into null", Sys(SyscallTable.Stat, Text("/tmp"), 0), -Errno.EFAULT);
+            Check("fstat into kernel memory", Sys(SyscallTable.FileStat, (ulong)fd, kernel), -Errno.EFAULT);
+            Check("pipe2 into kernel memory", Sys(SyscallTable.Pipe2, kernel, 0), -Errno.EFAULT);
+            Check("poll on kernel memory", Sys(SyscallTable.Poll, kernel, 1, 0), -Errno.EFAULT);
+            Check("getdents64 into kernel memory", Sys(SyscallTable.ReadDirectory64, (ulong)fd, kernel, 64), -Errno.EFAULT);
+            Check("read on a bad fd", Sys(SyscallTable.Read, 77, buffer, 1), -Errno.EBADF);
+            Sys(SyscallTable.Close, (ulong)fd);
+        }
+
+        // ---- helpers ----
+
+        // Runs one system call the way the syscall entry does: a frame with rax and the argument registers.
+        private static long Sys(ulong number, ulong a0 = 0, ulong a1 = 0, ulong a2 = 0, ulong a3 = 0, ulong a4 = 0, ulong a5 = 0)
+        {
+            InterruptFrame frame = default;
+            frame.Rax = number;
+            frame.Rdi = a0; frame.Rsi = a1; frame.Rdx = a2; frame.R10 = a3; frame.R8 = a4; frame.R9 = a5;
+            SyscallTable.Dispatch(&frame);
+            return (long)frame.Rax;
+        }
+
+        private static void Check(string what, long actual, long expected)
+        {
+            s_checks++;
+            if (actual == expected) return;
+            s_failures++;
+            KernelConsole.Prefix();
+            KernelConsole.Write("vfs FAIL ");
+            KernelConsole.Write(what);
+            KernelConsole.Write(": got ");
+            KernelConsole.WriteSigned(actual);
+            KernelConsole.Write(", expected ");
+            KernelConsole.WriteSigned(expected);
+            KernelConsole.WriteLine();
+        }
+
+        private static void Reset() => s_next = s_user;
+
+        private static ulong Alloc(int size)
+        {
+            ulong at = s_next;
+            s_next += (ulong)((size + 15) & ~15);
+            if (s_next > s_user + UserPages * PageSize) Panic.Fail("selftest vfs: user scratch space exhausted");
+            for (int i = 0; i < size; i++) ((byte*)at)[i] = 0;
+            return at;
+        }
+
+        private static ulong Text(string text)
+        {
+            ulong at = Alloc(text.Length + 1);
+            for (int i = 0; i < text.Length; i++) ((byte*)at)[i] = (byte)text[i];
+            return at;
+        }
+
+        private static bool StartsWith(byte* bytes, long length, string prefix)
+        {
+            if (length < prefix.Length) return false;
+            for (int i = 0; i < prefix.Length; i++) if (bytes[i] != prefix[i]) return false;
+            return true;
+        }
+
+        private static bool Same(byte* a, byte* b, int length)
+        {
+            for (int i = 0; i < length; i++) if (a[i] != b[i]) return false;
+            return true;
+        }
+
+        private static ulong ParseNumberAfter(byte* text, long length, int start)
+        {
+            int i = start;
+            while (i < length && text[i] == ' ') i++;
+            ulong value = 0;
+            while (i < length && text[i] >= '0' && text[i] <= '9') value = value * 10 + (ulong)(text[i++] - '0');
+            return value;
+        }
+
+        // The number of linux_dirent64 records, provided "." and ".." and the two names are among them.
+        private static long CountEntries(byte* buffer, long length, string a, string b)
+        {
+            long count = 0;
+            bool dot = false, dotdot = false, sawA = false, sawB = false;
+            for (long at = 0; at < length;)
+            {
+                ushort size = *(ushort*)(buffer + at + 16);
+                byte* name = buffer + at + 19;
+                if (NameIs(name, ".")) dot = true;
+                if (NameIs(name, "..")) dotdot = true;
+                if (NameIs(name, a)) sawA = true;
+                if (NameIs(name, b)) sawB = true;
+                count++;
+                if (size == 0) break;
+                at += size;
+            }
+            return dot && dotdot && sawA && sawB ? count : -count - 100;
+        }
+
+        private static bool NameIs(byte* name, string text)
+        {
+            for (int i = 0; i < text.Length; i++) if (name[i] != text[i]) return false;
+            return name[text.Length] == 0;
+        }
+
+        // Prints a file through open/read/close, each line as "uk: vfs | <line>".
+        private static void PrintFile(string path, bool print)
+        {
+            ulong saved = s_next;
+            ulong name = Text(path);
+            ulong buffer = Alloc(4096);
+            long fd = Sys(SyscallTable.Open, name, 0);
+            if (fd < 0)
+            {
+                Check("open for printing", fd, 0);
+                s_next = saved;
+                return;
+            }
+            if (print)
+            {
+                KernelConsole.Prefix();
+                KernelConsole.Write("vfs | == ");
+                KernelConsole.WriteLine(path);
+            }
+            bool lineStart = true;
+            while (true)
+            {
+                long n = Sys(SyscallTable.Read, (ulong)fd, buffer, 4096);
+                if (n <= 0) break;
+                for (long i = 0; print && i < n; i++)
+                {
+                    if (lineStart) { KernelConsole.Prefix(); KernelConsole.Write("vfs | "); lineStart = false; }
+                    byte c = ((byte*)buffer)[i];
+                    KernelConsole.Write(c == '\t' ? ' ' : (char)c);
+                    if (c == '\n') lineStart = true;
+                }
+            }
+            Sys(SyscallTable.Close, (ulong)fd);
+            s_next = saved;
+        }
+
+        private static void WriteCacheAttribute(int index, string attribute)
+        {
+            // Through the VFS, like the runtime reads it: /sys/devices/system/cpu/cpu0/cache/indexN/<attribute>.
+            ulong saved = s_next;
+            ulong path = Alloc(128);
+            byte* p = (byte*)path;
+            string prefix = "/sys/devices/system/cpu/cpu0/cache/index";
+            int n = 0;
+            for (int i = 0; i < prefix.Length; i++) p[n++] = (byte)prefix[i];
+            p[n++] = (byte)('0' + index);
+            p[n++] = (byte)'/';
+            for (int i = 0; i < attribute.Length; i++) p[n++] = (byte)attribute[i];
+            p[n] = 0;
+            ulong buffer = Alloc(64);
+            long fd = Sys(SyscallTable.Open, path, 0);
+            long length = fd < 0 ? 0 : Sys(SyscallTable.Read, (ulong)fd, buffer, 63);
+            if (fd >= 0) Sys(SyscallTable.Close, (ulong)fd);
+            KernelConsole.Write(attribute);
+            KernelConsole.Write('=');
+            for (long i = 0; i < length && ((byte*)buffer)[i] != '\n'; i++) KernelConsole.Write((char)((byte*)buffer)[i]);
+            KernelConsole.Write(' ');
+            s_next = saved;
+        }
+    }
+}
+#endif

@@ -1,0 +1,59 @@
+using Kernel.Files;
+
+namespace Kernel.Syscalls
+{
+    // Descriptors without a name: pipe/pipe2 and eventfd/eventfd2.
+    internal static unsafe class PipeSyscalls
+    {
+        private const int EventFdSemaphore = 1;   // EFD_SEMAPHORE; EFD_CLOEXEC and EFD_NONBLOCK are O_CLOEXEC and O_NONBLOCK
+
+        // pipe(fds)
+        public static long Pipe(SyscallFrame call) => CreatePipe(call.Arg0, 0);
+
+        // pipe2(fds, flags)
+        public static long Pipe2(SyscallFrame call) => CreatePipe(call.Arg0, (int)call.Arg1);
+
+        private static long CreatePipe(ulong fds, int flags)
+        {
+            if ((flags & ~(OpenFlags.CloseOnExec | OpenFlags.NonBlocking | OpenFlags.Direct)) != 0) return -Errno.EINVAL;
+            if (!UserMemory.IsWritableUserRange(fds, 8)) return -Errno.EFAULT;
+            Vfs.EnsureInitialized();
+            PipeEnd readEnd, writeEnd;
+            Files.Pipe.Create(flags, out readEnd, out writeEnd);
+            bool closeOnExec = (flags & OpenFlags.CloseOnExec) != 0;
+            long readFd = Vfs.Descriptors.Install(readEnd, closeOnExec);
+            if (readFd < 0)
+            {
+                readEnd.Release();
+                writeEnd.Release();
+                return readFd;
+            }
+            long writeFd = Vfs.Descriptors.Install(writeEnd, closeOnExec);
+            if (writeFd < 0)
+            {
+                Vfs.Descriptors.Close(readFd);
+                writeEnd.Release();
+                return writeFd;
+            }
+            ((int*)fds)[0] = (int)readFd;
+            ((int*)fds)[1] = (int)writeFd;
+            return 0;
+        }
+
+        // eventfd(initval)
+        public static long EventFd(SyscallFrame call) => CreateEventFd((uint)call.Arg0, 0);
+
+        // eventfd2(initval, flags)
+        public static long EventFd2(SyscallFrame call) => CreateEventFd((uint)call.Arg0, (int)call.Arg1);
+
+        private static long CreateEventFd(uint initial, int flags)
+        {
+            if ((flags & ~(OpenFlags.CloseOnExec | OpenFlags.NonBlocking | EventFdSemaphore)) != 0) return -Errno.EINVAL;
+            Vfs.EnsureInitialized();
+            var file = new EventFdHandle(initial, (flags & EventFdSemaphore) != 0, flags);
+            long fd = Vfs.Descriptors.Install(file, (flags & OpenFlags.CloseOnExec) != 0);
+            if (fd < 0) file.Release();
+            return fd;
+        }
+    }
+}
