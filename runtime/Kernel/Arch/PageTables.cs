@@ -101,6 +101,21 @@ namespace Kernel.Arch
             return true;
         }
 
+        private static bool SplitContaining(ulong address)
+        {
+            if (Memory.KernelMemory.Pages->TotalPages == 0) return false;
+            ulong* table = (ulong*)(Cpu.ReadCr3() & AddressMask);
+            for (int shift = 39; shift > 21; shift -= 9)
+            {
+                ulong entry = table[(address >> shift) & 511];
+                if ((entry & Present) == 0 || (entry & LargePage) != 0) return false;
+                table = (ulong*)(entry & AddressMask);
+            }
+            ulong* directoryEntry = &table[(address >> 21) & 511];
+            if ((*directoryEntry & (Present | LargePage)) != (Present | LargePage)) return false;
+            return SplitLargePage(directoryEntry, address & ~((1UL << 21) - 1));
+        }
+
         // Replaces a 2 MiB mapping by a page table of 512 4 KiB entries with the same flags.
         private static bool SplitLargePage(ulong* entry, ulong regionStart)
         {
@@ -113,10 +128,14 @@ namespace Kernel.Arch
             return true;
         }
 
-        /// <summary>Maps or unmaps one 4 KiB identity-mapped page; false if it is not a 4 KiB page.</summary>
+        /// <summary>
+        /// Maps or unmaps one 4 KiB identity-mapped page, splitting its 2 MiB page first if needed (which
+        /// needs the page allocator); false if that is impossible.
+        /// </summary>
         public static bool SetPresent(ulong address, bool present)
         {
             ulong* entry = FindSmallPageEntry(address);
+            if (entry == null && SplitContaining(address)) entry = FindSmallPageEntry(address);
             if (entry == null) return false;
             *entry = present ? (*entry | Present) : (*entry & ~Present);
             Cpu.InvalidatePage(address);

@@ -24,15 +24,16 @@ namespace Kernel.Boot
             StackTrace.Initialize((byte*)bootInfo->KsymsStart, bootInfo->KsymsEnd - bootInfo->KsymsStart,
                                   bootInfo->BootStackBottom, bootInfo->BootStackTop, bootInfo->TextStart, bootInfo->TextEnd);
 
-            if (!StackGuard.Install(bootInfo->BootStackBottom))
-                Panic.Fail("cannot unmap the guard page below the boot stack (not mapped with 4 KiB pages)");
-
             string problem = LoaderData.Capture(bootInfo->PvhStartInfo);
             if (problem != null) Panic.Fail(problem);
 
             problem = KernelMemory.Initialize(LoaderData.MemoryMap, LoaderData.MemoryMapEntries, bootInfo);
             if (problem != null) Panic.Fail(problem);
             RuntimeHooks.AllocateZeroed = &KernelMemory.AllocateZeroed;
+
+            // After memory: a boot stack beyond the first 2 MiB sits in a large page that must be split.
+            if (!StackGuard.Install(bootInfo->BootStackBottom))
+                Panic.Fail("cannot unmap the guard page below the boot stack");
 
             problem = StartupCodeHelpers.InitializeModules((nint*)bootInfo->ModulesStart, (nint*)bootInfo->ModulesEnd);
             if (problem != null) Panic.Fail(problem);
