@@ -3,8 +3,8 @@ using Kernel.Boot;
 namespace Kernel.Memory
 {
     // Owns the kernel's two allocators and decides which physical memory they may use: RAM from the
-    // boot memory map, above the kernel image and below 4 GiB (what the boot page tables identity-map), except the app's
-    // segments.
+    // boot memory map, above the kernel image and below 4 GiB (what the boot page tables identity-map),
+    // except what the loader put there with the kernel (the app's segments, the symbol table).
     // The loader's own data has been copied by LoaderData before, so its pages may be reused.
     internal static unsafe class KernelMemory
     {
@@ -32,13 +32,10 @@ namespace Kernel.Memory
                 s_ramBytes += map[i].Size;
                 ulong start = Max(map[i].Address, bootInfo->ImageEnd);
                 ulong end = Min(map[i].Address + map[i].Size, IdentityMappedLimit);
-                // The app's segments were loaded with the kernel: their RAM is not free.
-                if (bootInfo->AppEnd > bootInfo->AppStart && start < bootInfo->AppEnd && end > bootInfo->AppStart)
-                {
-                    if (start < bootInfo->AppStart) Add(usable, ref count, start, bootInfo->AppStart);
-                    start = Max(start, bootInfo->AppEnd);
-                }
-                Add(usable, ref count, start, end);
+                // The app's segments and the symbol table were loaded with the kernel: their RAM is not free.
+                ulong ksymsStart = bootInfo->KsymsStart & ~(PageAllocator.PageSize - 1);
+                ulong ksymsEnd = (bootInfo->KsymsEnd + PageAllocator.PageSize - 1) & ~(PageAllocator.PageSize - 1);
+                AddExcluding(usable, ref count, start, end, bootInfo->AppStart, bootInfo->AppEnd, ksymsStart, ksymsEnd);
             }
 
             if (count == 0) return "no usable RAM above the kernel image";
@@ -64,6 +61,24 @@ namespace Kernel.Memory
             byte* block = (byte*)System.Runtime.CompilerServices.Unsafe.AsPointer(ref System.Runtime.CompilerServices.Unsafe.As<object, byte>(ref obj));
             block = *(byte**)block - 8;
             fixed (KernelHeap* heap = &s_heap) return heap->Free(block);
+        }
+
+        // Adds [start, end) minus two holes (either may be empty or outside).
+        private static void AddExcluding(MemoryRange* usable, ref int count, ulong start, ulong end,
+                                         ulong holeStart, ulong holeEnd, ulong hole2Start, ulong hole2End)
+        {
+            if (hole2Start < holeStart) { ulong s = holeStart, e = holeEnd; holeStart = hole2Start; holeEnd = hole2End; hole2Start = s; hole2End = e; }
+            if (holeEnd > holeStart && start < holeEnd && end > holeStart)
+            {
+                if (start < holeStart) Add(usable, ref count, start, holeStart);
+                start = Max(start, holeEnd);
+            }
+            if (hole2End > hole2Start && start < hole2End && end > hole2Start)
+            {
+                if (start < hole2Start) Add(usable, ref count, start, hole2Start);
+                start = Max(start, hole2End);
+            }
+            Add(usable, ref count, start, end);
         }
 
         private static void Add(MemoryRange* usable, ref int count, ulong start, ulong end)

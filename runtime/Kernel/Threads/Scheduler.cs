@@ -206,7 +206,13 @@ namespace Kernel.Threads
             ulong now = Time.Clock.MonotonicNanoseconds();
             ExpireDeadlines(now);
             if (AnyRunnable()) return;
-            if (WakeSources == 0 && !AnyDeadline()) ReportDeadlock();
+            if (WakeSources == 0)
+            {
+                if (!AnyDeadline()) ReportDeadlock();
+                // No timer interrupt to wait for: poll the clock until the earliest deadline passes.
+                Cpu.Pause();
+                return;
+            }
             Cpu.WaitForInterrupt();
         }
 
