@@ -25,6 +25,9 @@ namespace Kernel.Arch
         [DllImport("*", EntryPoint = "uk_invlpg"), SuppressGCTransition] public static extern void InvalidatePage(ulong address);
         [DllImport("*", EntryPoint = "uk_read_rbp"), SuppressGCTransition] public static extern ulong ReadFramePointer();
         [DllImport("*", EntryPoint = "uk_read_rsp"), SuppressGCTransition] public static extern ulong ReadStackPointer();
+        /// <summary>RDRAND / RDSEED, retried a few times: 1 with *value filled, or 0 (docs/boot-abi.md). Check CPUID first.</summary>
+        [DllImport("*", EntryPoint = "uk_rdrand"), SuppressGCTransition] public static extern int ReadRandom(ulong* value);
+        [DllImport("*", EntryPoint = "uk_rdseed"), SuppressGCTransition] public static extern int ReadRandomSeed(ulong* value);
         [DllImport("*", EntryPoint = "uk_cpuid"), SuppressGCTransition] public static extern void CpuId(uint leaf, uint subleaf, uint* registers);
         [DllImport("*", EntryPoint = "uk_halt_forever"), SuppressGCTransition] public static extern void HaltForever();
         [DllImport("*", EntryPoint = "uk_wait_for_interrupt"), SuppressGCTransition] public static extern void WaitForInterrupt();
