@@ -10,7 +10,12 @@ namespace Kernel.Syscalls
     {
         public const ulong Write = 1;
         public const ulong Exit = 60;
+        public const ulong Gettimeofday = 96;
+        public const ulong Time = 201;
+        public const ulong ClockGettime = 228;
+        public const ulong ClockGetres = 229;
         public const ulong ExitGroup = 231;
+        public const ulong Getrandom = 318;
         private const int Size = 512;
 
         private struct ReportedSet { public fixed bool Numbers[Size]; }
@@ -25,6 +30,11 @@ namespace Kernel.Syscalls
                 case Write: result = FileSyscalls.Write(call); break;
                 case Exit:
                 case ExitGroup: result = ProcessSyscalls.ExitGroup(call); break;
+                case Gettimeofday: result = TimeSyscalls.Gettimeofday(call); break;
+                case Time: result = TimeSyscalls.Time(call); break;
+                case ClockGettime: result = TimeSyscalls.ClockGettime(call); break;
+                case ClockGetres: result = TimeSyscalls.ClockGetres(call); break;
+                case Getrandom: result = RandomSyscalls.GetRandom(call); break;
                 default: result = Unknown(call.Number); break;
             }
             frame->Rax = (ulong)result;
