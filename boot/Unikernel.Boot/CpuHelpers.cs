@@ -48,6 +48,13 @@ public static class CpuHelpers
             a.ret();
         });
 
+        // uk_rdrand(ulong* value) / uk_rdseed(ulong* value) -> 1 with *value filled, or 0 when the
+        // instruction kept reporting "no data" (CF = 0) after its retries: 10 for RDRAND (Intel's
+        // recommendation: its DRBG only fails under extreme load), 64 with a pause in between for RDSEED
+        // (it drains the entropy source and fails more readily). The caller checks CPUID first.
+        EmitRandomHelper(e, "uk_rdrand", seed: false, retries: 10);
+        EmitRandomHelper(e, "uk_rdseed", seed: true, retries: 64);
+
         e.Function("uk_read_cr0", isGlobal: true, () => { a.mov(rax, cr0); a.ret(); });
         e.Function("uk_read_cr2", isGlobal: true, () => { a.mov(rax, cr2); a.ret(); });
         e.Function("uk_read_cr3", isGlobal: true, () => { a.mov(rax, cr3); a.ret(); });
@@ -119,5 +126,28 @@ public static class CpuHelpers
         e.Function("uk_breakpoint", isGlobal: true, () => { a.int3(); a.ret(); });
         // The ret lets a self-test handler that skips the 2-byte ud2 return normally.
         e.Function("uk_trigger_invalid_opcode", isGlobal: true, () => { a.ud2(); a.ret(); });
+    }
+
+    private static void EmitRandomHelper(CodeEmitter e, string name, bool seed, int retries)
+    {
+        var a = e.Asm;
+        e.Function(name, isGlobal: true, () =>
+        {
+            var retry = a.CreateLabel();
+            var success = a.CreateLabel();
+            a.mov(ecx, retries);
+            a.Label(ref retry);
+            if (seed) a.rdseed(rax); else a.rdrand(rax);
+            a.jc(success);
+            if (seed) a.pause();
+            a.dec(ecx);
+            a.jnz(retry);
+            a.xor(eax, eax);
+            a.ret();
+            a.Label(ref success);
+            a.mov(__qword_ptr[rdi], rax);
+            a.mov(eax, 1);
+            a.ret();
+        });
     }
 }

@@ -63,6 +63,25 @@ public class HelperCodeTests
         Assert.Equal(Boot.Symbol("uk_halt_forever").Value, code[2].Instruction.NearBranchTarget);
     }
 
+    // uk_rdrand / uk_rdseed(ulong* value) -> 1 with *value set, or 0 after the retries: the value is stored
+    // only on success (CF = 1), and the retry loop counts down in ecx.
+    [Theory]
+    [InlineData("uk_rdrand", Mnemonic.Rdrand, 10, false)]
+    [InlineData("uk_rdseed", Mnemonic.Rdseed, 64, true)]
+    public void RandomHelpersRetryAndStoreOnlyOnSuccess(string function, Mnemonic instruction, int retries, bool pauses)
+    {
+        var code = Boot.Decode(function);
+        var expected = new List<string> { $"mov ecx, 0x{retries:x}", instruction.ToString().ToLowerInvariant() + " rax", "jb" };
+        if (pauses) expected.Add("pause");
+        expected.AddRange(["dec ecx", "jne", "xor eax, eax", "ret", "mov [rdi], rax", "mov eax, 1", "ret"]);
+        Assert.Equal(expected, code.Select(i => i.Mnemonic is Mnemonic.Jb or Mnemonic.Jne ? i.Mnemonic.ToString().ToLowerInvariant() : i.Text));
+
+        var onSuccess = code.Single(i => i.Mnemonic == Mnemonic.Jb);
+        Assert.Equal(code.Single(i => i.Text == "mov [rdi], rax").Offset, (int)onSuccess.Instruction.NearBranchTarget);
+        var retry = code.Single(i => i.Mnemonic == Mnemonic.Jne);
+        Assert.Equal(code[1].Offset, (int)retry.Instruction.NearBranchTarget);
+    }
+
     [Theory]
     [InlineData("RhpThrowEx", "mov rsi, [rsp]", "uk_kernel_throw")]
     [InlineData("RhpFallbackFailFast", "mov rdi, [rsp]", "uk_kernel_failfast")]

@@ -19,7 +19,8 @@ public static class KernelImages
         return path;
     }
 
-    public static Task<BootResult> BootAsync(string image, MachineKind machine, string commandLine = "", bool icount = false, string memory = "128M")
+    public static Task<BootResult> BootAsync(string image, MachineKind machine, string commandLine = "", bool icount = false, string memory = "128M",
+                                             string cpu = "max")
         => QemuRunner.RunAsync(new QemuOptions
         {
             ImagePath = image,
@@ -28,6 +29,7 @@ public static class KernelImages
             CommandLine = commandLine,
             InstructionCounting = icount,
             Memory = memory,
+            CpuModel = cpu,
         }, BootTimeout);
 
     private static string FindRoot()

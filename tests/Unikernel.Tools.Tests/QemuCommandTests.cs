@@ -17,7 +17,8 @@ public class QemuCommandTests
     public void MicrovmBootsTheImageDirectlyWithTheDebugExitDevice()
     {
         var args = Args(new QemuOptions { ImagePath = "/img/k.elf", CommandLine = "A=1 -- x", Memory = "64M" });
-        Assert.Equal("microvm,x-option-roms=off,rtc=off", ValueAfter(args, "-M"));
+        Assert.Equal("microvm,x-option-roms=off,rtc=on", ValueAfter(args, "-M"));
+        Assert.Equal("max", ValueAfter(args, "-cpu"));
         Assert.Equal("/img/k.elf", ValueAfter(args, "-kernel"));
         Assert.Equal("A=1 -- x", ValueAfter(args, "-append"));
         Assert.Equal("64M", ValueAfter(args, "-m"));
@@ -32,8 +33,9 @@ public class QemuCommandTests
     [Fact]
     public void OptionsChangeTheCommand()
     {
-        var args = Args(new QemuOptions { ImagePath = "k", Machine = MachineKind.Pc, InstructionCounting = true, DebugExitDevice = false, Accelerator = Accelerator.Kvm });
+        var args = Args(new QemuOptions { ImagePath = "k", Machine = MachineKind.Pc, InstructionCounting = true, DebugExitDevice = false, Accelerator = Accelerator.Kvm, CpuModel = "qemu64" });
         Assert.Equal("pc", ValueAfter(args, "-M"));
+        Assert.Equal("qemu64", ValueAfter(args, "-cpu"));
         Assert.Equal("shift=0", ValueAfter(args, "-icount"));
         Assert.Equal("kvm", ValueAfter(args, "-accel"));
         Assert.DoesNotContain("-device", args);
@@ -44,7 +46,7 @@ public class QemuCommandTests
     public void FormatQuotesForTheShell()
     {
         string line = QemuCommand.Format(new QemuOptions { ImagePath = "/a b/k.elf", CommandLine = "X=\"it's\"" });
-        Assert.StartsWith("qemu-system-x86_64 -M microvm,x-option-roms=off,rtc=off ", line);
+        Assert.StartsWith("qemu-system-x86_64 -M microvm,x-option-roms=off,rtc=on ", line);
         Assert.Contains("-kernel '/a b/k.elf'", line);
         Assert.Contains("-append 'X=\"it'\\''s\"'", line);
     }

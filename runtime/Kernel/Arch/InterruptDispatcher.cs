@@ -58,7 +58,10 @@ namespace Kernel.Arch
             }
             if (frame->Vector < FirstExternalVector)
                 CpuExceptionReport.ReportAndStop(frame);
-            // No device interrupts are enabled yet; anything else is spurious and simply returns.
+            // The local APIC timer (runtime/Kernel/Time): tick, EOI, then the scheduler's hook picks the frame.
+            if (frame->Vector == Time.InterruptVectors.Timer)
+                return Time.TimerInterrupt.Handle(frame);
+            // Anything else (the APIC's spurious vector included, which takes no EOI) simply returns.
             return fromApp ? Scheduler.Leave() : frame;
         }
     }

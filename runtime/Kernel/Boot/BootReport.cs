@@ -1,7 +1,9 @@
 using Kernel.Arch;
 using Kernel.Console;
 using Kernel.Diagnostics;
+using Kernel.Entropy;
 using Kernel.Memory;
+using Kernel.Time;
 
 namespace Kernel.Boot
 {
@@ -15,6 +17,7 @@ namespace Kernel.Boot
             WriteCommandLine();
             WriteMemory(boot);
             WriteRuntimeChecks();
+            WriteTimeAndRandomness();
 
             KernelConsole.Prefix();
             KernelConsole.Write("kernel symbols: ");
@@ -120,6 +123,69 @@ namespace Kernel.Boot
             KernelConsole.Prefix();
             KernelConsole.Write("GC statics: ");
             KernelConsole.WriteLine(gcStatics ?? "ok");
+        }
+
+        // Clock rate and where it came from (with what calibrating cost), wall-clock time, randomness source.
+        private static void WriteTimeAndRandomness()
+        {
+            KernelConsole.Prefix();
+            KernelConsole.Write("clock: TSC ");
+            WriteMegahertz(Clock.TscFrequency);
+            KernelConsole.Write(" (");
+            KernelConsole.Write(TscCalibration.SourceName(TscCalibration.Source));
+            if (TscCalibration.Source == TscFrequencySource.Pit)
+            {
+                KernelConsole.Write(": ");
+                KernelConsole.WriteDecimal(Clock.TscTicksToNanoseconds(TscCalibration.WindowTicks) / 1000);
+                KernelConsole.Write(" us, ");
+                KernelConsole.WriteDecimal(TscCalibration.Samples);
+                KernelConsole.Write(" reads, +-");
+                KernelConsole.WriteDecimal(TscCalibration.ErrorPpm);
+                KernelConsole.Write(" ppm at 3 sigma");
+                if (TscCalibration.Attempts > 1)
+                {
+                    KernelConsole.Write(", ");
+                    KernelConsole.WriteDecimal((ulong)TscCalibration.Attempts);
+                    KernelConsole.Write(" attempts");
+                }
+            }
+            KernelConsole.Write("); local APIC timer ");
+            WriteMegahertz(LocalApic.TimerFrequency);
+            KernelConsole.Write(" (bus clock / 16); set-up took ");
+            KernelConsole.WriteDecimal(Clock.TscTicksToNanoseconds(TimeStartup.CostTicks) / 1000);
+            KernelConsole.WriteLine(" us");
+
+            KernelConsole.Prefix();
+            char* text = stackalloc char[CivilTime.Iso8601Length];
+            if (Clock.HasWallClock)
+            {
+                KernelConsole.Write("wall clock: ");
+                int length = CivilTime.FormatIso8601((long)(Clock.RealtimeNanoseconds / Clock.NanosecondsPerSecond), text);
+                for (int i = 0; i < length; i++) KernelConsole.Write(text[i]);
+                KernelConsole.WriteLine(" (CMOS RTC at boot, whole seconds)");
+            }
+            else
+            {
+                KernelConsole.WriteLine("wall clock: none (no CMOS RTC): realtime counts from 1970-01-01T00:00:00Z at boot");
+            }
+
+            KernelConsole.Prefix();
+            KernelConsole.Write("randomness: ");
+            KernelConsole.Write(Random.SourceName(Random.Source));
+            if (Random.Source == RandomSource.Rdrand && HardwareRandom.HasRdseed) KernelConsole.Write(" (RDSEED also present)");
+            KernelConsole.WriteLine();
+        }
+
+        // "2294.612 MHz"
+        private static void WriteMegahertz(ulong hz)
+        {
+            KernelConsole.WriteDecimal(hz / 1_000_000);
+            KernelConsole.Write('.');
+            ulong thousandths = hz % 1_000_000 / 1000;
+            if (thousandths < 100) KernelConsole.Write('0');
+            if (thousandths < 10) KernelConsole.Write('0');
+            KernelConsole.WriteDecimal(thousandths);
+            KernelConsole.Write(" MHz");
         }
 
         private static void Line(string text)

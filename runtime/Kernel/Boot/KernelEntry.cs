@@ -41,6 +41,12 @@ namespace Kernel.Boot
             problem = BootCommandLine.Parse(LoaderData.CommandLine, LoaderData.CommandLineLength);
             if (problem != null) Panic.Fail(problem);
 
+            // Time: TSC and local APIC timer calibrated, wall clock read (interrupts stay off); then
+            // randomness, whose fallback generator is seeded from them.
+            problem = Time.TimeStartup.Initialize(bootInfo->EntryTsc);
+            if (problem != null) Panic.Fail(problem);
+            Entropy.Random.Initialize();
+
             ulong initDoneTsc = Cpu.ReadTimeStampCounter();
             BootReport.Write(bootInfo, csharpEntryTsc, initDoneTsc);
 

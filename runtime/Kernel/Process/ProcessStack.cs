@@ -29,7 +29,7 @@ namespace Kernel.Process
 
             cursor -= 16;
             ulong random = cursor;
-            RandomBytes((byte*)random, 16);
+            Entropy.Random.Fill((byte*)random, 16);
             ulong platform = PushString(ref cursor, Platform);
             ulong execfn = PushString(ref cursor, ExecutablePath);
 
@@ -110,17 +110,6 @@ namespace Kernel.Process
             for (int i = 0; i < length; i++) p[i] = bytes[i];
             p[length] = 0;
             return cursor;
-        }
-
-        // TEMPORARY until the kernel's randomness source lands (branch wt/time): TSC-derived bytes.
-        private static void RandomBytes(byte* buffer, int length)
-        {
-            ulong x = Arch.Cpu.ReadTimeStampCounter() | 1;
-            for (int i = 0; i < length; i++)
-            {
-                x ^= x << 13; x ^= x >> 7; x ^= x << 17;
-                buffer[i] = (byte)(x >> 24);
-            }
         }
     }
 }

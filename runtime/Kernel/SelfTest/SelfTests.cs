@@ -38,6 +38,10 @@ namespace Kernel.SelfTest
             else if (BootCommandLine.OptionEquals("uk.selftest", "bad-cast")) CastChecks.FailingCast();
             else if (BootCommandLine.OptionEquals("uk.selftest", "heap")) HeapRoundTrip();
             else if (BootCommandLine.OptionEquals("uk.selftest", "vfs")) VfsSelfTest.Run();
+            else if (BootCommandLine.OptionEquals("uk.selftest", "timer")) TimerSelfTest.Run();
+            else if (BootCommandLine.OptionEquals("uk.selftest", "clock")) ClockSelfTest.Run();
+            else if (BootCommandLine.OptionEquals("uk.selftest", "time-syscalls")) TimeSyscallSelfTest.Run();
+            else if (BootCommandLine.OptionEquals("uk.selftest", "random")) RandomSelfTest.Run();
             else Panic.Fail("unknown uk.selftest value");
         }
 

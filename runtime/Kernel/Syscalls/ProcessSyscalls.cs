@@ -110,7 +110,7 @@ namespace Kernel.Syscalls
             if (!UserMemory.IsWritableUserRange(call.Arg0, Size)) return -Errno.EFAULT;
             byte* info = (byte*)call.Arg0;
             for (int i = 0; i < Size; i++) info[i] = 0;
-            *(long*)info = (long)(Time.Clock.MonotonicNanoseconds() / 1_000_000_000UL);
+            *(long*)info = (long)(Time.Clock.MonotonicNanoseconds / 1_000_000_000UL);
             *(ulong*)(info + 32) = KernelMemory.RamBytes;
             *(ulong*)(info + 40) = KernelMemory.Pages->FreePageCount * PageAllocator.PageSize;
             *(ushort*)(info + 80) = (ushort)Scheduler.LiveThreads;
@@ -125,7 +125,7 @@ namespace Kernel.Syscalls
             if (!UserMemory.IsWritableUserRange(call.Arg1, Size)) return -Errno.EFAULT;
             byte* usage = (byte*)call.Arg1;
             for (int i = 0; i < Size; i++) usage[i] = 0;
-            ulong nanoseconds = Time.Clock.MonotonicNanoseconds();
+            ulong nanoseconds = Time.Clock.MonotonicNanoseconds;
             ((long*)usage)[0] = (long)(nanoseconds / 1_000_000_000UL);
             ((long*)usage)[1] = (long)(nanoseconds % 1_000_000_000UL / 1000);
             ((long*)usage)[4] = (long)(UserAddressSpace.CommittedPages * 4);   // ru_maxrss in KiB (current, as a floor)

@@ -27,7 +27,7 @@ namespace Kernel.Syscalls
             if ((call.Arg1 & TimerAbsolute) == 0) return SleepUntil(Blocking.DeadlineAfter(nanoseconds));
             if (clock == ClockRealtime)
             {
-                ulong offset = Time.Clock.RealtimeNanoseconds() - Time.Clock.MonotonicNanoseconds();
+                ulong offset = Time.Clock.RealtimeNanoseconds - Time.Clock.MonotonicNanoseconds;
                 nanoseconds = nanoseconds > offset ? nanoseconds - offset : 0;
             }
             return SleepUntil(nanoseconds);
@@ -35,7 +35,7 @@ namespace Kernel.Syscalls
 
         private static long SleepUntil(ulong deadline)
         {
-            if (deadline <= Time.Clock.MonotonicNanoseconds()) return 0;
+            if (deadline <= Time.Clock.MonotonicNanoseconds) return 0;
             return Scheduler.Block(null, restart: false, deadline: deadline, timeoutResult: 0);
         }
     }

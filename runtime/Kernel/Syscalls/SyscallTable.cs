@@ -21,6 +21,7 @@ namespace Kernel.Syscalls
         public const ulong Gettid = 186, Tkill = 200, Futex = 202, SchedSetaffinity = 203, SchedGetaffinity = 204;
         public const ulong SetTidAddress = 218, ClockNanosleep = 230, Tgkill = 234, GetMempolicy = 239, SetRobustList = 273;
         public const ulong Prlimit64 = 302, Membarrier = 324, Rseq = 334;
+        public const ulong Gettimeofday = 96, Time = 201, ClockGettime = 228, ClockGetres = 229, Getrandom = 318;
 
         // Files (FileSyscalls, PathSyscalls, PipeSyscalls, PollSyscalls; the VFS is in Files/).
         public const ulong Read = 0, Open = 2, Close = 3, Stat = 4, FileStat = 5, LinkStat = 6, Poll = 7, Seek = 8;
@@ -163,7 +164,12 @@ namespace Kernel.Syscalls
                 case Tkill: return SignalSyscalls.ThreadKill(call);
                 case Tgkill: return SignalSyscalls.ThreadGroupKill(call);
 
-                // time (SleepSyscalls)
+                // time (TimeSyscalls, SleepSyscalls) and randomness (RandomSyscalls)
+                case Gettimeofday: return TimeSyscalls.Gettimeofday(call);
+                case Time: return TimeSyscalls.Time(call);
+                case ClockGettime: return TimeSyscalls.ClockGettime(call);
+                case ClockGetres: return TimeSyscalls.ClockGetres(call);
+                case Getrandom: return RandomSyscalls.GetRandom(call);
                 case Nanosleep: return SleepSyscalls.Sleep(call);
                 case ClockNanosleep: return SleepSyscalls.ClockSleep(call);
 

@@ -123,7 +123,7 @@ namespace Kernel.Syscalls
         private static ulong AbsoluteToMonotonic(ulong absolute, bool realtime)
         {
             if (!realtime) return absolute;
-            ulong offset = Time.Clock.RealtimeNanoseconds() - Time.Clock.MonotonicNanoseconds();
+            ulong offset = Time.Clock.RealtimeNanoseconds - Time.Clock.MonotonicNanoseconds;
             return absolute > offset ? absolute - offset : 1;
         }
 

@@ -79,11 +79,20 @@ namespace Kernel.Threads
             return null;
         }
 
+        /// <summary>The time slice, and so the granularity of sleeps and timeouts.</summary>
+        public const ulong TickNanoseconds = 4_000_000;
+
         /// <summary>Runs the first thread: never returns.</summary>
         public static void Start(Thread first)
         {
             Current = first;
-            s_lastSwitch = Time.Clock.MonotonicNanoseconds();
+            if (Time.LocalApic.TimerFrequency != 0)
+            {
+                Time.TimerInterrupt.Hook = &OnTimerTick;
+                Time.LocalApic.StartPeriodicTimer(TickNanoseconds, Time.InterruptVectors.Timer);
+                WakeSources++;
+            }
+            s_lastSwitch = Time.Clock.MonotonicNanoseconds;
             Enter(first);
             Cpu.ResumeFrame(first.Frame);
         }
@@ -99,7 +108,7 @@ namespace Kernel.Threads
             s_switchRequested = false;
             if (next != Current)
             {
-                ulong now = Time.Clock.MonotonicNanoseconds();
+                ulong now = Time.Clock.MonotonicNanoseconds;
                 Current.CpuNanoseconds += now - s_lastSwitch;
                 s_lastSwitch = now;
                 ExtendedState.Switch(Current.ExtendedStateArea, next.ExtendedStateArea);
@@ -109,6 +118,16 @@ namespace Kernel.Threads
             if (s_deadToFree != null && s_deadToFree != Current) FreeDead();
             Signals.SignalDelivery.BeforeReturnToUser(Current);
             return Current.Frame;
+        }
+
+        // Every tick: wake the sleepers whose time has come; an app thread that was running has used
+        // up its slice (a tick while the kernel idles just returns to the idle loop).
+        private static InterruptFrame* OnTimerTick(InterruptFrame* frame)
+        {
+            ExpireDeadlines(Time.Clock.MonotonicNanoseconds);
+            if ((frame->Cs & 3) != 3 || Current == null) return frame;
+            RequestSwitch();
+            return Leave();
         }
 
         /// <summary>The time slice is over (timer) or the thread yields: switch at the next Leave.</summary>
@@ -203,7 +222,7 @@ namespace Kernel.Threads
         // Nothing can run: wait for an interrupt (timer tick, device) that may wake a thread.
         private static void Idle()
         {
-            ulong now = Time.Clock.MonotonicNanoseconds();
+            ulong now = Time.Clock.MonotonicNanoseconds;
             ExpireDeadlines(now);
             if (AnyRunnable()) return;
             if (WakeSources == 0)

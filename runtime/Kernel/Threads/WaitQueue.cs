@@ -58,7 +58,7 @@ namespace Kernel.Threads
         {
             Thread current = Scheduler.Current;
             if (current != null && current.RestartedDeadline != 0) return current.RestartedDeadline;
-            ulong now = Time.Clock.MonotonicNanoseconds();
+            ulong now = Time.Clock.MonotonicNanoseconds;
             return timeoutNanoseconds > ulong.MaxValue - now ? ulong.MaxValue : now + timeoutNanoseconds;
         }
 

@@ -13,15 +13,16 @@ public static class QemuCommand
         switch (options.Machine)
         {
             case MachineKind.Microvm:
-                // No option ROMs or RTC: nothing the kernel needs, and each costs boot time.
-                args.AddRange(["-M", "microvm,x-option-roms=off,rtc=off"]);
+                // No option ROMs (nothing the kernel needs; each costs boot time). The CMOS RTC is on: it is the
+                // kernel's wall clock at boot (runtime/Kernel/Time/CmosRtc.cs); without it realtime starts at 1970.
+                args.AddRange(["-M", "microvm,x-option-roms=off,rtc=on"]);
                 break;
             case MachineKind.Pc:
                 args.AddRange(["-M", "pc"]);
                 break;
         }
         args.AddRange(["-accel", ResolveAccelerator(options.Accelerator) == Accelerator.Kvm ? "kvm" : "tcg"]);
-        args.AddRange(["-cpu", "max"]);
+        args.AddRange(["-cpu", options.CpuModel]);
         args.AddRange(["-m", options.Memory]);
         args.AddRange(["-nodefaults", "-no-user-config", "-nographic", "-no-reboot"]);
         args.AddRange(["-serial", "stdio"]);

@@ -7,6 +7,9 @@ public sealed record QemuOptions
     public MachineKind Machine { get; init; } = MachineKind.Microvm;
     public Accelerator Accelerator { get; init; } = Accelerator.Tcg;
     public string Memory { get; init; } = "128M";
+    /// <summary>QEMU's -cpu model. `max` has every feature the accelerator can offer (under TCG: RDRAND, AVX2,
+    /// ...); `qemu64` is QEMU's default, a baseline x86-64 without RDRAND.</summary>
+    public string CpuModel { get; init; } = "max";
     /// <summary>Count guest time in instructions (-icount shift=0): deterministic boot-cost figures.</summary>
     public bool InstructionCounting { get; init; }
     /// <summary>The kernel command line, already in the kernel's grammar (see KernelCommandLine).</summary>

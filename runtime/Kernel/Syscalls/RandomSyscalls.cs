@@ -1,0 +1,26 @@
+using Kernel.Entropy;
+
+namespace Kernel.Syscalls
+{
+    // getrandom(2). The kernel's source is ready from boot (Entropy/Random), so the call never blocks and
+    // GRND_NONBLOCK / GRND_RANDOM / GRND_INSECURE change nothing but are checked as Linux checks them.
+    internal static unsafe class RandomSyscalls
+    {
+        public const ulong GrndNonblock = 0x1, GrndRandom = 0x2, GrndInsecure = 0x4;
+        // Linux's MAX_RW_COUNT: one call returns at most this much.
+        private const ulong MaximumCount = 0x7FFF_F000;
+
+        // getrandom(void* buf, size_t buflen, unsigned int flags)
+        public static long GetRandom(SyscallFrame call)
+        {
+            ulong flags = call.Arg2 & 0xFFFF_FFFF;
+            if ((flags & ~(GrndNonblock | GrndRandom | GrndInsecure)) != 0) return -Errno.EINVAL;
+            if ((flags & (GrndRandom | GrndInsecure)) == (GrndRandom | GrndInsecure)) return -Errno.EINVAL;
+            ulong count = call.Arg1 > MaximumCount ? MaximumCount : call.Arg1;
+            if (count == 0) return 0;
+            if (!UserMemory.IsUserRange(call.Arg0, count)) return -Errno.EFAULT;
+            Random.Fill((byte*)call.Arg0, (int)count);
+            return (long)count;
+        }
+    }
+}

@@ -1,0 +1,16 @@
+namespace Kernel.Time
+{
+    // The interrupt vectors the kernel gives its interrupt sources, in one place. 0-31 are CPU exceptions
+    // and 256 is the system-call pseudo vector (Arch/InterruptDispatcher).
+    internal static class InterruptVectors
+    {
+        /// <summary>The local APIC timer: the scheduler's tick (Time/TimerInterrupt).</summary>
+        public const byte Timer = 32;
+        /// <summary>The 8259 PICs are moved here (0xE0-0xEF), away from the CPU exceptions their reset
+        /// bases overlap, and kept masked.</summary>
+        public const byte LegacyPicBase = 0xE0;
+        /// <summary>The local APIC's spurious-interrupt vector: delivered without an in-service bit, so it
+        /// is ignored and must not be acknowledged (no EOI). Its low 4 bits are 1s for old APICs.</summary>
+        public const byte Spurious = 0xFF;
+    }
+}

@@ -1,0 +1,45 @@
+using Kernel.Arch;
+
+namespace Kernel.Time
+{
+    // Boot-time set-up of time and timer interrupts, in the order the pieces need:
+    // 1. the 8259 PICs masked and the local APIC enabled (every local interrupt masked) -- the APIC's
+    //    counter is then started so that it is calibrated in the same window as the TSC;
+    // 2. the TSC frequency (CPUID, else ~1 ms against the PIT), which makes Clock usable;
+    // 3. the APIC timer's rate over the TSC (at least 1 ms of window in total);
+    // 4. the wall clock from the CMOS RTC.
+    // Interrupts stay off: the first `sti` is the scheduler's (or a self-test's) decision.
+    internal static class TimeStartup
+    {
+        /// <summary>The APIC timer is calibrated over at least this long (shared with the PIT window).</summary>
+        public const ulong ApicCalibrationWindowNanoseconds = 1_000_000;
+
+        /// <summary>TSC ticks the whole set-up took (calibration included): the boot report shows it.</summary>
+        public static ulong CostTicks;
+        /// <summary>Unix seconds the RTC said at boot (0 without an RTC).</summary>
+        public static long RtcUnixSecondsAtBoot;
+
+        /// <summary>Null, or why the kernel cannot keep time.</summary>
+        public static string Initialize(ulong bootTsc)
+        {
+            ulong start = Cpu.ReadTimeStampCounter();
+            LegacyPic.MaskAllLines();
+            if (!LocalApic.Initialize()) return "no local APIC (CPUID.1:EDX.APIC is clear): no timer interrupt";
+            LocalApic.BeginCalibration();
+
+            TscCalibration.Calibrate();
+            Clock.Initialize(bootTsc, TscCalibration.FrequencyHz);
+            LocalApic.FinishCalibration(ApicCalibrationWindowNanoseconds);
+            if (LocalApic.TimerFrequency == 0) return "the local APIC timer does not count";
+
+            long unixSeconds;
+            if (CmosRtc.TryRead(out unixSeconds) && unixSeconds > 0)
+            {
+                RtcUnixSecondsAtBoot = unixSeconds;
+                Clock.SetWallClock((ulong)unixSeconds * Clock.NanosecondsPerSecond, Clock.MonotonicNanoseconds);
+            }
+            CostTicks = Cpu.ReadTimeStampCounter() - start;
+            return null;
+        }
+    }
+}
