@@ -19,7 +19,7 @@ namespace Kernel.Files
             }
             // Linux hands out at most 32 MiB minus one page per read of the random devices.
             if (count > 0x7FFF_FFFF) count = 0x7FFF_FFFF;
-            Entropy.Random.Fill(buffer, (int)count);
+            RandomSource.Fill(buffer, (int)count);
             return count;
         }
 

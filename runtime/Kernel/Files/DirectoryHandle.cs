@@ -3,8 +3,9 @@ using Kernel.Syscalls;
 
 namespace Kernel.Files
 {
-    // An open directory. getdents64 walks it with the offset as position: 0 is ".", 1 is "..", then
-    // entry k of the directory at 2 + k. lseek(fd, 0, SEEK_SET) rewinds.
+    // An open directory. getdents64 walks it with the offset as position: 0 is ".", 1 is "..", then the
+    // entries by their DirectoryPosition; each record's d_off is the position after it. lseek(fd, 0,
+    // SEEK_SET) rewinds, lseek to a d_off continues there.
     internal sealed unsafe class DirectoryHandle : OpenFile
     {
         private readonly DirectoryNode _directory;
@@ -28,28 +29,32 @@ namespace Kernel.Files
             dots[0] = (byte)'.';
             dots[1] = (byte)'.';
             long written = 0;
-            VfsNode child = Offset >= 2 ? _directory.ChildAt(Offset - 2) : null;
-            while (Offset < 2 || child != null)
+            const long first = DirectoryNode.FirstChildPosition;
+            VfsNode child = _directory.FirstAtOrAfter(Offset);
+            while (Offset < first || child != null)
             {
                 int size;
-                if (Offset < 2)
+                long next;
+                if (Offset < first)
                 {
                     VfsNode target = Offset == 0 || _directory.Parent == null ? _directory : _directory.Parent;
-                    size = DirectoryEntryWriter.Write(buffer + written, count - written, target.Inode, Offset + 1,
+                    next = Offset + 1;
+                    size = DirectoryEntryWriter.Write(buffer + written, count - written, target.Inode, next,
                                                       FileTypeBits.DirentDirectory, dots, (int)Offset + 1);
                 }
                 else
                 {
+                    next = child.DirectoryPosition + 1;
                     fixed (byte* name = child.Name)
-                        size = DirectoryEntryWriter.Write(buffer + written, count - written, child.Inode, Offset + 1,
+                        size = DirectoryEntryWriter.Write(buffer + written, count - written, child.Inode, next,
                                                           FileTypeBits.DirentType(child.Mode), name, child.Name.Length);
                 }
                 if (size == 0) break;
                 written += size;
-                Offset++;
-                child = Offset == 2 ? _directory.FirstChild : Offset > 2 ? child.NextSibling : null;
+                if (Offset >= first) child = child.NextSibling;
+                Offset = next;
             }
-            if (written == 0 && (Offset < 2 || child != null)) return -Errno.EINVAL;   // too small for one entry
+            if (written == 0 && (Offset < first || child != null)) return -Errno.EINVAL;   // too small for one entry
             return written;
         }
     }

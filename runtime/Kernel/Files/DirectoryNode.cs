@@ -3,7 +3,10 @@ using Kernel.Syscalls;
 
 namespace Kernel.Files
 {
-    // A directory: its entries in creation order (a linked list; getdents positions are indexes into it).
+    // A directory: its entries in the order they were linked (a linked list). Each entry gets the next
+    // getdents position when it is linked (0 and 1 are "." and ".."), so a listing continues at the right
+    // place however many entries were removed in between -- "list a batch, delete it, list the next" must
+    // see every entry.
     internal sealed unsafe class DirectoryNode : VfsNode
     {
         // tmpfs reports a directory's size as 20 bytes per entry, "." and ".." included.
@@ -11,6 +14,8 @@ namespace Kernel.Files
 
         public VfsNode FirstChild;
         private VfsNode _lastChild;
+        private long _nextPosition = FirstChildPosition;
+        public const long FirstChildPosition = 2;
         public int ChildCount;
         private int _subdirectoryCount;
 
@@ -35,11 +40,11 @@ namespace Kernel.Files
             return null;
         }
 
-        /// <summary>The <paramref name="index"/>-th entry (creation order), or null past the end.</summary>
-        public VfsNode ChildAt(long index)
+        /// <summary>The first entry at getdents position <paramref name="position"/> or later, or null.</summary>
+        public VfsNode FirstAtOrAfter(long position)
         {
             VfsNode child = FirstChild;
-            for (long i = 0; child != null && i < index; i++) child = child.NextSibling;
+            while (child != null && child.DirectoryPosition < position) child = child.NextSibling;
             return child;
         }
 
@@ -51,6 +56,7 @@ namespace Kernel.Files
             child.Parent = this;
             child.Linked = true;
             child.NextSibling = null;
+            child.DirectoryPosition = _nextPosition++;
             if (_lastChild == null) FirstChild = child;
             else _lastChild.NextSibling = child;
             _lastChild = child;

@@ -1,5 +1,7 @@
 #nullable disable
 
+#pragma warning disable CS0649 // fields the app reads, some always zero here
+
 namespace Kernel.Files
 {
     // struct stat as the Linux x86-64 kernel writes it for stat/fstat/lstat/newfstatat: 144 bytes.

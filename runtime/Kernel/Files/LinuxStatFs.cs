@@ -1,3 +1,5 @@
+#pragma warning disable CS0649 // fields the app reads, some always zero here
+
 namespace Kernel.Files
 {
     // struct statfs as Linux x86-64 writes it for statfs/fstatfs: 120 bytes.

@@ -105,6 +105,7 @@ namespace Kernel.Files
             int access = flags & OpenFlags.AccessModeMask;
             if (!pathOnly && access == OpenFlags.AccessModeMask) return -Errno.EINVAL;
             bool create = !pathOnly && (flags & OpenFlags.Create) != 0;
+            if (create && (flags & OpenFlags.Directory) != 0) return -Errno.EINVAL;   // as Linux 6.4+
             bool exclusive = create && (flags & OpenFlags.Exclusive) != 0;
             bool follow = (flags & OpenFlags.NoFollow) == 0 && !exclusive;
 

@@ -14,6 +14,7 @@ namespace Kernel.Files
         public byte[] Name;
         public DirectoryNode Parent;        // null once unlinked (and for the root)
         public VfsNode NextSibling;
+        public long DirectoryPosition;      // getdents position in its directory (stable while others come and go)
         public readonly SuperBlock FileSystem;
         public readonly ulong Inode;
         public uint Mode;                   // file type | permission bits

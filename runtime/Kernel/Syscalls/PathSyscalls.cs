@@ -11,12 +11,14 @@ namespace Kernel.Syscalls
         private const long AtCurrent = OpenFlags.AtCurrentDirectory;
 
         // Copies the path at `address` into `buffer` and finds where it starts; its length or -errno.
-        // An empty path is ENOENT unless allowEmpty (AT_EMPTY_PATH), which returns 0.
+        // An empty path is ENOENT unless allowEmpty (AT_EMPTY_PATH), which returns 0 (then `at` may be
+        // null: the caller works on dirfd itself).
         private static long Prepare(long dirfd, ulong address, byte* buffer, bool allowEmpty, out DirectoryNode at)
         {
             at = null;
             Vfs.EnsureInitialized();
-            long length = UserPath.Copy(address, buffer);
+            // AT_EMPTY_PATH also accepts a null path (Linux 6.11+).
+            long length = allowEmpty && address == 0 ? 0 : UserPath.Copy(address, buffer);
             if (length < 0) return length;
             if (length == 0 && !allowEmpty) return -Errno.ENOENT;
             if (length > 0 && buffer[0] == '/') { at = Vfs.Root; return length; }
