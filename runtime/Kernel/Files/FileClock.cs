@@ -1,9 +1,9 @@
 namespace Kernel.Files
 {
-    // The time stamped on files (st_atime/st_mtime/st_ctime). The kernel has no wall clock yet, so every
-    // time is 0 (the epoch); the clock's owner replaces this one function.
+    // The time stamped on files (st_atime/st_mtime/st_ctime): the wall clock (Time/Clock). A separate
+    // name so the host tests of the VFS can put a fixed time in its place.
     internal static class FileClock
     {
-        public static long NowSeconds() => 0;
+        public static long NowSeconds() => (long)(Time.Clock.RealtimeNanoseconds / 1_000_000_000UL);
     }
 }

@@ -7,10 +7,9 @@ namespace Kernel.Syscalls
     // timeout other than 0 parks on FileEvents.AnyChange (every readiness change wakes it) through
     // Blocking.WaitThenRestart and re-runs from the start when woken.
     //
-    // TIMER HOOK (for the scheduler): a finite timeout must also wake the thread at its deadline, and the
-    // restarted call must then return 0 instead of parking again; the scheduler owns that deadline across
-    // restarts (restart_syscall-style). The places are marked "timer hook" below. Signal masks (ppoll,
-    // epoll_pwait) are accepted and ignored until signals exist.
+    // A finite timeout also wakes the thread at its deadline and the call then returns 0; the deadline
+    // survives restarts (Blocking.DeadlineAfter). Signal masks (ppoll, epoll_pwait) are accepted and
+    // ignored for now.
     internal static unsafe class PollSyscalls
     {
         private const int PollFdSize = 8;   // struct pollfd { int fd; short events; short revents; }
@@ -51,8 +50,7 @@ namespace Kernel.Syscalls
                 if (events != 0) ready++;
             }
             if (ready > 0 || timeoutMs == 0) return ready;
-            // timer hook: timeoutMs > 0 needs a deadline wake-up that makes the restarted call return 0.
-            return Blocking.WaitThenRestart(FileEvents.AnyChange);
+            return Park(timeoutMs);
         }
 
         // epoll_create(size)
@@ -130,8 +128,15 @@ namespace Kernel.Syscalls
             if (epoll == null) return -Errno.EINVAL;
             int ready = epoll.Collect((byte*)events, max);
             if (ready > 0 || timeoutMs == 0) return ready;
-            // timer hook: timeoutMs > 0 needs a deadline wake-up that makes the restarted call return 0.
-            return Blocking.WaitThenRestart(FileEvents.AnyChange);
+            return Park(timeoutMs);
+        }
+
+        // Waits for any readiness change; a finite timeout ends the wait with 0 ready at its deadline,
+        // which a restarted call keeps (Blocking.DeadlineAfter).
+        private static long Park(long timeoutMs)
+        {
+            if (timeoutMs < 0) return Blocking.WaitThenRestart(FileEvents.AnyChange);
+            return Blocking.WaitThenRestart(FileEvents.AnyChange, Blocking.DeadlineAfter((ulong)timeoutMs * 1_000_000UL), 0);
         }
 
         // struct timespec { long tv_sec; long tv_nsec; } -> milliseconds, rounded up (a positive wait

@@ -1,0 +1,8 @@
+namespace Kernel.Files;
+
+// The host build's file clock: a fixed time, so tests see stable timestamps.
+internal static class FileClock
+{
+    public const long FixedSeconds = 1_700_000_000;
+    public static long NowSeconds() => FixedSeconds;
+}
