@@ -17,6 +17,15 @@ public sealed record DriverCommandLine
     public bool StripSymbols { get; init; }
     /// <summary>-Wl,--defsym,NAME=TARGET pairs.</summary>
     public IReadOnlyList<(string Name, string Target)> Aliases { get; init; } = [];
+    /// <summary>-Wl,-z,stack-size=BYTES (NativeAOT's IlcDefaultStackSize): the default stack size of the threads
+    /// musl creates, passed to uk-ld as -z stack-size. 0 when not given.</summary>
+    public ulong StackSize { get; init; }
+
+    // -z keywords that change nothing in a static, non-PIE executable, accepted and ignored: relro/norelro and
+    // now/lazy (NativeAOT always passes -z relro -z now) concern the dynamic loader's relocation processing and
+    // there is neither a loader nor dynamic relocations; noexecstack is what uk-ld always writes. Any other
+    // keyword (execstack, max-page-size=, ...) asks for something uk-ld does not do and is an error.
+    private static readonly HashSet<string> IgnoredZKeywords = ["relro", "norelro", "now", "lazy", "noexecstack"];
 
     // System libraries NativeAOT asks for: on musl all of them are part of libc.a, which is always linked.
     private static readonly HashSet<string> LibcParts = ["c", "dl", "rt", "m", "pthread", "util", "stdc++"];
@@ -27,6 +36,7 @@ public sealed record DriverCommandLine
         var inputs = new List<string>();
         var aliases = new List<(string, string)>();
         bool gc = false, buildId = false, isStatic = false, strip = false;
+        ulong stackSize = 0;
         for (int i = 0; i < args.Count; i++)
         {
             string a = args[i];
@@ -42,7 +52,8 @@ public sealed record DriverCommandLine
                     else if (w.StartsWith("--build-id", StringComparison.Ordinal)) buildId = w != "--build-id=none";
                     else if (w == "--defsym" && p + 1 < parts.Length) aliases.Add(Alias(parts[++p]));
                     else if (w.StartsWith("--defsym=", StringComparison.Ordinal)) aliases.Add(Alias(w["--defsym=".Length..]));
-                    else if (w == "-z" && p + 1 < parts.Length) p++;                 // relro, now, stack-size: dynamic-only or advisory
+                    else if (w == "-z" && p + 1 < parts.Length) ZKeyword(parts[++p], a, ref stackSize);
+                    else if (w.StartsWith("-z", StringComparison.Ordinal) && w.Length > 2) ZKeyword(w[2..], a, ref stackSize);
                     else if (w is "-pie" or "-shared") throw Unsupported(a, "PositionIndependentExecutable=false and StaticExecutable=true");
                     else if (w is "--eh-frame-hdr" or "--discard-all" or "--strip-debug" or "--as-needed" or "--export-dynamic" or "-no-pie" or "-Bstatic" or "-Bdynamic"
                              || w.StartsWith("--version-script", StringComparison.Ordinal)) { }
@@ -70,11 +81,24 @@ public sealed record DriverCommandLine
         if (output is null) throw new DriverException("no output file (-o)");
         if (!isStatic) throw Unsupported("(no -static)", "StaticExecutable=true and PositionIndependentExecutable=false");
         if (inputs.Count == 0) throw new DriverException("no input files");
-        return new DriverCommandLine { OutputPath = output, Inputs = inputs, GcSections = gc, BuildId = buildId, StripSymbols = strip, Aliases = aliases };
+        return new DriverCommandLine { OutputPath = output, Inputs = inputs, GcSections = gc, BuildId = buildId, StripSymbols = strip, Aliases = aliases, StackSize = stackSize };
     }
 
     private static string Next(IReadOnlyList<string> args, ref int i, string flag)
         => ++i < args.Count ? args[i] : throw new DriverException($"'{flag}' needs a value");
+
+    private static void ZKeyword(string keyword, string arg, ref ulong stackSize)
+    {
+        const string StackSize = "stack-size=";
+        if (keyword.StartsWith(StackSize, StringComparison.Ordinal))
+        {
+            string value = keyword[StackSize.Length..];
+            if (!Unikernel.Linker.CommandLine.TryParseSize(value, out stackSize))
+                throw new DriverException($"invalid -z stack-size value '{value}' in '{arg}' (expected a byte count, decimal or 0x hex)");
+        }
+        else if (!IgnoredZKeywords.Contains(keyword))
+            throw new DriverException($"unsupported linker flag '-z {keyword}' (in '{arg}')");
+    }
 
     private static (string, string) Alias(string definition)
     {

@@ -38,6 +38,7 @@ try
         BuildId = command.BuildId,
         StripSymbols = command.StripSymbols,
         SymbolAliases = command.Aliases,
+        StackSize = command.StackSize,
     });
     return 0;
 }

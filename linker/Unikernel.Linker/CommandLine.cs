@@ -6,7 +6,7 @@ public static class CommandLine
 {
     public const string Usage =
         "usage: uk-ld -o OUT [--map MAP] [--base 0x100000] [--entry SYMBOL] [--app STATIC-EXE] INPUT.o... | " +
-        "uk-ld -static -o OUT [-e _start] [--gc-sections] [--build-id] [--defsym NAME=SYMBOL] [-s] [--print-pass-times] [-L DIR] [-l NAME] " +
+        "uk-ld -static -o OUT [-e _start] [--gc-sections] [--build-id] [--defsym NAME=SYMBOL] [-z stack-size=BYTES] [-s] [--print-pass-times] [-L DIR] [-l NAME] " +
         "[--start-group] INPUT.o|LIB.a... [--end-group]; either form: [--unit NAME [--export SYMBOL]... INPUTS...]...";
 
     /// <summary>Returns null when the user only asked for help.</summary>
@@ -25,6 +25,7 @@ public static class CommandLine
         var groups = new List<Range>();
         var aliases = new List<(string, string)>();
         bool printPassTimes = false, stripSymbols = false;
+        ulong? stackSize = null;
         int? groupStart = null;
         // --unit NAME: the inputs that follow (to the next --unit) form a link unit; --export applies to the
         // current unit, which before any --unit is the implicit one.
@@ -81,6 +82,9 @@ public static class CommandLine
                 case "--defsym":
                     aliases.Add(ParseAlias(ValueOf(args, ref i)));
                     break;
+                case "-z":
+                    stackSize = ParseZKeyword(ValueOf(args, ref i));
+                    break;
                 case "-L":
                     searchDirectories.Add(ValueOf(args, ref i));
                     break;
@@ -130,6 +134,11 @@ public static class CommandLine
                         inputs.Add("");
                         break;
                     }
+                    if (arg.StartsWith("-z", StringComparison.Ordinal) && arg.Length > 2)
+                    {
+                        stackSize = ParseZKeyword(arg[2..]);
+                        break;
+                    }
                     if (arg.StartsWith("--entry=", StringComparison.Ordinal))
                     {
                         entry = arg["--entry=".Length..];
@@ -156,6 +165,9 @@ public static class CommandLine
             throw new LinkerException($"--base 0x{address:x} is not 4 KiB aligned");
         if (!staticExecutable && (gcSections || buildId || libraries.Count != 0 || groups.Count != 0))
             throw new LinkerException("--gc-sections, --build-id, -l and groups need -static (static executable mode)");
+        if (!staticExecutable && stackSize is not null)
+            throw new LinkerException("-z stack-size needs -static: it sizes the threads libc creates in a static " +
+                "executable (PT_GNU_STACK), and a kernel image has no libc threads (the kernel sizes its own stacks)");
         if (staticExecutable && app is not null)
             throw new LinkerException("--app puts an app into a kernel image; it cannot be used with -static");
 
@@ -175,6 +187,7 @@ public static class CommandLine
             GcSections = gcSections,
             BuildId = buildId,
             AppPath = app,
+            StackSize = stackSize ?? 0,
         };
     }
 
@@ -203,6 +216,40 @@ public static class CommandLine
             throw new LinkerException($"invalid unit name '{name}' (letters, digits, '_', '.', '-')");
         if (name == Model.LinkUnit.ImplicitName)
             throw new LinkerException($"unit name '{name}' is reserved for the inputs before the first --unit");
+    }
+
+    /// <summary>
+    /// <c>-z KEYWORD</c> / <c>-zKEYWORD</c>. GNU ld has many keywords; the one a static musl executable needs is
+    /// <c>stack-size=BYTES</c>, which becomes PT_GNU_STACK's p_memsz (musl's default stack size for new threads).
+    /// Any other keyword is an error rather than silently ignored, since uk-ld would not act on it (uk-cc, which
+    /// reads NativeAOT's command line, drops the ones that mean nothing for a static executable).
+    /// </summary>
+    private static ulong ParseZKeyword(string keyword)
+    {
+        const string StackSize = "stack-size=";
+        if (keyword == "stack-size")
+            throw new LinkerException("-z stack-size needs a value: -z stack-size=BYTES");
+        if (!keyword.StartsWith(StackSize, StringComparison.Ordinal))
+            throw new LinkerException($"unsupported -z keyword '{keyword}' (uk-ld knows -z stack-size=BYTES)");
+        string value = keyword[StackSize.Length..];
+        if (!TryParseSize(value, out ulong size))
+            throw new LinkerException($"invalid -z stack-size value '{value}' (expected a byte count, decimal or 0x hex)");
+        return size;
+    }
+
+    /// <summary>
+    /// A size as GNU ld's <c>-z stack-size</c> reads it, minus octal: decimal digits, or <c>0x</c>/<c>0X</c> and
+    /// hex digits, no sign, no spaces, fitting 64 bits. A decimal with a leading zero (<c>010</c>) is refused:
+    /// GNU ld would read it as octal, and a silent difference is worse than an error.
+    /// </summary>
+    public static bool TryParseSize(string text, out ulong value)
+    {
+        value = 0;
+        if (text.StartsWith("0x", StringComparison.OrdinalIgnoreCase))
+            return ulong.TryParse(text.AsSpan(2), NumberStyles.AllowHexSpecifier, CultureInfo.InvariantCulture, out value);
+        if (text.Length > 1 && text[0] == '0')
+            return false;
+        return ulong.TryParse(text, NumberStyles.None, CultureInfo.InvariantCulture, out value);
     }
 
     private static (string, string) ParseAlias(string definition)

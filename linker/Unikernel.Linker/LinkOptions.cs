@@ -43,6 +43,11 @@ public sealed record LinkOptions
     public bool StripSymbols { get; init; }
     public bool BuildId { get; init; }
 
+    /// <summary>-z stack-size=BYTES (static executables only): PT_GNU_STACK's p_memsz, as GNU ld writes it. musl
+    /// takes the default stack size of the threads it creates from it (when larger than its own 128 KiB, capped
+    /// at 8 MiB); .NET's linux-musl builds ask for 1.5 MiB. 0: no size, musl's default.</summary>
+    public ulong StackSize { get; init; }
+
     /// <summary>--app FILE (kernel images only): a static x86-64 ET_EXEC whose PT_LOADs are copied into the
     /// image unchanged, for the kernel to start (docs/boot-abi.md, the <c>App*</c> fields of uk_boot_info).</summary>
     public string? AppPath { get; init; }

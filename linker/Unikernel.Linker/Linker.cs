@@ -14,6 +14,8 @@ public static class Linker
 {
     public static LinkResult Link(LinkOptions options)
     {
+        if (options.Kind == OutputKind.Kernel && options.StackSize != 0)
+            throw new LinkerException("a stack size (-z stack-size) is for static executables; a kernel image has no PT_GNU_STACK");
         var times = new PassTimes(options.PrintPassTimes);
         // 1. Read (archive members on demand).
         var units = LinkUnit.Of(options);
@@ -123,7 +125,7 @@ public static class Linker
         X86_64Relocator.Apply(files, got, tls);
         times.Mark("relocate");
         ulong entryAddress = entry.Address;
-        var parts = new ExecutableImageParts(ExecutableProgramHeaders.Build(layout, tls), tls);
+        var parts = new ExecutableImageParts(ExecutableProgramHeaders.Build(layout, tls, options.StackSize), tls);
         byte[] image = ElfImageWriter.Write(layout, files, symbols, entryAddress, parts, options.StripSymbols);
         times.Mark("write image");
         if (buildId is not null)

@@ -149,5 +149,9 @@ public class NativeAotPublishTests(PublishedNativeAotApps apps) : IClassFixture<
         Assert.Contains(0x6474e550u, types);                          // PT_GNU_EH_FRAME
         Assert.Contains(7u, types);                                   // PT_TLS
         Assert.Contains(4u, types);                                   // PT_NOTE (build id)
+        // IlcDefaultStackSize from Unikernel.Linker.targets, through uk-cc: musl gives new threads 1.5 MiB.
+        var stack = Assert.Single(StackSizeTests.ProgramHeaders(image), h => h.Type == 0x6474e551);
+        Assert.Equal(0x180000UL, stack.MemorySize);
+        Assert.Equal(stack, Assert.Single(StackSizeTests.ProgramHeaders(File.ReadAllBytes(app.ReferencePath)), h => h.Type == 0x6474e551));
     }
 }

@@ -65,7 +65,8 @@ public sealed class PublishedNativeAotApps : IDisposable
         return (objects, archives);
     }
 
-    /// <summary>GNU ld on exactly the inputs our link used.</summary>
+    /// <summary>GNU ld on exactly the inputs our link used, with the options uk-cc gets from NativeAOT (the stack
+    /// size is Unikernel.Linker.targets' IlcDefaultStackSize).</summary>
     private static string LinkReference(string name, IReadOnlyList<string> ourObjects, IReadOnlyList<string> archives, string artifacts)
     {
         var objects = ourObjects.ToList();
@@ -75,7 +76,7 @@ public sealed class PublishedNativeAotApps : IDisposable
         // inputs (they define __dso_handle, which our linker provides itself).
         objects.Insert(objects.FindIndex(o => o.EndsWith("crti.o")) + 1, Path.Combine(MuslToolchain.GccLib, "crtbeginT.o"));
         string output = Path.Combine(artifacts, name + ".gnu-ld");
-        var ld = new ProcessStartInfo("ld", ["-static", "--gc-sections", "--eh-frame-hdr", "--build-id", "-o", output,
+        var ld = new ProcessStartInfo("ld", ["-static", "--gc-sections", "--eh-frame-hdr", "--build-id", "-z", "stack-size=1572864", "-o", output,
                                              .. objects, "--start-group", .. archives, "--end-group",
                                              Path.Combine(MuslToolchain.GccLib, "crtend.o"), crtn])
         { RedirectStandardOutput = true, RedirectStandardError = true };

@@ -195,6 +195,29 @@ public sealed class StaticExecutableTests : IClassFixture<MuslToolchain>
         }
     }
 
+    [MuslFact]
+    public void StackSizeSetsMuslsDefaultThreadStackLikeGnuLd()
+    {
+        // 1.5 MiB (what .NET's linux-musl builds ask for): the new thread's ~1 MiB recursion fits.
+        string fixture = _tools.Object("thread_stack");
+        var result = RunBoth("stack_size", ["-z", "stack-size=1572864"], fixture);
+        Assert.Equal("default thread stack 1572864\ndeep recursion on a new thread: 63357\n", result.StdOut);
+        // musl caps it at 8 MiB; without the option it keeps its own 128 KiB.
+        Assert.Equal("default thread stack 8388608\ndeep recursion on a new thread: 63357\n",
+            RunBoth("stack_size_capped", ["-zstack-size=0x1000000"], fixture).StdOut);
+        Assert.Equal("default thread stack 131072\n", RunBoth("stack_size_default", [], fixture).StdOut);
+
+        // The header itself is GNU ld's, field for field.
+        foreach (string name in new[] { "stack_size", "stack_size_capped", "stack_size_default" })
+        {
+            var ours = Assert.Single(StackSizeTests.ProgramHeaders(File.ReadAllBytes(Path.Combine(_tools.Directory, name + ".uk"))),
+                h => h.Type == 0x6474e551);
+            var reference = Assert.Single(StackSizeTests.ProgramHeaders(File.ReadAllBytes(Path.Combine(_tools.Directory, name + ".ld"))),
+                h => h.Type == 0x6474e551);
+            Assert.Equal(reference, ours);
+        }
+    }
+
     private static HashSet<string> Symbols(string image) =>
         MuslToolchain.Run("nm", [image]).Split('\n', StringSplitOptions.RemoveEmptyEntries)
             .Select(line => line.Split(' ')[^1]).ToHashSet();
