@@ -22,7 +22,7 @@ public static class AppImages
 
     /// <summary>The app's own output in a guest console: every line that is not the kernel's ("uk: ...").</summary>
     public static List<string> AppLines(string console) =>
-        console.Replace("\r", "").Split('\n').Where(l => !l.StartsWith("uk: ", StringComparison.Ordinal)).SkipLastEmpty().ToList();
+        console.Replace("\r", "").Split('\n').SkipLastEmpty().Where(l => !l.StartsWith("uk: ", StringComparison.Ordinal)).ToList();
 
     public static (List<string> Lines, int ExitStatus) RunOnLinux(string app, IReadOnlyList<string> args, IReadOnlyList<string>? environment = null)
     {
