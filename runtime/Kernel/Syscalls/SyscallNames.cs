@@ -149,6 +149,7 @@ namespace Kernel.Syscalls
                 case 293: return "pipe2";
                 case 294: return "inotify_init1";
                 case 302: return "prlimit64";
+                case 309: return "getcpu";
                 case 318: return "getrandom";
                 case 319: return "memfd_create";
                 case 324: return "membarrier";

@@ -20,7 +20,7 @@ namespace Kernel.Syscalls
         public const ulong Getppid = 110, RtSigpending = 127, Sigaltstack = 131, Prctl = 157, ArchPrctl = 158, Setrlimit = 160;
         public const ulong Gettid = 186, Tkill = 200, Futex = 202, SchedSetaffinity = 203, SchedGetaffinity = 204;
         public const ulong SetTidAddress = 218, ClockNanosleep = 230, Tgkill = 234, GetMempolicy = 239, SetRobustList = 273;
-        public const ulong Prlimit64 = 302, Membarrier = 324, Rseq = 334;
+        public const ulong Prlimit64 = 302, Getcpu = 309, Membarrier = 324, Rseq = 334;
         public const ulong Gettimeofday = 96, Time = 201, ClockGettime = 228, ClockGetres = 229, Getrandom = 318;
 
         // Files (FileSyscalls, PathSyscalls, PipeSyscalls, PollSyscalls; the VFS is in Files/).
@@ -153,6 +153,7 @@ namespace Kernel.Syscalls
                 case SchedSetaffinity: return ThreadSyscalls.SetAffinity(call);
                 case Futex: return ThreadSyscalls.Futex(call);
                 case SetRobustList: return ThreadSyscalls.SetRobustList(call);
+                case Getcpu: return ThreadSyscalls.GetCpu(call);
 
                 // signals (SignalSyscalls)
                 case RtSigaction: return SignalSyscalls.Action(call);

@@ -77,6 +77,16 @@ namespace Kernel.Syscalls
             return (*(byte*)call.Arg2 & 1) != 0 ? 0 : -Errno.EINVAL;
         }
 
+        // getcpu(cpu, node, cache): one CPU, one NUMA node.
+        public static long GetCpu(SyscallFrame call)
+        {
+            if (call.Arg0 != 0 && !UserMemory.IsWritableUserRange(call.Arg0, 4)) return -Errno.EFAULT;
+            if (call.Arg1 != 0 && !UserMemory.IsWritableUserRange(call.Arg1, 4)) return -Errno.EFAULT;
+            if (call.Arg0 != 0) *(uint*)call.Arg0 = 0;
+            if (call.Arg1 != 0) *(uint*)call.Arg1 = 0;
+            return 0;
+        }
+
         // The runtime's own robust-mutex list is only read when a thread dies holding a lock: accept it.
         public static long SetRobustList(SyscallFrame call) => call.Arg1 == 24 ? 0 : -Errno.EINVAL;
 
