@@ -20,13 +20,25 @@ public static class AppImages
         return await KernelImages.BootAsync(Image(app), machine, cmdline, memory: memory);
     }
 
-    /// <summary>The app's own output in a guest console: every line that is not the kernel's ("uk: ...").</summary>
-    public static List<string> AppLines(string console) =>
-        console.Replace("\r", "").Split('\n').SkipLastEmpty().Where(l => !l.StartsWith("uk: ", StringComparison.Ordinal)).ToList();
+    /// <summary>
+    /// The app's own output in a guest console: every line after the kernel's "uk: ready" (before it, the
+    /// firmware and the boot report) that is not the kernel's ("uk: ...").
+    /// </summary>
+    public static List<string> AppLines(string console)
+    {
+        var lines = console.Replace("\r", "").Split('\n').SkipLastEmpty().ToList();
+        int ready = lines.IndexOf("uk: ready");
+        return lines.Skip(ready + 1).Where(l => !l.StartsWith("uk: ", StringComparison.Ordinal)).ToList();
+    }
 
     public static (List<string> Lines, int ExitStatus) RunOnLinux(string app, IReadOnlyList<string> args, IReadOnlyList<string>? environment = null)
     {
-        var start = new ProcessStartInfo(LinuxExecutable(app)) { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
+        // One pipe for stdout and stderr, as in the guest where both go to the serial console, so the lines
+        // keep the order the app wrote them in.
+        var start = new ProcessStartInfo("/bin/sh") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
+        start.ArgumentList.Add("-c");
+        start.ArgumentList.Add("exec \"$0\" \"$@\" 2>&1");
+        start.ArgumentList.Add(LinuxExecutable(app));
         foreach (string a in args) start.ArgumentList.Add(a);
         start.Environment.Clear();
         foreach (string e in environment ?? [])
@@ -35,7 +47,6 @@ public static class AppImages
             start.Environment[e[..eq]] = e[(eq + 1)..];
         }
         using var process = Process.Start(start)!;
-        // Both streams go to one console in the guest; the apps write their errors last, so stdout then stderr.
         var stderrTask = process.StandardError.ReadToEndAsync();
         string stdout = process.StandardOutput.ReadToEnd();
         string stderr = stderrTask.Result;

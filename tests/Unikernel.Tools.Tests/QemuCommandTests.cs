@@ -55,6 +55,9 @@ public class QemuCommandTests
     [InlineData(1, "", 0)]          // isa-debug-exit: byte 0 -> QEMU 1
     [InlineData(7, "", 3)]          // byte 3 -> QEMU 7
     [InlineData(141, "", 70)]       // kernel panic
+    [InlineData(13, "uk: exit status 134\n", 134)]   // 2*134+1 = 269 wraps to 13: the console line restores 134
+    [InlineData(13, "", 6)]                          // ... without it only the low 7 bits are known
+    [InlineData(13, "uk: exit status 7\n", 6)]       // a line that disagrees is not trusted
     [InlineData(0, "uk: exit status 5\r\n", 5)]   // reset fallback: the console is the witness
     [InlineData(0, "uk: exit status 1\nuk: exit status 9\n", 9)]
     [InlineData(0, "no status line", QemuRunner.UnknownStatus)]

@@ -96,12 +96,19 @@ public static partial class QemuRunner
     /// <summary>
     /// isa-debug-exit turns the byte N the guest writes into QEMU exit code 2N+1; a guest that stopped
     /// another way (reset with -no-reboot) exits QEMU with 0, and then the kernel's "uk: exit status N"
-    /// console line is the only witness.
+    /// console line is the only witness. A process exit code has 8 bits, so 2N+1 loses N's top bit: a
+    /// status of 128 or more (an app killed by a signal: 128 + signal) arrives as N - 128, and the console
+    /// line, when it agrees on the low 7 bits, restores it.
     /// </summary>
     public static int GuestExitStatus(int qemuExitCode, string console)
     {
-        if ((qemuExitCode & 1) == 1) return qemuExitCode >> 1;
         var matches = ExitStatusLine().Matches(console);
+        if ((qemuExitCode & 1) == 1)
+        {
+            int low = qemuExitCode >> 1;
+            if (matches.Count > 0 && int.TryParse(matches[^1].Groups[1].Value, out int printed) && (printed & 0x7F) == low) return printed;
+            return low;
+        }
         if (qemuExitCode == 0 && matches.Count > 0) return int.Parse(matches[^1].Groups[1].Value);
         return qemuExitCode == 0 ? UnknownStatus : qemuExitCode;
     }

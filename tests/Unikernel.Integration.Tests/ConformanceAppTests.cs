@@ -1,0 +1,84 @@
+using Unikernel.Tools.Qemu;
+
+namespace Unikernel.Integration.Tests;
+
+/// <summary>
+/// samples/conformance in the unikernel against the same executable on Linux: every line that does not
+/// legitimately differ ("env-specific: ..."), and the exit status. Its other modes check what a
+/// differential test cannot: preemption, GC suspension of a running thread, and bad app behaviour.
+/// </summary>
+public class ConformanceAppTests
+{
+    private const string App = "conformance";
+    private const string EnvironmentSpecific = "env-specific: ";
+
+    [Theory]
+    [InlineData(MachineKind.Microvm)]
+    [InlineData(MachineKind.Pc)]
+    public async Task OutputAndExitStatusMatchLinux(MachineKind machine)
+    {
+        string[] args = ["conformance", "an argument", "x=y"];
+        string[] environment = ["CONFORMANCE_MODE=differential"];
+        var linux = AppImages.RunOnLinux(App, args, environment);
+        var guest = await AppImages.BootAsync(App, machine, args, environment, memory: "512M");
+
+        Assert.False(guest.TimedOut, guest.Console);
+        Assert.Equal(42, linux.ExitStatus);
+        Assert.Equal(Comparable(linux.Lines), Comparable(AppImages.AppLines(guest.Console)));
+        Assert.Equal(linux.ExitStatus, guest.ExitStatus);
+        Assert.Contains("env-specific: processors: 1", guest.Console);
+        Assert.DoesNotContain("unimplemented system call", guest.Console);
+    }
+
+    [Fact]
+    public async Task ASpinningThreadDoesNotStopTheOthers()
+    {
+        var guest = await AppImages.BootAsync(App, MachineKind.Microvm, ["cpu-spin"]);
+
+        Assert.False(guest.TimedOut, guest.Console);
+        Assert.Contains("cpu-spin: main thread woke up 5/5, spinner advanced meanwhile: True", guest.Console);
+        Assert.Contains("preemption: ok", guest.Console);
+        Assert.Equal(0, guest.ExitStatus);
+    }
+
+    [Fact]
+    public async Task GarbageCollectionSuspendsARunningThread()
+    {
+        var guest = await AppImages.BootAsync(App, MachineKind.Microvm, ["gc-under-load"]);
+
+        Assert.False(guest.TimedOut, guest.Console);
+        Assert.Contains("gc-under-load: GC.Collect 10/10 returned", guest.Console);
+        Assert.Contains("gc while spinning: ok", guest.Console);
+        Assert.Equal(0, guest.ExitStatus);
+    }
+
+    [Theory]
+    [InlineData("low", "0x100000")]                   // the kernel image: supervisor-only pages
+    [InlineData("high", "0xFFFF800000001000")]        // the kernel half of the address space
+    public async Task AWildWriteIntoKernelMemoryIsCaughtLikeOnLinux(string target, string address)
+    {
+        var linux = AppImages.RunOnLinux(App, ["null-wild", target]);
+        var guest = await AppImages.BootAsync(App, MachineKind.Microvm, ["null-wild", target]);
+
+        Assert.False(guest.TimedOut, guest.Console);
+        Assert.Contains($"null-wild: writing to {address}", guest.Console);
+        Assert.Contains("Process terminated. Access Violation", guest.Console);
+        Assert.Contains("uk: app terminated by SIGABRT (signal 6)", guest.Console);
+        Assert.Equal(134, linux.ExitStatus);
+        Assert.Equal(linux.ExitStatus, guest.ExitStatus);
+    }
+
+    [Fact]
+    public async Task UnboundedAllocationEndsWithAnOutOfMemoryReport()
+    {
+        var guest = await AppImages.BootAsync(App, MachineKind.Microvm, ["oom"], memory: "128M");
+
+        Assert.False(guest.TimedOut, guest.Console);
+        Assert.Contains("oom: allocated 64 MiB", guest.Console);
+        Assert.Matches(@"uk: out of memory: no physical page for app address 0x[0-9a-f]+; the app has \d+ MiB committed of 127 MiB RAM; killing it \(SIGKILL\)", guest.Console);
+        Assert.Equal(137, guest.ExitStatus);
+    }
+
+    private static List<string> Comparable(List<string> lines) =>
+        lines.Where(l => !l.StartsWith(EnvironmentSpecific, StringComparison.Ordinal)).ToList();
+}
