@@ -51,7 +51,9 @@ public static class Linker
             synthetic.Add(common);
 
         // 3a. Output sections, 4a. linker-defined names, then the relocation scan that needs both.
-        var layout = SectionLayout.Build(files, synthetic);
+        var layout = app is null
+            ? SectionLayout.Build(files, synthetic)
+            : SectionLayout.Build(files, synthetic, SectionClassifier.ClassifyWithApp, SectionLayout.KernelWithAppSegmentOrder);
         var linkerSymbols = LinkerDefinedSymbols.Define(symbols, layout, app);
         RelocationScanner.Scan(files, got);
         if (got.SlotCount == 0)
@@ -61,8 +63,12 @@ public static class Linker
 
         // 3b. Addresses, 4b. linker symbol values, generated contents.
         layout.AssignAddresses(options.BaseAddress, ElfImageWriter.HeaderBytes(layout, app?.Segments.Count ?? 0));
-        app?.CheckNoOverlapWithKernel(layout.ImageStart, layout.ImageEnd);
-        app?.AssignOutputOffsets(layout.FileEnd);
+        if (app is not null)
+        {
+            app.CheckNoOverlapWithKernel(layout.ImageStart, layout.ImageEnd);
+            app.AssignOutputOffsets(layout.FileEnd);
+            PlaceKernelSymbolsAfterApp(layout, app);
+        }
         linkerSymbols.AssignValues(layout);
         got.Fill();
         kernelSymbols.Fill();
@@ -134,6 +140,22 @@ public static class Linker
         string map = LinkMapWriter.Write(layout, files, symbols, options.EntrySymbol, entryAddress);
         times.Mark("link map");
         return new LinkResult(image, map, entryAddress);
+    }
+
+    /// <summary>
+    /// With an app, uk_ksyms (the kernel's and the app's function names) is a read-only PT_LOAD of its own on the first
+    /// page after the app's highest segment, its bytes after the app's in the file: the kernel's segments stay the
+    /// size of the kernel, whatever the app's. __start_uk_ksyms/__stop_uk_ksyms point there; __image_end does not
+    /// cover it (docs/boot-abi.md, "The embedded app").
+    /// </summary>
+    private static void PlaceKernelSymbolsAfterApp(SectionLayout layout, AppExecutable app)
+    {
+        var segment = layout.AssignDetachedAddresses(SegmentKind.Symbols, app.End,
+            SectionLayout.AlignUp(app.OutputEnd, SectionLayout.PageSize));
+        if (segment is not null && segment.VirtualAddress + segment.MemorySize > AppExecutable.AddressLimit)
+            throw new LinkerException($"{KernelSymbolTable.SectionName} (0x{segment.MemorySize:x} bytes) goes after the app, " +
+                $"at 0x{segment.VirtualAddress:x}, and would end above 4 GiB (0x{AppExecutable.AddressLimit:x}): the boot page " +
+                "tables map only the first 4 GiB; link the app lower", file: app.Path);
     }
 
     /// <summary>

@@ -98,7 +98,7 @@ public sealed class AppEmbeddingTests : IDisposable
 
         var appLoads = Loads(app);
         var imageLoads = Loads(image);
-        Assert.Equal(3 + appLoads.Count, imageLoads.Count); // the kernel's RX, R, RW, then the app's
+        Assert.Equal(3 + appLoads.Count + 1, imageLoads.Count); // the kernel's RX, R, RW, the app's, then uk_ksyms'
         Assert.Equal(imageLoads.OrderBy(h => h.Address), imageLoads);
         foreach (var load in appLoads)
         {
@@ -114,9 +114,99 @@ public sealed class AppEmbeddingTests : IDisposable
         using (var stream = File.OpenRead(_harness.OutputPath))
             Assert.True(ElfFile.TryRead(stream, out _, out var diagnostics), string.Join("\n", diagnostics.Messages));
 
-        // The kernel's own segments did not move to make room.
+        // The kernel's own segments did not move up to make room (uk_ksyms left them, so they may only move down).
         var kernelOnly = Loads(LinkKernelWithoutApp());
-        Assert.Equal(kernelOnly.Select(h => h.Address), imageLoads.Where(h => h.Address < 0x400000).Select(h => h.Address));
+        var kernelPart = imageLoads.Where(h => h.Address < 0x400000).ToList();
+        Assert.Equal(kernelOnly.Count, kernelPart.Count);
+        Assert.Equal(kernelOnly[0].Address, kernelPart[0].Address);
+        Assert.All(kernelOnly.Zip(kernelPart), pair => Assert.True(pair.Second.Address <= pair.First.Address));
+    }
+
+    [Fact]
+    public void KernelSymbolsGetASegmentOfTheirOwnAfterTheApp()
+    {
+        string appPath = LinkApp();
+        var appLoads = Loads(File.ReadAllBytes(appPath));
+        LinkImage(appPath);
+        byte[] image = _harness.OutputBytes;
+        var elf = _harness.ReadOutput();
+        var imageLoads = Loads(image);
+
+        // The last PT_LOAD: read-only, on the first page after the app's highest segment, holding exactly uk_ksyms.
+        ulong appEnd = AlignUp(appLoads[^1].Address + appLoads[^1].MemorySize);
+        var ksyms = elf.Section("uk_ksyms");
+        var load = imageLoads[^1];
+        Assert.Equal(4u, load.Flags); // PF_R
+        Assert.Equal(appEnd, load.Address);
+        Assert.Equal(load.Address, load.PhysicalAddress); // the PVH loader loads it where the kernel reads it
+        Assert.Equal(PageSize, load.Alignment);
+        Assert.Equal(0UL, load.Offset % PageSize);
+        Assert.Equal((load.Address, ksyms.Size, ksyms.Size), (ksyms.VirtualAddress, load.FileSize, load.MemorySize));
+        Assert.Equal(load.Offset, ksyms.Position);
+        // Its bytes follow the app's in the file.
+        var lastAppCopy = imageLoads.Single(h => h.Address == appLoads[^1].Address);
+        Assert.True(load.Offset >= lastAppCopy.Offset + lastAppCopy.FileSize);
+
+        // The kernel finds it through uk_boot_info, as before.
+        ulong bootInfo = elf.Address("uk_boot_info");
+        Assert.Equal(ksyms.VirtualAddress, elf.Address("__start_uk_ksyms"));
+        Assert.Equal(ksyms.VirtualAddress + ksyms.Size, elf.Address("__stop_uk_ksyms"));
+        Assert.Equal(ksyms.VirtualAddress, elf.ReadUInt64(image, bootInfo + BootInfoLayout.KsymsStart));
+        Assert.Equal(ksyms.VirtualAddress + ksyms.Size, elf.ReadUInt64(image, bootInfo + BootInfoLayout.KsymsEnd));
+
+        // __image_end covers the kernel's segments only: they end below the app, uk_ksyms is not among them.
+        ulong imageEnd = elf.Address("__image_end");
+        Assert.Equal(imageEnd, elf.ReadUInt64(image, bootInfo + BootInfoLayout.ImageEnd));
+        Assert.True(imageEnd <= 0x400000);
+        Assert.Equal(3, imageLoads.Count(h => h.Address < imageEnd));
+        Assert.Equal(imageEnd, AlignUp(imageLoads.Where(h => h.Address < imageEnd).Max(h => h.Address + h.MemorySize)));
+        Assert.True(ksyms.VirtualAddress >= imageEnd);
+
+        // And the names in it still resolve.
+        var entries = KernelSymbols();
+        Assert.Contains(entries, e => e.Name == "uk_kernel_main" && e.Address == elf.Address("uk_kernel_main"));
+        Assert.Contains(entries, e => e.Name == "app:helper");
+    }
+
+    [Fact]
+    public void KernelSegmentsDoNotDependOnTheAppsSymbols()
+    {
+        // A stripped app adds no names, the same app with symbols adds some: the kernel's part of the image is laid out
+        // the same either way; only the uk_ksyms segment after the app differs.
+        LinkImage(LinkApp(strip: true, name: "stripped-app"));
+        var stripped = Loads(_harness.OutputBytes);
+        ulong strippedEnd = _harness.ReadOutput().Address("__image_end");
+        LinkImage(LinkApp());
+        var full = Loads(_harness.OutputBytes);
+
+        Assert.Equal(stripped.Count, full.Count);
+        Assert.Equal(stripped.SkipLast(1).Select(h => (h.Address, h.FileSize, h.MemorySize)),
+            full.SkipLast(1).Select(h => (h.Address, h.FileSize, h.MemorySize)));
+        Assert.Equal(strippedEnd, _harness.ReadOutput().Address("__image_end"));
+        Assert.Equal(stripped[^1].Address, full[^1].Address);
+        Assert.True(full[^1].MemorySize > stripped[^1].MemorySize);
+    }
+
+    [Fact]
+    public void KernelSymbolsMustFitBelow4GiBAfterTheApp()
+    {
+        var atUsualAddress = Loads(File.ReadAllBytes(LinkApp()));
+        ulong span = AlignUp(atUsualAddress[^1].Address + atUsualAddress[^1].MemorySize) - atUsualAddress[0].Address;
+
+        // The app's last page is the last page below 4 GiB: no room left for uk_ksyms.
+        ulong highest = 0x1_0000_0000 - span;
+        string app = LinkApp(baseAddress: highest, name: "top-app");
+        var top = Loads(File.ReadAllBytes(app))[^1];
+        Assert.Equal(0x1_0000_0000UL, AlignUp(top.Address + top.MemorySize));
+        Assert.Matches($@"^uk-ld: error: {System.Text.RegularExpressions.Regex.Escape(app)}: uk_ksyms \(0x[0-9a-f]+ bytes\) goes after " +
+                       @"the app, at 0x100000000, and would end above 4 GiB \(0x100000000\): the boot page tables map only the first " +
+                       @"4 GiB; link the app lower$", ImageError(app));
+
+        // A few pages lower, it fits.
+        LinkImage(LinkApp(baseAddress: highest - 16 * PageSize, name: "high-app"));
+        var load = Loads(_harness.OutputBytes)[^1];
+        Assert.Equal(0x1_0000_0000UL - 16 * PageSize, load.Address);
+        Assert.True(load.Address + load.MemorySize <= 0x1_0000_0000UL);
     }
 
     [Fact]
@@ -168,6 +258,13 @@ public sealed class AppEmbeddingTests : IDisposable
             Assert.Equal(0UL, elf.Address(symbol));
         Assert.Equal(3, Loads(image).Count);
         Assert.DoesNotContain(File.ReadAllLines(_harness.MapPath), line => line.StartsWith("app"));
+
+        // uk_ksyms stays in the kernel's read-only segment, inside the image.
+        var ksyms = elf.Section("uk_ksyms");
+        var readOnly = Assert.Single(Loads(image), h => h.Flags == 4);
+        Assert.True(ksyms.VirtualAddress >= readOnly.Address && ksyms.VirtualAddress + ksyms.Size <= readOnly.Address + readOnly.FileSize);
+        Assert.True(ksyms.VirtualAddress + ksyms.Size <= elf.Address("__image_end"));
+        Assert.Equal("ReadOnly", MapRecords().Single(r => r[0] == "section" && r[1] == "uk_ksyms")[5]);
     }
 
     [Fact]
@@ -234,7 +331,20 @@ public sealed class AppEmbeddingTests : IDisposable
         Assert.Equal(new[] { "R--", "R-X", "RW-" }, segments.Select(s => s[2]).Order(StringComparer.Ordinal));
         // The app is not a link input: readers of `file` rows (LinkMapInputs) must not see it.
         Assert.DoesNotContain(records, r => r[0] == "file" && r[1] == appPath);
-        Assert.Equal(3, records.Count(r => r[0] == "segment")); // `segment` rows stay the kernel's own
+        // `segment` rows are the linker's own segments: the kernel's three, then uk_ksyms' after the app.
+        var segmentRows = records.Where(r => r[0] == "segment").ToList();
+        Assert.Equal(4, segmentRows.Count);
+        var ksyms = elf.Section("uk_ksyms");
+        Assert.Equal(["segment", "LOAD", "R--"], segmentRows[^1][..3]);
+        Assert.Equal(ksyms.VirtualAddress, Hex(segmentRows[^1][3]));
+        Assert.True(ksyms.VirtualAddress >= elf.Address("__uk_app_end"));
+        var ksymsRow = records.Single(r => r[0] == "section" && r[1] == "uk_ksyms");
+        Assert.Equal((ksyms.VirtualAddress, ksyms.Size, "Symbols"), (Hex(ksymsRow[2]), Hex(ksymsRow[3]), ksymsRow[5]));
+        // The image row is the kernel's part; the linker's tables still count as constants in its file row.
+        var imageRow = records.Single(r => r[0] == "image");
+        Assert.Equal((elf.Address("__image_start"), elf.Address("__image_end")), (Hex(imageRow[1]), Hex(imageRow[2])));
+        var linkerRow = records.Single(r => r[0] == "file" && r[1] == "<linker>");
+        Assert.True(Hex(linkerRow[3]) >= ksyms.Size);
     }
 
     [Fact]

@@ -69,6 +69,20 @@ public static class SectionClassifier
         return new Placement(name, SegmentKind.Data, 3);
     }
 
+    /// <summary>
+    /// A kernel image with an app (--app): as <see cref="Classify"/>, but <c>uk_ksyms</c> goes to a read-only segment
+    /// of its own after the app (<see cref="SegmentKind.Symbols"/>). With the app's function names it grows with
+    /// the app (1.5 MB for samples/conformance); among the kernel's segments it would push the kernel's data, boot
+    /// stack included, up towards the app.
+    /// </summary>
+    public static Placement? ClassifyWithApp(InputSection section)
+    {
+        var placement = Classify(section);
+        return placement is { Segment: SegmentKind.ReadOnly, OutputName: Output.KernelSymbolTable.SectionName }
+            ? placement.Value with { Segment = SegmentKind.Symbols }
+            : placement;
+    }
+
     /// <summary><c>.text</c> matches <c>.text</c> and <c>.text.foo</c>, but not <c>.textual</c>.</summary>
     private static bool IsOrHasPrefix(string name, string prefix) => name == prefix || HasPrefix(name, prefix);
 

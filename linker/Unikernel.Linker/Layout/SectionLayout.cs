@@ -18,6 +18,11 @@ public sealed class SectionLayout
     /// <summary>The kernel's segment order (docs/boot-abi.md): code first, then constants, then data.</summary>
     public static readonly SegmentKind[] KernelSegmentOrder = [SegmentKind.Text, SegmentKind.ReadOnly, SegmentKind.Data];
 
+    /// <summary>A kernel image with an app (--app): the same three, and <c>uk_ksyms</c> in a segment of its own that
+    /// <see cref="AssignDetachedAddresses"/> places after the app.</summary>
+    public static readonly SegmentKind[] KernelWithAppSegmentOrder =
+        [SegmentKind.Text, SegmentKind.ReadOnly, SegmentKind.Data, SegmentKind.Symbols];
+
     private SectionLayout(List<OutputSection> sections, SegmentKind[] segmentOrder)
     {
         Sections = sections;
@@ -29,6 +34,8 @@ public sealed class SectionLayout
     public List<OutputSection> Sections { get; }
     public List<OutputSegment> Segments { get; } = [];
     public ulong ImageStart { get; private set; }
+
+    /// <summary>End of the kernel's own segments (page aligned): a detached segment is not part of it.</summary>
     public ulong ImageEnd { get; private set; }
 
     /// <summary>End of the bytes the segments occupy in the file.</summary>
@@ -112,6 +119,11 @@ public sealed class SectionLayout
             Sections.Remove(output);
     }
 
+    /// <summary>
+    /// Lays out the segments of <see cref="SegmentOrder"/> one after the other from <paramref name="baseAddress"/>, except
+    /// a detached one (<see cref="SegmentKind.Symbols"/>), whose place depends on what follows the image: see
+    /// <see cref="AssignDetachedAddresses"/>. <see cref="ImageEnd"/> is the end of these segments only.
+    /// </summary>
     /// <param name="mapHeaders">True for executables: the first segment starts at file offset 0 and maps the
     /// ELF and program headers, so that <c>__ehdr_start</c> and the kernel's AT_PHDR point at them.</param>
     public void AssignAddresses(ulong baseAddress, ulong headerBytes, bool mapHeaders = false)
@@ -122,50 +134,86 @@ public sealed class SectionLayout
 
         foreach (var kind in SegmentOrder)
         {
+            if (IsDetached(kind))
+                continue;
             var members = Sections.FindAll(section => section.Segment == kind);
             if (members.Count == 0 && !(mapHeaders && Segments.Count == 0))
                 continue;
 
-            var segment = new OutputSegment(kind);
-            segment.Sections.AddRange(members);
-            segment.VirtualAddress = AlignUp(address, Math.Max(PageSize, members.Count == 0 ? 1 : members[0].Alignment));
-            segment.FileOffset = fileOffset;
-            address = segment.VirtualAddress;
-            if (mapHeaders && Segments.Count == 0)
-                address += headerBytes;
-            ulong fileBytesEnd = address;
-
-            foreach (var section in members)
-            {
-                address = AlignUp(address, section.Alignment);
-                section.Address = address;
-                section.FileOffset = segment.FileOffset + (address - segment.VirtualAddress);
-                ulong offset = 0;
-                foreach (var input in section.Inputs)
-                {
-                    offset = AlignUp(offset, input.Alignment);
-                    input.OffsetInOutput = offset;
-                    offset += input.Size;
-                }
-                section.Size = offset;
-                // .tbss is only the template of each thread's zeroed TLS: it takes no room in the image,
-                // so what follows it may share its addresses (ld does the same).
-                if (section.IsNoBits && (section.Flags & SHF_TLS) != 0)
-                    continue;
-                address += offset;
-                // NOBITS sections sort last in their segment, so file-backed bytes end at the last PROGBITS.
-                if (!section.IsNoBits)
-                    fileBytesEnd = address;
-            }
-
-            segment.FileSize = fileBytesEnd - segment.VirtualAddress;
-            segment.MemorySize = address - segment.VirtualAddress;
-            Segments.Add(segment);
+            bool withHeaders = mapHeaders && Segments.Count == 0;
+            var segment = LayOutSegment(kind, members,
+                AlignUp(address, Math.Max(PageSize, members.Count == 0 ? 1 : members[0].Alignment)), fileOffset,
+                withHeaders ? headerBytes : 0);
+            address = segment.VirtualAddress + segment.MemorySize;
             fileOffset = AlignUp(segment.FileOffset + segment.FileSize, PageSize);
         }
 
         ImageEnd = AlignUp(address, PageSize);
         FileEnd = Segments.Count == 0 ? headerBytes : Segments[^1].FileOffset + Segments[^1].FileSize;
+    }
+
+    /// <summary>
+    /// After <see cref="AssignAddresses"/>: lays out the detached segment <paramref name="kind"/> at
+    /// <paramref name="address"/> and <paramref name="fileOffset"/> (both page aligned, past everything else the caller
+    /// puts into the image). It is appended to <see cref="Segments"/> and moves <see cref="FileEnd"/>, not
+    /// <see cref="ImageEnd"/>. Null when no section belongs to it.
+    /// </summary>
+    public OutputSegment? AssignDetachedAddresses(SegmentKind kind, ulong address, ulong fileOffset)
+    {
+        if (!IsDetached(kind))
+            throw new ArgumentException($"{kind} is laid out with the image", nameof(kind));
+        if (address % PageSize != 0 || fileOffset % PageSize != 0)
+            throw new ArgumentException("a detached segment starts on a page, in memory and in the file");
+        var members = Sections.FindAll(section => section.Segment == kind);
+        if (members.Count == 0)
+            return null;
+        ulong start = AlignUp(address, Math.Max(PageSize, members[0].Alignment));
+        var segment = LayOutSegment(kind, members, start, fileOffset + (start - address), 0);
+        FileEnd = Math.Max(FileEnd, segment.FileOffset + segment.FileSize);
+        return segment;
+    }
+
+    private static bool IsDetached(SegmentKind kind) => kind == SegmentKind.Symbols;
+
+    /// <summary>One segment from <paramref name="start"/> (page aligned): its sections in order, after
+    /// <paramref name="headerBytes"/> of mapped ELF headers when it holds them.</summary>
+    private OutputSegment LayOutSegment(SegmentKind kind, List<OutputSection> members, ulong start, ulong fileOffset,
+        ulong headerBytes)
+    {
+        var segment = new OutputSegment(kind);
+        segment.Sections.AddRange(members);
+        segment.VirtualAddress = start;
+        segment.FileOffset = fileOffset;
+        ulong address = start + headerBytes;
+        ulong fileBytesEnd = address;
+
+        foreach (var section in members)
+        {
+            address = AlignUp(address, section.Alignment);
+            section.Address = address;
+            section.FileOffset = segment.FileOffset + (address - segment.VirtualAddress);
+            ulong offset = 0;
+            foreach (var input in section.Inputs)
+            {
+                offset = AlignUp(offset, input.Alignment);
+                input.OffsetInOutput = offset;
+                offset += input.Size;
+            }
+            section.Size = offset;
+            // .tbss is only the template of each thread's zeroed TLS: it takes no room in the image,
+            // so what follows it may share its addresses (ld does the same).
+            if (section.IsNoBits && (section.Flags & SHF_TLS) != 0)
+                continue;
+            address += offset;
+            // NOBITS sections sort last in their segment, so file-backed bytes end at the last PROGBITS.
+            if (!section.IsNoBits)
+                fileBytesEnd = address;
+        }
+
+        segment.FileSize = fileBytesEnd - segment.VirtualAddress;
+        segment.MemorySize = address - segment.VirtualAddress;
+        Segments.Add(segment);
+        return segment;
     }
 
     public static ulong AlignUp(ulong value, ulong alignment) =>

@@ -6,6 +6,11 @@ public enum SegmentKind
     Text,
     ReadOnly,
     Data,
+
+    /// <summary>A kernel image with an app (--app): <c>uk_ksyms</c> in a read-only segment of its own, placed after
+    /// the app's highest segment rather than among the kernel's (<see cref="Layout.SectionLayout.AssignDetachedAddresses"/>),
+    /// so that a big app's names do not grow the kernel.</summary>
+    Symbols,
 }
 
 public sealed class OutputSection

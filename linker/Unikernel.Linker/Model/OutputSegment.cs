@@ -15,14 +15,14 @@ public sealed class OutputSegment
     public uint Flags => Kind switch
     {
         SegmentKind.Text => ElfConstants.PF_R | ElfConstants.PF_X,
-        SegmentKind.ReadOnly => ElfConstants.PF_R,
+        SegmentKind.ReadOnly or SegmentKind.Symbols => ElfConstants.PF_R,
         _ => ElfConstants.PF_R | ElfConstants.PF_W,
     };
 
     public string FlagsText => Kind switch
     {
         SegmentKind.Text => "R-X",
-        SegmentKind.ReadOnly => "R--",
+        SegmentKind.ReadOnly or SegmentKind.Symbols => "R--",
         _ => "RW-",
     };
 }

@@ -44,7 +44,7 @@ public static class ElfImageWriter
     /// <param name="stripSymbols">Leave the symbol table empty (-s): the image stays readable by tools,
     /// and the link map still says where everything is.</param>
     /// <param name="app">An app to carry as extra PT_LOADs (--app), its output offsets assigned: its bytes go
-    /// after the kernel's segments, before the symbol tables.</param>
+    /// after the kernel's segments, before the uk_ksyms segment (laid out after it) and the symbol tables.</param>
     public static byte[] Write(SectionLayout layout, IReadOnlyList<InputFile> files, SymbolTable globals, ulong entry,
         ExecutableImageParts? executable = null, bool stripSymbols = false, Input.AppExecutable? app = null)
     {
@@ -67,7 +67,8 @@ public static class ElfImageWriter
         uint shstrtabName = sectionNames.Add(".shstrtab");
         byte[] sectionNameBytes = sectionNames.ToArray();
 
-        ulong symtabOffset = SectionLayout.AlignUp(app?.OutputEnd ?? layout.FileEnd, 8);
+        // With an app, its bytes follow the kernel's segments, and the detached uk_ksyms segment (if any) follows them.
+        ulong symtabOffset = SectionLayout.AlignUp(Math.Max(app?.OutputEnd ?? 0, layout.FileEnd), 8);
         ulong strtabOffset = symtabOffset + (ulong)symbolTable.Length;
         ulong shstrtabOffset = strtabOffset + (ulong)symbolStrings.Length;
         ulong sectionHeadersOffset = SectionLayout.AlignUp(shstrtabOffset + (ulong)sectionNameBytes.Length, 8);

@@ -13,7 +13,9 @@ namespace Unikernel.Linker.Output;
 /// exported symbol, and a trailing <c>unit</c> column on <c>input</c> and <c>file</c> rows (<c>-</c> for the
 /// linker's own sections). An app embedded with --app: one <c>app</c> record (its file, the values of the
 /// boot-info symbols, how many of its functions went into uk_ksyms) and one <c>app-segment</c> record per PT_LOAD
-/// copied; these appear only with --app, and the app is not a <c>file</c> row (it is not a link input).
+/// copied; these appear only with --app, and the app is not a <c>file</c> row (it is not a link input). The
+/// <c>image</c> record is the kernel's own segments; <c>segment</c> records are the linker's segments: with --app also
+/// uk_ksyms' own one after the app (its <c>section</c> record says segment <c>Symbols</c>).
 /// Columns are only ever added at the end of a row, so readers index by position.
 /// </summary>
 public static class LinkMapWriter
@@ -98,7 +100,8 @@ public static class LinkMapWriter
                     totals.Add(key, sums);
                     order.Add(key);
                 }
-                int column = input.IsNoBits ? 3 : (int)section.Segment;
+                // uk_ksyms in its own segment (with an app) is still constants: the rodata column.
+                int column = input.IsNoBits ? 3 : section.Segment == SegmentKind.Symbols ? 1 : (int)section.Segment;
                 sums[column] += input.Size;
             }
         }
