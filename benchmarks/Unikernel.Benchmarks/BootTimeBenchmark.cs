@@ -20,6 +20,7 @@ public static partial class BootTimeBenchmark
         var images = new[]
         {
             new Image("kernel (C#)", System.IO.Path.Combine(root, "artifacts/images/kernel.elf"), "uk: "),
+            new Image("hello app (kernel + .NET app)", System.IO.Path.Combine(root, "artifacts/images/hello.img"), "Hello from a bootable C# app!"),
             new Image("floor (1 byte + exit)", System.IO.Path.Combine(root, "artifacts/images/floor.elf"), "!"),
         };
         foreach (var image in images)
@@ -56,6 +57,14 @@ public static partial class BootTimeBenchmark
                               $"entry -> C# entry {long.Parse(m.Groups[2].Value):N0}, entry -> end of kernel init {long.Parse(m.Groups[3].Value):N0}");
         else
             Console.WriteLine("guest instructions: the kernel printed no boot-cost line");
+
+        var app = Boot(images[1].Path, MachineKind.Microvm, icount: true);
+        var a = AppTiming().Match(app.Console);
+        if (a.Success)
+            Console.WriteLine($"guest instructions (microvm, -icount shift=0, hello): boot stub entry -> app entry {long.Parse(a.Groups[1].Value):N0}, " +
+                              $"-> first line of Main {long.Parse(a.Groups[2].Value):N0}, -> exit {long.Parse(a.Groups[3].Value):N0}");
+        else
+            Console.WriteLine("guest instructions: the kernel printed no app-timing line");
         return 0;
     }
 
@@ -85,6 +94,9 @@ public static partial class BootTimeBenchmark
         }
         catch (System.ComponentModel.Win32Exception) { return "QEMU (not found)"; }
     }
+
+    [GeneratedRegex(@"app timing \(tsc ticks since boot stub entry\): started (\d+), first output (\d+), exit (\d+)")]
+    private static partial Regex AppTiming();
 
     [GeneratedRegex(@"boot cost: entry at tsc (\d+), to C# entry (\d+) tsc, to end of kernel init (\d+) tsc")]
     private static partial Regex BootCost();

@@ -16,9 +16,15 @@ namespace Kernel.Arch
         private const ushort KeyboardControllerCommand = 0x64;
         private const byte KeyboardControllerPulseReset = 0xFE;
 
+        /// <summary>Called once before the exit status is printed (the app's timing line).</summary>
+        public static delegate*<void> BeforeExit;
+
         public static void Exit(int status)
         {
             Cpu.DisableInterrupts();
+            var beforeExit = BeforeExit;
+            BeforeExit = null;
+            if (beforeExit != null) beforeExit();
             KernelConsole.Prefix();
             KernelConsole.Write("exit status ");
             KernelConsole.WriteDecimal((ulong)(uint)status);

@@ -45,6 +45,8 @@ namespace Kernel.Process
             frame->Rflags = InitialRflags;
             frame->Vector = InterruptDispatcher.SyscallVector;
             InitializeFpuState(frame);
+            AppTiming.Started(bootInfo->EntryTsc);
+            Machine.BeforeExit = &AppTiming.Report;
             Scheduler.Start(main);
             return "app: the scheduler returned";
         }

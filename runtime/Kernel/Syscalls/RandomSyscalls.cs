@@ -18,7 +18,7 @@ namespace Kernel.Syscalls
             if ((flags & (GrndRandom | GrndInsecure)) == (GrndRandom | GrndInsecure)) return -Errno.EINVAL;
             ulong count = call.Arg1 > MaximumCount ? MaximumCount : call.Arg1;
             if (count == 0) return 0;
-            if (!UserMemory.IsUserRange(call.Arg0, count)) return -Errno.EFAULT;
+            if (!UserMemory.IsWritableUserRange(call.Arg0, count)) return -Errno.EFAULT;
             Random.Fill((byte*)call.Arg0, (int)count);
             return (long)count;
         }

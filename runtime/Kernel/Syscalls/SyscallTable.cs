@@ -211,8 +211,8 @@ namespace Kernel.Syscalls
                 KernelConsole.Write("unimplemented system call ");
                 KernelConsole.WriteDecimal(number);
                 string name = SyscallNames.Name(number);
-                if (name != null) { KernelConsole.Write(" ("); KernelConsole.Write(name); KernelConsole.Write(")"); }
-                KernelConsole.WriteLine(", returns -ENOSYS");
+                if (name != null) { KernelConsole.Write(" "); KernelConsole.Write(name); }
+                KernelConsole.WriteLine(" (returns -ENOSYS)");
             }
             return -Errno.ENOSYS;
         }

@@ -20,7 +20,7 @@ namespace Kernel.Syscalls
         {
             ulong nanoseconds;
             if (!TryRead((long)call.Arg0, out nanoseconds)) return -Errno.EINVAL;
-            if (!UserMemory.IsUserRange(call.Arg1, (ulong)sizeof(Timespec))) return -Errno.EFAULT;
+            if (!UserMemory.IsWritableUserRange(call.Arg1, (ulong)sizeof(Timespec))) return -Errno.EFAULT;
             Store((Timespec*)call.Arg1, nanoseconds);
             return 0;
         }
@@ -31,7 +31,7 @@ namespace Kernel.Syscalls
             ulong unused;
             if (!TryRead((long)call.Arg0, out unused)) return -Errno.EINVAL;
             if (call.Arg1 == 0) return 0;
-            if (!UserMemory.IsUserRange(call.Arg1, (ulong)sizeof(Timespec))) return -Errno.EFAULT;
+            if (!UserMemory.IsWritableUserRange(call.Arg1, (ulong)sizeof(Timespec))) return -Errno.EFAULT;
             Store((Timespec*)call.Arg1, 1);
             return 0;
         }
@@ -39,8 +39,8 @@ namespace Kernel.Syscalls
         // gettimeofday(struct timeval* tv, struct timezone* tz); either may be null; the zone is always UTC.
         public static long Gettimeofday(SyscallFrame call)
         {
-            if (call.Arg0 != 0 && !UserMemory.IsUserRange(call.Arg0, (ulong)sizeof(Timeval))) return -Errno.EFAULT;
-            if (call.Arg1 != 0 && !UserMemory.IsUserRange(call.Arg1, (ulong)sizeof(Timezone))) return -Errno.EFAULT;
+            if (call.Arg0 != 0 && !UserMemory.IsWritableUserRange(call.Arg0, (ulong)sizeof(Timeval))) return -Errno.EFAULT;
+            if (call.Arg1 != 0 && !UserMemory.IsWritableUserRange(call.Arg1, (ulong)sizeof(Timezone))) return -Errno.EFAULT;
             if (call.Arg0 != 0)
             {
                 ulong now = Clock.RealtimeNanoseconds;
@@ -63,7 +63,7 @@ namespace Kernel.Syscalls
             long seconds = (long)(Clock.RealtimeNanoseconds / Clock.NanosecondsPerSecond);
             if (call.Arg0 != 0)
             {
-                if (!UserMemory.IsUserRange(call.Arg0, sizeof(long))) return -Errno.EFAULT;
+                if (!UserMemory.IsWritableUserRange(call.Arg0, sizeof(long))) return -Errno.EFAULT;
                 *(long*)call.Arg0 = seconds;
             }
             return seconds;
