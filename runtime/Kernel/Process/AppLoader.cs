@@ -75,7 +75,7 @@ namespace Kernel.Process
                 if (memorySize == 0) continue;
                 // The loader (QEMU, Firecracker) zero-fills bss too, but nothing in PVH promises it.
                 byte* bss = (byte*)(vaddr + fileSize);
-                for (ulong b = 0; b < memorySize - fileSize; b++) bss[b] = 0;
+                PageAllocator.ZeroMemory(bss, memorySize - fileSize);
 
                 ulong start = vaddr & ~(PageAllocator.PageSize - 1);
                 ulong end = (vaddr + memorySize + PageAllocator.PageSize - 1) & ~(PageAllocator.PageSize - 1);
