@@ -159,4 +159,20 @@ public static class Modes
 
     [MethodImpl(MethodImplOptions.NoInlining)]
     private static unsafe void WriteTo(int* pointer) => *pointer = 1;
+
+    // unhandled: an exception nobody catches, thrown two calls deep on the main thread. The runtime
+    // prints "Unhandled exception." with the message and stack trace and aborts (SIGABRT: status 134).
+    public static int Unhandled()
+    {
+        Console.WriteLine("unhandled: throwing");
+        ThrowFromDepth(2);
+        return 1;
+    }
+
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    private static void ThrowFromDepth(int depth)
+    {
+        if (depth == 0) throw new InvalidOperationException("nobody catches this one");
+        ThrowFromDepth(depth - 1);
+    }
 }

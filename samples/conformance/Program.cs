@@ -44,13 +44,14 @@ public static class Program
             case "oom" when int.TryParse(args[1], out int limitMiB) && limitMiB > 0: return Modes.Oom(limitMiB);
             case "null-wild" when args.Length == 1: return Modes.NullWild("high");
             case "null-wild" when args[1] is "high" or "low" or "null": return Modes.NullWild(args[1]);
+            case "unhandled": return Modes.Unhandled();
             default: return Usage();
         }
     }
 
     private static int Usage()
     {
-        Console.Error.WriteLine("usage: conformance [conformance [args...] | cpu-spin | gc-under-load | oom [limit-MiB] | null-wild [high|low|null]]");
+        Console.Error.WriteLine("usage: conformance [conformance [args...] | cpu-spin | gc-under-load | oom [limit-MiB] | null-wild [high|low|null] | unhandled]");
         return 2;
     }
 

@@ -68,6 +68,22 @@ public class ConformanceAppTests
         Assert.Equal(linux.ExitStatus, guest.ExitStatus);
     }
 
+    [Theory]
+    [InlineData(MachineKind.Microvm)]
+    [InlineData(MachineKind.Pc)]
+    public async Task AnUnhandledExceptionEndsTheAppExactlyAsOnLinux(MachineKind machine)
+    {
+        var linux = AppImages.RunOnLinux(App, ["unhandled"]);
+        var guest = await AppImages.BootAsync(App, machine, ["unhandled"]);
+
+        Assert.False(guest.TimedOut, guest.Console);
+        Assert.Contains("Unhandled exception. System.InvalidOperationException: nobody catches this one", guest.Console);
+        // The same executable: the same message and the same stack trace, offsets included.
+        Assert.Equal(linux.Lines, AppImages.AppLines(guest.Console));
+        Assert.Equal(134, linux.ExitStatus);
+        Assert.Equal(linux.ExitStatus, guest.ExitStatus);
+    }
+
     [Fact]
     public async Task UnboundedAllocationEndsWithAnOutOfMemoryReport()
     {
