@@ -255,6 +255,16 @@ namespace Kernel.Memory
             return index < s_count && s_areas[index].Start <= address;
         }
 
+        /// <summary>
+        /// Grows the main stack's area down to cover <paramref name="address"/> when that is a legal stack
+        /// growth (as a fault there would); the kernel calls it before writing a signal frame there.
+        /// </summary>
+        public static void GrowStackTo(ulong address, ulong userStackPointer)
+        {
+            int index;
+            if (!TryFind(address, out index)) GrowStack(address, userStackPointer, out index);
+        }
+
         // ---- internals ------------------------------------------------------------------------------
 
         private static bool GrowStack(ulong address, ulong userStackPointer, out int index)

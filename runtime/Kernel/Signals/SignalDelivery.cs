@@ -122,6 +122,7 @@ namespace Kernel.Signals
             }
             ulong fpstate = (sp - FxSaveSize) & ~63UL;
             ulong start = ((fpstate - 8 - UContextSize - SignalInfo.Size) & ~15UL) - 8;
+            if (!onAlternate) UserAddressSpace.GrowStackTo(start, frame->Rsp);
             if (!UserAddressSpace.IsAccessible(start, sp - start, true)) return false;
 
             *(ulong*)start = action->Restorer;
