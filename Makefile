@@ -94,9 +94,10 @@ test: setup build
 	  exit $$status
 
 demo: setup build
-	@echo "== booting $(IMAGES)/kernel.elf in QEMU (microvm, TCG, -icount shift=0) =="
-	$(UK) run $(IMAGES)/kernel.elf --machine microvm --accel tcg --icount --memory 128M --timeout 60 \
-	  -e GREETING="hello from the command line" -e MODE=demo -- first-arg "second arg"
+	@echo "== booting $(IMAGES)/hello.img in QEMU (microvm, TCG, -icount shift=0): the kernel, then the .NET app =="
+	$(UK) run $(IMAGES)/hello.img --machine microvm --accel tcg --icount --memory 128M --timeout 60 \
+	  -e GREETING="hello from the command line" -e MODE=demo -- first-arg "second arg"; \
+	  echo "== the app's exit status: $$? (hello returns its argument count) =="
 
 bench: setup build
 	$(DOTNET) run --project benchmarks/Unikernel.Benchmarks -c $(CONFIG) -- boot
