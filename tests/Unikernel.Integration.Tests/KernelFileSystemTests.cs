@@ -4,7 +4,7 @@ using Unikernel.Tools.Qemu;
 namespace Unikernel.Integration.Tests;
 
 /// <summary>
-/// uk.selftest=vfs drives the file system calls through the syscall table inside the test kernel (252+
+/// uk.selftest=vfs drives the file system calls through the syscall table inside the test kernel (330+
 /// checks, error paths included) and prints the generated /proc and /sys files; here the host checks that
 /// they tell the truth about the machine QEMU was asked for.
 /// </summary>
@@ -28,6 +28,8 @@ public class KernelFileSystemTests
         // write(1)/write(2) reach the console unchanged, and so does a dup2'd descriptor.
         Assert.Contains("\nvfs: written through write(1)\nvfs: and through write(2)\n", c);
         Assert.Contains("\nvfs: via dup2\n", c);
+        // sendfile from a tmpfs file to fd 1 (copy_file_range, utimensat and chown are checked inside).
+        Assert.Contains("\nvfs: written through sendfile(1)\n", c);
         Assert.DoesNotContain("unimplemented system call", c);
     }
 

@@ -54,6 +54,8 @@ namespace Kernel.Files
 
         public override uint Poll() => PollBits.Readable | PollBits.Writable;
         public override bool SupportsEpoll => true;
+        public override bool CanSpliceRead => true;
+        public override bool CanSpliceWrite => true;
 
         public override long Ioctl(uint request, ulong argument)
         {

@@ -35,5 +35,9 @@ namespace Kernel.Files
         }
 
         public override bool SupportsEpoll => true;
+        public override bool IsSeekable => true;
+        // Linux's /dev/null has no splice_read: sendfile from it is EINVAL; writing to it is fine.
+        public override bool CanSpliceRead => _kind != DeviceNode.Null;
+        public override bool CanSpliceWrite => true;
     }
 }

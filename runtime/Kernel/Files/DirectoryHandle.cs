@@ -14,6 +14,7 @@ namespace Kernel.Files
 
         public override long Read(byte* buffer, long count) => -Errno.EISDIR;
         public override long ReadAt(long offset, byte* buffer, long count) => -Errno.EISDIR;
+        public override bool IsSeekable => true;
 
         public override long Seek(long offset, int whence)
         {

@@ -7,6 +7,7 @@ namespace Kernel.Files
         public const uint Fifo = 0x1000, CharacterDevice = 0x2000, Directory = 0x4000, Regular = 0x8000;
         public const uint Symlink = 0xA000, Socket = 0xC000;
         public const uint PermissionMask = 0xFFF;   // rwx for user/group/other, setuid, setgid, sticky
+        public const uint SetUserId = 0x800, SetGroupId = 0x400, GroupExecute = 0x8;
 
         public const byte DirentUnknown = 0, DirentFifo = 1, DirentCharacterDevice = 2, DirentDirectory = 4;
         public const byte DirentRegular = 8, DirentSymlink = 10, DirentSocket = 12;

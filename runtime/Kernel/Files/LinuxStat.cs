@@ -41,9 +41,12 @@ namespace Kernel.Files
             st->FileSize = node.Size;
             st->PreferredBlockSize = BlockSize;
             st->Blocks = (node.AllocatedBytes + 511) / 512;
-            st->AccessSeconds = node.AccessTime;
-            st->ModifySeconds = node.ModifiedTime;
-            st->ChangeSeconds = node.ChangedTime;
+            st->AccessSeconds = node.AccessTime.Seconds;
+            st->AccessNanoseconds = node.AccessTime.Nanoseconds;
+            st->ModifySeconds = node.ModifiedTime.Seconds;
+            st->ModifyNanoseconds = node.ModifiedTime.Nanoseconds;
+            st->ChangeSeconds = node.ChangedTime.Seconds;
+            st->ChangeNanoseconds = node.ChangedTime.Nanoseconds;
         }
 
         /// <summary>

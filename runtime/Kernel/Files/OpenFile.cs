@@ -55,6 +55,18 @@ namespace Kernel.Files
         /// <summary>May epoll watch it? Linux refuses regular files and directories (EPERM).</summary>
         public virtual bool SupportsEpoll => false;
 
+        /// <summary>
+        /// Does it have a position pread/pwrite and sendfile's offset may name (Linux's FMODE_PREAD)?
+        /// Pipes, terminals and anonymous files do not (ESPIPE).
+        /// </summary>
+        public virtual bool IsSeekable => false;
+
+        /// <summary>May sendfile read from it (Linux: the file has splice_read)? Not pipes, directories, eventfds, epoll or /dev/null.</summary>
+        public virtual bool CanSpliceRead => false;
+
+        /// <summary>May sendfile write to it (splice_write)? Not eventfds or epoll.</summary>
+        public virtual bool CanSpliceWrite => false;
+
         public virtual void Stat(LinuxStat* st)
         {
             if (Node != null) LinuxStat.FromNode(Node, st);

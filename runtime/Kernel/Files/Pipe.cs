@@ -90,6 +90,19 @@ namespace Kernel.Files
             return n;
         }
 
+        /// <summary>
+        /// What sendfile asks before it reads anything for the pipe: the bytes a write can take now without
+        /// waiting (> 0); else -EPIPE (no reader left), -EAGAIN (full and non-blocking) or the result of
+        /// parking until a reader makes room (the call then restarts).
+        /// </summary>
+        public long WaitForSpace(bool nonBlocking)
+        {
+            if (Readers == 0) return -Errno.EPIPE;
+            if (Space > 0) return Space;
+            if (nonBlocking) return -Errno.EAGAIN;
+            return Blocking.WaitThenRestart(WritersWait);
+        }
+
         /// <summary>One end's last descriptor is gone; frees the pipe when both are.</summary>
         public void CloseEnd(bool reader)
         {

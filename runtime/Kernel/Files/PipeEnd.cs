@@ -18,6 +18,7 @@ namespace Kernel.Files
         public override long Read(byte* buffer, long count) => Pipe.Read(buffer, count, IsNonBlocking);
         public override long Write(byte* buffer, long count) => Pipe.Write(buffer, count, IsNonBlocking);
         public override bool SupportsEpoll => true;
+        public override bool CanSpliceWrite => true;   // sendfile into a pipe; out of one is EINVAL, as on Linux
         public override long BytesReadable() => IsReadEnd ? Pipe.Count : 0;
 
         public override uint Poll()

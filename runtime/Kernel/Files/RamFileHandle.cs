@@ -32,6 +32,9 @@ namespace Kernel.Files
             _file.Write((Flags & OpenFlags.Append) != 0 ? _file.Size : offset, buffer, count);
 
         public override long Seek(long offset, int whence) => SeekWithin(offset, whence, _file.Size);
+        public override bool IsSeekable => true;
+        public override bool CanSpliceRead => true;
+        public override bool CanSpliceWrite => true;
 
         public override long Truncate(long length) => _file.Truncate(length);
 

@@ -39,7 +39,7 @@ namespace Kernel.Files
             if (stored > n) stored = n;
             if (stored > 0) System.Buffer.MemoryCopy(_data + offset, destination, n, stored);
             for (long i = stored; i < n; i++) destination[i] = 0;
-            AccessTime = FileClock.NowSeconds();
+            AccessTime = FileClock.Now();
             return n;
         }
 

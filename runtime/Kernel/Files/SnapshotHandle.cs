@@ -31,6 +31,8 @@ namespace Kernel.Files
         }
 
         public override long Seek(long offset, int whence) => SeekWithin(offset, whence, _length);
+        public override bool IsSeekable => true;
+        public override bool CanSpliceRead => true;
 
         public override long BytesReadable() => Offset < _length ? _length - Offset : 0;
 

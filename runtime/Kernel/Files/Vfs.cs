@@ -271,7 +271,7 @@ namespace Kernel.Files
             }
             from.Parent.Detach(node);
             to.Parent.Attach(node, name);
-            node.ChangedTime = FileClock.NowSeconds();
+            node.ChangedTime = FileClock.Now();
             return 0;
         }
 
@@ -367,7 +367,7 @@ namespace Kernel.Files
         {
             if (node.FileSystem == null || !node.FileSystem.Writable) return -Errno.EROFS;
             node.Mode = node.Type | (mode & FileTypeBits.PermissionMask);
-            node.ChangedTime = FileClock.NowSeconds();
+            node.ChangedTime = FileClock.Now();
             return 0;
         }
 
@@ -378,6 +378,85 @@ namespace Kernel.Files
             if (error < 0) return error;
             if (lookup.Node == null) return -Errno.ENOENT;
             return ChangeMode(lookup.Node, mode);
+        }
+
+        // utimensat's special tv_nsec values.
+        public const long TimeNow = (1L << 30) - 1, TimeOmit = (1L << 30) - 2;   // UTIME_NOW, UTIME_OMIT
+
+        /// <summary>
+        /// utimensat and its older forms on a node (vfs_utimes): <paramref name="times"/> null sets the
+        /// access and modification times to now; else times[0] is the access time and times[1] the
+        /// modification time, and either's nanoseconds may be UTIME_NOW or UTIME_OMIT (which leaves that
+        /// time alone). Any other nanoseconds outside 0..999,999,999 are EINVAL; the seconds may be anything,
+        /// negative included. The change time becomes now. 0, -EINVAL or -EROFS. A null node (a pipe's or
+        /// an anonymous inode's descriptor) keeps no times: the arguments are checked, nothing is stored.
+        /// </summary>
+        public static long SetTimes(VfsNode node, FileTime* times)
+        {
+            if (times != null && (!IsTimeNanoseconds(times[0].Nanoseconds) || !IsTimeNanoseconds(times[1].Nanoseconds))) return -Errno.EINVAL;
+            if (node == null) return 0;
+            if (node.FileSystem == null || !node.FileSystem.Writable) return -Errno.EROFS;
+            FileTime now = FileClock.Now();
+            if (times == null)
+            {
+                node.AccessTime = now;
+                node.ModifiedTime = now;
+            }
+            else
+            {
+                if (times[0].Nanoseconds != TimeOmit) node.AccessTime = times[0].Nanoseconds == TimeNow ? now : times[0];
+                if (times[1].Nanoseconds != TimeOmit) node.ModifiedTime = times[1].Nanoseconds == TimeNow ? now : times[1];
+            }
+            node.ChangedTime = now;
+            return 0;
+        }
+
+        public static long SetTimes(DirectoryNode at, byte* path, int length, bool follow, FileTime* times)
+        {
+            PathLookup lookup;
+            long error = Lookup(at, path, length, follow, out lookup);
+            if (error < 0) return error;
+            if (lookup.Node == null) return -Errno.ENOENT;
+            return SetTimes(lookup.Node, times);
+        }
+
+        private static bool IsTimeNanoseconds(long nanoseconds) =>
+            nanoseconds == TimeNow || nanoseconds == TimeOmit || (nanoseconds >= 0 && nanoseconds < 1_000_000_000);
+
+        /// <summary>
+        /// chown and friends (chown_common). Everything belongs to root, the only user there is: a uid or gid
+        /// of 0 or -1 (unchanged) is accepted and changes no owner; any other id cannot be represented, and
+        /// gets the EINVAL Linux gives for an id its user namespace does not map. As on Linux (root
+        /// included), a non-directory loses set-user-ID, and set-group-ID when group-executable; the change
+        /// time becomes now. 0, -EROFS or -EINVAL. A null node (a pipe's or an anonymous inode's
+        /// descriptor) only has the ids checked.
+        /// </summary>
+        public static long ChangeOwner(VfsNode node, uint user, uint group)
+        {
+            if (node != null && (node.FileSystem == null || !node.FileSystem.Writable)) return -Errno.EROFS;
+            if (!IsKnownOwner(user, group)) return -Errno.EINVAL;
+            if (node == null) return 0;
+            if (!node.IsDirectory)
+            {
+                uint mode = node.Mode & ~FileTypeBits.SetUserId;
+                if ((mode & FileTypeBits.GroupExecute) != 0) mode &= ~FileTypeBits.SetGroupId;
+                node.Mode = mode;
+            }
+            node.ChangedTime = FileClock.Now();
+            return 0;
+        }
+
+        /// <summary>Are both ids root (0) or "unchanged" (-1)?</summary>
+        public static bool IsKnownOwner(uint user, uint group) =>
+            (user == 0 || user == uint.MaxValue) && (group == 0 || group == uint.MaxValue);
+
+        public static long ChangeOwner(DirectoryNode at, byte* path, int length, bool follow, uint user, uint group)
+        {
+            PathLookup lookup;
+            long error = Lookup(at, path, length, follow, out lookup);
+            if (error < 0) return error;
+            if (lookup.Node == null) return -Errno.ENOENT;
+            return ChangeOwner(lookup.Node, user, group);
         }
 
         /// <summary>truncate(path, length).</summary>

@@ -20,14 +20,14 @@ namespace Kernel.Files
         public uint Mode;                   // file type | permission bits
         public bool Linked;                 // in a directory (the root counts as linked)
         public int OpenReferences;          // open file descriptions, the working directory
-        public long AccessTime, ModifiedTime, ChangedTime;   // seconds; see FileClock
+        public FileTime AccessTime, ModifiedTime, ChangedTime;   // see FileClock
 
         protected VfsNode(SuperBlock fileSystem, uint mode)
         {
             FileSystem = fileSystem;
             Mode = mode;
             Inode = s_nextInode++;
-            long now = FileClock.NowSeconds();
+            FileTime now = FileClock.Now();
             AccessTime = ModifiedTime = ChangedTime = now;
             if (fileSystem != null) fileSystem.NodeCount++;
         }
@@ -80,7 +80,8 @@ namespace Kernel.Files
         /// <summary>Gives back what the node owns besides itself and its name.</summary>
         protected virtual void FreeContent() { }
 
-        public void Touch() { ModifiedTime = ChangedTime = FileClock.NowSeconds(); }
+        /// <summary>The content changed: mtime and ctime become now.</summary>
+        public void Touch() { ModifiedTime = ChangedTime = FileClock.Now(); }
 
         public bool NameEquals(byte* name, int length)
         {

@@ -55,6 +55,8 @@ namespace Kernel.SelfTest
             Descriptors();
             DescriptorLimit();
             Devices();
+            Transfers();
+            Attributes();
             BadPointers();
 
             ulong liveAfter = KernelMemory.Heap->LiveAllocations;
@@ -554,6 +556,169 @@ namespace Kernel.SelfTest
             fd = Sys(SyscallTable.Open, Text("/dev/urandom"), ORdOnly | OCloExec);
             Check("read /dev/urandom", Sys(SyscallTable.Read, (ulong)fd, buffer, 64), 64);
             Sys(SyscallTable.Close, (ulong)fd);
+        }
+
+        private static void Transfers()
+        {
+            Reset();
+            const int size = 10000;
+            const ulong kernel = 0x100000;   // mapped, but not for ring 3
+            ulong data = Alloc(size), back = Alloc(size);
+            for (int i = 0; i < size; i++) ((byte*)data)[i] = (byte)(i * 13 + 1);
+            ulong src = (ulong)Sys(SyscallTable.Open, Text("/tmp/src"), OCreat | ORdWr | OTrunc, 0x1A4);
+            ulong dst = (ulong)Sys(SyscallTable.Open, Text("/tmp/dst"), OCreat | ORdWr | OTrunc, 0x1A4);
+            Check("source written", Sys(SyscallTable.Write, src, data, size), size);
+            Sys(SyscallTable.Seek, src, 0, 0);
+
+            // copy_file_range, as File.Copy uses it (after probing with copy_file_range(-1, NULL, -1, NULL, 0, 0)).
+            Check("copy_file_range probe: EBADF", Sys(SyscallTable.CopyFileRange, unchecked((ulong)-1), 0, unchecked((ulong)-1), 0, 0, 0), -Errno.EBADF);
+            Check("copy_file_range of the whole file", Sys(SyscallTable.CopyFileRange, src, 0, dst, 0, 1UL << 40, 0), size);
+            Check("fd_in's offset advanced", Sys(SyscallTable.Seek, src, 0, 1), size);
+            Check("fd_out's offset advanced", Sys(SyscallTable.Seek, dst, 0, 1), size);
+            Check("copy read back", Sys(SyscallTable.ReadAt, dst, back, size, 0), size);
+            Check("copy is the same bytes", Same((byte*)data, (byte*)back, size) ? 1 : 0, 1);
+            Check("copy_file_range at the end", Sys(SyscallTable.CopyFileRange, src, 0, dst, 0, 100, 0), 0);
+            ulong offsetIn = Alloc(8), offsetOut = Alloc(8);
+            *(long*)offsetIn = 5;
+            *(long*)offsetOut = 3;
+            Check("copy_file_range with both offsets", Sys(SyscallTable.CopyFileRange, src, offsetIn, dst, offsetOut, 10, 0), 10);
+            Check("*off_in advanced", *(long*)offsetIn, 15);
+            Check("*off_out advanced", *(long*)offsetOut, 13);
+            Check("fd_in's own offset untouched", Sys(SyscallTable.Seek, src, 0, 1), size);
+            Sys(SyscallTable.ReadAt, dst, back, 10, 3);
+            Check("copied from 5 to 3", Same((byte*)data + 5, (byte*)back, 10) ? 1 : 0, 1);
+            Check("copy_file_range flags", Sys(SyscallTable.CopyFileRange, src, 0, dst, 0, 10, 1), -Errno.EINVAL);
+            Check("copy_file_range off_in in kernel memory", Sys(SyscallTable.CopyFileRange, src, kernel, dst, 0, 10, 0), -Errno.EFAULT);
+            Check("copy_file_range bad fd_out", Sys(SyscallTable.CopyFileRange, src, 0, 77, 0, 10, 0), -Errno.EBADF);
+            long proc = Sys(SyscallTable.Open, Text("/proc/meminfo"), ORdOnly);
+            Check("copy_file_range across file systems", Sys(SyscallTable.CopyFileRange, (ulong)proc, 0, dst, 0, 10, 0), -Errno.EXDEV);
+            Check("copy_file_range from the console", Sys(SyscallTable.CopyFileRange, 0, 0, dst, 0, 10, 0), -Errno.EINVAL);   // not a regular file
+
+            // sendfile, with and without an offset, to a file, the console and a pipe.
+            Sys(SyscallTable.FileTruncate, dst, 0);
+            Sys(SyscallTable.Seek, dst, 0, 0);
+            Sys(SyscallTable.Seek, src, 0, 0);
+            Check("sendfile", Sys(SyscallTable.SendFile, dst, src, 0, 1UL << 40), size);
+            Check("in_fd's offset advanced", Sys(SyscallTable.Seek, src, 0, 1), size);
+            Check("sendfile copy read back", Sys(SyscallTable.ReadAt, dst, back, size, 0), size);
+            Check("sendfile copy is the same bytes", Same((byte*)data, (byte*)back, size) ? 1 : 0, 1);
+            ulong offset = Alloc(8);
+            *(long*)offset = size - 10;
+            Check("sendfile with an offset near the end", Sys(SyscallTable.SendFile, dst, src, offset, 100), 10);
+            Check("*offset advanced", *(long*)offset, size);
+            Check("sendfile offset in kernel memory", Sys(SyscallTable.SendFile, dst, src, kernel, 10), -Errno.EFAULT);
+            Check("sendfile from the console: end of file", Sys(SyscallTable.SendFile, dst, 0, 0, 10), 0);
+            Check("sendfile with an offset on the console", Sys(SyscallTable.SendFile, dst, 0, offset, 10), -Errno.ESPIPE);
+            Check("sendfile to an O_RDONLY fd", Sys(SyscallTable.SendFile, (ulong)proc, src, 0, 10), -Errno.EBADF);
+            ulong message = Text("vfs: written through sendfile(1)\n");
+            long note = Sys(SyscallTable.Open, Text("/tmp/note"), OCreat | ORdWr | OTrunc, 0x1A4);
+            Sys(SyscallTable.Write, (ulong)note, message, 33);
+            *(long*)offset = 0;
+            Check("sendfile to the console", Sys(SyscallTable.SendFile, 1, (ulong)note, offset, 33), 33);
+            ulong fds = Alloc(8);
+            Sys(SyscallTable.Pipe2, fds, ONonBlock);
+            ulong readEnd = (ulong)((int*)fds)[0], writeEnd = (ulong)((int*)fds)[1];
+            *(long*)offset = 0;
+            Check("sendfile into a pipe", Sys(SyscallTable.SendFile, writeEnd, src, offset, size), size);
+            Check("out of the pipe", Sys(SyscallTable.Read, readEnd, back, size), size);
+            Check("through the pipe unchanged", Same((byte*)data, (byte*)back, size) ? 1 : 0, 1);
+            Check("sendfile out of a pipe", Sys(SyscallTable.SendFile, dst, readEnd, 0, 10), -Errno.EINVAL);
+            Check("sendfile with an offset on a pipe", Sys(SyscallTable.SendFile, dst, readEnd, offset, 10), -Errno.ESPIPE);
+
+            Sys(SyscallTable.Close, src);
+            Sys(SyscallTable.Close, dst);
+            Sys(SyscallTable.Close, (ulong)proc);
+            Sys(SyscallTable.Close, (ulong)note);
+            Sys(SyscallTable.Close, readEnd);
+            Sys(SyscallTable.Close, writeEnd);
+            Sys(SyscallTable.Unlink, Text("/tmp/src"));
+            Sys(SyscallTable.Unlink, Text("/tmp/dst"));
+            Sys(SyscallTable.Unlink, Text("/tmp/note"));
+        }
+
+        private static void Attributes()
+        {
+            Reset();
+            const long UtimeNow = (1L << 30) - 1, UtimeOmit = (1L << 30) - 2;
+            const ulong kernel = 0x100000;
+            ulong path = Text("/tmp/t"), missing = Text("/tmp/missing"), st = Alloc(144), times = Alloc(32);
+            long fd = Sys(SyscallTable.Open, path, OCreat | ORdWr, 0x1A4);
+            long* t = (long*)times;
+
+            // utimensat: explicit times to the nanosecond, read back by stat.
+            t[0] = 1000; t[1] = 5; t[2] = 2000; t[3] = 999_999_999;
+            Check("utimensat", Sys(SyscallTable.SetTimesAt, unchecked((ulong)AtFdCwd), path, times, 0), 0);
+            Sys(SyscallTable.Stat, path, st);
+            Check("st_atime", *(long*)(st + 72), 1000);
+            Check("st_atime nsec", *(long*)(st + 80), 5);
+            Check("st_mtime", *(long*)(st + 88), 2000);
+            Check("st_mtime nsec", *(long*)(st + 96), 999_999_999);
+            Check("st_ctime is now", *(long*)(st + 104) > 1_700_000_000 ? 1 : 0, 1);
+            // futimens(fd, times) is utimensat(fd, NULL, times, 0); UTIME_OMIT keeps the access time.
+            t[1] = UtimeOmit; t[2] = 3000; t[3] = 1;
+            Check("futimens", Sys(SyscallTable.SetTimesAt, (ulong)fd, 0, times, 0), 0);
+            Sys(SyscallTable.FileStat, (ulong)fd, st);
+            Check("UTIME_OMIT kept st_atime", *(long*)(st + 72), 1000);
+            Check("futimens st_mtime", *(long*)(st + 88), 3000);
+            t[1] = 0; t[3] = UtimeNow;
+            Check("UTIME_NOW", Sys(SyscallTable.SetTimesAt, (ulong)fd, 0, times, 0), 0);
+            Sys(SyscallTable.FileStat, (ulong)fd, st);
+            Check("UTIME_NOW st_mtime is now", *(long*)(st + 88) > 1_700_000_000 ? 1 : 0, 1);
+            Check("utimensat NULL times", Sys(SyscallTable.SetTimesAt, unchecked((ulong)AtFdCwd), path, 0, 0), 0);
+            Check("utimensat AT_SYMLINK_NOFOLLOW", Sys(SyscallTable.SetTimesAt, unchecked((ulong)AtFdCwd), path, 0, AtSymlinkNoFollow), 0);
+            Check("utimensat(AT_FDCWD, NULL)", Sys(SyscallTable.SetTimesAt, unchecked((ulong)AtFdCwd), 0, times, 0), -Errno.EFAULT);
+            Check("utimensat(AT_FDCWD, NULL, AT_EMPTY_PATH)", Sys(SyscallTable.SetTimesAt, unchecked((ulong)AtFdCwd), 0, times, AtEmptyPath), -Errno.EFAULT);
+            Check("futimens with flags", Sys(SyscallTable.SetTimesAt, (ulong)fd, 0, times, AtSymlinkNoFollow), -Errno.EINVAL);
+            Check("futimens bad fd", Sys(SyscallTable.SetTimesAt, 77, 0, times, 0), -Errno.EBADF);
+            long opath = Sys(SyscallTable.Open, path, OPath);
+            Check("futimens on O_PATH", Sys(SyscallTable.SetTimesAt, (ulong)opath, 0, times, 0), -Errno.EBADF);
+            Check("utimensat O_PATH + AT_EMPTY_PATH", Sys(SyscallTable.SetTimesAt, (ulong)opath, Text(""), times, AtEmptyPath), 0);
+            Check("utimensat empty path", Sys(SyscallTable.SetTimesAt, (ulong)fd, Text(""), times, 0), -Errno.ENOENT);
+            Check("utimensat bad flags", Sys(SyscallTable.SetTimesAt, unchecked((ulong)AtFdCwd), path, times, 8), -Errno.EINVAL);
+            t[3] = 1_000_000_000;
+            Check("utimensat bad nsec", Sys(SyscallTable.SetTimesAt, unchecked((ulong)AtFdCwd), path, times, 0), -Errno.EINVAL);
+            Check("utimensat bad nsec, missing file", Sys(SyscallTable.SetTimesAt, unchecked((ulong)AtFdCwd), missing, times, 0), -Errno.ENOENT);
+            t[1] = UtimeOmit; t[3] = UtimeOmit;
+            Check("utimensat both UTIME_OMIT: nothing checked", Sys(SyscallTable.SetTimesAt, unchecked((ulong)AtFdCwd), missing, times, 8), 0);
+            Check("utimensat times in kernel memory", Sys(SyscallTable.SetTimesAt, unchecked((ulong)AtFdCwd), path, kernel, 0), -Errno.EFAULT);
+            Check("utimensat on the read-only root", Sys(SyscallTable.SetTimesAt, unchecked((ulong)AtFdCwd), Text("/app"), 0, 0), -Errno.EROFS);
+
+            // futimesat and utimes (struct timeval), utime (struct utimbuf).
+            t[0] = 3000; t[1] = 7; t[2] = 4000; t[3] = 999_999;
+            Check("futimesat", Sys(SyscallTable.SetTimesAtMicroseconds, unchecked((ulong)AtFdCwd), path, times), 0);
+            Sys(SyscallTable.Stat, path, st);
+            Check("futimesat st_atime nsec", *(long*)(st + 80), 7000);
+            Check("futimesat st_mtime", *(long*)(st + 88), 4000);
+            Check("futimesat st_mtime nsec", *(long*)(st + 96), 999_999_000);
+            t[3] = 1_000_000;
+            Check("futimesat tv_usec 10^6", Sys(SyscallTable.SetTimesAtMicroseconds, unchecked((ulong)AtFdCwd), path, times), -Errno.EINVAL);
+            Check("futimesat(fd, NULL, NULL)", Sys(SyscallTable.SetTimesAtMicroseconds, (ulong)fd, 0, 0), 0);
+            Check("utimes(path, NULL)", Sys(SyscallTable.SetTimesMicroseconds, path, 0), 0);
+            t[0] = 5000; t[1] = 6000;
+            Check("utime", Sys(SyscallTable.SetTimesSeconds, path, times), 0);
+            Sys(SyscallTable.Stat, path, st);
+            Check("utime st_atime", *(long*)(st + 72), 5000);
+            Check("utime st_mtime", *(long*)(st + 88), 6000);
+            Check("utime st_mtime nsec", *(long*)(st + 96), 0);
+
+            // The chown family: root and "unchanged" only.
+            Check("chown 0 0", Sys(SyscallTable.ChangeOwner, path, 0, 0), 0);
+            Check("chown -1 -1", Sys(SyscallTable.ChangeOwner, path, 0xFFFF_FFFF, 0xFFFF_FFFF), 0);
+            Check("chown to uid 1000", Sys(SyscallTable.ChangeOwner, path, 1000, 0xFFFF_FFFF), -Errno.EINVAL);
+            Check("lchown", Sys(SyscallTable.LinkChangeOwner, path, 0, 0), 0);
+            Check("fchown", Sys(SyscallTable.FileChangeOwner, (ulong)fd, 0, 0xFFFF_FFFF), 0);
+            Check("fchown on O_PATH", Sys(SyscallTable.FileChangeOwner, (ulong)opath, 0, 0), -Errno.EBADF);
+            Check("fchownat AT_EMPTY_PATH", Sys(SyscallTable.ChangeOwnerAt, (ulong)opath, Text(""), 0, 0, AtEmptyPath), 0);
+            Check("fchownat bad flags", Sys(SyscallTable.ChangeOwnerAt, unchecked((ulong)AtFdCwd), path, 0, 0, 2), -Errno.EINVAL);
+            Check("fchownat NULL path, AT_EMPTY_PATH", Sys(SyscallTable.ChangeOwnerAt, (ulong)fd, 0, 0, 0, AtEmptyPath), -Errno.EFAULT);
+            Check("chown missing", Sys(SyscallTable.ChangeOwner, missing, 0, 0), -Errno.ENOENT);
+            Check("chown on the read-only root", Sys(SyscallTable.ChangeOwner, Text("/app"), 0, 0), -Errno.EROFS);
+            Sys(SyscallTable.FileStat, (ulong)fd, st);
+            Check("still owned by root", *(uint*)(st + 28) | *(uint*)(st + 32), 0);
+
+            Sys(SyscallTable.Close, (ulong)opath);
+            Sys(SyscallTable.Close, (ulong)fd);
+            Sys(SyscallTable.Unlink, path);
         }
 
         private static void BadPointers()

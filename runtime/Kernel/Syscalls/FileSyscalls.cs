@@ -1,11 +1,13 @@
 using Kernel.Files;
+using Kernel.Threads;
 
 namespace Kernel.Syscalls
 {
-    // Descriptor-based file system calls: read/write and their positional and vector forms, lseek,
-    // close, dup*, fcntl, ioctl, fstat, ftruncate, fsync, getdents64, and friends. Each checks the app's
-    // buffers (UserMemory) and hands kernel-usable pointers to the open file description (Files/).
-    // fds 0-2 are the console until the app changes them (Vfs.Initialize).
+    // Descriptor-based file system calls: read/write and their positional and vector forms, sendfile and
+    // copy_file_range, lseek, close, dup*, fcntl, ioctl, fstat, ftruncate, fsync, getdents64, fchmod,
+    // fchown, and friends. Each checks the app's buffers (UserMemory) and hands kernel-usable pointers to
+    // the open file description (Files/). fds 0-2 are the console until the app changes them
+    // (Vfs.Initialize).
     internal static unsafe class FileSyscalls
     {
         public const int StandardOutput = 1, StandardError = 2;
@@ -106,6 +108,61 @@ namespace Kernel.Syscalls
                 if (n < length) break;
             }
             return done;
+        }
+
+        // sendfile(out_fd, in_fd, offset, count): x86-64's sendfile is sendfile64 (a 64-bit *offset).
+        // Linux reads *offset first (EFAULT before anything else) and writes it back even after an error.
+        public static long SendFile(SyscallFrame call)
+        {
+            Vfs.EnsureInitialized();
+            OpenFile output = Vfs.Descriptors.Get((long)call.Arg0), input = Vfs.Descriptors.Get((long)call.Arg1);
+            ulong offsetAddress = call.Arg2;
+            if (offsetAddress == 0) return FileTransfer.SendFile(output, input, null, call.Arg3);
+            if (!UserMemory.IsUserRange(offsetAddress, 8)) return -Errno.EFAULT;
+            long position = *(long*)offsetAddress;
+            long result = FileTransfer.SendFile(output, input, &position, call.Arg3);
+            if (result == Scheduler.NoResult) return result;   // parked: the restart reads *offset again
+            if (!UserMemory.IsWritableUserRange(offsetAddress, 8)) return -Errno.EFAULT;
+            *(long*)offsetAddress = position;
+            return result;
+        }
+
+        // copy_file_range(fd_in, off_in, fd_out, off_out, len, flags): both descriptors (EBADF), then the
+        // offsets (EFAULT), then flags (EINVAL: none are defined for applications), as Linux checks them.
+        public static long CopyFileRange(SyscallFrame call)
+        {
+            OpenFile input = Get(call.Arg0);
+            if (input == null || input.IsPathOnly) return -Errno.EBADF;
+            OpenFile output = Get(call.Arg2);
+            if (output == null || output.IsPathOnly) return -Errno.EBADF;
+            ulong inputAddress = call.Arg1, outputAddress = call.Arg3;
+            long inputPosition = 0, outputPosition = 0;
+            if (inputAddress != 0)
+            {
+                if (!UserMemory.IsUserRange(inputAddress, 8)) return -Errno.EFAULT;
+                inputPosition = *(long*)inputAddress;
+            }
+            if (outputAddress != 0)
+            {
+                if (!UserMemory.IsUserRange(outputAddress, 8)) return -Errno.EFAULT;
+                outputPosition = *(long*)outputAddress;
+            }
+            if ((uint)call.Arg5 != 0) return -Errno.EINVAL;
+            long result = FileTransfer.CopyRange(input, inputAddress != 0 ? &inputPosition : null,
+                                                 output, outputAddress != 0 ? &outputPosition : null, call.Arg4);
+            if (result <= 0) return result;
+            // The bytes are copied; an offset that cannot be written back still makes the call EFAULT.
+            if (inputAddress != 0)
+            {
+                if (UserMemory.IsWritableUserRange(inputAddress, 8)) *(long*)inputAddress = inputPosition;
+                else result = -Errno.EFAULT;
+            }
+            if (outputAddress != 0)
+            {
+                if (UserMemory.IsWritableUserRange(outputAddress, 8)) *(long*)outputAddress = outputPosition;
+                else result = -Errno.EFAULT;
+            }
+            return result;
         }
 
         // lseek(fd, offset, whence)
@@ -337,6 +394,14 @@ namespace Kernel.Syscalls
             if (file == null || file.IsPathOnly) return -Errno.EBADF;
             if (file.Node == null) return 0;   // pipes and anonymous inodes: nothing kept
             return Vfs.ChangeMode(file.Node, (uint)call.Arg1);
+        }
+
+        // fchown(fd, owner, group): root owns everything; see Vfs.ChangeOwner.
+        public static long ChangeOwner(SyscallFrame call)
+        {
+            OpenFile file = Get(call.Arg0);
+            if (file == null || file.IsPathOnly) return -Errno.EBADF;
+            return Vfs.ChangeOwner(file.Node, (uint)call.Arg1, (uint)call.Arg2);   // Node is null for pipes and anonymous inodes
         }
 
         private static long Clamp(ulong count) => count > (ulong)MaxTransfer ? MaxTransfer : (long)count;

@@ -3,9 +3,9 @@ using Kernel.Files;
 namespace Kernel.Syscalls
 {
     // Path-based file system calls: open/openat/creat, the stat family, statfs, access, mkdir, unlink,
-    // rmdir, rename, symlink, readlink, getcwd, chdir, chmod, truncate, umask. Each copies its path(s)
-    // from the app (UserPath), finds the starting directory (the working directory, or an *at call's
-    // dirfd for relative paths) and calls the VFS (Files/Vfs.cs).
+    // rmdir, rename, symlink, readlink, getcwd, chdir, chmod, chown, the utime family, truncate, umask.
+    // Each copies its path(s) from the app (UserPath), finds the starting directory (the working
+    // directory, or an *at call's dirfd for relative paths) and calls the VFS (Files/Vfs.cs).
     internal static unsafe class PathSyscalls
     {
         private const long AtCurrent = OpenFlags.AtCurrentDirectory;
@@ -228,6 +228,113 @@ namespace Kernel.Syscalls
             long length = Prepare(dirfd, path, UserPath.First, false, out at);
             if (length < 0) return length;
             return Vfs.ChangeMode(at, UserPath.First, (int)length, mode, true);
+        }
+
+        // The node an AT_EMPTY_PATH call names: dirfd's (O_PATH descriptors included; null for a pipe or an
+        // anonymous inode) or, for AT_FDCWD, the working directory. 0 or -EBADF.
+        private static long NodeOf(long dirfd, out VfsNode node)
+        {
+            node = null;
+            if ((int)dirfd == OpenFlags.AtCurrentDirectory) { node = Vfs.WorkingDirectory; return 0; }
+            OpenFile file = Vfs.Descriptors.Get(dirfd);
+            if (file == null) return -Errno.EBADF;
+            node = file.Node;
+            return 0;
+        }
+
+        // chown(path, owner, group) / lchown / fchownat(dirfd, path, owner, group, flags): see Vfs.ChangeOwner.
+        public static long ChangeOwner(SyscallFrame call) => ChangeOwnerAt(AtCurrent, call.Arg0, (uint)call.Arg1, (uint)call.Arg2, 0);
+        public static long LinkChangeOwner(SyscallFrame call) => ChangeOwnerAt(AtCurrent, call.Arg0, (uint)call.Arg1, (uint)call.Arg2, OpenFlags.AtSymlinkNoFollow);
+        public static long ChangeOwnerAt(SyscallFrame call) => ChangeOwnerAt((long)(int)call.Arg0, call.Arg1, (uint)call.Arg2, (uint)call.Arg3, (int)call.Arg4);
+
+        private static long ChangeOwnerAt(long dirfd, ulong path, uint user, uint group, int flags)
+        {
+            if ((flags & ~(OpenFlags.AtSymlinkNoFollow | OpenFlags.AtEmptyPath)) != 0) return -Errno.EINVAL;
+            if (path == 0) return -Errno.EFAULT;   // unlike stat and access, no NULL path with AT_EMPTY_PATH here
+            DirectoryNode at;
+            long length = Prepare(dirfd, path, UserPath.First, (flags & OpenFlags.AtEmptyPath) != 0, out at);
+            if (length < 0) return length;
+            if (length == 0)
+            {
+                VfsNode node;
+                long error = NodeOf(dirfd, out node);
+                if (error < 0) return error;
+                return Vfs.ChangeOwner(node, user, group);
+            }
+            return Vfs.ChangeOwner(at, UserPath.First, (int)length, (flags & OpenFlags.AtSymlinkNoFollow) == 0, user, group);
+        }
+
+        // utimensat(dirfd, path, times, flags): times is struct timespec[2] (access, modification) or NULL
+        // for "both now"; tv_nsec may be UTIME_NOW or UTIME_OMIT. A NULL path with a dirfd is futimens(dirfd).
+        public static long SetTimesAt(SyscallFrame call)
+        {
+            long dirfd = (long)(int)call.Arg0;
+            ulong address = call.Arg2;
+            if (address == 0) return SetTimesAt(dirfd, call.Arg1, null, (int)call.Arg3);
+            if (!UserMemory.IsUserRange(address, 32)) return -Errno.EFAULT;
+            FileTime* times = stackalloc FileTime[2];
+            long* user = (long*)address;
+            times[0] = new FileTime(user[0], user[1]);
+            times[1] = new FileTime(user[2], user[3]);
+            // Nothing to change: Linux returns at once, without looking at the path or the flags.
+            if (times[0].Nanoseconds == Vfs.TimeOmit && times[1].Nanoseconds == Vfs.TimeOmit) return 0;
+            return SetTimesAt(dirfd, call.Arg1, times, (int)call.Arg3);
+        }
+
+        // futimesat(dirfd, path, times) / utimes(path, times): struct timeval[2], microseconds.
+        public static long SetTimesAtMicroseconds(SyscallFrame call) => SetTimesFromTimevals((long)(int)call.Arg0, call.Arg1, call.Arg2);
+        public static long SetTimesMicroseconds(SyscallFrame call) => SetTimesFromTimevals(AtCurrent, call.Arg0, call.Arg1);
+
+        private static long SetTimesFromTimevals(long dirfd, ulong path, ulong address)
+        {
+            if (address == 0) return SetTimesAt(dirfd, path, null, 0);
+            if (!UserMemory.IsUserRange(address, 32)) return -Errno.EFAULT;
+            long* user = (long*)address;
+            // UTIME_NOW/UTIME_OMIT do not exist here: any tv_usec outside 0..999,999 is EINVAL.
+            if (user[1] < 0 || user[1] >= 1_000_000 || user[3] < 0 || user[3] >= 1_000_000) return -Errno.EINVAL;
+            FileTime* times = stackalloc FileTime[2];
+            times[0] = new FileTime(user[0], user[1] * 1000);
+            times[1] = new FileTime(user[2], user[3] * 1000);
+            return SetTimesAt(dirfd, path, times, 0);
+        }
+
+        // utime(path, times): struct utimbuf { actime, modtime }, whole seconds.
+        public static long SetTimesSeconds(SyscallFrame call)
+        {
+            ulong address = call.Arg1;
+            if (address == 0) return SetTimesAt(AtCurrent, call.Arg0, null, 0);
+            if (!UserMemory.IsUserRange(address, 16)) return -Errno.EFAULT;
+            FileTime* times = stackalloc FileTime[2];
+            times[0] = new FileTime(((long*)address)[0], 0);
+            times[1] = new FileTime(((long*)address)[1], 0);
+            return SetTimesAt(AtCurrent, call.Arg0, times, 0);
+        }
+
+        // do_utimes: a NULL path with a real dirfd works on the descriptor (which takes no flags and may
+        // not be O_PATH); otherwise the path, relative to dirfd, with AT_SYMLINK_NOFOLLOW / AT_EMPTY_PATH.
+        private static long SetTimesAt(long dirfd, ulong path, FileTime* times, int flags)
+        {
+            if (path == 0 && (int)dirfd != OpenFlags.AtCurrentDirectory)
+            {
+                if (flags != 0) return -Errno.EINVAL;
+                Vfs.EnsureInitialized();
+                OpenFile file = Vfs.Descriptors.Get(dirfd);
+                if (file == null || file.IsPathOnly) return -Errno.EBADF;
+                return Vfs.SetTimes(file.Node, times);   // null for a pipe or an anonymous inode: nothing kept
+            }
+            if ((flags & ~(OpenFlags.AtSymlinkNoFollow | OpenFlags.AtEmptyPath)) != 0) return -Errno.EINVAL;
+            if (path == 0) return -Errno.EFAULT;   // unlike stat and access, no NULL path with AT_EMPTY_PATH here
+            DirectoryNode at;
+            long length = Prepare(dirfd, path, UserPath.First, (flags & OpenFlags.AtEmptyPath) != 0, out at);
+            if (length < 0) return length;
+            if (length == 0)
+            {
+                VfsNode node;
+                long error = NodeOf(dirfd, out node);
+                if (error < 0) return error;
+                return Vfs.SetTimes(node, times);
+            }
+            return Vfs.SetTimes(at, UserPath.First, (int)length, (flags & OpenFlags.AtSymlinkNoFollow) == 0, times);
         }
 
         // truncate(path, length)

@@ -42,6 +42,7 @@ namespace Kernel.Syscalls
                 case 34: return "pause";
                 case 35: return "nanosleep";
                 case 39: return "getpid";
+                case 40: return "sendfile";
                 case 41: return "socket";
                 case 42: return "connect";
                 case 43: return "accept";
@@ -84,6 +85,8 @@ namespace Kernel.Syscalls
                 case 90: return "chmod";
                 case 91: return "fchmod";
                 case 92: return "chown";
+                case 93: return "fchown";
+                case 94: return "lchown";
                 case 95: return "umask";
                 case 96: return "gettimeofday";
                 case 97: return "getrlimit";
@@ -101,6 +104,7 @@ namespace Kernel.Syscalls
                 case 128: return "rt_sigtimedwait";
                 case 130: return "rt_sigsuspend";
                 case 131: return "sigaltstack";
+                case 132: return "utime";
                 case 137: return "statfs";
                 case 138: return "fstatfs";
                 case 157: return "prctl";
@@ -123,12 +127,15 @@ namespace Kernel.Syscalls
                 case 232: return "epoll_wait";
                 case 233: return "epoll_ctl";
                 case 234: return "tgkill";
+                case 235: return "utimes";
                 case 239: return "get_mempolicy";
                 case 253: return "inotify_init";
                 case 254: return "inotify_add_watch";
                 case 255: return "inotify_rm_watch";
                 case 257: return "openat";
                 case 258: return "mkdirat";
+                case 260: return "fchownat";
+                case 261: return "futimesat";
                 case 262: return "newfstatat";
                 case 263: return "unlinkat";
                 case 264: return "renameat";
@@ -139,6 +146,7 @@ namespace Kernel.Syscalls
                 case 271: return "ppoll";
                 case 273: return "set_robust_list";
                 case 274: return "get_robust_list";
+                case 280: return "utimensat";
                 case 281: return "epoll_pwait";
                 case 284: return "eventfd";
                 case 285: return "fallocate";
@@ -153,6 +161,7 @@ namespace Kernel.Syscalls
                 case 318: return "getrandom";
                 case 319: return "memfd_create";
                 case 324: return "membarrier";
+                case 326: return "copy_file_range";
                 case 332: return "statx";
                 case 334: return "rseq";
                 case 435: return "clone3";
@@ -172,15 +181,15 @@ namespace Kernel.Syscalls
                 case 4: case 5: case 6: case 11: case 21: case 33: case 35: case 48: case 50: case 62: case 73: case 76:
                 case 77: case 79: case 82: case 83: case 85: case 86: case 88: case 90: case 91: case 96: case 97: case 98:
                 case 127: case 130: case 131: case 137: case 138: case 158: case 160: case 200: case 228: case 229: case 255: case 273:
-                case 290: case 293: case 319: case 435: return 2;
+                case 290: case 293: case 319: case 435: case 132: case 235: return 2;
                 case 0: case 1: case 2: case 7: case 8: case 10: case 16: case 19: case 20: case 26: case 27: case 28:
                 case 41: case 42: case 43: case 46: case 47: case 49: case 51: case 52: case 59: case 72: case 78: case 89:
-                case 92: case 203: case 204: case 217: case 234: case 254: case 258: case 263: case 268: case 269: case 274: case 292:
+                case 92: case 93: case 94: case 261: case 203: case 204: case 217: case 234: case 254: case 258: case 263: case 268: case 269: case 274: case 292:
                 case 318: case 324: return 3;
                 case 13: case 14: case 17: case 18: case 61: case 128: case 221: case 230: case 232: case 233: case 257: case 262:
-                case 264: case 267: case 285: case 288: case 302: case 334: case 439: return 4;
-                case 23: case 25: case 54: case 55: case 56: case 157: case 239: case 271: case 332: return 5;
-                case 9: case 44: case 45: case 202: case 270: case 281: return 6;
+                case 264: case 267: case 285: case 288: case 302: case 334: case 439: case 40: case 280: return 4;
+                case 23: case 25: case 54: case 55: case 56: case 157: case 239: case 271: case 332: case 260: return 5;
+                case 9: case 44: case 45: case 202: case 270: case 281: case 326: return 6;
                 default: return 6;
             }
         }

@@ -36,6 +36,8 @@ namespace Kernel.Syscalls
         public const ulong ChangeModeAt = 268, AccessAt = 269, PollWithTimespec = 271, EpollWaitWithMask = 281;
         public const ulong EventFd = 284, EventFd2 = 290, EpollCreate1 = 291, Duplicate3 = 292, Pipe2 = 293;
         public const ulong ReadVectorAt = 295, WriteVectorAt = 296, RenameAt2 = 316, AccessAt2 = 439, EpollWaitWithTimespec = 441;
+        public const ulong SendFile = 40, CopyFileRange = 326, ChangeOwner = 92, FileChangeOwner = 93, LinkChangeOwner = 94;
+        public const ulong ChangeOwnerAt = 260, SetTimesAt = 280, SetTimesAtMicroseconds = 261, SetTimesMicroseconds = 235, SetTimesSeconds = 132;
         private const int Size = 512;
 
         private struct ReportedSet { public fixed bool Numbers[Size]; }
@@ -92,6 +94,9 @@ namespace Kernel.Syscalls
                 case ReadDirectory64: return FileSyscalls.ReadDirectory(call);
                 case FileChangeDirectory: return FileSyscalls.ChangeDirectory(call);
                 case FileChangeMode: return FileSyscalls.ChangeMode(call);
+                case FileChangeOwner: return FileSyscalls.ChangeOwner(call);
+                case SendFile: return FileSyscalls.SendFile(call);
+                case CopyFileRange: return FileSyscalls.CopyFileRange(call);
                 case Open: return PathSyscalls.Open(call);
                 case OpenAt: return PathSyscalls.OpenAt(call);
                 case Create: return PathSyscalls.Create(call);
@@ -118,6 +123,13 @@ namespace Kernel.Syscalls
                 case ChangeDirectory: return PathSyscalls.ChangeDirectory(call);
                 case ChangeMode: return PathSyscalls.ChangeMode(call);
                 case ChangeModeAt: return PathSyscalls.ChangeModeAt(call);
+                case ChangeOwner: return PathSyscalls.ChangeOwner(call);
+                case LinkChangeOwner: return PathSyscalls.LinkChangeOwner(call);
+                case ChangeOwnerAt: return PathSyscalls.ChangeOwnerAt(call);
+                case SetTimesAt: return PathSyscalls.SetTimesAt(call);
+                case SetTimesAtMicroseconds: return PathSyscalls.SetTimesAtMicroseconds(call);
+                case SetTimesMicroseconds: return PathSyscalls.SetTimesMicroseconds(call);
+                case SetTimesSeconds: return PathSyscalls.SetTimesSeconds(call);
                 case Truncate: return PathSyscalls.Truncate(call);
                 case SetUmask: return PathSyscalls.SetUmask(call);
                 case Pipe: return PipeSyscalls.Pipe(call);

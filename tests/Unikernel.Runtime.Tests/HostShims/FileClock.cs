@@ -4,5 +4,6 @@ namespace Kernel.Files;
 internal static class FileClock
 {
     public const long FixedSeconds = 1_700_000_000;
-    public static long NowSeconds() => FixedSeconds;
+    public const long FixedNanoseconds = 123_456_789;
+    public static FileTime Now() => new FileTime(FixedSeconds, FixedNanoseconds);
 }
