@@ -170,10 +170,10 @@ public class InspectTests
     {
         using var dir = new TempDirectory();
         var (image, appMap) = WithMaps(dir);
-        var report = ImageAnalyzer.Analyze(image, new InspectOptions { CurrentDirectory = "/" });
+        var report = ImageAnalyzer.Analyze(image, new InspectOptions { CurrentDirectory = dir.Path });
         Assert.Equal(dir.File("hello.img.map"), report.MapPath);
         Assert.Equal("apps/hello/hello", report.AppPath);
-        Assert.Equal(Path.GetFullPath(appMap), report.AppMapPath);
+        Assert.Equal("apps/build/bin/hello/release_linux-x64/native/hello.map", report.AppMapPath);   // shown relative to the current directory
         Assert.Equal(["kernel", "runtime", "libc", "app-code", "other"], report.Parts.Select(p => p.Kind));
 
         var kernel = Group(report, "kernel");
@@ -210,7 +210,7 @@ public class InspectTests
     {
         using var dir = new TempDirectory();
         var (image, appMap) = WithMaps(dir, staleMapNextToExe: true);
-        var report = ImageAnalyzer.Analyze(image);
+        var report = ImageAnalyzer.Analyze(image, new InspectOptions { CurrentDirectory = "/nonexistent" });
         Assert.Equal(Path.GetFullPath(appMap), report.AppMapPath);
         Assert.Contains(report.Notes, n => n.Contains("ignored") && n.Contains("apps/hello/hello.map"));
     }
@@ -235,7 +235,7 @@ public class InspectTests
         var (image, appMap) = WithMaps(dir);
         string elsewhere = dir.File("elsewhere.map");
         File.Move(appMap, elsewhere);
-        var report = ImageAnalyzer.Analyze(image, new InspectOptions { AppMapPath = elsewhere });
+        var report = ImageAnalyzer.Analyze(image, new InspectOptions { AppMapPath = elsewhere, CurrentDirectory = "/nonexistent" });
         Assert.Equal(elsewhere, report.AppMapPath);
         Assert.Single(report.Parts, p => p.Kind == "app-code");
         Assert.Throws<FileNotFoundException>(() => ImageAnalyzer.Analyze(image, new InspectOptions { AppMapPath = dir.File("none.map") }));
@@ -389,7 +389,7 @@ public class InspectTests
         CheckJsonShape(json.RootElement, report);
     }
 
-    public static void CheckJsonShape(JsonElement root, ImageReport report)
+    internal static void CheckJsonShape(JsonElement root, ImageReport report)
     {
         Assert.Equal(JsonReport.Format, root.GetProperty("format").GetString());
         var image = root.GetProperty("image");
@@ -496,5 +496,23 @@ public class InspectTests
         JsonReport.Write(report, output);
         using var json = JsonDocument.Parse(output.ToString());
         CheckJsonShape(json.RootElement, report);
+    }
+}
+
+public class InspectWithoutSectionsTests
+{
+    [Fact]
+    public void AnImageWithoutSectionHeadersIsItsSegments()
+    {
+        using var dir = new TempDirectory();
+        string image = dir.File("probe.elf");
+        File.WriteAllBytes(image, Unikernel.Tools.Qemu.ProbeGuest.Build());
+        var report = ImageAnalyzer.Analyze(image);
+        Assert.True(report.Bootable);
+        var segments = Assert.Single(report.Parts, p => p.Kind == "kernel");
+        Assert.Equal("loaded segments", segments.Name);
+        Assert.Single(segments.Children);
+        Assert.Contains(report.Notes, n => n.Contains("no section headers"));
+        Assert.Equal((ulong)report.FileSize, report.Parts.Aggregate(0UL, (t, p) => t + p.FileBytes));
     }
 }

@@ -23,12 +23,9 @@ public static class RunCommand
         var env = new Option<string[]>("--env", "-e") { Description = "KEY=VALUE environment entry for the app (repeatable)", AllowMultipleArgumentsPerToken = false, HelpName = "KEY=VALUE" };
         var kernelOption = new Option<string[]>("--kernel-option", "-k") { Description = "uk.NAME[=VALUE] option for the kernel (repeatable)", HelpName = "uk.NAME[=VALUE]" };
         var memory = new Option<string>("--memory", "-m") { Description = "Guest RAM (QEMU syntax: 64M, 1G)", DefaultValueFactory = _ => "128M", HelpName = "SIZE" };
-        var machine = new Option<MachineKind>("--machine") { Description = "QEMU machine model", DefaultValueFactory = _ => MachineKind.Microvm };
-        var accel = new Option<Accelerator>("--accel")
-        {
-            Description = "auto: KVM where /dev/kvm opens and a probe guest really runs under it (verdict cached in ~/.cache/uk), else TCG",
-            DefaultValueFactory = _ => Accelerator.Auto,
-        };
+        var machine = Choice<MachineKind>("--machine", "QEMU machine model: microvm (no firmware, fastest) or pc", MachineKind.Microvm);
+        var accel = Choice<Accelerator>("--accel",
+            "auto: KVM where /dev/kvm opens and a probe guest really runs under it (verdict cached in ~/.cache/uk), else TCG", Accelerator.Auto);
         var icount = new Option<bool>("--icount") { Description = "Count guest time in instructions (-icount shift=0)" };
         var timeout = new Option<int>("--timeout") { Description = "Stop the guest after this many seconds (0: never); status 124 then", DefaultValueFactory = _ => 0, HelpName = "SECONDS" };
         var quiet = new Option<bool>("--quiet", "-q") { Description = "Hide the kernel's \"uk: \" lines (shown on stderr otherwise; replayed if the guest fails)" };
@@ -51,13 +48,13 @@ public static class RunCommand
             catch (ArgumentException e) { return console.Fail(e.Message, UkCommandLine.UsageError); }
 
             bool isQuiet = parse.GetValue(quiet);
-            var choice = AcceleratorChooser.Choose(parse.GetValue(accel), KvmHost.Default);
+            var choice = AcceleratorChooser.Choose(Enum.Parse<Accelerator>(parse.GetValue(accel)!, ignoreCase: true), KvmHost.Default);
             if (choice.Probed && !isQuiet)
                 console.Note($"--accel auto: {(choice.Accelerator == Accelerator.Kvm ? "KVM" : "TCG")}: {choice.Reason} (verdict cached in {KvmHost.Default.CachePath})");
             var options = new QemuOptions
             {
                 ImagePath = file.FullName,
-                Machine = parse.GetValue(machine),
+                Machine = Enum.Parse<MachineKind>(parse.GetValue(machine)!, ignoreCase: true),
                 Accelerator = choice.Accelerator,
                 Memory = parse.GetValue(memory)!,
                 InstructionCounting = parse.GetValue(icount),
@@ -88,5 +85,24 @@ public static class RunCommand
             return result.ExitStatus;
         });
         return command;
+    }
+
+    /// <summary>An enum option shown and defaulted in lower case (<c>--machine &lt;microvm|pc&gt;</c>), accepted in any case.</summary>
+    private static Option<string> Choice<T>(string name, string description, T defaultValue) where T : struct, Enum
+    {
+        var names = Enum.GetNames<T>().Select(n => n.ToLowerInvariant()).ToArray();
+        var option = new Option<string>(name)
+        {
+            Description = description,
+            HelpName = string.Join('|', names),
+            DefaultValueFactory = _ => defaultValue.ToString().ToLowerInvariant(),
+        };
+        option.Validators.Add(r =>
+        {
+            string? value = r.GetValueOrDefault<string>();
+            if (value is null || !Enum.TryParse<T>(value, ignoreCase: true, out _) || int.TryParse(value, out _))
+                r.AddError($"{name} must be one of: {string.Join(", ", names)} (not '{value}')");
+        });
+        return option;
     }
 }

@@ -167,8 +167,12 @@ public static class ImageAnalyzer
                 });
             }
             foreach (var s in map.Segments)
-                report.Segments.Add(new SegmentInfo(s.Address >= map.ImageEnd && map.Sections.Any(x => x.Name == "uk_ksyms" && x.Address == s.Address) ? "symbols" : "kernel",
-                                                    s.Flags, s.Address, s.Offset, s.FileSize, s.MemorySize));
+            {
+                // The map's segments are the kernel's own (and uk_ksyms'); the app's are app-segment records.
+                var inside = map.Sections.Where(x => x.Address >= s.Address && x.Address < s.Address + Math.Max(s.MemorySize, 1)).Select(x => x.Name);
+                string owner = SegmentOwner(inside) == "symbols" ? "symbols" : "kernel";
+                report.Segments.Add(new SegmentInfo(owner, s.Flags, s.Address, s.Offset, s.FileSize, s.MemorySize));
+            }
             if (map.App is not null)
             {
                 appSegments = map.AppSegments;
@@ -203,16 +207,39 @@ public static class ImageAnalyzer
             var sectioned = elf.Sections.Where(s => s.IsAllocated && s.Size > 0).ToList();
             foreach (var load in elf.Loads)
             {
-                bool hasSection = sectioned.Any(s => s.Address >= load.VirtualAddress && s.Address < load.VirtualAddress + Math.Max(load.MemorySize, 1));
-                string owner = hasSection ? (sectioned.Any(s => s.Name == "uk_ksyms" && load.ContainsAddress(s.Address)) && !sectioned.Any(s => s.Name != "uk_ksyms" && load.ContainsAddress(s.Address)) ? "symbols" : "kernel") : "app";
+                var inside = sectioned.Where(s => s.Address >= load.VirtualAddress && s.Address < load.VirtualAddress + Math.Max(load.MemorySize, 1)).Select(s => s.Name);
+                string owner = sectioned.Count == 0 ? "kernel" : SegmentOwner(inside);
                 report.Segments.Add(new SegmentInfo(owner, load.FlagsText, load.VirtualAddress, load.Offset, load.FileSize, load.MemorySize));
-                if (!hasSection && elf.Sections.Count > 0)
-                    appSegments.Add(new LinkMap.AppSegment(load.FlagsText, load.VirtualAddress, load.Offset, load.FileSize, load.MemorySize));
+                if (owner == "app") appSegments.Add(new LinkMap.AppSegment(load.FlagsText, load.VirtualAddress, load.Offset, load.FileSize, load.MemorySize));
+                if (sectioned.Count == 0)
+                {
+                    // A segment that starts at file offset 0 holds the ELF headers too: they are counted once, as headers.
+                    ulong headers = load.Offset == 0 ? Math.Min(elf.HeadersSize, load.FileSize) : 0;
+                    kernel.Add(new Part
+                    {
+                        Name = $"{SegmentName(load.FlagsText)} segment ({load.FlagsText}) at 0x{load.VirtualAddress:x}", Kind = "segment",
+                        FileBytes = load.FileSize - headers, MemoryBytes = load.MemorySize - headers,
+                    });
+                }
             }
-            if (elf.Sections.Count == 0) report.Notes.Add("the image has no section headers: its parts cannot be told apart without a link map");
+            if (sectioned.Count == 0)
+            {
+                kernel = new Part { Name = "loaded segments", Kind = "kernel", Detail = "no section headers: kernel and app cannot be told apart" }
+                    .WithChildren(kernel.Children);
+                report.Notes.Add("the image has no section headers: its segments cannot be told apart without a link map");
+            }
         }
         parts.Add(kernel.Total());
         return new AppPlacement(appSegments, appPath);
+    }
+
+    /// <summary>Who a loaded segment belongs to, by the sections in it: none (an embedded app's PT_LOADs carry no
+    /// sections), only uk_ksyms (its own segment after the app), or the kernel's.</summary>
+    private static string SegmentOwner(IEnumerable<string> sectionNames)
+    {
+        var names = sectionNames.ToList();
+        if (names.Count == 0) return "app";
+        return names.All(n => n == "uk_ksyms") ? "symbols" : "kernel";
     }
 
     private sealed record LinkerPiece(string Section, ulong Size, ulong FileBytes);
@@ -262,7 +289,7 @@ public static class ImageAnalyzer
         }
         if (appMap is not null)
         {
-            report.AppMapPath = appMap.Path;
+            report.AppMapPath = Shorten(appMap.Path!, options.CurrentDirectory);
             AddAppFromMap(appMap, app.Segments, functions, parts, report, appName, embedded: true);
         }
         else
@@ -272,6 +299,13 @@ public static class ImageAnalyzer
                 part.Add(new Part { Name = $"{SegmentName(s.Flags)} segment ({s.Flags})", Kind = "app-segment", FileBytes = s.FileSize, MemoryBytes = s.MemorySize });
             parts.Add(part.Total());
         }
+    }
+
+    /// <summary>A found path as the user would type it: relative to the current directory when it is below it.</summary>
+    private static string Shorten(string path, string currentDirectory)
+    {
+        string relative = Path.GetRelativePath(currentDirectory, path);
+        return relative.StartsWith("..", StringComparison.Ordinal) || Path.IsPathRooted(relative) ? path : relative;
     }
 
     private static LinkMap? TryRead(string path, ImageReport report)

@@ -13,6 +13,12 @@ public sealed class Part
     public string? Detail { get; init; }
     public List<Part> Children { get; } = [];
 
+    public Part WithChildren(IEnumerable<Part> children)
+    {
+        Children.AddRange(children);
+        return this;
+    }
+
     public Part Add(Part child)
     {
         Children.Add(child);
