@@ -71,3 +71,32 @@ public class ConsoleRouterTests
         Assert.Equal($"uk: line {ConsoleRouter.KeptLines + 9}", router.HiddenKernelLines[^1]);
     }
 }
+
+public class ConsoleRouterBlankLineTests
+{
+    [Theory]
+    [InlineData("\r\nuk: up\r\nhi\n")]
+    [InlineData("\r|\n|uk: up\r\n|hi\n")]   // chunks, split at '|'
+    public void AnEmptyCrLfLineIsTheKernelsAndAnEmptyLfLineTheApps(string text)
+    {
+        var chunks = text.Split('|');
+        var app = new StringWriter();
+        var kernel = new StringWriter();
+        var router = new ConsoleRouter(app, kernel);
+        foreach (var c in chunks) router.Write(c);
+        router.Write("\n");
+        router.Complete();
+        Assert.Equal("hi\n\n", app.ToString());
+        Assert.Equal("\nuk: up\n", kernel.ToString());
+    }
+
+    [Fact]
+    public void ACarriageReturnInsideAnAppLineStaysTheApps()
+    {
+        var app = new StringWriter();
+        var router = new ConsoleRouter(app, new StringWriter());
+        router.Write("50%\r100%\r\n");
+        router.Complete();
+        Assert.Equal("50%\r100%\r\n", app.ToString());
+    }
+}

@@ -4,8 +4,10 @@ namespace Unikernel.Tools.Qemu;
 
 /// <summary>
 /// Splits the guest's serial console for `uk run`: lines that start with "uk: " are the kernel's and go to the kernel
-/// writer (stderr), with the serial line's CR LF turned into LF; everything else is the app's stdout and stderr, passed
-/// through unchanged and as soon as it arrives (a partial line is held only while it could still become "uk: ").
+/// writer (stderr), with the serial line's CR LF turned into LF, and so does an empty CR LF line (the kernel writes CR LF,
+/// the app's newlines arrive as bare LF: the kernel does not translate them); everything else is the app's stdout and stderr, passed
+/// through unchanged and as soon as it arrives (a partial line is held only while it could still become "uk: " or
+/// an empty CR LF line).
 /// With no kernel writer (--quiet) the kernel's lines are kept, the last <see cref="KeptLines"/> of them, for a report
 /// when the guest fails. Safe to call from QEMU's output pumps at once.
 /// </summary>
@@ -48,7 +50,11 @@ public sealed class ConsoleRouter(TextWriter app, TextWriter? kernel)
                             _kind = LineKind.Kernel;
                             if (c == '\n') EndKernelLine();
                         }
-                        else if (c == '\n' || !KernelPrefix.StartsWith(_line.ToString(), StringComparison.Ordinal))
+                        else if (c == '\n' && _line.Length == 2 && _line[0] == '\r')
+                        {
+                            EndKernelLine();   // an empty CR LF line: the kernel's (the app's newlines are bare LF)
+                        }
+                        else if (c == '\n' || !(KernelPrefix.StartsWith(_line.ToString(), StringComparison.Ordinal) || _line is [ '\r' ]))
                         {
                             appText.Append(_line);
                             _line.Clear();
