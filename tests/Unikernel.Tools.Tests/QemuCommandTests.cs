@@ -64,12 +64,4 @@ public class QemuCommandTests
     [InlineData(2, "", 2)]          // QEMU's own error (bad option, missing file)
     public void GuestExitStatusIsDecoded(int qemuExitCode, string console, int expected)
         => Assert.Equal(expected, QemuRunner.GuestExitStatus(qemuExitCode, console));
-
-    [Fact]
-    public void ExplicitAcceleratorIsKept()
-    {
-        Assert.Equal(Accelerator.Tcg, QemuCommand.ResolveAccelerator(Accelerator.Tcg));
-        Assert.Equal(Accelerator.Kvm, QemuCommand.ResolveAccelerator(Accelerator.Kvm));
-        Assert.NotEqual(Accelerator.Auto, QemuCommand.ResolveAccelerator(Accelerator.Auto));
-    }
 }

@@ -41,16 +41,9 @@ public static class QemuCommand
         => s.Length > 0 && s.All(c => char.IsLetterOrDigit(c) || "-_./=,:+@%".Contains(c)) ? s : "'" + s.Replace("'", "'\\''") + "'";
 
     /// <summary>
-    /// KVM is used only where it can run our guests: on these build machines /dev/kvm is a nested
-    /// "pagetable-based" KVM that fails on the first SSE instruction (docs/field-notes), so `auto`
-    /// asks for a real VMX/SVM host.
+    /// KVM is used only where it can run our guests (see <see cref="AcceleratorChooser"/>): `auto` probes once per host
+    /// boot and caches the verdict; an explicit choice is kept.
     /// </summary>
     public static Accelerator ResolveAccelerator(Accelerator requested)
-    {
-        if (requested != Accelerator.Auto) return requested;
-        bool hardwareVirtualization = File.Exists("/proc/cpuinfo")
-            && File.ReadLines("/proc/cpuinfo").Any(l => l.StartsWith("flags") && (l.Contains(" vmx") || l.Contains(" svm")));
-        bool kvmUsable = File.Exists("/dev/kvm") && hardwareVirtualization && !File.Exists("/sys/module/kvm_pvm/initstate");
-        return kvmUsable ? Accelerator.Kvm : Accelerator.Tcg;
-    }
+        => requested == Accelerator.Auto ? AcceleratorChooser.Choose(requested, KvmHost.Default).Accelerator : requested;
 }

@@ -29,8 +29,10 @@ public static partial class QemuRunner
     /// <summary>Status reported when the guest stopped without telling its status.</summary>
     public const int UnknownStatus = 255;
 
+    /// <param name="onOutput">Called with console text as it arrives (and with QEMU's own stderr, unless <paramref name="onQemuError"/> is given).</param>
+    /// <param name="onQemuError">Called with QEMU's own stderr (its error messages) as it arrives.</param>
     public static async Task<BootResult> RunAsync(QemuOptions options, TimeSpan timeout, Action<string>? onOutput = null,
-                                                  CancellationToken cancellation = default)
+                                                  CancellationToken cancellation = default, Action<string>? onQemuError = null)
     {
         if (!File.Exists(options.ImagePath)) throw new FileNotFoundException($"image not found: {options.ImagePath}", options.ImagePath);
         var start = new ProcessStartInfo(options.QemuExecutable)
@@ -66,7 +68,8 @@ public static partial class QemuRunner
                     sink.Append(text);
                     if (isConsole) arrivals.Add((stopwatch.Elapsed, sink.Length));
                 }
-                onOutput?.Invoke(text);
+                if (isConsole || onQemuError is null) onOutput?.Invoke(text);
+                else onQemuError(text);
             }
         }
         var pumps = Task.WhenAll(Pump(process.StandardOutput, console, true), Pump(process.StandardError, stderr, false));

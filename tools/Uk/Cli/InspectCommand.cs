@@ -1,0 +1,63 @@
+using System.CommandLine;
+using Unikernel.Tools.Inspect;
+using Unikernel.Tools.Inspect.Render;
+
+namespace Unikernel.Tools.Cli;
+
+/// <summary>
+/// `uk inspect IMAGE [--map FILE] [--app-map FILE] [--json] [--html FILE] [--top N]`: what is in an image and what each
+/// part costs (ImageAnalyzer). A missing map is not an error: the breakdown then comes from the ELF file alone and a
+/// note says so. Exit status 1 when the image cannot be read (missing, not ELF), 2 for usage errors.
+/// </summary>
+public static class InspectCommand
+{
+    public const int CannotRead = 1;
+
+    public static Command Build(UkConsole console)
+    {
+        var image = new Argument<FileInfo>("image") { Description = "The image (or an app's static executable) to look into" };
+        var map = new Option<FileInfo>("--map") { Description = "The image's link map (default: IMAGE.map or IMAGE with .map for its extension)", HelpName = "FILE" };
+        var appMap = new Option<FileInfo>("--app-map") { Description = "The embedded app's link map (default: found through the image map's app record)", HelpName = "FILE" };
+        var json = new Option<bool>("--json") { Description = "Write the report as JSON to stdout instead of the table" };
+        var html = new Option<FileInfo>("--html") { Description = "Also write a self-contained HTML report with a treemap to FILE", HelpName = "FILE" };
+        var top = new Option<int>("--top") { Description = "How many assemblies and namespaces to list", DefaultValueFactory = _ => 10, HelpName = "N" };
+        top.Validators.Add(r => { if (r.GetValueOrDefault<int>() < 1) r.AddError("--top must be 1 or more"); });
+
+        var command = new Command("inspect", "Show what is in an image and what each part costs: kernel, .NET runtime, libc, app code, and the app's largest assemblies and namespaces")
+        {
+            image, map, appMap, json, html, top,
+        };
+        command.SetAction(parse =>
+        {
+            var file = parse.GetValue(image)!;
+            if (!file.Exists) return console.Fail($"image not found: {file.FullName}", CannotRead);
+            ImageReport report;
+            try
+            {
+                report = ImageAnalyzer.Analyze(file.ToString(), new InspectOptions
+                {
+                    MapPath = parse.GetValue(map)?.ToString(),
+                    AppMapPath = parse.GetValue(appMap)?.ToString(),
+                });
+            }
+            catch (NotAnElfException e) { return console.Fail($"{file}: {e.Message}", CannotRead); }
+            catch (FileNotFoundException e) { return console.Fail(e.Message, CannotRead); }
+            catch (Exception e) when (e is IOException or UnauthorizedAccessException) { return console.Fail($"{file}: {e.Message}", CannotRead); }
+
+            int n = parse.GetValue(top);
+            if (parse.GetValue(json)) JsonReport.Write(report, console.Out);
+            else TextReport.Write(report, console.Out, console.OutStyle, n);
+            if (parse.GetValue(html) is { } htmlFile)
+            {
+                try { File.WriteAllText(htmlFile.FullName, HtmlReport.Build(report, n)); }
+                catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+                {
+                    return console.Fail($"cannot write {htmlFile}: {e.Message}", CannotRead);
+                }
+                if (!parse.GetValue(json)) console.Out.WriteLine($"\nHTML report: {htmlFile}");
+            }
+            return 0;
+        });
+        return command;
+    }
+}

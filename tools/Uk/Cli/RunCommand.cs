@@ -1,0 +1,108 @@
+using System.CommandLine;
+using Unikernel.Tools.Qemu;
+
+namespace Unikernel.Tools.Cli;
+
+/// <summary>
+/// `uk run IMAGE [options] [-- app args]`: boots the image in QEMU and becomes the app: its stdout and stderr (one serial
+/// console) stream to uk's stdout, the kernel's "uk: " lines to stderr (hidden by --quiet, and then shown only when the
+/// guest fails: a kernel panic, a timeout, an unknown status), and uk exits with the app's status. uk's own failures
+/// (no image, no QEMU) exit with 125.
+/// </summary>
+public static class RunCommand
+{
+    /// <summary>uk's own failure, as `docker run` reports its own (the app's statuses keep their meaning).</summary>
+    public const int OwnFailure = 125;
+    /// <summary>The kernel's panic status (runtime/Kernel/Arch/Machine.cs: EX_SOFTWARE).</summary>
+    public const int KernelPanicStatus = 70;
+
+    public static Command Build(UkConsole console)
+    {
+        var image = new Argument<FileInfo>("image") { Description = "The bootable image (PVH ELF), e.g. artifacts/images/hello.img" };
+        var appArgs = new Argument<string[]>("args") { Description = "Arguments for the app (after --)", Arity = ArgumentArity.ZeroOrMore };
+        var env = new Option<string[]>("--env", "-e") { Description = "KEY=VALUE environment entry for the app (repeatable)", AllowMultipleArgumentsPerToken = false, HelpName = "KEY=VALUE" };
+        var kernelOption = new Option<string[]>("--kernel-option", "-k") { Description = "uk.NAME[=VALUE] option for the kernel (repeatable)", HelpName = "uk.NAME[=VALUE]" };
+        var memory = new Option<string>("--memory", "-m") { Description = "Guest RAM (QEMU syntax: 64M, 1G)", DefaultValueFactory = _ => "128M", HelpName = "SIZE" };
+        var machine = Choice<MachineKind>("--machine", "QEMU machine model: microvm (no firmware, fastest) or pc", MachineKind.Microvm);
+        var accel = Choice<Accelerator>("--accel",
+            "auto: KVM where /dev/kvm opens and a probe guest really runs under it (verdict cached in ~/.cache/uk), else TCG", Accelerator.Auto);
+        var icount = new Option<bool>("--icount") { Description = "Count guest time in instructions (-icount shift=0)" };
+        var timeout = new Option<int>("--timeout") { Description = "Stop the guest after this many seconds (0: never); status 124 then", DefaultValueFactory = _ => 0, HelpName = "SECONDS" };
+        var quiet = new Option<bool>("--quiet", "-q") { Description = "Hide the kernel's \"uk: \" lines (shown on stderr otherwise; replayed if the guest fails)" };
+        var dryRun = new Option<bool>("--dry-run") { Description = "Print the QEMU command and exit" };
+        timeout.Validators.Add(r => { if (r.GetValueOrDefault<int>() < 0) r.AddError("--timeout must be 0 or more seconds"); });
+
+        var command = new Command("run", "Boot an image in QEMU: the app's output streams to stdout, the kernel's lines to stderr, and uk exits with the app's status")
+        {
+            image, appArgs, env, kernelOption, memory, machine, accel, icount, timeout, quiet, dryRun,
+        };
+        command.SetAction(parse =>
+        {
+            var file = parse.GetValue(image)!;
+            if (!file.Exists) return console.Fail($"image not found: {file.FullName}", OwnFailure);
+            string cmdline;
+            try
+            {
+                cmdline = KernelCommandLine.Build(parse.GetValue(kernelOption) ?? [], parse.GetValue(env) ?? [], parse.GetValue(appArgs) ?? []);
+            }
+            catch (ArgumentException e) { return console.Fail(e.Message, UkCommandLine.UsageError); }
+
+            bool isQuiet = parse.GetValue(quiet);
+            var choice = AcceleratorChooser.Choose(Enum.Parse<Accelerator>(parse.GetValue(accel)!, ignoreCase: true), KvmHost.Default);
+            if (choice.Probed && !isQuiet)
+                console.Note($"--accel auto: {(choice.Accelerator == Accelerator.Kvm ? "KVM" : "TCG")}: {choice.Reason} (verdict cached in {KvmHost.Default.CachePath})");
+            var options = new QemuOptions
+            {
+                ImagePath = file.FullName,
+                Machine = Enum.Parse<MachineKind>(parse.GetValue(machine)!, ignoreCase: true),
+                Accelerator = choice.Accelerator,
+                Memory = parse.GetValue(memory)!,
+                InstructionCounting = parse.GetValue(icount),
+                CommandLine = cmdline,
+            };
+            if (parse.GetValue(dryRun)) { console.Out.WriteLine(QemuCommand.Format(options)); return 0; }
+
+            int seconds = parse.GetValue(timeout);
+            var limit = seconds > 0 ? TimeSpan.FromSeconds(seconds) : Timeout.InfiniteTimeSpan;
+            var router = new ConsoleRouter(console.Out, isQuiet ? null : console.Error);
+            BootResult result;
+            try
+            {
+                result = QemuRunner.RunAsync(options, limit, router.Write, default, text => { console.Error.Write(text); console.Error.Flush(); })
+                    .GetAwaiter().GetResult();
+            }
+            catch (Exception e) when (e is InvalidOperationException or FileNotFoundException)
+            {
+                return console.Fail(e.Message, OwnFailure);
+            }
+            router.Complete();
+            if (isQuiet && (result.TimedOut || result.ExitStatus is KernelPanicStatus or QemuRunner.UnknownStatus) && router.HiddenKernelLines.Count > 0)
+            {
+                console.Note($"the guest failed (status {result.ExitStatus}); the kernel's last lines, hidden by --quiet:");
+                foreach (var line in router.HiddenKernelLines) console.Error.WriteLine(line);
+            }
+            if (result.TimedOut) console.Note($"guest stopped after {seconds} s (timeout)");
+            return result.ExitStatus;
+        });
+        return command;
+    }
+
+    /// <summary>An enum option shown and defaulted in lower case (<c>--machine &lt;microvm|pc&gt;</c>), accepted in any case.</summary>
+    private static Option<string> Choice<T>(string name, string description, T defaultValue) where T : struct, Enum
+    {
+        var names = Enum.GetNames<T>().Select(n => n.ToLowerInvariant()).ToArray();
+        var option = new Option<string>(name)
+        {
+            Description = description,
+            HelpName = string.Join('|', names),
+            DefaultValueFactory = _ => defaultValue.ToString().ToLowerInvariant(),
+        };
+        option.Validators.Add(r =>
+        {
+            string? value = r.GetValueOrDefault<string>();
+            if (value is null || !Enum.TryParse<T>(value, ignoreCase: true, out _) || int.TryParse(value, out _))
+                r.AddError($"{name} must be one of: {string.Join(", ", names)} (not '{value}')");
+        });
+        return option;
+    }
+}

@@ -1,0 +1,199 @@
+using System.Buffers.Binary;
+using System.Text;
+
+namespace Unikernel.Tools.Inspect;
+
+/// <summary>Thrown when a file is not an ELF64 little-endian file `uk inspect` can read.</summary>
+public sealed class NotAnElfException(string message) : Exception(message);
+
+public sealed record ElfProgramHeader(int Index, uint Type, uint Flags, ulong Offset, ulong VirtualAddress, ulong FileSize,
+                                      ulong MemorySize, ulong Alignment)
+{
+    public const uint Load = 1, Note = 4, Tls = 7;
+    public bool IsLoad => Type == Load;
+    public bool Executable => (Flags & 1) != 0;
+    public bool Writable => (Flags & 2) != 0;
+    /// <summary>As the link map writes segment flags: "R-X", "RW-", "R--".</summary>
+    public string FlagsText => $"{((Flags & 4) != 0 ? 'R' : '-')}{(Writable ? 'W' : '-')}{(Executable ? 'X' : '-')}";
+    public bool ContainsAddress(ulong address) => address >= VirtualAddress && address < VirtualAddress + MemorySize;
+}
+
+public sealed record ElfSection(int Index, string Name, uint Type, ulong Flags, ulong Address, ulong Offset, ulong Size, uint Link = 0)
+{
+    public const uint NoBits = 8;
+    public bool IsAllocated => (Flags & 2) != 0;
+    public bool IsWritable => (Flags & 1) != 0;
+    public bool IsExecutable => (Flags & 4) != 0;
+    /// <summary>Bytes the section takes in the file (0 for SHT_NOBITS such as .bss).</summary>
+    public ulong FileSize => Type == NoBits ? 0 : Size;
+}
+
+/// <summary>
+/// A minimal read-only ELF64 little-endian reader: the header, program headers and section headers, and the
+/// bytes behind them. Enough for `uk inspect`; it trusts nothing (every offset is range-checked).
+/// </summary>
+public sealed class ElfFile
+{
+    public const int HeaderSize = 64;
+
+    public byte[] Bytes { get; }
+    public ushort Type { get; }
+    public ushort Machine { get; }
+    public ulong Entry { get; }
+    public ulong ProgramHeaderOffset { get; }
+    public ulong SectionHeaderOffset { get; }
+    public int ProgramHeaderEntrySize { get; }
+    public int SectionHeaderEntrySize { get; }
+    public IReadOnlyList<ElfProgramHeader> ProgramHeaders { get; }
+    public IReadOnlyList<ElfSection> Sections { get; }
+
+    public long FileSize => Bytes.LongLength;
+    public IEnumerable<ElfProgramHeader> Loads => ProgramHeaders.Where(p => p.IsLoad);
+
+    private ElfFile(byte[] bytes)
+    {
+        Bytes = bytes;
+        if (bytes.Length < HeaderSize || bytes[0] != 0x7F || bytes[1] != (byte)'E' || bytes[2] != (byte)'L' || bytes[3] != (byte)'F')
+            throw new NotAnElfException("not an ELF file (no \\x7fELF magic)");
+        if (bytes[4] != 2) throw new NotAnElfException("not a 64-bit ELF file (EI_CLASS is not ELFCLASS64)");
+        if (bytes[5] != 1) throw new NotAnElfException("not a little-endian ELF file");
+        var span = bytes.AsSpan();
+        Type = U16(span, 16);
+        Machine = U16(span, 18);
+        Entry = U64(span, 24);
+        ProgramHeaderOffset = U64(span, 32);
+        SectionHeaderOffset = U64(span, 40);
+        ProgramHeaderEntrySize = U16(span, 54);
+        int phnum = U16(span, 56);
+        SectionHeaderEntrySize = U16(span, 58);
+        int shnum = U16(span, 60);
+        int shstrndx = U16(span, 62);
+
+        var phdrs = new List<ElfProgramHeader>();
+        if (phnum > 0)
+        {
+            if (ProgramHeaderEntrySize < 56) throw new NotAnElfException($"program header entries of {ProgramHeaderEntrySize} bytes (expected 56)");
+            for (int i = 0; i < phnum; i++)
+            {
+                ulong at = ProgramHeaderOffset + (ulong)(i * ProgramHeaderEntrySize);
+                if (!InFile(at, 56)) throw new NotAnElfException($"program header {i} lies outside the file");
+                var p = span.Slice((int)at, 56);
+                phdrs.Add(new ElfProgramHeader(i, U32(p, 0), U32(p, 4), U64(p, 8), U64(p, 16), U64(p, 32), U64(p, 40), U64(p, 48)));
+            }
+        }
+        ProgramHeaders = phdrs;
+
+        var raw = new List<(uint Name, uint Type, ulong Flags, ulong Address, ulong Offset, ulong Size, uint Link)>();
+        if (shnum > 0 && SectionHeaderOffset != 0 && SectionHeaderEntrySize >= 64)
+        {
+            for (int i = 0; i < shnum; i++)
+            {
+                ulong at = SectionHeaderOffset + (ulong)(i * SectionHeaderEntrySize);
+                if (!InFile(at, 64)) { raw.Clear(); break; }   // a damaged section table: keep the program headers' view
+                var s = span.Slice((int)at, 64);
+                raw.Add((U32(s, 0), U32(s, 4), U64(s, 8), U64(s, 16), U64(s, 24), U64(s, 32), U32(s, 40)));
+            }
+        }
+        var sections = new List<ElfSection>();
+        (ulong Offset, ulong Size)? names = shstrndx < raw.Count ? (raw[shstrndx].Offset, raw[shstrndx].Size) : null;
+        for (int i = 0; i < raw.Count; i++)
+        {
+            var r = raw[i];
+            string name = names is { } n && r.Name < n.Size ? CString(n.Offset + r.Name, n.Offset + n.Size) : "";
+            sections.Add(new ElfSection(i, name, r.Type, r.Flags, r.Address, r.Offset, r.Size, r.Link));
+        }
+        Sections = sections;
+    }
+
+    public static ElfFile Read(string path) => Parse(File.ReadAllBytes(path));
+
+    public static ElfFile Parse(byte[] bytes) => new(bytes);
+
+    /// <summary>The PVH entry note (Xen ELF note 18) marks a bootable kernel image.</summary>
+    public bool HasPvhNote => ProgramHeaders.Where(p => p.Type == ElfProgramHeader.Note).Any(p => NoteTypes(p).Contains(18u));
+
+    public ElfSection? FindSection(string name) => Sections.FirstOrDefault(s => s.Name == name);
+
+    /// <summary>The file bytes of a section, or null when they are not in the file.</summary>
+    public byte[]? SectionBytes(ElfSection section)
+        => section.Type != ElfSection.NoBits && InFile(section.Offset, section.Size) ? Bytes.AsSpan((int)section.Offset, (int)section.Size).ToArray() : null;
+
+    /// <summary>Bytes at a virtual address, through the PT_LOAD that holds them in the file; null if none does.</summary>
+    public byte[]? ReadVirtual(ulong address, ulong size)
+    {
+        foreach (var load in Loads)
+        {
+            if (address >= load.VirtualAddress && address + size <= load.VirtualAddress + load.FileSize)
+            {
+                ulong offset = load.Offset + (address - load.VirtualAddress);
+                if (InFile(offset, size)) return Bytes.AsSpan((int)offset, (int)size).ToArray();
+            }
+        }
+        return null;
+    }
+
+    /// <summary>The STT_FUNC symbols of .symtab with their sizes (an unstripped static executable's functions).</summary>
+    public IReadOnlyList<(ulong Address, ulong Size, string Name)> FunctionSymbols()
+    {
+        var result = new List<(ulong, ulong, string)>();
+        foreach (var symtab in Sections.Where(s => s.Type == 2))   // SHT_SYMTAB
+        {
+            if (symtab.Link >= Sections.Count) continue;
+            var strings = Sections[(int)symtab.Link];
+            if (!InFile(symtab.Offset, symtab.Size) || !InFile(strings.Offset, strings.Size)) continue;
+            for (ulong at = symtab.Offset; at + 24 <= symtab.Offset + symtab.Size; at += 24)
+            {
+                var e = Bytes.AsSpan((int)at, 24);
+                if ((e[4] & 0xF) != 2) continue;   // STT_FUNC
+                uint name = U32(e, 0);
+                ulong value = U64(e, 8), size = U64(e, 16);
+                if (name >= strings.Size) continue;
+                result.Add((value, size, CString(strings.Offset + name, strings.Offset + strings.Size)));
+            }
+        }
+        return result;
+    }
+
+    /// <summary>The bytes of the ELF header and the program header table (when it follows the header).</summary>
+    public ulong HeadersSize
+    {
+        get
+        {
+            ulong end = HeaderSize;
+            if (ProgramHeaders.Count > 0) end = Math.Max(end, ProgramHeaderOffset + (ulong)(ProgramHeaders.Count * ProgramHeaderEntrySize));
+            return end;
+        }
+    }
+
+    public ulong SectionTableSize => Sections.Count == 0 ? 0 : (ulong)(Sections.Count * SectionHeaderEntrySize);
+
+    private IEnumerable<uint> NoteTypes(ElfProgramHeader note)
+    {
+        ulong at = note.Offset, end = note.Offset + note.FileSize;
+        ulong align = Math.Max(4, note.Alignment);
+        while (at + 12 <= end && InFile(at, 12))
+        {
+            var h = Bytes.AsSpan((int)at, 12);
+            uint nameSize = U32(h, 0), descSize = U32(h, 4), type = U32(h, 8);
+            yield return type;
+            at += 12 + Align(nameSize, align) + Align(descSize, align);
+        }
+    }
+
+    private static ulong Align(ulong value, ulong align) => (value + align - 1) / align * align;
+
+    private bool InFile(ulong offset, ulong size) => offset <= (ulong)Bytes.LongLength && size <= (ulong)Bytes.LongLength - offset;
+
+    private string CString(ulong at, ulong limit)
+    {
+        if (at >= (ulong)Bytes.Length) return "";
+        int end = (int)at;
+        int max = (int)Math.Min(limit, (ulong)Bytes.Length);
+        while (end < max && Bytes[end] != 0) end++;
+        return Encoding.UTF8.GetString(Bytes, (int)at, end - (int)at);
+    }
+
+    private static ushort U16(ReadOnlySpan<byte> s, int at) => BinaryPrimitives.ReadUInt16LittleEndian(s[at..]);
+    private static uint U32(ReadOnlySpan<byte> s, int at) => BinaryPrimitives.ReadUInt32LittleEndian(s[at..]);
+    private static ulong U64(ReadOnlySpan<byte> s, int at) => BinaryPrimitives.ReadUInt64LittleEndian(s[at..]);
+}

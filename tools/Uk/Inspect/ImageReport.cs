@@ -1,0 +1,69 @@
+namespace Unikernel.Tools.Inspect;
+
+/// <summary>One part of an image and what it costs: bytes in the image file and bytes of guest memory once loaded
+/// (with .bss). Parts nest; a parent's bytes are the sum of its children's when it has any.</summary>
+public sealed class Part
+{
+    public required string Name { get; init; }
+    /// <summary>kernel, runtime, libc, app-code, app, other (the top-level groups) and, below them, what the part is.</summary>
+    public required string Kind { get; init; }
+    public ulong FileBytes { get; set; }
+    public ulong MemoryBytes { get; set; }
+    /// <summary>A short explanation (where the number comes from, what is inside).</summary>
+    public string? Detail { get; init; }
+    public List<Part> Children { get; } = [];
+
+    public Part WithChildren(IEnumerable<Part> children)
+    {
+        Children.AddRange(children);
+        return this;
+    }
+
+    public Part Add(Part child)
+    {
+        Children.Add(child);
+        return child;
+    }
+
+    /// <summary>Makes this part's bytes the sum of its children's (recursively).</summary>
+    public Part Total()
+    {
+        if (Children.Count == 0) return this;
+        foreach (var c in Children) c.Total();
+        FileBytes = Children.Aggregate(0UL, (s, c) => s + c.FileBytes);
+        MemoryBytes = Children.Aggregate(0UL, (s, c) => s + c.MemoryBytes);
+        return this;
+    }
+}
+
+/// <summary>Compiled .NET methods of one assembly, or of one namespace in it (from the image's function table).</summary>
+public sealed record CodeGroup(string Assembly, string? Namespace, ulong Bytes, int Functions);
+
+public sealed record SegmentInfo(string Owner, string Flags, ulong Address, ulong Offset, ulong FileSize, ulong MemorySize);
+
+/// <summary>Everything `uk inspect` found out about an image; the table, --json and --html all render this.</summary>
+public sealed class ImageReport
+{
+    public required string ImagePath { get; init; }
+    public long FileSize { get; init; }
+    public ulong LoadedSize { get; init; }
+    public ulong Entry { get; init; }
+    /// <summary>True for a PVH-bootable kernel image; false for a plain ELF (an app's static executable).</summary>
+    public bool Bootable { get; init; }
+    public string? MapPath { get; set; }
+    public string? AppPath { get; set; }
+    public string? AppMapPath { get; set; }
+    public ImageInfoReader.Result ImageInfo { get; set; } = new(ImageInfoReader.Status.NotPresent, null, null);
+    public List<SegmentInfo> Segments { get; } = [];
+    /// <summary>The top-level groups; their file bytes add up to <see cref="FileSize"/>.</summary>
+    public List<Part> Parts { get; } = [];
+    public int KernelFunctions { get; set; }
+    public int AppFunctions { get; set; }
+    /// <summary>Bytes of the app's compiled .NET methods that were attributed to an assembly.</summary>
+    public ulong ManagedCodeBytes { get; set; }
+    public int ManagedFunctions { get; set; }
+    public List<CodeGroup> Assemblies { get; } = [];
+    public List<CodeGroup> Namespaces { get; } = [];
+    /// <summary>Things the reader should know: missing maps, mismatches, fall-backs.</summary>
+    public List<string> Notes { get; } = [];
+}

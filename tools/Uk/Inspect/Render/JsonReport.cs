@@ -1,0 +1,90 @@
+using System.Text.Json;
+using System.Text.Json.Nodes;
+
+namespace Unikernel.Tools.Inspect.Render;
+
+/// <summary>
+/// `uk inspect --json`: the report as one JSON object (format "uk-inspect/1"; fields are only ever added). Sizes are
+/// numbers of bytes, addresses hex strings; parts nest as in the table (with every child: archive members, assemblies
+/// and their namespaces); assemblies and namespaces are listed in full, largest first.
+/// </summary>
+public static class JsonReport
+{
+    public const string Format = "uk-inspect/1";
+
+    public static JsonObject Build(ImageReport report)
+    {
+        ulong fileSize = (ulong)report.FileSize;
+        var info = report.ImageInfo;
+        return new JsonObject
+        {
+            ["format"] = Format,
+            ["image"] = new JsonObject
+            {
+                ["path"] = report.ImagePath,
+                ["fileSize"] = report.FileSize,
+                ["loadedSize"] = report.LoadedSize,
+                ["entry"] = Hex(report.Entry),
+                ["bootable"] = report.Bootable,
+            },
+            ["map"] = report.MapPath,
+            ["app"] = report.AppPath,
+            ["appMap"] = report.AppMapPath,
+            ["imageInfo"] = new JsonObject
+            {
+                ["status"] = info.Status switch
+                {
+                    ImageInfoReader.Status.Present => "present",
+                    ImageInfoReader.Status.Malformed => "malformed",
+                    _ => "not-present",
+                },
+                ["problem"] = info.Problem,
+                ["formatVersion"] = info.Info?.FormatVersion,
+                ["app"] = info.Info?.AppName,
+                ["version"] = info.Info?.Version,
+                ["contentHash"] = info.Info?.ContentHash,
+                ["inputs"] = info.Info is null ? null : new JsonArray(info.Info.Inputs.Select(i => (JsonNode?)i).ToArray()),
+                ["entries"] = info.Info is null ? null : new JsonArray(info.Info.Entries.Select(e => (JsonNode?)new JsonObject { ["key"] = e.Key, ["value"] = e.Value }).ToArray()),
+            },
+            ["segments"] = new JsonArray(report.Segments.Select(s => (JsonNode?)new JsonObject
+            {
+                ["owner"] = s.Owner, ["flags"] = s.Flags, ["address"] = Hex(s.Address), ["offset"] = Hex(s.Offset),
+                ["fileSize"] = s.FileSize, ["memorySize"] = s.MemorySize,
+            }).ToArray()),
+            ["parts"] = new JsonArray(report.Parts.Select(p => (JsonNode?)PartNode(p, fileSize)).ToArray()),
+            ["functions"] = new JsonObject
+            {
+                ["kernel"] = report.KernelFunctions, ["app"] = report.AppFunctions,
+                ["managed"] = report.ManagedFunctions, ["managedBytes"] = report.ManagedCodeBytes,
+            },
+            ["assemblies"] = new JsonArray(report.Assemblies.Select(a => (JsonNode?)new JsonObject
+            {
+                ["name"] = a.Assembly, ["bytes"] = a.Bytes, ["functions"] = a.Functions, ["percent"] = Percent(a.Bytes, report.ManagedCodeBytes),
+            }).ToArray()),
+            ["namespaces"] = new JsonArray(report.Namespaces.Select(n => (JsonNode?)new JsonObject
+            {
+                ["assembly"] = n.Assembly, ["namespace"] = n.Namespace, ["bytes"] = n.Bytes, ["functions"] = n.Functions,
+                ["percent"] = Percent(n.Bytes, report.ManagedCodeBytes),
+            }).ToArray()),
+            ["notes"] = new JsonArray(report.Notes.Select(n => (JsonNode?)n).ToArray()),
+        };
+    }
+
+    public static void Write(ImageReport report, TextWriter output)
+        => output.WriteLine(Build(report).ToJsonString(new JsonSerializerOptions { WriteIndented = true }));
+
+    private static JsonObject PartNode(Part p, ulong fileSize)
+    {
+        var node = new JsonObject
+        {
+            ["name"] = p.Name, ["kind"] = p.Kind, ["fileBytes"] = p.FileBytes, ["memoryBytes"] = p.MemoryBytes,
+            ["percent"] = Percent(p.FileBytes, fileSize),
+        };
+        if (p.Detail is not null) node["detail"] = p.Detail;
+        if (p.Children.Count > 0) node["children"] = new JsonArray(p.Children.Select(c => (JsonNode?)PartNode(c, fileSize)).ToArray());
+        return node;
+    }
+
+    private static double Percent(ulong part, ulong whole) => whole == 0 ? 0 : Math.Round(100.0 * part / whole, 2);
+    private static string Hex(ulong v) => "0x" + v.ToString("x");
+}

@@ -1,0 +1,120 @@
+using System.Globalization;
+using Unikernel.Tools.Cli;
+
+namespace Unikernel.Tools.Inspect.Render;
+
+/// <summary>The table `uk inspect` prints: the image's facts, its parts (group, then parts) with bytes and shares,
+/// then the largest assemblies and namespaces of the app's compiled .NET code, then notes.</summary>
+public static class TextReport
+{
+    /// <summary>Children shown per group before the rest is summed into one line.</summary>
+    public const int ChildrenShown = 8;
+    private const int NameWidth = 52;
+
+    public static void Write(ImageReport report, TextWriter output, TerminalStyle style, int top = 10)
+    {
+        var w = output;
+        w.WriteLine(style.Bold($"uk inspect {report.ImagePath}"));
+        string kind = report.Bootable ? "PVH-bootable image" : "ELF executable (not a PVH image)";
+        Fact(w, style, "image", $"{N(report.FileSize)} bytes ({Size(report.FileSize)}), {N(report.LoadedSize)} bytes loaded; {kind}, entry 0x{report.Entry:x}");
+        Fact(w, style, "link map", report.MapPath ?? style.Dim("none"));
+        if (report.AppPath is not null) Fact(w, style, "app", report.AppPath);
+        if (report.AppPath is not null || report.AppMapPath is not null) Fact(w, style, "app map", report.AppMapPath ?? style.Dim("none"));
+        Fact(w, style, "functions", report.Bootable ? $"{N(report.KernelFunctions)} kernel, {N(report.AppFunctions)} app (uk_ksyms)"
+                                                    : $"{N(report.AppFunctions)} (.symtab)");
+        WriteImageInfo(report, w, style);
+        w.WriteLine();
+
+        var rows = new List<(string Name, ulong File, ulong Memory, bool Group)>();
+        foreach (var group in report.Parts)
+        {
+            rows.Add((group.Name, group.FileBytes, group.MemoryBytes, true));
+            var shown = group.Children.OrderByDescending(c => c.FileBytes).ThenByDescending(c => c.MemoryBytes).ToList();
+            // Keep the group's own order when it is a fixed list (ELF structure), largest first for the rest.
+            if (group.Kind == "other") shown = group.Children;
+            foreach (var c in shown.Take(ChildrenShown)) rows.Add(("  " + c.Name, c.FileBytes, c.MemoryBytes, false));
+            if (shown.Count > ChildrenShown)
+            {
+                var rest = shown.Skip(ChildrenShown).ToList();
+                rows.Add(($"  ... {rest.Count} more", Sum(rest, p => p.FileBytes), Sum(rest, p => p.MemoryBytes), false));
+            }
+        }
+        int width = Math.Min(NameWidth, Math.Max(24, rows.Max(r => r.Name.Length)));
+        w.WriteLine(style.Bold($"{"PART".PadRight(width)}  {"FILE BYTES",12} {"%",6}  {"LOADED",12}"));
+        foreach (var (name, file, memory, isGroup) in rows)
+        {
+            string line = $"{Fit(name, width).PadRight(width)}  {N(file),12} {Percent(file, (ulong)report.FileSize),6}  {N(memory),12}";
+            w.WriteLine(isGroup ? style.Bold(line) : line);
+        }
+        w.WriteLine(style.Bold($"{"total".PadRight(width)}  {N(report.FileSize),12} {Percent((ulong)report.FileSize, (ulong)report.FileSize),6}  {N(report.LoadedSize),12}"));
+
+        if (report.Assemblies.Count > 0)
+        {
+            w.WriteLine();
+            w.WriteLine(style.Bold($"Largest assemblies: the app's compiled .NET methods, {N(report.ManagedCodeBytes)} bytes in {N(report.ManagedFunctions)} functions"));
+            int aw = Math.Min(NameWidth, Math.Max(24, report.Assemblies.Take(top).Max(a => a.Assembly.Length)));
+            w.WriteLine(style.Bold($"{"ASSEMBLY".PadRight(aw)}  {"BYTES",12} {"%",6}  {"FUNCTIONS",9}"));
+            foreach (var a in report.Assemblies.Take(top))
+                w.WriteLine($"{Fit(a.Assembly, aw).PadRight(aw)}  {N(a.Bytes),12} {Percent(a.Bytes, report.ManagedCodeBytes),6}  {N(a.Functions),9}");
+            if (report.Assemblies.Count > top) w.WriteLine(style.Dim($"... {report.Assemblies.Count - top} more assemblies"));
+
+            w.WriteLine();
+            w.WriteLine(style.Bold("Largest namespaces"));
+            var ns = report.Namespaces.Take(top).Select(n => (Name: $"{n.Namespace} ({n.Assembly})", n)).ToList();
+            int nw = Math.Min(NameWidth + 16, Math.Max(24, ns.Max(n => n.Name.Length)));
+            w.WriteLine(style.Bold($"{"NAMESPACE (ASSEMBLY)".PadRight(nw)}  {"BYTES",12} {"%",6}  {"FUNCTIONS",9}"));
+            foreach (var (name, n) in ns)
+                w.WriteLine($"{Fit(name, nw).PadRight(nw)}  {N(n.Bytes),12} {Percent(n.Bytes, report.ManagedCodeBytes),6}  {N(n.Functions),9}");
+            if (report.Namespaces.Count > top) w.WriteLine(style.Dim($"... {report.Namespaces.Count - top} more namespaces"));
+        }
+
+        if (report.Notes.Count > 0)
+        {
+            w.WriteLine();
+            foreach (var note in report.Notes) w.WriteLine(style.Yellow("note: ") + note);
+        }
+    }
+
+    private static void WriteImageInfo(ImageReport report, TextWriter w, TerminalStyle style)
+    {
+        var r = report.ImageInfo;
+        switch (r.Status)
+        {
+            case ImageInfoReader.Status.NotPresent:
+                Fact(w, style, "image info", style.Dim("not present"));
+                break;
+            case ImageInfoReader.Status.Malformed:
+                Fact(w, style, "image info", style.Yellow($"malformed ({r.Problem})"));
+                break;
+            default:
+                var info = r.Info!;
+                Fact(w, style, "image info", $"{info.AppName ?? "?"} {info.Version ?? ""}".TrimEnd());
+                if (info.ContentHash is not null) Fact(w, style, "  content", info.ContentHash);
+                foreach (var input in info.Inputs) Fact(w, style, "  input", input);
+                foreach (var e in info.Entries.Where(e => e.Key is not ("app" or "version" or "content-hash" or "input")))
+                    Fact(w, style, "  " + e.Key, e.Value);
+                break;
+        }
+    }
+
+    private static void Fact(TextWriter w, TerminalStyle style, string label, string value)
+        => w.WriteLine($"  {style.Cyan(label.PadRight(11))}{value}");
+
+    private static ulong Sum(IEnumerable<Part> parts, Func<Part, ulong> f) => parts.Aggregate(0UL, (t, p) => t + f(p));
+
+    public static string N(ulong v) => v.ToString("N0", CultureInfo.InvariantCulture);
+    public static string N(long v) => v.ToString("N0", CultureInfo.InvariantCulture);
+    public static string N(int v) => v.ToString("N0", CultureInfo.InvariantCulture);
+
+    public static string Percent(ulong part, ulong whole)
+        => whole == 0 ? "-" : (100.0 * part / whole).ToString("0.0", CultureInfo.InvariantCulture) + "%";
+
+    public static string Size(long bytes)
+    {
+        if (bytes < 1024) return $"{bytes} B";
+        if (bytes < 1024 * 1024) return (bytes / 1024.0).ToString("0.0", CultureInfo.InvariantCulture) + " KiB";
+        return (bytes / (1024.0 * 1024)).ToString("0.00", CultureInfo.InvariantCulture) + " MiB";
+    }
+
+    private static string Fit(string s, int width) => s.Length <= width ? s : s[..(width - 1)] + "…";
+}
