@@ -99,8 +99,17 @@ demo: setup build
 	  -e GREETING="hello from the command line" -e MODE=demo -- first-arg "second arg"; \
 	  echo "== the app's exit status: $$? (hello returns its argument count) =="
 
+# The same app (hello, conformance) as our image, as a Linux microVM (Debian's cloud kernel, fetched with
+# apt-get download, + an initramfs with a C# /init), as the QEMU floor and natively: wall time, -icount virtual
+# time, smallest RAM, image sizes -> docs/benchmarks.md (generated section) and docs/benchmarks-boot.svg. Then
+# the kernel-alone/pc boot table and BenchmarkDotNet on the image-making steps. `make bench BENCH_ARGS=--quick`:
+# 3 runs, a coarser RAM bisection, the comparison only.
+BENCH_ARGS ?=
+BENCHMARKS := $(DOTNET) run --project benchmarks/Unikernel.Benchmarks -c $(CONFIG) --no-build --
 bench: setup build
-	$(DOTNET) run --project benchmarks/Unikernel.Benchmarks -c $(CONFIG) -- boot
+	$(BENCHMARKS) compare $(BENCH_ARGS)
+	@case " $(BENCH_ARGS) " in *" --quick "*) ;; *) \
+	  echo "$(BENCHMARKS) boot && $(BENCHMARKS) image"; $(BENCHMARKS) boot && $(BENCHMARKS) image --filter '*' ;; esac
 
 clean:
 	rm -rf $(ARTIFACTS)

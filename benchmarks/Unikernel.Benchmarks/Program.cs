@@ -15,21 +15,23 @@ public static class Program
         switch (what)
         {
             case "boot": return BootTimeBenchmark.Run(root, runs);
-            case "linker": return RunLinkerBenchmarks(args[1..]);
+            case "compare": return Comparison.ComparisonBenchmark.Run(root, args[1..]);
+            case "linker": return RunBenchmarkDotNet(typeof(LinkerBenchmarks), args[1..]);
+            case "image": return RunBenchmarkDotNet(typeof(ImageBenchmarks), args[1..]);
             default:
-                Console.Error.WriteLine($"usage: Unikernel.Benchmarks boot [runs] | linker [BenchmarkDotNet options, e.g. --filter *Read*]   (unknown benchmark '{what}')");
+                Console.Error.WriteLine($"usage: Unikernel.Benchmarks boot [runs] | compare [--quick] [--runs N] [--icount-runs N] [--memory MiB] [--apps hello,conformance] [--no-docs] | linker|image [BenchmarkDotNet options, e.g. --filter *Read*]   (unknown benchmark '{what}')");
                 return 2;
         }
     }
 
     /// <summary>BenchmarkDotNet in process (no generated project to build per run) with a short job, so a
     /// run takes a few minutes on 2 cores; its options (--filter, --job ...) pass through.</summary>
-    private static int RunLinkerBenchmarks(string[] args)
+    private static int RunBenchmarkDotNet(Type benchmarks, string[] args)
     {
         var config = ManualConfig.Create(DefaultConfig.Instance)
             .AddJob(Job.ShortRun.WithToolchain(InProcessEmitToolchain.Instance))
             .WithOptions(ConfigOptions.DisableOptimizationsValidator);
-        var summaries = BenchmarkSwitcher.FromTypes([typeof(LinkerBenchmarks)]).Run(args.Length == 0 ? ["--filter", "*"] : args, config);
+        var summaries = BenchmarkSwitcher.FromTypes([benchmarks]).Run(args.Length == 0 ? ["--filter", "*"] : args, config);
         return summaries.Any(summary => summary.HasCriticalValidationErrors) ? 1 : 0;
     }
 
