@@ -18,7 +18,7 @@ export DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_NOLOGO=1 DOTNET_SKIP_FIRST_TIME_EXPE
 # Debian packages the build and the tests need, keyed by a file each one provides.
 PACKAGES := qemu-system-x86:/usr/bin/qemu-system-x86_64 musl-dev:/usr/lib/x86_64-linux-musl/libc.a
 
-.PHONY: all setup build apps images linker-aot test demo bench clean
+.PHONY: all setup build boot-objects package apps images linker-aot test demo bench clean
 
 all: build
 
@@ -33,47 +33,59 @@ setup:
 	    || { echo "setup: could not install$$missing; install them with apt-get" >&2; exit 1; }; \
 	fi
 
-# linker-aot before images: the app publish that images needs then links with the NativeAOT uk-cc.
+# linker-aot before images: the package that the sample apps' publish uses carries the NativeAOT uk-cc and uk-ld.
 build:
 	$(DOTNET) build Unikernel.sln -c $(CONFIG) -nologo -clp:NoSummary -v:minimal
 	$(MAKE) --no-print-directory linker-aot images
 
-# The sample apps as static executables, published the way users publish theirs (hello.csproj imports
-# linker/msbuild/Unikernel.Linker.targets; the properties below are the ones those targets rely on, spelled
-# out). Symbols are kept (no -s): in an image, the linker copies the app's function names into uk_ksyms so
-# kernel fault reports name app code. The driver is the NativeAOT uk-cc when `linker-aot` built one (it links
-# faster), else this configuration's JIT build. dotnet publish is incremental: unchanged, it recompiles and
-# relinks nothing. Its intermediate files get their own folder because NativeAOT relinks only when the app's
-# objects change, not when linker flags do: sharing them with a plain (stripped) publish of the sample could
-# leave a stripped executable here.
+# The boot stub object; floor.o is the benchmarks' trivial kernel (one serial byte, then exit).
+boot-objects:
+	@mkdir -p $(ARTIFACTS)/boot
+	$(UKBOOT) -o $(ARTIFACTS)/boot/boot.o
+	$(UKBOOT) --floor -o $(ARTIFACTS)/boot/floor.o
+
+# The Unikernel.Sdk package (sdk/Unikernel.Sdk): its targets, the NativeAOT uk-cc and uk-ld of `linker-aot`, boot.o and
+# kernel.o, packed into the local feed artifacts/packages that samples/NuGet.config adds. Its version is
+# VersionPrefix-dev-<hash of the packed files>: NuGet extracts a version into its package cache once and never again, so
+# new contents get a new version, and unchanged contents keep theirs (nothing re-extracted, the samples' restore stays a
+# no-op). The version packed last is in artifacts/packages/Unikernel.Sdk.version.props, which samples/Directory.Build.props
+# reads. Older packages are removed from the feed (not from the NuGet cache, which other checkouts may share).
+FEED        := $(ARTIFACTS)/packages
+package: boot-objects
+	@mkdir -p $(FEED)
+	rm -f $(FEED)/Unikernel.Sdk.*.nupkg
+	$(DOTNET) pack sdk/Unikernel.Sdk -c $(CONFIG) -nologo -v:minimal -o $(FEED)
+
+# The sample apps, published the way users publish theirs: each references Unikernel.Sdk and sets PublishUnikernel, so
+# `dotnet publish` makes the static musl executable and links it with the package's boot.o and kernel.o into <app>.img
+# (+ <app>.img.map), all in $(APPS)/<app>. Symbols stay in the executable: the image link copies the app's function names
+# into uk_ksyms so kernel fault reports name app code. dotnet publish is incremental: unchanged, it recompiles and
+# relinks nothing. Its intermediate files get their own folder because NativeAOT relinks only when the app's objects
+# change, not when linker flags do: sharing them with a plain publish of the sample could leave a stale executable here.
 SAMPLE_APPS := hello conformance
-apps:
-	@driver=$(CURDIR)/$(LINKER_AOT)/uk-cc; [ -x "$$driver" ] || driver=$(CURDIR)/$(BIN)/Unikernel.Linker.Driver/$(CONFIG_DIR)/uk-cc; \
-	for app in $(SAMPLE_APPS); do \
-	  echo "$(DOTNET) publish samples/$$app -> $(APPS)/$$app"; \
-	  $(DOTNET) publish samples/$$app -c $(CONFIG) -r linux-x64 -p:PublishAot=true -p:InvariantGlobalization=true \
-	    -p:UnikernelStripSymbols=false -p:UnikernelLinkerDriver=$$driver -p:ArtifactsPath=$(CURDIR)/$(APPS)/build \
+apps: package
+	@for app in $(SAMPLE_APPS); do \
+	  echo "$(DOTNET) publish samples/$$app -p:PublishUnikernel=true -> $(APPS)/$$app"; \
+	  $(DOTNET) publish samples/$$app -c $(CONFIG) -p:PublishUnikernel=true -p:ArtifactsPath=$(CURDIR)/$(APPS)/build \
 	    -nologo -v:minimal -o $(APPS)/$$app || exit 1; \
 	done
 
-# The boot stub object, the kernel objects (ILC ran during the build) and the linked images; floor.elf
-# is the benchmarks' trivial kernel (one serial byte, then exit); hello.img is the kernel with the hello
-# app's segments embedded (--app), which the kernel finds through uk_boot_info; likewise conformance.img.
+# The kernel images (the kernel objects come from ILC during the build; floor.elf is the benchmarks' trivial kernel) and
+# the sample apps' images, which their publish linked (`uk-ld boot.o kernel.o --app <app>`), copied to where the tests
+# and benchmarks read them: $(IMAGES)/<app>.img and its map $(IMAGES)/<app>.map.
 images: apps
-	@mkdir -p $(IMAGES) $(ARTIFACTS)/boot
-	$(UKBOOT) -o $(ARTIFACTS)/boot/boot.o
+	@mkdir -p $(IMAGES)
 	$(UKLD) -o $(IMAGES)/kernel.elf --map $(IMAGES)/kernel.map $(ARTIFACTS)/boot/boot.o $(ARTIFACTS)/kernel/kernel.o
 	$(UKLD) -o $(IMAGES)/kernel-selftest.elf --map $(IMAGES)/kernel-selftest.map $(ARTIFACTS)/boot/boot.o $(ARTIFACTS)/kernel/kernel-selftest.o
-	$(UKBOOT) --floor -o $(ARTIFACTS)/boot/floor.o
 	$(UKLD) -o $(IMAGES)/floor.elf --entry floor_pvh_entry $(ARTIFACTS)/boot/floor.o
-	for app in $(SAMPLE_APPS); do \
-	  $(UKLD) -o $(IMAGES)/$$app.img --map $(IMAGES)/$$app.map --app $(APPS)/$$app/$$app $(ARTIFACTS)/boot/boot.o $(ARTIFACTS)/kernel/kernel.o || exit 1; \
+	@for app in $(SAMPLE_APPS); do \
+	  cp -p $(APPS)/$$app/$$app.img $(IMAGES)/$$app.img && cp -p $(APPS)/$$app/$$app.img.map $(IMAGES)/$$app.map || exit 1; \
 	done
 	@ls -l $(IMAGES)/*.elf $(IMAGES)/*.img | awk '{print "image: " $$NF " (" $$5 " bytes)"}'
 
 # The linker compiled by NativeAOT and linked by itself (through the JIT-compiled uk-cc of `build`): no JIT
-# at link time. The same targets any app uses turn the linker projects into static musl executables, and
-# those targets then prefer this build of uk-cc.
+# at link time. linker/msbuild/Unikernel.Linker.targets (the package's targets with this checkout's tools) turns the
+# linker projects into static musl executables; it and `package` then prefer this build of uk-cc and uk-ld.
 LINKER_AOT := $(ARTIFACTS)/linker-aot
 linker-aot:
 	rm -rf $(LINKER_AOT)

@@ -20,6 +20,9 @@ public sealed record DriverCommandLine
     /// <summary>-Wl,-z,stack-size=BYTES (NativeAOT's IlcDefaultStackSize): the default stack size of the threads
     /// musl creates, passed to uk-ld as -z stack-size. 0 when not given.</summary>
     public ulong StackSize { get; init; }
+    /// <summary>--uk-musl-dir=DIR (Unikernel's targets pass UnikernelMuslDirectory): where musl's crt objects and
+    /// libc.a are. Null: the UK_MUSL_LIBDIR environment variable, else Debian's musl-dev directory.</summary>
+    public string? MuslDirectory { get; init; }
 
     // -z keywords that change nothing in a static, non-PIE executable, accepted and ignored: relro/norelro and
     // now/lazy (NativeAOT always passes -z relro -z now) concern the dynamic loader's relocation processing and
@@ -37,10 +40,12 @@ public sealed record DriverCommandLine
         var aliases = new List<(string, string)>();
         bool gc = false, buildId = false, isStatic = false, strip = false;
         ulong stackSize = 0;
+        string? musl = null;
         for (int i = 0; i < args.Count; i++)
         {
             string a = args[i];
             if (a == "-o") { output = Next(args, ref i, a); continue; }
+            if (a.StartsWith("--uk-musl-dir=", StringComparison.Ordinal)) { musl = a["--uk-musl-dir=".Length..]; continue; }
             if (a.StartsWith("-Wl,", StringComparison.Ordinal))
             {
                 string[] parts = a[4..].Split(',');
@@ -81,7 +86,7 @@ public sealed record DriverCommandLine
         if (output is null) throw new DriverException("no output file (-o)");
         if (!isStatic) throw Unsupported("(no -static)", "StaticExecutable=true and PositionIndependentExecutable=false");
         if (inputs.Count == 0) throw new DriverException("no input files");
-        return new DriverCommandLine { OutputPath = output, Inputs = inputs, GcSections = gc, BuildId = buildId, StripSymbols = strip, Aliases = aliases, StackSize = stackSize };
+        return new DriverCommandLine { OutputPath = output, Inputs = inputs, GcSections = gc, BuildId = buildId, StripSymbols = strip, Aliases = aliases, StackSize = stackSize, MuslDirectory = musl is { Length: > 0 } ? musl : null };
     }
 
     private static string Next(IReadOnlyList<string> args, ref int i, string flag)

@@ -8,10 +8,12 @@ string? shimPath = null;
 try
 {
     var command = DriverCommandLine.Parse(args);
-    string musl = Environment.GetEnvironmentVariable("UK_MUSL_LIBDIR") is { Length: > 0 } dir ? dir : "/usr/lib/x86_64-linux-musl";
+    string musl = command.MuslDirectory
+        ?? (Environment.GetEnvironmentVariable("UK_MUSL_LIBDIR") is { Length: > 0 } dir ? dir : "/usr/lib/x86_64-linux-musl");
     foreach (var file in new[] { "crt1.o", "crti.o", "crtn.o", "libc.a" })
         if (!File.Exists(Path.Combine(musl, file)))
-            throw new DriverException($"musl's {file} is not in {musl}: install musl-dev (apt-get install musl-dev) or point UK_MUSL_LIBDIR at it");
+            throw new DriverException($"musl's {file} is not in {musl}: install musl-dev (apt-get install musl-dev), or point " +
+                "UnikernelMuslDirectory (MSBuild) or UK_MUSL_LIBDIR at the directory that has it");
 
     // The shim for the two glibc-only symbols the runtime archives use is generated here, per link.
     shimPath = Path.Combine(Path.GetTempPath(), $"uk-cc-glibc-compat-{Environment.ProcessId}.o");

@@ -5,7 +5,7 @@ namespace Unikernel.Linker;
 public static class CommandLine
 {
     public const string Usage =
-        "usage: uk-ld -o OUT [--map MAP] [--base 0x100000] [--entry SYMBOL] [--app STATIC-EXE] INPUT.o... | " +
+        "usage: uk-ld -o OUT [--map MAP] [--base 0x100000] [--entry SYMBOL] [--app STATIC-EXE [--app-name NAME] [--app-version VERSION]] INPUT.o... | " +
         "uk-ld -static -o OUT [-e _start] [--gc-sections] [--build-id] [--defsym NAME=SYMBOL] [-z stack-size=BYTES] [-s] [--print-pass-times] [-L DIR] [-l NAME] " +
         "[--start-group] INPUT.o|LIB.a... [--end-group]; either form: [--unit NAME [--export SYMBOL]... INPUTS...]...";
 
@@ -16,7 +16,7 @@ public static class CommandLine
         string? map = null;
         ulong? baseAddress = null;
         string? entry = null;
-        string? app = null;
+        string? app = null, appName = null, appVersion = null;
         bool staticExecutable = false, gcSections = false, buildId = false;
         var inputs = new List<string>();
         // -l NAME is resolved after all -L options are known: like ld, every -L applies to every -l.
@@ -55,6 +55,12 @@ public static class CommandLine
                     if (app is not null)
                         throw new LinkerException("--app given twice: an image holds one app");
                     app = ValueOf(args, ref i);
+                    break;
+                case "--app-name":
+                    appName = ValueOf(args, ref i);
+                    break;
+                case "--app-version":
+                    appVersion = ValueOf(args, ref i);
                     break;
                 case "-static" or "--static" or "--static-exe" or "-Bstatic":
                     staticExecutable = true;
@@ -170,6 +176,8 @@ public static class CommandLine
                 "executable (PT_GNU_STACK), and a kernel image has no libc threads (the kernel sizes its own stacks)");
         if (staticExecutable && app is not null)
             throw new LinkerException("--app puts an app into a kernel image; it cannot be used with -static");
+        if (app is null && (appName is not null || appVersion is not null))
+            throw new LinkerException("--app-name and --app-version describe the app of --app; give --app FILE too");
 
         return new LinkOptions
         {
@@ -187,6 +195,8 @@ public static class CommandLine
             GcSections = gcSections,
             BuildId = buildId,
             AppPath = app,
+            AppName = appName,
+            AppVersion = appVersion,
             StackSize = stackSize ?? 0,
         };
     }

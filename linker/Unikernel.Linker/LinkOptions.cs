@@ -52,6 +52,13 @@ public sealed record LinkOptions
     /// image unchanged, for the kernel to start (docs/boot-abi.md, the <c>App*</c> fields of uk_boot_info).</summary>
     public string? AppPath { get; init; }
 
+    /// <summary>--app-name NAME (with --app; default: the app file's name): the name uk_image_info records and the
+    /// kernel's boot report prints.</summary>
+    public string? AppName { get; init; }
+
+    /// <summary>--app-version VERSION (with --app; default <c>unknown</c>): the version uk_image_info records.</summary>
+    public string? AppVersion { get; init; }
+
     /// <summary>--defsym NAME=TARGET: NAME, where referenced and not defined, gets TARGET's address.
     /// TARGET must be defined by the inputs (an alias does not pull archive members by itself).</summary>
     public IReadOnlyList<(string Name, string Target)> SymbolAliases { get; init; } = [];

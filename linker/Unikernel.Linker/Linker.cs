@@ -49,6 +49,12 @@ public static class Linker
         synthetic.Add(got.Section);
         if (CommonSymbolAllocator.Allocate(symbols) is { } common)
             synthetic.Add(common);
+        var imageInfo = app is null ? null : CreateImageInfo(options, app);
+        if (imageInfo is not null)
+        {
+            synthetic.Add(imageInfo);
+            times.Mark("image info");
+        }
 
         // 3a. Output sections, 4a. linker-defined names, then the relocation scan that needs both.
         var layout = app is null
@@ -77,8 +83,23 @@ public static class Linker
         X86_64Relocator.Apply(files, got);
         ulong entryAddress = entry.Address;
         byte[] image = ElfImageWriter.Write(layout, files, symbols, entryAddress, app: app);
-        string map = LinkMapWriter.Write(layout, files, symbols, options.EntrySymbol, entryAddress, app);
+        if (imageInfo is not null)
+        {
+            ImageInfo.Stamp(image, imageInfo);
+            times.Mark("image hash");
+        }
+        string map = LinkMapWriter.Write(layout, files, symbols, options.EntrySymbol, entryAddress, app,
+            imageInfo is null ? null : ImageInfo.Read(imageInfo.Data));
         return new LinkResult(image, map, entryAddress);
+    }
+
+    /// <summary>uk_image_info for an image with an app: its name and version, and every input of the link by name,
+    /// size and SHA-256 (the app last); the image's own hash is stamped once the image is written.</summary>
+    private static InputSection CreateImageInfo(LinkOptions options, AppExecutable app)
+    {
+        var inputs = options.InputPaths.Select(path => (path, ImageInfo.InputKindLinked)).ToList();
+        inputs.Add((app.Path, ImageInfo.InputKindApp));
+        return ImageInfo.CreateSection(options.AppName ?? Path.GetFileName(app.Path), options.AppVersion ?? ImageInfo.UnknownVersion, inputs);
     }
 
     /// <summary>The same passes for a static Linux executable, plus the libc conventions: TLS, unwind tables,

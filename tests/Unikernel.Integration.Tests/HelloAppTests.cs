@@ -23,6 +23,21 @@ public class HelloAppTests
         Assert.DoesNotContain("unimplemented system call", guest.Console);
     }
 
+    // The image was published with Unikernel.Sdk (`make apps`), which had uk-ld write uk_image_info: the boot report
+    // names the app, its version and the image's SHA-256, the same as the image's link map.
+    [Fact]
+    public async Task BootReportNamesTheImageAsItsLinkMapDoes()
+    {
+        string map = Path.Combine(KernelImages.RepositoryRoot, "artifacts", "images", "hello.map");
+        string[] record = File.ReadAllLines(map).Single(l => l.StartsWith("image-info\t", StringComparison.Ordinal)).Split('\t');
+        var guest = await AppImages.BootAsync("hello", MachineKind.Microvm, []);
+
+        Assert.False(guest.TimedOut, guest.Console);
+        Assert.Equal("hello", record[1]);
+        Assert.Matches("^[0-9a-f]{64}$", record[3]);
+        Assert.Contains($"uk: image hello {record[2]} sha256:{record[3]}\n", guest.Console.Replace("\r", ""));
+    }
+
     [Fact]
     public async Task SyscallTraceShowsEveryCallWithItsResult()
     {

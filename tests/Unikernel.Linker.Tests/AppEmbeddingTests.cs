@@ -23,7 +23,7 @@ public sealed class AppEmbeddingTests : IDisposable
 
     /// <summary>The app: _start (exit(0) by syscall), a global and a local function, constants, data
     /// pointing at code, and .bss.</summary>
-    private static TestObjectBuilder AppObject() => new TestObjectBuilder()
+    internal static TestObjectBuilder AppObject() => new TestObjectBuilder()
         .Text(".text", [0x31, 0xff, 0xb8, 0x3c, 0, 0, 0, 0x0f, 0x05, 0xcc, 0xcc, 0xcc, 0xcc, 0xcc, 0xcc, 0xcc, 0xc3, 0xc3])
         .Function("_start", ".text", 0, 9)
         .Function("helper", ".text", 16, 1)
@@ -36,7 +36,7 @@ public sealed class AppEmbeddingTests : IDisposable
         .Bss(".bss", 0x3000);
 
     /// <summary>What boot.o needs from a kernel: the five entry points it calls, here all <c>ret</c>.</summary>
-    private static TestObjectBuilder KernelStub() => new TestObjectBuilder()
+    internal static TestObjectBuilder KernelStub() => new TestObjectBuilder()
         .Text(".text", [0xc3, 0xc3, 0xc3, 0xc3, 0xc3])
         .Function("uk_kernel_main", ".text", 0, 1)
         .Function("uk_interrupt", ".text", 1, 1)
@@ -132,17 +132,23 @@ public sealed class AppEmbeddingTests : IDisposable
         var elf = _harness.ReadOutput();
         var imageLoads = Loads(image);
 
-        // The last PT_LOAD: read-only, on the first page after the app's highest segment, holding exactly uk_ksyms.
+        // The last PT_LOAD: read-only, on the first page after the app's highest segment, holding uk_image_info (at
+        // AppEnd) and then uk_ksyms, on the same page.
         ulong appEnd = AlignUp(appLoads[^1].Address + appLoads[^1].MemorySize);
         var ksyms = elf.Section("uk_ksyms");
+        var info = elf.Section("uk_image_info");
         var load = imageLoads[^1];
         Assert.Equal(4u, load.Flags); // PF_R
         Assert.Equal(appEnd, load.Address);
         Assert.Equal(load.Address, load.PhysicalAddress); // the PVH loader loads it where the kernel reads it
         Assert.Equal(PageSize, load.Alignment);
         Assert.Equal(0UL, load.Offset % PageSize);
-        Assert.Equal((load.Address, ksyms.Size, ksyms.Size), (ksyms.VirtualAddress, load.FileSize, load.MemorySize));
-        Assert.Equal(load.Offset, ksyms.Position);
+        Assert.Equal((load.Address, load.Offset), (info.VirtualAddress, info.Position));
+        Assert.Equal((info.VirtualAddress + info.Size + 7) & ~7UL, ksyms.VirtualAddress);
+        Assert.Equal(appEnd, ksyms.VirtualAddress & ~(PageSize - 1));
+        ulong segmentSize = ksyms.VirtualAddress + ksyms.Size - load.Address;
+        Assert.Equal((segmentSize, segmentSize), (load.FileSize, load.MemorySize));
+        Assert.Equal(load.Offset + (ksyms.VirtualAddress - load.Address), ksyms.Position);
         // Its bytes follow the app's in the file.
         var lastAppCopy = imageLoads.Single(h => h.Address == appLoads[^1].Address);
         Assert.True(load.Offset >= lastAppCopy.Offset + lastAppCopy.FileSize);
@@ -331,12 +337,14 @@ public sealed class AppEmbeddingTests : IDisposable
         Assert.Equal(new[] { "R--", "R-X", "RW-" }, segments.Select(s => s[2]).Order(StringComparer.Ordinal));
         // The app is not a link input: readers of `file` rows (LinkMapInputs) must not see it.
         Assert.DoesNotContain(records, r => r[0] == "file" && r[1] == appPath);
-        // `segment` rows are the linker's own segments: the kernel's three, then uk_ksyms' after the app.
+        // `segment` rows are the linker's own segments: the kernel's three, then uk_ksyms' after the app (which
+        // uk_image_info opens).
         var segmentRows = records.Where(r => r[0] == "segment").ToList();
         Assert.Equal(4, segmentRows.Count);
         var ksyms = elf.Section("uk_ksyms");
         Assert.Equal(["segment", "LOAD", "R--"], segmentRows[^1][..3]);
-        Assert.Equal(ksyms.VirtualAddress, Hex(segmentRows[^1][3]));
+        Assert.Equal(elf.Section("uk_image_info").VirtualAddress, Hex(segmentRows[^1][3]));
+        Assert.Equal(ksyms.VirtualAddress + ksyms.Size, Hex(segmentRows[^1][3]) + Hex(segmentRows[^1][6]));
         Assert.True(ksyms.VirtualAddress >= elf.Address("__uk_app_end"));
         var ksymsRow = records.Single(r => r[0] == "section" && r[1] == "uk_ksyms");
         Assert.Equal((ksyms.VirtualAddress, ksyms.Size, "Symbols"), (Hex(ksymsRow[2]), Hex(ksymsRow[3]), ksymsRow[5]));
@@ -359,8 +367,10 @@ public sealed class AppEmbeddingTests : IDisposable
         Assert.Equal(firstBytes, _harness.OutputBytes);
         Assert.Equal(first.Image, second.Image);
         Assert.Equal(firstMap, File.ReadAllText(_harness.MapPath));
-        // Nor does the image depend on where the app or the output live (only the map names the path).
-        string elsewhere = Path.Combine(_harness.Directory, "copy-of-app");
+        // Nor does the image depend on where the app or the output live (only the map names the path); uk_image_info
+        // records the app's file name, not its path.
+        Directory.CreateDirectory(Path.Combine(_harness.Directory, "elsewhere"));
+        string elsewhere = Path.Combine(_harness.Directory, "elsewhere", Path.GetFileName(appPath));
         File.Copy(appPath, elsewhere);
         var third = LinkImage(elsewhere, Path.Combine(_harness.Directory, "other.elf"), Path.Combine(_harness.Directory, "other.map"));
         Assert.Equal(firstBytes, third.Image);

@@ -30,6 +30,16 @@ public class DriverCommandLineTests
         Assert.True(DriverCommandLine.Parse([.. NativeAotCommand, "-Wl,--strip-all"]).StripSymbols);
     }
 
+    // Unikernel.Sdk.targets passes UnikernelMuslDirectory; without it uk-cc falls back to UK_MUSL_LIBDIR or Debian's path.
+    [Fact]
+    public void TheMuslDirectoryComesFromTheTargets()
+    {
+        Assert.Null(DriverCommandLine.Parse(NativeAotCommand).MuslDirectory);
+        Assert.Equal("/opt/musl/lib/", DriverCommandLine.Parse([.. NativeAotCommand, "--uk-musl-dir=/opt/musl/lib/"]).MuslDirectory);
+        Assert.Equal(["obj/native/app.o", "/pack/libSystem.Native.a", "/pack/libbootstrapper.o", "/pack/libRuntime.WorkstationGC.a"],
+            DriverCommandLine.Parse([.. NativeAotCommand, "--uk-musl-dir=/x"]).Inputs);
+    }
+
     [Theory]
     [InlineData("-Wl,-z,stack-size=0x200000", 0x200000UL)]
     [InlineData("-Wl,-zstack-size=65536", 65536UL)]

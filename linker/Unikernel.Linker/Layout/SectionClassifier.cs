@@ -77,6 +77,9 @@ public static class SectionClassifier
     /// </summary>
     public static Placement? ClassifyWithApp(InputSection section)
     {
+        // uk_image_info opens that segment, at AppEnd, where the kernel looks for it (docs/boot-abi.md).
+        if (section.File is null && section.Name == Output.ImageInfo.SectionName)
+            return new Placement(section.Name, SegmentKind.Symbols, 0);
         var placement = Classify(section);
         return placement is { Segment: SegmentKind.ReadOnly, OutputName: Output.KernelSymbolTable.SectionName }
             ? placement.Value with { Segment = SegmentKind.Symbols }

@@ -15,7 +15,9 @@ namespace Unikernel.Linker.Output;
 /// boot-info symbols, how many of its functions went into uk_ksyms) and one <c>app-segment</c> record per PT_LOAD
 /// copied; these appear only with --app, and the app is not a <c>file</c> row (it is not a link input). The
 /// <c>image</c> record is the kernel's own segments; <c>segment</c> records are the linker's segments: with --app also
-/// uk_ksyms' own one after the app (its <c>section</c> record says segment <c>Symbols</c>).
+/// uk_ksyms' own one after the app (its <c>section</c> record says segment <c>Symbols</c>). With --app also one
+/// <c>image-info</c> record (name, version, the image's SHA-256 as in uk_image_info) and an <c>image-input</c> record per
+/// input it lists.
 /// Columns are only ever added at the end of a row, so readers index by position.
 /// </summary>
 public static class LinkMapWriter
@@ -25,7 +27,7 @@ public static class LinkMapWriter
     private const string NoUnit = "-";
 
     public static string Write(SectionLayout layout, IReadOnlyList<InputFile> files, SymbolTable symbols, string entrySymbol,
-        ulong entryAddress, Input.AppExecutable? app = null)
+        ulong entryAddress, Input.AppExecutable? app = null, ImageInfo.Contents? imageInfo = null)
     {
         var map = new StringBuilder();
         map.Append(FormatLine).Append('\n');
@@ -47,6 +49,17 @@ public static class LinkMapWriter
                 Row(map, "app-segment", Hex((ulong)segment.HeaderIndex), segment.FlagsText, Hex(segment.VirtualAddress),
                     Hex(segment.OutputOffset), Hex(segment.FileSize), Hex(segment.MemorySize), Hex(segment.FileOffset));
             }
+            map.Append('\n');
+        }
+
+        if (imageInfo is not null)
+        {
+            map.Append("# image-info\tname\tversion\tsha256\n");
+            Row(map, "image-info", imageInfo.Name, imageInfo.Version, Convert.ToHexStringLower(imageInfo.ImageSha256));
+            map.Append("# image-input\tname\tkind\tsize\tsha256\n");
+            foreach (var input in imageInfo.Inputs)
+                Row(map, "image-input", input.Name, input.Kind == ImageInfo.InputKindApp ? "app" : "linked", Hex(input.Size),
+                    Convert.ToHexStringLower(input.Sha256));
             map.Append('\n');
         }
 

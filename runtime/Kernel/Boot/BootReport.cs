@@ -14,6 +14,7 @@ namespace Kernel.Boot
         public static void Write(BootInfo* boot, ulong csharpEntryTsc, ulong initDoneTsc)
         {
             Line("Unikernel: C# kernel up (PVH boot, ILC-compiled)");
+            ImageInfo.Report(boot);
             WriteCommandLine();
             WriteMemory(boot);
             WriteRuntimeChecks();

@@ -1,0 +1,2 @@
+Console.WriteLine($"ImageApp: [{string.Join(", ", args)}]");
+return args.Length;
