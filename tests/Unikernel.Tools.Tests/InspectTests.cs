@@ -266,20 +266,27 @@ public class InspectTests
 
     // ---- image info ----
 
+    private static readonly string HashA = new('a', 64), HashB = new('b', 64);
+
+    private static byte[] SampleInfo(string version = "1.2.3") =>
+        ImageInfoReader.Build("hello", version, Enumerable.Repeat((byte)0xAB, 32).ToArray(),
+            [new ImageInput("kernel.o", 1000, HashA, false), new ImageInput("hello", 2000, HashB, true)]);
+
     [Fact]
     public void ImageInfoIsReadWhenPresent()
     {
         using var dir = new TempDirectory();
-        var info = ImageInfoReader.Build([new("app", "hello"), new("version", "1.2.3"), new("content-hash", "sha256:abc"), new("input", "a.o sha256:1"), new("input", "b.o sha256:2")]);
-        string image = SyntheticElf(withApp: false, info).WriteTo(dir.File("i.img"));
+        string image = SyntheticElf(withApp: false, SampleInfo()).WriteTo(dir.File("i.img"));
         var report = ImageAnalyzer.Analyze(image);
         Assert.Equal(ImageInfoReader.Status.Present, report.ImageInfo.Status);
         Assert.Equal("hello", report.ImageInfo.Info!.AppName);
-        Assert.Equal(["a.o sha256:1", "b.o sha256:2"], report.ImageInfo.Info.Inputs);
+        Assert.Equal("sha256:" + string.Concat(Enumerable.Repeat("ab", 32)), report.ImageInfo.Info.ContentHash);
+        Assert.Equal([$"kernel.o (linked, 1,000 bytes) sha256:{HashA}", $"hello (app, 2,000 bytes) sha256:{HashB}"], report.ImageInfo.Info.Inputs);
+        Assert.True(report.ImageInfo.Info.InputFiles[1].IsApp);
         var text = new StringWriter();
         TextReport.Write(report, text, Cli.TerminalStyle.Plain);
         Assert.Contains("image info hello 1.2.3", text.ToString());
-        Assert.Contains("sha256:abc", text.ToString());
+        Assert.Contains("sha256:abab", text.ToString());
     }
 
     [Fact]
@@ -294,21 +301,33 @@ public class InspectTests
     [Fact]
     public void ImageInfoRoundTripsAndRejectsDamage()
     {
-        var bytes = ImageInfoReader.Build([new("app", "hello"), new("version", "ünïcode")]);
+        var bytes = SampleInfo("ünïcode");
         var ok = ImageInfoReader.Parse(bytes);
         Assert.Equal(ImageInfoReader.Status.Present, ok.Status);
         Assert.Equal("ünïcode", ok.Info!.Version);
-        Assert.Equal(1u, ok.Info.FormatVersion);
 
         Assert.Equal(ImageInfoReader.Status.Malformed, ImageInfoReader.Parse([]).Status);
         Assert.Equal(ImageInfoReader.Status.Malformed, ImageInfoReader.Parse("UKIMAGE2"u8.ToArray().Concat(bytes[8..]).ToArray()).Status);
         Assert.Equal(ImageInfoReader.Status.Malformed, ImageInfoReader.Parse(bytes[..30]).Status);   // truncated
         var badOffset = (byte[])bytes.Clone();
-        BitConverter.GetBytes(0xFFFFu).CopyTo(badOffset, 24);
+        BitConverter.GetBytes(0xFFFFu).CopyTo(badOffset, 48);                                          // the name's offset
         Assert.Equal(ImageInfoReader.Status.Malformed, ImageInfoReader.Parse(badOffset).Status);
-        var noNul = (byte[])bytes.Clone();
-        noNul[^1] = (byte)'x';
-        Assert.Equal(ImageInfoReader.Status.Malformed, ImageInfoReader.Parse(noNul).Status);
+        var badCount = (byte[])bytes.Clone();
+        BitConverter.GetBytes(1000u).CopyTo(badCount, 12);                                             // more records than fit
+        Assert.Equal(ImageInfoReader.Status.Malformed, ImageInfoReader.Parse(badCount).Status);
+    }
+
+    [SkippableFact]
+    public void TheRealHelloImageCarriesItsInfo()
+    {
+        string? image = Artifacts.Find("artifacts/images/hello.img");
+        Skip.If(image is null, "artifacts/images/hello.img is missing: run 'make build' first");
+        var info = ImageInfoReader.Read(ElfFile.Read(image!));
+        Assert.Equal(ImageInfoReader.Status.Present, info.Status);
+        Assert.Equal("hello", info.Info!.AppName);
+        Assert.Matches("^sha256:[0-9a-f]{64}$", info.Info.ContentHash);
+        Assert.Contains(info.Info.InputFiles, i => i.IsApp && i.Name == "hello");
+        Assert.Contains(info.Info.InputFiles, i => i.Name == "kernel.o");
     }
 
     // ---- readers ----

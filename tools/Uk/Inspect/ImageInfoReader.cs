@@ -8,6 +8,8 @@ namespace Unikernel.Tools.Inspect;
 /// <param name="Entries">Key/value pairs in the order the image lists them (a key such as <c>input</c> may repeat).</param>
 public sealed record ImageInfo(uint FormatVersion, IReadOnlyList<KeyValuePair<string, string>> Entries)
 {
+    /// <summary>The link's inputs (objects and archives, then the app) with their sizes and SHA-256s.</summary>
+    public IReadOnlyList<ImageInput> InputFiles { get; init; } = [];
     public string? this[string key] => Entries.FirstOrDefault(e => e.Key == key).Value;
     public IEnumerable<string> All(string key) => Entries.Where(e => e.Key == key).Select(e => e.Value);
     public string? AppName => this["app"];
@@ -16,35 +18,34 @@ public sealed record ImageInfo(uint FormatVersion, IReadOnlyList<KeyValuePair<st
     public IEnumerable<string> Inputs => All("input");
 }
 
+/// <summary>An input of the image's link as <c>uk_image_info</c> records it.</summary>
+public sealed record ImageInput(string Name, ulong Size, string Sha256, bool IsApp);
+
 /// <summary>
-/// Reads the read-only <c>uk_image_info</c> section (app name, version, content hash, inputs).
-/// <para><b>PROVISIONAL.</b> That section is being added to uk-ld in parallel; its final layout will be in
-/// docs/boot-abi.md. This reader is written against the planned layout below and is kept alone in this file so that
-/// it can be aligned with the real one after the merge; nothing else in `uk` depends on the byte layout. It never
-/// throws on bad input: a missing section is "not present", a malformed one is reported as such.</para>
+/// Reads the read-only <c>uk_image_info</c> section the linker writes into images with an app (layout:
+/// docs/boot-abi.md, "uk_image_info"; the linker's side is Unikernel.Linker.Output.ImageInfo). Little-endian,
+/// offsets from the section's start:
 /// <code>
-/// off  size
-///   0     8  Magic "UKIMAGE1" (ASCII)
-///   8     4  u32 FormatVersion (1)
-///  12     4  u32 TotalSize: bytes of the whole record, header included (&lt;= the section's size)
-///  16     4  u32 EntryCount
-///  20     4  u32 StringsOffset: from the record's start
-///  24  8*N   Entry[EntryCount] { u32 KeyOffset; u32 ValueOffset }   (offsets from StringsOffset)
-///       ...  strings: NUL-terminated UTF-8
-/// keys: "app", "version", "content-hash" ("sha256:" + hex), "input" (repeatable: "path sha256:hex")
+///   0  8  magic "UKIMAGE1"          8  u32 Size               12  u32 InputCount
+///  16 32  ImageSha256               48  u32 NameOffset        52  u32 NameLength
+///  56  u32 VersionOffset            60  u32 VersionLength     64  u32 InputsOffset (72)   68  u32 InputRecordSize (48)
+///  input record: u8 Sha256[32], u64 Size, u32 NameOffset, u16 NameLength, u16 Kind (1 linked, 2 the app)
 /// </code>
+/// It never throws on bad input: a missing section is "not present", a malformed one is reported as such.
 /// </summary>
 public static class ImageInfoReader
 {
     public const string SectionName = "uk_image_info";
     public static ReadOnlySpan<byte> Magic => "UKIMAGE1"u8;
-    private const int HeaderSize = 24;
+    private const int HeaderSize = 72;
+    private const int MinimumRecordSize = 48;
+    private const ushort KindApp = 2;
 
     public enum Status { NotPresent, Present, Malformed }
 
     public sealed record Result(Status Status, ImageInfo? Info, string? Problem);
 
-    /// <summary>Finds the section in an ELF file by name and parses it.</summary>
+    /// <summary>Finds the section in an ELF file by name (the kernel's code contains the magic too) and parses it.</summary>
     public static Result Read(ElfFile elf)
     {
         var section = elf.FindSection(SectionName);
@@ -55,65 +56,81 @@ public static class ImageInfoReader
 
     public static Result Parse(ReadOnlySpan<byte> bytes)
     {
-        if (bytes.Length < HeaderSize || !bytes[..8].SequenceEqual(Magic))
-            return Bad("no UKIMAGE1 magic");
-        uint version = BinaryPrimitives.ReadUInt32LittleEndian(bytes[8..]);
-        uint total = BinaryPrimitives.ReadUInt32LittleEndian(bytes[12..]);
-        uint count = BinaryPrimitives.ReadUInt32LittleEndian(bytes[16..]);
-        uint strings = BinaryPrimitives.ReadUInt32LittleEndian(bytes[20..]);
-        if (total < HeaderSize || total > bytes.Length) return Bad($"record size {total} does not fit the section ({bytes.Length} bytes)");
-        var record = bytes[..(int)total];
-        if (strings > total || HeaderSize + (ulong)count * 8 > strings) return Bad("entry table overlaps the strings");
-        var entries = new List<KeyValuePair<string, string>>((int)count);
+        if (bytes.Length < HeaderSize || !bytes[..8].SequenceEqual(Magic)) return Bad("no UKIMAGE1 magic");
+        uint size = U32(bytes, 8), count = U32(bytes, 12);
+        if (size < HeaderSize || size > bytes.Length) return Bad($"section size {size} does not fit ({bytes.Length} bytes)");
+        var section = bytes[..(int)size];
+        string hash = "sha256:" + Convert.ToHexStringLower(section.Slice(16, 32));
+        string? name = Text(section, U32(section, 48), U32(section, 52));
+        string? version = Text(section, U32(section, 56), U32(section, 60));
+        if (name is null || version is null) return Bad("name or version lies outside the section");
+        uint inputsOffset = U32(section, 64), recordSize = U32(section, 68);
+        if (recordSize < MinimumRecordSize || inputsOffset < HeaderSize || inputsOffset + (ulong)count * recordSize > size)
+            return Bad("the input records do not fit the section");
+        var entries = new List<KeyValuePair<string, string>> { new("app", name), new("version", version), new("content-hash", hash) };
+        var inputs = new List<ImageInput>();
         for (int i = 0; i < count; i++)
         {
-            var e = record.Slice(HeaderSize + i * 8, 8);
-            string? key = String(record, strings, BinaryPrimitives.ReadUInt32LittleEndian(e));
-            string? value = String(record, strings, BinaryPrimitives.ReadUInt32LittleEndian(e[4..]));
-            if (key is null || value is null) return Bad($"entry {i} points outside the record");
-            entries.Add(new(key, value));
+            var record = section.Slice((int)(inputsOffset + i * recordSize), (int)recordSize);
+            string? inputName = Text(section, U32(record, 40), BinaryPrimitives.ReadUInt16LittleEndian(record[44..]));
+            if (inputName is null) return Bad($"input {i}'s name lies outside the section");
+            var input = new ImageInput(inputName, BinaryPrimitives.ReadUInt64LittleEndian(record[32..]),
+                                       Convert.ToHexStringLower(record[..32]), BinaryPrimitives.ReadUInt16LittleEndian(record[46..]) == KindApp);
+            inputs.Add(input);
+            entries.Add(new("input", $"{input.Name} ({(input.IsApp ? "app" : "linked")}, {input.Size:N0} bytes) sha256:{input.Sha256}"));
         }
-        return new Result(Status.Present, new ImageInfo(version, entries), null);
+        return new Result(Status.Present, new ImageInfo(1, entries) { InputFiles = inputs }, null);
     }
 
-    /// <summary>Writes a record in the planned layout (for tests, and as the reference for the writer's side).</summary>
-    public static byte[] Build(IEnumerable<KeyValuePair<string, string>> entries, uint version = 1)
+    /// <summary>Writes a section in the linker's layout (for tests).</summary>
+    public static byte[] Build(string name, string version, byte[] imageSha256, IReadOnlyList<ImageInput> inputs)
     {
-        var list = entries.ToList();
         var strings = new MemoryStream();
-        var offsets = new List<(uint, uint)>();
-        uint Add(string s)
+        int stringsStart = HeaderSize + MinimumRecordSize * inputs.Count;
+        (uint, uint) Add(string s)
         {
-            uint at = (uint)strings.Length;
-            strings.Write(Encoding.UTF8.GetBytes(s));
+            uint at = (uint)(stringsStart + strings.Length);
+            byte[] utf8 = Encoding.UTF8.GetBytes(s);
+            strings.Write(utf8);
             strings.WriteByte(0);
-            return at;
+            return (at, (uint)utf8.Length);
         }
-        foreach (var (k, v) in list) offsets.Add((Add(k), Add(v)));
-        int stringsOffset = HeaderSize + 8 * list.Count;
-        var bytes = new byte[stringsOffset + strings.Length];
+        var nameAt = Add(name);
+        var versionAt = Add(version);
+        var inputNames = inputs.Select(i => Add(i.Name)).ToList();
+        int size = (stringsStart + (int)strings.Length + 7) & ~7;
+        var bytes = new byte[size];
         Magic.CopyTo(bytes);
-        BinaryPrimitives.WriteUInt32LittleEndian(bytes.AsSpan(8), version);
-        BinaryPrimitives.WriteUInt32LittleEndian(bytes.AsSpan(12), (uint)bytes.Length);
-        BinaryPrimitives.WriteUInt32LittleEndian(bytes.AsSpan(16), (uint)list.Count);
-        BinaryPrimitives.WriteUInt32LittleEndian(bytes.AsSpan(20), (uint)stringsOffset);
-        for (int i = 0; i < list.Count; i++)
+        BinaryPrimitives.WriteUInt32LittleEndian(bytes.AsSpan(8), (uint)size);
+        BinaryPrimitives.WriteUInt32LittleEndian(bytes.AsSpan(12), (uint)inputs.Count);
+        imageSha256.CopyTo(bytes, 16);
+        BinaryPrimitives.WriteUInt32LittleEndian(bytes.AsSpan(48), nameAt.Item1);
+        BinaryPrimitives.WriteUInt32LittleEndian(bytes.AsSpan(52), nameAt.Item2);
+        BinaryPrimitives.WriteUInt32LittleEndian(bytes.AsSpan(56), versionAt.Item1);
+        BinaryPrimitives.WriteUInt32LittleEndian(bytes.AsSpan(60), versionAt.Item2);
+        BinaryPrimitives.WriteUInt32LittleEndian(bytes.AsSpan(64), HeaderSize);
+        BinaryPrimitives.WriteUInt32LittleEndian(bytes.AsSpan(68), MinimumRecordSize);
+        for (int i = 0; i < inputs.Count; i++)
         {
-            BinaryPrimitives.WriteUInt32LittleEndian(bytes.AsSpan(HeaderSize + i * 8), offsets[i].Item1);
-            BinaryPrimitives.WriteUInt32LittleEndian(bytes.AsSpan(HeaderSize + i * 8 + 4), offsets[i].Item2);
+            var record = bytes.AsSpan(HeaderSize + i * MinimumRecordSize, MinimumRecordSize);
+            Convert.FromHexString(inputs[i].Sha256).CopyTo(record);
+            BinaryPrimitives.WriteUInt64LittleEndian(record[32..], inputs[i].Size);
+            BinaryPrimitives.WriteUInt32LittleEndian(record[40..], inputNames[i].Item1);
+            BinaryPrimitives.WriteUInt16LittleEndian(record[44..], (ushort)inputNames[i].Item2);
+            BinaryPrimitives.WriteUInt16LittleEndian(record[46..], inputs[i].IsApp ? KindApp : (ushort)1);
         }
-        strings.ToArray().CopyTo(bytes, stringsOffset);
+        strings.ToArray().CopyTo(bytes, stringsStart);
         return bytes;
     }
 
     private static Result Bad(string problem) => new(Status.Malformed, null, problem);
 
-    private static string? String(ReadOnlySpan<byte> record, uint strings, uint offset)
+    private static uint U32(ReadOnlySpan<byte> bytes, int offset) => BinaryPrimitives.ReadUInt32LittleEndian(bytes[offset..]);
+
+    // A string given by offset and length, which must end with a NUL inside the section.
+    private static string? Text(ReadOnlySpan<byte> section, uint offset, uint length)
     {
-        ulong at = (ulong)strings + offset;
-        if (at >= (ulong)record.Length) return null;
-        var rest = record[(int)at..];
-        int end = rest.IndexOf((byte)0);
-        return end < 0 ? null : Encoding.UTF8.GetString(rest[..end]);
+        if ((ulong)offset + length >= (ulong)section.Length || section[(int)(offset + length)] != 0) return null;
+        return Encoding.UTF8.GetString(section.Slice((int)offset, (int)length));
     }
 }
