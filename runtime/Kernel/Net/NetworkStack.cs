@@ -1,0 +1,143 @@
+using Kernel.Console;
+using Kernel.Devices;
+using Kernel.Devices.Virtio;
+
+namespace Kernel.Net
+{
+    // The network stack's entry points: start-up (find the card, configure the interface, fill the packet
+    // pool) and Poll, which the scheduler calls on every timer tick and before the idle CPU halts (and the
+    // self-tests call in their loops): it takes the device's received frames up through Ethernet, ARP,
+    // IPv4, ICMP, UDP and TCP, delivers loopback packets, and runs the protocol timers. Everything runs
+    // with interrupts off, to completion, so the layers need no locks. One interface, IPv4 only.
+    internal static unsafe class NetworkStack
+    {
+        public const int PoolPackets = 512;
+        private const int ReceiveBudget = 64;
+
+        public static NetworkDevice Device;
+        public static bool IsUp => Device != null;
+
+        private static Packet s_loopbackHead, s_loopbackTail;
+        private static bool s_polling;
+
+        /// <summary>Fault injection for tests (uk.net.drop-every=N in the test kernel): drop every Nth received frame.</summary>
+        public static int DropEvery;
+        public static ulong DroppedByTest;
+        private static int s_dropCounter;
+
+        public static void Initialize()
+        {
+            VirtioTransport transport = VirtioDiscovery.Find(VirtioConstants.DeviceNetwork);
+            if (transport == null)
+            {
+                if (VirtioDiscovery.Problem != null) Report(VirtioDiscovery.Problem);
+                return;
+            }
+            string problem = NetworkConfiguration.Load();
+            if (problem != null) { Report(problem); return; }
+            if (!PacketPool.Initialize(PoolPackets)) { Report("no memory for the packet pool"); return; }
+            ArpCache.Initialize();
+            VirtioNet nic = VirtioNet.Start(transport, out problem);
+            if (nic == null) { Report(problem); return; }
+            Device = nic;
+#if KERNEL_SELFTEST
+            DropEvery = NumberOption("uk.net.drop-every");
+#endif
+
+            KernelConsole.Prefix();
+            KernelConsole.Write("net: ");
+            KernelConsole.Write(nic.Name);
+            KernelConsole.Write(" ");
+            NetBytes.WriteMac(nic.MacAddress);
+            KernelConsole.Write(" (");
+            KernelConsole.Write(nic.Bus);
+            KernelConsole.Write(") ");
+            NetBytes.WriteAddress(NetworkConfiguration.Address);
+            KernelConsole.Write("/");
+            KernelConsole.WriteDecimal((ulong)NetworkConfiguration.PrefixLength);
+            KernelConsole.Write(" gateway ");
+            NetBytes.WriteAddress(NetworkConfiguration.Gateway);
+            KernelConsole.Write(" dns ");
+            NetBytes.WriteAddress(NetworkConfiguration.Dns);
+            KernelConsole.Write(", link ");
+            KernelConsole.Write(nic.LinkUp ? "up" : "down");
+            if (DropEvery > 0)
+            {
+                KernelConsole.Write(", dropping every ");
+                KernelConsole.WriteDecimal((ulong)DropEvery);
+                KernelConsole.Write("th received frame");
+            }
+            KernelConsole.WriteLine();
+
+            Threads.Scheduler.PollHook = &Poll;
+            Threads.Scheduler.WakeSources++;
+            // Ask for the gateway now: the answer is there when the first packet leaves, and the VMM's NAT
+            // (slirp) learns our MAC from the request, so forwarded traffic can reach us at once.
+            Arp.Resolve(NetworkConfiguration.Gateway);
+        }
+
+        /// <summary>Receive, deliver, run timers. Safe to call any time in the kernel (not re-entered).</summary>
+        public static void Poll()
+        {
+            if (Device == null || s_polling) return;
+            s_polling = true;
+            Device.Service();
+            for (int budget = ReceiveBudget; budget > 0; budget--)
+            {
+                Packet p = Device.Receive();
+                if (p == null) break;
+                if (DropEvery > 0 && ++s_dropCounter % DropEvery == 0)
+                {
+                    DroppedByTest++;
+                    PacketPool.Free(p);
+                    continue;
+                }
+                Ethernet.Input(p);
+            }
+            DeliverLoopback();
+            ulong now = Time.Clock.MonotonicNanoseconds;
+            Arp.Tick(now);
+            Tcp.Tick(now);
+            DeliverLoopback();
+            s_polling = false;
+        }
+
+        public static void Transmit(Packet packet) => Device.Transmit(packet);
+
+        /// <summary>A packet for ourselves: delivered as a received frame at the next poll.</summary>
+        public static void Loopback(Packet packet)
+        {
+            packet.Next = null;
+            if (s_loopbackTail == null) s_loopbackHead = packet; else s_loopbackTail.Next = packet;
+            s_loopbackTail = packet;
+        }
+
+        private static void DeliverLoopback()
+        {
+            for (int budget = ReceiveBudget; budget > 0 && s_loopbackHead != null; budget--)
+            {
+                Packet p = s_loopbackHead;
+                s_loopbackHead = p.Next;
+                if (s_loopbackHead == null) s_loopbackTail = null;
+                p.Next = null;
+                Ipv4.Input(p);
+            }
+        }
+
+        private static void Report(string problem)
+        {
+            KernelConsole.Prefix();
+            KernelConsole.Write("net: ");
+            KernelConsole.WriteLine(problem);
+        }
+
+        private static int NumberOption(string name)
+        {
+            int length;
+            byte* value = Boot.BootCommandLine.Option(name, out length);
+            int n = 0;
+            for (int i = 0; value != null && i < length && value[i] >= '0' && value[i] <= '9'; i++) n = n * 10 + (value[i] - '0');
+            return n;
+        }
+    }
+}
