@@ -22,6 +22,9 @@ namespace Kernel.Net
         public int DataLength;
         public uint PeerAddress;
         public ushort PeerPort;
+        // A TCP segment held out of order: its first sequence number and whether it carries a FIN.
+        public uint Sequence;
+        public bool Fin;
 
         /// <summary>Queue link (pool free list, socket queue, ARP queue).</summary>
         public Packet Next;

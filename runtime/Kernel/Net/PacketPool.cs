@@ -55,6 +55,8 @@ namespace Kernel.Net
             p.DataLength = 0;
             p.PeerAddress = 0;
             p.PeerPort = 0;
+            p.Sequence = 0;
+            p.Fin = false;
             return p;
         }
 

@@ -49,7 +49,7 @@ namespace Kernel.Net
             TcpConnection connection = Find(destination, segment.DestinationPort, source, segment.SourcePort);
             if (connection != null)
             {
-                connection.Input(ref segment);
+                if (connection.Input(ref segment, packet)) return;   // kept (out-of-order data)
             }
             else
             {

@@ -8,8 +8,9 @@ namespace Kernel.Net
     //   (windows up to 64 KiB), no SACK, no timestamps;
     // - data both ways through two rings: ReceiveBuffer holds in-order bytes the app has not read (the
     //   advertised window is its free space), SendBuffer holds the app's bytes from the oldest unacknowledged
-    //   one, so retransmissions come from it. Segments that arrive out of order are dropped and answered
-    //   with a duplicate ACK (the sender's fast retransmit or timer resends them);
+    //   one, so retransmissions come from it. Segments that arrive out of order (inside the window) are kept
+    //   as they came, in their packets, sorted by sequence number (lwIP's ooseq queue), answered with a
+    //   duplicate ACK, and taken in once the gap is filled;
     // - retransmission on a timer (RFC 6298 estimator, 200 ms floor, exponential backoff, go-back-N), fast
     //   retransmit after three duplicate ACKs, zero-window probes while the peer's window is shut;
     // - FIN/close both ways (half close), RST both ways, TIME_WAIT shortened to two seconds (the kernel
@@ -46,6 +47,9 @@ namespace Kernel.Net
         private int _lastAdvertisedWindow;
         private bool _finReceived;
         private bool _ackPending;
+        private Packet _outOfOrder;           // sorted by Sequence
+        private int _outOfOrderCount;
+        public const int OutOfOrderLimit = 32;
 
         // Timers (monotonic ns, 0 = off) and the round-trip estimator.
         private ulong _rto, _smoothedRtt, _rttVariance;
@@ -97,6 +101,7 @@ namespace Kernel.Net
             _lastAdvertisedWindow = 0;
             _finReceived = false;
             _ackPending = false;
+            DropOutOfOrder();
             _rto = InitialRto;
             _smoothedRtt = _rttVariance = 0;
             _rttValid = _timingRtt = false;
@@ -244,17 +249,34 @@ namespace Kernel.Net
 
         // ---- input --------------------------------------------------------------------------------------------
 
-        /// <summary>Processes a segment for this connection (RFC 793 3.9, "SEGMENT ARRIVES").</summary>
-        internal void Input(ref TcpSegment segment)
+        /// <summary>
+        /// Processes a segment for this connection (RFC 793 3.9, "SEGMENT ARRIVES"). True when the connection kept
+        /// <paramref name="packet"/> (out-of-order data); else the caller frees it.
+        /// </summary>
+        internal bool Input(ref TcpSegment segment, Packet packet)
         {
             SegmentsReceived++;
-            if (State == TcpState.SynSent) { InputSynSent(ref segment); return; }
+            if (State == TcpState.SynSent) { InputSynSent(ref segment); return false; }
 
-            // 1. Is the segment acceptable? We keep no out-of-order data: it must cover the next expected byte.
+            // Data beyond a gap: its ACK counts now, its data waits for the gap (a duplicate ACK tells the sender).
+            if ((State == TcpState.Established || State == TcpState.FinWait1 || State == TcpState.FinWait2)
+                && segment.Has(TcpSegment.Ack) && !segment.Has(TcpSegment.Rst) && !segment.Has(TcpSegment.Syn)
+                && (segment.DataLength > 0 || segment.Has(TcpSegment.Fin))
+                && TcpSegment.After(segment.Sequence, _receiveNext)
+                && TcpSegment.Before(segment.Sequence, _receiveNext + (uint)AdvertisableWindow()))
+            {
+                if (!ProcessAcknowledgment(ref segment)) return false;
+                bool kept = KeepOutOfOrder(ref segment, packet);
+                SendAck();
+                Output();
+                return kept;
+            }
+
+            // 1. Is the segment acceptable? It must cover the next expected byte (later data was handled above).
             if (!Acceptable(ref segment))
             {
                 if (!segment.Has(TcpSegment.Rst)) SendAck();
-                return;
+                return false;
             }
             // 2. RST: only one at exactly the next expected sequence number resets us (RFC 5961 3.2); others get
             //    a challenge ACK.
@@ -263,7 +285,7 @@ namespace Kernel.Net
                 if (segment.Sequence == _receiveNext)
                     EnterClosed(State == TcpState.SynReceived ? -NetErrors.ECONNREFUSED : -NetErrors.ECONNRESET);
                 else SendAck();
-                return;
+                return false;
             }
             // 3. A SYN in a synchronized state: a retransmitted SYN while our SYN-ACK was lost gets it again,
             //    anything else a challenge ACK.
@@ -272,59 +294,115 @@ namespace Kernel.Net
                 if (State == TcpState.SynReceived && segment.Sequence == _irs)
                 {
                     Tcp.SendSegment(this, _iss, TcpSegment.Syn | TcpSegment.Ack, 0, 0, true);
-                    return;
+                    return false;
                 }
                 SendAck();
-                return;
+                return false;
             }
             // 4. ACK.
-            if (!segment.Has(TcpSegment.Ack)) return;
+            if (!segment.Has(TcpSegment.Ack)) return false;
             if (State == TcpState.SynReceived)
             {
                 if (TcpSegment.BeforeOrAt(segment.Acknowledgment, _iss) || TcpSegment.After(segment.Acknowledgment, _sendMaximum))
                 {
                     Tcp.SendReset(LocalAddress, LocalPort, RemoteAddress, RemotePort, segment.Acknowledgment, 0, false);
-                    return;
+                    return false;
                 }
                 State = TcpState.Established;
                 _windowUpdateSequence = segment.Sequence - 1;   // let the window below be taken
                 Tcp.Established(this);
             }
-            if (!ProcessAcknowledgment(ref segment)) return;
+            if (!ProcessAcknowledgment(ref segment)) return false;
 
             // 5. Data.
             bool canReceive = State == TcpState.Established || State == TcpState.FinWait1 || State == TcpState.FinWait2;
             uint sequence = segment.Sequence;
             if (segment.DataLength > 0 && canReceive)
             {
-                int skip = (int)(_receiveNext - sequence);   // already received (retransmission overlap)
-                if (skip < 0) skip = 0;
-                if (skip < segment.DataLength)
-                {
-                    int n = ReceiveBuffer.Write(segment.Data + skip, segment.DataLength - skip);
-                    _receiveNext += (uint)n;
-                    if (n > 0) Notify();
-                }
+                TakeData(sequence, segment.Data, segment.DataLength);
                 _ackPending = true;
             }
             // 6. FIN, once everything before it is in.
-            if (segment.Has(TcpSegment.Fin) && !_finReceived && sequence + (uint)segment.DataLength == _receiveNext)
-            {
-                _receiveNext++;
-                _finReceived = true;
-                _ackPending = true;
-                switch (State)
-                {
-                    case TcpState.SynReceived:
-                    case TcpState.Established: State = TcpState.CloseWait; break;
-                    case TcpState.FinWait1: State = FinAcknowledged ? TcpState.TimeWait : TcpState.Closing; break;
-                    case TcpState.FinWait2: State = TcpState.TimeWait; break;
-                }
-                if (State == TcpState.TimeWait) EnterTimeWait();
-                Notify();
-            }
+            if (segment.Has(TcpSegment.Fin) && !_finReceived && sequence + (uint)segment.DataLength == _receiveNext) ReceiveFin();
             else if (segment.Has(TcpSegment.Fin) && _finReceived) _ackPending = true;   // a retransmitted FIN
+            if (_outOfOrder != null) TakeOutOfOrder();
             Output();
+            return false;
+        }
+
+        // In-order data at `sequence` (possibly overlapping what we have): what fits goes to the receive buffer.
+        private void TakeData(uint sequence, byte* data, int length)
+        {
+            int skip = (int)(_receiveNext - sequence);   // already received (retransmission overlap)
+            if (skip < 0) skip = 0;
+            if (skip >= length) return;
+            int n = ReceiveBuffer.Write(data + skip, length - skip);
+            _receiveNext += (uint)n;
+            if (n > 0) Notify();
+        }
+
+        private void ReceiveFin()
+        {
+            _receiveNext++;
+            _finReceived = true;
+            _ackPending = true;
+            switch (State)
+            {
+                case TcpState.SynReceived:
+                case TcpState.Established: State = TcpState.CloseWait; break;
+                case TcpState.FinWait1: State = FinAcknowledged ? TcpState.TimeWait : TcpState.Closing; break;
+                case TcpState.FinWait2: State = TcpState.TimeWait; break;
+            }
+            if (State == TcpState.TimeWait) EnterTimeWait();
+            DropOutOfOrder();
+            Notify();
+        }
+
+        // Keeps a segment that starts beyond the next expected byte, in sequence order; false if not kept
+        // (a duplicate, the per-connection limit, or the pool running low).
+        private bool KeepOutOfOrder(ref TcpSegment segment, Packet packet)
+        {
+            if (_outOfOrderCount >= OutOfOrderLimit || PacketPool.FreeCount < PacketPool.Total / 8) return false;
+            packet.Sequence = segment.Sequence;
+            packet.DataOffset = (int)(segment.Data - packet.Buffer);
+            packet.DataLength = segment.DataLength;
+            packet.Fin = segment.Has(TcpSegment.Fin);
+            Packet previous = null, next = _outOfOrder;
+            while (next != null && TcpSegment.Before(next.Sequence, packet.Sequence)) { previous = next; next = next.Next; }
+            if (next != null && next.Sequence == packet.Sequence && next.DataLength >= packet.DataLength) return false;
+            packet.Next = next;
+            if (previous == null) _outOfOrder = packet; else previous.Next = packet;
+            _outOfOrderCount++;
+            return true;
+        }
+
+        // The gap may be filled: take what now continues the stream.
+        private void TakeOutOfOrder()
+        {
+            while (_outOfOrder != null && !_finReceived)
+            {
+                Packet p = _outOfOrder;
+                if (TcpSegment.After(p.Sequence, _receiveNext)) break;
+                _outOfOrder = p.Next;
+                p.Next = null;
+                _outOfOrderCount--;
+                TakeData(p.Sequence, p.Buffer + p.DataOffset, p.DataLength);
+                if (p.Fin && p.Sequence + (uint)p.DataLength == _receiveNext) ReceiveFin();
+                PacketPool.Free(p);
+                _ackPending = true;
+            }
+        }
+
+        private void DropOutOfOrder()
+        {
+            while (_outOfOrder != null)
+            {
+                Packet p = _outOfOrder;
+                _outOfOrder = p.Next;
+                p.Next = null;
+                PacketPool.Free(p);
+            }
+            _outOfOrderCount = 0;
         }
 
         private bool Acceptable(ref TcpSegment segment)
@@ -607,6 +685,7 @@ namespace Kernel.Net
             if (error != 0 && Error == 0) Error = error;
             State = TcpState.Closed;
             _retransmitDeadline = _persistDeadline = _timeWaitDeadline = 0;
+            DropOutOfOrder();
             Notify();
             Tcp.Closed(this);
         }
