@@ -148,6 +148,8 @@ public partial class KernelNetworkTests(ITestOutputHelper output)
         var result = await guest.Finished;
         Assert.True(result.ExitStatus == 0, result.Console);
         Assert.Contains("uk: selftest net-tcp-echo: all checks passed (ok)", result.Console);
+        foreach (var line in result.Console.Split('\n').Where(l => l.StartsWith("uk: selftest net-tcp-echo: ")))
+            output.WriteLine($"{machine}: {line.TrimEnd()}");
         return (result, elapsed);
     }
 

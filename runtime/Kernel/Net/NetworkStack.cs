@@ -16,6 +16,9 @@ namespace Kernel.Net
 
         public static NetworkDevice Device;
         public static bool IsUp => Device != null;
+        /// <summary>The card's interrupt line (GSI) when it is routed, else -1: the stack is then only polled.</summary>
+        public static int InterruptLine = -1;
+        public static ulong Interrupts;
 
         private static Packet s_loopbackHead, s_loopbackTail;
         private static bool s_polling;
@@ -61,6 +64,15 @@ namespace Kernel.Net
             NetBytes.WriteAddress(NetworkConfiguration.Dns);
             KernelConsole.Write(", link ");
             KernelConsole.Write(nic.LinkUp ? "up" : "down");
+            // Level-triggered, active high: virtio-mmio's line on microvm and PCI INTx on QEMU pc alike.
+            if (transport.InterruptLine >= 0
+                && IoApic.Route(transport.InterruptLine, Time.InterruptVectors.Network, true, false, Time.LocalApic.Id))
+            {
+                InterruptLine = transport.InterruptLine;
+                KernelConsole.Write(", irq ");
+                KernelConsole.WriteDecimal((ulong)InterruptLine);
+            }
+            else KernelConsole.Write(", polled");
             if (DropEvery > 0)
             {
                 KernelConsole.Write(", dropping every ");
@@ -74,6 +86,13 @@ namespace Kernel.Net
             // Ask for the gateway now: the answer is there when the first packet leaves, and the VMM's NAT
             // (slirp) learns our MAC from the request, so forwarded traffic can reach us at once.
             Arp.Resolve(NetworkConfiguration.Gateway);
+        }
+
+        /// <summary>The card's interrupt (InterruptDispatcher, vector Network): the same work as a poll.</summary>
+        public static void OnInterrupt()
+        {
+            Interrupts++;
+            Poll();
         }
 
         /// <summary>Receive, deliver, run timers. Safe to call any time in the kernel (not re-entered).</summary>

@@ -155,6 +155,8 @@ namespace Kernel.SelfTest
             KernelConsole.WriteDecimal(Udp.Received);
             KernelConsole.Write(", out ");
             KernelConsole.WriteDecimal(Udp.Sent);
+            KernelConsole.Write("; card interrupts ");
+            KernelConsole.WriteDecimal(NetworkStack.Interrupts);
             KernelConsole.Write("; heap blocks ");
             KernelConsole.WriteDecimal(heapBefore);
             KernelConsole.Write(" -> ");
@@ -224,7 +226,13 @@ namespace Kernel.SelfTest
                             KernelConsole.WriteDecimal(c.RemotePort);
                             KernelConsole.Write(n == 0 ? " closed after " : " failed after ");
                             KernelConsole.WriteDecimal(received[i]);
-                            KernelConsole.Write(" bytes");
+                            KernelConsole.Write(" bytes, ");
+                            KernelConsole.WriteDecimal(c.Retransmissions);
+                            KernelConsole.Write(" retransmissions, rto ");
+                            KernelConsole.WriteDecimal(c.RetransmissionTimeout / 1000);
+                            KernelConsole.Write(" us, srtt ");
+                            KernelConsole.WriteDecimal(c.SmoothedRtt / 1000);
+                            KernelConsole.Write(" us");
                             if (n < 0) { KernelConsole.Write(", error "); KernelConsole.WriteSigned(n); }
                             KernelConsole.WriteLine();
                             if (n < 0) SelfTestOutput.Fail("net-tcp-echo: a connection failed");
@@ -267,6 +275,14 @@ namespace Kernel.SelfTest
             KernelConsole.WriteDecimal(Tcp.SegmentsReceived);
             KernelConsole.Write(", out ");
             KernelConsole.WriteDecimal(Tcp.SegmentsSent);
+            KernelConsole.Write("; card interrupts ");
+            KernelConsole.WriteDecimal(NetworkStack.Interrupts);
+            KernelConsole.Write(", dropped tx/rx ");
+            KernelConsole.WriteDecimal(NetworkStack.Device.TransmitDropped);
+            KernelConsole.Write("/");
+            KernelConsole.WriteDecimal(NetworkStack.Device.ReceiveDropped);
+            KernelConsole.Write(", pool empty ");
+            KernelConsole.WriteDecimal(PacketPool.Exhausted);
             KernelConsole.Write("; connections still open ");
             KernelConsole.WriteDecimal((ulong)Tcp.LiveConnections);
             KernelConsole.Write(", pooled objects ");
