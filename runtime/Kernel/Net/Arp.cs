@@ -42,7 +42,7 @@ namespace Kernel.Net
                 NetBytes.Write16(message + 6, ReplyOperation);
                 NetBytes.WriteMac(message + 18, senderMac);
                 NetBytes.Write32(message + 24, senderAddress);
-                NetBytes.WriteMac(message + 8, NetworkStack.Device.MacAddress);
+                NetBytes.WriteMac(message + 8, NetworkStack.MacAddress);
                 NetBytes.Write32(message + 14, NetworkConfiguration.Address);
                 RepliesSent++;
                 Ethernet.Output(packet, senderMac, Ethernet.TypeArp, MessageSize);
@@ -156,7 +156,7 @@ namespace Kernel.Net
             message[4] = 6;
             message[5] = 4;
             NetBytes.Write16(message + 6, RequestOperation);
-            NetBytes.WriteMac(message + 8, NetworkStack.Device.MacAddress);
+            NetBytes.WriteMac(message + 8, NetworkStack.MacAddress);
             NetBytes.Write32(message + 14, NetworkConfiguration.Address);
             NetBytes.WriteMac(message + 18, 0);
             NetBytes.Write32(message + 24, entry.Address);

@@ -14,7 +14,7 @@ namespace Kernel.Net
             if (packet.FrameLength < HeaderSize) { PacketPool.Free(packet); return; }
             byte* frame = packet.Frame;
             ulong destination = NetBytes.ReadMac(frame);
-            if (destination != NetworkStack.Device.MacAddress && destination != Broadcast) { PacketPool.Free(packet); return; }
+            if (destination != NetworkStack.MacAddress && destination != Broadcast) { PacketPool.Free(packet); return; }
             ushort type = NetBytes.Read16(frame + 12);
             if (type == TypeArp) Arp.Input(packet);
             else if (type == TypeIpv4) Ipv4.Input(packet);
@@ -26,7 +26,7 @@ namespace Kernel.Net
         {
             byte* frame = packet.Frame;
             NetBytes.WriteMac(frame, destination);
-            NetBytes.WriteMac(frame + 6, NetworkStack.Device.MacAddress);
+            NetBytes.WriteMac(frame + 6, NetworkStack.MacAddress);
             NetBytes.Write16(frame + 12, type);
             packet.FrameLength = HeaderSize + payloadLength;
             if (packet.FrameLength < 60)

@@ -68,7 +68,7 @@ namespace Kernel.Net
             if (destination == NetworkConfiguration.Address || IsLoopback(destination))
             {
                 packet.FrameLength = Ethernet.HeaderSize + HeaderSize + payloadLength;
-                NetBytes.WriteMac(packet.Frame, NetworkStack.Device.MacAddress);
+                NetBytes.WriteMac(packet.Frame, NetworkStack.MacAddress);
                 NetBytes.Write16(packet.Frame + 12, Ethernet.TypeIpv4);
                 NetworkStack.Loopback(packet);
                 return;

@@ -3,6 +3,7 @@ namespace Kernel.Net
     // The Linux errno values of the socket calls (x86-64), beside Syscalls/Errno's file-system ones.
     internal static class NetErrors
     {
+        public const long EDOM = 33;
         public const long ENOTSOCK = 88, EDESTADDRREQ = 89, EMSGSIZE = 90, EPROTOTYPE = 91, ENOPROTOOPT = 92;
         public const long EPROTONOSUPPORT = 93, ESOCKTNOSUPPORT = 94, EOPNOTSUPP = 95, EPFNOSUPPORT = 96, EAFNOSUPPORT = 97;
         public const long EADDRINUSE = 98, EADDRNOTAVAIL = 99, ENETDOWN = 100, ENETUNREACH = 101, ECONNABORTED = 103;

@@ -16,6 +16,9 @@ namespace Kernel.Net
 
         public static NetworkDevice Device;
         public static bool IsUp => Device != null;
+        /// <summary>The card's MAC address (0 without a card: loopback only).</summary>
+        public static ulong MacAddress => Device != null ? Device.MacAddress : 0;
+        private static bool s_started;
         /// <summary>The card's interrupt line (GSI) when it is routed, else -1: the stack is then only polled.</summary>
         public static int InterruptLine = -1;
         public static ulong Interrupts;
@@ -36,10 +39,8 @@ namespace Kernel.Net
                 if (VirtioDiscovery.Problem != null) Report(VirtioDiscovery.Problem);
                 return;
             }
-            string problem = NetworkConfiguration.Load();
+            string problem = Start();
             if (problem != null) { Report(problem); return; }
-            if (!PacketPool.Initialize(PoolPackets)) { Report("no memory for the packet pool"); return; }
-            ArpCache.Initialize();
             VirtioNet nic = VirtioNet.Start(transport, out problem);
             if (nic == null) { Report(problem); return; }
             Device = nic;
@@ -81,11 +82,37 @@ namespace Kernel.Net
             }
             KernelConsole.WriteLine();
 
-            Threads.Scheduler.PollHook = &Poll;
             Threads.Scheduler.WakeSources++;
             // Ask for the gateway now: the answer is there when the first packet leaves, and the VMM's NAT
             // (slirp) learns our MAC from the request, so forwarded traffic can reach us at once.
             Arp.Resolve(NetworkConfiguration.Gateway);
+        }
+
+        /// <summary>
+        /// The stack without a card yet: configuration, packet pool, ARP table, the scheduler's poll. Runs at boot when a
+        /// card is found, else on the first socket (loopback works without a card). Null, or why it cannot start.
+        /// </summary>
+        public static string Start()
+        {
+            if (s_started) return null;
+            string problem = NetworkConfiguration.Load();
+            if (problem != null) return problem;
+            if (!PacketPool.Initialize(PoolPackets)) return "no memory for the packet pool";
+            ArpCache.Initialize();
+            Threads.Scheduler.PollHook = &Poll;
+            s_started = true;
+            return null;
+        }
+
+        public static bool IsStarted => s_started;
+
+        /// <summary>Delivers packets the kernel sent to itself (loopback) now, e.g. at the end of a socket call.</summary>
+        public static void Flush()
+        {
+            if (!s_started || s_polling) return;
+            s_polling = true;
+            DeliverLoopback();
+            s_polling = false;
         }
 
         /// <summary>The card's interrupt (InterruptDispatcher, vector Network): the same work as a poll.</summary>
@@ -98,10 +125,10 @@ namespace Kernel.Net
         /// <summary>Receive, deliver, run timers. Safe to call any time in the kernel (not re-entered).</summary>
         public static void Poll()
         {
-            if (Device == null || s_polling) return;
+            if (!s_started || s_polling) return;
             s_polling = true;
-            Device.Service();
-            for (int budget = ReceiveBudget; budget > 0; budget--)
+            if (Device != null) Device.Service();
+            for (int budget = ReceiveBudget; budget > 0 && Device != null; budget--)
             {
                 Packet p = Device.Receive();
                 if (p == null) break;
@@ -121,7 +148,11 @@ namespace Kernel.Net
             s_polling = false;
         }
 
-        public static void Transmit(Packet packet) => Device.Transmit(packet);
+        public static void Transmit(Packet packet)
+        {
+            if (Device != null) Device.Transmit(packet);
+            else PacketPool.Free(packet);
+        }
 
         /// <summary>A packet for ourselves: delivered as a received frame at the next poll.</summary>
         public static void Loopback(Packet packet)

@@ -149,6 +149,13 @@ namespace Kernel.Net
             return false;
         }
 
+        /// <summary>Does a listener use <paramref name="port"/>?</summary>
+        public static bool ListenerOn(ushort port)
+        {
+            for (TcpListener l = s_listeners; l != null; l = l.Next) if (l.LocalPort == port) return true;
+            return false;
+        }
+
         /// <summary>A free ephemeral port (bind to port 0), or 0.</summary>
         public static ushort EphemeralPort(uint localAddress, uint remoteAddress, ushort remotePort)
         {

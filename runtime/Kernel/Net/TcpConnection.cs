@@ -122,11 +122,17 @@ namespace Kernel.Net
 
         // ---- app side --------------------------------------------------------------------------------------
 
-        /// <summary>Bytes read (0 at end of stream), or -EAGAIN (nothing yet), or the connection's error.</summary>
-        public long Receive(byte* destination, int length)
+        /// <summary>Bytes read (0 at end of stream), or -EAGAIN (nothing yet), or the connection's error. <paramref name="peek"/>: leave them.</summary>
+        public long Receive(byte* destination, int length, bool peek = false)
         {
             if (ReceiveBuffer.Count > 0)
             {
+                if (peek)
+                {
+                    int peeked = length < ReceiveBuffer.Count ? length : ReceiveBuffer.Count;
+                    ReceiveBuffer.Peek(0, destination, peeked);
+                    return peeked;
+                }
                 int n = ReceiveBuffer.Read(destination, length);
                 // Window update: tell the peer when reading opened the window by a useful amount.
                 int window = AdvertisableWindow();
