@@ -153,7 +153,7 @@ public partial class KernelNetworkTests(ITestOutputHelper output)
         return (result, elapsed);
     }
 
-    private static async Task<byte[]> EchoOneAsync(int port, byte[] payload)
+    internal static async Task<byte[]> EchoOneAsync(int port, byte[] payload)
     {
         using var client = new TcpClient(AddressFamily.InterNetwork);
         using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(90));
@@ -174,7 +174,7 @@ public partial class KernelNetworkTests(ITestOutputHelper output)
     }
 
     // A port free on the host now (the guest's forward binds it a moment later).
-    private static int FreePort(SocketType type, ProtocolType protocol)
+    internal static int FreePort(SocketType type, ProtocolType protocol)
     {
         using var socket = new Socket(AddressFamily.InterNetwork, type, protocol);
         socket.Bind(new IPEndPoint(IPAddress.Loopback, 0));
@@ -183,41 +183,4 @@ public partial class KernelNetworkTests(ITestOutputHelper output)
 
     [GeneratedRegex(@"uk: net: virtio-net (?<mac>[0-9a-f]{2}(:[0-9a-f]{2}){5}) \((?<bus>mmio|pci)\) (?<address>[\d.]+/\d+)")]
     private static partial Regex NetLine();
-
-    /// <summary>A guest booting in the background, whose console the test can wait on while it talks to it.</summary>
-    private sealed class RunningGuest : IAsyncDisposable
-    {
-        private readonly StringBuilder _console = new();
-        private readonly CancellationTokenSource _stop = new();
-        public Task<BootResult> Finished { get; private set; } = null!;
-
-        public string Console { get { lock (_console) return _console.ToString(); } }
-
-        public static RunningGuest Start(string image, MachineKind machine, string commandLine, QemuNetwork network)
-        {
-            var guest = new RunningGuest();
-            guest.Finished = KernelImages.BootAsync(image, machine, commandLine, network: network, onOutput: guest.Append, cancellation: guest._stop.Token);
-            return guest;
-        }
-
-        private void Append(string text) { lock (_console) _console.Append(text); }
-
-        public async Task WaitForAsync(string text)
-        {
-            var deadline = Stopwatch.StartNew();
-            while (!Console.Contains(text))
-            {
-                if (Finished.IsCompleted) throw new Xunit.Sdk.XunitException($"the guest stopped before \"{text}\"\n{(await Finished).Console}");
-                if (deadline.Elapsed > KernelImages.BootTimeout) throw new Xunit.Sdk.XunitException($"no \"{text}\" on the console\n{Console}");
-                await Task.Delay(20);
-            }
-        }
-
-        public async ValueTask DisposeAsync()
-        {
-            if (!Finished.IsCompleted) _stop.Cancel();
-            try { await Finished; } catch (OperationCanceledException) { }
-            _stop.Dispose();
-        }
-    }
 }
