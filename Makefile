@@ -46,7 +46,7 @@ build:
 # relinks nothing. Its intermediate files get their own folder because NativeAOT relinks only when the app's
 # objects change, not when linker flags do: sharing them with a plain (stripped) publish of the sample could
 # leave a stripped executable here.
-SAMPLE_APPS := hello conformance netecho
+SAMPLE_APPS := hello conformance netecho http
 apps:
 	@driver=$(CURDIR)/$(LINKER_AOT)/uk-cc; [ -x "$$driver" ] || driver=$(CURDIR)/$(BIN)/Unikernel.Linker.Driver/$(CONFIG_DIR)/uk-cc; \
 	for app in $(SAMPLE_APPS); do \
