@@ -173,12 +173,26 @@ public partial class KernelNetworkTests(ITestOutputHelper output)
         return received.ToArray();
     }
 
-    // A port free on the host now (the guest's forward binds it a moment later).
+    // A host port for a forward, free for TCP and UDP now: below Linux's ephemeral range (32768-60999), where the
+    // host's own connections (and the kernel's bind(0)) take theirs, and never the same twice in this test run.
+    private static int s_nextPort = 20000 + Random.Shared.Next(10000);
+
     internal static int FreePort(SocketType type, ProtocolType protocol)
     {
-        using var socket = new Socket(AddressFamily.InterNetwork, type, protocol);
-        socket.Bind(new IPEndPoint(IPAddress.Loopback, 0));
-        return ((IPEndPoint)socket.LocalEndPoint!).Port;
+        while (true)
+        {
+            int port = Interlocked.Increment(ref s_nextPort);
+            if (port > 32000) Interlocked.Exchange(ref s_nextPort, 20000);
+            try
+            {
+                using var tcp = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
+                tcp.Bind(new IPEndPoint(IPAddress.Loopback, port));
+                using var udp = new Socket(AddressFamily.InterNetwork, SocketType.Dgram, ProtocolType.Udp);
+                udp.Bind(new IPEndPoint(IPAddress.Loopback, port));
+                return port;
+            }
+            catch (SocketException) { }
+        }
     }
 
     [GeneratedRegex(@"uk: net: virtio-net (?<mac>[0-9a-f]{2}(:[0-9a-f]{2}){5}) \((?<bus>mmio|pci)\) (?<address>[\d.]+/\d+)")]

@@ -17,9 +17,13 @@ namespace Kernel.Devices
         private const int ReceiveBuffers = 128, TransmitSlots = 256;
         private const ushort StatusLinkUp = 1;
 
+        private const int KickBatch = 32;
+
         private readonly VirtioTransport _transport;
         private Virtqueue _receive, _transmit;
         private ulong _features;
+        // Buffers offered since the device was last told (each notification is a trap to the VMM: batch them).
+        private int _unkickedReceive, _unkickedTransmit;
 
         private VirtioNet(VirtioTransport transport) { _transport = transport; }
 
@@ -67,6 +71,7 @@ namespace Kernel.Devices
             }
             transport.Start();
             nic._receive.Kick();
+            nic._unkickedReceive = 0;
             return nic;
         }
 
@@ -82,7 +87,7 @@ namespace Kernel.Devices
                 return false;
             }
             Transmitted++;
-            _transmit.Kick();
+            if (++_unkickedTransmit >= KickBatch) Flush();
             return true;
         }
 
@@ -100,16 +105,21 @@ namespace Kernel.Devices
                     if (replacement != null) PacketPool.Free(replacement);
                     ReceiveDropped++;
                     PostReceive(p);
-                    _receive.Kick();
                     continue;
                 }
                 PostReceive(replacement);
-                _receive.Kick();
                 p.FrameLength = (int)length - HeaderSize;
                 Received++;
                 return p;
             }
+            Flush();
             return null;
+        }
+
+        public override void Flush()
+        {
+            if (_unkickedReceive > 0) { _receive.Kick(); _unkickedReceive = 0; }
+            if (_unkickedTransmit > 0) { _transmit.Kick(); _unkickedTransmit = 0; }
         }
 
         public override bool Service()
@@ -128,6 +138,7 @@ namespace Kernel.Devices
         {
             p.FrameLength = 0;
             _receive.Add((ulong)(p.Frame - HeaderSize), (uint)(Packet.BufferSize - Packet.FrameOffset + HeaderSize), true, p);
+            if (++_unkickedReceive >= KickBatch) { _receive.Kick(); _unkickedReceive = 0; }
         }
 
         private void ReclaimTransmitted()

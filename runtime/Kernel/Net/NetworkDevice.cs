@@ -13,11 +13,17 @@ namespace Kernel.Net
         public abstract string Bus { get; }
         public abstract bool LinkUp { get; }
 
-        /// <summary>Sends the frame in <paramref name="packet"/> (FrameLength bytes at Frame); false (packet freed) when the device queue is full.</summary>
+        /// <summary>
+        /// Queues the frame in <paramref name="packet"/> (FrameLength bytes at Frame) for sending; false (packet freed) when
+        /// the device queue is full. It leaves at the next Flush (the stack flushes at the end of every poll and socket call).
+        /// </summary>
         public abstract bool Transmit(Packet packet);
 
         /// <summary>The next received frame, or null.</summary>
         public abstract Packet Receive();
+
+        /// <summary>Tells the device about the buffers offered since the last time (sends what Transmit queued).</summary>
+        public abstract void Flush();
 
         /// <summary>Takes back transmitted buffers and acknowledges the device's interrupt; true if the device signalled anything.</summary>
         public abstract bool Service();

@@ -12,7 +12,7 @@ namespace Kernel.Net
     internal static unsafe class NetworkStack
     {
         public const int PoolPackets = 512;
-        private const int ReceiveBudget = 64;
+        private const int ReceiveBudget = 256;   // more than the receive ring holds: a poll empties it
 
         public static NetworkDevice Device;
         public static bool IsUp => Device != null;
@@ -106,12 +106,13 @@ namespace Kernel.Net
 
         public static bool IsStarted => s_started;
 
-        /// <summary>Delivers packets the kernel sent to itself (loopback) now, e.g. at the end of a socket call.</summary>
+        /// <summary>Delivers packets the kernel sent to itself (loopback) and sends what the card has queued: the end of every socket call.</summary>
         public static void Flush()
         {
             if (!s_started || s_polling) return;
             s_polling = true;
             DeliverLoopback();
+            if (Device != null) Device.Flush();
             s_polling = false;
         }
 
@@ -145,6 +146,7 @@ namespace Kernel.Net
             Arp.Tick(now);
             Tcp.Tick(now);
             DeliverLoopback();
+            if (Device != null) Device.Flush();
             s_polling = false;
         }
 

@@ -136,6 +136,7 @@ namespace Kernel.SelfTest
                     PacketPool.Free(datagram);
                     echoed++;
                 }
+                NetworkStack.Flush();
                 if (echoed < count) Cpu.WaitForInterrupt();
             }
             // Let the last echoes leave the transmit ring.
@@ -244,6 +245,7 @@ namespace Kernel.SelfTest
                     }
                 }
                 if (live > maximumConcurrent) maximumConcurrent = live;
+                NetworkStack.Flush();
                 if (completed < count) Cpu.WaitForInterrupt();
             }
             listener.Close();
