@@ -4,18 +4,43 @@ using System.Text;
 
 // netecho loopback    -- TCP and UDP over 127.0.0.1 inside one process; deterministic output, exit 0
 // netecho serve N     -- echo TCP and UDP on port 7 until N TCP connections have closed, then exit 0
+// netecho client ADDRESS PORT BYTES -- send BYTES to an echo server, check what comes back, exit 0 if it matches
 string mode = args.Length > 0 ? args[0] : "loopback";
 return mode switch
 {
     "loopback" => await Loopback(),
     "serve" => await Serve(args.Length > 1 ? int.Parse(args[1]) : 1),
+    "client" when args.Length == 4 => await Client(IPAddress.Parse(args[1]), int.Parse(args[2]), int.Parse(args[3])),
     _ => Usage(),
 };
 
 static int Usage()
 {
-    Console.WriteLine("usage: netecho loopback | serve N");
+    Console.WriteLine("usage: netecho loopback | serve N | client ADDRESS PORT BYTES");
     return 2;
+}
+
+static async Task<int> Client(IPAddress address, int port, int size)
+{
+    using var client = new TcpClient(AddressFamily.InterNetwork);
+    await client.ConnectAsync(address, port);
+    Console.WriteLine($"client: connected to {client.Client.RemoteEndPoint}");
+    var stream = client.GetStream();
+    var payload = new byte[size];
+    new Random(size).NextBytes(payload);
+    var send = Task.Run(async () =>
+    {
+        await stream.WriteAsync(payload);
+        client.Client.Shutdown(SocketShutdown.Send);
+    });
+    var received = new MemoryStream();
+    var buffer = new byte[65536];
+    int n;
+    while ((n = await stream.ReadAsync(buffer)) > 0) received.Write(buffer, 0, n);
+    await send;
+    bool same = received.ToArray().AsSpan().SequenceEqual(payload);
+    Console.WriteLine($"client: {size} bytes sent, {received.Length} came back, {(same ? "identical" : "DIFFERENT")}");
+    return same ? 0 : 1;
 }
 
 static async Task<int> Loopback()

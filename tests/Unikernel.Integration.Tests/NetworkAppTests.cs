@@ -85,6 +85,41 @@ public class NetworkAppTests(ITestOutputHelper output)
         Assert.DoesNotContain("unimplemented system call", result.Console);
     }
 
+    // An active open from the guest: slirp's gateway 10.0.2.2 is the host's loopback, where the test listens.
+    [Theory]
+    [InlineData(MachineKind.Microvm)]
+    [InlineData(MachineKind.Pc)]
+    public async Task ADotNetClientInTheImageReachesAServerOnTheHost(MachineKind machine)
+    {
+        const int Size = 300_000;
+        using var listener = new TcpListener(IPAddress.Loopback, 0);
+        listener.Start();
+        int port = ((IPEndPoint)listener.LocalEndpoint).Port;
+        var server = Task.Run(async () =>
+        {
+            using var connection = await listener.AcceptTcpClientAsync();
+            var stream = connection.GetStream();
+            var buffer = new byte[65536];
+            long total = 0;
+            int n;
+            while ((n = await stream.ReadAsync(buffer)) > 0)
+            {
+                await stream.WriteAsync(buffer.AsMemory(0, n));
+                total += n;
+            }
+            connection.Client.Shutdown(SocketShutdown.Send);
+            return total;
+        });
+
+        string commandLine = KernelCommandLine.Build([], [], ["client", "10.0.2.2", port.ToString(), Size.ToString()]);
+        var result = await KernelImages.BootAsync(AppImages.Image(App), machine, commandLine, memory: "256M", network: new QemuNetwork());
+
+        Assert.True(result.ExitStatus == 0, result.Console);
+        Assert.Contains("client: connected to 10.0.2.2:" + port, result.Console);
+        Assert.Contains($"client: {Size} bytes sent, {Size} came back, identical", result.Console);
+        Assert.Equal(Size, await server.WaitAsync(TimeSpan.FromSeconds(10)));
+    }
+
     // samples/http, the ASP.NET Core minimal API (Kestrel: epoll, accept4, non-blocking sockets, socket options),
     // serving the host through a forwarded port. Configuration reloading is off: it needs inotify, which the
     // kernel does not have yet.

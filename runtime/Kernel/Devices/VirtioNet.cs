@@ -61,7 +61,7 @@ namespace Kernel.Devices
                 Entropy.Random.Fill(random, 8);
                 ulong mac = 0;
                 for (int i = 0; i < 6; i++) mac = (mac << 8) | random[i];
-                nic.MacAddress = (mac & 0x00FE_FFFF_FFFF_FFFFUL & 0xFFFF_FFFF_FFFFUL) | 0x0200_0000_0000UL;
+                nic.MacAddress = (mac & 0xFFFF_FFFF_FFFFUL & ~(1UL << 40)) | (1UL << 41);   // unicast, locally administered
             }
             while (nic._receive.FreeDescriptors > 0)
             {

@@ -143,8 +143,7 @@ namespace Kernel.Net
             if (_finReceived) return 0;
             if (Error != 0) return Error;
             if (State == TcpState.Closed) return 0;
-            if (State == TcpState.SynSent || State == TcpState.SynReceived) return -Syscalls.Errno.EAGAIN;
-            return -Syscalls.Errno.EAGAIN;
+            return -Syscalls.Errno.EAGAIN;   // nothing yet (or still connecting)
         }
 
         /// <summary>Bytes taken into the send buffer (sent as the window allows), or -EAGAIN (full), -EPIPE (closed for sending), the error.</summary>

@@ -259,6 +259,8 @@ namespace Kernel.SelfTest
             ulong drain = Clock.MonotonicNanoseconds;
             while (Clock.MonotonicNanoseconds - drain < 20 * Tick) { NetworkStack.Poll(); Cpu.WaitForInterrupt(); }
             LocalApic.StopTimer();
+            KernelMemory.Free(listener.Waiters);
+            KernelMemory.Free(listener);
             KernelMemory.Free(connections);
             KernelMemory.Free(received);
 
