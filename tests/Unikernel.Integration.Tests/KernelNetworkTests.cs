@@ -140,7 +140,12 @@ public partial class KernelNetworkTests(ITestOutputHelper output)
         var stopwatch = Stopwatch.StartNew();
         var random = new Random(11);
         var payloads = sizes.Select(size => { var b = new byte[size]; random.NextBytes(b); return b; }).ToArray();
-        var echoes = await Task.WhenAll(payloads.Select(payload => EchoOneAsync(port, payload)));
+        byte[][] echoes;
+        try { echoes = await Task.WhenAll(payloads.Select(payload => EchoOneAsync(port, payload))); }
+        catch (Exception e) when (e is IOException or SocketException or OperationCanceledException)
+        {
+            throw new Xunit.Sdk.XunitException($"{e.GetType().Name}: {e.Message}\n{guest.Console}");
+        }
         var elapsed = stopwatch.Elapsed;
         for (int i = 0; i < sizes.Length; i++)
             Assert.True(payloads[i].AsSpan().SequenceEqual(echoes[i]), $"connection {i}: {payloads[i].Length} bytes sent, {echoes[i].Length} came back (or different)\n{guest.Console}");

@@ -420,7 +420,10 @@ namespace Kernel.Net
                 if (sequence == _receiveNext) return true;
                 return TcpSegment.After(sequence, _receiveNext) && TcpSegment.Before(sequence, _receiveNext + (uint)AdvertisableWindow());
             }
-            return TcpSegment.BeforeOrAt(sequence, _receiveNext) && TcpSegment.After(sequence + (uint)length, _receiveNext);
+            // Ending exactly at the next expected byte counts too (Linux's tcp_sequence): a retransmitted FIN, which
+            // BSD stacks such as slirp's put on every segment until their FIN is acknowledged, still carries an ACK
+            // that must be processed; dropping it would leave our data unacknowledged.
+            return TcpSegment.BeforeOrAt(sequence, _receiveNext) && TcpSegment.AfterOrAt(sequence + (uint)length, _receiveNext);
         }
 
         private bool FinAcknowledged => _finSent && TcpSegment.After(_sendUnacknowledged, _finSequence);
