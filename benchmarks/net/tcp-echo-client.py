@@ -2,6 +2,7 @@
 # TCP echo client for the network benchmarks (docs/benchmarks.md, "Network"): one connection per size, all at once;
 # each sends its bytes while reading, shuts down its sending side, reads to EOF and compares.
 # usage: tcp-echo-client.py PORT SIZE[,SIZE...]
+import socket, time, os, threading, sys
 port=int(sys.argv[1]); sizes=[int(x) for x in sys.argv[2].split(",")]
 def run(n, res, i):
     try:
