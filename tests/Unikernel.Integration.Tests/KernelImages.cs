@@ -20,7 +20,8 @@ public static class KernelImages
     }
 
     public static Task<BootResult> BootAsync(string image, MachineKind machine, string commandLine = "", bool icount = false, string memory = "128M",
-                                             string cpu = "max")
+                                             string cpu = "max", QemuNetwork? network = null, Action<string>? onOutput = null,
+                                             CancellationToken cancellation = default)
         => QemuRunner.RunAsync(new QemuOptions
         {
             ImagePath = image,
@@ -30,7 +31,8 @@ public static class KernelImages
             InstructionCounting = icount,
             Memory = memory,
             CpuModel = cpu,
-        }, BootTimeout);
+            Network = network,
+        }, BootTimeout, onOutput, cancellation);
 
     private static string FindRoot()
     {

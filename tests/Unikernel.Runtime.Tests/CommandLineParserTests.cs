@@ -45,6 +45,20 @@ public unsafe class CommandLineParserTests
         }, t);
     }
 
+    // Firecracker and QEMU microvm (ACPI off) append Linux's virtio-mmio device list: the kernel's, not the app's.
+    [Fact]
+    public void VirtioMmioDeviceWordsAreKernelOptions()
+    {
+        var (t, _) = Parse("serve virtio_mmio.device=512@0xfeb00e00:12 virtio_mmio.x -- virtio_mmio.device=1@2:3");
+        Assert.Equal(new[]
+        {
+            new Parsed(CommandLineTokenKind.Argument, "serve", "serve"),
+            new Parsed(CommandLineTokenKind.KernelOption, "virtio_mmio.device=512@0xfeb00e00:12", "virtio_mmio.device"),
+            new Parsed(CommandLineTokenKind.KernelOption, "virtio_mmio.x", "virtio_mmio.x"),
+            new Parsed(CommandLineTokenKind.Argument, "virtio_mmio.device=1@2:3", "virtio_mmio.device=1@2:3"),
+        }, t);
+    }
+
     [Fact]
     public void EverythingAfterDoubleDashIsAnArgument()
     {

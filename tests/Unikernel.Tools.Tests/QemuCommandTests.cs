@@ -43,6 +43,34 @@ public class QemuCommandTests
     }
 
     [Fact]
+    public void NoNetworkCardUnlessAskedFor()
+    {
+        var args = Args(new QemuOptions { ImagePath = "k" });
+        Assert.DoesNotContain("-netdev", args);
+        Assert.DoesNotContain("-global", args);
+    }
+
+    [Fact]
+    public void NetworkOnMicrovmIsAModernVirtioMmioCardOnUserNetworking()
+    {
+        var network = new QemuNetwork { HostForwards = [QemuNetwork.Forward("udp", 5555, 7), QemuNetwork.Forward("tcp", 8080, 80, "0.0.0.0")] };
+        var args = Args(new QemuOptions { ImagePath = "k", Network = network });
+        Assert.Equal("user,id=net0,hostfwd=udp:127.0.0.1:5555-:7,hostfwd=tcp:0.0.0.0:8080-:80", ValueAfter(args, "-netdev"));
+        Assert.Equal("virtio-mmio.force-legacy=false", ValueAfter(args, "-global"));
+        Assert.Contains("virtio-net-device,netdev=net0", args);
+        Assert.Equal("isa-debug-exit,iobase=0xf4,iosize=0x04", ValueAfter(args, "-device"));   // still the first device
+    }
+
+    [Fact]
+    public void NetworkOnPcIsAVirtioPciCardWithoutItsBootRom()
+    {
+        var args = Args(new QemuOptions { ImagePath = "k", Machine = MachineKind.Pc, Network = new QemuNetwork() });
+        Assert.Equal("user,id=net0", ValueAfter(args, "-netdev"));
+        Assert.Contains("virtio-net-pci,netdev=net0,romfile=", args);
+        Assert.DoesNotContain("-global", args);
+    }
+
+    [Fact]
     public void FormatQuotesForTheShell()
     {
         string line = QemuCommand.Format(new QemuOptions { ImagePath = "/a b/k.elf", CommandLine = "X=\"it's\"" });

@@ -61,6 +61,13 @@ namespace Kernel.Arch
             // The local APIC timer (runtime/Kernel/Time): tick, EOI, then the scheduler's hook picks the frame.
             if (frame->Vector == Time.InterruptVectors.Timer)
                 return Time.TimerInterrupt.Handle(frame);
+            // net: the network card's line (I/O APIC, level-triggered): poll the stack, which acknowledges the card.
+            if (frame->Vector == Time.InterruptVectors.Network)
+            {
+                Net.NetworkStack.OnInterrupt();
+                Time.LocalApic.EndOfInterrupt();
+                return fromApp ? Scheduler.Leave() : frame;
+            }
             // Anything else (the APIC's spurious vector included, which takes no EOI) simply returns.
             return fromApp ? Scheduler.Leave() : frame;
         }

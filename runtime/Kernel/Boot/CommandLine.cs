@@ -33,6 +33,8 @@ namespace Kernel.Boot
     //   token     := words separated by spaces/tabs/newlines; "double quotes" group spaces,
     //                a backslash takes the next character literally (also inside quotes)
     //   before --:  uk.NAME[=VALUE]        -> kernel option
+    //               virtio_mmio.NAME=VALUE -> kernel option (the device list Firecracker and QEMU microvm
+    //                                         append, in Linux's syntax: Devices/Virtio/VirtioDiscovery)
     //               KEY=VALUE              -> environment entry (KEY: letter or _, then letters, digits, _)
     //               anything else          -> app argument
     //   after --:   every token            -> app argument (so arguments may contain '=' or start with uk.)
@@ -87,7 +89,7 @@ namespace Kernel.Boot
                 if (afterSeparator) continue;
 
                 int equals = IndexOf(token, tokenLength, (byte)'=');
-                if (tokenLength > 3 && token[0] == 'u' && token[1] == 'k' && token[2] == '.')
+                if ((tokenLength > 3 && token[0] == 'u' && token[1] == 'k' && token[2] == '.') || StartsWith(token, tokenLength, VirtioMmioPrefix))
                 {
                     t->Kind = CommandLineTokenKind.KernelOption;
                     if (equals >= 0) t->NameLength = equals;
@@ -117,6 +119,16 @@ namespace Kernel.Boot
             int offset = token->NameLength < token->Length ? token->NameLength + 1 : token->Length;
             valueLength = token->Length - offset;
             return output + token->Start + offset;
+        }
+
+        private const string VirtioMmioPrefix = "virtio_mmio.";
+
+        private static bool StartsWith(byte* text, int length, string prefix)
+        {
+            if (length <= prefix.Length) return false;
+            for (int i = 0; i < prefix.Length; i++)
+                if (text[i] != prefix[i]) return false;
+            return true;
         }
 
         private static bool IsSpace(byte c) => c == ' ' || c == '\t' || c == '\n' || c == '\r';

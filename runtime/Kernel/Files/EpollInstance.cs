@@ -58,6 +58,7 @@ namespace Kernel.Files
                     _first = entry;
                     _count++;
                     file.EpollWatchers++;
+                    WakeWaitersIfReady(entry);
                     return 0;
                 case ControlModify:
                     if (entry == null) return -Errno.ENOENT;
@@ -66,6 +67,7 @@ namespace Kernel.Files
                     entry.Data = data;
                     entry.Disarmed = false;
                     entry.ReportedEventCount = NeverReported;
+                    WakeWaitersIfReady(entry);
                     return 0;
                 case ControlDelete:
                     if (entry == null) return -Errno.ENOENT;
@@ -148,6 +150,14 @@ namespace Kernel.Files
             if (ready == 0) return 0;
             if ((entry.Events & PollBits.EpollEdgeTriggered) != 0 && entry.ReportedEventCount == entry.File.EventCount) return 0;
             return ready;
+        }
+
+        // A file added (or re-armed) while already ready must wake a thread already waiting on this instance, as
+        // Linux's ep_insert does: its readiness may have changed before the entry existed (a connect that completed,
+        // data that arrived between a read's EAGAIN and the EPOLL_CTL_ADD), so no later event would wake it.
+        private void WakeWaitersIfReady(Entry entry)
+        {
+            if (Readiness(entry) != 0) FileEvents.Changed(this);
         }
 
         private bool Watches(EpollInstance other)

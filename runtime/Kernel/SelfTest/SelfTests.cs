@@ -42,6 +42,9 @@ namespace Kernel.SelfTest
             else if (BootCommandLine.OptionEquals("uk.selftest", "clock")) ClockSelfTest.Run();
             else if (BootCommandLine.OptionEquals("uk.selftest", "time-syscalls")) TimeSyscallSelfTest.Run();
             else if (BootCommandLine.OptionEquals("uk.selftest", "random")) RandomSelfTest.Run();
+            else if (BootCommandLine.OptionEquals("uk.selftest", "net-ping")) NetSelfTest.Ping();
+            else if (BootCommandLine.OptionEquals("uk.selftest", "net-udp-echo")) NetSelfTest.UdpEcho();
+            else if (BootCommandLine.OptionEquals("uk.selftest", "net-tcp-echo")) NetSelfTest.TcpEcho();
             else Panic.Fail("unknown uk.selftest value");
         }
 

@@ -38,6 +38,10 @@ namespace Kernel.Syscalls
         public const ulong ReadVectorAt = 295, WriteVectorAt = 296, RenameAt2 = 316, AccessAt2 = 439, EpollWaitWithTimespec = 441;
         public const ulong SendFile = 40, CopyFileRange = 326, ChangeOwner = 92, FileChangeOwner = 93, LinkChangeOwner = 94;
         public const ulong ChangeOwnerAt = 260, SetTimesAt = 280, SetTimesAtMicroseconds = 261, SetTimesMicroseconds = 235, SetTimesSeconds = 132;
+        // Sockets (SocketSyscalls; the stack is in Net/).
+        public const ulong Socket = 41, Connect = 42, Accept = 43, SendTo = 44, ReceiveFrom = 45, SendMessage = 46, ReceiveMessage = 47;
+        public const ulong Shutdown = 48, Bind = 49, Listen = 50, GetSocketName = 51, GetPeerName = 52, SocketPair = 53;
+        public const ulong SetSocketOption = 54, GetSocketOption = 55, Accept4 = 288;
         private const int Size = 512;
 
         private struct ReportedSet { public fixed bool Numbers[Size]; }
@@ -145,6 +149,24 @@ namespace Kernel.Syscalls
                 case EpollWaitWithMask: return PollSyscalls.EpollWaitWithMask(call);
                 case EpollWaitWithTimespec: return PollSyscalls.EpollWaitWithTimespec(call);
 
+                // sockets (SocketSyscalls; the stack is in Net/)
+                case Socket: return SocketSyscalls.Socket(call);
+                case Bind: return SocketSyscalls.Bind(call);
+                case Listen: return SocketSyscalls.Listen(call);
+                case Accept: return SocketSyscalls.Accept(call);
+                case Accept4: return SocketSyscalls.Accept4(call);
+                case Connect: return SocketSyscalls.Connect(call);
+                case SendTo: return SocketSyscalls.SendTo(call);
+                case ReceiveFrom: return SocketSyscalls.ReceiveFrom(call);
+                case SendMessage: return SocketSyscalls.SendMessage(call);
+                case ReceiveMessage: return SocketSyscalls.ReceiveMessage(call);
+                case Shutdown: return SocketSyscalls.Shutdown(call);
+                case GetSocketName: return SocketSyscalls.GetSocketName(call);
+                case GetPeerName: return SocketSyscalls.GetPeerName(call);
+                case SetSocketOption: return SocketSyscalls.SetOption(call);
+                case GetSocketOption: return SocketSyscalls.GetOption(call);
+                case SocketPair: return SocketSyscalls.SocketPair(call);
+
                 // memory (MemorySyscalls)
                 case Mmap: return MemorySyscalls.Map(call);
                 case Mprotect: return MemorySyscalls.Protect(call);
@@ -250,7 +272,7 @@ namespace Kernel.Syscalls
             }
             KernelConsole.Write(") = ");
             if (result == Scheduler.NoResult) KernelConsole.Write(Scheduler.Current != null && Scheduler.Current.State == ThreadState.Blocked ? "? (blocked)" : "?");
-            else if (result < 0 && result > -4096) { KernelConsole.Write("-"); KernelConsole.Write(Errno.Name(-result)); }
+            else if (result < 0 && result > -4096) { KernelConsole.Write("-"); KernelConsole.Write(Net.NetErrors.Name(-result) ?? Errno.Name(-result)); }
             else if (result < 0) KernelConsole.WriteSigned(result);
             else KernelConsole.WriteHex((ulong)result);
             KernelConsole.WriteLine();

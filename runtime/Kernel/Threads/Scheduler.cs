@@ -37,6 +37,9 @@ namespace Kernel.Threads
         /// <summary>Devices and timers that can wake a thread; with none, all threads blocked is a deadlock.</summary>
         public static int WakeSources;
 
+        /// <summary>Device polling (the network stack, Net/NetworkStack.Poll): every tick and before the CPU idles. Null: none.</summary>
+        public static delegate*<void> PollHook;
+
         public static void Initialize()
         {
             s_threads = new Thread[16];
@@ -124,6 +127,7 @@ namespace Kernel.Threads
         // up its slice (a tick while the kernel idles just returns to the idle loop).
         private static InterruptFrame* OnTimerTick(InterruptFrame* frame)
         {
+            if (PollHook != null) PollHook();   // net: received packets may wake threads
             ExpireDeadlines(Time.Clock.MonotonicNanoseconds);
             if ((frame->Cs & 3) != 3 || Current == null) return frame;
             RequestSwitch();
@@ -222,6 +226,7 @@ namespace Kernel.Threads
         // Nothing can run: wait for an interrupt (timer tick, device) that may wake a thread.
         private static void Idle()
         {
+            if (PollHook != null) PollHook();   // net: received packets may wake threads
             ulong now = Time.Clock.MonotonicNanoseconds;
             ExpireDeadlines(now);
             if (AnyRunnable()) return;

@@ -6,6 +6,8 @@ namespace Kernel.Time
     {
         /// <summary>The local APIC timer: the scheduler's tick (Time/TimerInterrupt).</summary>
         public const byte Timer = 32;
+        /// <summary>The network card's interrupt line, routed through the I/O APIC (Devices/IoApic, Net/NetworkStack).</summary>
+        public const byte Network = 33;
         /// <summary>The 8259 PICs are moved here (0xE0-0xEF), away from the CPU exceptions their reset
         /// bases overlap, and kept masked.</summary>
         public const byte LegacyPicBase = 0xE0;

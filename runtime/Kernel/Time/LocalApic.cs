@@ -19,7 +19,7 @@ namespace Kernel.Time
         private const uint X2ApicMsrBase = 0x800;
         private const uint CpuidApicBit = 1u << 9;   // CPUID.1:EDX
 
-        private const uint TaskPriority = 0x080, EndOfInterruptRegister = 0x0B0, SpuriousVector = 0x0F0;
+        private const uint IdRegister = 0x020, TaskPriority = 0x080, EndOfInterruptRegister = 0x0B0, SpuriousVector = 0x0F0;
         private const uint LvtTimer = 0x320, LvtLint0 = 0x350, LvtError = 0x370;
         private const uint InitialCount = 0x380, CurrentCount = 0x390, DivideConfiguration = 0x3E0;
         private const uint SoftwareEnable = 1u << 8;
@@ -39,6 +39,9 @@ namespace Kernel.Time
         public static bool IsEnabled => s_enabled;
         public static bool IsX2ApicMode => s_x2Apic;
         public static ulong BaseAddress => s_base;
+
+        /// <summary>This CPU's APIC ID (where the I/O APIC sends device interrupts).</summary>
+        public static uint Id => s_x2Apic ? Read(IdRegister) : Read(IdRegister) >> 24;
 
         /// <summary>Timer counts per second (bus clock / TimerDivider), 0 before calibration.</summary>
         public static ulong TimerFrequency => s_timerHz;

@@ -27,6 +27,7 @@ public static class QemuCommand
         args.AddRange(["-nodefaults", "-no-user-config", "-nographic", "-no-reboot"]);
         args.AddRange(["-serial", "stdio"]);
         if (options.DebugExitDevice) args.AddRange(["-device", $"isa-debug-exit,iobase=0x{DebugExitPort:x},iosize=0x04"]);
+        if (options.Network != null) args.AddRange(options.Network.Arguments(options.Machine));
         if (options.InstructionCounting) args.AddRange(["-icount", "shift=0"]);
         args.AddRange(["-kernel", options.ImagePath]);
         if (options.CommandLine.Length > 0) args.AddRange(["-append", options.CommandLine]);

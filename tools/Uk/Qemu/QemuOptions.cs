@@ -20,4 +20,6 @@ public sealed record QemuOptions
     /// kernel falls back to a reset (what other VMMs see); the status is then only on the console.
     /// </summary>
     public bool DebugExitDevice { get; init; } = true;
+    /// <summary>A network card on QEMU's user networking, with host port forwards; null (the default): none.</summary>
+    public QemuNetwork? Network { get; init; }
 }

@@ -1,0 +1,136 @@
+using Kernel.Memory;
+
+namespace Kernel.Devices.Virtio
+{
+    // A split virtqueue (virtio 1.1, 2.6): a descriptor table the driver fills, the available ring where it
+    // offers descriptor chains, and the used ring where the device returns them with the bytes it wrote.
+    // Every buffer here is one descriptor (the network driver keeps header and frame contiguous), so the
+    // free descriptors are a simple stack and a chain is its head. The three parts live in whole zeroed
+    // pages from the page allocator: the kernel is identity mapped, so their addresses are what the device
+    // is given. Each buffer carries a caller's token (the packet it belongs to) back out of the used ring.
+    //
+    // Ordering: x86 keeps stores in order, and the ring indexes are written and read through volatile
+    // fields, so a descriptor is complete before the available index that publishes it, and a used entry
+    // is read only after the used index that announced it.
+    internal sealed unsafe class Virtqueue
+    {
+        public const ushort DescriptorNext = 1, DescriptorDeviceWrites = 2;
+
+        private struct Descriptor
+        {
+            public ulong Address;
+            public uint Length;
+            public ushort Flags;
+            public ushort Next;
+        }
+
+        private struct RingIndex { public volatile ushort Value; }
+
+        private struct UsedElement
+        {
+            public uint Id;
+            public uint Length;
+        }
+
+        public readonly int Index;
+        public readonly int Size;
+        private readonly VirtioTransport _transport;
+        private readonly Descriptor* _descriptors;
+        private readonly ushort* _available;      // flags, idx, ring[Size], used_event
+        private readonly ushort* _used;           // flags, idx, then UsedElement[Size], avail_event
+        private readonly ulong _pages;
+        private readonly ulong _pageCount;
+        private readonly ushort* _freeStack;
+        private readonly object[] _tokens;
+        private int _freeCount;
+        private ushort _availableIndex;
+        private ushort _lastUsed;
+
+        private Virtqueue(VirtioTransport transport, int index, int size, ulong pages, ulong pageCount)
+        {
+            _transport = transport;
+            Index = index;
+            Size = size;
+            _pages = pages;
+            _pageCount = pageCount;
+            ulong descriptorBytes = (ulong)size * 16;
+            ulong availableBytes = 6 + 2 * (ulong)size;
+            _descriptors = (Descriptor*)pages;
+            _available = (ushort*)(pages + descriptorBytes);
+            _used = (ushort*)(pages + Align(descriptorBytes + availableBytes, 4096));
+            _freeStack = (ushort*)KernelMemory.AllocateZeroed((nuint)(2 * size));
+            _tokens = new object[size];
+            for (int i = 0; i < size; i++) _freeStack[i] = (ushort)(size - 1 - i);
+            _freeCount = size;
+        }
+
+        /// <summary>Sets up queue <paramref name="index"/> with at most <paramref name="wantedSize"/> entries; null if the device has no such queue or memory ran out.</summary>
+        public static Virtqueue Create(VirtioTransport transport, int index, int wantedSize)
+        {
+            int maximum = transport.QueueMaximumSize(index);
+            if (maximum == 0) return null;
+            int size = wantedSize < maximum ? wantedSize : maximum;
+            // Split queues need a power of two (the ring indexes wrap at 2^16).
+            int pow = 1;
+            while (pow * 2 <= size) pow *= 2;
+            size = pow;
+            ulong bytes = Align((ulong)size * 16 + 6 + 2 * (ulong)size, 4096) + Align(6 + 8 * (ulong)size, 4096);
+            ulong pageCount = bytes / 4096;
+            ulong pages = KernelMemory.Pages->AllocateZeroedPages(pageCount);
+            if (pages == 0) return null;
+            var queue = new Virtqueue(transport, index, size, pages, pageCount);
+            transport.EnableQueue(index, size, pages, (ulong)queue._available, (ulong)queue._used);
+            return queue;
+        }
+
+        public int FreeDescriptors => _freeCount;
+
+        /// <summary>
+        /// Offers one buffer (device-readable, or device-writable for receive buffers); false when the ring is full.
+        /// The device sees it after <see cref="Kick"/>.
+        /// </summary>
+        public bool Add(ulong address, uint length, bool deviceWrites, object token)
+        {
+            if (_freeCount == 0) return false;
+            ushort id = _freeStack[--_freeCount];
+            Descriptor* d = &_descriptors[id];
+            d->Address = address;
+            d->Length = length;
+            d->Flags = deviceWrites ? DescriptorDeviceWrites : (ushort)0;
+            d->Next = 0;
+            _tokens[id] = token;
+            _available[2 + (_availableIndex % Size)] = id;
+            _availableIndex++;
+            ((RingIndex*)&_available[1])->Value = _availableIndex;
+            return true;
+        }
+
+        /// <summary>Tells the device there are new buffers.</summary>
+        public void Kick() => _transport.Notify(Index);
+
+        /// <summary>The next buffer the device is done with: its token and the bytes it wrote; false when none.</summary>
+        public bool TakeUsed(out object token, out uint length)
+        {
+            ushort usedIndex = ((RingIndex*)&_used[1])->Value;
+            if (usedIndex == _lastUsed)
+            {
+                token = null;
+                length = 0;
+                return false;
+            }
+            UsedElement* element = (UsedElement*)(_used + 2) + (_lastUsed % Size);
+            uint id = element->Id;
+            length = element->Length;
+            _lastUsed++;
+            token = _tokens[id];
+            _tokens[id] = null;
+            _freeStack[_freeCount++] = (ushort)id;
+            return true;
+        }
+
+        /// <summary>Does the used ring hold buffers not taken yet?</summary>
+        public bool HasUsed => ((RingIndex*)&_used[1])->Value != _lastUsed;
+
+        private static ulong Align(ulong value, ulong alignment) => (value + alignment - 1) & ~(alignment - 1);
+    }
+}

@@ -1,0 +1,151 @@
+using Kernel.Devices.Virtio;
+using Kernel.Net;
+
+namespace Kernel.Devices
+{
+    // The virtio network card (virtio 1.1, 5.1) on either transport: receive queue 0 and transmit queue 1,
+    // no offloads (checksums are computed by the stack), no mergeable receive buffers -- so every receive
+    // buffer holds a whole frame, and every packet is one descriptor: the 12-byte virtio-net header sits in
+    // the packet's headroom right before the Ethernet frame. Features asked for: the MAC address in the
+    // configuration space and the link status. Receive buffers come from PacketPool and are replaced as
+    // frames are taken (a frame is dropped, its buffer reposted, when the pool is empty).
+    internal sealed unsafe class VirtioNet : NetworkDevice
+    {
+        private const ulong FeatureMac = 1UL << 5, FeatureStatus = 1UL << 16;
+        private const int HeaderSize = 12;
+        private const int ReceiveQueue = 0, TransmitQueue = 1;
+        private const int ReceiveBuffers = 128, TransmitSlots = 256;
+        private const ushort StatusLinkUp = 1;
+
+        private const int KickBatch = 32;
+
+        private readonly VirtioTransport _transport;
+        private Virtqueue _receive, _transmit;
+        private ulong _features;
+        // Buffers offered since the device was last told (each notification is a trap to the VMM: batch them).
+        private int _unkickedReceive, _unkickedTransmit;
+
+        private VirtioNet(VirtioTransport transport) { _transport = transport; }
+
+        public VirtioTransport Transport => _transport;
+        public override string Name => "virtio-net";
+        public override string Bus => _transport.Kind;
+
+        public override bool LinkUp
+            => (_features & FeatureStatus) == 0 || (_transport.ReadConfig16(6) & StatusLinkUp) != 0;
+
+        /// <summary>Initialises the device behind <paramref name="transport"/>; null with <paramref name="problem"/> on failure.</summary>
+        public static VirtioNet Start(VirtioTransport transport, out string problem)
+        {
+            var nic = new VirtioNet(transport);
+            nic._features = transport.Negotiate(FeatureMac | FeatureStatus, out problem);
+            if (problem != null) return null;
+            nic._receive = Virtqueue.Create(transport, ReceiveQueue, ReceiveBuffers);
+            nic._transmit = Virtqueue.Create(transport, TransmitQueue, TransmitSlots);
+            if (nic._receive == null || nic._transmit == null)
+            {
+                transport.Fail();
+                problem = "cannot set up the receive and transmit queues";
+                return null;
+            }
+            if ((nic._features & FeatureMac) != 0)
+            {
+                ulong mac = 0;
+                for (int i = 0; i < 6; i++) mac = (mac << 8) | transport.ReadConfig8(i);
+                nic.MacAddress = mac;
+            }
+            else
+            {
+                // No MAC from the device: a random locally administered unicast one (02:xx:...).
+                byte* random = stackalloc byte[8];
+                Entropy.Random.Fill(random, 8);
+                ulong mac = 0;
+                for (int i = 0; i < 6; i++) mac = (mac << 8) | random[i];
+                nic.MacAddress = (mac & 0xFFFF_FFFF_FFFFUL & ~(1UL << 40)) | (1UL << 41);   // unicast, locally administered
+            }
+            while (nic._receive.FreeDescriptors > 0)
+            {
+                Packet p = PacketPool.Allocate();
+                if (p == null) break;
+                nic.PostReceive(p);
+            }
+            transport.Start();
+            nic._receive.Kick();
+            nic._unkickedReceive = 0;
+            return nic;
+        }
+
+        public override bool Transmit(Packet packet)
+        {
+            ReclaimTransmitted();
+            byte* header = packet.Frame - HeaderSize;
+            for (int i = 0; i < HeaderSize; i++) header[i] = 0;
+            if (!_transmit.Add((ulong)header, (uint)(packet.FrameLength + HeaderSize), false, packet))
+            {
+                TransmitDropped++;
+                PacketPool.Free(packet);
+                return false;
+            }
+            Transmitted++;
+            if (++_unkickedTransmit >= KickBatch) Flush();
+            return true;
+        }
+
+        public override Packet Receive()
+        {
+            object token;
+            uint length;
+            while (_receive.TakeUsed(out token, out length))
+            {
+                Packet p = (Packet)token;
+                Packet replacement = PacketPool.Allocate();
+                if (replacement == null || length <= HeaderSize)
+                {
+                    // No buffer to replace it (or an empty frame): drop the frame, keep the buffer posted.
+                    if (replacement != null) PacketPool.Free(replacement);
+                    ReceiveDropped++;
+                    PostReceive(p);
+                    continue;
+                }
+                PostReceive(replacement);
+                p.FrameLength = (int)length - HeaderSize;
+                Received++;
+                return p;
+            }
+            Flush();
+            return null;
+        }
+
+        public override void Flush()
+        {
+            if (_unkickedReceive > 0) { _receive.Kick(); _unkickedReceive = 0; }
+            if (_unkickedTransmit > 0) { _transmit.Kick(); _unkickedTransmit = 0; }
+        }
+
+        public override bool Service()
+        {
+            uint status = _transport.TakeInterruptStatus();
+            ReclaimTransmitted();
+            return status != 0;
+        }
+
+        public override int ReceiveBuffersPosted => _receive.Size - _receive.FreeDescriptors;
+
+        /// <summary>Frames waiting in the receive ring.</summary>
+        public bool HasReceived => _receive.HasUsed;
+
+        private void PostReceive(Packet p)
+        {
+            p.FrameLength = 0;
+            _receive.Add((ulong)(p.Frame - HeaderSize), (uint)(Packet.BufferSize - Packet.FrameOffset + HeaderSize), true, p);
+            if (++_unkickedReceive >= KickBatch) { _receive.Kick(); _unkickedReceive = 0; }
+        }
+
+        private void ReclaimTransmitted()
+        {
+            object token;
+            uint length;
+            while (_transmit.TakeUsed(out token, out length)) PacketPool.Free((Packet)token);
+        }
+    }
+}

@@ -1,0 +1,40 @@
+namespace Kernel.Net
+{
+    // Ethernet II framing: destination and source MAC, EtherType. Frames for us (our MAC or broadcast) go
+    // to ARP or IPv4; everything else is dropped. Outgoing frames get their header here.
+    internal static unsafe class Ethernet
+    {
+        public const int HeaderSize = 14;
+        public const ushort TypeIpv4 = 0x0800, TypeArp = 0x0806;
+        public const ulong Broadcast = 0xFFFF_FFFF_FFFFUL;
+
+        /// <summary>Handles a received frame; takes ownership of the packet.</summary>
+        public static void Input(Packet packet)
+        {
+            if (packet.FrameLength < HeaderSize) { PacketPool.Free(packet); return; }
+            byte* frame = packet.Frame;
+            ulong destination = NetBytes.ReadMac(frame);
+            if (destination != NetworkStack.MacAddress && destination != Broadcast) { PacketPool.Free(packet); return; }
+            ushort type = NetBytes.Read16(frame + 12);
+            if (type == TypeArp) Arp.Input(packet);
+            else if (type == TypeIpv4) Ipv4.Input(packet);
+            else PacketPool.Free(packet);
+        }
+
+        /// <summary>Adds the Ethernet header to a frame whose payload starts at Frame + HeaderSize and sends it (takes the packet).</summary>
+        public static void Output(Packet packet, ulong destination, ushort type, int payloadLength)
+        {
+            byte* frame = packet.Frame;
+            NetBytes.WriteMac(frame, destination);
+            NetBytes.WriteMac(frame + 6, NetworkStack.MacAddress);
+            NetBytes.Write16(frame + 12, type);
+            packet.FrameLength = HeaderSize + payloadLength;
+            if (packet.FrameLength < 60)
+            {
+                for (int i = packet.FrameLength; i < 60; i++) frame[i] = 0;   // minimum frame size
+                packet.FrameLength = 60;
+            }
+            NetworkStack.Transmit(packet);
+        }
+    }
+}

@@ -1,0 +1,195 @@
+using Kernel.Console;
+using Kernel.Devices;
+using Kernel.Devices.Virtio;
+
+namespace Kernel.Net
+{
+    // The network stack's entry points: start-up (find the card, configure the interface, fill the packet
+    // pool) and Poll, which the scheduler calls on every timer tick and before the idle CPU halts (and the
+    // self-tests call in their loops): it takes the device's received frames up through Ethernet, ARP,
+    // IPv4, ICMP, UDP and TCP, delivers loopback packets, and runs the protocol timers. Everything runs
+    // with interrupts off, to completion, so the layers need no locks. One interface, IPv4 only.
+    internal static unsafe class NetworkStack
+    {
+        public const int PoolPackets = 512;
+        private const int ReceiveBudget = 256;   // more than the receive ring holds: a poll empties it
+
+        public static NetworkDevice Device;
+        public static bool IsUp => Device != null;
+        /// <summary>The card's MAC address (0 without a card: loopback only).</summary>
+        public static ulong MacAddress => Device != null ? Device.MacAddress : 0;
+        private static bool s_started;
+        /// <summary>The card's interrupt line (GSI) when it is routed, else -1: the stack is then only polled.</summary>
+        public static int InterruptLine = -1;
+        public static ulong Interrupts;
+
+        private static Packet s_loopbackHead, s_loopbackTail;
+        private static bool s_polling;
+
+        /// <summary>Fault injection for tests (uk.net.drop-every=N in the test kernel): drop every Nth received frame.</summary>
+        public static int DropEvery;
+        public static ulong DroppedByTest;
+        private static int s_dropCounter;
+
+        public static void Initialize()
+        {
+            VirtioTransport transport = VirtioDiscovery.Find(VirtioConstants.DeviceNetwork);
+            if (transport == null)
+            {
+                if (VirtioDiscovery.Problem != null) Report(VirtioDiscovery.Problem);
+                return;
+            }
+            string problem = Start();
+            if (problem != null) { Report(problem); return; }
+            VirtioNet nic = VirtioNet.Start(transport, out problem);
+            if (nic == null) { Report(problem); return; }
+            Device = nic;
+#if KERNEL_SELFTEST
+            DropEvery = NumberOption("uk.net.drop-every");
+#endif
+
+            KernelConsole.Prefix();
+            KernelConsole.Write("net: ");
+            KernelConsole.Write(nic.Name);
+            KernelConsole.Write(" ");
+            NetBytes.WriteMac(nic.MacAddress);
+            KernelConsole.Write(" (");
+            KernelConsole.Write(nic.Bus);
+            KernelConsole.Write(") ");
+            NetBytes.WriteAddress(NetworkConfiguration.Address);
+            KernelConsole.Write("/");
+            KernelConsole.WriteDecimal((ulong)NetworkConfiguration.PrefixLength);
+            KernelConsole.Write(" gateway ");
+            NetBytes.WriteAddress(NetworkConfiguration.Gateway);
+            KernelConsole.Write(" dns ");
+            NetBytes.WriteAddress(NetworkConfiguration.Dns);
+            KernelConsole.Write(", link ");
+            KernelConsole.Write(nic.LinkUp ? "up" : "down");
+            // Level-triggered, active high: virtio-mmio's line on microvm and PCI INTx on QEMU pc alike.
+            if (transport.InterruptLine >= 0
+                && IoApic.Route(transport.InterruptLine, Time.InterruptVectors.Network, true, false, Time.LocalApic.Id))
+            {
+                InterruptLine = transport.InterruptLine;
+                KernelConsole.Write(", irq ");
+                KernelConsole.WriteDecimal((ulong)InterruptLine);
+            }
+            else KernelConsole.Write(", polled");
+            if (DropEvery > 0)
+            {
+                KernelConsole.Write(", dropping every ");
+                KernelConsole.WriteDecimal((ulong)DropEvery);
+                KernelConsole.Write("th received frame");
+            }
+            KernelConsole.WriteLine();
+
+            Threads.Scheduler.WakeSources++;
+            // Ask for the gateway now: the answer is there when the first packet leaves, and the VMM's NAT
+            // (slirp) learns our MAC from the request, so forwarded traffic can reach us at once.
+            Arp.Resolve(NetworkConfiguration.Gateway);
+        }
+
+        /// <summary>
+        /// The stack without a card yet: configuration, packet pool, ARP table, the scheduler's poll. Runs at boot when a
+        /// card is found, else on the first socket (loopback works without a card). Null, or why it cannot start.
+        /// </summary>
+        public static string Start()
+        {
+            if (s_started) return null;
+            string problem = NetworkConfiguration.Load();
+            if (problem != null) return problem;
+            if (!PacketPool.Initialize(PoolPackets)) return "no memory for the packet pool";
+            ArpCache.Initialize();
+            Threads.Scheduler.PollHook = &Poll;
+            s_started = true;
+            return null;
+        }
+
+        public static bool IsStarted => s_started;
+
+        /// <summary>Delivers packets the kernel sent to itself (loopback) and sends what the card has queued: the end of every socket call.</summary>
+        public static void Flush()
+        {
+            if (!s_started || s_polling) return;
+            s_polling = true;
+            DeliverLoopback();
+            if (Device != null) Device.Flush();
+            s_polling = false;
+        }
+
+        /// <summary>The card's interrupt (InterruptDispatcher, vector Network): the same work as a poll.</summary>
+        public static void OnInterrupt()
+        {
+            Interrupts++;
+            Poll();
+        }
+
+        /// <summary>Receive, deliver, run timers. Safe to call any time in the kernel (not re-entered).</summary>
+        public static void Poll()
+        {
+            if (!s_started || s_polling) return;
+            s_polling = true;
+            if (Device != null) Device.Service();
+            for (int budget = ReceiveBudget; budget > 0 && Device != null; budget--)
+            {
+                Packet p = Device.Receive();
+                if (p == null) break;
+                if (DropEvery > 0 && ++s_dropCounter % DropEvery == 0)
+                {
+                    DroppedByTest++;
+                    PacketPool.Free(p);
+                    continue;
+                }
+                Ethernet.Input(p);
+            }
+            DeliverLoopback();
+            ulong now = Time.Clock.MonotonicNanoseconds;
+            Arp.Tick(now);
+            Tcp.Tick(now);
+            DeliverLoopback();
+            if (Device != null) Device.Flush();
+            s_polling = false;
+        }
+
+        public static void Transmit(Packet packet)
+        {
+            if (Device != null) Device.Transmit(packet);
+            else PacketPool.Free(packet);
+        }
+
+        /// <summary>A packet for ourselves: delivered as a received frame at the next poll.</summary>
+        public static void Loopback(Packet packet)
+        {
+            packet.Next = null;
+            if (s_loopbackTail == null) s_loopbackHead = packet; else s_loopbackTail.Next = packet;
+            s_loopbackTail = packet;
+        }
+
+        private static void DeliverLoopback()
+        {
+            for (int budget = ReceiveBudget; budget > 0 && s_loopbackHead != null; budget--)
+            {
+                Packet p = s_loopbackHead;
+                s_loopbackHead = p.Next;
+                if (s_loopbackHead == null) s_loopbackTail = null;
+                p.Next = null;
+                Ipv4.Input(p);
+            }
+        }
+
+        private static void Report(string problem)
+        {
+            KernelConsole.Prefix();
+            KernelConsole.Write("net: ");
+            KernelConsole.WriteLine(problem);
+        }
+
+        private static int NumberOption(string name)
+        {
+            int length;
+            byte* value = Boot.BootCommandLine.Option(name, out length);
+            int n = 0;
+            for (int i = 0; value != null && i < length && value[i] >= '0' && value[i] <= '9'; i++) n = n * 10 + (value[i] - '0');
+            return n;
+        }
+    }
+}

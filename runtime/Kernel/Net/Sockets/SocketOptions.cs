@@ -1,0 +1,131 @@
+using Kernel.Syscalls;
+
+namespace Kernel.Net.Sockets
+{
+    // setsockopt/getsockopt for int-valued options (the timeval and linger ones are in SocketSyscalls):
+    // SOL_SOCKET, IPPROTO_TCP, IPPROTO_IP. What .NET and ASP.NET's Kestrel set (SO_REUSEADDR, TCP_NODELAY,
+    // SO_KEEPALIVE and the TCP_KEEP* trio, buffer sizes) is accepted and reported back; SO_TYPE, SO_ERROR,
+    // SO_ACCEPTCONN, SO_DOMAIN, SO_PROTOCOL and TCP_MAXSEG are answered from the socket. IPv6 options fail
+    // with ENOPROTOOPT (the sockets are IPv4), like anything unknown.
+    internal static class SocketOptions
+    {
+        public const int LevelSocket = 1, LevelIp = 0, LevelTcp = 6;
+
+        // SOL_SOCKET
+        public const int ReuseAddress = 2, Type = 3, Error = 4, DontRoute = 5, Broadcast = 6, SendBuffer = 7, ReceiveBuffer = 8;
+        public const int KeepAlive = 9, OutOfBandInline = 10, Priority = 12, Linger = 13, ReusePort = 15;
+        public const int ReceiveLowWater = 18, SendLowWater = 19, ReceiveTimeout = 20, SendTimeout = 21, AcceptConnections = 30;
+        public const int Protocol = 38, Domain = 39;
+        // IPPROTO_TCP
+        public const int TcpNoDelay = 1, TcpMaximumSegment = 2, TcpKeepIdle = 4, TcpKeepInterval = 5, TcpKeepCount = 6;
+        public const int TcpQuickAck = 12, TcpUserTimeout = 18, TcpFastOpen = 23;
+        // IPPROTO_IP
+        public const int IpTypeOfService = 1, IpTimeToLive = 2;
+
+        public static long Set(SocketFile socket, int level, int name, int value)
+        {
+            if (level == LevelSocket)
+            {
+                switch (name)
+                {
+                    case ReuseAddress: socket.ReuseAddress = value != 0; return 0;
+                    case ReusePort: socket.ReusePort = value != 0; return 0;
+                    case KeepAlive: socket.KeepAlive = value != 0; return 0;
+                    case Broadcast: socket.Broadcast = value != 0; return 0;
+                    // Linux doubles the value for bookkeeping and reports the doubled value.
+                    case SendBuffer: socket.SendBufferSize = Clamp(value) * 2; return 0;
+                    case ReceiveBuffer: socket.ReceiveBufferSize = Clamp(value) * 2; return 0;
+                    case DontRoute:
+                    case OutOfBandInline:
+                    case Priority:
+                    case ReceiveLowWater:
+                        return 0;
+                    default: return -NetErrors.ENOPROTOOPT;
+                }
+            }
+            if (level == LevelTcp)
+            {
+                if (socket.Type != SocketFile.Stream) return -NetErrors.ENOPROTOOPT;
+                switch (name)
+                {
+                    case TcpNoDelay: socket.NoDelay = value != 0; return 0;
+                    case TcpKeepIdle: if (value < 1) return -Errno.EINVAL; socket.KeepIdle = value; return 0;
+                    case TcpKeepInterval: if (value < 1) return -Errno.EINVAL; socket.KeepInterval = value; return 0;
+                    case TcpKeepCount: if (value < 1) return -Errno.EINVAL; socket.KeepCount = value; return 0;
+                    case TcpMaximumSegment:
+                    case TcpQuickAck:
+                    case TcpUserTimeout:
+                    case TcpFastOpen:
+                        return 0;
+                    default: return -NetErrors.ENOPROTOOPT;
+                }
+            }
+            if (level == LevelIp)
+            {
+                switch (name)
+                {
+                    case IpTypeOfService: socket.TypeOfService = value & 0xFF; return 0;
+                    case IpTimeToLive: if (value < -1 || value == 0 || value > 255) return -Errno.EINVAL; socket.TimeToLive = value == -1 ? 64 : value; return 0;
+                    default: return -NetErrors.ENOPROTOOPT;
+                }
+            }
+            return -NetErrors.ENOPROTOOPT;
+        }
+
+        public static long Get(SocketFile socket, int level, int name, out int value)
+        {
+            value = 0;
+            if (level == LevelSocket)
+            {
+                switch (name)
+                {
+                    case ReuseAddress: value = socket.ReuseAddress ? 1 : 0; return 0;
+                    case ReusePort: value = socket.ReusePort ? 1 : 0; return 0;
+                    case KeepAlive: value = socket.KeepAlive ? 1 : 0; return 0;
+                    case Broadcast: value = socket.Broadcast ? 1 : 0; return 0;
+                    case SendBuffer: value = socket.SendBufferSize; return 0;
+                    case ReceiveBuffer: value = socket.ReceiveBufferSize; return 0;
+                    case Type: value = socket.Type; return 0;
+                    case Error: value = socket.TakePendingError(); return 0;
+                    case AcceptConnections: value = socket.IsListening ? 1 : 0; return 0;
+                    case Domain: value = SocketAddress.FamilyInet; return 0;
+                    case Protocol: value = socket.Protocol; return 0;
+                    case ReceiveLowWater:
+                    case SendLowWater: value = 1; return 0;
+                    case DontRoute:
+                    case OutOfBandInline:
+                    case Priority: return 0;
+                    default: return -NetErrors.ENOPROTOOPT;
+                }
+            }
+            if (level == LevelTcp)
+            {
+                if (socket.Type != SocketFile.Stream) return -NetErrors.ENOPROTOOPT;
+                switch (name)
+                {
+                    case TcpNoDelay: value = socket.NoDelay ? 1 : 0; return 0;
+                    case TcpMaximumSegment: value = TcpConnection.OurMss; return 0;
+                    case TcpKeepIdle: value = socket.KeepIdle; return 0;
+                    case TcpKeepInterval: value = socket.KeepInterval; return 0;
+                    case TcpKeepCount: value = socket.KeepCount; return 0;
+                    case TcpQuickAck: value = 1; return 0;
+                    case TcpUserTimeout:
+                    case TcpFastOpen: return 0;
+                    default: return -NetErrors.ENOPROTOOPT;
+                }
+            }
+            if (level == LevelIp)
+            {
+                switch (name)
+                {
+                    case IpTypeOfService: value = socket.TypeOfService; return 0;
+                    case IpTimeToLive: value = socket.TimeToLive; return 0;
+                    default: return -NetErrors.ENOPROTOOPT;
+                }
+            }
+            return -NetErrors.ENOPROTOOPT;
+        }
+
+        private static int Clamp(int value) => value < 1152 ? 1152 : value > 0x3FFF_FFFF ? 0x3FFF_FFFF : value;
+    }
+}

@@ -1,0 +1,318 @@
+namespace Kernel.Net
+{
+    // TCP's shared parts: demultiplexing received segments to connections and listeners (answering the
+    // rest with RST), building and sending segments, the connection list and pool, port allocation and
+    // the timers that the stack's poll drives. The per-connection state machine is TcpConnection.
+    internal static unsafe class Tcp
+    {
+        public const int HeaderSize = 20;
+        public const int MaximumConnections = 256;
+        private const ushort FirstEphemeral = 49152;
+
+        private static TcpConnection s_active;
+        private static TcpConnection s_pool;
+        private static TcpListener s_listeners;
+        private static int s_connectionObjects;
+        private static ushort s_nextEphemeral = FirstEphemeral;
+
+        public static ulong SegmentsReceived, SegmentsSent, ResetsSent, BadChecksums, PassiveOpens, ActiveOpens, RefusedSyns;
+        public static ulong Retransmissions;
+
+        public static int LiveConnections
+        {
+            get
+            {
+                int n = 0;
+                for (TcpConnection c = s_active; c != null; c = c.NextActive) n++;
+                return n;
+            }
+        }
+
+        public static int ConnectionObjects => s_connectionObjects;
+
+        public static void Input(Packet packet, int offset, int length, uint source, uint destination)
+        {
+            byte* header = packet.Frame + offset;
+            ulong sum = Checksum.PseudoHeader(source, destination, Ipv4.ProtocolTcp, length);
+            if (length < HeaderSize || Checksum.Finish(Checksum.Add(sum, header, length)) != 0)
+            {
+                BadChecksums++;
+                PacketPool.Free(packet);
+                return;
+            }
+            var segment = new TcpSegment();
+            if (!segment.Parse(header, length)) { PacketPool.Free(packet); return; }
+            segment.Source = source;
+            segment.Destination = destination;
+            SegmentsReceived++;
+
+            TcpConnection connection = Find(destination, segment.DestinationPort, source, segment.SourcePort);
+            if (connection != null)
+            {
+                if (connection.Input(ref segment, packet)) return;   // kept (out-of-order data)
+            }
+            else
+            {
+                TcpListener listener = FindListener(segment.DestinationPort, destination);
+                if (listener != null && segment.Has(TcpSegment.Syn) && !segment.Has(TcpSegment.Ack) && !segment.Has(TcpSegment.Rst))
+                    OnSyn(listener, ref segment);
+                else if (!segment.Has(TcpSegment.Rst))
+                {
+                    // Nobody here (RFC 793 3.4): a RST that the sender will accept.
+                    if (segment.Has(TcpSegment.Ack)) SendReset(destination, segment.DestinationPort, source, segment.SourcePort, segment.Acknowledgment, 0, false);
+                    else SendReset(destination, segment.DestinationPort, source, segment.SourcePort, 0, segment.Sequence + (uint)segment.SequenceLength, true);
+                }
+            }
+            PacketPool.Free(packet);
+        }
+
+        private static void OnSyn(TcpListener listener, ref TcpSegment syn)
+        {
+            if (!listener.HasRoom) { listener.DroppedSyns++; return; }
+            TcpConnection c = NewConnection();
+            if (c == null) { RefusedSyns++; return; }
+            c.Reset(syn.Destination, syn.DestinationPort, syn.Source, syn.SourcePort);
+            listener.AddPending(c);
+            Activate(c);
+            PassiveOpens++;
+            c.Accept(ref syn);
+        }
+
+        /// <summary>Starts listening on <paramref name="port"/>; the listener, or null with -EADDRINUSE in <paramref name="error"/>.</summary>
+        public static TcpListener Listen(uint address, ushort port, int backlog, out long error)
+        {
+            error = 0;
+            for (TcpListener l = s_listeners; l != null; l = l.Next)
+                if (l.LocalPort == port && (l.LocalAddress == 0 || address == 0 || l.LocalAddress == address))
+                {
+                    error = -NetErrors.EADDRINUSE;
+                    return null;
+                }
+            var listener = new TcpListener();
+            listener.LocalAddress = address;
+            listener.LocalPort = port;
+            listener.Backlog = backlog < 1 ? 1 : backlog > 4096 ? 4096 : backlog;
+            listener.Next = s_listeners;
+            s_listeners = listener;
+            return listener;
+        }
+
+        internal static void Unlisten(TcpListener listener)
+        {
+            if (s_listeners == listener) s_listeners = listener.Next;
+            else
+                for (TcpListener l = s_listeners; l != null; l = l.Next)
+                    if (l.Next == listener) { l.Next = listener.Next; break; }
+            listener.Next = null;
+        }
+
+        /// <summary>Resets the listener's connections still in their handshake.</summary>
+        internal static void AbortPending(TcpListener listener)
+        {
+            TcpConnection c = s_active;
+            while (c != null)
+            {
+                TcpConnection next = c.NextActive;
+                if (c.Listener == listener)
+                {
+                    listener.Remove(c);
+                    c.HeldByApp = false;
+                    c.Abort(-NetErrors.ECONNABORTED);
+                    ReleaseIfDone(c);
+                }
+                c = next;
+            }
+        }
+
+        /// <summary>Active open to <paramref name="address"/>:<paramref name="port"/> from <paramref name="localPort"/> (0: ephemeral); the connection (SYN_SENT) or null with -errno.</summary>
+        public static TcpConnection Connect(uint localAddress, ushort localPort, uint address, ushort port, out long error)
+        {
+            error = 0;
+            if (localAddress == 0) localAddress = Ipv4.IsLoopback(address) ? address : NetworkConfiguration.Address;
+            if (localPort == 0) localPort = EphemeralPort(localAddress, address, port);
+            if (localPort == 0 || Find(localAddress, localPort, address, port) != null) { error = -NetErrors.EADDRNOTAVAIL; return null; }
+            TcpConnection c = NewConnection();
+            if (c == null) { error = -NetErrors.ENOBUFS; return null; }
+            c.Reset(localAddress, localPort, address, port);
+            c.HeldByApp = true;
+            Activate(c);
+            ActiveOpens++;
+            c.Connect();
+            return c;
+        }
+
+        /// <summary>Is some connection or listener using <paramref name="port"/> locally?</summary>
+        public static bool PortInUse(ushort port)
+        {
+            for (TcpListener l = s_listeners; l != null; l = l.Next) if (l.LocalPort == port) return true;
+            for (TcpConnection c = s_active; c != null; c = c.NextActive) if (c.LocalPort == port) return true;
+            return false;
+        }
+
+        /// <summary>Does a listener use <paramref name="port"/>?</summary>
+        public static bool ListenerOn(ushort port)
+        {
+            for (TcpListener l = s_listeners; l != null; l = l.Next) if (l.LocalPort == port) return true;
+            return false;
+        }
+
+        /// <summary>A free ephemeral port (bind to port 0), or 0.</summary>
+        public static ushort EphemeralPort(uint localAddress, uint remoteAddress, ushort remotePort)
+        {
+            for (int attempt = 0; attempt < 16384; attempt++)
+            {
+                ushort candidate = s_nextEphemeral;
+                s_nextEphemeral = s_nextEphemeral == 65535 ? FirstEphemeral : (ushort)(s_nextEphemeral + 1);
+                if (!PortInUse(candidate)) return candidate;
+            }
+            return 0;
+        }
+
+        /// <summary>A connection left SYN_RECEIVED for ESTABLISHED: if it came from a listener, it may be accepted now.</summary>
+        internal static void Established(TcpConnection c)
+        {
+            if (c.Listener != null) c.Listener.MoveToAcceptQueue(c);
+        }
+
+        /// <summary>A connection reached CLOSED: forget it if nobody holds it any more.</summary>
+        internal static void Closed(TcpConnection c)
+        {
+            if (c.Listener != null)
+            {
+                c.Listener.Remove(c);
+                c.HeldByApp = false;
+            }
+            ReleaseIfDone(c);
+        }
+
+        /// <summary>Back to the pool once the protocol is done (CLOSED) and the app let go.</summary>
+        internal static void ReleaseIfDone(TcpConnection c)
+        {
+            if (!c.Active || c.State != TcpState.Closed || c.HeldByApp) return;
+            if (s_active == c) s_active = c.NextActive;
+            else
+                for (TcpConnection a = s_active; a != null; a = a.NextActive)
+                    if (a.NextActive == c) { a.NextActive = c.NextActive; break; }
+            c.Active = false;
+            c.NextActive = null;
+            c.Owner = null;
+            c.NextInQueue = s_pool;
+            s_pool = c;
+        }
+
+        /// <summary>Timers of every connection; called from the stack's poll.</summary>
+        public static void Tick(ulong now)
+        {
+            TcpConnection c = s_active;
+            while (c != null)
+            {
+                TcpConnection next = c.NextActive;
+                ulong before = c.Retransmissions;
+                c.Tick(now);
+                Retransmissions += c.Retransmissions - before;
+                c = next;
+            }
+        }
+
+        /// <summary>
+        /// Builds and sends one segment of <paramref name="connection"/>: <paramref name="length"/> bytes from its send
+        /// buffer at <paramref name="bufferOffset"/>, the MSS option on SYNs. False when no packet was free.
+        /// </summary>
+        internal static bool SendSegment(TcpConnection connection, uint sequence, byte flags, int bufferOffset, int length, bool mssOption)
+        {
+            Packet packet = PacketPool.Allocate();
+            if (packet == null) return false;
+            ushort window;
+            uint ack = connection.AcknowledgmentToSend(out window);
+            byte* header = packet.Frame + Ipv4.PayloadOffset;
+            int headerLength = HeaderSize + (mssOption ? 4 : 0);
+            WriteHeader(header, connection.LocalPort, connection.RemotePort, sequence, (flags & TcpSegment.Ack) != 0 ? ack : 0, flags, window, headerLength);
+            if (mssOption)
+            {
+                header[20] = 2;
+                header[21] = 4;
+                NetBytes.Write16(header + 22, (ushort)TcpConnection.OurMss);
+            }
+            if (length > 0) connection.SendBuffer.Peek(bufferOffset, header + headerLength, length);
+            Finish(packet, header, connection.LocalAddress, connection.RemoteAddress, headerLength + length);
+            return true;
+        }
+
+        /// <summary>A RST (with ACK when <paramref name="withAck"/>) from local to remote, outside any connection.</summary>
+        internal static void SendReset(uint localAddress, ushort localPort, uint remoteAddress, ushort remotePort, uint sequence, uint acknowledgment, bool withAck)
+        {
+            Packet packet = PacketPool.Allocate();
+            if (packet == null) return;
+            byte* header = packet.Frame + Ipv4.PayloadOffset;
+            byte flags = withAck ? (byte)(TcpSegment.Rst | TcpSegment.Ack) : TcpSegment.Rst;
+            WriteHeader(header, localPort, remotePort, sequence, withAck ? acknowledgment : 0, flags, 0, HeaderSize);
+            ResetsSent++;
+            Finish(packet, header, localAddress, remoteAddress, HeaderSize);
+        }
+
+        internal static uint InitialSequenceNumber()
+        {
+            uint value;
+            Entropy.Random.Fill((byte*)&value, 4);
+            return value;
+        }
+
+        private static void WriteHeader(byte* header, ushort sourcePort, ushort destinationPort, uint sequence, uint acknowledgment, byte flags, ushort window, int headerLength)
+        {
+            NetBytes.Write16(header, sourcePort);
+            NetBytes.Write16(header + 2, destinationPort);
+            NetBytes.Write32(header + 4, sequence);
+            NetBytes.Write32(header + 8, acknowledgment);
+            header[12] = (byte)((headerLength / 4) << 4);
+            header[13] = flags;
+            NetBytes.Write16(header + 14, window);
+            NetBytes.Write16(header + 16, 0);
+            NetBytes.Write16(header + 18, 0);
+        }
+
+        private static void Finish(Packet packet, byte* header, uint source, uint destination, int length)
+        {
+            ulong sum = Checksum.PseudoHeader(source, destination, Ipv4.ProtocolTcp, length);
+            NetBytes.Write16(header + 16, Checksum.Finish(Checksum.Add(sum, header, length)));
+            SegmentsSent++;
+            Ipv4.Output(packet, Ipv4.ProtocolTcp, source, destination, length);
+        }
+
+        private static TcpConnection NewConnection()
+        {
+            TcpConnection c = s_pool;
+            if (c != null)
+            {
+                s_pool = c.NextInQueue;
+                c.NextInQueue = null;
+                return c;
+            }
+            if (s_connectionObjects >= MaximumConnections) return null;
+            s_connectionObjects++;
+            return new TcpConnection();
+        }
+
+        private static void Activate(TcpConnection c)
+        {
+            c.Active = true;
+            c.NextActive = s_active;
+            s_active = c;
+        }
+
+        private static TcpConnection Find(uint localAddress, ushort localPort, uint remoteAddress, ushort remotePort)
+        {
+            for (TcpConnection c = s_active; c != null; c = c.NextActive)
+                if (c.LocalPort == localPort && c.RemotePort == remotePort && c.RemoteAddress == remoteAddress
+                    && (c.LocalAddress == localAddress || Ipv4.IsLoopback(localAddress)) && c.State != TcpState.Closed)
+                    return c;
+            return null;
+        }
+
+        private static TcpListener FindListener(ushort port, uint address)
+        {
+            for (TcpListener l = s_listeners; l != null; l = l.Next)
+                if (l.LocalPort == port && (l.LocalAddress == 0 || l.LocalAddress == address)) return l;
+            return null;
+        }
+    }
+}

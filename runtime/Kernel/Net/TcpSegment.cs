@@ -1,0 +1,59 @@
+namespace Kernel.Net
+{
+    // A received TCP segment, parsed: addresses and ports, sequence and acknowledgment numbers, flags,
+    // window, the MSS option if present, and where its data is (inside the packet, valid while the
+    // segment is being processed). Sequence arithmetic is modulo 2^32 (RFC 793 3.3): Before/After compare
+    // through the signed difference.
+    internal unsafe struct TcpSegment
+    {
+        public const byte Fin = 0x01, Syn = 0x02, Rst = 0x04, Psh = 0x08, Ack = 0x10, Urg = 0x20;
+
+        public uint Source, Destination;
+        public ushort SourcePort, DestinationPort;
+        public uint Sequence, Acknowledgment;
+        public byte Flags;
+        public ushort Window;
+        public ushort MaximumSegmentSize;   // 0 when the option is absent
+        public byte* Data;
+        public int DataLength;
+
+        public bool Has(byte flag) => (Flags & flag) != 0;
+
+        /// <summary>Sequence space the segment occupies: its data plus one each for SYN and FIN.</summary>
+        public int SequenceLength => DataLength + (Has(Syn) ? 1 : 0) + (Has(Fin) ? 1 : 0);
+
+        /// <summary>Parses the TCP header at <paramref name="header"/> (<paramref name="length"/> bytes, checksum already checked); false if malformed.</summary>
+        public bool Parse(byte* header, int length)
+        {
+            if (length < Tcp.HeaderSize) return false;
+            int headerLength = (header[12] >> 4) * 4;
+            if (headerLength < Tcp.HeaderSize || headerLength > length) return false;
+            SourcePort = NetBytes.Read16(header);
+            DestinationPort = NetBytes.Read16(header + 2);
+            Sequence = NetBytes.Read32(header + 4);
+            Acknowledgment = NetBytes.Read32(header + 8);
+            Flags = (byte)(header[13] & 0x3F);
+            Window = NetBytes.Read16(header + 14);
+            MaximumSegmentSize = 0;
+            for (int i = Tcp.HeaderSize; i < headerLength;)
+            {
+                byte kind = header[i];
+                if (kind == 0) break;                       // end of options
+                if (kind == 1) { i++; continue; }           // no-operation
+                if (i + 1 >= headerLength) break;
+                int optionLength = header[i + 1];
+                if (optionLength < 2 || i + optionLength > headerLength) break;
+                if (kind == 2 && optionLength == 4) MaximumSegmentSize = NetBytes.Read16(header + i + 2);
+                i += optionLength;
+            }
+            Data = header + headerLength;
+            DataLength = length - headerLength;
+            return true;
+        }
+
+        public static bool Before(uint a, uint b) => (int)(a - b) < 0;
+        public static bool BeforeOrAt(uint a, uint b) => (int)(a - b) <= 0;
+        public static bool After(uint a, uint b) => (int)(a - b) > 0;
+        public static bool AfterOrAt(uint a, uint b) => (int)(a - b) >= 0;
+    }
+}

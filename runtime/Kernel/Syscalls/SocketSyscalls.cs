@@ -1,0 +1,415 @@
+using Kernel.Files;
+using Kernel.Net;
+using Kernel.Net.Sockets;
+
+namespace Kernel.Syscalls
+{
+    // The BSD socket calls for AF_INET stream (TCP) and datagram (UDP) sockets, over the kernel's stack
+    // (Net/): socket, bind, listen, accept/accept4, connect, send/recv in their sendto/recvfrom and
+    // sendmsg/recvmsg forms, shutdown, getsockname/getpeername, setsockopt/getsockopt. Sockets are open file
+    // descriptions (Net/Sockets/SocketFile), so read, write, close, poll, epoll, fcntl(O_NONBLOCK) and
+    // ioctl(FIONBIO/FIONREAD) need nothing here. Other families (AF_INET6, AF_UNIX, AF_NETLINK) fail with
+    // EAFNOSUPPORT: .NET then uses IPv4 only.
+    internal static unsafe class SocketSyscalls
+    {
+        private const int FamilyInet = 2;
+        private const int TypeMask = 0xF, SocketNonBlocking = 0x800, SocketCloseOnExec = 0x80000;
+        private const int LevelSocket = 1, LevelIp = 0, LevelTcp = 6, LevelUdp = 17, LevelIpv6 = 41;
+        private const int MessageHeaderSize = 56, MaximumVectors = 1024;
+
+        // socket(domain, type, protocol)
+        public static long Socket(SyscallFrame call)
+        {
+            int domain = (int)call.Arg0, type = (int)call.Arg1, protocol = (int)call.Arg2;
+            if (domain != FamilyInet) return -NetErrors.EAFNOSUPPORT;
+            if ((type & ~(TypeMask | SocketNonBlocking | SocketCloseOnExec)) != 0) return -Errno.EINVAL;
+            int kind = type & TypeMask;
+            SocketFile socket;
+            if (kind == SocketFile.Stream && (protocol == 0 || protocol == Ipv4.ProtocolTcp)) { if (!Start()) return -NetErrors.ENOBUFS; socket = new TcpSocketFile(type); }
+            else if (kind == SocketFile.Datagram && (protocol == 0 || protocol == Ipv4.ProtocolUdp)) { if (!Start()) return -NetErrors.ENOBUFS; socket = new UdpSocketFile(type); }
+            else if (kind == SocketFile.Stream || kind == SocketFile.Datagram) return -NetErrors.EPROTONOSUPPORT;
+            else return -NetErrors.ESOCKTNOSUPPORT;
+            Vfs.EnsureInitialized();
+            long fd = Vfs.Descriptors.Install(socket, (type & SocketCloseOnExec) != 0);
+            if (fd < 0) socket.Release();
+            return fd;
+        }
+
+        // bind(fd, addr, addrlen)
+        public static long Bind(SyscallFrame call)
+        {
+            long error;
+            SocketFile socket = Get(call.Arg0, out error);
+            if (socket == null) return error;
+            uint address;
+            ushort port;
+            bool unspecified;
+            error = SocketAddress.Read(call.Arg1, call.Arg2, out address, out port, out unspecified);
+            if (error < 0) return error;
+            if (unspecified && address != 0) return -NetErrors.EAFNOSUPPORT;
+            return socket.Bind(address, port);
+        }
+
+        // listen(fd, backlog)
+        public static long Listen(SyscallFrame call)
+        {
+            long error;
+            SocketFile socket = Get(call.Arg0, out error);
+            if (socket == null) return error;
+            int backlog = (int)call.Arg1;
+            if (backlog < 0 || backlog > 4096) backlog = 4096;   // somaxconn
+            return socket.Listen(backlog);
+        }
+
+        // accept(fd, addr, addrlen) / accept4(fd, addr, addrlen, flags)
+        public static long Accept(SyscallFrame call) => AcceptWith(call, 0);
+        public static long Accept4(SyscallFrame call) => AcceptWith(call, (int)call.Arg3);
+
+        private static long AcceptWith(SyscallFrame call, int flags)
+        {
+            if ((flags & ~(SocketNonBlocking | SocketCloseOnExec)) != 0) return -Errno.EINVAL;
+            long error;
+            SocketFile socket = Get(call.Arg0, out error);
+            if (socket == null) return error;
+            if (call.Arg1 != 0 && !UserMemory.IsWritableUserRange(call.Arg2, 4)) return -Errno.EFAULT;
+            SocketFile accepted;
+            long result = socket.Accept(flags, out accepted);
+            if (accepted == null) return result;
+            uint address;
+            ushort port;
+            accepted.PeerName(out address, out port);
+            long fd = Vfs.Descriptors.Install(accepted, (flags & SocketCloseOnExec) != 0);
+            if (fd < 0)
+            {
+                accepted.Release();
+                return fd;
+            }
+            error = SocketAddress.Write(call.Arg1, call.Arg2, address, port);
+            return error < 0 ? error : fd;
+        }
+
+        // connect(fd, addr, addrlen)
+        public static long Connect(SyscallFrame call)
+        {
+            long error;
+            SocketFile socket = Get(call.Arg0, out error);
+            if (socket == null) return error;
+            uint address;
+            ushort port;
+            bool unspecified;
+            error = SocketAddress.Read(call.Arg1, call.Arg2, out address, out port, out unspecified);
+            if (error < 0) return error;
+            return socket.Connect(address, port, unspecified);
+        }
+
+        // sendto(fd, buf, len, flags, dest_addr, addrlen)
+        public static long SendTo(SyscallFrame call)
+        {
+            long error;
+            SocketFile socket = Get(call.Arg0, out error);
+            if (socket == null) return error;
+            int length = Length(call.Arg2);
+            if (!UserMemory.IsUserRange(call.Arg1, (ulong)length)) return -Errno.EFAULT;
+            uint address = 0;
+            ushort port = 0;
+            bool hasAddress = call.Arg4 != 0 && socket.Type == SocketFile.Datagram;
+            if (hasAddress)
+            {
+                bool unspecified;
+                error = SocketAddress.Read(call.Arg4, call.Arg5, out address, out port, out unspecified);
+                if (error < 0) return error;
+                if (unspecified) hasAddress = false;
+            }
+            return socket.Send((byte*)call.Arg1, length, (int)call.Arg3, hasAddress, address, port);
+        }
+
+        // recvfrom(fd, buf, len, flags, src_addr, addrlen)
+        public static long ReceiveFrom(SyscallFrame call)
+        {
+            long error;
+            SocketFile socket = Get(call.Arg0, out error);
+            if (socket == null) return error;
+            int length = Length(call.Arg2);
+            if (!UserMemory.IsWritableUserRange(call.Arg1, (ulong)length)) return -Errno.EFAULT;
+            if (call.Arg4 != 0 && !UserMemory.IsWritableUserRange(call.Arg5, 4)) return -Errno.EFAULT;
+            uint address;
+            ushort port;
+            bool truncated;
+            long n = socket.Receive((byte*)call.Arg1, length, (int)call.Arg3, out address, out port, out truncated);
+            if (n < 0) return n;
+            if (socket.Type == SocketFile.Datagram)
+            {
+                error = SocketAddress.Write(call.Arg4, call.Arg5, address, port);
+                if (error < 0) return error;
+            }
+            else if (call.Arg4 != 0) *(int*)call.Arg5 = 0;   // a stream socket names no source
+            return n;
+        }
+
+        // sendmsg(fd, msg, flags): the iovecs in order; a datagram is gathered into one.
+        public static long SendMessage(SyscallFrame call)
+        {
+            long error;
+            SocketFile socket = Get(call.Arg0, out error);
+            if (socket == null) return error;
+            ulong header = call.Arg1;
+            if (!UserMemory.IsUserRange(header, MessageHeaderSize)) return -Errno.EFAULT;
+            ulong name = *(ulong*)header;
+            uint nameLength = *(uint*)(header + 8);
+            ulong vectors = *(ulong*)(header + 16);
+            ulong count = *(ulong*)(header + 24);
+            int flags = (int)call.Arg2;
+            if (count > MaximumVectors) return -NetErrors.EMSGSIZE;
+            if (count > 0 && !UserMemory.IsUserRange(vectors, count * 16)) return -Errno.EFAULT;
+            uint address = 0;
+            ushort port = 0;
+            bool hasAddress = name != 0 && socket.Type == SocketFile.Datagram;
+            if (hasAddress)
+            {
+                bool unspecified;
+                error = SocketAddress.Read(name, nameLength, out address, out port, out unspecified);
+                if (error < 0) return error;
+                if (unspecified) hasAddress = false;
+            }
+            long total = 0;
+            for (ulong i = 0; i < count; i++)
+            {
+                ulong length = *(ulong*)(vectors + i * 16 + 8);
+                if ((long)length < 0 || total + (long)length > 0x7FFF_F000) return -Errno.EINVAL;
+                if (!UserMemory.IsUserRange(*(ulong*)(vectors + i * 16), length)) return -Errno.EFAULT;
+                total += (long)length;
+            }
+
+            if (socket.Type == SocketFile.Datagram)
+            {
+                if (total > Udp.MaximumPayload) return -NetErrors.EMSGSIZE;
+                byte* datagram = stackalloc byte[Udp.MaximumPayload];
+                int offset = 0;
+                for (ulong i = 0; i < count; i++)
+                {
+                    int length = (int)*(ulong*)(vectors + i * 16 + 8);
+                    NetBytes.Copy((byte*)*(ulong*)(vectors + i * 16), datagram + offset, length);
+                    offset += length;
+                }
+                return socket.Send(datagram, offset, flags, hasAddress, address, port);
+            }
+
+            // A stream: each piece in turn; once something went, the rest does not wait.
+            long sent = 0;
+            for (ulong i = 0; i < count; i++)
+            {
+                int length = (int)*(ulong*)(vectors + i * 16 + 8);
+                if (length == 0) continue;
+                long n = socket.Send((byte*)*(ulong*)(vectors + i * 16), length, sent > 0 ? flags | SocketFile.MessageDontWait : flags, false, 0, 0);
+                if (n < 0 || n == Threads.Scheduler.NoResult) return sent > 0 ? sent : n;
+                sent += n;
+                if (n < length) break;
+            }
+            return sent;
+        }
+
+        // recvmsg(fd, msg, flags): fills the iovecs in order (a datagram is scattered over them), msg_name,
+        // msg_flags (MSG_TRUNC); no ancillary data (msg_controllen = 0).
+        public static long ReceiveMessage(SyscallFrame call)
+        {
+            long error;
+            SocketFile socket = Get(call.Arg0, out error);
+            if (socket == null) return error;
+            ulong header = call.Arg1;
+            if (!UserMemory.IsWritableUserRange(header, MessageHeaderSize)) return -Errno.EFAULT;
+            ulong name = *(ulong*)header;
+            ulong vectors = *(ulong*)(header + 16);
+            ulong count = *(ulong*)(header + 24);
+            int flags = (int)call.Arg2;
+            if (count > MaximumVectors) return -NetErrors.EMSGSIZE;
+            if (count > 0 && !UserMemory.IsUserRange(vectors, count * 16)) return -Errno.EFAULT;
+            long capacity = 0;
+            for (ulong i = 0; i < count; i++)
+            {
+                ulong length = *(ulong*)(vectors + i * 16 + 8);
+                if ((long)length < 0 || capacity + (long)length > 0x7FFF_F000) return -Errno.EINVAL;
+                if (!UserMemory.IsWritableUserRange(*(ulong*)(vectors + i * 16), length)) return -Errno.EFAULT;
+                capacity += (long)length;
+            }
+
+            uint address = 0;
+            ushort port = 0;
+            bool truncated = false;
+            long received;
+            if (socket.Type == SocketFile.Datagram)
+            {
+                byte* datagram = stackalloc byte[Udp.MaximumPayload];
+                int want = capacity < Udp.MaximumPayload ? (int)capacity : Udp.MaximumPayload;
+                received = socket.Receive(datagram, want, flags & ~SocketFile.MessageTruncate, out address, out port, out truncated);
+                if (received < 0 || received == Threads.Scheduler.NoResult) return received;
+                int offset = 0;
+                for (ulong i = 0; i < count && offset < received; i++)
+                {
+                    int length = (int)*(ulong*)(vectors + i * 16 + 8);
+                    int n = (int)received - offset < length ? (int)received - offset : length;
+                    NetBytes.Copy(datagram + offset, (byte*)*(ulong*)(vectors + i * 16), n);
+                    offset += n;
+                }
+            }
+            else
+            {
+                received = 0;
+                for (ulong i = 0; i < count; i++)
+                {
+                    int length = (int)*(ulong*)(vectors + i * 16 + 8);
+                    if (length == 0) continue;
+                    bool piece;
+                    long n = socket.Receive((byte*)*(ulong*)(vectors + i * 16), length,
+                                            received > 0 ? flags | SocketFile.MessageDontWait : flags, out address, out port, out piece);
+                    if (n < 0 || n == Threads.Scheduler.NoResult)
+                    {
+                        if (received > 0) break;
+                        return n;
+                    }
+                    received += n;
+                    if (n < length) break;
+                }
+            }
+            if (socket.Type == SocketFile.Datagram && name != 0)
+            {
+                error = SocketAddress.Write(name, header + 8, address, port);
+                if (error < 0) return error;
+            }
+            else *(uint*)(header + 8) = 0;
+            *(ulong*)(header + 40) = 0;                                          // msg_controllen
+            *(int*)(header + 48) = truncated ? SocketFile.MessageTruncate : 0;   // msg_flags
+            return received;
+        }
+
+        // shutdown(fd, how)
+        public static long Shutdown(SyscallFrame call)
+        {
+            long error;
+            SocketFile socket = Get(call.Arg0, out error);
+            if (socket == null) return error;
+            return socket.Shutdown((int)call.Arg1);
+        }
+
+        // getsockname(fd, addr, addrlen)
+        public static long GetSocketName(SyscallFrame call)
+        {
+            long error;
+            SocketFile socket = Get(call.Arg0, out error);
+            if (socket == null) return error;
+            uint address;
+            ushort port;
+            socket.LocalName(out address, out port);
+            if (call.Arg1 == 0) return -Errno.EFAULT;
+            return SocketAddress.Write(call.Arg1, call.Arg2, address, port);
+        }
+
+        // getpeername(fd, addr, addrlen)
+        public static long GetPeerName(SyscallFrame call)
+        {
+            long error;
+            SocketFile socket = Get(call.Arg0, out error);
+            if (socket == null) return error;
+            uint address;
+            ushort port;
+            if (!socket.PeerName(out address, out port)) return -NetErrors.ENOTCONN;
+            if (call.Arg1 == 0) return -Errno.EFAULT;
+            return SocketAddress.Write(call.Arg1, call.Arg2, address, port);
+        }
+
+        // setsockopt(fd, level, optname, optval, optlen)
+        public static long SetOption(SyscallFrame call)
+        {
+            long error;
+            SocketFile socket = Get(call.Arg0, out error);
+            if (socket == null) return error;
+            int level = (int)call.Arg1, name = (int)call.Arg2;
+            ulong value = call.Arg3;
+            int length = (int)call.Arg4;
+            if (length < 0) return -Errno.EINVAL;
+            if (length > 0 && !UserMemory.IsUserRange(value, (ulong)length)) return -Errno.EFAULT;
+            if (level == LevelSocket && (name == SocketOptions.ReceiveTimeout || name == SocketOptions.SendTimeout))
+            {
+                if (length < 16) return -Errno.EINVAL;
+                long seconds = *(long*)value, microseconds = *(long*)(value + 8);
+                if (seconds < 0 || microseconds < 0 || microseconds >= 1_000_000) return -NetErrors.EDOM;
+                ulong nanoseconds = (ulong)seconds * 1_000_000_000UL + (ulong)microseconds * 1000UL;
+                if (name == SocketOptions.ReceiveTimeout) socket.ReceiveTimeout = nanoseconds; else socket.SendTimeout = nanoseconds;
+                return 0;
+            }
+            if (level == LevelSocket && name == SocketOptions.Linger)
+            {
+                if (length < 8) return -Errno.EINVAL;
+                socket.LingerOnOff = *(int*)value;
+                socket.LingerSeconds = *(int*)(value + 4);
+                return 0;
+            }
+            if (length < 4) return -Errno.EINVAL;
+            int v = *(int*)value;
+            return SocketOptions.Set(socket, level, name, v);
+        }
+
+        // getsockopt(fd, level, optname, optval, optlen)
+        public static long GetOption(SyscallFrame call)
+        {
+            long error;
+            SocketFile socket = Get(call.Arg0, out error);
+            if (socket == null) return error;
+            int level = (int)call.Arg1, name = (int)call.Arg2;
+            ulong value = call.Arg3, lengthPointer = call.Arg4;
+            if (!UserMemory.IsWritableUserRange(lengthPointer, 4)) return -Errno.EFAULT;
+            int length = *(int*)lengthPointer;
+            if (length < 0) return -Errno.EINVAL;
+            byte* result = stackalloc byte[16];
+            int size = 4;
+            if (level == LevelSocket && (name == SocketOptions.ReceiveTimeout || name == SocketOptions.SendTimeout))
+            {
+                ulong nanoseconds = name == SocketOptions.ReceiveTimeout ? socket.ReceiveTimeout : socket.SendTimeout;
+                *(long*)result = (long)(nanoseconds / 1_000_000_000UL);
+                *(long*)(result + 8) = (long)(nanoseconds % 1_000_000_000UL / 1000UL);
+                size = 16;
+            }
+            else if (level == LevelSocket && name == SocketOptions.Linger)
+            {
+                *(int*)result = socket.LingerOnOff;
+                *(int*)(result + 4) = socket.LingerSeconds;
+                size = 8;
+            }
+            else
+            {
+                int v;
+                long status = SocketOptions.Get(socket, level, name, out v);
+                if (status < 0) return status;
+                *(int*)result = v;
+            }
+            int copy = length < size ? length : size;
+            if (copy > 0)
+            {
+                if (!UserMemory.IsWritableUserRange(value, (ulong)copy)) return -Errno.EFAULT;
+                NetBytes.Copy(result, (byte*)value, copy);
+            }
+            *(int*)lengthPointer = copy;
+            return 0;
+        }
+
+        // socketpair(domain, type, protocol, sv): AF_UNIX only on Linux; not here.
+        public static long SocketPair(SyscallFrame call) => (int)call.Arg0 == FamilyInet ? -NetErrors.EOPNOTSUPP : -NetErrors.EAFNOSUPPORT;
+
+        private static SocketFile Get(ulong fd, out long error)
+        {
+            Vfs.EnsureInitialized();
+            OpenFile file = Vfs.Descriptors.Get((long)(int)fd);
+            if (file == null) { error = -Errno.EBADF; return null; }
+            var socket = file as SocketFile;
+            error = socket == null ? -NetErrors.ENOTSOCK : 0;
+            return socket;
+        }
+
+        private static bool Start()
+        {
+            if (NetworkStack.IsStarted) return true;
+            return NetworkStack.Start() == null;
+        }
+
+        private static int Length(ulong length) => length > 0x7FFF_F000UL ? 0x7FFF_F000 : (int)length;
+    }
+}

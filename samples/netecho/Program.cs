@@ -1,0 +1,183 @@
+using System.Net;
+using System.Net.Sockets;
+using System.Text;
+
+// netecho loopback    -- TCP and UDP over 127.0.0.1 inside one process; deterministic output, exit 0
+// netecho serve N     -- echo TCP and UDP on port 7 until N TCP connections have closed, then exit 0
+// netecho client ADDRESS PORT BYTES -- send BYTES to an echo server, check what comes back, exit 0 if it matches
+string mode = args.Length > 0 ? args[0] : "loopback";
+return mode switch
+{
+    "loopback" => await Loopback(),
+    "serve" => await Serve(args.Length > 1 ? int.Parse(args[1]) : 1),
+    "client" when args.Length == 4 => await Client(IPAddress.Parse(args[1]), int.Parse(args[2]), int.Parse(args[3])),
+    _ => Usage(),
+};
+
+static int Usage()
+{
+    Console.WriteLine("usage: netecho loopback | serve N | client ADDRESS PORT BYTES");
+    return 2;
+}
+
+static async Task<int> Client(IPAddress address, int port, int size)
+{
+    using var client = new TcpClient(AddressFamily.InterNetwork);
+    await client.ConnectAsync(address, port);
+    Console.WriteLine($"client: connected to {client.Client.RemoteEndPoint}");
+    var stream = client.GetStream();
+    var payload = new byte[size];
+    new Random(size).NextBytes(payload);
+    var send = Task.Run(async () =>
+    {
+        await stream.WriteAsync(payload);
+        client.Client.Shutdown(SocketShutdown.Send);
+    });
+    var received = new MemoryStream();
+    var buffer = new byte[65536];
+    int n;
+    while ((n = await stream.ReadAsync(buffer)) > 0) received.Write(buffer, 0, n);
+    await send;
+    bool same = received.ToArray().AsSpan().SequenceEqual(payload);
+    Console.WriteLine($"client: {size} bytes sent, {received.Length} came back, {(same ? "identical" : "DIFFERENT")}");
+    return same ? 0 : 1;
+}
+
+static async Task<int> Loopback()
+{
+    // TCP: a listener on an ephemeral port, three clients at once, each echoing a different amount.
+    using var listener = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
+    listener.SetSocketOption(SocketOptionLevel.Socket, SocketOptionName.ReuseAddress, true);
+    listener.Bind(new IPEndPoint(IPAddress.Loopback, 0));
+    listener.Listen(16);
+    var local = (IPEndPoint)listener.LocalEndPoint!;
+    Console.WriteLine($"tcp listen: {local.Address}, port {(local.Port > 0 ? "assigned" : "zero")}");
+    Console.WriteLine($"tcp accept-conn option: {listener.GetSocketOption(SocketOptionLevel.Socket, SocketOptionName.AcceptConnection)}");
+
+    var server = Task.Run(async () =>
+    {
+        var handlers = new List<Task>();
+        for (int i = 0; i < 3; i++)
+        {
+            Socket connection = await listener.AcceptAsync();
+            handlers.Add(Task.Run(async () =>
+            {
+                using (connection)
+                {
+                    connection.NoDelay = true;
+                    var buffer = new byte[8192];
+                    int n;
+                    while ((n = await connection.ReceiveAsync(buffer, SocketFlags.None)) > 0)
+                        await connection.SendAsync(buffer.AsMemory(0, n), SocketFlags.None);
+                    connection.Shutdown(SocketShutdown.Send);
+                }
+            }));
+        }
+        await Task.WhenAll(handlers);
+    });
+
+    int[] sizes = [1, 5000, 200_000];
+    var clients = sizes.Select(async size =>
+    {
+        using var client = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
+        await client.ConnectAsync(new IPEndPoint(IPAddress.Loopback, local.Port));
+        client.NoDelay = true;
+        var peer = (IPEndPoint?)client.RemoteEndPoint;
+        var payload = new byte[size];
+        new Random(size).NextBytes(payload);
+        var send = Task.Run(async () =>
+        {
+            for (int offset = 0; offset < size; offset += 16384)
+                await client.SendAsync(payload.AsMemory(offset, Math.Min(16384, size - offset)), SocketFlags.None);
+            client.Shutdown(SocketShutdown.Send);
+        });
+        var received = new MemoryStream();
+        var buffer = new byte[65536];
+        int n;
+        while ((n = await client.ReceiveAsync(buffer, SocketFlags.None)) > 0) received.Write(buffer, 0, n);
+        await send;
+        bool same = received.ToArray().AsSpan().SequenceEqual(payload);
+        return $"tcp echo {size} bytes: {(same ? "ok" : "MISMATCH " + received.Length)}, peer {peer?.Address}:{(peer?.Port == local.Port ? "listener" : peer?.Port)}";
+    }).ToArray();
+    foreach (string line in await Task.WhenAll(clients)) Console.WriteLine(line);
+    await server;
+
+    // A refused connection: nobody listens on the listener's port once it is closed.
+    int port = local.Port;
+    listener.Close();
+    try
+    {
+        using var refused = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
+        await refused.ConnectAsync(new IPEndPoint(IPAddress.Loopback, port));
+        Console.WriteLine("tcp refused: connected?!");
+    }
+    catch (SocketException e) { Console.WriteLine($"tcp refused: {e.SocketErrorCode}"); }
+
+    // UDP: two sockets, datagrams both ways, boundaries kept, a truncated read.
+    using var a = new Socket(AddressFamily.InterNetwork, SocketType.Dgram, ProtocolType.Udp);
+    using var b = new Socket(AddressFamily.InterNetwork, SocketType.Dgram, ProtocolType.Udp);
+    a.Bind(new IPEndPoint(IPAddress.Loopback, 0));
+    b.Bind(new IPEndPoint(IPAddress.Loopback, 0));
+    var bEnd = (IPEndPoint)b.LocalEndPoint!;
+    foreach (string text in new[] { "one", "two two", "three three three" })
+        await a.SendToAsync(Encoding.ASCII.GetBytes(text), SocketFlags.None, bEnd);
+    var udpBuffer = new byte[64];
+    for (int i = 0; i < 3; i++)
+    {
+        var r = await b.ReceiveFromAsync(udpBuffer, SocketFlags.None, new IPEndPoint(IPAddress.Any, 0));
+        var from = (IPEndPoint)r.RemoteEndPoint;
+        Console.WriteLine($"udp datagram: \"{Encoding.ASCII.GetString(udpBuffer, 0, r.ReceivedBytes)}\" from {(from.Port == ((IPEndPoint)a.LocalEndPoint!).Port ? "a" : from.ToString())}");
+    }
+    await b.SendToAsync(Encoding.ASCII.GetBytes("reply"), SocketFlags.None, a.LocalEndPoint!);
+    var reply = await a.ReceiveFromAsync(udpBuffer, SocketFlags.None, new IPEndPoint(IPAddress.Any, 0));
+    Console.WriteLine($"udp reply: \"{Encoding.ASCII.GetString(udpBuffer, 0, reply.ReceivedBytes)}\"");
+    b.Blocking = false;
+    try { b.Receive(udpBuffer); Console.WriteLine("udp empty: got data?!"); }
+    catch (SocketException e) { Console.WriteLine($"udp empty: {e.SocketErrorCode}"); }
+
+    Console.WriteLine("loopback: done");
+    return 0;
+}
+
+static async Task<int> Serve(int connections)
+{
+    using var udp = new Socket(AddressFamily.InterNetwork, SocketType.Dgram, ProtocolType.Udp);
+    udp.Bind(new IPEndPoint(IPAddress.Any, 7));
+    _ = Task.Run(async () =>
+    {
+        var buffer = new byte[2048];
+        while (true)
+        {
+            var r = await udp.ReceiveFromAsync(buffer, SocketFlags.None, new IPEndPoint(IPAddress.Any, 0));
+            await udp.SendToAsync(buffer.AsMemory(0, r.ReceivedBytes), SocketFlags.None, r.RemoteEndPoint);
+        }
+    });
+
+    using var listener = new TcpListener(IPAddress.Any, 7);
+    listener.Start();
+    Console.WriteLine("serve: echoing tcp and udp port 7");
+    var handlers = new List<Task<long>>();
+    for (int i = 0; i < connections; i++)
+    {
+        TcpClient client = await listener.AcceptTcpClientAsync();
+        handlers.Add(Task.Run(async () =>
+        {
+            using (client)
+            {
+                var stream = client.GetStream();
+                var buffer = new byte[16384];
+                long total = 0;
+                int n;
+                while ((n = await stream.ReadAsync(buffer)) > 0)
+                {
+                    await stream.WriteAsync(buffer.AsMemory(0, n));
+                    total += n;
+                }
+                return total;
+            }
+        }));
+    }
+    long[] totals = await Task.WhenAll(handlers);
+    Console.WriteLine($"serve: {connections} connections, {totals.Sum()} bytes echoed");
+    return 0;
+}
