@@ -7,8 +7,9 @@ namespace Kernel.Syscalls
     internal static unsafe class RandomSyscalls
     {
         public const ulong GrndNonblock = 0x1, GrndRandom = 0x2, GrndInsecure = 0x4;
-        // Linux's MAX_RW_COUNT: one call returns at most this much.
-        private const ulong MaximumCount = 0x7FFF_F000;
+        // One call returns at most this much (the limit getrandom(2) documents for the urandom source, 32 MiB
+        // - 1): the kernel fills it with interrupts off, and callers loop on short reads anyway.
+        private const ulong MaximumCount = 33_554_431;
 
         // getrandom(void* buf, size_t buflen, unsigned int flags)
         public static long GetRandom(SyscallFrame call)

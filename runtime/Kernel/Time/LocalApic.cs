@@ -60,6 +60,8 @@ namespace Kernel.Time
         /// rounding and clamping); starting another timer replaces it.</summary>
         public static void StartOneShotTimer(ulong delayNanoseconds, byte vector) => StartTimer(delayNanoseconds, vector, 0);
 
+        /// <summary>Stops the timer. An expiry the APIC already raised stays pending and is delivered once
+        /// interrupts are enabled.</summary>
         public static void StopTimer()
         {
             Write(LvtTimer, LvtMasked);
@@ -71,6 +73,9 @@ namespace Kernel.Time
 
         /// <summary>Counts left until the timer's next expiry (0 when stopped).</summary>
         public static uint TimerCurrentCount => Read(CurrentCount);
+
+        /// <summary>The count the timer was started with: its period or delay in timer counts.</summary>
+        public static uint TimerInitialCount => Read(InitialCount);
 
         /// <summary>Enables the APIC with every local interrupt masked. False without an APIC.</summary>
         internal static bool Initialize()

@@ -26,9 +26,9 @@ namespace Kernel.Time
     //
     // Accuracy of the measurement: a least-squares fit over every PIT read of the 1 ms window (~1,500
     // reads under TCG); the boot report gives three standard errors of the fit (~60-100 ppm under TCG).
-    // Checked against this build machine's host TSC (2100.000 MHz, which QEMU TCG passes through): the
-    // results were within 130 ppm, most within 30 ppm, i.e. a clock that drifts by up to ~0.5 s a day
-    // until something better (NTP, a refined calibration) exists.
+    // Checked against this build machine's host TSC (2100.000 MHz, which QEMU TCG passes through) over
+    // about 75 boots: within 145 ppm, most within 30 ppm -- a clock that may drift by seconds a day (13 s
+    // at 145 ppm) until something better (a longer refining measurement later, kvmclock, NTP) exists.
     internal static unsafe class TscCalibration
     {
         /// <summary>Measurement window: 1193 PIT ticks = 1.000 ms.</summary>
