@@ -118,14 +118,14 @@ namespace Kernel.Syscalls
             return 0;
         }
 
-        // getrusage(who, usage): CPU time as user time; the rest of struct rusage stays zero.
+        // getrusage(who, usage): the process's CPU time as user time; the rest of struct rusage stays zero.
         public static long ResourceUsage(SyscallFrame call)
         {
             const int Size = 144;
             if (!UserMemory.IsWritableUserRange(call.Arg1, Size)) return -Errno.EFAULT;
             byte* usage = (byte*)call.Arg1;
             for (int i = 0; i < Size; i++) usage[i] = 0;
-            ulong nanoseconds = Time.Clock.MonotonicNanoseconds;
+            ulong nanoseconds = Scheduler.ProcessCpuNanoseconds();
             ((long*)usage)[0] = (long)(nanoseconds / 1_000_000_000UL);
             ((long*)usage)[1] = (long)(nanoseconds % 1_000_000_000UL / 1000);
             ((long*)usage)[4] = (long)(UserAddressSpace.CommittedPages * 4);   // ru_maxrss in KiB (current, as a floor)

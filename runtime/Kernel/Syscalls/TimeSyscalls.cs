@@ -69,9 +69,8 @@ namespace Kernel.Syscalls
             return seconds;
         }
 
-        // PROCESS_CPUTIME_ID and THREAD_CPUTIME_ID return monotonic time for now: there is no per-thread CPU
-        // accounting until the scheduler keeps it (a CPU-time clock that runs too fast is harmless to the
-        // runtime, which only uses it for diagnostics). TAI = realtime, as on Linux before ntpd sets an offset.
+        // PROCESS_CPUTIME_ID and THREAD_CPUTIME_ID come from the scheduler's accounting (time a thread ran, in
+        // the kernel on its behalf included, idle excluded; outside an app thread: monotonic). TAI = realtime, as on Linux before ntpd sets an offset.
         // Negative ids (another process's or thread's CPU clock) and the alarm clocks are EINVAL.
         private static bool TryRead(long clock, out ulong nanoseconds)
         {
@@ -86,9 +85,13 @@ namespace Kernel.Syscalls
                 case ClockMonotonicRaw:
                 case ClockMonotonicCoarse:
                 case ClockBoottime:
-                case ClockProcessCputime:
-                case ClockThreadCputime:
                     nanoseconds = Clock.MonotonicNanoseconds;
+                    return true;
+                case ClockProcessCputime:
+                    nanoseconds = Threads.Scheduler.Current != null ? Threads.Scheduler.ProcessCpuNanoseconds() : Clock.MonotonicNanoseconds;
+                    return true;
+                case ClockThreadCputime:
+                    nanoseconds = Threads.Scheduler.Current != null ? Threads.Scheduler.ThreadCpuNanoseconds(Threads.Scheduler.Current) : Clock.MonotonicNanoseconds;
                     return true;
                 default:
                     nanoseconds = 0;

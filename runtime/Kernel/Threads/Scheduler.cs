@@ -28,6 +28,7 @@ namespace Kernel.Threads
         private static bool s_switchRequested;
         private static Thread s_deadToFree;
         private static ulong s_lastSwitch;
+        private static ulong s_exitedCpuNanoseconds;
 
         public static Thread Current;
         public static int LiveThreads => s_alive;
@@ -107,7 +108,11 @@ namespace Kernel.Threads
         public static InterruptFrame* Leave()
         {
             Thread next = Current;
-            if (next.State != ThreadState.Runnable || s_switchRequested) next = PickNext();
+            if (next.State != ThreadState.Runnable || s_switchRequested)
+            {
+                ChargeCurrent();
+                next = PickNext();
+            }
             s_switchRequested = false;
             if (next != Current)
             {
@@ -132,6 +137,28 @@ namespace Kernel.Threads
             if ((frame->Cs & 3) != 3 || Current == null) return frame;
             RequestSwitch();
             return Leave();
+        }
+
+        /// <summary>CPU time of a thread (clock_gettime(CLOCK_THREAD_CPUTIME_ID)): time it ran, idle excluded.</summary>
+        public static ulong ThreadCpuNanoseconds(Thread thread)
+        {
+            ulong running = thread == Current ? Time.Clock.MonotonicNanoseconds - s_lastSwitch : 0;
+            return thread.CpuNanoseconds + running;
+        }
+
+        /// <summary>CPU time of the process (CLOCK_PROCESS_CPUTIME_ID): its threads', the exited ones' included.</summary>
+        public static ulong ProcessCpuNanoseconds()
+        {
+            ulong total = s_exitedCpuNanoseconds;
+            for (int i = 0; i < s_count; i++) total += ThreadCpuNanoseconds(s_threads[i]);
+            return total;
+        }
+
+        private static void ChargeCurrent()
+        {
+            ulong now = Time.Clock.MonotonicNanoseconds;
+            Current.CpuNanoseconds += now - s_lastSwitch;
+            s_lastSwitch = now;
         }
 
         /// <summary>The time slice is over (timer) or the thread yields: switch at the next Leave.</summary>
@@ -228,6 +255,7 @@ namespace Kernel.Threads
         {
             if (PollHook != null) PollHook();   // net: received packets may wake threads
             ulong now = Time.Clock.MonotonicNanoseconds;
+            s_lastSwitch = now;                 // time spent idle is nobody's CPU time
             ExpireDeadlines(now);
             if (AnyRunnable()) return;
             if (WakeSources == 0)
@@ -284,6 +312,7 @@ namespace Kernel.Threads
         {
             Thread t = s_deadToFree;
             s_deadToFree = null;
+            s_exitedCpuNanoseconds += t.CpuNanoseconds;
             KernelMemory.Pages->FreePages(t.KernelStackBase, Thread.KernelStackPages);
             ExtendedState.FreeArea(t.ExtendedStateArea);
             int index = IndexOf(t);
