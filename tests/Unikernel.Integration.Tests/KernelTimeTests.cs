@@ -35,7 +35,9 @@ public partial class KernelTimeTests
         double tscMHz = double.Parse(clock.Groups["tsc"].Value, CultureInfo.InvariantCulture);
         Assert.InRange(tscMHz, 100, 10_000);   // QEMU TCG passes the host's TSC through
         Assert.InRange(int.Parse(clock.Groups["reads"].Value), 64, int.MaxValue);
-        Assert.InRange(int.Parse(clock.Groups["ppm"].Value), 1, 1000);
+        // The kernel's own 3-sigma bound of its 1 ms calibration: typically 60-150 ppm, but a busy host (QEMU's
+        // thread descheduled inside the window) has pushed it to 1,367 once; the rate itself is checked above.
+        Assert.InRange(int.Parse(clock.Groups["ppm"].Value), 1, 10_000);
         double apicMHz = double.Parse(clock.Groups["apic"].Value, CultureInfo.InvariantCulture);
         Assert.InRange(apicMHz, 62.5 * 0.99, 62.5 * 1.01);   // QEMU: 1 GHz bus clock / 16
         Assert.InRange(int.Parse(clock.Groups["cost"].Value), 900, 100_000);
