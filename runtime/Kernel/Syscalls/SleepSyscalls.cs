@@ -25,11 +25,7 @@ namespace Kernel.Syscalls
             long error;
             if (!UserMemory.TryReadTimespec(call.Arg2, out nanoseconds, out error)) return error;
             if ((call.Arg1 & TimerAbsolute) == 0) return SleepUntil(Blocking.DeadlineAfter(nanoseconds));
-            if (clock == ClockRealtime)
-            {
-                ulong offset = Time.Clock.RealtimeNanoseconds - Time.Clock.MonotonicNanoseconds;
-                nanoseconds = nanoseconds > offset ? nanoseconds - offset : 0;
-            }
+            if (clock == ClockRealtime) nanoseconds = Time.Clock.RealtimeToMonotonicNanoseconds(nanoseconds);
             return SleepUntil(nanoseconds);
         }
 

@@ -146,6 +146,23 @@ namespace Kernel.Syscalls
             return n;
         }
 
+        // The iovec array of sendmsg/recvmsg: readable, each buffer readable (or writable, for a receive), the
+        // total at most what one call may move. The total, or -errno.
+        private static long CheckVectors(ulong vectors, ulong count, bool writable)
+        {
+            if (count > 0 && !UserMemory.IsUserRange(vectors, count * 16)) return -Errno.EFAULT;
+            long total = 0;
+            for (ulong i = 0; i < count; i++)
+            {
+                ulong buffer = *(ulong*)(vectors + i * 16), length = *(ulong*)(vectors + i * 16 + 8);
+                if ((long)length < 0 || total + (long)length > 0x7FFF_F000) return -Errno.EINVAL;
+                bool ok = writable ? UserMemory.IsWritableUserRange(buffer, length) : UserMemory.IsUserRange(buffer, length);
+                if (!ok) return -Errno.EFAULT;
+                total += (long)length;
+            }
+            return total;
+        }
+
         // sendmsg(fd, msg, flags): the iovecs in order; a datagram is gathered into one.
         public static long SendMessage(SyscallFrame call)
         {
@@ -160,7 +177,6 @@ namespace Kernel.Syscalls
             ulong count = *(ulong*)(header + 24);
             int flags = (int)call.Arg2;
             if (count > MaximumVectors) return -NetErrors.EMSGSIZE;
-            if (count > 0 && !UserMemory.IsUserRange(vectors, count * 16)) return -Errno.EFAULT;
             uint address = 0;
             ushort port = 0;
             bool hasAddress = name != 0 && socket.Type == SocketFile.Datagram;
@@ -171,14 +187,8 @@ namespace Kernel.Syscalls
                 if (error < 0) return error;
                 if (unspecified) hasAddress = false;
             }
-            long total = 0;
-            for (ulong i = 0; i < count; i++)
-            {
-                ulong length = *(ulong*)(vectors + i * 16 + 8);
-                if ((long)length < 0 || total + (long)length > 0x7FFF_F000) return -Errno.EINVAL;
-                if (!UserMemory.IsUserRange(*(ulong*)(vectors + i * 16), length)) return -Errno.EFAULT;
-                total += (long)length;
-            }
+            long total = CheckVectors(vectors, count, writable: false);
+            if (total < 0) return total;
 
             if (socket.Type == SocketFile.Datagram)
             {
@@ -222,15 +232,8 @@ namespace Kernel.Syscalls
             ulong count = *(ulong*)(header + 24);
             int flags = (int)call.Arg2;
             if (count > MaximumVectors) return -NetErrors.EMSGSIZE;
-            if (count > 0 && !UserMemory.IsUserRange(vectors, count * 16)) return -Errno.EFAULT;
-            long capacity = 0;
-            for (ulong i = 0; i < count; i++)
-            {
-                ulong length = *(ulong*)(vectors + i * 16 + 8);
-                if ((long)length < 0 || capacity + (long)length > 0x7FFF_F000) return -Errno.EINVAL;
-                if (!UserMemory.IsWritableUserRange(*(ulong*)(vectors + i * 16), length)) return -Errno.EFAULT;
-                capacity += (long)length;
-            }
+            long capacity = CheckVectors(vectors, count, writable: true);
+            if (capacity < 0) return capacity;
 
             uint address = 0;
             ushort port = 0;

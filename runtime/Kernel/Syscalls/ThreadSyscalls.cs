@@ -108,7 +108,7 @@ namespace Kernel.Syscalls
                         long error;
                         if (!UserMemory.TryReadTimespec(call.Arg3, out nanoseconds, out error)) return error;
                         if (command == FutexWait) deadline = Blocking.DeadlineAfter(nanoseconds);
-                        else deadline = AbsoluteToMonotonic(nanoseconds, (op & FutexClockRealtime) != 0);
+                        else deadline = (op & FutexClockRealtime) != 0 ? Time.Clock.RealtimeToMonotonicNanoseconds(nanoseconds) : nanoseconds;
                         if (deadline == 0) deadline = 1;
                     }
                     uint bitset = command == FutexWait ? Threads.Futex.AllBits : (uint)call.Arg5;
@@ -128,13 +128,6 @@ namespace Kernel.Syscalls
                 default:
                     return -Errno.ENOSYS;
             }
-        }
-
-        private static ulong AbsoluteToMonotonic(ulong absolute, bool realtime)
-        {
-            if (!realtime) return absolute;
-            ulong offset = Time.Clock.RealtimeNanoseconds - Time.Clock.MonotonicNanoseconds;
-            return absolute > offset ? absolute - offset : 1;
         }
 
         private static int ClampCount(ulong value) => value > int.MaxValue ? int.MaxValue : (int)value;

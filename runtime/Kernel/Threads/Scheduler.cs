@@ -114,11 +114,8 @@ namespace Kernel.Threads
                 next = PickNext();
             }
             s_switchRequested = false;
-            if (next != Current)
+            if (next != Current)    // only after PickNext, which ChargeCurrent preceded
             {
-                ulong now = Time.Clock.MonotonicNanoseconds;
-                Current.CpuNanoseconds += now - s_lastSwitch;
-                s_lastSwitch = now;
                 ExtendedState.Switch(Current.ExtendedStateArea, next.ExtendedStateArea);
                 Current = next;
                 Enter(next);

@@ -32,6 +32,10 @@ namespace Kernel.Time
         /// <summary>Nanoseconds since 1970-01-01T00:00:00Z (UTC, no leap seconds): RTC at boot + monotonic.</summary>
         public static ulong RealtimeNanoseconds => s_realtimeAtMonotonicZero + MonotonicNanoseconds;
 
+        /// <summary>A CLOCK_REALTIME instant as a monotonic one (0 if it precedes boot): absolute timeouts and sleeps.</summary>
+        public static ulong RealtimeToMonotonicNanoseconds(ulong realtime) =>
+            realtime > s_realtimeAtMonotonicZero ? realtime - s_realtimeAtMonotonicZero : 0;
+
         /// <summary>Whether realtime came from a real-time clock (false: it started at 1970-01-01 at boot).</summary>
         public static bool HasWallClock => s_hasWallClock;
 
