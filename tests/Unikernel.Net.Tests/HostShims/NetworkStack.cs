@@ -1,0 +1,52 @@
+namespace Kernel.Net;
+
+// The host build's NetworkStack: the same surface the protocol code calls, with the device replaced by a
+// sink the tests install (SimulatedLink) and the loopback queue delivered on Flush/Poll as in the kernel.
+internal static class NetworkStack
+{
+    public const ulong HostMac = 0x5254_0012_3456;
+    public static ulong MacAddress => HostMac;
+    public static bool IsUp => true;
+
+    /// <summary>Where transmitted frames go (a copy of the frame; the packet goes back to the pool).</summary>
+    public static System.Action<byte[]> Wire;
+
+    private static Packet s_loopbackHead, s_loopbackTail;
+
+    public static unsafe void Transmit(Packet packet)
+    {
+        var frame = new byte[packet.FrameLength];
+        for (int i = 0; i < frame.Length; i++) frame[i] = packet.Frame[i];
+        PacketPool.Free(packet);
+        Wire?.Invoke(frame);
+    }
+
+    public static void Loopback(Packet packet)
+    {
+        packet.Next = null;
+        if (s_loopbackTail == null) s_loopbackHead = packet; else s_loopbackTail.Next = packet;
+        s_loopbackTail = packet;
+    }
+
+    public static void Flush()
+    {
+        while (s_loopbackHead != null)
+        {
+            Packet p = s_loopbackHead;
+            s_loopbackHead = p.Next;
+            if (s_loopbackHead == null) s_loopbackTail = null;
+            p.Next = null;
+            Ipv4.Input(p);
+        }
+    }
+
+    /// <summary>The kernel's poll minus the device: loopback, then the protocol timers at the virtual time.</summary>
+    public static void Poll()
+    {
+        Flush();
+        ulong now = Time.Clock.MonotonicNanoseconds;
+        Arp.Tick(now);
+        Tcp.Tick(now);
+        Flush();
+    }
+}
