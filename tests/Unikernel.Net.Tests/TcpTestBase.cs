@@ -64,6 +64,66 @@ public abstract unsafe class TcpTestBase : IDisposable
         return n <= 0 ? Array.Empty<byte>() : buffer[..(int)n];
     }
 
+    /// <summary>The peer as a receiver of the stack's data: ACKs every segment (with SACK blocks when asked), keeps what arrives.</summary>
+    protected sealed class ReceivingPeer
+    {
+        public uint Next;
+        public bool Sack;
+        public ushort WindowField = 65535;
+        public readonly List<byte> Received = new();
+        private readonly List<WireSegment> _outOfOrder = new();
+        private readonly uint _stackIss;
+        public int AcksSent;
+
+        public ReceivingPeer(uint next) => Next = next;
+
+        public IEnumerable<WireSegment> OnSegment(WireSegment s)
+        {
+            if (s.Data.Length == 0 && !s.Has(WireSegment.Fin)) yield break;
+            if (s.Sequence == Next || (TcpBefore(s.Sequence, Next) && TcpBefore(Next, s.End)))
+            {
+                Take(s);
+                bool progress = true;
+                while (progress)
+                {
+                    progress = false;
+                    foreach (var o in _outOfOrder.ToList())
+                    {
+                        if (TcpBefore(Next, o.Sequence)) continue;
+                        _outOfOrder.Remove(o);
+                        if (TcpBefore(Next, o.End)) Take(o);
+                        progress = true;
+                    }
+                }
+            }
+            else if (TcpBefore(Next, s.Sequence) && !_outOfOrder.Any(o => o.Sequence == s.Sequence)) _outOfOrder.Add(s);
+            var ack = new WireSegment
+            {
+                SourcePort = s.DestinationPort, DestinationPort = s.SourcePort, Flags = WireSegment.Ack,
+                Sequence = s.Acknowledgment, Acknowledgment = Next, Window = WindowField,
+            };
+            if (Sack)
+            {
+                var ranges = new List<(uint Left, uint Right)>();
+                foreach (var o in _outOfOrder.OrderBy(o => o.Sequence - Next))
+                    if (ranges.Count > 0 && !TcpBefore(ranges[^1].Right, o.Sequence)) ranges[^1] = (ranges[^1].Left, TcpBefore(ranges[^1].Right, o.End) ? o.End : ranges[^1].Right);
+                    else ranges.Add((o.Sequence, o.End));
+                ack.Sack.AddRange(ranges.Take(3));
+            }
+            AcksSent++;
+            yield return ack;
+        }
+
+        private void Take(WireSegment s)
+        {
+            int skip = (int)(Next - s.Sequence);
+            Received.AddRange(s.Data.Skip(skip));
+            Next = s.Sequence + (uint)s.Data.Length + (s.Has(WireSegment.Fin) ? 1u : 0u);
+        }
+    }
+
+    protected static bool TcpBefore(uint a, uint b) => (int)(a - b) < 0;
+
     protected static byte[] Pattern(int length, int seed = 0)
     {
         var data = new byte[length];

@@ -50,6 +50,12 @@ namespace Kernel.Memory
             fixed (KernelHeap* heap = &s_heap) return heap->Allocate(size);
         }
 
+        /// <summary>Gives back a block from AllocateZeroed.</summary>
+        public static bool FreeBlock(void* block)
+        {
+            fixed (KernelHeap* heap = &s_heap) return heap->Free(block);
+        }
+
         /// <summary>
         /// Gives an object's memory back. The kernel has no collector: the owner of an object frees it
         /// when it is done (docs/architecture.md, "Kernel memory").

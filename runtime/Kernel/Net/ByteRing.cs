@@ -4,11 +4,12 @@ namespace Kernel.Net
 {
     // A fixed-size byte ring: a TCP connection's receive buffer (bytes in order, not yet read by the app)
     // and send buffer (bytes written by the app, from the oldest unacknowledged one). The memory is a heap
-    // block owned by the ring for the life of its connection object (connections are pooled).
+    // block owned by the ring for the life of its connection object (connections are pooled); Resize swaps
+    // it for a larger or smaller one, which is how a connection's windows grow when they are what limits it.
     internal sealed unsafe class ByteRing
     {
-        private readonly byte* _buffer;
-        public readonly int Capacity;
+        private byte* _buffer;
+        public int Capacity { get; private set; }
         private int _head;     // oldest byte
         private int _count;
 
@@ -19,6 +20,20 @@ namespace Kernel.Net
         }
 
         public int Count => _count;
+
+        /// <summary>Moves the contents to a block of <paramref name="capacity"/> bytes (at least Count); false (unchanged) without memory.</summary>
+        public bool Resize(int capacity)
+        {
+            if (capacity < _count) return false;
+            byte* block = (byte*)KernelMemory.AllocateZeroed((nuint)capacity);
+            if (block == null) return false;
+            Peek(0, block, _count);
+            KernelMemory.FreeBlock(_buffer);
+            _buffer = block;
+            Capacity = capacity;
+            _head = 0;
+            return true;
+        }
         public int Free => Capacity - _count;
 
         public void Clear()

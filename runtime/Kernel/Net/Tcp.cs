@@ -18,15 +18,29 @@ namespace Kernel.Net
         public static ulong SegmentsReceived, SegmentsSent, ResetsSent, BadChecksums, PassiveOpens, ActiveOpens, RefusedSyns;
         public static ulong Retransmissions;
 
+        /// <summary>Connections in use, not counting those in TIME_WAIT (only remembered, and recycled when needed).</summary>
         public static int LiveConnections
         {
             get
             {
                 int n = 0;
-                for (TcpConnection c = s_active; c != null; c = c.NextActive) n++;
+                for (TcpConnection c = s_active; c != null; c = c.NextActive) if (c.State != TcpState.TimeWait) n++;
                 return n;
             }
         }
+
+        /// <summary>Ring memory above the initial sizes, all connections together, and its limit.</summary>
+        public static long BufferGrowthBytes;
+        public const long BufferGrowthBudget = 16L << 20;
+
+        internal static bool ReserveBufferGrowth(int bytes)
+        {
+            if (BufferGrowthBytes + bytes > BufferGrowthBudget) return false;
+            BufferGrowthBytes += bytes;
+            return true;
+        }
+
+        internal static void ReleaseBufferGrowth(int bytes) => BufferGrowthBytes -= bytes;
 
         public static int ConnectionObjects => s_connectionObjects;
 
@@ -47,6 +61,7 @@ namespace Kernel.Net
             SegmentsReceived++;
 
             TcpConnection connection = Find(destination, segment.DestinationPort, source, segment.SourcePort);
+            if (connection != null && connection.YieldsToNewSyn(ref segment)) connection = null;
             if (connection != null)
             {
                 if (connection.Input(ref segment, packet)) return;   // kept (out-of-order data)
@@ -196,6 +211,7 @@ namespace Kernel.Net
             c.Active = false;
             c.NextActive = null;
             c.Owner = null;
+            c.ShrinkBuffers();
             c.NextInQueue = s_pool;
             s_pool = c;
         }
@@ -218,21 +234,15 @@ namespace Kernel.Net
         /// Builds and sends one segment of <paramref name="connection"/>: <paramref name="length"/> bytes from its send
         /// buffer at <paramref name="bufferOffset"/>, the MSS option on SYNs. False when no packet was free.
         /// </summary>
-        internal static bool SendSegment(TcpConnection connection, uint sequence, byte flags, int bufferOffset, int length, bool mssOption)
+        internal static bool SendSegment(TcpConnection connection, uint sequence, byte flags, int bufferOffset, int length, bool synOptions)
         {
             Packet packet = PacketPool.Allocate();
             if (packet == null) return false;
             ushort window;
-            uint ack = connection.AcknowledgmentToSend(out window);
+            uint ack = connection.AcknowledgmentToSend(out window, synOptions);
             byte* header = packet.Frame + Ipv4.PayloadOffset;
-            int headerLength = HeaderSize + (mssOption ? 4 : 0);
+            int headerLength = HeaderSize + connection.WriteOptions(header + HeaderSize, synOptions, length == 0 && flags == TcpSegment.Ack);
             WriteHeader(header, connection.LocalPort, connection.RemotePort, sequence, (flags & TcpSegment.Ack) != 0 ? ack : 0, flags, window, headerLength);
-            if (mssOption)
-            {
-                header[20] = 2;
-                header[21] = 4;
-                NetBytes.Write16(header + 22, (ushort)TcpConnection.OurMss);
-            }
             if (length > 0) connection.SendBuffer.Peek(bufferOffset, header + headerLength, length);
             Finish(packet, header, connection.LocalAddress, connection.RemoteAddress, headerLength + length);
             return true;
@@ -250,11 +260,25 @@ namespace Kernel.Net
             Finish(packet, header, localAddress, remoteAddress, HeaderSize);
         }
 
-        internal static uint InitialSequenceNumber()
+        // RFC 6528: ISN = M + F(4-tuple, secret) -- a 4 us clock plus a keyed hash of the connection's addresses and
+        // ports. Unpredictable without the secret, yet increasing for one pair, so a new SYN from us lands beyond an old
+        // incarnation's sequence numbers (what TIME_WAIT reuse relies on at the peer).
+        private static ulong s_isnKey0, s_isnKey1;
+
+        internal static uint InitialSequenceNumber(uint localAddress, ushort localPort, uint remoteAddress, ushort remotePort)
         {
-            uint value;
-            Entropy.Random.Fill((byte*)&value, 4);
-            return value;
+            if (s_isnKey0 == 0 && s_isnKey1 == 0)
+            {
+                ulong k0, k1;
+                Entropy.Random.Fill((byte*)&k0, 8);
+                Entropy.Random.Fill((byte*)&k1, 8);
+                s_isnKey0 = k0 | 1;
+                s_isnKey1 = k1;
+            }
+            ulong tuple0 = ((ulong)localAddress << 32) | remoteAddress;
+            ulong tuple1 = ((ulong)localPort << 16) | remotePort;
+            uint clock = (uint)(Time.Clock.MonotonicNanoseconds / 4000);
+            return clock + (uint)SipHash.Hash(s_isnKey0, s_isnKey1, tuple0, tuple1);
         }
 
         private static void WriteHeader(byte* header, ushort sourcePort, ushort destinationPort, uint sequence, uint acknowledgment, byte flags, ushort window, int headerLength)
@@ -280,6 +304,7 @@ namespace Kernel.Net
 
         private static TcpConnection NewConnection()
         {
+            if (s_pool == null && s_connectionObjects >= MaximumConnections) RecycleOldestTimeWait();
             TcpConnection c = s_pool;
             if (c != null)
             {
@@ -290,6 +315,15 @@ namespace Kernel.Net
             if (s_connectionObjects >= MaximumConnections) return null;
             s_connectionObjects++;
             return new TcpConnection();
+        }
+
+        // Out of connection objects: a TIME_WAIT only guards against stray old segments, a live connection is worth more.
+        private static void RecycleOldestTimeWait()
+        {
+            TcpConnection oldest = null;
+            for (TcpConnection c = s_active; c != null; c = c.NextActive)
+                if (c.State == TcpState.TimeWait && (oldest == null || c.TimeWaitDeadline < oldest.TimeWaitDeadline)) oldest = c;
+            if (oldest != null) oldest.EndTimeWait();
         }
 
         private static void Activate(TcpConnection c)

@@ -20,12 +20,22 @@ namespace Kernel.Net
     // Closed) and the app (until it closes its socket) -- and goes back to Tcp's pool when both let go.
     internal sealed unsafe class TcpConnection
     {
+        /// <summary>Each ring's size to start with; rings grow to MaximumBufferSize when the window is what limits a transfer.</summary>
         public const int BufferSize = 65536;
+        public const int MaximumBufferSize = 262144;
+        /// <summary>The window field's largest value: our whole window without scaling, and any window on a SYN.</summary>
         public const int MaximumWindow = 65535;
+        /// <summary>Our window scale (RFC 7323): 2 is the smallest shift that can advertise MaximumBufferSize.</summary>
+        public const int OurWindowShift = 2;
         public const int OurMss = Ipv4.MaximumPayload - Tcp.HeaderSize;   // 1460
         private const ulong InitialRto = 1_000_000_000, MinimumRto = 200_000_000, MaximumRto = 60_000_000_000;
-        private const ulong TimeWaitNanoseconds = 2_000_000_000;
+        /// <summary>2 MSL with Linux's 60 s (TCP_TIMEWAIT_LEN); Tcp recycles the oldest TIME_WAIT when it runs out of connections.</summary>
+        public const ulong TimeWaitNanoseconds = 60_000_000_000;
+        /// <summary>Linux's delayed-ACK time (TCP_DELACK_MIN); RFC 1122 allows up to 500 ms, RFC 5681 asks for less.</summary>
+        public const ulong DelayedAckNanoseconds = 40_000_000;
         private const int MaximumRetries = 10, MaximumSynRetries = 5;
+        /// <summary>SACK ranges kept of what the peer reported (sender side) -- a segment's SACK option carries at most four.</summary>
+        private const int ScoreboardRanges = 4;
 
         public TcpState State;
         public uint LocalAddress, RemoteAddress;
@@ -41,12 +51,32 @@ namespace Kernel.Net
         private uint _finSequence;
         private int _peerMss;
         private int _duplicateAcks;
+        private uint _maximumSendWindow;   // the largest window the peer offered (RFC 5961 5.2's bound on old ACKs)
+
+        // Options agreed on the handshake: window scaling needs both SYNs to carry it (RFC 7323 2.2), SACK
+        // needs SACK-permitted on both (RFC 2018).
+        private bool _peerOfferedWindowScale, _peerOfferedSack;
+        private int _sendShift, _receiveShift;
+        private bool _sackPermitted;
+
+        // Congestion control, NewReno (RFC 5681, RFC 6582) with SACK telling which segments to resend.
+        private uint _congestionWindow, _slowStartThreshold;
+        private uint _bytesAckedInAvoidance;
+        private bool _inRecovery;
+        private uint _recover;              // _sendMaximum when recovery began: an ACK beyond it ends recovery
+        private uint _retransmitNext;       // recovery: where the next hole to resend may start
+        private readonly uint[] _sacked = new uint[2 * ScoreboardRanges];   // sorted [left, right) pairs above una
+        private int _sackedCount;
 
         // Receive sequence space.
         private uint _irs, _receiveNext;
         private int _lastAdvertisedWindow;
         private bool _finReceived;
-        private bool _ackPending;
+        private bool _ackPending;            // an ACK goes out at the end of this input (or with the data it triggers)
+        private ulong _delayedAckDeadline;   // an ACK is owed by then (0: none)
+        private int _bytesSinceAck, _receiveMssEstimate;
+        private uint _lastOutOfOrderSequence;   // RFC 2018 4: the first SACK block covers the latest arrival
+        private bool _receiveWindowFilled;
         private Packet _outOfOrder;           // sorted by Sequence
         private int _outOfOrderCount;
         public const int OutOfOrderLimit = 32;
@@ -68,7 +98,13 @@ namespace Kernel.Net
         internal bool Active;                 // in Tcp's list
         /// <summary>The app still has it (a socket, or a listener's queue that may hand it out).</summary>
         public bool HeldByApp;
+        /// <summary>TCP_NODELAY: send small segments at once instead of holding them while data is in flight (Nagle, RFC 896).</summary>
         public bool NoDelay;
+        /// <summary>SO_KEEPALIVE with TCP_KEEPIDLE/TCP_KEEPINTVL (seconds) and TCP_KEEPCNT; Linux's defaults.</summary>
+        public bool KeepAlive;
+        public int KeepIdle = 7200, KeepInterval = 75, KeepCount = 9;
+        private ulong _lastReceived;
+        private int _keepAliveProbes;
 
         public readonly WaitQueue Waiters = new WaitQueue();
         public Files.OpenFile Owner;
@@ -85,7 +121,7 @@ namespace Kernel.Net
             RemotePort = remotePort;
             SendBuffer.Clear();
             ReceiveBuffer.Clear();
-            _iss = Tcp.InitialSequenceNumber();
+            _iss = Tcp.InitialSequenceNumber(localAddress, localPort, remoteAddress, remotePort);
             _sendUnacknowledged = _iss;
             _sendNext = _iss;
             _sendMaximum = _iss;
@@ -97,10 +133,25 @@ namespace Kernel.Net
             _finSequence = 0;
             _peerMss = 536;
             _duplicateAcks = 0;
+            _maximumSendWindow = 0;
+            _peerOfferedWindowScale = _peerOfferedSack = _sackPermitted = false;
+            _sendShift = _receiveShift = 0;
+            _congestionWindow = 0;
+            _slowStartThreshold = 0x7FFF_FFFF;   // RFC 5681 3.1: arbitrarily high until the first loss
+            _bytesAckedInAvoidance = 0;
+            _inRecovery = false;
+            _recover = _retransmitNext = _iss;
+            _sackedCount = 0;
             _irs = _receiveNext = 0;
             _lastAdvertisedWindow = 0;
             _finReceived = false;
             _ackPending = false;
+            _delayedAckDeadline = 0;
+            _bytesSinceAck = 0;
+            _receiveMssEstimate = 536;
+            _lastOutOfOrderSequence = 0;
+            _receiveWindowFilled = false;
+            ShrinkBuffers();
             DropOutOfOrder();
             _rto = InitialRto;
             _smoothedRtt = _rttVariance = 0;
@@ -112,6 +163,12 @@ namespace Kernel.Net
             NextInQueue = null;
             HeldByApp = false;
             NoDelay = false;
+            KeepAlive = false;
+            KeepIdle = 7200;
+            KeepInterval = 75;
+            KeepCount = 9;
+            _lastReceived = Time.Clock.MonotonicNanoseconds;
+            _keepAliveProbes = 0;
             Owner = null;
             Retransmissions = SegmentsSent = SegmentsReceived = 0;
         }
@@ -119,6 +176,15 @@ namespace Kernel.Net
         public bool FinReceived => _finReceived;
         public ulong RetransmissionTimeout => _rto;
         public ulong SmoothedRtt => _smoothedRtt;
+        public uint CongestionWindow => _congestionWindow;
+        public uint SlowStartThreshold => _slowStartThreshold;
+        public bool InRecovery => _inRecovery;
+        public bool WindowScaling => _receiveShift != 0 || _sendShift != 0;
+        public bool SackPermitted => _sackPermitted;
+        /// <summary>The peer's window in bytes (scaled).</summary>
+        public uint SendWindow => _sendWindow;
+        internal uint ReceiveNext => _receiveNext;
+        internal ulong TimeWaitDeadline => _timeWaitDeadline;
 
         // ---- app side --------------------------------------------------------------------------------------
 
@@ -134,6 +200,7 @@ namespace Kernel.Net
                     return peeked;
                 }
                 int n = ReceiveBuffer.Read(destination, length);
+                if (ReceiveBuffer.Count == 0 && _receiveWindowFilled) GrowReceiveBuffer();
                 // Window update: tell the peer when reading opened the window by a useful amount.
                 int window = AdvertisableWindow();
                 if (State == TcpState.Established || State == TcpState.FinWait1 || State == TcpState.FinWait2)
@@ -154,6 +221,9 @@ namespace Kernel.Net
             if (_finQueued || !(State == TcpState.Established || State == TcpState.CloseWait)) return -Syscalls.Errno.EPIPE;
             if (SendBuffer.Free == 0) return -Syscalls.Errno.EAGAIN;
             int n = SendBuffer.Write(source, length);
+            // The app filled the ring while the peer could take more: the ring is what limits the transfer.
+            if (n < length && _sendShift != 0 && _sendWindow > SendBuffer.Capacity && GrowRing(SendBuffer))
+                n += SendBuffer.Write(source + n, length - n);
             Output();
             return n;
         }
@@ -232,7 +302,10 @@ namespace Kernel.Net
             _irs = syn.Sequence;
             _receiveNext = syn.Sequence + 1;
             TakePeerMss(ref syn);
-            _sendWindow = syn.Window;
+            _peerOfferedWindowScale = syn.WindowScale >= 0;
+            _peerOfferedSack = syn.SackPermitted;
+            TakeSynOptions(ref syn);
+            _sendWindow = syn.Window;   // never scaled on a SYN
             _windowUpdateSequence = syn.Sequence;
             SendSyn(true);
         }
@@ -250,6 +323,113 @@ namespace Kernel.Net
             int mss = segment.MaximumSegmentSize != 0 ? segment.MaximumSegmentSize : 536;
             _peerMss = mss < OurMss ? mss : OurMss;
             if (_peerMss < 64) _peerMss = 64;
+            // RFC 6928's initial window: ten segments, capped at 14600 bytes but never under two segments.
+            uint mss32 = (uint)_peerMss, initial = 10 * mss32;
+            uint cap = 2 * mss32 > 14600 ? 2 * mss32 : 14600;
+            _congestionWindow = initial < cap ? initial : cap;
+        }
+
+        // The peer's SYN or SYN-ACK decides the options: each applies only when both sides sent it (we always offer both).
+        private void TakeSynOptions(ref TcpSegment syn)
+        {
+            if (syn.WindowScale >= 0)
+            {
+                _sendShift = syn.WindowScale;
+                _receiveShift = OurWindowShift;
+            }
+            _sackPermitted = syn.SackPermitted;
+        }
+
+        /// <summary>
+        /// Writes this connection's TCP options after the header (at most 40 bytes) and returns their length: MSS, SACK-permitted
+        /// and window scale on SYNs (on a SYN-ACK only what the peer offered), SACK blocks on pure ACKs while data waits
+        /// out of order (not on data segments, which would have to shrink below the MSS to make room).
+        /// </summary>
+        internal int WriteOptions(byte* options, bool syn, bool pureAck)
+        {
+            int n = 0;
+            if (syn)
+            {
+                bool synAck = State != TcpState.SynSent;
+                options[n++] = 2;
+                options[n++] = 4;
+                NetBytes.Write16(options + n, (ushort)OurMss);
+                n += 2;
+                if (!synAck || _peerOfferedSack)
+                {
+                    options[n++] = 1;
+                    options[n++] = 1;
+                    options[n++] = 4;
+                    options[n++] = 2;
+                }
+                if (!synAck || _peerOfferedWindowScale)
+                {
+                    options[n++] = 1;
+                    options[n++] = 3;
+                    options[n++] = 3;
+                    options[n++] = OurWindowShift;
+                }
+                return n;
+            }
+            if (!pureAck || !_sackPermitted || _outOfOrder == null) return 0;
+            options[n++] = 1;
+            options[n++] = 1;
+            options[n++] = 5;
+            int lengthAt = n++;
+            int blocks = 0;
+            // The range holding the latest arrival first, then the others in sequence order (three fit with the NOPs).
+            uint left, right;
+            if (OutOfOrderRange(_lastOutOfOrderSequence, out left, out right))
+            {
+                NetBytes.Write32(options + n, left);
+                NetBytes.Write32(options + n + 4, right);
+                n += 8;
+                blocks++;
+            }
+            uint first = left;
+            for (Packet p = _outOfOrder; p != null && blocks < 3;)
+            {
+                uint start = p.Sequence, end = p.Sequence + (uint)p.DataLength + (p.Fin ? 1u : 0u);
+                p = p.Next;
+                while (p != null && TcpSegment.BeforeOrAt(p.Sequence, end))
+                {
+                    uint e = p.Sequence + (uint)p.DataLength + (p.Fin ? 1u : 0u);
+                    if (TcpSegment.After(e, end)) end = e;
+                    p = p.Next;
+                }
+                if (blocks > 0 && start == first) continue;
+                NetBytes.Write32(options + n, start);
+                NetBytes.Write32(options + n + 4, end);
+                n += 8;
+                blocks++;
+            }
+            if (blocks == 0) return 0;
+            options[lengthAt] = (byte)(2 + 8 * blocks);
+            return n;
+        }
+
+        // The contiguous run of out-of-order data that holds `sequence`.
+        private bool OutOfOrderRange(uint sequence, out uint left, out uint right)
+        {
+            left = right = 0;
+            for (Packet p = _outOfOrder; p != null;)
+            {
+                uint start = p.Sequence, end = p.Sequence + (uint)p.DataLength + (p.Fin ? 1u : 0u);
+                p = p.Next;
+                while (p != null && TcpSegment.BeforeOrAt(p.Sequence, end))
+                {
+                    uint e = p.Sequence + (uint)p.DataLength + (p.Fin ? 1u : 0u);
+                    if (TcpSegment.After(e, end)) end = e;
+                    p = p.Next;
+                }
+                if (TcpSegment.AfterOrAt(sequence, start) && TcpSegment.Before(sequence, end))
+                {
+                    left = start;
+                    right = end;
+                    return true;
+                }
+            }
+            return false;
         }
 
         // ---- input --------------------------------------------------------------------------------------------
@@ -261,6 +441,8 @@ namespace Kernel.Net
         internal bool Input(ref TcpSegment segment, Packet packet)
         {
             SegmentsReceived++;
+            _lastReceived = Time.Clock.MonotonicNanoseconds;
+            _keepAliveProbes = 0;
             if (State == TcpState.SynSent) { InputSynSent(ref segment); return false; }
 
             // Data beyond a gap: its ACK counts now, its data waits for the gap (a duplicate ACK tells the sender).
@@ -272,7 +454,8 @@ namespace Kernel.Net
             {
                 if (!ProcessAcknowledgment(ref segment)) return false;
                 bool kept = KeepOutOfOrder(ref segment, packet);
-                SendAck();
+                _lastOutOfOrderSequence = segment.Sequence;
+                SendAck();   // at once (RFC 5681 4.2): the duplicate ACK, with SACK blocks, drives the sender's recovery
                 Output();
                 return kept;
             }
@@ -325,7 +508,7 @@ namespace Kernel.Net
             if (segment.DataLength > 0 && canReceive)
             {
                 TakeData(sequence, segment.Data, segment.DataLength);
-                _ackPending = true;
+                DelayAck(segment.DataLength);
             }
             // 6. FIN, once everything before it is in.
             if (segment.Has(TcpSegment.Fin) && !_finReceived && sequence + (uint)segment.DataLength == _receiveNext) ReceiveFin();
@@ -344,6 +527,50 @@ namespace Kernel.Net
             int n = ReceiveBuffer.Write(data + skip, length - skip);
             _receiveNext += (uint)n;
             if (n > 0) Notify();
+            if (ReceiveBuffer.Count >= ReceiveBuffer.Capacity / 2) _receiveWindowFilled = true;
+        }
+
+        // RFC 1122 4.2.3.2 / RFC 5681 4.2: ACK at least every second full-sized segment, else within DelayedAckNanoseconds.
+        private void DelayAck(int length)
+        {
+            if (length > _receiveMssEstimate) _receiveMssEstimate = length > OurMss ? OurMss : length;
+            _bytesSinceAck += length;
+            if (_bytesSinceAck >= 2 * _receiveMssEstimate) _ackPending = true;
+            else if (_delayedAckDeadline == 0) _delayedAckDeadline = Time.Clock.MonotonicNanoseconds + DelayedAckNanoseconds;
+        }
+
+        // The app emptied a ring that the peer had filled at least half-way: with window scaling a larger ring is a larger
+        // window, which is what such a peer is waiting for. Growth is bounded per ring and by Tcp's budget for all of them.
+        private void GrowReceiveBuffer()
+        {
+            _receiveWindowFilled = false;
+            if (_receiveShift == 0) return;
+            int before = AdvertisableWindow();
+            if (GrowRing(ReceiveBuffer) && AdvertisableWindow() > before
+                && (State == TcpState.Established || State == TcpState.FinWait1 || State == TcpState.FinWait2))
+                _ackPending = true;   // a window update goes out with the next output
+        }
+
+        private bool GrowRing(ByteRing ring)
+        {
+            int capacity = ring.Capacity;
+            if (capacity >= MaximumBufferSize || !Tcp.ReserveBufferGrowth(capacity)) return false;
+            if (ring.Resize(capacity * 2)) return true;
+            Tcp.ReleaseBufferGrowth(capacity);
+            return false;
+        }
+
+        /// <summary>Back to the initial ring sizes (the memory above them returns to Tcp's budget) where the contents fit.</summary>
+        internal void ShrinkBuffers()
+        {
+            ShrinkRing(SendBuffer);
+            ShrinkRing(ReceiveBuffer);
+        }
+
+        private static void ShrinkRing(ByteRing ring)
+        {
+            int capacity = ring.Capacity;
+            if (capacity > BufferSize && ring.Count <= BufferSize && ring.Resize(BufferSize)) Tcp.ReleaseBufferGrowth(capacity - BufferSize);
         }
 
         private void ReceiveFin()
@@ -432,23 +659,29 @@ namespace Kernel.Net
         private bool ProcessAcknowledgment(ref TcpSegment segment)
         {
             uint ack = segment.Acknowledgment;
-            if (TcpSegment.After(ack, _sendMaximum))
+            if (TcpSegment.After(ack, _sendMaximum)
+                || TcpSegment.Before(ack, _sendUnacknowledged - (_maximumSendWindow > 0 ? _maximumSendWindow : MaximumWindow)))
             {
-                SendAck();   // acknowledges something we never sent
+                SendAck();   // acknowledges something we never sent, or is too old to be real (RFC 5961 5.2): challenge
                 return false;
             }
             ulong now = Time.Clock.MonotonicNanoseconds;
+            uint window = (uint)segment.Window << _sendShift;
+            if (_sackPermitted && segment.SackBlockCount > 0) TakeSackBlocks(ref segment);
             if (TcpSegment.After(ack, _sendUnacknowledged))
             {
+                uint acked = ack - _sendUnacknowledged;
+                if (_sendUnacknowledged == _iss) acked--;   // our SYN is no data: it does not open the congestion window
                 if (TcpSegment.After(ack, _dataStart))
                 {
-                    int acked = (int)(ack - _dataStart);
-                    if (acked > SendBuffer.Count) acked = SendBuffer.Count;
-                    SendBuffer.Discard(acked);
-                    _dataStart += (uint)acked;
+                    int bytes = (int)(ack - _dataStart);
+                    if (bytes > SendBuffer.Count) bytes = SendBuffer.Count;
+                    SendBuffer.Discard(bytes);
+                    _dataStart += (uint)bytes;
                 }
                 _sendUnacknowledged = ack;
                 if (TcpSegment.Before(_sendNext, ack)) _sendNext = ack;
+                ForgetSackedBelow(ack);
                 if (_timingRtt && TcpSegment.AfterOrAt(ack, _rttSequence))
                 {
                     UpdateRtt(now - _rttStart);
@@ -457,23 +690,18 @@ namespace Kernel.Net
                 _retries = 0;
                 _duplicateAcks = 0;
                 _retransmitDeadline = _sendUnacknowledged == _sendMaximum ? 0 : now + _rto;
+                if (acked > 0) OnNewAcknowledgment(acked);
                 Notify();   // room in the send buffer
             }
-            else if (ack == _sendUnacknowledged && segment.DataLength == 0 && segment.Window == _sendWindow
+            else if (ack == _sendUnacknowledged && segment.DataLength == 0 && window == _sendWindow
                      && _sendUnacknowledged != _sendMaximum && !segment.Has(TcpSegment.Fin))
-            {
-                // Duplicate ACK: the third one means a segment was lost; resend from the oldest.
-                if (++_duplicateAcks == 3)
-                {
-                    Retransmissions++;
-                    GoBack();
-                }
-            }
+                OnDuplicateAcknowledgment();
 
             if (TcpSegment.Before(_windowUpdateSequence, segment.Sequence)
                 || (_windowUpdateSequence == segment.Sequence && TcpSegment.BeforeOrAt(_windowUpdateAcknowledgment, ack)))
             {
-                _sendWindow = segment.Window;
+                _sendWindow = window;
+                if (window > _maximumSendWindow) _maximumSendWindow = window;
                 _windowUpdateSequence = segment.Sequence;
                 _windowUpdateAcknowledgment = ack;
                 if (_sendWindow > 0) _persistDeadline = 0;
@@ -489,8 +717,170 @@ namespace Kernel.Net
                     case TcpState.LastAck: EnterClosed(0); return false;
                 }
             }
-            if (State == TcpState.TimeWait && segment.Has(TcpSegment.Fin)) _ackPending = true;
+            if (State == TcpState.TimeWait && segment.Has(TcpSegment.Fin))
+            {
+                _ackPending = true;   // the peer did not get our last ACK: again, and a full TIME_WAIT from now (RFC 793)
+                EnterTimeWait();
+            }
             return true;
+        }
+
+        // ---- congestion control (NewReno, RFC 5681 3 and RFC 6582) ----------------------------------------------
+
+        private void OnNewAcknowledgment(uint acked)
+        {
+            uint mss = (uint)_peerMss;
+            if (_inRecovery)
+            {
+                if (TcpSegment.AfterOrAt(_sendUnacknowledged, _recover))
+                {
+                    // Full acknowledgment: deflate to ssthresh (RFC 6582 3.2 step 3, option 1).
+                    uint flight = _sendMaximum - _sendUnacknowledged;
+                    uint deflated = (flight > mss ? flight : mss) + mss;
+                    _congestionWindow = deflated < _slowStartThreshold ? deflated : _slowStartThreshold;
+                    _inRecovery = false;
+                    _sackedCount = 0;
+                    return;
+                }
+                // Partial acknowledgment: the next hole is lost too; resend it now rather than wait for the timer.
+                if (TcpSegment.Before(_retransmitNext, _sendUnacknowledged)) _retransmitNext = _sendUnacknowledged;
+                RetransmitHole(true);
+                _congestionWindow = _congestionWindow > acked ? _congestionWindow - acked : mss;
+                if (acked >= mss) _congestionWindow += mss;
+                return;
+            }
+            if (_congestionWindow < _slowStartThreshold)
+                _congestionWindow += acked < mss ? acked : mss;   // slow start, one SMSS per ACK at most (RFC 5681 3.1)
+            else
+            {
+                // Congestion avoidance: one SMSS per window's worth of acknowledged bytes.
+                _bytesAckedInAvoidance += acked;
+                if (_bytesAckedInAvoidance >= _congestionWindow)
+                {
+                    _bytesAckedInAvoidance -= _congestionWindow;
+                    _congestionWindow += mss;
+                }
+            }
+        }
+
+        private void OnDuplicateAcknowledgment()
+        {
+            uint mss = (uint)_peerMss;
+            _duplicateAcks++;
+            if (_inRecovery)
+            {
+                _congestionWindow += mss;   // a segment left the network (RFC 5681 3.2 step 4)
+                if (_sackedCount > 0) RetransmitHole(false);
+                return;
+            }
+            // Three duplicates: fast retransmit and recovery, unless they echo a loss we already recovered from (RFC 6582 3.2 step 1).
+            if (_duplicateAcks != 3 || TcpSegment.Before(_sendUnacknowledged, _recover)) return;
+            EnterFastRecovery();
+        }
+
+        private void EnterFastRecovery()
+        {
+            uint mss = (uint)_peerMss;
+            _slowStartThreshold = HalfFlight();
+            _recover = _sendMaximum;
+            _inRecovery = true;
+            _retransmitNext = _sendUnacknowledged;
+            Retransmissions++;
+            RetransmitHole(true);
+            _congestionWindow = _slowStartThreshold + 3 * mss;
+        }
+
+        // RFC 5681 (4): ssthresh = max(FlightSize / 2, 2 * SMSS).
+        private uint HalfFlight()
+        {
+            uint flight = _sendMaximum - _sendUnacknowledged, floor = 2 * (uint)_peerMss;
+            return flight / 2 > floor ? flight / 2 : floor;
+        }
+
+        // Resends one segment from the first byte at or after _retransmitNext that the peer has not SACKed. Without SACK
+        // information only the oldest unacknowledged segment is known lost; with it, only holes below the highest SACKed
+        // byte are (RFC 6675's IsLost reduced to "below a SACKed block").
+        private void RetransmitHole(bool oldestAnyway)
+        {
+            uint sequence = TcpSegment.Before(_retransmitNext, _sendUnacknowledged) ? _sendUnacknowledged : _retransmitNext;
+            for (int i = 0; i < _sackedCount; i++)
+                if (TcpSegment.AfterOrAt(sequence, _sacked[2 * i]) && TcpSegment.Before(sequence, _sacked[2 * i + 1])) sequence = _sacked[2 * i + 1];
+            uint limit = _sendNext;
+            int k = 0;
+            while (k < _sackedCount && TcpSegment.BeforeOrAt(_sacked[2 * k + 1], sequence)) k++;
+            if (k < _sackedCount) limit = _sacked[2 * k];   // up to the next SACKed block
+            else if (!(oldestAnyway && sequence == _sendUnacknowledged)) return;   // nothing above is known lost
+            if (!TcpSegment.Before(sequence, limit)) return;
+            int length = (int)(limit - sequence);
+            if (length > _peerMss) length = _peerMss;
+            int offset = (int)(sequence - _dataStart);
+            if (offset < 0) return;
+            int available = SendBuffer.Count - offset;
+            if (length > available) length = available > 0 ? available : 0;
+            byte flags = TcpSegment.Ack;
+            if (_finSent && sequence + (uint)length == _finSequence && length == available) flags |= TcpSegment.Fin;
+            if (length == 0 && (flags & TcpSegment.Fin) == 0) return;
+            if (!Tcp.SendSegment(this, sequence, flags, offset, length, false)) return;
+            _timingRtt = false;   // Karn
+            _retransmitNext = sequence + (uint)length + ((flags & TcpSegment.Fin) != 0 ? 1u : 0u);
+            if (_retransmitDeadline == 0) _retransmitDeadline = Time.Clock.MonotonicNanoseconds + _rto;
+        }
+
+        // The peer's SACK blocks into the scoreboard: sorted, merged, only what lies between una and what we sent.
+        private void TakeSackBlocks(ref TcpSegment segment)
+        {
+            for (int b = 0; b < segment.SackBlockCount; b++)
+            {
+                uint left = segment.SackBlocks[2 * b], right = segment.SackBlocks[2 * b + 1];
+                if (!TcpSegment.After(right, left) || !TcpSegment.After(right, _sendUnacknowledged) || TcpSegment.After(right, _sendMaximum)) continue;
+                if (TcpSegment.Before(left, _sendUnacknowledged)) left = _sendUnacknowledged;
+                AddSacked(left, right);
+            }
+        }
+
+        private void AddSacked(uint left, uint right)
+        {
+            // Merge with every overlapping or touching range, then insert in order (dropping the highest when full).
+            int i = 0;
+            while (i < _sackedCount)
+            {
+                uint l = _sacked[2 * i], r = _sacked[2 * i + 1];
+                if (TcpSegment.After(l, right) || TcpSegment.Before(r, left)) { i++; continue; }
+                if (TcpSegment.Before(l, left)) left = l;
+                if (TcpSegment.After(r, right)) right = r;
+                RemoveSacked(i);
+            }
+            int at = 0;
+            while (at < _sackedCount && TcpSegment.Before(_sacked[2 * at], left)) at++;
+            if (_sackedCount == ScoreboardRanges)
+            {
+                if (at == ScoreboardRanges) return;
+                _sackedCount--;
+            }
+            for (int j = _sackedCount; j > at; j--)
+            {
+                _sacked[2 * j] = _sacked[2 * j - 2];
+                _sacked[2 * j + 1] = _sacked[2 * j - 1];
+            }
+            _sacked[2 * at] = left;
+            _sacked[2 * at + 1] = right;
+            _sackedCount++;
+        }
+
+        private void RemoveSacked(int index)
+        {
+            for (int j = index; j + 1 < _sackedCount; j++)
+            {
+                _sacked[2 * j] = _sacked[2 * j + 2];
+                _sacked[2 * j + 1] = _sacked[2 * j + 3];
+            }
+            _sackedCount--;
+        }
+
+        private void ForgetSackedBelow(uint ack)
+        {
+            while (_sackedCount > 0 && TcpSegment.BeforeOrAt(_sacked[1], ack)) RemoveSacked(0);
+            if (_sackedCount > 0 && TcpSegment.Before(_sacked[0], ack)) _sacked[0] = ack;
         }
 
         private void InputSynSent(ref TcpSegment segment)
@@ -511,6 +901,9 @@ namespace Kernel.Net
             _irs = segment.Sequence;
             _receiveNext = segment.Sequence + 1;
             TakePeerMss(ref segment);
+            _peerOfferedWindowScale = segment.WindowScale >= 0;
+            _peerOfferedSack = segment.SackPermitted;
+            TakeSynOptions(ref segment);
             if (ackAcceptable)
             {
                 _sendUnacknowledged = segment.Acknowledgment;
@@ -547,15 +940,19 @@ namespace Kernel.Net
                 {
                     int inFlight = (int)(_sendNext - _dataStart);
                     int unsent = SendBuffer.Count - inFlight;
-                    int usable = (int)(_sendUnacknowledged + _sendWindow - _sendNext);
+                    uint window = _sendWindow < _congestionWindow ? _sendWindow : _congestionWindow;
+                    int usable = (int)(_sendUnacknowledged + window - _sendNext);
                     if (usable < 0) usable = 0;
                     int n = unsent < usable ? unsent : usable;
                     if (n > mss) n = mss;
                     bool fin = _finQueued && n == unsent;
+                    // Nagle (RFC 896, RFC 1122 4.2.3.4): less than a segment waits while data is unacknowledged, so
+                    // small writes coalesce; TCP_NODELAY and a closing stream send it now.
+                    if (n > 0 && n < mss && !fin && !NoDelay && _sendNext != _sendUnacknowledged) break;
                     if (n == 0 && !fin)
                     {
                         // Data waits for a window: probe the shut window on a timer.
-                        if (unsent > 0 && _sendWindow == 0 && _retransmitDeadline == 0 && _persistDeadline == 0)
+                        if (unsent > 0 && _sendWindow == 0 && _retransmitDeadline == 0 && _persistDeadline == 0 && !_finSent)
                             _persistDeadline = Time.Clock.MonotonicNanoseconds + _rto;
                         break;
                     }
@@ -591,20 +988,27 @@ namespace Kernel.Net
         }
 
         /// <summary>Called by Tcp.SendSegment for every segment it built: the ACK and window it carries.</summary>
-        internal uint AcknowledgmentToSend(out ushort window)
+        internal uint AcknowledgmentToSend(out ushort window, bool syn)
         {
             int w = AdvertisableWindow();
-            _lastAdvertisedWindow = w;
+            // A SYN's window is never scaled (RFC 7323 2.2); later ones are, rounded down to what the field can say.
+            int shift = syn ? 0 : _receiveShift;
+            int field = w >> shift;
+            if (field > MaximumWindow) field = MaximumWindow;
+            _lastAdvertisedWindow = field << shift;
             _ackPending = false;
+            _delayedAckDeadline = 0;
+            _bytesSinceAck = 0;
             SegmentsSent++;
-            window = (ushort)w;
+            window = (ushort)field;
             return _receiveNext;
         }
 
         private int AdvertisableWindow()
         {
             int free = ReceiveBuffer.Free;
-            return free > MaximumWindow ? MaximumWindow : free;
+            int maximum = MaximumWindow << _receiveShift;
+            return free > maximum ? maximum : free;
         }
 
         // ---- timers -------------------------------------------------------------------------------------------
@@ -617,6 +1021,8 @@ namespace Kernel.Net
                 EnterClosed(0);
                 return;
             }
+            if (_delayedAckDeadline != 0 && now >= _delayedAckDeadline) _ackPending = true;
+            if (KeepAlive && !KeepAliveTick(now)) return;
             if (_retransmitDeadline != 0 && now >= _retransmitDeadline) OnRetransmitTimeout(now);
             else if (_persistDeadline != 0 && now >= _persistDeadline)
             {
@@ -626,6 +1032,25 @@ namespace Kernel.Net
                 _persistDeadline = now + _rto;
             }
             if (State != TcpState.Closed) Output();
+        }
+
+        // Linux's keep-alive: after KeepIdle seconds without a segment from the peer, a probe every KeepInterval seconds
+        // (an ACK one byte before what the peer has acknowledged, which it must answer); KeepCount unanswered probes
+        // reset the connection with ETIMEDOUT. Only while nothing is outstanding -- the retransmission timer covers that.
+        private bool KeepAliveTick(ulong now)
+        {
+            if (!(State == TcpState.Established || State == TcpState.CloseWait || State == TcpState.FinWait2)) return true;
+            if (_sendUnacknowledged != _sendMaximum || _persistDeadline != 0) return true;
+            ulong due = _lastReceived + (ulong)KeepIdle * 1_000_000_000 + (ulong)_keepAliveProbes * (ulong)KeepInterval * 1_000_000_000;
+            if (now < due) return true;
+            if (_keepAliveProbes >= KeepCount)
+            {
+                Abort(-NetErrors.ETIMEDOUT);
+                return false;
+            }
+            _keepAliveProbes++;
+            Tcp.SendSegment(this, _sendUnacknowledged - 1, TcpSegment.Ack, 0, 0, false);
+            return true;
         }
 
         private void OnRetransmitTimeout(ulong now)
@@ -641,6 +1066,18 @@ namespace Kernel.Net
             _rto = _rto * 2 > MaximumRto ? MaximumRto : _rto * 2;
             _timingRtt = false;   // Karn: no samples from retransmitted data
             _retransmitDeadline = 0;
+            if (State != TcpState.SynSent && State != TcpState.SynReceived)
+            {
+                // RFC 5681 3.1 (4)/(5): a timeout means the window was far too large -- one segment, slow start again
+                // (only the first timeout of a series halves ssthresh; later ones would halve a loss window);
+                // the scoreboard is forgotten, as the peer may have dropped what it SACKed (RFC 2018 8).
+                if (_retries == 1) _slowStartThreshold = HalfFlight();
+                _congestionWindow = (uint)_peerMss;
+                _bytesAckedInAvoidance = 0;
+                _inRecovery = false;
+                _recover = _sendMaximum;
+                _sackedCount = 0;
+            }
             if (State == TcpState.SynSent) { SendSyn(false); return; }
             if (State == TcpState.SynReceived)
             {
@@ -685,14 +1122,35 @@ namespace Kernel.Net
         {
             _retransmitDeadline = 0;
             _persistDeadline = 0;
+            _delayedAckDeadline = 0;
             _timeWaitDeadline = Time.Clock.MonotonicNanoseconds + TimeWaitNanoseconds;
+            ShrinkBuffers();
+        }
+
+        /// <summary>
+        /// A SYN for this pair while it is in TIME_WAIT: true (and this connection closed) when the SYN may open a new one --
+        /// its sequence number lies beyond everything of the old one (RFC 1122 4.2.2.13; RFC 6191 without timestamps).
+        /// </summary>
+        internal bool YieldsToNewSyn(ref TcpSegment segment)
+        {
+            if (State != TcpState.TimeWait || !segment.Has(TcpSegment.Syn) || segment.Has(TcpSegment.Ack) || segment.Has(TcpSegment.Rst)
+                || !TcpSegment.After(segment.Sequence, _receiveNext))
+                return false;
+            EnterClosed(0);
+            return true;
+        }
+
+        /// <summary>Ends TIME_WAIT early (Tcp needs the object for a new connection).</summary>
+        internal void EndTimeWait()
+        {
+            if (State == TcpState.TimeWait) EnterClosed(0);
         }
 
         private void EnterClosed(long error)
         {
             if (error != 0 && Error == 0) Error = error;
             State = TcpState.Closed;
-            _retransmitDeadline = _persistDeadline = _timeWaitDeadline = 0;
+            _retransmitDeadline = _persistDeadline = _timeWaitDeadline = _delayedAckDeadline = 0;
             DropOutOfOrder();
             Notify();
             Tcp.Closed(this);

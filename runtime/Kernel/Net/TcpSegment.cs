@@ -1,8 +1,8 @@
 namespace Kernel.Net
 {
     // A received TCP segment, parsed: addresses and ports, sequence and acknowledgment numbers, flags,
-    // window, the MSS option if present, and where its data is (inside the packet, valid while the
-    // segment is being processed). Sequence arithmetic is modulo 2^32 (RFC 793 3.3): Before/After compare
+    // window, the options we act on (MSS, window scale and SACK-permitted on SYNs, up to four SACK blocks),
+    // and where its data is (inside the packet, valid while the segment is being processed). Sequence arithmetic is modulo 2^32 (RFC 793 3.3): Before/After compare
     // through the signed difference.
     internal unsafe struct TcpSegment
     {
@@ -14,6 +14,11 @@ namespace Kernel.Net
         public byte Flags;
         public ushort Window;
         public ushort MaximumSegmentSize;   // 0 when the option is absent
+        public sbyte WindowScale;           // -1 when the option is absent
+        public bool SackPermitted;
+        public const int MaximumSackBlocks = 4;
+        public int SackBlockCount;
+        public fixed uint SackBlocks[2 * MaximumSackBlocks];   // left, right edge pairs as received
         public byte* Data;
         public int DataLength;
 
@@ -35,6 +40,9 @@ namespace Kernel.Net
             Flags = (byte)(header[13] & 0x3F);
             Window = NetBytes.Read16(header + 14);
             MaximumSegmentSize = 0;
+            WindowScale = -1;
+            SackPermitted = false;
+            SackBlockCount = 0;
             for (int i = Tcp.HeaderSize; i < headerLength;)
             {
                 byte kind = header[i];
@@ -44,6 +52,15 @@ namespace Kernel.Net
                 int optionLength = header[i + 1];
                 if (optionLength < 2 || i + optionLength > headerLength) break;
                 if (kind == 2 && optionLength == 4) MaximumSegmentSize = NetBytes.Read16(header + i + 2);
+                else if (kind == 3 && optionLength == 3) WindowScale = (sbyte)(header[i + 2] > 14 ? 14 : header[i + 2]);   // RFC 7323 2.3
+                else if (kind == 4 && optionLength == 2) SackPermitted = true;
+                else if (kind == 5 && optionLength >= 10 && (optionLength - 2) % 8 == 0)
+                    for (int b = i + 2; b + 8 <= i + optionLength && SackBlockCount < MaximumSackBlocks; b += 8)
+                    {
+                        SackBlocks[2 * SackBlockCount] = NetBytes.Read32(header + b);
+                        SackBlocks[2 * SackBlockCount + 1] = NetBytes.Read32(header + b + 4);
+                        SackBlockCount++;
+                    }
                 i += optionLength;
             }
             Data = header + headerLength;

@@ -69,11 +69,12 @@ namespace Kernel.Memory
 
         public static bool Free(object obj) => obj != null;
 
-        public static void Free(void* block)
+        public static bool FreeBlock(void* block)
         {
-            if (block == null) return;
+            if (block == null) return false;
             LiveBlocks--;
             NativeMemory.Free(block);
+            return true;
         }
     }
 }

@@ -4,7 +4,8 @@ namespace Kernel.Net.Sockets
 {
     // setsockopt/getsockopt for int-valued options (the timeval and linger ones are in SocketSyscalls):
     // SOL_SOCKET, IPPROTO_TCP, IPPROTO_IP. What .NET and ASP.NET's Kestrel set (SO_REUSEADDR, TCP_NODELAY,
-    // SO_KEEPALIVE and the TCP_KEEP* trio, buffer sizes) is accepted and reported back; SO_TYPE, SO_ERROR,
+    // SO_KEEPALIVE and the TCP_KEEP* trio, buffer sizes) is accepted and reported back -- and TCP_NODELAY and
+    // keep-alive act on the connection (TcpSocketFile.ApplyOptions); SO_TYPE, SO_ERROR,
     // SO_ACCEPTCONN, SO_DOMAIN, SO_PROTOCOL and TCP_MAXSEG are answered from the socket. IPv6 options fail
     // with ENOPROTOOPT (the sockets are IPv4), like anything unknown.
     internal static class SocketOptions
@@ -30,7 +31,7 @@ namespace Kernel.Net.Sockets
                 {
                     case ReuseAddress: socket.ReuseAddress = value != 0; return 0;
                     case ReusePort: socket.ReusePort = value != 0; return 0;
-                    case KeepAlive: socket.KeepAlive = value != 0; return 0;
+                    case KeepAlive: socket.KeepAlive = value != 0; return Applied(socket);
                     case Broadcast: socket.Broadcast = value != 0; return 0;
                     // Linux doubles the value for bookkeeping and reports the doubled value.
                     case SendBuffer: socket.SendBufferSize = Clamp(value) * 2; return 0;
@@ -48,10 +49,11 @@ namespace Kernel.Net.Sockets
                 if (socket.Type != SocketFile.Stream) return -NetErrors.ENOPROTOOPT;
                 switch (name)
                 {
-                    case TcpNoDelay: socket.NoDelay = value != 0; return 0;
-                    case TcpKeepIdle: if (value < 1) return -Errno.EINVAL; socket.KeepIdle = value; return 0;
-                    case TcpKeepInterval: if (value < 1) return -Errno.EINVAL; socket.KeepInterval = value; return 0;
-                    case TcpKeepCount: if (value < 1) return -Errno.EINVAL; socket.KeepCount = value; return 0;
+                    // Linux's limits: MAX_TCP_KEEPIDLE and MAX_TCP_KEEPINTVL 32767 s, MAX_TCP_KEEPCNT 127.
+                    case TcpNoDelay: socket.NoDelay = value != 0; return Applied(socket);
+                    case TcpKeepIdle: if (value < 1 || value > 32767) return -Errno.EINVAL; socket.KeepIdle = value; return Applied(socket);
+                    case TcpKeepInterval: if (value < 1 || value > 32767) return -Errno.EINVAL; socket.KeepInterval = value; return Applied(socket);
+                    case TcpKeepCount: if (value < 1 || value > 127) return -Errno.EINVAL; socket.KeepCount = value; return Applied(socket);
                     case TcpMaximumSegment:
                     case TcpQuickAck:
                     case TcpUserTimeout:
@@ -124,6 +126,13 @@ namespace Kernel.Net.Sockets
                 }
             }
             return -NetErrors.ENOPROTOOPT;
+        }
+
+        // A connected TCP socket's connection acts on the new value at once.
+        private static long Applied(SocketFile socket)
+        {
+            if (socket is TcpSocketFile tcp) tcp.ApplyOptions();
+            return 0;
         }
 
         private static int Clamp(int value) => value < 1152 ? 1152 : value > 0x3FFF_FFFF ? 0x3FFF_FFFF : value;

@@ -31,6 +31,18 @@ namespace Kernel.Net.Sockets
         }
 
         public override int Protocol => Ipv4.ProtocolTcp;
+
+        /// <summary>The options the connection acts on (TCP_NODELAY, SO_KEEPALIVE, TCP_KEEP*), from the socket to its connection.</summary>
+        public void ApplyOptions()
+        {
+            if (_connection == null) return;
+            _connection.NoDelay = NoDelay;
+            _connection.KeepAlive = KeepAlive;
+            _connection.KeepIdle = KeepIdle;
+            _connection.KeepInterval = KeepInterval;
+            _connection.KeepCount = KeepCount;
+            if (NoDelay) _connection.Output();   // Linux: setting TCP_NODELAY pushes what Nagle was holding
+        }
         public override bool IsListening => _listener != null;
 
         public override long Bind(uint address, ushort port)
@@ -83,9 +95,13 @@ namespace Kernel.Net.Sockets
             TcpConnection c = _listener.Accept();
             if (c == null) return IsNonBlocking ? -Errno.EAGAIN : Wait(_listener.Waiters, ReceiveTimeout);
             var socket = new TcpSocketFile(c, flags);
+            // Linux copies the listener's options to the connections it accepts.
             socket.NoDelay = NoDelay;
             socket.KeepAlive = KeepAlive;
-            c.NoDelay = NoDelay;
+            socket.KeepIdle = KeepIdle;
+            socket.KeepInterval = KeepInterval;
+            socket.KeepCount = KeepCount;
+            socket.ApplyOptions();
             accepted = socket;
             return 0;
         }
@@ -123,7 +139,7 @@ namespace Kernel.Net.Sockets
             _bound = false;
             _connection = c;
             c.Owner = this;
-            c.NoDelay = NoDelay;
+            ApplyOptions();
             _connecting = true;
             NetworkStack.Flush();
             if (_connection.State == TcpState.Established) { _connecting = false; return 0; }   // loopback is quick
