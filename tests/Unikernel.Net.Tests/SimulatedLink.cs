@@ -44,6 +44,7 @@ public sealed class SimulatedLink : IDisposable
             ArpCache.Initialize();
             s_started = true;
         }
+        NetworkStack.Wire = null;
         ResetStack();
         NetworkStack.Wire = OnWire;
         // The stack learns the peer's MAC from its request, as from any host on the link.
@@ -177,7 +178,6 @@ public sealed class SimulatedLink : IDisposable
     /// <summary>Every connection and listener from an earlier test gone (their packets back in the pool).</summary>
     private static void ResetStack()
     {
-        NetworkStack.Wire = null;
         var tcp = typeof(Tcp);
         var flags = BindingFlags.NonPublic | BindingFlags.Static;
         for (var l = (TcpListener)tcp.GetField("s_listeners", flags).GetValue(null); l != null; l = (TcpListener)tcp.GetField("s_listeners", flags).GetValue(null))
@@ -194,6 +194,8 @@ public sealed class SimulatedLink : IDisposable
     public void Dispose()
     {
         ResetStack();
+        AnswerArp();   // the resets may wait for an expired ARP entry
+        NetworkStack.Wire = null;
         _inFlight.Clear();
     }
 }
