@@ -196,6 +196,13 @@ public sealed class SimulatedLink : IDisposable
         ResetStack();
         AnswerArp();   // the resets may wait for an expired ARP entry
         NetworkStack.Wire = null;
+        // Packets for addresses nobody answers for (a fuzzed source address, routed via the gateway) wait in ARP's
+        // queue until its retries run out: let them.
+        for (int i = 0; i < 8; i++)
+        {
+            Kernel.Time.Clock.MonotonicNanoseconds += 1_000_000_000;
+            Arp.Tick(Now);
+        }
         _inFlight.Clear();
     }
 }
