@@ -182,10 +182,13 @@ public sealed class SimulatedLink : IDisposable
         var flags = BindingFlags.NonPublic | BindingFlags.Static;
         for (var l = (TcpListener)tcp.GetField("s_listeners", flags).GetValue(null); l != null; l = (TcpListener)tcp.GetField("s_listeners", flags).GetValue(null))
             l.Close();
-        for (var c = (TcpConnection)tcp.GetField("s_active", flags).GetValue(null); c != null; c = c.NextActive)
+        for (var c = (TcpConnection)tcp.GetField("s_active", flags).GetValue(null); c != null;)
         {
+            var next = c.NextActive;   // the abort puts c back in the pool, which unlinks it
             c.HeldByApp = false;
             c.Abort(0);
+            Tcp.ReleaseIfDone(c);
+            c = next;
         }
         tcp.GetField("s_active", flags).SetValue(null, null);
         NetworkStack.Flush();

@@ -70,6 +70,28 @@ public sealed class TcpCloseTests : TcpTestBase
     }
 
     [Fact]
+    public void TimeWaitConnectionsAreRecycledWhenConnectionsRunOut()
+    {
+        TcpListener listener = Tcp.Listen(0, ServerPort, 4096, out _);
+        for (int i = 0; i < Tcp.MaximumConnections + 8; i++)
+        {
+            ushort port = (ushort)(20000 + i);
+            var syn = new WireSegment { SourcePort = port, DestinationPort = ServerPort, Flags = WireSegment.Syn, Sequence = 100, Window = 65535, Mss = 1460 };
+            int before = Link.Sent.Count;
+            Link.Inject(syn);
+            var synAck = Link.Sent.Skip(before).SingleOrDefault(s => s.Has(WireSegment.Syn));
+            Assert.True(synAck != null, $"connection {i} refused");
+            Link.Inject(new WireSegment { SourcePort = port, DestinationPort = ServerPort, Flags = WireSegment.Ack, Sequence = 101, Acknowledgment = synAck.Sequence + 1, Window = 65535 });
+            TcpConnection c = listener.Accept();
+            c.HeldByApp = false;   // as if the app closed it: the object is the protocol's alone
+            c.ShutdownSend();
+            Link.Inject(new WireSegment { SourcePort = port, DestinationPort = ServerPort, Flags = WireSegment.Ack | WireSegment.Fin, Sequence = 101, Acknowledgment = synAck.Sequence + 2, Window = 65535 });
+            Assert.Equal(TcpState.TimeWait, c.State);
+        }
+        Assert.Equal(0, Tcp.LiveConnections);
+    }
+
+    [Fact]
     public void ARstAtTheNextSequenceNumberResetsTheConnection()
     {
         TcpConnection c = OpenPassive(out var synAck);

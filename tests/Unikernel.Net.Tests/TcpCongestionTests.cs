@@ -118,6 +118,34 @@ public sealed class TcpCongestionTests : TcpTestBase
     }
 
     [Fact]
+    public void TheSendBufferGrowsWhenThePeersScaledWindowIsLarger()
+    {
+        TcpConnection c = OpenPassive(out var synAck, s => s.WindowScale = 7);
+        uint start = synAck.Sequence + 1;
+        var peer = new ReceivingPeer(start);
+        Link.Peer = peer.OnSegment;
+        Link.DelayNanoseconds = 10 * Ms;
+        var data = Pattern(1 << 20);
+        int written = 0;
+        uint largestFlight = 0;
+        for (int round = 0; round < 3000 && peer.Received.Count < data.Length; round++)
+        {
+            if (written < data.Length)
+            {
+                long n = Write(c, data[written..]);
+                if (n > 0) written += (int)n;
+            }
+            Link.Run(1 * Ms);
+            uint sentEnd = Link.Sent.Where(s => s.Data.Length > 0).Max(s => s.Sequence + (uint)s.Data.Length - start);
+            uint acked = Link.Sent.Count == 0 ? 0 : peer.Next - start;
+            largestFlight = System.Math.Max(largestFlight, sentEnd - acked);
+        }
+        Assert.Equal(data, peer.Received.ToArray());
+        Assert.True(c.SendBuffer.Capacity > TcpConnection.BufferSize, $"capacity {c.SendBuffer.Capacity}");
+        Assert.True(largestFlight > 65536, $"largest flight {largestFlight}");
+    }
+
+    [Fact]
     public void CongestionAvoidanceGrowsBySegmentPerWindow()
     {
         var (c, peer, _) = Open(false, new[] { 2 });

@@ -2,22 +2,34 @@ using Kernel.Threads;
 
 namespace Kernel.Net
 {
-    // One TCP connection (a TCB, RFC 793 3.2) and its state machine, in the spirit of lwIP's tcp_in/tcp_out
-    // reduced to what a server needs:
-    // - handshakes both ways (passive from a TcpListener, active from Connect), MSS option, no window scaling
-    //   (windows up to 64 KiB), no SACK, no timestamps;
+    // One TCP connection (a TCB, RFC 793 3.2) and its state machine, in the spirit of lwIP's tcp_in/tcp_out,
+    // with the parts real clients exercise:
+    // - handshakes both ways (passive from a TcpListener, active from Connect) with the MSS, window scale
+    //   (RFC 7323) and SACK-permitted (RFC 2018) options, each used only when both SYNs carry it; no timestamps;
     // - data both ways through two rings: ReceiveBuffer holds in-order bytes the app has not read (the
     //   advertised window is its free space), SendBuffer holds the app's bytes from the oldest unacknowledged
-    //   one, so retransmissions come from it. Segments that arrive out of order (inside the window) are kept
-    //   as they came, in their packets, sorted by sequence number (lwIP's ooseq queue), answered with a
-    //   duplicate ACK, and taken in once the gap is filled;
-    // - retransmission on a timer (RFC 6298 estimator, 200 ms floor, exponential backoff, go-back-N), fast
-    //   retransmit after three duplicate ACKs, zero-window probes while the peer's window is shut;
-    // - FIN/close both ways (half close), RST both ways, TIME_WAIT shortened to two seconds (the kernel
-    //   reuses ports rarely and the peers are a VMM's NAT).
+    //   one, so retransmissions come from it. The rings start at 64 KiB and, with window scaling, double up to
+    //   256 KiB when the window is what limits a transfer (Tcp bounds the growth of all rings together);
+    // - segments that arrive out of order (inside the window) are kept as they came, in their packets, sorted
+    //   by sequence number (lwIP's ooseq queue), answered at once with a duplicate ACK carrying SACK blocks,
+    //   and taken in once the gap is filled. In-order data is acknowledged every second full segment, else
+    //   after 40 ms (delayed ACK), or with the data the app sends back;
+    // - NewReno congestion control (RFC 5681, RFC 6582): a ten-segment initial window (RFC 6928), slow start,
+    //   congestion avoidance, fast retransmit after three duplicate ACKs and fast recovery, where the peer's
+    //   SACK blocks say which holes to resend and partial ACKs resend the next one; a retransmission timeout
+    //   (RFC 6298 estimator, 200 ms floor, exponential backoff) collapses the window to one segment and goes
+    //   back to the oldest unacknowledged byte. Zero-window probes while the peer's window is shut;
+    // - Nagle's algorithm unless NoDelay (TCP_NODELAY); keep-alive probes (SO_KEEPALIVE, TCP_KEEP*) with
+    //   Linux's defaults;
+    // - FIN/close both ways (half close), RST both ways with RFC 5961's rules (only an exact RST resets, others
+    //   and SYNs get a challenge ACK, ACKs for data never sent or too old are dropped), TIME_WAIT of 2 MSL =
+    //   60 s as Linux, which a SYN beyond the old sequence space may reuse and which Tcp recycles, oldest
+    //   first, when it runs out of connection objects (a TIME_WAIT gives its grown rings back at once).
     // Interrupts are off in the kernel, so there is no locking: Tcp's poll, the app's system calls and the
     // self-tests all run to completion. A connection has two owners -- the protocol (until it reaches
     // Closed) and the app (until it closes its socket) -- and goes back to Tcp's pool when both let go.
+    // The same source compiles into the host tests (tests/Unikernel.Net.Tests), which replace the clock, the
+    // entropy source, the wait queues and the device.
     internal sealed unsafe class TcpConnection
     {
         /// <summary>Each ring's size to start with; rings grow to MaximumBufferSize when the window is what limits a transfer.</summary>
