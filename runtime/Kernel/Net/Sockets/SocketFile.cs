@@ -6,7 +6,7 @@ namespace Kernel.Net.Sockets
 {
     // A socket as an open file description, so read/write/close/poll/epoll/fcntl/ioctl work on it like on a
     // pipe: the TCP and UDP subclasses map the socket calls (Syscalls/SocketSyscalls.cs) onto Net/'s
-    // connections, listeners and UDP endpoints. Options the stack does not act on (buffer sizes, keep-alive,
+    // connections, listeners and UDP endpoints. Options the stack does not act on (buffer sizes,
     // linger, TOS/TTL) are kept and reported back, as applications (ASP.NET's Kestrel) set and read them.
     // A call that must wait parks on the endpoint's wait queue and restarts (Blocking), bounded by
     // SO_RCVTIMEO/SO_SNDTIMEO when set.
