@@ -58,6 +58,8 @@ public abstract unsafe class TcpTestBase : IDisposable
 
     private protected static byte[] Read(TcpConnection c, int max = 1 << 20)
     {
+        if (c.ReceiveBuffer.Count == 0) return Array.Empty<byte>();
+        max = Math.Min(max, c.ReceiveBuffer.Count);
         var buffer = new byte[max];
         long n;
         fixed (byte* p = buffer) n = c.Receive(p, max);
