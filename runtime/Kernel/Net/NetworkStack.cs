@@ -150,6 +150,29 @@ namespace Kernel.Net
             s_polling = false;
         }
 
+        /// <summary>
+        /// The app has ended and its sockets are closed: keep the stack running until the peers have acknowledged
+        /// what TCP still holds (data and FINs), at most uk.net.linger= seconds (default 5). On Linux the kernel
+        /// outlives the process and delivers those bytes; here powering off would drop them, so a server's last
+        /// response or a client's last request would be cut short.
+        /// </summary>
+        public static void DeliverBeforePowerOff()
+        {
+            if (!s_started || Device == null) return;
+            int length;
+            ulong seconds = Boot.BootCommandLine.Option(LingerOption, out length) != null ? (ulong)NumberOption(LingerOption) : DefaultLingerSeconds;
+            ulong deadline = Time.Clock.MonotonicNanoseconds + seconds * 1_000_000_000;
+            Poll();
+            while (Tcp.HasUnacknowledgedOutput && Time.Clock.MonotonicNanoseconds < deadline)
+            {
+                Arch.Cpu.WaitForInterrupt();   // the card's interrupt or the next timer tick
+                Poll();
+            }
+        }
+
+        private const string LingerOption = "uk.net.linger";
+        private const ulong DefaultLingerSeconds = 5;
+
         public static void Transmit(Packet packet)
         {
             if (Device != null) Device.Transmit(packet);

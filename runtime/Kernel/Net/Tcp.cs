@@ -29,6 +29,16 @@ namespace Kernel.Net
             }
         }
 
+        /// <summary>Does some connection still owe its peer data or a FIN that is not acknowledged?</summary>
+        public static bool HasUnacknowledgedOutput
+        {
+            get
+            {
+                for (TcpConnection c = s_active; c != null; c = c.NextActive) if (c.HasUnacknowledgedOutput) return true;
+                return false;
+            }
+        }
+
         /// <summary>Ring memory above the initial sizes, all connections together, and its limit.</summary>
         public static long BufferGrowthBytes;
         public const long BufferGrowthBudget = 16L << 20;

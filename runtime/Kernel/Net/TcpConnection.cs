@@ -286,6 +286,11 @@ namespace Kernel.Net
             EnterClosed(error);
         }
 
+        /// <summary>Does the peer still have to acknowledge data or our FIN (what a closing VM must wait for)?</summary>
+        public bool HasUnacknowledgedOutput
+            => State == TcpState.FinWait1 || State == TcpState.Closing || State == TcpState.LastAck
+               || ((State == TcpState.Established || State == TcpState.CloseWait || State == TcpState.SynReceived) && SendBuffer.Count > 0);
+
         /// <summary>Readiness for poll/epoll (Files.PollBits values).</summary>
         public uint Poll()
         {

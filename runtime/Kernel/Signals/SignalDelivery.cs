@@ -102,7 +102,7 @@ namespace Kernel.Signals
             KernelConsole.WriteDecimal((ulong)(Scheduler.Current != null ? Scheduler.Current.Id : 0));
             KernelConsole.WriteLine();
             if (info->Code > 0 || signal == SignalNumbers.SIGSEGV) AppFaultReport.WriteRegistersAndStack(frame);
-            Machine.Exit(128 + signal);
+            Process.AppExit.Exit(128 + signal);
         }
 
         private static bool PushFrame(Thread thread, int signal, SignalInfo* info, SignalAction* action)

@@ -222,7 +222,7 @@ namespace Kernel.Threads
             }
             t.State = ThreadState.Dead;
             s_alive--;
-            if (s_alive == 0) Machine.Exit(status);
+            if (s_alive == 0) Process.AppExit.Exit(status);
             if (s_deadToFree != null) FreeDead();
             s_deadToFree = t;                   // its kernel stack is the one we are standing on
         }
