@@ -63,7 +63,8 @@ public partial class NetworkRobustnessTests(ITestOutputHelper output)
         var random = new Random(seed);
         byte[] payload = new byte[600_000];
         random.NextBytes(payload);
-        Assert.True(payload.AsSpan().SequenceEqual(await EchoAsync(port, payload, TimeSpan.FromMinutes(3))), guest.Console);
+        byte[] echoed = await EchoAsync(port, payload, TimeSpan.FromMinutes(3));
+        Assert.True(payload.AsSpan().SequenceEqual(echoed), $"{echoed.Length} of {payload.Length} bytes, or different ones\n{guest.Console}");
         fuzzer.Enabled = false;
         // ... and a clean exchange afterwards still works.
         byte[] clean = new byte[5000];

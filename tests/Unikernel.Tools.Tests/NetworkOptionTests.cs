@@ -45,7 +45,8 @@ public class NetworkOptionTests
     public void ABadPortForwardIsNamedWithWhatIsWrong(string text, string why)
     {
         var e = Assert.Throws<ArgumentException>(() => PortForward.Parse(text));
-        Assert.StartsWith($"-p {text}: {why}", e.Message);
+        Assert.StartsWith($"-p {text}: ", e.Message);
+        Assert.Contains(why, e.Message);
     }
 
     [Fact]
@@ -74,7 +75,7 @@ public class NetworkOptionTests
         Assert.Equal(0, status);
         Assert.Equal("", error);
         Assert.Contains("-netdev tap,id=net0,ifname=uktap7,script=no,downscript=no -device virtio-net-pci,netdev=net0,romfile= ", output);
-        Assert.DoesNotContain("user", output);
+        Assert.DoesNotContain("-netdev user", output);
     }
 
     [Theory]
