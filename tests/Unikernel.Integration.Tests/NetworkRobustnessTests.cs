@@ -26,7 +26,7 @@ public partial class NetworkRobustnessTests(ITestOutputHelper output)
         int port = KernelNetworkTests.FreePort(SocketType.Stream, ProtocolType.Tcp);
         var network = new QemuNetwork { HostForwards = [QemuNetwork.Forward("tcp", port, 7)], Relay = relay.Ports };
         string commandLine = KernelCommandLine.Build([], [], ["serve", sizes.Length.ToString()]);
-        await using var guest = RunningGuest.Start(AppImages.Image(App), machine, commandLine, network, memory: "256M");
+        await using var guest = RunningGuest.Start(AppImages.Image(App), machine, commandLine, network, memory: "256M", timeout: TimeSpan.FromMinutes(6));
         await guest.WaitForAsync("serve: echoing tcp and udp port 7");
 
         var random = new Random(7);
@@ -56,7 +56,7 @@ public partial class NetworkRobustnessTests(ITestOutputHelper output)
         int port = KernelNetworkTests.FreePort(SocketType.Stream, ProtocolType.Tcp);
         var network = new QemuNetwork { HostForwards = [QemuNetwork.Forward("tcp", port, 7)], Relay = relay.Ports };
         string commandLine = KernelCommandLine.Build([], [], ["serve", "2"]);
-        await using var guest = RunningGuest.Start(AppImages.Image(App), machine, commandLine, network, memory: "256M");
+        await using var guest = RunningGuest.Start(AppImages.Image(App), machine, commandLine, network, memory: "256M", timeout: TimeSpan.FromMinutes(6));
         await guest.WaitForAsync("serve: echoing tcp and udp port 7");
 
         // The malformed frames ride along with a transfer (copies of its segments, and made-up ones in between) ...
