@@ -6,7 +6,7 @@ namespace Unikernel.Integration.Tests;
 internal enum FrameDefect
 {
     TcpByteFlip, IpHeaderByteFlip, IpTruncated, IpTotalLengthTooLarge, IpHeaderLengthTooShort,
-    TcpDataOffsetTooShort, TcpBadOption, UdpBadLength, UdpBadChecksum, IcmpBadChecksum, BogusArp, UnknownEtherType,
+    TcpDataOffsetBad, TcpBadOption, UdpBadLength, UdpBadChecksum, IcmpBadChecksum, BogusArp, UnknownEtherType,
 }
 
 /// <summary>
@@ -31,7 +31,7 @@ internal sealed class FrameFuzzer(int limit, double rate)
         FrameDefect.TcpByteFlip => "tcp-checksum",
         FrameDefect.IpHeaderByteFlip => "ip-checksum",
         FrameDefect.IpTruncated or FrameDefect.IpTotalLengthTooLarge or FrameDefect.IpHeaderLengthTooShort => "ip-length",
-        FrameDefect.TcpDataOffsetTooShort => "tcp-header",
+        FrameDefect.TcpDataOffsetBad => "tcp-header",
         FrameDefect.TcpBadOption => "tcp-options",
         FrameDefect.UdpBadLength => "udp-length",
         FrameDefect.UdpBadChecksum => "udp-checksum",
@@ -63,7 +63,7 @@ internal sealed class FrameFuzzer(int limit, double rate)
             if (Eth + total > 60) candidates.Add(FrameDefect.IpTruncated);   // longer than a padded minimum frame
             if (frame[Eth + 9] == 6 && total >= IpHeader + TcpHeader)
             {
-                candidates.AddRange([FrameDefect.TcpByteFlip, FrameDefect.TcpDataOffsetTooShort]);
+                candidates.AddRange([FrameDefect.TcpByteFlip, FrameDefect.TcpDataOffsetBad]);
                 if (total <= 1400) candidates.Add(FrameDefect.TcpBadOption);
             }
         }
@@ -98,10 +98,15 @@ internal sealed class FrameFuzzer(int limit, double rate)
                 f[Eth] = (byte)(0x40 | random.Next(0, 5));
                 FixIpChecksum(f);
                 return f;
-            case FrameDefect.TcpDataOffsetTooShort:
-                f[Eth + IpHeader + 12] = (byte)((random.Next(0, 5) << 4) | (f[Eth + IpHeader + 12] & 0x0F));
+            case FrameDefect.TcpDataOffsetBad:
+            {
+                // A header shorter than 20 bytes, or longer than the segment.
+                int segment = total - IpHeader, longer = segment / 4 + 1;
+                int words = longer <= 15 && random.Next(2) == 0 ? random.Next(longer, 16) : random.Next(0, 5);
+                f[Eth + IpHeader + 12] = (byte)((words << 4) | (f[Eth + IpHeader + 12] & 0x0F));
                 FixTransportChecksum(f, 16);
                 return f;
+            }
             case FrameDefect.TcpBadOption:
             {
                 // The segment re-made with a 24-byte header whose one option is malformed: a length below 2, or past the header.

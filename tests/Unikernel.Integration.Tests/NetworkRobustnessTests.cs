@@ -49,6 +49,42 @@ public partial class NetworkRobustnessTests(ITestOutputHelper output)
         output.WriteLine(NetLine().Match(result.Console).Value);
     }
 
+    // The guest as the client (its SYN, its retransmissions) through the same bad network, to a server on the host.
+    [Fact]
+    public async Task AGuestClientsTransferArrivesIntactThroughDroppedAndReorderedFrames()
+    {
+        const int Size = 1_500_000;
+        await using var relay = new FrameRelay(seed: 8) { DropRate = 0.02, ReorderRate = 0.03 };
+        using var listener = new TcpListener(IPAddress.Loopback, 0);
+        listener.Start();
+        int port = ((IPEndPoint)listener.LocalEndpoint).Port;
+        var server = Task.Run(async () =>
+        {
+            using var connection = await listener.AcceptTcpClientAsync();
+            var stream = connection.GetStream();
+            var buffer = new byte[65536];
+            long total = 0;
+            int n;
+            while ((n = await stream.ReadAsync(buffer)) > 0)
+            {
+                await stream.WriteAsync(buffer.AsMemory(0, n));
+                total += n;
+            }
+            connection.Client.Shutdown(SocketShutdown.Send);
+            return total;
+        });
+
+        string commandLine = KernelCommandLine.Build([], [], ["client", "10.0.2.2", port.ToString(), Size.ToString()]);
+        var result = await KernelImages.BootAsync(AppImages.Image(App), MachineKind.Microvm, commandLine, memory: "256M",
+                                                  network: new QemuNetwork { Relay = relay.Ports }, timeout: TimeSpan.FromMinutes(6));
+
+        output.WriteLine($"relay: {relay.Forwarded} frames forwarded, {relay.Dropped} dropped, {relay.Reordered} reordered");
+        Assert.True(result.ExitStatus == 0, result.Console);
+        Assert.Contains($"client: {Size} bytes sent, {Size} came back, identical", result.Console);
+        Assert.Equal(Size, await server.WaitAsync(TimeSpan.FromSeconds(30)));
+        Assert.True(relay.Dropped > 20 && relay.Reordered > 20, $"dropped {relay.Dropped}, reordered {relay.Reordered}");
+    }
+
     [Theory]
     [InlineData(MachineKind.Microvm, 11)]
     [InlineData(MachineKind.Pc, 12)]
