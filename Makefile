@@ -17,6 +17,8 @@ export DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_NOLOGO=1 DOTNET_SKIP_FIRST_TIME_EXPE
 
 # Debian packages the build and the tests need, keyed by a file each one provides.
 PACKAGES := qemu-system-x86:/usr/bin/qemu-system-x86_64 musl-dev:/usr/lib/x86_64-linux-musl/libc.a
+# The integration tests fetch from guests with curl and make tap devices with ip (iproute2).
+PACKAGES += curl:/usr/bin/curl iproute2:/usr/sbin/ip
 
 .PHONY: all setup build boot-objects package apps images linker-aot test demo bench clean
 

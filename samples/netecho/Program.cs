@@ -3,7 +3,7 @@ using System.Net.Sockets;
 using System.Text;
 
 // netecho loopback    -- TCP and UDP over 127.0.0.1 inside one process; deterministic output, exit 0
-// netecho serve N     -- echo TCP and UDP on port 7 until N TCP connections have closed, then exit 0
+// netecho serve N     -- echo TCP and UDP on port 7 until N TCP connections have closed, print /proc/net/drops if there is one, exit 0
 // netecho client ADDRESS PORT BYTES -- send BYTES to an echo server, check what comes back, exit 0 if it matches
 string mode = args.Length > 0 ? args[0] : "loopback";
 return mode switch
@@ -179,5 +179,8 @@ static async Task<int> Serve(int connections)
     }
     long[] totals = await Task.WhenAll(handlers);
     Console.WriteLine($"serve: {connections} connections, {totals.Sum()} bytes echoed");
+    // The unikernel's per-reason drop counters (not a Linux file), for the robustness tests.
+    if (File.Exists("/proc/net/drops"))
+        foreach (string line in File.ReadAllLines("/proc/net/drops")) Console.WriteLine("serve: drops: " + line);
     return 0;
 }

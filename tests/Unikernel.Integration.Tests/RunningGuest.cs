@@ -13,10 +13,13 @@ internal sealed class RunningGuest : IAsyncDisposable
 
     public string Console { get { lock (_console) return _console.ToString(); } }
 
-    public static RunningGuest Start(string image, MachineKind machine, string commandLine, QemuNetwork network, string memory = "128M")
+    /// <param name="timeout">How long the guest may run in all (default: KernelImages.BootTimeout).</param>
+    public static RunningGuest Start(string image, MachineKind machine, string commandLine, QemuNetwork network, string memory = "128M",
+                                     TimeSpan? timeout = null)
     {
         var guest = new RunningGuest();
-        guest.Finished = KernelImages.BootAsync(image, machine, commandLine, memory: memory, network: network, onOutput: guest.Append, cancellation: guest._stop.Token);
+        guest.Finished = KernelImages.BootAsync(image, machine, commandLine, memory: memory, network: network, onOutput: guest.Append,
+                                                cancellation: guest._stop.Token, timeout: timeout);
         return guest;
     }
 

@@ -25,6 +25,7 @@ namespace Kernel.Arch
             var beforeExit = BeforeExit;
             BeforeExit = null;
             if (beforeExit != null) beforeExit();
+            Net.NetCounters.Report();
             KernelConsole.Prefix();
             KernelConsole.Write("exit status ");
             KernelConsole.WriteDecimal((ulong)(uint)status);

@@ -6,7 +6,7 @@ namespace Kernel.Files
     //   /            read-only root: app (the executable's placeholder), dev, proc, sys, tmp
     //   /tmp         tmpfs, writable, half of RAM
     //   /dev         console, tty, null, zero, random, urandom
-    //   /proc        meminfo, cpuinfo, self/{exe -> /app, mountinfo, cgroup, statm, maps}
+    //   /proc        meminfo, cpuinfo, net/drops, self/{exe -> /app, mountinfo, cgroup, statm, maps}
     //   /sys         devices/system/cpu/{possible,online,present,cpu0/cache/indexN/...},
     //                devices/system/node/{possible,online,node0}
     // and file descriptors 0, 1 and 2 on one open description of the console (O_RDWR), as a terminal
@@ -59,6 +59,7 @@ namespace Kernel.Files
             DirectoryNode proc = AddDirectory(Root, "proc", procfs, 0x16D);   // dr-xr-xr-x
             AddGenerated(proc, "meminfo", new MemInfoFile());
             AddGenerated(proc, "cpuinfo", new CpuInfoFile());
+            AddGenerated(AddDirectory(proc, "net", procfs, 0x16D), "drops", new Net.NetDropsFile());
             DirectoryNode self = AddDirectory(proc, "self", procfs, 0x16D);
             Add(self, "exe", SymlinkNode.Create(procfs, ExecutablePath));
             AddGenerated(self, "mountinfo", new MountInfoFile());

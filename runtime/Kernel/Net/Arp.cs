@@ -21,6 +21,7 @@ namespace Kernel.Net
                 || NetBytes.Read16(message) != 1 || NetBytes.Read16(message + 2) != Ethernet.TypeIpv4
                 || message[4] != 6 || message[5] != 4)
             {
+                NetCounters.Drop(DropReason.ArpMalformed);
                 PacketPool.Free(packet);
                 return;
             }

@@ -11,14 +11,14 @@ namespace Kernel.Net
         /// <summary>Handles a received frame; takes ownership of the packet.</summary>
         public static void Input(Packet packet)
         {
-            if (packet.FrameLength < HeaderSize) { PacketPool.Free(packet); return; }
+            if (packet.FrameLength < HeaderSize) { NetCounters.Drop(DropReason.FrameShort); PacketPool.Free(packet); return; }
             byte* frame = packet.Frame;
             ulong destination = NetBytes.ReadMac(frame);
-            if (destination != NetworkStack.MacAddress && destination != Broadcast) { PacketPool.Free(packet); return; }
+            if (destination != NetworkStack.MacAddress && destination != Broadcast) { NetCounters.Drop(DropReason.OtherMac); PacketPool.Free(packet); return; }
             ushort type = NetBytes.Read16(frame + 12);
             if (type == TypeArp) Arp.Input(packet);
             else if (type == TypeIpv4) Ipv4.Input(packet);
-            else PacketPool.Free(packet);
+            else { NetCounters.Drop(DropReason.EtherType); PacketPool.Free(packet); }
         }
 
         /// <summary>Adds the Ethernet header to a frame whose payload starts at Frame + HeaderSize and sends it (takes the packet).</summary>

@@ -21,6 +21,7 @@ namespace Kernel.Net
             byte* message = packet.Frame + offset;
             if (length < HeaderSize || Checksum.Compute(message, length) != 0)
             {
+                NetCounters.Drop(DropReason.IcmpMalformed);
                 PacketPool.Free(packet);
                 return;
             }

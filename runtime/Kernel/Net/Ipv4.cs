@@ -23,16 +23,16 @@ namespace Kernel.Net
         {
             byte* ip = packet.Frame + Ethernet.HeaderSize;
             int available = packet.FrameLength - Ethernet.HeaderSize;
-            if (available < HeaderSize || (ip[0] >> 4) != 4) { Drop(packet); return; }
+            if (available < HeaderSize || (ip[0] >> 4) != 4) { Drop(packet, DropReason.IpHeader); return; }
             int headerLength = (ip[0] & 0xF) * 4;
             int totalLength = NetBytes.Read16(ip + 2);
-            if (headerLength < HeaderSize || totalLength < headerLength || totalLength > available) { Drop(packet); return; }
-            if (Checksum.Compute(ip, headerLength) != 0) { Drop(packet); return; }
-            if ((NetBytes.Read16(ip + 6) & 0x3FFF) != 0) { Drop(packet); return; }   // MF or a fragment offset
+            if (headerLength < HeaderSize || totalLength < headerLength || totalLength > available) { Drop(packet, DropReason.IpLength); return; }
+            if (Checksum.Compute(ip, headerLength) != 0) { Drop(packet, DropReason.IpChecksum); return; }
+            if ((NetBytes.Read16(ip + 6) & 0x3FFF) != 0) { Drop(packet, DropReason.IpFragment); return; }   // MF or a fragment offset
             uint source = NetBytes.Read32(ip + 12);
             uint destination = NetBytes.Read32(ip + 16);
             if (destination != NetworkConfiguration.Address && destination != 0xFFFF_FFFFu
-                && destination != NetworkConfiguration.Broadcast && !IsLoopback(destination)) { Drop(packet); return; }
+                && destination != NetworkConfiguration.Broadcast && !IsLoopback(destination)) { Drop(packet, DropReason.IpAddress); return; }
             Received++;
             int payloadOffset = Ethernet.HeaderSize + headerLength;
             int payloadLength = totalLength - headerLength;
@@ -41,7 +41,7 @@ namespace Kernel.Net
                 case ProtocolIcmp: Icmp.Input(packet, payloadOffset, payloadLength, source, destination); break;
                 case ProtocolUdp: Udp.Input(packet, payloadOffset, payloadLength, source, destination); break;
                 case ProtocolTcp: Tcp.Input(packet, payloadOffset, payloadLength, source, destination); break;
-                default: Drop(packet); break;
+                default: Drop(packet, DropReason.IpProtocol); break;
             }
         }
 
@@ -77,9 +77,10 @@ namespace Kernel.Net
             Arp.Output(packet, nextHop, HeaderSize + payloadLength);
         }
 
-        private static void Drop(Packet packet)
+        private static void Drop(Packet packet, DropReason reason)
         {
             Dropped++;
+            NetCounters.Drop(reason);
             PacketPool.Free(packet);
         }
     }

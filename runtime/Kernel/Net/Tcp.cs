@@ -61,6 +61,7 @@ namespace Kernel.Net
             if (length < HeaderSize || Checksum.Finish(Checksum.Add(sum, header, length)) != 0)
             {
                 BadChecksums++;
+                NetCounters.Drop(DropReason.TcpChecksum);
                 PacketPool.Free(packet);
                 return;
             }

@@ -32,7 +32,7 @@ namespace Kernel.Net
         {
             if (length < Tcp.HeaderSize) return false;
             int headerLength = (header[12] >> 4) * 4;
-            if (headerLength < Tcp.HeaderSize || headerLength > length) return false;
+            if (headerLength < Tcp.HeaderSize || headerLength > length) { NetCounters.Drop(DropReason.TcpHeader); return false; }
             SourcePort = NetBytes.Read16(header);
             DestinationPort = NetBytes.Read16(header + 2);
             Sequence = NetBytes.Read32(header + 4);
@@ -48,9 +48,9 @@ namespace Kernel.Net
                 byte kind = header[i];
                 if (kind == 0) break;                       // end of options
                 if (kind == 1) { i++; continue; }           // no-operation
-                if (i + 1 >= headerLength) break;
+                if (i + 1 >= headerLength) { NetCounters.Drop(DropReason.TcpOptions); return false; }
                 int optionLength = header[i + 1];
-                if (optionLength < 2 || i + optionLength > headerLength) break;
+                if (optionLength < 2 || i + optionLength > headerLength) { NetCounters.Drop(DropReason.TcpOptions); return false; }
                 if (kind == 2 && optionLength == 4) MaximumSegmentSize = NetBytes.Read16(header + i + 2);
                 else if (kind == 3 && optionLength == 3) WindowScale = (sbyte)(header[i + 2] > 14 ? 14 : header[i + 2]);   // RFC 7323 2.3
                 else if (kind == 4 && optionLength == 2) SackPermitted = true;

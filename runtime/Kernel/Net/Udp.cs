@@ -17,15 +17,16 @@ namespace Kernel.Net
         public static void Input(Packet packet, int offset, int length, uint source, uint destination)
         {
             byte* header = packet.Frame + offset;
-            if (length < HeaderSize) { PacketPool.Free(packet); return; }
+            if (length < HeaderSize) { NetCounters.Drop(DropReason.UdpLength); PacketPool.Free(packet); return; }
             int udpLength = NetBytes.Read16(header + 4);
-            if (udpLength < HeaderSize || udpLength > length) { PacketPool.Free(packet); return; }
+            if (udpLength < HeaderSize || udpLength > length) { NetCounters.Drop(DropReason.UdpLength); PacketPool.Free(packet); return; }
             if (NetBytes.Read16(header + 6) != 0)
             {
                 ulong sum = Checksum.PseudoHeader(source, destination, Ipv4.ProtocolUdp, udpLength);
                 if (Checksum.Finish(Checksum.Add(sum, header, udpLength)) != 0)
                 {
                     BadChecksum++;
+                    NetCounters.Drop(DropReason.UdpChecksum);
                     PacketPool.Free(packet);
                     return;
                 }
@@ -36,6 +37,7 @@ namespace Kernel.Net
             if (socket == null)
             {
                 NoPort++;
+                NetCounters.Drop(DropReason.UdpNoPort);
                 if (destination == NetworkConfiguration.Address || Ipv4.IsLoopback(destination))
                     Icmp.SendUnreachable(packet, offset, Icmp.PortUnreachable, source);
                 PacketPool.Free(packet);

@@ -30,11 +30,22 @@ public static class RunCommand
         var timeout = new Option<int>("--timeout") { Description = "Stop the guest after this many seconds (0: never); status 124 then", DefaultValueFactory = _ => 0, HelpName = "SECONDS" };
         var quiet = new Option<bool>("--quiet", "-q") { Description = "Hide the kernel's \"uk: \" lines (shown on stderr otherwise; replayed if the guest fails)" };
         var dryRun = new Option<bool>("--dry-run") { Description = "Print the QEMU command and exit" };
+        var publish = new Option<string[]>("--publish", "-p")
+        {
+            Description = "Forward a host port to a guest port through QEMU's user networking (repeatable; the host side is 127.0.0.1 unless IP is given)",
+            HelpName = "[IP:]HOST:GUEST[/tcp|/udp]",
+        };
+        var tap = new Option<string>("--tap")
+        {
+            Description = "Put the network card on this existing host tap device instead of user networking (give the guest an address: -k uk.net.ip=A.B.C.D/N)",
+            HelpName = "NAME",
+        };
+        var userNetwork = new Option<bool>("--net") { Description = "A network card on QEMU's user networking (NAT; outgoing connections only unless -p forwards ports; implied by -p)" };
         timeout.Validators.Add(r => { if (r.GetValueOrDefault<int>() < 0) r.AddError("--timeout must be 0 or more seconds"); });
 
         var command = new Command("run", "Boot an image in QEMU: the app's output streams to stdout, the kernel's lines to stderr, and uk exits with the app's status")
         {
-            image, appArgs, env, kernelOption, memory, machine, accel, icount, timeout, quiet, dryRun,
+            image, appArgs, env, kernelOption, memory, machine, accel, icount, timeout, quiet, dryRun, publish, tap, userNetwork,
         };
         command.SetAction(parse =>
         {
@@ -45,6 +56,9 @@ public static class RunCommand
             {
                 cmdline = KernelCommandLine.Build(parse.GetValue(kernelOption) ?? [], parse.GetValue(env) ?? [], parse.GetValue(appArgs) ?? []);
             }
+            catch (ArgumentException e) { return console.Fail(e.Message, UkCommandLine.UsageError); }
+            QemuNetwork? network;
+            try { network = Network(parse.GetValue(publish) ?? [], parse.GetValue(tap), parse.GetValue(userNetwork)); }
             catch (ArgumentException e) { return console.Fail(e.Message, UkCommandLine.UsageError); }
 
             bool isQuiet = parse.GetValue(quiet);
@@ -59,8 +73,10 @@ public static class RunCommand
                 Memory = parse.GetValue(memory)!,
                 InstructionCounting = parse.GetValue(icount),
                 CommandLine = cmdline,
+                Network = network,
             };
             if (parse.GetValue(dryRun)) { console.Out.WriteLine(QemuCommand.Format(options)); return 0; }
+            if (network?.TapDevice is { } tapName && TapDevice.Problem(tapName) is { } problem) return console.Fail(problem, OwnFailure);
 
             int seconds = parse.GetValue(timeout);
             var limit = seconds > 0 ? TimeSpan.FromSeconds(seconds) : Timeout.InfiniteTimeSpan;
@@ -85,6 +101,19 @@ public static class RunCommand
             return result.ExitStatus;
         });
         return command;
+    }
+
+    /// <summary>The card the options ask for: none (the default: no card, nothing to probe at boot), user networking, or a tap device.</summary>
+    private static QemuNetwork? Network(string[] publish, string? tap, bool user)
+    {
+        if (tap != null && (publish.Length > 0 || user))
+            throw new ArgumentException($"-p and --net use QEMU's user networking; with --tap {tap} the guest is reached at its own address (drop them)");
+        if (tap != null) return new QemuNetwork { TapDevice = tap };
+        if (publish.Length == 0 && !user) return null;
+        var forwards = publish.Select(PortForward.Parse).ToList();
+        var duplicate = forwards.GroupBy(f => (f.Protocol, f.HostAddress, f.HostPort)).FirstOrDefault(g => g.Count() > 1);
+        if (duplicate != null) throw new ArgumentException($"-p: host port {duplicate.Key.HostPort}/{duplicate.Key.Protocol} is forwarded twice");
+        return new QemuNetwork { HostForwards = forwards.Select(f => f.HostForward).ToList() };
     }
 
     /// <summary>An enum option shown and defaulted in lower case (<c>--machine &lt;microvm|pc&gt;</c>), accepted in any case.</summary>
