@@ -31,7 +31,7 @@ namespace Kernel.Syscalls
 
         public static long ExitGroup(SyscallFrame call)
         {
-            AppExit.Exit((int)(call.Arg0 & 0xFF));
+            Process.AppExit.Exit((int)(call.Arg0 & 0xFF));
             return 0;
         }
 

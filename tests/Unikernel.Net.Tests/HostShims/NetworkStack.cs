@@ -7,6 +7,9 @@ internal static class NetworkStack
     public const ulong HostMac = 0x5254_0012_3456;
     public static ulong MacAddress => HostMac;
     public static bool IsUp => true;
+    /// <summary>No card object on the host (the drop counters' exit line and /proc/net/drops read it).</summary>
+    public static NetworkDevice Device => null;
+    public static ulong DroppedByTest;
 
     /// <summary>Where transmitted frames go (a copy of the frame; the packet goes back to the pool).</summary>
     public static System.Action<byte[]> Wire;
