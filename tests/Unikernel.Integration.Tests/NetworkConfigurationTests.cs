@@ -110,6 +110,21 @@ public class NetworkConfigurationTests(ITestOutputHelper output)
         ], AppImages.AppLines(result.Console));
     }
 
+    // uk.net.dhcp-wait=0: the app starts at once and the lease arrives while it starts; the kernel says so on a
+    // line of its own, and the app's connection out works.
+    [Fact]
+    public async Task ALeaseThatComesAfterBootIsReportedAndUsed()
+    {
+        await using var server = HostHttpServer.Start();
+        string commandLine = KernelCommandLine.Build(["uk.net.dhcp-wait=0"], [], ["fetch", $"http://10.0.2.2:{server.Port}/late"]);
+        var result = await KernelImages.BootAsync(AppImages.Image(App), MachineKind.Microvm, commandLine, memory: "256M", network: new QemuNetwork());
+
+        Assert.True(result.ExitStatus == 0, result.Console);
+        Assert.Contains(", dhcp: no answer yet (still asking)", result.Console);
+        Assert.Matches(@"uk: net: dhcp: bound 10\.0\.2\.15/24 gateway 10\.0\.2\.2 dns 10\.0\.2\.3 from 10\.0\.2\.2 after \d+ ms, lease 86400 s", result.Console);
+        Assert.Contains("hello from the host, GET /late", result.Console);
+    }
+
     [Theory]
     [InlineData(MachineKind.Microvm)]
     [InlineData(MachineKind.Pc)]

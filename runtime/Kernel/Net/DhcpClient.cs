@@ -40,6 +40,8 @@ namespace Kernel.Net
         public static uint Server => s_server;
         public static uint LeaseSeconds;
         public static ulong Transmitted, Renewals, LeasesLost;
+        /// <summary>Set once the boot has printed the interface's line: later leases get a line of their own.</summary>
+        public static bool BootReported;
 
         /// <summary>Opens port 68 and sends the first DISCOVER. Null, or why DHCP cannot run.</summary>
         public static string Start()
@@ -53,8 +55,7 @@ namespace Kernel.Net
             s_socket = new UdpSocket();
             if (Udp.Bind(s_socket, 0, DhcpMessage.ClientPort, false) < 0) return "dhcp: port 68 is taken";
             s_leaseCap = (uint)NumberOption("uk.net.dhcp-lease");
-            s_startedAt = Time.Clock.MonotonicNanoseconds;
-            EnterSelecting(s_startedAt);
+            EnterSelecting(Time.Clock.MonotonicNanoseconds);
             return null;
         }
 
@@ -107,6 +108,7 @@ namespace Kernel.Net
 
         private static void EnterSelecting(ulong now)
         {
+            s_startedAt = now;   // DHCP's "secs" counts from the start of this acquisition
             s_state = State.Selecting;
             s_interval = FirstRetransmission;
             s_offered = 0;
@@ -243,6 +245,25 @@ namespace Kernel.Net
             s_state = State.Bound;
             if (FirstBindNanoseconds == 0) FirstBindNanoseconds = now - s_startedAt;
             if (NetworkConfiguration.Gateway != 0) Arp.Resolve(NetworkConfiguration.Gateway);
+            if (!renewal && BootReported)
+            {
+                KernelConsole.Prefix();
+                KernelConsole.Write("net: dhcp: bound ");
+                NetBytes.WriteAddress(address);
+                KernelConsole.Write("/");
+                KernelConsole.WriteDecimal((ulong)prefix);
+                KernelConsole.Write(" gateway ");
+                NetBytes.WriteAddress(NetworkConfiguration.Gateway);
+                KernelConsole.Write(" dns ");
+                NetBytes.WriteAddress(NetworkConfiguration.Dns);
+                KernelConsole.Write(" from ");
+                NetBytes.WriteAddress(s_server);
+                KernelConsole.Write(" after ");
+                KernelConsole.WriteDecimal((now - s_startedAt) / 1_000_000UL);
+                KernelConsole.Write(" ms, lease ");
+                KernelConsole.WriteDecimal(lease);
+                KernelConsole.WriteLine(" s");
+            }
             if (renewal)
             {
                 Renewals++;

@@ -89,6 +89,7 @@ namespace Kernel.Net
                 KernelConsole.Write("th received frame");
             }
             KernelConsole.WriteLine();
+            DhcpClient.BootReported = true;
 
             Threads.Scheduler.WakeSources++;
             // Ask for the gateway now: the answer is there when the first packet leaves, and the VMM's NAT
