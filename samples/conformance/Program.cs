@@ -22,6 +22,7 @@
 //                          "oom: not reached" (exit 0), or "oom: OutOfMemoryException after N MiB" (exit 3)
 //   null-wild [high|low|null]  writes through a wild pointer; see README.md (on Linux: high and low end in
 //                          FailFast, SIGABRT, exit status 134; null is a caught NullReferenceException, exit 0)
+//   file-watcher           only the "watcher" section (FileSystemWatcher, inotify); exit 0
 //   anything else          usage on standard error, exit 2
 using System.Runtime.CompilerServices;
 
@@ -45,13 +46,14 @@ public static class Program
             case "null-wild" when args.Length == 1: return Modes.NullWild("high");
             case "null-wild" when args[1] is "high" or "low" or "null": return Modes.NullWild(args[1]);
             case "unhandled": return Modes.Unhandled();
+            case "file-watcher": Report.Section("watcher", FileWatching.Run); return Report.Failures == 0 ? 0 : 1;
             default: return Usage();
         }
     }
 
     private static int Usage()
     {
-        Console.Error.WriteLine("usage: conformance [conformance [args...] | cpu-spin | gc-under-load | oom [limit-MiB] | null-wild [high|low|null] | unhandled]");
+        Console.Error.WriteLine("usage: conformance [conformance [args...] | cpu-spin | gc-under-load | oom [limit-MiB] | null-wild [high|low|null] | unhandled | file-watcher]");
         return 2;
     }
 
@@ -80,6 +82,7 @@ public static class Program
         Report.Section("json", Library.Json);
         Report.Section("random", Library.Randomness);
         Report.Section("files", Files.Run);
+        Report.Section("watcher", FileWatching.Run);
 
         if (Report.Failures > 0) Report.Line("failed sections", Report.Failures);
         Report.Line("done", Report.Failures == 0 ? "exit code " + ConformanceExitCode : "exit code 1");

@@ -5,19 +5,81 @@ using System.Text;
 // netecho loopback    -- TCP and UDP over 127.0.0.1 inside one process; deterministic output, exit 0
 // netecho serve N     -- echo TCP and UDP on port 7 until N TCP connections have closed, print /proc/net/drops if there is one, exit 0
 // netecho client ADDRESS PORT BYTES -- send BYTES to an echo server, check what comes back, exit 0 if it matches
+// netecho resolve NAME...  -- the IPv4 addresses getaddrinfo gives for each name (musl's resolver: /etc/hosts, DNS)
+// netecho fetch URL...     -- GET each URL with HttpClient, print status and body; exit 0 if all succeeded
+// netecho config [SECONDS] -- the host name and the resolver's files; then wait SECONDS
 string mode = args.Length > 0 ? args[0] : "loopback";
 return mode switch
 {
     "loopback" => await Loopback(),
     "serve" => await Serve(args.Length > 1 ? int.Parse(args[1]) : 1),
     "client" when args.Length == 4 => await Client(IPAddress.Parse(args[1]), int.Parse(args[2]), int.Parse(args[3])),
+    "resolve" => await Resolve(args[1..]),
+    "fetch" => await Fetch(args[1..]),
+    "config" => await Config(args.Length > 1 ? int.Parse(args[1]) : 0),
     _ => Usage(),
 };
 
 static int Usage()
 {
-    Console.WriteLine("usage: netecho loopback | serve N | client ADDRESS PORT BYTES");
+    Console.WriteLine("usage: netecho loopback | serve N | client ADDRESS PORT BYTES | resolve NAME... | fetch URL... | config [SECONDS]");
     return 2;
+}
+
+static async Task<int> Resolve(string[] names)
+{
+    foreach (string name in names)
+    {
+        try
+        {
+            var addresses = await Dns.GetHostAddressesAsync(name, AddressFamily.InterNetwork);
+            Console.WriteLine($"resolve {name}: {string.Join(", ", addresses.Select(a => a.ToString()).Order(StringComparer.Ordinal))}");
+        }
+        catch (SocketException e)
+        {
+            Console.WriteLine($"resolve {name}: {e.SocketErrorCode}");
+        }
+    }
+    return 0;
+}
+
+static async Task<int> Fetch(string[] urls)
+{
+    using var client = new HttpClient { Timeout = TimeSpan.FromSeconds(30) };
+    int failures = 0;
+    foreach (string url in urls)
+    {
+        // The path only: the same server is 127.0.0.1 on Linux and 10.0.2.2 (or a name) in the guest.
+        string path = new Uri(url).PathAndQuery;
+        try
+        {
+            using var response = await client.GetAsync(url);
+            string body = await response.Content.ReadAsStringAsync();
+            Console.WriteLine($"fetch {path}: {(int)response.StatusCode} {response.ReasonPhrase}, {body.Length} characters, {response.Content.Headers.ContentType}");
+            Console.WriteLine(body.TrimEnd('\n'));
+            if (!response.IsSuccessStatusCode) failures++;
+        }
+        catch (HttpRequestException e)
+        {
+            Console.WriteLine($"fetch {path}: failed, {e.HttpRequestError}: {e.Message}");
+            failures++;
+        }
+    }
+    return failures == 0 ? 0 : 1;
+}
+
+static async Task<int> Config(int seconds)
+{
+    Console.WriteLine($"config: host name {Environment.MachineName}");
+    foreach (string file in new[] { "/etc/hostname", "/etc/hosts", "/etc/resolv.conf" })
+        foreach (string line in File.ReadAllLines(file))
+            Console.WriteLine($"config: {file}: {line}");
+    if (seconds > 0)
+    {
+        await Task.Delay(TimeSpan.FromSeconds(seconds));
+        Console.WriteLine($"config: waited {seconds} s");
+    }
+    return 0;
 }
 
 static async Task<int> Client(IPAddress address, int port, int size)

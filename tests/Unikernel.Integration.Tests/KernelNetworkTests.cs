@@ -30,6 +30,7 @@ public partial class KernelNetworkTests(ITestOutputHelper output)
         Assert.Equal(bus, line.Groups["bus"].Value);
         Assert.Equal("10.0.2.15/24", line.Groups["address"].Value);
         Assert.Contains("gateway 10.0.2.2 dns 10.0.2.3, link up", result.Console);
+        Assert.Matches(@", dhcp from 10\.0\.2\.2 in \d+ ms, lease 86400 s", result.Console);   // slirp's DHCP server, its one-day lease
     }
 
     [Fact]
@@ -39,6 +40,7 @@ public partial class KernelNetworkTests(ITestOutputHelper output)
                                                   network: new QemuNetwork());
         Assert.True(result.ExitStatus == 0, result.Console);
         Assert.Contains(" 10.0.2.20/16 gateway 10.0.2.1 dns 10.0.2.3, link up", result.Console);
+        Assert.Contains(", static", result.Console);
     }
 
     [Fact]

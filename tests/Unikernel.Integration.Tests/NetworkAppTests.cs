@@ -121,8 +121,8 @@ public class NetworkAppTests(ITestOutputHelper output)
     }
 
     // samples/http, the ASP.NET Core minimal API (Kestrel: epoll, accept4, non-blocking sockets, socket options),
-    // serving the host through a forwarded port. Configuration reloading is off: it needs inotify, which the
-    // kernel does not have yet.
+    // serving the host through a forwarded port, with the host builder's defaults (configuration files watched
+    // for changes through inotify).
     [Theory]
     [InlineData(MachineKind.Microvm)]
     [InlineData(MachineKind.Pc)]
@@ -130,7 +130,7 @@ public class NetworkAppTests(ITestOutputHelper output)
     {
         int port = KernelNetworkTests.FreePort(SocketType.Stream, ProtocolType.Tcp);
         var network = new QemuNetwork { HostForwards = [QemuNetwork.Forward("tcp", port, 8080)] };
-        string commandLine = KernelCommandLine.Build([], ["ASPNETCORE_URLS=http://0.0.0.0:8080", "DOTNET_hostBuilder__reloadConfigOnChange=false"], []);
+        string commandLine = KernelCommandLine.Build([], ["ASPNETCORE_URLS=http://0.0.0.0:8080"], []);
         await using var guest = RunningGuest.Start(AppImages.Image("http"), machine, commandLine, network, memory: "512M");
         await guest.WaitForAsync("Now listening on: http://0.0.0.0:8080");
 

@@ -55,6 +55,7 @@ namespace Kernel.Files
             System.Buffer.MemoryCopy(source, _data + offset, _capacity - offset, count);
             if (end > _length) _length = end;
             Touch();
+            Inotify.Modified(this);
             return count;
         }
 
@@ -74,6 +75,7 @@ namespace Kernel.Files
             }
             _length = length;
             Touch();
+            Inotify.Modified(this);
             return 0;
         }
 

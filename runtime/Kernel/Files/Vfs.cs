@@ -122,6 +122,7 @@ namespace Kernel.Files
                 if (error < 0) return error;
                 var ram = new RamFileNode(lookup.Parent.FileSystem, mode & ~Umask & 0xFFF);
                 lookup.Parent.Attach(ram, FileNames.FromBytes(lookup.Name, lookup.NameLength));
+                Inotify.Created(lookup.Parent, ram, lookup.Name, lookup.NameLength);
                 node = ram;
                 created = true;
             }
@@ -190,6 +191,7 @@ namespace Kernel.Files
             if (error < 0) return error;
             var directory = new DirectoryNode(lookup.Parent.FileSystem, mode & ~Umask & 0x3FF);
             lookup.Parent.Attach(directory, FileNames.FromBytes(lookup.Name, lookup.NameLength));
+            Inotify.Created(lookup.Parent, directory, lookup.Name, lookup.NameLength);
             return 0;
         }
 
@@ -202,6 +204,7 @@ namespace Kernel.Files
             if (node == null) return -Errno.ENOENT;
             if (lookup.IsRoot || node.IsDirectory) return -Errno.EISDIR;
             if (!lookup.Parent.FileSystem.Writable) return -Errno.EROFS;
+            Inotify.Deleted(lookup.Parent, node, lookup.Name, lookup.NameLength, false);
             lookup.Parent.Detach(node);
             node.FreeIfUnused();
             return 0;
@@ -221,6 +224,7 @@ namespace Kernel.Files
             if (node.FileSystem != lookup.Parent.FileSystem) return -Errno.EBUSY;   // a mount point
             if (!lookup.Parent.FileSystem.Writable) return -Errno.EROFS;
             if (!((DirectoryNode)node).IsEmpty) return -Errno.ENOTEMPTY;
+            Inotify.Deleted(lookup.Parent, node, lookup.Name, lookup.NameLength, false);
             lookup.Parent.Detach(node);
             node.FreeIfUnused();
             return 0;
@@ -266,12 +270,14 @@ namespace Kernel.Files
             byte[] name = FileNames.FromBytes(to.Name, to.NameLength);
             if (replaced != null)
             {
+                Inotify.Deleted(to.Parent, replaced, to.Name, to.NameLength, true);
                 to.Parent.Detach(replaced);
                 replaced.FreeIfUnused();
             }
             from.Parent.Detach(node);
             to.Parent.Attach(node, name);
             node.ChangedTime = FileClock.Now();
+            Inotify.Moved(from.Parent, from.Name, from.NameLength, to.Parent, to.Name, to.NameLength, node);
             return 0;
         }
 
@@ -288,6 +294,7 @@ namespace Kernel.Files
             SymlinkNode link = SymlinkNode.Create(lookup.Parent.FileSystem, target, targetLength);
             if (link == null) return -Errno.ENOMEM;
             lookup.Parent.Attach(link, FileNames.FromBytes(lookup.Name, lookup.NameLength));
+            Inotify.Created(lookup.Parent, link, lookup.Name, lookup.NameLength);
             return 0;
         }
 
@@ -368,6 +375,7 @@ namespace Kernel.Files
             if (node.FileSystem == null || !node.FileSystem.Writable) return -Errno.EROFS;
             node.Mode = node.Type | (mode & FileTypeBits.PermissionMask);
             node.ChangedTime = FileClock.Now();
+            Inotify.AttributesChanged(node);
             return 0;
         }
 
@@ -408,6 +416,7 @@ namespace Kernel.Files
                 if (times[1].Nanoseconds != TimeOmit) node.ModifiedTime = times[1].Nanoseconds == TimeNow ? now : times[1];
             }
             node.ChangedTime = now;
+            Inotify.AttributesChanged(node);
             return 0;
         }
 
@@ -443,6 +452,7 @@ namespace Kernel.Files
                 node.Mode = mode;
             }
             node.ChangedTime = FileClock.Now();
+            Inotify.AttributesChanged(node);
             return 0;
         }
 

@@ -3,7 +3,8 @@ using Kernel.Memory;
 namespace Kernel.Files
 {
     // The tree the app sees, built once at boot (or at the first file system call):
-    //   /            read-only root: app (the executable's placeholder), dev, proc, sys, tmp
+    //   /            read-only root: app (the executable's placeholder), dev, etc, proc, sys, tmp
+    //   /etc         resolv.conf, hosts, hostname (from the network configuration)
     //   /tmp         tmpfs, writable, half of RAM
     //   /dev         console, tty, null, zero, random, urandom
     //   /proc        meminfo, cpuinfo, net/drops, self/{exe -> /app, mountinfo, cgroup, statm, maps}
@@ -29,6 +30,7 @@ namespace Kernel.Files
             BuildDevices();
             BuildProc();
             BuildSys();
+            BuildEtc();
             InstallConsoleDescriptors();
         }
 
@@ -98,6 +100,15 @@ namespace Kernel.Files
             AddGenerated(node, "online", new ConstantText("0\n"));
             DirectoryNode node0 = AddDirectory(node, "node0");
             AddGenerated(node0, "cpulist", new ConstantText("0\n"));
+        }
+
+        // The resolver's files (ResolverFiles.cs), on the read-only root as a container's runtime bind-mounts them.
+        private static void BuildEtc()
+        {
+            DirectoryNode etc = AddDirectory(Root, "etc");
+            AddGenerated(etc, "resolv.conf", new ResolvConfFile());
+            AddGenerated(etc, "hosts", new HostsFile());
+            AddGenerated(etc, "hostname", new HostNameFile());
         }
 
         private static string IndexName(int i)

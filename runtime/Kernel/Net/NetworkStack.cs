@@ -48,6 +48,13 @@ namespace Kernel.Net
             DropEvery = NumberOption("uk.net.drop-every");
 #endif
 
+            string dhcpProblem = null;
+            if (NetworkConfiguration.UsesDhcp)
+            {
+                dhcpProblem = DhcpClient.Start();
+                if (dhcpProblem == null) WaitForDhcp();
+            }
+
             KernelConsole.Prefix();
             KernelConsole.Write("net: ");
             KernelConsole.Write(nic.Name);
@@ -74,6 +81,7 @@ namespace Kernel.Net
                 KernelConsole.WriteDecimal((ulong)InterruptLine);
             }
             else KernelConsole.Write(", polled");
+            WriteAddressOrigin(dhcpProblem);
             if (DropEvery > 0)
             {
                 KernelConsole.Write(", dropping every ");
@@ -81,11 +89,47 @@ namespace Kernel.Net
                 KernelConsole.Write("th received frame");
             }
             KernelConsole.WriteLine();
+            DhcpClient.BootReported = true;
 
             Threads.Scheduler.WakeSources++;
             // Ask for the gateway now: the answer is there when the first packet leaves, and the VMM's NAT
             // (slirp) learns our MAC from the request, so forwarded traffic can reach us at once.
-            Arp.Resolve(NetworkConfiguration.Gateway);
+            if (NetworkConfiguration.Gateway != 0) Arp.Resolve(NetworkConfiguration.Gateway);
+        }
+
+        /// <summary>
+        /// Boot waits for the first DHCP lease, polling (interrupts are still off), for at most uk.net.dhcp-wait=SECONDS
+        /// (default 5): an app that connects out or prints its address at start expects one, as after Linux's
+        /// network-online; a server on 0.0.0.0 would not care. QEMU's and most LAN servers answer in milliseconds, so
+        /// the wait costs little; without an answer the app starts with no address and the client keeps trying.
+        /// </summary>
+        private static void WaitForDhcp()
+        {
+            int seconds = NumberOption("uk.net.dhcp-wait", 5);
+            ulong deadline = Time.Clock.MonotonicNanoseconds + (ulong)seconds * 1_000_000_000UL;
+            while (!DhcpClient.HasAddress && Time.Clock.MonotonicNanoseconds < deadline)
+            {
+                Poll();
+                Arch.Cpu.Pause();
+            }
+        }
+
+        private static void WriteAddressOrigin(string dhcpProblem)
+        {
+            if (!NetworkConfiguration.UsesDhcp) { KernelConsole.Write(", static"); return; }
+            if (dhcpProblem != null) { KernelConsole.Write(", "); KernelConsole.Write(dhcpProblem); return; }
+            if (!DhcpClient.HasAddress)
+            {
+                KernelConsole.Write(", dhcp: no answer yet (still asking)");
+                return;
+            }
+            KernelConsole.Write(", dhcp from ");
+            NetBytes.WriteAddress(DhcpClient.Server);
+            KernelConsole.Write(" in ");
+            KernelConsole.WriteDecimal(DhcpClient.FirstBindNanoseconds / 1_000_000UL);
+            KernelConsole.Write(" ms, lease ");
+            KernelConsole.WriteDecimal(DhcpClient.LeaseSeconds);
+            KernelConsole.Write(" s");
         }
 
         /// <summary>
@@ -144,6 +188,7 @@ namespace Kernel.Net
             DeliverLoopback();
             ulong now = Time.Clock.MonotonicNanoseconds;
             Arp.Tick(now);
+            DhcpClient.Tick(now);
             Tcp.Tick(now);
             DeliverLoopback();
             if (Device != null) Device.Flush();
@@ -206,10 +251,11 @@ namespace Kernel.Net
             KernelConsole.WriteLine(problem);
         }
 
-        private static int NumberOption(string name)
+        private static int NumberOption(string name, int otherwise = 0)
         {
             int length;
             byte* value = Boot.BootCommandLine.Option(name, out length);
+            if (value == null) return otherwise;
             int n = 0;
             for (int i = 0; value != null && i < length && value[i] >= '0' && value[i] <= '9'; i++) n = n * 10 + (value[i] - '0');
             return n;

@@ -51,6 +51,7 @@ namespace Kernel.SelfTest
             FileSystems();
             Pipes();
             EventFds();
+            InotifyWatches();
             Epoll();
             Descriptors();
             DescriptorLimit();
@@ -445,6 +446,67 @@ namespace Kernel.SelfTest
             Sys(SyscallTable.Read, (ulong)fd, value, 8);
             Check("semaphore drained", Sys(SyscallTable.Read, (ulong)fd, value, 8), -Errno.EAGAIN);
             Sys(SyscallTable.Close, (ulong)fd);
+        }
+
+        // inotify: the records a watched directory on tmpfs gets (Linux's layout: 16-byte header, name padded
+        // to 16), merging of an identical MODIFY, rename cookies, IN_IGNORED, DELETE_SELF, and the errors.
+        private static void InotifyWatches()
+        {
+            Reset();
+            ulong events = Alloc(512), count = Alloc(8);
+            const ulong Create = 0x100, Modify = 0x2, MovedFrom = 0x40, MovedTo = 0x80, Delete = 0x200, DeleteSelf = 0x400;
+            const ulong Ignored = 0x8000, OnlyDirectory = 0x0100_0000, MaskAdd = 0x2000_0000;
+            Check("inotify_init1 bad flags", Sys(SyscallTable.InotifyInit1, 1), -Errno.EINVAL);
+            long fd = Sys(SyscallTable.InotifyInit1, ONonBlock);
+            Check("inotify_init1", fd, 3);
+            Check("empty: EAGAIN", Sys(SyscallTable.Read, (ulong)fd, events, 512), -Errno.EAGAIN);
+            Check("mkdir watched", Sys(SyscallTable.MakeDirectory, Text("/tmp/watched"), 0x1ED), 0);
+            Check("add_watch", Sys(SyscallTable.InotifyAddWatch, (ulong)fd, Text("/tmp/watched"), Create | Delete | MovedFrom | MovedTo | DeleteSelf), 1);
+            Check("add_watch again: same wd", Sys(SyscallTable.InotifyAddWatch, (ulong)fd, Text("/tmp/watched/"), Modify | MaskAdd), 1);
+            Check("add_watch missing", Sys(SyscallTable.InotifyAddWatch, (ulong)fd, Text("/tmp/none"), Create), -Errno.ENOENT);
+            Check("add_watch no events", Sys(SyscallTable.InotifyAddWatch, (ulong)fd, Text("/tmp"), 0), -Errno.EINVAL);
+            Check("IN_ONLYDIR on a file", Sys(SyscallTable.InotifyAddWatch, (ulong)fd, Text("/proc/meminfo"), Modify | OnlyDirectory), -Errno.ENOTDIR);
+            Check("add_watch on a non-inotify fd", Sys(SyscallTable.InotifyAddWatch, 0, Text("/tmp"), Create), -Errno.EINVAL);
+
+            long file = Sys(SyscallTable.Open, Text("/tmp/watched/a"), OCreat | OWrOnly, 0x1A4);
+            Check("create a", file, 4);
+            Sys(SyscallTable.Write, (ulong)file, Text("xy"), 2);
+            Sys(SyscallTable.Write, (ulong)file, Text("zw"), 2);   // merged with the MODIFY before it
+            Sys(SyscallTable.Close, (ulong)file);
+            Check("rename a b", Sys(SyscallTable.Rename, Text("/tmp/watched/a"), Text("/tmp/watched/b")), 0);
+            Check("unlink b", Sys(SyscallTable.Unlink, Text("/tmp/watched/b")), 0);
+            Check("FIONREAD", Sys(SyscallTable.Ioctl, (ulong)fd, 0x541B, count), 0);
+            Check("FIONREAD bytes", *(int*)count, 5 * 32);
+            Check("buffer smaller than an event", Sys(SyscallTable.Read, (ulong)fd, events, 16), -Errno.EINVAL);
+            Check("read events", Sys(SyscallTable.Read, (ulong)fd, events, 512), 5 * 32);
+            InotifyRecord(events, 1, Create, 'a');
+            InotifyRecord(events + 32, 1, Modify, 'a');
+            InotifyRecord(events + 64, 1, MovedFrom, 'a');
+            InotifyRecord(events + 96, 1, MovedTo, 'b');
+            InotifyRecord(events + 128, 1, Delete, 'b');
+            Check("rename cookie set", *(uint*)(events + 64 + 8) != 0 ? 1 : 0, 1);
+            Check("rename cookies match", *(uint*)(events + 96 + 8), *(uint*)(events + 64 + 8));
+
+            Check("rm_watch", Sys(SyscallTable.InotifyRemoveWatch, (ulong)fd, 1), 0);
+            Check("rm_watch again", Sys(SyscallTable.InotifyRemoveWatch, (ulong)fd, 1), -Errno.EINVAL);
+            Check("read IN_IGNORED", Sys(SyscallTable.Read, (ulong)fd, events, 512), 16);
+            Check("IN_IGNORED mask", *(uint*)(events + 4), (long)Ignored);
+
+            Check("watch again", Sys(SyscallTable.InotifyAddWatch, (ulong)fd, Text("/tmp/watched"), DeleteSelf), 2);
+            Check("rmdir watched", Sys(SyscallTable.RemoveDirectory, Text("/tmp/watched")), 0);
+            Check("read DELETE_SELF, IGNORED", Sys(SyscallTable.Read, (ulong)fd, events, 512), 32);
+            Check("DELETE_SELF", *(uint*)(events + 4), (long)DeleteSelf);
+            Check("then IGNORED", *(uint*)(events + 16 + 4), (long)Ignored);
+            Sys(SyscallTable.Close, (ulong)fd);
+        }
+
+        private static void InotifyRecord(ulong record, int wd, ulong mask, char name)
+        {
+            Check("event wd", *(int*)record, wd);
+            Check("event mask", *(uint*)(record + 4), (long)mask);
+            Check("event name length (padded)", *(uint*)(record + 12), 16);
+            Check("event name", *(byte*)(record + 16), name);
+            Check("event name NUL", *(byte*)(record + 17), 0);
         }
 
         private static void Epoll()

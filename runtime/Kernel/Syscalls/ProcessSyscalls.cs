@@ -68,7 +68,10 @@ namespace Kernel.Syscalls
             byte* buffer = (byte*)call.Arg0;
             for (int i = 0; i < 6 * UtsFieldLength; i++) buffer[i] = 0;
             Copy(buffer + 0 * UtsFieldLength, "Linux");
-            Copy(buffer + 1 * UtsFieldLength, "unikernel");
+            // The node name is the host name (uk.hostname=, DHCP's, else "unikernel"), as sethostname sets it on Linux.
+            Net.NetworkConfiguration.Load();
+            int nameLength = Net.NetworkConfiguration.HostNameLength < UtsFieldLength ? Net.NetworkConfiguration.HostNameLength : UtsFieldLength - 1;
+            for (int i = 0; i < nameLength; i++) buffer[UtsFieldLength + i] = Net.NetworkConfiguration.HostName[i];
             Copy(buffer + 2 * UtsFieldLength, "6.1.0-unikernel");
             Copy(buffer + 3 * UtsFieldLength, "#1 SMP PREEMPT Unikernel");
             Copy(buffer + 4 * UtsFieldLength, "x86_64");

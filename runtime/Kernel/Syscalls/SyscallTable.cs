@@ -37,6 +37,7 @@ namespace Kernel.Syscalls
         public const ulong EventFd = 284, EventFd2 = 290, EpollCreate1 = 291, Duplicate3 = 292, Pipe2 = 293;
         public const ulong ReadVectorAt = 295, WriteVectorAt = 296, RenameAt2 = 316, AccessAt2 = 439, EpollWaitWithTimespec = 441;
         public const ulong SendFile = 40, CopyFileRange = 326, ChangeOwner = 92, FileChangeOwner = 93, LinkChangeOwner = 94;
+        public const ulong InotifyInit = 253, InotifyAddWatch = 254, InotifyRemoveWatch = 255, InotifyInit1 = 294;
         public const ulong ChangeOwnerAt = 260, SetTimesAt = 280, SetTimesAtMicroseconds = 261, SetTimesMicroseconds = 235, SetTimesSeconds = 132;
         // Sockets (SocketSyscalls; the stack is in Net/).
         public const ulong Socket = 41, Connect = 42, Accept = 43, SendTo = 44, ReceiveFrom = 45, SendMessage = 46, ReceiveMessage = 47;
@@ -140,6 +141,10 @@ namespace Kernel.Syscalls
                 case Pipe2: return PipeSyscalls.Pipe2(call);
                 case EventFd: return PipeSyscalls.EventFd(call);
                 case EventFd2: return PipeSyscalls.EventFd2(call);
+                case InotifyInit: return InotifySyscalls.Init(call);
+                case InotifyInit1: return InotifySyscalls.Init1(call);
+                case InotifyAddWatch: return InotifySyscalls.AddWatch(call);
+                case InotifyRemoveWatch: return InotifySyscalls.RemoveWatch(call);
                 case Poll: return PollSyscalls.Poll(call);
                 case PollWithTimespec: return PollSyscalls.PollWithTimespec(call);
                 case EpollCreate: return PollSyscalls.EpollCreate(call);

@@ -1,14 +1,14 @@
 namespace Unikernel.Tools.Qemu;
 
 /// <summary>
-/// The guest's virtio-net card and what its other end is. By default QEMU's user networking (slirp): the guest is
-/// 10.0.2.15/24 behind a NAT whose gateway is 10.0.2.2 and DNS 10.0.2.3, the kernel's defaults
-/// (runtime/Kernel/Net/NetworkConfiguration.cs), and host ports can be forwarded to guest ports. With
-/// <see cref="TapDevice"/> the card is on an existing host tap device instead (full speed, no NAT: the guest needs a
-/// static address on the tap's subnet). With <see cref="Relay"/> the card's frames go through a UDP relay on the host
-/// before they reach user networking (the robustness tests' drop/reorder/fuzz relay). microvm gets a virtio-mmio card
-/// (made modern: QEMU's virtio-mmio is legacy by default, and the kernel drives virtio 1.x only), pc a virtio-pci one
-/// without its boot ROM.
+/// The guest's virtio-net card and what its other end is. By default QEMU's user networking (slirp): the guest gets
+/// 10.0.2.15/24 by DHCP (runtime/Kernel/Net/DhcpClient.cs) behind a NAT whose gateway is 10.0.2.2 and DNS 10.0.2.3
+/// (<see cref="UserNetworkOptions"/> changes what slirp's DHCP server hands out), and host ports can be forwarded to
+/// guest ports. With <see cref="TapDevice"/> the card is on an existing host tap device instead (full speed, no NAT:
+/// the guest needs a static address on the tap's subnet). With <see cref="Relay"/> the card's frames go through a UDP
+/// relay on the host before they reach user networking (the robustness tests' drop/reorder/fuzz relay). microvm gets
+/// a virtio-mmio card (made modern: QEMU's virtio-mmio is legacy by default, and the kernel drives virtio 1.x only),
+/// pc a virtio-pci one without its boot ROM.
 /// </summary>
 public sealed record QemuNetwork
 {
@@ -25,12 +25,19 @@ public sealed record QemuNetwork
     public static string Forward(string protocol, int hostPort, int guestPort, string hostAddress = "127.0.0.1")
         => $"{protocol}:{hostAddress}:{hostPort}-:{guestPort}";
 
+    /// <summary>
+    /// More of slirp's own options, comma-separated (e.g. "net=10.9.0.0/24,hostname=guest,dnssearch=example"): what its
+    /// DHCP server hands out.
+    /// </summary>
+    public string UserNetworkOptions { get; init; } = "";
+
     /// <summary>The QEMU arguments for this network on <paramref name="machine"/>.</summary>
     public IEnumerable<string> Arguments(MachineKind machine)
     {
         if (TapDevice != null && (HostForwards.Count > 0 || Relay != null))
             throw new ArgumentException("a tap device is reached directly: it takes no host forwards and no relay");
-        string user = "user,id=" + (Relay != null ? "user0" : "net0") + string.Concat(HostForwards.Select(f => ",hostfwd=" + f));
+        string user = "user,id=" + (Relay != null ? "user0" : "net0") + (UserNetworkOptions.Length > 0 ? "," + UserNetworkOptions : "")
+                    + string.Concat(HostForwards.Select(f => ",hostfwd=" + f));
         if (TapDevice != null)
         {
             // script=no: the device exists and is configured already (QEMU would otherwise run /etc/qemu-ifup).
