@@ -15,7 +15,6 @@ namespace Unikernel.Integration.Tests;
 public partial class UkRunNetworkTests(ITestOutputHelper output)
 {
     private const string App = "http";
-    private static readonly string[] Environment = ["DOTNET_hostBuilder__reloadConfigOnChange=false"];
     private static readonly string[] Paths = ["/", "/forecasts", "/forecasts/2", "/forecasts/9", "/health", "/nothing-here"];
     private static readonly TimeSpan BootLimit = TimeSpan.FromSeconds(120);
 
@@ -51,7 +50,7 @@ public partial class UkRunNetworkTests(ITestOutputHelper output)
 
     private static string[] UkRun(MachineKind machine, string[] network)
         => ["run", AppImages.Image(App), "--accel", "tcg", "--machine", machine.ToString().ToLowerInvariant(), "-m", "512M", .. network,
-            "-e", "ASPNETCORE_URLS=http://0.0.0.0:8080", .. Environment.SelectMany(e => new[] { "-e", e })];
+            "-e", "ASPNETCORE_URLS=http://0.0.0.0:8080"];
 
     private async Task AssertServesAsOnLinux(string baseUrl, IReadOnlyList<string> linux, BackgroundProcess uk)
     {
@@ -70,7 +69,7 @@ public partial class UkRunNetworkTests(ITestOutputHelper output)
     private static async Task<List<string>> LinuxResponsesAsync()
     {
         int port = KernelNetworkTests.FreePort(SocketType.Stream, ProtocolType.Tcp);
-        await using var app = BackgroundProcess.Start(AppImages.LinuxExecutable(App), [], [$"ASPNETCORE_URLS=http://127.0.0.1:{port}", .. Environment]);
+        await using var app = BackgroundProcess.Start(AppImages.LinuxExecutable(App), [], [$"ASPNETCORE_URLS=http://127.0.0.1:{port}"]);
         await app.WaitForAsync($"Now listening on: http://127.0.0.1:{port}", TimeSpan.FromSeconds(30));
         var responses = new List<string>();
         foreach (string path in Paths) responses.Add(await CurlAsync($"http://127.0.0.1:{port}{path}"));
