@@ -19,6 +19,8 @@ export DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_NOLOGO=1 DOTNET_SKIP_FIRST_TIME_EXPE
 PACKAGES := qemu-system-x86:/usr/bin/qemu-system-x86_64 musl-dev:/usr/lib/x86_64-linux-musl/libc.a
 # The integration tests fetch from guests with curl and make tap devices with ip (iproute2).
 PACKAGES += curl:/usr/bin/curl iproute2:/usr/sbin/ip
+# make bench loads samples/http with wrk.
+PACKAGES += wrk:/usr/bin/wrk
 
 .PHONY: all setup build boot-objects package apps images linker-aot test demo bench clean
 
@@ -116,12 +118,14 @@ demo: setup build
 # The same app (hello, conformance) as our image, as a Linux microVM (Debian's cloud kernel, fetched with
 # apt-get download, + an initramfs with a C# /init), as the QEMU floor and natively: wall time, -icount virtual
 # time, smallest RAM, image sizes -> docs/benchmarks.md (generated section) and docs/benchmarks-boot.svg. Then
+# samples/http under wrk load in both (`http`: requests/s and latency percentiles -> docs/benchmarks.md); then
 # the kernel-alone/pc boot table and BenchmarkDotNet on the image-making steps. `make bench BENCH_ARGS=--quick`:
-# 3 runs, a coarser RAM bisection, the comparison only.
+# 3 runs, a coarser RAM bisection, the comparison and a 3-second http load only.
 BENCH_ARGS ?=
 BENCHMARKS := $(DOTNET) run --project benchmarks/Unikernel.Benchmarks -c $(CONFIG) --no-build --
 bench: setup build
 	$(BENCHMARKS) compare $(BENCH_ARGS)
+	$(BENCHMARKS) http $(filter --quick,$(BENCH_ARGS))
 	@case " $(BENCH_ARGS) " in *" --quick "*) ;; *) \
 	  echo "$(BENCHMARKS) boot && $(BENCHMARKS) image"; $(BENCHMARKS) boot && $(BENCHMARKS) image --filter '*' ;; esac
 

@@ -2,15 +2,20 @@
 //
 //   1. mount /proc and /sys (the .NET runtime reads /proc/meminfo, /proc/self/..., /sys/devices/system/cpu/...;
 //      our kernel serves the same files itself);
-//   2. start /app (argv[1..] of /init become the app's arguments; an empty environment, as in our image
-//      without -e) with stdin and stderr on /dev/console and stdout on a pipe that /init forwards to the
+//   2. with INIT_NETWORK=<address>/<prefix>,<gateway> in its environment (a KEY=VALUE word on the kernel
+//      command line), bring the network up the way our kernel does at boot: load the modules the initramfs
+//      carries in /modules (in name order: the Debian kernel has virtio, virtio_mmio and virtio_net as modules),
+//      then configure lo and eth0 and the default route with ioctls (LinuxNetwork.cs);
+//   3. start /app (argv[1..] of /init become the app's arguments; /init's environment without the HOME and
+//      TERM the kernel adds and without INIT_NETWORK -- empty unless the command line has KEY=VALUE words, as
+//      in our image without -e) with stdin and stderr on /dev/console and stdout on a pipe that /init forwards to the
 //      console: the pipe is how /init sees the moment of the app's first output;
-//   3. wait for it, then print one line with TSC readings, the counterpart of our kernel's "app timing" line:
+//   4. wait for it, then print one line with TSC readings, the counterpart of our kernel's "app timing" line:
 //        init: app timing (tsc): init main M, spawn S, first output F, exit E, status N
 //      absolute TSC values; under QEMU's -icount shift=0 the TSC counts virtual nanoseconds (one per guest
 //      instruction) from the start of the VM, so they compare with our kernel's entry TSC + its figures;
 //      and a line with /proc/uptime (seconds since Linux's clock started, seconds idle) at init's Main and at exit;
-//   4. end the VM with the app's status through QEMU's isa-debug-exit port (as our kernel does; status N
+//   5. end the VM with the app's status through QEMU's isa-debug-exit port (as our kernel does; status N
 //      makes QEMU exit with 2N+1), or, without that device, reboot(RB_POWER_OFF).
 //
 // Everything goes through musl directly (DirectPInvoke "libc"): no System.Diagnostics.Process, whose
@@ -29,6 +34,9 @@ public static unsafe class Program
 
     public static int Main(string[] args)
     {
+        string[] environment = Environment.GetEnvironmentVariables().Keys.Cast<string>()
+            .Where(name => name is not ("HOME" or "TERM" or LinuxNetwork.Variable))
+            .Select(name => $"{name}={Environment.GetEnvironmentVariable(name)}").Order(StringComparer.Ordinal).ToArray();
         // Machine code, because C# has no RDTSC and no OUT: rdtsc; shl rdx, 32; or rax, rdx; ret
         // and mov edx, 0xf4; mov eax, edi; out dx, al; ret.
         byte* code = (byte*)mmap(null, 4096, PROT_RWX, MAP_PRIVATE_ANONYMOUS, -1, 0);
@@ -44,6 +52,11 @@ public static unsafe class Program
         Mount("proc", "/proc", "proc");
         Mount("sysfs", "/sys", "sysfs");
         string uptimeAtMain = ReadSmallFile("/proc/uptime");
+        if (Environment.GetEnvironmentVariable(LinuxNetwork.Variable) is { } network)
+        {
+            string? problem = LinuxNetwork.Configure(network, "/modules");
+            if (problem != null) { Say(2, $"init: network: {problem}\n"); reboot(RB_POWER_OFF); return 1; }
+        }
 
         int* pipe = stackalloc int[2];
         if (pipe2(pipe, O_CLOEXEC) != 0) return Fail("pipe2");
@@ -54,8 +67,9 @@ public static unsafe class Program
         nint* argvNative = stackalloc nint[argv.Length + 1];
         for (int i = 0; i < argv.Length; i++) argvNative[i] = Marshal.StringToCoTaskMemUTF8(argv[i]);
         argvNative[argv.Length] = 0;
-        nint* envNative = stackalloc nint[1];
-        envNative[0] = 0;
+        nint* envNative = stackalloc nint[environment.Length + 1];
+        for (int i = 0; i < environment.Length; i++) envNative[i] = Marshal.StringToCoTaskMemUTF8(environment[i]);
+        envNative[environment.Length] = 0;
 
         int pid;
         ulong spawn = readTsc();

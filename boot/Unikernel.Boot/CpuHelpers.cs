@@ -96,6 +96,9 @@ public static class CpuHelpers
         e.Function("uk_interrupts_enable", isGlobal: true, () => { a.sti(); a.ret(); });
         e.Function("uk_interrupts_disable", isGlobal: true, () => { a.cli(); a.ret(); });
         e.Function("uk_pause", isGlobal: true, () => { a.pause(); a.ret(); });
+        // Stores before it are visible before loads after it: x86 may otherwise let a load pass an earlier
+        // store, which virtio's event-index handshake (publish an index, then read the other side's) forbids.
+        e.Function("uk_memory_fence", isGlobal: true, () => { a.mfence(); a.ret(); });
         e.Function("uk_lidt", isGlobal: true, () => { a.lidt(__[rdi]); a.ret(); });
         // uk_enter_user_mode(rip, rsp, arg): leave for ring 3 with a clean register file (nothing of the
         // kernel's leaks to the app) and arg in rdi. rflags = 0x2: interrupts stay off until the kernel

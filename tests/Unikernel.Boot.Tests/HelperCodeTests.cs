@@ -43,6 +43,7 @@ public class HelperCodeTests
         { "uk_interrupts_enable", "sti | ret" },
         { "uk_interrupts_disable", "cli | ret" },
         { "uk_pause", "pause | ret" },
+        { "uk_memory_fence", "mfence | ret" },
         { "uk_lidt", "lidt [rdi] | ret" },
         { "uk_breakpoint", "int3 | ret" },
         { "uk_trigger_invalid_opcode", "ud2 | ret" },

@@ -21,6 +21,19 @@ public sealed partial class LinuxMicroVm
     public required string VmlinuxPath { get; init; }
     public required string KernelRelease { get; init; }
     public required string InitPath { get; init; }
+    /// <summary>The kernel's modules (lib/modules/RELEASE of the package, or of the host for an installed kernel).</summary>
+    public required string ModulesDirectory { get; init; }
+
+    /// <summary>
+    /// The modules the network needs on the microvm machine, in load order (each after those it depends on, as
+    /// their modinfo "depends=" says): Debian's cloud kernel builds virtio, its MMIO transport and virtio-net as
+    /// modules, and the microvm's virtio-mmio devices are found through ACPI once virtio_mmio is loaded.
+    /// </summary>
+    public static readonly string[] NetworkModules =
+    [
+        "drivers/virtio/virtio_ring.ko", "drivers/virtio/virtio.ko", "drivers/virtio/virtio_mmio.ko",
+        "net/core/failover.ko", "drivers/net/net_failover.ko", "drivers/net/virtio_net.ko",
+    ];
 
     /// <summary>
     /// The kernel command line, tuned for boot speed under TCG as far as is fair (docs/benchmarks.md): a
@@ -40,6 +53,8 @@ public sealed partial class LinuxMicroVm
         System.IO.Directory.CreateDirectory(directory);
         string bzImage = FindInstalledKernel() ?? DownloadKernel(directory, log);
         string release = Path.GetFileName(bzImage)["vmlinuz-".Length..];
+        string modules = Path.Combine(Path.GetDirectoryName(Path.GetDirectoryName(bzImage))!, "lib", "modules", release);
+        if (bzImage.StartsWith("/boot/", StringComparison.Ordinal)) modules = Path.Combine("/lib/modules", release);
 
         string vmlinux = Path.Combine(directory, $"vmlinux-{release}");
         if (!File.Exists(vmlinux) || File.GetLastWriteTimeUtc(vmlinux) < File.GetLastWriteTimeUtc(bzImage))
@@ -58,13 +73,14 @@ public sealed partial class LinuxMicroVm
         return new LinuxMicroVm
         {
             Directory = directory, BzImagePath = bzImage, VmlinuxPath = vmlinux, KernelRelease = release,
-            InitPath = Path.Combine(initDirectory, "init"),
+            InitPath = Path.Combine(initDirectory, "init"), ModulesDirectory = modules,
         };
     }
 
     /// <summary>The initramfs for one app: /init, the app as /app, the directories the app and /init use, and
-    /// the device nodes a program expects without devtmpfs (the kernel opens /dev/console for /init).</summary>
-    public (string Path, long InitBytes, long AppBytes) Initramfs(string appName, string appPath)
+    /// the device nodes a program expects without devtmpfs (the kernel opens /dev/console for /init). With
+    /// <paramref name="network"/>, also <see cref="NetworkModules"/> as /modules/N-name.ko, which /init loads in name order.</summary>
+    public (string Path, long InitBytes, long AppBytes) Initramfs(string appName, string appPath, bool network = false)
     {
         byte[] init = File.ReadAllBytes(InitPath), app = File.ReadAllBytes(appPath);
         var cpio = new Cpio()
@@ -74,6 +90,12 @@ public sealed partial class LinuxMicroVm
             .CharacterDevice("dev/random", 1, 8).CharacterDevice("dev/urandom", 1, 9)
             .File("init", init, 0x1ed)
             .File("app", app, 0x1ed);
+        if (network)
+        {
+            cpio.Directory("modules");
+            for (int i = 0; i < NetworkModules.Length; i++)
+                cpio.File($"modules/{i}-{Path.GetFileName(NetworkModules[i])}", File.ReadAllBytes(Path.Combine(ModulesDirectory, "kernel", NetworkModules[i])), 0x1a4);
+        }
         string path = Path.Combine(Directory, $"initramfs-{appName}.cpio.gz");
         File.WriteAllBytes(path, cpio.ToGzip());
         return (path, init.Length, app.Length);

@@ -34,6 +34,7 @@ namespace Kernel.Arch
         [DllImport("*", EntryPoint = "uk_interrupts_enable"), SuppressGCTransition] public static extern void EnableInterrupts();
         [DllImport("*", EntryPoint = "uk_interrupts_disable"), SuppressGCTransition] public static extern void DisableInterrupts();
         [DllImport("*", EntryPoint = "uk_pause"), SuppressGCTransition] public static extern void Pause();
+        [DllImport("*", EntryPoint = "uk_memory_fence"), SuppressGCTransition] public static extern void MemoryFence();
         [DllImport("*", EntryPoint = "uk_lidt"), SuppressGCTransition] public static extern void LoadInterruptDescriptorTable(void* descriptor);
         [DllImport("*", EntryPoint = "uk_breakpoint"), SuppressGCTransition] public static extern void Breakpoint();
         [DllImport("*", EntryPoint = "uk_enter_user_mode"), SuppressGCTransition] public static extern void EnterUserMode(ulong rip, ulong rsp, ulong argument);

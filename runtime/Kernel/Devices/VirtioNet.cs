@@ -4,14 +4,19 @@ using Kernel.Net;
 namespace Kernel.Devices
 {
     // The virtio network card (virtio 1.1, 5.1) on either transport: receive queue 0 and transmit queue 1,
-    // no offloads (checksums are computed by the stack), no mergeable receive buffers -- so every receive
-    // buffer holds a whole frame, and every packet is one descriptor: the 12-byte virtio-net header sits in
-    // the packet's headroom right before the Ethernet frame. Features asked for: the MAC address in the
-    // configuration space and the link status. Receive buffers come from PacketPool and are replaced as
+    // no mergeable receive buffers -- so every receive buffer holds a whole frame, and every packet is one
+    // descriptor: the 12-byte virtio-net header sits in the packet's headroom right before the Ethernet frame.
+    // Features asked for, each used only when the device offers it: the MAC address in the configuration
+    // space, the link status, event indexes (Virtqueue), and checksum offload both ways -- CSUM: the device
+    // finishes the TCP checksum of a frame marked NEEDS_CSUM; GUEST_CSUM: it marks received frames whose
+    // checksum it checked (DATA_VALID, or NEEDS_CSUM from a local sender), which the stack then does not
+    // verify again. (QEMU offers the checksum features only with a backend that takes the virtio-net header,
+    // tap with vnet_hdr; not with user networking.) Receive buffers come from PacketPool and are replaced as
     // frames are taken (a frame is dropped, its buffer reposted, when the pool is empty).
     internal sealed unsafe class VirtioNet : NetworkDevice
     {
-        private const ulong FeatureMac = 1UL << 5, FeatureStatus = 1UL << 16;
+        private const ulong FeatureChecksum = 1UL << 0, FeatureGuestChecksum = 1UL << 1, FeatureMac = 1UL << 5, FeatureStatus = 1UL << 16;
+        private const byte HeaderNeedsChecksum = 1, HeaderDataValid = 2;
         private const int HeaderSize = 12;
         private const int ReceiveQueue = 0, TransmitQueue = 1;
         private const int ReceiveBuffers = 128, TransmitSlots = 256;
@@ -38,10 +43,12 @@ namespace Kernel.Devices
         public static VirtioNet Start(VirtioTransport transport, out string problem)
         {
             var nic = new VirtioNet(transport);
-            nic._features = transport.Negotiate(FeatureMac | FeatureStatus, out problem);
+            nic._features = transport.Negotiate(
+                FeatureChecksum | FeatureGuestChecksum | FeatureMac | FeatureStatus | Virtqueue.FeatureEventIndex, out problem);
             if (problem != null) return null;
-            nic._receive = Virtqueue.Create(transport, ReceiveQueue, ReceiveBuffers);
-            nic._transmit = Virtqueue.Create(transport, TransmitQueue, TransmitSlots);
+            nic.ChecksumsOnTransmit = (nic._features & FeatureChecksum) != 0;
+            nic._receive = Virtqueue.Create(transport, ReceiveQueue, ReceiveBuffers, nic._features);
+            nic._transmit = Virtqueue.Create(transport, TransmitQueue, TransmitSlots, nic._features);
             if (nic._receive == null || nic._transmit == null)
             {
                 transport.Fail();
@@ -69,6 +76,9 @@ namespace Kernel.Devices
                 if (p == null) break;
                 nic.PostReceive(p);
             }
+            // Sent frames are taken back on the next transmit and on every poll (each timer tick): an interrupt per
+            // transmitted batch would only add a trip through the interrupt path.
+            nic._transmit.DisableInterrupts();
             transport.Start();
             nic._receive.Kick();
             nic._unkickedReceive = 0;
@@ -80,6 +90,22 @@ namespace Kernel.Devices
             ReclaimTransmitted();
             byte* header = packet.Frame - HeaderSize;
             for (int i = 0; i < HeaderSize; i++) header[i] = 0;
+            if (packet.ChecksumStart != 0)
+            {
+                if (ChecksumsOnTransmit)
+                {
+                    header[0] = HeaderNeedsChecksum;
+                    *(ushort*)(header + 6) = (ushort)packet.ChecksumStart;    // csum_start, little-endian like x86
+                    *(ushort*)(header + 8) = (ushort)packet.ChecksumOffset;   // csum_offset
+                }
+                else
+                {
+                    // Marked for a card that cannot finish it: finish it here (the field holds the pseudo header's sum).
+                    byte* start = packet.Frame + packet.ChecksumStart;
+                    byte* field = start + packet.ChecksumOffset;
+                    NetBytes.Write16(field, Checksum.Finish(Checksum.Add(0, start, packet.FrameLength - packet.ChecksumStart)));
+                }
+            }
             if (!_transmit.Add((ulong)header, (uint)(packet.FrameLength + HeaderSize), false, packet))
             {
                 TransmitDropped++;
@@ -95,8 +121,14 @@ namespace Kernel.Devices
         {
             object token;
             uint length;
-            while (_receive.TakeUsed(out token, out length))
+            while (true)
             {
+                if (!_receive.TakeUsed(out token, out length))
+                {
+                    // Drained: ask for an interrupt at the next frame, and look once more (one may have come before the ask).
+                    if (_receive.EnableInterrupts()) break;
+                    continue;
+                }
                 Packet p = (Packet)token;
                 Packet replacement = PacketPool.Allocate();
                 if (replacement == null || length <= HeaderSize)
@@ -109,6 +141,8 @@ namespace Kernel.Devices
                 }
                 PostReceive(replacement);
                 p.FrameLength = (int)length - HeaderSize;
+                p.ChecksumVerified = (_features & FeatureGuestChecksum) != 0
+                                     && ((p.Frame - HeaderSize)[0] & (HeaderNeedsChecksum | HeaderDataValid)) != 0;
                 Received++;
                 return p;
             }

@@ -48,7 +48,7 @@ namespace Kernel.Files
         public override long Write(byte* buffer, long count)
         {
             Process.AppTiming.NoteOutput();
-            for (long i = 0; i < count; i++) SerialPort.Write(buffer[i]);
+            SerialPort.Write(buffer, count);
             return count;
         }
 

@@ -13,6 +13,9 @@ namespace Kernel.Net
         public abstract string Bus { get; }
         public abstract bool LinkUp { get; }
 
+        /// <summary>The card finishes transport checksums of frames whose Packet.ChecksumStart is set.</summary>
+        public bool ChecksumsOnTransmit;
+
         /// <summary>
         /// Queues the frame in <paramref name="packet"/> (FrameLength bytes at Frame) for sending; false (packet freed) when
         /// the device queue is full. It leaves at the next Flush (the stack flushes at the end of every poll and socket call).

@@ -72,6 +72,7 @@ namespace Kernel.Net
             NetBytes.WriteAddress(NetworkConfiguration.Dns);
             KernelConsole.Write(", link ");
             KernelConsole.Write(nic.LinkUp ? "up" : "down");
+            if (nic.ChecksumsOnTransmit) KernelConsole.Write(", checksum offload");
             // Level-triggered, active high: virtio-mmio's line on microvm and PCI INTx on QEMU pc alike.
             if (transport.InterruptLine >= 0
                 && IoApic.Route(transport.InterruptLine, Time.InterruptVectors.Network, true, false, Time.LocalApic.Id))
@@ -217,6 +218,10 @@ namespace Kernel.Net
 
         private const string LingerOption = "uk.net.linger";
         private const ulong DefaultLingerSeconds = 5;
+
+        /// <summary>Whether a TCP/UDP sender may leave the checksum to the card (Packet.ChecksumStart): it goes out through one that can.</summary>
+        public static bool ChecksumOffloadTo(uint destination)
+            => Device != null && Device.ChecksumsOnTransmit && destination != NetworkConfiguration.Address && !Ipv4.IsLoopback(destination);
 
         public static void Transmit(Packet packet)
         {

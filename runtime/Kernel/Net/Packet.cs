@@ -26,6 +26,13 @@ namespace Kernel.Net
         public uint Sequence;
         public bool Fin;
 
+        // Checksum offload (the card's, when it has one). Sending: where the card is to finish the transport
+        // checksum -- the sum from ChecksumStart (from Frame) to the end goes into the 16 bits at ChecksumStart +
+        // ChecksumOffset, which hold the pseudo header's sum -- or 0 when the checksum is complete. Receiving: the
+        // card checked the transport checksum already.
+        public int ChecksumStart, ChecksumOffset;
+        public bool ChecksumVerified;
+
         /// <summary>Queue link (pool free list, socket queue, ARP queue).</summary>
         public Packet Next;
         internal bool InPool;

@@ -57,6 +57,9 @@ namespace Kernel.Net
             p.PeerPort = 0;
             p.Sequence = 0;
             p.Fin = false;
+            p.ChecksumStart = 0;
+            p.ChecksumOffset = 0;
+            p.ChecksumVerified = false;
             return p;
         }
 

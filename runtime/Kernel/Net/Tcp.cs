@@ -58,7 +58,7 @@ namespace Kernel.Net
         {
             byte* header = packet.Frame + offset;
             ulong sum = Checksum.PseudoHeader(source, destination, Ipv4.ProtocolTcp, length);
-            if (length < HeaderSize || Checksum.Finish(Checksum.Add(sum, header, length)) != 0)
+            if (length < HeaderSize || (!packet.ChecksumVerified && Checksum.Finish(Checksum.Add(sum, header, length)) != 0))
             {
                 BadChecksums++;
                 NetCounters.Drop(DropReason.TcpChecksum);
@@ -308,7 +308,13 @@ namespace Kernel.Net
         private static void Finish(Packet packet, byte* header, uint source, uint destination, int length)
         {
             ulong sum = Checksum.PseudoHeader(source, destination, Ipv4.ProtocolTcp, length);
-            NetBytes.Write16(header + 16, Checksum.Finish(Checksum.Add(sum, header, length)));
+            if (NetworkStack.ChecksumOffloadTo(destination))
+            {
+                NetBytes.Write16(header + 16, (ushort)~Checksum.Finish(sum));   // the pseudo header's folded sum; the card adds the rest
+                packet.ChecksumStart = (int)(header - packet.Frame);
+                packet.ChecksumOffset = 16;
+            }
+            else NetBytes.Write16(header + 16, Checksum.Finish(Checksum.Add(sum, header, length)));
             SegmentsSent++;
             Ipv4.Output(packet, Ipv4.ProtocolTcp, source, destination, length);
         }

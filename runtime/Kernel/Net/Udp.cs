@@ -20,7 +20,7 @@ namespace Kernel.Net
             if (length < HeaderSize) { NetCounters.Drop(DropReason.UdpLength); PacketPool.Free(packet); return; }
             int udpLength = NetBytes.Read16(header + 4);
             if (udpLength < HeaderSize || udpLength > length) { NetCounters.Drop(DropReason.UdpLength); PacketPool.Free(packet); return; }
-            if (NetBytes.Read16(header + 6) != 0)
+            if (NetBytes.Read16(header + 6) != 0 && !packet.ChecksumVerified)
             {
                 ulong sum = Checksum.PseudoHeader(source, destination, Ipv4.ProtocolUdp, udpLength);
                 if (Checksum.Finish(Checksum.Add(sum, header, udpLength)) != 0)

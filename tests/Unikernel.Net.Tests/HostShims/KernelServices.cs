@@ -108,6 +108,8 @@ namespace Kernel.Boot
             length = 0;
             return null;
         }
+
+        public static bool OptionEquals(string name, string value) => false;
     }
 }
 

@@ -1,3 +1,4 @@
+using Kernel.Arch;
 using Kernel.Memory;
 
 namespace Kernel.Devices.Virtio
@@ -11,10 +12,21 @@ namespace Kernel.Devices.Virtio
     //
     // Ordering: x86 keeps stores in order, and the ring indexes are written and read through volatile
     // fields, so a descriptor is complete before the available index that publishes it, and a used entry
-    // is read only after the used index that announced it.
+    // is read only after the used index that announced it. Where a store must be seen before a later load
+    // (publish the available index, then read whether the device wants to hear about it; ask for an
+    // interrupt, then look once more for used buffers) a full fence sits between them.
+    //
+    // Fewer exits both ways (2.6.7, 2.6.8): a notification costs a trap into the VMM and an interrupt a trip
+    // through the interrupt controller, so each side says when it wants the next one. With VIRTIO_F_EVENT_IDX
+    // the driver notifies only when the device's avail_event lies among the buffers added since the last
+    // notification, and it writes used_event to the used index it wants an interrupt at; without it, the
+    // device's NO_NOTIFY flag and the driver's NO_INTERRUPT flag say the same coarser thing.
     internal sealed unsafe class Virtqueue
     {
         public const ushort DescriptorNext = 1, DescriptorDeviceWrites = 2;
+        /// <summary>VIRTIO_F_EVENT_IDX (bit 29): the used_event / avail_event fields of 2.6.7-2.6.8.</summary>
+        public const ulong FeatureEventIndex = 1UL << 29;
+        private const ushort UsedNoNotify = 1, AvailableNoInterrupt = 1;
 
         private struct Descriptor
         {
@@ -45,9 +57,17 @@ namespace Kernel.Devices.Virtio
         private int _freeCount;
         private ushort _availableIndex;
         private ushort _lastUsed;
+        private readonly bool _eventIndex;
+        private bool _interruptsWanted = true;
+        // The available index when the device was last notified: avail_event is compared against the buffers since.
+        private ushort _notifiedIndex;
 
-        private Virtqueue(VirtioTransport transport, int index, int size, ulong pages, ulong pageCount)
+        /// <summary>Notifications sent and skipped because the device said it did not need them (for counters).</summary>
+        public ulong Notifications, NotificationsSuppressed;
+
+        private Virtqueue(VirtioTransport transport, int index, int size, ulong pages, ulong pageCount, bool eventIndex)
         {
+            _eventIndex = eventIndex;
             _transport = transport;
             Index = index;
             Size = size;
@@ -64,8 +84,11 @@ namespace Kernel.Devices.Virtio
             _freeCount = size;
         }
 
-        /// <summary>Sets up queue <paramref name="index"/> with at most <paramref name="wantedSize"/> entries; null if the device has no such queue or memory ran out.</summary>
-        public static Virtqueue Create(VirtioTransport transport, int index, int wantedSize)
+        /// <summary>
+        /// Sets up queue <paramref name="index"/> with at most <paramref name="wantedSize"/> entries; null if the device has no
+        /// such queue or memory ran out. <paramref name="features"/>: what was negotiated (VIRTIO_F_EVENT_IDX matters here).
+        /// </summary>
+        public static Virtqueue Create(VirtioTransport transport, int index, int wantedSize, ulong features)
         {
             int maximum = transport.QueueMaximumSize(index);
             if (maximum == 0) return null;
@@ -78,7 +101,7 @@ namespace Kernel.Devices.Virtio
             ulong pageCount = bytes / 4096;
             ulong pages = KernelMemory.Pages->AllocateZeroedPages(pageCount);
             if (pages == 0) return null;
-            var queue = new Virtqueue(transport, index, size, pages, pageCount);
+            var queue = new Virtqueue(transport, index, size, pages, pageCount, (features & FeatureEventIndex) != 0);
             transport.EnableQueue(index, size, pages, (ulong)queue._available, (ulong)queue._used);
             return queue;
         }
@@ -105,8 +128,47 @@ namespace Kernel.Devices.Virtio
             return true;
         }
 
-        /// <summary>Tells the device there are new buffers.</summary>
-        public void Kick() => _transport.Notify(Index);
+        /// <summary>Tells the device there are new buffers, unless it said it does not need to hear about them.</summary>
+        public void Kick()
+        {
+            if (_notifiedIndex == _availableIndex) return;
+            Cpu.MemoryFence();   // the available index out before the device's wish is read
+            bool notify;
+            if (_eventIndex)
+            {
+                ushort availableEvent = ((RingIndex*)((byte*)_used + 4 + 8 * Size))->Value;
+                notify = (ushort)(_availableIndex - availableEvent - 1) < (ushort)(_availableIndex - _notifiedIndex);
+            }
+            else notify = (((RingIndex*)&_used[0])->Value & UsedNoNotify) == 0;
+            _notifiedIndex = _availableIndex;
+            if (!notify) { NotificationsSuppressed++; return; }
+            Notifications++;
+            _transport.Notify(Index);
+        }
+
+        /// <summary>
+        /// Asks for an interrupt when the device next uses a buffer; false if some are used already (then the caller
+        /// takes them instead of waiting: the interrupt for them may have been asked for too late).
+        /// </summary>
+        public bool EnableInterrupts()
+        {
+            _interruptsWanted = true;
+            if (_eventIndex) ((RingIndex*)&_available[2 + Size])->Value = _lastUsed;
+            else ((RingIndex*)&_available[0])->Value = 0;
+            Cpu.MemoryFence();   // the wish out before the used index is read again
+            return !HasUsed;
+        }
+
+        /// <summary>
+        /// Asks the device not to interrupt for this queue (a hint: it may still). With event indexes the wish is the
+        /// last used index already taken, refreshed as buffers are taken so the 16-bit index never wraps onto it.
+        /// </summary>
+        public void DisableInterrupts()
+        {
+            _interruptsWanted = false;
+            if (_eventIndex) ((RingIndex*)&_available[2 + Size])->Value = (ushort)(_lastUsed - 1);
+            else ((RingIndex*)&_available[0])->Value = AvailableNoInterrupt;
+        }
 
         /// <summary>The next buffer the device is done with: its token and the bytes it wrote; false when none.</summary>
         public bool TakeUsed(out object token, out uint length)
@@ -122,6 +184,8 @@ namespace Kernel.Devices.Virtio
             uint id = element->Id;
             length = element->Length;
             _lastUsed++;
+            // Keep used_event next to what was taken: the next buffer interrupts (wanted), or none does for 2^16 buffers.
+            if (_eventIndex) ((RingIndex*)&_available[2 + Size])->Value = _interruptsWanted ? _lastUsed : (ushort)(_lastUsed - 1);
             token = _tokens[id];
             _tokens[id] = null;
             _freeStack[_freeCount++] = (ushort)id;

@@ -1,0 +1,315 @@
+using System.Diagnostics;
+using System.Globalization;
+using System.Net.Http;
+using System.Net.Sockets;
+using System.Text;
+using System.Text.RegularExpressions;
+using Unikernel.Tools.Qemu;
+
+namespace Unikernel.Benchmarks.Comparison;
+
+/// <summary>
+/// `Unikernel.Benchmarks http` (part of `make bench`): samples/http under load from the host, in our image and
+/// in the Linux microVM of the comparison (Debian's cloud kernel, our C# /init bringing eth0 up, the very same
+/// static NativeAOT executable), on the same QEMU machine (microvm, TCG, one vCPU), the same RAM and the same
+/// network (user networking, a host port forwarded to the guest's 8080). Each guest is booted, polled until it
+/// answers, warmed up, then loaded with wrk for a fixed time: many connections (throughput) and one
+/// connection (latency of a lone client). A run counts only without socket errors and non-2xx answers.
+/// Results: stdout, artifacts/bench/http.md and the generated http section of docs/benchmarks.md.
+/// </summary>
+public static partial class HttpLoadBenchmark
+{
+    private const int GuestPort = 8080;
+    private const string GuestAddress = "10.0.2.15/24", Gateway = "10.0.2.2";
+    // ASP.NET Core logs every request at Information (five console lines, ~500 bytes): with that on, both guests spend
+    // most of their time in the serial port, so the default run logs warnings only (the same setting for both);
+    // --app-logging keeps the app's default to measure that path too.
+    private static readonly string[] BaseEnvironment = [$"ASPNETCORE_URLS=http://0.0.0.0:{GuestPort}", "DOTNET_hostBuilder__reloadConfigOnChange=false"];
+    private const string WarningsOnly = "Logging__LogLevel__Default=Warning";
+
+    public sealed record Load(string Name, string Path, int Threads, int Connections);
+
+    public sealed record WrkResult(double RequestsPerSecond, long Requests, double[] LatencyMs, int SocketErrors, int Non2xx, string SocketErrorText);
+
+    public sealed class Variant
+    {
+        public required string Label { get; init; }
+        public required string ImagePath { get; init; }
+        public string? Initramfs { get; init; }
+        public required string CommandLine { get; init; }
+        public double ReadyMs { get; set; }
+        public Dictionary<string, List<WrkResult>> Results { get; } = [];
+        public List<string> Failures { get; } = [];
+    }
+
+    public static int Run(string root, string[] args)
+    {
+        bool quick = args.Contains("--quick");
+        int seconds = Option(args, "--duration") is { } d ? int.Parse(d) : quick ? 3 : 10;
+        int rounds = Option(args, "--rounds") is { } r ? int.Parse(r) : 1;
+        string memory = Option(args, "--memory") ?? "512M";
+        string only = Option(args, "--only") ?? "ours,linux";
+        bool writeDocs = !args.Contains("--no-docs");
+        bool appLogging = args.Contains("--app-logging");
+        string[] environment = appLogging ? BaseEnvironment : [.. BaseEnvironment, WarningsOnly];
+        var log = Console.Out;
+        Load[] loads =
+        [
+            new("16 connections, GET /", "/", 2, 16),
+            new("16 connections, GET /forecasts (JSON)", "/forecasts", 2, 16),
+            new("1 connection, GET /", "/", 1, 1),
+        ];
+
+        string image = Path.Combine(root, "artifacts", "images", "http.img");
+        string exe = Path.Combine(root, "artifacts", "apps", "http", "http");
+        foreach (var path in new[] { image, exe })
+            if (!File.Exists(path)) { Console.Error.WriteLine($"bench: {path} is missing: run 'make build'"); return 1; }
+        if (!File.Exists("/usr/bin/wrk")) { Console.Error.WriteLine("bench: wrk is missing: run 'make setup'"); return 1; }
+
+        var variants = new List<Variant>();
+        var started = DateTime.Now;
+        string loadBefore = LoadAverage();
+        // --images label=path,...: other builds of our image side by side (a driver change against the build before it).
+        var ours = Option(args, "--images") is { } list
+            ? list.Split(',').Select(entry => (Label: entry[..entry.IndexOf('=')], Path: Path.GetFullPath(entry[(entry.IndexOf('=') + 1)..]))).ToList()
+            : [("our image", image)];
+        if (only.Contains("ours"))
+            foreach (var (label, path) in ours)
+                variants.Add(new Variant
+                {
+                    Label = label, ImagePath = path,
+                    CommandLine = KernelCommandLine.Build([], environment, []),
+                });
+        LinuxMicroVm? linux = null;
+        long tscKhz = LinuxMicroVm.HostTscKhz();
+        if (only.Contains("linux"))
+        {
+            linux = LinuxMicroVm.Prepare(root, log);
+            var (initramfs, _, _) = linux.Initramfs("http", exe, network: true);
+            variants.Add(new Variant
+            {
+                Label = "Linux microVM", ImagePath = linux.VmlinuxPath, Initramfs = initramfs,
+                CommandLine = LinuxMicroVm.CommandLine(tscKhz) + $" {LinuxNetworkVariable}={GuestAddress},{Gateway} " + string.Join(' ', environment),
+            });
+        }
+
+        // Rounds rotate the order, so a change in the machine's load hits every variant alike.
+        for (int round = 0; round < rounds; round++)
+            for (int k = 0; k < variants.Count; k++)
+                RunVariant(variants[(k + round) % variants.Count], loads, seconds, memory, log);
+
+        string report = Markdown(variants, loads, seconds, memory, rounds, quick, appLogging, started, loadBefore, LoadAverage(), tscKhz, linux);
+        Console.WriteLine();
+        Console.WriteLine(report);
+        string outDir = Path.Combine(root, "artifacts", "bench");
+        Directory.CreateDirectory(outDir);
+        File.WriteAllText(Path.Combine(outDir, appLogging ? "http-logging.md" : "http.md"), report);
+        if (writeDocs && variants.Count == 2 && Option(args, "--images") == null && !appLogging)
+        {
+            UpdateDocs(Path.Combine(root, "docs", "benchmarks.md"), report);
+            log.WriteLine("wrote docs/benchmarks.md (generated http section)");
+        }
+        return variants.Any(v => v.Failures.Count > 0) ? 1 : 0;
+    }
+
+    /// <summary>The environment entry the Linux /init reads (benchmarks/LinuxInit/LinuxNetwork.cs).</summary>
+    private const string LinuxNetworkVariable = "INIT_NETWORK";
+
+    private static QemuOptions Options(Variant v, int hostPort, string memory) => new()
+    {
+        ImagePath = v.ImagePath, Machine = MachineKind.Microvm, Accelerator = Accelerator.Tcg, Memory = memory,
+        CommandLine = v.CommandLine,
+        Network = new QemuNetwork { HostForwards = [QemuNetwork.Forward("tcp", hostPort, GuestPort)] },
+    };
+
+    private static void RunVariant(Variant v, Load[] loads, int seconds, string memory, TextWriter log)
+    {
+        int port = FreePort();
+        var options = Options(v, port, memory);
+        var arguments = QemuCommand.BuildArguments(options).ToList();
+        if (v.Initramfs != null) arguments.AddRange(["-initrd", v.Initramfs]);
+        var start = new ProcessStartInfo(options.QemuExecutable)
+        {
+            RedirectStandardOutput = true, RedirectStandardError = true, RedirectStandardInput = true, UseShellExecute = false,
+        };
+        foreach (var a in arguments) start.ArgumentList.Add(a);
+        var console = new StringBuilder();
+        var stopwatch = Stopwatch.StartNew();
+        using var qemu = Process.Start(start)!;
+        qemu.OutputDataReceived += (_, e) => { if (e.Data != null) lock (console) console.AppendLine(e.Data); };
+        qemu.ErrorDataReceived += (_, e) => { if (e.Data != null) lock (console) console.AppendLine(e.Data); };
+        qemu.BeginOutputReadLine();
+        qemu.BeginErrorReadLine();
+        try
+        {
+            if (!WaitUntilServing(port, qemu, TimeSpan.FromSeconds(180)))
+            {
+                v.Failures.Add("never answered GET /");
+                log.WriteLine($"{v.Label}: never answered GET / on port {port}\n{Tail(console)}");
+                return;
+            }
+            v.ReadyMs = stopwatch.Elapsed.TotalMilliseconds;
+            log.WriteLine($"{v.Label}: answers after {v.ReadyMs:N0} ms; warming up");
+            Wrk(port, "/", 2, 16, Math.Max(1, seconds / 3));
+            foreach (var load in loads)
+            {
+                var result = Wrk(port, load.Path, load.Threads, load.Connections, seconds);
+                if (!v.Results.TryGetValue(load.Name, out var list)) v.Results[load.Name] = list = [];
+                list.Add(result);
+                string problem = result.SocketErrors > 0 || result.Non2xx > 0
+                    ? $" -- {result.SocketErrorText}, {result.Non2xx} non-2xx answers" : "";
+                if (problem.Length > 0) v.Failures.Add($"{load.Name}:{problem}");
+                log.WriteLine($"{v.Label}: {load.Name}: {result.RequestsPerSecond:N0} requests/s, latency p50 {result.LatencyMs[0]:N2} ms, p99 {result.LatencyMs[3]:N2} ms{problem}");
+            }
+        }
+        finally
+        {
+            if (!qemu.HasExited) { try { qemu.Kill(entireProcessTree: true); } catch (InvalidOperationException) { } }
+            qemu.WaitForExit();
+        }
+    }
+
+    private static bool WaitUntilServing(int port, Process qemu, TimeSpan timeout)
+    {
+        using var client = new HttpClient { Timeout = TimeSpan.FromSeconds(5) };
+        var deadline = Stopwatch.StartNew();
+        while (deadline.Elapsed < timeout && !qemu.HasExited)
+        {
+            try
+            {
+                if (client.GetAsync($"http://127.0.0.1:{port}/").GetAwaiter().GetResult().IsSuccessStatusCode) return true;
+            }
+            catch (HttpRequestException) { }
+            catch (TaskCanceledException) { }
+            Thread.Sleep(100);
+        }
+        return false;
+    }
+
+    private static WrkResult Wrk(int port, string path, int threads, int connections, int seconds)
+    {
+        string output = LinuxMicroVm.Exec("wrk", ["--latency", "-t", threads.ToString(), "-c", connections.ToString(), "-d", $"{seconds}s",
+                                                  "--timeout", "5s", $"http://127.0.0.1:{port}{path}"], Console.Out);
+        return ParseWrk(output);
+    }
+
+    public static WrkResult ParseWrk(string output)
+    {
+        double rps = double.Parse(RequestsPerSecond().Match(output).Groups[1].Value, CultureInfo.InvariantCulture);
+        long requests = long.Parse(RequestCount().Match(output).Groups[1].Value);
+        double[] latency = new double[4];
+        string[] percentiles = ["50%", "75%", "90%", "99%"];
+        for (int i = 0; i < 4; i++)
+        {
+            var m = Regex.Match(output, @"^\s+" + Regex.Escape(percentiles[i]) + @"\s+([\d.]+)(us|ms|s)\s*$", RegexOptions.Multiline);
+            latency[i] = m.Success ? ToMs(m.Groups[1].Value, m.Groups[2].Value) : double.NaN;
+        }
+        var errors = SocketErrors().Match(output);
+        int socketErrors = errors.Success ? Enumerable.Range(1, 4).Sum(g => int.Parse(errors.Groups[g].Value)) : 0;
+        var non2xx = Non2xx().Match(output);
+        return new WrkResult(rps, requests, latency, socketErrors, non2xx.Success ? int.Parse(non2xx.Groups[1].Value) : 0,
+                             errors.Success ? errors.Value.Trim() : "no socket errors");
+    }
+
+    private static double ToMs(string value, string unit)
+    {
+        double v = double.Parse(value, CultureInfo.InvariantCulture);
+        return unit switch { "us" => v / 1000, "s" => v * 1000, _ => v };
+    }
+
+    private static string Markdown(List<Variant> variants, Load[] loads, int seconds, string memory, int rounds, bool quick, bool appLogging,
+                                   DateTime started, string loadBefore, string loadAfter, long tscKhz, LinuxMicroVm? linux)
+    {
+        var md = new StringBuilder();
+        md.AppendLine($"Generated by `make bench{(quick ? " BENCH_ARGS=--quick" : "")}` (`Unikernel.Benchmarks http{(quick ? " --quick" : "")}`) on {started:yyyy-MM-dd HH:mm} " +
+                      $"({(DateTime.Now - started).TotalMinutes:F1} min). Load average (1/5/15 min) before: {loadBefore}; after: {loadAfter}.");
+        md.AppendLine();
+        md.AppendLine($"samples/http (ASP.NET Core minimal API, NativeAOT, musl) under wrk from the host: QEMU microvm + TCG, one vCPU, `-m {memory}`, " +
+                      $"user networking with host port -> guest :{GuestPort}; each guest warmed up with wrk for {Math.Max(1, seconds / 3)} s, then each load for {seconds} s" +
+                      $"{(rounds > 1 ? $", {rounds} rounds (median shown)" : "")}. Latency percentiles are wrk's (--latency). A run with socket errors or non-2xx answers is marked. " +
+                      (appLogging ? "The app logs as it does by default (Information: five console lines per request)." : $"The app logs warnings only (`{WarningsOnly}`), in both."));
+        md.AppendLine();
+        md.AppendLine("| load | variant | requests/s | p50 | p75 | p90 | p99 | errors |");
+        md.AppendLine("|---|---|---:|---:|---:|---:|---:|---|");
+        foreach (var load in loads)
+            foreach (var v in variants)
+            {
+                if (!v.Results.TryGetValue(load.Name, out var list) || list.Count == 0) { md.AppendLine($"| {load.Name} | {v.Label} | failed | | | | | |"); continue; }
+                var r = list.OrderBy(x => x.RequestsPerSecond).ElementAt((list.Count - 1) / 2);
+                string errors = r.SocketErrors == 0 && r.Non2xx == 0 ? "0" : $"{r.SocketErrorText}; {r.Non2xx} non-2xx";
+                md.AppendLine($"| {load.Name} | {v.Label} | {r.RequestsPerSecond:N0} | {Ms(r.LatencyMs[0])} | {Ms(r.LatencyMs[1])} | {Ms(r.LatencyMs[2])} | {Ms(r.LatencyMs[3])} | {errors} |");
+            }
+        md.AppendLine();
+        md.AppendLine("Time from starting QEMU until GET / first answered: " +
+                      string.Join("; ", variants.Select(v => $"{v.Label} {(v.ReadyMs > 0 ? $"{v.ReadyMs / 1000:N1} s" : "failed")}")) + ".");
+        md.AppendLine();
+        var failures = variants.Where(v => v.Failures.Count > 0).ToList();
+        if (failures.Count > 0)
+        {
+            md.AppendLine("Problems:");
+            md.AppendLine();
+            foreach (var v in failures) md.AppendLine($"- {v.Label}: {string.Join("; ", v.Failures)}");
+            md.AppendLine();
+        }
+        md.AppendLine("Commands (PORT: a free host port; wrk runs as `wrk --latency -t T -c C -d " + seconds + "s --timeout 5s http://127.0.0.1:PORT/PATH`):");
+        md.AppendLine();
+        md.AppendLine("```sh");
+        string root = Program.FindRoot() + "/";
+        foreach (var v in variants)
+        {
+            var options = Options(v, 0, memory);
+            string command = QemuCommand.Format(options).Replace("127.0.0.1:0-", "127.0.0.1:PORT-") + (v.Initramfs != null ? $" -initrd {v.Initramfs}" : "");
+            md.AppendLine(command.Replace(root, ""));
+        }
+        md.AppendLine("```");
+        return md.ToString();
+    }
+
+    private static string Ms(double ms) => double.IsNaN(ms) ? "?" : ms < 10 ? $"{ms:N2} ms" : $"{ms:N1} ms";
+
+    private const string BeginMarker = "<!-- make bench (http): generated section begins; edits inside are overwritten -->";
+    private const string EndMarker = "<!-- make bench (http): generated section ends -->";
+
+    private static void UpdateDocs(string path, string report)
+    {
+        string doc = File.ReadAllText(path);
+        string block = BeginMarker + "\n\n" + report.TrimEnd() + "\n\n" + EndMarker;
+        int begin = doc.IndexOf(BeginMarker, StringComparison.Ordinal), end = doc.IndexOf(EndMarker, StringComparison.Ordinal);
+        doc = begin >= 0 && end > begin
+            ? doc[..begin] + block + doc[(end + EndMarker.Length)..]
+            : doc.TrimEnd() + "\n\n## samples/http under load: our image vs a Linux microVM (`make bench`)\n\n" + block + "\n";
+        File.WriteAllText(path, doc);
+    }
+
+    private static int FreePort()
+    {
+        using var listener = new TcpListener(System.Net.IPAddress.Loopback, 0);
+        listener.Start();
+        return ((System.Net.IPEndPoint)listener.LocalEndpoint).Port;
+    }
+
+    private static string LoadAverage() => string.Join(' ', File.ReadAllText("/proc/loadavg").Split(' ').Take(3));
+
+    private static string Tail(StringBuilder console)
+    {
+        lock (console) return string.Join('\n', console.ToString().Split('\n').TakeLast(12).Select(l => "    | " + l.TrimEnd('\r')));
+    }
+
+    private static string? Option(string[] args, string name)
+    {
+        int i = Array.IndexOf(args, name);
+        return i >= 0 && i + 1 < args.Length ? args[i + 1] : null;
+    }
+
+    [GeneratedRegex(@"Requests/sec:\s+([\d.]+)")]
+    private static partial Regex RequestsPerSecond();
+
+    [GeneratedRegex(@"(\d+) requests in")]
+    private static partial Regex RequestCount();
+
+    [GeneratedRegex(@"Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)")]
+    private static partial Regex SocketErrors();
+
+    [GeneratedRegex(@"Non-2xx or 3xx responses: (\d+)")]
+    private static partial Regex Non2xx();
+}
