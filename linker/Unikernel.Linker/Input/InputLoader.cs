@@ -20,6 +20,11 @@ public sealed class InputLoader
     private HashSet<SymbolName> _defined = [];
     private HashSet<SymbolName> _referenced = [];
     private LinkUnit _unit = null!;
+    // Counts additions to _referenced. An archive scanned when the count was N can yield nothing new while it is
+    // still N (definitions and extractions only ever rule members out), so a group's closing round, and the
+    // last round of each archive's own rescan loop, skip the archives nothing has changed for.
+    private int _referenceGeneration;
+    private readonly Dictionary<Archive, int> _scannedAtGeneration = [];
     private readonly PreparedInput[] _prepared;
 
     private InputLoader(PreparedInput[] prepared) => _prepared = prepared;
@@ -54,6 +59,7 @@ public sealed class InputLoader
         _unit = unit;
         _defined = [];
         _referenced = [];
+        _referenceGeneration++;
     }
 
     private void LoadGroup(int start, int end)
@@ -89,6 +95,9 @@ public sealed class InputLoader
     /// <summary>One pass over the archive's symbol index; true when a member was pulled in.</summary>
     private bool ExtractNeeded(Archive archive)
     {
+        if (_scannedAtGeneration.TryGetValue(archive, out int scanned) && scanned == _referenceGeneration)
+            return false;
+        _scannedAtGeneration[archive] = _referenceGeneration;
         var parsedAhead = ParseCandidates(archive);
         bool extracted = false;
         var index = archive.Index;
@@ -148,8 +157,8 @@ public sealed class InputLoader
                 continue;
             if (symbol.IsDefined)
                 _defined.Add(symbol.Key);
-            else if (!symbol.IsWeak)
-                _referenced.Add(symbol.Key);
+            else if (!symbol.IsWeak && _referenced.Add(symbol.Key))
+                _referenceGeneration++;
         }
     }
 }
