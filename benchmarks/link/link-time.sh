@@ -3,7 +3,7 @@
 # the same inputs: the NativeAOT object of an app (default samples/hello; try samples/http for a large
 # ASP.NET Core object), the runtime archives its publish uses, and musl.
 # Usage: benchmarks/link/link-time.sh [samples/NAME]
-# Needs `make linker-aot` first, and hyperfine, binutils, lld, gcc (for crtbeginT.o/crtend.o, which
+# Needs `make linker-aot` first, and hyperfine, GNU time, binutils, lld, gcc (for crtbeginT.o/crtend.o, which
 # the reference linkers need and ours does not) -- reference tools only, installed here if missing.
 set -euo pipefail
 root=$(cd "$(dirname "$0")/../.." && pwd)
@@ -11,7 +11,7 @@ app=${1:-samples/hello}
 name=$(basename "$app")
 out=$root/artifacts/bench/link/$name
 mkdir -p "$out"
-for tool in hyperfine ld.lld ld.gold; do command -v $tool >/dev/null || { apt-get install -y -qq hyperfine lld binutils >/dev/null; break; }; done
+for tool in hyperfine ld.lld ld.gold /usr/bin/time; do command -v $tool >/dev/null || { apt-get install -y -qq hyperfine lld binutils time >/dev/null; break; }; done
 
 dotnet publish "$root/$app" -c Release -nologo -v:quiet -p:ArtifactsPath="$out/app" >/dev/null
 map=$out/app/bin/$name/release_linux-x64/native/$name.map
@@ -42,3 +42,8 @@ hyperfine -N -w 3 -r 15 --export-markdown "$out/link-time.md" \
   -n "gold" "ld.gold -o $out/gold ${ref[*]}" \
   -n "lld" "ld.lld -z nostart-stop-gc -o $out/lld ${ref[*]}"
 for f in uk-aot bfd gold lld; do printf '%-8s %9d bytes\n' "$f" "$(stat -c %s "$out/$f")"; done
+# Peak memory (maximum resident set, one run each; GNU time).
+peak() { /usr/bin/time -f '%M' "$@" 2>&1 >/dev/null | tail -1; }
+printf 'peak RSS: uk-ld (NativeAOT) %s KiB, GNU ld %s KiB, gold %s KiB, lld %s KiB\n' \
+  "$(peak "$root/artifacts/linker-aot/uk-ld" -o "$out/uk-aot" "${ours[@]}")" "$(peak ld.bfd -o "$out/bfd" "${ref[@]}")" \
+  "$(peak ld.gold -o "$out/gold" "${ref[@]}")" "$(peak ld.lld -z nostart-stop-gc -o "$out/lld" "${ref[@]}")"

@@ -7,7 +7,16 @@ using Unikernel.Linker.Relocations;
 
 namespace Unikernel.Linker;
 
-public sealed record LinkResult(byte[] Image, string Map, ulong EntryAddress);
+/// <summary>The image, and the link map made on first use: most links (no --map) never ask for it, and writing
+/// it is a walk over every symbol.</summary>
+public sealed class LinkResult(byte[] image, Func<string> map, ulong entryAddress)
+{
+    private string? _map;
+
+    public byte[] Image { get; } = image;
+    public string Map => _map ??= map();
+    public ulong EntryAddress { get; } = entryAddress;
+}
 
 /// <summary>Runs the passes in order; each pass only reads what the previous ones produced.</summary>
 public static class Linker
@@ -88,9 +97,9 @@ public static class Linker
             ImageInfo.Stamp(image, imageInfo);
             times.Mark("image hash");
         }
-        string map = LinkMapWriter.Write(layout, files, symbols, options.EntrySymbol, entryAddress, app,
-            imageInfo is null ? null : ImageInfo.Read(imageInfo.Data));
-        return new LinkResult(image, map, entryAddress);
+        var info = imageInfo is null ? null : ImageInfo.Read(imageInfo.Data);
+        return new LinkResult(image, () => LinkMapWriter.Write(layout, files, symbols, options.EntrySymbol, entryAddress, app, info),
+            entryAddress);
     }
 
     /// <summary>uk_image_info for an image with an app: its name and version, and every input of the link by name,
@@ -158,9 +167,8 @@ public static class Linker
         if (buildId is not null)
             BuildId.Stamp(image, buildId);
         times.Mark("build id");
-        string map = LinkMapWriter.Write(layout, files, symbols, options.EntrySymbol, entryAddress);
-        times.Mark("link map");
-        return new LinkResult(image, map, entryAddress);
+        return new LinkResult(image, () => LinkMapWriter.Write(layout, files, symbols, options.EntrySymbol, entryAddress),
+            entryAddress);
     }
 
     /// <summary>
@@ -213,9 +221,15 @@ public static class Linker
         try
         {
             var result = Link(options);
+            var times = new PassTimes(options.PrintPassTimes);
             AtomicFile.Write(options.OutputPath, result.Image, executable: options.Kind == OutputKind.StaticExecutable);
+            times.Mark("write file");
             if (options.MapPath is not null)
+            {
                 AtomicFile.Write(options.MapPath, Encoding.UTF8.GetBytes(result.Map));
+                times.Mark("link map");
+            }
+            times.Print(Console.Error, total: false);
             return result;
         }
         catch (LinkerException)

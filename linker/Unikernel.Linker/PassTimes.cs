@@ -20,11 +20,12 @@ public sealed class PassTimes(bool enabled)
         _last = now;
     }
 
-    public void Print(TextWriter writer)
+    public void Print(TextWriter writer, bool total = true)
     {
         if (!enabled) return;
         foreach (var (pass, ms) in _passes)
             writer.WriteLine($"uk-ld: {pass,-22} {ms,8:F1} ms");
-        writer.WriteLine($"uk-ld: {"total",-22} {_total.Elapsed.TotalMilliseconds,8:F1} ms");
+        if (total)
+            writer.WriteLine($"uk-ld: {"total",-22} {_total.Elapsed.TotalMilliseconds,8:F1} ms");
     }
 }

@@ -22,6 +22,14 @@ public static class SymbolResolver
     public static SymbolTable Resolve(IReadOnlyList<InputFile> files, IReadOnlyList<LinkUnit> units)
     {
         var table = new SymbolTable(units);
+        foreach (var unit in units)
+        {
+            int globals = 0;
+            foreach (var file in files)
+                if (file.Unit == unit)
+                    globals += file.Symbols.Length;
+            table.Reserve(unit, globals);
+        }
         foreach (var file in files)
         {
             var symbols = file.Symbols;
@@ -30,7 +38,7 @@ public static class SymbolResolver
                 var candidate = symbols[i];
                 if (candidate.IsLocal)
                     continue;
-                var winner = table.GetOrAdd(file.Unit, candidate.Name, candidate.IsWeak ? STB_WEAK : STB_GLOBAL, candidate.Type);
+                var winner = table.GetOrAdd(file.Unit, candidate.Key, candidate.IsWeak ? STB_WEAK : STB_GLOBAL, candidate.Type);
                 Merge(winner, candidate, file);
                 symbols[i] = winner;
             }

@@ -6,10 +6,28 @@ namespace Unikernel.Linker;
 /// every walk over it is deterministic. The null unit is the linker's image-wide namespace.</summary>
 public sealed class SymbolTable
 {
-    private readonly Dictionary<(LinkUnit?, string), Symbol> _byName = new();
+    // One dictionary per unit (indexed by LinkUnit.Index) and one for the image-wide names: keyed by the name
+    // alone, the lookups hash each name once (SymbolName) instead of a (unit, string) pair per probe.
+    private readonly Dictionary<SymbolName, Symbol>[] _byUnit;
+    private readonly Dictionary<SymbolName, Symbol> _imageWide = new();
     private readonly List<Symbol> _inOrder = [];
 
-    public SymbolTable(IReadOnlyList<LinkUnit> units) => Units = units;
+    public SymbolTable(IReadOnlyList<LinkUnit> units)
+    {
+        Units = units;
+        _byUnit = new Dictionary<SymbolName, Symbol>[units.Count];
+        for (int i = 0; i < units.Count; i++)
+            _byUnit[i] = new Dictionary<SymbolName, Symbol>();
+    }
+
+    private Dictionary<SymbolName, Symbol> Namespace(LinkUnit? unit) => unit is null ? _imageWide : _byUnit[unit.Index];
+
+    /// <summary>Room for <paramref name="count"/> names in <paramref name="unit"/>, so filling it never rehashes.</summary>
+    public void Reserve(LinkUnit unit, int count)
+    {
+        Namespace(unit).EnsureCapacity(count);
+        _inOrder.Capacity = Math.Max(_inOrder.Capacity, _inOrder.Count + count);
+    }
 
     public IReadOnlyList<LinkUnit> Units { get; }
 
@@ -18,24 +36,39 @@ public sealed class SymbolTable
 
     /// <summary>What <paramref name="name"/> means inside <paramref name="unit"/> (after binding: possibly
     /// another unit's export).</summary>
-    public Symbol? Find(LinkUnit? unit, string name) => _byName.GetValueOrDefault((unit, name));
+    public Symbol? Find(LinkUnit? unit, string name) => Namespace(unit).GetValueOrDefault(SymbolName.Of(name));
 
     public Symbol GetOrAdd(LinkUnit? unit, string name, byte binding, byte type)
     {
-        if (_byName.TryGetValue((unit, name), out var existing))
+        var key = SymbolName.Of(name);
+        var names = Namespace(unit);
+        if (names.TryGetValue(key, out var existing))
             return existing;
         var symbol = new Symbol(name, binding, type) { Unit = unit };
-        _byName.Add((unit, name), symbol);
+        names.Add(key, symbol);
         _inOrder.Add(symbol);
         return symbol;
+    }
+
+    /// <summary>The resolver's form: the name stays a view of its input until something prints it.</summary>
+    public Symbol GetOrAdd(LinkUnit unit, SymbolName name, byte binding, byte type)
+    {
+        ref var slot = ref System.Runtime.InteropServices.CollectionsMarshal.GetValueRefOrAddDefault(Namespace(unit), name, out bool exists);
+        if (exists)
+            return slot!;
+        slot = new Symbol(name, binding, type) { Unit = unit };
+        _inOrder.Add(slot);
+        return slot;
     }
 
     /// <summary>Makes <paramref name="name"/> in <paramref name="unit"/> mean <paramref name="target"/>; the
     /// unit's own (undefined) symbol of that name is forgotten. Files' slots are rewritten by the caller.</summary>
     public void Redirect(LinkUnit unit, string name, Symbol target)
     {
-        if (_byName.TryGetValue((unit, name), out var old))
+        var key = SymbolName.Of(name);
+        var names = Namespace(unit);
+        if (names.TryGetValue(key, out var old))
             _inOrder.Remove(old);
-        _byName[(unit, name)] = target;
+        names[key] = target;
     }
 }

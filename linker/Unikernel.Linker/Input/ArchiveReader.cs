@@ -1,6 +1,7 @@
 using System.Buffers.Binary;
 using System.Globalization;
 using System.Text;
+using Unikernel.Linker.Model;
 
 namespace Unikernel.Linker.Input;
 
@@ -10,20 +11,30 @@ public sealed record ArchiveMember(string Name, int DataOffset, int Size);
 /// <summary>A static library: its members and the symbol index that says which member defines what.</summary>
 public sealed class Archive
 {
-    public Archive(string path, byte[] bytes, List<(string Symbol, ArchiveMember Member)> index)
+    public Archive(string path, object owner, List<(string Symbol, ArchiveMember Member)> index)
     {
         Path = path;
-        Bytes = bytes;
+        Owner = owner;
         Index = index;
+        IndexNames = new SymbolName[index.Count];
+        for (int i = 0; i < index.Count; i++)
+            IndexNames[i] = SymbolName.Of(index[i].Symbol);
     }
 
     public string Path { get; }
-    public byte[] Bytes { get; }
+
+    /// <summary>The archive's bytes: a byte[] or a <see cref="MappedFile"/>.</summary>
+    public object Owner { get; }
+
+    public ReadOnlySpan<byte> Bytes => Owner is MappedFile mapped ? mapped.Span : (byte[])Owner;
 
     /// <summary>In the archive's own order, so that extraction order (and hence the output) is deterministic.</summary>
     public List<(string Symbol, ArchiveMember Member)> Index { get; }
 
-    public byte[] ContentsOf(ArchiveMember member) => Bytes.AsSpan(member.DataOffset, member.Size).ToArray();
+    /// <summary><see cref="Index"/>'s names in the form the loader compares them.</summary>
+    public SymbolName[] IndexNames { get; }
+
+    public byte[] ContentsOf(ArchiveMember member) => Bytes.Slice(member.DataOffset, member.Size).ToArray();
 
     /// <summary>How errors and the map name a member: <c>libc.a(printf.o)</c>, as ld does.</summary>
     public string MemberPath(ArchiveMember member) => $"{Path}({member.Name})";
@@ -40,12 +51,16 @@ public static class ArchiveReader
     private static readonly byte[] ThinMagic = "!<thin>\n"u8.ToArray();
     private const int HeaderSize = 60;
 
-    public static bool IsArchive(byte[] bytes) =>
-        bytes.AsSpan().StartsWith(Magic) || bytes.AsSpan().StartsWith(ThinMagic);
+    public static bool IsArchive(ReadOnlySpan<byte> bytes) => bytes.StartsWith(Magic) || bytes.StartsWith(ThinMagic);
 
-    public static Archive Read(string path, byte[] bytes)
+    public static Archive Read(string path, byte[] bytes) => Read(path, bytes, bytes);
+
+    /// <summary>Only the headers and the symbol index are touched: members stay in the mapping until extracted.</summary>
+    public static Archive Read(string path, MappedFile file) => Read(path, file, file.Span);
+
+    private static Archive Read(string path, object owner, ReadOnlySpan<byte> bytes)
     {
-        if (bytes.AsSpan().StartsWith(ThinMagic))
+        if (bytes.StartsWith(ThinMagic))
             throw new LinkerException("thin archives are not supported", file: path);
 
         var membersByHeader = new Dictionary<int, ArchiveMember>();
@@ -57,7 +72,7 @@ public static class ArchiveReader
                 break; // some writers pad the archive with one trailing newline
             if (bytes.Length - position < HeaderSize)
                 throw new LinkerException("truncated archive member header", file: path);
-            var header = bytes.AsSpan(position, HeaderSize);
+            var header = bytes.Slice(position, HeaderSize);
             if (header[58] != '`' || header[59] != '\n')
                 throw new LinkerException($"corrupt archive: bad member header at offset 0x{position:x}", file: path);
             string rawName = Encoding.ASCII.GetString(header[..16]).TrimEnd(' ');
@@ -74,10 +89,10 @@ public static class ArchiveReader
                 nameBytes = ParseDecimal(path, Encoding.ASCII.GetBytes(rawName[3..]), position);
                 if (nameBytes > size)
                     throw new LinkerException("corrupt archive: member name longer than the member", file: path);
-                name = Encoding.UTF8.GetString(bytes, data, nameBytes).TrimEnd('\0');
+                name = Encoding.UTF8.GetString(bytes.Slice(data, nameBytes)).TrimEnd('\0');
             }
 
-            var contents = bytes.AsSpan(data + nameBytes, size - nameBytes);
+            var contents = bytes.Slice(data + nameBytes, size - nameBytes);
             switch (name)
             {
                 case "/":
@@ -111,7 +126,7 @@ public static class ArchiveReader
             index = [];
         else
             throw new LinkerException("archive has no symbol table (run ranlib on it)", file: path);
-        return new Archive(path, bytes, index);
+        return new Archive(path, owner, index);
     }
 
     private static string MemberName(string path, string name, byte[]? longNames)

@@ -28,16 +28,31 @@ public static class ElfObjectParser
         {
             throw new LinkerException($"cannot read input: {error.Message}", file: path);
         }
-        return Read(path, order, bytes);
+        return Read(path, order, bytes, 0, bytes.Length);
     }
 
-    /// <summary>Parses <paramref name="image"/>, which may be a view into a larger buffer (an archive
-    /// member), so members are parsed without being copied out first.</summary>
-    public static InputFile Read(string path, int order, ReadOnlySpan<byte> image)
+    /// <summary>Parses a copy of <paramref name="image"/> (symbol names stay views of the buffer they were read from).</summary>
+    public static InputFile Read(string path, int order, ReadOnlySpan<byte> image) =>
+        Read(path, order, image.ToArray(), 0, image.Length);
+
+    /// <summary>Parses the <paramref name="length"/> bytes at <paramref name="start"/> of <paramref name="buffer"/>,
+    /// which may be a larger buffer (an archive), so members are parsed without being copied out first. The
+    /// buffer must not change afterwards: symbol names are views of its string table.</summary>
+    public static InputFile Read(string path, int order, byte[] buffer, int start, int length) =>
+        Read(path, order, buffer, new ReadOnlySpan<byte>(buffer, start, length), start);
+
+    /// <summary>Parses a whole mapped file; symbol names stay views of the mapping.</summary>
+    public static InputFile Read(string path, int order, MappedFile file) => Read(path, order, file, file.Span, 0);
+
+    /// <summary>An archive member, parsed where it lies in the archive's bytes.</summary>
+    public static InputFile Read(string path, int order, Archive archive, ArchiveMember member) =>
+        Read(path, order, archive.Owner, archive.Bytes.Slice(member.DataOffset, member.Size), member.DataOffset);
+
+    private static InputFile Read(string path, int order, object owner, ReadOnlySpan<byte> image, int start)
     {
         try
         {
-            return Parse(path, order, image);
+            return Parse(path, order, owner, image, start);
         }
         catch (LinkerException)
         {
@@ -51,7 +66,9 @@ public static class ElfObjectParser
         }
     }
 
-    private static InputFile Parse(string path, int order, ReadOnlySpan<byte> image)
+    /// <summary><paramref name="image"/> is the object's bytes, at <paramref name="start"/> in
+    /// <paramref name="owner"/> (a byte[] or a <see cref="MappedFile"/>).</summary>
+    private static InputFile Parse(string path, int order, object owner, ReadOnlySpan<byte> image, int start)
     {
         var header = CheckIdentity(path, image);
         var headers = ReadSectionHeaders(path, image, header, out int nameTableIndex);
@@ -74,7 +91,7 @@ public static class ElfObjectParser
         }
         file.Sections = sections;
 
-        file.Symbols = symbolTableIndex < 0 ? [] : ReadSymbols(path, image, headers, sections, symbolTableIndex);
+        file.Symbols = symbolTableIndex < 0 ? [] : ReadSymbols(path, owner, start, image, headers, sections, symbolTableIndex);
 
         for (int i = 1; i < headers.Length; i++)
             if (headers[i].Type == SHT_GROUP)
@@ -194,7 +211,7 @@ public static class ElfObjectParser
         return new InputSection(file, name, section.Type, section.Flags, alignment, section.Size, data) { IsLive = loadable };
     }
 
-    private static Symbol[] ReadSymbols(string path, ReadOnlySpan<byte> image, ElfSectionHeader[] headers,
+    private static Symbol[] ReadSymbols(string path, object owner, int start, ReadOnlySpan<byte> image, ElfSectionHeader[] headers,
         InputSection?[] sections, int symbolTableIndex)
     {
         ref readonly var table = ref headers[symbolTableIndex];
@@ -203,16 +220,64 @@ public static class ElfObjectParser
         if (stringTableIndex == 0 || stringTableIndex >= (uint)headers.Length || headers[stringTableIndex].Type != SHT_STRTAB)
             throw new LinkerException($"corrupt ELF file: symbol table links to section {stringTableIndex}, which is not a string table",
                 file: path, section: tableName);
-        var names = new ElfStringTable(Contents(image, headers[stringTableIndex]), path, sections[stringTableIndex]!.Name);
-        var entries = Contents(image, table);
-        int count = entries.Length / SymbolEntrySize;
-        var extendedIndices = ExtendedSectionIndices(path, image, headers, symbolTableIndex, count);
+        int count = (int)(table.Size / SymbolEntrySize);
+        ExtendedSectionIndices(path, image, headers, symbolTableIndex, count); // checked up front, before any symbol
 
         var symbols = new Symbol[count];
-        for (int i = 0; i < count; i++)
+        if (count < ParallelSymbolChunk * 2)
+        {
+            ReadSymbolRange(path, owner, start, image, headers, sections, symbolTableIndex, symbols, 0, count);
+            return symbols;
+        }
+        // An ILC object has ~100k symbols with long names to hash: chunks on every core. A corrupt entry
+        // is reported as a sequential read would: the lowest-numbered chunk's first error.
+        int chunks = (count + ParallelSymbolChunk - 1) / ParallelSymbolChunk;
+        var failures = new LinkerException?[chunks];
+        int imageLength = image.Length;
+        Parallel.For(0, chunks, chunk =>
+        {
+            int first = chunk * ParallelSymbolChunk;
+            try
+            {
+                ReadSymbolRange(path, owner, start, View(owner, start, imageLength), headers, sections, symbolTableIndex,
+                    symbols, first, Math.Min(count, first + ParallelSymbolChunk));
+            }
+            catch (LinkerException error)
+            {
+                failures[chunk] = error;
+            }
+        });
+        foreach (var failure in failures)
+            if (failure is not null)
+                throw failure;
+        return symbols;
+    }
+
+    private const int ParallelSymbolChunk = 16384;
+
+    private static ReadOnlySpan<byte> View(object owner, int start, int length) => owner is MappedFile mapped
+        ? mapped.Slice(start, length)
+        : new ReadOnlySpan<byte>((byte[])owner, start, length);
+
+    private static void ReadSymbolRange(string path, object owner, int start, ReadOnlySpan<byte> image,
+        ElfSectionHeader[] headers, InputSection?[] sections, int symbolTableIndex, Symbol[] symbols, int first, int end)
+    {
+        ref readonly var table = ref headers[symbolTableIndex];
+        string tableName = sections[symbolTableIndex]!.Name;
+        uint stringTableIndex = table.Link;
+        var names = new ElfStringTable(Contents(image, headers[stringTableIndex]), path, sections[stringTableIndex]!.Name);
+        int namesStart = start + (int)headers[stringTableIndex].Offset;
+        var entries = Contents(image, table);
+        var extendedIndices = ExtendedSectionIndices(path, image, headers, symbolTableIndex, symbols.Length);
+        var mapped = owner as MappedFile;
+        for (int i = first; i < end; i++)
         {
             var entry = new ElfSymbolEntry(entries.Slice(i * SymbolEntrySize, SymbolEntrySize));
-            var symbol = new Symbol(names.Get(entry.NameOffset), entry.Binding, entry.Type)
+            int nameLength = names.Measure(entry.NameOffset);
+            var name = mapped is not null
+                ? new SymbolName(mapped, namesStart + (int)entry.NameOffset, nameLength)
+                : new SymbolName((byte[])owner, namesStart + (int)entry.NameOffset, nameLength);
+            var symbol = new Symbol(name, entry.Binding, entry.Type)
             {
                 Size = entry.Size,
                 Value = entry.Value,
@@ -229,7 +294,6 @@ public static class ElfObjectParser
             }
             symbols[i] = symbol;
         }
-        return symbols;
     }
 
     /// <summary>Sets where a symbol is defined from its st_shndx.</summary>

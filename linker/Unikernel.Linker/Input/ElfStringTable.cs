@@ -25,10 +25,17 @@ internal readonly ref struct ElfStringTable
 
     public string Get(uint offset)
     {
+        int length = Measure(offset);
+        return length == 0 ? "" : Encoding.UTF8.GetString(_bytes.Slice((int)offset, length));
+    }
+
+    /// <summary>The length in bytes of the name at <paramref name="offset"/>, after the same checks as <see cref="Get"/>.</summary>
+    public int Measure(uint offset)
+    {
         // Offset 0 is the empty name in every well-formed table; accepting it without a table keeps
         // objects that have no names at all (no .shstrtab) readable.
         if (offset == 0 && _bytes.IsEmpty)
-            return "";
+            return 0;
         if (offset >= (uint)_bytes.Length)
             throw new LinkerException($"corrupt ELF file: name offset 0x{offset:x} is outside the string table",
                 file: _path, section: _tableName);
@@ -37,6 +44,6 @@ internal readonly ref struct ElfStringTable
         if (length < 0)
             throw new LinkerException($"corrupt ELF file: name at offset 0x{offset:x} is not NUL-terminated",
                 file: _path, section: _tableName);
-        return length == 0 ? "" : Encoding.UTF8.GetString(rest[..length]);
+        return length;
     }
 }

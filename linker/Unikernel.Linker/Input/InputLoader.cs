@@ -17,9 +17,14 @@ public sealed class InputLoader
     private readonly HashSet<(Archive, ArchiveMember)> _extracted = [];
     // The current unit's namespace: what it defines and what it still needs. Reset at each unit's start,
     // since inputs never come back to an earlier unit.
-    private HashSet<string> _defined = new(StringComparer.Ordinal);
-    private HashSet<string> _referenced = new(StringComparer.Ordinal);
+    private HashSet<SymbolName> _defined = [];
+    private HashSet<SymbolName> _referenced = [];
     private LinkUnit _unit = null!;
+    // Counts additions to _referenced. An archive scanned when the count was N can yield nothing new while it is
+    // still N (definitions and extractions only ever rule members out), so a group's closing round, and the
+    // last round of each archive's own rescan loop, skip the archives nothing has changed for.
+    private int _referenceGeneration;
+    private readonly Dictionary<Archive, int> _scannedAtGeneration = [];
     private readonly PreparedInput[] _prepared;
 
     private InputLoader(PreparedInput[] prepared) => _prepared = prepared;
@@ -52,8 +57,9 @@ public sealed class InputLoader
     private void StartUnit(LinkUnit unit)
     {
         _unit = unit;
-        _defined = new HashSet<string>(StringComparer.Ordinal);
-        _referenced = new HashSet<string>(StringComparer.Ordinal);
+        _defined = [];
+        _referenced = [];
+        _referenceGeneration++;
     }
 
     private void LoadGroup(int start, int end)
@@ -89,10 +95,16 @@ public sealed class InputLoader
     /// <summary>One pass over the archive's symbol index; true when a member was pulled in.</summary>
     private bool ExtractNeeded(Archive archive)
     {
+        if (_scannedAtGeneration.TryGetValue(archive, out int scanned) && scanned == _referenceGeneration)
+            return false;
+        _scannedAtGeneration[archive] = _referenceGeneration;
         var parsedAhead = ParseCandidates(archive);
         bool extracted = false;
-        foreach (var (symbol, member) in archive.Index)
+        var index = archive.Index;
+        for (int i = 0; i < index.Count; i++)
         {
+            var symbol = archive.IndexNames[i];
+            var member = index[i].Member;
             if (!_referenced.Contains(symbol) || _defined.Contains(symbol) || !_extracted.Add((archive, member)))
                 continue;
             var parsed = parsedAhead.TryGetValue(member, out var ahead) ? ahead : PreparedInput.FromMember(archive, member);
@@ -112,10 +124,15 @@ public sealed class InputLoader
     {
         var candidates = new List<ArchiveMember>();
         var seen = new HashSet<ArchiveMember>();
-        foreach (var (symbol, member) in archive.Index)
+        var index = archive.Index;
+        for (int i = 0; i < index.Count; i++)
+        {
+            var symbol = archive.IndexNames[i];
+            var member = index[i].Member;
             if (_referenced.Contains(symbol) && !_defined.Contains(symbol) && !_extracted.Contains((archive, member))
                 && seen.Add(member))
                 candidates.Add(member);
+        }
         var parsed = new PreparedInput[candidates.Count];
         if (candidates.Count > 1)
             Parallel.For(0, candidates.Count, i => parsed[i] = PreparedInput.FromMember(archive, candidates[i]));
@@ -131,6 +148,7 @@ public sealed class InputLoader
         file.Order = _files.Count;
         _files.Add(file);
         file.Unit = _unit;
+        _defined.EnsureCapacity(_defined.Count + file.Symbols.Length);
         for (int i = 1; i < file.Symbols.Length; i++)
         {
             var symbol = file.Symbols[i];
@@ -138,9 +156,9 @@ public sealed class InputLoader
             if (symbol.IsLocal)
                 continue;
             if (symbol.IsDefined)
-                _defined.Add(symbol.Name);
-            else if (!symbol.IsWeak)
-                _referenced.Add(symbol.Name);
+                _defined.Add(symbol.Key);
+            else if (!symbol.IsWeak && _referenced.Add(symbol.Key))
+                _referenceGeneration++;
         }
     }
 }

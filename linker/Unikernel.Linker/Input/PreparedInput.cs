@@ -22,26 +22,54 @@ internal sealed class PreparedInput
         _failure = failure;
     }
 
-    /// <summary>Reads a command-line input: an archive's symbol index, or a whole object.</summary>
+    /// <summary>Reads a command-line input, mapped (see <see cref="MappedFile"/>): an archive's symbol index, or a
+    /// whole object.</summary>
     public static PreparedInput FromPath(string path) => Capture(() =>
     {
-        byte[] bytes;
+        MappedFile? mapped = null;
+        byte[]? bytes = null;
         try
         {
-            bytes = File.ReadAllBytes(path);
+            var handle = File.OpenHandle(path);
+            long length = RandomAccess.GetLength(handle);
+            mapped = MappedFile.TryMap(handle, length);
+            if (mapped is null)
+            {
+                using (handle)
+                    bytes = ReadAll(handle, length);
+            }
         }
         catch (Exception error) when (error is IOException or UnauthorizedAccessException)
         {
             throw new LinkerException($"cannot read input: {error.Message}", file: path);
         }
-        return ArchiveReader.IsArchive(bytes)
-            ? new PreparedInput(null, ArchiveReader.Read(path, bytes), null)
-            : new PreparedInput(ElfObjectParser.Read(path, 0, bytes), null, null);
+        if (mapped is not null)
+            return ArchiveReader.IsArchive(mapped.Span)
+                ? new PreparedInput(null, ArchiveReader.Read(path, mapped), null)
+                : new PreparedInput(ElfObjectParser.Read(path, 0, mapped), null, null);
+        return ArchiveReader.IsArchive(bytes!)
+            ? new PreparedInput(null, ArchiveReader.Read(path, bytes!), null)
+            : new PreparedInput(ElfObjectParser.Read(path, 0, bytes!, 0, bytes!.Length), null, null);
     });
 
+    private static byte[] ReadAll(Microsoft.Win32.SafeHandles.SafeFileHandle handle, long length)
+    {
+        if (length > Array.MaxLength)
+            throw new IOException($"file is too large ({length} bytes)");
+        var bytes = GC.AllocateUninitializedArray<byte>((int)length);
+        int done = 0;
+        while (done < bytes.Length)
+        {
+            int read = RandomAccess.Read(handle, bytes.AsSpan(done), done);
+            if (read == 0)
+                throw new IOException("file shrank while being read");
+            done += read;
+        }
+        return bytes;
+    }
+
     public static PreparedInput FromMember(Archive archive, ArchiveMember member) => Capture(() =>
-        new PreparedInput(ElfObjectParser.Read(archive.MemberPath(member), 0,
-            archive.Bytes.AsSpan(member.DataOffset, member.Size)), null, null));
+        new PreparedInput(ElfObjectParser.Read(archive.MemberPath(member), 0, archive, member), null, null));
 
     /// <summary>Every failure is deferred, not only linker errors: rethrown through ExceptionDispatchInfo it
     /// keeps its type and stack instead of arriving wrapped in Parallel.For's AggregateException.</summary>

@@ -53,10 +53,20 @@ public sealed class EhFrameSections
         return result;
     }
 
+    // Compilers emit them in order: checking is cheaper than a (stable) sort of every .eh_frame's relocations.
+    private static bool IsInOffsetOrder(Relocation[] relocations)
+    {
+        for (int i = 1; i < relocations.Length; i++)
+            if (relocations[i].Offset < relocations[i - 1].Offset)
+                return false;
+        return true;
+    }
+
     private List<EhFrameRecord> Split(InputFile file, InputSection section)
     {
         // Records are matched to relocations by offset, so the relocations must be in offset order.
-        section.Relocations = section.Relocations.OrderBy(relocation => relocation.Offset).ToArray();
+        if (!IsInOffsetOrder(section.Relocations))
+            section.Relocations = section.Relocations.OrderBy(relocation => relocation.Offset).ToArray();
         var data = section.Data!;
         var records = new List<EhFrameRecord>();
         var ciesByOffset = new Dictionary<int, EhFrameRecord>();

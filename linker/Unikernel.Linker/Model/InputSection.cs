@@ -12,6 +12,8 @@ public sealed class InputSection
         Alignment = alignment == 0 ? 1 : alignment;
         Size = size;
         Data = data;
+        IsThreadLocal = (flags & ElfConstants.SHF_TLS) != 0 || name is ".tdata" or ".tbss"
+            || name.StartsWith(".tdata.", StringComparison.Ordinal) || name.StartsWith(".tbss.", StringComparison.Ordinal);
     }
 
     /// <summary>Null for sections the linker synthesises (uk_ksyms, .got, COMMON).</summary>
@@ -38,8 +40,8 @@ public sealed class InputSection
 
     public bool IsNoBits => Type == ElfConstants.SHT_NOBITS;
 
-    public bool IsThreadLocal => (Flags & ElfConstants.SHF_TLS) != 0 || Name is ".tdata" or ".tbss"
-        || Name.StartsWith(".tdata.", StringComparison.Ordinal) || Name.StartsWith(".tbss.", StringComparison.Ordinal);
+    /// <summary>Fixed at construction (name and flags never change): the relocation scan asks once per relocation.</summary>
+    public bool IsThreadLocal { get; }
 
     public string FileName => File?.Path ?? SyntheticFileName;
 

@@ -15,13 +15,22 @@ public enum SymbolKind
 public sealed class Symbol
 {
     public Symbol(string name, byte binding, byte type)
+        : this(SymbolName.Of(name), binding, type) => _name = name;
+
+    public Symbol(SymbolName name, byte binding, byte type)
     {
-        Name = name;
+        Key = name;
         Binding = binding;
         Type = type;
     }
 
-    public string Name { get; }
+    private string? _name;
+
+    /// <summary>Decoded on first use: most symbols are only ever compared (through <see cref="Key"/>), never printed.</summary>
+    public string Name => _name ??= Key.ToString();
+
+    /// <summary>The name as bytes, for lookups.</summary>
+    public SymbolName Key { get; }
     public byte Binding { get; set; }
     public byte Type { get; set; }
     public ulong Size { get; set; }

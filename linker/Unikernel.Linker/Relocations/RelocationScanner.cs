@@ -7,28 +7,67 @@ namespace Unikernel.Linker.Relocations;
 /// <summary>
 /// Between resolution and layout: validates every relocation that will be applied (supported type,
 /// in bounds, target defined and live) and decides how GOT-relative and TLS ones are satisfied, since
-/// GOT slots change the layout. Walks files and sections in order, so an undefined symbol is reported
-/// at its first reference.
+/// GOT slots change the layout. An undefined symbol is reported at its first reference in file and
+/// section order.
 /// </summary>
 public static class RelocationScanner
 {
+    /// <summary>Sections are checked and their relaxations decided in parallel (a decision reads only its own
+    /// section); the first error in file and section order is the one reported. GOT slots, which take space
+    /// in decision order, are then handed out in one sequential pass, as a sequential scan would.</summary>
     public static void Scan(IReadOnlyList<InputFile> files, GlobalOffsetTable got, bool allowTls = false)
     {
+        var work = new List<(InputFile File, InputSection Section)>();
         foreach (var file in files)
-        {
             foreach (var section in file.Sections)
+                if (section is { IsLive: true } && section.Relocations.Length != 0)
+                    work.Add((file, section));
+
+        var failures = new LinkerException?[work.Count];
+        Parallel.For(0, work.Count, i =>
+        {
+            var (file, section) = work[i];
+            var relocations = section.Relocations;
+            try
             {
-                if (section is not { IsLive: true } || section.Relocations.Length == 0)
+                for (int r = 0; r < relocations.Length; r++)
+                    ScanOne(file, section, relocations, r, allowTls);
+            }
+            catch (LinkerException error)
+            {
+                failures[i] = error;
+            }
+        });
+        foreach (var failure in failures)
+            if (failure is not null)
+                throw failure;
+
+        foreach (var (file, section) in work)
+        {
+            foreach (ref readonly var relocation in section.Relocations.AsSpan())
+            {
+                uint type = relocation.Type;
+                if (type == None || relocation.Action == RelocationAction.Skip)
                     continue;
-                var relocations = section.Relocations;
-                for (int i = 0; i < relocations.Length; i++)
-                    ScanOne(file, section, relocations, i, got, allowTls);
+                if (IsThreadLocal(type))
+                {
+                    if (relocation.Action == RelocationAction.UseTpOffGotSlot)
+                        got.AddTpOffSlotFor(file.Symbols[relocation.SymbolIndex]);
+                }
+                else if (IsGotRelative(type))
+                {
+                    if (relocation.Action == RelocationAction.UseGotSlot)
+                        got.AddSlotFor(file.Symbols[relocation.SymbolIndex]);
+                }
+                else if (UsesGotBase(type))
+                {
+                    got.IsReferenced = true;
+                }
             }
         }
     }
 
-    private static void ScanOne(InputFile file, InputSection section, Relocation[] relocations, int index,
-        GlobalOffsetTable got, bool allowTls)
+    private static void ScanOne(InputFile file, InputSection section, Relocation[] relocations, int index, bool allowTls)
     {
         ref var relocation = ref relocations[index];
         var symbol = file.Symbols[relocation.SymbolIndex];
@@ -72,22 +111,12 @@ public static class RelocationScanner
                 throw Error($"{Name(type)} refers to a symbol that is not thread-local");
             if (TlsRelaxation.Decide(section.Data, relocations, index) is { } problem)
                 throw Error(problem);
-            if (relocation.Action == RelocationAction.UseTpOffGotSlot)
-                got.AddTpOffSlotFor(symbol);
             return;
         }
         if (threadLocalSymbol)
             throw Error($"{Name(type)} cannot refer to a thread-local symbol");
 
         if (IsGotRelative(type))
-        {
             relocation.Action = GotRelaxation.Decide(section.Data, relocation, symbol);
-            if (relocation.Action == RelocationAction.UseGotSlot)
-                got.AddSlotFor(symbol);
-        }
-        else if (UsesGotBase(type))
-        {
-            got.IsReferenced = true;
-        }
     }
 }

@@ -12,19 +12,34 @@ namespace Unikernel.Linker.Relocations;
 /// </summary>
 public static class X86_64Relocator
 {
+    /// <summary>Sections are patched in parallel (each writes only its own bytes and reads only final
+    /// addresses); a failure is reported as a sequential pass would, the first in file and section order.</summary>
     public static void Apply(IReadOnlyList<InputFile> files, GlobalOffsetTable got, TlsLayout? tls = null)
     {
+        var work = new List<(InputFile File, InputSection Section)>();
         foreach (var file in files)
-        {
             foreach (var section in file.Sections)
+                if (section is { IsLive: true, Data: not null } && section.Relocations.Length != 0)
+                    work.Add((file, section));
+        var failures = new LinkerException?[work.Count];
+        Parallel.For(0, work.Count, i =>
+        {
+            var (file, section) = work[i];
+            try
             {
-                if (section is not { IsLive: true, Data: { } data } || section.Relocations.Length == 0)
-                    continue;
                 ulong sectionAddress = section.Address;
+                var data = section.Data!;
                 foreach (ref readonly var relocation in section.Relocations.AsSpan())
                     ApplyOne(file, section, data, sectionAddress, relocation, got, tls);
             }
-        }
+            catch (LinkerException error)
+            {
+                failures[i] = error;
+            }
+        });
+        foreach (var failure in failures)
+            if (failure is not null)
+                throw failure;
     }
 
     private static void ApplyOne(InputFile file, InputSection section, byte[] data, ulong sectionAddress,

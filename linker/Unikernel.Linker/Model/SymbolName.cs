@@ -1,0 +1,76 @@
+using System.Buffers.Binary;
+using System.Numerics;
+using System.Text;
+
+namespace Unikernel.Linker.Model;
+
+/// <summary>
+/// A symbol name as UTF-8 bytes, usually a view into its input's string table, with its hash computed once.
+/// The resolver and the archive loader compare names only through this: an ILC object has ~100k global
+/// symbols with long mangled names (13 MB of .strtab for an ASP.NET Core app), and decoding each to a .NET
+/// string just to look it up was most of the read pass. Strings are made only for the names something prints.
+/// </summary>
+public readonly struct SymbolName : IEquatable<SymbolName>
+{
+    // The byte[] or the mapped file the name is in.
+    private readonly object? _owner;
+    private readonly int _offset;
+    private readonly int _hash;
+
+    public SymbolName(byte[] bytes, int offset, int length)
+    {
+        _owner = bytes;
+        _offset = offset;
+        Length = length;
+        _hash = Hash(new ReadOnlySpan<byte>(bytes, offset, length));
+    }
+
+    public SymbolName(Input.MappedFile file, int offset, int length)
+    {
+        _owner = file;
+        _offset = offset;
+        Length = length;
+        _hash = Hash(file.Slice(offset, length));
+    }
+
+    public static SymbolName Of(string name)
+    {
+        var bytes = Encoding.UTF8.GetBytes(name);
+        return new SymbolName(bytes, 0, bytes.Length);
+    }
+
+    public int Length { get; }
+
+    public ReadOnlySpan<byte> Bytes => _owner is Input.MappedFile file
+        ? file.Slice(_offset, Length)
+        : new ReadOnlySpan<byte>((byte[]?)_owner, _offset, Length);
+
+    public bool StartsWith(ReadOnlySpan<byte> prefix) => Bytes.StartsWith(prefix);
+
+    public bool Equals(SymbolName other) => _hash == other._hash && Bytes.SequenceEqual(other.Bytes);
+
+    public override bool Equals(object? obj) => obj is SymbolName other && Equals(other);
+
+    public override int GetHashCode() => _hash;
+
+    public override string ToString() => Length == 0 ? "" : Encoding.UTF8.GetString(Bytes);
+
+    // Eight bytes per step (mangled names average ~120 bytes); a fixed function, so every run, thread and
+    // process hashes alike (only lookups depend on it, never an output order).
+    private static int Hash(ReadOnlySpan<byte> bytes)
+    {
+        const ulong Multiplier = 0x9E3779B97F4A7C15;
+        ulong hash = (ulong)bytes.Length * Multiplier;
+        while (bytes.Length >= 8)
+        {
+            hash = BitOperations.RotateLeft((hash ^ BinaryPrimitives.ReadUInt64LittleEndian(bytes)) * Multiplier, 29);
+            bytes = bytes[8..];
+        }
+        ulong tail = 0;
+        for (int i = 0; i < bytes.Length; i++)
+            tail |= (ulong)bytes[i] << (i * 8);
+        hash = (hash ^ tail) * Multiplier;
+        hash ^= hash >> 32;
+        return (int)hash;
+    }
+}
