@@ -10,7 +10,8 @@ namespace Unikernel.Integration.Tests;
 /// <summary>
 /// `uk run -p` and `uk run --tap` with samples/http (ASP.NET Core): the built uk CLI boots the image, curl and HttpClient
 /// fetch from it -- through a forwarded host port, and directly at the guest's address on a tap device the test makes --
-/// and every response must be what the same app answers on Linux.
+/// and every response must be what the same app answers on Linux; then wrk loads it for a few seconds with concurrent
+/// keep-alive connections, and every request must succeed (its speed is a benchmark's business: docs/benchmarks.md).
 /// </summary>
 public partial class UkRunNetworkTests(ITestOutputHelper output)
 {
@@ -60,9 +61,32 @@ public partial class UkRunNetworkTests(ITestOutputHelper output)
 
         var viaHttpClient = await HttpClientAsync(baseUrl);
         Assert.True(linux.SequenceEqual(viaHttpClient), $"HttpClient:\n{Diff(linux, viaHttpClient)}\n{uk.Output}");
+        output.WriteLine(string.Join('\n', viaCurl));
+
+        output.WriteLine(await WrkWithoutErrorsAsync(baseUrl + "/forecasts", uk));
         Assert.DoesNotContain("unimplemented system call", uk.Output);
         Assert.False(uk.HasExited, uk.Output);
-        output.WriteLine(string.Join('\n', viaCurl));
+    }
+
+    /// <summary>wrk's summary after 3 s of 8 connections; fails on socket errors, non-2xx answers or no requests at all.</summary>
+    private static async Task<string> WrkWithoutErrorsAsync(string url, BackgroundProcess uk)
+    {
+        var start = new ProcessStartInfo("wrk") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
+        foreach (string a in (string[])["-t2", "-c8", "-d3s", "--timeout", "20s", url]) start.ArgumentList.Add(a);
+        Process process;
+        try { process = Process.Start(start)!; }
+        catch (System.ComponentModel.Win32Exception e) { throw new Xunit.Sdk.XunitException($"wrk is missing ({e.Message}): run 'make setup'"); }
+        using (process)
+        {
+            string text = await process.StandardOutput.ReadToEndAsync();
+            string error = await process.StandardError.ReadToEndAsync();
+            await process.WaitForExitAsync();
+            Assert.True(process.ExitCode == 0, $"wrk {url}: exit {process.ExitCode}: {error}\n{text}");
+            var requests = WrkRequests().Match(text);
+            Assert.True(requests.Success && long.Parse(requests.Groups[1].Value) > 0, $"wrk made no requests:\n{text}\n{uk.Output}");
+            Assert.False(text.Contains("Socket errors") || text.Contains("Non-2xx"), $"wrk saw errors:\n{text}\n{uk.Output}");
+            return text;
+        }
     }
 
     /// <summary>The same app as a Linux process on a loopback port, fetched with curl.</summary>
@@ -112,6 +136,9 @@ public partial class UkRunNetworkTests(ITestOutputHelper output)
 
     private static string Diff(IReadOnlyList<string> linux, IReadOnlyList<string> guest)
         => string.Join('\n', linux.Zip(guest).Where(p => p.First != p.Second).Select(p => $"Linux: {p.First}\nguest: {p.Second}"));
+
+    [GeneratedRegex(@"([0-9]+) requests in ")]
+    private static partial Regex WrkRequests();
 
     [GeneratedRegex(@"(?<name>""uptimeSeconds"":)[0-9.eE+-]+")]
     private static partial Regex Uptime();

@@ -10,6 +10,8 @@ internal static class NetworkStack
     /// <summary>No card object on the host (the drop counters' exit line and /proc/net/drops read it).</summary>
     public static NetworkDevice Device => null;
     public static ulong DroppedByTest;
+    /// <summary>The simulated link checks every checksum, so senders always compute them (the card's offload is a guest matter).</summary>
+    public static bool ChecksumOffloadTo(uint destination) => false;
 
     /// <summary>Where transmitted frames go (a copy of the frame; the packet goes back to the pool).</summary>
     public static System.Action<byte[]> Wire;
