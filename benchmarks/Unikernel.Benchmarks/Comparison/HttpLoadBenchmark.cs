@@ -266,8 +266,8 @@ public static partial class HttpLoadBenchmark
                       string.Join("; ", variants.Select(v => $"{v.Label} {(v.ReadyMs > 0 ? $"{v.ReadyMs / 1000:N1} s" : "failed")}")) + ".");
         md.AppendLine();
         md.AppendLine("Host listen-queue overflows during the loads (TcpExt ListenOverflows, whole host; with user networking QEMU's hostfwd " +
-                      "socket is listened on with a backlog of 1, so wrk's burst of connections overflows it and the host's TCP retries after " +
-                      "200 ms (handshake ACK) or 1 s (SYN)): " + string.Join("; ", variants.Select(v => $"{v.Label} {v.HostListenOverflows}")) + ".");
+                      "socket is listened on with a backlog of 1, so wrk's burst of connections overflows it and the host's TCP resends the " +
+                      "dropped request after 200 ms, 400 ms, ...): " + string.Join("; ", variants.Select(v => $"{v.Label} {v.HostListenOverflows}")) + ".");
         md.AppendLine();
         var failures = variants.Where(v => v.Failures.Count > 0).ToList();
         if (failures.Count > 0)
@@ -321,9 +321,9 @@ public static partial class HttpLoadBenchmark
     /// <summary>
     /// The host's count of connections its listening sockets could not queue (TcpExt ListenOverflows in
     /// /proc/net/netstat; every socket of the network namespace, ours or not). With user networking wrk connects to
-    /// QEMU's hostfwd socket, which slirp listens on with a backlog of 1: a burst of new connections overflows it, and
-    /// the host's TCP retries the dropped SYN after 1 s or the dropped handshake ACK and request after its 200 ms
-    /// minimum RTO -- waits outside either guest that show up in the slowest requests.
+    /// QEMU's hostfwd socket, which slirp listens on with a backlog of 1: a burst of new connections overflows it, the
+    /// host drops the handshake's last ACK and the request behind it, and its TCP resends the request after its 200 ms
+    /// minimum RTO, then 400 ms, ... -- waits outside either guest that show up as the slowest requests.
     /// </summary>
     private static long HostListenOverflows()
     {
