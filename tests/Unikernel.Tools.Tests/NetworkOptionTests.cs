@@ -74,7 +74,7 @@ public class NetworkOptionTests
         var (status, output, error) = DryRun("--tap", "uktap7", "--machine", "pc");
         Assert.Equal(0, status);
         Assert.Equal("", error);
-        Assert.Contains("-netdev tap,id=net0,ifname=uktap7,script=no,downscript=no -device virtio-net-pci,netdev=net0,romfile= ", output);
+        Assert.Contains("-netdev tap,id=net0,ifname=uktap7,script=no,downscript=no,vnet_hdr=on -device virtio-net-pci,netdev=net0,romfile= ", output);
         Assert.DoesNotContain("-netdev user", output);
     }
 

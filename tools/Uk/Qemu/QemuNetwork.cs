@@ -41,8 +41,9 @@ public sealed record QemuNetwork
         if (TapDevice != null)
         {
             // script=no: the device exists and is configured already (QEMU would otherwise run /etc/qemu-ifup).
+            // vnet_hdr=on: frames carry the virtio-net header, without which QEMU offers the card no checksum offload.
             yield return "-netdev";
-            yield return $"tap,id=net0,ifname={TapDevice},script=no,downscript=no";
+            yield return $"tap,id=net0,ifname={TapDevice},script=no,downscript=no,vnet_hdr=on";
         }
         else if (Relay is { } relay)
         {
