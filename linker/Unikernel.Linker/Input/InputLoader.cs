@@ -35,6 +35,10 @@ public sealed class InputLoader
     private InputLoader(PreparedInput[] prepared)
     {
         _prepared = prepared;
+        int names = 0;
+        foreach (var input in prepared)
+            names += input.ArchiveIfRead?.IndexNames.Length ?? 0;
+        _indexNames.EnsureCapacity(names);
         foreach (var input in prepared)
             if (input.ArchiveIfRead is { } archive)
                 _indexNames.UnionWith(archive.IndexNames);
