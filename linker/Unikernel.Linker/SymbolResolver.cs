@@ -38,13 +38,28 @@ public static class SymbolResolver
                 var candidate = symbols[i];
                 if (candidate.IsLocal)
                     continue;
-                var winner = table.GetOrAdd(file.Unit, candidate.Key, candidate.IsWeak ? STB_WEAK : STB_GLOBAL, candidate.Type);
+                byte binding = candidate.IsWeak ? STB_WEAK : STB_GLOBAL;
+                var winner = table.GetOrAdopt(file.Unit, candidate, IsAdoptable(candidate), binding, out bool adopted);
+                if (adopted)
+                {
+                    // What a fresh entry would hold after merging this candidate into it.
+                    winner.Binding = binding;
+                    if (winner.IsDefined)
+                        winner.DefinedIn = file;
+                    continue;
+                }
                 Merge(winner, candidate, file);
                 symbols[i] = winner;
             }
         }
         return table;
     }
+
+    /// <summary>Whether a file's symbol, made the table's entry as it is, equals a fresh entry merged with it: a
+    /// definition that counts (not in a dropped section), or a plain reference with nothing else set.</summary>
+    private static bool IsAdoptable(Symbol candidate) => candidate.Kind == SymbolKind.Undefined
+        ? candidate is { Size: 0, Value: 0, Section: null, DefinedIn: null }
+        : !candidate.IsInDroppedSection;
 
     private static void Merge(Symbol winner, Symbol candidate, InputFile file)
     {

@@ -11,14 +11,14 @@ public sealed record ArchiveMember(string Name, int DataOffset, int Size);
 /// <summary>A static library: its members and the symbol index that says which member defines what.</summary>
 public sealed class Archive
 {
-    public Archive(string path, object owner, List<(string Symbol, ArchiveMember Member)> index)
+    public Archive(string path, object owner, List<(SymbolName Symbol, ArchiveMember Member)> index)
     {
         Path = path;
         Owner = owner;
         Index = index;
         IndexNames = new SymbolName[index.Count];
         for (int i = 0; i < index.Count; i++)
-            IndexNames[i] = SymbolName.Of(index[i].Symbol);
+            IndexNames[i] = index[i].Symbol;
     }
 
     public string Path { get; }
@@ -29,7 +29,7 @@ public sealed class Archive
     public ReadOnlySpan<byte> Bytes => Owner is MappedFile mapped ? mapped.Span : (byte[])Owner;
 
     /// <summary>In the archive's own order, so that extraction order (and hence the output) is deterministic.</summary>
-    public List<(string Symbol, ArchiveMember Member)> Index { get; }
+    public List<(SymbolName Symbol, ArchiveMember Member)> Index { get; }
 
     /// <summary><see cref="Index"/>'s names in the form the loader compares them.</summary>
     public SymbolName[] IndexNames { get; }
@@ -115,7 +115,7 @@ public static class ArchiveReader
             position = data + size + (size & 1);
         }
 
-        List<(string, ArchiveMember)> index;
+        List<(SymbolName, ArchiveMember)> index;
         if (gnuSymbols64 is not null)
             index = ReadGnuIndex(path, gnuSymbols64, 8, membersByHeader);
         else if (gnuSymbols is not null)
@@ -145,7 +145,7 @@ public static class ArchiveReader
     }
 
     /// <summary>GNU: big-endian count, that many member header offsets, then NUL-terminated names.</summary>
-    private static List<(string, ArchiveMember)> ReadGnuIndex(string path, byte[] table, int wordSize,
+    private static List<(SymbolName, ArchiveMember)> ReadGnuIndex(string path, byte[] table, int wordSize,
         Dictionary<int, ArchiveMember> members)
     {
         ulong Word(int at) => wordSize == 8
@@ -158,13 +158,14 @@ public static class ArchiveReader
         if (count > (ulong)(table.Length / wordSize - 1))
             throw new LinkerException("corrupt archive: symbol table count too large", file: path);
         int names = wordSize * (1 + (int)count);
-        var index = new List<(string, ArchiveMember)>((int)count);
+        var index = new List<(SymbolName, ArchiveMember)>((int)count);
         for (int i = 0; i < (int)count; i++)
         {
             int end = Array.IndexOf(table, (byte)0, names);
             if (end < 0)
                 throw new LinkerException("corrupt archive: unterminated symbol name", file: path);
-            string symbol = Encoding.UTF8.GetString(table, names, end - names);
+            // A view of the table (which stays alive with the archive): no string per name, most are never printed.
+            var symbol = new SymbolName(table, names, end - names);
             names = end + 1;
             index.Add((symbol, MemberAt(path, Word(wordSize * (1 + i)), members)));
         }
@@ -173,7 +174,7 @@ public static class ArchiveReader
 
     /// <summary>BSD (4.4BSD ranlib, little-endian here): byte size of the ranlib array, (name offset, member
     /// header offset) pairs, byte size of the string table, the strings.</summary>
-    private static List<(string, ArchiveMember)> ReadBsdIndex(string path, byte[] table, Dictionary<int, ArchiveMember> members)
+    private static List<(SymbolName, ArchiveMember)> ReadBsdIndex(string path, byte[] table, Dictionary<int, ArchiveMember> members)
     {
         if (table.Length < 4)
             throw new LinkerException("corrupt archive: truncated __.SYMDEF", file: path);
@@ -184,7 +185,7 @@ public static class ArchiveReader
         uint stringBytes = BinaryPrimitives.ReadUInt32LittleEndian(table.AsSpan(4 + (int)rangesBytes));
         if (stringBytes > (uint)(table.Length - strings))
             throw new LinkerException("corrupt archive: bad __.SYMDEF string table size", file: path);
-        var index = new List<(string, ArchiveMember)>();
+        var index = new List<(SymbolName, ArchiveMember)>();
         for (int at = 4; at < 4 + rangesBytes; at += 8)
         {
             uint nameOffset = BinaryPrimitives.ReadUInt32LittleEndian(table.AsSpan(at));
@@ -193,7 +194,7 @@ public static class ArchiveReader
                 throw new LinkerException("corrupt archive: __.SYMDEF name out of range", file: path);
             int start = strings + (int)nameOffset;
             int end = Array.IndexOf(table, (byte)0, start, (int)stringBytes - (int)nameOffset);
-            string symbol = Encoding.UTF8.GetString(table, start, (end < 0 ? strings + (int)stringBytes : end) - start);
+            var symbol = new SymbolName(table, start, (end < 0 ? strings + (int)stringBytes : end) - start);
             index.Add((symbol, MemberAt(path, member, members)));
         }
         return index;

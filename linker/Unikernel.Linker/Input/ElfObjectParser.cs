@@ -192,6 +192,14 @@ public static class ElfObjectParser
     private static ReadOnlySpan<byte> Contents(ReadOnlySpan<byte> image, in ElfSectionHeader section) =>
         section.HasFileContents ? image.Slice((int)section.Offset, (int)section.Size) : [];
 
+    // Not ToArray, which zeroes the array before overwriting every byte of it.
+    private static byte[] Copy(ReadOnlySpan<byte> contents)
+    {
+        var copy = GC.AllocateUninitializedArray<byte>(contents.Length);
+        contents.CopyTo(copy);
+        return copy;
+    }
+
     private static InputSection MakeSection(string path, InputFile file, ReadOnlySpan<byte> image,
         in ElfSectionHeader section, string name)
     {
@@ -204,7 +212,7 @@ public static class ElfObjectParser
             or SHT_RELA or SHT_REL or SHT_GROUP);
         // Loadable contents are copied: relocation patches them in place, and the file buffer (or the
         // archive holding it) can then be dropped.
-        byte[]? data = loadable && section.Type != SHT_NOBITS ? Contents(image, section).ToArray() : null;
+        byte[]? data = loadable && section.Type != SHT_NOBITS ? Copy(Contents(image, section)) : null;
 
         // Non-loadable sections still get a (dead) model object so that symbols defined in them
         // (debug info, group signatures) have somewhere to point.

@@ -27,7 +27,22 @@ public sealed class InputLoader
     private readonly Dictionary<Archive, int> _scannedAtGeneration = [];
     private readonly PreparedInput[] _prepared;
 
-    private InputLoader(PreparedInput[] prepared) => _prepared = prepared;
+    // Every name any archive's index offers. _defined and _referenced are only ever asked about these, so
+    // only these are recorded: a large object's 100k definitions then cost a probe into this small set each
+    // instead of an insertion into a set as large as the object.
+    private readonly HashSet<SymbolName> _indexNames = [];
+
+    private InputLoader(PreparedInput[] prepared)
+    {
+        _prepared = prepared;
+        int names = 0;
+        foreach (var input in prepared)
+            names += input.ArchiveIfRead?.IndexNames.Length ?? 0;
+        _indexNames.EnsureCapacity(names);
+        foreach (var input in prepared)
+            if (input.ArchiveIfRead is { } archive)
+                _indexNames.UnionWith(archive.IndexNames);
+    }
 
     public static List<InputFile> Load(LinkOptions options, IReadOnlyList<LinkUnit> units)
     {
@@ -134,8 +149,10 @@ public sealed class InputLoader
                 candidates.Add(member);
         }
         var parsed = new PreparedInput[candidates.Count];
-        if (candidates.Count > 1)
-            Parallel.For(0, candidates.Count, i => parsed[i] = PreparedInput.FromMember(archive, candidates[i]));
+        long bytes = 0;
+        foreach (var member in candidates)
+            bytes += member.Size;
+        SmallWork.For(candidates.Count, bytes, ParallelFromMemberBytes, i => parsed[i] = PreparedInput.FromMember(archive, candidates[i]));
         var byMember = new Dictionary<ArchiveMember, PreparedInput>(candidates.Count);
         for (int i = 0; i < candidates.Count; i++)
             if (parsed[i] is { } input)
@@ -143,17 +160,19 @@ public sealed class InputLoader
         return byMember;
     }
 
+    /// <summary>Below this many bytes of members, one thread parses them faster than it can wake helpers.</summary>
+    private const long ParallelFromMemberBytes = 512 << 10;
+
     private void Add(InputFile file)
     {
         file.Order = _files.Count;
         _files.Add(file);
         file.Unit = _unit;
-        _defined.EnsureCapacity(_defined.Count + file.Symbols.Length);
         for (int i = 1; i < file.Symbols.Length; i++)
         {
             var symbol = file.Symbols[i];
             symbol.Unit = _unit;
-            if (symbol.IsLocal)
+            if (symbol.IsLocal || !_indexNames.Contains(symbol.Key))
                 continue;
             if (symbol.IsDefined)
                 _defined.Add(symbol.Key);

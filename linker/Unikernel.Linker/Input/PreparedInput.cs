@@ -95,6 +95,9 @@ internal sealed class PreparedInput
         }
     }
 
+    /// <summary>The archive, or null when the input is an object or failed to read (the failure waits for its turn).</summary>
+    public Archive? ArchiveIfRead => _archive;
+
     public Archive Archive
     {
         get

@@ -157,8 +157,9 @@ public sealed class EhFrameSections
         foreach (var fde in fdes)
         {
             var file = fde.Section.File!;
-            foreach (var record in new[] { fde, fde.Cie! })
+            for (int which = 0; which < 2; which++)
             {
+                var record = which == 0 ? fde : fde.Cie!;
                 for (int i = record.FirstRelocation; i < record.FirstRelocation + record.RelocationCount; i++)
                 {
                     if (i == record.PcBeginRelocation)

@@ -30,12 +30,14 @@ public static class GarbageCollector
                 boundaryNames.Add((symbol.Unit, symbol.Name[StopPrefix.Length..]));
         }
 
-        var marked = new HashSet<InputSection>();
         var work = new Stack<InputSection>();
         void Mark(InputSection? section)
         {
-            if (section is { IsLive: true } && marked.Add(section))
+            if (section is { IsLive: true, IsMarked: false })
+            {
+                section.IsMarked = true;
                 work.Push(section);
+            }
         }
 
         if (entry.Kind == SymbolKind.Section)
@@ -66,7 +68,7 @@ public static class GarbageCollector
         foreach (var file in files)
             foreach (var section in file.Sections)
                 if (section is { IsLive: true } && (section.Flags & SHF_ALLOC) != 0 && section.Name != EhFrameSections.SectionName
-                    && !marked.Contains(section))
+                    && !section.IsMarked)
                     section.IsLive = false;
     }
 

@@ -33,6 +33,9 @@ public sealed class InputSection
     /// <summary>False when the section is dropped: a losing COMDAT copy, debug info, an empty TLS section...</summary>
     public bool IsLive { get; set; } = true;
 
+    /// <summary>--gc-sections' mark: a bit on the section rather than a set of ~100k sections to hash into.</summary>
+    public bool IsMarked { get; set; }
+
     public OutputSection? Output { get; set; }
     public ulong OffsetInOutput { get; set; }
 

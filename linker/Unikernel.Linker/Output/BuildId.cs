@@ -32,6 +32,7 @@ public static class BuildId
     }
 
     private const int ChunkSize = 1 << 20;
+    private const int ParallelChunks = 4;
 
     // SHA-1 over the SHA-1s of 1 MiB chunks (as lld does): the chunks hash in parallel, and the id
     // still depends only on the bytes, not on how many cores did the work.
@@ -40,11 +41,12 @@ public static class BuildId
         int chunks = (image.Length + ChunkSize - 1) / ChunkSize;
         if (chunks <= 1) return Sha1.Hash(image);
         var digests = new byte[chunks * Sha1.HashSize];
-        Parallel.For(0, chunks, i =>
+        void HashChunk(int i)
         {
             int start = i * ChunkSize;
             Sha1.Hash(image.AsSpan(start, Math.Min(ChunkSize, image.Length - start))).CopyTo(digests.AsSpan(i * Sha1.HashSize));
-        });
+        }
+        SmallWork.For(chunks, chunks, ParallelChunks, HashChunk);
         return Sha1.Hash(digests);
     }
 }

@@ -18,13 +18,17 @@ public static class RelocationScanner
     public static void Scan(IReadOnlyList<InputFile> files, GlobalOffsetTable got, bool allowTls = false)
     {
         var work = new List<(InputFile File, InputSection Section)>();
+        long relocationCount = 0;
         foreach (var file in files)
             foreach (var section in file.Sections)
                 if (section is { IsLive: true } && section.Relocations.Length != 0)
+                {
                     work.Add((file, section));
+                    relocationCount += section.Relocations.Length;
+                }
 
         var failures = new LinkerException?[work.Count];
-        Parallel.For(0, work.Count, i =>
+        SmallWork.For(work.Count, relocationCount, ParallelFromRelocations, i =>
         {
             var (file, section) = work[i];
             var relocations = section.Relocations;
@@ -66,6 +70,9 @@ public static class RelocationScanner
             }
         }
     }
+
+    /// <summary>Below this many relocations one thread is faster (a small NativeAOT app has ~50k).</summary>
+    internal const int ParallelFromRelocations = 100_000;
 
     private static void ScanOne(InputFile file, InputSection section, Relocation[] relocations, int index, bool allowTls)
     {

@@ -17,12 +17,16 @@ public static class X86_64Relocator
     public static void Apply(IReadOnlyList<InputFile> files, GlobalOffsetTable got, TlsLayout? tls = null)
     {
         var work = new List<(InputFile File, InputSection Section)>();
+        long relocationCount = 0;
         foreach (var file in files)
             foreach (var section in file.Sections)
                 if (section is { IsLive: true, Data: not null } && section.Relocations.Length != 0)
+                {
                     work.Add((file, section));
+                    relocationCount += section.Relocations.Length;
+                }
         var failures = new LinkerException?[work.Count];
-        Parallel.For(0, work.Count, i =>
+        SmallWork.For(work.Count, relocationCount, RelocationScanner.ParallelFromRelocations, i =>
         {
             var (file, section) = work[i];
             try
