@@ -170,10 +170,11 @@ public partial class KernelNetworkTests(ITestOutputHelper output)
         return (result, elapsed);
     }
 
-    internal static async Task<byte[]> EchoOneAsync(int port, byte[] payload)
+    /// <summary>Sends <paramref name="payload"/> to an echo server behind a host port, half-closes, and returns what came back.</summary>
+    internal static async Task<byte[]> EchoOneAsync(int port, byte[] payload, TimeSpan? timeLimit = null)
     {
         using var client = new TcpClient(AddressFamily.InterNetwork);
-        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(90));
+        using var timeout = new CancellationTokenSource(timeLimit ?? TimeSpan.FromSeconds(90));
         await client.ConnectAsync(IPAddress.Loopback, port, timeout.Token);
         var stream = client.GetStream();
         var send = Task.Run(async () =>

@@ -95,21 +95,7 @@ public class NetworkAppTests(ITestOutputHelper output)
         using var listener = new TcpListener(IPAddress.Loopback, 0);
         listener.Start();
         int port = ((IPEndPoint)listener.LocalEndpoint).Port;
-        var server = Task.Run(async () =>
-        {
-            using var connection = await listener.AcceptTcpClientAsync();
-            var stream = connection.GetStream();
-            var buffer = new byte[65536];
-            long total = 0;
-            int n;
-            while ((n = await stream.ReadAsync(buffer)) > 0)
-            {
-                await stream.WriteAsync(buffer.AsMemory(0, n));
-                total += n;
-            }
-            connection.Client.Shutdown(SocketShutdown.Send);
-            return total;
-        });
+        var server = EchoOneConnectionAsync(listener);
 
         string commandLine = KernelCommandLine.Build([], [], ["client", "10.0.2.2", port.ToString(), Size.ToString()]);
         var result = await KernelImages.BootAsync(AppImages.Image(App), machine, commandLine, memory: "256M", network: new QemuNetwork());
@@ -157,4 +143,21 @@ public class NetworkAppTests(ITestOutputHelper output)
         output.WriteLine($"{machine}: ASP.NET Core in the image: {perRequest:F2} ms per sequential request (keep-alive), 160 requests over 8 connections in {stopwatch.Elapsed.TotalMilliseconds:F0} ms");
         Assert.DoesNotContain("unimplemented system call", guest.Console);
     }
+
+    /// <summary>The host side of a guest client's test: echoes one accepted connection until the guest half-closes; the byte count.</summary>
+    internal static Task<long> EchoOneConnectionAsync(TcpListener listener) => Task.Run(async () =>
+    {
+        using var connection = await listener.AcceptTcpClientAsync();
+        var stream = connection.GetStream();
+        var buffer = new byte[65536];
+        long total = 0;
+        int n;
+        while ((n = await stream.ReadAsync(buffer)) > 0)
+        {
+            await stream.WriteAsync(buffer.AsMemory(0, n));
+            total += n;
+        }
+        connection.Client.Shutdown(SocketShutdown.Send);
+        return total;
+    });
 }

@@ -34,7 +34,7 @@ public partial class NetworkRobustnessTests(ITestOutputHelper output)
         var random = new Random(7);
         var payloads = sizes.Select(size => { var b = new byte[size]; random.NextBytes(b); return b; }).ToArray();
         var stopwatch = Stopwatch.StartNew();
-        var echoes = await Task.WhenAll(payloads.Select(p => EchoAsync(port, p, TimeSpan.FromMinutes(4))));
+        var echoes = await Task.WhenAll(payloads.Select(p => KernelNetworkTests.EchoOneAsync(port, p, TimeSpan.FromMinutes(4))));
         output.WriteLine($"{machine}: {sizes.Sum()} bytes echoed in {stopwatch.Elapsed.TotalSeconds:F1} s; relay: {relay.Forwarded} frames forwarded, {relay.Dropped} dropped, {relay.Reordered} reordered");
         for (int i = 0; i < sizes.Length; i++)
             Assert.True(payloads[i].AsSpan().SequenceEqual(echoes[i]),
@@ -57,21 +57,7 @@ public partial class NetworkRobustnessTests(ITestOutputHelper output)
         using var listener = new TcpListener(IPAddress.Loopback, 0);
         listener.Start();
         int port = ((IPEndPoint)listener.LocalEndpoint).Port;
-        var server = Task.Run(async () =>
-        {
-            using var connection = await listener.AcceptTcpClientAsync();
-            var stream = connection.GetStream();
-            var buffer = new byte[65536];
-            long total = 0;
-            int n;
-            while ((n = await stream.ReadAsync(buffer)) > 0)
-            {
-                await stream.WriteAsync(buffer.AsMemory(0, n));
-                total += n;
-            }
-            connection.Client.Shutdown(SocketShutdown.Send);
-            return total;
-        });
+        var server = NetworkAppTests.EchoOneConnectionAsync(listener);
 
         string commandLine = KernelCommandLine.Build([], [], ["client", "10.0.2.2", port.ToString(), Size.ToString()]);
         var result = await KernelImages.BootAsync(AppImages.Image(App), MachineKind.Microvm, commandLine, memory: "256M",
@@ -102,13 +88,13 @@ public partial class NetworkRobustnessTests(ITestOutputHelper output)
         var random = new Random(seed);
         byte[] payload = new byte[600_000];
         random.NextBytes(payload);
-        byte[] echoed = await EchoAsync(port, payload, TimeSpan.FromMinutes(3));
+        byte[] echoed = await KernelNetworkTests.EchoOneAsync(port, payload, TimeSpan.FromMinutes(3));
         Assert.True(payload.AsSpan().SequenceEqual(echoed), $"{echoed.Length} of {payload.Length} bytes, or different ones\n{guest.Console}");
         fuzzer.Enabled = false;
         // ... and a clean exchange afterwards still works.
         byte[] clean = new byte[5000];
         random.NextBytes(clean);
-        Assert.Equal(clean, await EchoAsync(port, clean, TimeSpan.FromMinutes(1)));
+        Assert.Equal(clean, await KernelNetworkTests.EchoOneAsync(port, clean, TimeSpan.FromMinutes(1)));
 
         var result = await guest.Finished;
         Assert.True(result.ExitStatus == 0, result.Console);
@@ -140,27 +126,6 @@ public partial class NetworkRobustnessTests(ITestOutputHelper output)
         Assert.True(file.ContainsKey("received") && file.ContainsKey("tcp-options"), result.Console);
         foreach (var (reason, count) in file.Where(p => p.Key is not ("received" or "sent")))
             Assert.True(dropped.GetValueOrDefault(reason) == count, $"/proc/net/drops says {reason} {count}; the exit line: {line.Value}");
-    }
-
-    /// <summary>Sends <paramref name="payload"/> to the echo server and returns what came back.</summary>
-    internal static async Task<byte[]> EchoAsync(int port, byte[] payload, TimeSpan timeLimit)
-    {
-        using var client = new TcpClient(AddressFamily.InterNetwork);
-        using var timeout = new CancellationTokenSource(timeLimit);
-        await client.ConnectAsync(IPAddress.Loopback, port, timeout.Token);
-        var stream = client.GetStream();
-        var send = Task.Run(async () =>
-        {
-            for (int offset = 0; offset < payload.Length; offset += 16384)
-                await stream.WriteAsync(payload.AsMemory(offset, Math.Min(16384, payload.Length - offset)), timeout.Token);
-            client.Client.Shutdown(SocketShutdown.Send);
-        });
-        var received = new MemoryStream();
-        var buffer = new byte[65536];
-        int n;
-        while ((n = await stream.ReadAsync(buffer, timeout.Token)) > 0) received.Write(buffer, 0, n);
-        await send;
-        return received.ToArray();
     }
 
     [GeneratedRegex(@"uk: net: received (?<received>\d+) frames, sent (?<sent>\d+), dropped (?<dropped>\d+)(?: \((?<reasons>[^)]*)\))?")]

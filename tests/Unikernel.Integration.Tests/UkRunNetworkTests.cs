@@ -71,22 +71,12 @@ public partial class UkRunNetworkTests(ITestOutputHelper output)
     /// <summary>wrk's summary after 3 s of 8 connections; fails on socket errors, non-2xx answers or no requests at all.</summary>
     private static async Task<string> WrkWithoutErrorsAsync(string url, BackgroundProcess uk)
     {
-        var start = new ProcessStartInfo("wrk") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
-        foreach (string a in (string[])["-t2", "-c8", "-d3s", "--timeout", "20s", url]) start.ArgumentList.Add(a);
-        Process process;
-        try { process = Process.Start(start)!; }
-        catch (System.ComponentModel.Win32Exception e) { throw new Xunit.Sdk.XunitException($"wrk is missing ({e.Message}): run 'make setup'"); }
-        using (process)
-        {
-            string text = await process.StandardOutput.ReadToEndAsync();
-            string error = await process.StandardError.ReadToEndAsync();
-            await process.WaitForExitAsync();
-            Assert.True(process.ExitCode == 0, $"wrk {url}: exit {process.ExitCode}: {error}\n{text}");
-            var requests = WrkRequests().Match(text);
-            Assert.True(requests.Success && long.Parse(requests.Groups[1].Value) > 0, $"wrk made no requests:\n{text}\n{uk.Output}");
-            Assert.False(text.Contains("Socket errors") || text.Contains("Non-2xx"), $"wrk saw errors:\n{text}\n{uk.Output}");
-            return text;
-        }
+        var (exitCode, text, error) = await RunHostToolAsync("wrk", ["-t2", "-c8", "-d3s", "--timeout", "20s", url]);
+        Assert.True(exitCode == 0, $"wrk {url}: exit {exitCode}: {error}\n{text}");
+        var requests = WrkRequests().Match(text);
+        Assert.True(requests.Success && long.Parse(requests.Groups[1].Value) > 0, $"wrk made no requests:\n{text}\n{uk.Output}");
+        Assert.False(text.Contains("Socket errors") || text.Contains("Non-2xx"), $"wrk saw errors:\n{text}\n{uk.Output}");
+        return text;
     }
 
     /// <summary>The same app as a Linux process on a loopback port, fetched with curl.</summary>
@@ -106,19 +96,26 @@ public partial class UkRunNetworkTests(ITestOutputHelper output)
 
     private static async Task<string> CurlAsync(string url)
     {
-        var start = new ProcessStartInfo("curl") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
-        foreach (string a in (string[])["-sS", "--max-time", "60", "-w", "\n%{http_code}", url]) start.ArgumentList.Add(a);
+        var (exitCode, text, error) = await RunHostToolAsync("curl", ["-sS", "--max-time", "60", "-w", "\n%{http_code}", url]);
+        Assert.True(exitCode == 0, $"curl {url}: exit {exitCode}: {error}");
+        int newline = text.LastIndexOf('\n');
+        return Normalize(int.Parse(text[(newline + 1)..]), text[..newline]);
+    }
+
+    /// <summary>Runs a host tool the Makefile's setup installs; its exit code, stdout and stderr.</summary>
+    private static async Task<(int ExitCode, string Output, string Error)> RunHostToolAsync(string tool, string[] arguments)
+    {
+        var start = new ProcessStartInfo(tool) { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
+        foreach (string a in arguments) start.ArgumentList.Add(a);
         Process process;
         try { process = Process.Start(start)!; }
-        catch (System.ComponentModel.Win32Exception e) { throw new Xunit.Sdk.XunitException($"curl is missing ({e.Message}): run 'make setup'"); }
+        catch (System.ComponentModel.Win32Exception e) { throw new Xunit.Sdk.XunitException($"{tool} is missing ({e.Message}): run 'make setup'"); }
         using (process)
         {
-            string text = await process.StandardOutput.ReadToEndAsync();
-            string error = await process.StandardError.ReadToEndAsync();
+            var output = process.StandardOutput.ReadToEndAsync();
+            var error = process.StandardError.ReadToEndAsync();
             await process.WaitForExitAsync();
-            Assert.True(process.ExitCode == 0, $"curl {url}: exit {process.ExitCode}: {error}");
-            int newline = text.LastIndexOf('\n');
-            return Normalize(int.Parse(text[(newline + 1)..]), text[..newline]);
+            return (process.ExitCode, await output, await error);
         }
     }
 
