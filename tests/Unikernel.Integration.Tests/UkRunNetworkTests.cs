@@ -40,7 +40,7 @@ public partial class UkRunNetworkTests(ITestOutputHelper output)
     public async Task ATapDeviceServesCurlAndHttpClientAtTheGuestsAddress(MachineKind machine)
     {
         var linux = await LinuxResponsesAsync();
-        using var tap = HostTap.Create();
+        using var tap = TemporaryTap.Create("uktest", 77);
         string guest = tap.Address(2);
         await using var uk = BackgroundProcess.Uk(UkRun(machine, ["--tap", tap.Name, "-k", $"uk.net.ip={guest}/24", "-k", $"uk.net.gateway={tap.Address(1)}"]));
         await uk.WaitForAsync("Now listening on: http://0.0.0.0:8080", BootLimit);

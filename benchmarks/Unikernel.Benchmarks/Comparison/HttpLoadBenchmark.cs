@@ -13,7 +13,7 @@ namespace Unikernel.Benchmarks.Comparison;
 /// in the Linux microVM of the comparison (Debian's cloud kernel, our C# /init bringing eth0 up, the very same
 /// static NativeAOT executable), on the same QEMU machine (microvm, TCG, one vCPU), the same RAM and the same
 /// networks: user networking with a host port forwarded to the guest's 8080, and a tap device the benchmark makes
-/// (<see cref="BenchmarkTap"/>; the guest on a static address, QEMU's vnet_hdr on, so checksum offload is offered).
+/// (<see cref="TemporaryTap"/>, in 10.78.0.0/16; the guest on a static address, QEMU's vnet_hdr on, so checksum offload is offered).
 /// Each guest is booted, polled until it
 /// answers, warmed up, then loaded with wrk for a fixed time: many connections (throughput) and one
 /// connection (latency of a lone client). A run counts only without socket errors and non-2xx answers.
@@ -40,7 +40,7 @@ public static partial class HttpLoadBenchmark
         public string? Initramfs { get; init; }
         public required string CommandLine { get; init; }
         /// <summary>The tap device the guest's card is on; null: user networking with a forwarded host port.</summary>
-        public BenchmarkTap? Tap { get; init; }
+        public TemporaryTap? Tap { get; init; }
         public double ReadyMs { get; set; }
         public Dictionary<string, List<WrkResult>> Results { get; } = [];
         /// <summary>The host's TcpExt ListenOverflows over this variant's loads (see <see cref="HostListenOverflows"/>).</summary>
@@ -80,10 +80,10 @@ public static partial class HttpLoadBenchmark
         var ours = Option(args, "--images") is { } list
             ? list.Split(',').Select(entry => (Label: entry[..entry.IndexOf('=')], Path: Path.GetFullPath(entry[(entry.IndexOf('=') + 1)..]))).ToList()
             : [("our image", image)];
-        using var tap = networks.Contains("tap") ? BenchmarkTap.Create() : null;
-        var onNetworks = new List<(string Suffix, BenchmarkTap? Tap, string Address, string Gateway)>();
+        using var tap = networks.Contains("tap") ? TemporaryTap.Create("ukbench", 78) : null;
+        var onNetworks = new List<(string Suffix, TemporaryTap? Tap, string Address, string Gateway)>();
         if (networks.Contains("user")) onNetworks.Add((", user", null, GuestAddress, Gateway));
-        if (tap != null) onNetworks.Add((", tap", tap, tap.GuestAddress + "/24", tap.HostAddress));
+        if (tap != null) onNetworks.Add((", tap", tap, tap.Address(2) + "/24", tap.Address(1)));
         LinuxMicroVm? linux = null;
         long tscKhz = LinuxMicroVm.HostTscKhz();
         string? initramfs = null;
@@ -145,7 +145,7 @@ public static partial class HttpLoadBenchmark
     {
         int port = FreePort();
         var options = Options(v, port, memory);
-        string baseUrl = v.Tap != null ? $"http://{v.Tap.GuestAddress}:{GuestPort}" : $"http://127.0.0.1:{port}";
+        string baseUrl = v.Tap != null ? $"http://{v.Tap.Address(2)}:{GuestPort}" : $"http://127.0.0.1:{port}";
         var arguments = QemuCommand.BuildArguments(options).ToList();
         if (v.Initramfs != null) arguments.AddRange(["-initrd", v.Initramfs]);
         var start = new ProcessStartInfo(options.QemuExecutable)
@@ -278,7 +278,7 @@ public static partial class HttpLoadBenchmark
             md.AppendLine();
         }
         md.AppendLine("Commands (PORT: a free host port; TAP: the tap device, made with `ip tuntap add dev TAP mode tap`, `ip addr add " +
-                      (variants.FirstOrDefault(v => v.Tap != null)?.Tap is { } t ? $"{t.HostAddress}/24" : "HOST/24") +
+                      (variants.FirstOrDefault(v => v.Tap != null)?.Tap is { } t ? $"{t.Address(1)}/24" : "HOST/24") +
                       " dev TAP`, `ip link set TAP up` and deleted afterwards; wrk runs as `wrk --latency -t T -c C -d " + seconds +
                       "s --timeout 5s URL/PATH` with URL http://127.0.0.1:PORT (user) or http://GUEST:8080 (tap)):");
         md.AppendLine();
