@@ -387,11 +387,13 @@ public static partial class ComparisonBenchmark
         return $"{os}, {cpu} ({tscKhz / 1000.0:F0} MHz TSC), {Environment.ProcessorCount} cores, {memory}, {qemu}, {RuntimeInformation.FrameworkDescription}";
     }
 
-    private static string LoadAverage() => string.Join(' ', File.ReadAllText("/proc/loadavg").Split(' ').Take(3));
+    /// <summary>The host's 1/5/15-minute load averages, for the record beside every figure.</summary>
+    internal static string LoadAverage() => string.Join(' ', File.ReadAllText("/proc/loadavg").Split(' ').Take(3));
 
     private static string Tail(string output) => string.Join('\n', output.Split('\n').TakeLast(6).Select(l => "    | " + l.TrimEnd('\r')));
 
-    private static string? Option(string[] args, string name)
+    /// <summary>The value after <paramref name="name"/> in the benchmark's arguments, or null.</summary>
+    internal static string? Option(string[] args, string name)
     {
         int i = Array.IndexOf(args, name);
         return i >= 0 && i + 1 < args.Length ? args[i + 1] : null;

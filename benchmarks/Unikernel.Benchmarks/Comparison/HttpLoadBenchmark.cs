@@ -51,11 +51,11 @@ public static partial class HttpLoadBenchmark
     public static int Run(string root, string[] args)
     {
         bool quick = args.Contains("--quick");
-        int seconds = Option(args, "--duration") is { } d ? int.Parse(d) : quick ? 3 : 10;
-        int rounds = Option(args, "--rounds") is { } r ? int.Parse(r) : 1;
-        string memory = Option(args, "--memory") ?? "512M";
-        string only = Option(args, "--only") ?? "ours,linux";
-        string networks = Option(args, "--networks") ?? "user,tap";
+        int seconds = ComparisonBenchmark.Option(args, "--duration") is { } d ? int.Parse(d) : quick ? 3 : 10;
+        int rounds = ComparisonBenchmark.Option(args, "--rounds") is { } r ? int.Parse(r) : 1;
+        string memory = ComparisonBenchmark.Option(args, "--memory") ?? "512M";
+        string only = ComparisonBenchmark.Option(args, "--only") ?? "ours,linux";
+        string networks = ComparisonBenchmark.Option(args, "--networks") ?? "user,tap";
         bool writeDocs = !args.Contains("--no-docs");
         bool appLogging = args.Contains("--app-logging");
         string[] environment = appLogging ? BaseEnvironment : [.. BaseEnvironment, WarningsOnly];
@@ -75,9 +75,9 @@ public static partial class HttpLoadBenchmark
 
         var variants = new List<Variant>();
         var started = DateTime.Now;
-        string loadBefore = LoadAverage();
+        string loadBefore = ComparisonBenchmark.LoadAverage();
         // --images label=path,...: other builds of our image side by side (a driver change against the build before it).
-        var ours = Option(args, "--images") is { } list
+        var ours = ComparisonBenchmark.Option(args, "--images") is { } list
             ? list.Split(',').Select(entry => (Label: entry[..entry.IndexOf('=')], Path: Path.GetFullPath(entry[(entry.IndexOf('=') + 1)..]))).ToList()
             : [("our image", image)];
         using var tap = networks.Contains("tap") ? TemporaryTap.Create("ukbench", 78) : null;
@@ -116,13 +116,13 @@ public static partial class HttpLoadBenchmark
             for (int k = 0; k < variants.Count; k++)
                 RunVariant(variants[(k + round) % variants.Count], loads, seconds, memory, log);
 
-        string report = Markdown(variants, loads, seconds, memory, rounds, quick, appLogging, started, loadBefore, LoadAverage(), tscKhz, linux);
+        string report = Markdown(variants, loads, seconds, memory, rounds, quick, appLogging, started, loadBefore, ComparisonBenchmark.LoadAverage(), tscKhz, linux);
         Console.WriteLine();
         Console.WriteLine(report);
         string outDir = Path.Combine(root, "artifacts", "bench");
         Directory.CreateDirectory(outDir);
         File.WriteAllText(Path.Combine(outDir, appLogging ? "http-logging.md" : "http.md"), report);
-        if (writeDocs && only == "ours,linux" && networks == "user,tap" && Option(args, "--images") == null && !appLogging)
+        if (writeDocs && only == "ours,linux" && networks == "user,tap" && ComparisonBenchmark.Option(args, "--images") == null && !appLogging)
         {
             UpdateDocs(Path.Combine(root, "docs", "benchmarks.md"), report);
             log.WriteLine("wrote docs/benchmarks.md (generated http section)");
@@ -337,17 +337,9 @@ public static partial class HttpLoadBenchmark
         return 0;
     }
 
-    private static string LoadAverage() => string.Join(' ', File.ReadAllText("/proc/loadavg").Split(' ').Take(3));
-
     private static string Tail(StringBuilder console)
     {
         lock (console) return string.Join('\n', console.ToString().Split('\n').TakeLast(12).Select(l => "    | " + l.TrimEnd('\r')));
-    }
-
-    private static string? Option(string[] args, string name)
-    {
-        int i = Array.IndexOf(args, name);
-        return i >= 0 && i + 1 < args.Length ? args[i + 1] : null;
     }
 
     [GeneratedRegex(@"Requests/sec:\s+([\d.]+)")]

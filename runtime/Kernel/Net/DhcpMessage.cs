@@ -86,24 +86,31 @@ namespace Kernel.Net
         /// <summary>The first instance of option <paramref name="code"/>, or null.</summary>
         public static byte* FindOption(byte* m, int length, byte code, out int optionLength)
         {
-            optionLength = 0;
             int i = OptionsOffset;
-            while (i < length)
-            {
-                byte c = m[i];
-                if (c == OptionEnd) break;
-                if (c == OptionPad) { i++; continue; }
-                if (i + 1 >= length) break;
-                int n = m[i + 1];
-                if (i + 2 + n > length) break;
-                if (c == code)
-                {
-                    optionLength = n;
-                    return m + i + 2;
-                }
-                i += 2 + n;
-            }
+            byte c;
+            byte* value;
+            while (NextOption(m, length, ref i, out c, out value, out optionLength))
+                if (c == code) return value;
+            optionLength = 0;
             return null;
+        }
+
+        // Steps over one option of the options field (RFC 2132 2: pads, then code, length, value) from offset `i`;
+        // false at the end option, the end of the message, or an option that runs past it.
+        private static bool NextOption(byte* m, int length, ref int i, out byte code, out byte* value, out int valueLength)
+        {
+            code = 0;
+            value = null;
+            valueLength = 0;
+            while (i < length && m[i] == OptionPad) i++;
+            if (i + 1 >= length || m[i] == OptionEnd) return false;
+            int n = m[i + 1];
+            if (i + 2 + n > length) return false;
+            code = m[i];
+            value = m + i + 2;
+            valueLength = n;
+            i += 2 + n;
+            return true;
         }
 
         /// <summary>A 4-byte option as a host-order value, or <paramref name="otherwise"/>.</summary>
@@ -120,20 +127,12 @@ namespace Kernel.Net
         /// </summary>
         public static int ConcatenatedOption(byte* m, int length, byte code, byte* output, int capacity)
         {
-            int total = 0;
-            int i = OptionsOffset;
-            while (i < length)
-            {
-                byte c = m[i];
-                if (c == OptionEnd) break;
-                if (c == OptionPad) { i++; continue; }
-                if (i + 1 >= length) break;
-                int n = m[i + 1];
-                if (i + 2 + n > length) break;
+            int total = 0, i = OptionsOffset, n;
+            byte c;
+            byte* value;
+            while (NextOption(m, length, ref i, out c, out value, out n))
                 if (c == code)
-                    for (int k = 0; k < n && total < capacity; k++) output[total++] = m[i + 2 + k];
-                i += 2 + n;
-            }
+                    for (int k = 0; k < n && total < capacity; k++) output[total++] = value[k];
             return total;
         }
 

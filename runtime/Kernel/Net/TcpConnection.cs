@@ -406,14 +406,8 @@ namespace Kernel.Net
             uint first = left;
             for (Packet p = _outOfOrder; p != null && blocks < 3;)
             {
-                uint start = p.Sequence, end = p.Sequence + (uint)p.DataLength + (p.Fin ? 1u : 0u);
-                p = p.Next;
-                while (p != null && TcpSegment.BeforeOrAt(p.Sequence, end))
-                {
-                    uint e = p.Sequence + (uint)p.DataLength + (p.Fin ? 1u : 0u);
-                    if (TcpSegment.After(e, end)) end = e;
-                    p = p.Next;
-                }
+                uint start, end;
+                p = OutOfOrderRun(p, out start, out end);
                 if (blocks > 0 && start == first) continue;
                 NetBytes.Write32(options + n, start);
                 NetBytes.Write32(options + n + 4, end);
@@ -425,20 +419,30 @@ namespace Kernel.Net
             return n;
         }
 
+        // The contiguous (or overlapping) run of out-of-order segments that starts at `first`, as sequence numbers
+        // [start, end) -- a FIN counts one -- and the first packet after it (the queue is sorted by sequence).
+        private static Packet OutOfOrderRun(Packet first, out uint start, out uint end)
+        {
+            start = first.Sequence;
+            end = first.Sequence + (uint)first.DataLength + (first.Fin ? 1u : 0u);
+            Packet p = first.Next;
+            while (p != null && TcpSegment.BeforeOrAt(p.Sequence, end))
+            {
+                uint e = p.Sequence + (uint)p.DataLength + (p.Fin ? 1u : 0u);
+                if (TcpSegment.After(e, end)) end = e;
+                p = p.Next;
+            }
+            return p;
+        }
+
         // The contiguous run of out-of-order data that holds `sequence`.
         private bool OutOfOrderRange(uint sequence, out uint left, out uint right)
         {
             left = right = 0;
             for (Packet p = _outOfOrder; p != null;)
             {
-                uint start = p.Sequence, end = p.Sequence + (uint)p.DataLength + (p.Fin ? 1u : 0u);
-                p = p.Next;
-                while (p != null && TcpSegment.BeforeOrAt(p.Sequence, end))
-                {
-                    uint e = p.Sequence + (uint)p.DataLength + (p.Fin ? 1u : 0u);
-                    if (TcpSegment.After(e, end)) end = e;
-                    p = p.Next;
-                }
+                uint start, end;
+                p = OutOfOrderRun(p, out start, out end);
                 if (TcpSegment.AfterOrAt(sequence, start) && TcpSegment.Before(sequence, end))
                 {
                     left = start;
