@@ -110,17 +110,27 @@ namespace Kernel.Syscalls
             if (socket == null) return error;
             int length = Length(call.Arg2);
             if (!UserMemory.IsUserRange(call.Arg1, (ulong)length)) return -Errno.EFAULT;
-            uint address = 0;
-            ushort port = 0;
-            bool hasAddress = call.Arg4 != 0 && socket.Type == SocketFile.Datagram;
-            if (hasAddress)
-            {
-                bool unspecified;
-                error = SocketAddress.Read(call.Arg4, call.Arg5, out address, out port, out unspecified);
-                if (error < 0) return error;
-                if (unspecified) hasAddress = false;
-            }
+            uint address;
+            ushort port;
+            bool hasAddress;
+            error = ReadDestination(socket, call.Arg4, call.Arg5, out hasAddress, out address, out port);
+            if (error < 0) return error;
             return socket.Send((byte*)call.Arg1, length, (int)call.Arg3, hasAddress, address, port);
+        }
+
+        // The destination of sendto/sendmsg: only a datagram socket takes one (a stream's is ignored, as on Linux),
+        // and AF_UNSPEC names none (the connected peer is used). 0 or -errno.
+        private static long ReadDestination(SocketFile socket, ulong name, ulong nameLength, out bool hasAddress, out uint address, out ushort port)
+        {
+            address = 0;
+            port = 0;
+            hasAddress = name != 0 && socket.Type == SocketFile.Datagram;
+            if (!hasAddress) return 0;
+            bool unspecified;
+            long error = SocketAddress.Read(name, nameLength, out address, out port, out unspecified);
+            if (error < 0) return error;
+            if (unspecified) hasAddress = false;
+            return 0;
         }
 
         // recvfrom(fd, buf, len, flags, src_addr, addrlen)
@@ -177,16 +187,11 @@ namespace Kernel.Syscalls
             ulong count = *(ulong*)(header + 24);
             int flags = (int)call.Arg2;
             if (count > MaximumVectors) return -NetErrors.EMSGSIZE;
-            uint address = 0;
-            ushort port = 0;
-            bool hasAddress = name != 0 && socket.Type == SocketFile.Datagram;
-            if (hasAddress)
-            {
-                bool unspecified;
-                error = SocketAddress.Read(name, nameLength, out address, out port, out unspecified);
-                if (error < 0) return error;
-                if (unspecified) hasAddress = false;
-            }
+            uint address;
+            ushort port;
+            bool hasAddress;
+            error = ReadDestination(socket, name, nameLength, out hasAddress, out address, out port);
+            if (error < 0) return error;
             long total = CheckVectors(vectors, count, writable: false);
             if (total < 0) return total;
 
