@@ -43,6 +43,17 @@ namespace Kernel.Boot
             return null;
         }
 
+        /// <summary>The option's leading decimal digits as a number (0 when it has none), or <paramref name="otherwise"/> when it is absent.</summary>
+        public static int NumberOption(string name, int otherwise = 0)
+        {
+            int length;
+            byte* value = Option(name, out length);
+            if (value == null) return otherwise;
+            int n = 0;
+            for (int i = 0; i < length && value[i] >= '0' && value[i] <= '9'; i++) n = n * 10 + (value[i] - '0');
+            return n;
+        }
+
         public static bool OptionEquals(string name, string value)
         {
             int length;

@@ -55,18 +55,7 @@ namespace Kernel.Boot
             SelfTest.SelfTests.Run();
 #endif
             if (Process.AppLoader.IsPresent(bootInfo)) Panic.Fail(Process.AppLoader.Start(bootInfo));
-            Machine.Exit(ExitStatusOption());
-        }
-
-        // uk.exit=N: the status to power off with (useful to check the host sees it).
-        private static int ExitStatusOption()
-        {
-            int length;
-            byte* value = BootCommandLine.Option("uk.exit", out length);
-            int status = 0;
-            for (int i = 0; value != null && i < length && value[i] >= '0' && value[i] <= '9'; i++)
-                status = status * 10 + (value[i] - '0');
-            return status & 0xFF;
+            Machine.Exit(BootCommandLine.NumberOption("uk.exit") & 0xFF);   // uk.exit=N: the status to power off with (the tests check the host sees it)
         }
     }
 }

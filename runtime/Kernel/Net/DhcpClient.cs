@@ -54,7 +54,7 @@ namespace Kernel.Net
             if (s_message == null || s_dns == null || s_text == null || s_search == null) return "dhcp: no memory";
             s_socket = new UdpSocket();
             if (Udp.Bind(s_socket, 0, DhcpMessage.ClientPort, false) < 0) return "dhcp: port 68 is taken";
-            s_leaseCap = (uint)NumberOption("uk.net.dhcp-lease");
+            s_leaseCap = (uint)Boot.BootCommandLine.NumberOption("uk.net.dhcp-lease");
             EnterSelecting(Time.Clock.MonotonicNanoseconds);
             return null;
         }
@@ -290,15 +290,6 @@ namespace Kernel.Net
             KernelConsole.Prefix();
             KernelConsole.Write("net: dhcp: ");
             KernelConsole.WriteLine(what);
-        }
-
-        private static int NumberOption(string name)
-        {
-            int length;
-            byte* value = Boot.BootCommandLine.Option(name, out length);
-            int n = 0;
-            for (int i = 0; value != null && i < length && value[i] >= '0' && value[i] <= '9'; i++) n = n * 10 + (value[i] - '0');
-            return n;
         }
     }
 }

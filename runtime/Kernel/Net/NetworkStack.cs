@@ -45,7 +45,7 @@ namespace Kernel.Net
             if (nic == null) { Report(problem); return; }
             Device = nic;
 #if KERNEL_SELFTEST
-            DropEvery = NumberOption("uk.net.drop-every");
+            DropEvery = Boot.BootCommandLine.NumberOption("uk.net.drop-every");
 #endif
 
             string dhcpProblem = null;
@@ -106,7 +106,7 @@ namespace Kernel.Net
         /// </summary>
         private static void WaitForDhcp()
         {
-            int seconds = NumberOption("uk.net.dhcp-wait", 5);
+            int seconds = Boot.BootCommandLine.NumberOption("uk.net.dhcp-wait", 5);
             ulong deadline = Time.Clock.MonotonicNanoseconds + (ulong)seconds * 1_000_000_000UL;
             while (!DhcpClient.HasAddress && Time.Clock.MonotonicNanoseconds < deadline)
             {
@@ -205,8 +205,7 @@ namespace Kernel.Net
         public static void DeliverBeforePowerOff()
         {
             if (!s_started || Device == null) return;
-            int length;
-            ulong seconds = Boot.BootCommandLine.Option(LingerOption, out length) != null ? (ulong)NumberOption(LingerOption) : DefaultLingerSeconds;
+            ulong seconds = (ulong)Boot.BootCommandLine.NumberOption("uk.net.linger", DefaultLingerSeconds);
             ulong deadline = Time.Clock.MonotonicNanoseconds + seconds * 1_000_000_000;
             Poll();
             while (Tcp.HasUnacknowledgedOutput && Time.Clock.MonotonicNanoseconds < deadline)
@@ -216,8 +215,7 @@ namespace Kernel.Net
             }
         }
 
-        private const string LingerOption = "uk.net.linger";
-        private const ulong DefaultLingerSeconds = 5;
+        private const int DefaultLingerSeconds = 5;
 
         /// <summary>Whether a TCP/UDP sender may leave the checksum to the card (Packet.ChecksumStart): it goes out through one that can.</summary>
         public static bool ChecksumOffloadTo(uint destination)
@@ -254,16 +252,6 @@ namespace Kernel.Net
             KernelConsole.Prefix();
             KernelConsole.Write("net: ");
             KernelConsole.WriteLine(problem);
-        }
-
-        private static int NumberOption(string name, int otherwise = 0)
-        {
-            int length;
-            byte* value = Boot.BootCommandLine.Option(name, out length);
-            if (value == null) return otherwise;
-            int n = 0;
-            for (int i = 0; value != null && i < length && value[i] >= '0' && value[i] <= '9'; i++) n = n * 10 + (value[i] - '0');
-            return n;
         }
     }
 }

@@ -110,6 +110,8 @@ namespace Kernel.Boot
         }
 
         public static bool OptionEquals(string name, string value) => false;
+
+        public static int NumberOption(string name, int otherwise = 0) => otherwise;
     }
 }
 
