@@ -164,6 +164,7 @@ namespace Kernel.Devices
         }
 
         public override int ReceiveBuffersPosted => _receive.Size - _receive.FreeDescriptors;
+        public override int TransmitBuffersInFlight => _transmit.Size - _transmit.FreeDescriptors;
 
         /// <summary>Frames waiting in the receive ring.</summary>
         public bool HasReceived => _receive.HasUsed;

@@ -34,6 +34,9 @@ namespace Kernel.Net
         /// <summary>Packets the device holds as receive buffers.</summary>
         public abstract int ReceiveBuffersPosted { get; }
 
+        /// <summary>Sent frames the device has not given back yet (they return to the pool at the next Service or Transmit).</summary>
+        public abstract int TransmitBuffersInFlight { get; }
+
         /// <summary>Frames counted by the driver.</summary>
         public ulong Transmitted, Received, TransmitDropped, ReceiveDropped;
     }
