@@ -35,6 +35,8 @@ done < "$map"
 ours=(-s -static --gc-sections --build-id "$musl/crt1.o" "$musl/crti.o" "${objects[@]}" --start-group "${archives[@]}" --end-group "$musl/crtn.o")
 ref=(-s -static --gc-sections --eh-frame-hdr --build-id "$musl/crt1.o" "$musl/crti.o" "$gcc/crtbeginT.o" "${objects[@]}"
      --start-group "${archives[@]}" --end-group "$gcc/crtend.o" "$musl/crtn.o")
+# Kept for profiling one linker alone: uk-ld $(cat "$out/uk-ld.args") --print-pass-times
+printf '%s\n' "${ours[*]}" > "$out/uk-ld.args"; printf '%s\n' "${ref[*]}" > "$out/ld.args"
 hyperfine -N -w 3 -r 15 --export-markdown "$out/link-time.md" \
   -n "uk-ld (NativeAOT, linked by itself)" "$root/artifacts/linker-aot/uk-ld -o $out/uk-aot ${ours[*]}" \
   -n "uk-ld (JIT)" "$root/artifacts/dotnet/bin/Unikernel.Linker/release/uk-ld -o $out/uk-jit ${ours[*]}" \

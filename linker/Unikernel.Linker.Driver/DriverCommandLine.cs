@@ -1,3 +1,5 @@
+using Unikernel.Linker.Output;
+
 namespace Unikernel.Linker.Driver;
 
 /// <summary>
@@ -12,7 +14,7 @@ public sealed record DriverCommandLine
     /// <summary>The app's objects and the runtime's archives, in command-line order.</summary>
     public required IReadOnlyList<string> Inputs { get; init; }
     public bool GcSections { get; init; }
-    public bool BuildId { get; init; }
+    public BuildIdKind BuildId { get; init; }
     /// <summary>-s or -Wl,--strip-all: no symbol table in the output.</summary>
     public bool StripSymbols { get; init; }
     /// <summary>-Wl,--defsym,NAME=TARGET pairs.</summary>
@@ -38,7 +40,8 @@ public sealed record DriverCommandLine
         string? output = null;
         var inputs = new List<string>();
         var aliases = new List<(string, string)>();
-        bool gc = false, buildId = false, isStatic = false, strip = false;
+        bool gc = false, isStatic = false, strip = false;
+        var buildId = BuildIdKind.None;
         ulong stackSize = 0;
         string? musl = null;
         for (int i = 0; i < args.Count; i++)
@@ -54,7 +57,13 @@ public sealed record DriverCommandLine
                     string w = parts[p];
                     if (w == "--gc-sections") gc = true;
                     else if (w is "-s" or "--strip-all") strip = true;
-                    else if (w.StartsWith("--build-id", StringComparison.Ordinal)) buildId = w != "--build-id=none";
+                    else if (w.StartsWith("--build-id", StringComparison.Ordinal)) buildId = w switch
+                    {
+                        "--build-id" or "--build-id=fast" => BuildIdKind.Fast,
+                        "--build-id=sha1" => BuildIdKind.Sha1,
+                        "--build-id=none" => BuildIdKind.None,
+                        _ => throw new DriverException($"unsupported build id style '-Wl,{w}' (in '{a}'): use fast, sha1 or none"),
+                    };
                     else if (w == "--defsym" && p + 1 < parts.Length) aliases.Add(Alias(parts[++p]));
                     else if (w.StartsWith("--defsym=", StringComparison.Ordinal)) aliases.Add(Alias(w["--defsym=".Length..]));
                     else if (w == "-z" && p + 1 < parts.Length) ZKeyword(parts[++p], a, ref stackSize);

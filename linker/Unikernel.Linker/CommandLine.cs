@@ -1,4 +1,5 @@
 using System.Globalization;
+using Unikernel.Linker.Output;
 
 namespace Unikernel.Linker;
 
@@ -6,7 +7,7 @@ public static class CommandLine
 {
     public const string Usage =
         "usage: uk-ld -o OUT [--map MAP] [--base 0x100000] [--entry SYMBOL] [--app STATIC-EXE [--app-name NAME] [--app-version VERSION]] INPUT.o... | " +
-        "uk-ld -static -o OUT [-e _start] [--gc-sections] [--build-id] [--defsym NAME=SYMBOL] [-z stack-size=BYTES] [-s] [--print-pass-times] [-L DIR] [-l NAME] " +
+        "uk-ld -static -o OUT [-e _start] [--gc-sections] [--build-id[=fast|sha1|none]] [--defsym NAME=SYMBOL] [-z stack-size=BYTES] [-s] [--print-pass-times] [-L DIR] [-l NAME] " +
         "[--start-group] INPUT.o|LIB.a... [--end-group]; either form: [--unit NAME [--export SYMBOL]... INPUTS...]...";
 
     /// <summary>Returns null when the user only asked for help.</summary>
@@ -17,7 +18,8 @@ public static class CommandLine
         ulong? baseAddress = null;
         string? entry = null;
         string? app = null, appName = null, appVersion = null;
-        bool staticExecutable = false, gcSections = false, buildId = false;
+        bool staticExecutable = false, gcSections = false;
+        var buildId = BuildIdKind.None;
         var inputs = new List<string>();
         // -l NAME is resolved after all -L options are known: like ld, every -L applies to every -l.
         var libraries = new List<(int Index, string Name)>();
@@ -73,11 +75,14 @@ public static class CommandLine
                 case "--no-gc-sections":
                     gcSections = false;
                     break;
-                case "--build-id" or "--build-id=sha1":
-                    buildId = true;
+                case "--build-id" or "--build-id=fast":
+                    buildId = BuildIdKind.Fast;
+                    break;
+                case "--build-id=sha1":
+                    buildId = BuildIdKind.Sha1;
                     break;
                 case "--build-id=none":
-                    buildId = false;
+                    buildId = BuildIdKind.None;
                     break;
                 case "-s" or "--strip-all":
                     stripSymbols = true;
@@ -169,7 +174,7 @@ public static class CommandLine
         ulong address = baseAddress ?? (staticExecutable ? LinkOptions.DefaultExecutableBaseAddress : LinkOptions.DefaultBaseAddress);
         if (address % Layout.SectionLayout.PageSize != 0)
             throw new LinkerException($"--base 0x{address:x} is not 4 KiB aligned");
-        if (!staticExecutable && (gcSections || buildId || libraries.Count != 0 || groups.Count != 0))
+        if (!staticExecutable && (gcSections || buildId != BuildIdKind.None || libraries.Count != 0 || groups.Count != 0))
             throw new LinkerException("--gc-sections, --build-id, -l and groups need -static (static executable mode)");
         if (!staticExecutable && stackSize is not null)
             throw new LinkerException("-z stack-size needs -static: it sizes the threads libc creates in a static " +

@@ -1,3 +1,5 @@
+using Unikernel.Linker.Output;
+
 namespace Unikernel.Linker;
 
 /// <summary>What the link produces.</summary>
@@ -41,7 +43,8 @@ public sealed record LinkOptions
     public bool PrintPassTimes { get; init; }
     /// <summary>-s: no symbol table in a static executable (the kernel image always keeps its own).</summary>
     public bool StripSymbols { get; init; }
-    public bool BuildId { get; init; }
+    /// <summary>--build-id: None, or how the note's id is hashed (<see cref="BuildIdKind"/>).</summary>
+    public BuildIdKind BuildId { get; init; }
 
     /// <summary>-z stack-size=BYTES (static executables only): PT_GNU_STACK's p_memsz, as GNU ld writes it. musl
     /// takes the default stack size of the threads it creates from it (when larger than its own 128 KiB, capped

@@ -130,7 +130,7 @@ public static class Linker
         synthetic.Add(got.Section);
         var ehFrameHeader = new EhFrameHeader(frames);
         synthetic.Add(ehFrameHeader.Section);
-        var buildId = options.BuildId ? BuildId.CreateSection() : null;
+        var buildId = options.BuildId != BuildIdKind.None ? BuildId.CreateSection(options.BuildId) : null;
         if (buildId is not null)
             synthetic.Add(buildId);
         if (CommonSymbolAllocator.Allocate(symbols) is { } common)
@@ -165,7 +165,7 @@ public static class Linker
         byte[] image = ElfImageWriter.Write(layout, files, symbols, entryAddress, parts, options.StripSymbols);
         times.Mark("write image");
         if (buildId is not null)
-            BuildId.Stamp(image, buildId);
+            BuildId.Stamp(image, buildId, options.BuildId);
         times.Mark("build id");
         return new LinkResult(image, () => LinkMapWriter.Write(layout, files, symbols, options.EntrySymbol, entryAddress),
             entryAddress);

@@ -156,9 +156,28 @@ public sealed class StaticExecutableTests : IClassFixture<MuslToolchain>
 
         byte[] other = File.ReadAllBytes(_tools.LinkWithUkLd("det3", ["--build-id"], objects[1], objects[2]));
         var firstId = BuildIdOf(first);
-        Assert.Equal(20, firstId.Length);
+        Assert.Equal(16, firstId.Length); // a bare --build-id is the fast style, as in lld
         Assert.NotEqual(firstId, BuildIdOf(other));
         Assert.Contains(".note.gnu.build-id", MuslToolchain.Run("readelf", ["-n", Path.Combine(_tools.Directory, "det1.uk")]));
+    }
+
+    // The id is the hash of the file with the descriptor zeroed (one chunk: these images are under 1 MiB), checked
+    // against the BCL's hashes.
+    [MuslTheory]
+    [InlineData("--build-id", 16)]
+    [InlineData("--build-id=fast", 16)]
+    [InlineData("--build-id=sha1", 20)]
+    public void TheBuildIdIsTheHashOfTheImageWithTheIdZeroed(string option, int size)
+    {
+        string name = "id" + size + option.Length;
+        byte[] image = File.ReadAllBytes(_tools.LinkWithUkLd(name, [option], _tools.Object("tls_ctors")));
+        Assert.InRange(image.Length, 1, (1 << 20) - 1);
+        byte[] id = BuildIdOf(image);
+        Assert.Equal(size, id.Length);
+        int at = image.AsSpan().IndexOf(id);
+        image.AsSpan(at, size).Clear();
+        byte[] expected = size == 20 ? System.Security.Cryptography.SHA1.HashData(image) : System.IO.Hashing.XxHash128.Hash(image);
+        Assert.Equal(expected, id);
     }
 
     [MuslFact]

@@ -14,23 +14,34 @@ namespace Unikernel.Linker.Input;
 public sealed class InputLoader
 {
     private readonly List<InputFile> _files = [];
-    private readonly HashSet<(Archive, ArchiveMember)> _extracted = [];
-    // The current unit's namespace: what it defines and what it still needs. Reset at each unit's start,
-    // since inputs never come back to an earlier unit.
-    private HashSet<SymbolName> _defined = [];
-    private HashSet<SymbolName> _referenced = [];
     private LinkUnit _unit = null!;
+    private readonly PreparedInput[] _prepared;
+
+    // Every name any archive's index offers, numbered: the loader only ever asks about these, so a definition or
+    // reference is recorded as a flag at the name's number, and the index scans below test flags instead of hashing
+    // names. A large object's 100k definitions cost one probe each into this (small) dictionary.
+    private readonly Dictionary<SymbolName, int> _indexNameIds = [];
+    private readonly Dictionary<Archive, ArchiveScan> _archives = new(ReferenceEqualityComparer.Instance);
+
+    // The current unit's namespace: which index names it defines and which it still needs. Reset at each unit's
+    // start, since inputs never come back to an earlier unit.
+    private bool[] _defined = [];
+    private bool[] _referenced = [];
+
     // Counts additions to _referenced. An archive scanned when the count was N can yield nothing new while it is
     // still N (definitions and extractions only ever rule members out), so a group's closing round, and the
     // last round of each archive's own rescan loop, skip the archives nothing has changed for.
     private int _referenceGeneration;
-    private readonly Dictionary<Archive, int> _scannedAtGeneration = [];
-    private readonly PreparedInput[] _prepared;
 
-    // Every name any archive's index offers. _defined and _referenced are only ever asked about these, so
-    // only these are recorded: a large object's 100k definitions then cost a probe into this small set each
-    // instead of an insertion into a set as large as the object.
-    private readonly HashSet<SymbolName> _indexNames = [];
+    /// <summary>An archive's index as name numbers and member numbers, and which members were extracted.</summary>
+    private sealed class ArchiveScan(int[] nameIds, int[] memberNumbers, ArchiveMember[] members)
+    {
+        public int[] NameIds { get; } = nameIds;
+        public int[] MemberNumbers { get; } = memberNumbers;
+        public ArchiveMember[] Members { get; } = members;
+        public bool[] Extracted { get; } = new bool[members.Length];
+        public int ScannedAtGeneration { get; set; } = -1;
+    }
 
     private InputLoader(PreparedInput[] prepared)
     {
@@ -38,10 +49,36 @@ public sealed class InputLoader
         int names = 0;
         foreach (var input in prepared)
             names += input.ArchiveIfRead?.IndexNames.Length ?? 0;
-        _indexNames.EnsureCapacity(names);
+        _indexNameIds.EnsureCapacity(names);
         foreach (var input in prepared)
             if (input.ArchiveIfRead is { } archive)
-                _indexNames.UnionWith(archive.IndexNames);
+                _archives[archive] = Number(archive);
+    }
+
+    private ArchiveScan Number(Archive archive)
+    {
+        var index = archive.Index;
+        var nameIds = new int[index.Count];
+        var memberNumbers = new int[index.Count];
+        var members = new List<ArchiveMember>();
+        var memberNumber = new Dictionary<ArchiveMember, int>(ReferenceEqualityComparer.Instance);
+        for (int i = 0; i < index.Count; i++)
+        {
+            ref int id = ref System.Runtime.InteropServices.CollectionsMarshal.GetValueRefOrAddDefault(_indexNameIds,
+                archive.IndexNames[i], out bool known);
+            if (!known)
+                id = _indexNameIds.Count - 1;
+            nameIds[i] = id;
+            var member = index[i].Member;
+            if (!memberNumber.TryGetValue(member, out int number))
+            {
+                number = members.Count;
+                memberNumber.Add(member, number);
+                members.Add(member);
+            }
+            memberNumbers[i] = number;
+        }
+        return new ArchiveScan(nameIds, memberNumbers, [.. members]);
     }
 
     public static List<InputFile> Load(LinkOptions options, IReadOnlyList<LinkUnit> units)
@@ -72,8 +109,8 @@ public sealed class InputLoader
     private void StartUnit(LinkUnit unit)
     {
         _unit = unit;
-        _defined = [];
-        _referenced = [];
+        _defined = new bool[_indexNameIds.Count];
+        _referenced = new bool[_indexNameIds.Count];
         _referenceGeneration++;
     }
 
@@ -107,22 +144,31 @@ public sealed class InputLoader
         return archive;
     }
 
+    /// <summary>Whether index entry <paramref name="entry"/> names a member to extract now: its name is wanted, not
+    /// yet defined, and its member not yet extracted.</summary>
+    private bool Wants(ArchiveScan scan, int entry)
+    {
+        int name = scan.NameIds[entry];
+        return _referenced[name] && !_defined[name] && !scan.Extracted[scan.MemberNumbers[entry]];
+    }
+
     /// <summary>One pass over the archive's symbol index; true when a member was pulled in.</summary>
     private bool ExtractNeeded(Archive archive)
     {
-        if (_scannedAtGeneration.TryGetValue(archive, out int scanned) && scanned == _referenceGeneration)
+        var scan = _archives[archive];
+        if (scan.ScannedAtGeneration == _referenceGeneration)
             return false;
-        _scannedAtGeneration[archive] = _referenceGeneration;
-        var parsedAhead = ParseCandidates(archive);
+        scan.ScannedAtGeneration = _referenceGeneration;
+        var parsedAhead = ParseCandidates(archive, scan);
         bool extracted = false;
-        var index = archive.Index;
-        for (int i = 0; i < index.Count; i++)
+        for (int i = 0; i < scan.NameIds.Length; i++)
         {
-            var symbol = archive.IndexNames[i];
-            var member = index[i].Member;
-            if (!_referenced.Contains(symbol) || _defined.Contains(symbol) || !_extracted.Add((archive, member)))
+            if (!Wants(scan, i))
                 continue;
-            var parsed = parsedAhead.TryGetValue(member, out var ahead) ? ahead : PreparedInput.FromMember(archive, member);
+            int number = scan.MemberNumbers[i];
+            scan.Extracted[number] = true;
+            var member = scan.Members[number];
+            var parsed = parsedAhead[number] ?? PreparedInput.FromMember(archive, member);
             Add(parsed.Object!);
             extracted = true;
         }
@@ -135,29 +181,24 @@ public sealed class InputLoader
     /// decisions), so the result is exactly the sequential one: a member parsed here but then not needed is
     /// simply dropped, one needed but not foreseen is parsed on the spot.
     /// </summary>
-    private Dictionary<ArchiveMember, PreparedInput> ParseCandidates(Archive archive)
+    private PreparedInput?[] ParseCandidates(Archive archive, ArchiveScan scan)
     {
-        var candidates = new List<ArchiveMember>();
-        var seen = new HashSet<ArchiveMember>();
-        var index = archive.Index;
-        for (int i = 0; i < index.Count; i++)
-        {
-            var symbol = archive.IndexNames[i];
-            var member = index[i].Member;
-            if (_referenced.Contains(symbol) && !_defined.Contains(symbol) && !_extracted.Contains((archive, member))
-                && seen.Add(member))
-                candidates.Add(member);
-        }
-        var parsed = new PreparedInput[candidates.Count];
+        var parsed = new PreparedInput?[scan.Members.Length];
+        var candidates = new List<int>();
+        var seen = new bool[scan.Members.Length];
         long bytes = 0;
-        foreach (var member in candidates)
-            bytes += member.Size;
-        SmallWork.For(candidates.Count, bytes, ParallelFromMemberBytes, i => parsed[i] = PreparedInput.FromMember(archive, candidates[i]));
-        var byMember = new Dictionary<ArchiveMember, PreparedInput>(candidates.Count);
-        for (int i = 0; i < candidates.Count; i++)
-            if (parsed[i] is { } input)
-                byMember.Add(candidates[i], input);
-        return byMember;
+        for (int i = 0; i < scan.NameIds.Length; i++)
+        {
+            int number = scan.MemberNumbers[i];
+            if (seen[number] || !Wants(scan, i))
+                continue;
+            seen[number] = true;
+            candidates.Add(number);
+            bytes += scan.Members[number].Size;
+        }
+        SmallWork.For(candidates.Count, bytes, ParallelFromMemberBytes,
+            i => parsed[candidates[i]] = PreparedInput.FromMember(archive, scan.Members[candidates[i]]));
+        return parsed;
     }
 
     /// <summary>Below this many bytes of members, one thread parses them faster than it can wake helpers.</summary>
@@ -172,12 +213,15 @@ public sealed class InputLoader
         {
             var symbol = file.Symbols[i];
             symbol.Unit = _unit;
-            if (symbol.IsLocal || !_indexNames.Contains(symbol.Key))
+            if (symbol.IsLocal || !_indexNameIds.TryGetValue(symbol.Key, out int name))
                 continue;
             if (symbol.IsDefined)
-                _defined.Add(symbol.Key);
-            else if (!symbol.IsWeak && _referenced.Add(symbol.Key))
+                _defined[name] = true;
+            else if (!symbol.IsWeak && !_referenced[name])
+            {
+                _referenced[name] = true;
                 _referenceGeneration++;
+            }
         }
     }
 }
