@@ -88,10 +88,10 @@ public static class Linker
         got.Fill();
         kernelSymbols.Fill();
 
-        // 5. Relocate, 6. write.
-        X86_64Relocator.Apply(files, got);
+        // 5. Write, 6. relocate in the written image.
         ulong entryAddress = entry.Address;
         byte[] image = ElfImageWriter.Write(layout, files, symbols, entryAddress, app: app);
+        X86_64Relocator.Apply(files, image, got);
         if (imageInfo is not null)
         {
             ImageInfo.Stamp(image, imageInfo);
@@ -157,13 +157,13 @@ public static class Linker
         ehFrameHeader.Fill(layout);
         times.Mark("addresses");
 
-        // 6. Relocate, 7. write.
-        X86_64Relocator.Apply(files, got, tls);
-        times.Mark("relocate");
+        // 6. Write, 7. relocate in the written image: section contents are copied once, from the inputs into the image.
         ulong entryAddress = entry.Address;
         var parts = new ExecutableImageParts(ExecutableProgramHeaders.Build(layout, tls, options.StackSize), tls);
         byte[] image = ElfImageWriter.Write(layout, files, symbols, entryAddress, parts, options.StripSymbols);
         times.Mark("write image");
+        X86_64Relocator.Apply(files, image, got, tls);
+        times.Mark("relocate");
         if (buildId is not null)
             BuildId.Stamp(image, buildId, options.BuildId);
         times.Mark("build id");

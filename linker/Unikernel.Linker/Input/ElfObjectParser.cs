@@ -7,8 +7,8 @@ namespace Unikernel.Linker.Input;
 /// <summary>
 /// Pass 1: turns one ELF64 x86-64 relocatable object into plain model objects, decoding the section
 /// headers, symbol table, RELA tables and COMDAT groups straight from the file bytes. Nothing else is
-/// materialised: tables of debug sections are never decoded, and the only copies are the contents of
-/// loadable sections (which relocation patches in place). Every way a file can be malformed ends as a
+/// materialised: tables of debug sections are never decoded, and section contents are not copied (a section
+/// refers to its bytes in the input; the image writer copies the live ones into the output). Every way a file can be malformed ends as a
 /// <see cref="LinkerException"/> naming the file; every size read from the file is checked against the
 /// file's length before anything is allocated from it.
 /// </summary>
@@ -87,7 +87,7 @@ public static class ElfObjectParser
                     throw new LinkerException("corrupt ELF file: more than one symbol table", file: path, section: name);
                 symbolTableIndex = i;
             }
-            sections[i] = MakeSection(path, file, image, section, name);
+            sections[i] = MakeSection(path, file, owner, start, section, name);
         }
         file.Sections = sections;
 
@@ -192,15 +192,7 @@ public static class ElfObjectParser
     private static ReadOnlySpan<byte> Contents(ReadOnlySpan<byte> image, in ElfSectionHeader section) =>
         section.HasFileContents ? image.Slice((int)section.Offset, (int)section.Size) : [];
 
-    // Not ToArray, which zeroes the array before overwriting every byte of it.
-    private static byte[] Copy(ReadOnlySpan<byte> contents)
-    {
-        var copy = GC.AllocateUninitializedArray<byte>(contents.Length);
-        contents.CopyTo(copy);
-        return copy;
-    }
-
-    private static InputSection MakeSection(string path, InputFile file, ReadOnlySpan<byte> image,
+    private static InputSection MakeSection(string path, InputFile file, object owner, int start,
         in ElfSectionHeader section, string name)
     {
         ulong alignment = section.Alignment;
@@ -210,13 +202,15 @@ public static class ElfObjectParser
 
         bool loadable = (section.Flags & SHF_ALLOC) != 0 && section.Type is not (SHT_NULL or SHT_SYMTAB or SHT_STRTAB
             or SHT_RELA or SHT_REL or SHT_GROUP);
-        // Loadable contents are copied: relocation patches them in place, and the file buffer (or the
-        // archive holding it) can then be dropped.
-        byte[]? data = loadable && section.Type != SHT_NOBITS ? Copy(Contents(image, section)) : null;
+        // Loadable contents stay in the input (mapped, mostly): the image writer copies the sections that survive
+        // --gc-sections straight into the output, where relocation patches them.
+        if (loadable && section.Type != SHT_NOBITS)
+            return new InputSection(file, name, section.Type, section.Flags, alignment, section.Size, owner,
+                start + (int)section.Offset);
 
         // Non-loadable sections still get a (dead) model object so that symbols defined in them
         // (debug info, group signatures) have somewhere to point.
-        return new InputSection(file, name, section.Type, section.Flags, alignment, section.Size, data) { IsLive = loadable };
+        return new InputSection(file, name, section.Type, section.Flags, alignment, section.Size, null) { IsLive = loadable };
     }
 
     private static Symbol[] ReadSymbols(string path, object owner, int start, ReadOnlySpan<byte> image, ElfSectionHeader[] headers,

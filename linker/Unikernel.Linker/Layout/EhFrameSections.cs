@@ -48,7 +48,7 @@ public sealed class EhFrameSections
         var result = new EhFrameSections();
         foreach (var file in files)
             foreach (var section in file.Sections)
-                if (section is { IsLive: true, Name: SectionName, Data: not null })
+                if (section is { IsLive: true, Name: SectionName, HasContents: true })
                     result._sections.Add((file, section, result.Split(file, section)));
         return result;
     }
@@ -67,7 +67,7 @@ public sealed class EhFrameSections
         // Records are matched to relocations by offset, so the relocations must be in offset order.
         if (!IsInOffsetOrder(section.Relocations))
             section.Relocations = section.Relocations.OrderBy(relocation => relocation.Offset).ToArray();
-        var data = section.Data!;
+        var data = section.Contents;
         var records = new List<EhFrameRecord>();
         var ciesByOffset = new Dictionary<int, EhFrameRecord>();
         int offset = 0, nextRelocation = 0;
@@ -77,7 +77,7 @@ public sealed class EhFrameSections
                 new($"corrupt .eh_frame: {problem}", file: file.Path, section: SectionName, offset: (ulong)offset);
             if (data.Length - offset < 4)
                 throw Corrupt("truncated record length");
-            uint length = BinaryPrimitives.ReadUInt32LittleEndian(data.AsSpan(offset));
+            uint length = BinaryPrimitives.ReadUInt32LittleEndian(data[offset..]);
             EhFrameRecord record;
             if (length == 0)
             {
@@ -90,12 +90,12 @@ public sealed class EhFrameSections
                 int idSize = wide ? 8 : 4;
                 if (data.Length - offset < (wide ? 12 : 4) + idSize)
                     throw Corrupt("truncated record header");
-                ulong bodyLength = wide ? BinaryPrimitives.ReadUInt64LittleEndian(data.AsSpan(offset + 4)) : length;
+                ulong bodyLength = wide ? BinaryPrimitives.ReadUInt64LittleEndian(data[(offset + 4)..]) : length;
                 ulong size = bodyLength + (ulong)(wide ? 12 : 4);
                 if (size > (ulong)(data.Length - offset))
                     throw Corrupt("record extends past the end of the section");
-                ulong id = wide ? BinaryPrimitives.ReadUInt64LittleEndian(data.AsSpan(idOffset))
-                    : BinaryPrimitives.ReadUInt32LittleEndian(data.AsSpan(idOffset));
+                ulong id = wide ? BinaryPrimitives.ReadUInt64LittleEndian(data[idOffset..])
+                    : BinaryPrimitives.ReadUInt32LittleEndian(data[idOffset..]);
                 record = new EhFrameRecord
                 {
                     Section = section,
@@ -178,14 +178,14 @@ public sealed class EhFrameSections
         foreach (var (file, section, records) in _sections)
         {
             var kept = records.FindAll(record => IsKept(file, section, record));
-            var data = section.Data!;
+            var data = section.Contents;
             var newData = new byte[kept.Sum(record => record.Size)];
             var newRelocations = new List<Relocation>();
             int cursor = 0;
             foreach (var record in kept)
             {
                 record.NewOffset = cursor;
-                data.AsSpan(record.Offset, record.Size).CopyTo(newData.AsSpan(cursor));
+                data.Slice(record.Offset, record.Size).CopyTo(newData.AsSpan(cursor));
                 int shift = cursor - record.Offset;
                 if (record.Cie is { } cie)
                 {

@@ -16,6 +16,20 @@ public sealed class InputSection
             || name.StartsWith(".tdata.", StringComparison.Ordinal) || name.StartsWith(".tbss.", StringComparison.Ordinal);
     }
 
+    /// <summary>A section whose bytes stay where the parser found them: in the input's mapping or buffer
+    /// (<paramref name="source"/>, a <see cref="Input.MappedFile"/> or a byte[]) at <paramref name="sourceOffset"/>.
+    /// Nothing copies them until the image writer puts them in the output, where relocation patches them.</summary>
+    public InputSection(InputFile file, string name, uint type, ulong flags, ulong alignment, ulong size, object source,
+        int sourceOffset)
+        : this(file, name, type, flags, alignment, size, null)
+    {
+        _source = source;
+        _sourceOffset = sourceOffset;
+    }
+
+    private readonly object? _source;
+    private readonly int _sourceOffset;
+
     /// <summary>Null for sections the linker synthesises (uk_ksyms, .got, COMMON).</summary>
     public InputFile? File { get; }
 
@@ -25,8 +39,21 @@ public sealed class InputSection
     public ulong Alignment { get; }
     public ulong Size { get; set; }
 
-    /// <summary>The section's bytes, patched in place by relocation; null for SHT_NOBITS.</summary>
+    /// <summary>Bytes the linker made (synthetic sections) or rewrote (.eh_frame without dead FDEs); null for a
+    /// section still in its input (<see cref="Contents"/>) and for SHT_NOBITS.</summary>
     public byte[]? Data { get; set; }
+
+    /// <summary>False for SHT_NOBITS and for synthetic sections with nothing to write.</summary>
+    public bool HasContents => Data is not null || _source is not null;
+
+    /// <summary>The section's bytes as read (before relocation: relocation patches the output image, not these).</summary>
+    public ReadOnlySpan<byte> Contents => Data is not null ? Data
+        : _source switch
+        {
+            Input.MappedFile mapped => mapped.Slice(_sourceOffset, checked((int)Size)),
+            byte[] bytes => new ReadOnlySpan<byte>(bytes, _sourceOffset, checked((int)Size)),
+            _ => [],
+        };
 
     public Relocation[] Relocations { get; set; } = [];
 

@@ -92,7 +92,7 @@ public static class ElfImageWriter
             if (executable is not null && (section.Flags & SHF_EXECINSTR) != 0)
                 image.AsSpan(checked((int)section.FileOffset), checked((int)section.Size)).Fill(0x90);
             foreach (var input in section.Inputs)
-                input.Data?.CopyTo(image.AsSpan(checked((int)(section.FileOffset + input.OffsetInOutput))));
+                input.Contents.CopyTo(image.AsSpan(checked((int)(section.FileOffset + input.OffsetInOutput))));
         }
         if (app is not null)
             foreach (var segment in app.Segments)

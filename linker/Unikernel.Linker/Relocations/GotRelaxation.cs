@@ -19,15 +19,15 @@ public static class GotRelaxation
     private const byte JumpRel32 = 0xe9;
     private const byte Nop = 0x90;
 
-    public static RelocationAction Decide(byte[] data, in Relocation relocation, Symbol symbol)
+    public static RelocationAction Decide(ReadOnlySpan<byte> data, in Relocation relocation, Symbol symbol)
     {
         if (relocation.Type == X86_64RelocationType.GotPCRel || relocation.Offset < 2)
             return RelocationAction.UseGotSlot;
         // Absolute symbols may lie beyond ±2 GiB of the code; the null symbol (S = 0) is fine.
         if (symbol.Kind is SymbolKind.Absolute && relocation.SymbolIndex != 0)
             return RelocationAction.UseGotSlot;
-        byte opcode = data[relocation.Offset - 2];
-        byte modrm = data[relocation.Offset - 1];
+        byte opcode = data[(int)relocation.Offset - 2];
+        byte modrm = data[(int)relocation.Offset - 1];
         if (opcode == MovLoad && (modrm & 0xC7) == 0x05)
             return RelocationAction.RelaxToLea;
         // A call or jump to an undefined weak function must still go through a (zero) slot: the
@@ -43,22 +43,22 @@ public static class GotRelaxation
     }
 
     /// <summary>Rewrites the instruction; returns where the 32-bit displacement now is (r_offset + shift).</summary>
-    public static int Rewrite(byte[] data, ulong offset, RelocationAction action)
+    public static int Rewrite(Span<byte> data, ulong offset, RelocationAction action)
     {
         switch (action)
         {
             case RelocationAction.RelaxToLea:
-                data[offset - 2] = Lea;
+                data[(int)offset - 2] = Lea;
                 return 0;
             case RelocationAction.RelaxCallToDirect:
                 // The address-size prefix keeps the instruction 6 bytes long and is ignored by call rel32.
-                data[offset - 2] = Addr32Prefix;
-                data[offset - 1] = CallRel32;
+                data[(int)offset - 2] = Addr32Prefix;
+                data[(int)offset - 1] = CallRel32;
                 return 0;
             case RelocationAction.RelaxJumpToDirect:
                 // jmp rel32 is one byte shorter: displacement moves back a byte, a nop fills the end.
-                data[offset - 2] = JumpRel32;
-                data[offset + 3] = Nop;
+                data[(int)offset - 2] = JumpRel32;
+                data[(int)offset + 3] = Nop;
                 return -1;
             default:
                 throw new InvalidOperationException($"not a GOT relaxation: {action}");

@@ -95,9 +95,10 @@ public static class RelocationScanner
             return;
 
         int width = Width(type);
-        if (section.Data is null)
+        if (!section.HasContents)
             throw Error("relocation in a section without contents (SHT_NOBITS)");
-        if (relocation.Offset > (ulong)section.Data.Length || (ulong)section.Data.Length - relocation.Offset < (ulong)width)
+        ulong length = (ulong)section.Contents.Length;
+        if (relocation.Offset > length || length - relocation.Offset < (ulong)width)
             throw Error($"relocation {Name(type)} extends past the end of the section");
 
         if (symbol.Kind == SymbolKind.Undefined && !symbol.IsWeak)
@@ -116,7 +117,7 @@ public static class RelocationScanner
         {
             if (!threadLocalSymbol && type is not TlsLd)
                 throw Error($"{Name(type)} refers to a symbol that is not thread-local");
-            if (TlsRelaxation.Decide(section.Data, relocations, index) is { } problem)
+            if (TlsRelaxation.Decide(section.Contents, relocations, index) is { } problem)
                 throw Error(problem);
             return;
         }
@@ -124,6 +125,6 @@ public static class RelocationScanner
             throw Error($"{Name(type)} cannot refer to a thread-local symbol");
 
         if (IsGotRelative(type))
-            relocation.Action = GotRelaxation.Decide(section.Data, relocation, symbol);
+            relocation.Action = GotRelaxation.Decide(section.Contents, relocation, symbol);
     }
 }

@@ -39,7 +39,7 @@ public static class TlsRelaxation
     /// following relocation (the __tls_get_addr call) is marked skipped. Returns null when the code does not
     /// match a known sequence.
     /// </summary>
-    public static string? Decide(byte[] data, Relocation[] relocations, int index)
+    public static string? Decide(ReadOnlySpan<byte> data, Relocation[] relocations, int index)
     {
         ref var relocation = ref relocations[index];
         int r = (int)relocation.Offset;
@@ -93,18 +93,18 @@ public static class TlsRelaxation
 
     /// <summary>Rewrites the code at <paramref name="offset"/> (the TLS relocation's r_offset) given the
     /// variable's thread-pointer offset.</summary>
-    public static void Rewrite(byte[] data, ulong offset, RelocationAction action, int tpOffset)
+    public static void Rewrite(Span<byte> data, ulong offset, RelocationAction action, int tpOffset)
     {
         int r = (int)offset;
         switch (action)
         {
             case RelocationAction.TlsGeneralDynamicToLocalExec:
-                GdToLe.CopyTo(data, r - 4);
-                System.Buffers.Binary.BinaryPrimitives.WriteInt32LittleEndian(data.AsSpan(r + 8), tpOffset);
+                GdToLe.CopyTo(data[(r - 4)..]);
+                System.Buffers.Binary.BinaryPrimitives.WriteInt32LittleEndian(data[(r + 8)..], tpOffset);
                 break;
             case RelocationAction.TlsLocalDynamicToLocalExec:
                 bool longForm = data[r + 4] != 0xe8;
-                LdToLe.CopyTo(data, r - 3);
+                LdToLe.CopyTo(data[(r - 3)..]);
                 if (longForm)
                     data[r + 9] = Nop;
                 break;
@@ -114,13 +114,13 @@ public static class TlsRelaxation
                 data[r - 3] = (byte)(0x48 | ((rex >> 2) & 1));
                 data[r - 2] = data[r - 2] == MovLoad ? MovImmediate : AddImmediate;
                 data[r - 1] = (byte)(0xc0 | ((data[r - 1] >> 3) & 7));
-                System.Buffers.Binary.BinaryPrimitives.WriteInt32LittleEndian(data.AsSpan(r), tpOffset);
+                System.Buffers.Binary.BinaryPrimitives.WriteInt32LittleEndian(data[r..], tpOffset);
                 break;
             default:
                 throw new InvalidOperationException($"not a TLS relaxation: {action}");
         }
     }
 
-    private static bool Matches(byte[] data, int at, byte[] pattern) =>
-        at >= 0 && at + pattern.Length <= data.Length && data.AsSpan(at, pattern.Length).SequenceEqual(pattern);
+    private static bool Matches(ReadOnlySpan<byte> data, int at, byte[] pattern) =>
+        at >= 0 && at + pattern.Length <= data.Length && data.Slice(at, pattern.Length).SequenceEqual(pattern);
 }

@@ -6,7 +6,7 @@ using static Unikernel.Linker.Relocations.X86_64RelocationType;
 namespace Unikernel.Linker.Relocations;
 
 /// <summary>
-/// Pass 5: patches section bytes in place with final addresses. Notation as in the psABI:
+/// Pass 5: patches the written image's bytes (each input section where the writer put it) with final addresses. Notation as in the psABI:
 /// S = symbol address, A = addend, P = address of the patched field, G = address of the GOT slot,
 /// GOT = address of the GOT, Z = symbol size, TP(x) = thread-pointer offset of address x.
 /// </summary>
@@ -14,13 +14,13 @@ public static class X86_64Relocator
 {
     /// <summary>Sections are patched in parallel (each writes only its own bytes and reads only final
     /// addresses); a failure is reported as a sequential pass would, the first in file and section order.</summary>
-    public static void Apply(IReadOnlyList<InputFile> files, GlobalOffsetTable got, TlsLayout? tls = null)
+    public static void Apply(IReadOnlyList<InputFile> files, byte[] image, GlobalOffsetTable got, TlsLayout? tls = null)
     {
         var work = new List<(InputFile File, InputSection Section)>();
         long relocationCount = 0;
         foreach (var file in files)
             foreach (var section in file.Sections)
-                if (section is { IsLive: true, Data: not null } && section.Relocations.Length != 0)
+                if (section is { IsLive: true, HasContents: true, Output: not null } && section.Relocations.Length != 0)
                 {
                     work.Add((file, section));
                     relocationCount += section.Relocations.Length;
@@ -32,7 +32,7 @@ public static class X86_64Relocator
             try
             {
                 ulong sectionAddress = section.Address;
-                var data = section.Data!;
+                var data = image.AsSpan(checked((int)(section.Output!.FileOffset + section.OffsetInOutput)), (int)section.Size);
                 foreach (ref readonly var relocation in section.Relocations.AsSpan())
                     ApplyOne(file, section, data, sectionAddress, relocation, got, tls);
             }
@@ -46,14 +46,14 @@ public static class X86_64Relocator
                 throw failure;
     }
 
-    private static void ApplyOne(InputFile file, InputSection section, byte[] data, ulong sectionAddress,
+    private static void ApplyOne(InputFile file, InputSection section, Span<byte> data, ulong sectionAddress,
         in Relocation relocation, GlobalOffsetTable got, TlsLayout? tls)
     {
         var symbol = file.Symbols[relocation.SymbolIndex];
         ulong s = symbol.Address;
         ulong a = (ulong)relocation.Addend;
         ulong p = sectionAddress + relocation.Offset;
-        var field = data.AsSpan((int)relocation.Offset);
+        var field = data[(int)relocation.Offset..];
         var copy = relocation; // local functions cannot capture an 'in' parameter
 
         long TpOffset(ulong address) => tls?.TpOffset(address)
@@ -95,7 +95,7 @@ public static class X86_64Relocator
                 {
                     int shift = GotRelaxation.Rewrite(data, relocation.Offset, relocation.Action);
                     ulong newP = (ulong)((long)p + shift);
-                    WriteSigned32(data.AsSpan((int)relocation.Offset + shift), (long)(s + a - newP), file, section,
+                    WriteSigned32(data[((int)relocation.Offset + shift)..], (long)(s + a - newP), file, section,
                         relocation, symbol);
                 }
                 break;
