@@ -119,8 +119,10 @@ public static class Linker
 
         // 3. Liveness: unwind records first, since they decide what the collector may follow.
         var frames = EhFrameSections.Parse(files);
+        times.Mark("unwind parse");
         if (options.GcSections)
             GarbageCollector.Run(files, symbols, entry, frames);
+        times.Mark("gc-sections");
         frames.DropDeadEntries();
         times.Mark("unwind + gc-sections");
 
@@ -135,11 +137,13 @@ public static class Linker
             synthetic.Add(buildId);
         if (CommonSymbolAllocator.Allocate(symbols) is { } common)
             synthetic.Add(common);
+        times.Mark("synthetic");
 
         // 4. Output sections, linker-defined names, the relocation scan that needs both.
         var layout = SectionLayout.Build(files, synthetic, ExecutableSectionClassifier.Classify,
             ExecutableSectionClassifier.SegmentOrder);
         ExecutableSectionClassifier.OrderByInitPriority(layout);
+        times.Mark("layout build");
         var linkerSymbols = LinkerDefinedSymbols.DefineForExecutable(symbols, layout, got, options.SymbolAliases);
         times.Mark("layout");
         RelocationScanner.Scan(files, got, allowTls: true);

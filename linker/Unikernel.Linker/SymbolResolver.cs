@@ -48,7 +48,7 @@ public static class SymbolResolver
                         winner.DefinedIn = file;
                     continue;
                 }
-                Merge(winner, candidate, file);
+                Merge(winner, candidate, file, table);
                 symbols[i] = winner;
             }
         }
@@ -61,7 +61,7 @@ public static class SymbolResolver
         ? candidate is { Size: 0, Value: 0, Section: null, DefinedIn: null }
         : !candidate.IsInDroppedSection;
 
-    private static void Merge(Symbol winner, Symbol candidate, InputFile file)
+    private static void Merge(Symbol winner, Symbol candidate, InputFile file, SymbolTable table)
     {
         var offered = StrengthOf(candidate);
         if (offered == Strength.None)
@@ -88,6 +88,8 @@ public static class SymbolResolver
         }
         if (offered <= current)
             return;
+        if (offered == Strength.Common && current == Strength.Weak)
+            table.BecameCommon();
 
         winner.Kind = candidate.Kind;
         winner.Section = candidate.Section;

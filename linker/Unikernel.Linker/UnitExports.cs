@@ -30,7 +30,7 @@ public static class UnitExports
             return;
 
         var imported = new Dictionary<Symbol, Symbol>();
-        foreach (var symbol in symbols.Symbols.ToArray())
+        foreach (var symbol in symbols.MaybeUndefinedOrCommon.ToArray())
         {
             if (symbol.IsDefined || symbol.Unit is not { } unit || !exporters.TryGetValue(symbol.Name, out var export)
                 || export.Unit == unit)

@@ -13,7 +13,7 @@ public static class CommonSymbolAllocator
         ulong size = 0;
         ulong alignment = 1;
         var commons = new List<Symbol>();
-        foreach (var symbol in symbols.Symbols)
+        foreach (var symbol in symbols.MaybeUndefinedOrCommon)
         {
             if (symbol.Kind != SymbolKind.Common)
                 continue;

@@ -20,7 +20,7 @@ public static class GarbageCollector
     public static void Run(IReadOnlyList<InputFile> files, SymbolTable symbols, Symbol entry, EhFrameSections frames)
     {
         var boundaryNames = new HashSet<(LinkUnit?, string)>();
-        foreach (var symbol in symbols.Symbols)
+        foreach (var symbol in symbols.MaybeUndefinedOrCommon)
         {
             if (symbol.IsDefined)
                 continue;

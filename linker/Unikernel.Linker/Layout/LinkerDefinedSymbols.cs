@@ -65,7 +65,7 @@ public sealed class LinkerDefinedSymbols
         }
 
         // A reference to __start_X for a section no input of the unit provides still links: an empty range.
-        foreach (var symbol in symbols.Symbols.ToArray())
+        foreach (var symbol in symbols.MaybeUndefinedOrCommon.ToArray())
             if (!symbol.IsDefined && symbol.Unit is not null && BoundarySection(symbol.Name) is not null)
                 result.Define(symbol, l => l.ImageEnd);
         return result;
@@ -122,7 +122,7 @@ public sealed class LinkerDefinedSymbols
         }
 
         bool singleUnit = symbols.Units.Count == 1;
-        foreach (var symbol in symbols.Symbols.ToArray())
+        foreach (var symbol in symbols.MaybeUndefinedOrCommon.ToArray())
         {
             if (symbol.IsDefined || symbol.Unit is not { } unit || BoundarySection(symbol.Name) is not { } section)
                 continue;
