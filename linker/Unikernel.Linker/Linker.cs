@@ -21,7 +21,8 @@ public sealed class LinkResult(byte[] image, Func<string> map, ulong entryAddres
 /// <summary>Runs the passes in order; each pass only reads what the previous ones produced.</summary>
 public static class Linker
 {
-    public static LinkResult Link(LinkOptions options)
+    /// <param name="inputsRead">Called once every input is open (<see cref="LinkToFiles"/> then moves the old output aside).</param>
+    public static LinkResult Link(LinkOptions options, Action? inputsRead = null)
     {
         if (options.Kind == OutputKind.Kernel && options.StackSize != 0)
             throw new LinkerException("a stack size (-z stack-size) is for static executables; a kernel image has no PT_GNU_STACK");
@@ -30,6 +31,8 @@ public static class Linker
         var units = LinkUnit.Of(options);
         var files = InputLoader.Load(options, units);
         times.Mark("read");
+        if (options.Kind == OutputKind.StaticExecutable)
+            inputsRead?.Invoke();
 
         // 2. Resolve.
         ComdatGroupFilter.Apply(files);
@@ -38,17 +41,19 @@ public static class Linker
         times.Mark("resolve");
         var result = options.Kind == OutputKind.StaticExecutable
             ? LinkExecutable(options, files, symbols, times)
-            : LinkKernel(options, files, symbols, times);
+            : LinkKernel(options, files, symbols, times, inputsRead);
         times.Print(Console.Error);
         return result;
     }
 
-    private static LinkResult LinkKernel(LinkOptions options, List<InputFile> files, SymbolTable symbols, PassTimes times)
+    private static LinkResult LinkKernel(LinkOptions options, List<InputFile> files, SymbolTable symbols, PassTimes times,
+        Action? inputsRead)
     {
         // The app is not linked, only checked and carried: its segments keep their addresses and bytes.
         var app = options.AppPath is { } appPath ? AppExecutable.Read(appPath) : null;
         if (app is not null)
             times.Mark("read app");
+        inputsRead?.Invoke();
 
         // Synthetic sections whose size is known now.
         var synthetic = new List<InputSection>();
@@ -222,9 +227,10 @@ public static class Linker
     /// <summary>Links and writes the outputs; on failure no output (old or partial) is left behind.</summary>
     public static LinkResult LinkToFiles(LinkOptions options)
     {
+        StaleOutput? staleOutput = null;
         try
         {
-            var result = Link(options);
+            var result = Link(options, () => staleOutput = StaleOutput.MoveAside(options.OutputPath));
             var times = new PassTimes(options.PrintPassTimes);
             AtomicFile.Write(options.OutputPath, result.Image, executable: options.Kind == OutputKind.StaticExecutable);
             times.Mark("write file");
@@ -243,6 +249,10 @@ public static class Linker
             if (options.MapPath is not null)
                 AtomicFile.TryDelete(options.MapPath);
             throw;
+        }
+        finally
+        {
+            staleOutput?.Wait();
         }
     }
 }

@@ -186,4 +186,14 @@ public sealed class ErrorTests : IDisposable
 
         _harness.LinkError(a); // also asserts that neither file exists afterwards
     }
+
+    // A large old output is moved aside and deleted while the link runs (Output/StaleOutput.cs); a link that fails
+    // after that point must still leave nothing behind, neither the output nor the moved-aside copy.
+    [Fact]
+    public void FailedLinkRemovesLargeStaleOutput()
+    {
+        File.WriteAllBytes(_harness.OutputPath, new byte[3 << 20]);
+        string b = _harness.Write("b.o", LinkTests.Callee());
+        Assert.Equal("uk-ld: error: undefined entry symbol 'uk_pvh_entry'", _harness.LinkError(b));
+    }
 }

@@ -43,6 +43,7 @@ public sealed class LinkHarness : IDisposable
         Assert.False(File.Exists(OutputPath), "a failed link must not leave an output file");
         Assert.False(File.Exists(MapPath), "a failed link must not leave a map file");
         Assert.Empty(System.IO.Directory.GetFiles(Directory, "*.tmp"));
+        Assert.Empty(System.IO.Directory.GetFiles(Directory, "*.old"));
         string line = "uk-ld: error: " + error.Describe();
         Assert.DoesNotContain('\n', line);
         return line;

@@ -35,6 +35,22 @@ public sealed class OutputTests : IDisposable
         Assert.Equal(first.Image, second.Image);
     }
 
+    // A large old output is moved aside and deleted on another thread (Output/StaleOutput.cs): the new image takes
+    // its place, and nothing else stays in the folder.
+    [Fact]
+    public void ALargeOldOutputIsReplacedWithoutLeftovers()
+    {
+        File.WriteAllBytes(_harness.OutputPath, new byte[3 << 20]);
+        string a = _harness.Write("a.o", FunctionsObject());
+        string b = _harness.Write("b.o", LinkTests.Callee());
+
+        var result = _harness.Link(a, b);
+
+        Assert.Equal(result.Image, _harness.OutputBytes);
+        Assert.Equal(["a.o", "b.o", "kernel.elf", "kernel.map"],
+            Directory.GetFiles(_harness.Directory).Select(Path.GetFileName).Order(StringComparer.Ordinal));
+    }
+
     [Fact]
     public void KernelSymbolTableListsFunctionsSortedByAddress()
     {
