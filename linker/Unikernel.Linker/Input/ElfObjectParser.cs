@@ -1,4 +1,5 @@
 using System.Buffers.Binary;
+using System.Runtime.InteropServices;
 using Unikernel.Linker.Model;
 using static Unikernel.Linker.ElfConstants;
 
@@ -99,7 +100,7 @@ public static class ElfObjectParser
 
         for (int i = 1; i < headers.Length; i++)
             if (headers[i].Type is SHT_RELA or SHT_REL)
-                ReadRelocations(path, file, image, headers[i], sections[i]!.Name);
+                ReadRelocations(path, file, owner, start, image, headers[i], sections[i]!.Name);
 
         return file;
     }
@@ -382,8 +383,9 @@ public static class ElfObjectParser
         file.ComdatGroups.Add(new ComdatGroup(signature, groupName, members));
     }
 
-    private static void ReadRelocations(string path, InputFile file, ReadOnlySpan<byte> image, in ElfSectionHeader table,
-        string tableName)
+    /// <summary>Checks every entry's symbol index, then leaves the table where it is (<see cref="Relocation"/>).</summary>
+    private static void ReadRelocations(string path, InputFile file, object owner, int start, ReadOnlySpan<byte> image,
+        in ElfSectionHeader table, string tableName)
     {
         // sh_info names the target section. It is used whether or not SHF_INFO_LINK is set: compilers omit
         // that flag on relocation sections inside COMDAT groups (flag G only), as the NativeAOT runtime
@@ -400,26 +402,18 @@ public static class ElfObjectParser
             throw new LinkerException("SHT_REL relocations are not supported on x86-64 (expected SHT_RELA)", file: path,
                 section: tableName);
 
-        var entries = Contents(image, table);
-        var relocations = new Relocation[entries.Length / RelaEntrySize];
+        var relocations = MemoryMarshal.Cast<byte, Relocation>(Contents(image, table));
         uint symbolCount = (uint)file.Symbols.Length;
-        for (int i = 0; i < relocations.Length; i++)
-        {
-            var entry = entries.Slice(i * RelaEntrySize, RelaEntrySize);
-            ulong offset = BinaryPrimitives.ReadUInt64LittleEndian(entry);
-            ulong info = BinaryPrimitives.ReadUInt64LittleEndian(entry[8..]);
-            long addend = BinaryPrimitives.ReadInt64LittleEndian(entry[16..]);
-            uint symbolIndex = (uint)(info >> 32);
-            if (symbolIndex >= symbolCount)
-                throw new LinkerException($"corrupt ELF file: relocation symbol index {symbolIndex} out of range",
-                    file: path, section: targetSection.Name, offset: offset);
-            relocations[i] = new Relocation(offset, (uint)info, symbolIndex, addend);
-        }
+        foreach (ref readonly var relocation in relocations)
+            if (relocation.SymbolIndex >= symbolCount)
+                throw new LinkerException($"corrupt ELF file: relocation symbol index {relocation.SymbolIndex} out of range",
+                    file: path, section: targetSection.Name, offset: relocation.Offset);
 
         // An object may split one section's relocations over several tables; keep them all.
-        targetSection.Relocations = targetSection.Relocations.Length == 0
-            ? relocations
-            : [.. targetSection.Relocations, .. relocations];
+        if (targetSection.Relocations.Length == 0)
+            targetSection.SetRelocations(owner, start + (int)table.Offset, relocations.Length);
+        else
+            targetSection.SetRelocations([.. targetSection.Relocations, .. relocations]);
     }
 
     internal static string MachineName(ushort machine) => machine switch

@@ -54,7 +54,7 @@ public sealed class EhFrameSections
     }
 
     // Compilers emit them in order: checking is cheaper than a (stable) sort of every .eh_frame's relocations.
-    private static bool IsInOffsetOrder(Relocation[] relocations)
+    private static bool IsInOffsetOrder(ReadOnlySpan<Relocation> relocations)
     {
         for (int i = 1; i < relocations.Length; i++)
             if (relocations[i].Offset < relocations[i - 1].Offset)
@@ -66,7 +66,7 @@ public sealed class EhFrameSections
     {
         // Records are matched to relocations by offset, so the relocations must be in offset order.
         if (!IsInOffsetOrder(section.Relocations))
-            section.Relocations = section.Relocations.OrderBy(relocation => relocation.Offset).ToArray();
+            section.SetRelocations(section.Relocations.ToArray().OrderBy(relocation => relocation.Offset).ToArray());
         var data = section.Contents;
         var records = new List<EhFrameRecord>();
         var ciesByOffset = new Dictionary<int, EhFrameRecord>();
@@ -212,7 +212,7 @@ public sealed class EhFrameSections
             }
             section.Data = newData;
             section.Size = (ulong)newData.Length;
-            section.Relocations = newRelocations.ToArray();
+            section.SetRelocations(newRelocations.ToArray());
         }
     }
 

@@ -1,3 +1,5 @@
+using System.Runtime.InteropServices;
+
 namespace Unikernel.Linker.Model;
 
 /// <summary>A section of an input file that may end up in the image.</summary>
@@ -55,7 +57,48 @@ public sealed class InputSection
             _ => [],
         };
 
-    public Relocation[] Relocations { get; set; } = [];
+    // A relocation table where the parser found it (a MappedFile or byte[] and the table's offset), or an array for
+    // tables the linker made (several RELA sections for one section, the rebuilt .eh_frame's).
+    private Relocation[] _relocationArray = [];
+    private object? _relocationOwner;
+    private int _relocationOffset, _relocationCount;
+    private RelocationAction[]? _actions;
+
+    public ReadOnlySpan<Relocation> Relocations => _relocationOwner switch
+    {
+        null => _relocationArray,
+        Input.MappedFile mapped => MemoryMarshal.Cast<byte, Relocation>(
+            mapped.Slice(_relocationOffset, _relocationCount * Relocation.Size)),
+        var bytes => MemoryMarshal.Cast<byte, Relocation>(
+            new ReadOnlySpan<byte>((byte[])bytes, _relocationOffset, _relocationCount * Relocation.Size)),
+    };
+
+    public void SetRelocations(Relocation[] relocations)
+    {
+        _relocationArray = relocations;
+        _relocationOwner = null;
+        _actions = null;
+    }
+
+    /// <summary>The section's relocations are the <paramref name="count"/> Elf64_Rela entries at
+    /// <paramref name="offset"/> of <paramref name="owner"/> (a <see cref="Input.MappedFile"/> or a byte[]).</summary>
+    public void SetRelocations(object owner, int offset, int count)
+    {
+        _relocationOwner = owner;
+        _relocationOffset = offset;
+        _relocationCount = count;
+        _actions = null;
+    }
+
+    /// <summary>The scanner's decision for relocation <paramref name="index"/> (None until it decides).</summary>
+    public RelocationAction ActionOf(int index) => _actions is null ? RelocationAction.None : _actions[index];
+
+    /// <summary>Only the scanner's worker for this section calls it, so no two threads share the array.</summary>
+    public void SetAction(int index, RelocationAction action)
+    {
+        _actions ??= new RelocationAction[Relocations.Length];
+        _actions[index] = action;
+    }
 
     /// <summary>False when the section is dropped: a losing COMDAT copy, debug info, an empty TLS section...</summary>
     public bool IsLive { get; set; } = true;

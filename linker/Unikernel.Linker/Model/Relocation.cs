@@ -24,22 +24,29 @@ public enum RelocationAction : byte
     Skip,
 }
 
-/// <summary>One RELA entry. The symbol stays an index into the owning file's <see cref="InputFile.Symbols"/>:
-/// after resolution that slot holds the winning definition, so no per-relocation lookup by name is needed.</summary>
+/// <summary>
+/// One RELA entry, laid out as Elf64_Rela (r_offset, r_info, r_addend) so that a table is used where it lies in the
+/// mapped input: the ~900k relocations of an ASP.NET Core app's object are never copied (as 32-byte structs they
+/// were 29 MB of fresh memory, half of the link's page faults). The symbol stays an index into the owning file's
+/// <see cref="InputFile.Symbols"/>: after resolution that slot holds the winning definition, so no per-relocation
+/// lookup by name is needed. What the scanner decides for it is in <see cref="InputSection.ActionOf"/>.
+/// </summary>
+[System.Runtime.InteropServices.StructLayout(System.Runtime.InteropServices.LayoutKind.Sequential)]
 public struct Relocation
 {
+    public const int Size = 24;
+
     public ulong Offset;
+    private readonly ulong _info;
     public long Addend;
-    public uint Type;
-    public uint SymbolIndex;
-    public RelocationAction Action;
 
     public Relocation(ulong offset, uint type, uint symbolIndex, long addend)
     {
         Offset = offset;
-        Type = type;
-        SymbolIndex = symbolIndex;
+        _info = (ulong)symbolIndex << 32 | type;
         Addend = addend;
-        Action = RelocationAction.None;
     }
+
+    public readonly uint Type => (uint)_info;
+    public readonly uint SymbolIndex => (uint)(_info >> 32);
 }

@@ -31,9 +31,9 @@ public static class RelocationScanner
         SmallWork.For(work.Count, relocationCount, ParallelFromRelocations, i =>
         {
             var (file, section) = work[i];
-            var relocations = section.Relocations;
             try
             {
+                var relocations = section.Relocations;
                 for (int r = 0; r < relocations.Length; r++)
                     ScanOne(file, section, relocations, r, allowTls);
             }
@@ -48,19 +48,22 @@ public static class RelocationScanner
 
         foreach (var (file, section) in work)
         {
-            foreach (ref readonly var relocation in section.Relocations.AsSpan())
+            var relocations = section.Relocations;
+            for (int r = 0; r < relocations.Length; r++)
             {
+                ref readonly var relocation = ref relocations[r];
                 uint type = relocation.Type;
-                if (type == None || relocation.Action == RelocationAction.Skip)
+                var action = section.ActionOf(r);
+                if (type == None || action == RelocationAction.Skip)
                     continue;
                 if (IsThreadLocal(type))
                 {
-                    if (relocation.Action == RelocationAction.UseTpOffGotSlot)
+                    if (action == RelocationAction.UseTpOffGotSlot)
                         got.AddTpOffSlotFor(file.Symbols[relocation.SymbolIndex]);
                 }
                 else if (IsGotRelative(type))
                 {
-                    if (relocation.Action == RelocationAction.UseGotSlot)
+                    if (action == RelocationAction.UseGotSlot)
                         got.AddSlotFor(file.Symbols[relocation.SymbolIndex]);
                 }
                 else if (UsesGotBase(type))
@@ -74,9 +77,10 @@ public static class RelocationScanner
     /// <summary>Below this many relocations one thread is faster (a small NativeAOT app has ~50k).</summary>
     internal const int ParallelFromRelocations = 100_000;
 
-    private static void ScanOne(InputFile file, InputSection section, Relocation[] relocations, int index, bool allowTls)
+    private static void ScanOne(InputFile file, InputSection section, ReadOnlySpan<Relocation> relocations, int index,
+        bool allowTls)
     {
-        ref var relocation = ref relocations[index];
+        ref readonly var relocation = ref relocations[index];
         var symbol = file.Symbols[relocation.SymbolIndex];
         ulong offset = relocation.Offset;
         LinkerException Error(string problem) =>
@@ -91,7 +95,7 @@ public static class RelocationScanner
         uint type = relocation.Type;
         if (!IsSupported(type) || !allowTls && IsThreadLocal(type))
             throw Error($"unsupported relocation {Name(type)}");
-        if (type == None || relocation.Action == RelocationAction.Skip)
+        if (type == None || section.ActionOf(index) == RelocationAction.Skip)
             return;
 
         int width = Width(type);
@@ -117,7 +121,7 @@ public static class RelocationScanner
         {
             if (!threadLocalSymbol && type is not TlsLd)
                 throw Error($"{Name(type)} refers to a symbol that is not thread-local");
-            if (TlsRelaxation.Decide(section.Contents, relocations, index) is { } problem)
+            if (TlsRelaxation.Decide(section.Contents, section, relocations, index) is { } problem)
                 throw Error(problem);
             return;
         }
@@ -125,6 +129,6 @@ public static class RelocationScanner
             throw Error($"{Name(type)} cannot refer to a thread-local symbol");
 
         if (IsGotRelative(type))
-            relocation.Action = GotRelaxation.Decide(section.Contents, relocation, symbol);
+            section.SetAction(index, GotRelaxation.Decide(section.Contents, relocation, symbol));
     }
 }

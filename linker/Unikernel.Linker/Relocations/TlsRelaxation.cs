@@ -39,9 +39,9 @@ public static class TlsRelaxation
     /// following relocation (the __tls_get_addr call) is marked skipped. Returns null when the code does not
     /// match a known sequence.
     /// </summary>
-    public static string? Decide(ReadOnlySpan<byte> data, Relocation[] relocations, int index)
+    public static string? Decide(ReadOnlySpan<byte> data, InputSection section, ReadOnlySpan<Relocation> relocations, int index)
     {
-        ref var relocation = ref relocations[index];
+        ref readonly var relocation = ref relocations[index];
         int r = (int)relocation.Offset;
         switch (relocation.Type)
         {
@@ -51,9 +51,9 @@ public static class TlsRelaxation
                     return "general-dynamic TLS code is not the psABI sequence (lea x@tlsgd(%rip), %rdi with prefixes)";
                 if (!Matches(data, r + 4, GdDirectCall) && !Matches(data, r + 4, GdIndirectCall))
                     return "general-dynamic TLS code does not call __tls_get_addr right after the lea";
-                if (!SkipCall(relocations, index, r + 8))
+                if (!SkipCall(section, relocations, index, r + 8))
                     return "general-dynamic TLS code has no relocation for its __tls_get_addr call";
-                relocation.Action = RelocationAction.TlsGeneralDynamicToLocalExec;
+                section.SetAction(index, RelocationAction.TlsGeneralDynamicToLocalExec);
                 return null;
             }
             case X86_64RelocationType.TlsLd:
@@ -65,17 +65,17 @@ public static class TlsRelaxation
                     : -1;
                 if (callField < 0)
                     return "local-dynamic TLS code does not call __tls_get_addr right after the lea";
-                if (!SkipCall(relocations, index, callField))
+                if (!SkipCall(section, relocations, index, callField))
                     return "local-dynamic TLS code has no relocation for its __tls_get_addr call";
-                relocation.Action = RelocationAction.TlsLocalDynamicToLocalExec;
+                section.SetAction(index, RelocationAction.TlsLocalDynamicToLocalExec);
                 return null;
             }
             case X86_64RelocationType.GotTpOff:
             {
                 if (r >= 3 && (data[r - 3] & 0xf8) == 0x48 && data[r - 2] is MovLoad or AddLoad && (data[r - 1] & 0xC7) == 0x05)
-                    relocation.Action = RelocationAction.TlsInitialExecToLocalExec;
+                    section.SetAction(index, RelocationAction.TlsInitialExecToLocalExec);
                 else
-                    relocation.Action = RelocationAction.UseTpOffGotSlot; // e.g. with a SIB or a non-64-bit form
+                    section.SetAction(index, RelocationAction.UseTpOffGotSlot); // e.g. with a SIB or a non-64-bit form
                 return null;
             }
             default:
@@ -83,11 +83,11 @@ public static class TlsRelaxation
         }
     }
 
-    private static bool SkipCall(Relocation[] relocations, int index, int callField)
+    private static bool SkipCall(InputSection section, ReadOnlySpan<Relocation> relocations, int index, int callField)
     {
         if (index + 1 >= relocations.Length || relocations[index + 1].Offset != (ulong)callField)
             return false;
-        relocations[index + 1].Action = RelocationAction.Skip;
+        section.SetAction(index + 1, RelocationAction.Skip);
         return true;
     }
 

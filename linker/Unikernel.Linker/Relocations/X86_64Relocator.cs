@@ -33,8 +33,9 @@ public static class X86_64Relocator
             {
                 ulong sectionAddress = section.Address;
                 var data = image.AsSpan(checked((int)(section.Output!.FileOffset + section.OffsetInOutput)), (int)section.Size);
-                foreach (ref readonly var relocation in section.Relocations.AsSpan())
-                    ApplyOne(file, section, data, sectionAddress, relocation, got, tls);
+                var relocations = section.Relocations;
+                for (int r = 0; r < relocations.Length; r++)
+                    ApplyOne(file, section, data, sectionAddress, relocations[r], section.ActionOf(r), got, tls);
             }
             catch (LinkerException error)
             {
@@ -47,7 +48,7 @@ public static class X86_64Relocator
     }
 
     private static void ApplyOne(InputFile file, InputSection section, Span<byte> data, ulong sectionAddress,
-        in Relocation relocation, GlobalOffsetTable got, TlsLayout? tls)
+        in Relocation relocation, RelocationAction action, GlobalOffsetTable got, TlsLayout? tls)
     {
         var symbol = file.Symbols[relocation.SymbolIndex];
         ulong s = symbol.Address;
@@ -60,7 +61,7 @@ public static class X86_64Relocator
             ?? throw new LinkerException("thread-local reference but the program has no TLS sections", file: file.Path,
                 section: section.Name, offset: copy.Offset, symbol: symbol.DisplayName);
 
-        if (relocation.Action == RelocationAction.Skip)
+        if (action == RelocationAction.Skip)
             return;
 
         switch (relocation.Type)
@@ -87,13 +88,13 @@ public static class X86_64Relocator
                 WriteSigned32(field, (long)(s + a), file, section, relocation, symbol);
                 break;
             case GotPCRel or GotPCRelX or RexGotPCRelX:
-                if (relocation.Action == RelocationAction.UseGotSlot)
+                if (action == RelocationAction.UseGotSlot)
                 {
                     WriteSigned32(field, (long)(got.SlotAddress(symbol) + a - p), file, section, relocation, symbol);
                 }
                 else
                 {
-                    int shift = GotRelaxation.Rewrite(data, relocation.Offset, relocation.Action);
+                    int shift = GotRelaxation.Rewrite(data, relocation.Offset, action);
                     ulong newP = (ulong)((long)p + shift);
                     WriteSigned32(data[((int)relocation.Offset + shift)..], (long)(s + a - newP), file, section,
                         relocation, symbol);
@@ -122,17 +123,17 @@ public static class X86_64Relocator
                 BinaryPrimitives.WriteInt64LittleEndian(field, TpOffset(s + a));
                 break;
             case GotTpOff:
-                if (relocation.Action == RelocationAction.UseTpOffGotSlot)
+                if (action == RelocationAction.UseTpOffGotSlot)
                     WriteSigned32(field, (long)(got.TpOffSlotAddress(symbol) + a - p), file, section, relocation, symbol);
                 else
-                    TlsRelaxation.Rewrite(data, relocation.Offset, relocation.Action, Checked32(TpOffset(s + a + 4)));
+                    TlsRelaxation.Rewrite(data, relocation.Offset, action, Checked32(TpOffset(s + a + 4)));
                 break;
             case TlsGd:
                 // The addend (-4) accounted for the lea's rip-relative displacement; the new field is absolute.
-                TlsRelaxation.Rewrite(data, relocation.Offset, relocation.Action, Checked32(TpOffset(s + a + 4)));
+                TlsRelaxation.Rewrite(data, relocation.Offset, action, Checked32(TpOffset(s + a + 4)));
                 break;
             case TlsLd:
-                TlsRelaxation.Rewrite(data, relocation.Offset, relocation.Action, 0);
+                TlsRelaxation.Rewrite(data, relocation.Offset, action, 0);
                 break;
             default:
                 // The scanner rejected these already; reaching here is a linker bug, still reported cleanly.

@@ -310,9 +310,9 @@ public static class LibObjectFileReader
         }
 
         // An object may split one section's relocations over several tables; keep them all.
-        targetSection.Relocations = targetSection.Relocations.Length == 0
+        targetSection.SetRelocations(targetSection.Relocations.Length == 0
             ? relocations
-            : [.. targetSection.Relocations, .. relocations];
+            : [.. targetSection.Relocations, .. relocations]);
     }
 
     private static string MachineName(ushort machine) => machine switch
