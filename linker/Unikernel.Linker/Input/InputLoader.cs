@@ -21,6 +21,10 @@ public sealed class InputLoader
     // reference is recorded as a flag at the name's number, and the index scans below test flags instead of hashing
     // names. A large object's 100k definitions cost one probe each into this (small) dictionary.
     private readonly Dictionary<SymbolName, int> _indexNameIds = [];
+    // One bit per value of a name hash's low bits, set for every index name: most of a large object's names are in
+    // no index, and a bit test turns them away without a probe into the dictionary (a cache miss each).
+    private readonly ulong[] _indexNameHashBits = new ulong[IndexNameHashBits / 64];
+    private const int IndexNameHashBits = 1 << 20;
     private readonly Dictionary<Archive, ArchiveScan> _archives = new(ReferenceEqualityComparer.Instance);
 
     // The current unit's namespace: which index names it defines and which it still needs. Reset at each unit's
@@ -67,7 +71,11 @@ public sealed class InputLoader
             ref int id = ref System.Runtime.InteropServices.CollectionsMarshal.GetValueRefOrAddDefault(_indexNameIds,
                 archive.IndexNames[i], out bool known);
             if (!known)
+            {
                 id = _indexNameIds.Count - 1;
+                int bit = archive.IndexNames[i].GetHashCode() & (IndexNameHashBits - 1);
+                _indexNameHashBits[bit >> 6] |= 1UL << bit;
+            }
             nameIds[i] = id;
             var member = index[i].Member;
             if (!memberNumber.TryGetValue(member, out int number))
@@ -204,6 +212,12 @@ public sealed class InputLoader
     /// <summary>Below this many bytes of members, one thread parses them faster than it can wake helpers.</summary>
     private const long ParallelFromMemberBytes = 512 << 10;
 
+    private bool MayBeIndexName(SymbolName name)
+    {
+        int bit = name.GetHashCode() & (IndexNameHashBits - 1);
+        return (_indexNameHashBits[bit >> 6] & (1UL << bit)) != 0;
+    }
+
     private void Add(InputFile file)
     {
         file.Order = _files.Count;
@@ -213,7 +227,7 @@ public sealed class InputLoader
         {
             var symbol = file.Symbols[i];
             symbol.Unit = _unit;
-            if (symbol.IsLocal || !_indexNameIds.TryGetValue(symbol.Key, out int name))
+            if (symbol.IsLocal || !MayBeIndexName(symbol.Key) || !_indexNameIds.TryGetValue(symbol.Key, out int name))
                 continue;
             if (symbol.IsDefined)
                 _defined[name] = true;

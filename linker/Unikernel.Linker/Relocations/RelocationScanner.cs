@@ -34,8 +34,9 @@ public static class RelocationScanner
             try
             {
                 var relocations = section.Relocations;
+                long contentsLength = section.HasContents ? section.Contents.Length : -1;
                 for (int r = 0; r < relocations.Length; r++)
-                    ScanOne(file, section, relocations, r, allowTls);
+                    ScanOne(file, section, contentsLength, relocations, r, allowTls);
             }
             catch (LinkerException error)
             {
@@ -77,8 +78,9 @@ public static class RelocationScanner
     /// <summary>Below this many relocations one thread is faster (a small NativeAOT app has ~50k).</summary>
     internal const int ParallelFromRelocations = 100_000;
 
-    private static void ScanOne(InputFile file, InputSection section, ReadOnlySpan<Relocation> relocations, int index,
-        bool allowTls)
+    /// <param name="contentsLength">The section's size in bytes, or -1 for a section without contents.</param>
+    private static void ScanOne(InputFile file, InputSection section, long contentsLength, ReadOnlySpan<Relocation> relocations,
+        int index, bool allowTls)
     {
         ref readonly var relocation = ref relocations[index];
         var symbol = file.Symbols[relocation.SymbolIndex];
@@ -99,9 +101,9 @@ public static class RelocationScanner
             return;
 
         int width = Width(type);
-        if (!section.HasContents)
+        if (contentsLength < 0)
             throw Error("relocation in a section without contents (SHT_NOBITS)");
-        ulong length = (ulong)section.Contents.Length;
+        ulong length = (ulong)contentsLength;
         if (relocation.Offset > length || length - relocation.Offset < (ulong)width)
             throw Error($"relocation {Name(type)} extends past the end of the section");
 
