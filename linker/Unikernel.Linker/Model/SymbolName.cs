@@ -33,6 +33,23 @@ public readonly struct SymbolName : IEquatable<SymbolName>
         _hash = Hash(file.Slice(offset, length));
     }
 
+    /// <summary>A view whose <paramref name="hash"/> (<see cref="Hash"/> of its bytes) the reader computed already.</summary>
+    internal SymbolName(byte[] bytes, int offset, int length, int hash)
+    {
+        _owner = bytes;
+        _offset = offset;
+        Length = length;
+        _hash = hash;
+    }
+
+    internal SymbolName(Input.MappedFile file, int offset, int length, int hash)
+    {
+        _owner = file;
+        _offset = offset;
+        Length = length;
+        _hash = hash;
+    }
+
     public static SymbolName Of(string name)
     {
         var bytes = Encoding.UTF8.GetBytes(name);
@@ -57,7 +74,7 @@ public readonly struct SymbolName : IEquatable<SymbolName>
 
     // Eight bytes per step (mangled names average ~120 bytes); a fixed function, so every run, thread and
     // process hashes alike (only lookups depend on it, never an output order).
-    private static int Hash(ReadOnlySpan<byte> bytes)
+    internal static int Hash(ReadOnlySpan<byte> bytes)
     {
         const ulong Multiplier = 0x9E3779B97F4A7C15;
         ulong hash = (ulong)bytes.Length * Multiplier;
