@@ -50,6 +50,31 @@ public class ElfObjectParserTests
         Assert.Contains("outside the string table", error.Problem);
     }
 
+    // Past 32k symbols the names are measured in .strtab order, apart from the symbols (ElfObjectParser's
+    // MeasureNamesInTableOrder): the names must still come out right, and of two bad ones the first in the table is
+    // reported, as a symbol-by-symbol read would.
+    [Fact]
+    public void LargeSymbolTablesKeepTheirNamesAndReportTheFirstBadOne()
+    {
+        var builder = LinkTests.Caller();
+        // Reversed, so that .strtab order and symbol order disagree.
+        for (int i = 40_000; i > 0; i--)
+            builder.Undefined($"name_{i}_{new string('x', i % 97)}");
+        byte[] bytes = builder.Build();
+
+        var file = ElfObjectParser.Read(Path, 0, bytes);
+        var names = file.Symbols.Select(symbol => symbol.Name).ToHashSet();
+        for (int i = 1; i <= 40_000; i++)
+            Assert.Contains($"name_{i}_{new string('x', i % 97)}", names);
+        Assert.All(file.Symbols, symbol => Assert.Equal(symbol.Key, Model.SymbolName.Of(symbol.Name)));
+
+        var (offset, _) = Section(bytes, ElfConstants.SHT_SYMTAB);
+        BinaryPrimitives.WriteUInt32LittleEndian(bytes.AsSpan((int)offset + 36_000 * ElfConstants.SymbolSize), 0x7fff_1111);
+        BinaryPrimitives.WriteUInt32LittleEndian(bytes.AsSpan((int)offset + 20_000 * ElfConstants.SymbolSize), 0x7fff_0000);
+        var error = Assert.Throws<LinkerException>(() => ElfObjectParser.Read(Path, 0, bytes));
+        Assert.Contains("name offset 0x7fff0000 is outside the string table", error.Problem);
+    }
+
     [Fact]
     public void HugeSectionCountIsRejectedBeforeAllocation()
     {
