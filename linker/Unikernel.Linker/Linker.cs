@@ -124,12 +124,12 @@ public static class Linker
 
         // 3. Liveness: unwind records first, since they decide what the collector may follow.
         var frames = EhFrameSections.Parse(files);
-        times.Mark("unwind parse");
+        times.Mark("unwind tables");
         if (options.GcSections)
             GarbageCollector.Run(files, symbols, entry, frames);
         times.Mark("gc-sections");
         frames.DropDeadEntries();
-        times.Mark("unwind + gc-sections");
+        times.Mark("drop dead FDEs");
 
         // Synthetic sections whose size is known now.
         var synthetic = new List<InputSection>();
@@ -142,15 +142,15 @@ public static class Linker
             synthetic.Add(buildId);
         if (CommonSymbolAllocator.Allocate(symbols) is { } common)
             synthetic.Add(common);
-        times.Mark("synthetic");
+        times.Mark("synthetic sections");
 
         // 4. Output sections, linker-defined names, the relocation scan that needs both.
         var layout = SectionLayout.Build(files, synthetic, ExecutableSectionClassifier.Classify,
             ExecutableSectionClassifier.SegmentOrder);
         ExecutableSectionClassifier.OrderByInitPriority(layout);
-        times.Mark("layout build");
-        var linkerSymbols = LinkerDefinedSymbols.DefineForExecutable(symbols, layout, got, options.SymbolAliases);
         times.Mark("layout");
+        var linkerSymbols = LinkerDefinedSymbols.DefineForExecutable(symbols, layout, got, options.SymbolAliases);
+        times.Mark("linker symbols");
         RelocationScanner.Scan(files, got, allowTls: true);
         if (got.SlotCount == 0 && !got.IsReferenced)
             layout.Remove(got.Section);
