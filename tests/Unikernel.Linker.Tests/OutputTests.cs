@@ -35,6 +35,28 @@ public sealed class OutputTests : IDisposable
         Assert.Equal(first.Image, second.Image);
     }
 
+    // An output that is not a regular file (here a FIFO; /dev/null is a character device) is written into, as GNU ld
+    // does, not replaced by a renamed file; and a failed link leaves it where it is.
+    [Fact]
+    public void AnOutputThatIsNotARegularFileIsWrittenIntoAndKept()
+    {
+        string fifo = Path.Combine(_harness.Directory, "pipe");
+        MuslToolchain.Run("mkfifo", [fifo]);
+        string a = _harness.Write("a.o", FunctionsObject());
+        string b = _harness.Write("b.o", LinkTests.Callee());
+        var options = new LinkOptions { OutputPath = fifo, InputPaths = [a, b] };
+
+        var reader = Task.Run(() => File.ReadAllBytes(fifo));
+        var result = Linker.LinkToFiles(options);
+        Assert.True(reader.Wait(TimeSpan.FromSeconds(30)), "the reader got the image");
+        Assert.Equal(result.Image, reader.Result);
+        Assert.Equal("fifo", MuslToolchain.Run("stat", ["-c", "%F", fifo]).Trim());
+
+        Assert.Throws<LinkerException>(() => Linker.LinkToFiles(options with { InputPaths = [b] }));
+        Assert.Equal("fifo", MuslToolchain.Run("stat", ["-c", "%F", fifo]).Trim());
+        Assert.Empty(Directory.GetFiles(_harness.Directory, "*.tmp"));
+    }
+
     // A large old output is moved aside and deleted on another thread (Output/StaleOutput.cs): the new image takes
     // its place, and nothing else stays in the folder.
     [Fact]

@@ -2,12 +2,18 @@ namespace Unikernel.Linker.Output;
 
 /// <summary>
 /// Writes next to the destination and renames, so a reader (QEMU, the build) never sees a half-written
-/// image, and a failed link never leaves one behind.
+/// image, and a failed link never leaves one behind. A destination that exists and is not a regular file (a
+/// device such as /dev/null, a FIFO) is written into instead, as GNU ld does: a rename would replace it.
 /// </summary>
 public static class AtomicFile
 {
     public static void Write(string path, ReadOnlySpan<byte> contents, bool executable = false)
     {
+        if (FileKind.IsRegularFile(path) == false && !Directory.Exists(path))
+        {
+            WriteInPlace(path, contents);
+            return;
+        }
         string fullPath = Path.GetFullPath(path);
         string directory = Path.GetDirectoryName(fullPath) ?? ".";
         string temporary = Path.Combine(directory, $".{Path.GetFileName(fullPath)}.{Environment.ProcessId}.tmp");
@@ -30,8 +36,25 @@ public static class AtomicFile
         }
     }
 
+    private static void WriteInPlace(string path, ReadOnlySpan<byte> contents)
+    {
+        try
+        {
+            using var stream = new FileStream(path, FileMode.Open, FileAccess.Write, FileShare.ReadWrite);
+            stream.Write(contents);
+        }
+        catch (Exception error) when (error is IOException or UnauthorizedAccessException)
+        {
+            throw new LinkerException($"cannot write output: {error.Message}", file: path);
+        }
+    }
+
+    /// <summary>Deletes a regular file or a symbolic link; never a device, FIFO or socket (a failed link with
+    /// <c>-o /dev/null</c> must leave /dev/null alone).</summary>
     public static void TryDelete(string path)
     {
+        if (FileKind.IsRegularFile(path) == false && !IsSymbolicLink(path))
+            return;
         try
         {
             File.Delete(path);
@@ -39,6 +62,18 @@ public static class AtomicFile
         catch (Exception error) when (error is IOException or UnauthorizedAccessException)
         {
             // Nothing more to do: the link already failed for a better-explained reason.
+        }
+    }
+
+    private static bool IsSymbolicLink(string path)
+    {
+        try
+        {
+            return new FileInfo(path).LinkTarget is not null;
+        }
+        catch (Exception error) when (error is IOException or UnauthorizedAccessException)
+        {
+            return false;
         }
     }
 }

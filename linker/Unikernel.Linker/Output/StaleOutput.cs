@@ -13,11 +13,11 @@ public sealed class StaleOutput
 
     private StaleOutput(Thread deletion) => _deletion = deletion;
 
-    // Below this, deleting in place costs less than a thread. A regular file is the only kind that has a size
-    // this large: /dev/null and other devices, FIFOs and sockets report 0, so they are never moved.
+    // Below this, deleting in place costs less than a thread.
     private const long WorthMovingFrom = 1 << 20;
 
-    /// <summary>Moves <paramref name="path"/> aside when it is a large regular file (not a symbolic link), and starts
+    /// <summary>Moves <paramref name="path"/> aside when it is a large regular file (not a symbolic link, and never a
+    /// device, FIFO or socket, which <see cref="FileKind"/> tells apart; these report size 0 besides), and starts
     /// deleting it; null when there is nothing worth doing or it cannot be moved (the rename later replaces it).
     /// Call once every input is open: an input that is the old output itself then stays readable.</summary>
     public static StaleOutput? MoveAside(string path)
@@ -25,7 +25,8 @@ public sealed class StaleOutput
         try
         {
             var file = new FileInfo(path);
-            if (!file.Exists || file.LinkTarget is not null || file.Length < WorthMovingFrom)
+            if (!file.Exists || file.LinkTarget is not null || file.Length < WorthMovingFrom
+                || FileKind.IsRegularFile(path) == false)
                 return null;
             string aside = Path.Combine(file.DirectoryName ?? ".", $".{file.Name}.{Environment.ProcessId}.old");
             File.Move(path, aside, overwrite: true);
