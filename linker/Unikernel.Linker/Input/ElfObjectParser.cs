@@ -8,8 +8,9 @@ namespace Unikernel.Linker.Input;
 /// <summary>
 /// Pass 1: turns one ELF64 x86-64 relocatable object into plain model objects, decoding the section
 /// headers, symbol table, RELA tables and COMDAT groups straight from the file bytes. Nothing else is
-/// materialised: tables of debug sections are never decoded, and section contents are not copied (a section
-/// refers to its bytes in the input; the image writer copies the live ones into the output). Every way a file can be malformed ends as a
+/// materialised: tables of debug sections are never decoded, and neither section contents nor relocation
+/// tables are copied (a section refers to its bytes and its RELA table in the input; the image writer copies
+/// the live sections into the output). Every way a file can be malformed ends as a
 /// <see cref="LinkerException"/> naming the file; every size read from the file is checked against the
 /// file's length before anything is allocated from it.
 /// </summary>
@@ -237,7 +238,7 @@ public static class ElfObjectParser
         int chunks = (count + ParallelSymbolChunk - 1) / ParallelSymbolChunk;
         var failures = new LinkerException?[chunks];
         int imageLength = image.Length;
-        var measured = MeasureNamesInTableOrder(owner, start, imageLength, headers[stringTableIndex], Contents(image, table), count);
+        var measured = MeasureNamesInTableOrder(owner, start, headers[stringTableIndex], Contents(image, table), count);
         Parallel.For(0, chunks, chunk =>
         {
             int first = chunk * ParallelSymbolChunk;
@@ -268,7 +269,7 @@ public static class ElfObjectParser
     /// So the names are measured and hashed first in .strtab order -- a counting sort of the symbols by the 4 KiB page
     /// their name starts in -- and the symbols are then made in table order from the results.
     /// </summary>
-    private static MeasuredNames MeasureNamesInTableOrder(object owner, int start, int imageLength, in ElfSectionHeader strings,
+    private static MeasuredNames MeasureNamesInTableOrder(object owner, int start, in ElfSectionHeader strings,
         ReadOnlySpan<byte> entries, int count)
     {
         const int PageShift = 12;
