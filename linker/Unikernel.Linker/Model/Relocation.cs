@@ -26,8 +26,8 @@ public enum RelocationAction : byte
 
 /// <summary>
 /// One RELA entry, laid out as Elf64_Rela (r_offset, r_info, r_addend) so that a table is used where it lies in the
-/// mapped input: the ~900k relocations of an ASP.NET Core app's object are never copied (as 32-byte structs they
-/// were 29 MB of fresh memory, half of the link's page faults). The symbol stays an index into the owning file's
+/// mapped input: the ~300k relocations an ASP.NET Core app's link loads are never copied (as 32-byte structs they
+/// were 9.6 MB of fresh memory). The symbol stays an index into the owning file's
 /// <see cref="InputFile.Symbols"/>: after resolution that slot holds the winning definition, so no per-relocation
 /// lookup by name is needed. What the scanner decides for it is in <see cref="InputSection.ActionOf"/>.
 /// </summary>
