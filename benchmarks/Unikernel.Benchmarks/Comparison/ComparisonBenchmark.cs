@@ -169,7 +169,8 @@ public static partial class ComparisonBenchmark
         if (settings.WriteDocs)
         {
             File.WriteAllText(Path.Combine(root, "docs", "benchmarks-boot.svg"), svg);
-            UpdateDocs(Path.Combine(root, "docs", "benchmarks.md"), report);
+            GeneratedDocSection.Write(Path.Combine(root, "docs", "benchmarks.md"), "make bench",
+                "Our image vs a Linux microVM vs the QEMU floor vs native (`make bench`)", report);
             log.WriteLine("wrote docs/benchmarks.md (generated section) and docs/benchmarks-boot.svg");
         }
         return variants.Any(v => v.Failures.Count > 0 && v.Wall.Count == 0) ? 1 : 0;
@@ -341,20 +342,6 @@ public static partial class ComparisonBenchmark
             md.AppendLine(Command(v, s.MemoryMiB, icount: false, tscKhz).Replace(Path.GetDirectoryName(Path.GetDirectoryName(linux.Directory))! + "/", "artifacts/").Replace(Program.FindRoot() + "/", ""));
         md.AppendLine("```");
         return md.ToString();
-    }
-
-    private const string BeginMarker = "<!-- make bench: generated section begins; edits inside are overwritten -->";
-    private const string EndMarker = "<!-- make bench: generated section ends -->";
-
-    private static void UpdateDocs(string path, string report)
-    {
-        string doc = File.ReadAllText(path);
-        string block = BeginMarker + "\n\n" + report.TrimEnd() + "\n\n" + EndMarker;
-        int begin = doc.IndexOf(BeginMarker, StringComparison.Ordinal), end = doc.IndexOf(EndMarker, StringComparison.Ordinal);
-        doc = begin >= 0 && end > begin
-            ? doc[..begin] + block + doc[(end + EndMarker.Length)..]
-            : doc.TrimEnd() + "\n\n## Our image vs a Linux microVM vs the QEMU floor vs native (`make bench`)\n\n" + block + "\n";
-        File.WriteAllText(path, doc);
     }
 
     public static double Median(IEnumerable<double> values)

@@ -124,7 +124,8 @@ public static partial class HttpLoadBenchmark
         File.WriteAllText(Path.Combine(outDir, appLogging ? "http-logging.md" : "http.md"), report);
         if (writeDocs && only == "ours,linux" && networks == "user,tap" && ComparisonBenchmark.Option(args, "--images") == null && !appLogging)
         {
-            UpdateDocs(Path.Combine(root, "docs", "benchmarks.md"), report);
+            GeneratedDocSection.Write(Path.Combine(root, "docs", "benchmarks.md"), "make bench (http)",
+                "samples/http under load: our image vs a Linux microVM (`make bench`)", report);
             log.WriteLine("wrote docs/benchmarks.md (generated http section)");
         }
         return variants.Any(v => v.Failures.Count > 0) ? 1 : 0;
@@ -296,20 +297,6 @@ public static partial class HttpLoadBenchmark
     }
 
     private static string Ms(double ms) => double.IsNaN(ms) ? "?" : ms < 10 ? $"{ms:N2} ms" : $"{ms:N1} ms";
-
-    private const string BeginMarker = "<!-- make bench (http): generated section begins; edits inside are overwritten -->";
-    private const string EndMarker = "<!-- make bench (http): generated section ends -->";
-
-    private static void UpdateDocs(string path, string report)
-    {
-        string doc = File.ReadAllText(path);
-        string block = BeginMarker + "\n\n" + report.TrimEnd() + "\n\n" + EndMarker;
-        int begin = doc.IndexOf(BeginMarker, StringComparison.Ordinal), end = doc.IndexOf(EndMarker, StringComparison.Ordinal);
-        doc = begin >= 0 && end > begin
-            ? doc[..begin] + block + doc[(end + EndMarker.Length)..]
-            : doc.TrimEnd() + "\n\n## samples/http under load: our image vs a Linux microVM (`make bench`)\n\n" + block + "\n";
-        File.WriteAllText(path, doc);
-    }
 
     private static int FreePort()
     {
