@@ -14,10 +14,11 @@ public static class AppImages
     public static string LinuxExecutable(string app) => Existing(Path.Combine(KernelImages.RepositoryRoot, "artifacts", "apps", app, app));
 
     public static async Task<BootResult> BootAsync(string app, MachineKind machine, IReadOnlyList<string> args,
-        IReadOnlyList<string>? environment = null, IReadOnlyList<string>? kernelOptions = null, string memory = "256M")
+        IReadOnlyList<string>? environment = null, IReadOnlyList<string>? kernelOptions = null, string memory = "256M",
+        QemuNetwork? network = null)
     {
         string cmdline = KernelCommandLine.Build(kernelOptions ?? [], environment ?? [], args);
-        return await KernelImages.BootAsync(Image(app), machine, cmdline, memory: memory);
+        return await KernelImages.BootAsync(Image(app), machine, cmdline, memory: memory, network: network);
     }
 
     /// <summary>

@@ -97,8 +97,8 @@ public class NetworkAppTests(ITestOutputHelper output)
         int port = ((IPEndPoint)listener.LocalEndpoint).Port;
         var server = EchoOneConnectionAsync(listener);
 
-        string commandLine = KernelCommandLine.Build([], [], ["client", "10.0.2.2", port.ToString(), Size.ToString()]);
-        var result = await KernelImages.BootAsync(AppImages.Image(App), machine, commandLine, memory: "256M", network: new QemuNetwork());
+        var result = await AppImages.BootAsync(App, machine, ["client", "10.0.2.2", port.ToString(), Size.ToString()],
+            network: new QemuNetwork());
 
         Assert.True(result.ExitStatus == 0, result.Console);
         Assert.Contains("client: connected to 10.0.2.2:" + port, result.Console);

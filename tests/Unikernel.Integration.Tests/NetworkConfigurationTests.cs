@@ -26,8 +26,7 @@ public class NetworkConfigurationTests(ITestOutputHelper output)
     public async Task DhcpConfiguresTheInterfaceAndTheResolverFiles(MachineKind machine)
     {
         var network = new QemuNetwork { UserNetworkOptions = "net=10.9.0.0/24,hostname=ukguest,dnssearch=one.example,dnssearch=two.example" };
-        string commandLine = KernelCommandLine.Build([], [], ["config"]);
-        var result = await KernelImages.BootAsync(AppImages.Image(App), machine, commandLine, memory: "256M", network: network);
+        var result = await AppImages.BootAsync(App, machine, ["config"], network: network);
 
         Assert.True(result.ExitStatus == 0, result.Console);
         Assert.Contains(" 10.9.0.15/24 gateway 10.9.0.2 dns 10.9.0.3, link up", result.Console);
@@ -50,9 +49,9 @@ public class NetworkConfigurationTests(ITestOutputHelper output)
     [Fact]
     public async Task AStaticConfigurationComesFromTheCommandLine()
     {
-        string commandLine = KernelCommandLine.Build(
-            ["uk.net.ip=10.0.2.30/24", "uk.net.dns=10.0.2.3,10.0.2.2", "uk.net.search=a.example,b.example", "uk.hostname=box"], [], ["config"]);
-        var result = await KernelImages.BootAsync(AppImages.Image(App), MachineKind.Microvm, commandLine, memory: "256M", network: new QemuNetwork());
+        var result = await AppImages.BootAsync(App, MachineKind.Microvm, ["config"],
+            kernelOptions: ["uk.net.ip=10.0.2.30/24", "uk.net.dns=10.0.2.3,10.0.2.2", "uk.net.search=a.example,b.example", "uk.hostname=box"],
+            network: new QemuNetwork());
 
         Assert.True(result.ExitStatus == 0, result.Console);
         Assert.Contains(" 10.0.2.30/24 gateway 10.0.2.2 dns 10.0.2.3, link up", result.Console);
@@ -77,8 +76,8 @@ public class NetworkConfigurationTests(ITestOutputHelper output)
     [Fact]
     public async Task TheLeaseIsRenewedAtT1()
     {
-        string commandLine = KernelCommandLine.Build(["uk.net.dhcp-lease=4"], [], ["config", "5"]);
-        var result = await KernelImages.BootAsync(AppImages.Image(App), MachineKind.Microvm, commandLine, memory: "256M", network: new QemuNetwork());
+        var result = await AppImages.BootAsync(App, MachineKind.Microvm, ["config", "5"], kernelOptions: ["uk.net.dhcp-lease=4"],
+            network: new QemuNetwork());
 
         Assert.True(result.ExitStatus == 0, result.Console);
         Assert.Contains(", dhcp from 10.0.2.2 in ", result.Console);
@@ -92,9 +91,8 @@ public class NetworkConfigurationTests(ITestOutputHelper output)
     [Fact]
     public async Task WithoutADhcpAnswerTheAppStartsAfterABoundedWait()
     {
-        string commandLine = KernelCommandLine.Build(["uk.net.dhcp-wait=1", "uk.net.ip=dhcp"], [], ["config"]);
-        var result = await KernelImages.BootAsync(AppImages.Image(App), MachineKind.Microvm, commandLine, memory: "256M",
-                                                  network: new QemuNetwork { UserNetworkOptions = "ipv4=off" });
+        var result = await AppImages.BootAsync(App, MachineKind.Microvm, ["config"], kernelOptions: ["uk.net.dhcp-wait=1", "uk.net.ip=dhcp"],
+            network: new QemuNetwork { UserNetworkOptions = "ipv4=off" });
 
         Assert.True(result.ExitStatus == 0, result.Console);
         Assert.Contains(" 0.0.0.0/0 gateway 0.0.0.0 dns 0.0.0.0, link up", result.Console);
@@ -116,8 +114,8 @@ public class NetworkConfigurationTests(ITestOutputHelper output)
     public async Task ALeaseThatComesAfterBootIsReportedAndUsed()
     {
         await using var server = HostHttpServer.Start();
-        string commandLine = KernelCommandLine.Build(["uk.net.dhcp-wait=0"], [], ["fetch", $"http://10.0.2.2:{server.Port}/late"]);
-        var result = await KernelImages.BootAsync(AppImages.Image(App), MachineKind.Microvm, commandLine, memory: "256M", network: new QemuNetwork());
+        var result = await AppImages.BootAsync(App, MachineKind.Microvm, ["fetch", $"http://10.0.2.2:{server.Port}/late"],
+            kernelOptions: ["uk.net.dhcp-wait=0"], network: new QemuNetwork());
 
         Assert.True(result.ExitStatus == 0, result.Console);
         Assert.Contains(", dhcp: no answer yet (still asking)", result.Console);
@@ -134,8 +132,8 @@ public class NetworkConfigurationTests(ITestOutputHelper output)
         string[] args = ["resolve", "localhost", "web." + Domain, "web", "other." + Domain, "missing." + Domain];
 
         var linux = RunOnLinuxWithResolver(args, $"nameserver 127.0.0.1\nsearch {Domain}\n");
-        string commandLine = KernelCommandLine.Build(["uk.net.dns=10.0.2.2", "uk.net.search=" + Domain], [], args);
-        var result = await KernelImages.BootAsync(AppImages.Image(App), machine, commandLine, memory: "256M", network: new QemuNetwork());
+        var result = await AppImages.BootAsync(App, machine, args, kernelOptions: ["uk.net.dns=10.0.2.2", "uk.net.search=" + Domain],
+            network: new QemuNetwork());
 
         Assert.True(result.ExitStatus == 0, result.Console);
         Assert.Equal(0, linux.ExitStatus);
@@ -164,9 +162,9 @@ public class NetworkConfigurationTests(ITestOutputHelper output)
 
         var linux = RunOnLinuxWithResolver(["fetch", $"http://127.0.0.1:{port}/greeting", $"http://127.0.0.1:{port}/numbers?count=3000"],
                                            "nameserver 127.0.0.1\n");
-        string commandLine = KernelCommandLine.Build(["uk.net.dns=10.0.2.2"], [],
-            ["fetch", $"http://10.0.2.2:{port}/greeting", $"http://web.{Domain}:{port}/numbers?count=3000"]);
-        var result = await KernelImages.BootAsync(AppImages.Image(App), machine, commandLine, memory: "256M", network: new QemuNetwork());
+        var result = await AppImages.BootAsync(App, machine,
+            ["fetch", $"http://10.0.2.2:{port}/greeting", $"http://web.{Domain}:{port}/numbers?count=3000"],
+            kernelOptions: ["uk.net.dns=10.0.2.2"], network: new QemuNetwork());
 
         Assert.True(result.ExitStatus == 0, result.Console);
         Assert.Equal(0, linux.ExitStatus);
