@@ -69,6 +69,15 @@ namespace Kernel.Files
         }
 
         /// <summary>Puts <paramref name="file"/> (a new reference taken here) at exactly <paramref name="fd"/>, closing what was there (dup2/dup3).</summary>
+        /// <summary>A descriptor for a file just opened, which nothing else holds yet: when no descriptor can be had,
+        /// the file is released, so the caller only returns the result (the descriptor or -errno).</summary>
+        public long InstallNew(OpenFile file, bool closeOnExec)
+        {
+            long fd = Install(file, closeOnExec);
+            if (fd < 0) file.Release();
+            return fd;
+        }
+
         public long InstallAt(long fd, OpenFile file, bool closeOnExec)
         {
             if (fd < 0 || fd >= _limit) return -Errno.EBADF;

@@ -21,9 +21,7 @@ namespace Kernel.Syscalls
             if ((flags & ~InitFlags) != 0) return -Errno.EINVAL;
             Vfs.EnsureInitialized();
             var instance = new InotifyInstance(flags);
-            long fd = Vfs.Descriptors.Install(instance, (flags & OpenFlags.CloseOnExec) != 0);
-            if (fd < 0) instance.Release();
-            return fd;
+            return Vfs.Descriptors.InstallNew(instance, (flags & OpenFlags.CloseOnExec) != 0);
         }
 
         // inotify_add_watch(fd, path, mask)

@@ -45,9 +45,7 @@ namespace Kernel.Syscalls
             OpenFile file;
             long error = Vfs.Open(at, UserPath.First, (int)length, flags | OpenFlags.LargeFile, mode, out file);
             if (error < 0) return error;
-            long fd = Vfs.Descriptors.Install(file, (flags & OpenFlags.CloseOnExec) != 0);
-            if (fd < 0) file.Release();
-            return fd;
+            return Vfs.Descriptors.InstallNew(file, (flags & OpenFlags.CloseOnExec) != 0);
         }
 
         // stat(path, statbuf) / lstat

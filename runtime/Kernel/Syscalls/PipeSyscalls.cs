@@ -51,9 +51,7 @@ namespace Kernel.Syscalls
             if ((flags & ~(OpenFlags.CloseOnExec | OpenFlags.NonBlocking | EventFdSemaphore)) != 0) return -Errno.EINVAL;
             Vfs.EnsureInitialized();
             var file = new EventFdHandle(initial, (flags & EventFdSemaphore) != 0, flags);
-            long fd = Vfs.Descriptors.Install(file, (flags & OpenFlags.CloseOnExec) != 0);
-            if (fd < 0) file.Release();
-            return fd;
+            return Vfs.Descriptors.InstallNew(file, (flags & OpenFlags.CloseOnExec) != 0);
         }
     }
 }

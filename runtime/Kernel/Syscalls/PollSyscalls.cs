@@ -72,9 +72,7 @@ namespace Kernel.Syscalls
         {
             Vfs.EnsureInitialized();
             var epoll = new EpollInstance(flags);
-            long fd = Vfs.Descriptors.Install(epoll, (flags & OpenFlags.CloseOnExec) != 0);
-            if (fd < 0) epoll.Release();
-            return fd;
+            return Vfs.Descriptors.InstallNew(epoll, (flags & OpenFlags.CloseOnExec) != 0);
         }
 
         // epoll_ctl(epfd, op, fd, event)

@@ -30,9 +30,7 @@ namespace Kernel.Syscalls
             else if (kind == SocketFile.Stream || kind == SocketFile.Datagram) return -NetErrors.EPROTONOSUPPORT;
             else return -NetErrors.ESOCKTNOSUPPORT;
             Vfs.EnsureInitialized();
-            long fd = Vfs.Descriptors.Install(socket, (type & SocketCloseOnExec) != 0);
-            if (fd < 0) socket.Release();
-            return fd;
+            return Vfs.Descriptors.InstallNew(socket, (type & SocketCloseOnExec) != 0);
         }
 
         // bind(fd, addr, addrlen)
