@@ -17,7 +17,7 @@ namespace Unikernel.Linker.Input;
 public static class ElfObjectParser
 {
     private const int SymbolEntrySize = SymbolSize;
-    private const int RelaEntrySize = 24;
+    private const int RelaEntrySize = Relocation.Size;
 
     public static InputFile Read(string path, int order)
     {
@@ -244,7 +244,7 @@ public static class ElfObjectParser
             int first = chunk * ParallelSymbolChunk;
             try
             {
-                ReadSymbolRange(path, owner, start, View(owner, start, imageLength), headers, sections, symbolTableIndex,
+                ReadSymbolRange(path, owner, start, MappedFile.View(owner, start, imageLength), headers, sections, symbolTableIndex,
                     symbols, first, Math.Min(count, first + ParallelSymbolChunk), measured);
             }
             catch (LinkerException error)
@@ -260,7 +260,7 @@ public static class ElfObjectParser
 
     private const int ParallelSymbolChunk = 16384;
 
-    /// <summary>Each name's length and hash, or -1 for a name <see cref="ElfStringTable.Measure"/> would reject.</summary>
+    /// <summary>Each name's length and hash, or -1 for a name <see cref="ElfStringTable.Measure"/> rejects.</summary>
     private sealed record MeasuredNames(int[] Lengths, int[] Hashes);
 
     /// <summary>
@@ -295,13 +295,13 @@ public static class ElfObjectParser
         int chunks = (count + ParallelSymbolChunk - 1) / ParallelSymbolChunk;
         Parallel.For(0, chunks, chunk =>
         {
-            var names = View(owner, namesStart, namesLength);
+            var names = MappedFile.View(owner, namesStart, namesLength);
             int end = Math.Min(count, (chunk + 1) * ParallelSymbolChunk);
             for (int k = chunk * ParallelSymbolChunk; k < end; k++)
             {
                 int i = order[k];
                 uint offset = nameOffsets[i];
-                int length = offset < (uint)names.Length ? names[(int)offset..].IndexOf((byte)0) : -1;
+                int length = ElfStringTable.TryMeasure(names, offset);
                 lengths[i] = length;
                 if (length >= 0)
                     hashes[i] = SymbolName.Hash(names.Slice((int)offset, length));
@@ -309,10 +309,6 @@ public static class ElfObjectParser
         });
         return new MeasuredNames(lengths, hashes);
     }
-
-    private static ReadOnlySpan<byte> View(object owner, int start, int length) => owner is MappedFile mapped
-        ? mapped.Slice(start, length)
-        : new ReadOnlySpan<byte>((byte[])owner, start, length);
 
     private static void ReadSymbolRange(string path, object owner, int start, ReadOnlySpan<byte> image,
         ElfSectionHeader[] headers, InputSection?[] sections, int symbolTableIndex, Symbol[] symbols, int first, int end,

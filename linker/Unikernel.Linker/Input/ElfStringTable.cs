@@ -32,18 +32,22 @@ internal readonly ref struct ElfStringTable
     /// <summary>The length in bytes of the name at <paramref name="offset"/>, after the same checks as <see cref="Get"/>.</summary>
     public int Measure(uint offset)
     {
+        int length = TryMeasure(_bytes, offset);
+        if (length >= 0)
+            return length;
+        throw new LinkerException(offset >= (uint)_bytes.Length
+                ? $"corrupt ELF file: name offset 0x{offset:x} is outside the string table"
+                : $"corrupt ELF file: name at offset 0x{offset:x} is not NUL-terminated",
+            file: _path, section: _tableName);
+    }
+
+    /// <summary><see cref="Measure"/> on a table's bytes, with -1 for a name it would reject.</summary>
+    public static int TryMeasure(ReadOnlySpan<byte> table, uint offset)
+    {
         // Offset 0 is the empty name in every well-formed table; accepting it without a table keeps
         // objects that have no names at all (no .shstrtab) readable.
-        if (offset == 0 && _bytes.IsEmpty)
+        if (offset == 0 && table.IsEmpty)
             return 0;
-        if (offset >= (uint)_bytes.Length)
-            throw new LinkerException($"corrupt ELF file: name offset 0x{offset:x} is outside the string table",
-                file: _path, section: _tableName);
-        var rest = _bytes[(int)offset..];
-        int length = rest.IndexOf((byte)0);
-        if (length < 0)
-            throw new LinkerException($"corrupt ELF file: name at offset 0x{offset:x} is not NUL-terminated",
-                file: _path, section: _tableName);
-        return length;
+        return offset < (uint)table.Length ? table[(int)offset..].IndexOf((byte)0) : -1;
     }
 }

@@ -41,6 +41,12 @@ public sealed unsafe class MappedFile
         return new ReadOnlySpan<byte>(_start + offset, length);
     }
 
+    /// <summary>Bytes of an input, whose owner is a mapped file or, for inputs that could not be mapped, a byte[]
+    /// (null: the empty view). Names, section contents and relocation tables all stay views like this.</summary>
+    public static ReadOnlySpan<byte> View(object? owner, int offset, int length) => owner is MappedFile mapped
+        ? mapped.Slice(offset, length)
+        : new ReadOnlySpan<byte>((byte[]?)owner, offset, length);
+
     /// <summary>Maps the file behind <paramref name="handle"/> (which this takes over), or returns null when it
     /// cannot be mapped (empty, or larger than an array could hold) and must be read instead.</summary>
     public static MappedFile? TryMap(SafeFileHandle handle, long length)

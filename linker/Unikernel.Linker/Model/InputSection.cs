@@ -50,12 +50,7 @@ public sealed class InputSection
 
     /// <summary>The section's bytes as read (before relocation: relocation patches the output image, not these).</summary>
     public ReadOnlySpan<byte> Contents => Data is not null ? Data
-        : _source switch
-        {
-            Input.MappedFile mapped => mapped.Slice(_sourceOffset, checked((int)Size)),
-            byte[] bytes => new ReadOnlySpan<byte>(bytes, _sourceOffset, checked((int)Size)),
-            _ => [],
-        };
+        : _source is null ? [] : Input.MappedFile.View(_source, _sourceOffset, checked((int)Size));
 
     // A relocation table where the parser found it (a MappedFile or byte[] and the table's offset), or an array for
     // tables the linker made (several RELA sections for one section, the rebuilt .eh_frame's).
@@ -64,14 +59,10 @@ public sealed class InputSection
     private int _relocationOffset, _relocationCount;
     private RelocationAction[]? _actions;
 
-    public ReadOnlySpan<Relocation> Relocations => _relocationOwner switch
-    {
-        null => _relocationArray,
-        Input.MappedFile mapped => MemoryMarshal.Cast<byte, Relocation>(
-            mapped.Slice(_relocationOffset, _relocationCount * Relocation.Size)),
-        var bytes => MemoryMarshal.Cast<byte, Relocation>(
-            new ReadOnlySpan<byte>((byte[])bytes, _relocationOffset, _relocationCount * Relocation.Size)),
-    };
+    public ReadOnlySpan<Relocation> Relocations => _relocationOwner is null
+        ? _relocationArray
+        : MemoryMarshal.Cast<byte, Relocation>(
+            Input.MappedFile.View(_relocationOwner, _relocationOffset, _relocationCount * Relocation.Size));
 
     public void SetRelocations(Relocation[] relocations)
     {

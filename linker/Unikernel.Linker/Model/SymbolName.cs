@@ -56,9 +56,7 @@ public readonly struct SymbolName : IEquatable<SymbolName>
 
     public int Length { get; }
 
-    public ReadOnlySpan<byte> Bytes => _owner is Input.MappedFile file
-        ? file.Slice(_offset, Length)
-        : new ReadOnlySpan<byte>((byte[]?)_owner, _offset, Length);
+    public ReadOnlySpan<byte> Bytes => Input.MappedFile.View(_owner, _offset, Length);
 
     public bool StartsWith(ReadOnlySpan<byte> prefix) => Bytes.StartsWith(prefix);
 
