@@ -37,6 +37,8 @@ public static class BootMemoryLayout
     public const int Pdpt = 0x1000;
     public const int PageDirectories = 0x2000; // four of them: 0x2000..0x5FFF
     public const int PageDirectoryCount = 4;
+    /// <summary>The PML4 entry that maps the first 4 GiB a second time, at 0xFFFF_8000_0000_0000 (the kernel's direct map).</summary>
+    public const int DirectMapPml4Slot = 256;
     public const int LowPageTable = 0x6000;    // the first 2 MiB, in 4 KiB pages
     public const int PageTablesSize = 0x7000;
     public const int Idt = 0x7000;

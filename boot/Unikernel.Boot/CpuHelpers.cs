@@ -60,7 +60,12 @@ public static class CpuHelpers
         e.Function("uk_read_cr3", isGlobal: true, () => { a.mov(rax, cr3); a.ret(); });
         e.Function("uk_read_cr4", isGlobal: true, () => { a.mov(rax, cr4); a.ret(); });
         e.Function("uk_write_cr3", isGlobal: true, () => { a.mov(cr3, rdi); a.ret(); });
+        e.Function("uk_write_cr4", isGlobal: true, () => { a.mov(cr4, rdi); a.ret(); });
         e.Function("uk_invlpg", isGlobal: true, () => { a.invlpg(__[rdi]); a.ret(); });
+        // SMAP's gate: with EFLAGS.AC set the kernel may touch user pages. `ret` keeps the flag, so the caller
+        // carries it. Only for CPUs with SMAP (both instructions are #UD without it).
+        e.Function("uk_stac", isGlobal: true, () => { a.stac(); a.ret(); });
+        e.Function("uk_clac", isGlobal: true, () => { a.clac(); a.ret(); });
 
         // Leaf functions without a frame: rbp is still the caller's, and the caller's rsp is ours
         // plus the return address.

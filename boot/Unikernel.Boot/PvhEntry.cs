@@ -44,6 +44,9 @@ public static class PvhEntry
             a.rep.stosd();
 
             a.mov(__dword_ptr[e.BssAddress(Pml4)], (uint)(e.BssAddress(Pdpt) + PagePresentWritable));
+            // The same 4 GiB again at the kernel's direct map (PML4 slot 256, 0xFFFF_8000_0000_0000): the kernel
+            // reaches all memory but its own image there, and later replaces the identity half with the app's.
+            a.mov(__dword_ptr[e.BssAddress(Pml4) + DirectMapPml4Slot * 8], (uint)(e.BssAddress(Pdpt) + PagePresentWritable));
 
             var pdptLoop = a.CreateLabel();
             a.mov(edi, (uint)e.BssAddress(Pdpt));

@@ -96,7 +96,7 @@ public class ElfStructureTests
                      "RhpAssignRef", "RhpCheckedAssignRef", "RhpByRefAssignRef", "RhpCheckedLockCmpXchg",
                      "RhpCheckedXchg", "RhpThrowEx", "RhpFallbackFailFast", "RhpInitialDynamicInterfaceDispatch",
                      "uk_outb", "uk_outw", "uk_outl", "uk_inb", "uk_inw", "uk_inl", "uk_rdtsc", "uk_rdmsr", "uk_wrmsr",
-                     "uk_read_cr0", "uk_read_cr2", "uk_read_cr3", "uk_read_cr4", "uk_write_cr3", "uk_invlpg",
+                     "uk_read_cr0", "uk_read_cr2", "uk_read_cr3", "uk_read_cr4", "uk_write_cr3", "uk_write_cr4", "uk_invlpg", "uk_stac", "uk_clac",
                      "uk_read_rbp", "uk_read_rsp", "uk_cpuid", "uk_halt_forever", "uk_wait_for_interrupt",
                      "uk_interrupts_enable", "uk_interrupts_disable", "uk_pause", "uk_memory_fence", "uk_lidt", "uk_breakpoint", "uk_trigger_invalid_opcode",
                      "uk_syscall_entry", "uk_enter_user_mode", "uk_set_kernel_stack", "uk_rdrand", "uk_rdseed",

@@ -167,4 +167,49 @@ public class KernelFaultTests
     {
         Assert.Matches(@"uk: selftest heap: live blocks before (\d+), after \1, invalid frees 0 \(ok\)", await PassAsync("heap"));
     }
+
+    // The address space (runtime/Kernel/Memory/MemoryLayout.cs): the kernel checks its own page tables, then the
+    // CPU proves each protection by faulting.
+    [Theory]
+    [InlineData(MachineKind.Microvm)]
+    [InlineData(MachineKind.Pc)]
+    public async Task TheKernelIsOutsideTheUserWindowWithWriteXorExecute(MachineKind machine)
+    {
+        string c = await PassAsync("memory-layout", machine);
+        Assert.Matches(@"uk: selftest memory-layout: \d+ checks, 0 failures \(ok\)", c);
+        // QEMU's `-cpu max` offers all three under TCG; the tests rely on that.
+        Assert.Contains("uk: selftest memory-layout: smep on, smap on, umip on", c);
+    }
+
+    [Fact]
+    public async Task SmapStopsTheKernelReadingUserPagesOutsideAUserAccessWindow()
+    {
+        string c = await FaultAsync("smap");
+        Assert.Matches(@"uk: panic: CPU exception #PF \(page fault, vector 14\) at 0x[0-9a-f]{16} Kernel_Kernel_SelfTest_AddressSpaceSelfTest__ReadByte", c);
+        Assert.Contains("(protection violation, read, kernel), faulting address 0x40", c);
+        Assert.Contains("(SMAP: the kernel touched a user page outside a UserAccess window)", c);
+    }
+
+    [Fact]
+    public async Task SmepStopsTheKernelExecutingUserPages()
+    {
+        string c = await FaultAsync("smep");
+        Assert.Contains("(protection violation, read, instruction fetch, kernel), faulting address 0x40", c);
+        Assert.Contains("(SMEP: kernel code jumped into a user page)", c);
+    }
+
+    [Fact]
+    public async Task KernelTextIsNotWritable()
+    {
+        string c = await FaultAsync("write-text");
+        Assert.Matches(@"uk: panic: CPU exception #PF \(page fault, vector 14\) at 0x[0-9a-f]{16} Kernel_Kernel_SelfTest_AddressSpaceSelfTest__WriteByte", c);
+        Assert.Contains("(protection violation, write, kernel), faulting address 0x1000", c);
+    }
+
+    [Fact]
+    public async Task KernelDataIsNotExecutable()
+    {
+        string c = await FaultAsync("exec-data");
+        Assert.Matches(@"\(protection violation, read, instruction fetch, kernel\), faulting address 0xffff8000", c);
+    }
 }

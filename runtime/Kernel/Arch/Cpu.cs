@@ -22,7 +22,11 @@ namespace Kernel.Arch
         [DllImport("*", EntryPoint = "uk_read_cr3"), SuppressGCTransition] public static extern ulong ReadCr3();
         [DllImport("*", EntryPoint = "uk_read_cr4"), SuppressGCTransition] public static extern ulong ReadCr4();
         [DllImport("*", EntryPoint = "uk_write_cr3"), SuppressGCTransition] public static extern void WriteCr3(ulong value);
+        [DllImport("*", EntryPoint = "uk_write_cr4"), SuppressGCTransition] public static extern void WriteCr4(ulong value);
         [DllImport("*", EntryPoint = "uk_invlpg"), SuppressGCTransition] public static extern void InvalidatePage(ulong address);
+        /// <summary>STAC / CLAC: open and close SMAP's window on user pages. Use UserAccess, which knows whether the CPU has them.</summary>
+        [DllImport("*", EntryPoint = "uk_stac"), SuppressGCTransition] public static extern void SetAlignmentCheck();
+        [DllImport("*", EntryPoint = "uk_clac"), SuppressGCTransition] public static extern void ClearAlignmentCheck();
         [DllImport("*", EntryPoint = "uk_read_rbp"), SuppressGCTransition] public static extern ulong ReadFramePointer();
         [DllImport("*", EntryPoint = "uk_read_rsp"), SuppressGCTransition] public static extern ulong ReadStackPointer();
         /// <summary>RDRAND / RDSEED, retried a few times: 1 with *value filled, or 0 (docs/boot-abi.md). Check CPUID first.</summary>

@@ -35,6 +35,10 @@ namespace Kernel.Arch
                 KernelConsole.Write("), faulting address ");
                 KernelConsole.WriteHex(address);
                 if (address < 4096) KernelConsole.Write(" (null pointer)");
+                // A kernel access that the page allowed but the CPU refused: SMEP or SMAP caught the kernel.
+                if ((frame->ErrorCode & 5) == 1 && Memory.MemoryLayout.IsUserRange(address, 0))
+                    KernelConsole.Write((frame->ErrorCode & 16) != 0 ? " (SMEP: kernel code jumped into a user page)"
+                                                                      : " (SMAP: the kernel touched a user page outside a UserAccess window)");
             }
             KernelConsole.WriteLine();
             bool fromUserMode = (frame->Cs & 3) == 3;
@@ -45,15 +49,16 @@ namespace Kernel.Arch
                 KernelConsole.Prefix();
                 KernelConsole.WriteLine("  in user mode (ring 3)");
             }
-            // Overflowing the boot stack faults in its guard page; the CPU cannot push the page fault's
+            // Overflowing a kernel stack faults in its guard page; the CPU cannot push the page fault's
             // frame there either, so it raises a double fault on its IST stack with rsp still inside.
             if (StackGuard.Contains(frame->Rsp) || (vector == 14 && StackGuard.Contains(Cpu.ReadCr2())))
             {
                 KernelConsole.Prefix();
                 KernelConsole.Write("  kernel stack overflow: rsp ");
                 KernelConsole.WriteHex(frame->Rsp);
-                KernelConsole.Write(" is in the guard page below the boot stack (");
-                KernelConsole.WriteHex(StackGuard.GuardPage);
+                ulong guard = (vector == 14 && !StackGuard.Contains(frame->Rsp) ? Cpu.ReadCr2() : frame->Rsp) & ~4095UL;
+                KernelConsole.Write(guard == StackGuard.BootGuardPage ? " is in the guard page below the boot stack (" : " is in the guard page below a thread's kernel stack (");
+                KernelConsole.WriteHex(guard);
                 KernelConsole.WriteLine(")");
             }
             WriteRegisters(frame);

@@ -24,6 +24,9 @@ namespace Kernel.Arch
         [UnmanagedCallersOnly(EntryPoint = "uk_interrupt")]
         private static InterruptFrame* Dispatch(InterruptFrame* frame)
         {
+            // An interrupt keeps EFLAGS.AC: whatever ran before (the app, or a system call inside its UserAccess
+            // window) must not lend it to this entry. iretq restores the interrupted code's own flag.
+            UserAccess.End();
             bool fromApp = (frame->Cs & 3) == 3 && Scheduler.Current != null;
             if (frame->Vector == SyscallVector)
             {

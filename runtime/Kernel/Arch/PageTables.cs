@@ -1,14 +1,17 @@
+using Kernel.Memory;
+
 namespace Kernel.Arch
 {
-    // Reads and edits the 4-level x86-64 page tables the boot stub built (identity map of the first
-    // 4 GiB; the first 2 MiB in 4 KiB pages). Tables are reached through their physical addresses,
-    // which the identity map makes directly usable.
+    // Reads and edits the 4-level x86-64 page tables. Entries hold physical addresses; the kernel reaches
+    // every table through the direct map (MemoryLayout.ToDirectMap), which the boot stub sets up before the
+    // first line of C# runs, so nothing here depends on the identity map that KernelAddressSpace removes.
     internal static unsafe class PageTables
     {
         public const ulong Present = 1UL << 0;
         public const ulong Writable = 1UL << 1;
         public const ulong User = 1UL << 2;
         public const ulong LargePage = 1UL << 7;
+        public const ulong Global = 1UL << 8;
         /// <summary>Software bit: the entry keeps its page while PROT_NONE makes it not present.</summary>
         public const ulong KeptWhileInaccessible = 1UL << 9;
         public const ulong NoExecute = 1UL << 63;
@@ -19,27 +22,49 @@ namespace Kernel.Arch
         /// <summary>Whether the boot stub turned on EFER.NXE (the NX bit is reserved without it).</summary>
         public static bool NoExecuteSupported => (Cpu.ReadMsr(EferMsr) & EferNoExecuteEnable) != 0;
 
-        /// <summary>
-        /// The 4 KiB leaf entry for <paramref name="address"/> in the app's part of the address space,
-        /// creating the missing intermediate tables (present, writable, user: the leaf decides). Null
-        /// when a table cannot be allocated or a large page is in the way (the identity map, not app memory).
-        /// </summary>
-        public static ulong* EnsureUserPageEntry(ulong address)
+        /// <summary>The kernel's pointer to the table an entry (or CR3) points at.</summary>
+        public static ulong* Table(ulong entry) => (ulong*)MemoryLayout.ToDirectMap(entry & AddressMask);
+
+        private static ulong* Root => Table(Cpu.ReadCr3());
+
+        /// <summary>A zeroed page for a new table, as its physical address (0 when memory ran out).</summary>
+        public static ulong NewTable()
         {
-            ulong* table = (ulong*)(Cpu.ReadCr3() & AddressMask);
+            ulong page = KernelMemory.Pages->AllocateZeroedPages(1);
+            return page == 0 ? 0 : MemoryLayout.ToPhysical(page);
+        }
+
+        /// <summary>
+        /// The 4 KiB leaf entry for <paramref name="address"/>, creating the missing intermediate tables with
+        /// <paramref name="tableFlags"/> (the leaf decides the access; intermediate levels only have to allow
+        /// it). Null when a table cannot be allocated or a large page is in the way.
+        /// </summary>
+        public static ulong* EnsureLeaf(ulong* root, ulong address, ulong tableFlags)
+        {
+            ulong* table = root;
             for (int shift = 39; shift >= 21; shift -= 9)
             {
                 ulong* entry = &table[(address >> shift) & 511];
                 if ((*entry & Present) == 0)
                 {
-                    ulong newTable = Memory.KernelMemory.Pages->AllocateZeroedPages(1);
+                    ulong newTable = NewTable();
                     if (newTable == 0) return null;
-                    *entry = newTable | Present | Writable | User;
+                    *entry = newTable | tableFlags;
                 }
                 else if ((*entry & LargePage) != 0) return null;
-                table = (ulong*)(*entry & AddressMask);
+                table = Table(*entry);
             }
             return &table[(address >> 12) & 511];
+        }
+
+        /// <summary>
+        /// The leaf entry for a page of the user window, creating missing tables (present, writable, user).
+        /// Null outside the window, or when a table cannot be allocated.
+        /// </summary>
+        public static ulong* EnsureUserPageEntry(ulong address)
+        {
+            if (!MemoryLayout.IsUserRange(address, 0)) return null;
+            return EnsureLeaf(Root, address, Present | Writable | User);
         }
 
         /// <summary>
@@ -49,7 +74,7 @@ namespace Kernel.Arch
         /// </summary>
         public static ulong* WalkLeaf(ulong address, out ulong next)
         {
-            ulong* table = (ulong*)(Cpu.ReadCr3() & AddressMask);
+            ulong* table = Root;
             for (int shift = 39; shift >= 21; shift -= 9)
             {
                 ulong entry = table[(address >> shift) & 511];
@@ -58,7 +83,7 @@ namespace Kernel.Arch
                     next = (address & ~((1UL << shift) - 1)) + (1UL << shift);
                     return null;
                 }
-                table = (ulong*)(entry & AddressMask);
+                table = Table(entry);
             }
             next = (address & ~4095UL) + 4096;
             return &table[(address >> 12) & 511];
@@ -67,75 +92,41 @@ namespace Kernel.Arch
         /// <summary>The entry that maps <paramref name="address"/> with a 4 KiB page, or null.</summary>
         public static ulong* FindSmallPageEntry(ulong address)
         {
-            ulong* table = (ulong*)(Cpu.ReadCr3() & AddressMask);
+            ulong* table = Root;
             for (int shift = 39; shift >= 21; shift -= 9)
             {
                 ulong entry = table[(address >> shift) & 511];
                 if ((entry & Present) == 0 || (entry & LargePage) != 0) return null;
-                table = (ulong*)(entry & AddressMask);
+                table = Table(entry);
             }
             return &table[(address >> 12) & 511];
         }
 
         /// <summary>
-        /// Lets ring 3 reach the 4 KiB pages covering [address, address + length): the U bit on every
-        /// level of their walk, splitting a 2 MiB page into 4 KiB ones first so that nothing around them
-        /// becomes user-accessible too. False when a page table could not be allocated.
+        /// Maps <paramref name="count"/> physical pages from <paramref name="physical"/> at <paramref name="userAddress"/>
+        /// in the user window for ring 3 (writable; executable when asked). False outside the window or out of memory.
         /// </summary>
-        public static bool MakeUserAccessible(ulong address, ulong length)
+        public static bool MapUserPages(ulong userAddress, ulong physical, ulong count, bool executable)
         {
-            for (ulong page = address & ~4095UL; page < address + length; page += 4096)
+            if (!MemoryLayout.IsUserRange(userAddress, count * 4096)) return false;
+            ulong flags = Present | Writable | User | (executable || !NoExecuteSupported ? 0 : NoExecute);
+            for (ulong i = 0; i < count; i++)
             {
-                ulong* table = (ulong*)(Cpu.ReadCr3() & AddressMask);
-                for (int shift = 39; shift >= 21; shift -= 9)
-                {
-                    ulong* entry = &table[(page >> shift) & 511];
-                    if ((*entry & Present) == 0) return false;
-                    if ((*entry & LargePage) != 0 && !SplitLargePage(entry, page & ~((1UL << 21) - 1))) return false;
-                    *entry |= User;
-                    table = (ulong*)(*entry & AddressMask);
-                }
-                table[(page >> 12) & 511] |= User;
-                Cpu.InvalidatePage(page);
+                ulong* entry = EnsureUserPageEntry(userAddress + i * 4096);
+                if (entry == null) return false;
+                *entry = (physical + i * 4096) | flags;
+                Cpu.InvalidatePage(userAddress + i * 4096);
             }
-            return true;
-        }
-
-        private static bool SplitContaining(ulong address)
-        {
-            if (Memory.KernelMemory.Pages->TotalPages == 0) return false;
-            ulong* table = (ulong*)(Cpu.ReadCr3() & AddressMask);
-            for (int shift = 39; shift > 21; shift -= 9)
-            {
-                ulong entry = table[(address >> shift) & 511];
-                if ((entry & Present) == 0 || (entry & LargePage) != 0) return false;
-                table = (ulong*)(entry & AddressMask);
-            }
-            ulong* directoryEntry = &table[(address >> 21) & 511];
-            if ((*directoryEntry & (Present | LargePage)) != (Present | LargePage)) return false;
-            return SplitLargePage(directoryEntry, address & ~((1UL << 21) - 1));
-        }
-
-        // Replaces a 2 MiB mapping by a page table of 512 4 KiB entries with the same flags.
-        private static bool SplitLargePage(ulong* entry, ulong regionStart)
-        {
-            ulong table = Memory.KernelMemory.Pages->AllocateZeroedPages(1);
-            if (table == 0) return false;
-            ulong flags = *entry & 0xFFF & ~LargePage;
-            for (ulong i = 0; i < 512; i++) ((ulong*)table)[i] = (regionStart + i * 4096) | flags;
-            *entry = table | flags;
-            Cpu.WriteCr3(Cpu.ReadCr3());   // drops the 2 MiB translation everywhere
             return true;
         }
 
         /// <summary>
-        /// Maps or unmaps one 4 KiB identity-mapped page, splitting its 2 MiB page first if needed (which
-        /// needs the page allocator); false if that is impossible.
+        /// Maps or unmaps one 4 KiB page of the boot stub's identity map (page 0, which the loader data may
+        /// sit in); false when it is not mapped with 4 KiB pages.
         /// </summary>
         public static bool SetPresent(ulong address, bool present)
         {
             ulong* entry = FindSmallPageEntry(address);
-            if (entry == null && SplitContaining(address)) entry = FindSmallPageEntry(address);
             if (entry == null) return false;
             *entry = present ? (*entry | Present) : (*entry & ~Present);
             Cpu.InvalidatePage(address);

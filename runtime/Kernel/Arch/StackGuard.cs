@@ -1,26 +1,22 @@
 namespace Kernel.Arch
 {
-    // The boot stub leaves one page free below the boot stack (docs/boot-abi.md); unmapping it turns a
-    // kernel stack overflow into a fault. The fault cannot be handled on the overflowed stack, so the
-    // CPU escalates to a double fault, which runs on its own IST stack and can report it.
+    // Guard pages: the page below the boot stack (the boot stub leaves it free, docs/boot-abi.md, and
+    // KernelAddressSpace never maps it) and the page below every thread's kernel stack (Threads/KernelStacks).
+    // Running into one turns a kernel stack overflow into a fault; the fault cannot be handled on the
+    // overflowed stack, so the CPU escalates to a double fault, which runs on its own IST stack and can report it.
     internal static class StackGuard
     {
         private const ulong PageSize = 4096;
-        private static ulong s_guardPage;
+        private static ulong s_bootGuardPage;
 
-        /// <summary>False when the page is not mapped with 4 KiB pages (the guard is then absent).</summary>
-        public static bool Install(ulong stackBottom)
-        {
-            ulong guard = stackBottom - PageSize;
-            if (!PageTables.SetPresent(guard, false)) return false;
-            s_guardPage = guard;
-            return true;
-        }
+        /// <summary>Records the boot stack's guard page (the page below <paramref name="stackBottom"/>).</summary>
+        public static void SetBootStack(ulong stackBottom) => s_bootGuardPage = stackBottom - PageSize;
 
-        /// <summary>Whether an address (a faulting address, or a stack pointer) lies in the guard page.</summary>
+        public static ulong BootGuardPage => s_bootGuardPage;
+
+        /// <summary>Whether an address (a faulting address, or a stack pointer) lies in a guard page.</summary>
         public static bool Contains(ulong address)
-            => s_guardPage != 0 && address >= s_guardPage && address < s_guardPage + PageSize;
-
-        public static ulong GuardPage => s_guardPage;
+            => (s_bootGuardPage != 0 && address >= s_bootGuardPage && address < s_bootGuardPage + PageSize)
+               || Threads.KernelStacks.IsGuardPage(address);
     }
 }

@@ -15,7 +15,7 @@ namespace Kernel.Boot
         public static void Report(BootInfo* boot)
         {
             if (boot->AppEnd == 0 || boot->KsymsStart < boot->AppEnd + HeaderSize) return;
-            byte* info = (byte*)boot->AppEnd;
+            byte* info = (byte*)Memory.MemoryLayout.ToDirectMap(boot->AppEnd);
             uint size = *(uint*)(info + 8);
             if (*(ulong*)info != Magic || size < HeaderSize || size > PageSize) return;
             uint nameOffset = *(uint*)(info + 48), nameLength = *(uint*)(info + 52);

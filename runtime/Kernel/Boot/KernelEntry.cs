@@ -21,7 +21,9 @@ namespace Kernel.Boot
             RuntimeHooks.FailFast = &Panic.Fail;
 
             if (bootInfo->Magic != BootInfo.ExpectedMagic) Panic.Fail("boot info has the wrong magic: boot stub and kernel do not match");
-            StackTrace.Initialize((byte*)bootInfo->KsymsStart, bootInfo->KsymsEnd - bootInfo->KsymsStart,
+            // uk_ksyms through the direct map: with an app it lies after the app's segments, in what becomes the app's
+            // window, where KernelAddressSpace maps nothing of the kernel.
+            StackTrace.Initialize((byte*)MemoryLayout.ToDirectMap(bootInfo->KsymsStart), bootInfo->KsymsEnd - bootInfo->KsymsStart,
                                   bootInfo->BootStackBottom, bootInfo->BootStackTop, bootInfo->TextStart, bootInfo->TextEnd);
 
             string problem = LoaderData.Capture(bootInfo->PvhStartInfo);
@@ -31,9 +33,12 @@ namespace Kernel.Boot
             if (problem != null) Panic.Fail(problem);
             RuntimeHooks.AllocateZeroed = &KernelMemory.AllocateZeroed;
 
-            // After memory: a boot stack beyond the first 2 MiB sits in a large page that must be split.
-            if (!StackGuard.Install(bootInfo->BootStackBottom))
-                Panic.Fail("cannot unmap the guard page below the boot stack");
+            // The final page tables (the kernel out of the app's reach, W^X, the boot stack's guard page), then the
+            // CPU's own protections (SMEP, SMAP, UMIP).
+            StackGuard.SetBootStack(bootInfo->BootStackBottom);
+            problem = KernelAddressSpace.Build(bootInfo);
+            if (problem != null) Panic.Fail(problem);
+            CpuProtection.Enable();
 
             problem = StartupCodeHelpers.InitializeModules((nint*)bootInfo->ModulesStart, (nint*)bootInfo->ModulesEnd);
             if (problem != null) Panic.Fail(problem);
@@ -52,7 +57,7 @@ namespace Kernel.Boot
             Net.NetworkStack.Initialize();   // a network card, if the machine has one: "uk: net: ..." line
 
 #if KERNEL_SELFTEST
-            SelfTest.SelfTests.Run();
+            SelfTest.SelfTests.Run(bootInfo);
 #endif
             if (Process.AppLoader.IsPresent(bootInfo)) Panic.Fail(Process.AppLoader.Start(bootInfo));
             Machine.Exit(BootCommandLine.NumberOption("uk.exit") & 0xFF);   // uk.exit=N: the status to power off with (the tests check the host sees it)

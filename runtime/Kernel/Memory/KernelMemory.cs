@@ -1,14 +1,16 @@
 using Kernel.Boot;
+using Kernel.Console;
 
 namespace Kernel.Memory
 {
     // Owns the kernel's two allocators and decides which physical memory they may use: RAM from the
-    // boot memory map, above the kernel image and below 4 GiB (what the boot page tables identity-map),
-    // except what the loader put there with the kernel (the app's segments, the symbol table).
+    // boot memory map, above the kernel image and below 4 GiB (what the direct map covers), except what the
+    // loader put there with the kernel (the app's segments, the symbol table). The allocators deal in
+    // direct-map addresses (MemoryLayout), so what they hand out is a usable kernel pointer; code that gives
+    // an address to a device or a page table converts it with MemoryLayout.ToPhysical.
     // The loader's own data has been copied by LoaderData before, so its pages may be reused.
     internal static unsafe class KernelMemory
     {
-        public const ulong IdentityMappedLimit = 4UL << 30;
         private const int MaxRanges = 16;
 
         private static PageAllocator s_pages;
@@ -26,23 +28,50 @@ namespace Kernel.Memory
         {
             MemoryRange* usable = stackalloc MemoryRange[MaxRanges];
             int count = 0;
+            ulong ksymsStart = bootInfo->KsymsStart & ~(PageAllocator.PageSize - 1);
+            ulong ksymsEnd = (bootInfo->KsymsEnd + PageAllocator.PageSize - 1) & ~(PageAllocator.PageSize - 1);
             for (int i = 0; i < entries; i++)
             {
                 if (map[i].Type != PvhMemoryMapEntry.Ram) continue;
                 s_ramBytes += map[i].Size;
                 ulong start = Max(map[i].Address, bootInfo->ImageEnd);
-                ulong end = Min(map[i].Address + map[i].Size, IdentityMappedLimit);
+                ulong end = Min(map[i].Address + map[i].Size, MemoryLayout.DirectMapSize);
                 // The app's segments and the symbol table were loaded with the kernel: their RAM is not free.
-                ulong ksymsStart = bootInfo->KsymsStart & ~(PageAllocator.PageSize - 1);
-                ulong ksymsEnd = (bootInfo->KsymsEnd + PageAllocator.PageSize - 1) & ~(PageAllocator.PageSize - 1);
                 AddExcluding(usable, ref count, start, end, bootInfo->AppStart, bootInfo->AppEnd, ksymsStart, ksymsEnd);
             }
 
             if (count == 0) return "no usable RAM above the kernel image";
+            RequireInRam(map, entries, bootInfo->ImageStart, bootInfo->ImageEnd, "the kernel image");
+            if (bootInfo->AppEnd != 0) RequireInRam(map, entries, bootInfo->AppStart, bootInfo->AppEnd, "the app's segments");
+            if (ksymsEnd > ksymsStart) RequireInRam(map, entries, ksymsStart, ksymsEnd, "the function table (uk_ksyms)");
 
+            for (int i = 0; i < count; i++) usable[i].Start = MemoryLayout.ToDirectMap(usable[i].Start);
             s_pages.Initialize(usable, count);
             fixed (PageAllocator* pages = &s_pages) s_heap.Initialize(pages);
             return null;
+        }
+
+        // A VMM loads an image into whatever guest memory there is: with too little RAM the app's pages lie
+        // beyond its end, and the app would start on memory that is not there. Say so, and how much is needed.
+        // (No heap yet, so the report is written piece by piece.)
+        private static void RequireInRam(PvhMemoryMapEntry* map, int entries, ulong start, ulong end, string what)
+        {
+            for (int i = 0; i < entries; i++)
+            {
+                if (map[i].Type == PvhMemoryMapEntry.Ram && map[i].Address <= start && end <= map[i].Address + map[i].Size) return;
+            }
+            Diagnostics.Panic.Begin();
+            KernelConsole.Write(what);
+            KernelConsole.Write(" [0x");
+            KernelConsole.WriteHex(start);
+            KernelConsole.Write(", 0x");
+            KernelConsole.WriteHex(end);
+            KernelConsole.Write(") lie beyond the machine's RAM (");
+            KernelConsole.WriteDecimal(s_ramBytes >> 20);
+            KernelConsole.Write(" MiB): give the guest more than ");
+            KernelConsole.WriteDecimal((end + (1UL << 20) - 1) >> 20);
+            KernelConsole.WriteLine(" MiB");
+            Arch.Machine.Exit(Arch.Machine.PanicExitStatus);
         }
 
         public static void* AllocateZeroed(nuint size)

@@ -9,12 +9,14 @@ namespace Kernel.Memory
     // its first touch (HandleFault), zero-filled. Kernel memory stays supervisor-only; only pages of
     // these areas carry the U bit.
     //
-    // Layout (all in the lower canonical half, away from the kernel's 4 GiB identity map):
-    //   app image      where its static executable was linked (identity-mapped, inside the first 4 GiB)
+    // Everything here lies in the user window, MemoryLayout.UserBase (4 MiB) to UserLimit (128 TiB), which
+    // holds no kernel byte; every range the app names is checked against that one window first:
+    //   app image      where its static executable was linked (at or above 4 MiB, the VMM loaded it there)
     //   brk heap       from BrkBase up
-    //   mmap areas     first fit from MmapBase up
+    //   mmap areas     first fit from MmapBase up (MAP_FIXED anywhere in the window)
     //   main stack     below StackTop, growing down to StackLimit
-    // Page tables of released ranges are kept (they are reused by the next mapping there).
+    // Page tables of released ranges are kept (they are reused by the next mapping there). Pages are
+    // physical memory from the page allocator, which hands out direct-map addresses (MemoryLayout).
     internal static unsafe class UserAddressSpace
     {
         public const ulong PageSize = 4096;
@@ -25,7 +27,6 @@ namespace Kernel.Memory
         public const ulong StackTop = 0x0000_7FFF_F000_0000;
         public const ulong StackLimit = 8UL << 20;
         public const ulong InitialStackSize = 128UL << 10;
-        private const ulong UserLimit = 0x0000_8000_0000_0000;
         private const int FlushWholeTlbAbove = 64;
 
         private static MemoryArea[] s_areas;
@@ -75,7 +76,10 @@ namespace Kernel.Memory
             ulong start;
             if (fixedAddress || noReplace)
             {
-                if ((hint & (PageSize - 1)) != 0 || !InUserRange(hint, size)) return -Errno.EINVAL;
+                if ((hint & (PageSize - 1)) != 0) return -Errno.EINVAL;
+                // As Linux: below vm.mmap_min_addr (here the kernel image's end) EPERM, beyond the window ENOMEM.
+                if (hint < MemoryLayout.UserBase) return -Errno.EPERM;
+                if (!InUserRange(hint, size)) return -Errno.ENOMEM;
                 if (!IsFree(hint, hint + size))
                 {
                     if (noReplace) return -Errno.EEXIST;
@@ -95,8 +99,8 @@ namespace Kernel.Memory
 
         public static long Unmap(ulong start, ulong length)
         {
-            if ((start & (PageSize - 1)) != 0 || length == 0) return -Errno.EINVAL;
-            ulong end = start + PageRoundUp(length);
+            ulong end;
+            if ((start & (PageSize - 1)) != 0 || length == 0 || !PageRange(start, length, out end)) return -Errno.EINVAL;
             if (!InUserRange(start, end - start)) return -Errno.EINVAL;
             Release(start, end, true);
             return 0;
@@ -105,7 +109,8 @@ namespace Kernel.Memory
         public static long Protect(ulong start, ulong length, int protection)
         {
             if ((start & (PageSize - 1)) != 0) return -Errno.EINVAL;
-            ulong end = start + PageRoundUp(length);
+            ulong end;
+            if (!PageRange(start, length, out end)) return -Errno.ENOMEM;
             if (end == start) return 0;
             if (!InUserRange(start, end - start) || !IsFullyMapped(start, end)) return -Errno.ENOMEM;
             SplitAt(start);
@@ -128,14 +133,18 @@ namespace Kernel.Memory
             return 0;
         }
 
-        /// <summary>madvise(MADV_DONTNEED/MADV_FREE): the pages go back; the next touch reads zeros.</summary>
-        public static long Discard(ulong start, ulong length)
+        /// <summary>
+        /// madvise: with <paramref name="discard"/> (MADV_DONTNEED/MADV_FREE) the pages go back and the next touch
+        /// reads zeros; other advice is a hint, accepted for mapped ranges. Unmapped (and kernel) ranges: ENOMEM.
+        /// </summary>
+        public static long Advise(ulong start, ulong length, bool discard)
         {
             if ((start & (PageSize - 1)) != 0) return -Errno.EINVAL;
-            ulong end = start + PageRoundUp(length);
-            if (!InUserRange(start, end - start)) return -Errno.EINVAL;
-            if (!IsFullyMapped(start, end)) return -Errno.ENOMEM;
-            Release(start, end, false);
+            ulong end;
+            if (!PageRange(start, length, out end)) return -Errno.EINVAL;
+            if (end == start) return 0;
+            if (!InUserRange(start, end - start) || !IsFullyMapped(start, end)) return -Errno.ENOMEM;
+            if (discard) Release(start, end, false);
             return 0;
         }
 
@@ -143,6 +152,7 @@ namespace Kernel.Memory
         {
             if ((oldAddress & (PageSize - 1)) != 0 || newLength == 0) return -Errno.EINVAL;
             ulong oldSize = PageRoundUp(oldLength), newSize = PageRoundUp(newLength);
+            if (newSize == 0 || (oldSize == 0 && oldLength != 0)) return -Errno.EINVAL;   // a length that wraps around
             int index;
             if (!TryFind(oldAddress, out index) || oldAddress + oldSize > s_areas[index].End || oldSize == 0) return -Errno.EFAULT;
             MemoryArea area = s_areas[index];
@@ -224,8 +234,9 @@ namespace Kernel.Memory
             ulong physical = *entry & PageTables.AddressMask;
             if (!HoldsPage(*entry))
             {
-                physical = KernelMemory.Pages->AllocateZeroedPages(1);
-                if (physical == 0) { OutOfMemory = true; return false; }
+                ulong page0 = KernelMemory.Pages->AllocateZeroedPages(1);
+                if (page0 == 0) { OutOfMemory = true; return false; }
+                physical = MemoryLayout.ToPhysical(page0);
                 CommittedPages++;
             }
             *entry = physical | LeafFlags(area.Protection);
@@ -300,13 +311,18 @@ namespace Kernel.Memory
             int changed = 0;
             for (; last < s_count && s_areas[last].Start < end; last++)
             {
-                if (!s_areas[last].OwnsPages) continue;
+                bool owned = s_areas[last].OwnsPages;
+                // The image's pages are not the allocator's: madvise leaves them, munmap only unmaps them.
+                if (!owned && !removeAreas) continue;
                 for (ulong page = s_areas[last].Start, next; page < s_areas[last].End; page = next)
                 {
                     ulong* entry = PageTables.WalkLeaf(page, out next);
                     if (entry == null || !HoldsPage(*entry)) continue;
-                    KernelMemory.Pages->FreePages(*entry & PageTables.AddressMask, 1);
-                    CommittedPages--;
+                    if (owned)
+                    {
+                        KernelMemory.Pages->FreePages(MemoryLayout.ToDirectMap(*entry & PageTables.AddressMask), 1);
+                        CommittedPages--;
+                    }
                     *entry = 0;
                     changed = Invalidate(page, changed);
                 }
@@ -327,10 +343,17 @@ namespace Kernel.Memory
             if (changed >= FlushWholeTlbAbove) Cpu.WriteCr3(Cpu.ReadCr3());
         }
 
-        private static bool InUserRange(ulong start, ulong length) =>
-            start >= PageSize && start < UserLimit && length <= UserLimit - start;
+        private static bool InUserRange(ulong start, ulong length) => MemoryLayout.IsUserRange(start, length);
 
         private static ulong PageRoundUp(ulong value) => (value + PageSize - 1) & ~(PageSize - 1);
+
+        // [start, end): length rounded up to whole pages; false when that wraps around the address space.
+        private static bool PageRange(ulong start, ulong length, out ulong end)
+        {
+            ulong size = PageRoundUp(length);
+            end = start + size;
+            return (size != 0 || length == 0) && end >= start;
+        }
 
         private static int FirstEndingAfter(ulong address)
         {

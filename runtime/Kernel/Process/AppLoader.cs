@@ -34,7 +34,9 @@ namespace Kernel.Process
 
             Thread main = Scheduler.Create();
             if (main == null) return "app: no memory for the main thread's kernel stack";
+            UserAccess.Begin();
             ulong stackPointer = ProcessStack.Build(bootInfo);
+            UserAccess.End();
             if (stackPointer == 0) return "app: the command line does not fit on the initial stack";
 
             InterruptFrame* frame = main.Frame;
@@ -65,7 +67,9 @@ namespace Kernel.Process
 
         private static string MapSegments(BootInfo* bootInfo)
         {
-            byte* headers = (byte*)bootInfo->AppProgramHeaders;
+            // Read and zeroed through the direct map: the pages are the app's (KernelAddressSpace mapped them at their
+            // link addresses, supervisor-only until Protect below opens each segment with its permissions).
+            byte* headers = (byte*)MemoryLayout.ToDirectMap(bootInfo->AppProgramHeaders);
             for (ulong i = 0; i < bootInfo->AppProgramHeaderCount; i++)
             {
                 byte* header = headers + i * ProgramHeaderSize;
@@ -73,13 +77,14 @@ namespace Kernel.Process
                 uint flags = *(uint*)(header + 4);
                 ulong vaddr = *(ulong*)(header + 16), fileSize = *(ulong*)(header + 32), memorySize = *(ulong*)(header + 40);
                 if (memorySize == 0) continue;
+                if (vaddr < bootInfo->AppStart || memorySize > bootInfo->AppEnd - vaddr || fileSize > memorySize)
+                    return "app: a segment lies outside the app's range in uk_boot_info (the image is corrupt)";
                 // The loader (QEMU, Firecracker) zero-fills bss too, but nothing in PVH promises it.
-                byte* bss = (byte*)(vaddr + fileSize);
+                byte* bss = (byte*)MemoryLayout.ToDirectMap(vaddr + fileSize);
                 PageAllocator.ZeroMemory(bss, memorySize - fileSize);
 
                 ulong start = vaddr & ~(PageAllocator.PageSize - 1);
                 ulong end = (vaddr + memorySize + PageAllocator.PageSize - 1) & ~(PageAllocator.PageSize - 1);
-                if (!PageTables.MakeUserAccessible(start, end - start)) return "app: no memory for the page tables of its segments";
                 int protection = ((flags & PfRead) != 0 ? MemoryArea.ProtRead : 0)
                                | ((flags & PfWrite) != 0 ? MemoryArea.ProtWrite : 0)
                                | ((flags & PfExecute) != 0 ? MemoryArea.ProtExec : 0);

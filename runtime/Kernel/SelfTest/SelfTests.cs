@@ -12,8 +12,11 @@ namespace Kernel.SelfTest
     // kind of fault and that the runtime paths (dispatch, traps, heap) work.
     internal static unsafe class SelfTests
     {
-        public static void Run()
+        private static BootInfo* s_bootInfo;
+
+        public static void Run(BootInfo* bootInfo)
         {
+            s_bootInfo = bootInfo;
             int length;
             byte* name = BootCommandLine.Option("uk.selftest", out length);
             if (name == null) return;
@@ -45,6 +48,11 @@ namespace Kernel.SelfTest
             else if (BootCommandLine.OptionEquals("uk.selftest", "net-ping")) NetSelfTest.Ping();
             else if (BootCommandLine.OptionEquals("uk.selftest", "net-udp-echo")) NetSelfTest.UdpEcho();
             else if (BootCommandLine.OptionEquals("uk.selftest", "net-tcp-echo")) NetSelfTest.TcpEcho();
+            else if (BootCommandLine.OptionEquals("uk.selftest", "memory-layout")) AddressSpaceSelfTest.CheckLayout(s_bootInfo);
+            else if (BootCommandLine.OptionEquals("uk.selftest", "smap")) AddressSpaceSelfTest.ReadUserPageOutsideWindow();
+            else if (BootCommandLine.OptionEquals("uk.selftest", "smep")) AddressSpaceSelfTest.CallUserPage();
+            else if (BootCommandLine.OptionEquals("uk.selftest", "write-text")) AddressSpaceSelfTest.WriteKernelText(s_bootInfo);
+            else if (BootCommandLine.OptionEquals("uk.selftest", "exec-data")) AddressSpaceSelfTest.CallKernelData();
             else Panic.Fail("unknown uk.selftest value");
         }
 

@@ -18,8 +18,11 @@ namespace Kernel.SelfTest
 
         public static void Run()
         {
-            ulong page = KernelMemory.Pages->AllocateZeroedPages(1);
-            if (page == 0 || !PageTables.MakeUserAccessible(page, PageSize)) Panic.Fail("selftest time-syscalls: cannot map a user page");
+            ulong kernelPage = KernelMemory.Pages->AllocateZeroedPages(1);
+            if (kernelPage == 0) Panic.Fail("selftest time-syscalls: out of pages");
+            ulong page = SelfTestUserPages.Map(kernelPage, 1);
+            // The test plays the app: it calls the handlers directly and reads what they wrote into its page.
+            UserAccess.Begin();
             ulong kernelAddress = 0x100000;   // the kernel image: mapped, but not for ring 3
             long* words = (long*)page;
 
@@ -103,6 +106,7 @@ namespace Kernel.SelfTest
             frame.Rsi = arg1;
             frame.Rdx = arg2;
             SyscallTable.Dispatch(&frame);
+            UserAccess.Begin();   // the dispatcher closed SMAP's window; the test reads its pages like the app
             return (long)frame.Rax;
         }
 

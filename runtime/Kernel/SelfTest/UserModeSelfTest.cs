@@ -46,11 +46,11 @@ namespace Kernel.SelfTest
             byte* text = (byte*)codePage;
             for (int i = 0; i < code.Length; i++) text[i] = (byte)code[i];
             for (int i = 0; i < Message.Length; i++) text[MessageOffset + i] = (byte)Message[i];
-            if (!PageTables.MakeUserAccessible(codePage, PageSize) || !PageTables.MakeUserAccessible(stackPage, PageSize))
-                Panic.Fail("selftest ring3: cannot map user pages");
+            ulong userCode = SelfTestUserPages.Map(codePage, 1, executable: true);
+            ulong userStack = SelfTestUserPages.Map(stackPage, 1);
 
             Cpu.SetKernelStack(kernelStack + 4 * PageSize);
-            Cpu.EnterUserMode(codePage, stackPage + PageSize, codePage + MessageOffset);
+            Cpu.EnterUserMode(userCode, userStack + PageSize, userCode + MessageOffset);
         }
     }
 }

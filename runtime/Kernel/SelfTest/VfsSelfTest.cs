@@ -30,8 +30,11 @@ namespace Kernel.SelfTest
 
         public static void Run()
         {
-            s_user = KernelMemory.Pages->AllocateZeroedPages(UserPages);
-            if (s_user == 0 || !PageTables.MakeUserAccessible(s_user, UserPages * PageSize)) Panic.Fail("selftest vfs: cannot map user pages");
+            ulong pages = KernelMemory.Pages->AllocateZeroedPages(UserPages);
+            if (pages == 0) Panic.Fail("selftest vfs: out of pages");
+            s_user = SelfTestUserPages.Map(pages, UserPages);
+            // The test plays the app: it calls the handlers directly and reads what they wrote into its pages.
+            UserAccess.Begin();
 
             Reset();
             // Everything created once and for good (the tree, the console descriptors, the CPU identity
@@ -811,6 +814,7 @@ namespace Kernel.SelfTest
             frame.Rax = number;
             frame.Rdi = a0; frame.Rsi = a1; frame.Rdx = a2; frame.R10 = a3; frame.R8 = a4; frame.R9 = a5;
             SyscallTable.Dispatch(&frame);
+            UserAccess.Begin();   // the dispatcher closed SMAP's window; the test reads its pages like the app
             return (long)frame.Rax;
         }
 

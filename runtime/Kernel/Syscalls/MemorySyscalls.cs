@@ -32,10 +32,7 @@ namespace Kernel.Syscalls
 
         // madvise: only the advice that changes contents matters; the rest is a hint we may ignore.
         public static long Advise(SyscallFrame call)
-        {
-            if (call.Arg2 == MadviseDontNeed || call.Arg2 == MadviseFree) return UserAddressSpace.Discard(call.Arg0, call.Arg1);
-            return (call.Arg0 & (UserAddressSpace.PageSize - 1)) != 0 ? -Errno.EINVAL : 0;
-        }
+            => UserAddressSpace.Advise(call.Arg0, call.Arg1, call.Arg2 == MadviseDontNeed || call.Arg2 == MadviseFree);
 
         // mremap(old, old_size, new_size, flags, new_address)
         public static long Remap(SyscallFrame call)

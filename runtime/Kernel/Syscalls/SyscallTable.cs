@@ -60,10 +60,14 @@ namespace Kernel.Syscalls
         {
             var call = new SyscallFrame(frame);
             ulong number = call.Number;
+            // Handlers (and the trace, which shows paths) read and write the app's memory after UserMemory's
+            // checks: SMAP's window is open while they run, and closed again before anything else does.
+            UserAccess.Begin();
             // Calls that end the thread or the machine never come back to print their result.
             if (s_trace && (number == Exit || number == ExitGroup)) Trace(call, number, Scheduler.NoResult);
             long result = Handle(call);
             if (s_trace && number != Exit && number != ExitGroup) Trace(call, number, result);
+            UserAccess.End();
             if (result == Scheduler.NoResult) return;   // parked, or the handler set every register itself
             frame->Rax = (ulong)result;
             if (Scheduler.Current != null) Scheduler.Current.RestartedDeadline = 0;

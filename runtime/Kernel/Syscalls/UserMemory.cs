@@ -3,8 +3,10 @@ using Kernel.Memory;
 
 namespace Kernel.Syscalls
 {
-    // Checks on pointers an app passes in. With one address space the kernel then reads and writes them
-    // directly (SMAP is off); pages not yet touched fault in on the kernel's access like on the app's.
+    // Checks on pointers an app passes in: only the user window (MemoryLayout) can pass, whatever the page
+    // tables say. With one address space the kernel then reads and writes them directly, inside the system
+    // call dispatcher's UserAccess window (SMAP); pages not yet touched fault in on the kernel's access like on
+    // the app's.
     internal static unsafe class UserMemory
     {
         /// <summary>The app may read [address, address + length).</summary>
@@ -25,7 +27,7 @@ namespace Kernel.Syscalls
         private static bool IsMappedForUser(ulong address, ulong length, ulong needed)
         {
             if (length == 0) return true;
-            if (address + length < address) return false;
+            if (!MemoryLayout.IsUserRange(address, length)) return false;
             for (ulong page = address & ~4095UL; page < address + length; page += 4096)
             {
                 ulong* entry = PageTables.FindSmallPageEntry(page);

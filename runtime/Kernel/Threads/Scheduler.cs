@@ -50,7 +50,7 @@ namespace Kernel.Threads
         /// <summary>A new thread with its own kernel stack; its frame (at the stack top) is zeroed for the caller to fill.</summary>
         public static Thread Create()
         {
-            ulong stack = KernelMemory.Pages->AllocateZeroedPages(Thread.KernelStackPages);
+            ulong stack = KernelStacks.Allocate();
             if (stack == 0) return null;
             var thread = new Thread();
             thread.Id = s_nextId++;
@@ -60,7 +60,7 @@ namespace Kernel.Threads
             thread.ExtendedStateArea = ExtendedState.AllocateArea();
             if (ExtendedState.Enabled && thread.ExtendedStateArea == 0)
             {
-                KernelMemory.Pages->FreePages(stack, Thread.KernelStackPages);
+                KernelStacks.Free(stack);
                 KernelMemory.Free(thread);
                 return null;
             }
@@ -121,7 +121,10 @@ namespace Kernel.Threads
                 Enter(next);
             }
             if (s_deadToFree != null && s_deadToFree != Current) FreeDead();
+            // Signal frames go onto the app's stack: a UserAccess window (SMAP) around the delivery.
+            UserAccess.Begin();
             Signals.SignalDelivery.BeforeReturnToUser(Current);
+            UserAccess.End();
             return Current.Frame;
         }
 
@@ -217,7 +220,9 @@ namespace Kernel.Threads
             Thread t = Current;
             if (t.ClearChildTid != 0 && UserAddressSpace.IsAccessible(t.ClearChildTid, 4, true))
             {
+                UserAccess.Begin();
                 *(int*)t.ClearChildTid = 0;
+                UserAccess.End();
                 Futex.Wake(t.ClearChildTid, 1, Futex.AllBits);
             }
             t.State = ThreadState.Dead;
@@ -310,7 +315,7 @@ namespace Kernel.Threads
             Thread t = s_deadToFree;
             s_deadToFree = null;
             s_exitedCpuNanoseconds += t.CpuNanoseconds;
-            KernelMemory.Pages->FreePages(t.KernelStackBase, Thread.KernelStackPages);
+            KernelStacks.Free(t.KernelStackBase);
             ExtendedState.FreeArea(t.ExtendedStateArea);
             int index = IndexOf(t);
             for (int i = index; i + 1 < s_count; i++) s_threads[i] = s_threads[i + 1];

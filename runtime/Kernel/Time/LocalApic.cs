@@ -161,13 +161,13 @@ namespace Kernel.Time
         private static uint Read(uint offset)
         {
             if (s_x2Apic) return (uint)Cpu.ReadMsr(X2ApicMsrBase + (offset >> 4));
-            return ((Register*)(s_base + offset))->Value;
+            return ((Register*)Memory.MemoryLayout.ToDirectMap(s_base + offset))->Value;
         }
 
         private static void Write(uint offset, uint value)
         {
             if (s_x2Apic) Cpu.WriteMsr(X2ApicMsrBase + (offset >> 4), value);
-            else ((Register*)(s_base + offset))->Value = value;
+            else ((Register*)Memory.MemoryLayout.ToDirectMap(s_base + offset))->Value = value;
         }
     }
 }

@@ -39,7 +39,7 @@ namespace Kernel.Devices.Virtio
                 if (!StartsWith(text, t->Length, Prefix)) continue;
                 ulong baseAddress, interrupt;
                 if (!ParseDevice(text + Prefix.Length, t->Length - Prefix.Length, out baseAddress, out interrupt)) continue;
-                if (baseAddress >= Memory.KernelMemory.IdentityMappedLimit) continue;
+                if (baseAddress >= Memory.MemoryLayout.DirectMapSize) continue;
                 bool legacy;
                 var transport = VirtioMmioTransport.Probe(baseAddress, (int)interrupt, out legacy);
                 if (legacy) Problem = "virtio-mmio device is legacy (version 1): start QEMU with -global virtio-mmio.force-legacy=false";

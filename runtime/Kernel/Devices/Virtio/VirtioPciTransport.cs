@@ -68,7 +68,7 @@ namespace Kernel.Devices.Virtio
                     uint offset = PciConfigSpace.Read32(bus, slot, function, pointer + 8);
                     ulong barAddress = bar < 6 ? PciConfigSpace.MemoryBar(bus, slot, function, bar) : 0;
                     ulong address = barAddress == 0 ? 0 : barAddress + offset;
-                    if (address >= Memory.KernelMemory.IdentityMappedLimit)
+                    if (address >= Memory.MemoryLayout.DirectMapSize)
                     {
                         problem = "virtio-pci structure above 4 GiB (outside the identity map)";
                         return null;

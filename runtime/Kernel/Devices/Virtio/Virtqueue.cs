@@ -102,22 +102,23 @@ namespace Kernel.Devices.Virtio
             ulong pages = KernelMemory.Pages->AllocateZeroedPages(pageCount);
             if (pages == 0) return null;
             var queue = new Virtqueue(transport, index, size, pages, pageCount, (features & FeatureEventIndex) != 0);
-            transport.EnableQueue(index, size, pages, (ulong)queue._available, (ulong)queue._used);
+            // The device sees physical memory; the kernel's pointers are direct-map addresses.
+            transport.EnableQueue(index, size, MemoryLayout.ToPhysical(pages), MemoryLayout.ToPhysical((ulong)queue._available), MemoryLayout.ToPhysical((ulong)queue._used));
             return queue;
         }
 
         public int FreeDescriptors => _freeCount;
 
         /// <summary>
-        /// Offers one buffer (device-readable, or device-writable for receive buffers); false when the ring is full.
-        /// The device sees it after <see cref="Kick"/>.
+        /// Offers one buffer (device-readable, or device-writable for receive buffers) at a kernel (direct-map) address;
+        /// false when the ring is full. The device sees it after <see cref="Kick"/>.
         /// </summary>
         public bool Add(ulong address, uint length, bool deviceWrites, object token)
         {
             if (_freeCount == 0) return false;
             ushort id = _freeStack[--_freeCount];
             Descriptor* d = &_descriptors[id];
-            d->Address = address;
+            d->Address = MemoryLayout.ToPhysical(address);
             d->Length = length;
             d->Flags = deviceWrites ? DescriptorDeviceWrites : (ushort)0;
             d->Next = 0;
