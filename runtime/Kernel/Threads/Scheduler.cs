@@ -120,7 +120,9 @@ namespace Kernel.Threads
                 Current = next;
                 Enter(next);
             }
-            if (s_deadToFree != null && s_deadToFree != Current) FreeDead();
+            // Not while this very entry still runs on the dead thread's kernel stack (it exited in this entry):
+            // the stack is unmapped when freed. The next entry, on another thread's stack, frees it.
+            if (s_deadToFree != null && !OnKernelStackOf(s_deadToFree)) FreeDead();
             // Signal frames go onto the app's stack: a UserAccess window (SMAP) around the delivery.
             UserAccess.Begin();
             Signals.SignalDelivery.BeforeReturnToUser(Current);
@@ -230,6 +232,12 @@ namespace Kernel.Threads
             if (s_alive == 0) Process.AppExit.Exit(status);
             if (s_deadToFree != null) FreeDead();
             s_deadToFree = t;                   // its kernel stack is the one we are standing on
+        }
+
+        private static bool OnKernelStackOf(Thread thread)
+        {
+            ulong rsp = Cpu.ReadStackPointer();
+            return rsp >= thread.KernelStackBase && rsp < thread.KernelStackTop;
         }
 
         private static void Enter(Thread thread)
