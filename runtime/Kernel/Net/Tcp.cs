@@ -44,12 +44,20 @@ namespace Kernel.Net
         /// <summary>Bytes of the heap blocks behind all rings now.</summary>
         public static long RingMemoryBytes;
 
-        /// <summary>The most connections the table holds: RAM / RamPerConnection within [256, 65536], unless set (tests).</summary>
+        /// <summary>
+        /// The most connections the table holds: RAM / RamPerConnection within [256, 65536], or what the kernel option
+        /// uk.net.tcp-max-connections=N asks for (1 .. 65536), or what a test set.
+        /// </summary>
         public static int ConnectionLimit
         {
             get
             {
-                if (s_connectionLimit == 0) s_connectionLimit = ConnectionLimitFor(Memory.KernelMemory.RamBytes);
+                if (s_connectionLimit == 0)
+                {
+                    int asked = Boot.BootCommandLine.NumberOption("uk.net.tcp-max-connections", 0);
+                    s_connectionLimit = asked > 0 ? (asked < LargestConnectionLimit ? asked : LargestConnectionLimit)
+                                                  : ConnectionLimitFor(Memory.KernelMemory.RamBytes);
+                }
                 return s_connectionLimit;
             }
             set => s_connectionLimit = value;
