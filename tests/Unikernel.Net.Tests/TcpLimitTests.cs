@@ -8,7 +8,7 @@ namespace Unikernel.Net.Tests;
 // The limits that decide what a flood of connections gets: the connection table (sized from RAM), the ring memory
 // budget, and listen backlogs with Linux's accept and SYN queue rules. Each refusal must be silent on the wire (the
 // client retries), counted by reason, and over as soon as there is room again.
-public sealed unsafe class TcpLimitTests : TcpTestBase
+public sealed unsafe class TcpLimitTests(Xunit.Abstractions.ITestOutputHelper output) : TcpTestBase
 {
     private const ulong Ms = SimulatedLink.Millisecond, Second = 1000 * Ms;
     private const ushort FirstClientPort = 30000;
@@ -66,6 +66,20 @@ public sealed unsafe class TcpLimitTests : TcpTestBase
         Assert.Equal("4096\n", Generated(new NetLimitFile(NetLimitFile.TcpMaxConnections)));
         Assert.Equal("4096\n", Generated(new NetLimitFile(NetLimitFile.Somaxconn)));
         Assert.Equal(32L << 20, Tcp.RingMemoryLimit);
+    }
+
+    // What the table's size assumes (docs/architecture.md, "Network"): an idle connection is its objects, no ring memory.
+    [Fact]
+    public void AnIdleConnectionCostsItsObjectsOnly()
+    {
+        long blocks = Kernel.Memory.KernelMemory.LiveBlocks;
+        long before = GC.GetAllocatedBytesForCurrentThread();
+        var c = new TcpConnection();
+        long bytes = GC.GetAllocatedBytesForCurrentThread() - before;
+        Assert.Equal(blocks, Kernel.Memory.KernelMemory.LiveBlocks);
+        Assert.False(c.SendBuffer.HasStorage || c.ReceiveBuffer.HasStorage);
+        Assert.InRange(bytes, 1, 1536);
+        output.WriteLine($"an idle TcpConnection: {bytes} bytes of objects, no ring blocks");
     }
 
     [Fact]
