@@ -99,6 +99,10 @@ public partial class ConnectionLimitTests(ITestOutputHelper output)
             output.WriteLine(tcp.Value);
             return new Run(acceptedCount, acceptedWhileHeld, drops, int.Parse(tcp.Groups["limit"].Value), int.Parse(tcp.Groups["peak"].Value), result.Console);
         }
+        catch (Exception e) when (e is not Xunit.Sdk.XunitException || !e.Message.Contains("uk: "))
+        {
+            throw new Xunit.Sdk.XunitException($"{e.GetType().Name}: {e.Message}\n{guest.Console}");
+        }
         finally
         {
             foreach (var s in held) s.Dispose();

@@ -254,7 +254,7 @@ public sealed unsafe class TcpLimitTests(Xunit.Abstractions.ITestOutputHelper ou
     }
 
     [Fact]
-    public void OverTheRingMemoryLimitDataWaitsForThePeersRetryAndSendFailsWithEnobufs()
+    public void OverTheRingMemoryLimitDataWaitsForThePeersRetryAndSendWaitsForABlock()
     {
         Tcp.RingMemoryLimit = TcpConnection.BufferSize;   // one ring
         TcpListener listener = Tcp.Listen(0, ServerPort, 8, out _);
@@ -262,20 +262,28 @@ public sealed unsafe class TcpLimitTests(Xunit.Abstractions.ITestOutputHelper ou
         TcpConnection a = listener.Accept();
         var synAckB = Handshake(FirstClientPort + 1);
         TcpConnection b = listener.Accept();
+        Assert.NotEqual(0u, b.Poll() & PollBits.Writable);
 
         Link.Inject(Ack(FirstClientPort, synAckA, Pattern(100)));   // a's ring takes the whole budget
         ulong before = NetCounters.Dropped(DropReason.TcpMemory);
         Link.Inject(Ack(FirstClientPort + 1, synAckB, Pattern(200)));
         Assert.Equal(before + 1, NetCounters.Dropped(DropReason.TcpMemory));
         Assert.Equal(0, b.ReceiveBuffer.Count);
-        Assert.Equal(-NetErrors.ENOBUFS, Write(b, Pattern(10)));
+        Assert.Equal(PeerIss + 1, Link.Sent.Last(s => s.DestinationPort == FirstClientPort + 1).Acknowledgment);
+        // Sending waits as on Linux (sk_stream_wait_memory): EAGAIN, and not writable, rather than an error.
+        Assert.Equal(-Kernel.Syscalls.Errno.EAGAIN, Write(b, Pattern(10)));
+        Assert.Equal(0u, b.Poll() & PollBits.Writable);
+        Assert.True(b.WantsRingMemory);
 
-        // a's data is read, its ring goes idle and gives the memory back: b's retransmission is taken.
+        // a's data is read; under pressure its ring gives the block back at once, which wakes b.
         Assert.Equal(Pattern(100), Read(a));
-        Link.Run(1100 * Ms, 10 * Ms);
-        Link.Inject(Ack(FirstClientPort + 1, synAckB, Pattern(200)));
+        Assert.False(a.ReceiveBuffer.HasStorage);
+        Assert.False(b.WantsRingMemory);
+        Assert.NotEqual(0u, b.Poll() & PollBits.Writable);
+        Link.Inject(Ack(FirstClientPort + 1, synAckB, Pattern(200)));   // the peer's retransmission
         Assert.Equal(Pattern(200), Read(b));
         Link.Run(100 * Ms, 10 * Ms);   // the delayed ACK
         Assert.Equal(PeerIss + 201, Link.Sent.Last(s => s.DestinationPort == FirstClientPort + 1).Acknowledgment);
+        Assert.Equal(10, Write(b, Pattern(10)));
     }
 }

@@ -7,7 +7,8 @@ namespace Kernel.Net
     // window promises); the memory behind it is a heap block taken on first use (EnsureStorage) and given back
     // once the ring has been empty for a while (ReleaseIfIdle) or its connection is done (ReleaseStorage), so an
     // idle connection costs its objects only and the connection table can be sized for many more connections
-    // than RAM could give full rings to. All rings' blocks together stay within Tcp's ring memory limit.
+    // than RAM could give full rings to. All rings' blocks together stay within Tcp's ring memory limit; above
+    // half of it a ring that empties gives its block back at once.
     // Resize changes the capacity (moving the contents to a new block if there is one), which is how a
     // connection's windows grow when they are what limits it.
     internal sealed unsafe class ByteRing
@@ -130,6 +131,7 @@ namespace Kernel.Net
             {
                 _head = 0;
                 _emptySince = Time.Clock.MonotonicNanoseconds;
+                if (Tcp.RingMemoryUnderPressure) ReleaseStorage();   // others may be waiting for the block
             }
         }
     }

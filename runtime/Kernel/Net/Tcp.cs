@@ -12,7 +12,9 @@ namespace Kernel.Net
     //   is dropped (drop reason tcp-table-full, one console line per episode), so the client's retry gets in once
     //   something closes, and connect() fails with ENOBUFS. /proc/sys/net/ipv4/tcp_max_connections shows it.
     // - ring memory: the blocks behind all connections' rings together stay within RingMemoryLimit; beyond it
-    //   received data is not taken (tcp-memory, the peer resends it) and send() fails with ENOBUFS.
+    //   received data is not taken (tcp-memory, the peer resends it) and send() waits (EAGAIN, not writable) until
+    //   a block comes back, as Linux's sk_stream_wait_memory. Above half the limit (Linux's memory pressure) a ring
+    //   that empties gives its block back at once instead of after RingIdleNanoseconds.
     // - listen backlogs: TcpListener, capped at MaximumBacklog (/proc/sys/net/core/somaxconn).
     internal static unsafe class Tcp
     {
@@ -120,14 +122,38 @@ namespace Kernel.Net
             }
         }
 
+        internal static bool RingMemoryAvailable(int bytes) => RingMemoryBytes + bytes <= RingMemoryLimit;
+
+        internal static bool RingMemoryUnderPressure => RingMemoryBytes > RingMemoryLimit / 2;
+
         internal static bool ReserveRingMemory(int bytes)
         {
-            if (RingMemoryBytes + bytes > RingMemoryLimit) return false;
+            if (!RingMemoryAvailable(bytes)) return false;
             RingMemoryBytes += bytes;
             return true;
         }
 
-        internal static void ReleaseRingMemory(int bytes) => RingMemoryBytes -= bytes;
+        private static bool s_ringMemoryWanted;
+
+        /// <summary><paramref name="c"/> could not get a send ring: it is woken when ring memory comes back.</summary>
+        internal static void WantRingMemory(TcpConnection c)
+        {
+            c.WantsRingMemory = true;
+            s_ringMemoryWanted = true;
+        }
+
+        internal static void ReleaseRingMemory(int bytes)
+        {
+            RingMemoryBytes -= bytes;
+            if (!s_ringMemoryWanted) return;
+            s_ringMemoryWanted = false;
+            for (TcpConnection c = s_active; c != null; c = c.NextActive)
+                if (c.WantsRingMemory)
+                {
+                    c.WantsRingMemory = false;
+                    c.Notify();
+                }
+        }
 
         /// <summary>Connections in use, not counting those in TIME_WAIT (only remembered, and recycled when needed).</summary>
         public static int LiveConnections

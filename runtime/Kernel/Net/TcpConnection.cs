@@ -112,6 +112,8 @@ namespace Kernel.Net
         internal TcpConnection NextInQueue;   // listener's accept queue / Tcp's pool
         internal TcpConnection NextActive;    // Tcp's connection list
         internal bool Active;                 // in Tcp's list
+        /// <summary>A send found Tcp's ring memory used up: Tcp wakes the connection when a block comes back.</summary>
+        internal bool WantsRingMemory;
         /// <summary>The app still has it (a socket, or a listener's queue that may hand it out).</summary>
         public bool HeldByApp;
         /// <summary>TCP_NODELAY: send small segments at once instead of holding them while data is in flight (Nagle, RFC 896).</summary>
@@ -178,6 +180,7 @@ namespace Kernel.Net
             Listener = null;
             NextInQueue = null;
             HeldByApp = false;
+            WantsRingMemory = false;
             NoDelay = false;
             KeepAlive = false;
             KeepIdle = 7200;
@@ -236,7 +239,11 @@ namespace Kernel.Net
             if (State == TcpState.SynSent || State == TcpState.SynReceived) return -Syscalls.Errno.EAGAIN;
             if (_finQueued || !(State == TcpState.Established || State == TcpState.CloseWait)) return -Syscalls.Errno.EPIPE;
             if (SendBuffer.Free == 0) return -Syscalls.Errno.EAGAIN;
-            if (length > 0 && !SendBuffer.EnsureStorage()) return -NetErrors.ENOBUFS;   // Tcp's ring memory is used up
+            if (length > 0 && !SendBuffer.EnsureStorage())
+            {
+                Tcp.WantRingMemory(this);   // Tcp's ring memory is used up: wait for a block to come back
+                return -Syscalls.Errno.EAGAIN;
+            }
             int n = SendBuffer.Write(source, length);
             // The app filled the ring while the peer could take more: the ring is what limits the transfer.
             if (n < length && _sendShift != 0 && _sendWindow > SendBuffer.Capacity && GrowRing(SendBuffer))
@@ -301,7 +308,11 @@ namespace Kernel.Net
         {
             uint bits = 0;
             if (ReceiveBuffer.Count > 0 || _finReceived || Error != 0) bits |= Files.PollBits.Readable;
-            if ((State == TcpState.Established || State == TcpState.CloseWait) && !_finQueued && SendBuffer.Free > 0) bits |= Files.PollBits.Writable;
+            if ((State == TcpState.Established || State == TcpState.CloseWait) && !_finQueued && SendBuffer.Free > 0)
+            {
+                if (SendBuffer.HasStorage || Tcp.RingMemoryAvailable(SendBuffer.Capacity)) bits |= Files.PollBits.Writable;
+                else Tcp.WantRingMemory(this);
+            }
             if (_finReceived) bits |= Files.PollBits.ReadHangUp;
             if (Error != 0) bits |= Files.PollBits.Error;
             if (State == TcpState.Closed || (_finReceived && _finQueued)) bits |= Files.PollBits.HangUp;
