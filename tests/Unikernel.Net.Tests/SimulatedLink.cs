@@ -191,6 +191,7 @@ public sealed class SimulatedLink : IDisposable
             c = next;
         }
         tcp.GetField("s_active", flags).SetValue(null, null);
+        tcp.GetField("s_activeCount", flags).SetValue(null, 0);
         NetworkStack.Flush();
     }
 

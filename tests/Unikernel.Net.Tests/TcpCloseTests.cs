@@ -73,7 +73,7 @@ public sealed class TcpCloseTests : TcpTestBase
     public void TimeWaitConnectionsAreRecycledWhenConnectionsRunOut()
     {
         TcpListener listener = Tcp.Listen(0, ServerPort, 4096, out _);
-        for (int i = 0; i < Tcp.MaximumConnections + 8; i++)
+        for (int i = 0; i < Tcp.ConnectionLimit + 8; i++)
         {
             ushort port = (ushort)(20000 + i);
             var syn = new WireSegment { SourcePort = port, DestinationPort = ServerPort, Flags = WireSegment.Syn, Sequence = 100, Window = 65535, Mss = 1460 };

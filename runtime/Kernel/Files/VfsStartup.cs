@@ -7,7 +7,8 @@ namespace Kernel.Files
     //   /etc         resolv.conf, hosts, hostname (from the network configuration)
     //   /tmp         tmpfs, writable, half of RAM
     //   /dev         console, tty, null, zero, random, urandom
-    //   /proc        meminfo, cpuinfo, net/drops, self/{exe -> /app, mountinfo, cgroup, statm, maps}
+    //   /proc        meminfo, cpuinfo, net/{drops,sockstat}, sys/net/{core/somaxconn,ipv4/tcp_max_connections},
+    //                self/{exe -> /app, mountinfo, cgroup, statm, maps}
     //   /sys         devices/system/cpu/{possible,online,present,cpu0/cache/indexN/...},
     //                devices/system/node/{possible,online,node0}
     // and file descriptors 0, 1 and 2 on one open description of the console (O_RDWR), as a terminal
@@ -61,7 +62,12 @@ namespace Kernel.Files
             DirectoryNode proc = AddDirectory(Root, "proc", procfs, 0x16D);   // dr-xr-xr-x
             AddGenerated(proc, "meminfo", new MemInfoFile());
             AddGenerated(proc, "cpuinfo", new CpuInfoFile());
-            AddGenerated(AddDirectory(proc, "net", procfs, 0x16D), "drops", new Net.NetDropsFile());
+            DirectoryNode net = AddDirectory(proc, "net", procfs, 0x16D);
+            AddGenerated(net, "drops", new Net.NetDropsFile());
+            AddGenerated(net, "sockstat", new Net.SocketStatFile());
+            DirectoryNode sysNet = AddDirectory(AddDirectory(proc, "sys", procfs, 0x16D), "net", procfs, 0x16D);
+            AddGenerated(AddDirectory(sysNet, "core", procfs, 0x16D), "somaxconn", new Net.NetLimitFile(Net.NetLimitFile.Somaxconn));
+            AddGenerated(AddDirectory(sysNet, "ipv4", procfs, 0x16D), "tcp_max_connections", new Net.NetLimitFile(Net.NetLimitFile.TcpMaxConnections));
             DirectoryNode self = AddDirectory(proc, "self", procfs, 0x16D);
             Add(self, "exe", SymlinkNode.Create(procfs, ExecutablePath));
             AddGenerated(self, "mountinfo", new MountInfoFile());

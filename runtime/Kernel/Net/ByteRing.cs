@@ -2,49 +2,97 @@ using Kernel.Memory;
 
 namespace Kernel.Net
 {
-    // A fixed-size byte ring: a TCP connection's receive buffer (bytes in order, not yet read by the app)
-    // and send buffer (bytes written by the app, from the oldest unacknowledged one). The memory is a heap
-    // block owned by the ring for the life of its connection object (connections are pooled); Resize swaps
-    // it for a larger or smaller one, which is how a connection's windows grow when they are what limits it.
+    // A byte ring: a TCP connection's receive buffer (bytes in order, not yet read by the app) and send buffer
+    // (bytes written by the app, from the oldest unacknowledged one). Capacity is what the ring may hold (what the
+    // window promises); the memory behind it is a heap block taken on first use (EnsureStorage) and given back
+    // once the ring has been empty for a while (ReleaseIfIdle) or its connection is done (ReleaseStorage), so an
+    // idle connection costs its objects only and the connection table can be sized for many more connections
+    // than RAM could give full rings to. All rings' blocks together stay within Tcp's ring memory limit; above
+    // half of it a ring that empties gives its block back at once.
+    // Resize changes the capacity (moving the contents to a new block if there is one), which is how a
+    // connection's windows grow when they are what limits it.
     internal sealed unsafe class ByteRing
     {
-        private byte* _buffer;
+        private byte* _buffer;   // null: no storage now (Count is 0)
         public int Capacity { get; private set; }
         private int _head;     // oldest byte
         private int _count;
+        private ulong _emptySince;
 
         public ByteRing(int capacity)
         {
             Capacity = capacity;
-            _buffer = (byte*)KernelMemory.AllocateZeroed((nuint)capacity);
         }
 
         public int Count => _count;
+        public int Free => Capacity - _count;
+        /// <summary>Does the ring hold a heap block now (bytes counted in Tcp.RingMemoryBytes)?</summary>
+        public bool HasStorage => _buffer != null;
 
-        /// <summary>Moves the contents to a block of <paramref name="capacity"/> bytes (at least Count); false (unchanged) without memory.</summary>
+        /// <summary>Takes the ring's block if it has none; false when Tcp's ring memory limit or the heap says no.</summary>
+        public bool EnsureStorage()
+        {
+            if (_buffer != null) return true;
+            if (!Tcp.ReserveRingMemory(Capacity)) return false;
+            _buffer = (byte*)KernelMemory.AllocateZeroed((nuint)Capacity);
+            _emptySince = Time.Clock.MonotonicNanoseconds;
+            if (_buffer != null) return true;
+            Tcp.ReleaseRingMemory(Capacity);
+            return false;
+        }
+
+        /// <summary>Gives the block back if the ring is empty (nothing is lost: the capacity stays).</summary>
+        public void ReleaseStorage()
+        {
+            if (_buffer == null || _count != 0) return;
+            KernelMemory.FreeBlock(_buffer);
+            Tcp.ReleaseRingMemory(Capacity);
+            _buffer = null;
+            _head = 0;
+        }
+
+        /// <summary>Gives the block back when the ring has been empty since <paramref name="idle"/> ns before <paramref name="now"/>.</summary>
+        public void ReleaseIfIdle(ulong now, ulong idle)
+        {
+            if (_buffer != null && _count == 0 && now - _emptySince >= idle) ReleaseStorage();
+        }
+
+        /// <summary>Changes the capacity to <paramref name="capacity"/> (at least Count), moving the contents; false (unchanged) without memory.</summary>
         public bool Resize(int capacity)
         {
             if (capacity < _count) return false;
+            if (_buffer == null)
+            {
+                Capacity = capacity;
+                return true;
+            }
+            if (!Tcp.ReserveRingMemory(capacity)) return false;
             byte* block = (byte*)KernelMemory.AllocateZeroed((nuint)capacity);
-            if (block == null) return false;
+            if (block == null)
+            {
+                Tcp.ReleaseRingMemory(capacity);
+                return false;
+            }
             Peek(0, block, _count);
             KernelMemory.FreeBlock(_buffer);
+            Tcp.ReleaseRingMemory(Capacity);
             _buffer = block;
             Capacity = capacity;
             _head = 0;
             return true;
         }
-        public int Free => Capacity - _count;
 
         public void Clear()
         {
             _head = 0;
             _count = 0;
+            _emptySince = Time.Clock.MonotonicNanoseconds;
         }
 
-        /// <summary>Appends up to <paramref name="length"/> bytes; how many fitted.</summary>
+        /// <summary>Appends up to <paramref name="length"/> bytes; how many fitted (none without storage: EnsureStorage first).</summary>
         public int Write(byte* source, int length)
         {
+            if (_buffer == null) return 0;
             int n = length < Free ? length : Free;
             int tail = (_head + _count) % Capacity;
             int first = Capacity - tail < n ? Capacity - tail : n;
@@ -57,6 +105,7 @@ namespace Kernel.Net
         /// <summary>Copies <paramref name="length"/> bytes starting <paramref name="offset"/> bytes after the oldest, without consuming them.</summary>
         public void Peek(int offset, byte* destination, int length)
         {
+            if (length <= 0) return;
             int start = (_head + offset) % Capacity;
             int first = Capacity - start < length ? Capacity - start : length;
             NetBytes.Copy(_buffer + start, destination, first);
@@ -75,9 +124,15 @@ namespace Kernel.Net
         public void Discard(int length)
         {
             if (length > _count) length = _count;
+            if (length <= 0) return;
             _head = (_head + length) % Capacity;
             _count -= length;
-            if (_count == 0) _head = 0;
+            if (_count == 0)
+            {
+                _head = 0;
+                _emptySince = Time.Clock.MonotonicNanoseconds;
+                if (Tcp.RingMemoryUnderPressure) ReleaseStorage();   // others may be waiting for the block
+            }
         }
     }
 }

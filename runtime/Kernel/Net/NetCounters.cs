@@ -11,13 +11,18 @@ namespace Kernel.Net
         IcmpMalformed,
         UdpLength, UdpChecksum, UdpNoPort,
         TcpChecksum, TcpHeader, TcpOptions,
+        // Well-formed, but over a limit (Tcp, TcpListener): refused without a trace on the wire, the peer retries.
+        TcpTableFull, TcpSynQueueFull, TcpAcceptQueueFull, TcpMemory,
         Count,
     }
 
     // Drops are counted per reason, not just in total, so that a malformed frame is visibly rejected for the
     // reason it was malformed: the robustness tests inject frames with known defects and check that the kernel
-    // names exactly those. The totals are printed once, at exit (the kernel has no /proc/net yet):
+    // names exactly those. Limits count here too (a SYN dropped because the connection table or a listen queue is
+    // full), so a refused client shows up by cause. The app reads them in /proc/net/drops; at exit they are printed
+    // with TCP's table figures:
     //   uk: net: received R frames, sent S, dropped D (reason=count, ...)
+    //   uk: net: tcp: P passive and A active opens, at most M connections at once (limit L)
     internal static unsafe class NetCounters
     {
         private struct Table { public fixed ulong Counts[(int)DropReason.Count]; }
@@ -52,6 +57,10 @@ namespace Kernel.Net
             DropReason.TcpChecksum => "tcp-checksum",
             DropReason.TcpHeader => "tcp-header",
             DropReason.TcpOptions => "tcp-options",
+            DropReason.TcpTableFull => "tcp-table-full",
+            DropReason.TcpSynQueueFull => "tcp-syn-queue-full",
+            DropReason.TcpAcceptQueueFull => "tcp-accept-queue-full",
+            DropReason.TcpMemory => "tcp-memory",
             _ => "?",
         };
 
@@ -78,6 +87,18 @@ namespace Kernel.Net
                 WriteCount("test", NetworkStack.DroppedByTest, ref first);
                 KernelConsole.Write(")");
             }
+            KernelConsole.WriteLine();
+            if (Tcp.PassiveOpens + Tcp.ActiveOpens == 0) return;
+            KernelConsole.Prefix();
+            KernelConsole.Write("net: tcp: ");
+            KernelConsole.WriteDecimal(Tcp.PassiveOpens);
+            KernelConsole.Write(" passive and ");
+            KernelConsole.WriteDecimal(Tcp.ActiveOpens);
+            KernelConsole.Write(" active opens, at most ");
+            KernelConsole.WriteDecimal((ulong)Tcp.PeakConnections);
+            KernelConsole.Write(" connections at once (limit ");
+            KernelConsole.WriteDecimal((ulong)Tcp.ConnectionLimit);
+            KernelConsole.Write(")");
             KernelConsole.WriteLine();
         }
 

@@ -1,22 +1,159 @@
+using Kernel.Console;
+
 namespace Kernel.Net
 {
     // TCP's shared parts: demultiplexing received segments to connections and listeners (answering the
-    // rest with RST), building and sending segments, the connection list and pool, port allocation and
+    // rest with RST), building and sending segments, the connection table and pool, port allocation and
     // the timers that the stack's poll drives. The per-connection state machine is TcpConnection.
+    //
+    // Limits, sized from RAM at first use (docs/architecture.md, "Network"), each refusing cleanly and counted:
+    // - the table: at most ConnectionLimit connections at once (every state, TIME_WAIT included, and those the
+    //   app still holds). When it is full the oldest TIME_WAIT nobody holds is recycled; failing that a new SYN
+    //   is dropped (drop reason tcp-table-full, one console line per episode), so the client's retry gets in once
+    //   something closes, and connect() fails with ENOBUFS. /proc/sys/net/ipv4/tcp_max_connections shows it.
+    // - ring memory: the blocks behind all connections' rings together stay within RingMemoryLimit; beyond it
+    //   received data is not taken (tcp-memory, the peer resends it) and send() waits (EAGAIN, not writable) until
+    //   a block comes back, as Linux's sk_stream_wait_memory. Above half the limit (Linux's memory pressure) a ring
+    //   that empties gives its block back at once instead of after RingIdleNanoseconds.
+    // - listen backlogs: TcpListener, capped at MaximumBacklog (/proc/sys/net/core/somaxconn).
     internal static unsafe class Tcp
     {
         public const int HeaderSize = 20;
-        public const int MaximumConnections = 256;
         private const ushort FirstEphemeral = 49152;
+        /// <summary>Linux's net.core.somaxconn (4096 since 5.4): the largest listen backlog.</summary>
+        public const int MaximumBacklog = 4096;
+        /// <summary>RAM the table budgets per connection: RAM / this is the limit (4,096 at 128 MiB).</summary>
+        public const ulong RamPerConnection = 32 * 1024;
+        public const int SmallestConnectionLimit = 256, LargestConnectionLimit = 65536;
+        /// <summary>The share of RAM all rings' blocks may take together (a quarter, at least SmallestRingMemoryLimit).</summary>
+        public const int RingMemoryShare = 4;
+        public const long SmallestRingMemoryLimit = 4L << 20;
 
         private static TcpConnection s_active;
         private static TcpConnection s_pool;
         private static TcpListener s_listeners;
         private static int s_connectionObjects;
+        private static int s_activeCount;
         private static ushort s_nextEphemeral = FirstEphemeral;
+        private static int s_connectionLimit;
+        private static long s_ringMemoryLimit;
+        private static bool s_fullReported;
 
         public static ulong SegmentsReceived, SegmentsSent, ResetsSent, BadChecksums, PassiveOpens, ActiveOpens, RefusedSyns;
         public static ulong Retransmissions;
+        /// <summary>The most connections the table held at once.</summary>
+        public static int PeakConnections;
+        /// <summary>Bytes of the heap blocks behind all rings now.</summary>
+        public static long RingMemoryBytes;
+
+        /// <summary>
+        /// The most connections the table holds: RAM / RamPerConnection within [256, 65536], or what the kernel option
+        /// uk.net.tcp-max-connections=N asks for (1 .. 65536), or what a test set.
+        /// </summary>
+        public static int ConnectionLimit
+        {
+            get
+            {
+                if (s_connectionLimit == 0)
+                {
+                    int asked = Boot.BootCommandLine.NumberOption("uk.net.tcp-max-connections", 0);
+                    s_connectionLimit = asked > 0 ? (asked < LargestConnectionLimit ? asked : LargestConnectionLimit)
+                                                  : ConnectionLimitFor(Memory.KernelMemory.RamBytes);
+                }
+                return s_connectionLimit;
+            }
+            set => s_connectionLimit = value;
+        }
+
+        /// <summary>The most bytes all rings' blocks may take: a quarter of RAM, at least 4 MiB, unless set (tests).</summary>
+        public static long RingMemoryLimit
+        {
+            get
+            {
+                if (s_ringMemoryLimit == 0)
+                {
+                    long share = (long)(Memory.KernelMemory.RamBytes / RingMemoryShare);
+                    s_ringMemoryLimit = share > SmallestRingMemoryLimit ? share : SmallestRingMemoryLimit;
+                }
+                return s_ringMemoryLimit;
+            }
+            set => s_ringMemoryLimit = value;
+        }
+
+        public static int ConnectionLimitFor(ulong ramBytes)
+        {
+            ulong limit = ramBytes / RamPerConnection;
+            return limit < SmallestConnectionLimit ? SmallestConnectionLimit : limit > LargestConnectionLimit ? LargestConnectionLimit : (int)limit;
+        }
+
+        /// <summary>Connections in the table now (every state).</summary>
+        public static int TableCount => s_activeCount;
+
+        /// <summary>Listening sockets now.</summary>
+        public static int ListenerCount
+        {
+            get
+            {
+                int n = 0;
+                for (TcpListener l = s_listeners; l != null; l = l.Next) n++;
+                return n;
+            }
+        }
+
+        /// <summary>Connections in TIME_WAIT now.</summary>
+        public static int TimeWaitCount
+        {
+            get
+            {
+                int n = 0;
+                for (TcpConnection c = s_active; c != null; c = c.NextActive) if (c.State == TcpState.TimeWait) n++;
+                return n;
+            }
+        }
+
+        /// <summary>Connections the app let go of that the protocol still finishes (Linux's orphans).</summary>
+        public static int OrphanCount
+        {
+            get
+            {
+                int n = 0;
+                for (TcpConnection c = s_active; c != null; c = c.NextActive) if (!c.HeldByApp && c.State != TcpState.TimeWait && c.State != TcpState.Closed) n++;
+                return n;
+            }
+        }
+
+        internal static bool RingMemoryAvailable(int bytes) => RingMemoryBytes + bytes <= RingMemoryLimit;
+
+        internal static bool RingMemoryUnderPressure => RingMemoryBytes > RingMemoryLimit / 2;
+
+        internal static bool ReserveRingMemory(int bytes)
+        {
+            if (!RingMemoryAvailable(bytes)) return false;
+            RingMemoryBytes += bytes;
+            return true;
+        }
+
+        private static bool s_ringMemoryWanted;
+
+        /// <summary><paramref name="c"/> could not get a send ring: it is woken when ring memory comes back.</summary>
+        internal static void WantRingMemory(TcpConnection c)
+        {
+            c.WantsRingMemory = true;
+            s_ringMemoryWanted = true;
+        }
+
+        internal static void ReleaseRingMemory(int bytes)
+        {
+            RingMemoryBytes -= bytes;
+            if (!s_ringMemoryWanted) return;
+            s_ringMemoryWanted = false;
+            for (TcpConnection c = s_active; c != null; c = c.NextActive)
+                if (c.WantsRingMemory)
+                {
+                    c.WantsRingMemory = false;
+                    c.Notify();
+                }
+        }
 
         /// <summary>Connections in use, not counting those in TIME_WAIT (only remembered, and recycled when needed).</summary>
         public static int LiveConnections
@@ -92,11 +229,29 @@ namespace Kernel.Net
             PacketPool.Free(packet);
         }
 
+        // Linux's order (tcp_conn_request): the listener's SYN queue, its accept queue, then the table. Each refusal is a
+        // silent drop, as on Linux: the client's SYN retry comes back after a second, when there may be room.
         private static void OnSyn(TcpListener listener, ref TcpSegment syn)
         {
-            if (!listener.HasRoom) { listener.DroppedSyns++; return; }
+            if (listener.SynQueueFull)
+            {
+                listener.Overflows++;
+                NetCounters.Drop(DropReason.TcpSynQueueFull);
+                return;
+            }
+            if (listener.AcceptQueueFull)
+            {
+                listener.Overflows++;
+                NetCounters.Drop(DropReason.TcpAcceptQueueFull);
+                return;
+            }
             TcpConnection c = NewConnection();
-            if (c == null) { RefusedSyns++; return; }
+            if (c == null)
+            {
+                RefusedSyns++;
+                NetCounters.Drop(DropReason.TcpTableFull);
+                return;
+            }
             c.Reset(syn.Destination, syn.DestinationPort, syn.Source, syn.SourcePort);
             listener.AddPending(c);
             Activate(c);
@@ -117,7 +272,7 @@ namespace Kernel.Net
             var listener = new TcpListener();
             listener.LocalAddress = address;
             listener.LocalPort = port;
-            listener.Backlog = backlog < 1 ? 1 : backlog > 4096 ? 4096 : backlog;
+            listener.Backlog = backlog;
             listener.Next = s_listeners;
             s_listeners = listener;
             return listener;
@@ -222,6 +377,10 @@ namespace Kernel.Net
             c.Active = false;
             c.NextActive = null;
             c.Owner = null;
+            s_activeCount--;
+            if (s_activeCount < ConnectionLimit) s_fullReported = false;
+            c.SendBuffer.Clear();   // unread or unsent bytes die with the connection; the blocks go back
+            c.ReceiveBuffer.Clear();
             c.ShrinkBuffers();
             c.NextInQueue = s_pool;
             s_pool = c;
@@ -321,7 +480,11 @@ namespace Kernel.Net
 
         private static TcpConnection NewConnection()
         {
-            if (s_pool == null && s_connectionObjects >= MaximumConnections) RecycleOldestTimeWait();
+            if (s_activeCount >= ConnectionLimit && !RecycleOldestTimeWait())
+            {
+                ReportFull();
+                return null;
+            }
             TcpConnection c = s_pool;
             if (c != null)
             {
@@ -329,18 +492,32 @@ namespace Kernel.Net
                 c.NextInQueue = null;
                 return c;
             }
-            if (s_connectionObjects >= MaximumConnections) return null;
             s_connectionObjects++;
             return new TcpConnection();
         }
 
-        // Out of connection objects: a TIME_WAIT only guards against stray old segments, a live connection is worth more.
-        private static void RecycleOldestTimeWait()
+        // The table is full: a TIME_WAIT only guards against stray old segments, a live connection is worth more. Only
+        // one the app no longer holds leaves the table when it ends. Whether one did.
+        private static bool RecycleOldestTimeWait()
         {
             TcpConnection oldest = null;
             for (TcpConnection c = s_active; c != null; c = c.NextActive)
-                if (c.State == TcpState.TimeWait && (oldest == null || c.TimeWaitDeadline < oldest.TimeWaitDeadline)) oldest = c;
-            if (oldest != null) oldest.EndTimeWait();
+                if (c.State == TcpState.TimeWait && !c.HeldByApp && (oldest == null || c.TimeWaitDeadline < oldest.TimeWaitDeadline)) oldest = c;
+            if (oldest == null) return false;
+            oldest.EndTimeWait();
+            return s_activeCount < ConnectionLimit;
+        }
+
+        // Once per episode (until a connection leaves the full table): the operator learns why new clients wait.
+        private static void ReportFull()
+        {
+            if (s_fullReported) return;
+            s_fullReported = true;
+            KernelConsole.Prefix();
+            KernelConsole.Write("net: tcp: connection table full (");
+            KernelConsole.WriteDecimal((ulong)ConnectionLimit);
+            KernelConsole.Write(" connections, /proc/sys/net/ipv4/tcp_max_connections): new connections are refused until one closes");
+            KernelConsole.WriteLine();
         }
 
         private static void Activate(TcpConnection c)
@@ -348,6 +525,8 @@ namespace Kernel.Net
             c.Active = true;
             c.NextActive = s_active;
             s_active = c;
+            s_activeCount++;
+            if (s_activeCount > PeakConnections) PeakConnections = s_activeCount;
         }
 
         private static TcpConnection Find(uint localAddress, ushort localPort, uint remoteAddress, ushort remotePort)

@@ -9,7 +9,9 @@ namespace Kernel.Net
     // - data both ways through two rings: ReceiveBuffer holds in-order bytes the app has not read (the
     //   advertised window is its free space), SendBuffer holds the app's bytes from the oldest unacknowledged
     //   one, so retransmissions come from it. The rings start at 64 KiB and, with window scaling, double up to
-    //   256 KiB when the window is what limits a transfer (Tcp bounds the growth of all rings together);
+    //   256 KiB when the window is what limits a transfer (Tcp bounds the growth of all rings together). Their
+    //   memory is taken when data arrives or is written and given back after a second of emptiness, within Tcp's
+    //   ring memory limit: an idle connection holds no ring memory;
     // - segments that arrive out of order (inside the window) are kept as they came, in their packets, sorted
     //   by sequence number (lwIP's ooseq queue), answered at once with a duplicate ACK carrying SACK blocks,
     //   and taken in once the gap is filled. In-order data is acknowledged every second full segment, else
@@ -45,6 +47,8 @@ namespace Kernel.Net
         public const ulong TimeWaitNanoseconds = 60_000_000_000;
         /// <summary>Linux's delayed-ACK time (TCP_DELACK_MIN); RFC 1122 allows up to 500 ms, RFC 5681 asks for less.</summary>
         public const ulong DelayedAckNanoseconds = 40_000_000;
+        /// <summary>A ring empty this long gives its block back (a busy connection keeps it; an idle one costs its objects only).</summary>
+        public const ulong RingIdleNanoseconds = 1_000_000_000;
         private const int MaximumRetries = 10, MaximumSynRetries = 5;
         /// <summary>SACK ranges kept of what the peer reported (sender side) -- a segment's SACK option carries at most four.</summary>
         private const int ScoreboardRanges = 4;
@@ -108,6 +112,8 @@ namespace Kernel.Net
         internal TcpConnection NextInQueue;   // listener's accept queue / Tcp's pool
         internal TcpConnection NextActive;    // Tcp's connection list
         internal bool Active;                 // in Tcp's list
+        /// <summary>A send found Tcp's ring memory used up: Tcp wakes the connection when a block comes back.</summary>
+        internal bool WantsRingMemory;
         /// <summary>The app still has it (a socket, or a listener's queue that may hand it out).</summary>
         public bool HeldByApp;
         /// <summary>TCP_NODELAY: send small segments at once instead of holding them while data is in flight (Nagle, RFC 896).</summary>
@@ -174,6 +180,7 @@ namespace Kernel.Net
             Listener = null;
             NextInQueue = null;
             HeldByApp = false;
+            WantsRingMemory = false;
             NoDelay = false;
             KeepAlive = false;
             KeepIdle = 7200;
@@ -232,6 +239,11 @@ namespace Kernel.Net
             if (State == TcpState.SynSent || State == TcpState.SynReceived) return -Syscalls.Errno.EAGAIN;
             if (_finQueued || !(State == TcpState.Established || State == TcpState.CloseWait)) return -Syscalls.Errno.EPIPE;
             if (SendBuffer.Free == 0) return -Syscalls.Errno.EAGAIN;
+            if (length > 0 && !SendBuffer.EnsureStorage())
+            {
+                Tcp.WantRingMemory(this);   // Tcp's ring memory is used up: wait for a block to come back
+                return -Syscalls.Errno.EAGAIN;
+            }
             int n = SendBuffer.Write(source, length);
             // The app filled the ring while the peer could take more: the ring is what limits the transfer.
             if (n < length && _sendShift != 0 && _sendWindow > SendBuffer.Capacity && GrowRing(SendBuffer))
@@ -296,7 +308,11 @@ namespace Kernel.Net
         {
             uint bits = 0;
             if (ReceiveBuffer.Count > 0 || _finReceived || Error != 0) bits |= Files.PollBits.Readable;
-            if ((State == TcpState.Established || State == TcpState.CloseWait) && !_finQueued && SendBuffer.Free > 0) bits |= Files.PollBits.Writable;
+            if ((State == TcpState.Established || State == TcpState.CloseWait) && !_finQueued && SendBuffer.Free > 0)
+            {
+                if (SendBuffer.HasStorage || Tcp.RingMemoryAvailable(SendBuffer.Capacity)) bits |= Files.PollBits.Writable;
+                else Tcp.WantRingMemory(this);
+            }
             if (_finReceived) bits |= Files.PollBits.ReadHangUp;
             if (Error != 0) bits |= Files.PollBits.Error;
             if (State == TcpState.Closed || (_finReceived && _finQueued)) bits |= Files.PollBits.HangUp;
@@ -517,6 +533,14 @@ namespace Kernel.Net
                     Tcp.SendReset(LocalAddress, LocalPort, RemoteAddress, RemotePort, segment.Acknowledgment, 0, false);
                     return false;
                 }
+                // Linux (tcp_abort_on_overflow off): with the accept queue full the handshake's last ACK is dropped; the
+                // connection stays half-open and our SYN-ACK's retransmission makes the peer ACK again later.
+                if (Listener != null && Listener.AcceptQueueFull)
+                {
+                    Listener.Overflows++;
+                    NetCounters.Drop(DropReason.TcpAcceptQueueFull);
+                    return false;
+                }
                 State = TcpState.Established;
                 _windowUpdateSequence = segment.Sequence - 1;   // let the window below be taken
                 Tcp.Established(this);
@@ -545,6 +569,12 @@ namespace Kernel.Net
             int skip = (int)(_receiveNext - sequence);   // already received (retransmission overlap)
             if (skip < 0) skip = 0;
             if (skip >= length) return;
+            if (!ReceiveBuffer.EnsureStorage())
+            {
+                // Out of ring memory: the data is not acknowledged, so the peer sends it again later.
+                NetCounters.Drop(DropReason.TcpMemory);
+                return;
+            }
             int n = ReceiveBuffer.Write(data + skip, length - skip);
             _receiveNext += (uint)n;
             if (n > 0) Notify();
@@ -581,9 +611,11 @@ namespace Kernel.Net
             return false;
         }
 
-        /// <summary>Back to the initial ring sizes (the memory above them returns to Tcp's budget) where the contents fit.</summary>
+        /// <summary>Back to the initial ring sizes (the memory above them returns to Tcp's budget) where the contents fit; empty rings give their blocks back.</summary>
         internal void ShrinkBuffers()
         {
+            SendBuffer.ReleaseStorage();
+            ReceiveBuffer.ReleaseStorage();
             ShrinkRing(SendBuffer);
             ShrinkRing(ReceiveBuffer);
         }
@@ -1037,6 +1069,8 @@ namespace Kernel.Net
         /// <summary>Retransmission, zero-window probe and TIME_WAIT timers; any pending output. Called by Tcp's poll.</summary>
         internal void Tick(ulong now)
         {
+            SendBuffer.ReleaseIfIdle(now, RingIdleNanoseconds);
+            ReceiveBuffer.ReleaseIfIdle(now, RingIdleNanoseconds);
             if (_timeWaitDeadline != 0 && now >= _timeWaitDeadline)
             {
                 EnterClosed(0);

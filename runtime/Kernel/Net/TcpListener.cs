@@ -3,13 +3,27 @@ using Kernel.Threads;
 namespace Kernel.Net
 {
     // A passive open (listen): a local port (and address, 0 = any) and two queues -- connections still in
-    // their handshake (SYN_RECEIVED) and established ones waiting for accept. The backlog bounds both, as
-    // Linux bounds its accept queue; SYNs beyond it are dropped, so the client's own retry comes later.
+    // their handshake (SYN_RECEIVED) and established ones waiting for accept -- bounded by listen()'s backlog
+    // (capped at Tcp.MaximumBacklog, somaxconn) as Linux bounds them:
+    // - the accept queue is full when it holds more than Backlog (sk_acceptq_is_full: backlog + 1 fit, so
+    //   listen(fd, 0) still takes one); a SYN then is dropped (tcp-accept-queue-full), and so is the last ACK
+    //   of a handshake, which leaves that connection half-open until our SYN-ACK's retransmission brings the
+    //   ACK again (tcp_abort_on_overflow off, Linux's default);
+    // - the SYN queue is full at Backlog connections in their handshake (at least one): a SYN then is dropped
+    //   (tcp-syn-queue-full) where Linux would answer with a SYN cookie, which this stack does not make.
+    // Established connections wait in the queue however long the app takes to accept; closing the listener
+    // resets every queued and half-open one.
     internal sealed class TcpListener
     {
         public uint LocalAddress;
         public ushort LocalPort;
-        public int Backlog;
+        /// <summary>listen()'s backlog after the cap: 0 .. Tcp.MaximumBacklog.</summary>
+        public int Backlog
+        {
+            get => _backlog;
+            set => _backlog = value < 0 || value > Tcp.MaximumBacklog ? Tcp.MaximumBacklog : value;
+        }
+        private int _backlog;
         internal TcpListener Next;
 
         private TcpConnection _acceptHead, _acceptTail;
@@ -18,11 +32,13 @@ namespace Kernel.Net
 
         public readonly WaitQueue Waiters = new WaitQueue();
         public Files.OpenFile Owner;
-        public ulong DroppedSyns;
+        /// <summary>SYNs and handshake ACKs dropped because a queue was full (Linux's ListenOverflows and ListenDrops).</summary>
+        public ulong Overflows;
 
         public int AcceptQueueLength => _acceptCount;
         public int PendingCount => _pendingCount;
-        internal bool HasRoom => _acceptCount + _pendingCount < Backlog;
+        internal bool AcceptQueueFull => _acceptCount > _backlog;
+        internal bool SynQueueFull => _pendingCount >= (_backlog > 0 ? _backlog : 1);
 
         internal void AddPending(TcpConnection c)
         {

@@ -55,7 +55,7 @@ namespace Kernel.Syscalls
             SocketFile socket = Get(call.Arg0, out error);
             if (socket == null) return error;
             int backlog = (int)call.Arg1;
-            if (backlog < 0 || backlog > 4096) backlog = 4096;   // somaxconn
+            if (backlog < 0 || backlog > Tcp.MaximumBacklog) backlog = Tcp.MaximumBacklog;   // Linux: (unsigned)backlog capped at somaxconn
             return socket.Listen(backlog);
         }
 

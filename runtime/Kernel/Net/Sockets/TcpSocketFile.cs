@@ -68,7 +68,7 @@ namespace Kernel.Net.Sockets
             if (_connection != null) return -Errno.EINVAL;
             if (_listener != null)
             {
-                _listener.Backlog = backlog < 1 ? 1 : backlog > 4096 ? 4096 : backlog;
+                _listener.Backlog = backlog;   // Linux: listen() again on a listening socket changes only its backlog
                 return 0;
             }
             if (!_bound)
