@@ -34,9 +34,12 @@ internal sealed class AttackRun
     /// A mapping an attack made by mistake of the kernel's: natively (where low addresses are the app's) it is
     /// removed so later attacks see the same address space as in the image; in the image, a range below the user
     /// window is left alone, since unmapping what the kernel wrongly handed out would be a second attack.
+    /// Neither is a mapping of more than 1 GiB.
     /// </summary>
     public void ForgetMapping(long address, long length)
     {
+        // A length no sane kernel mapped (an overflowing one it wrongly accepted) would unmap the app's own memory.
+        if ((ulong)length > 1UL << 30) return;
         if (!OnUnikernel || (address >= KernelRanges.UserBase && address < KernelRanges.NonCanonicalLow))
             Sys.Call(Sys.Munmap, address, length);
     }

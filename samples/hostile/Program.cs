@@ -3,7 +3,7 @@ using Hostile;
 using Hostile.Fuzzing;
 
 // `hostile`: every attack, one "attack NAME: OUTCOME" line each, then "hostile: N attacks done" and exit 0.
-// `hostile fuzz SEED COUNT [SEEDS]`: COUNT random system calls for each of SEEDS seeds from SEED, a summary line
+// `hostile fuzz SEED COUNT [SEEDS] [--skip N,...]`: COUNT random system calls for each of SEEDS seeds from SEED, a summary line
 // per seed, a health check of the kernel afterwards, exit 0 (only inside the unikernel: random system calls as
 // root on a real Linux host could change the host).
 NativeCode.Initialize();
@@ -45,10 +45,21 @@ internal static class FuzzCommand
 
     public static int Run(string[] args, bool onUnikernel)
     {
+        // --skip N,N,...: leave these call numbers out too (to narrow down which call a kernel bug needs).
+        var skipped = new HashSet<long>();
+        int skipAt = Array.IndexOf(args, "--skip");
+        if (skipAt >= 0)
+        {
+            bool valid = skipAt + 1 < args.Length;
+            foreach (string n in valid ? args[skipAt + 1].Split(',') : [])
+                if (long.TryParse(n, out long nr)) skipped.Add(nr); else valid = false;
+            if (!valid) { Console.Error.WriteLine("hostile: --skip takes a comma-separated list of system call numbers"); return 2; }
+            args = args[..skipAt].Concat(args[(skipAt + 2)..]).ToArray();
+        }
         if (args.Length is < 2 or > 3 || !ulong.TryParse(args[0], out ulong firstSeed) || !int.TryParse(args[1], out int count) || count < 0
             || !int.TryParse(args.Length == 3 ? args[2] : "1", out int seeds) || seeds < 1)
         {
-            Console.Error.WriteLine("hostile: usage: hostile fuzz SEED COUNT [SEEDS] (SEED and COUNT non-negative integers, SEEDS at least 1)");
+            Console.Error.WriteLine("hostile: usage: hostile fuzz SEED COUNT [SEEDS] [--skip N,N,...] (SEED and COUNT non-negative integers, SEEDS at least 1)");
             return 2;
         }
         if (!onUnikernel)
@@ -57,11 +68,15 @@ internal static class FuzzCommand
             return 2;
         }
 
+        // First output before the resources: the runtime opens its console descriptor (a dup of 1) on first use, and
+        // the fuzzer's sweep closes every descriptor that was not open when the resources were made.
+        Console.Out.WriteLine($"fuzz: {seeds} seeds from {firstSeed}, {count} calls each{(skipped.Count > 0 ? ", skipping " + string.Join(',', skipped) : "")}");
+        Console.Out.Flush();
         var resources = new FuzzResources();
         int total = 0;
         for (ulong seed = firstSeed; seed < firstSeed + (ulong)seeds; seed++)
         {
-            var fuzzer = new SyscallFuzzer(seed, resources);
+            var fuzzer = new SyscallFuzzer(seed, resources, skipped);
             FuzzSummary? summary = null;
             // The fuzzer's own thread, so that a call that never returns is seen by this one (the bound), which
             // reports it and ends the app with status 3.
@@ -90,6 +105,7 @@ internal static class FuzzCommand
     /// <summary>After the storm: files, pipes, threads, timers and the GC still work.</summary>
     private static string HealthCheck()
     {
+        Sys.Call(95 /* umask */, 0x12);   // a random umask would make the check's own file unreadable
         string path = Path.Combine(Path.GetTempPath(), $"hostile-health-{Environment.ProcessId}");
         File.WriteAllText(path, "still here");
         bool file = File.ReadAllText(path) == "still here";

@@ -12,6 +12,8 @@ namespace Hostile.Fuzzing;
 internal sealed unsafe class FuzzResources
 {
     public const int FirstDescriptor = 100;
+    // New descriptors take the lowest free number, and dup2/dup3 targets are 200..299: the sweep looks below this.
+    private const int SweptDescriptors = 320;
     private const int Page = 4096;
 
     public readonly long Scratch, Paths, SmallTimespec, ZeroTimespec, Iovecs, Loopback;
@@ -45,7 +47,7 @@ internal sealed unsafe class FuzzResources
         }
         Sys.Call(Sys.Mprotect, constants, Page, Sys.ProtRead);
 
-        for (int fd = 0; fd < 1024; fd++)
+        for (int fd = 0; fd < SweptDescriptors; fd++)
             if (Sys.Call(Sys.Fcntl, fd, 1 /* F_GETFD */) >= 0) _openBefore.Add(fd);
 
         File.WriteAllBytes(_file, new byte[8192]);
@@ -82,7 +84,7 @@ internal sealed unsafe class FuzzResources
 
     public void Sweep()
     {
-        for (int fd = 3; fd < 1024; fd++)
+        for (int fd = 3; fd < SweptDescriptors; fd++)
             if (!_openBefore.Contains(fd) && (fd < FirstDescriptor || fd >= FirstDescriptor + _slots.Length))
                 Sys.Call(Sys.Close, fd);
         for (int i = 0; i < _slots.Length; i++)
@@ -98,5 +100,11 @@ internal sealed unsafe class FuzzResources
         }
     }
 
-    public void Delete() => File.Delete(_file);
+    /// <summary>Removes the fuzzer's file if it still can: random renames, links and modes may have made it something else.</summary>
+    public void Delete()
+    {
+        try { File.Delete(_file); }
+        catch (IOException) { }
+        catch (UnauthorizedAccessException) { }
+    }
 }

@@ -22,8 +22,11 @@ internal sealed unsafe class SyscallFuzzer
     public volatile int Completed;
     public string Current = "";
 
-    public SyscallFuzzer(ulong seed, FuzzResources resources)
+    private readonly IReadOnlySet<long> _skipped;
+
+    public SyscallFuzzer(ulong seed, FuzzResources resources, IReadOnlySet<long> skipped)
     {
+        _skipped = skipped;
         _random = new Xoshiro256(seed);
         _resources = resources;
         resources.FillScratch(_random);
@@ -53,7 +56,7 @@ internal sealed unsafe class SyscallFuzzer
         {
             long nr = NextNumber();
             for (int a = 0; a < 6; a++) args[a] = NextValue();
-            if (!CallPolicy.Defuse(nr, args, this))
+            if (_skipped.Contains(nr) || !CallPolicy.Defuse(nr, args, this))
             {
                 summary.Skipped++;
                 continue;
@@ -63,7 +66,7 @@ internal sealed unsafe class SyscallFuzzer
             summary.Record(r);
             CallPolicy.Undo(nr, args, r);
             Completed = i + 1;
-            if ((i & 255) == 255) _resources.Sweep();
+            if ((i & 1023) == 1023) _resources.Sweep();
         }
         _resources.Sweep();
         return summary;
@@ -72,7 +75,7 @@ internal sealed unsafe class SyscallFuzzer
     private long NextNumber()
     {
         int roll = _random.Below(100);
-        long nr = roll < 90 ? _random.Below(335) : roll < 97 ? 335 + _random.Below(177) : 0;
+        long nr = roll < 50 ? _random.Pick(CallPolicy.Favoured) : roll < 90 ? _random.Below(335) : roll < 97 ? 335 + _random.Below(177) : 0;
         if (roll >= 97)
         {
             // Numbers no table has: the x32 bit, bits above 32 (a kernel that truncates would run the low call, so
