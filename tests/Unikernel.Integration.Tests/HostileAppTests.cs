@@ -142,9 +142,8 @@ public class HostileAppTests(HostileAppTests.AttackBoot boot) : IClassFixture<Ho
 
         Assert.False(guest.TimedOut, $"the guest timed out{boot.CrashNote}\n{Tail(console)}");
         Assert.True(lines.Contains($"hostile: {Expected.Count} attacks done"), $"the attacks did not all run{boot.CrashNote}");
-        // The status came through isa-debug-exit (QEMU's exit code 2*0+1), a channel the app cannot write: the
-        // forged "uk: exit status 7" line did not change it, and nothing the app did stopped the kernel from
-        // reporting the real one after the app's last line.
+        // The status came through isa-debug-exit (QEMU's exit code 2*0+1), a channel the app cannot write (its
+        // "out-debug-exit" attack faulted): the forged "uk: exit status 7" line did not change it.
         Assert.Equal(1, guest.QemuExitCode);
         Assert.Equal(0, guest.ExitStatus);
         // The kernel's own line is the last status line (the app's forged ones came earlier; the kernel's line may
