@@ -35,9 +35,33 @@ using (var catcher = new FaultCatcher())
     MemoryAttacks.RunDestructive(run);
     SignalAttacks.RunFrameAtKernelAddress(run);
     count = run.Count;
+    // With our handler in front of the runtime's, a fault outside a probe must still reach the runtime: a
+    // null dereference in managed code becomes a NullReferenceException, on this thread and on another.
+    Console.Out.WriteLine($"hostile: runtime faults still reach the runtime: {RuntimeFaults.StillBecomeExceptions()}");
 }
 Console.Out.WriteLine($"hostile: {count} attacks done");
 return 0;
+
+internal static class RuntimeFaults
+{
+    public static string StillBecomeExceptions()
+    {
+        bool here = NullDereferenceThrows(), there = false;
+        var other = new Thread(() => there = NullDereferenceThrows());
+        other.Start();
+        other.Join();
+        return here && there ? "yes" : $"NO (this thread {here}, another {there})";
+    }
+
+    [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.NoInlining)]
+    private static string? Describe(object? value) => value!.ToString();
+
+    private static bool NullDereferenceThrows()
+    {
+        try { Describe(null); return false; }
+        catch (NullReferenceException) { return true; }
+    }
+}
 
 internal static class FuzzCommand
 {
