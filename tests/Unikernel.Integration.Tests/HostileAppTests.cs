@@ -178,7 +178,7 @@ public class HostileAppTests(HostileAppTests.AttackBoot boot) : IClassFixture<Ho
     [Fact]
     public async Task FuzzedSystemCallsLeaveTheKernelHealthy()
     {
-        const int Seeds = 3, Calls = 20_000;
+        const int Seeds = 5, Calls = 20_000;
         var guest = await AppImages.BootAsync(App, MachineKind.Microvm, ["fuzz", "1", Calls.ToString(), Seeds.ToString()], memory: "256M");
         string console = guest.Console.Replace("\r", "");
         var lines = WithoutKernelInterruptions(console.Split('\n')).ToArray();
