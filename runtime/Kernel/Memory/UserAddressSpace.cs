@@ -157,7 +157,12 @@ namespace Kernel.Memory
             if (!TryFind(oldAddress, out index) || oldAddress + oldSize > s_areas[index].End || oldSize == 0) return -Errno.EFAULT;
             MemoryArea area = s_areas[index];
             if (!area.OwnsPages) return -Errno.EFAULT;
-            if (fixedNew) return -Errno.EINVAL;   // MREMAP_FIXED: nobody in our apps asks for it
+            if (fixedNew)
+            {
+                // MREMAP_FIXED: nobody in our apps asks for it, but its target is refused as Linux would first.
+                if (newAddress < MemoryLayout.UserBase && (newAddress & (PageSize - 1)) == 0) return -Errno.EPERM;
+                return -Errno.EINVAL;
+            }
             if (newSize <= oldSize)
             {
                 if (newSize < oldSize) Release(oldAddress + newSize, oldAddress + oldSize, true);
