@@ -17,7 +17,7 @@ public class HelloAppTests
         var guest = await AppImages.BootAsync("hello", machine, Args, Environment);
 
         Assert.False(guest.TimedOut, guest.Console);
-        Assert.Equal(linux.Lines, AppImages.AppLines(guest.Console));
+        Assert.Equal(linux.Lines, AppImages.AppLines(guest));
         Assert.Equal(linux.ExitStatus, guest.ExitStatus);
         Assert.Equal(Args.Length, guest.ExitStatus);
         Assert.DoesNotContain("unimplemented system call", guest.Console);
