@@ -8,8 +8,7 @@ namespace Kernel.Boot
     // (once there is an app) and the kernel's own uk.* options.
     internal static unsafe class BootCommandLine
     {
-        /// <summary>Words the kernel takes (kernel options, environment entries and arguments; "--" is not one).</summary>
-        public const int MaxTokens = 256;
+        private const int MaxTokens = CommandLineParser.MaxTokens;
         /// <summary>sysexits' EX_USAGE: the status of a boot whose command line the kernel refuses.</summary>
         public const int RejectedExitStatus = 64;
 

@@ -51,6 +51,9 @@ namespace Kernel.Boot
     // Tokens are classified after unescaping. Pure byte-level code: it also runs in the host unit tests.
     internal static unsafe class CommandLineParser
     {
+        /// <summary>The most words the kernel keeps (kernel options, environment entries and arguments; "--" is not one).</summary>
+        public const int MaxTokens = 256;
+
         /// <summary>
         /// Splits <paramref name="text"/> into tokens whose unescaped, NUL-terminated bytes go to
         /// <paramref name="output"/> (length + 1 bytes per token always suffice). Returns the token

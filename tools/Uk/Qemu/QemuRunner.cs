@@ -21,6 +21,9 @@ public sealed record BootResult(string Console, int ExitStatus, int QemuExitCode
     /// <summary>Everything that was not a kernel line: the app's stdout and stderr as written (and firmware output).</summary>
     public string AppOutput => string.Concat(Transcript.Where(t => !t.FromKernel).Select(t => t.Text));
 
+    /// <summary>The boot's console secret (ConsoleTag): spent once the boot is over; tests check it never reached the app.</summary>
+    public string ConsoleTag { get; init; } = "";
+
     /// <summary>QEMU's own stderr.</summary>
     public string QemuError { get; init; } = "";
 
@@ -131,7 +134,7 @@ public static class QemuRunner
         string text = console.ToString() + stderr;
         return new BootResult(text, exit.Status, process.ExitCode, timedOut, stopwatch.Elapsed)
         {
-            Arrivals = arrivals, Transcript = transcript, QemuError = stderr.ToString(), Problem = exit.Problem,
+            Arrivals = arrivals, Transcript = transcript, QemuError = stderr.ToString(), Problem = exit.Problem, ConsoleTag = options.ConsoleTag,
         };
     }
 }
