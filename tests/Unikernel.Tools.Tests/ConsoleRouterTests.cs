@@ -41,6 +41,17 @@ public class ConsoleRouterTests
         Assert.Equal(["uk: strace read(0, 0x1000, 10) = 0x0"], kernel);
     }
 
+    // One chunk holding app text and then a kernel line: the app's text must leave first.
+    [Fact]
+    public void PiecesLeaveInTheOrderTheyCame()
+    {
+        var pieces = new List<string>();
+        var router = new ConsoleRouter(Tag, a => pieces.Add("app:" + a), k => pieces.Add("kernel:" + k));
+        router.Write($"hello from ring 3\n{K}uk: exit status 30\r\nafter");
+        router.Complete();
+        Assert.Equal(["app:hello from ring 3\n", "kernel:uk: exit status 30", "app:after"], pieces);
+    }
+
     [Fact]
     public void ChunksSplitAnywhereGiveTheSameResult()
     {

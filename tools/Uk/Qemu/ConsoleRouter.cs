@@ -38,6 +38,8 @@ public sealed class ConsoleRouter(string tag, Action<string> onAppOutput, Action
                     if (_held.Length < _marker.Length) continue;
                     _held.Clear();
                     _inKernelLine = true;
+                    // The app's text before the marker goes first: the pieces leave in the order they came.
+                    if (appText.Length > 0) { onAppOutput(appText.ToString()); appText.Clear(); }
                     continue;
                 }
                 // Not the marker: the marker's first character occurs nowhere else in it, so only a trailing one may still start it.
