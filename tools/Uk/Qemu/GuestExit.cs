@@ -29,12 +29,14 @@ public sealed partial record GuestExit(int Status, string? Problem)
 
         if (qemuExitCode == 0)
             return new(NoStatus, "the guest stopped without an exit status (QEMU exited with 0: a reset or a triple fault)");
-        if ((qemuExitCode & 1) == 1 && qemuExitCode is > 0 and <= 255 && (qemuExitCode > 1 || printed is not null))
+        // Exit code 1 is guest status 0 when the kernel said so, or when QEMU said nothing (it reports its own errors on
+        // stderr; an image from before the console tag prints no tagged line).
+        string message = FirstLine(qemuError);
+        if ((qemuExitCode & 1) == 1 && qemuExitCode is > 0 and <= 255 && (qemuExitCode > 1 || printed is not null || message.Length == 0))
         {
             int low = qemuExitCode >> 1;
             return new(printed is { } p && (p & 0x7F) == low ? p : low, null);
         }
-        string message = FirstLine(qemuError);
         return new(QemuFailed, message.Length > 0 ? $"QEMU failed: {message}" : $"QEMU failed with exit code {qemuExitCode} before the guest reported an exit status");
     }
 
