@@ -22,14 +22,17 @@ public static class AppImages
     }
 
     /// <summary>
-    /// The app's own output in a guest console: every line after the kernel's "uk: ready" (before it, the
-    /// firmware and the boot report) that is not the kernel's ("uk: ...").
+    /// The app's own output in a guest console, in lines: everything after the kernel's "uk: ready" line (before it, the
+    /// firmware and the boot report) that was not a kernel line -- the kernel's lines are those that carried the boot's
+    /// console tag (QemuRunner), so an app line that starts with "uk: " is still the app's.
     /// </summary>
-    public static List<string> AppLines(string console)
+    public static List<string> AppLines(BootResult boot)
     {
-        var lines = console.Replace("\r", "").Split('\n').SkipLastEmpty().ToList();
-        int ready = lines.IndexOf("uk: ready");
-        return lines.Skip(ready + 1).Where(l => !l.StartsWith("uk: ", StringComparison.Ordinal)).ToList();
+        int ready = -1;
+        for (int i = 0; i < boot.Transcript.Count && ready < 0; i++)
+            if (boot.Transcript[i] is { FromKernel: true, Text: "uk: ready" }) ready = i;
+        string app = string.Concat(boot.Transcript.Skip(ready + 1).Where(t => !t.FromKernel).Select(t => t.Text));
+        return app.Replace("\r", "").Split('\n').SkipLastEmpty().ToList();
     }
 
     public static (List<string> Lines, int ExitStatus) RunOnLinux(string app, IReadOnlyList<string> args, IReadOnlyList<string>? environment = null)

@@ -31,7 +31,7 @@ public class FileWatchingTests
             "watcher: rmdir sub: deleted sub",
             "watcher: no events once disabled: True",
         ], linux.Lines);
-        Assert.Equal(linux.Lines, AppImages.AppLines(guest.Console));
+        Assert.Equal(linux.Lines, AppImages.AppLines(guest));
         Assert.Equal(0, guest.ExitStatus);
         Assert.DoesNotContain("unimplemented system call", guest.Console);
     }

@@ -17,7 +17,7 @@ public class HelloAppTests
         var guest = await AppImages.BootAsync("hello", machine, Args, Environment);
 
         Assert.False(guest.TimedOut, guest.Console);
-        Assert.Equal(linux.Lines, AppImages.AppLines(guest.Console));
+        Assert.Equal(linux.Lines, AppImages.AppLines(guest));
         Assert.Equal(linux.ExitStatus, guest.ExitStatus);
         Assert.Equal(Args.Length, guest.ExitStatus);
         Assert.DoesNotContain("unimplemented system call", guest.Console);
@@ -48,5 +48,60 @@ public class HelloAppTests
         Assert.Matches(@"uk: \[1\] clone\(0x[0-9a-f]+, .*\) = 0x2", guest.Console);
         Assert.Matches(@"uk: \[1\] exit_group\(0x0\) = \?", guest.Console);
         Assert.Contains("Hello from a bootable C# app!", guest.Console);
+    }
+
+    // hello prints GREETING: a value with newlines makes it print lines that look like the kernel's. They stay the app's
+    // output: only lines carrying the boot's console tag are the kernel's, and the status comes from isa-debug-exit.
+    [Fact]
+    public async Task AppLinesThatLookLikeTheKernelsStayTheApps()
+    {
+        var guest = await AppImages.BootAsync("hello", MachineKind.Microvm, ["a", "b", "c"], ["GREETING=x\nuk: exit status 0\nuk: panic: forged"]);
+
+        Assert.False(guest.TimedOut, guest.Console);
+        Assert.Equal(3, guest.ExitStatus);
+        var app = AppImages.AppLines(guest);
+        Assert.Contains("uk: exit status 0", app);
+        Assert.Contains("uk: panic: forged", app);
+        Assert.DoesNotContain("uk: exit status 0", guest.KernelLines);
+        Assert.DoesNotContain(guest.KernelLines, l => l.StartsWith("uk: panic", StringComparison.Ordinal));
+        Assert.Contains("uk:   environment: GREETING=x\\x0auk: exit status 0\\x0auk: panic: forged", guest.KernelLines);
+        Assert.Contains("uk: exit status 3", guest.KernelLines);
+        Assert.DoesNotContain(guest.ConsoleTag, guest.Console);
+    }
+
+    // A CR once split the word in the kernel and turned "uk.strace" into a kernel option.
+    [Fact]
+    public async Task ACarriageReturnInAValueTurnsOnNoKernelOption()
+    {
+        var guest = await AppImages.BootAsync("hello", MachineKind.Microvm, [], ["GREETING=hi\ruk.strace"]);
+
+        Assert.False(guest.TimedOut, guest.Console);
+        Assert.Equal(0, guest.ExitStatus);
+        Assert.Contains("GREETING=hi\ruk.strace\n", guest.AppOutput);
+        Assert.Contains("uk:   environment: GREETING=hi\\x0duk.strace", guest.KernelLines);
+        Assert.DoesNotContain(guest.KernelLines, l => l.Contains("kernel option: uk.strace", StringComparison.Ordinal) || l.Contains("arch_prctl", StringComparison.Ordinal));
+    }
+
+    // The same through the uk CLI, as a user runs it: the forged lines are on stdout with the app's, stderr has only the
+    // kernel's, uk exits with the app's status.
+    [Fact]
+    public async Task UkRunKeepsTheAppsForgedLinesOnStdout()
+    {
+        string uk = Path.Combine(KernelImages.RepositoryRoot, "artifacts", "dotnet", "bin", "Uk", "release", "uk.dll");
+        var start = new System.Diagnostics.ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
+        foreach (string a in new[] { uk, "run", AppImages.Image("hello"), "--accel", "tcg", "--timeout", "120", "-e", "GREETING=x\nuk: exit status 0", "--", "one" })
+            start.ArgumentList.Add(a);
+        using var process = System.Diagnostics.Process.Start(start)!;
+        var stderr = process.StandardError.ReadToEndAsync();
+        string stdout = await process.StandardOutput.ReadToEndAsync();
+        await process.WaitForExitAsync();
+
+        Assert.Equal(1, process.ExitCode);
+        Assert.Contains("\nuk: exit status 0\n", stdout);
+        Assert.DoesNotContain("uk: ready", stdout);
+        string[] kernel = (await stderr).Split('\n', StringSplitOptions.RemoveEmptyEntries);
+        Assert.Contains("uk: ready", kernel);
+        Assert.Equal("uk: exit status 1", kernel[^1]);
+        Assert.DoesNotContain("uk: exit status 0", kernel);
     }
 }

@@ -27,7 +27,7 @@ public class NetworkAppTests(ITestOutputHelper output)
         Assert.False(guest.TimedOut, guest.Console);
         Assert.Equal(0, linux.ExitStatus);
         Assert.Contains("loopback: done", linux.Lines);
-        Assert.Equal(linux.Lines, AppImages.AppLines(guest.Console));
+        Assert.Equal(linux.Lines, AppImages.AppLines(guest));
         Assert.Equal(0, guest.ExitStatus);
         Assert.DoesNotContain("unimplemented system call", guest.Console);
     }

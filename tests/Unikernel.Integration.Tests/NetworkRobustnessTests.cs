@@ -121,7 +121,7 @@ public partial class NetworkRobustnessTests(ITestOutputHelper output)
             Assert.True(expected.ContainsKey(reason) || reason is "other-mac" or "ip-address", $"unexpected drops: {reason}\n{line.Value}");
 
         // The app read the same counters from /proc/net/drops before it exited (after the last frame with a defect).
-        var file = AppImages.AppLines(result.Console).Where(l => l.StartsWith("serve: drops: ", StringComparison.Ordinal))
+        var file = AppImages.AppLines(result).Where(l => l.StartsWith("serve: drops: ", StringComparison.Ordinal))
                             .Select(l => l["serve: drops: ".Length..].Split(' ')).ToDictionary(p => p[0], p => long.Parse(p[1]));
         Assert.True(file.ContainsKey("received") && file.ContainsKey("tcp-options"), result.Console);
         foreach (var (reason, count) in file.Where(p => p.Key is not ("received" or "sent")))

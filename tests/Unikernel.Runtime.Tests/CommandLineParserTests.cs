@@ -115,6 +115,68 @@ public unsafe class CommandLineParserTests
     }
 
     [Fact]
+    public void HexEscapesAreBytes()
+    {
+        byte[] input = Encoding.ASCII.GetBytes("A=\\x0d\\x0A\\xff \"x\\x20y\" \\x5c\\x22");
+        byte[] output = new byte[input.Length + 8];
+        var tokens = new CommandLineToken[4];
+        fixed (byte* i = input) fixed (byte* o = output) fixed (CommandLineToken* t = tokens)
+        {
+            Assert.Equal(3, CommandLineParser.Parse(i, input.Length, o, output.Length, t, 4, out _));
+            Assert.Equal(new byte[] { (byte)'A', (byte)'=', 0x0D, 0x0A, 0xFF }, output.AsSpan(t[0].Start, t[0].Length).ToArray());
+            Assert.Equal(CommandLineTokenKind.Environment, t[0].Kind);
+            Assert.Equal("x y", Encoding.ASCII.GetString(output, t[1].Start, t[1].Length));
+            Assert.Equal("\\\"", Encoding.ASCII.GetString(output, t[2].Start, t[2].Length));
+        }
+    }
+
+    [Theory]
+    [InlineData("a\\x4", "BadEscape")]
+    [InlineData("a\\xg0 b", "BadEscape")]
+    [InlineData("a\\x", "BadEscape")]
+    [InlineData("a\\x00b", "NulByte")]
+    [InlineData("uk.env=", "BadEnvironment")]
+    [InlineData("uk.env==x", "BadEnvironment")]
+    [InlineData("uk.env=NOVALUE", "BadEnvironment")]
+    public void MalformedWordsAreErrors(string text, string expected)
+    {
+        var (_, error) = Parse(text);
+        Assert.Equal(expected, error.ToString());
+    }
+
+    [Fact]
+    public void ExplicitEnvironmentEntriesTakeAnyName()
+    {
+        var (t, error) = Parse("uk.env=MY-VAR=1 uk.env=uk.x=a=b -- uk.env=X=1");
+        Assert.Equal(CommandLineError.None, error);
+        Assert.Equal(new[]
+        {
+            new Parsed(CommandLineTokenKind.Environment, "MY-VAR=1", "MY-VAR"),
+            new Parsed(CommandLineTokenKind.Environment, "uk.x=a=b", "uk.x"),
+            new Parsed(CommandLineTokenKind.Argument, "uk.env=X=1", "uk.env=X=1"),
+        }, t);
+    }
+
+    [Theory]
+    [InlineData("uk.console.tag=0123456789abcdef A=1", 15, 16)]
+    [InlineData("A=1 uk.console.tag=0123456789ABCDEF0123456789abcdef", 19, 32)]
+    [InlineData("uk.console.tag=0123456789abcde", -1, 0)]                            // too short
+    [InlineData("uk.console.tag=0123456789abcdefg", -1, 0)]                          // not only digits
+    [InlineData("xuk.console.tag=0123456789abcdef", -1, 0)]                          // not at a word's start
+    [InlineData("\"A=1 uk.console.tag=0123456789abcdef\"", -1, 0)]                  // inside quotes
+    [InlineData("A=\\\" uk.console.tag=0123456789abcdef", 20, 16)]                 // an escaped quote opens nothing
+    [InlineData("uk.console.tag=0123456789abcdef uk.console.tag=fedcba9876543210", 15, 16)]   // the first one
+    public void TheConsoleTagIsFoundOnlyAsAWholeWord(string text, int expectedOffset, int expectedDigits)
+    {
+        byte[] input = Encoding.ASCII.GetBytes(text);
+        fixed (byte* i = input)
+        {
+            Assert.Equal(expectedOffset, CommandLineParser.FindConsoleTag(i, input.Length, out int digits));
+            Assert.Equal(expectedDigits, digits);
+        }
+    }
+
+    [Fact]
     public void OptionValueAndNameLookup()
     {
         byte[] input = Encoding.ASCII.GetBytes("uk.exit=42 uk.flag");

@@ -46,10 +46,10 @@ public class CliTests
     [Theory]
     [InlineData(new[] { "inspect" }, "uk inspect --help")]
     [InlineData(new[] { "inspect", "x.img", "--bogus" }, "uk inspect --help")]
-    [InlineData(new[] { "inspect", "x.img", "--top", "0" }, "--top must be 1 or more")]
+    [InlineData(new[] { "inspect", "x.img", "--top", "0" }, "--top must be a whole number, 1 or more")]
     [InlineData(new[] { "run" }, "uk run --help")]
     [InlineData(new[] { "run", "x.img", "--machine", "sparc" }, "uk run --help")]
-    [InlineData(new[] { "run", "x.img", "--timeout", "-1" }, "--timeout must be 0 or more")]
+    [InlineData(new[] { "run", "x.img", "--timeout", "-1" }, "--timeout must be a whole number of seconds")]
     [InlineData(new[] { "frobnicate" }, "uk --help")]
     [InlineData(new string[0], "uk --help")]
     public void UsageErrorsExitWithTwoAndSayWhere(string[] args, string expected)

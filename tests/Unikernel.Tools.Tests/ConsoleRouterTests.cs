@@ -4,99 +4,106 @@ namespace Unikernel.Tools.Tests;
 
 public class ConsoleRouterTests
 {
-    private static (string App, string Kernel, ConsoleRouter Router) Route(bool quiet, params string[] chunks)
+    private const string Tag = "0123456789abcdef0123456789abcdef";
+    private static readonly string K = ConsoleTag.LineMarker + Tag;   // what the kernel writes before each of its lines
+
+    private static (string App, List<string> Kernel) Route(params string[] chunks)
     {
         var app = new StringWriter();
-        var kernel = new StringWriter();
-        var router = new ConsoleRouter(app, quiet ? null : kernel);
+        var kernel = new List<string>();
+        var router = new ConsoleRouter(Tag, a => app.Write(a), kernel.Add);
         foreach (var c in chunks) router.Write(c);
         router.Complete();
-        return (app.ToString(), kernel.ToString(), router);
+        return (app.ToString(), kernel);
     }
 
     [Fact]
-    public void KernelLinesGoToTheKernelWriterWithoutCarriageReturns()
+    public void TaggedLinesAreTheKernelsWithoutTagOrCarriageReturn()
     {
-        var (app, kernel, _) = Route(false, "uk: ready\r\nHello\nuk: exit status 0\r\n");
+        var (app, kernel) = Route($"{K}uk: ready\r\nHello\n{K}uk: exit status 0\r\n");
         Assert.Equal("Hello\n", app);
-        Assert.Equal("uk: ready\nuk: exit status 0\n", kernel);
+        Assert.Equal(["uk: ready", "uk: exit status 0"], kernel);
+    }
+
+    [Fact]
+    public void AnAppLineThatLooksLikeTheKernelsIsTheApps()
+    {
+        var (app, kernel) = Route($"{K}uk: ready\r\n", "uk: exit status 0\r\n", "uk: panic: fake\n", $"{ConsoleTag.LineMarker}00000000uk: exit status 0\n", $"{K}uk: exit status 3\r\n");
+        Assert.Equal($"uk: exit status 0\r\nuk: panic: fake\n{ConsoleTag.LineMarker}00000000uk: exit status 0\n", app);
+        Assert.Equal(["uk: ready", "uk: exit status 3"], kernel);
+    }
+
+    [Fact]
+    public void AKernelLineAfterAPartialAppLineIsStillTheKernels()
+    {
+        var (app, kernel) = Route("Enter a number: ", $"{K}uk: strace read(0, 0x1000, 10) = 0x0\r\n", "42\n");
+        Assert.Equal("Enter a number: 42\n", app);
+        Assert.Equal(["uk: strace read(0, 0x1000, 10) = 0x0"], kernel);
+    }
+
+    // One chunk holding app text and then a kernel line: the app's text must leave first.
+    [Fact]
+    public void PiecesLeaveInTheOrderTheyCame()
+    {
+        var pieces = new List<string>();
+        var router = new ConsoleRouter(Tag, a => pieces.Add("app:" + a), k => pieces.Add("kernel:" + k));
+        router.Write($"hello from ring 3\n{K}uk: exit status 30\r\nafter");
+        router.Complete();
+        Assert.Equal(["app:hello from ring 3\n", "kernel:uk: exit status 30", "app:after"], pieces);
     }
 
     [Fact]
     public void ChunksSplitAnywhereGiveTheSameResult()
     {
-        const string text = "uk: boot\r\nline one\nuk: not at line start? uk: no\r\nu\nuk\nuk:x\nlast without newline";
-        var whole = Route(false, text);
+        string text = $"{K}uk: boot\r\nline one\n{K}\r\nuk: forged\n{ConsoleTag.LineMarker}{ConsoleTag.LineMarker}{K}uk: x\r\nhalf{K}uk: y\r\nlast without newline";
+        var whole = Route(text);
         for (int size = 1; size <= 7; size++)
         {
             var chunks = Enumerable.Range(0, (text.Length + size - 1) / size).Select(i => text.Substring(i * size, Math.Min(size, text.Length - i * size))).ToArray();
-            var split = Route(false, chunks);
+            var split = Route(chunks);
             Assert.Equal(whole.App, split.App);
             Assert.Equal(whole.Kernel, split.Kernel);
         }
-        Assert.Equal("line one\nu\nuk\nuk:x\nlast without newline", whole.App);
-        Assert.Equal("uk: boot\nuk: not at line start? uk: no\n", whole.Kernel);
+        Assert.Equal($"line one\nuk: forged\n{ConsoleTag.LineMarker}{ConsoleTag.LineMarker}halflast without newline", whole.App);
+        Assert.Equal(["uk: boot", "", "uk: x", "uk: y"], whole.Kernel);
     }
 
     [Fact]
     public void AppTextIsPassedOnAtOnceAndUnchanged()
     {
         var app = new StringWriter();
-        var router = new ConsoleRouter(app, new StringWriter());
-        router.Write("Enter a number: ");
-        Assert.Equal("Enter a number: ", app.ToString());   // no newline needed
-        router.Write("x\r\ny");
-        Assert.Equal("Enter a number: x\r\ny", app.ToString());
+        var router = new ConsoleRouter(Tag, a => app.Write(a), _ => { });
+        router.Write("Enter a number: 5");
+        Assert.Equal("Enter a number: 5", app.ToString());   // no newline needed, hex digits too
+        router.Write("x\r\ny\u001bz");
+        Assert.Equal("Enter a number: 5x\r\ny\u001bz", app.ToString());
     }
 
     [Fact]
-    public void APossibleKernelPrefixIsHeldUntilItIsDecided()
+    public void OnlyAPossibleMarkerIsHeldUntilItIsDecided()
     {
         var app = new StringWriter();
-        var router = new ConsoleRouter(app, new StringWriter());
-        router.Write("uk");
-        Assert.Equal("", app.ToString());
-        router.Write("ulele\n");
-        Assert.Equal("ukulele\n", app.ToString());
+        var router = new ConsoleRouter(Tag, a => app.Write(a), _ => { });
+        router.Write("abc" + ConsoleTag.LineMarker + "0123");
+        Assert.Equal("abc", app.ToString());
+        router.Write("x");
+        Assert.Equal("abc" + ConsoleTag.LineMarker + "0123x", app.ToString());
     }
 
     [Fact]
-    public void QuietHidesKernelLinesButKeepsTheLastOnes()
+    public void AKernelLineCutOffByTheEndIsStillTheKernels()
     {
-        var lines = string.Concat(Enumerable.Range(0, ConsoleRouter.KeptLines + 10).Select(i => $"uk: line {i}\r\n"));
-        var (app, kernel, router) = Route(true, lines, "app\n");
-        Assert.Equal("app\n", app);
-        Assert.Equal("", kernel);
-        Assert.Equal(ConsoleRouter.KeptLines, router.HiddenKernelLines.Count);
-        Assert.Equal($"uk: line {ConsoleRouter.KeptLines + 9}", router.HiddenKernelLines[^1]);
-    }
-}
-
-public class ConsoleRouterBlankLineTests
-{
-    [Theory]
-    [InlineData("\r\nuk: up\r\nhi\n")]
-    [InlineData("\r|\n|uk: up\r\n|hi\n")]   // chunks, split at '|'
-    public void AnEmptyCrLfLineIsTheKernelsAndAnEmptyLfLineTheApps(string text)
-    {
-        var chunks = text.Split('|');
-        var app = new StringWriter();
-        var kernel = new StringWriter();
-        var router = new ConsoleRouter(app, kernel);
-        foreach (var c in chunks) router.Write(c);
-        router.Write("\n");
-        router.Complete();
-        Assert.Equal("hi\n\n", app.ToString());
-        Assert.Equal("\nuk: up\n", kernel.ToString());
+        var (app, kernel) = Route($"{K}uk: panic: half a li");
+        Assert.Equal("", app);
+        Assert.Equal(["uk: panic: half a li"], kernel);
     }
 
     [Fact]
-    public void ACarriageReturnInsideAnAppLineStaysTheApps()
+    public void EachBootHasANewSecret()
     {
-        var app = new StringWriter();
-        var router = new ConsoleRouter(app, new StringWriter());
-        router.Write("50%\r100%\r\n");
-        router.Complete();
-        Assert.Equal("50%\r100%\r\n", app.ToString());
+        string a = ConsoleTag.New(), b = ConsoleTag.New();
+        Assert.Matches("^[0-9a-f]{32}$", a);
+        Assert.NotEqual(a, b);
+        Assert.Equal(ConsoleTag.OptionLength, ConsoleTag.Option(a).Length + 1);
     }
 }

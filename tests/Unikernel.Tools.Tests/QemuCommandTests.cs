@@ -79,17 +79,51 @@ public class QemuCommandTests
         Assert.Contains("-append 'X=\"it'\\''s\"'", line);
     }
 
+    [Fact]
+    public void TheConsoleTagGoesFirstOnTheKernelCommandLine()
+    {
+        const string tag = "00112233445566778899aabbccddeeff";
+        Assert.Equal($"uk.console.tag={tag} A=1 -- x", ValueAfter(Args(new QemuOptions { ImagePath = "k", CommandLine = "A=1 -- x", ConsoleTag = tag }), "-append"));
+        Assert.Equal($"uk.console.tag={tag}", ValueAfter(Args(new QemuOptions { ImagePath = "k", ConsoleTag = tag }), "-append"));
+    }
+
     [Theory]
-    [InlineData(1, "", 0)]          // isa-debug-exit: byte 0 -> QEMU 1
-    [InlineData(7, "", 3)]          // byte 3 -> QEMU 7
-    [InlineData(141, "", 70)]       // kernel panic
-    [InlineData(13, "uk: exit status 134\n", 134)]   // 2*134+1 = 269 wraps to 13: the console line restores 134
-    [InlineData(13, "", 6)]                          // ... without it only the low 7 bits are known
-    [InlineData(13, "uk: exit status 7\n", 6)]       // a line that disagrees is not trusted
-    [InlineData(0, "uk: exit status 5\r\n", 5)]   // reset fallback: the console is the witness
-    [InlineData(0, "uk: exit status 1\nuk: exit status 9\n", 9)]
-    [InlineData(0, "no status line", QemuRunner.UnknownStatus)]
-    [InlineData(2, "", 2)]          // QEMU's own error (bad option, missing file)
-    public void GuestExitStatusIsDecoded(int qemuExitCode, string console, int expected)
-        => Assert.Equal(expected, QemuRunner.GuestExitStatus(qemuExitCode, console));
+    [InlineData(1, "uk: exit status 0", 0)]           // isa-debug-exit: byte 0 -> QEMU 1, and the kernel said so
+    [InlineData(7, "", 3)]                            // byte 3 -> QEMU 7
+    [InlineData(141, "uk: exit status 70", 70)]       // kernel panic
+    [InlineData(13, "uk: exit status 134", 134)]      // 2*134+1 = 269 wraps to 13: the kernel's line restores 134
+    [InlineData(13, "", 6)]                           // ... without it only the low 7 bits are known
+    [InlineData(13, "uk: exit status 7", 6)]          // a line that disagrees is not trusted
+    [InlineData(13, "uk: exit status 1\nuk: exit status 134", 134)]   // the last one counts
+    [InlineData(85, "", 42)]                          // a guest of another kind (the KVM probe) that prints nothing
+    [InlineData(1, "", 0)]                            // ... or an image from before the console tag: QEMU said nothing
+    public void TheStatusComesFromTheDebugExitCode(int qemuExitCode, string kernelLines, int expected)
+    {
+        var exit = GuestExit.Decode(qemuExitCode, Lines(kernelLines), "");
+        Assert.Equal(expected, exit.Status);
+        Assert.Null(exit.Problem);
+    }
+
+    [Theory]
+    [InlineData(0, "uk: exit status 5", "")]          // a reset or triple fault: a status line does not make it a status
+    [InlineData(0, "", "")]
+    public void AGuestThatStopsWithoutAStatusGetsItsOwnCode(int qemuExitCode, string kernelLines, string qemuError)
+    {
+        var exit = GuestExit.Decode(qemuExitCode, Lines(kernelLines), qemuError);
+        Assert.Equal(GuestExit.NoStatus, exit.Status);
+        Assert.Equal("the guest stopped without an exit status (QEMU exited with 0: a reset or a triple fault)", exit.Problem);
+    }
+
+    [Theory]
+    [InlineData(1, "qemu-system-x86_64: Parameter 'size' expects a non-negative number below 2^64\n", "QEMU failed: qemu-system-x86_64: Parameter 'size' expects a non-negative number below 2^64")]
+    [InlineData(2, "qemu-system-x86_64: -kernel x: some error\nmore\n", "QEMU failed: qemu-system-x86_64: -kernel x: some error")]
+    [InlineData(134, "", "QEMU failed with exit code 134 before the guest reported an exit status")]   // QEMU aborted (SIGABRT)
+    public void QemusOwnFailureIs125WithItsMessage(int qemuExitCode, string qemuError, string problem)
+    {
+        var exit = GuestExit.Decode(qemuExitCode, [], qemuError);
+        Assert.Equal(GuestExit.QemuFailed, exit.Status);
+        Assert.Equal(problem, exit.Problem);
+    }
+
+    private static List<string> Lines(string text) => text.Length == 0 ? [] : text.Split('\n').ToList();
 }

@@ -1,3 +1,5 @@
+using Kernel.Arch;
+using Kernel.Console;
 using Kernel.Memory;
 
 namespace Kernel.Boot
@@ -6,7 +8,9 @@ namespace Kernel.Boot
     // (once there is an app) and the kernel's own uk.* options.
     internal static unsafe class BootCommandLine
     {
-        private const int MaxTokens = 256;
+        private const int MaxTokens = CommandLineParser.MaxTokens;
+        /// <summary>sysexits' EX_USAGE: the status of a boot whose command line the kernel refuses.</summary>
+        public const int RejectedExitStatus = 64;
 
         public static byte* RawText;
         public static int RawLength;
@@ -14,20 +18,54 @@ namespace Kernel.Boot
         public static CommandLineToken* Tokens;
         public static int Count;
 
-        /// <summary>Null on success, else what is wrong with the command line.</summary>
-        public static string Parse(byte* raw, int length)
+        /// <summary>
+        /// Before anything else is said: the first unquoted uk.console.tag=HEX word becomes the console's line tag, and
+        /// its digits in <paramref name="raw"/> are overwritten with '*', so that no later reader of the command line
+        /// (the boot report, the parsed options) holds the secret. Needs no memory allocation.
+        /// </summary>
+        public static void TakeConsoleTag(byte* raw, int length)
+        {
+            int digits = CommandLineParser.FindConsoleTag(raw, length, out int count);
+            if (digits < 0 || count > KernelConsole.MaxTagLength) return;
+            KernelConsole.SetLineTag(raw + digits, count);
+            for (int k = digits; k < digits + count; k++) raw[k] = (byte)'*';
+        }
+
+        /// <summary>Null on success, else what is wrong with the command line (<paramref name="truncated"/>: the loader's was too long to copy whole).</summary>
+        public static string Parse(byte* raw, int length, bool truncated)
         {
             RawText = raw;
             RawLength = length;
+            Count = 0;
+            if (truncated) return "longer than 4095 bytes";
             Text = (byte*)KernelMemory.AllocateZeroed((nuint)RawLength + 1 + MaxTokens);
             Tokens = (CommandLineToken*)KernelMemory.AllocateZeroed((nuint)(sizeof(CommandLineToken) * MaxTokens));
             CommandLineError error;
             Count = CommandLineParser.Parse(raw, RawLength, Text, RawLength + 1 + MaxTokens, Tokens, MaxTokens, out error);
             if (Count >= 0) return null;
             Count = 0;
-            if (error == CommandLineError.UnterminatedQuote) return "kernel command line: unterminated double quote";
-            if (error == CommandLineError.TooManyTokens) return "kernel command line: more than 256 words";
-            return "kernel command line: too long";
+            if (error == CommandLineError.UnterminatedQuote) return "unterminated double quote";
+            if (error == CommandLineError.TooManyTokens) return "more than 256 words";
+            if (error == CommandLineError.BadEscape) return "a \\x escape without two hexadecimal digits";
+            if (error == CommandLineError.NulByte) return "a \\x00 escape (NUL cannot be in an argument or environment entry)";
+            if (error == CommandLineError.BadEnvironment) return "uk.env= without NAME=VALUE";
+            return "too long";
+        }
+
+        /// <summary>A command line the kernel cannot take ends the boot with a report, not a panic: it is the host's input, not a kernel fault.</summary>
+        public static void Reject(string problem)
+        {
+            KernelConsole.Prefix();
+            KernelConsole.Write("kernel command line rejected: ");
+            KernelConsole.WriteLine(problem);
+            if (RawText != null)
+            {
+                KernelConsole.Prefix();
+                KernelConsole.Write("command line: \"");
+                KernelConsole.WriteEscaped(RawText, RawLength);
+                KernelConsole.WriteLine("\"");
+            }
+            Machine.Exit(RejectedExitStatus);
         }
 
         /// <summary>The value of kernel option uk.NAME, or null when absent. Length in <paramref name="length"/>.</summary>
@@ -62,5 +100,6 @@ namespace Kernel.Boot
             for (int i = 0; i < length; i++) if (v[i] != value[i]) return false;
             return true;
         }
+
     }
 }

@@ -41,7 +41,7 @@ namespace Kernel.Boot
         {
             KernelConsole.Prefix();
             KernelConsole.Write("command line: \"");
-            KernelConsole.WriteBytes(BootCommandLine.RawText, BootCommandLine.RawLength);
+            KernelConsole.WriteEscaped(BootCommandLine.RawText, BootCommandLine.RawLength);
             KernelConsole.WriteLine("\"");
             for (int i = 0; i < BootCommandLine.Count; i++)
             {
@@ -49,7 +49,7 @@ namespace Kernel.Boot
                 KernelConsole.Prefix();
                 KernelConsole.Write(t->Kind == CommandLineTokenKind.Argument ? "  argument: "
                                   : t->Kind == CommandLineTokenKind.Environment ? "  environment: " : "  kernel option: ");
-                KernelConsole.WriteBytes(BootCommandLine.Text + t->Start, t->Length);
+                KernelConsole.WriteEscaped(BootCommandLine.Text + t->Start, t->Length);
                 KernelConsole.WriteLine();
             }
         }

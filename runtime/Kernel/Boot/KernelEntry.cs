@@ -9,7 +9,8 @@ namespace Kernel.Boot
 {
     // The boot stub calls uk_kernel_main once, on the boot stack, with interrupts off and the CPU in
     // long mode (docs/boot-abi.md). Order matters: console first (so every later failure can be
-    // reported), then a copy of the loader's data, then memory (so `new` works), then ILC's module start-up (statics, cctors, module
+    // reported), then a copy of the loader's data (and `uk run`'s console tag from it, so every kernel line
+    // carries it), then memory (so `new` works), then ILC's module start-up (statics, cctors, module
     // initializers), then everything written in ordinary C#.
     internal static unsafe class KernelEntry
     {
@@ -28,6 +29,7 @@ namespace Kernel.Boot
 
             string problem = LoaderData.Capture(bootInfo->PvhStartInfo);
             if (problem != null) Panic.Fail(problem);
+            BootCommandLine.TakeConsoleTag(LoaderData.CommandLine, LoaderData.CommandLineLength);
 
             problem = KernelMemory.Initialize(LoaderData.MemoryMap, LoaderData.MemoryMapEntries, bootInfo);
             if (problem != null) Panic.Fail(problem);
@@ -43,8 +45,8 @@ namespace Kernel.Boot
             problem = StartupCodeHelpers.InitializeModules((nint*)bootInfo->ModulesStart, (nint*)bootInfo->ModulesEnd);
             if (problem != null) Panic.Fail(problem);
 
-            problem = BootCommandLine.Parse(LoaderData.CommandLine, LoaderData.CommandLineLength);
-            if (problem != null) Panic.Fail(problem);
+            problem = BootCommandLine.Parse(LoaderData.CommandLine, LoaderData.CommandLineLength, LoaderData.CommandLineTruncated);
+            if (problem != null) BootCommandLine.Reject(problem);
 
             // Time: TSC and local APIC timer calibrated, wall clock read (interrupts stay off); then
             // randomness, whose fallback generator is seeded from them.

@@ -25,6 +25,8 @@ namespace Kernel.Boot
         public static int MemoryMapEntries;
         public static byte* CommandLine;        // NUL-terminated
         public static int CommandLineLength;
+        /// <summary>The loader's command line was longer than the copy holds: the kernel refuses it (BootCommandLine).</summary>
+        public static bool CommandLineTruncated;
 
         /// <summary>Null on success, else why the loader's data cannot be used.</summary>
         public static string Capture(ulong startInfoAddress)
@@ -59,7 +61,7 @@ namespace Kernel.Boot
                 {
                     while (text[CommandLineLength] != 0)
                     {
-                        if (CommandLineLength == MaxCommandLineBytes - 1) return "the kernel command line is longer than 4095 bytes";
+                        if (CommandLineLength == MaxCommandLineBytes - 1) { CommandLineTruncated = true; break; }
                         CommandLine[CommandLineLength] = text[CommandLineLength];
                         CommandLineLength++;
                     }

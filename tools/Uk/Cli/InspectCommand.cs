@@ -20,8 +20,14 @@ public static class InspectCommand
         var appMap = new Option<FileInfo>("--app-map") { Description = "The embedded app's link map (default: found through the image map's app record)", HelpName = "FILE" };
         var json = new Option<bool>("--json") { Description = "Write the report as JSON to stdout instead of the table" };
         var html = new Option<FileInfo>("--html") { Description = "Also write a self-contained HTML report with a treemap to FILE", HelpName = "FILE" };
-        var top = new Option<int>("--top") { Description = "How many assemblies and namespaces to list", DefaultValueFactory = _ => 10, HelpName = "N" };
-        top.Validators.Add(r => { if (r.GetValueOrDefault<int>() < 1) r.AddError("--top must be 1 or more"); });
+        // A string checked here, not Option<int>: a bad value is a usage error with one line, never an exception.
+        var top = new Option<string>("--top") { Description = "How many assemblies and namespaces to list", DefaultValueFactory = _ => "10", HelpName = "N" };
+        top.Validators.Add(r =>
+        {
+            string? value = r.GetValueOrDefault<string>();
+            if (!int.TryParse(value, System.Globalization.NumberStyles.None, null, out int n) || n < 1)
+                r.AddError($"--top must be a whole number, 1 or more (not '{value}')");
+        });
 
         var command = new Command("inspect", "Show what is in an image and what each part costs: kernel, .NET runtime, libc, app code, and the app's largest assemblies and namespaces")
         {
@@ -41,10 +47,11 @@ public static class InspectCommand
                 });
             }
             catch (NotAnElfException e) { return console.Fail($"{file}: {e.Message}", CannotRead); }
+            catch (DamagedImageException e) { return console.Fail($"{file}: {e.Message}", CannotRead); }
             catch (FileNotFoundException e) { return console.Fail(e.Message, CannotRead); }
             catch (Exception e) when (e is IOException or UnauthorizedAccessException) { return console.Fail($"{file}: {e.Message}", CannotRead); }
 
-            int n = parse.GetValue(top);
+            int n = int.Parse(parse.GetValue(top)!);
             if (parse.GetValue(json)) JsonReport.Write(report, console.Out);
             else TextReport.Write(report, console.Out, console.OutStyle, n);
             if (parse.GetValue(html) is { } htmlFile)

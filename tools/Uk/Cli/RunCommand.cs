@@ -5,14 +5,17 @@ namespace Unikernel.Tools.Cli;
 
 /// <summary>
 /// `uk run IMAGE [options] [-- app args]`: boots the image in QEMU and becomes the app: its stdout and stderr (one serial
-/// console) stream to uk's stdout, the kernel's "uk: " lines to stderr (hidden by --quiet, and then shown only when the
-/// guest fails: a kernel panic, a timeout, an unknown status), and uk exits with the app's status. uk's own failures
-/// (no image, no QEMU) exit with 125.
+/// console) stream to uk's stdout, the kernel's lines (only those carrying this boot's console tag: ConsoleTag) to stderr
+/// (hidden by --quiet, and then shown only when the guest fails: a kernel panic, a timeout, no status), and uk exits with
+/// the app's status. Exit statuses of uk's own: 2 a usage error (an option's value, a command line the kernel cannot
+/// take); 124 the guest ran out of time (--timeout); 125 uk or QEMU failed (no image, an image that cannot boot, QEMU's
+/// own error, with its message); 126 the guest stopped without an exit status (a reset or triple fault). Each comes with
+/// one line on stderr that says why.
 /// </summary>
 public static class RunCommand
 {
     /// <summary>uk's own failure, as `docker run` reports its own (the app's statuses keep their meaning).</summary>
-    public const int OwnFailure = 125;
+    public const int OwnFailure = GuestExit.QemuFailed;
     /// <summary>The kernel's panic status (runtime/Kernel/Arch/Machine.cs: EX_SOFTWARE).</summary>
     public const int KernelPanicStatus = 70;
 
@@ -27,7 +30,7 @@ public static class RunCommand
         var accel = Choice<Accelerator>("--accel",
             "auto: KVM where /dev/kvm opens and a probe guest really runs under it (verdict cached in ~/.cache/uk), else TCG", Accelerator.Auto);
         var icount = new Option<bool>("--icount") { Description = "Count guest time in instructions (-icount shift=0)" };
-        var timeout = new Option<int>("--timeout") { Description = "Stop the guest after this many seconds (0: never); status 124 then", DefaultValueFactory = _ => 0, HelpName = "SECONDS" };
+        var timeout = new Option<string>("--timeout") { Description = "Stop the guest after this many seconds (0: never); status 124 then", DefaultValueFactory = _ => "0", HelpName = "SECONDS" };
         var quiet = new Option<bool>("--quiet", "-q") { Description = "Hide the kernel's \"uk: \" lines (shown on stderr otherwise; replayed if the guest fails)" };
         var dryRun = new Option<bool>("--dry-run") { Description = "Print the QEMU command and exit" };
         var publish = new Option<string[]>("--publish", "-p")
@@ -41,7 +44,18 @@ public static class RunCommand
             HelpName = "NAME",
         };
         var userNetwork = new Option<bool>("--net") { Description = "A network card on QEMU's user networking (NAT; outgoing connections only unless -p forwards ports; implied by -p)" };
-        timeout.Validators.Add(r => { if (r.GetValueOrDefault<int>() < 0) r.AddError("--timeout must be 0 or more seconds"); });
+        // Values are checked here, not by typed options: a bad one is a usage error with one line, never an exception.
+        timeout.Validators.Add(r =>
+        {
+            string? value = r.GetValueOrDefault<string>();
+            if (!int.TryParse(value, System.Globalization.NumberStyles.None, null, out int seconds) || seconds > MaxTimeoutSeconds)
+                r.AddError($"--timeout must be a whole number of seconds from 0 to {MaxTimeoutSeconds} (not '{value}')");
+        });
+        memory.Validators.Add(r =>
+        {
+            try { MemorySize.Parse(r.GetValueOrDefault<string>() ?? ""); }
+            catch (ArgumentException e) { r.AddError(e.Message); }
+        });
 
         var command = new Command("run", "Boot an image in QEMU: the app's output streams to stdout, the kernel's lines to stderr, and uk exits with the app's status")
         {
@@ -60,6 +74,7 @@ public static class RunCommand
             QemuNetwork? network;
             try { network = Network(parse.GetValue(publish) ?? [], parse.GetValue(tap), parse.GetValue(userNetwork)); }
             catch (ArgumentException e) { return console.Fail(e.Message, UkCommandLine.UsageError); }
+            string memorySize = parse.GetValue(memory)!;
 
             bool isQuiet = parse.GetValue(quiet);
             var choice = AcceleratorChooser.Choose(Enum.Parse<Accelerator>(parse.GetValue(accel)!, ignoreCase: true), KvmHost.Default);
@@ -70,38 +85,57 @@ public static class RunCommand
                 ImagePath = file.FullName,
                 Machine = Enum.Parse<MachineKind>(parse.GetValue(machine)!, ignoreCase: true),
                 Accelerator = choice.Accelerator,
-                Memory = parse.GetValue(memory)!,
+                Memory = memorySize,
                 InstructionCounting = parse.GetValue(icount),
                 CommandLine = cmdline,
                 Network = network,
             };
             if (parse.GetValue(dryRun)) { console.Out.WriteLine(QemuCommand.Format(options)); return 0; }
             if (network?.TapDevice is { } tapName && TapDevice.Problem(tapName) is { } problem) return console.Fail(problem, OwnFailure);
+            if (BootableImage.Problem(file.FullName, MemorySize.Parse(memorySize)) is { } unbootable) return console.Fail($"{file}: {unbootable}", OwnFailure);
 
-            int seconds = parse.GetValue(timeout);
+            int seconds = int.Parse(parse.GetValue(timeout)!);
             var limit = seconds > 0 ? TimeSpan.FromSeconds(seconds) : Timeout.InfiniteTimeSpan;
-            var router = new ConsoleRouter(console.Out, isQuiet ? null : console.Error);
+            var hidden = new Queue<string>();
+            void KernelLine(string line)
+            {
+                if (!isQuiet) { console.Error.WriteLine(line); console.Error.Flush(); return; }
+                lock (hidden)
+                {
+                    hidden.Enqueue(line);
+                    while (hidden.Count > KeptKernelLines) hidden.Dequeue();
+                }
+            }
+            void AppOutput(string text) { console.Out.Write(text); console.Out.Flush(); }
             BootResult result;
             try
             {
-                result = QemuRunner.RunAsync(options, limit, router.Write, default, text => { console.Error.Write(text); console.Error.Flush(); })
+                result = QemuRunner.RunAsync(options, limit, onOutput: null, default, onQemuError: text => { console.Error.Write(text); console.Error.Flush(); },
+                                             onAppOutput: AppOutput, onKernelLine: KernelLine)
                     .GetAwaiter().GetResult();
             }
             catch (Exception e) when (e is InvalidOperationException or FileNotFoundException)
             {
                 return console.Fail(e.Message, OwnFailure);
             }
-            router.Complete();
-            if (isQuiet && (result.TimedOut || result.ExitStatus is KernelPanicStatus or QemuRunner.UnknownStatus) && router.HiddenKernelLines.Count > 0)
+            bool guestFailed = result.Problem is not null || result.ExitStatus == KernelPanicStatus;
+            if (isQuiet && guestFailed && hidden.Count > 0 && result.ExitStatus != GuestExit.QemuFailed)
             {
                 console.Note($"the guest failed (status {result.ExitStatus}); the kernel's last lines, hidden by --quiet:");
-                foreach (var line in router.HiddenKernelLines) console.Error.WriteLine(line);
+                foreach (var line in hidden) console.Error.WriteLine(line);
             }
             if (result.TimedOut) console.Note($"guest stopped after {seconds} s (timeout)");
+            else if (result.Problem is { } why) console.Fail(why, result.ExitStatus);
             return result.ExitStatus;
         });
         return command;
     }
+
+    /// <summary>The longest --timeout a timer takes (about 24 days).</summary>
+    public const int MaxTimeoutSeconds = int.MaxValue / 1000;
+
+    /// <summary>How many of the kernel's last lines --quiet keeps for a report when the guest fails.</summary>
+    public const int KeptKernelLines = 50;
 
     /// <summary>The card the options ask for: none (the default: no card, nothing to probe at boot), user networking, or a tap device.</summary>
     private static QemuNetwork? Network(string[] publish, string? tap, bool user)

@@ -10,6 +10,8 @@ public sealed record ElfProgramHeader(int Index, uint Type, uint Flags, ulong Of
                                       ulong MemorySize, ulong Alignment)
 {
     public const uint Load = 1, Note = 4, Tls = 7;
+    /// <summary>Where a boot loader puts the segment in guest memory (PVH loaders use it, not the virtual address).</summary>
+    public ulong PhysicalAddress { get; init; }
     public bool IsLoad => Type == Load;
     public bool Executable => (Flags & 1) != 0;
     public bool Writable => (Flags & 2) != 0;
@@ -76,9 +78,9 @@ public sealed class ElfFile
             for (int i = 0; i < phnum; i++)
             {
                 ulong at = ProgramHeaderOffset + (ulong)(i * ProgramHeaderEntrySize);
-                if (!InFile(at, 56)) throw new NotAnElfException($"program header {i} lies outside the file");
+                if (!InFile(at, 56)) throw new NotAnElfException($"truncated or corrupt: program header {i} lies past the end of the file ({bytes.Length:N0} bytes)");
                 var p = span.Slice((int)at, 56);
-                phdrs.Add(new ElfProgramHeader(i, U32(p, 0), U32(p, 4), U64(p, 8), U64(p, 16), U64(p, 32), U64(p, 40), U64(p, 48)));
+                phdrs.Add(new ElfProgramHeader(i, U32(p, 0), U32(p, 4), U64(p, 8), U64(p, 16), U64(p, 32), U64(p, 40), U64(p, 48)) { PhysicalAddress = U64(p, 24) });
             }
         }
         ProgramHeaders = phdrs;
@@ -94,6 +96,8 @@ public sealed class ElfFile
                 raw.Add((U32(s, 0), U32(s, 4), U64(s, 8), U64(s, 16), U64(s, 24), U64(s, 32), U32(s, 40)));
             }
         }
+        if (shnum > 0 && SectionHeaderOffset != 0 && raw.Count == 0)
+            Damage = $"truncated: the section table at offset {SectionHeaderOffset:N0} lies past the end of the file ({bytes.Length:N0} bytes)";
         var sections = new List<ElfSection>();
         (ulong Offset, ulong Size)? names = shstrndx < raw.Count ? (raw[shstrndx].Offset, raw[shstrndx].Size) : null;
         for (int i = 0; i < raw.Count; i++)
@@ -103,9 +107,55 @@ public sealed class ElfFile
             sections.Add(new ElfSection(i, name, r.Type, r.Flags, r.Address, r.Offset, r.Size, r.Link));
         }
         Sections = sections;
+        Damage ??= FindDamage();
     }
 
-    public static ElfFile Read(string path) => Parse(File.ReadAllBytes(path));
+    /// <summary>
+    /// Why the file cannot be what its headers say, one line starting "truncated" (bytes the headers point to are past
+    /// its end) or "corrupt" (sizes and addresses that cannot be); null for a whole, consistent file. Figures computed
+    /// from such a file would be impossible, so readers refuse it or say so.
+    /// </summary>
+    public string? Damage { get; }
+
+    private string? FindDamage()
+    {
+        foreach (var p in ProgramHeaders)
+        {
+            if (p.Offset + p.FileSize < p.Offset || p.VirtualAddress + p.MemorySize < p.VirtualAddress)
+                return $"corrupt: program header {p.Index} has an offset or size that overflows";
+            if (p.IsLoad && p.FileSize > p.MemorySize)
+                return $"corrupt: program header {p.Index} has more file bytes ({p.FileSize:N0}) than memory bytes ({p.MemorySize:N0})";
+            if ((p.IsLoad || p.Type == ElfProgramHeader.Note) && !InFile(p.Offset, p.FileSize))
+                return $"truncated: segment {p.Index} needs the file's bytes up to {p.Offset + p.FileSize:N0}, the file has {Bytes.LongLength:N0}";
+        }
+        foreach (var section in Sections)
+        {
+            if (section.Type == ElfSection.NoBits || section.Type == 0) continue;
+            if (section.Offset + section.Size < section.Offset) return $"corrupt: section {section.Index} has an offset or size that overflows";
+            if (!InFile(section.Offset, section.Size))
+                return $"truncated: section {section.Index} ({section.Name}) needs the file's bytes up to {section.Offset + section.Size:N0}, the file has {Bytes.LongLength:N0}";
+        }
+        return null;
+    }
+
+    /// <summary>Files larger than this are no image uk reads (the largest sample image is ~20 MiB).</summary>
+    public const long MaxFileBytes = 1L << 30;
+
+    /// <summary>
+    /// Reads at most <see cref="MaxFileBytes"/>, and only as many bytes as the file's size says: a device such as
+    /// /dev/zero has size 0 and is refused instead of read until memory runs out.
+    /// </summary>
+    public static ElfFile Read(string path)
+    {
+        using var stream = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.ReadWrite, bufferSize: 1);
+        long length = stream.Length;
+        if (length == 0) throw new NotAnElfException("empty (0 bytes), or not a regular file");
+        if (length > MaxFileBytes) throw new NotAnElfException($"{length:N0} bytes, larger than any image uk reads ({MaxFileBytes >> 30} GiB)");
+        var bytes = new byte[length];
+        try { stream.ReadExactly(bytes); }
+        catch (EndOfStreamException) { throw new NotAnElfException("shorter than its size says (changed while it was read?)"); }
+        return Parse(bytes);
+    }
 
     public static ElfFile Parse(byte[] bytes) => new(bytes);
 

@@ -1,5 +1,8 @@
 namespace Unikernel.Tools.Inspect;
 
+/// <summary>Thrown for an image whose headers point past its end or hold impossible sizes: one line, "truncated: ..." or "corrupt: ...".</summary>
+public sealed class DamagedImageException(string message) : Exception(message);
+
 public sealed record InspectOptions
 {
     /// <summary>The image's link map; null: look next to the image (X.img.map, then X.map).</summary>
@@ -25,6 +28,7 @@ public static class ImageAnalyzer
         options ??= new InspectOptions();
         if (!File.Exists(imagePath)) throw new FileNotFoundException($"image not found: {imagePath}", imagePath);
         var elf = ElfFile.Read(imagePath);
+        if (elf.Damage is { } damage) throw new DamagedImageException(damage);
         var report = new ImageReport
         {
             ImagePath = imagePath,
@@ -53,6 +57,9 @@ public static class ImageAnalyzer
             else AddAppBySections(elf, segments, parts, report, Path.GetFileName(imagePath));
         }
         parts.Finish(report);
+        ulong accounted = report.Parts.Aggregate(0UL, (t, p) => t + p.FileBytes);
+        if (accounted > (ulong)report.FileSize)
+            throw new DamagedImageException($"corrupt: its sections and link map account for {accounted:N0} bytes, more than the file's {report.FileSize:N0}");
         if (report.Assemblies.Count == 0 && report.AppFunctions > 0)
         {
             // No app map: the app's .NET methods are recognised by their names alone.

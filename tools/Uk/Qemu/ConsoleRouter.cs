@@ -3,28 +3,20 @@ using System.Text;
 namespace Unikernel.Tools.Qemu;
 
 /// <summary>
-/// Splits the guest's serial console for `uk run`: lines that start with "uk: " are the kernel's and go to the kernel
-/// writer (stderr), with the serial line's CR LF turned into LF, and so does an empty CR LF line (the kernel writes CR LF,
-/// the app's newlines arrive as bare LF: the kernel does not translate them); everything else is the app's stdout and stderr, passed
-/// through unchanged and as soon as it arrives (a partial line is held only while it could still become "uk: " or
-/// an empty CR LF line).
-/// With no kernel writer (--quiet) the kernel's lines are kept, the last <see cref="KeptLines"/> of them, for a report
-/// when the guest fails. Safe to call from QEMU's output pumps at once.
+/// Splits the guest's serial console into the app's output and the kernel's lines. A kernel line is one that starts with
+/// <see cref="ConsoleTag.LineMarker"/> and this boot's secret (<see cref="ConsoleTag"/>), wherever it appears: after a
+/// partial app line too (the app's "Enter a number: " then a kernel line). The marker and secret are stripped, and so is
+/// the CR of the kernel's CR LF. Everything else, including app lines that start with "uk: ", is the app's, passed on
+/// unchanged and as soon as it arrives (only text that could still become the marker is held: it starts with the record
+/// separator, which apps rarely write). Safe to call from QEMU's output pumps at once.
 /// </summary>
-public sealed class ConsoleRouter(TextWriter app, TextWriter? kernel)
+public sealed class ConsoleRouter(string tag, Action<string> onAppOutput, Action<string> onKernelLine)
 {
-    public const string KernelPrefix = "uk: ";
-    public const int KeptLines = 50;
-
-    private enum LineKind { Undecided, App, Kernel }
-
+    private readonly string _marker = ConsoleTag.LineMarker + tag;
     private readonly object _lock = new();
-    private readonly StringBuilder _line = new();
-    private readonly Queue<string> _hidden = new();
-    private LineKind _kind = LineKind.Undecided;
-
-    /// <summary>The kernel lines --quiet hid (the last <see cref="KeptLines"/>).</summary>
-    public IReadOnlyList<string> HiddenKernelLines { get { lock (_lock) return _hidden.ToList(); } }
+    private readonly StringBuilder _held = new();     // app text that may be the start of the marker
+    private readonly StringBuilder _kernelLine = new();
+    private bool _inKernelLine;
 
     public void Write(string text)
     {
@@ -33,76 +25,55 @@ public sealed class ConsoleRouter(TextWriter app, TextWriter? kernel)
             var appText = new StringBuilder();
             foreach (char c in text)
             {
-                switch (_kind)
+                if (_inKernelLine)
                 {
-                    case LineKind.App:
-                        appText.Append(c);
-                        if (c == '\n') _kind = LineKind.Undecided;
-                        break;
-                    case LineKind.Kernel:
-                        _line.Append(c);
-                        if (c == '\n') EndKernelLine();
-                        break;
-                    default:
-                        _line.Append(c);
-                        if (_line.Length >= KernelPrefix.Length && StartsWith(_line, KernelPrefix))
-                        {
-                            _kind = LineKind.Kernel;
-                            if (c == '\n') EndKernelLine();
-                        }
-                        else if (c == '\n' && _line.Length == 2 && _line[0] == '\r')
-                        {
-                            EndKernelLine();   // an empty CR LF line: the kernel's (the app's newlines are bare LF)
-                        }
-                        else if (c == '\n' || !(KernelPrefix.StartsWith(_line.ToString(), StringComparison.Ordinal) || _line is [ '\r' ]))
-                        {
-                            appText.Append(_line);
-                            _line.Clear();
-                            _kind = c == '\n' ? LineKind.Undecided : LineKind.App;
-                        }
-                        break;
+                    if (c == '\n') EndKernelLine();
+                    else _kernelLine.Append(c);
+                    continue;
                 }
+                if (_held.Length == 0 && c != ConsoleTag.LineMarker) { appText.Append(c); continue; }
+                _held.Append(c);
+                if (IsMarkerPrefix(_held))
+                {
+                    if (_held.Length < _marker.Length) continue;
+                    _held.Clear();
+                    _inKernelLine = true;
+                    // The app's text before the marker goes first: the pieces leave in the order they came.
+                    if (appText.Length > 0) { onAppOutput(appText.ToString()); appText.Clear(); }
+                    continue;
+                }
+                // Not the marker: the marker's first character occurs nowhere else in it, so only a trailing one may still start it.
+                bool restarts = c == ConsoleTag.LineMarker;
+                appText.Append(_held, 0, _held.Length - (restarts ? 1 : 0));
+                _held.Clear();
+                if (restarts) _held.Append(c);
             }
-            if (appText.Length > 0)
-            {
-                app.Write(appText.ToString());
-                app.Flush();
-            }
+            if (appText.Length > 0) onAppOutput(appText.ToString());
         }
     }
 
-    /// <summary>The guest is gone: write what is still held back.</summary>
+    /// <summary>The guest is gone: pass on what is still held back (a kernel line without its newline is still the kernel's).</summary>
     public void Complete()
     {
         lock (_lock)
         {
-            if (_line.Length == 0) return;
-            if (_kind == LineKind.Kernel) EndKernelLine();
-            else { app.Write(_line.ToString()); app.Flush(); }
-            _line.Clear();
-            _kind = LineKind.Undecided;
+            if (_inKernelLine) EndKernelLine();
+            if (_held.Length > 0) { onAppOutput(_held.ToString()); _held.Clear(); }
         }
+    }
+
+    private bool IsMarkerPrefix(StringBuilder held)
+    {
+        if (held.Length > _marker.Length) return false;
+        for (int i = 0; i < held.Length; i++) if (held[i] != _marker[i]) return false;
+        return true;
     }
 
     private void EndKernelLine()
     {
-        string line = _line.ToString().TrimEnd('\n').TrimEnd('\r');
-        _line.Clear();
-        _kind = LineKind.Undecided;
-        if (kernel is not null)
-        {
-            kernel.Write(line + "\n");
-            kernel.Flush();
-            return;
-        }
-        _hidden.Enqueue(line);
-        while (_hidden.Count > KeptLines) _hidden.Dequeue();
-    }
-
-    private static bool StartsWith(StringBuilder sb, string prefix)
-    {
-        if (sb.Length < prefix.Length) return false;
-        for (int i = 0; i < prefix.Length; i++) if (sb[i] != prefix[i]) return false;
-        return true;
+        string line = _kernelLine.ToString().TrimEnd('\r');
+        _kernelLine.Clear();
+        _inKernelLine = false;
+        onKernelLine(line);
     }
 }

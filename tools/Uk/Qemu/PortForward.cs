@@ -1,5 +1,3 @@
-using System.Net;
-
 namespace Unikernel.Tools.Qemu;
 
 /// <summary>
@@ -30,12 +28,18 @@ public sealed record PortForward(string Protocol, string HostAddress, int HostPo
         if (parts.Length == 3)
         {
             address = parts[0];
-            if (!IPAddress.TryParse(address, out var ip) || ip.AddressFamily != System.Net.Sockets.AddressFamily.InterNetwork)
-                throw Bad(text, $"'{address}' is not an IPv4 address");
+            if (!IsDottedQuad(address)) throw Bad(text, $"'{address}' is not an IPv4 address (A.B.C.D)");
         }
         else if (parts.Length != 2) throw Bad(text, "expected [IP:]HOST:GUEST[/tcp|/udp]");
         int host = Port(text, parts[^2], "host"), guest = Port(text, parts[^1], "guest");
         return new PortForward(protocol, address, host, guest);
+    }
+
+    // Four decimal numbers 0-255: IPAddress.TryParse also takes "1.2.3" (as 1.2.0.3) and "1", which QEMU's hostfwd does not.
+    private static bool IsDottedQuad(string address)
+    {
+        string[] parts = address.Split('.');
+        return parts.Length == 4 && parts.All(p => p.Length is >= 1 and <= 3 && int.TryParse(p, System.Globalization.NumberStyles.None, null, out int n) && n <= 255);
     }
 
     private static int Port(string text, string value, string side)

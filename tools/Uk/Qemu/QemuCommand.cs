@@ -30,7 +30,10 @@ public static class QemuCommand
         if (options.Network != null) args.AddRange(options.Network.Arguments(options.Machine));
         if (options.InstructionCounting) args.AddRange(["-icount", "shift=0"]);
         args.AddRange(["-kernel", options.ImagePath]);
-        if (options.CommandLine.Length > 0) args.AddRange(["-append", options.CommandLine]);
+        string commandLine = options.ConsoleTag is { } tag
+            ? (options.CommandLine.Length > 0 ? ConsoleTag.Option(tag) + " " + options.CommandLine : ConsoleTag.Option(tag))
+            : options.CommandLine;
+        if (commandLine.Length > 0) args.AddRange(["-append", commandLine]);
         return args;
     }
 

@@ -20,6 +20,11 @@ public sealed record QemuOptions
     /// kernel falls back to a reset (what other VMMs see); the status is then only on the console.
     /// </summary>
     public bool DebugExitDevice { get; init; } = true;
+    /// <summary>
+    /// This boot's console secret (ConsoleTag), passed to the kernel as uk.console.tag; QemuRunner makes a new one for
+    /// each boot. Null: none (`uk run --dry-run` prints the command without it, so that it boots with plain "uk:" lines).
+    /// </summary>
+    public string? ConsoleTag { get; init; }
     /// <summary>A network card on QEMU's user networking, with host port forwards; null (the default): none.</summary>
     public QemuNetwork? Network { get; init; }
 }

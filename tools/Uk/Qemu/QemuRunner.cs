@@ -1,14 +1,34 @@
 using System.Diagnostics;
 using System.Text;
-using System.Text.RegularExpressions;
 
 namespace Unikernel.Tools.Qemu;
 
-/// <summary>What a boot produced: the serial console text and the guest's exit status.</summary>
+/// <summary>
+/// What a boot produced: the console (the app's output as it wrote it, the kernel's lines with their tag stripped, in
+/// order, then QEMU's own stderr), the same split by who wrote it, and the guest's exit status or why it has none.
+/// </summary>
 public sealed record BootResult(string Console, int ExitStatus, int QemuExitCode, bool TimedOut, TimeSpan WallTime)
 {
     /// <summary>When each piece of console output arrived: (wall time since QEMU started, length of the output so far).</summary>
     public IReadOnlyList<(TimeSpan At, int Length)> Arrivals { get; init; } = [];
+
+    /// <summary>The console in order, each piece marked as the kernel's (an authenticated line) or the app's (any text).</summary>
+    public IReadOnlyList<ConsoleText> Transcript { get; init; } = [];
+
+    /// <summary>The kernel's own lines ("uk: ..."): only those that carried this boot's console tag.</summary>
+    public IReadOnlyList<string> KernelLines => Transcript.Where(t => t.FromKernel).Select(t => t.Text).ToList();
+
+    /// <summary>Everything that was not a kernel line: the app's stdout and stderr as written (and firmware output).</summary>
+    public string AppOutput => string.Concat(Transcript.Where(t => !t.FromKernel).Select(t => t.Text));
+
+    /// <summary>The boot's console secret (ConsoleTag): spent once the boot is over; tests check it never reached the app.</summary>
+    public string ConsoleTag { get; init; } = "";
+
+    /// <summary>QEMU's own stderr.</summary>
+    public string QemuError { get; init; } = "";
+
+    /// <summary>Why <see cref="ExitStatus"/> is not the guest's own (QEMU failed, no status, timeout), one line; null when it is.</summary>
+    public string? Problem { get; init; }
 
     /// <summary>Wall time from starting QEMU until <paramref name="text"/> had appeared on the console, or null.</summary>
     public TimeSpan? TimeUntil(string text)
@@ -21,20 +41,25 @@ public sealed record BootResult(string Console, int ExitStatus, int QemuExitCode
     }
 }
 
+/// <summary>A piece of the console: a kernel line (without tag or newline) or app text (as written).</summary>
+public readonly record struct ConsoleText(bool FromKernel, string Text);
+
 /// <summary>Boots an image in QEMU and reports the guest's exit status.</summary>
-public static partial class QemuRunner
+public static class QemuRunner
 {
     /// <summary>Status reported when the guest ran out of time (as `timeout` does).</summary>
-    public const int TimeoutStatus = 124;
-    /// <summary>Status reported when the guest stopped without telling its status.</summary>
-    public const int UnknownStatus = 255;
+    public const int TimeoutStatus = GuestExit.TimedOut;
 
-    /// <param name="onOutput">Called with console text as it arrives (and with QEMU's own stderr, unless <paramref name="onQemuError"/> is given).</param>
+    /// <param name="onOutput">Called with console text as it arrives, kernel lines untagged (and with QEMU's own stderr, unless <paramref name="onQemuError"/> is given).</param>
     /// <param name="onQemuError">Called with QEMU's own stderr (its error messages) as it arrives.</param>
+    /// <param name="onAppOutput">Called with the app's text as it arrives.</param>
+    /// <param name="onKernelLine">Called with each authenticated kernel line.</param>
     public static async Task<BootResult> RunAsync(QemuOptions options, TimeSpan timeout, Action<string>? onOutput = null,
-                                                  CancellationToken cancellation = default, Action<string>? onQemuError = null)
+                                                  CancellationToken cancellation = default, Action<string>? onQemuError = null,
+                                                  Action<string>? onAppOutput = null, Action<string>? onKernelLine = null)
     {
         if (!File.Exists(options.ImagePath)) throw new FileNotFoundException($"image not found: {options.ImagePath}", options.ImagePath);
+        options = options with { ConsoleTag = options.ConsoleTag ?? ConsoleTag.New() };
         var start = new ProcessStartInfo(options.QemuExecutable)
         {
             RedirectStandardOutput = true,
@@ -46,6 +71,24 @@ public static partial class QemuRunner
 
         var stopwatch = Stopwatch.StartNew();
         var arrivals = new List<(TimeSpan, int)>();
+        var transcript = new List<ConsoleText>();
+        var console = new StringBuilder();
+        var stderr = new StringBuilder();
+        // The router calls back under its own lock, one piece at a time, in console order.
+        var router = new ConsoleRouter(options.ConsoleTag,
+            app =>
+            {
+                lock (console) { transcript.Add(new ConsoleText(false, app)); console.Append(app); arrivals.Add((stopwatch.Elapsed, console.Length)); }
+                onAppOutput?.Invoke(app);
+                onOutput?.Invoke(app);
+            },
+            line =>
+            {
+                lock (console) { transcript.Add(new ConsoleText(true, line)); console.Append(line).Append("\r\n"); arrivals.Add((stopwatch.Elapsed, console.Length)); }
+                onKernelLine?.Invoke(line);
+                onOutput?.Invoke(line + "\r\n");
+            });
+
         using var process = new Process { StartInfo = start };
         try { process.Start(); }
         catch (System.ComponentModel.Win32Exception e)
@@ -54,25 +97,20 @@ public static partial class QemuRunner
         }
         process.StandardInput.Close();
 
-        var console = new StringBuilder();
-        var stderr = new StringBuilder();
-        async Task Pump(StreamReader reader, StringBuilder sink, bool isConsole)
+        async Task Pump(StreamReader reader, bool isConsole)
         {
             var buffer = new char[4096];
             int n;
             while ((n = await reader.ReadAsync(buffer, cancellation).ConfigureAwait(false)) > 0)
             {
                 var text = new string(buffer, 0, n);
-                lock (sink)
-                {
-                    sink.Append(text);
-                    if (isConsole) arrivals.Add((stopwatch.Elapsed, sink.Length));
-                }
-                if (isConsole || onQemuError is null) onOutput?.Invoke(text);
+                if (isConsole) { router.Write(text); continue; }
+                lock (stderr) stderr.Append(text);
+                if (onQemuError is null) onOutput?.Invoke(text);
                 else onQemuError(text);
             }
         }
-        var pumps = Task.WhenAll(Pump(process.StandardOutput, console, true), Pump(process.StandardError, stderr, false));
+        var pumps = Task.WhenAll(Pump(process.StandardOutput, true), Pump(process.StandardError, false));
 
         bool timedOut = false;
         using (var timeoutSource = CancellationTokenSource.CreateLinkedTokenSource(cancellation))
@@ -87,35 +125,16 @@ public static partial class QemuRunner
             }
         }
         await pumps.ConfigureAwait(false);
+        router.Complete();
         stopwatch.Stop();
 
-        // Keep the console text as the guest wrote it (CR LF included) so Arrivals' lengths index it.
-        string text = console.ToString();
-        if (stderr.Length > 0) text += stderr.ToString();
-        int status = timedOut ? TimeoutStatus : GuestExitStatus(process.ExitCode, text);
-        return new BootResult(text, status, process.ExitCode, timedOut, stopwatch.Elapsed) { Arrivals = arrivals };
-    }
-
-    /// <summary>
-    /// isa-debug-exit turns the byte N the guest writes into QEMU exit code 2N+1; a guest that stopped
-    /// another way (reset with -no-reboot) exits QEMU with 0, and then the kernel's "uk: exit status N"
-    /// console line is the only witness. A process exit code has 8 bits, so 2N+1 loses N's top bit: a
-    /// status of 128 or more (an app killed by a signal: 128 + signal) arrives as N - 128, and the console
-    /// line, when it agrees on the low 7 bits, restores it.
-    /// </summary>
-    public static int GuestExitStatus(int qemuExitCode, string console)
-    {
-        var matches = ExitStatusLine().Matches(console);
-        if ((qemuExitCode & 1) == 1)
+        var kernelLines = transcript.Where(t => t.FromKernel).Select(t => t.Text).ToList();
+        var exit = timedOut ? new GuestExit(TimeoutStatus, $"the guest did not finish within {timeout.TotalSeconds:0.###} s")
+                            : GuestExit.Decode(process.ExitCode, kernelLines, stderr.ToString());
+        string text = console.ToString() + stderr;
+        return new BootResult(text, exit.Status, process.ExitCode, timedOut, stopwatch.Elapsed)
         {
-            int low = qemuExitCode >> 1;
-            if (matches.Count > 0 && int.TryParse(matches[^1].Groups[1].Value, out int printed) && (printed & 0x7F) == low) return printed;
-            return low;
-        }
-        if (qemuExitCode == 0 && matches.Count > 0) return int.Parse(matches[^1].Groups[1].Value);
-        return qemuExitCode == 0 ? UnknownStatus : qemuExitCode;
+            Arrivals = arrivals, Transcript = transcript, QemuError = stderr.ToString(), Problem = exit.Problem, ConsoleTag = options.ConsoleTag,
+        };
     }
-
-    [GeneratedRegex(@"^uk: exit status (\d+)\r?$", RegexOptions.Multiline)]
-    private static partial Regex ExitStatusLine();
 }
