@@ -88,7 +88,7 @@ public partial class ConnectionLimitTests(ITestOutputHelper output)
             var result = await guest.Finished;
             Assert.True(result.ExitStatus == 0, result.Console);
             Assert.Contains($"serve: {served} connections, ", result.Console);
-            var drops = AppImages.AppLines(result.Console).Where(l => l.StartsWith("serve: drops: ", StringComparison.Ordinal))
+            var drops = AppImages.AppLines(result).Where(l => l.StartsWith("serve: drops: ", StringComparison.Ordinal))
                                  .Select(l => l["serve: drops: ".Length..].Split(' ')).ToDictionary(p => p[0], p => long.Parse(p[1]));
             var tcp = TcpLine().Match(result.Console);
             Assert.True(tcp.Success, result.Console);
