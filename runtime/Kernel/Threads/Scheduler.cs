@@ -19,7 +19,7 @@ namespace Kernel.Threads
     {
         public const long NoResult = long.MinValue;
         private const int SyscallInstructionLength = 2;
-        private const uint FsBaseMsr = 0xC000_0100;
+        private const uint FsBaseMsr = 0xC000_0100, GsBaseMsr = 0xC000_0101;
 
         private static Thread[] s_threads;
         private static int s_count;
@@ -121,7 +121,7 @@ namespace Kernel.Threads
                 Enter(next);
             }
             if (s_deadToFree != null && s_deadToFree != Current) FreeDead();
-            Signals.SignalDelivery.BeforeReturnToUser(Current);
+            Signals.SignalDelivery.PrepareReturnToUser(Current);
             return Current.Frame;
         }
 
@@ -192,6 +192,8 @@ namespace Kernel.Threads
             }
             thread.Deadline = 0;
             thread.FutexAddress = 0;
+            thread.EndsOnSignal = false;
+            thread.WaitedSignals = 0;
             thread.State = ThreadState.Runnable;
         }
 
@@ -231,6 +233,7 @@ namespace Kernel.Threads
         {
             Cpu.SetKernelStack(thread.KernelStackTop);
             Cpu.WriteMsr(FsBaseMsr, thread.FsBase);
+            Cpu.WriteMsr(GsBaseMsr, thread.GsBase);
         }
 
         private static Thread PickNext()
