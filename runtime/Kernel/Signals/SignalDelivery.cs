@@ -24,7 +24,7 @@ namespace Kernel.Signals
         private const ulong RedZone = 128;
         private const int FxSaveSize = SignalFrameLayout.FxSaveSize;
         private const int UContextSize = SignalFrameLayout.UContextSize;
-        private const int MContextOffset = 40;
+        private const int UcStackOffset = 16, MContextOffset = 40;
         private const int FpRegsOffset = MContextOffset + GeneralRegisterCount * 8;
         private const int SignalMaskOffset = FpRegsOffset + 8 + 64;
         private const int RipIndex = 16, RspIndex = 15, RflagsIndex = 17;
@@ -135,6 +135,9 @@ namespace Kernel.Signals
                 *(uint*)(frame->FxSave + 24) &= (uint)MxcsrValidBits;
             }
             thread.SignalMask = *(ulong*)(context + SignalMaskOffset) & ~SignalNumbers.Unblockable;
+            // uc_stack too, as Linux's restore_altstack: its errors are ignored (the frame itself was fine).
+            SignalState.SetAlternateStack(thread, *(ulong*)(context + UcStackOffset), *(int*)(context + UcStackOffset + 8),
+                                          *(ulong*)(context + UcStackOffset + 16), frame->Rsp);
             return true;
         }
 
@@ -192,9 +195,9 @@ namespace Kernel.Signals
             frameInfo->Number = signal;
             ulong userInfo = userUc + UContextSize;
 
-            *(ulong*)(uc + 16) = thread.AlternateStack;       // uc_stack
-            *(int*)(uc + 24) = thread.AlternateStackSize == 0 ? SsDisable : onAlternate ? SsOnStack : 0;
-            *(ulong*)(uc + 32) = thread.AlternateStackSize;
+            *(ulong*)(uc + UcStackOffset) = thread.AlternateStack;
+            *(int*)(uc + UcStackOffset + 8) = thread.AlternateStackSize == 0 ? SsDisable : onAlternate ? SsOnStack : 0;
+            *(ulong*)(uc + UcStackOffset + 16) = thread.AlternateStackSize;
             // rt_sigsuspend's handler runs under its temporary mask; its context restores the caller's.
             ulong savedMask = thread.MaskRestore == MaskRestore.AfterDelivery ? thread.SavedSignalMask : thread.SignalMask;
             thread.MaskRestore = MaskRestore.None;

@@ -96,6 +96,34 @@ namespace Kernel.Signals
             if (chosen != null) SendToThread(chosen, signal, info);
         }
 
+        private const int SsOnStack = 1, SsDisable = 2, SsAutoDisarm = 1 << 31;
+        private const ulong MinimumStackSize = 2048;   // MINSIGSTKSZ
+
+        /// <summary>
+        /// sigaltstack's new stack (also what rt_sigreturn restores from uc_stack, ignoring the errors as
+        /// Linux does): 0, -EPERM while running on the current one, -EINVAL for unknown flags, -ENOMEM
+        /// below MINSIGSTKSZ. The range itself is the app's business: delivery refuses a frame that
+        /// would wrap or leave the user half (SignalFrameLayout).
+        /// </summary>
+        public static long SetAlternateStack(Thread thread, ulong stackBase, int flags, ulong size, ulong rsp)
+        {
+            if (thread.AlternateStackSize != 0 && rsp - thread.AlternateStack < thread.AlternateStackSize) return -Syscalls.Errno.EPERM;
+            int mode = flags & ~SsAutoDisarm;
+            if (mode != 0 && mode != SsOnStack && mode != SsDisable) return -Syscalls.Errno.EINVAL;
+            if (mode == SsDisable)
+            {
+                thread.AlternateStack = 0;
+                thread.AlternateStackSize = 0;
+                thread.AlternateStackFlags = 0;
+                return 0;
+            }
+            if (size < MinimumStackSize) return -Syscalls.Errno.ENOMEM;
+            thread.AlternateStack = stackBase;
+            thread.AlternateStackSize = size;
+            thread.AlternateStackFlags = flags & SsAutoDisarm;
+            return 0;
+        }
+
         public static void Release(Thread thread)
         {
             if (thread.PendingInfo != null) KernelMemory.Heap->Free(thread.PendingInfo);

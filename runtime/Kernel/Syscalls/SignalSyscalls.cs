@@ -8,8 +8,7 @@ namespace Kernel.Syscalls
     {
         private const int SigBlock = 0, SigUnblock = 1, SigSetMask = 2;
         private const ulong SigsetSize = 8;
-        private const int SsOnStack = 1, SsDisable = 2, SsAutoDisarm = 1 << 31;
-        private const ulong MinimumStackSize = 2048;
+        private const int SsOnStack = 1, SsDisable = 2;
 
         // rt_sigaction(signal, act, oldact, sigsetsize)
         public static long Action(SyscallFrame call)
@@ -182,19 +181,8 @@ namespace Kernel.Syscalls
             if (call.Arg0 != 0)
             {
                 if (!UserMemory.IsUserRange(call.Arg0, 24)) return -Errno.EFAULT;
-                if (onIt) return -Errno.EPERM;
                 ulong* stack = (ulong*)call.Arg0;
-                int flags = (int)stack[1];
-                int mode = flags & ~SsAutoDisarm;
-                if (mode != 0 && mode != SsOnStack && mode != SsDisable) return -Errno.EINVAL;
-                if ((flags & SsDisable) != 0) { current.AlternateStack = 0; current.AlternateStackSize = 0; current.AlternateStackFlags = 0; }
-                else
-                {
-                    if (stack[2] < MinimumStackSize) return -Errno.ENOMEM;
-                    current.AlternateStack = stack[0];
-                    current.AlternateStackSize = stack[2];
-                    current.AlternateStackFlags = flags;
-                }
+                return SignalState.SetAlternateStack(current, stack[0], (int)stack[1], stack[2], call.Frame->Rsp);
             }
             return 0;
         }

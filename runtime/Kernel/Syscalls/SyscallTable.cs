@@ -33,7 +33,7 @@ namespace Kernel.Syscalls
         public const ulong StatFileSystem = 137, FileStatFileSystem = 138, EpollCreate = 213, ReadDirectory64 = 217;
         public const ulong FileAdvise = 221, EpollWait = 232, EpollControl = 233, OpenAt = 257, MakeDirectoryAt = 258;
         public const ulong StatAt = 262, UnlinkAt = 263, RenameAt = 264, SymlinkAt = 266, ReadLinkAt = 267;
-        public const ulong ChangeModeAt = 268, AccessAt = 269, PollWithTimespec = 271, EpollWaitWithMask = 281;
+        public const ulong ChangeModeAt = 268, AccessAt = 269, Select = 23, SelectWithTimespec = 270, PollWithTimespec = 271, EpollWaitWithMask = 281;
         public const ulong EventFd = 284, EventFd2 = 290, EpollCreate1 = 291, Duplicate3 = 292, Pipe2 = 293;
         public const ulong ReadVectorAt = 295, WriteVectorAt = 296, RenameAt2 = 316, AccessAt2 = 439, EpollWaitWithTimespec = 441;
         public const ulong SendFile = 40, CopyFileRange = 326, ChangeOwner = 92, FileChangeOwner = 93, LinkChangeOwner = 94;
@@ -147,6 +147,8 @@ namespace Kernel.Syscalls
                 case InotifyRemoveWatch: return InotifySyscalls.RemoveWatch(call);
                 case Poll: return PollSyscalls.Poll(call);
                 case PollWithTimespec: return PollSyscalls.PollWithTimespec(call);
+                case Select: return SelectSyscalls.Select(call);
+                case SelectWithTimespec: return SelectSyscalls.SelectWithTimespec(call);
                 case EpollCreate: return PollSyscalls.EpollCreate(call);
                 case EpollCreate1: return PollSyscalls.EpollCreate1(call);
                 case EpollControl: return PollSyscalls.EpollControl(call);

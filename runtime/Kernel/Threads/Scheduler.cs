@@ -98,6 +98,7 @@ namespace Kernel.Threads
             }
             s_lastSwitch = Time.Clock.MonotonicNanoseconds;
             Enter(first);
+            Signals.SignalDelivery.PrepareReturnToUser(first);   // the same check as every later return to ring 3
             Cpu.ResumeFrame(first.Frame);
         }
 
@@ -193,6 +194,7 @@ namespace Kernel.Threads
             thread.Deadline = 0;
             thread.FutexAddress = 0;
             thread.EndsOnSignal = false;
+            thread.RestartAtDeadline = false;
             thread.WaitedSignals = 0;
             thread.State = ThreadState.Runnable;
         }
@@ -206,7 +208,8 @@ namespace Kernel.Threads
                 if (t.State == ThreadState.Blocked && t.Deadline != 0 && t.Deadline <= now)
                 {
                     bool restart = t.RestartOnWake;
-                    t.RestartOnWake = false;       // a timeout completes the call, it does not restart it
+                    // A timeout completes the call, it does not restart it (unless it asked to be re-run).
+                    if (!t.RestartAtDeadline) t.RestartOnWake = false;
                     Wake(t, t.TimeoutResult);
                     t.RestartOnWake = restart;
                 }

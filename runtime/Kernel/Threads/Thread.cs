@@ -29,6 +29,7 @@ namespace Kernel.Threads
         public bool RestartOnWake;
         public ulong Deadline;            // monotonic ns; 0 = none
         public long TimeoutResult;
+        public bool RestartAtDeadline;    // Blocking.WaitThenRestartEvenAtDeadline
         public ulong RestartedDeadline;   // the deadline a restarted call keeps (Blocking.DeadlineAfter)
         public ulong FutexAddress;
         public uint FutexBitset;
