@@ -287,6 +287,35 @@ public class SignalBoundaryTests
     }
 
     [Fact]
+    public async Task NanosleepEndsWithEintrAndTheTimeLeftWhenAHandlerRunsEvenWithSaRestart()
+    {
+        const ulong SaRestart = 0x1000_0000, Request = Times + 0x100, Remaining = Times + 0x110;
+        const int ClockMonotonic = 1;
+        var p = new RawProgram();
+        var a = p.Asm;
+        var handler = CountingHandler(p, saveMask: false);
+        p.SetHandler(SIGUSR1, handler, SaRestart, ActionScratch);
+        a.mov(rbx, Request);
+        a.mov(__qword_ptr[rbx], 5);          // 5 s: the sender's first signal comes after 20 ms
+        a.mov(__qword_ptr[rbx + 8], 0);
+        StartSignalSender(p);
+        p.Syscall(35, Request, Remaining);   // nanosleep
+        p.ExpectRax(-4, 160);
+        a.mov(rbx, Remaining);
+        a.cmp(__qword_ptr[rbx], 4); p.ExitUnlessEqual(161);   // 4.9... s left
+        p.Syscall(230, ClockMonotonic, 0, Request, Remaining);   // clock_nanosleep, relative
+        p.ExpectRax(-4, 162);
+        a.mov(rbx, Remaining);
+        a.cmp(__qword_ptr[rbx], 4); p.ExitUnlessEqual(163);
+        a.mov(rbx, HandlerRan);
+        a.cmp(__qword_ptr[rbx], 1); p.ExitUnlessEqual(164);
+        p.Print("nanosleep, clock_nanosleep: -EINTR after the handler, with the time left");
+        p.Exit(0);
+
+        await SameOnLinuxAndInTheGuest(p, "nanosleep", 0, "nanosleep, clock_nanosleep: -EINTR after the handler, with the time left");
+    }
+
+    [Fact]
     public async Task SigsuspendRunsTheHandlerUnderItsMaskThenPutsTheOldMaskBack()
     {
         const ulong Usr1Bit = 1UL << (SIGUSR1 - 1);

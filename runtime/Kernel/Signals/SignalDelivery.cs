@@ -58,6 +58,7 @@ namespace Kernel.Signals
         // Run the handler of the thread's first deliverable signal, or apply the default action.
         private static void DeliverSignals(Thread thread)
         {
+            if (thread.SleepRemainder != 0) ReportSleepLeft(thread);
             if (thread.MaskRestore == MaskRestore.BeforeDelivery) RestoreWaitMask(thread);
             while (true)
             {
@@ -91,6 +92,16 @@ namespace Kernel.Signals
             }
             // No handler ran: a wait's temporary mask ends here (with a handler, its context carries the old one).
             if (thread.MaskRestore != MaskRestore.None) RestoreWaitMask(thread);
+        }
+
+        // An interrupted nanosleep's `remaining` timespec; unwritable, the call fails with EFAULT as on Linux.
+        private static void ReportSleepLeft(Thread thread)
+        {
+            ulong* timespec = stackalloc ulong[2];
+            timespec[0] = thread.SleepLeft / 1_000_000_000UL;
+            timespec[1] = thread.SleepLeft % 1_000_000_000UL;
+            if (!WriteToUser(thread.SleepRemainder, (byte*)timespec, 16)) thread.Frame->Rax = unchecked((ulong)-Syscalls.Errno.EFAULT);
+            thread.SleepRemainder = 0;
         }
 
         private static void RestoreWaitMask(Thread thread)

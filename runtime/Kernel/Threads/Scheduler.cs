@@ -191,6 +191,12 @@ namespace Kernel.Threads
             {
                 thread.Frame->Rax = (ulong)result;
             }
+            if (thread.SleepRemainder != 0)
+            {
+                ulong now = Time.Clock.MonotonicNanoseconds;
+                if (result == -Syscalls.Errno.EINTR) thread.SleepLeft = thread.Deadline > now ? thread.Deadline - now : 0;
+                else thread.SleepRemainder = 0;
+            }
             thread.Deadline = 0;
             thread.FutexAddress = 0;
             thread.EndsOnSignal = false;

@@ -47,6 +47,9 @@ namespace Kernel.Threads
         /// <summary>The mask a wait replaced (rt_sigsuspend, rt_sigtimedwait), put back on the way to ring 3.</summary>
         public ulong SavedSignalMask;
         public Signals.MaskRestore MaskRestore;
+        /// <summary>nanosleep/clock_nanosleep's `remaining` (0: none): written with SleepLeft when a signal ends the sleep.</summary>
+        public ulong SleepRemainder;
+        public ulong SleepLeft;           // ns
 
         public InterruptFrame* Frame => (InterruptFrame*)(KernelStackTop - (ulong)sizeof(InterruptFrame));
     }
