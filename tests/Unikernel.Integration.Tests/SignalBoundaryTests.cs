@@ -160,6 +160,34 @@ public class SignalBoundaryTests
     }
 
     [Fact]
+    public async Task ASigsegvHandlerThatCannotBeEnteredEndsTheAppInsteadOfLoopingInTheKernel()
+    {
+        // Both handlers at a non-canonical address, SIGSEGV's with SA_NODEFER on a 64 KiB alternate stack:
+        // each attempt to enter it fails and raises SIGSEGV again. Linux stops when the frames overflow the
+        // alternate stack; the kernel must not loop with interrupts off.
+        var p = new RawProgram();
+        var a = p.Asm;
+        a.mov(rbx, Forged);
+        a.mov(rax, AlternateStack);
+        a.mov(__qword_ptr[rbx], rax);
+        a.mov(__qword_ptr[rbx + 8], 0);
+        a.mov(__qword_ptr[rbx + 16], 0x1_0000);
+        p.Syscall(131, Forged, 0);   // sigaltstack
+        p.ExpectRax(0, 169);
+        p.SetHandlerAddress(SIGSEGV, NonCanonical, SaNodefer | SaOnStack, ActionScratch);
+        p.SetHandlerAddress(SIGUSR1, NonCanonical, 0, ActionScratch);
+        p.Print("sending SIGUSR1");
+        p.Syscall(39);               // getpid
+        a.mov(rdi, rax);
+        a.mov(esi, SIGUSR1);
+        a.mov(eax, 62);              // kill
+        a.syscall();
+        p.Exit(170);
+
+        await SameOnLinuxAndInTheGuest(p, "handler-loop", 128 + SIGSEGV, "sending SIGUSR1");
+    }
+
+    [Fact]
     public async Task Int3InTheAppIsSigtrapWithRipAfterIt()
     {
         var p = new RawProgram();

@@ -36,20 +36,25 @@ namespace Kernel.Signals
         /// The end of every way back to ring 3 (Scheduler.Leave): deliver the thread's signals, then check
         /// the frame iretq will take (UserFrame). A frame that cannot be resumed -- non-canonical rip or rsp,
         /// from rt_sigreturn, a handler address, a clone stack -- raises SIGSEGV as Linux's failed iret does,
-        /// and the check runs again on what that leaves: a handler's frame, or the end of the app. This
-        /// ends: a second bad frame finds SIGSEGV blocked by its own delivery, and a forced signal that is
-        /// blocked takes the default action.
+        /// and the check runs again on what that leaves: a handler's frame, or the end of the app. A second
+        /// bad frame means the SIGSEGV handler cannot be entered either: the app ends with SIGSEGV, as on
+        /// Linux (where SIGSEGV is then blocked by its own delivery, so forcing it kills; with SA_NODEFER
+        /// Linux would loop for ever, which here, with interrupts off, would stop the machine).
         /// </summary>
         public static void PrepareReturnToUser(Thread thread)
         {
-            while (true)
+            for (int attempt = 0; ; attempt++)
             {
                 DeliverSignals(thread);
                 InterruptFrame* frame = thread.Frame;
                 if (UserFrame.Sanitize(frame)) return;
                 frame->Vector = GeneralProtectionVector;   // what the handler's context shows: a #GP, error code 0
                 frame->ErrorCode = 0;
-                ForceKernelSignal(thread, SignalNumbers.SIGSEGV);
+                SignalInfo info = default;
+                info.Number = SignalNumbers.SIGSEGV;
+                info.Code = SignalInfo.CodeKernel;
+                if (attempt > 0) Terminate(SignalNumbers.SIGSEGV, &info, frame);
+                SignalState.Force(thread, SignalNumbers.SIGSEGV, &info);
             }
         }
 
@@ -192,6 +197,9 @@ namespace Kernel.Signals
             }
             ulong start, fpstate;
             if (!SignalFrameLayout.TryPlace(sp, out start, out fpstate)) return false;
+            // A frame that would run off the bottom of the alternate stack is refused, as Linux's "overflowed
+            // sigaltstack": it would overwrite whatever lies below, and the next one would start at the top again.
+            if (onAlternate && start - thread.AlternateStack >= thread.AlternateStackSize) return false;
             if (!onAlternate) UserAddressSpace.GrowStackTo(start, frame->Rsp);
 
             // The frame is built in kernel memory and copied out in one piece (WriteToUser).
