@@ -44,6 +44,18 @@ public static class DescriptorTables
     public const byte InterruptGateAccess = 0x8E;
     /// <summary>Byte offset, inside a gate, of the 3-bit IST index.</summary>
     public const int GateIstByte = 4;
+    /// <summary>Byte offset, inside a gate, of its access byte (type, DPL, present).</summary>
+    public const int GateAccessByte = 5;
+    /// <summary>As <see cref="InterruptGateAccess"/> with DPL 3: `int n` from ring 3 may use the gate.</summary>
+    public const byte UserInterruptGateAccess = 0xEE;
+
+    public const int BreakpointVector = 3;
+
+    /// <summary>
+    /// Vectors ring 3 may raise with `int n` (any other `int n` from the app is a #GP, as on Linux):
+    /// int3, so that an app's breakpoint is a SIGTRAP and not a SIGSEGV.
+    /// </summary>
+    public static readonly int[] UserCallableVectors = { BreakpointVector };
 
     public const int DoubleFaultVector = 8;
     public const int NmiVector = 2;

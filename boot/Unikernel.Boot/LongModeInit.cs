@@ -146,6 +146,8 @@ public static class LongModeInit
             e.LeaRipRelative(rdi, e.BssAddress(Idt));
             foreach (var (vector, ist) in IstAssignments)
                 a.mov(__byte_ptr[rdi + (vector * IdtGateSize + GateIstByte)], (byte)ist);
+            foreach (int vector in UserCallableVectors)
+                a.mov(__byte_ptr[rdi + (vector * IdtGateSize + GateAccessByte)], UserInterruptGateAccess);
 
             e.LeaRipRelative(rax, e.DataAddress(IdtPointer));
             a.lidt(__[rax]);

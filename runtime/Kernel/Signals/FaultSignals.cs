@@ -10,7 +10,7 @@ namespace Kernel.Signals
     // or its own crash report.
     internal static unsafe class FaultSignals
     {
-        private const int DivideError = 0, Breakpoint = 3, Overflow = 4, BoundRange = 5, InvalidOpcode = 6;
+        private const int DivideError = 0, Debug = 1, Breakpoint = 3, Overflow = 4, BoundRange = 5, InvalidOpcode = 6;
         private const int StackSegment = 12, GeneralProtection = 13, PageFault = 14, X87 = 16, Alignment = 17, Simd = 19;
         private const ulong PageFaultWrite = 2, PageFaultFetch = 16;
         private const int OutOfMemoryStatus = 128 + SignalNumbers.SIGKILL;
@@ -39,7 +39,12 @@ namespace Kernel.Signals
                 case DivideError: signal = SignalNumbers.SIGFPE; info.Code = SignalInfo.FpeIntegerDivide; info.Field0 = frame->Rip; break;
                 case X87:
                 case Simd: signal = SignalNumbers.SIGFPE; info.Code = 0; info.Field0 = frame->Rip; break;
+                // int3 (its gate is open to ring 3): rip is already past it, si_code SI_KERNEL, as Linux.
                 case Breakpoint: signal = SignalNumbers.SIGTRAP; info.Code = SignalInfo.CodeKernel; break;
+                // The app sets no hardware breakpoints, so a #DB from ring 3 is TF's single step (or icebp).
+                case Debug: signal = SignalNumbers.SIGTRAP; info.Code = SignalInfo.TrapTrace; info.Field0 = frame->Rip; break;
+                // Linux's exc_stack_segment: SIGBUS, not SIGSEGV.
+                case StackSegment: signal = SignalNumbers.SIGBUS; info.Code = SignalInfo.CodeKernel; break;
                 case InvalidOpcode: signal = SignalNumbers.SIGILL; info.Code = SignalInfo.IllIllegalOperand; info.Field0 = frame->Rip; break;
                 case Alignment: signal = SignalNumbers.SIGBUS; info.Code = SignalInfo.BusAddressAlignment; break;
                 case PageFault:
@@ -51,20 +56,11 @@ namespace Kernel.Signals
                     break;
                 case Overflow:
                 case BoundRange:
-                case StackSegment:
                 case GeneralProtection:
                 default: signal = SignalNumbers.SIGSEGV; info.Code = SignalInfo.CodeKernel; break;
             }
             info.Number = signal;
-            Thread thread = Scheduler.Current;
-            SignalAction* action = SignalState.Action(signal);
-            ulong bit = SignalNumbers.Bit(signal);
-            if ((thread.SignalMask & bit) != 0 || action->Handler == SignalAction.Ignore)
-            {
-                action->Handler = SignalAction.Default;
-                thread.SignalMask &= ~bit;
-            }
-            SignalState.SendToThread(thread, signal, &info);
+            SignalState.Force(Scheduler.Current, signal, &info);
         }
 
         private static void ReportOutOfMemory(ulong address)

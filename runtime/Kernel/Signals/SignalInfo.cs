@@ -6,7 +6,7 @@ namespace Kernel.Signals
     {
         public const int Size = 128;
         public const int CodeUser = 0, CodeKernel = 0x80, CodeTkill = -6;
-        public const int SegvMapError = 1, SegvAccessError = 2, FpeIntegerDivide = 1, IllIllegalOperand = 2, TrapBreakpoint = 1, BusAddressAlignment = 1;
+        public const int SegvMapError = 1, SegvAccessError = 2, FpeIntegerDivide = 1, IllIllegalOperand = 2, TrapBreakpoint = 1, TrapTrace = 2, BusAddressAlignment = 1;
 
         public int Number;
         public int Errno;

@@ -9,7 +9,7 @@ namespace Kernel.Syscalls
     {
         public const int ProcessId = 1;
         private const ulong ArchSetGs = 0x1001, ArchSetFs = 0x1002, ArchGetFs = 0x1003, ArchGetGs = 0x1004;
-        private const uint FsBaseMsr = 0xC000_0100;
+        private const uint FsBaseMsr = 0xC000_0100, GsBaseMsr = 0xC000_0101;
         private const ulong PrSetName = 15, PrGetName = 16, PrGetDumpable = 3, PrSetDumpable = 4;
         private const int ResourceCount = 16, RlimitStack = 3, RlimitCore = 4, RlimitNoFile = 7;
         private const ulong Infinity = ulong.MaxValue;
@@ -39,23 +39,28 @@ namespace Kernel.Syscalls
         public static long GetParentPid(SyscallFrame call) => 0;
         public static long GetUserOrGroupId(SyscallFrame call) => 0;
 
-        // arch_prctl(code, address): the thread pointer musl and the runtime's TLS hang off.
+        // arch_prctl(code, address): the thread pointer musl and the runtime's TLS hang off (FS), and GS,
+        // which the kernel leaves to the app. A base Linux refuses (EPERM) would fault in the kernel's wrmsr.
         public static long ArchPrctl(SyscallFrame call)
         {
             Thread current = Scheduler.Current;
             switch (call.Arg0)
             {
                 case ArchSetFs:
-                    if (call.Arg1 >= 0x0000_8000_0000_0000) return -Errno.EPERM;
+                    if (!Signals.UserFrame.IsUserSegmentBase(call.Arg1)) return -Errno.EPERM;
                     current.FsBase = call.Arg1;
                     Cpu.WriteMsr(FsBaseMsr, call.Arg1);
                     return 0;
-                case ArchGetFs:
-                    if (!UserMemory.IsWritableUserRange(call.Arg1, 8)) return -Errno.EFAULT;
-                    *(ulong*)call.Arg1 = current.FsBase;
-                    return 0;
                 case ArchSetGs:
+                    if (!Signals.UserFrame.IsUserSegmentBase(call.Arg1)) return -Errno.EPERM;
+                    current.GsBase = call.Arg1;
+                    Cpu.WriteMsr(GsBaseMsr, call.Arg1);
+                    return 0;
+                case ArchGetFs:
                 case ArchGetGs:
+                    if (!UserMemory.IsWritableUserRange(call.Arg1, 8)) return -Errno.EFAULT;
+                    *(ulong*)call.Arg1 = call.Arg0 == ArchGetFs ? current.FsBase : current.GsBase;
+                    return 0;
                 default:
                     return -Errno.EINVAL;
             }

@@ -9,7 +9,6 @@ namespace Kernel.Syscalls
         private const int SigBlock = 0, SigUnblock = 1, SigSetMask = 2;
         private const ulong SigsetSize = 8;
         private const int SsOnStack = 1, SsDisable = 2;
-        private const ulong MinimumStackSize = 2048;
 
         // rt_sigaction(signal, act, oldact, sigsetsize)
         public static long Action(SyscallFrame call)
@@ -70,14 +69,100 @@ namespace Kernel.Syscalls
 
         public static long Return(SyscallFrame call)
         {
-            if (!SignalDelivery.Return(Scheduler.Current))
+            Thread current = Scheduler.Current;
+            if (!SignalDelivery.Return(current))
             {
+                // Linux's bad frame: the call returns 0 and SIGSEGV is forced on the unchanged registers.
+                call.Frame->Rax = 0;
                 SignalInfo info = default;
                 info.Number = SignalNumbers.SIGSEGV;
                 info.Code = SignalInfo.CodeKernel;
-                SignalDelivery.Terminate(SignalNumbers.SIGSEGV, &info, call.Frame);
+                SignalState.Force(current, SignalNumbers.SIGSEGV, &info);
             }
             return Scheduler.NoResult;   // every register, rax included, comes from the signal frame
+        }
+
+        // pause(): sleeps until a signal runs a handler or ends the app; always -EINTR (never restarted).
+        public static long Pause(SyscallFrame call)
+        {
+            Thread current = Scheduler.Current;
+            if (current == null || (current.PendingSignals & ~current.SignalMask) != 0) return -Errno.EINTR;
+            return WaitForSignal(current, restart: false, deadline: 0, timeoutResult: 0);
+        }
+
+        // rt_sigsuspend(mask, sigsetsize): pause under a temporary mask; the handler's context (or the
+        // return, if no handler runs) puts the caller's mask back.
+        public static long Suspend(SyscallFrame call)
+        {
+            if (call.Arg1 != SigsetSize) return -Errno.EINVAL;
+            ulong mask;
+            if (!TryReadSignalSet(call.Arg0, out mask)) return -Errno.EFAULT;
+            Thread current = Scheduler.Current;
+            if (current == null) return -Errno.EINTR;
+            current.SavedSignalMask = current.SignalMask;
+            current.MaskRestore = MaskRestore.AfterDelivery;
+            current.SignalMask = mask & ~SignalNumbers.Unblockable;
+            if ((current.PendingSignals & ~current.SignalMask) != 0) return -Errno.EINTR;
+            return WaitForSignal(current, restart: false, deadline: 0, timeoutResult: 0);
+        }
+
+        // rt_sigtimedwait(set, info, timeout, sigsetsize): takes a pending signal of the set (usually
+        // blocked) without running its handler; waits for one until the timeout (-EAGAIN), or until
+        // another signal runs a handler (-EINTR). sigwaitinfo and sigtimedwait are this call.
+        public static long TimedWait(SyscallFrame call)
+        {
+            if (call.Arg3 != SigsetSize) return -Errno.EINVAL;
+            ulong set;
+            if (!TryReadSignalSet(call.Arg0, out set)) return -Errno.EFAULT;
+            set &= ~SignalNumbers.Unblockable;
+            if (call.Arg1 != 0 && !UserMemory.IsWritableUserRange(call.Arg1, SignalInfo.Size)) return -Errno.EFAULT;
+            ulong deadline = 0;
+            bool poll = false;
+            if (call.Arg2 != 0)
+            {
+                ulong nanoseconds;
+                long error;
+                if (!UserMemory.TryReadTimespec(call.Arg2, out nanoseconds, out error)) return error;
+                poll = nanoseconds == 0;
+                deadline = Blocking.DeadlineAfter(nanoseconds);
+            }
+            Thread current = Scheduler.Current;
+            if (current == null) return -Errno.EAGAIN;
+            int signal = SignalState.Lowest(current.PendingSignals & set);
+            if (signal != 0)
+            {
+                current.PendingSignals &= ~SignalNumbers.Bit(signal);
+                if (call.Arg1 != 0)
+                {
+                    SignalInfo info = current.PendingInfo != null ? current.PendingInfo[signal] : default;
+                    info.Number = signal;
+                    *(SignalInfo*)call.Arg1 = info;
+                }
+                return signal;
+            }
+            if (poll) return -Errno.EAGAIN;
+            // While it waits the set is unblocked (as on Linux), so a signal sent to the process picks this thread.
+            current.SavedSignalMask = current.SignalMask;
+            current.MaskRestore = MaskRestore.BeforeDelivery;
+            current.SignalMask &= ~set;
+            long parked = WaitForSignal(current, restart: true, deadline: deadline, timeoutResult: -Errno.EAGAIN);
+            current.WaitedSignals = set;
+            return parked;
+        }
+
+        private static long WaitForSignal(Thread current, bool restart, ulong deadline, long timeoutResult)
+        {
+            long parked = Scheduler.Block(null, restart, deadline, timeoutResult);
+            current.EndsOnSignal = true;
+            return parked;
+        }
+
+        private static bool TryReadSignalSet(ulong address, out ulong set)
+        {
+            set = 0;
+            if (!UserMemory.IsUserRange(address, SigsetSize)) return false;
+            set = *(ulong*)address;
+            return true;
         }
 
         // sigaltstack(new, old): stack_t { sp, int flags, size }
@@ -96,18 +181,8 @@ namespace Kernel.Syscalls
             if (call.Arg0 != 0)
             {
                 if (!UserMemory.IsUserRange(call.Arg0, 24)) return -Errno.EFAULT;
-                if (onIt) return -Errno.EPERM;
                 ulong* stack = (ulong*)call.Arg0;
-                int flags = (int)stack[1];
-                if ((flags & ~SsDisable) != 0 && flags != (1 << 31)) return -Errno.EINVAL;
-                if ((flags & SsDisable) != 0) { current.AlternateStack = 0; current.AlternateStackSize = 0; current.AlternateStackFlags = 0; }
-                else
-                {
-                    if (stack[2] < MinimumStackSize) return -Errno.ENOMEM;
-                    current.AlternateStack = stack[0];
-                    current.AlternateStackSize = stack[2];
-                    current.AlternateStackFlags = flags;
-                }
+                return SignalState.SetAlternateStack(current, stack[0], (int)stack[1], stack[2], call.Frame->Rsp);
             }
             return 0;
         }

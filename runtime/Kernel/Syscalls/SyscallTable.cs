@@ -17,7 +17,7 @@ namespace Kernel.Syscalls
         public const ulong Mmap = 9, Mprotect = 10, Munmap = 11, Brk = 12, RtSigaction = 13, RtSigprocmask = 14, RtSigreturn = 15;
         public const ulong SchedYield = 24, Mremap = 25, Madvise = 28, Nanosleep = 35, Getpid = 39, Clone = 56, Kill = 62, Uname = 63;
         public const ulong Getrlimit = 97, Getrusage = 98, Sysinfo = 99, Getuid = 102, Getgid = 104, Geteuid = 107, Getegid = 108;
-        public const ulong Getppid = 110, RtSigpending = 127, Sigaltstack = 131, Prctl = 157, ArchPrctl = 158, Setrlimit = 160;
+        public const ulong Getppid = 110, RtSigpending = 127, RtSigtimedwait = 128, RtSigsuspend = 130, Pause = 34, Sigaltstack = 131, Prctl = 157, ArchPrctl = 158, Setrlimit = 160;
         public const ulong Gettid = 186, Tkill = 200, Futex = 202, SchedSetaffinity = 203, SchedGetaffinity = 204;
         public const ulong SetTidAddress = 218, ClockNanosleep = 230, Tgkill = 234, GetMempolicy = 239, SetRobustList = 273;
         public const ulong Prlimit64 = 302, Getcpu = 309, Membarrier = 324, Rseq = 334;
@@ -33,7 +33,7 @@ namespace Kernel.Syscalls
         public const ulong StatFileSystem = 137, FileStatFileSystem = 138, EpollCreate = 213, ReadDirectory64 = 217;
         public const ulong FileAdvise = 221, EpollWait = 232, EpollControl = 233, OpenAt = 257, MakeDirectoryAt = 258;
         public const ulong StatAt = 262, UnlinkAt = 263, RenameAt = 264, SymlinkAt = 266, ReadLinkAt = 267;
-        public const ulong ChangeModeAt = 268, AccessAt = 269, PollWithTimespec = 271, EpollWaitWithMask = 281;
+        public const ulong ChangeModeAt = 268, AccessAt = 269, Select = 23, SelectWithTimespec = 270, PollWithTimespec = 271, EpollWaitWithMask = 281;
         public const ulong EventFd = 284, EventFd2 = 290, EpollCreate1 = 291, Duplicate3 = 292, Pipe2 = 293;
         public const ulong ReadVectorAt = 295, WriteVectorAt = 296, RenameAt2 = 316, AccessAt2 = 439, EpollWaitWithTimespec = 441;
         public const ulong SendFile = 40, CopyFileRange = 326, ChangeOwner = 92, FileChangeOwner = 93, LinkChangeOwner = 94;
@@ -151,6 +151,8 @@ namespace Kernel.Syscalls
                 case InotifyRemoveWatch: return InotifySyscalls.RemoveWatch(call);
                 case Poll: return PollSyscalls.Poll(call);
                 case PollWithTimespec: return PollSyscalls.PollWithTimespec(call);
+                case Select: return SelectSyscalls.Select(call);
+                case SelectWithTimespec: return SelectSyscalls.SelectWithTimespec(call);
                 case EpollCreate: return PollSyscalls.EpollCreate(call);
                 case EpollCreate1: return PollSyscalls.EpollCreate1(call);
                 case EpollControl: return PollSyscalls.EpollControl(call);
@@ -203,6 +205,9 @@ namespace Kernel.Syscalls
                 case RtSigprocmask: return SignalSyscalls.ProcMask(call);
                 case RtSigreturn: return SignalSyscalls.Return(call);
                 case RtSigpending: return SignalSyscalls.Pending(call);
+                case RtSigtimedwait: return SignalSyscalls.TimedWait(call);
+                case RtSigsuspend: return SignalSyscalls.Suspend(call);
+                case Pause: return SignalSyscalls.Pause(call);
                 case Sigaltstack: return SignalSyscalls.AlternateStack(call);
                 case Kill: return SignalSyscalls.Kill(call);
                 case Tkill: return SignalSyscalls.ThreadKill(call);

@@ -25,6 +25,9 @@ namespace Kernel.Syscalls
             if ((flags & ~CloneSupported) != 0) return -Errno.EINVAL;
             if ((flags & CloneParentSettid) != 0 && !UserMemory.IsWritableUserRange(call.Arg2, 4)) return -Errno.EFAULT;
             if ((flags & CloneChildSettid) != 0 && !UserMemory.IsWritableUserRange(call.Arg3, 4)) return -Errno.EFAULT;
+            // Linux's rule for a TLS base (arch_prctl's): the scheduler writes it into FS_BASE, where a
+            // non-canonical value would fault in the kernel.
+            if ((flags & CloneSettls) != 0 && !Signals.UserFrame.IsUserSegmentBase(call.Arg4)) return -Errno.EPERM;
 
             Thread parent = Scheduler.Current;
             Thread child = Scheduler.Create();
@@ -33,6 +36,7 @@ namespace Kernel.Syscalls
             child.Frame->Rax = 0;
             if (call.Arg1 != 0) child.Frame->Rsp = call.Arg1;
             child.FsBase = (flags & CloneSettls) != 0 ? call.Arg4 : parent.FsBase;
+            child.GsBase = parent.GsBase;
             child.SignalMask = parent.SignalMask;
             if ((flags & CloneChildCleartid) != 0) child.ClearChildTid = call.Arg3;
             if ((flags & CloneParentSettid) != 0) *(int*)call.Arg2 = child.Id;

@@ -34,5 +34,17 @@ namespace Kernel.Threads
             if (Scheduler.Current == null) return -Syscalls.Errno.EAGAIN;
             return Scheduler.Block(queue, restart: true, deadline: deadline, timeoutResult: timeoutResult);
         }
+
+        /// <summary>
+        /// As WaitThenRestart, and the deadline restarts the call too (which then finds it passed through
+        /// DeadlineAfter): for calls that have work to do on a timeout, such as select clearing its sets.
+        /// </summary>
+        public static long WaitThenRestartEvenAtDeadline(WaitQueue queue, ulong deadline)
+        {
+            if (Scheduler.Current == null) return -Syscalls.Errno.EAGAIN;
+            long parked = Scheduler.Block(queue, restart: true, deadline: deadline, timeoutResult: 0);
+            Scheduler.Current.RestartAtDeadline = true;
+            return parked;
+        }
     }
 }

@@ -19,7 +19,7 @@ namespace Kernel.Threads
     {
         public const long NoResult = long.MinValue;
         private const int SyscallInstructionLength = 2;
-        private const uint FsBaseMsr = 0xC000_0100;
+        private const uint FsBaseMsr = 0xC000_0100, GsBaseMsr = 0xC000_0101;
 
         private static Thread[] s_threads;
         private static int s_count;
@@ -98,6 +98,9 @@ namespace Kernel.Threads
             }
             s_lastSwitch = Time.Clock.MonotonicNanoseconds;
             Enter(first);
+            UserAccess.Begin();
+            Signals.SignalDelivery.PrepareReturnToUser(first);   // the same check as every later return to ring 3
+            UserAccess.End();
             Cpu.ResumeFrame(first.Frame);
         }
 
@@ -123,9 +126,10 @@ namespace Kernel.Threads
             // Not while this very entry still runs on the dead thread's kernel stack (it exited in this entry):
             // the stack is unmapped when freed. The next entry, on another thread's stack, frees it.
             if (s_deadToFree != null && !OnKernelStackOf(s_deadToFree)) FreeDead();
-            // Signal frames go onto the app's stack: a UserAccess window (SMAP) around the delivery.
+            // Signal frames go onto the app's stack and sigreturn frames come from it: a UserAccess window
+            // (SMAP) around the delivery, whose only user-memory copies are SignalDelivery's WriteToUser/ReadFromUser.
             UserAccess.Begin();
-            Signals.SignalDelivery.BeforeReturnToUser(Current);
+            Signals.SignalDelivery.PrepareReturnToUser(Current);
             UserAccess.End();
             return Current.Frame;
         }
@@ -195,8 +199,17 @@ namespace Kernel.Threads
             {
                 thread.Frame->Rax = (ulong)result;
             }
+            if (thread.SleepRemainder != 0)
+            {
+                ulong now = Time.Clock.MonotonicNanoseconds;
+                if (result == -Syscalls.Errno.EINTR) thread.SleepLeft = thread.Deadline > now ? thread.Deadline - now : 0;
+                else thread.SleepRemainder = 0;
+            }
             thread.Deadline = 0;
             thread.FutexAddress = 0;
+            thread.EndsOnSignal = false;
+            thread.RestartAtDeadline = false;
+            thread.WaitedSignals = 0;
             thread.State = ThreadState.Runnable;
         }
 
@@ -209,7 +222,8 @@ namespace Kernel.Threads
                 if (t.State == ThreadState.Blocked && t.Deadline != 0 && t.Deadline <= now)
                 {
                     bool restart = t.RestartOnWake;
-                    t.RestartOnWake = false;       // a timeout completes the call, it does not restart it
+                    // A timeout completes the call, it does not restart it (unless it asked to be re-run).
+                    if (!t.RestartAtDeadline) t.RestartOnWake = false;
                     Wake(t, t.TimeoutResult);
                     t.RestartOnWake = restart;
                 }
@@ -244,6 +258,7 @@ namespace Kernel.Threads
         {
             Cpu.SetKernelStack(thread.KernelStackTop);
             Cpu.WriteMsr(FsBaseMsr, thread.FsBase);
+            Cpu.WriteMsr(GsBaseMsr, thread.GsBase);
         }
 
         private static Thread PickNext()

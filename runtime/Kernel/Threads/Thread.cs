@@ -17,6 +17,7 @@ namespace Kernel.Threads
         public ulong KernelStackBase;
         public ulong KernelStackTop;
         public ulong FsBase;
+        public ulong GsBase;              // arch_prctl(ARCH_SET_GS): the kernel itself never uses GS
         /// <summary>set_tid_address / CLONE_CHILD_CLEARTID: zeroed and futex-woken when the thread exits.</summary>
         public ulong ClearChildTid;
         public ulong CpuNanoseconds;
@@ -28,6 +29,7 @@ namespace Kernel.Threads
         public bool RestartOnWake;
         public ulong Deadline;            // monotonic ns; 0 = none
         public long TimeoutResult;
+        public bool RestartAtDeadline;    // Blocking.WaitThenRestartEvenAtDeadline
         public ulong RestartedDeadline;   // the deadline a restarted call keeps (Blocking.DeadlineAfter)
         public ulong FutexAddress;
         public uint FutexBitset;
@@ -38,6 +40,16 @@ namespace Kernel.Threads
         public ulong AlternateStack, AlternateStackSize;
         public int AlternateStackFlags;
         public Signals.SignalInfo* PendingInfo;   // one siginfo per signal number, allocated on first use
+        /// <summary>pause, rt_sigsuspend, rt_sigtimedwait: a signal ends the wait with -EINTR, SA_RESTART or not.</summary>
+        public bool EndsOnSignal;
+        /// <summary>rt_sigtimedwait: the signals that wake it to take them instead of having them delivered.</summary>
+        public ulong WaitedSignals;
+        /// <summary>The mask a wait replaced (rt_sigsuspend, rt_sigtimedwait), put back on the way to ring 3.</summary>
+        public ulong SavedSignalMask;
+        public Signals.MaskRestore MaskRestore;
+        /// <summary>nanosleep/clock_nanosleep's `remaining` (0: none): written with SleepLeft when a signal ends the sleep.</summary>
+        public ulong SleepRemainder;
+        public ulong SleepLeft;           // ns
 
         public InterruptFrame* Frame => (InterruptFrame*)(KernelStackTop - (ulong)sizeof(InterruptFrame));
     }
