@@ -108,6 +108,8 @@ public unsafe class UserFrameTests
     [Theory]
     [InlineData(0UL)]
     [InlineData(100UL)]                          // rsp near 0: the frame would wrap below address 0
+    [InlineData(0x20_0000UL)]                    // inside the kernel image, below the user window
+    [InlineData(0x40_0100UL)]                    // the frame would reach below the user window's start
     [InlineData(0x0000_8000_0000_0008UL)]       // above the user half (a non-canonical rsp)
     [InlineData(0xFFFF_FFFF_FFFF_FF80UL)]       // rsp 0 minus the red zone
     public void AFrameThatWouldWrapOrLeaveTheUserHalfIsRefused(ulong top) =>
