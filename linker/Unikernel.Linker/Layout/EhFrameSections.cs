@@ -109,7 +109,7 @@ public sealed class EhFrameSections
                 {
                     // The CIE pointer counts backwards from the pointer field itself.
                     long cieOffset = idOffset - (long)id;
-                    if (!ciesByOffset.TryGetValue((int)cieOffset, out var cie))
+                    if (id > (ulong)idOffset || !ciesByOffset.TryGetValue((int)cieOffset, out var cie))
                         throw Corrupt("FDE's CIE pointer does not point at a CIE in the same section");
                     record.Cie = cie;
                 }
