@@ -37,7 +37,7 @@ catch (Exception bug) when (bug is not OutOfMemoryException)
     // Every bad input is meant to end as a LinkerException above (the mutation fuzz test holds the linker to that);
     // should one still slip through, the user gets one line saying so, not a runtime stack dump (exit 134).
     Console.Error.WriteLine($"uk-ld: internal error: {bug.GetType().Name}: {MessageText.Escape(bug.Message)} " +
-        $"(at {MessageText.Escape(bug.TargetSite?.DeclaringType?.Name + "." + bug.TargetSite?.Name)}; a uk-ld bug, please report it with the inputs)");
+        "(a uk-ld bug: please report it with the inputs)");
     return 70;
 }
 

@@ -141,6 +141,28 @@ public sealed class HostileInputTests : IDisposable
         Assert.Equal($"{a}: .text+0x3: local-dynamic TLS code ends before its __tls_get_addr call does '_start'", error.Describe());
     }
 
+    // A CIE whose length (1) does not even cover its id: taken as a 5-byte record, the parse went on inside it, and an
+    // FDE cut as short made the rebuilt .eh_frame's CIE pointer land outside its record.
+    [Fact]
+    public void AnEhFrameRecordShorterThanItsIdIsRefused()
+    {
+        var obj = new TestObjectBuilder()
+            .Text(".text", [0xc3])
+            .Function("_start", ".text", 0, 1)
+            .Section(".eh_frame", ElfSectionType.ProgBits, ElfSectionFlags.Alloc, [1, 0, 0, 0, .. new byte[13]], alignment: 8);
+        string a = _harness.Write("a.o", obj);
+
+        var error = Assert.Throws<LinkerException>(() => Linker.LinkToFiles(new LinkOptions
+        {
+            OutputPath = _harness.OutputPath,
+            Kind = OutputKind.StaticExecutable,
+            BaseAddress = LinkOptions.DefaultExecutableBaseAddress,
+            EntrySymbol = "_start",
+            InputPaths = [a],
+        }));
+        Assert.Equal($"{a}: .eh_frame+0x0: corrupt .eh_frame: record is shorter than its CIE id or pointer", error.Describe());
+    }
+
     [Fact]
     public void ATruncatedBsdSymbolIndexIsRefused()
     {

@@ -18,7 +18,7 @@ namespace Unikernel.Linker.Tests;
 public class MutationFuzzTests(ITestOutputHelper output)
 {
     private static readonly TimeSpan PerLinkLimit = TimeSpan.FromSeconds(10);
-    private const int DefaultRounds = 250;
+    private const int DefaultRounds = 200;
 
     public static TheoryData<string> Kinds() => new()
     {
@@ -85,10 +85,13 @@ public class MutationFuzzTests(ITestOutputHelper output)
     private sealed class FuzzTarget
     {
         private readonly byte[] _original;
-        private readonly List<(int Offset, int Size)> _fields;   // known integer fields, file offset and width
+        // Known integer fields (file offset and width) by kind: section alignments, section offsets and sizes, relocation
+        // table headers, relocation entries, symbols, other header fields. A kind is picked first, then a field, so that
+        // a few tables' worth of fields do not drown the rest.
+        private readonly List<(int Offset, int Size)>[] _fields;
         private readonly List<(int Offset, int Size)> _texts;    // decimal or name fields of archive headers
 
-        private FuzzTarget(byte[] original, string mutatedPath, LinkOptions options, List<(int, int)> fields,
+        private FuzzTarget(byte[] original, string mutatedPath, LinkOptions options, List<(int, int)>[] fields,
             List<(int, int)> texts)
         {
             _original = original;
@@ -127,7 +130,10 @@ public class MutationFuzzTests(ITestOutputHelper output)
                 {
                     byte[] printf = MuslMember("vfprintf.lo") ?? MuslMember("vfprintf.o")
                         ?? throw new InvalidOperationException("vfprintf member not found in musl's libc.a (install musl-dev)");
-                    return new(printf, mutated, executable with { EntrySymbol = "vfprintf", GcSections = false }, ObjectFields(printf, 0), []);
+                    // With libc.a after it, the unmutated member links: mutations reach layout and relocation, not only
+                    // the parser (alone, every link would stop at its first undefined symbol).
+                    return new(printf, mutated, executable with { EntrySymbol = "vfprintf", InputPaths = [mutated, MuslLibc] },
+                        ObjectFields(printf, 0), []);
                 }
                 case "gnu-archive" or "bsd-archive":
                 {
@@ -159,9 +165,10 @@ public class MutationFuzzTests(ITestOutputHelper output)
             for (int count = random.Next(1, 4); count > 0; count--)
             {
                 int choice = random.Next(10);
-                if (choice < 6 && _fields.Count != 0)
+                var kind = _fields[random.Next(_fields.Length)];
+                if (choice < 6 && kind.Count != 0)
                 {
-                    var (offset, size) = _fields[random.Next(_fields.Count)];
+                    var (offset, size) = kind[random.Next(kind.Count)];
                     WriteInteger(bytes.AsSpan(offset, size), Interesting(random, ReadInteger(bytes.AsSpan(offset, size)), size));
                 }
                 else if (choice < 8 && _texts.Count != 0)
@@ -192,7 +199,7 @@ public class MutationFuzzTests(ITestOutputHelper output)
                 3 => max,
                 4 => max >> 1,
                 5 => (max >> 1) + 1,
-                6 => 1UL << random.Next(size * 8),
+                6 => 1UL << random.Next(size * 8), // also every alignment up to 2^63
                 7 => original + (ulong)random.Next(1, 64),
                 8 => original - (ulong)random.Next(1, 64),
                 9 => original * 2,
@@ -237,50 +244,61 @@ public class MutationFuzzTests(ITestOutputHelper output)
             }
         }
 
+        private const int Alignments = 0, Placement = 1, RelocationTables = 2, Relocations = 3, Symbols = 4, Headers = 5;
+
+        private static List<(int, int)>[] NewFields() => [[], [], [], [], [], []];
+
         /// <summary>The integer fields of an ELF object at <paramref name="start"/> of <paramref name="file"/>: ELF
         /// header table fields, every section header field, every symbol and every RELA entry field.</summary>
-        private static List<(int, int)> ObjectFields(byte[] file, int start)
+        private static List<(int, int)>[] ObjectFields(byte[] file, int start, List<(int, int)>[]? fields = null)
         {
-            var fields = new List<(int, int)> { (start + 40, 8), (start + 58, 2), (start + 60, 2), (start + 62, 2) };
+            fields ??= NewFields();
+            fields[Headers].AddRange([(start + 40, 8), (start + 58, 2), (start + 60, 2), (start + 62, 2)]);
             var elf = file.AsSpan(start);
             int table = (int)BinaryPrimitives.ReadUInt64LittleEndian(elf[40..]);
             int count = BinaryPrimitives.ReadUInt16LittleEndian(elf[60..]);
             for (int i = 1; i < count; i++)
             {
                 int header = start + table + 64 * i;
-                foreach (var (offset, size) in new[] { (0, 4), (4, 4), (8, 8), (24, 8), (32, 8), (40, 4), (44, 4), (48, 8), (56, 8) })
-                    fields.Add((header + offset, size));
                 uint type = BinaryPrimitives.ReadUInt32LittleEndian(file.AsSpan(header + 4));
+                fields[Alignments].Add((header + 48, 8));
+                fields[Placement].AddRange([(header + 24, 8), (header + 32, 8)]);
+                fields[type == 4 ? RelocationTables : Headers].AddRange([(header + 24, 8), (header + 32, 8), (header + 40, 4), (header + 44, 4), (header + 56, 8)]);
+                fields[Headers].AddRange([(header, 4), (header + 4, 4), (header + 8, 8)]);
                 int contents = start + (int)BinaryPrimitives.ReadUInt64LittleEndian(file.AsSpan(header + 24));
                 int length = (int)BinaryPrimitives.ReadUInt64LittleEndian(file.AsSpan(header + 32));
                 if (type == 4) // SHT_RELA: r_offset, r_info's type and symbol halves, r_addend
                     for (int entry = contents; entry + 24 <= contents + length; entry += 24)
-                        fields.AddRange([(entry, 8), (entry + 8, 4), (entry + 12, 4), (entry + 16, 8)]);
+                        fields[Relocations].AddRange([(entry, 8), (entry + 8, 4), (entry + 12, 4), (entry + 16, 8)]);
                 if (type == 2) // SHT_SYMTAB: st_name, st_info, st_shndx, st_value, st_size
                     for (int entry = contents + 24; entry + 24 <= contents + length; entry += 24)
-                        fields.AddRange([(entry, 4), (entry + 4, 1), (entry + 6, 2), (entry + 8, 8), (entry + 16, 8)]);
+                        fields[Symbols].AddRange([(entry, 4), (entry + 4, 1), (entry + 6, 2), (entry + 8, 8), (entry + 16, 8)]);
             }
             return fields;
         }
 
         /// <summary>An executable's program header fields and ELF header table fields, plus its section headers.</summary>
-        private static List<(int, int)> ExecutableFields(byte[] file)
+        private static List<(int, int)>[] ExecutableFields(byte[] file)
         {
-            var fields = new List<(int, int)> { (24, 8), (32, 8), (54, 2), (56, 2) };
+            var fields = ObjectFields(file, 0);
+            fields[Headers].AddRange([(24, 8), (32, 8), (54, 2), (56, 2)]);
             int table = (int)BinaryPrimitives.ReadUInt64LittleEndian(file.AsSpan(32));
             int count = BinaryPrimitives.ReadUInt16LittleEndian(file.AsSpan(56));
             for (int i = 0; i < count; i++)
-                foreach (var (offset, size) in new[] { (0, 4), (4, 4), (8, 8), (16, 8), (32, 8), (40, 8), (48, 8) })
-                    fields.Add((table + 56 * i + offset, size));
-            fields.AddRange(ObjectFields(file, 0));
+            {
+                int header = table + 56 * i;
+                fields[Placement].AddRange([(header + 8, 8), (header + 16, 8), (header + 32, 8), (header + 40, 8)]);
+                fields[Alignments].Add((header + 48, 8));
+                fields[Headers].AddRange([(header, 4), (header + 4, 4)]);
+            }
             return fields;
         }
 
-        /// <summary>Each member header's name and size text, the GNU index's count and member offsets (big-endian words:
-        /// mutated as bytes), and every member object's fields in place.</summary>
-        private static (List<(int, int)> Fields, List<(int, int)> Texts) ArchiveFields(byte[] archive)
+        /// <summary>Each member header's name and size text, the symbol index's words (count, member offsets, name
+        /// offsets), and every member object's fields in place.</summary>
+        private static (List<(int, int)>[] Fields, List<(int, int)> Texts) ArchiveFields(byte[] archive)
         {
-            var fields = new List<(int, int)>();
+            var fields = NewFields();
             var texts = new List<(int, int)>();
             int position = 8;
             while (position + 60 <= archive.Length)
@@ -293,9 +311,9 @@ public class MutationFuzzTests(ITestOutputHelper output)
                 int nameBytes = name.StartsWith("#1/", StringComparison.Ordinal) ? int.Parse(name[3..], CultureInfo.InvariantCulture) : 0;
                 if (name == "/" || name.StartsWith("#1/", StringComparison.Ordinal) && Encoding.ASCII.GetString(archive, data, 9) == "__.SYMDEF")
                     for (int at = data + nameBytes; at + 4 <= data + size; at += 4)
-                        fields.Add((at, 4));
+                        fields[Headers].Add((at, 4));
                 else if (archive.AsSpan(data + nameBytes).StartsWith("\u007fELF"u8))
-                    fields.AddRange(ObjectFields(archive, data + nameBytes));
+                    ObjectFields(archive, data + nameBytes, fields);
                 position = data + size + (size & 1);
             }
             return (fields, texts);
@@ -317,10 +335,12 @@ public class MutationFuzzTests(ITestOutputHelper output)
             .Relocation(".text", 1, R.PLT32, "helper", -4)
             .Relocation(".text", 6, R.PLT32, "other", -4);
 
+        private const string MuslLibc = "/usr/lib/x86_64-linux-musl/libc.a";
+
         private static byte[]? MuslMember(string member)
         {
             // A tiny GNU ar reader for the test's own input; the linker has its own.
-            byte[] a = File.ReadAllBytes("/usr/lib/x86_64-linux-musl/libc.a");
+            byte[] a = File.ReadAllBytes(MuslLibc);
             int p = 8;
             string? longNames = null;
             while (p + 60 <= a.Length)
