@@ -93,6 +93,7 @@ public sealed record DriverCommandLine
             inputs.Add(a);
         }
         if (output is null) throw new DriverException("no output file (-o)");
+        if (output.Length == 0) throw new DriverException("-o names no file (an empty path)");
         if (!isStatic) throw Unsupported("(no -static)", "StaticExecutable=true and PositionIndependentExecutable=false");
         if (inputs.Count == 0) throw new DriverException("no input files");
         return new DriverCommandLine { OutputPath = output, Inputs = inputs, GcSections = gc, BuildId = buildId, StripSymbols = strip, Aliases = aliases, StackSize = stackSize, MuslDirectory = musl is { Length: > 0 } ? musl : null };

@@ -46,7 +46,7 @@ try
 }
 catch (DriverException e)
 {
-    Console.Error.WriteLine("uk-cc: error: " + e.Message);
+    Console.Error.WriteLine("uk-cc: error: " + MessageText.Escape(e.Message));
     return 1;
 }
 catch (LinkerException e)
@@ -54,9 +54,9 @@ catch (LinkerException e)
     Console.Error.WriteLine("uk-ld: error: " + e.Describe());
     return 1;
 }
-catch (IOException e)
+catch (Exception e) when (e is IOException or UnauthorizedAccessException)
 {
-    Console.Error.WriteLine("uk-cc: error: " + e.Message);
+    Console.Error.WriteLine("uk-cc: error: " + MessageText.Escape(e.Message));
     return 1;
 }
 finally

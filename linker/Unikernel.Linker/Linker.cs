@@ -21,8 +21,7 @@ public sealed class LinkResult(byte[] image, Func<string> map, ulong entryAddres
 /// <summary>Runs the passes in order; each pass only reads what the previous ones produced.</summary>
 public static class Linker
 {
-    /// <param name="inputsRead">Called once every input is open (<see cref="LinkToFiles"/> then moves the old output aside).</param>
-    public static LinkResult Link(LinkOptions options, Action? inputsRead = null)
+    public static LinkResult Link(LinkOptions options)
     {
         if (options.Kind == OutputKind.Kernel && options.StackSize != 0)
             throw new LinkerException("a stack size (-z stack-size) is for static executables; a kernel image has no PT_GNU_STACK");
@@ -31,8 +30,6 @@ public static class Linker
         var units = LinkUnit.Of(options);
         var files = InputLoader.Load(options, units);
         times.Mark("read");
-        if (options.Kind == OutputKind.StaticExecutable)
-            inputsRead?.Invoke();
 
         // 2. Resolve.
         ComdatGroupFilter.Apply(files);
@@ -41,19 +38,17 @@ public static class Linker
         times.Mark("resolve");
         var result = options.Kind == OutputKind.StaticExecutable
             ? LinkExecutable(options, files, symbols, times)
-            : LinkKernel(options, files, symbols, times, inputsRead);
+            : LinkKernel(options, files, symbols, times);
         times.Print(Console.Error);
         return result;
     }
 
-    private static LinkResult LinkKernel(LinkOptions options, List<InputFile> files, SymbolTable symbols, PassTimes times,
-        Action? inputsRead)
+    private static LinkResult LinkKernel(LinkOptions options, List<InputFile> files, SymbolTable symbols, PassTimes times)
     {
         // The app is not linked, only checked and carried: its segments keep their addresses and bytes.
         var app = options.AppPath is { } appPath ? AppExecutable.Read(appPath) : null;
         if (app is not null)
             times.Mark("read app");
-        inputsRead?.Invoke();
 
         // Synthetic sections whose size is known now.
         var synthetic = new List<InputSection>();
@@ -83,9 +78,10 @@ public static class Linker
 
         // 3b. Addresses, 4b. linker symbol values, generated contents.
         layout.AssignAddresses(options.BaseAddress, ElfImageWriter.HeaderBytes(layout, app?.Segments.Count ?? 0));
+        // With the kernel in [1 MiB, 4 MiB) and the app's segments checked to lie in [4 MiB, 2 GiB), they cannot overlap.
+        KernelAddressSpace.CheckKernel(layout);
         if (app is not null)
         {
-            app.CheckNoOverlapWithKernel(layout.ImageStart, layout.ImageEnd);
             app.AssignOutputOffsets(layout.FileEnd);
             PlaceKernelSymbolsAfterApp(layout, app);
         }
@@ -190,10 +186,10 @@ public static class Linker
     {
         var segment = layout.AssignDetachedAddresses(SegmentKind.Symbols, app.End,
             SectionLayout.AlignUp(app.OutputEnd, SectionLayout.PageSize));
-        if (segment is not null && segment.VirtualAddress + segment.MemorySize > AppExecutable.AddressLimit)
-            throw new LinkerException($"{KernelSymbolTable.SectionName} (0x{segment.MemorySize:x} bytes) goes after the app, " +
-                $"at 0x{segment.VirtualAddress:x}, and would end above 4 GiB (0x{AppExecutable.AddressLimit:x}): the boot page " +
-                "tables map only the first 4 GiB; link the app lower", file: app.Path);
+        if (segment is not null && segment.VirtualAddress + segment.MemorySize > KernelAddressSpace.AppLimit)
+            throw new LinkerException($"{ImageInfo.SectionName} and {KernelSymbolTable.SectionName} (0x{segment.MemorySize:x} bytes) " +
+                $"go after the app, at 0x{segment.VirtualAddress:x}, and would end above 2 GiB (0x{KernelAddressSpace.AppLimit:x}), " +
+                "the top of the app's range; link the app lower or make it smaller", file: app.Path);
     }
 
     /// <summary>
@@ -224,35 +220,27 @@ public static class Linker
         return entry ?? throw new LinkerException("undefined entry symbol", symbol: name);
     }
 
-    /// <summary>Links and writes the outputs; on failure no output (old or partial) is left behind.</summary>
+    /// <summary>
+    /// Links and writes the outputs, each written next to its path and renamed into place. A failed (or crashed) link
+    /// leaves the previous output and map as they were, as lld does: the files on disk are always a complete earlier
+    /// link's or this one's (GNU ld deletes the output instead; a build then sees a missing file rather than an old one,
+    /// and the old one's timestamp already tells make it is out of date).
+    /// </summary>
     public static LinkResult LinkToFiles(LinkOptions options)
     {
-        StaleOutput? staleOutput = null;
-        try
+        OutputTargets.Check(options);
+        using var previous = ReplacedOutput.Hold(options.OutputPath);
+        var result = Link(options);
+        var times = new PassTimes(options.PrintPassTimes);
+        AtomicFile.Write(options.OutputPath, result.Image, executable: options.Kind == OutputKind.StaticExecutable);
+        previous?.ReleaseInBackground();
+        times.Mark("write file");
+        if (options.MapPath is not null)
         {
-            var result = Link(options, () => staleOutput = StaleOutput.MoveAside(options.OutputPath));
-            var times = new PassTimes(options.PrintPassTimes);
-            AtomicFile.Write(options.OutputPath, result.Image, executable: options.Kind == OutputKind.StaticExecutable);
-            times.Mark("write file");
-            if (options.MapPath is not null)
-            {
-                AtomicFile.Write(options.MapPath, Encoding.UTF8.GetBytes(result.Map));
-                times.Mark("link map");
-            }
-            times.Print(Console.Error, total: false);
-            return result;
+            AtomicFile.Write(options.MapPath, Encoding.UTF8.GetBytes(result.Map));
+            times.Mark("link map");
         }
-        catch (LinkerException)
-        {
-            // Like GNU ld: a stale image from an earlier link must not be mistaken for this one's.
-            AtomicFile.TryDelete(options.OutputPath);
-            if (options.MapPath is not null)
-                AtomicFile.TryDelete(options.MapPath);
-            throw;
-        }
-        finally
-        {
-            staleOutput?.Wait();
-        }
+        times.Print(Console.Error, total: false);
+        return result;
     }
 }

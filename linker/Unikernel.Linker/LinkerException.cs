@@ -43,11 +43,13 @@ public sealed class LinkerException : Exception
             line.Append(": ");
         }
         line.Append(Problem);
-        if (Symbol is not null)
+        // The null symbol (index 0) has no name to show.
+        if (!string.IsNullOrEmpty(Symbol))
             line.Append(" '").Append(Symbol).Append('\'');
         if (Unit is not null)
             line.Append(" (unit '").Append(Unit).Append("')");
-        // One line, always: a corrupt input may smuggle newlines into names or library messages.
-        return line.ToString().ReplaceLineEndings(" ");
+        // One line, always, and nothing the terminal would act on: a corrupt input may smuggle newlines or escape
+        // sequences into names, and library messages may quote them.
+        return MessageText.Escape(line.ToString());
     }
 }

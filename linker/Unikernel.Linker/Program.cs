@@ -29,8 +29,22 @@ catch (LinkerException error)
 }
 catch (Exception unexpected) when (unexpected is IOException or UnauthorizedAccessException)
 {
-    Console.Error.WriteLine("uk-ld: error: " + unexpected.Message.ReplaceLineEndings(" "));
+    Console.Error.WriteLine("uk-ld: error: " + MessageText.Escape(unexpected.Message));
     return 1;
+}
+catch (OutOfMemoryException)
+{
+    // An image is built in memory: a huge (if valid) one can need more than the machine has.
+    Console.Error.WriteLine("uk-ld: error: out of memory while linking (the image is built in memory before it is written)");
+    return 1;
+}
+catch (Exception bug)
+{
+    // Every bad input is meant to end as a LinkerException above (the mutation fuzz test holds the linker to that);
+    // should one still slip through, the user gets one line saying so, not a runtime stack dump (exit 134).
+    Console.Error.WriteLine($"uk-ld: internal error: {bug.GetType().Name}: {MessageText.Escape(bug.Message)} " +
+        "(a uk-ld bug: please report it with the inputs)");
+    return 70;
 }
 
 internal static partial class Program

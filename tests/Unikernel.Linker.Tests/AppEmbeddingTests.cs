@@ -194,25 +194,25 @@ public sealed class AppEmbeddingTests : IDisposable
     }
 
     [Fact]
-    public void KernelSymbolsMustFitBelow4GiBAfterTheApp()
+    public void KernelSymbolsMustFitBelow2GiBAfterTheApp()
     {
         var atUsualAddress = Loads(File.ReadAllBytes(LinkApp()));
         ulong span = AlignUp(atUsualAddress[^1].Address + atUsualAddress[^1].MemorySize) - atUsualAddress[0].Address;
 
-        // The app's last page is the last page below 4 GiB: no room left for uk_ksyms.
-        ulong highest = 0x1_0000_0000 - span;
+        // The app's last page is the last page below 2 GiB: no room left for uk_image_info and uk_ksyms.
+        ulong highest = 0x8000_0000 - span;
         string app = LinkApp(baseAddress: highest, name: "top-app");
         var top = Loads(File.ReadAllBytes(app))[^1];
-        Assert.Equal(0x1_0000_0000UL, AlignUp(top.Address + top.MemorySize));
-        Assert.Matches($@"^uk-ld: error: {System.Text.RegularExpressions.Regex.Escape(app)}: uk_ksyms \(0x[0-9a-f]+ bytes\) goes after " +
-                       @"the app, at 0x100000000, and would end above 4 GiB \(0x100000000\): the boot page tables map only the first " +
-                       @"4 GiB; link the app lower$", ImageError(app));
+        Assert.Equal(0x8000_0000UL, AlignUp(top.Address + top.MemorySize));
+        Assert.Matches($@"^uk-ld: error: {System.Text.RegularExpressions.Regex.Escape(app)}: uk_image_info and uk_ksyms \(0x[0-9a-f]+ bytes\) " +
+                       @"go after the app, at 0x80000000, and would end above 2 GiB \(0x80000000\), the top of the app's range; " +
+                       @"link the app lower or make it smaller$", ImageError(app));
 
         // A few pages lower, it fits.
         LinkImage(LinkApp(baseAddress: highest - 16 * PageSize, name: "high-app"));
         var load = Loads(_harness.OutputBytes)[^1];
-        Assert.Equal(0x1_0000_0000UL - 16 * PageSize, load.Address);
-        Assert.True(load.Address + load.MemorySize <= 0x1_0000_0000UL);
+        Assert.Equal(0x8000_0000UL - 16 * PageSize, load.Address);
+        Assert.True(load.Address + load.MemorySize <= 0x8000_0000UL);
     }
 
     [Fact]
@@ -379,7 +379,7 @@ public sealed class AppEmbeddingTests : IDisposable
     public static TheoryData<string> InvalidApps() =>
     [
         "not-elf", "elf32", "big-endian", "wrong-machine", "object-file", "position-independent", "interpreter", "dynamic",
-        "no-load", "empty-load", "filesz-over-memsz", "truncated", "bad-alignment", "misaligned", "below-1mib", "above-4gib",
+        "no-load", "empty-load", "filesz-over-memsz", "truncated", "bad-alignment", "misaligned", "below-4mib", "above-2gib",
         "out-of-order", "headers-not-loaded", "entry-not-executable", "bad-phentsize", "phdrs-past-end", "corrupt-symtab",
     ];
 
@@ -460,17 +460,18 @@ public sealed class AppEmbeddingTests : IDisposable
                 expected = $"{path}: program header {LoadIndices(app)[rx]}: PT_LOAD at 0x{loads[rx].Address + 0x10:x} is not page " +
                            $"aligned consistently: p_vaddr and p_offset (0x{loads[rx].Offset:x}) differ modulo p_align (0x1000)";
                 break;
-            case "below-1mib":
-                SetHeader(app, LoadIndices(app)[0], 16, 0x80000UL);
-                expected = $"{path}: program header {LoadIndices(app)[0]}: PT_LOAD at 0x80000 lies below 1 MiB (0x100000), " +
-                           "where the firmware and the boot loader's data live";
+            case "below-4mib":
+                SetHeader(app, LoadIndices(app)[0], 16, 0x3ff000UL);
+                expected = $"{path}: program header {LoadIndices(app)[0]}: PT_LOAD at 0x3ff000 lies below 4 MiB (0x400000), " +
+                           "where the kernel image is: an app's segments must lie in [4 MiB, 2 GiB) (link it at 0x400000, the default)";
                 break;
-            case "above-4gib":
+            case "above-2gib":
             {
-                ulong address = 0xFFFFF000 + loads[rw].Offset % PageSize;
+                ulong address = 0x7FFFF000 + loads[rw].Offset % PageSize;
                 SetHeader(app, LoadIndices(app)[rw], 16, address);
                 expected = $"{path}: program header {LoadIndices(app)[rw]}: PT_LOAD at 0x{address:x} (0x{loads[rw].MemorySize:x} bytes) " +
-                           "ends above 4 GiB (0x100000000): the boot page tables map only the first 4 GiB";
+                           "ends above 2 GiB (0x80000000): an app's segments must lie in [4 MiB, 2 GiB), the range the kernel runs " +
+                           "small-code-model apps in";
                 break;
             }
             case "out-of-order":
@@ -530,13 +531,34 @@ public sealed class AppEmbeddingTests : IDisposable
         Assert.StartsWith("uk-ld: error: " + expected, ImageError(path));
     }
 
+    // The kernel's image ends at or below 4 MiB (KernelAddressSpace), so an app that could overlap it starts below 4 MiB.
     [Fact]
-    public void AppOverlappingTheKernelIsRefused()
+    public void AppLinkedInTheKernelsRangeIsRefused()
     {
         string app = LinkApp(baseAddress: 0x100000, name: "low-app");
-        string line = ImageError(app);
-        Assert.Matches($@"^uk-ld: error: {System.Text.RegularExpressions.Regex.Escape(app)}: program header 0: PT_LOAD at 0x100000-0x[0-9a-f]+ " +
-                       @"overlaps the kernel image \(0x100000-0x[0-9a-f]+\); link the app or the kernel at another address \(--base\)$", line);
+        Assert.Equal($"uk-ld: error: {app}: program header 0: PT_LOAD at 0x100000 lies below 4 MiB (0x400000), where the kernel " +
+                     "image is: an app's segments must lie in [4 MiB, 2 GiB) (link it at 0x400000, the default)", ImageError(app));
+    }
+
+    // Issue 12: a 2 GiB .bss was accepted, and the kernel panicked at boot.
+    [Fact]
+    public void AppWithA2GiBBssIsRefused()
+    {
+        string output = Path.Combine(_harness.Directory, "big-bss");
+        Linker.LinkToFiles(new LinkOptions
+        {
+            OutputPath = output,
+            Kind = OutputKind.StaticExecutable,
+            BaseAddress = LinkOptions.DefaultExecutableBaseAddress,
+            EntrySymbol = LinkOptions.DefaultExecutableEntrySymbol,
+            InputPaths = [_harness.Write("big-bss.o", AppObject().Bss(".bss.big", 0x8000_0000))],
+        });
+        var rw = Loads(File.ReadAllBytes(output)).Single(h => h.Flags == 6);
+        int index = Headers(File.ReadAllBytes(output)).FindIndex(h => h.Type == 1 && h.Flags == 6);
+
+        Assert.Equal($"uk-ld: error: {output}: program header {index}: PT_LOAD at 0x{rw.Address:x} (0x{rw.MemorySize:x} bytes) ends " +
+                     "above 2 GiB (0x80000000): an app's segments must lie in [4 MiB, 2 GiB), the range the kernel runs " +
+                     "small-code-model apps in", ImageError(output));
     }
 
     [Fact]

@@ -177,23 +177,35 @@ public sealed class ErrorTests : IDisposable
         Assert.Equal("uk-ld: error: undefined entry symbol 'uk_pvh_entry'", _harness.LinkError(b));
     }
 
+    // Like lld, not GNU ld: the files on disk are always a complete link's, this one's or the previous one's.
     [Fact]
-    public void FailedLinkRemovesStaleOutput()
+    public void AFailedLinkLeavesThePreviousOutputAndMap()
     {
         File.WriteAllText(_harness.OutputPath, "old image");
         File.WriteAllText(_harness.MapPath, "old map");
         string a = _harness.Write("a.o", LinkTests.Caller());
 
-        _harness.LinkError(a); // also asserts that neither file exists afterwards
+        Assert.Throws<LinkerException>(() => _harness.Link(a));
+
+        Assert.Equal("old image", File.ReadAllText(_harness.OutputPath));
+        Assert.Equal("old map", File.ReadAllText(_harness.MapPath));
+        Assert.Equal(["a.o", "kernel.elf", "kernel.map"],
+            Directory.GetFiles(_harness.Directory).Select(Path.GetFileName).Order(StringComparer.Ordinal));
     }
 
-    // A large old output is moved aside and deleted while the link runs (Output/StaleOutput.cs); a link that fails
-    // after that point must still leave nothing behind, neither the output nor the moved-aside copy.
+    // A large old output is held open while the link runs (Output/ReplacedOutput.cs), never moved or deleted: a link
+    // that fails after every input was read still leaves it in place, and nothing else beside it.
     [Fact]
-    public void FailedLinkRemovesLargeStaleOutput()
+    public void AFailedLinkLeavesALargePreviousOutput()
     {
-        File.WriteAllBytes(_harness.OutputPath, new byte[3 << 20]);
+        byte[] old = new byte[3 << 20];
+        new Random(3).NextBytes(old);
+        File.WriteAllBytes(_harness.OutputPath, old);
         string b = _harness.Write("b.o", LinkTests.Callee());
-        Assert.Equal("uk-ld: error: undefined entry symbol 'uk_pvh_entry'", _harness.LinkError(b));
+
+        Assert.Equal("undefined entry symbol 'uk_pvh_entry'", Assert.Throws<LinkerException>(() => _harness.Link(b)).Describe());
+
+        Assert.Equal(old, File.ReadAllBytes(_harness.OutputPath));
+        Assert.Equal(["b.o", "kernel.elf"], Directory.GetFiles(_harness.Directory).Select(Path.GetFileName).Order(StringComparer.Ordinal));
     }
 }

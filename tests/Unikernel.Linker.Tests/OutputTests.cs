@@ -57,8 +57,8 @@ public sealed class OutputTests : IDisposable
         Assert.Empty(Directory.GetFiles(_harness.Directory, "*.tmp"));
     }
 
-    // A large old output is moved aside and deleted on another thread (Output/StaleOutput.cs): the new image takes
-    // its place, and nothing else stays in the folder.
+    // A large old output is held open and freed on another thread once the new image took its path
+    // (Output/ReplacedOutput.cs): nothing else stays in the folder.
     [Fact]
     public void ALargeOldOutputIsReplacedWithoutLeftovers()
     {

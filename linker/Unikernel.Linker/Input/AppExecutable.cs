@@ -34,8 +34,8 @@ public readonly record struct AppFunction(ulong Address, ulong Size, string Name
 /// file is an error naming the file and the program header at fault, never an image the kernel cannot
 /// start. What is checked is what the kernel's loader and QEMU's PVH loader rely on: an x86-64 ET_EXEC with
 /// no interpreter or dynamic section; PT_LOADs with consistent page alignment, in ascending order, not
-/// sharing pages, between 1 MiB and 4 GiB (the boot page tables identity-map only the first 4 GiB; low
-/// memory is the firmware's and holds the loader's data); the program headers inside the first PT_LOAD's
+/// sharing pages, inside [4 MiB, 2 GiB) (<see cref="Layout.KernelAddressSpace"/>: below is the kernel image, and the
+/// app is small-code-model code); the program headers inside the first PT_LOAD's
 /// file data (so the kernel can give the app AT_PHDR, as Linux does); the entry in an executable PT_LOAD.
 /// The segments are copied into the image verbatim; the app is never relinked.
 /// </summary>
@@ -44,8 +44,8 @@ public sealed class AppExecutable
     /// <summary>uk_ksyms names of the app's functions: the app's own names may clash with the kernel's.</summary>
     public const string SymbolPrefix = "app:";
 
-    public const ulong LowestAddress = 0x100000;
-    public const ulong AddressLimit = 0x1_0000_0000;
+    public const ulong LowestAddress = Layout.KernelAddressSpace.AppStart;
+    public const ulong AddressLimit = Layout.KernelAddressSpace.AppLimit;
     private const ulong PageSize = Layout.SectionLayout.PageSize;
 
     private readonly byte[] _bytes;
@@ -83,12 +83,14 @@ public sealed class AppExecutable
 
     public static AppExecutable Read(string path)
     {
+        if (path.Length == 0)
+            throw new LinkerException("--app names no file (an empty path)");
         byte[] bytes;
         try
         {
             bytes = File.ReadAllBytes(path);
         }
-        catch (Exception error) when (error is IOException or UnauthorizedAccessException)
+        catch (Exception error) when (error is IOException or UnauthorizedAccessException or ArgumentException)
         {
             throw new LinkerException($"cannot read app: {error.Message}", file: path);
         }
@@ -230,27 +232,17 @@ public sealed class AppExecutable
             throw new LinkerException($"PT_LOAD at 0x{address:x} is not page aligned consistently: p_vaddr and p_offset " +
                 $"(0x{segment.FileOffset:x}) differ modulo p_align (0x{alignment:x})", file: path, section: where);
         if (address < LowestAddress)
-            throw new LinkerException($"PT_LOAD at 0x{address:x} lies below 1 MiB (0x{LowestAddress:x}), where the firmware " +
-                "and the boot loader's data live", file: path, section: where);
+            throw new LinkerException($"PT_LOAD at 0x{address:x} lies below 4 MiB (0x{LowestAddress:x}), where the kernel " +
+                "image is: an app's segments must lie in [4 MiB, 2 GiB) (link it at 0x400000, the default)", file: path,
+                section: where);
         if (address > AddressLimit || segment.MemorySize > AddressLimit - address)
-            throw new LinkerException($"PT_LOAD at 0x{address:x} (0x{segment.MemorySize:x} bytes) ends above 4 GiB " +
-                $"(0x{AddressLimit:x}): the boot page tables map only the first 4 GiB", file: path, section: where);
+            throw new LinkerException($"PT_LOAD at 0x{address:x} (0x{segment.MemorySize:x} bytes) ends above 2 GiB " +
+                $"(0x{AddressLimit:x}): an app's segments must lie in [4 MiB, 2 GiB), the range the kernel runs " +
+                "small-code-model apps in", file: path, section: where);
         if (previous is not null && segment.PageStart < previous.PageEnd)
             throw new LinkerException($"PT_LOAD at 0x{address:x} starts inside or below the pages of program header " +
                 $"{previous.HeaderIndex} (0x{previous.VirtualAddress:x}-0x{previous.End:x}): PT_LOADs must come in ascending " +
                 "address order and not share pages", file: path, section: where);
-    }
-
-    /// <summary>The kernel's segments are laid out by now; the app must leave their pages alone.</summary>
-    public void CheckNoOverlapWithKernel(ulong kernelStart, ulong kernelEnd)
-    {
-        foreach (var segment in Segments)
-        {
-            if (segment.PageStart < kernelEnd && kernelStart < segment.PageEnd)
-                throw new LinkerException($"PT_LOAD at 0x{segment.VirtualAddress:x}-0x{segment.End:x} overlaps the kernel " +
-                    $"image (0x{kernelStart:x}-0x{kernelEnd:x}); link the app or the kernel at another address (--base)",
-                    file: Path, section: $"program header {segment.HeaderIndex}");
-        }
     }
 
     /// <summary>

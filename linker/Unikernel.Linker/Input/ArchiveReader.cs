@@ -60,6 +60,24 @@ public static class ArchiveReader
 
     private static Archive Read(string path, object owner, ReadOnlySpan<byte> bytes)
     {
+        try
+        {
+            return Parse(path, owner, bytes);
+        }
+        catch (LinkerException)
+        {
+            throw;
+        }
+        catch (Exception error) when (error is not OutOfMemoryException)
+        {
+            // Every read below is bounds-checked first; this backstop keeps "a corrupt archive is a linker error" true
+            // should a check ever be missing (as the object parser does).
+            throw new LinkerException($"corrupt archive: {error.Message}", file: path);
+        }
+    }
+
+    private static Archive Parse(string path, object owner, ReadOnlySpan<byte> bytes)
+    {
         if (bytes.StartsWith(ThinMagic))
             throw new LinkerException("thin archives are not supported", file: path);
 
@@ -71,24 +89,27 @@ public static class ArchiveReader
             if (bytes[position] == '\n' && position + 1 == bytes.Length)
                 break; // some writers pad the archive with one trailing newline
             if (bytes.Length - position < HeaderSize)
-                throw new LinkerException("truncated archive member header", file: path);
+                throw new LinkerException($"truncated archive member header at offset 0x{position:x}", file: path);
             var header = bytes.Slice(position, HeaderSize);
             if (header[58] != '`' || header[59] != '\n')
-                throw new LinkerException($"corrupt archive: bad member header at offset 0x{position:x}", file: path);
+                throw new LinkerException($"corrupt archive: member header at offset 0x{position:x} does not end with its " +
+                    "magic (`\\n)", file: path);
             string rawName = Encoding.ASCII.GetString(header[..16]).TrimEnd(' ');
-            int size = ParseDecimal(path, header.Slice(48, 10), position);
+            int size = ParseDecimal(path, header.Slice(48, 10), position, "size");
             int data = position + HeaderSize;
             if (size > bytes.Length - data)
-                throw new LinkerException($"truncated archive member at offset 0x{position:x}", file: path);
+                throw new LinkerException($"truncated archive: member at offset 0x{position:x} has size {size}, but only " +
+                    $"{bytes.Length - data} bytes follow its header", file: path);
 
             string name = rawName;
             int nameBytes = 0;
             if (rawName.StartsWith("#1/", StringComparison.Ordinal))
             {
                 // BSD: the name is stored at the start of the member data.
-                nameBytes = ParseDecimal(path, Encoding.ASCII.GetBytes(rawName[3..]), position);
+                nameBytes = ParseDecimal(path, Encoding.ASCII.GetBytes(rawName[3..]), position, "BSD name length");
                 if (nameBytes > size)
-                    throw new LinkerException("corrupt archive: member name longer than the member", file: path);
+                    throw new LinkerException($"corrupt archive: member at offset 0x{position:x} has a {nameBytes}-byte name " +
+                        $"but is only {size} bytes long", file: path);
                 name = Encoding.UTF8.GetString(bytes.Slice(data, nameBytes)).TrimEnd('\0');
             }
 
@@ -108,7 +129,7 @@ public static class ArchiveReader
                     bsdSymbols = contents.ToArray();
                     break;
                 default:
-                    membersByHeader.Add(position, new ArchiveMember(MemberName(path, name, longNames), data + nameBytes,
+                    membersByHeader.Add(position, new ArchiveMember(MemberName(path, name, longNames, position), data + nameBytes,
                         size - nameBytes));
                     break;
             }
@@ -129,14 +150,15 @@ public static class ArchiveReader
         return new Archive(path, owner, index);
     }
 
-    private static string MemberName(string path, string name, byte[]? longNames)
+    private static string MemberName(string path, string name, byte[]? longNames, int headerOffset)
     {
         if (name.Length > 1 && name[0] == '/' && char.IsAsciiDigit(name[1]))
         {
             // GNU: "/123" is an offset into the "//" member; names there end with "/\n".
-            int offset = ParseDecimal(path, Encoding.ASCII.GetBytes(name[1..]), 0);
+            int offset = ParseDecimal(path, Encoding.ASCII.GetBytes(name[1..]), headerOffset, "long name offset");
             if (longNames is null || offset >= longNames.Length)
-                throw new LinkerException("corrupt archive: long member name out of range", file: path);
+                throw new LinkerException($"corrupt archive: member at offset 0x{headerOffset:x} has long name offset {offset}, " +
+                    $"outside the long name table ({longNames?.Length ?? 0} bytes)", file: path);
             int end = Array.IndexOf(longNames, (byte)'\n', offset);
             string longName = Encoding.UTF8.GetString(longNames, offset, (end < 0 ? longNames.Length : end) - offset);
             return longName.TrimEnd('/');
@@ -153,17 +175,18 @@ public static class ArchiveReader
             : BinaryPrimitives.ReadUInt32BigEndian(table.AsSpan(at));
 
         if (table.Length < wordSize)
-            throw new LinkerException("corrupt archive: truncated symbol table", file: path);
+            throw new LinkerException($"corrupt archive: symbol table of {table.Length} bytes has no room for its count", file: path);
         ulong count = Word(0);
         if (count > (ulong)(table.Length / wordSize - 1))
-            throw new LinkerException("corrupt archive: symbol table count too large", file: path);
+            throw new LinkerException($"corrupt archive: symbol table count {count} is more than its {table.Length} bytes hold",
+                file: path);
         int names = wordSize * (1 + (int)count);
         var index = new List<(SymbolName, ArchiveMember)>((int)count);
         for (int i = 0; i < (int)count; i++)
         {
             int end = Array.IndexOf(table, (byte)0, names);
             if (end < 0)
-                throw new LinkerException("corrupt archive: unterminated symbol name", file: path);
+                throw new LinkerException($"corrupt archive: symbol table name {i} is not NUL-terminated", file: path);
             // A view of the table (which stays alive with the archive): no string per name, most are never printed.
             var symbol = new SymbolName(table, names, end - names);
             names = end + 1;
@@ -176,22 +199,26 @@ public static class ArchiveReader
     /// header offset) pairs, byte size of the string table, the strings.</summary>
     private static List<(SymbolName, ArchiveMember)> ReadBsdIndex(string path, byte[] table, Dictionary<int, ArchiveMember> members)
     {
-        if (table.Length < 4)
-            throw new LinkerException("corrupt archive: truncated __.SYMDEF", file: path);
+        // The two sizes alone take 8 bytes.
+        if (table.Length < 8)
+            throw new LinkerException($"corrupt archive: __.SYMDEF of {table.Length} bytes is truncated", file: path);
         uint rangesBytes = BinaryPrimitives.ReadUInt32LittleEndian(table);
         if (rangesBytes % 8 != 0 || rangesBytes > (uint)table.Length - 8)
-            throw new LinkerException("corrupt archive: bad __.SYMDEF size", file: path);
+            throw new LinkerException($"corrupt archive: __.SYMDEF ranlib size {rangesBytes} is not a multiple of 8 that fits " +
+                $"its {table.Length} bytes", file: path);
         int strings = 8 + (int)rangesBytes;
         uint stringBytes = BinaryPrimitives.ReadUInt32LittleEndian(table.AsSpan(4 + (int)rangesBytes));
         if (stringBytes > (uint)(table.Length - strings))
-            throw new LinkerException("corrupt archive: bad __.SYMDEF string table size", file: path);
+            throw new LinkerException($"corrupt archive: __.SYMDEF string table size {stringBytes} is more than the " +
+                $"{table.Length - strings} bytes left", file: path);
         var index = new List<(SymbolName, ArchiveMember)>();
         for (int at = 4; at < 4 + rangesBytes; at += 8)
         {
             uint nameOffset = BinaryPrimitives.ReadUInt32LittleEndian(table.AsSpan(at));
             uint member = BinaryPrimitives.ReadUInt32LittleEndian(table.AsSpan(at + 4));
             if (nameOffset >= stringBytes)
-                throw new LinkerException("corrupt archive: __.SYMDEF name out of range", file: path);
+                throw new LinkerException($"corrupt archive: __.SYMDEF name offset {nameOffset} is outside its string table " +
+                    $"({stringBytes} bytes)", file: path);
             int start = strings + (int)nameOffset;
             int end = Array.IndexOf(table, (byte)0, start, (int)stringBytes - (int)nameOffset);
             var symbol = new SymbolName(table, start, (end < 0 ? strings + (int)stringBytes : end) - start);
@@ -207,12 +234,12 @@ public static class ArchiveReader
         return member;
     }
 
-    private static int ParseDecimal(string path, ReadOnlySpan<byte> text, int headerOffset)
+    private static int ParseDecimal(string path, ReadOnlySpan<byte> text, int headerOffset, string field)
     {
         string digits = Encoding.ASCII.GetString(text).Trim();
         if (!int.TryParse(digits, NumberStyles.None, CultureInfo.InvariantCulture, out int value))
-            throw new LinkerException($"corrupt archive: bad number '{digits}' in member header at offset 0x{headerOffset:x}",
-                file: path);
+            throw new LinkerException($"corrupt archive: member header at offset 0x{headerOffset:x} has {field} '{digits}', " +
+                "not a decimal number below 2^31", file: path);
         return value;
     }
 }

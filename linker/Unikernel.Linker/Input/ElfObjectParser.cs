@@ -18,6 +18,7 @@ public static class ElfObjectParser
 {
     private const int SymbolEntrySize = SymbolSize;
     private const int RelaEntrySize = Relocation.Size;
+    private const ulong MaxSectionAlignment = 1UL << 32;
 
     public static InputFile Read(string path, int order)
     {
@@ -201,6 +202,10 @@ public static class ElfObjectParser
         if (alignment > 1 && (alignment & (alignment - 1)) != 0)
             throw new LinkerException($"corrupt ELF file: section alignment {alignment} is not a power of two",
                 file: path, section: name);
+        // Like lld: no real section asks for more than 4 GiB, and the layout's arithmetic stays far from wrapping.
+        if (alignment > MaxSectionAlignment)
+            throw new LinkerException($"corrupt ELF file: section alignment 0x{alignment:x} is too large (at most 0x{MaxSectionAlignment:x})",
+                file: path, section: name);
 
         bool loadable = (section.Flags & SHF_ALLOC) != 0 && section.Type is not (SHT_NULL or SHT_SYMTAB or SHT_STRTAB
             or SHT_RELA or SHT_REL or SHT_GROUP);
@@ -372,6 +377,10 @@ public static class ElfObjectParser
                 symbol.Kind = SymbolKind.Absolute;
                 return;
             case SHN_COMMON:
+                // st_value is the alignment the tentative definition needs in .bss.
+                if (symbol.Value > MaxSectionAlignment || (symbol.Value & (symbol.Value - 1)) != 0)
+                    throw new LinkerException($"corrupt ELF file: COMMON symbol's alignment (st_value 0x{symbol.Value:x}) is not " +
+                        $"a power of two of at most 0x{MaxSectionAlignment:x}", file: path, section: tableName, symbol: symbol.Name);
                 symbol.Kind = SymbolKind.Common;
                 return;
             case SHN_XINDEX:

@@ -26,6 +26,8 @@ internal sealed class PreparedInput
     /// whole object.</summary>
     public static PreparedInput FromPath(string path) => Capture(() =>
     {
+        if (path.Length == 0)
+            throw new LinkerException("an input file name is empty");
         MappedFile? mapped = null;
         byte[]? bytes = null;
         try
@@ -39,7 +41,7 @@ internal sealed class PreparedInput
                     bytes = ReadAll(handle, length);
             }
         }
-        catch (Exception error) when (error is IOException or UnauthorizedAccessException)
+        catch (Exception error) when (error is IOException or UnauthorizedAccessException or ArgumentException)
         {
             throw new LinkerException($"cannot read input: {error.Message}", file: path);
         }

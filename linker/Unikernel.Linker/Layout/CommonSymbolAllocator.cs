@@ -18,8 +18,13 @@ public static class CommonSymbolAllocator
             if (symbol.Kind != SymbolKind.Common)
                 continue;
             // For SHN_COMMON, st_value is the required alignment.
+            // The parser checked it is a power of two of at most 4 GiB; the sizes are bounded here, so nothing wraps.
             ulong symbolAlignment = Math.Max(symbol.Value, 1);
             size = SectionLayout.AlignUp(size, symbolAlignment);
+            if (symbol.Size > SectionLayout.AddressLimit - size)
+                throw new LinkerException($"COMMON symbol of 0x{symbol.Size:x} bytes does not fit in the address space " +
+                    $"(0x{SectionLayout.AddressLimit:x}) after 0x{size:x} bytes of others", file: symbol.DefinedIn?.Path,
+                    section: SectionName, symbol: symbol.Name);
             symbol.Value = size;
             size += symbol.Size;
             alignment = Math.Max(alignment, symbolAlignment);

@@ -91,9 +91,13 @@ public sealed class EhFrameSections
                 if (data.Length - offset < (wide ? 12 : 4) + idSize)
                     throw Corrupt("truncated record header");
                 ulong bodyLength = wide ? BinaryPrimitives.ReadUInt64LittleEndian(data[(offset + 4)..]) : length;
-                ulong size = bodyLength + (ulong)(wide ? 12 : 4);
-                if (size > (ulong)(data.Length - offset))
+                int lengthBytes = wide ? 12 : 4;
+                // Compared before adding: a 64-bit length near 2^64 would otherwise wrap to a small record size.
+                if (bodyLength > (ulong)(data.Length - offset - lengthBytes))
                     throw Corrupt("record extends past the end of the section");
+                if (bodyLength < (ulong)idSize)
+                    throw Corrupt("record is shorter than its CIE id or pointer");
+                ulong size = bodyLength + (ulong)lengthBytes;
                 ulong id = wide ? BinaryPrimitives.ReadUInt64LittleEndian(data[idOffset..])
                     : BinaryPrimitives.ReadUInt32LittleEndian(data[idOffset..]);
                 record = new EhFrameRecord
@@ -109,7 +113,7 @@ public sealed class EhFrameSections
                 {
                     // The CIE pointer counts backwards from the pointer field itself.
                     long cieOffset = idOffset - (long)id;
-                    if (!ciesByOffset.TryGetValue((int)cieOffset, out var cie))
+                    if (id > (ulong)idOffset || !ciesByOffset.TryGetValue((int)cieOffset, out var cie))
                         throw Corrupt("FDE's CIE pointer does not point at a CIE in the same section");
                     record.Cie = cie;
                 }

@@ -12,6 +12,14 @@ public sealed class SectionLayout
 {
     public const ulong PageSize = 0x1000;
 
+    /// <summary>No image can use an address at or above this: it is the top of x86-64's lower half, all a static
+    /// executable or our kernel ever maps. Every address the layout computes from input sizes and alignments is checked
+    /// against it, which also keeps each sum far below 2^64.</summary>
+    public const ulong AddressLimit = 0x0000_8000_0000_0000;
+
+    /// <summary>The image is built in one array before it is written.</summary>
+    public const ulong MaxFileBytes = 0x7FFF_FFC7; // Array.MaxLength
+
     /// <summary>Flags that describe the output section; group/merge/etc. are input-only concepts.</summary>
     private const ulong OutputFlagMask = SHF_ALLOC | SHF_WRITE | SHF_EXECINSTR | SHF_TLS;
 
@@ -128,6 +136,9 @@ public sealed class SectionLayout
     /// ELF and program headers, so that <c>__ehdr_start</c> and the kernel's AT_PHDR point at them.</param>
     public void AssignAddresses(ulong baseAddress, ulong headerBytes, bool mapHeaders = false)
     {
+        if (baseAddress >= AddressLimit)
+            throw new LinkerException($"--base 0x{baseAddress:x} is at or above the highest address an image can use " +
+                $"(0x{AddressLimit:x})");
         ImageStart = baseAddress;
         ulong address = baseAddress;
         ulong fileOffset = mapHeaders ? 0 : AlignUp(headerBytes, PageSize);
@@ -141,9 +152,7 @@ public sealed class SectionLayout
                 continue;
 
             bool withHeaders = mapHeaders && Segments.Count == 0;
-            var segment = LayOutSegment(kind, members,
-                AlignUp(address, Math.Max(PageSize, members.Count == 0 ? 1 : members[0].Alignment)), fileOffset,
-                withHeaders ? headerBytes : 0);
+            var segment = LayOutSegment(kind, members, SegmentStart(address, members), fileOffset, withHeaders ? headerBytes : 0);
             address = segment.VirtualAddress + segment.MemorySize;
             fileOffset = AlignUp(segment.FileOffset + segment.FileSize, PageSize);
         }
@@ -167,7 +176,7 @@ public sealed class SectionLayout
         var members = Sections.FindAll(section => section.Segment == kind);
         if (members.Count == 0)
             return null;
-        ulong start = AlignUp(address, Math.Max(PageSize, members[0].Alignment));
+        ulong start = SegmentStart(address, members);
         var segment = LayOutSegment(kind, members, start, fileOffset + (start - address), 0);
         FileEnd = Math.Max(FileEnd, segment.FileOffset + segment.FileSize);
         return segment;
@@ -189,22 +198,26 @@ public sealed class SectionLayout
 
         foreach (var section in members)
         {
-            address = AlignUp(address, section.Alignment);
+            address = Align(address, section);
             section.Address = address;
             section.FileOffset = segment.FileOffset + (address - segment.VirtualAddress);
-            ulong offset = 0;
+            ulong end = address;
             foreach (var input in section.Inputs)
             {
-                offset = AlignUp(offset, input.Alignment);
-                input.OffsetInOutput = offset;
-                offset += input.Size;
+                end = Align(end, input.Alignment, input);
+                input.OffsetInOutput = end - address;
+                end = Grow(end, input.Size, input);
+                if (!section.IsNoBits && segment.FileOffset + (end - segment.VirtualAddress) > MaxFileBytes)
+                    throw new LinkerException($"section (0x{input.Size:x} bytes, alignment 0x{input.Alignment:x}) would make " +
+                        $"the image file larger than uk-ld can write (0x{MaxFileBytes:x} bytes)", file: input.FileName,
+                        section: input.Name);
             }
-            section.Size = offset;
+            section.Size = end - address;
             // .tbss is only the template of each thread's zeroed TLS: it takes no room in the image,
             // so what follows it may share its addresses (ld does the same).
             if (section.IsNoBits && (section.Flags & SHF_TLS) != 0)
                 continue;
-            address += offset;
+            address = end;
             // NOBITS sections sort last in their segment, so file-backed bytes end at the last PROGBITS.
             if (!section.IsNoBits)
                 fileBytesEnd = address;
@@ -216,6 +229,43 @@ public sealed class SectionLayout
         return segment;
     }
 
+    /// <summary>Only for values the layout has bounded: below <see cref="AddressLimit"/> (or file offsets below
+    /// <see cref="MaxFileBytes"/>), with an alignment a power of two of at most 2^63, the sum cannot wrap.</summary>
     public static ulong AlignUp(ulong value, ulong alignment) =>
-        alignment <= 1 ? value : checked(value + alignment - 1) & ~(alignment - 1);
+        alignment <= 1 ? value : (value + alignment - 1) & ~(alignment - 1);
+
+    /// <summary>A segment starts on a page, or on its first section's alignment when that is stricter.</summary>
+    private static ulong SegmentStart(ulong address, List<OutputSection> members)
+    {
+        if (members.Count == 0)
+            return AlignUp(address, PageSize);
+        var section = members[0];
+        return section.Alignment > PageSize ? Align(address, section) : AlignUp(address, PageSize);
+    }
+
+    /// <summary>An output section's start: its alignment is its strictest input's, which an error names.</summary>
+    private static ulong Align(ulong address, OutputSection section)
+    {
+        var strictest = section.Inputs.Count == 0 ? null : section.Inputs.MaxBy(input => input.Alignment);
+        return strictest is null ? AlignUp(address, section.Alignment) : Align(address, section.Alignment, strictest);
+    }
+
+    /// <summary><paramref name="address"/> (below <see cref="AddressLimit"/>) aligned up for <paramref name="input"/>.</summary>
+    private static ulong Align(ulong address, ulong alignment, InputSection input)
+    {
+        ulong aligned = AlignUp(address, alignment);
+        if (aligned >= AddressLimit)
+            throw new LinkerException($"section alignment 0x{alignment:x} places it at 0x{aligned:x}, at or above the highest " +
+                $"address an image can use (0x{AddressLimit:x})", file: input.FileName, section: input.Name);
+        return aligned;
+    }
+
+    /// <summary>The end of <paramref name="input"/>'s <paramref name="size"/> bytes from <paramref name="address"/>.</summary>
+    private static ulong Grow(ulong address, ulong size, InputSection input)
+    {
+        if (size > AddressLimit - address)
+            throw new LinkerException($"section size 0x{size:x} at 0x{address:x} runs past the highest address an image can " +
+                $"use (0x{AddressLimit:x})", file: input.FileName, section: input.Name);
+        return address + size;
+    }
 }

@@ -75,7 +75,12 @@ public static class ElfImageWriter
         int sectionCount = layout.Sections.Count + 4; // null + outputs + .symtab .strtab .shstrtab
         ulong fileSize = sectionHeadersOffset + (ulong)(sectionCount * SectionHeaderSize);
 
-        var image = new byte[checked((int)fileSize)];
+        // The layout bounded each segment; the app's bytes and the symbol tables come on top.
+        if (fileSize > SectionLayout.MaxFileBytes)
+            throw new LinkerException($"the image would be 0x{fileSize:x} bytes (segments to 0x{layout.FileEnd:x}" +
+                (app is null ? "" : $", the app's to 0x{app.OutputEnd:x}") + $", symbol tables 0x{symbolTable.Length + symbolStrings.Length:x}), " +
+                $"more than uk-ld can write (0x{SectionLayout.MaxFileBytes:x})", file: app?.Path);
+        var image = new byte[(int)fileSize];
         var extraHeaders = executable?.ExtraHeaders ?? [];
         int programHeaderCount = ProgramHeaderCount(layout, extraHeaders.Count + (app?.Segments.Count ?? 0));
         if (programHeaderCount >= 0xffff)

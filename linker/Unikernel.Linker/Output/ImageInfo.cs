@@ -42,12 +42,23 @@ public static class ImageInfo
         CheckText("--app-name", name);
         CheckText("--app-version", version);
         var records = new Input[inputs.Count];
+        var failures = new LinkerException?[inputs.Count];
         Parallel.For(0, inputs.Count, i =>
         {
             var (path, kind) = inputs[i];
-            byte[] bytes = File.ReadAllBytes(path);
-            records[i] = new Input(System.IO.Path.GetFileName(path), (ulong)bytes.Length, Sha256.Hash(bytes), kind);
+            try
+            {
+                byte[] bytes = File.ReadAllBytes(path);
+                records[i] = new Input(System.IO.Path.GetFileName(path), (ulong)bytes.Length, Sha256.Hash(bytes), kind);
+            }
+            catch (Exception error) when (error is IOException or UnauthorizedAccessException)
+            {
+                // Read once already, so it changed under the link; thrown here it would arrive wrapped by Parallel.For.
+                failures[i] = new LinkerException($"cannot read input again to hash it for {SectionName}: {error.Message}", file: path);
+            }
         });
+        if (failures.FirstOrDefault(failure => failure is not null) is { } failure)
+            throw failure;
         byte[] data = Encode(name, version, records);
         if (data.Length > MaxSize)
             throw new LinkerException($"{SectionName} would be {data.Length} bytes, more than its page allows ({MaxSize}): " +

@@ -97,6 +97,10 @@ public static class RelocationScanner
         uint type = relocation.Type;
         if (!IsSupported(type) || !allowTls && IsThreadLocal(type))
             throw Error($"unsupported relocation {Name(type)}");
+        // Even R_X86_64_NONE, which patches nothing, must point into its section: an r_offset beyond it is a sign
+        // of a corrupt table (one read from the wrong file offset, say).
+        if (contentsLength >= 0 && relocation.Offset > (ulong)contentsLength)
+            throw Error($"relocation {Name(type)} offset is past the end of the section (0x{contentsLength:x} bytes)");
         if (type == None || section.ActionOf(index) == RelocationAction.Skip)
             return;
 
@@ -104,7 +108,7 @@ public static class RelocationScanner
         if (contentsLength < 0)
             throw Error("relocation in a section without contents (SHT_NOBITS)");
         ulong length = (ulong)contentsLength;
-        if (relocation.Offset > length || length - relocation.Offset < (ulong)width)
+        if (length - relocation.Offset < (ulong)width)
             throw Error($"relocation {Name(type)} extends past the end of the section");
 
         if (symbol.Kind == SymbolKind.Undefined && !symbol.IsWeak)

@@ -65,6 +65,9 @@ public static class TlsRelaxation
                     : -1;
                 if (callField < 0)
                     return "local-dynamic TLS code does not call __tls_get_addr right after the lea";
+                // The rewrite covers the whole call, which ends with its 4-byte field (and pads the long form's last byte).
+                if (callField + 4 > data.Length)
+                    return "local-dynamic TLS code ends before its __tls_get_addr call does";
                 if (!SkipCall(section, relocations, index, callField))
                     return "local-dynamic TLS code has no relocation for its __tls_get_addr call";
                 section.SetAction(index, RelocationAction.TlsLocalDynamicToLocalExec);

@@ -50,7 +50,14 @@ public static class X86_64Relocator
     private static void ApplyOne(InputFile file, InputSection section, Span<byte> data, ulong sectionAddress,
         in Relocation relocation, RelocationAction action, GlobalOffsetTable got, TlsLayout? tls)
     {
+        // R_X86_64_NONE patches nothing, wherever its r_offset points; a skipped call's bytes were rewritten already.
+        if (action == RelocationAction.Skip || relocation.Type == None)
+            return;
         var symbol = file.Symbols[relocation.SymbolIndex];
+        // The scanner checked every field against its section; checked again here, where a miss would write outside it.
+        if (relocation.Offset > (ulong)data.Length || (ulong)data.Length - relocation.Offset < (ulong)Width(relocation.Type))
+            throw new LinkerException($"relocation {Name(relocation.Type)} extends past the end of the section", file: file.Path,
+                section: section.Name, offset: relocation.Offset, symbol: symbol.DisplayName);
         ulong s = symbol.Address;
         ulong a = (ulong)relocation.Addend;
         ulong p = sectionAddress + relocation.Offset;
@@ -61,13 +68,8 @@ public static class X86_64Relocator
             ?? throw new LinkerException("thread-local reference but the program has no TLS sections", file: file.Path,
                 section: section.Name, offset: copy.Offset, symbol: symbol.DisplayName);
 
-        if (action == RelocationAction.Skip)
-            return;
-
         switch (relocation.Type)
         {
-            case None:
-                break;
             case Abs64:
                 BinaryPrimitives.WriteUInt64LittleEndian(field, s + a);
                 break;
