@@ -179,7 +179,7 @@ public sealed class RawProgram
             }
             var result = await KernelImages.BootAsync(image, MachineKind.Microvm);
             if (result.TimedOut) throw new TimeoutException($"{name} timed out in the guest:\n{result.Console}");
-            return new Outcome(AppImages.AppLines(result.Console), result.ExitStatus, result.Console);
+            return new Outcome(AppImages.AppLines(result), result.ExitStatus, result.Console);
         }
         finally { Directory.Delete(directory, recursive: true); }
     }
