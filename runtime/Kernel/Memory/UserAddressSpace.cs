@@ -390,13 +390,14 @@ namespace Kernel.Memory
 
         private static ulong FindGap(ulong size)
         {
+            if (size > MmapLimit - MmapBase) return 0;   // also keeps candidate + size below from wrapping
             ulong candidate = MmapBase;
             for (int i = FirstEndingAfter(MmapBase); i < s_count; i++)
             {
-                if (s_areas[i].Start >= candidate + size) break;
+                if (s_areas[i].Start >= candidate && s_areas[i].Start - candidate >= size) break;
                 if (s_areas[i].End > candidate) candidate = s_areas[i].End;
             }
-            return candidate + size <= MmapLimit ? candidate : 0;
+            return candidate <= MmapLimit && size <= MmapLimit - candidate ? candidate : 0;
         }
 
         // Splits the area that strictly contains address into two at address.
