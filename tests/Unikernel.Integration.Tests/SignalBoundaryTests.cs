@@ -67,10 +67,7 @@ public class SignalBoundaryTests
         ForgeContextAndReturn(p, () => a.mov(rax, NonCanonical), 0x202);
 
         a.Label(ref segv);
-        a.cmp(edi, SIGSEGV); p.ExitUnlessEqual(81);
-        a.cmp(__dword_ptr[rsi + 8], SiKernel); p.ExitUnlessEqual(82);
-        a.mov(rax, NonCanonical);
-        a.cmp(__qword_ptr[rdx + UcRip], rax); p.ExitUnlessEqual(83);
+        ExpectForcedSigsegv(p, 81, UcRip, NonCanonical);
         p.Print("non-canonical rip: SIGSEGV, SI_KERNEL, the context keeps the rip");
         p.Exit(0);
 
@@ -123,10 +120,7 @@ public class SignalBoundaryTests
         p.Exit(100);
 
         a.Label(ref segv);
-        a.cmp(edi, SIGSEGV); p.ExitUnlessEqual(101);
-        a.cmp(__dword_ptr[rsi + 8], SiKernel); p.ExitUnlessEqual(102);
-        a.mov(rax, 0x1_0000UL);
-        a.cmp(__qword_ptr[rdx + UcRsp], rax); p.ExitUnlessEqual(103);
+        ExpectForcedSigsegv(p, 101, UcRsp, 0x1_0000UL);
         p.Print("unreadable frame: SIGSEGV, SI_KERNEL, handled on the alternate stack");
         p.Exit(0);
 
@@ -149,10 +143,7 @@ public class SignalBoundaryTests
         p.Exit(110);
 
         a.Label(ref segv);
-        a.cmp(edi, SIGSEGV); p.ExitUnlessEqual(111);
-        a.cmp(__dword_ptr[rsi + 8], SiKernel); p.ExitUnlessEqual(112);
-        a.mov(rax, NonCanonical);
-        a.cmp(__qword_ptr[rdx + UcRip], rax); p.ExitUnlessEqual(113);
+        ExpectForcedSigsegv(p, 111, UcRip, NonCanonical);
         p.Print("non-canonical handler: SIGSEGV, SI_KERNEL, at the handler's address");
         p.Exit(0);
 
@@ -406,5 +397,16 @@ public class SignalBoundaryTests
         p.Exit(0);
 
         await SameOnLinuxAndInTheGuest(p, "sigtimedwait", 0, "rt_sigtimedwait: -EAGAIN at the timeout, then SIGUSR1 taken (SI_TKILL) without its handler");
+    }
+
+    // In the SIGSEGV handler: the kernel forced the signal (SIGSEGV, SI_KERNEL) and the context still holds the
+    // value it refused at contextOffset; exit codes firstExit.. name the check that failed.
+    private static void ExpectForcedSigsegv(RawProgram p, int firstExit, int contextOffset, ulong refused)
+    {
+        var a = p.Asm;
+        a.cmp(edi, SIGSEGV); p.ExitUnlessEqual(firstExit);
+        a.cmp(__dword_ptr[rsi + 8], SiKernel); p.ExitUnlessEqual(firstExit + 1);
+        a.mov(rax, refused);
+        a.cmp(__qword_ptr[rdx + contextOffset], rax); p.ExitUnlessEqual(firstExit + 2);
     }
 }
