@@ -43,6 +43,16 @@ public sealed class RawProgram
 
     public void Exit(int status) => Syscall(231, (ulong)status);
 
+    /// <summary>kill(getpid(), signal): the process signals itself.</summary>
+    public void KillSelf(int signal)
+    {
+        Syscall(39);                 // getpid
+        Asm.mov(rdi, rax);
+        Asm.mov(esi, signal);
+        Asm.mov(eax, 62);            // kill
+        Asm.syscall();
+    }
+
     /// <summary>Ends the program with <paramref name="status"/> unless rax == <paramref name="expected"/>.</summary>
     public void ExpectRax(long expected, int status)
     {

@@ -135,11 +135,7 @@ public class SignalBoundaryTests
         var segv = a.CreateLabel();
         p.SetHandlerAddress(SIGUSR1, NonCanonical, 0, ActionScratch);
         p.SetHandler(SIGSEGV, segv, SaSiginfo, ActionScratch);
-        p.Syscall(39);               // getpid
-        a.mov(rdi, rax);
-        a.mov(esi, SIGUSR1);
-        a.mov(eax, 62);              // kill
-        a.syscall();
+        p.KillSelf(SIGUSR1);
         p.Exit(110);
 
         a.Label(ref segv);
@@ -168,11 +164,7 @@ public class SignalBoundaryTests
         p.SetHandlerAddress(SIGSEGV, NonCanonical, SaNodefer | SaOnStack, ActionScratch);
         p.SetHandlerAddress(SIGUSR1, NonCanonical, 0, ActionScratch);
         p.Print("sending SIGUSR1");
-        p.Syscall(39);               // getpid
-        a.mov(rdi, rax);
-        a.mov(esi, SIGUSR1);
-        a.mov(eax, 62);              // kill
-        a.syscall();
+        p.KillSelf(SIGUSR1);
         p.Exit(170);
 
         await SameOnLinuxAndInTheGuest(p, "handler-loop", 128 + SIGSEGV, "sending SIGUSR1");
