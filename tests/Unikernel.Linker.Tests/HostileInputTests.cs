@@ -130,14 +130,7 @@ public sealed class HostileInputTests : IDisposable
             .Relocation(".text", 9, 41 /* R_X86_64_GOTPCRELX */, "__tls_get_addr", -4);
         string a = _harness.Write("a.o", obj);
 
-        var error = Assert.Throws<LinkerException>(() => Linker.LinkToFiles(new LinkOptions
-        {
-            OutputPath = _harness.OutputPath,
-            Kind = OutputKind.StaticExecutable,
-            BaseAddress = LinkOptions.DefaultExecutableBaseAddress,
-            EntrySymbol = "_start",
-            InputPaths = [a],
-        }));
+        var error = StaticExecutableLinkError(a);
         Assert.Equal($"{a}: .text+0x3: local-dynamic TLS code ends before its __tls_get_addr call does '_start'", error.Describe());
     }
 
@@ -152,14 +145,7 @@ public sealed class HostileInputTests : IDisposable
             .Section(".eh_frame", ElfSectionType.ProgBits, ElfSectionFlags.Alloc, [1, 0, 0, 0, .. new byte[13]], alignment: 8);
         string a = _harness.Write("a.o", obj);
 
-        var error = Assert.Throws<LinkerException>(() => Linker.LinkToFiles(new LinkOptions
-        {
-            OutputPath = _harness.OutputPath,
-            Kind = OutputKind.StaticExecutable,
-            BaseAddress = LinkOptions.DefaultExecutableBaseAddress,
-            EntrySymbol = "_start",
-            InputPaths = [a],
-        }));
+        var error = StaticExecutableLinkError(a);
         Assert.Equal($"{a}: .eh_frame+0x0: corrupt .eh_frame: record is shorter than its CIE id or pointer", error.Describe());
     }
 
@@ -170,14 +156,7 @@ public sealed class HostileInputTests : IDisposable
         string lib = _harness.Write("libx.a", archive);
         string a = _harness.Write("a.o", AppEmbeddingTests.AppObject());
 
-        var error = Assert.Throws<LinkerException>(() => Linker.LinkToFiles(new LinkOptions
-        {
-            OutputPath = _harness.OutputPath,
-            Kind = OutputKind.StaticExecutable,
-            BaseAddress = LinkOptions.DefaultExecutableBaseAddress,
-            EntrySymbol = "_start",
-            InputPaths = [a, lib],
-        }));
+        var error = StaticExecutableLinkError(a, lib);
         Assert.Equal($"{lib}: corrupt archive: __.SYMDEF of 4 bytes is truncated", error.Describe());
     }
 
@@ -229,14 +208,18 @@ public sealed class HostileInputTests : IDisposable
             .Text(".text", [0xe8, 0, 0, 0, 0, 0xc3]).Function("_start", ".text", 0, 6).Undefined("helper")
             .Relocation(".text", 1, R.PLT32, "helper", -4));
 
-        var error = Assert.Throws<LinkerException>(() => Linker.LinkToFiles(new LinkOptions
+        var error = StaticExecutableLinkError(a, lib);
+        Assert.Equal($"{lib}(m\\x1b[31m.o): not a relocatable object (type 7), expected ET_REL", error.Describe());
+    }
+
+    // Links a static executable from _start expecting uk-ld to refuse the inputs.
+    private LinkerException StaticExecutableLinkError(params string[] inputs) =>
+        Assert.Throws<LinkerException>(() => Linker.LinkToFiles(new LinkOptions
         {
             OutputPath = _harness.OutputPath,
             Kind = OutputKind.StaticExecutable,
             BaseAddress = LinkOptions.DefaultExecutableBaseAddress,
             EntrySymbol = "_start",
-            InputPaths = [a, lib],
+            InputPaths = inputs,
         }));
-        Assert.Equal($"{lib}(m\\x1b[31m.o): not a relocatable object (type 7), expected ET_REL", error.Describe());
-    }
 }
