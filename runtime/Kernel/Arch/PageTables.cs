@@ -11,7 +11,6 @@ namespace Kernel.Arch
         public const ulong Writable = 1UL << 1;
         public const ulong User = 1UL << 2;
         public const ulong LargePage = 1UL << 7;
-        public const ulong Global = 1UL << 8;
         /// <summary>Software bit: the entry keeps its page while PROT_NONE makes it not present.</summary>
         public const ulong KeptWhileInaccessible = 1UL << 9;
         public const ulong NoExecute = 1UL << 63;

@@ -17,8 +17,6 @@ namespace Kernel.Memory
     // below 2 GiB (R_X86_64_32); the app's image needs the same, so the window starts right above the kernel.
     internal static class MemoryLayout
     {
-        public const ulong PageSize = 4096;
-
         /// <summary>The first address of the user window; the kernel image must end at or below it (uk-ld checks).</summary>
         public const ulong UserBase = 0x0000_0000_0040_0000;
         /// <summary>The end of the lower canonical half, where the user window ends.</summary>
@@ -35,13 +33,6 @@ namespace Kernel.Memory
         /// <summary>[start, start + length) lies inside the user window (length 0: start alone is checked).</summary>
         public static bool IsUserRange(ulong start, ulong length)
             => start >= UserBase && start < UserLimit && length <= UserLimit - start;
-
-        /// <summary>Bits 48-63 copy bit 47: the only addresses x86-64 can translate or return to.</summary>
-        public static bool IsCanonical(ulong address)
-        {
-            ulong top = address >> 47;
-            return top == 0 || top == 0x1_FFFF;
-        }
 
         /// <summary>The kernel's pointer to physical memory at <paramref name="physical"/>.</summary>
         public static ulong ToDirectMap(ulong physical) => physical + DirectMapBase;
