@@ -1,6 +1,7 @@
-using System;
 using System.Linq;
+using System;
 using Kernel.Files;
+using Kernel.LinuxAbi;
 using Kernel.Net;
 
 namespace Unikernel.Net.Tests;
@@ -271,7 +272,7 @@ public sealed unsafe class TcpLimitTests(Xunit.Abstractions.ITestOutputHelper ou
         Assert.Equal(0, b.ReceiveBuffer.Count);
         Assert.Equal(PeerIss + 1, Link.Sent.Last(s => s.DestinationPort == FirstClientPort + 1).Acknowledgment);
         // Sending waits as on Linux (sk_stream_wait_memory): EAGAIN, and not writable, rather than an error.
-        Assert.Equal(-Kernel.Syscalls.Errno.EAGAIN, Write(b, Pattern(10)));
+        Assert.Equal(-Kernel.LinuxAbi.Errno.EAGAIN, Write(b, Pattern(10)));
         Assert.Equal(0u, b.Poll() & PollBits.Writable);
         Assert.True(b.WantsRingMemory);
 

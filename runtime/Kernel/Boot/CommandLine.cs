@@ -1,4 +1,3 @@
-#nullable disable
 namespace Kernel.Boot
 {
     internal enum CommandLineTokenKind

@@ -1,4 +1,3 @@
-#nullable disable
 namespace Kernel.Diagnostics
 {
     // Reads the `uk_ksyms` table the linker writes into the image (docs/boot-abi.md): function

@@ -1,5 +1,3 @@
-#nullable disable
-
 namespace Kernel.Files
 {
     // Writes the content of a synthesized file (/proc, /sys) at the moment it is opened, so every open

@@ -1,4 +1,4 @@
-#nullable disable
+using Kernel.Platform;
 
 namespace Kernel.Files
 {

@@ -1,4 +1,4 @@
-#nullable disable
+using Kernel.LinuxAbi;
 
 namespace Kernel.Files
 {

@@ -1,5 +1,5 @@
-#nullable disable
-using Kernel.Syscalls;
+using Kernel.LinuxAbi;
+using Kernel.Platform;
 
 namespace Kernel.Files
 {

@@ -1,5 +1,3 @@
-#nullable disable
-
 namespace Kernel.Files
 {
     // Names as the VFS keeps them: bytes (Linux names are bytes, not text), each in its own array owned by

@@ -1,5 +1,6 @@
-#nullable disable
-using Kernel.Syscalls;
+using Kernel.Files.Events;
+using Kernel.LinuxAbi;
+using Kernel.Platform;
 
 namespace Kernel.Files
 {

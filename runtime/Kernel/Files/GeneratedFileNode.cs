@@ -1,5 +1,4 @@
-#nullable disable
-using Kernel.Syscalls;
+using Kernel.LinuxAbi;
 
 namespace Kernel.Files
 {

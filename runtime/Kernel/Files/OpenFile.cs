@@ -1,5 +1,6 @@
-#nullable disable
-using Kernel.Syscalls;
+using Kernel.Files.Events;
+using Kernel.LinuxAbi;
+using Kernel.Platform;
 using Kernel.Threads;
 
 namespace Kernel.Files
@@ -69,7 +70,7 @@ namespace Kernel.Files
 
         public virtual void Stat(LinuxStat* st)
         {
-            if (Node != null) LinuxStat.FromNode(Node, st);
+            if (Node != null) Node.Stat(st);
             else LinuxStat.Anonymous(st, 0x180, 0);
         }
 

@@ -1,5 +1,3 @@
-#nullable disable
-
 namespace Kernel.Files
 {
     // What resolving a path found: the directory holding the last component, the last component's name

@@ -1,4 +1,4 @@
-#nullable disable
+using Kernel.Platform;
 
 namespace Kernel.Files
 {
@@ -23,7 +23,7 @@ namespace Kernel.Files
 
         public override long ReadAt(long offset, byte* buffer, long count)
         {
-            if (offset < 0) return -Syscalls.Errno.EINVAL;
+            if (offset < 0) return -LinuxAbi.Errno.EINVAL;
             if (offset >= _length || count <= 0) return 0;
             long n = count < _length - offset ? count : _length - offset;
             System.Buffer.MemoryCopy(_data + offset, buffer, n, n);

@@ -1,11 +1,11 @@
-#nullable disable
+using Kernel.LinuxAbi;
 
 namespace Kernel.Files
 {
     // One mounted file system: what statfs reports, the device number its files show in st_dev, and
     // whether files may be created in it. The tree itself is one namespace; each node points at the
     // super block it belongs to (/tmp's nodes at the tmpfs one, /proc's at proc, ...).
-    internal sealed class SuperBlock
+    internal sealed unsafe class SuperBlock
     {
         // statfs f_type values (linux/magic.h).
         public const long TmpfsMagic = 0x01021994, ProcMagic = 0x9FA0, SysfsMagic = 0x62656572, RamfsMagic = unchecked((long)0x858458F6);
@@ -49,5 +49,27 @@ namespace Kernel.Files
         }
 
         public void Uncharge(ulong bytes) => UsedBytes = bytes > UsedBytes ? 0 : UsedBytes - bytes;
+
+        public void StatFs(LinuxStatFs* st)
+        {
+            *st = default;
+            st->Type = Magic;
+            st->BlockSize = 4096;
+            st->FragmentSize = 4096;
+            st->FileSystemId0 = (int)Device;
+            st->FileSystemId1 = 0;
+            st->NameLength = LinuxStatFs.MaxNameLength;
+            st->Flags = MountFlags | 0x20;   // ST_VALID: f_flags is meaningful
+            if (CapacityBytes != 0)
+            {
+                st->Blocks = CapacityBytes / 4096;
+                ulong used = (UsedBytes + 4095) / 4096;
+                st->FreeBlocks = used < st->Blocks ? st->Blocks - used : 0;
+                st->AvailableBlocks = st->FreeBlocks;
+                st->Files = NodeLimit;
+                st->FreeFiles = NodeCount < NodeLimit ? NodeLimit - NodeCount : 0;
+            }
+            // proc, sysfs and the read-only root report zero blocks, like Linux's procfs and sysfs.
+        }
     }
 }

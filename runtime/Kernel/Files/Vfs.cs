@@ -1,12 +1,13 @@
-#nullable disable
-using Kernel.Syscalls;
+using Kernel.Files.Events;
+using Kernel.LinuxAbi;
+using Kernel.Platform;
 
 namespace Kernel.Files
 {
     // The file system tree and the path-based operations on it. Paths arrive as kernel-usable bytes
     // (the system call layer copies them from the app and checks its buffers); results are 0, a count
     // or -errno. The tree is one namespace with several super blocks: a read-only root, tmpfs at /tmp,
-    // and (VfsStartup, kernel only) proc, sysfs and the devices.
+    // and (Synthetic/AppFileTree, kernel only) proc, sysfs and the devices.
     //
     // One process: the working directory, the umask and the descriptor table are kept here. Everything
     // runs with interrupts off to completion, so nothing here needs a lock.
@@ -167,7 +168,7 @@ namespace Kernel.Files
             long error = Lookup(at, path, length, follow, out lookup);
             if (error < 0) return error;
             if (lookup.Node == null) return -Errno.ENOENT;
-            LinuxStat.FromNode(lookup.Node, st);
+            lookup.Node.Stat(st);
             return 0;
         }
 
@@ -177,7 +178,7 @@ namespace Kernel.Files
             long error = Lookup(at, path, length, true, out lookup);
             if (error < 0) return error;
             if (lookup.Node == null) return -Errno.ENOENT;
-            LinuxStatFs.FromSuperBlock(lookup.Node.FileSystem ?? RootFileSystem, st);
+            (lookup.Node.FileSystem ?? RootFileSystem).StatFs(st);
             return 0;
         }
 

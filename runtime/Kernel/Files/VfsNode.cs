@@ -1,5 +1,5 @@
-#nullable disable
-using Kernel.Syscalls;
+using Kernel.LinuxAbi;
+using Kernel.Platform;
 
 namespace Kernel.Files
 {
@@ -100,5 +100,25 @@ namespace Kernel.Files
         }
 
         protected static long NotPermitted() => -Errno.EACCES;
+
+        /// <summary>The stat of this node. Everything belongs to root (uid 0, gid 0).</summary>
+        public void Stat(LinuxStat* st)
+        {
+            *st = default;
+            st->Device = FileSystem != null ? FileSystem.Device : 0;
+            st->Inode = Inode;
+            st->LinkCount = LinkCount;
+            st->Mode = Mode;
+            st->SpecialDevice = DeviceNumber;
+            st->FileSize = Size;
+            st->PreferredBlockSize = LinuxStat.BlockSize;
+            st->Blocks = (AllocatedBytes + 511) / 512;
+            st->AccessSeconds = AccessTime.Seconds;
+            st->AccessNanoseconds = AccessTime.Nanoseconds;
+            st->ModifySeconds = ModifiedTime.Seconds;
+            st->ModifyNanoseconds = ModifiedTime.Nanoseconds;
+            st->ChangeSeconds = ChangedTime.Seconds;
+            st->ChangeNanoseconds = ChangedTime.Nanoseconds;
+        }
     }
 }

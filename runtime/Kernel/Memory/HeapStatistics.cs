@@ -1,5 +1,3 @@
-#nullable disable
-
 namespace Kernel.Memory
 {
     // Counters the kernel heap keeps for the boot log, leak checks and tests.

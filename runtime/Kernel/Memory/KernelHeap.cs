@@ -1,5 +1,3 @@
-#nullable disable
-
 namespace Kernel.Memory
 {
     // The memory behind `new` and explicit kernel allocations. There is no tracing garbage collector:

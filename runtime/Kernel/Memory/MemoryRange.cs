@@ -1,5 +1,3 @@
-#nullable disable
-
 namespace Kernel.Memory
 {
     // A span of physical memory, in bytes. Ranges handed to the page allocator need not be page aligned:

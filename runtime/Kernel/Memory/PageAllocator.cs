@@ -1,5 +1,3 @@
-#nullable disable
-
 namespace Kernel.Memory
 {
     // Physical memory, handed out in contiguous runs of 4 KiB pages.

@@ -1,5 +1,5 @@
 using Kernel.Arch;
-using Kernel.Syscalls;
+using Kernel.LinuxAbi;
 
 namespace Kernel.Memory
 {

@@ -229,20 +229,20 @@ namespace Kernel.Net
             if (_finReceived) return 0;
             if (Error != 0) return Error;
             if (State == TcpState.Closed) return 0;
-            return -Syscalls.Errno.EAGAIN;   // nothing yet (or still connecting)
+            return -LinuxAbi.Errno.EAGAIN;   // nothing yet (or still connecting)
         }
 
         /// <summary>Bytes taken into the send buffer (sent as the window allows), or -EAGAIN (full), -EPIPE (closed for sending), the error.</summary>
         public long Send(byte* source, int length)
         {
             if (Error != 0) return Error;
-            if (State == TcpState.SynSent || State == TcpState.SynReceived) return -Syscalls.Errno.EAGAIN;
-            if (_finQueued || !(State == TcpState.Established || State == TcpState.CloseWait)) return -Syscalls.Errno.EPIPE;
-            if (SendBuffer.Free == 0) return -Syscalls.Errno.EAGAIN;
+            if (State == TcpState.SynSent || State == TcpState.SynReceived) return -LinuxAbi.Errno.EAGAIN;
+            if (_finQueued || !(State == TcpState.Established || State == TcpState.CloseWait)) return -LinuxAbi.Errno.EPIPE;
+            if (SendBuffer.Free == 0) return -LinuxAbi.Errno.EAGAIN;
             if (length > 0 && !SendBuffer.EnsureStorage())
             {
                 Tcp.WantRingMemory(this);   // Tcp's ring memory is used up: wait for a block to come back
-                return -Syscalls.Errno.EAGAIN;
+                return -LinuxAbi.Errno.EAGAIN;
             }
             int n = SendBuffer.Write(source, length);
             // The app filled the ring while the peer could take more: the ring is what limits the transfer.
@@ -303,19 +303,19 @@ namespace Kernel.Net
             => State == TcpState.FinWait1 || State == TcpState.Closing || State == TcpState.LastAck
                || ((State == TcpState.Established || State == TcpState.CloseWait || State == TcpState.SynReceived) && SendBuffer.Count > 0);
 
-        /// <summary>Readiness for poll/epoll (Files.PollBits values).</summary>
+        /// <summary>Readiness for poll/epoll (LinuxAbi.PollBits values).</summary>
         public uint Poll()
         {
             uint bits = 0;
-            if (ReceiveBuffer.Count > 0 || _finReceived || Error != 0) bits |= Files.PollBits.Readable;
+            if (ReceiveBuffer.Count > 0 || _finReceived || Error != 0) bits |= LinuxAbi.PollBits.Readable;
             if ((State == TcpState.Established || State == TcpState.CloseWait) && !_finQueued && SendBuffer.Free > 0)
             {
-                if (SendBuffer.HasStorage || Tcp.RingMemoryAvailable(SendBuffer.Capacity)) bits |= Files.PollBits.Writable;
+                if (SendBuffer.HasStorage || Tcp.RingMemoryAvailable(SendBuffer.Capacity)) bits |= LinuxAbi.PollBits.Writable;
                 else Tcp.WantRingMemory(this);
             }
-            if (_finReceived) bits |= Files.PollBits.ReadHangUp;
-            if (Error != 0) bits |= Files.PollBits.Error;
-            if (State == TcpState.Closed || (_finReceived && _finQueued)) bits |= Files.PollBits.HangUp;
+            if (_finReceived) bits |= LinuxAbi.PollBits.ReadHangUp;
+            if (Error != 0) bits |= LinuxAbi.PollBits.Error;
+            if (State == TcpState.Closed || (_finReceived && _finQueued)) bits |= LinuxAbi.PollBits.HangUp;
             return bits;
         }
 
@@ -1214,7 +1214,7 @@ namespace Kernel.Net
         internal void Notify()
         {
             Waiters.WakeAll();
-            Files.FileEvents.Changed(Owner);
+            Files.Events.FileEvents.Changed(Owner);
         }
     }
 }

@@ -56,7 +56,7 @@ namespace Kernel.Net
             _acceptTail = c;
             _acceptCount++;
             Waiters.WakeAll();
-            Files.FileEvents.Changed(Owner);
+            Files.Events.FileEvents.Changed(Owner);
         }
 
         /// <summary>The oldest established connection, now the caller's; or null.</summary>
@@ -90,7 +90,7 @@ namespace Kernel.Net
         }
 
         /// <summary>Readiness: readable while a connection waits for accept.</summary>
-        public uint Poll() => _acceptCount > 0 ? Files.PollBits.Readable : 0;
+        public uint Poll() => _acceptCount > 0 ? LinuxAbi.PollBits.Readable : 0;
 
         /// <summary>Stops listening: connections not accepted yet are reset.</summary>
         public void Close()

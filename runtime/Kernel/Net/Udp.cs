@@ -54,7 +54,7 @@ namespace Kernel.Net
         /// <summary>Binds <paramref name="socket"/> to <paramref name="port"/> (0: an ephemeral one). 0 or -errno (EADDRINUSE).</summary>
         public static long Bind(UdpSocket socket, uint address, ushort port, bool reuse)
         {
-            if (socket.Bound) return -Syscalls.Errno.EINVAL;
+            if (socket.Bound) return -LinuxAbi.Errno.EINVAL;
             if (port == 0)
             {
                 for (int attempt = 0; attempt < 16384 && port == 0; attempt++)

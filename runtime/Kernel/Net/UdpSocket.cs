@@ -42,7 +42,7 @@ namespace Kernel.Net
             _tail = packet;
             _count++;
             Waiters.WakeAll();
-            Files.FileEvents.Changed(Owner);
+            Files.Events.FileEvents.Changed(Owner);
         }
 
         /// <summary>The oldest datagram (the caller owns it and frees it), or null.</summary>

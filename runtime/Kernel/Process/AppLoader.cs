@@ -27,7 +27,7 @@ namespace Kernel.Process
             Signals.SignalState.Initialize();
             Syscalls.ProcessSyscalls.Initialize();
             Syscalls.SyscallTable.Configure();
-            Files.ProcessMapsFile.Writer = &ProcessMaps.Write;
+            Files.Synthetic.ProcessMapsFile.Writer = &ProcessMaps.Write;
 
             string problem = MapSegments(bootInfo);
             if (problem != null) return problem;

@@ -110,7 +110,7 @@ namespace Kernel.SelfTest
         {
             RequireDevice("net-udp-echo");
             int count = CountOption(10);
-            Files.FileEvents.Changed(null);   // its class constructor allocates the wait queue: before counting
+            Files.Events.FileEvents.Changed(null);   // its class constructor allocates the wait queue: before counting
             ulong heapBefore = KernelMemory.Heap->LiveAllocations;
             var socket = new UdpSocket();
             if (Udp.Bind(socket, 0, EchoPort, false) != 0) SelfTestOutput.Fail("net-udp-echo: cannot bind port 7");
@@ -220,7 +220,7 @@ namespace Kernel.SelfTest
                             bytes += (ulong)n;
                             continue;
                         }
-                        if (n == 0 || (n < 0 && n != -Syscalls.Errno.EAGAIN))
+                        if (n == 0 || (n < 0 && n != -LinuxAbi.Errno.EAGAIN))
                         {
                             KernelConsole.Prefix();
                             KernelConsole.Write("selftest net-tcp-echo: connection from port ");

@@ -2,6 +2,7 @@
 using Kernel.Arch;
 using Kernel.Console;
 using Kernel.Diagnostics;
+using Kernel.LinuxAbi;
 using Kernel.Memory;
 using Kernel.Syscalls;
 using Kernel.Time;

@@ -2,7 +2,10 @@
 using Kernel.Arch;
 using Kernel.Console;
 using Kernel.Diagnostics;
+using Kernel.Files.Events;
+using Kernel.Files.Synthetic;
 using Kernel.Files;
+using Kernel.LinuxAbi;
 using Kernel.Memory;
 using Kernel.Syscalls;
 
@@ -39,7 +42,7 @@ namespace Kernel.SelfTest
             Reset();
             // Everything created once and for good (the tree, the console descriptors, the CPU identity
             // strings) exists before the heap is measured.
-            Vfs.EnsureInitialized();
+            AppFileTree.EnsureBuilt();
             FileEvents.Changed(null);
             PrintFile("/proc/cpuinfo", false);
             ulong liveBefore = KernelMemory.Heap->LiveAllocations;

@@ -1,5 +1,6 @@
 using Kernel.Arch;
 using Kernel.Console;
+using Kernel.LinuxAbi;
 using Kernel.Memory;
 using Kernel.Threads;
 

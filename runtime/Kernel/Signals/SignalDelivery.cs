@@ -1,6 +1,7 @@
 using Kernel.Arch;
 using Kernel.Console;
 using Kernel.Diagnostics;
+using Kernel.LinuxAbi;
 using Kernel.Memory;
 using Kernel.Threads;
 
@@ -105,7 +106,7 @@ namespace Kernel.Signals
             ulong* timespec = stackalloc ulong[2];
             timespec[0] = thread.SleepLeft / 1_000_000_000UL;
             timespec[1] = thread.SleepLeft % 1_000_000_000UL;
-            if (!WriteToUser(thread.SleepRemainder, (byte*)timespec, 16)) thread.Frame->Rax = unchecked((ulong)-Syscalls.Errno.EFAULT);
+            if (!WriteToUser(thread.SleepRemainder, (byte*)timespec, 16)) thread.Frame->Rax = unchecked((ulong)-LinuxAbi.Errno.EFAULT);
             thread.SleepRemainder = 0;
         }
 

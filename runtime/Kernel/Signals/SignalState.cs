@@ -1,3 +1,4 @@
+using Kernel.LinuxAbi;
 using Kernel.Memory;
 using Kernel.Threads;
 
@@ -53,7 +54,7 @@ namespace Kernel.Signals
             {
                 bool restart = !thread.EndsOnSignal && (s_actions[signal].Flags & SignalAction.FlagRestart) != 0
                                && s_actions[signal].Handler > SignalAction.Ignore;
-                Scheduler.Wake(thread, restart ? 0 : -Syscalls.Errno.EINTR);
+                Scheduler.Wake(thread, restart ? 0 : -LinuxAbi.Errno.EINTR);
             }
         }
 
@@ -107,9 +108,9 @@ namespace Kernel.Signals
         /// </summary>
         public static long SetAlternateStack(Thread thread, ulong stackBase, int flags, ulong size, ulong rsp)
         {
-            if (thread.AlternateStackSize != 0 && rsp - thread.AlternateStack < thread.AlternateStackSize) return -Syscalls.Errno.EPERM;
+            if (thread.AlternateStackSize != 0 && rsp - thread.AlternateStack < thread.AlternateStackSize) return -LinuxAbi.Errno.EPERM;
             int mode = flags & ~SsAutoDisarm;
-            if (mode != 0 && mode != SsOnStack && mode != SsDisable) return -Syscalls.Errno.EINVAL;
+            if (mode != 0 && mode != SsOnStack && mode != SsDisable) return -LinuxAbi.Errno.EINVAL;
             if (mode == SsDisable)
             {
                 thread.AlternateStack = 0;
@@ -117,7 +118,7 @@ namespace Kernel.Signals
                 thread.AlternateStackFlags = 0;
                 return 0;
             }
-            if (size < MinimumStackSize) return -Syscalls.Errno.ENOMEM;
+            if (size < MinimumStackSize) return -LinuxAbi.Errno.ENOMEM;
             thread.AlternateStack = stackBase;
             thread.AlternateStackSize = size;
             thread.AlternateStackFlags = flags & SsAutoDisarm;

@@ -1,4 +1,7 @@
+using Kernel.Files.Events;
+using Kernel.Files.Synthetic;
 using Kernel.Files;
+using Kernel.LinuxAbi;
 using Kernel.Threads;
 
 namespace Kernel.Syscalls
@@ -7,7 +10,7 @@ namespace Kernel.Syscalls
     // copy_file_range, lseek, close, dup*, fcntl, ioctl, fstat, ftruncate, fsync, getdents64, fchmod,
     // fchown, and friends. Each checks the app's buffers (UserMemory) and hands kernel-usable pointers to
     // the open file description (Files/). fds 0-2 are the console until the app changes them
-    // (Vfs.Initialize).
+    // (AppFileTree.Build).
     internal static unsafe class FileSyscalls
     {
         public const int StandardOutput = 1, StandardError = 2;
@@ -18,7 +21,7 @@ namespace Kernel.Syscalls
 
         private static OpenFile Get(ulong fd)
         {
-            Vfs.EnsureInitialized();
+            AppFileTree.EnsureBuilt();
             return Vfs.Descriptors.Get((long)fd);
         }
 
@@ -114,7 +117,7 @@ namespace Kernel.Syscalls
         // Linux reads *offset first (EFAULT before anything else) and writes it back even after an error.
         public static long SendFile(SyscallFrame call)
         {
-            Vfs.EnsureInitialized();
+            AppFileTree.EnsureBuilt();
             OpenFile output = Vfs.Descriptors.Get((long)call.Arg0), input = Vfs.Descriptors.Get((long)call.Arg1);
             ulong offsetAddress = call.Arg2;
             if (offsetAddress == 0) return FileTransfer.SendFile(output, input, null, call.Arg3);
@@ -176,14 +179,14 @@ namespace Kernel.Syscalls
         // close(fd)
         public static long Close(SyscallFrame call)
         {
-            Vfs.EnsureInitialized();
+            AppFileTree.EnsureBuilt();
             return Vfs.Descriptors.Close((long)call.Arg0);
         }
 
         // dup(oldfd)
         public static long Duplicate(SyscallFrame call)
         {
-            Vfs.EnsureInitialized();
+            AppFileTree.EnsureBuilt();
             return Vfs.Descriptors.Duplicate((long)call.Arg0, 0, false);
         }
 

@@ -1,8 +1,11 @@
+using Kernel.Files.Events;
+using Kernel.Files.Synthetic;
 using Kernel.Files;
+using Kernel.LinuxAbi;
 
 namespace Kernel.Syscalls
 {
-    // inotify_init, inotify_init1, inotify_add_watch, inotify_rm_watch (Files/Inotify.cs, Files/InotifyInstance.cs).
+    // inotify_init, inotify_init1, inotify_add_watch, inotify_rm_watch (Files/Events/Inotify.cs, InotifyInstance.cs).
     internal static unsafe class InotifySyscalls
     {
         // IN_NONBLOCK and IN_CLOEXEC are O_NONBLOCK and O_CLOEXEC.
@@ -19,7 +22,7 @@ namespace Kernel.Syscalls
         private static long Create(int flags)
         {
             if ((flags & ~InitFlags) != 0) return -Errno.EINVAL;
-            Vfs.EnsureInitialized();
+            AppFileTree.EnsureBuilt();
             var instance = new InotifyInstance(flags);
             return Vfs.Descriptors.InstallNew(instance, (flags & OpenFlags.CloseOnExec) != 0);
         }
@@ -28,7 +31,7 @@ namespace Kernel.Syscalls
         public static long AddWatch(SyscallFrame call)
         {
             uint mask = (uint)call.Arg2;
-            Vfs.EnsureInitialized();
+            AppFileTree.EnsureBuilt();
             InotifyInstance instance;
             long error = InstanceFor((long)(int)call.Arg0, out instance);
             if (error < 0) return error;
@@ -57,7 +60,7 @@ namespace Kernel.Syscalls
         // inotify_rm_watch(fd, wd)
         public static long RemoveWatch(SyscallFrame call)
         {
-            Vfs.EnsureInitialized();
+            AppFileTree.EnsureBuilt();
             InotifyInstance instance;
             long error = InstanceFor((long)(int)call.Arg0, out instance);
             if (error < 0) return error;

@@ -1,4 +1,7 @@
+using Kernel.Files.Events;
+using Kernel.Files.Synthetic;
 using Kernel.Files;
+using Kernel.LinuxAbi;
 
 namespace Kernel.Syscalls
 {
@@ -16,7 +19,7 @@ namespace Kernel.Syscalls
         private static long Prepare(long dirfd, ulong address, byte* buffer, bool allowEmpty, out DirectoryNode at)
         {
             at = null;
-            Vfs.EnsureInitialized();
+            AppFileTree.EnsureBuilt();
             // AT_EMPTY_PATH also accepts a null path (Linux 6.11+).
             long length = allowEmpty && address == 0 ? 0 : UserPath.Copy(address, buffer);
             if (length < 0) return length;
@@ -66,7 +69,7 @@ namespace Kernel.Syscalls
             if (length == 0)
             {
                 // AT_EMPTY_PATH: the descriptor itself (or the working directory for AT_FDCWD).
-                if ((int)dirfd == OpenFlags.AtCurrentDirectory) { LinuxStat.FromNode(Vfs.WorkingDirectory, (LinuxStat*)buffer); return 0; }
+                if ((int)dirfd == OpenFlags.AtCurrentDirectory) { Vfs.WorkingDirectory.Stat((LinuxStat*)buffer); return 0; }
                 OpenFile file = Vfs.Descriptors.Get(dirfd);
                 if (file == null) return -Errno.EBADF;
                 file.Stat((LinuxStat*)buffer);
@@ -91,7 +94,7 @@ namespace Kernel.Syscalls
         {
             if (file.Node != null)
             {
-                LinuxStatFs.FromSuperBlock(file.Node.FileSystem ?? Vfs.RootFileSystem, st);
+                (file.Node.FileSystem ?? Vfs.RootFileSystem).StatFs(st);
                 return 0;
             }
             *st = default;
@@ -173,7 +176,7 @@ namespace Kernel.Syscalls
 
         private static long SymlinkAt(ulong target, long dirfd, ulong path)
         {
-            Vfs.EnsureInitialized();
+            AppFileTree.EnsureBuilt();
             long targetLength = UserPath.Copy(target, UserPath.Second);
             if (targetLength < 0) return targetLength;
             DirectoryNode at;
@@ -199,7 +202,7 @@ namespace Kernel.Syscalls
         // getcwd(buf, size)
         public static long GetWorkingDirectory(SyscallFrame call)
         {
-            Vfs.EnsureInitialized();
+            AppFileTree.EnsureBuilt();
             long size = (long)call.Arg1;
             if (size < 0) return -Errno.ERANGE;
             if (size > PathWalker.PathMax) size = PathWalker.PathMax;
@@ -315,7 +318,7 @@ namespace Kernel.Syscalls
             if (path == 0 && (int)dirfd != OpenFlags.AtCurrentDirectory)
             {
                 if (flags != 0) return -Errno.EINVAL;
-                Vfs.EnsureInitialized();
+                AppFileTree.EnsureBuilt();
                 OpenFile file = Vfs.Descriptors.Get(dirfd);
                 if (file == null || file.IsPathOnly) return -Errno.EBADF;
                 return Vfs.SetTimes(file.Node, times);   // null for a pipe or an anonymous inode: nothing kept
@@ -347,7 +350,7 @@ namespace Kernel.Syscalls
         // umask(mask): the previous mask.
         public static long SetUmask(SyscallFrame call)
         {
-            Vfs.EnsureInitialized();
+            AppFileTree.EnsureBuilt();
             uint previous = Vfs.Umask;
             Vfs.Umask = (uint)call.Arg0 & 0x1FF;
             return previous;

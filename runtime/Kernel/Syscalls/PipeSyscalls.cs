@@ -1,4 +1,7 @@
+using Kernel.Files.Events;
+using Kernel.Files.Synthetic;
 using Kernel.Files;
+using Kernel.LinuxAbi;
 
 namespace Kernel.Syscalls
 {
@@ -17,9 +20,9 @@ namespace Kernel.Syscalls
         {
             if ((flags & ~(OpenFlags.CloseOnExec | OpenFlags.NonBlocking | OpenFlags.Direct)) != 0) return -Errno.EINVAL;
             if (!UserMemory.IsWritableUserRange(fds, 8)) return -Errno.EFAULT;
-            Vfs.EnsureInitialized();
+            AppFileTree.EnsureBuilt();
             PipeEnd readEnd, writeEnd;
-            Files.Pipe.Create(flags, out readEnd, out writeEnd);
+            Files.Events.Pipe.Create(flags, out readEnd, out writeEnd);
             bool closeOnExec = (flags & OpenFlags.CloseOnExec) != 0;
             long readFd = Vfs.Descriptors.Install(readEnd, closeOnExec);
             if (readFd < 0)
@@ -49,7 +52,7 @@ namespace Kernel.Syscalls
         private static long CreateEventFd(uint initial, int flags)
         {
             if ((flags & ~(OpenFlags.CloseOnExec | OpenFlags.NonBlocking | EventFdSemaphore)) != 0) return -Errno.EINVAL;
-            Vfs.EnsureInitialized();
+            AppFileTree.EnsureBuilt();
             var file = new EventFdHandle(initial, (flags & EventFdSemaphore) != 0, flags);
             return Vfs.Descriptors.InstallNew(file, (flags & OpenFlags.CloseOnExec) != 0);
         }

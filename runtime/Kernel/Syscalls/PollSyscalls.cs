@@ -1,4 +1,7 @@
+using Kernel.Files.Events;
+using Kernel.Files.Synthetic;
 using Kernel.Files;
+using Kernel.LinuxAbi;
 using Kernel.Threads;
 
 namespace Kernel.Syscalls
@@ -31,7 +34,7 @@ namespace Kernel.Syscalls
 
         private static long PollFiles(ulong fds, ulong count, long timeoutMs)
         {
-            Vfs.EnsureInitialized();
+            AppFileTree.EnsureBuilt();
             if (count > (ulong)Vfs.Descriptors.Limit) return -Errno.EINVAL;
             if (!UserMemory.IsWritableUserRange(fds, count * PollFdSize)) return -Errno.EFAULT;
             long ready = 0;
@@ -70,7 +73,7 @@ namespace Kernel.Syscalls
 
         private static long CreateEpoll(int flags)
         {
-            Vfs.EnsureInitialized();
+            AppFileTree.EnsureBuilt();
             var epoll = new EpollInstance(flags);
             return Vfs.Descriptors.InstallNew(epoll, (flags & OpenFlags.CloseOnExec) != 0);
         }
@@ -78,7 +81,7 @@ namespace Kernel.Syscalls
         // epoll_ctl(epfd, op, fd, event)
         public static long EpollControl(SyscallFrame call)
         {
-            Vfs.EnsureInitialized();
+            AppFileTree.EnsureBuilt();
             OpenFile epollFile = Vfs.Descriptors.Get((long)(int)call.Arg0);
             OpenFile file = Vfs.Descriptors.Get((long)(int)call.Arg2);
             if (epollFile == null || file == null) return -Errno.EBADF;
@@ -116,7 +119,7 @@ namespace Kernel.Syscalls
 
         private static long WaitEpoll(ulong epfd, ulong events, ulong maxEvents, long timeoutMs)
         {
-            Vfs.EnsureInitialized();
+            AppFileTree.EnsureBuilt();
             int max = (int)maxEvents;
             if (max <= 0 || max > 0x7FFF_FFFF / EpollInstance.EventSize) return -Errno.EINVAL;
             if (!UserMemory.IsWritableUserRange(events, (ulong)max * EpollInstance.EventSize)) return -Errno.EFAULT;

@@ -1,4 +1,5 @@
 using Kernel.Entropy;
+using Kernel.LinuxAbi;
 
 namespace Kernel.Syscalls
 {

@@ -1,4 +1,7 @@
+using Kernel.Files.Events;
+using Kernel.Files.Synthetic;
 using Kernel.Files;
+using Kernel.LinuxAbi;
 using Kernel.Threads;
 
 namespace Kernel.Syscalls
@@ -50,7 +53,7 @@ namespace Kernel.Syscalls
 
         private static long SelectFiles(SyscallFrame call, ulong timeout)
         {
-            Vfs.EnsureInitialized();
+            AppFileTree.EnsureBuilt();
             int count = (int)call.Arg0;
             if (count < 0) return -Errno.EINVAL;
             if (count > Vfs.Descriptors.Limit) count = Vfs.Descriptors.Limit;   // Linux clamps to the table's size

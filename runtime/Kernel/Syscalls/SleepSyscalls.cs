@@ -1,3 +1,4 @@
+using Kernel.LinuxAbi;
 using Kernel.Threads;
 
 namespace Kernel.Syscalls

@@ -1,6 +1,8 @@
+using Kernel.Files.Synthetic;
 using Kernel.Files;
-using Kernel.Net;
+using Kernel.LinuxAbi;
 using Kernel.Net.Sockets;
+using Kernel.Net;
 
 namespace Kernel.Syscalls
 {
@@ -29,7 +31,7 @@ namespace Kernel.Syscalls
             else if (kind == SocketFile.Datagram && (protocol == 0 || protocol == Ipv4.ProtocolUdp)) { if (!Start()) return -NetErrors.ENOBUFS; socket = new UdpSocketFile(type); }
             else if (kind == SocketFile.Stream || kind == SocketFile.Datagram) return -NetErrors.EPROTONOSUPPORT;
             else return -NetErrors.ESOCKTNOSUPPORT;
-            Vfs.EnsureInitialized();
+            AppFileTree.EnsureBuilt();
             return Vfs.Descriptors.InstallNew(socket, (type & SocketCloseOnExec) != 0);
         }
 
@@ -402,7 +404,7 @@ namespace Kernel.Syscalls
 
         private static SocketFile Get(ulong fd, out long error)
         {
-            Vfs.EnsureInitialized();
+            AppFileTree.EnsureBuilt();
             OpenFile file = Vfs.Descriptors.Get((long)(int)fd);
             if (file == null) { error = -Errno.EBADF; return null; }
             var socket = file as SocketFile;

@@ -1,6 +1,8 @@
 using Kernel.Arch;
 using Kernel.Boot;
 using Kernel.Console;
+using Kernel.Files.Events;
+using Kernel.LinuxAbi;
 using Kernel.Threads;
 
 namespace Kernel.Syscalls

@@ -1,4 +1,5 @@
 using Kernel.Arch;
+using Kernel.LinuxAbi;
 using Kernel.Threads;
 
 namespace Kernel.Syscalls

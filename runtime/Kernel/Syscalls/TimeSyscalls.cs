@@ -1,3 +1,4 @@
+using Kernel.LinuxAbi;
 using Kernel.Time;
 
 namespace Kernel.Syscalls

@@ -1,4 +1,5 @@
 using Kernel.Files;
+using Kernel.LinuxAbi;
 
 namespace Kernel.Syscalls
 {

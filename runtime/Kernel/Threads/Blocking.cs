@@ -11,7 +11,7 @@ namespace Kernel.Threads
         /// </summary>
         public static long WaitThenRestart(WaitQueue queue)
         {
-            if (Scheduler.Current == null) return -Syscalls.Errno.EAGAIN;
+            if (Scheduler.Current == null) return -LinuxAbi.Errno.EAGAIN;
             return Scheduler.Block(queue, restart: true, deadline: 0, timeoutResult: 0);
         }
 
@@ -31,7 +31,7 @@ namespace Kernel.Threads
         /// returns <paramref name="timeoutResult"/> instead of restarting.</summary>
         public static long WaitThenRestart(WaitQueue queue, ulong deadline, long timeoutResult)
         {
-            if (Scheduler.Current == null) return -Syscalls.Errno.EAGAIN;
+            if (Scheduler.Current == null) return -LinuxAbi.Errno.EAGAIN;
             return Scheduler.Block(queue, restart: true, deadline: deadline, timeoutResult: timeoutResult);
         }
 
@@ -41,7 +41,7 @@ namespace Kernel.Threads
         /// </summary>
         public static long WaitThenRestartEvenAtDeadline(WaitQueue queue, ulong deadline)
         {
-            if (Scheduler.Current == null) return -Syscalls.Errno.EAGAIN;
+            if (Scheduler.Current == null) return -LinuxAbi.Errno.EAGAIN;
             long parked = Scheduler.Block(queue, restart: true, deadline: deadline, timeoutResult: 0);
             Scheduler.Current.RestartAtDeadline = true;
             return parked;

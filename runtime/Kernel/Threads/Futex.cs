@@ -1,5 +1,5 @@
+using Kernel.LinuxAbi;
 using Kernel.Memory;
-using Kernel.Syscalls;
 
 namespace Kernel.Threads
 {

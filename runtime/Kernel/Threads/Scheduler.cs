@@ -189,7 +189,7 @@ namespace Kernel.Threads
             if (thread.State != ThreadState.Blocked) return;
             if (thread.BlockedOn != null) thread.BlockedOn.Remove(thread);
             thread.BlockedOn = null;
-            if (thread.RestartOnWake && result != -Syscalls.Errno.EINTR)
+            if (thread.RestartOnWake && result != -LinuxAbi.Errno.EINTR)
             {
                 // rax still holds the call number (a parked call's result is never written).
                 thread.Frame->Rip -= SyscallInstructionLength;
@@ -202,7 +202,7 @@ namespace Kernel.Threads
             if (thread.SleepRemainder != 0)
             {
                 ulong now = Time.Clock.MonotonicNanoseconds;
-                if (result == -Syscalls.Errno.EINTR) thread.SleepLeft = thread.Deadline > now ? thread.Deadline - now : 0;
+                if (result == -LinuxAbi.Errno.EINTR) thread.SleepLeft = thread.Deadline > now ? thread.Deadline - now : 0;
                 else thread.SleepRemainder = 0;
             }
             thread.Deadline = 0;

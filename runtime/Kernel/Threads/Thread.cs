@@ -39,7 +39,7 @@ namespace Kernel.Threads
         public ulong PendingSignals;
         public ulong AlternateStack, AlternateStackSize;
         public int AlternateStackFlags;
-        public Signals.SignalInfo* PendingInfo;   // one siginfo per signal number, allocated on first use
+        public LinuxAbi.SignalInfo* PendingInfo;   // one siginfo per signal number, allocated on first use
         /// <summary>pause, rt_sigsuspend, rt_sigtimedwait: a signal ends the wait with -EINTR, SA_RESTART or not.</summary>
         public bool EndsOnSignal;
         /// <summary>rt_sigtimedwait: the signals that wake it to take them instead of having them delivered.</summary>

@@ -1,5 +1,7 @@
 using System.Runtime.InteropServices;
+using Kernel.Files.Events;
 using Kernel.Files;
+using Kernel.LinuxAbi;
 
 namespace Unikernel.Runtime.Tests.Files;
 

@@ -1,4 +1,6 @@
+using Kernel.Files.Events;
 using Kernel.Files;
+using Kernel.LinuxAbi;
 
 namespace Unikernel.Runtime.Tests.Files;
 
@@ -85,7 +87,7 @@ public sealed unsafe class EpollTests : VfsTestBase
         Assert.Equal(E(EINVAL), epoll.Control(99, 5, efd, In, 0));
         var outer = new EpollInstance(0);
         Assert.Equal(0, outer.Control(EpollInstance.ControlAdd, 9, epoll, In, 0));
-        Assert.Equal(Kernel.Syscalls.Errno.ELOOP, -epoll.Control(EpollInstance.ControlAdd, 10, outer, In, 0));
+        Assert.Equal(Kernel.LinuxAbi.Errno.ELOOP, -epoll.Control(EpollInstance.ControlAdd, 10, outer, In, 0));
         Assert.Equal(0, epoll.Control(EpollInstance.ControlDelete, 5, efd, 0, 0));
         Assert.Equal(1, epoll.Count);
         outer.Release();

@@ -1,4 +1,5 @@
-using Kernel.Files;
+using Kernel.Files.Events;
+using Kernel.LinuxAbi;
 
 namespace Unikernel.Runtime.Tests.Files;
 

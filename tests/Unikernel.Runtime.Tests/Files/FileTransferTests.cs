@@ -1,4 +1,7 @@
+using Kernel.Files.Events;
 using Kernel.Files;
+using Kernel.LinuxAbi;
+using Kernel.Platform;
 
 namespace Unikernel.Runtime.Tests.Files;
 
@@ -249,11 +252,11 @@ public sealed unsafe class FileTransferTests : VfsTestBase
         Assert.Equal(E(EBADF), CopyRange(source, readOnly, 10));
         Assert.Equal(E(EBADF), CopyRange(writeOnly, target, 10));
         Assert.Equal(E(EXDEV), CopyRange(other, target, 10));         // another file system
-        Assert.Equal(E(Kernel.Syscalls.Errno.EOVERFLOW), CopyRange(source, -1, target, 0, 10, out _, out _));   // -1 + 10 wraps as u64
-        Assert.Equal(E(Kernel.Syscalls.Errno.EOVERFLOW), CopyRange(source, 0, target, -1, 10, out _, out _));
-        Assert.Equal(E(Kernel.Syscalls.Errno.EOVERFLOW), CopyRange(source, 1, target, 0, ulong.MaxValue, out _, out _));
+        Assert.Equal(E(Kernel.LinuxAbi.Errno.EOVERFLOW), CopyRange(source, -1, target, 0, 10, out _, out _));   // -1 + 10 wraps as u64
+        Assert.Equal(E(Kernel.LinuxAbi.Errno.EOVERFLOW), CopyRange(source, 0, target, -1, 10, out _, out _));
+        Assert.Equal(E(Kernel.LinuxAbi.Errno.EOVERFLOW), CopyRange(source, 1, target, 0, ulong.MaxValue, out _, out _));
         Assert.Equal(E(EINVAL), CopyRange(source, -1, target, 0, 0, out _, out _));   // no wrap; then rw_verify_area
-        Assert.Equal(E(Kernel.Syscalls.Errno.EFBIG), CopyRange(source, 0, target, RamFileNode.MaxLength, 10, out _, out _));
+        Assert.Equal(E(Kernel.LinuxAbi.Errno.EFBIG), CopyRange(source, 0, target, RamFileNode.MaxLength, 10, out _, out _));
         Assert.Equal(0, target.Node!.Size);
 
         foreach (OpenFile f in new[] { source, target, readOnly, writeOnly, append, directory, pipeRead, pipeWrite, other }) f.Release();

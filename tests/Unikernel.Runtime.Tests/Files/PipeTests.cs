@@ -1,4 +1,6 @@
-using Kernel.Files;
+using Kernel.Files.Events;
+using Kernel.LinuxAbi;
+using Kernel.Platform;
 
 namespace Unikernel.Runtime.Tests.Files;
 

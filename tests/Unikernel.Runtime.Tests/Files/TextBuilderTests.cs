@@ -1,5 +1,6 @@
 using System.Text;
 using Kernel.Files;
+using Kernel.Platform;
 
 namespace Unikernel.Runtime.Tests.Files;
 

@@ -1,5 +1,7 @@
 using System.Text;
 using Kernel.Files;
+using Kernel.LinuxAbi;
+using Kernel.Platform;
 
 namespace Unikernel.Runtime.Tests.Files;
 
@@ -37,7 +39,7 @@ public sealed unsafe class VfsOperationTests : VfsTestBase
         OpenOk("/tmp/f", Creat | WrOnly).Release();
         Assert.Equal(E(EEXIST), Open("/tmp/f", Creat | Excl | WrOnly, out _));
         Assert.Equal(E(ENOTDIR), Open("/tmp/f", RdOnly | OpenFlags.Directory, out _));
-        Assert.Equal(E(Kernel.Syscalls.Errno.EOPNOTSUPP), Open("/tmp", OpenFlags.TemporaryFile | RdWr, out _));
+        Assert.Equal(E(Kernel.LinuxAbi.Errno.EOPNOTSUPP), Open("/tmp", OpenFlags.TemporaryFile | RdWr, out _));
     }
 
     [Fact]
@@ -86,7 +88,7 @@ public sealed unsafe class VfsOperationTests : VfsTestBase
         Assert.Equal("abc", Encoding.ASCII.GetString(buffer, 3));
         for (int i = 3; i < 10000; i++) Assert.Equal(0, buffer[i]);
         Assert.Equal(E(EINVAL), file.Truncate(-1));
-        Assert.Equal(E(Kernel.Syscalls.Errno.EFBIG), file.Truncate(RamFileNode.MaxLength + 1));
+        Assert.Equal(E(Kernel.LinuxAbi.Errno.EFBIG), file.Truncate(RamFileNode.MaxLength + 1));
         file.Release();
     }
 
@@ -169,7 +171,7 @@ public sealed unsafe class VfsOperationTests : VfsTestBase
         g.Release();
 
         Assert.Equal(0, Rename("/tmp/a/f", "/tmp/a/f"));                       // same file: nothing happens
-        Assert.Equal(E(Kernel.Syscalls.Errno.EEXIST), Rename("/tmp/a/f", "/tmp/b/g", Vfs.RenameNoReplace));
+        Assert.Equal(E(Kernel.LinuxAbi.Errno.EEXIST), Rename("/tmp/a/f", "/tmp/b/g", Vfs.RenameNoReplace));
         Assert.Equal(E(EINVAL), Rename("/tmp/a/f", "/tmp/b/g", Vfs.RenameExchange));
         Assert.Equal(0, Rename("/tmp/a/f", "/tmp/b/g"));                       // replaces g
         Assert.Equal(E(ENOENT), Stat("/tmp/a/f", out _));

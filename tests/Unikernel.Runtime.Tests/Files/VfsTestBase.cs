@@ -1,6 +1,7 @@
 using System.Text;
 using Kernel.Files;
-using Kernel.Syscalls;
+using Kernel.LinuxAbi;
+using Kernel.Platform;
 
 namespace Unikernel.Runtime.Tests.Files;
 

@@ -1,3 +1,4 @@
+using Kernel.LinuxAbi;
 using Kernel.Syscalls;
 
 namespace Kernel.Net.Sockets

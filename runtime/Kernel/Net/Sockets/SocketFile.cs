@@ -1,5 +1,5 @@
 using Kernel.Files;
-using Kernel.Syscalls;
+using Kernel.LinuxAbi;
 using Kernel.Threads;
 
 namespace Kernel.Net.Sockets

@@ -1,4 +1,4 @@
-using Kernel.Syscalls;
+using Kernel.LinuxAbi;
 
 namespace Kernel.Net.Sockets
 {

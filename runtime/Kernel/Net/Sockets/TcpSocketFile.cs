@@ -1,6 +1,5 @@
-using Kernel.Files;
+using Kernel.LinuxAbi;
 using Kernel.Memory;
-using Kernel.Syscalls;
 
 namespace Kernel.Net.Sockets
 {

@@ -1,6 +1,6 @@
 using Kernel.Net;
 
-namespace Kernel.Files
+namespace Kernel.Files.Synthetic
 {
     // /etc/resolv.conf, /etc/hosts and /etc/hostname, written from the network configuration at the moment
     // they are opened, so a resolver that reads them after DHCP has bound (or renewed) sees the lease's

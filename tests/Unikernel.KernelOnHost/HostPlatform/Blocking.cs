@@ -10,7 +10,7 @@ internal sealed class WaitQueue
 
 internal static class Blocking
 {
-    public static long WaitThenRestart(WaitQueue queue) => -Syscalls.Errno.EAGAIN;
-    public static long WaitThenRestart(WaitQueue queue, ulong deadline, long timeoutResult) => -Syscalls.Errno.EAGAIN;
+    public static long WaitThenRestart(WaitQueue queue) => -LinuxAbi.Errno.EAGAIN;
+    public static long WaitThenRestart(WaitQueue queue, ulong deadline, long timeoutResult) => -LinuxAbi.Errno.EAGAIN;
     public static ulong DeadlineAfter(ulong timeoutNanoseconds) => timeoutNanoseconds;
 }

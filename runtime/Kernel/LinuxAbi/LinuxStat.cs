@@ -1,8 +1,6 @@
-#nullable disable
-
 #pragma warning disable CS0649 // fields the app reads, some always zero here
 
-namespace Kernel.Files
+namespace Kernel.LinuxAbi
 {
     // struct stat as the Linux x86-64 kernel writes it for stat/fstat/lstat/newfstatat: 144 bytes.
     internal unsafe struct LinuxStat
@@ -28,26 +26,6 @@ namespace Kernel.Files
         public long ChangeSeconds;    // 104 st_ctime
         public long ChangeNanoseconds;
         public fixed long Reserved[3];// 120..143
-
-        /// <summary>The stat of a file system node. Everything belongs to root (uid 0, gid 0).</summary>
-        public static void FromNode(VfsNode node, LinuxStat* st)
-        {
-            *st = default;
-            st->Device = node.FileSystem != null ? node.FileSystem.Device : 0;
-            st->Inode = node.Inode;
-            st->LinkCount = node.LinkCount;
-            st->Mode = node.Mode;
-            st->SpecialDevice = node.DeviceNumber;
-            st->FileSize = node.Size;
-            st->PreferredBlockSize = BlockSize;
-            st->Blocks = (node.AllocatedBytes + 511) / 512;
-            st->AccessSeconds = node.AccessTime.Seconds;
-            st->AccessNanoseconds = node.AccessTime.Nanoseconds;
-            st->ModifySeconds = node.ModifiedTime.Seconds;
-            st->ModifyNanoseconds = node.ModifiedTime.Nanoseconds;
-            st->ChangeSeconds = node.ChangedTime.Seconds;
-            st->ChangeNanoseconds = node.ChangedTime.Nanoseconds;
-        }
 
         /// <summary>
         /// The stat of an object with no name (pipe, eventfd, epoll): Linux gives them pipefs or

@@ -1,4 +1,4 @@
-namespace Kernel.Files
+namespace Kernel.LinuxAbi
 {
     // Readiness bits shared by poll(2) (short revents) and epoll (uint events): the same values.
     internal static class PollBits

@@ -1,7 +1,7 @@
 using Kernel.Arch;
 using Kernel.Memory;
 
-namespace Kernel.Files
+namespace Kernel.Files.Synthetic
 {
     // /proc/meminfo from the page allocator: the .NET GC sizes its heap from MemTotal/MemAvailable
     // (sysinfo and _SC_PHYS_PAGES must agree with it). No swap, no page cache: available = free.

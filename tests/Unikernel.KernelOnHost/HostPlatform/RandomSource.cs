@@ -1,4 +1,4 @@
-namespace Kernel.Files;
+namespace Kernel.Platform;
 
 // The host build's RandomSource: a fixed byte pattern (the kernel's is seeded from the TSC).
 internal static unsafe class RandomSource

@@ -1,6 +1,6 @@
 using Kernel.Memory;
 
-namespace Kernel.Files
+namespace Kernel.Platform
 {
     // The file system's one seam to the kernel heap: raw blocks for file contents, pipe buffers and
     // generated text (sizes the app chooses, so exhaustion must come back as ENOMEM/ENOSPC instead of the

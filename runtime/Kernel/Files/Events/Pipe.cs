@@ -1,8 +1,8 @@
-#nullable disable
-using Kernel.Syscalls;
+using Kernel.LinuxAbi;
+using Kernel.Platform;
 using Kernel.Threads;
 
-namespace Kernel.Files
+namespace Kernel.Files.Events
 {
     // A pipe: a 64 KiB ring buffer between a read end and a write end (two PipeEnd descriptions). The
     // buffer is allocated on the first write. Writes of up to PipeAtomicSize bytes are never split; a

@@ -1,6 +1,4 @@
-#nullable disable
-
-namespace Kernel.Files
+namespace Kernel.Files.Events
 {
     // inotify's watches and the VFS's side of it: the VFS reports a change to a node (and, for a change to
     // a directory entry, to its directory with the entry's name), and every watch on that node whose mask

@@ -1,6 +1,8 @@
+using Kernel.LinuxAbi;
 using Kernel.Memory;
+using static Kernel.Files.Vfs;
 
-namespace Kernel.Files
+namespace Kernel.Files.Synthetic
 {
     // The tree the app sees, built once at boot (or at the first file system call):
     //   /            read-only root: app (the executable's placeholder), dev, etc, proc, sys, tmp
@@ -13,7 +15,7 @@ namespace Kernel.Files
     //                devices/system/node/{possible,online,node0}
     // and file descriptors 0, 1 and 2 on one open description of the console (O_RDWR), as a terminal
     // gives them to a process.
-    internal static unsafe partial class Vfs
+    internal static unsafe class AppFileTree
     {
         /// <summary>Where /proc/self/exe points: a read-only placeholder until the loader names the app's image.</summary>
         public const string ExecutablePath = "/app";
@@ -21,7 +23,7 @@ namespace Kernel.Files
         private static ConsoleNode s_console;
 
         /// <summary>Builds the tree and the standard descriptors; later calls do nothing.</summary>
-        public static void Initialize()
+        public static void Build()
         {
             if (IsInitialized) return;
             ulong ram = KernelMemory.Pages->TotalPages * PageAllocator.PageSize;
@@ -36,9 +38,9 @@ namespace Kernel.Files
         }
 
         /// <summary>What every file system call does first, so the first call sets things up if boot did not.</summary>
-        public static void EnsureInitialized()
+        public static void EnsureBuilt()
         {
-            if (Root == null) Initialize();
+            if (Root == null) Build();
         }
 
         private static void BuildDevices()

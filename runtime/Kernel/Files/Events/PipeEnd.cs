@@ -1,7 +1,6 @@
-#nullable disable
-using Kernel.Syscalls;
+using Kernel.LinuxAbi;
 
-namespace Kernel.Files
+namespace Kernel.Files.Events
 {
     // One end of a pipe, as an open file description (pipe2 makes one of each).
     internal sealed unsafe class PipeEnd : OpenFile

@@ -1,6 +1,6 @@
 using Kernel.Arch;
 
-namespace Kernel.Files
+namespace Kernel.Files.Synthetic
 {
     // The CPU's caches as /sys/devices/system/cpu/cpu0/cache/indexN describes them, read from CPUID:
     // leaf 4 (deterministic cache parameters, Intel and QEMU), else AMD's leaf 0x8000001D (with

@@ -1,4 +1,6 @@
-namespace Kernel.Files
+using Kernel.Files;
+
+namespace Kernel.Platform
 {
     // The time stamped on files (st_atime/st_mtime/st_ctime): the wall clock (Time/Clock), to the
     // nanosecond. A separate name so the host tests of the VFS can put a fixed time in its place.

@@ -1,6 +1,6 @@
 using System.Runtime.InteropServices;
 
-namespace Kernel.Files;
+namespace Kernel.Platform;
 
 // The host build's FileMemory (the kernel's gives out kernel heap blocks): zeroed native memory, with a
 // count of live blocks so tests can check that the VFS frees what it allocates. Objects are left to the

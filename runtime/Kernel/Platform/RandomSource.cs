@@ -1,4 +1,4 @@
-namespace Kernel.Files
+namespace Kernel.Platform
 {
     // /dev/urandom's bytes: the kernel's randomness (Entropy/). A separate name so the host tests of the
     // VFS can put a deterministic source in its place.

@@ -1,7 +1,8 @@
 using Kernel.Console;
+using Kernel.LinuxAbi;
 using Kernel.Syscalls;
 
-namespace Kernel.Files
+namespace Kernel.Files.Synthetic
 {
     // The console: the serial port as a terminal (/dev/console, /dev/tty, and fds 0-2 at start). Writes
     // go to the UART byte for byte, unchanged (no "\n" -> "\r\n": what the app writes is what the host

@@ -1,4 +1,4 @@
-namespace Kernel.Syscalls
+namespace Kernel.LinuxAbi
 {
     // Linux error numbers (asm-generic/errno-base.h and errno.h); system calls return them negated.
     internal static class Errno

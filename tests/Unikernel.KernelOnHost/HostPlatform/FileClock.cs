@@ -1,4 +1,6 @@
-namespace Kernel.Files;
+using Kernel.Files;
+
+namespace Kernel.Platform;
 
 // The host build's file clock: a fixed time, so tests see stable timestamps.
 internal static class FileClock

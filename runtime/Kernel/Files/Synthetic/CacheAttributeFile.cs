@@ -1,4 +1,4 @@
-namespace Kernel.Files
+namespace Kernel.Files.Synthetic
 {
     // One attribute of /sys/devices/system/cpu/cpu0/cache/indexN, from CpuCaches, in sysfs' format
     // ("32K\n", "1\n", "Data\n", "64\n").

@@ -1,4 +1,4 @@
-namespace Kernel.Signals
+namespace Kernel.LinuxAbi
 {
     // Linux x86-64 siginfo_t (128 bytes). Only the fields our senders fill are named: the first union
     // word is si_addr for faults, and si_pid | si_uid << 32 for kill/tgkill.

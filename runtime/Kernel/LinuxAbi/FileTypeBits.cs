@@ -1,4 +1,4 @@
-namespace Kernel.Files
+namespace Kernel.LinuxAbi
 {
     // st_mode's file type and permission bits (S_IF*, sys/stat.h) and getdents64's d_type (DT_*).
     internal static class FileTypeBits

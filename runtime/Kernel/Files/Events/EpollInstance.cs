@@ -1,7 +1,7 @@
-#nullable disable
-using Kernel.Syscalls;
+using Kernel.LinuxAbi;
+using Kernel.Platform;
 
-namespace Kernel.Files
+namespace Kernel.Files.Events
 {
     // An epoll instance (epoll_create1): the interest list of (fd, open file description) pairs with their
     // event masks and user data. Waits scan the list and ask each description for its readiness, so

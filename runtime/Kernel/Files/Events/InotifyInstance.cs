@@ -1,8 +1,8 @@
-#nullable disable
-using Kernel.Syscalls;
+using Kernel.LinuxAbi;
+using Kernel.Platform;
 using Kernel.Threads;
 
-namespace Kernel.Files
+namespace Kernel.Files.Events
 {
     // inotify_init1's file: its watches and the queue of events, read as struct inotify_event records
     // (wd, mask, cookie, len, then the name NUL-padded to a multiple of 16 bytes, as Linux pads it). A read

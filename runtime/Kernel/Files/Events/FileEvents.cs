@@ -1,7 +1,6 @@
-#nullable disable
 using Kernel.Threads;
 
-namespace Kernel.Files
+namespace Kernel.Files.Events
 {
     // Readiness changes of open files. A file whose readiness may have changed (data written to a pipe,
     // space freed, an end closed, an eventfd counter moved) calls Changed: that bumps its EventCount (what

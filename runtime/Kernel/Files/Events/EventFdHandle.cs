@@ -1,8 +1,8 @@
-#nullable disable
-using Kernel.Syscalls;
+using Kernel.LinuxAbi;
+using Kernel.Platform;
 using Kernel.Threads;
 
-namespace Kernel.Files
+namespace Kernel.Files.Events
 {
     // eventfd2: a 64-bit counter. write adds (blocking while it would pass 2^64-2), read returns the
     // counter and zeroes it -- or, with EFD_SEMAPHORE, returns 1 and decrements -- blocking while it is 0.

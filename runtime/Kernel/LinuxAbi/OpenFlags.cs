@@ -1,4 +1,4 @@
-namespace Kernel.Files
+namespace Kernel.LinuxAbi
 {
     // open(2) flags and the *at(2) conventions, as Linux x86-64 defines them (asm-generic/fcntl.h).
     internal static class OpenFlags
