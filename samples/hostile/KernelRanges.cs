@@ -1,7 +1,7 @@
 namespace Hostile;
 
 /// <summary>
-/// Addresses the app must never reach (docs/architecture.md, "Memory map"): the kernel image below the user
+/// Addresses the app must never reach (docs/architecture.md, "The address space"): the kernel image below the user
 /// window's base (4 MiB), the upper-half direct map, and values that are not canonical at all. On Linux the
 /// low ones are ordinary unmapped user addresses; the rest are kernel or non-canonical there too.
 /// </summary>

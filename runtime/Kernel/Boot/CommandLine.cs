@@ -32,7 +32,7 @@ namespace Kernel.Boot
         BadEnvironment,
     }
 
-    // The kernel command line is the image's whole configuration (docs/architecture.md, "Command line"):
+    // The kernel command line is the image's whole configuration (docs/options.md, "Kernel command line"):
     //
     //   cmdline   := token* [ "--" token* ]
     //   token     := words separated by spaces, tabs, CR and LF; "double quotes" group them,

@@ -87,7 +87,9 @@ namespace Kernel.Memory
 
         /// <summary>
         /// Gives an object's memory back. The kernel has no collector: the owner of an object frees it
-        /// when it is done (docs/architecture.md, "Kernel memory").
+        /// when it is done (docs/architecture.md, "Kernel memory"). Why none: deterministic latency in
+        /// interrupt and packet paths, no write barriers, no stack maps to keep exact in hand-written entry
+        /// code, and a kernel small enough that ownership is clear.
         /// </summary>
         public static bool Free(object obj)
         {

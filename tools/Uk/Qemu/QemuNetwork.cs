@@ -4,7 +4,8 @@ namespace Unikernel.Tools.Qemu;
 /// The guest's virtio-net card and what its other end is. By default QEMU's user networking (slirp): the guest gets
 /// 10.0.2.15/24 by DHCP (runtime/Kernel/Net/DhcpClient.cs) behind a NAT whose gateway is 10.0.2.2 and DNS 10.0.2.3
 /// (<see cref="UserNetworkOptions"/> changes what slirp's DHCP server hands out), and host ports can be forwarded to
-/// guest ports. With <see cref="TapDevice"/> the card is on an existing host tap device instead (full speed, no NAT:
+/// guest ports (slirp listens on a forwarded port with a backlog of 1, so a burst of new connections from the host
+/// waits for the host TCP's retransmissions: docs/benchmarks.md, "The ~200 ms stalls"). With <see cref="TapDevice"/> the card is on an existing host tap device instead (full speed, no NAT:
 /// the guest needs a static address on the tap's subnet). With <see cref="Relay"/> the card's frames go through a UDP
 /// relay on the host before they reach user networking (the robustness tests' drop/reorder/fuzz relay). microvm gets
 /// a virtio-mmio card (made modern: QEMU's virtio-mmio is legacy by default, and the kernel drives virtio 1.x only),
