@@ -9,10 +9,10 @@ namespace Kernel.Arch
     // Every interrupt, CPU exception and system call arrives here from the boot stub's common entry.
     // Entries from the app (ring 3) end in the scheduler, which picks the frame to resume; entries from
     // the kernel itself (a demand-paging fault while a system call touches app memory, an interrupt
-    // while the CPU idles) return to where they came from.
+    // while the CPU idles) return to where they came from. External interrupts go to the handler their
+    // owner registered (InterruptHandlers, vectors in InterruptVectors): Arch knows no device.
     internal static unsafe class InterruptDispatcher
     {
-        public const int FirstExternalVector = 32;
         private const int BreakpointVector = 3;
         private const int PageFaultVector = 14;
         /// <summary>The pseudo vector uk_syscall_entry gives a `syscall` (docs/boot-abi.md).</summary>
@@ -44,7 +44,7 @@ namespace Kernel.Arch
                     return Scheduler.Leave();
                 }
             }
-            else if (frame->Vector < FirstExternalVector && fromApp)
+            else if (frame->Vector < InterruptVectors.FirstExternal && fromApp)
             {
                 FaultSignals.Raise(frame, 0);
                 return Scheduler.Leave();
@@ -59,19 +59,11 @@ namespace Kernel.Arch
                 KernelConsole.WriteLine("; continuing");
                 return frame;
             }
-            if (frame->Vector < FirstExternalVector)
+            if (frame->Vector < InterruptVectors.FirstExternal)
                 CpuExceptionReport.ReportAndStop(frame);
-            // The local APIC timer (runtime/Kernel/Time): tick, EOI, then the scheduler's hook picks the frame.
-            if (frame->Vector == Time.InterruptVectors.Timer)
-                return Time.TimerInterrupt.Handle(frame);
-            // net: the network card's line (I/O APIC, level-triggered): poll the stack, which acknowledges the card.
-            if (frame->Vector == Time.InterruptVectors.Network)
-            {
-                Net.NetworkStack.OnInterrupt();
-                Time.LocalApic.EndOfInterrupt();
-                return fromApp ? Scheduler.Leave() : frame;
-            }
-            // Anything else (the APIC's spurious vector included, which takes no EOI) simply returns.
+            var handler = InterruptHandlers.Find(frame->Vector);
+            InterruptFrame* chosen = handler == null ? null : handler(frame);
+            if (chosen != null) return chosen;
             return fromApp ? Scheduler.Leave() : frame;
         }
     }

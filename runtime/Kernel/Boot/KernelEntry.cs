@@ -56,7 +56,7 @@ namespace Kernel.Boot
 
             ulong initDoneTsc = Cpu.ReadTimeStampCounter();
             BootReport.Write(bootInfo, csharpEntryTsc, initDoneTsc);
-            Net.NetworkStack.Initialize();   // a network card, if the machine has one: "uk: net: ..." line
+            Devices.Virtio.VirtioNet.Probe();   // a network card, if the machine has one: "uk: net: ..." line
 
 #if KERNEL_SELFTEST
             SelfTest.SelfTests.Run(bootInfo);

@@ -1,8 +1,11 @@
 namespace Kernel.Net
 {
     // What the network stack needs from a network card: its MAC address and link state, a way to hand it a
-    // frame and a way to take the frames it received. Ownership of packets passes with them: Transmit takes
-    // the packet (the driver frees it once the device is done), Receive gives one to the caller.
+    // frame, a way to take the frames it received and a way to have its interrupt delivered. Ownership of
+    // packets passes with them: Transmit takes the packet (the driver frees it once the device is done),
+    // Receive gives one to the caller. This is the seam between Net and the drivers: a driver
+    // (Devices/Virtio/VirtioNet) implements it and hands its card to NetworkStack.Attach, so Devices depends
+    // on Net and Net never names a driver.
     internal abstract class NetworkDevice
     {
         public ulong MacAddress;
@@ -30,6 +33,12 @@ namespace Kernel.Net
 
         /// <summary>Takes back transmitted buffers and acknowledges the device's interrupt; true if the device signalled anything.</summary>
         public abstract bool Service();
+
+        /// <summary>
+        /// Routes the card's interrupt to <paramref name="vector"/>, whose handler the stack has registered; the line
+        /// (GSI) it now arrives on, or -1 when the card has none the machine can route (the stack is then only polled).
+        /// </summary>
+        public abstract int RouteInterrupt(byte vector);
 
         /// <summary>Packets the device holds as receive buffers.</summary>
         public abstract int ReceiveBuffersPosted { get; }

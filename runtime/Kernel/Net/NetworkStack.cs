@@ -1,14 +1,16 @@
+using Kernel.Arch;
 using Kernel.Console;
-using Kernel.Devices;
-using Kernel.Devices.Virtio;
 
 namespace Kernel.Net
 {
-    // The network stack's entry points: start-up (find the card, configure the interface, fill the packet
-    // pool) and Poll, which the scheduler calls on every timer tick and before the idle CPU halts (and the
-    // self-tests call in their loops): it takes the device's received frames up through Ethernet, ARP,
-    // IPv4, ICMP, UDP and TCP, delivers loopback packets, and runs the protocol timers. Everything runs
-    // with interrupts off, to completion, so the layers need no locks. One interface, IPv4 only.
+    // The network stack's entry points: start-up (configure the interface, fill the packet pool, then take
+    // the card its driver attaches and handle its interrupt) and Poll, which the scheduler calls on every
+    // timer tick and before the idle CPU halts (and the self-tests call in their loops): it takes the
+    // device's received frames up through Ethernet, ARP, IPv4, ICMP, UDP and TCP, delivers loopback
+    // packets, and runs the protocol timers. Everything runs with interrupts off, to completion, so the
+    // layers need no locks. One interface, IPv4 only. The card is only a NetworkDevice: its driver
+    // (Devices/Virtio/VirtioNet.Probe, called at boot) starts the stack and attaches itself, so Net
+    // depends on no driver.
     internal static unsafe class NetworkStack
     {
         public const int PoolPackets = 512;
@@ -31,18 +33,9 @@ namespace Kernel.Net
         public static ulong DroppedByTest;
         private static int s_dropCounter;
 
-        public static void Initialize()
+        /// <summary>The card its driver has started (after Start): the interface comes up on it, with DHCP when configured.</summary>
+        public static void Attach(NetworkDevice nic)
         {
-            VirtioTransport transport = VirtioDiscovery.Find(VirtioConstants.DeviceNetwork);
-            if (transport == null)
-            {
-                if (VirtioDiscovery.Problem != null) Report(VirtioDiscovery.Problem);
-                return;
-            }
-            string problem = Start();
-            if (problem != null) { Report(problem); return; }
-            VirtioNet nic = VirtioNet.Start(transport, out problem);
-            if (nic == null) { Report(problem); return; }
             Device = nic;
 #if KERNEL_SELFTEST
             DropEvery = Boot.BootCommandLine.NumberOption("uk.net.drop-every");
@@ -73,11 +66,10 @@ namespace Kernel.Net
             KernelConsole.Write(", link ");
             KernelConsole.Write(nic.LinkUp ? "up" : "down");
             if (nic.ChecksumsOnTransmit) KernelConsole.Write(", checksum offload");
-            // Level-triggered, active high: virtio-mmio's line on microvm and PCI INTx on QEMU pc alike.
-            if (transport.InterruptLine >= 0
-                && IoApic.Route(transport.InterruptLine, Time.InterruptVectors.Network, true, false, Time.LocalApic.Id))
+            InterruptHandlers.Register(InterruptVectors.Network, &OnInterrupt);
+            InterruptLine = nic.RouteInterrupt(InterruptVectors.Network);
+            if (InterruptLine >= 0)
             {
-                InterruptLine = transport.InterruptLine;
                 KernelConsole.Write(", irq ");
                 KernelConsole.WriteDecimal((ulong)InterruptLine);
             }
@@ -161,11 +153,16 @@ namespace Kernel.Net
             s_polling = false;
         }
 
-        /// <summary>The card's interrupt (InterruptDispatcher, vector Network): the same work as a poll.</summary>
-        public static void OnInterrupt()
+        /// <summary>
+        /// The card's interrupt (InterruptVectors.Network): the same work as a poll, whose Service acknowledges the card
+        /// before the EOI -- the line is level-triggered, so acknowledged the other way round it would fire again at once.
+        /// </summary>
+        private static InterruptFrame* OnInterrupt(InterruptFrame* frame)
         {
             Interrupts++;
             Poll();
+            Time.LocalApic.EndOfInterrupt();
+            return null;   // the usual frame: the scheduler's after an interrupt of the app
         }
 
         /// <summary>Receive, deliver, run timers. Safe to call any time in the kernel (not re-entered).</summary>
@@ -247,7 +244,8 @@ namespace Kernel.Net
             }
         }
 
-        private static void Report(string problem)
+        /// <summary>A "net: ..." line: why the card or the stack could not start.</summary>
+        public static void Report(string problem)
         {
             KernelConsole.Prefix();
             KernelConsole.Write("net: ");

@@ -93,7 +93,7 @@ namespace Kernel.Threads
             if (Time.LocalApic.TimerFrequency != 0)
             {
                 Time.TimerInterrupt.Hook = &OnTimerTick;
-                Time.LocalApic.StartPeriodicTimer(TickNanoseconds, Time.InterruptVectors.Timer);
+                Time.LocalApic.StartPeriodicTimer(TickNanoseconds, InterruptVectors.Timer);
                 WakeSources++;
             }
             s_lastSwitch = Time.Clock.MonotonicNanoseconds;

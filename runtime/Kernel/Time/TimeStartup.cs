@@ -3,13 +3,14 @@ using Kernel.Arch;
 namespace Kernel.Time
 {
     // Boot-time set-up of time and timer interrupts, in the order the pieces need:
-    // 1. the 8259 PICs masked and the local APIC enabled (every local interrupt masked) -- the APIC's
-    //    counter is then started so that it is calibrated in the same window as the TSC;
+    // 1. the 8259 PICs masked and the local APIC enabled (every local interrupt masked), the timer's
+    //    handler registered -- the APIC's counter is then started so that it is calibrated in the same
+    //    window as the TSC;
     // 2. the TSC frequency (CPUID, else ~1 ms against the PIT), which makes Clock usable;
     // 3. the APIC timer's rate over the TSC (at least 1 ms of window in total);
     // 4. the wall clock from the CMOS RTC.
     // Interrupts stay off: the first `sti` is the scheduler's (or a self-test's) decision.
-    internal static class TimeStartup
+    internal static unsafe class TimeStartup
     {
         /// <summary>The APIC timer is calibrated over at least this long (shared with the PIT window).</summary>
         public const ulong ApicCalibrationWindowNanoseconds = 1_000_000;
@@ -25,6 +26,7 @@ namespace Kernel.Time
             ulong start = Cpu.ReadTimeStampCounter();
             LegacyPic.MaskAllLines();
             if (!LocalApic.Initialize()) return "no local APIC (CPUID.1:EDX.APIC is clear): no timer interrupt";
+            InterruptHandlers.Register(InterruptVectors.Timer, &TimerInterrupt.Handle);
             LocalApic.BeginCalibration();
 
             TscCalibration.Calibrate();

@@ -2,10 +2,10 @@ using Kernel.Arch;
 
 namespace Kernel.Time
 {
-    // The local APIC timer's interrupt (InterruptVectors.Timer), called by Arch/InterruptDispatcher with
-    // interrupts off. It counts the tick, acknowledges it, then hands the interrupted frame to Hook -- the
-    // scheduler's entry, which returns the frame to resume (another thread's, to switch). Without a hook
-    // the interrupted code simply continues.
+    // The local APIC timer's interrupt: the handler TimeStartup registers for InterruptVectors.Timer
+    // (Arch/InterruptHandlers), run with interrupts off. It counts the tick, acknowledges it, then hands
+    // the interrupted frame to Hook -- the scheduler's entry, which returns the frame to resume (another
+    // thread's, to switch). Without a hook the interrupted code simply continues.
     internal static unsafe class TimerInterrupt
     {
         /// <summary>Timer interrupts taken since boot.</summary>

@@ -1,7 +1,6 @@
-using Kernel.Devices.Virtio;
 using Kernel.Net;
 
-namespace Kernel.Devices
+namespace Kernel.Devices.Virtio
 {
     // The virtio network card (virtio 1.1, 5.1) on either transport: receive queue 0 and transmit queue 1,
     // no mergeable receive buffers -- so every receive buffer holds a whole frame, and every packet is one
@@ -13,6 +12,8 @@ namespace Kernel.Devices
     // verify again. (QEMU offers the checksum features only with a backend that takes the virtio-net header,
     // tap with vnet_hdr; not with user networking.) Receive buffers come from PacketPool and are replaced as
     // frames are taken (a frame is dropped, its buffer reposted, when the pool is empty).
+    // The card is a Net/NetworkDevice: Probe, at boot, starts the stack and attaches the card to it, the one
+    // place that knows both sides (Devices depends on Net, never the reverse).
     internal sealed unsafe class VirtioNet : NetworkDevice
     {
         private const ulong FeatureChecksum = 1UL << 0, FeatureGuestChecksum = 1UL << 1, FeatureMac = 1UL << 5, FeatureStatus = 1UL << 16;
@@ -38,6 +39,25 @@ namespace Kernel.Devices
 
         public override bool LinkUp
             => (_features & FeatureStatus) == 0 || (_transport.ReadConfig16(6) & StatusLinkUp) != 0;
+
+        /// <summary>
+        /// Boot's network card: the first virtio-net device on either transport, started and attached to the network
+        /// stack (whose packet pool its receive buffers come from). Without one, the stack waits for a loopback socket.
+        /// </summary>
+        public static void Probe()
+        {
+            VirtioTransport transport = VirtioDiscovery.Find(VirtioConstants.DeviceNetwork);
+            if (transport == null)
+            {
+                if (VirtioDiscovery.Problem != null) NetworkStack.Report(VirtioDiscovery.Problem);
+                return;
+            }
+            string problem = NetworkStack.Start();
+            if (problem != null) { NetworkStack.Report(problem); return; }
+            VirtioNet nic = Start(transport, out problem);
+            if (nic == null) { NetworkStack.Report(problem); return; }
+            NetworkStack.Attach(nic);
+        }
 
         /// <summary>Initialises the device behind <paramref name="transport"/>; null with <paramref name="problem"/> on failure.</summary>
         public static VirtioNet Start(VirtioTransport transport, out string problem)
@@ -161,6 +181,13 @@ namespace Kernel.Devices
             uint status = _transport.TakeInterruptStatus();
             ReclaimTransmitted();
             return status != 0;
+        }
+
+        public override int RouteInterrupt(byte vector)
+        {
+            // Level-triggered, active high: virtio-mmio's line on microvm and PCI INTx on QEMU pc alike.
+            int line = _transport.InterruptLine;
+            return line >= 0 && IoApic.Route(line, vector, true, false, Time.LocalApic.Id) ? line : -1;
         }
 
         public override int ReceiveBuffersPosted => _receive.Size - _receive.FreeDescriptors;

@@ -1,0 +1,22 @@
+namespace Kernel.Arch
+{
+    // Who gets which interrupt vector, in one place: the companion of InterruptHandlers, whose slots the
+    // owners named here fill. 0-31 are CPU exceptions and 256 is the system-call pseudo vector
+    // (InterruptDispatcher); the local APIC delivers the external ones, 32-255.
+    internal static class InterruptVectors
+    {
+        /// <summary>The first vector that is not a CPU exception.</summary>
+        public const int FirstExternal = 32;
+        /// <summary>The local APIC timer: the scheduler's tick (Time/TimerInterrupt).</summary>
+        public const byte Timer = 32;
+        /// <summary>The network card's interrupt line, routed through the I/O APIC by its driver
+        /// (Devices/Virtio/VirtioNet) and handled by Net/NetworkStack.</summary>
+        public const byte Network = 33;
+        /// <summary>The 8259 PICs are moved here (0xE0-0xEF), away from the CPU exceptions their reset
+        /// bases overlap, and kept masked.</summary>
+        public const byte LegacyPicBase = 0xE0;
+        /// <summary>The local APIC's spurious-interrupt vector: delivered without an in-service bit, so it
+        /// is ignored (it has no handler) and must not be acknowledged (no EOI). Its low 4 bits are 1s for old APICs.</summary>
+        public const byte Spurious = 0xFF;
+    }
+}
