@@ -1,6 +1,6 @@
 using Kernel.Threads;
 
-namespace Kernel.Net
+namespace Kernel.Net.Tcp
 {
     // One TCP connection (a TCB, RFC 793 3.2) and its state machine, in the spirit of lwIP's tcp_in/tcp_out,
     // with the parts real clients exercise:
@@ -9,8 +9,8 @@ namespace Kernel.Net
     // - data both ways through two rings: ReceiveBuffer holds in-order bytes the app has not read (the
     //   advertised window is its free space), SendBuffer holds the app's bytes from the oldest unacknowledged
     //   one, so retransmissions come from it. The rings start at 64 KiB and, with window scaling, double up to
-    //   256 KiB when the window is what limits a transfer (Tcp bounds the growth of all rings together). Their
-    //   memory is taken when data arrives or is written and given back after a second of emptiness, within Tcp's
+    //   256 KiB when the window is what limits a transfer (TcpProtocol bounds the growth of all rings together). Their
+    //   memory is taken when data arrives or is written and given back after a second of emptiness, within TcpProtocol's
     //   ring memory limit: an idle connection holds no ring memory;
     // - segments that arrive out of order (inside the window) are kept as they came, in their packets, sorted
     //   by sequence number (lwIP's ooseq queue), answered at once with a duplicate ACK carrying SACK blocks,
@@ -25,11 +25,11 @@ namespace Kernel.Net
     //   Linux's defaults;
     // - FIN/close both ways (half close), RST both ways with RFC 5961's rules (only an exact RST resets, others
     //   and SYNs get a challenge ACK, ACKs for data never sent or too old are dropped), TIME_WAIT of 2 MSL =
-    //   60 s as Linux, which a SYN beyond the old sequence space may reuse and which Tcp recycles, oldest
+    //   60 s as Linux, which a SYN beyond the old sequence space may reuse and which TcpProtocol recycles, oldest
     //   first, when it runs out of connection objects (a TIME_WAIT gives its grown rings back at once).
-    // Interrupts are off in the kernel, so there is no locking: Tcp's poll, the app's system calls and the
+    // Interrupts are off in the kernel, so there is no locking: TcpProtocol's poll, the app's system calls and the
     // self-tests all run to completion. A connection has two owners -- the protocol (until it reaches
-    // Closed) and the app (until it closes its socket) -- and goes back to Tcp's pool when both let go.
+    // Closed) and the app (until it closes its socket) -- and goes back to TcpProtocol's pool when both let go.
     // The same source compiles into the host tests (tests/Unikernel.Net.Tests), which replace the clock, the
     // entropy source, the wait queues and the device.
     internal sealed unsafe class TcpConnection
@@ -41,9 +41,9 @@ namespace Kernel.Net
         public const int MaximumWindow = 65535;
         /// <summary>Our window scale (RFC 7323): 2 is the smallest shift that can advertise MaximumBufferSize.</summary>
         public const int OurWindowShift = 2;
-        public const int OurMss = Ipv4.MaximumPayload - Tcp.HeaderSize;   // 1460
+        public const int OurMss = Ipv4.MaximumPayload - TcpProtocol.HeaderSize;   // 1460
         private const ulong InitialRto = 1_000_000_000, MinimumRto = 200_000_000, MaximumRto = 60_000_000_000;
-        /// <summary>2 MSL with Linux's 60 s (TCP_TIMEWAIT_LEN); Tcp recycles the oldest TIME_WAIT when it runs out of connections.</summary>
+        /// <summary>2 MSL with Linux's 60 s (TCP_TIMEWAIT_LEN); TcpProtocol recycles the oldest TIME_WAIT when it runs out of connections.</summary>
         public const ulong TimeWaitNanoseconds = 60_000_000_000;
         /// <summary>Linux's delayed-ACK time (TCP_DELACK_MIN); RFC 1122 allows up to 500 ms, RFC 5681 asks for less.</summary>
         public const ulong DelayedAckNanoseconds = 40_000_000;
@@ -109,10 +109,10 @@ namespace Kernel.Net
         public long Error;
         /// <summary>The listener this connection came from while it is not yet accepted (null after accept).</summary>
         public TcpListener Listener;
-        internal TcpConnection NextInQueue;   // listener's accept queue / Tcp's pool
-        internal TcpConnection NextActive;    // Tcp's connection list
-        internal bool Active;                 // in Tcp's list
-        /// <summary>A send found Tcp's ring memory used up: Tcp wakes the connection when a block comes back.</summary>
+        internal TcpConnection NextInQueue;   // listener's accept queue / TcpProtocol's pool
+        internal TcpConnection NextActive;    // TcpProtocol's connection list
+        internal bool Active;                 // in TcpProtocol's list
+        /// <summary>A send found TcpProtocol's ring memory used up: TcpProtocol wakes the connection when a block comes back.</summary>
         internal bool WantsRingMemory;
         /// <summary>The app still has it (a socket, or a listener's queue that may hand it out).</summary>
         public bool HeldByApp;
@@ -139,7 +139,7 @@ namespace Kernel.Net
             RemotePort = remotePort;
             SendBuffer.Clear();
             ReceiveBuffer.Clear();
-            _iss = Tcp.InitialSequenceNumber(localAddress, localPort, remoteAddress, remotePort);
+            _iss = TcpProtocol.InitialSequenceNumber(localAddress, localPort, remoteAddress, remotePort);
             _sendUnacknowledged = _iss;
             _sendNext = _iss;
             _sendMaximum = _iss;
@@ -241,7 +241,7 @@ namespace Kernel.Net
             if (SendBuffer.Free == 0) return -LinuxAbi.Errno.EAGAIN;
             if (length > 0 && !SendBuffer.EnsureStorage())
             {
-                Tcp.WantRingMemory(this);   // Tcp's ring memory is used up: wait for a block to come back
+                TcpProtocol.WantRingMemory(this);   // TcpProtocol's ring memory is used up: wait for a block to come back
                 return -LinuxAbi.Errno.EAGAIN;
             }
             int n = SendBuffer.Write(source, length);
@@ -286,7 +286,7 @@ namespace Kernel.Net
             Owner = null;
             if (ReceiveBuffer.Count > 0 && State != TcpState.Closed && State != TcpState.TimeWait) Abort(0);
             else ShutdownSend();
-            Tcp.ReleaseIfDone(this);
+            TcpProtocol.ReleaseIfDone(this);
         }
 
         /// <summary>Sends a RST (when synchronized) and drops the connection with <paramref name="error"/> for the app.</summary>
@@ -294,7 +294,7 @@ namespace Kernel.Net
         {
             if (State == TcpState.SynReceived || State == TcpState.Established || State == TcpState.FinWait1
                 || State == TcpState.FinWait2 || State == TcpState.CloseWait || State == TcpState.Closing || State == TcpState.LastAck)
-                Tcp.SendSegment(this, _sendNext, TcpSegment.Rst | TcpSegment.Ack, 0, 0, false);
+                TcpProtocol.SendSegment(this, _sendNext, TcpSegment.Rst | TcpSegment.Ack, 0, 0, false);
             EnterClosed(error);
         }
 
@@ -310,8 +310,8 @@ namespace Kernel.Net
             if (ReceiveBuffer.Count > 0 || _finReceived || Error != 0) bits |= LinuxAbi.PollBits.Readable;
             if ((State == TcpState.Established || State == TcpState.CloseWait) && !_finQueued && SendBuffer.Free > 0)
             {
-                if (SendBuffer.HasStorage || Tcp.RingMemoryAvailable(SendBuffer.Capacity)) bits |= LinuxAbi.PollBits.Writable;
-                else Tcp.WantRingMemory(this);
+                if (SendBuffer.HasStorage || TcpProtocol.RingMemoryAvailable(SendBuffer.Capacity)) bits |= LinuxAbi.PollBits.Writable;
+                else TcpProtocol.WantRingMemory(this);
             }
             if (_finReceived) bits |= LinuxAbi.PollBits.ReadHangUp;
             if (Error != 0) bits |= LinuxAbi.PollBits.Error;
@@ -347,7 +347,7 @@ namespace Kernel.Net
         {
             _sendNext = _iss + 1;
             if (TcpSegment.After(_sendNext, _sendMaximum)) _sendMaximum = _sendNext;
-            Tcp.SendSegment(this, _iss, withAck ? (byte)(TcpSegment.Syn | TcpSegment.Ack) : TcpSegment.Syn, 0, 0, true);
+            TcpProtocol.SendSegment(this, _iss, withAck ? (byte)(TcpSegment.Syn | TcpSegment.Ack) : TcpSegment.Syn, 0, 0, true);
             _retransmitDeadline = Time.Clock.MonotonicNanoseconds + _rto;
         }
 
@@ -518,7 +518,7 @@ namespace Kernel.Net
             {
                 if (State == TcpState.SynReceived && segment.Sequence == _irs)
                 {
-                    Tcp.SendSegment(this, _iss, TcpSegment.Syn | TcpSegment.Ack, 0, 0, true);
+                    TcpProtocol.SendSegment(this, _iss, TcpSegment.Syn | TcpSegment.Ack, 0, 0, true);
                     return false;
                 }
                 SendAck();
@@ -530,7 +530,7 @@ namespace Kernel.Net
             {
                 if (TcpSegment.BeforeOrAt(segment.Acknowledgment, _iss) || TcpSegment.After(segment.Acknowledgment, _sendMaximum))
                 {
-                    Tcp.SendReset(LocalAddress, LocalPort, RemoteAddress, RemotePort, segment.Acknowledgment, 0, false);
+                    TcpProtocol.SendReset(LocalAddress, LocalPort, RemoteAddress, RemotePort, segment.Acknowledgment, 0, false);
                     return false;
                 }
                 // Linux (tcp_abort_on_overflow off): with the accept queue full the handshake's last ACK is dropped; the
@@ -543,7 +543,7 @@ namespace Kernel.Net
                 }
                 State = TcpState.Established;
                 _windowUpdateSequence = segment.Sequence - 1;   // let the window below be taken
-                Tcp.Established(this);
+                TcpProtocol.Established(this);
             }
             if (!ProcessAcknowledgment(ref segment)) return false;
 
@@ -591,7 +591,7 @@ namespace Kernel.Net
         }
 
         // The app emptied a ring that the peer had filled at least half-way: with window scaling a larger ring is a larger
-        // window, which is what such a peer is waiting for. Growth is bounded per ring and by Tcp's budget for all of them.
+        // window, which is what such a peer is waiting for. Growth is bounded per ring and by TcpProtocol's budget for all of them.
         private void GrowReceiveBuffer()
         {
             _receiveWindowFilled = false;
@@ -605,13 +605,13 @@ namespace Kernel.Net
         private bool GrowRing(ByteRing ring)
         {
             int capacity = ring.Capacity;
-            if (capacity >= MaximumBufferSize || !Tcp.ReserveBufferGrowth(capacity)) return false;
+            if (capacity >= MaximumBufferSize || !TcpProtocol.ReserveBufferGrowth(capacity)) return false;
             if (ring.Resize(capacity * 2)) return true;
-            Tcp.ReleaseBufferGrowth(capacity);
+            TcpProtocol.ReleaseBufferGrowth(capacity);
             return false;
         }
 
-        /// <summary>Back to the initial ring sizes (the memory above them returns to Tcp's budget) where the contents fit; empty rings give their blocks back.</summary>
+        /// <summary>Back to the initial ring sizes (the memory above them returns to TcpProtocol's budget) where the contents fit; empty rings give their blocks back.</summary>
         internal void ShrinkBuffers()
         {
             SendBuffer.ReleaseStorage();
@@ -623,7 +623,7 @@ namespace Kernel.Net
         private static void ShrinkRing(ByteRing ring)
         {
             int capacity = ring.Capacity;
-            if (capacity > BufferSize && ring.Count <= BufferSize && ring.Resize(BufferSize)) Tcp.ReleaseBufferGrowth(capacity - BufferSize);
+            if (capacity > BufferSize && ring.Count <= BufferSize && ring.Resize(BufferSize)) TcpProtocol.ReleaseBufferGrowth(capacity - BufferSize);
         }
 
         private void ReceiveFin()
@@ -873,7 +873,7 @@ namespace Kernel.Net
             byte flags = TcpSegment.Ack;
             if (_finSent && sequence + (uint)length == _finSequence && length == available) flags |= TcpSegment.Fin;
             if (length == 0 && (flags & TcpSegment.Fin) == 0) return;
-            if (!Tcp.SendSegment(this, sequence, flags, offset, length, false)) return;
+            if (!TcpProtocol.SendSegment(this, sequence, flags, offset, length, false)) return;
             _timingRtt = false;   // Karn
             _retransmitNext = sequence + (uint)length + ((flags & TcpSegment.Fin) != 0 ? 1u : 0u);
             if (_retransmitDeadline == 0) _retransmitDeadline = Time.Clock.MonotonicNanoseconds + _rto;
@@ -942,7 +942,7 @@ namespace Kernel.Net
                 && TcpSegment.After(segment.Acknowledgment, _iss) && TcpSegment.BeforeOrAt(segment.Acknowledgment, _sendMaximum);
             if (segment.Has(TcpSegment.Ack) && !ackAcceptable)
             {
-                if (!segment.Has(TcpSegment.Rst)) Tcp.SendReset(LocalAddress, LocalPort, RemoteAddress, RemotePort, segment.Acknowledgment, 0, false);
+                if (!segment.Has(TcpSegment.Rst)) TcpProtocol.SendReset(LocalAddress, LocalPort, RemoteAddress, RemotePort, segment.Acknowledgment, 0, false);
                 return;
             }
             if (segment.Has(TcpSegment.Rst))
@@ -975,7 +975,7 @@ namespace Kernel.Net
                 // Simultaneous open.
                 State = TcpState.SynReceived;
                 _sendWindow = segment.Window;
-                Tcp.SendSegment(this, _iss, TcpSegment.Syn | TcpSegment.Ack, 0, 0, true);
+                TcpProtocol.SendSegment(this, _iss, TcpSegment.Syn | TcpSegment.Ack, 0, 0, true);
             }
         }
 
@@ -1012,7 +1012,7 @@ namespace Kernel.Net
                     byte flags = TcpSegment.Ack;
                     if (n > 0 && n == unsent) flags |= TcpSegment.Psh;
                     if (fin) flags |= TcpSegment.Fin;
-                    if (!Tcp.SendSegment(this, _sendNext, flags, inFlight, n, false)) break;   // no packet: the poll retries
+                    if (!TcpProtocol.SendSegment(this, _sendNext, flags, inFlight, n, false)) break;   // no packet: the poll retries
                     sent = true;
                     if (!_timingRtt && n > 0 && _sendNext == _sendMaximum)
                     {
@@ -1037,10 +1037,10 @@ namespace Kernel.Net
         private void SendAck()
         {
             if (State == TcpState.Closed || State == TcpState.SynSent || State == TcpState.Listen) return;
-            if (Tcp.SendSegment(this, _sendNext, TcpSegment.Ack, 0, 0, false)) _ackPending = false;
+            if (TcpProtocol.SendSegment(this, _sendNext, TcpSegment.Ack, 0, 0, false)) _ackPending = false;
         }
 
-        /// <summary>Called by Tcp.SendSegment for every segment it built: the ACK and window it carries.</summary>
+        /// <summary>Called by TcpProtocol.SendSegment for every segment it built: the ACK and window it carries.</summary>
         internal uint AcknowledgmentToSend(out ushort window, bool syn)
         {
             int w = AdvertisableWindow();
@@ -1066,7 +1066,7 @@ namespace Kernel.Net
 
         // ---- timers -------------------------------------------------------------------------------------------
 
-        /// <summary>Retransmission, zero-window probe and TIME_WAIT timers; any pending output. Called by Tcp's poll.</summary>
+        /// <summary>Retransmission, zero-window probe and TIME_WAIT timers; any pending output. Called by TcpProtocol's poll.</summary>
         internal void Tick(ulong now)
         {
             SendBuffer.ReleaseIfIdle(now, RingIdleNanoseconds);
@@ -1082,7 +1082,7 @@ namespace Kernel.Net
             else if (_persistDeadline != 0 && now >= _persistDeadline)
             {
                 // Zero-window probe: an old sequence number makes the peer answer with its current window.
-                Tcp.SendSegment(this, _sendUnacknowledged - 1, TcpSegment.Ack, 0, 0, false);
+                TcpProtocol.SendSegment(this, _sendUnacknowledged - 1, TcpSegment.Ack, 0, 0, false);
                 _rto = _rto * 2 > MaximumRto ? MaximumRto : _rto * 2;
                 _persistDeadline = now + _rto;
             }
@@ -1104,7 +1104,7 @@ namespace Kernel.Net
                 return false;
             }
             _keepAliveProbes++;
-            Tcp.SendSegment(this, _sendUnacknowledged - 1, TcpSegment.Ack, 0, 0, false);
+            TcpProtocol.SendSegment(this, _sendUnacknowledged - 1, TcpSegment.Ack, 0, 0, false);
             return true;
         }
 
@@ -1136,7 +1136,7 @@ namespace Kernel.Net
             if (State == TcpState.SynSent) { SendSyn(false); return; }
             if (State == TcpState.SynReceived)
             {
-                Tcp.SendSegment(this, _iss, TcpSegment.Syn | TcpSegment.Ack, 0, 0, true);
+                TcpProtocol.SendSegment(this, _iss, TcpSegment.Syn | TcpSegment.Ack, 0, 0, true);
                 _retransmitDeadline = now + _rto;
                 return;
             }
@@ -1195,7 +1195,7 @@ namespace Kernel.Net
             return true;
         }
 
-        /// <summary>Ends TIME_WAIT early (Tcp needs the object for a new connection).</summary>
+        /// <summary>Ends TIME_WAIT early (TcpProtocol needs the object for a new connection).</summary>
         internal void EndTimeWait()
         {
             if (State == TcpState.TimeWait) EnterClosed(0);
@@ -1208,7 +1208,7 @@ namespace Kernel.Net
             _retransmitDeadline = _persistDeadline = _timeWaitDeadline = _delayedAckDeadline = 0;
             DropOutOfOrder();
             Notify();
-            Tcp.Closed(this);
+            TcpProtocol.Closed(this);
         }
 
         internal void Notify()
