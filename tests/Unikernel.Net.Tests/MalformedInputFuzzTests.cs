@@ -2,6 +2,7 @@ using System;
 using System.Collections.Generic;
 using System.Linq;
 using Kernel.Net;
+using Kernel.Net.Tcp;
 
 namespace Unikernel.Net.Tests;
 
@@ -24,7 +25,7 @@ public sealed class MalformedInputFuzzTests : TcpTestBase
         uint ours = synAck.Sequence + 1;
         Write(target, Pattern(3000));   // data in flight, so ACKs and SACK blocks have something to act on
         var seeds = SeedFrames(ours);
-        ulong segmentsBefore = Tcp.SegmentsReceived;
+        ulong segmentsBefore = TcpProtocol.SegmentsReceived;
         for (int i = 0; i < 3000; i++)
         {
             byte[] frame = Mutate(seeds[random.Next(seeds.Count)], random);
@@ -36,10 +37,10 @@ public sealed class MalformedInputFuzzTests : TcpTestBase
             }
         }
         // Not a vacuous fuzz: a tenth or more of the mutated frames (about 15% with these seeds) passed the checks into TCP.
-        Assert.True(Tcp.SegmentsReceived - segmentsBefore > 300, $"{Tcp.SegmentsReceived - segmentsBefore} segments reached TCP");
+        Assert.True(TcpProtocol.SegmentsReceived - segmentsBefore > 300, $"{TcpProtocol.SegmentsReceived - segmentsBefore} segments reached TCP");
         Link.Run(2000 * Ms, 10 * Ms);
         if (target.State != TcpState.Closed) target.Abort(0);
-        Tcp.Listen(0, ServerPort, 4, out _)?.Close();
+        TcpProtocol.Listen(0, ServerPort, 4, out _)?.Close();
 
         CleanExchange((ushort)(PeerPort + 1));
     }
@@ -47,7 +48,7 @@ public sealed class MalformedInputFuzzTests : TcpTestBase
     // A fresh connection on another port: handshake, data both ways, orderly close from both sides.
     private void CleanExchange(ushort port)
     {
-        TcpListener listener = Tcp.Listen(0, 9090, 4, out long error);
+        TcpListener listener = TcpProtocol.Listen(0, 9090, 4, out long error);
         Assert.NotNull(listener);
         var syn = new WireSegment { SourcePort = port, DestinationPort = 9090, Flags = WireSegment.Syn, Sequence = 500, Window = 65535, Mss = 1460 };
         int before = Link.Sent.Count;

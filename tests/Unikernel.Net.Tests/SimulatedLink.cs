@@ -2,6 +2,7 @@ using System;
 using System.Collections.Generic;
 using System.Reflection;
 using Kernel.Net;
+using Kernel.Net.Tcp;
 
 [assembly: CollectionBehavior(DisableTestParallelization = true)]
 
@@ -178,7 +179,7 @@ public sealed class SimulatedLink : IDisposable
     /// <summary>Every connection and listener from an earlier test gone (their packets back in the pool).</summary>
     private static void ResetStack()
     {
-        var tcp = typeof(Tcp);
+        var tcp = typeof(TcpProtocol);
         var flags = BindingFlags.NonPublic | BindingFlags.Static;
         for (var l = (TcpListener)tcp.GetField("s_listeners", flags).GetValue(null); l != null; l = (TcpListener)tcp.GetField("s_listeners", flags).GetValue(null))
             l.Close();
@@ -187,7 +188,7 @@ public sealed class SimulatedLink : IDisposable
             var next = c.NextActive;   // the abort puts c back in the pool, which unlinks it
             c.HeldByApp = false;
             c.Abort(0);
-            Tcp.ReleaseIfDone(c);
+            TcpProtocol.ReleaseIfDone(c);
             c = next;
         }
         tcp.GetField("s_active", flags).SetValue(null, null);

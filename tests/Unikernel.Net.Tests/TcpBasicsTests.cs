@@ -1,5 +1,6 @@
 using System.Linq;
 using Kernel.Net;
+using Kernel.Net.Tcp;
 
 namespace Unikernel.Net.Tests;
 

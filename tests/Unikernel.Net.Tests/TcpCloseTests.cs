@@ -1,5 +1,6 @@
 using System.Linq;
 using Kernel.Net;
+using Kernel.Net.Tcp;
 
 namespace Unikernel.Net.Tests;
 
@@ -27,7 +28,7 @@ public sealed class TcpCloseTests : TcpTestBase
     public void TimeWaitLastsSixtySecondsAndDoesNotCountAsLive()
     {
         TcpConnection c = CloseFirst(out _);
-        Assert.Equal(0, Tcp.LiveConnections);
+        Assert.Equal(0, TcpProtocol.LiveConnections);
         Link.Run(59 * Second, 100 * Ms);
         Assert.Equal(TcpState.TimeWait, c.State);
         Link.Run(2 * Second, 100 * Ms);
@@ -72,8 +73,8 @@ public sealed class TcpCloseTests : TcpTestBase
     [Fact]
     public void TimeWaitConnectionsAreRecycledWhenConnectionsRunOut()
     {
-        TcpListener listener = Tcp.Listen(0, ServerPort, 4096, out _);
-        for (int i = 0; i < Tcp.ConnectionLimit + 8; i++)
+        TcpListener listener = TcpProtocol.Listen(0, ServerPort, 4096, out _);
+        for (int i = 0; i < TcpProtocol.ConnectionLimit + 8; i++)
         {
             ushort port = (ushort)(20000 + i);
             var syn = new WireSegment { SourcePort = port, DestinationPort = ServerPort, Flags = WireSegment.Syn, Sequence = 100, Window = 65535, Mss = 1460 };
@@ -88,7 +89,7 @@ public sealed class TcpCloseTests : TcpTestBase
             Link.Inject(new WireSegment { SourcePort = port, DestinationPort = ServerPort, Flags = WireSegment.Ack | WireSegment.Fin, Sequence = 101, Acknowledgment = synAck.Sequence + 2, Window = 65535 });
             Assert.Equal(TcpState.TimeWait, c.State);
         }
-        Assert.Equal(0, Tcp.LiveConnections);
+        Assert.Equal(0, TcpProtocol.LiveConnections);
     }
 
     [Fact]
@@ -161,12 +162,12 @@ public sealed class TcpCloseTests : TcpTestBase
     [Fact]
     public void InitialSequenceNumbersDifferPerPairAndAreNotSequential()
     {
-        uint a = Tcp.InitialSequenceNumber(SimulatedLink.StackAddress, 80, SimulatedLink.PeerAddress, 1000);
-        uint b = Tcp.InitialSequenceNumber(SimulatedLink.StackAddress, 80, SimulatedLink.PeerAddress, 1001);
+        uint a = TcpProtocol.InitialSequenceNumber(SimulatedLink.StackAddress, 80, SimulatedLink.PeerAddress, 1000);
+        uint b = TcpProtocol.InitialSequenceNumber(SimulatedLink.StackAddress, 80, SimulatedLink.PeerAddress, 1001);
         Assert.True(System.Math.Abs((int)(a - b)) > 1_000_000, $"{a} {b}");
         // For one pair it moves with the 4 us clock (RFC 6528), so a later incarnation starts beyond an earlier one.
         Link.Run(1000 * Ms);
-        uint a2 = Tcp.InitialSequenceNumber(SimulatedLink.StackAddress, 80, SimulatedLink.PeerAddress, 1000);
+        uint a2 = TcpProtocol.InitialSequenceNumber(SimulatedLink.StackAddress, 80, SimulatedLink.PeerAddress, 1000);
         Assert.Equal(250_000u, a2 - a);
     }
 }

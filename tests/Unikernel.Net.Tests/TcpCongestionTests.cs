@@ -1,6 +1,7 @@
 using System.Collections.Generic;
 using System.Linq;
 using Kernel.Net;
+using Kernel.Net.Tcp;
 
 namespace Unikernel.Net.Tests;
 

@@ -3,6 +3,7 @@ using System;
 using Kernel.Files;
 using Kernel.LinuxAbi;
 using Kernel.Net;
+using Kernel.Net.Tcp;
 
 namespace Unikernel.Net.Tests;
 
@@ -17,8 +18,8 @@ public sealed unsafe class TcpLimitTests(Xunit.Abstractions.ITestOutputHelper ou
     public override void Dispose()
     {
         base.Dispose();
-        Tcp.ConnectionLimit = 0;   // back to the RAM-sized defaults for the other tests
-        Tcp.RingMemoryLimit = 0;
+        TcpProtocol.ConnectionLimit = 0;   // back to the RAM-sized defaults for the other tests
+        TcpProtocol.RingMemoryLimit = 0;
     }
 
     private static WireSegment Syn(ushort port) => new() { SourcePort = port, DestinationPort = ServerPort, Flags = WireSegment.Syn, Sequence = PeerIss, Window = 65535, Mss = 1460 };
@@ -59,14 +60,14 @@ public sealed unsafe class TcpLimitTests(Xunit.Abstractions.ITestOutputHelper ou
     [Fact]
     public void TheTableIsSizedFromRamAndShownInProcSys()
     {
-        Assert.Equal(4096, Tcp.ConnectionLimitFor(128UL << 20));
-        Assert.Equal(8192, Tcp.ConnectionLimitFor(256UL << 20));
-        Assert.Equal(256, Tcp.ConnectionLimitFor(4UL << 20));
-        Assert.Equal(65536, Tcp.ConnectionLimitFor(64UL << 30));
-        Assert.Equal(4096, Tcp.ConnectionLimit);   // the host shim's 128 MiB
+        Assert.Equal(4096, TcpProtocol.ConnectionLimitFor(128UL << 20));
+        Assert.Equal(8192, TcpProtocol.ConnectionLimitFor(256UL << 20));
+        Assert.Equal(256, TcpProtocol.ConnectionLimitFor(4UL << 20));
+        Assert.Equal(65536, TcpProtocol.ConnectionLimitFor(64UL << 30));
+        Assert.Equal(4096, TcpProtocol.ConnectionLimit);   // the host shim's 128 MiB
         Assert.Equal("4096\n", Generated(new NetLimitFile(NetLimitFile.TcpMaxConnections)));
         Assert.Equal("4096\n", Generated(new NetLimitFile(NetLimitFile.Somaxconn)));
-        Assert.Equal(32L << 20, Tcp.RingMemoryLimit);
+        Assert.Equal(32L << 20, TcpProtocol.RingMemoryLimit);
     }
 
     // What the table's size assumes (docs/architecture.md, "Network"): an idle connection is its objects, no ring memory.
@@ -86,8 +87,8 @@ public sealed unsafe class TcpLimitTests(Xunit.Abstractions.ITestOutputHelper ou
     [Fact]
     public void AFullTableDropsNewSynsCountsThemAndTakesThemAgainOnceOneCloses()
     {
-        Tcp.ConnectionLimit = 8;
-        TcpListener listener = Tcp.Listen(0, ServerPort, 64, out _);
+        TcpProtocol.ConnectionLimit = 8;
+        TcpListener listener = TcpProtocol.Listen(0, ServerPort, 64, out _);
         var accepted = new TcpConnection[8];
         for (int i = 0; i < 8; i++)
         {
@@ -96,23 +97,23 @@ public sealed unsafe class TcpLimitTests(Xunit.Abstractions.ITestOutputHelper ou
             Assert.Equal(TcpState.Established, accepted[i].State);
         }
         ulong dropsBefore = NetCounters.Dropped(DropReason.TcpTableFull);
-        ulong refusedBefore = Tcp.RefusedSyns;
+        ulong refusedBefore = TcpProtocol.RefusedSyns;
 
         ushort late = FirstClientPort + 100;
         Assert.Null(SendSyn(late));
         Assert.Null(SendSyn(late));   // the client's retry, still no room
         Assert.Equal(dropsBefore + 2, NetCounters.Dropped(DropReason.TcpTableFull));
-        Assert.Equal(refusedBefore + 2, Tcp.RefusedSyns);
-        Assert.Equal(8, Tcp.TableCount);
+        Assert.Equal(refusedBefore + 2, TcpProtocol.RefusedSyns);
+        Assert.Equal(8, TcpProtocol.TableCount);
         string sockstat = Generated(new SocketStatFile());
         Assert.Contains("TCP: inuse 9 orphan 0 tw 0 alloc 8 mem 0\n", sockstat);   // 8 connections + the listener
         Assert.Contains("TCP-limit: max 8 peak ", sockstat);
-        Assert.Contains(" refused " + Tcp.RefusedSyns + " ", sockstat);
+        Assert.Contains(" refused " + TcpProtocol.RefusedSyns + " ", sockstat);
 
         // One connection ends (the peer resets it, the app closes its socket): the retry gets in.
         Link.Inject(new WireSegment { SourcePort = FirstClientPort, DestinationPort = ServerPort, Flags = WireSegment.Rst, Sequence = PeerIss + 1 });
         accepted[0].Close();
-        Assert.Equal(7, Tcp.TableCount);
+        Assert.Equal(7, TcpProtocol.TableCount);
         Handshake(late);
         Assert.NotNull(listener.Accept());
         Assert.Equal(dropsBefore + 2, NetCounters.Dropped(DropReason.TcpTableFull));
@@ -121,8 +122,8 @@ public sealed unsafe class TcpLimitTests(Xunit.Abstractions.ITestOutputHelper ou
     [Fact]
     public void AFullTableRecyclesATimeWaitTheAppNoLongerHoldsButNotOneItHolds()
     {
-        Tcp.ConnectionLimit = 2;
-        TcpListener listener = Tcp.Listen(0, ServerPort, 64, out _);
+        TcpProtocol.ConnectionLimit = 2;
+        TcpListener listener = TcpProtocol.Listen(0, ServerPort, 64, out _);
         Handshake(FirstClientPort);
         TcpConnection held = listener.Accept();
         Handshake(FirstClientPort + 1);
@@ -145,7 +146,7 @@ public sealed unsafe class TcpLimitTests(Xunit.Abstractions.ITestOutputHelper ou
     [Fact]
     public void TheAcceptQueueHoldsBacklogPlusOneEstablishedConnectionsAndDropsSynsBeyond()
     {
-        TcpListener listener = Tcp.Listen(0, ServerPort, 2, out _);
+        TcpListener listener = TcpProtocol.Listen(0, ServerPort, 2, out _);
         for (int i = 0; i < 3; i++) Handshake((ushort)(FirstClientPort + i));
         Assert.Equal(3, listener.AcceptQueueLength);
         ulong before = NetCounters.Dropped(DropReason.TcpAcceptQueueFull);
@@ -168,7 +169,7 @@ public sealed unsafe class TcpLimitTests(Xunit.Abstractions.ITestOutputHelper ou
     [Fact]
     public void TheHandshakesLastAckIsDroppedWhileTheAcceptQueueIsFullAndTakenOnceThereIsRoom()
     {
-        TcpListener listener = Tcp.Listen(0, ServerPort, 2, out _);
+        TcpListener listener = TcpProtocol.Listen(0, ServerPort, 2, out _);
         // Two clients in their handshake, then two more so that the accept queue fills before the last one's ACK.
         WireSegment a = SendSyn(FirstClientPort), b = SendSyn(FirstClientPort + 1);
         Link.Inject(Ack(FirstClientPort, a));
@@ -205,60 +206,60 @@ public sealed unsafe class TcpLimitTests(Xunit.Abstractions.ITestOutputHelper ou
     [Fact]
     public void ListenZeroStillTakesOneConnectionAndBacklogsAreCappedAtSomaxconn()
     {
-        TcpListener listener = Tcp.Listen(0, ServerPort, 0, out _);
+        TcpListener listener = TcpProtocol.Listen(0, ServerPort, 0, out _);
         Handshake(FirstClientPort);
         Assert.Null(SendSyn(FirstClientPort + 1));
         Assert.Equal(1, listener.AcceptQueueLength);
         listener.Backlog = 100_000;
-        Assert.Equal(Tcp.MaximumBacklog, listener.Backlog);
+        Assert.Equal(TcpProtocol.MaximumBacklog, listener.Backlog);
         listener.Backlog = -1;
-        Assert.Equal(Tcp.MaximumBacklog, listener.Backlog);
+        Assert.Equal(TcpProtocol.MaximumBacklog, listener.Backlog);
     }
 
     [Fact]
     public void ClosingTheListenerResetsQueuedAndHalfOpenConnections()
     {
-        TcpListener listener = Tcp.Listen(0, ServerPort, 8, out _);
+        TcpListener listener = TcpProtocol.Listen(0, ServerPort, 8, out _);
         Handshake(FirstClientPort);
         Assert.NotNull(SendSyn(FirstClientPort + 1));
-        Assert.Equal(2, Tcp.TableCount);
+        Assert.Equal(2, TcpProtocol.TableCount);
         int sent = Link.Sent.Count;
         listener.Close();
         Assert.Contains(Link.Sent.Skip(sent), s => s.DestinationPort == FirstClientPort && s.Has(WireSegment.Rst));
         Assert.Contains(Link.Sent.Skip(sent), s => s.DestinationPort == FirstClientPort + 1 && s.Has(WireSegment.Rst));
-        Assert.Equal(0, Tcp.TableCount);
+        Assert.Equal(0, TcpProtocol.TableCount);
     }
 
     [Fact]
     public void AnIdleConnectionHoldsNoRingMemoryAndABusyOneGivesItBackAfterASecond()
     {
-        long before = Tcp.RingMemoryBytes;
+        long before = TcpProtocol.RingMemoryBytes;
         TcpConnection c = OpenPassive(out var synAck);
         Assert.False(c.ReceiveBuffer.HasStorage);
         Assert.False(c.SendBuffer.HasStorage);
-        Assert.Equal(before, Tcp.RingMemoryBytes);
+        Assert.Equal(before, TcpProtocol.RingMemoryBytes);
 
         Link.Inject(FromPeer(WireSegment.Ack, PeerIss + 1, synAck.Sequence + 1, Pattern(1000)));
         Assert.True(c.ReceiveBuffer.HasStorage);
-        Assert.Equal(before + TcpConnection.BufferSize, Tcp.RingMemoryBytes);
+        Assert.Equal(before + TcpConnection.BufferSize, TcpProtocol.RingMemoryBytes);
         Assert.Equal(Pattern(1000), Read(c));
         Assert.Equal(1000, Write(c, Pattern(1000, 3)));
         Link.Inject(FromPeer(WireSegment.Ack, PeerIss + 1001, synAck.Sequence + 1001));
-        Assert.Equal(before + 2 * TcpConnection.BufferSize, Tcp.RingMemoryBytes);
+        Assert.Equal(before + 2 * TcpConnection.BufferSize, TcpProtocol.RingMemoryBytes);
 
         Link.Run(500 * Ms, 10 * Ms);
         Assert.True(c.ReceiveBuffer.HasStorage);   // busy a moment ago: kept
         Link.Run(600 * Ms, 10 * Ms);
         Assert.False(c.ReceiveBuffer.HasStorage);
         Assert.False(c.SendBuffer.HasStorage);
-        Assert.Equal(before, Tcp.RingMemoryBytes);
+        Assert.Equal(before, TcpProtocol.RingMemoryBytes);
     }
 
     [Fact]
     public void OverTheRingMemoryLimitDataWaitsForThePeersRetryAndSendWaitsForABlock()
     {
-        Tcp.RingMemoryLimit = TcpConnection.BufferSize;   // one ring
-        TcpListener listener = Tcp.Listen(0, ServerPort, 8, out _);
+        TcpProtocol.RingMemoryLimit = TcpConnection.BufferSize;   // one ring
+        TcpListener listener = TcpProtocol.Listen(0, ServerPort, 8, out _);
         var synAckA = Handshake(FirstClientPort);
         TcpConnection a = listener.Accept();
         var synAckB = Handshake(FirstClientPort + 1);

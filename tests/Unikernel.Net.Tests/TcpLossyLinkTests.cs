@@ -2,6 +2,7 @@ using System;
 using System.Collections.Generic;
 using System.Linq;
 using Kernel.Net;
+using Kernel.Net.Tcp;
 
 namespace Unikernel.Net.Tests;
 

@@ -1,5 +1,6 @@
 using System.Linq;
 using Kernel.Net;
+using Kernel.Net.Tcp;
 
 namespace Unikernel.Net.Tests;
 
@@ -25,7 +26,7 @@ public sealed class TcpReceiverTests : TcpTestBase
 
     private TcpConnection OpenPassiveOn(SimulatedLink link, out WireSegment synAck)
     {
-        TcpListener listener = Tcp.Listen(0, ServerPort, 4, out _);
+        TcpListener listener = TcpProtocol.Listen(0, ServerPort, 4, out _);
         var syn = FromPeer(WireSegment.Syn, PeerIss, 0);
         syn.Mss = 1460;
         link.Inject(syn);
@@ -80,11 +81,11 @@ public sealed class TcpReceiverTests : TcpTestBase
     public void TheReceiveBufferGrowsWhenTheWindowIsWhatLimits()
     {
         TcpConnection c = OpenPassive(out var synAck, s => s.WindowScale = 7);
-        long grownBefore = Tcp.BufferGrowthBytes;
+        long grownBefore = TcpProtocol.BufferGrowthBytes;
         Assert.Equal(400 * 1460, Stream(c, synAck, 400, out int largest));
         Assert.True(c.ReceiveBuffer.Capacity > TcpConnection.BufferSize, $"capacity {c.ReceiveBuffer.Capacity}");
         Assert.True(largest > 65535, $"largest window {largest}");
-        Assert.True(Tcp.BufferGrowthBytes > grownBefore);
+        Assert.True(TcpProtocol.BufferGrowthBytes > grownBefore);
     }
 
     [Fact]

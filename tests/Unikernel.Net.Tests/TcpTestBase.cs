@@ -2,6 +2,7 @@ using System;
 using System.Collections.Generic;
 using System.Linq;
 using Kernel.Net;
+using Kernel.Net.Tcp;
 
 namespace Unikernel.Net.Tests;
 
@@ -34,7 +35,7 @@ public abstract unsafe class TcpTestBase : IDisposable
     /// <summary>A listener on ServerPort, the peer's SYN (with <paramref name="configure"/>'s options), our SYN-ACK, the peer's ACK; the accepted connection.</summary>
     private protected TcpConnection OpenPassive(out WireSegment synAck, Action<WireSegment> configure = null, ushort window = 65535)
     {
-        TcpListener listener = Tcp.Listen(0, ServerPort, 16, out long error);
+        TcpListener listener = TcpProtocol.Listen(0, ServerPort, 16, out long error);
         Assert.NotNull(listener);
         var syn = FromPeer(WireSegment.Syn, PeerIss, 0, window: window);
         syn.Mss = 1460;

@@ -1,4 +1,5 @@
 using Kernel.Memory;
+using Kernel.Net.Tcp;
 
 namespace Kernel.Net
 {
@@ -7,7 +8,7 @@ namespace Kernel.Net
     // window promises); the memory behind it is a heap block taken on first use (EnsureStorage) and given back
     // once the ring has been empty for a while (ReleaseIfIdle) or its connection is done (ReleaseStorage), so an
     // idle connection costs its objects only and the connection table can be sized for many more connections
-    // than RAM could give full rings to. All rings' blocks together stay within Tcp's ring memory limit; above
+    // than RAM could give full rings to. All rings' blocks together stay within TcpProtocol's ring memory limit; above
     // half of it a ring that empties gives its block back at once.
     // Resize changes the capacity (moving the contents to a new block if there is one), which is how a
     // connection's windows grow when they are what limits it.
@@ -26,18 +27,18 @@ namespace Kernel.Net
 
         public int Count => _count;
         public int Free => Capacity - _count;
-        /// <summary>Does the ring hold a heap block now (bytes counted in Tcp.RingMemoryBytes)?</summary>
+        /// <summary>Does the ring hold a heap block now (bytes counted in TcpProtocol.RingMemoryBytes)?</summary>
         public bool HasStorage => _buffer != null;
 
-        /// <summary>Takes the ring's block if it has none; false when Tcp's ring memory limit or the heap says no.</summary>
+        /// <summary>Takes the ring's block if it has none; false when TcpProtocol's ring memory limit or the heap says no.</summary>
         public bool EnsureStorage()
         {
             if (_buffer != null) return true;
-            if (!Tcp.ReserveRingMemory(Capacity)) return false;
+            if (!TcpProtocol.ReserveRingMemory(Capacity)) return false;
             _buffer = (byte*)KernelMemory.AllocateZeroed((nuint)Capacity);
             _emptySince = Time.Clock.MonotonicNanoseconds;
             if (_buffer != null) return true;
-            Tcp.ReleaseRingMemory(Capacity);
+            TcpProtocol.ReleaseRingMemory(Capacity);
             return false;
         }
 
@@ -46,7 +47,7 @@ namespace Kernel.Net
         {
             if (_buffer == null || _count != 0) return;
             KernelMemory.FreeBlock(_buffer);
-            Tcp.ReleaseRingMemory(Capacity);
+            TcpProtocol.ReleaseRingMemory(Capacity);
             _buffer = null;
             _head = 0;
         }
@@ -66,16 +67,16 @@ namespace Kernel.Net
                 Capacity = capacity;
                 return true;
             }
-            if (!Tcp.ReserveRingMemory(capacity)) return false;
+            if (!TcpProtocol.ReserveRingMemory(capacity)) return false;
             byte* block = (byte*)KernelMemory.AllocateZeroed((nuint)capacity);
             if (block == null)
             {
-                Tcp.ReleaseRingMemory(capacity);
+                TcpProtocol.ReleaseRingMemory(capacity);
                 return false;
             }
             Peek(0, block, _count);
             KernelMemory.FreeBlock(_buffer);
-            Tcp.ReleaseRingMemory(Capacity);
+            TcpProtocol.ReleaseRingMemory(Capacity);
             _buffer = block;
             Capacity = capacity;
             _head = 0;
@@ -131,7 +132,7 @@ namespace Kernel.Net
             {
                 _head = 0;
                 _emptySince = Time.Clock.MonotonicNanoseconds;
-                if (Tcp.RingMemoryUnderPressure) ReleaseStorage();   // others may be waiting for the block
+                if (TcpProtocol.RingMemoryUnderPressure) ReleaseStorage();   // others may be waiting for the block
             }
         }
     }

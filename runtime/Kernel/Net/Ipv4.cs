@@ -1,3 +1,5 @@
+using Kernel.Net.Tcp;
+
 namespace Kernel.Net
 {
     // IPv4 (RFC 791) without options or fragments: received datagrams addressed to us (or broadcast, or
@@ -40,7 +42,7 @@ namespace Kernel.Net
             {
                 case ProtocolIcmp: Icmp.Input(packet, payloadOffset, payloadLength, source, destination); break;
                 case ProtocolUdp: Udp.Input(packet, payloadOffset, payloadLength, source, destination); break;
-                case ProtocolTcp: Tcp.Input(packet, payloadOffset, payloadLength, source, destination); break;
+                case ProtocolTcp: TcpProtocol.Input(packet, payloadOffset, payloadLength, source, destination); break;
                 default: Drop(packet, DropReason.IpProtocol); break;
             }
         }

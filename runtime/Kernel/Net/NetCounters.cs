@@ -1,4 +1,5 @@
 using Kernel.Console;
+using Kernel.Net.Tcp;
 
 namespace Kernel.Net
 {
@@ -11,7 +12,7 @@ namespace Kernel.Net
         IcmpMalformed,
         UdpLength, UdpChecksum, UdpNoPort,
         TcpChecksum, TcpHeader, TcpOptions,
-        // Well-formed, but over a limit (Tcp, TcpListener): refused without a trace on the wire, the peer retries.
+        // Well-formed, but over a limit (TcpProtocol, TcpListener): refused without a trace on the wire, the peer retries.
         TcpTableFull, TcpSynQueueFull, TcpAcceptQueueFull, TcpMemory,
         Count,
     }
@@ -88,16 +89,16 @@ namespace Kernel.Net
                 KernelConsole.Write(")");
             }
             KernelConsole.WriteLine();
-            if (Tcp.PassiveOpens + Tcp.ActiveOpens == 0) return;
+            if (TcpProtocol.PassiveOpens + TcpProtocol.ActiveOpens == 0) return;
             KernelConsole.Prefix();
             KernelConsole.Write("net: tcp: ");
-            KernelConsole.WriteDecimal(Tcp.PassiveOpens);
+            KernelConsole.WriteDecimal(TcpProtocol.PassiveOpens);
             KernelConsole.Write(" passive and ");
-            KernelConsole.WriteDecimal(Tcp.ActiveOpens);
+            KernelConsole.WriteDecimal(TcpProtocol.ActiveOpens);
             KernelConsole.Write(" active opens, at most ");
-            KernelConsole.WriteDecimal((ulong)Tcp.PeakConnections);
+            KernelConsole.WriteDecimal((ulong)TcpProtocol.PeakConnections);
             KernelConsole.Write(" connections at once (limit ");
-            KernelConsole.WriteDecimal((ulong)Tcp.ConnectionLimit);
+            KernelConsole.WriteDecimal((ulong)TcpProtocol.ConnectionLimit);
             KernelConsole.Write(")");
             KernelConsole.WriteLine();
         }

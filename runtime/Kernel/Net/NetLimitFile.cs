@@ -1,4 +1,5 @@
 using Kernel.Files;
+using Kernel.Net.Tcp;
 
 namespace Kernel.Net
 {
@@ -15,7 +16,7 @@ namespace Kernel.Net
 
         public override void Generate(TextBuilder o)
         {
-            o.AppendDecimal(_which == Somaxconn ? (ulong)Tcp.MaximumBacklog : (ulong)Tcp.ConnectionLimit).Append('\n');
+            o.AppendDecimal(_which == Somaxconn ? (ulong)TcpProtocol.MaximumBacklog : (ulong)TcpProtocol.ConnectionLimit).Append('\n');
         }
     }
 }

@@ -1,5 +1,7 @@
 using Kernel.Arch;
 using Kernel.Console;
+using Kernel.Net.Dhcp;
+using Kernel.Net.Tcp;
 
 namespace Kernel.Net
 {
@@ -187,7 +189,7 @@ namespace Kernel.Net
             ulong now = Time.Clock.MonotonicNanoseconds;
             Arp.Tick(now);
             DhcpClient.Tick(now);
-            Tcp.Tick(now);
+            TcpProtocol.Tick(now);
             DeliverLoopback();
             if (Device != null) Device.Flush();
             s_polling = false;
@@ -205,7 +207,7 @@ namespace Kernel.Net
             ulong seconds = (ulong)Boot.BootCommandLine.NumberOption("uk.net.linger", DefaultLingerSeconds);
             ulong deadline = Time.Clock.MonotonicNanoseconds + seconds * 1_000_000_000;
             Poll();
-            while (Tcp.HasUnacknowledgedOutput && Time.Clock.MonotonicNanoseconds < deadline)
+            while (TcpProtocol.HasUnacknowledgedOutput && Time.Clock.MonotonicNanoseconds < deadline)
             {
                 Arch.Cpu.WaitForInterrupt();   // the card's interrupt or the next timer tick
                 Poll();

@@ -1,4 +1,5 @@
 using Kernel.Files;
+using Kernel.Net.Tcp;
 
 namespace Kernel.Net
 {
@@ -11,19 +12,19 @@ namespace Kernel.Net
     {
         public override void Generate(TextBuilder o)
         {
-            int timeWait = Tcp.TimeWaitCount;
-            int table = Tcp.TableCount;
-            o.Append("sockets: used ").AppendDecimal((ulong)(table + Tcp.ListenerCount)).Append('\n');
-            o.Append("TCP: inuse ").AppendDecimal((ulong)(table - timeWait + Tcp.ListenerCount))
-             .Append(" orphan ").AppendDecimal((ulong)Tcp.OrphanCount)
+            int timeWait = TcpProtocol.TimeWaitCount;
+            int table = TcpProtocol.TableCount;
+            o.Append("sockets: used ").AppendDecimal((ulong)(table + TcpProtocol.ListenerCount)).Append('\n');
+            o.Append("TCP: inuse ").AppendDecimal((ulong)(table - timeWait + TcpProtocol.ListenerCount))
+             .Append(" orphan ").AppendDecimal((ulong)TcpProtocol.OrphanCount)
              .Append(" tw ").AppendDecimal((ulong)timeWait)
              .Append(" alloc ").AppendDecimal((ulong)table)
-             .Append(" mem ").AppendDecimal((ulong)((Tcp.RingMemoryBytes + 4095) / 4096)).Append('\n');
-            o.Append("TCP-limit: max ").AppendDecimal((ulong)Tcp.ConnectionLimit)
-             .Append(" peak ").AppendDecimal((ulong)Tcp.PeakConnections)
-             .Append(" refused ").AppendDecimal(Tcp.RefusedSyns)
-             .Append(" ringmem ").AppendDecimal((ulong)Tcp.RingMemoryBytes)
-             .Append(" ringmemmax ").AppendDecimal((ulong)Tcp.RingMemoryLimit).Append('\n');
+             .Append(" mem ").AppendDecimal((ulong)((TcpProtocol.RingMemoryBytes + 4095) / 4096)).Append('\n');
+            o.Append("TCP-limit: max ").AppendDecimal((ulong)TcpProtocol.ConnectionLimit)
+             .Append(" peak ").AppendDecimal((ulong)TcpProtocol.PeakConnections)
+             .Append(" refused ").AppendDecimal(TcpProtocol.RefusedSyns)
+             .Append(" ringmem ").AppendDecimal((ulong)TcpProtocol.RingMemoryBytes)
+             .Append(" ringmemmax ").AppendDecimal((ulong)TcpProtocol.RingMemoryLimit).Append('\n');
         }
     }
 }

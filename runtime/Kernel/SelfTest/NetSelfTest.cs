@@ -4,6 +4,7 @@ using Kernel.Boot;
 using Kernel.Console;
 using Kernel.Memory;
 using Kernel.Net;
+using Kernel.Net.Tcp;
 using Kernel.Time;
 
 namespace Kernel.SelfTest
@@ -173,7 +174,7 @@ namespace Kernel.SelfTest
             RequireDevice("net-tcp-echo");
             int count = CountOption(4);
             long error;
-            TcpListener listener = Tcp.Listen(0, EchoPort, 16, out error);
+            TcpListener listener = TcpProtocol.Listen(0, EchoPort, 16, out error);
             if (listener == null) SelfTestOutput.Fail("net-tcp-echo: cannot listen on port 7");
             KernelConsole.Prefix();
             KernelConsole.Write("selftest net-tcp-echo: echoing tcp port 7 for ");
@@ -185,7 +186,7 @@ namespace Kernel.SelfTest
             var received = new ulong[Slots];
             byte* buffer = stackalloc byte[4096];
             int completed = 0, maximumConcurrent = 0;
-            ulong bytes = 0, retransmissionsBefore = Tcp.Retransmissions;
+            ulong bytes = 0, retransmissionsBefore = TcpProtocol.Retransmissions;
             LocalApic.StartPeriodicTimer(Tick, InterruptVectors.Timer);
             ulong start = Clock.MonotonicNanoseconds;
             while (completed < count)
@@ -251,7 +252,7 @@ namespace Kernel.SelfTest
             listener.Close();
             // Our FINs must be acknowledged (LAST_ACK -> CLOSED) before the connections are back in the pool.
             ulong closing = Clock.MonotonicNanoseconds;
-            while (Tcp.LiveConnections > 0 && Clock.MonotonicNanoseconds - closing < 10_000_000_000)
+            while (TcpProtocol.LiveConnections > 0 && Clock.MonotonicNanoseconds - closing < 10_000_000_000)
             {
                 NetworkStack.Poll();
                 Cpu.WaitForInterrupt();
@@ -272,13 +273,13 @@ namespace Kernel.SelfTest
             KernelConsole.Write(" at once), ");
             KernelConsole.WriteDecimal(bytes);
             KernelConsole.Write(" bytes echoed, ");
-            KernelConsole.WriteDecimal(Tcp.Retransmissions - retransmissionsBefore);
+            KernelConsole.WriteDecimal(TcpProtocol.Retransmissions - retransmissionsBefore);
             KernelConsole.Write(" retransmissions, ");
             KernelConsole.WriteDecimal(NetworkStack.DroppedByTest);
             KernelConsole.Write(" frames dropped on purpose; segments in ");
-            KernelConsole.WriteDecimal(Tcp.SegmentsReceived);
+            KernelConsole.WriteDecimal(TcpProtocol.SegmentsReceived);
             KernelConsole.Write(", out ");
-            KernelConsole.WriteDecimal(Tcp.SegmentsSent);
+            KernelConsole.WriteDecimal(TcpProtocol.SegmentsSent);
             KernelConsole.Write("; card interrupts ");
             KernelConsole.WriteDecimal(NetworkStack.Interrupts);
             KernelConsole.Write(", dropped tx/rx ");
@@ -288,11 +289,11 @@ namespace Kernel.SelfTest
             KernelConsole.Write(", pool empty ");
             KernelConsole.WriteDecimal(PacketPool.Exhausted);
             KernelConsole.Write("; connections still open ");
-            KernelConsole.WriteDecimal((ulong)Tcp.LiveConnections);
+            KernelConsole.WriteDecimal((ulong)TcpProtocol.LiveConnections);
             KernelConsole.Write(", pooled objects ");
-            KernelConsole.WriteDecimal((ulong)Tcp.ConnectionObjects);
+            KernelConsole.WriteDecimal((ulong)TcpProtocol.ConnectionObjects);
             KernelConsole.WriteLine();
-            if (Tcp.LiveConnections != 0) SelfTestOutput.Fail("net-tcp-echo: connections did not close");
+            if (TcpProtocol.LiveConnections != 0) SelfTestOutput.Fail("net-tcp-echo: connections did not close");
             CheckPool("net-tcp-echo");
             SelfTestOutput.Pass("selftest net-tcp-echo: all checks passed (ok)");
         }

@@ -3,6 +3,7 @@ using Kernel.Files;
 using Kernel.LinuxAbi;
 using Kernel.Net.Sockets;
 using Kernel.Net;
+using Kernel.Net.Tcp;
 
 namespace Kernel.Syscalls
 {
@@ -57,7 +58,7 @@ namespace Kernel.Syscalls
             SocketFile socket = Get(call.Arg0, out error);
             if (socket == null) return error;
             int backlog = (int)call.Arg1;
-            if (backlog < 0 || backlog > Tcp.MaximumBacklog) backlog = Tcp.MaximumBacklog;   // Linux: (unsigned)backlog capped at somaxconn
+            if (backlog < 0 || backlog > TcpProtocol.MaximumBacklog) backlog = TcpProtocol.MaximumBacklog;   // Linux: (unsigned)backlog capped at somaxconn
             return socket.Listen(backlog);
         }
 

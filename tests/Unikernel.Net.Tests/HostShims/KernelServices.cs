@@ -60,7 +60,7 @@ namespace Kernel.Memory
         private static HostPages s_pages;
         public static HostPages* Pages { get { fixed (HostPages* p = &s_pages) return p; } }
         public static long LiveBlocks;
-        /// <summary>The guest's RAM as the memory map would report it (what Tcp sizes its limits from).</summary>
+        /// <summary>The guest's RAM as the memory map would report it (what TcpProtocol sizes its limits from).</summary>
         public static ulong RamBytes = 128UL << 20;
 
         public static void* AllocateZeroed(nuint size)

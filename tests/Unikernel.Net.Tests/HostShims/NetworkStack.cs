@@ -1,3 +1,5 @@
+using Kernel.Net.Tcp;
+
 namespace Kernel.Net;
 
 // The host build's NetworkStack: the same surface the protocol code calls, with the device replaced by a
@@ -51,7 +53,7 @@ internal static class NetworkStack
         Flush();
         ulong now = Time.Clock.MonotonicNanoseconds;
         Arp.Tick(now);
-        Tcp.Tick(now);
+        TcpProtocol.Tick(now);
         Flush();
     }
 }

@@ -2,7 +2,7 @@ namespace Unikernel.Tools.Qemu;
 
 /// <summary>
 /// The guest's virtio-net card and what its other end is. By default QEMU's user networking (slirp): the guest gets
-/// 10.0.2.15/24 by DHCP (runtime/Kernel/Net/DhcpClient.cs) behind a NAT whose gateway is 10.0.2.2 and DNS 10.0.2.3
+/// 10.0.2.15/24 by DHCP (runtime/Kernel/Net/Dhcp/DhcpClient.cs) behind a NAT whose gateway is 10.0.2.2 and DNS 10.0.2.3
 /// (<see cref="UserNetworkOptions"/> changes what slirp's DHCP server hands out), and host ports can be forwarded to
 /// guest ports (slirp listens on a forwarded port with a backlog of 1, so a burst of new connections from the host
 /// waits for the host TCP's retransmissions: docs/benchmarks.md, "The ~200 ms stalls"). With <see cref="TapDevice"/> the card is on an existing host tap device instead (full speed, no NAT:

@@ -1,4 +1,5 @@
 using Kernel.LinuxAbi;
+using Kernel.Net.Tcp;
 
 namespace Kernel.Net.Sockets
 {

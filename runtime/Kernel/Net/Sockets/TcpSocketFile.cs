@@ -1,5 +1,6 @@
 using Kernel.LinuxAbi;
 using Kernel.Memory;
+using Kernel.Net.Tcp;
 
 namespace Kernel.Net.Sockets
 {
@@ -50,7 +51,7 @@ namespace Kernel.Net.Sockets
             if (address != 0 && address != NetworkConfiguration.Address && !Ipv4.IsLoopback(address)) return -NetErrors.EADDRNOTAVAIL;
             if (port == 0)
             {
-                port = Tcp.EphemeralPort(address, 0, 0);
+                port = TcpProtocol.EphemeralPort(address, 0, 0);
                 if (port == 0) return -NetErrors.EADDRINUSE;
             }
             else if (PortTaken(port, address)) return -NetErrors.EADDRINUSE;
@@ -77,7 +78,7 @@ namespace Kernel.Net.Sockets
             }
             Unreserve();
             long error;
-            _listener = Tcp.Listen(_localAddress, _localPort, backlog, out error);
+            _listener = TcpProtocol.Listen(_localAddress, _localPort, backlog, out error);
             if (_listener == null)
             {
                 Reserve();
@@ -129,7 +130,7 @@ namespace Kernel.Net.Sockets
             if (!Reachable(address)) return -NetErrors.ENETUNREACH;
             Unreserve();
             long failure;
-            TcpConnection c = Tcp.Connect(_bound ? _localAddress : 0, _bound ? _localPort : (ushort)0, address, port, out failure);
+            TcpConnection c = TcpProtocol.Connect(_bound ? _localAddress : 0, _bound ? _localPort : (ushort)0, address, port, out failure);
             if (c == null)
             {
                 if (_bound) Reserve();
@@ -254,7 +255,7 @@ namespace Kernel.Net.Sockets
         {
             for (TcpSocketFile s = s_bound; s != null; s = s._nextBound)
                 if (s._localPort == port && (s._localAddress == 0 || address == 0 || s._localAddress == address)) return true;
-            return ReuseAddress ? Tcp.ListenerOn(port) : Tcp.PortInUse(port);
+            return ReuseAddress ? TcpProtocol.ListenerOn(port) : TcpProtocol.PortInUse(port);
         }
 
         private void Reserve()

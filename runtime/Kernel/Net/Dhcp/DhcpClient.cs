@@ -1,6 +1,6 @@
 using Kernel.Console;
 
-namespace Kernel.Net
+namespace Kernel.Net.Dhcp
 {
     // The DHCP client (RFC 2131 section 4.4): DISCOVER, the first OFFER, REQUEST, ACK; then renew with the
     // leasing server at T1 (half the lease unless it says otherwise), rebind with any server at T2 (7/8),

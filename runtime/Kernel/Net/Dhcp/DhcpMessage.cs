@@ -1,4 +1,4 @@
-namespace Kernel.Net
+namespace Kernel.Net.Dhcp
 {
     // The BOOTP/DHCP message format (RFC 2131 section 2, options from RFC 2132 and RFC 3397): building a
     // client's request and reading a server's reply. A message is the fixed 236-byte BOOTP header, the magic

@@ -1,10 +1,10 @@
 using Kernel.Threads;
 
-namespace Kernel.Net
+namespace Kernel.Net.Tcp
 {
     // A passive open (listen): a local port (and address, 0 = any) and two queues -- connections still in
     // their handshake (SYN_RECEIVED) and established ones waiting for accept -- bounded by listen()'s backlog
-    // (capped at Tcp.MaximumBacklog, somaxconn) as Linux bounds them:
+    // (capped at TcpProtocol.MaximumBacklog, somaxconn) as Linux bounds them:
     // - the accept queue is full when it holds more than Backlog (sk_acceptq_is_full: backlog + 1 fit, so
     //   listen(fd, 0) still takes one); a SYN then is dropped (tcp-accept-queue-full), and so is the last ACK
     //   of a handshake, which leaves that connection half-open until our SYN-ACK's retransmission brings the
@@ -17,11 +17,11 @@ namespace Kernel.Net
     {
         public uint LocalAddress;
         public ushort LocalPort;
-        /// <summary>listen()'s backlog after the cap: 0 .. Tcp.MaximumBacklog.</summary>
+        /// <summary>listen()'s backlog after the cap: 0 .. TcpProtocol.MaximumBacklog.</summary>
         public int Backlog
         {
             get => _backlog;
-            set => _backlog = value < 0 || value > Tcp.MaximumBacklog ? Tcp.MaximumBacklog : value;
+            set => _backlog = value < 0 || value > TcpProtocol.MaximumBacklog ? TcpProtocol.MaximumBacklog : value;
         }
         private int _backlog;
         internal TcpListener Next;
@@ -95,15 +95,15 @@ namespace Kernel.Net
         /// <summary>Stops listening: connections not accepted yet are reset.</summary>
         public void Close()
         {
-            Tcp.Unlisten(this);
+            TcpProtocol.Unlisten(this);
             while (_acceptHead != null)
             {
                 TcpConnection c = Accept();
                 c.HeldByApp = false;
                 c.Abort(-NetErrors.ECONNABORTED);
-                Tcp.ReleaseIfDone(c);
+                TcpProtocol.ReleaseIfDone(c);
             }
-            Tcp.AbortPending(this);
+            TcpProtocol.AbortPending(this);
             Waiters.WakeAll();
         }
     }

@@ -1,6 +1,6 @@
 using Kernel.Console;
 
-namespace Kernel.Net
+namespace Kernel.Net.Tcp
 {
     // TCP's shared parts: demultiplexing received segments to connections and listeners (answering the
     // rest with RST), building and sending segments, the connection table and pool, port allocation and
@@ -16,7 +16,7 @@ namespace Kernel.Net
     //   a block comes back, as Linux's sk_stream_wait_memory. Above half the limit (Linux's memory pressure) a ring
     //   that empties gives its block back at once instead of after RingIdleNanoseconds.
     // - listen backlogs: TcpListener, capped at MaximumBacklog (/proc/sys/net/core/somaxconn).
-    internal static unsafe class Tcp
+    internal static unsafe class TcpProtocol
     {
         public const int HeaderSize = 20;
         private const ushort FirstEphemeral = 49152;

@@ -1,4 +1,4 @@
-namespace Kernel.Net
+namespace Kernel.Net.Tcp
 {
     // A received TCP segment, parsed: addresses and ports, sequence and acknowledgment numbers, flags,
     // window, the options we act on (MSS, window scale and SACK-permitted on SYNs, up to four SACK blocks),
@@ -30,9 +30,9 @@ namespace Kernel.Net
         /// <summary>Parses the TCP header at <paramref name="header"/> (<paramref name="length"/> bytes, checksum already checked); false if malformed.</summary>
         public bool Parse(byte* header, int length)
         {
-            if (length < Tcp.HeaderSize) return false;
+            if (length < TcpProtocol.HeaderSize) return false;
             int headerLength = (header[12] >> 4) * 4;
-            if (headerLength < Tcp.HeaderSize || headerLength > length) { NetCounters.Drop(DropReason.TcpHeader); return false; }
+            if (headerLength < TcpProtocol.HeaderSize || headerLength > length) { NetCounters.Drop(DropReason.TcpHeader); return false; }
             SourcePort = NetBytes.Read16(header);
             DestinationPort = NetBytes.Read16(header + 2);
             Sequence = NetBytes.Read32(header + 4);
@@ -43,7 +43,7 @@ namespace Kernel.Net
             WindowScale = -1;
             SackPermitted = false;
             SackBlockCount = 0;
-            for (int i = Tcp.HeaderSize; i < headerLength;)
+            for (int i = TcpProtocol.HeaderSize; i < headerLength;)
             {
                 byte kind = header[i];
                 if (kind == 0) break;                       // end of options

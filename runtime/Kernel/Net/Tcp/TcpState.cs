@@ -1,4 +1,4 @@
-namespace Kernel.Net
+namespace Kernel.Net.Tcp
 {
     // The TCP connection states of RFC 793 (3.2).
     internal enum TcpState
