@@ -4,6 +4,8 @@ using Unikernel.Linker.Layout;
 using Unikernel.Linker.Model;
 using Unikernel.Linker.Output;
 using Unikernel.Linker.Relocations;
+using Unikernel.Linker.Resolution;
+using Unikernel.Linker.Synthetic;
 
 namespace Unikernel.Linker;
 

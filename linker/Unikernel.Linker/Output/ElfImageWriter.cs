@@ -2,6 +2,7 @@ using System.Buffers.Binary;
 using System.Text;
 using Unikernel.Linker.Layout;
 using Unikernel.Linker.Model;
+using Unikernel.Linker.Resolution;
 using static Unikernel.Linker.ElfConstants;
 
 namespace Unikernel.Linker.Output;

@@ -1,5 +1,6 @@
 using Unikernel.Linker.Layout;
 using Unikernel.Linker.Model;
+using Unikernel.Linker.Synthetic;
 using static Unikernel.Linker.Relocations.X86_64RelocationType;
 
 namespace Unikernel.Linker.Relocations;

@@ -1,6 +1,7 @@
 using System.Buffers.Binary;
 using Unikernel.Linker.Layout;
 using Unikernel.Linker.Model;
+using Unikernel.Linker.Synthetic;
 using static Unikernel.Linker.Relocations.X86_64RelocationType;
 
 namespace Unikernel.Linker.Relocations;

@@ -1,6 +1,6 @@
 using Unikernel.Linker.Model;
 
-namespace Unikernel.Linker;
+namespace Unikernel.Linker.Resolution;
 
 /// <summary>
 /// Pass 2b: connects the link units. Each <c>--export</c> must name a symbol its unit defines, and no name

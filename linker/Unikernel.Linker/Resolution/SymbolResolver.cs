@@ -1,7 +1,7 @@
 using Unikernel.Linker.Model;
 using static Unikernel.Linker.ElfConstants;
 
-namespace Unikernel.Linker;
+namespace Unikernel.Linker.Resolution;
 
 /// <summary>
 /// Pass 2: merges the global and weak symbols of each link unit's inputs into the unit's namespace of the

@@ -1,7 +1,9 @@
+using Unikernel.Linker.Layout;
 using Unikernel.Linker.Model;
+using Unikernel.Linker.Resolution;
 using static Unikernel.Linker.ElfConstants;
 
-namespace Unikernel.Linker.Layout;
+namespace Unikernel.Linker.Synthetic;
 
 /// <summary>
 /// Pass 4: the symbols the boot code reads to find the image's parts (docs/boot-abi.md). Like ld's
