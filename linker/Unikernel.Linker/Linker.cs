@@ -40,11 +40,11 @@ public static class Linker
             body(link);
             times.Mark(pass);
         }
-        bool executable = link.IsExecutable, kernel = !executable, app = link.HasApp;
+        bool executable = link.IsExecutable, kernel = !executable, withApp = link.HasApp;
 
         Run("read", ReadInputs);
         Run("resolve", ResolveSymbols);
-        if (app) Run("read app", ReadApp);
+        if (withApp) Run("read app", ReadApp);
         // An executable's entry roots the collector, so it is found first; a kernel's after the relocation scan, so
         // that a kernel link reports a broken input before a missing entry.
         if (executable) Run("entry", FindEntry);
@@ -52,7 +52,7 @@ public static class Linker
         if (executable && options.GcSections) Run("gc-sections", CollectGarbage);
         if (executable) Run("drop dead FDEs", DropDeadFrames);
         Run("synthetic sections", CreateSyntheticSections);
-        if (app) Run("image info", CreateImageInfo);
+        if (withApp) Run("image info", CreateImageInfo);
         Run("layout", BuildLayout);
         Run("linker symbols", DefineLinkerSymbols);
         Run("relocation scan", ScanRelocations);
@@ -61,7 +61,7 @@ public static class Linker
         Run("write image", WriteImage);
         Run("relocate", Relocate);
         if (executable && options.BuildId != BuildIdKind.None) Run("build id", StampBuildId);
-        if (app) Run("image hash", StampImageHash);
+        if (withApp) Run("image hash", StampImageHash);
         times.Print(Console.Error);
 
         ulong entryAddress = link.Entry.Address;
