@@ -1,4 +1,5 @@
 using BenchmarkDotNet.Attributes;
+using Unikernel.Linker.Resolution;
 using Unikernel.Linker;
 using Unikernel.Linker.Input;
 using Unikernel.Linker.Model;

@@ -1,5 +1,5 @@
 using System.Globalization;
-using Unikernel.Linker.Output;
+using Unikernel.Linker.Synthetic;
 
 namespace Unikernel.Linker;
 

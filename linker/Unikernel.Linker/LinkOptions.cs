@@ -1,4 +1,4 @@
-using Unikernel.Linker.Output;
+using Unikernel.Linker.Synthetic;
 
 namespace Unikernel.Linker;
 

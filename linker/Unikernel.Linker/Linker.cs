@@ -4,6 +4,8 @@ using Unikernel.Linker.Layout;
 using Unikernel.Linker.Model;
 using Unikernel.Linker.Output;
 using Unikernel.Linker.Relocations;
+using Unikernel.Linker.Resolution;
+using Unikernel.Linker.Synthetic;
 
 namespace Unikernel.Linker;
 
@@ -18,162 +20,204 @@ public sealed class LinkResult(byte[] image, Func<string> map, ulong entryAddres
     public ulong EntryAddress { get; } = entryAddress;
 }
 
-/// <summary>Runs the passes in order; each pass only reads what the previous ones produced.</summary>
+/// <summary>
+/// The link as one list of named passes, in the order they run, each guarded by the kind of output it serves: a kernel
+/// image (boot.o + kernel.o), a kernel image carrying an app (--app: the app is not linked, only checked and carried,
+/// its segments keeping their addresses and bytes), or a static Linux executable (TLS, unwind tables, optional garbage
+/// collection and build id). Each pass only reads what earlier ones left in the <see cref="LinkContext"/>; the names
+/// are what --print-pass-times prints.
+/// </summary>
 public static class Linker
 {
     public static LinkResult Link(LinkOptions options)
     {
         if (options.Kind == OutputKind.Kernel && options.StackSize != 0)
             throw new LinkerException("a stack size (-z stack-size) is for static executables; a kernel image has no PT_GNU_STACK");
+        var link = new LinkContext(options);
         var times = new PassTimes(options.PrintPassTimes);
-        // 1. Read (archive members on demand).
-        var units = LinkUnit.Of(options);
-        var files = InputLoader.Load(options, units);
-        times.Mark("read");
+        void Run(string pass, Action<LinkContext> body)
+        {
+            body(link);
+            times.Mark(pass);
+        }
+        bool executable = link.IsExecutable, kernel = !executable, withApp = link.HasApp;
 
-        // 2. Resolve.
-        ComdatGroupFilter.Apply(files);
-        var symbols = SymbolResolver.Resolve(files, units);
-        UnitExports.Bind(files, symbols);
-        times.Mark("resolve");
-        var result = options.Kind == OutputKind.StaticExecutable
-            ? LinkExecutable(options, files, symbols, times)
-            : LinkKernel(options, files, symbols, times);
+        Run("read", ReadInputs);
+        Run("resolve", ResolveSymbols);
+        if (withApp) Run("read app", ReadApp);
+        // An executable's entry roots the collector, so it is found first; a kernel's after the relocation scan, so
+        // that a kernel link reports a broken input before a missing entry.
+        if (executable) Run("entry", FindEntry);
+        if (executable) Run("unwind tables", ParseUnwindTables);
+        if (executable && options.GcSections) Run("gc-sections", CollectGarbage);
+        if (executable) Run("drop dead FDEs", DropDeadFrames);
+        Run("synthetic sections", CreateSyntheticSections);
+        if (withApp) Run("image info", CreateImageInfo);
+        Run("layout", BuildLayout);
+        Run("linker symbols", DefineLinkerSymbols);
+        Run("relocation scan", ScanRelocations);
+        if (kernel) Run("entry", FindEntry);
+        Run("addresses", AssignAddresses);
+        Run("write image", WriteImage);
+        Run("relocate", Relocate);
+        if (executable && options.BuildId != BuildIdKind.None) Run("build id", StampBuildId);
+        if (withApp) Run("image hash", StampImageHash);
         times.Print(Console.Error);
-        return result;
+
+        ulong entryAddress = link.Entry.Address;
+        return new LinkResult(link.Image, () => LinkMapWriter.Write(link.Layout, link.Files, link.Symbols,
+            options.EntrySymbol, entryAddress, link.App, link.ImageInfoContents), entryAddress);
     }
 
-    private static LinkResult LinkKernel(LinkOptions options, List<InputFile> files, SymbolTable symbols, PassTimes times)
+    /// <summary>The command line's objects, and the archive members they need (per link unit).</summary>
+    private static void ReadInputs(LinkContext link)
     {
-        // The app is not linked, only checked and carried: its segments keep their addresses and bytes.
-        var app = options.AppPath is { } appPath ? AppExecutable.Read(appPath) : null;
-        if (app is not null)
-            times.Mark("read app");
+        link.Units = LinkUnit.Of(link.Options);
+        link.Files = InputLoader.Load(link.Options, link.Units);
+    }
 
-        // Synthetic sections whose size is known now.
-        var synthetic = new List<InputSection>();
-        var kernelSymbols = KernelSymbolTable.Collect(files, app);
-        synthetic.Add(kernelSymbols.Section);
-        var got = new GlobalOffsetTable();
-        synthetic.Add(got.Section);
-        if (CommonSymbolAllocator.Allocate(symbols) is { } common)
-            synthetic.Add(common);
-        var imageInfo = app is null ? null : CreateImageInfo(options, app);
-        if (imageInfo is not null)
+    /// <summary>COMDAT copies dropped first (their definitions must not compete), then each unit's namespace, then
+    /// the units bound to each other's exports.</summary>
+    private static void ResolveSymbols(LinkContext link)
+    {
+        ComdatGroupFilter.Apply(link.Files);
+        link.Symbols = SymbolResolver.Resolve(link.Files, link.Units);
+        UnitExports.Bind(link.Files, link.Symbols);
+    }
+
+    private static void ReadApp(LinkContext link) => link.App = AppExecutable.Read(link.Options.AppPath!);
+
+    private static void FindEntry(LinkContext link) => link.Entry = LookUpEntry(link.Symbols, link.Options.EntrySymbol);
+
+    /// <summary>Unwind records come before liveness: they decide what the collector may follow.</summary>
+    private static void ParseUnwindTables(LinkContext link) => link.Frames = EhFrameSections.Parse(link.Files);
+
+    private static void CollectGarbage(LinkContext link) =>
+        GarbageCollector.Run(link.Files, link.Symbols, link.Entry, link.Frames!);
+
+    private static void DropDeadFrames(LinkContext link) => link.Frames!.DropDeadEntries();
+
+    /// <summary>The linker's own sections whose size is known now, in the order the layout meets them.</summary>
+    private static void CreateSyntheticSections(LinkContext link)
+    {
+        if (!link.IsExecutable)
         {
-            synthetic.Add(imageInfo);
-            times.Mark("image info");
+            link.KernelSymbols = KernelSymbolTable.Collect(link.Files, link.App);
+            link.Synthetic.Add(link.KernelSymbols.Section);
         }
-
-        // 3a. Output sections, 4a. linker-defined names, then the relocation scan that needs both.
-        var layout = app is null
-            ? SectionLayout.Build(files, synthetic)
-            : SectionLayout.Build(files, synthetic, SectionClassifier.ClassifyWithApp, SectionLayout.KernelWithAppSegmentOrder);
-        var linkerSymbols = LinkerDefinedSymbols.Define(symbols, layout, app);
-        RelocationScanner.Scan(files, got);
-        if (got.SlotCount == 0)
-            layout.Remove(got.Section);
-
-        var entry = FindEntry(symbols, options.EntrySymbol);
-
-        // 3b. Addresses, 4b. linker symbol values, generated contents.
-        layout.AssignAddresses(options.BaseAddress, ElfImageWriter.HeaderBytes(layout, app?.Segments.Count ?? 0));
-        // With the kernel in [1 MiB, 4 MiB) and the app's segments checked to lie in [4 MiB, 2 GiB), they cannot overlap.
-        KernelAddressSpace.CheckKernel(layout);
-        if (app is not null)
+        link.Got = new GlobalOffsetTable();
+        link.Synthetic.Add(link.Got.Section);
+        if (link.IsExecutable)
         {
-            app.AssignOutputOffsets(layout.FileEnd);
-            PlaceKernelSymbolsAfterApp(layout, app);
+            link.EhFrameHeader = new EhFrameHeader(link.Frames!);
+            link.Synthetic.Add(link.EhFrameHeader.Section);
+            if (link.Options.BuildId != BuildIdKind.None)
+            {
+                link.BuildIdNote = BuildId.CreateSection(link.Options.BuildId);
+                link.Synthetic.Add(link.BuildIdNote);
+            }
         }
-        linkerSymbols.AssignValues(layout);
-        got.Fill();
-        kernelSymbols.Fill();
-
-        // 5. Write, 6. relocate in the written image.
-        ulong entryAddress = entry.Address;
-        byte[] image = ElfImageWriter.Write(layout, files, symbols, entryAddress, app: app);
-        X86_64Relocator.Apply(files, image, got);
-        if (imageInfo is not null)
-        {
-            ImageInfo.Stamp(image, imageInfo);
-            times.Mark("image hash");
-        }
-        var info = imageInfo is null ? null : ImageInfo.Read(imageInfo.Data);
-        return new LinkResult(image, () => LinkMapWriter.Write(layout, files, symbols, options.EntrySymbol, entryAddress, app, info),
-            entryAddress);
+        if (CommonSymbolAllocator.Allocate(link.Symbols) is { } common)
+            link.Synthetic.Add(common);
     }
 
     /// <summary>uk_image_info for an image with an app: its name and version, and every input of the link by name,
     /// size and SHA-256 (the app last); the image's own hash is stamped once the image is written.</summary>
-    private static InputSection CreateImageInfo(LinkOptions options, AppExecutable app)
+    private static void CreateImageInfo(LinkContext link)
     {
+        var options = link.Options;
+        var app = link.App!;
         var inputs = options.InputPaths.Select(path => (path, ImageInfo.InputKindLinked)).ToList();
         inputs.Add((app.Path, ImageInfo.InputKindApp));
-        return ImageInfo.CreateSection(options.AppName ?? Path.GetFileName(app.Path), options.AppVersion ?? ImageInfo.UnknownVersion, inputs);
+        link.ImageInfoSection = ImageInfo.CreateSection(options.AppName ?? Path.GetFileName(app.Path),
+            options.AppVersion ?? ImageInfo.UnknownVersion, inputs);
+        link.Synthetic.Add(link.ImageInfoSection);
     }
 
-    /// <summary>The same passes for a static Linux executable, plus the libc conventions: TLS, unwind tables,
-    /// optional garbage collection and build id.</summary>
-    private static LinkResult LinkExecutable(LinkOptions options, List<InputFile> files, SymbolTable symbols, PassTimes times)
+    /// <summary>Output sections, by the linker script (as code) of the kind of output.</summary>
+    private static void BuildLayout(LinkContext link)
     {
-        var entry = FindEntry(symbols, options.EntrySymbol);
+        if (link.IsExecutable)
+        {
+            link.Layout = SectionLayout.Build(link.Files, link.Synthetic, ExecutableSectionClassifier.Classify,
+                ExecutableSectionClassifier.SegmentOrder);
+            ExecutableSectionClassifier.OrderByInitPriority(link.Layout);
+        }
+        else if (link.HasApp)
+            link.Layout = SectionLayout.Build(link.Files, link.Synthetic, SectionClassifier.ClassifyWithApp,
+                SectionLayout.KernelWithAppSegmentOrder);
+        else
+            link.Layout = SectionLayout.Build(link.Files, link.Synthetic);
+    }
 
-        // 3. Liveness: unwind records first, since they decide what the collector may follow.
-        var frames = EhFrameSections.Parse(files);
-        times.Mark("unwind tables");
-        if (options.GcSections)
-            GarbageCollector.Run(files, symbols, entry, frames);
-        times.Mark("gc-sections");
-        frames.DropDeadEntries();
-        times.Mark("drop dead FDEs");
+    /// <summary>Linker-defined names need the output sections, and the relocation scan needs the names.</summary>
+    private static void DefineLinkerSymbols(LinkContext link) =>
+        link.LinkerSymbols = link.IsExecutable
+            ? LinkerDefinedSymbols.DefineForExecutable(link.Symbols, link.Layout, link.Got, link.Options.SymbolAliases)
+            : LinkerDefinedSymbols.Define(link.Symbols, link.Layout, link.App);
 
-        // Synthetic sections whose size is known now.
-        var synthetic = new List<InputSection>();
-        var got = new GlobalOffsetTable();
-        synthetic.Add(got.Section);
-        var ehFrameHeader = new EhFrameHeader(frames);
-        synthetic.Add(ehFrameHeader.Section);
-        var buildId = options.BuildId != BuildIdKind.None ? BuildId.CreateSection(options.BuildId) : null;
-        if (buildId is not null)
-            synthetic.Add(buildId);
-        if (CommonSymbolAllocator.Allocate(symbols) is { } common)
-            synthetic.Add(common);
-        times.Mark("synthetic sections");
+    /// <summary>Relocations checked and GOT slots handed out; a GOT without slots leaves the layout (an executable
+    /// keeps it when <c>_GLOBAL_OFFSET_TABLE_</c> is referenced).</summary>
+    private static void ScanRelocations(LinkContext link)
+    {
+        RelocationScanner.Scan(link.Files, link.Got, allowTls: link.IsExecutable);
+        if (link.Got.SlotCount == 0 && !(link.IsExecutable && link.Got.IsReferenced))
+            link.Layout.Remove(link.Got.Section);
+    }
 
-        // 4. Output sections, linker-defined names, the relocation scan that needs both.
-        var layout = SectionLayout.Build(files, synthetic, ExecutableSectionClassifier.Classify,
-            ExecutableSectionClassifier.SegmentOrder);
-        ExecutableSectionClassifier.OrderByInitPriority(layout);
-        times.Mark("layout");
-        var linkerSymbols = LinkerDefinedSymbols.DefineForExecutable(symbols, layout, got, options.SymbolAliases);
-        times.Mark("linker symbols");
-        RelocationScanner.Scan(files, got, allowTls: true);
-        if (got.SlotCount == 0 && !got.IsReferenced)
-            layout.Remove(got.Section);
-        times.Mark("relocation scan");
+    /// <summary>Addresses, then every value that depends on them: linker symbols and the synthetic sections'
+    /// bytes.</summary>
+    private static void AssignAddresses(LinkContext link)
+    {
+        var layout = link.Layout;
+        if (link.IsExecutable)
+        {
+            TlsLayout.AlignBlock(layout);
+            int extraHeaders = ExecutableProgramHeaders.Count(layout);
+            layout.AssignAddresses(link.Options.BaseAddress, ElfImageWriter.HeaderBytes(layout, extraHeaders),
+                mapHeaders: true);
+            link.Tls = TlsLayout.Compute(layout);
+        }
+        else
+        {
+            int appHeaders = link.App?.Segments.Count ?? 0;
+            layout.AssignAddresses(link.Options.BaseAddress, ElfImageWriter.HeaderBytes(layout, appHeaders));
+            // With the kernel in [1 MiB, 4 MiB) and the app's segments checked to lie in [4 MiB, 2 GiB), they cannot
+            // overlap.
+            KernelAddressSpace.CheckKernel(layout);
+            if (link.App is { } app)
+            {
+                app.AssignOutputOffsets(layout.FileEnd);
+                PlaceKernelSymbolsAfterApp(layout, app);
+            }
+        }
+        link.LinkerSymbols.AssignValues(layout);
+        link.Got.Fill(link.Tls);
+        link.KernelSymbols?.Fill();
+        link.EhFrameHeader?.Fill(layout);
+    }
 
-        // 5. Addresses, then every value that depends on them.
-        TlsLayout.AlignBlock(layout);
-        int extraHeaders = ExecutableProgramHeaders.Count(layout);
-        layout.AssignAddresses(options.BaseAddress, ElfImageWriter.HeaderBytes(layout, extraHeaders), mapHeaders: true);
-        var tls = TlsLayout.Compute(layout);
-        linkerSymbols.AssignValues(layout);
-        got.Fill(tls);
-        ehFrameHeader.Fill(layout);
-        times.Mark("addresses");
+    /// <summary>Section contents are copied once, from the inputs into the image; relocation patches them there.
+    /// -s strips executables only: a kernel image always keeps its symbol table.</summary>
+    private static void WriteImage(LinkContext link)
+    {
+        var tls = link.Tls;
+        var executableParts = link.IsExecutable
+            ? new ExecutableImageParts(ExecutableProgramHeaders.Build(link.Layout, tls, link.Options.StackSize), tls)
+            : null;
+        link.Image = ElfImageWriter.Write(link.Layout, link.Files, link.Symbols, link.Entry.Address, executableParts,
+            link.IsExecutable && link.Options.StripSymbols, link.App);
+    }
 
-        // 6. Write, 7. relocate in the written image: section contents are copied once, from the inputs into the image.
-        ulong entryAddress = entry.Address;
-        var parts = new ExecutableImageParts(ExecutableProgramHeaders.Build(layout, tls, options.StackSize), tls);
-        byte[] image = ElfImageWriter.Write(layout, files, symbols, entryAddress, parts, options.StripSymbols);
-        times.Mark("write image");
-        X86_64Relocator.Apply(files, image, got, tls);
-        times.Mark("relocate");
-        if (buildId is not null)
-            BuildId.Stamp(image, buildId, options.BuildId);
-        times.Mark("build id");
-        return new LinkResult(image, () => LinkMapWriter.Write(layout, files, symbols, options.EntrySymbol, entryAddress),
-            entryAddress);
+    private static void Relocate(LinkContext link) => X86_64Relocator.Apply(link.Files, link.Image, link.Got, link.Tls);
+
+    private static void StampBuildId(LinkContext link) =>
+        BuildId.Stamp(link.Image, link.BuildIdNote!, link.Options.BuildId);
+
+    private static void StampImageHash(LinkContext link)
+    {
+        ImageInfo.Stamp(link.Image, link.ImageInfoSection!);
+        link.ImageInfoContents = ImageInfo.Read(link.ImageInfoSection!.Data);
     }
 
     /// <summary>
@@ -197,7 +241,7 @@ public static class Linker
     /// Which unit holds it is not known in advance: the app's <c>_start</c> and the kernel's
     /// <c>uk_pvh_entry</c> each come from one unit, and asking the user to say so would break old command lines.
     /// </summary>
-    private static Symbol FindEntry(SymbolTable symbols, string name)
+    private static Symbol LookUpEntry(SymbolTable symbols, string name)
     {
         int colon = name.IndexOf(':');
         if (colon > 0 && symbols.Units.FirstOrDefault(u => u.Name == name[..colon]) is { } named)

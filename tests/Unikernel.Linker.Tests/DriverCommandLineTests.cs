@@ -22,7 +22,7 @@ public class DriverCommandLineTests
         Assert.Equal("bin/native/app", c.OutputPath);
         Assert.Equal(["obj/native/app.o", "/pack/libSystem.Native.a", "/pack/libbootstrapper.o", "/pack/libRuntime.WorkstationGC.a"], c.Inputs);
         Assert.True(c.GcSections);
-        Assert.Equal(Output.BuildIdKind.Sha1, c.BuildId);
+        Assert.Equal(Synthetic.BuildIdKind.Sha1, c.BuildId);
         Assert.Equal([("__xmknod", "mknod")], c.Aliases);
         Assert.Equal(1572864UL, c.StackSize);
         Assert.False(c.StripSymbols);

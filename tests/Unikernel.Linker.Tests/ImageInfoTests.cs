@@ -1,7 +1,7 @@
 using System.Buffers.Binary;
 using System.Text;
 using Unikernel.Boot;
-using Unikernel.Linker.Output;
+using Unikernel.Linker.Synthetic;
 
 namespace Unikernel.Linker.Tests;
 

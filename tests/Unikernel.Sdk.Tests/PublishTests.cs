@@ -1,6 +1,6 @@
 using System.Buffers.Binary;
 using System.Diagnostics;
-using Unikernel.Linker.Output;
+using Unikernel.Linker.Synthetic;
 
 namespace Unikernel.Sdk.Tests;
 

@@ -6,13 +6,12 @@ using static Unikernel.Linker.ElfConstants;
 namespace Unikernel.Linker.Input;
 
 /// <summary>
-/// Pass 1: turns one ELF64 x86-64 relocatable object into plain model objects, decoding the section
-/// headers, symbol table, RELA tables and COMDAT groups straight from the file bytes. Nothing else is
-/// materialised: tables of debug sections are never decoded, and neither section contents nor relocation
-/// tables are copied (a section refers to its bytes and its RELA table in the input; the image writer copies
-/// the live sections into the output). Every way a file can be malformed ends as a
-/// <see cref="LinkerException"/> naming the file; every size read from the file is checked against the
-/// file's length before anything is allocated from it.
+/// The <c>read</c> pass, per object: turns one ELF64 x86-64 relocatable object into plain model objects, decoding the
+/// section headers, symbol table, RELA tables and COMDAT groups straight from the file bytes. Nothing else is
+/// materialised: tables of debug sections are never decoded, and neither section contents nor relocation tables are
+/// copied (a section refers to its bytes and its RELA table in the input; the image writer copies the live sections
+/// into the output). Every way a file can be malformed ends as a <see cref="LinkerException"/> naming the file; every
+/// size read from the file is checked against the file's length before anything is allocated from it.
 /// </summary>
 public static class ElfObjectParser
 {

@@ -3,13 +3,13 @@ using Unikernel.Linker.Model;
 namespace Unikernel.Linker.Input;
 
 /// <summary>
-/// Pass 1: reads the command line's objects and archives in order, like a Unix linker. An object is
-/// always linked; an archive member only when it defines a symbol that is, at that point, referenced
-/// (strongly: a weak reference does not pull members in) and not yet defined. One archive is rescanned
-/// until it yields nothing more, so members that need each other are found whatever their order; an
-/// archive later on the command line can not satisfy references from members of an earlier one unless
-/// both sit in one --start-group/--end-group, which is rescanned as a whole. All of this happens per link
-/// unit: an archive given in unit U is searched only for U's references, and its members join U.
+/// The <c>read</c> pass: reads the command line's objects and archives in order, like a Unix linker. An object is
+/// always linked; an archive member only when it defines a symbol that is, at that point, referenced (strongly: a weak
+/// reference does not pull members in) and not yet defined. One archive is rescanned until it yields nothing more, so
+/// members that need each other are found whatever their order; an archive later on the command line can not satisfy
+/// references from members of an earlier one unless both sit in one --start-group/--end-group, which is rescanned as a
+/// whole. All of this happens per link unit: an archive given in unit U is searched only for U's references, and its
+/// members join U.
 /// </summary>
 public sealed class InputLoader
 {

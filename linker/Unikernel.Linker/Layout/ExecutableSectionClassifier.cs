@@ -1,5 +1,6 @@
 using System.Globalization;
 using Unikernel.Linker.Model;
+using Unikernel.Linker.Synthetic;
 using static Unikernel.Linker.ElfConstants;
 
 namespace Unikernel.Linker.Layout;
@@ -52,13 +53,13 @@ public static class ExecutableSectionClassifier
 
         if ((section.Flags & SHF_WRITE) == 0)
         {
-            if (name == Output.BuildId.SectionName)
+            if (name == BuildId.SectionName)
                 return new Placement(name, SegmentKind.ReadOnly, 0);
             if (section.Type == SHT_NOTE || IsOrHasPrefix(name, ".note"))
                 return new Placement(name, SegmentKind.ReadOnly, 1);
             if (IsOrHasPrefix(name, ".rodata"))
                 return new Placement(".rodata", SegmentKind.ReadOnly, 2);
-            if (name == Output.EhFrameHeader.SectionName)
+            if (name == EhFrameHeader.SectionName)
                 return new Placement(name, SegmentKind.ReadOnly, 3);
             if (name == ".eh_frame")
                 return new Placement(name, SegmentKind.ReadOnly, 4);

@@ -1,4 +1,5 @@
 using Unikernel.Linker.Model;
+using Unikernel.Linker.Resolution;
 using static Unikernel.Linker.ElfConstants;
 
 namespace Unikernel.Linker.Layout;

@@ -1,4 +1,5 @@
 using Unikernel.Linker.Model;
+using Unikernel.Linker.Synthetic;
 using static Unikernel.Linker.ElfConstants;
 
 namespace Unikernel.Linker.Layout;
@@ -53,7 +54,7 @@ public static class SectionClassifier
                 return new Placement(".rodata", SegmentKind.ReadOnly, 1);
             if (name == ".eh_frame")
                 return new Placement(name, SegmentKind.ReadOnly, 2);
-            if (name == Output.KernelSymbolTable.SectionName)
+            if (name == KernelSymbolTable.SectionName)
                 return new Placement(name, SegmentKind.ReadOnly, 4);
             return new Placement(name, SegmentKind.ReadOnly, 5);
         }
@@ -78,10 +79,10 @@ public static class SectionClassifier
     public static Placement? ClassifyWithApp(InputSection section)
     {
         // uk_image_info opens that segment, at AppEnd, where the kernel looks for it (docs/boot-abi.md).
-        if (section.File is null && section.Name == Output.ImageInfo.SectionName)
+        if (section.File is null && section.Name == ImageInfo.SectionName)
             return new Placement(section.Name, SegmentKind.Symbols, 0);
         var placement = Classify(section);
-        return placement is { Segment: SegmentKind.ReadOnly, OutputName: Output.KernelSymbolTable.SectionName }
+        return placement is { Segment: SegmentKind.ReadOnly, OutputName: KernelSymbolTable.SectionName }
             ? placement.Value with { Segment = SegmentKind.Symbols }
             : placement;
     }

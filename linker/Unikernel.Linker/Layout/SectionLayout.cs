@@ -4,8 +4,8 @@ using static Unikernel.Linker.ElfConstants;
 namespace Unikernel.Linker.Layout;
 
 /// <summary>
-/// Pass 3: groups input sections into output sections, orders them, and assigns addresses and file
-/// offsets. Each segment starts on a fresh page (file offset and address both page aligned) so the
+/// The <c>layout</c> pass groups input sections into output sections and orders them; the <c>addresses</c> pass assigns
+/// addresses and file offsets. Each segment starts on a fresh page (file offset and address both page aligned) so the
 /// loader can map it with its own protection.
 /// </summary>
 public sealed class SectionLayout

@@ -2,14 +2,15 @@ using System.Buffers.Binary;
 using System.Text;
 using Unikernel.Linker.Layout;
 using Unikernel.Linker.Model;
+using Unikernel.Linker.Resolution;
 using static Unikernel.Linker.ElfConstants;
 
 namespace Unikernel.Linker.Output;
 
 /// <summary>
-/// Pass 6: serialises the laid-out image as an ET_EXEC file. Written by hand rather than through
-/// LibObjectFile so that the file layout is exactly the one <see cref="SectionLayout"/> computed.
-/// Besides the loadable segments it carries section headers and a symbol table for gdb/objdump.
+/// The <c>write image</c> pass: serialises the laid-out image as an ET_EXEC file. Written by hand rather than through
+/// LibObjectFile so that the file layout is exactly the one <see cref="SectionLayout"/> computed. Besides the loadable
+/// segments it carries section headers and a symbol table for gdb/objdump.
 /// </summary>
 /// <summary>One program header: an executable's extras beyond the PT_LOADs and PT_NOTEs (PT_TLS, PT_GNU_EH_FRAME,
 /// PT_GNU_STACK), and the PT_LOADs themselves while they are sorted.</summary>

@@ -1,4 +1,5 @@
 using Unikernel.Linker.Layout;
+using Unikernel.Linker.Synthetic;
 using static Unikernel.Linker.ElfConstants;
 
 namespace Unikernel.Linker.Output;

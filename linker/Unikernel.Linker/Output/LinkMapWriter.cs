@@ -2,6 +2,8 @@ using System.Globalization;
 using System.Text;
 using Unikernel.Linker.Layout;
 using Unikernel.Linker.Model;
+using Unikernel.Linker.Resolution;
+using Unikernel.Linker.Synthetic;
 
 namespace Unikernel.Linker.Output;
 

@@ -1,14 +1,14 @@
 using Unikernel.Linker.Layout;
 using Unikernel.Linker.Model;
+using Unikernel.Linker.Synthetic;
 using static Unikernel.Linker.Relocations.X86_64RelocationType;
 
 namespace Unikernel.Linker.Relocations;
 
 /// <summary>
-/// Between resolution and layout: validates every relocation that will be applied (supported type,
-/// in bounds, target defined and live) and decides how GOT-relative and TLS ones are satisfied, since
-/// GOT slots change the layout. An undefined symbol is reported at its first reference in file and
-/// section order.
+/// The <c>relocation scan</c> pass, before addresses: validates every relocation that will be applied (supported type,
+/// in bounds, target defined and live) and decides how GOT-relative and TLS ones are satisfied, since GOT slots change
+/// the layout. An undefined symbol is reported at its first reference in file and section order.
 /// </summary>
 public static class RelocationScanner
 {

@@ -1,12 +1,14 @@
 using System.Buffers.Binary;
 using Unikernel.Linker.Layout;
 using Unikernel.Linker.Model;
+using Unikernel.Linker.Synthetic;
 using static Unikernel.Linker.Relocations.X86_64RelocationType;
 
 namespace Unikernel.Linker.Relocations;
 
 /// <summary>
-/// Pass 5: patches the written image's bytes (each input section where the writer put it) with final addresses. Notation as in the psABI:
+/// The <c>relocate</c> pass: patches the written image's bytes (each input section where the writer put it) with final
+/// addresses. Notation as in the psABI:
 /// S = symbol address, A = addend, P = address of the patched field, G = address of the GOT slot,
 /// GOT = address of the GOT, Z = symbol size, TP(x) = thread-pointer offset of address x.
 /// </summary>

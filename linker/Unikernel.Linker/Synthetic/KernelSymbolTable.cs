@@ -3,7 +3,7 @@ using System.Text;
 using Unikernel.Linker.Model;
 using static Unikernel.Linker.ElfConstants;
 
-namespace Unikernel.Linker.Output;
+namespace Unikernel.Linker.Synthetic;
 
 /// <summary>
 /// The <c>uk_ksyms</c> section (docs/boot-abi.md): every function symbol of every input, sorted by

@@ -1,6 +1,6 @@
 using Unikernel.Linker.Model;
 
-namespace Unikernel.Linker;
+namespace Unikernel.Linker.Resolution;
 
 /// <summary>The global namespaces: one <see cref="Symbol"/> per (unit, name), in first-seen order so that
 /// every walk over it is deterministic. The null unit is the linker's image-wide namespace.</summary>

@@ -1,13 +1,13 @@
 using Unikernel.Linker.Model;
 using static Unikernel.Linker.ElfConstants;
 
-namespace Unikernel.Linker;
+namespace Unikernel.Linker.Resolution;
 
 /// <summary>
-/// Pass 2: merges the global and weak symbols of each link unit's inputs into the unit's namespace of the
-/// <see cref="SymbolTable"/> and rewrites each file's symbol slots to point at the winner. Precedence,
-/// strongest first: a global definition, a COMMON (tentative) definition, a weak definition, an undefined
-/// reference. Units never see each other here; <see cref="UnitExports"/> connects them afterwards.
+/// The <c>resolve</c> pass: merges the global and weak symbols of each link unit's inputs into the unit's namespace of
+/// the <see cref="SymbolTable"/> and rewrites each file's symbol slots to point at the winner. Precedence, strongest
+/// first: a global definition, a COMMON (tentative) definition, a weak definition, an undefined reference. Units never
+/// see each other here; <see cref="UnitExports"/> connects them afterwards.
 /// </summary>
 public static class SymbolResolver
 {

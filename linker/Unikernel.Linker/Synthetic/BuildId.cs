@@ -2,7 +2,7 @@ using System.IO.Hashing;
 using Unikernel.Linker.Model;
 using static Unikernel.Linker.ElfConstants;
 
-namespace Unikernel.Linker.Output;
+namespace Unikernel.Linker.Synthetic;
 
 /// <summary>How <c>--build-id</c> computes the note's descriptor.</summary>
 public enum BuildIdKind

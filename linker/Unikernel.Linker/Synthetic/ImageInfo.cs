@@ -3,7 +3,7 @@ using System.Text;
 using Unikernel.Linker.Model;
 using static Unikernel.Linker.ElfConstants;
 
-namespace Unikernel.Linker.Output;
+namespace Unikernel.Linker.Synthetic;
 
 /// <summary>
 /// <c>uk_image_info</c> (docs/boot-abi.md, "uk_image_info"): what an image with an app is, readable by the kernel

@@ -1,13 +1,16 @@
+using Unikernel.Linker.Layout;
 using Unikernel.Linker.Model;
+using Unikernel.Linker.Resolution;
 using static Unikernel.Linker.ElfConstants;
 
-namespace Unikernel.Linker.Layout;
+namespace Unikernel.Linker.Synthetic;
 
 /// <summary>
-/// Pass 4: the symbols the boot code reads to find the image's parts (docs/boot-abi.md). Like ld's
-/// PROVIDE, an input's own definition takes precedence. Names that describe the image (<c>__image_start</c>,
-/// <c>_end</c>, ...) are image-wide: every unit referring to them gets the same value. <c>__start_X</c> /
-/// <c>__stop_X</c> are per link unit: they bracket the unit's own pieces of X, which the layout keeps together.
+/// The <c>linker symbols</c> pass (their values come in <c>addresses</c>): the symbols the boot code reads to find the
+/// image's parts (docs/boot-abi.md). Like ld's PROVIDE, an input's own definition takes precedence. Names that describe
+/// the image (<c>__image_start</c>, <c>_end</c>, ...) are image-wide: every unit referring to them gets the same value.
+/// <c>__start_X</c> / <c>__stop_X</c> are per link unit: they bracket the unit's own pieces of X, which the layout
+/// keeps together.
 /// </summary>
 public sealed class LinkerDefinedSymbols
 {

@@ -1,8 +1,9 @@
 using System.Buffers.Binary;
+using Unikernel.Linker.Layout;
 using Unikernel.Linker.Model;
 using static Unikernel.Linker.ElfConstants;
 
-namespace Unikernel.Linker.Layout;
+namespace Unikernel.Linker.Synthetic;
 
 /// <summary>
 /// GOT slots for GOT-relative relocations that cannot be relaxed to a direct reference. In a static

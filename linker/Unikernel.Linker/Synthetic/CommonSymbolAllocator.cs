@@ -1,7 +1,9 @@
+using Unikernel.Linker.Layout;
 using Unikernel.Linker.Model;
+using Unikernel.Linker.Resolution;
 using static Unikernel.Linker.ElfConstants;
 
-namespace Unikernel.Linker.Layout;
+namespace Unikernel.Linker.Synthetic;
 
 /// <summary>Gives every surviving COMMON symbol a home in one synthetic NOBITS section that lands in .bss.</summary>
 public static class CommonSymbolAllocator

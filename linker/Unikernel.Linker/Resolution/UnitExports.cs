@@ -1,12 +1,12 @@
 using Unikernel.Linker.Model;
 
-namespace Unikernel.Linker;
+namespace Unikernel.Linker.Resolution;
 
 /// <summary>
-/// Pass 2b: connects the link units. Each <c>--export</c> must name a symbol its unit defines, and no name
-/// may be exported by two units (a reference could not tell which one it means). Then every name a unit
-/// references but does not define itself is bound to another unit's export of that name, if any: the
-/// unit's table entry and its files' slots point at the exporter's symbol, so the later passes (liveness,
+/// The <c>resolve</c> pass, after <see cref="SymbolResolver"/>: connects the link units. Each <c>--export</c> must name
+/// a symbol its unit defines, and no name may be exported by two units (a reference could not tell which one it means).
+/// Then every name a unit references but does not define itself is bound to another unit's export of that name, if any:
+/// the unit's table entry and its files' slots point at the exporter's symbol, so the later passes (liveness,
 /// relocation) follow the reference into the other unit like any other. A no-op for a single unit.
 /// </summary>
 public static class UnitExports

@@ -3,7 +3,7 @@ using System.Numerics;
 using System.Runtime.Intrinsics;
 using System.Runtime.Intrinsics.X86;
 
-namespace Unikernel.Linker.Output;
+namespace Unikernel.Linker.Synthetic;
 
 /// <summary>
 /// SHA-1 (FIPS 180-4), used only to name outputs (build ids), never for security. Our own because the

@@ -3,7 +3,7 @@ using Unikernel.Linker.Layout;
 using Unikernel.Linker.Model;
 using static Unikernel.Linker.ElfConstants;
 
-namespace Unikernel.Linker.Output;
+namespace Unikernel.Linker.Synthetic;
 
 /// <summary>
 /// <c>.eh_frame_hdr</c> (LSB "Exception Frames"): a pointer to <c>.eh_frame</c> and a table of

@@ -1,7 +1,7 @@
 using System.Buffers.Binary;
 using System.Numerics;
 
-namespace Unikernel.Linker.Output;
+namespace Unikernel.Linker.Synthetic;
 
 /// <summary>
 /// SHA-256 (FIPS 180-4), incremental: <see cref="Append"/> any number of times, then <see cref="Finish"/>. It names

@@ -1,6 +1,6 @@
 using Unikernel.Linker.Model;
 
-namespace Unikernel.Linker.Input;
+namespace Unikernel.Linker.Resolution;
 
 /// <summary>
 /// Keeps the first COMDAT group of each signature (command-line order) and drops the member sections
