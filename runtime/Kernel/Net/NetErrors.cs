@@ -1,6 +1,6 @@
 namespace Kernel.Net
 {
-    // The Linux errno values of the socket calls (x86-64), beside Syscalls/Errno's file-system ones.
+    // The Linux errno values of the socket calls (x86-64), beside LinuxAbi/Errno's file-system ones.
     internal static class NetErrors
     {
         public const long EDOM = 33;
