@@ -6,7 +6,7 @@ namespace Kernel.Net.Tcp
     // rest with RST), building and sending segments, the connection table and pool, port allocation and
     // the timers that the stack's poll drives. The per-connection state machine is TcpConnection.
     //
-    // Limits, sized from RAM at first use (docs/architecture.md, "Network"), each refusing cleanly and counted:
+    // Limits, sized from RAM at first use (figures in docs/benchmarks.md), each refusing cleanly and counted:
     // - the table: at most ConnectionLimit connections at once (every state, TIME_WAIT included, and those the
     //   app still holds). When it is full the oldest TIME_WAIT nobody holds is recycled; failing that a new SYN
     //   is dropped (drop reason tcp-table-full, one console line per episode), so the client's retry gets in once
@@ -16,6 +16,8 @@ namespace Kernel.Net.Tcp
     //   a block comes back, as Linux's sk_stream_wait_memory. Above half the limit (Linux's memory pressure) a ring
     //   that empties gives its block back at once instead of after RingIdleNanoseconds.
     // - listen backlogs: TcpListener, capped at MaximumBacklog (/proc/sys/net/core/somaxconn).
+    // A segment finds its connection by a walk of the table's list: a hash is the next step if tables of tens of
+    // thousands of connections come to matter.
     internal static unsafe class TcpProtocol
     {
         public const int HeaderSize = 20;
