@@ -20,7 +20,7 @@ namespace Kernel.Syscalls
         private const int MessageHeaderSize = 56, MaximumVectors = 1024;
 
         // socket(domain, type, protocol)
-        public static long Socket(SyscallFrame call)
+        public static long socket(SyscallFrame call)
         {
             int domain = (int)call.Arg0, type = (int)call.Arg1, protocol = (int)call.Arg2;
             if (domain != FamilyInet) return -NetErrors.EAFNOSUPPORT;
@@ -36,7 +36,7 @@ namespace Kernel.Syscalls
         }
 
         // bind(fd, addr, addrlen)
-        public static long Bind(SyscallFrame call)
+        public static long bind(SyscallFrame call)
         {
             long error;
             SocketFile socket = Get(call.Arg0, out error);
@@ -51,7 +51,7 @@ namespace Kernel.Syscalls
         }
 
         // listen(fd, backlog)
-        public static long Listen(SyscallFrame call)
+        public static long listen(SyscallFrame call)
         {
             long error;
             SocketFile socket = Get(call.Arg0, out error);
@@ -62,8 +62,8 @@ namespace Kernel.Syscalls
         }
 
         // accept(fd, addr, addrlen) / accept4(fd, addr, addrlen, flags)
-        public static long Accept(SyscallFrame call) => AcceptWith(call, 0);
-        public static long Accept4(SyscallFrame call) => AcceptWith(call, (int)call.Arg3);
+        public static long accept(SyscallFrame call) => AcceptWith(call, 0);
+        public static long accept4(SyscallFrame call) => AcceptWith(call, (int)call.Arg3);
 
         private static long AcceptWith(SyscallFrame call, int flags)
         {
@@ -89,7 +89,7 @@ namespace Kernel.Syscalls
         }
 
         // connect(fd, addr, addrlen)
-        public static long Connect(SyscallFrame call)
+        public static long connect(SyscallFrame call)
         {
             long error;
             SocketFile socket = Get(call.Arg0, out error);
@@ -103,7 +103,7 @@ namespace Kernel.Syscalls
         }
 
         // sendto(fd, buf, len, flags, dest_addr, addrlen)
-        public static long SendTo(SyscallFrame call)
+        public static long sendto(SyscallFrame call)
         {
             long error;
             SocketFile socket = Get(call.Arg0, out error);
@@ -134,7 +134,7 @@ namespace Kernel.Syscalls
         }
 
         // recvfrom(fd, buf, len, flags, src_addr, addrlen)
-        public static long ReceiveFrom(SyscallFrame call)
+        public static long recvfrom(SyscallFrame call)
         {
             long error;
             SocketFile socket = Get(call.Arg0, out error);
@@ -174,7 +174,7 @@ namespace Kernel.Syscalls
         }
 
         // sendmsg(fd, msg, flags): the iovecs in order; a datagram is gathered into one.
-        public static long SendMessage(SyscallFrame call)
+        public static long sendmsg(SyscallFrame call)
         {
             long error;
             SocketFile socket = Get(call.Arg0, out error);
@@ -225,7 +225,7 @@ namespace Kernel.Syscalls
 
         // recvmsg(fd, msg, flags): fills the iovecs in order (a datagram is scattered over them), msg_name,
         // msg_flags (MSG_TRUNC); no ancillary data (msg_controllen = 0).
-        public static long ReceiveMessage(SyscallFrame call)
+        public static long recvmsg(SyscallFrame call)
         {
             long error;
             SocketFile socket = Get(call.Arg0, out error);
@@ -290,7 +290,7 @@ namespace Kernel.Syscalls
         }
 
         // shutdown(fd, how)
-        public static long Shutdown(SyscallFrame call)
+        public static long shutdown(SyscallFrame call)
         {
             long error;
             SocketFile socket = Get(call.Arg0, out error);
@@ -299,7 +299,7 @@ namespace Kernel.Syscalls
         }
 
         // getsockname(fd, addr, addrlen)
-        public static long GetSocketName(SyscallFrame call)
+        public static long getsockname(SyscallFrame call)
         {
             long error;
             SocketFile socket = Get(call.Arg0, out error);
@@ -312,7 +312,7 @@ namespace Kernel.Syscalls
         }
 
         // getpeername(fd, addr, addrlen)
-        public static long GetPeerName(SyscallFrame call)
+        public static long getpeername(SyscallFrame call)
         {
             long error;
             SocketFile socket = Get(call.Arg0, out error);
@@ -325,7 +325,7 @@ namespace Kernel.Syscalls
         }
 
         // setsockopt(fd, level, optname, optval, optlen)
-        public static long SetOption(SyscallFrame call)
+        public static long setsockopt(SyscallFrame call)
         {
             long error;
             SocketFile socket = Get(call.Arg0, out error);
@@ -357,7 +357,7 @@ namespace Kernel.Syscalls
         }
 
         // getsockopt(fd, level, optname, optval, optlen)
-        public static long GetOption(SyscallFrame call)
+        public static long getsockopt(SyscallFrame call)
         {
             long error;
             SocketFile socket = Get(call.Arg0, out error);
@@ -400,7 +400,7 @@ namespace Kernel.Syscalls
         }
 
         // socketpair(domain, type, protocol, sv): AF_UNIX only on Linux; not here.
-        public static long SocketPair(SyscallFrame call) => (int)call.Arg0 == FamilyInet ? -NetErrors.EOPNOTSUPP : -NetErrors.EAFNOSUPPORT;
+        public static long socketpair(SyscallFrame call) => (int)call.Arg0 == FamilyInet ? -NetErrors.EOPNOTSUPP : -NetErrors.EAFNOSUPPORT;
 
         private static SocketFile Get(ulong fd, out long error)
         {
