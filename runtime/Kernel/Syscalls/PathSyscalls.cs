@@ -231,11 +231,18 @@ namespace Kernel.Syscalls
             return Vfs.ChangeMode(at, UserPath.First, (int)length, mode, true);
         }
 
-        // The node an AT_EMPTY_PATH call names: dirfd's (O_PATH descriptors included; null for a pipe or an
-        // anonymous inode) or, for AT_FDCWD, the working directory. 0 or -EBADF.
-        private static long NodeOf(long dirfd, out VfsNode node)
+        // The prologue of the calls that change a node's metadata by (dirfd, path, flags) with AT_SYMLINK_NOFOLLOW
+        // and AT_EMPTY_PATH (fchownat, utimensat): the path's length, with `at` to walk it from; or 0 with `node`,
+        // what an empty path names: dirfd's node (O_PATH descriptors included; null for a pipe or an anonymous
+        // inode) or, for AT_FDCWD, the working directory. Or -errno.
+        private static long PrepareNodeOrPath(long dirfd, ulong path, int flags, out DirectoryNode at, out VfsNode node)
         {
             node = null;
+            at = null;
+            if ((flags & ~(OpenFlags.AtSymlinkNoFollow | OpenFlags.AtEmptyPath)) != 0) return -Errno.EINVAL;
+            if (path == 0) return -Errno.EFAULT;   // unlike stat and access, no NULL path with AT_EMPTY_PATH here
+            long length = Prepare(dirfd, path, UserPath.First, (flags & OpenFlags.AtEmptyPath) != 0, out at);
+            if (length != 0) return length;
             if ((int)dirfd == OpenFlags.AtCurrentDirectory) { node = Vfs.WorkingDirectory; return 0; }
             OpenFile file = Vfs.Descriptors.Get(dirfd);
             if (file == null) return -Errno.EBADF;
@@ -250,18 +257,11 @@ namespace Kernel.Syscalls
 
         private static long ChangeOwnerAt(long dirfd, ulong path, uint user, uint group, int flags)
         {
-            if ((flags & ~(OpenFlags.AtSymlinkNoFollow | OpenFlags.AtEmptyPath)) != 0) return -Errno.EINVAL;
-            if (path == 0) return -Errno.EFAULT;   // unlike stat and access, no NULL path with AT_EMPTY_PATH here
             DirectoryNode at;
-            long length = Prepare(dirfd, path, UserPath.First, (flags & OpenFlags.AtEmptyPath) != 0, out at);
+            VfsNode node;
+            long length = PrepareNodeOrPath(dirfd, path, flags, out at, out node);
             if (length < 0) return length;
-            if (length == 0)
-            {
-                VfsNode node;
-                long error = NodeOf(dirfd, out node);
-                if (error < 0) return error;
-                return Vfs.ChangeOwner(node, user, group);
-            }
+            if (length == 0) return Vfs.ChangeOwner(node, user, group);
             return Vfs.ChangeOwner(at, UserPath.First, (int)length, (flags & OpenFlags.AtSymlinkNoFollow) == 0, user, group);
         }
 
@@ -323,18 +323,11 @@ namespace Kernel.Syscalls
                 if (file == null || file.IsPathOnly) return -Errno.EBADF;
                 return Vfs.SetTimes(file.Node, times);   // null for a pipe or an anonymous inode: nothing kept
             }
-            if ((flags & ~(OpenFlags.AtSymlinkNoFollow | OpenFlags.AtEmptyPath)) != 0) return -Errno.EINVAL;
-            if (path == 0) return -Errno.EFAULT;   // unlike stat and access, no NULL path with AT_EMPTY_PATH here
             DirectoryNode at;
-            long length = Prepare(dirfd, path, UserPath.First, (flags & OpenFlags.AtEmptyPath) != 0, out at);
+            VfsNode node;
+            long length = PrepareNodeOrPath(dirfd, path, flags, out at, out node);
             if (length < 0) return length;
-            if (length == 0)
-            {
-                VfsNode node;
-                long error = NodeOf(dirfd, out node);
-                if (error < 0) return error;
-                return Vfs.SetTimes(node, times);
-            }
+            if (length == 0) return Vfs.SetTimes(node, times);
             return Vfs.SetTimes(at, UserPath.First, (int)length, (flags & OpenFlags.AtSymlinkNoFollow) == 0, times);
         }
 
