@@ -17,7 +17,6 @@ namespace Kernel.Syscalls
         private const int FamilyInet = 2;
         private const int TypeMask = 0xF, SocketNonBlocking = 0x800, SocketCloseOnExec = 0x80000;
         private const int LevelSocket = 1, LevelIp = 0, LevelTcp = 6, LevelUdp = 17, LevelIpv6 = 41;
-        private const int MessageHeaderSize = 56, MaximumVectors = 1024;
 
         // socket(domain, type, protocol)
         public static long socket(SyscallFrame call)
@@ -156,71 +155,30 @@ namespace Kernel.Syscalls
             return n;
         }
 
-        // The iovec array of sendmsg/recvmsg: readable, each buffer readable (or writable, for a receive), the
-        // total at most what one call may move. The total, or -errno.
-        private static long CheckVectors(ulong vectors, ulong count, bool writable)
-        {
-            if (count > 0 && !UserMemory.IsUserRange(vectors, count * 16)) return -Errno.EFAULT;
-            long total = 0;
-            for (ulong i = 0; i < count; i++)
-            {
-                ulong buffer = *(ulong*)(vectors + i * 16), length = *(ulong*)(vectors + i * 16 + 8);
-                if ((long)length < 0 || total + (long)length > 0x7FFF_F000) return -Errno.EINVAL;
-                bool ok = writable ? UserMemory.IsWritableUserRange(buffer, length) : UserMemory.IsUserRange(buffer, length);
-                if (!ok) return -Errno.EFAULT;
-                total += (long)length;
-            }
-            return total;
-        }
-
         // sendmsg(fd, msg, flags): the iovecs in order; a datagram is gathered into one.
         public static long sendmsg(SyscallFrame call)
         {
             long error;
-            SocketFile socket = Get(call.Arg0, out error);
+            MessageHeader message;
+            SocketFile socket = GetWithMessage(call, writable: false, out message, out error);
             if (socket == null) return error;
-            ulong header = call.Arg1;
-            if (!UserMemory.IsUserRange(header, MessageHeaderSize)) return -Errno.EFAULT;
-            ulong name = *(ulong*)header;
-            uint nameLength = *(uint*)(header + 8);
-            ulong vectors = *(ulong*)(header + 16);
-            ulong count = *(ulong*)(header + 24);
             int flags = (int)call.Arg2;
-            if (count > MaximumVectors) return -NetErrors.EMSGSIZE;
             uint address;
             ushort port;
             bool hasAddress;
-            error = ReadDestination(socket, name, nameLength, out hasAddress, out address, out port);
+            error = ReadDestination(socket, message.Name, message.NameLength, out hasAddress, out address, out port);
             if (error < 0) return error;
-            long total = CheckVectors(vectors, count, writable: false);
+            long total = message.CheckVectors(writable: false);
             if (total < 0) return total;
 
             if (socket.Type == SocketFile.Datagram)
             {
                 if (total > Udp.MaximumPayload) return -NetErrors.EMSGSIZE;
                 byte* datagram = stackalloc byte[Udp.MaximumPayload];
-                int offset = 0;
-                for (ulong i = 0; i < count; i++)
-                {
-                    int length = (int)*(ulong*)(vectors + i * 16 + 8);
-                    NetBytes.Copy((byte*)*(ulong*)(vectors + i * 16), datagram + offset, length);
-                    offset += length;
-                }
-                return socket.Send(datagram, offset, flags, hasAddress, address, port);
+                return socket.Send(datagram, message.Gather(datagram), flags, hasAddress, address, port);
             }
 
-            // A stream: each piece in turn; once something went, the rest does not wait.
-            long sent = 0;
-            for (ulong i = 0; i < count; i++)
-            {
-                int length = (int)*(ulong*)(vectors + i * 16 + 8);
-                if (length == 0) continue;
-                long n = socket.Send((byte*)*(ulong*)(vectors + i * 16), length, sent > 0 ? flags | SocketFile.MessageDontWait : flags, false, 0, 0);
-                if (n < 0 || n == Threads.Scheduler.NoResult) return sent > 0 ? sent : n;
-                sent += n;
-                if (n < length) break;
-            }
-            return sent;
+            return MovePieces(socket, ref message, flags, receive: false);
         }
 
         // recvmsg(fd, msg, flags): fills the iovecs in order (a datagram is scattered over them), msg_name,
@@ -228,16 +186,11 @@ namespace Kernel.Syscalls
         public static long recvmsg(SyscallFrame call)
         {
             long error;
-            SocketFile socket = Get(call.Arg0, out error);
+            MessageHeader message;
+            SocketFile socket = GetWithMessage(call, writable: true, out message, out error);
             if (socket == null) return error;
-            ulong header = call.Arg1;
-            if (!UserMemory.IsWritableUserRange(header, MessageHeaderSize)) return -Errno.EFAULT;
-            ulong name = *(ulong*)header;
-            ulong vectors = *(ulong*)(header + 16);
-            ulong count = *(ulong*)(header + 24);
             int flags = (int)call.Arg2;
-            if (count > MaximumVectors) return -NetErrors.EMSGSIZE;
-            long capacity = CheckVectors(vectors, count, writable: true);
+            long capacity = message.CheckVectors(writable: true);
             if (capacity < 0) return capacity;
 
             uint address = 0;
@@ -250,42 +203,20 @@ namespace Kernel.Syscalls
                 int want = capacity < Udp.MaximumPayload ? (int)capacity : Udp.MaximumPayload;
                 received = socket.Receive(datagram, want, flags & ~SocketFile.MessageTruncate, out address, out port, out truncated);
                 if (received < 0 || received == Threads.Scheduler.NoResult) return received;
-                int offset = 0;
-                for (ulong i = 0; i < count && offset < received; i++)
-                {
-                    int length = (int)*(ulong*)(vectors + i * 16 + 8);
-                    int n = (int)received - offset < length ? (int)received - offset : length;
-                    NetBytes.Copy(datagram + offset, (byte*)*(ulong*)(vectors + i * 16), n);
-                    offset += n;
-                }
+                message.Scatter(datagram, received);
             }
             else
             {
-                received = 0;
-                for (ulong i = 0; i < count; i++)
-                {
-                    int length = (int)*(ulong*)(vectors + i * 16 + 8);
-                    if (length == 0) continue;
-                    bool piece;
-                    long n = socket.Receive((byte*)*(ulong*)(vectors + i * 16), length,
-                                            received > 0 ? flags | SocketFile.MessageDontWait : flags, out address, out port, out piece);
-                    if (n < 0 || n == Threads.Scheduler.NoResult)
-                    {
-                        if (received > 0) break;
-                        return n;
-                    }
-                    received += n;
-                    if (n < length) break;
-                }
+                received = MovePieces(socket, ref message, flags, receive: true);
+                if (received < 0) return received;   // an error, or parked (NoResult)
             }
-            if (socket.Type == SocketFile.Datagram && name != 0)
+            if (socket.Type == SocketFile.Datagram && message.Name != 0)
             {
-                error = SocketAddress.Write(name, header + 8, address, port);
+                error = SocketAddress.Write(message.Name, message.NameLengthAddress, address, port);
                 if (error < 0) return error;
             }
-            else *(uint*)(header + 8) = 0;
-            *(ulong*)(header + 40) = 0;                                          // msg_controllen
-            *(int*)(header + 48) = truncated ? SocketFile.MessageTruncate : 0;   // msg_flags
+            else message.ClearNameLength();
+            message.SetReceiveFlags(truncated ? SocketFile.MessageTruncate : 0);
             return received;
         }
 
@@ -410,6 +341,38 @@ namespace Kernel.Syscalls
             var socket = file as SocketFile;
             error = socket == null ? -NetErrors.ENOTSOCK : 0;
             return socket;
+        }
+
+        // A stream socket's sendmsg/recvmsg: the iovecs in turn; once something moved, the rest does not wait.
+        // The bytes moved, or (nothing moved) -errno or NoResult.
+        private static long MovePieces(SocketFile socket, ref MessageHeader message, int flags, bool receive)
+        {
+            long moved = 0;
+            for (ulong i = 0; i < message.Count; i++)
+            {
+                int length = message.Length(i);
+                if (length == 0) continue;
+                int pieceFlags = moved > 0 ? flags | SocketFile.MessageDontWait : flags;
+                uint address;
+                ushort port;
+                bool truncated;
+                long n = receive ? socket.Receive(message.Buffer(i), length, pieceFlags, out address, out port, out truncated)
+                                 : socket.Send(message.Buffer(i), length, pieceFlags, false, 0, 0);
+                if (n < 0 || n == Threads.Scheduler.NoResult) return moved > 0 ? moved : n;
+                moved += n;
+                if (n < length) break;
+            }
+            return moved;
+        }
+
+        // The socket and the message header of sendmsg/recvmsg(fd, msg, flags), checked in Linux's order.
+        private static SocketFile GetWithMessage(SyscallFrame call, bool writable, out MessageHeader message, out long error)
+        {
+            message = default;
+            SocketFile socket = Get(call.Arg0, out error);
+            if (socket == null) return null;
+            error = MessageHeader.Read(call.Arg1, writable, out message);
+            return error < 0 ? null : socket;
         }
 
         private static bool Start()
