@@ -26,7 +26,7 @@ namespace Kernel.Syscalls
         }
 
         // read(fd, buf, count)
-        public static long Read(SyscallFrame call)
+        public static long read(SyscallFrame call)
         {
             OpenFile file = Get(call.Arg0);
             if (file == null || !file.CanRead) return -Errno.EBADF;
@@ -36,7 +36,7 @@ namespace Kernel.Syscalls
         }
 
         // write(fd, buf, count)
-        public static long Write(SyscallFrame call)
+        public static long write(SyscallFrame call)
         {
             OpenFile file = Get(call.Arg0);
             if (file == null || !file.CanWrite) return -Errno.EBADF;
@@ -46,7 +46,7 @@ namespace Kernel.Syscalls
         }
 
         // pread64(fd, buf, count, offset)
-        public static long ReadAt(SyscallFrame call)
+        public static long pread64(SyscallFrame call)
         {
             OpenFile file = Get(call.Arg0);
             if (file == null || !file.CanRead) return -Errno.EBADF;
@@ -58,7 +58,7 @@ namespace Kernel.Syscalls
         }
 
         // pwrite64(fd, buf, count, offset)
-        public static long WriteAt(SyscallFrame call)
+        public static long pwrite64(SyscallFrame call)
         {
             OpenFile file = Get(call.Arg0);
             if (file == null || !file.CanWrite) return -Errno.EBADF;
@@ -70,10 +70,10 @@ namespace Kernel.Syscalls
         }
 
         // readv(fd, iov, iovcnt) / writev / preadv(fd, iov, iovcnt, offset) / pwritev
-        public static long ReadVector(SyscallFrame call) => Vector(call, false, false);
-        public static long WriteVector(SyscallFrame call) => Vector(call, true, false);
-        public static long ReadVectorAt(SyscallFrame call) => Vector(call, false, true);
-        public static long WriteVectorAt(SyscallFrame call) => Vector(call, true, true);
+        public static long readv(SyscallFrame call) => Vector(call, false, false);
+        public static long writev(SyscallFrame call) => Vector(call, true, false);
+        public static long preadv(SyscallFrame call) => Vector(call, false, true);
+        public static long pwritev(SyscallFrame call) => Vector(call, true, true);
 
         private static long Vector(SyscallFrame call, bool write, bool positional)
         {
@@ -115,7 +115,7 @@ namespace Kernel.Syscalls
 
         // sendfile(out_fd, in_fd, offset, count): x86-64's sendfile is sendfile64 (a 64-bit *offset).
         // Linux reads *offset first (EFAULT before anything else) and writes it back even after an error.
-        public static long SendFile(SyscallFrame call)
+        public static long sendfile(SyscallFrame call)
         {
             AppFileTree.EnsureBuilt();
             OpenFile output = Vfs.Descriptors.Get((long)call.Arg0), input = Vfs.Descriptors.Get((long)call.Arg1);
@@ -132,7 +132,7 @@ namespace Kernel.Syscalls
 
         // copy_file_range(fd_in, off_in, fd_out, off_out, len, flags): both descriptors (EBADF), then the
         // offsets (EFAULT), then flags (EINVAL: none are defined for applications), as Linux checks them.
-        public static long CopyFileRange(SyscallFrame call)
+        public static long copy_file_range(SyscallFrame call)
         {
             OpenFile input = Get(call.Arg0);
             if (input == null || input.IsPathOnly) return -Errno.EBADF;
@@ -169,7 +169,7 @@ namespace Kernel.Syscalls
         }
 
         // lseek(fd, offset, whence)
-        public static long Seek(SyscallFrame call)
+        public static long lseek(SyscallFrame call)
         {
             OpenFile file = Get(call.Arg0);
             if (file == null || file.IsPathOnly) return -Errno.EBADF;
@@ -177,21 +177,21 @@ namespace Kernel.Syscalls
         }
 
         // close(fd)
-        public static long Close(SyscallFrame call)
+        public static long close(SyscallFrame call)
         {
             AppFileTree.EnsureBuilt();
             return Vfs.Descriptors.Close((long)call.Arg0);
         }
 
         // dup(oldfd)
-        public static long Duplicate(SyscallFrame call)
+        public static long dup(SyscallFrame call)
         {
             AppFileTree.EnsureBuilt();
             return Vfs.Descriptors.Duplicate((long)call.Arg0, 0, false);
         }
 
         // dup2(oldfd, newfd)
-        public static long Duplicate2(SyscallFrame call)
+        public static long dup2(SyscallFrame call)
         {
             OpenFile file = Get(call.Arg0);
             if (file == null) return -Errno.EBADF;
@@ -200,7 +200,7 @@ namespace Kernel.Syscalls
         }
 
         // dup3(oldfd, newfd, flags)
-        public static long Duplicate3(SyscallFrame call)
+        public static long dup3(SyscallFrame call)
         {
             int flags = (int)call.Arg2;
             if ((flags & ~OpenFlags.CloseOnExec) != 0) return -Errno.EINVAL;
@@ -221,7 +221,7 @@ namespace Kernel.Syscalls
         private const int FlockSize = 32;       // struct flock
 
         // fcntl(fd, cmd, arg)
-        public static long Control(SyscallFrame call)
+        public static long fcntl(SyscallFrame call)
         {
             OpenFile file = Get(call.Arg0);
             if (file == null) return -Errno.EBADF;
@@ -281,7 +281,7 @@ namespace Kernel.Syscalls
 
         // ioctl(fd, request, arg): the generic requests here, the terminal's in ConsoleHandle, and ENOTTY
         // for everything else (what the runtime expects of files and pipes).
-        public static long Ioctl(SyscallFrame call)
+        public static long ioctl(SyscallFrame call)
         {
             OpenFile file = Get(call.Arg0);
             if (file == null || file.IsPathOnly) return -Errno.EBADF;
@@ -316,7 +316,7 @@ namespace Kernel.Syscalls
         }
 
         // fstat(fd, statbuf)
-        public static long FileStat(SyscallFrame call)
+        public static long fstat(SyscallFrame call)
         {
             OpenFile file = Get(call.Arg0);
             if (file == null) return -Errno.EBADF;
@@ -326,7 +326,7 @@ namespace Kernel.Syscalls
         }
 
         // fstatfs(fd, buf)
-        public static long FileStatFileSystem(SyscallFrame call)
+        public static long fstatfs(SyscallFrame call)
         {
             OpenFile file = Get(call.Arg0);
             if (file == null) return -Errno.EBADF;
@@ -335,7 +335,7 @@ namespace Kernel.Syscalls
         }
 
         // ftruncate(fd, length)
-        public static long FileTruncate(SyscallFrame call)
+        public static long ftruncate(SyscallFrame call)
         {
             OpenFile file = Get(call.Arg0);
             if (file == null || file.IsPathOnly) return -Errno.EBADF;
@@ -346,14 +346,16 @@ namespace Kernel.Syscalls
         }
 
         // fsync(fd), fdatasync(fd): everything is in memory already.
-        public static long Sync(SyscallFrame call)
+        public static long fsync(SyscallFrame call)
         {
             OpenFile file = Get(call.Arg0);
             return file == null || file.IsPathOnly ? -Errno.EBADF : 0;
         }
 
+        public static long fdatasync(SyscallFrame call) => fsync(call);
+
         // fadvise64(fd, offset, len, advice): advice only.
-        public static long Advise(SyscallFrame call)
+        public static long fadvise64(SyscallFrame call)
         {
             OpenFile file = Get(call.Arg0);
             if (file == null || file.IsPathOnly) return -Errno.EBADF;
@@ -363,7 +365,7 @@ namespace Kernel.Syscalls
         }
 
         // flock(fd, operation): one process, so every lock is granted at once.
-        public static long Lock(SyscallFrame call)
+        public static long flock(SyscallFrame call)
         {
             OpenFile file = Get(call.Arg0);
             if (file == null || file.IsPathOnly) return -Errno.EBADF;
@@ -373,7 +375,7 @@ namespace Kernel.Syscalls
         }
 
         // getdents64(fd, dirp, count)
-        public static long ReadDirectory(SyscallFrame call)
+        public static long getdents64(SyscallFrame call)
         {
             OpenFile file = Get(call.Arg0);
             if (file == null || file.IsPathOnly) return -Errno.EBADF;
@@ -383,7 +385,7 @@ namespace Kernel.Syscalls
         }
 
         // fchdir(fd)
-        public static long ChangeDirectory(SyscallFrame call)
+        public static long fchdir(SyscallFrame call)
         {
             OpenFile file = Get(call.Arg0);
             if (file == null) return -Errno.EBADF;
@@ -391,7 +393,7 @@ namespace Kernel.Syscalls
         }
 
         // fchmod(fd, mode)
-        public static long ChangeMode(SyscallFrame call)
+        public static long fchmod(SyscallFrame call)
         {
             OpenFile file = Get(call.Arg0);
             if (file == null || file.IsPathOnly) return -Errno.EBADF;
@@ -400,7 +402,7 @@ namespace Kernel.Syscalls
         }
 
         // fchown(fd, owner, group): root owns everything; see Vfs.ChangeOwner.
-        public static long ChangeOwner(SyscallFrame call)
+        public static long fchown(SyscallFrame call)
         {
             OpenFile file = Get(call.Arg0);
             if (file == null || file.IsPathOnly) return -Errno.EBADF;

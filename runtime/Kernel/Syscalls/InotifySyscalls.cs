@@ -14,10 +14,10 @@ namespace Kernel.Syscalls
                                      | Inotify.MaskCreate | Inotify.MaskAdd | Inotify.OneShot;
 
         // inotify_init()
-        public static long Init(SyscallFrame call) => Create(0);
+        public static long inotify_init(SyscallFrame call) => Create(0);
 
         // inotify_init1(flags)
-        public static long Init1(SyscallFrame call) => Create((int)call.Arg0);
+        public static long inotify_init1(SyscallFrame call) => Create((int)call.Arg0);
 
         private static long Create(int flags)
         {
@@ -28,7 +28,7 @@ namespace Kernel.Syscalls
         }
 
         // inotify_add_watch(fd, path, mask)
-        public static long AddWatch(SyscallFrame call)
+        public static long inotify_add_watch(SyscallFrame call)
         {
             uint mask = (uint)call.Arg2;
             AppFileTree.EnsureBuilt();
@@ -58,7 +58,7 @@ namespace Kernel.Syscalls
         }
 
         // inotify_rm_watch(fd, wd)
-        public static long RemoveWatch(SyscallFrame call)
+        public static long inotify_rm_watch(SyscallFrame call)
         {
             AppFileTree.EnsureBuilt();
             InotifyInstance instance;

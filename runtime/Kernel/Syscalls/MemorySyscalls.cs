@@ -14,7 +14,7 @@ namespace Kernel.Syscalls
         private const ulong MembarrierQuery = 0, MembarrierPrivateExpedited = 8, MembarrierRegisterPrivateExpedited = 16;
 
         // mmap(addr, length, prot, flags, fd, offset)
-        public static long Map(SyscallFrame call)
+        public static long mmap(SyscallFrame call)
         {
             ulong flags = call.Arg3;
             if ((flags & MapAnonymous) == 0) return -Errno.ENODEV;
@@ -23,31 +23,31 @@ namespace Kernel.Syscalls
             return UserAddressSpace.Map(call.Arg0, call.Arg1, (int)call.Arg2, (flags & MapFixed) != 0, (flags & MapFixedNoReplace) != 0);
         }
 
-        public static long Unmap(SyscallFrame call) => UserAddressSpace.Unmap(call.Arg0, call.Arg1);
+        public static long munmap(SyscallFrame call) => UserAddressSpace.Unmap(call.Arg0, call.Arg1);
 
-        public static long Protect(SyscallFrame call)
+        public static long mprotect(SyscallFrame call)
         {
             if (((int)call.Arg2 & ~ProtMask) != 0) return -Errno.EINVAL;
             return UserAddressSpace.Protect(call.Arg0, call.Arg1, (int)call.Arg2);
         }
 
         // madvise: only the advice that changes contents matters; the rest is a hint we may ignore.
-        public static long Advise(SyscallFrame call)
+        public static long madvise(SyscallFrame call)
             => UserAddressSpace.Advise(call.Arg0, call.Arg1, call.Arg2 == MadviseDontNeed || call.Arg2 == MadviseFree);
 
         // mremap(old, old_size, new_size, flags, new_address)
-        public static long Remap(SyscallFrame call)
+        public static long mremap(SyscallFrame call)
         {
             ulong flags = call.Arg3;
             if ((flags & ~(MremapMayMove | MremapFixed)) != 0) return -Errno.EINVAL;
             return UserAddressSpace.Remap(call.Arg0, call.Arg1, call.Arg2, (flags & MremapMayMove) != 0, (flags & MremapFixed) != 0, call.Arg4);
         }
 
-        public static long Brk(SyscallFrame call) => (long)UserAddressSpace.Brk(call.Arg0);
+        public static long brk(SyscallFrame call) => (long)UserAddressSpace.Brk(call.Arg0);
 
         // membarrier: one CPU, and every entry into the kernel serializes it, so every barrier the
         // runtime asks for has already happened by the time we get here.
-        public static long Membarrier(SyscallFrame call)
+        public static long membarrier(SyscallFrame call)
         {
             if (call.Arg0 == MembarrierQuery) return (long)(MembarrierPrivateExpedited | MembarrierRegisterPrivateExpedited);
             if (call.Arg0 == MembarrierPrivateExpedited || call.Arg0 == MembarrierRegisterPrivateExpedited) return 0;
@@ -55,7 +55,7 @@ namespace Kernel.Syscalls
         }
 
         // get_mempolicy(mode, nodemask, maxnode, addr, flags): one NUMA node, default policy.
-        public static long GetMemoryPolicy(SyscallFrame call)
+        public static long get_mempolicy(SyscallFrame call)
         {
             if (call.Arg0 != 0)
             {

@@ -31,13 +31,13 @@ namespace Kernel.Syscalls
         }
 
         // open(path, flags, mode)
-        public static long Open(SyscallFrame call) => OpenAt(AtCurrent, call.Arg0, (int)call.Arg1, (uint)call.Arg2);
+        public static long open(SyscallFrame call) => OpenAt(AtCurrent, call.Arg0, (int)call.Arg1, (uint)call.Arg2);
 
         // openat(dirfd, path, flags, mode)
-        public static long OpenAt(SyscallFrame call) => OpenAt((long)(int)call.Arg0, call.Arg1, (int)call.Arg2, (uint)call.Arg3);
+        public static long openat(SyscallFrame call) => OpenAt((long)(int)call.Arg0, call.Arg1, (int)call.Arg2, (uint)call.Arg3);
 
         // creat(path, mode)
-        public static long Create(SyscallFrame call) =>
+        public static long creat(SyscallFrame call) =>
             OpenAt(AtCurrent, call.Arg0, OpenFlags.Create | OpenFlags.WriteOnly | OpenFlags.Truncate, (uint)call.Arg1);
 
         private static long OpenAt(long dirfd, ulong path, int flags, uint mode)
@@ -52,11 +52,11 @@ namespace Kernel.Syscalls
         }
 
         // stat(path, statbuf) / lstat
-        public static long Stat(SyscallFrame call) => StatAt(AtCurrent, call.Arg0, call.Arg1, 0);
-        public static long LinkStat(SyscallFrame call) => StatAt(AtCurrent, call.Arg0, call.Arg1, OpenFlags.AtSymlinkNoFollow);
+        public static long stat(SyscallFrame call) => StatAt(AtCurrent, call.Arg0, call.Arg1, 0);
+        public static long lstat(SyscallFrame call) => StatAt(AtCurrent, call.Arg0, call.Arg1, OpenFlags.AtSymlinkNoFollow);
 
         // newfstatat(dirfd, path, statbuf, flags)
-        public static long StatAt(SyscallFrame call) => StatAt((long)(int)call.Arg0, call.Arg1, call.Arg2, (int)call.Arg3);
+        public static long newfstatat(SyscallFrame call) => StatAt((long)(int)call.Arg0, call.Arg1, call.Arg2, (int)call.Arg3);
 
         private static long StatAt(long dirfd, ulong path, ulong buffer, int flags)
         {
@@ -79,7 +79,7 @@ namespace Kernel.Syscalls
         }
 
         // statfs(path, buf)
-        public static long StatFileSystem(SyscallFrame call)
+        public static long statfs(SyscallFrame call)
         {
             if (!UserMemory.IsWritableUserRange(call.Arg1, LinuxStatFs.Size)) return -Errno.EFAULT;
             DirectoryNode at;
@@ -107,11 +107,11 @@ namespace Kernel.Syscalls
         }
 
         // access(path, mode)
-        public static long Access(SyscallFrame call) => AccessAt(AtCurrent, call.Arg0, (int)call.Arg1, 0);
+        public static long access(SyscallFrame call) => AccessAt(AtCurrent, call.Arg0, (int)call.Arg1, 0);
         // faccessat(dirfd, path, mode)
-        public static long AccessAt(SyscallFrame call) => AccessAt((long)(int)call.Arg0, call.Arg1, (int)call.Arg2, 0);
+        public static long faccessat(SyscallFrame call) => AccessAt((long)(int)call.Arg0, call.Arg1, (int)call.Arg2, 0);
         // faccessat2(dirfd, path, mode, flags)
-        public static long AccessAt2(SyscallFrame call) => AccessAt((long)(int)call.Arg0, call.Arg1, (int)call.Arg2, (int)call.Arg3);
+        public static long faccessat2(SyscallFrame call) => AccessAt((long)(int)call.Arg0, call.Arg1, (int)call.Arg2, (int)call.Arg3);
 
         private static long AccessAt(long dirfd, ulong path, int mode, int flags)
         {
@@ -128,8 +128,8 @@ namespace Kernel.Syscalls
         }
 
         // mkdir(path, mode) / mkdirat(dirfd, path, mode)
-        public static long MakeDirectory(SyscallFrame call) => MakeDirectoryAt(AtCurrent, call.Arg0, (uint)call.Arg1);
-        public static long MakeDirectoryAt(SyscallFrame call) => MakeDirectoryAt((long)(int)call.Arg0, call.Arg1, (uint)call.Arg2);
+        public static long mkdir(SyscallFrame call) => MakeDirectoryAt(AtCurrent, call.Arg0, (uint)call.Arg1);
+        public static long mkdirat(SyscallFrame call) => MakeDirectoryAt((long)(int)call.Arg0, call.Arg1, (uint)call.Arg2);
 
         private static long MakeDirectoryAt(long dirfd, ulong path, uint mode)
         {
@@ -140,9 +140,9 @@ namespace Kernel.Syscalls
         }
 
         // unlink(path) / rmdir(path) / unlinkat(dirfd, path, flags)
-        public static long Unlink(SyscallFrame call) => UnlinkAt(AtCurrent, call.Arg0, 0);
-        public static long RemoveDirectory(SyscallFrame call) => UnlinkAt(AtCurrent, call.Arg0, OpenFlags.AtRemoveDirectory);
-        public static long UnlinkAt(SyscallFrame call) => UnlinkAt((long)(int)call.Arg0, call.Arg1, (int)call.Arg2);
+        public static long unlink(SyscallFrame call) => UnlinkAt(AtCurrent, call.Arg0, 0);
+        public static long rmdir(SyscallFrame call) => UnlinkAt(AtCurrent, call.Arg0, OpenFlags.AtRemoveDirectory);
+        public static long unlinkat(SyscallFrame call) => UnlinkAt((long)(int)call.Arg0, call.Arg1, (int)call.Arg2);
 
         private static long UnlinkAt(long dirfd, ulong path, int flags)
         {
@@ -156,9 +156,9 @@ namespace Kernel.Syscalls
         }
 
         // rename(old, new) / renameat(olddirfd, old, newdirfd, new) / renameat2(..., flags)
-        public static long Rename(SyscallFrame call) => RenameAt(AtCurrent, call.Arg0, AtCurrent, call.Arg1, 0);
-        public static long RenameAt(SyscallFrame call) => RenameAt((long)(int)call.Arg0, call.Arg1, (long)(int)call.Arg2, call.Arg3, 0);
-        public static long RenameAt2(SyscallFrame call) => RenameAt((long)(int)call.Arg0, call.Arg1, (long)(int)call.Arg2, call.Arg3, (int)call.Arg4);
+        public static long rename(SyscallFrame call) => RenameAt(AtCurrent, call.Arg0, AtCurrent, call.Arg1, 0);
+        public static long renameat(SyscallFrame call) => RenameAt((long)(int)call.Arg0, call.Arg1, (long)(int)call.Arg2, call.Arg3, 0);
+        public static long renameat2(SyscallFrame call) => RenameAt((long)(int)call.Arg0, call.Arg1, (long)(int)call.Arg2, call.Arg3, (int)call.Arg4);
 
         private static long RenameAt(long oldDirfd, ulong oldPath, long newDirfd, ulong newPath, int flags)
         {
@@ -171,8 +171,8 @@ namespace Kernel.Syscalls
         }
 
         // symlink(target, linkpath) / symlinkat(target, newdirfd, linkpath)
-        public static long Symlink(SyscallFrame call) => SymlinkAt(call.Arg0, AtCurrent, call.Arg1);
-        public static long SymlinkAt(SyscallFrame call) => SymlinkAt(call.Arg0, (long)(int)call.Arg1, call.Arg2);
+        public static long symlink(SyscallFrame call) => SymlinkAt(call.Arg0, AtCurrent, call.Arg1);
+        public static long symlinkat(SyscallFrame call) => SymlinkAt(call.Arg0, (long)(int)call.Arg1, call.Arg2);
 
         private static long SymlinkAt(ulong target, long dirfd, ulong path)
         {
@@ -186,8 +186,8 @@ namespace Kernel.Syscalls
         }
 
         // readlink(path, buf, size) / readlinkat(dirfd, path, buf, size)
-        public static long ReadLink(SyscallFrame call) => ReadLinkAt(AtCurrent, call.Arg0, call.Arg1, (long)call.Arg2);
-        public static long ReadLinkAt(SyscallFrame call) => ReadLinkAt((long)(int)call.Arg0, call.Arg1, call.Arg2, (long)call.Arg3);
+        public static long readlink(SyscallFrame call) => ReadLinkAt(AtCurrent, call.Arg0, call.Arg1, (long)call.Arg2);
+        public static long readlinkat(SyscallFrame call) => ReadLinkAt((long)(int)call.Arg0, call.Arg1, call.Arg2, (long)call.Arg3);
 
         private static long ReadLinkAt(long dirfd, ulong path, ulong buffer, long size)
         {
@@ -200,7 +200,7 @@ namespace Kernel.Syscalls
         }
 
         // getcwd(buf, size)
-        public static long GetWorkingDirectory(SyscallFrame call)
+        public static long getcwd(SyscallFrame call)
         {
             AppFileTree.EnsureBuilt();
             long size = (long)call.Arg1;
@@ -211,7 +211,7 @@ namespace Kernel.Syscalls
         }
 
         // chdir(path)
-        public static long ChangeDirectory(SyscallFrame call)
+        public static long chdir(SyscallFrame call)
         {
             DirectoryNode at;
             long length = Prepare(AtCurrent, call.Arg0, UserPath.First, false, out at);
@@ -220,8 +220,8 @@ namespace Kernel.Syscalls
         }
 
         // chmod(path, mode) / fchmodat(dirfd, path, mode)
-        public static long ChangeMode(SyscallFrame call) => ChangeModeAt(AtCurrent, call.Arg0, (uint)call.Arg1);
-        public static long ChangeModeAt(SyscallFrame call) => ChangeModeAt((long)(int)call.Arg0, call.Arg1, (uint)call.Arg2);
+        public static long chmod(SyscallFrame call) => ChangeModeAt(AtCurrent, call.Arg0, (uint)call.Arg1);
+        public static long fchmodat(SyscallFrame call) => ChangeModeAt((long)(int)call.Arg0, call.Arg1, (uint)call.Arg2);
 
         private static long ChangeModeAt(long dirfd, ulong path, uint mode)
         {
@@ -231,11 +231,18 @@ namespace Kernel.Syscalls
             return Vfs.ChangeMode(at, UserPath.First, (int)length, mode, true);
         }
 
-        // The node an AT_EMPTY_PATH call names: dirfd's (O_PATH descriptors included; null for a pipe or an
-        // anonymous inode) or, for AT_FDCWD, the working directory. 0 or -EBADF.
-        private static long NodeOf(long dirfd, out VfsNode node)
+        // The prologue of the calls that change a node's metadata by (dirfd, path, flags) with AT_SYMLINK_NOFOLLOW
+        // and AT_EMPTY_PATH (fchownat, utimensat): the path's length, with `at` to walk it from; or 0 with `node`,
+        // what an empty path names: dirfd's node (O_PATH descriptors included; null for a pipe or an anonymous
+        // inode) or, for AT_FDCWD, the working directory. Or -errno.
+        private static long PrepareNodeOrPath(long dirfd, ulong path, int flags, out DirectoryNode at, out VfsNode node)
         {
             node = null;
+            at = null;
+            if ((flags & ~(OpenFlags.AtSymlinkNoFollow | OpenFlags.AtEmptyPath)) != 0) return -Errno.EINVAL;
+            if (path == 0) return -Errno.EFAULT;   // unlike stat and access, no NULL path with AT_EMPTY_PATH here
+            long length = Prepare(dirfd, path, UserPath.First, (flags & OpenFlags.AtEmptyPath) != 0, out at);
+            if (length != 0) return length;
             if ((int)dirfd == OpenFlags.AtCurrentDirectory) { node = Vfs.WorkingDirectory; return 0; }
             OpenFile file = Vfs.Descriptors.Get(dirfd);
             if (file == null) return -Errno.EBADF;
@@ -244,30 +251,23 @@ namespace Kernel.Syscalls
         }
 
         // chown(path, owner, group) / lchown / fchownat(dirfd, path, owner, group, flags): see Vfs.ChangeOwner.
-        public static long ChangeOwner(SyscallFrame call) => ChangeOwnerAt(AtCurrent, call.Arg0, (uint)call.Arg1, (uint)call.Arg2, 0);
-        public static long LinkChangeOwner(SyscallFrame call) => ChangeOwnerAt(AtCurrent, call.Arg0, (uint)call.Arg1, (uint)call.Arg2, OpenFlags.AtSymlinkNoFollow);
-        public static long ChangeOwnerAt(SyscallFrame call) => ChangeOwnerAt((long)(int)call.Arg0, call.Arg1, (uint)call.Arg2, (uint)call.Arg3, (int)call.Arg4);
+        public static long chown(SyscallFrame call) => ChangeOwnerAt(AtCurrent, call.Arg0, (uint)call.Arg1, (uint)call.Arg2, 0);
+        public static long lchown(SyscallFrame call) => ChangeOwnerAt(AtCurrent, call.Arg0, (uint)call.Arg1, (uint)call.Arg2, OpenFlags.AtSymlinkNoFollow);
+        public static long fchownat(SyscallFrame call) => ChangeOwnerAt((long)(int)call.Arg0, call.Arg1, (uint)call.Arg2, (uint)call.Arg3, (int)call.Arg4);
 
         private static long ChangeOwnerAt(long dirfd, ulong path, uint user, uint group, int flags)
         {
-            if ((flags & ~(OpenFlags.AtSymlinkNoFollow | OpenFlags.AtEmptyPath)) != 0) return -Errno.EINVAL;
-            if (path == 0) return -Errno.EFAULT;   // unlike stat and access, no NULL path with AT_EMPTY_PATH here
             DirectoryNode at;
-            long length = Prepare(dirfd, path, UserPath.First, (flags & OpenFlags.AtEmptyPath) != 0, out at);
+            VfsNode node;
+            long length = PrepareNodeOrPath(dirfd, path, flags, out at, out node);
             if (length < 0) return length;
-            if (length == 0)
-            {
-                VfsNode node;
-                long error = NodeOf(dirfd, out node);
-                if (error < 0) return error;
-                return Vfs.ChangeOwner(node, user, group);
-            }
+            if (length == 0) return Vfs.ChangeOwner(node, user, group);
             return Vfs.ChangeOwner(at, UserPath.First, (int)length, (flags & OpenFlags.AtSymlinkNoFollow) == 0, user, group);
         }
 
         // utimensat(dirfd, path, times, flags): times is struct timespec[2] (access, modification) or NULL
         // for "both now"; tv_nsec may be UTIME_NOW or UTIME_OMIT. A NULL path with a dirfd is futimens(dirfd).
-        public static long SetTimesAt(SyscallFrame call)
+        public static long utimensat(SyscallFrame call)
         {
             long dirfd = (long)(int)call.Arg0;
             ulong address = call.Arg2;
@@ -283,8 +283,8 @@ namespace Kernel.Syscalls
         }
 
         // futimesat(dirfd, path, times) / utimes(path, times): struct timeval[2], microseconds.
-        public static long SetTimesAtMicroseconds(SyscallFrame call) => SetTimesFromTimevals((long)(int)call.Arg0, call.Arg1, call.Arg2);
-        public static long SetTimesMicroseconds(SyscallFrame call) => SetTimesFromTimevals(AtCurrent, call.Arg0, call.Arg1);
+        public static long futimesat(SyscallFrame call) => SetTimesFromTimevals((long)(int)call.Arg0, call.Arg1, call.Arg2);
+        public static long utimes(SyscallFrame call) => SetTimesFromTimevals(AtCurrent, call.Arg0, call.Arg1);
 
         private static long SetTimesFromTimevals(long dirfd, ulong path, ulong address)
         {
@@ -300,7 +300,7 @@ namespace Kernel.Syscalls
         }
 
         // utime(path, times): struct utimbuf { actime, modtime }, whole seconds.
-        public static long SetTimesSeconds(SyscallFrame call)
+        public static long utime(SyscallFrame call)
         {
             ulong address = call.Arg1;
             if (address == 0) return SetTimesAt(AtCurrent, call.Arg0, null, 0);
@@ -323,23 +323,16 @@ namespace Kernel.Syscalls
                 if (file == null || file.IsPathOnly) return -Errno.EBADF;
                 return Vfs.SetTimes(file.Node, times);   // null for a pipe or an anonymous inode: nothing kept
             }
-            if ((flags & ~(OpenFlags.AtSymlinkNoFollow | OpenFlags.AtEmptyPath)) != 0) return -Errno.EINVAL;
-            if (path == 0) return -Errno.EFAULT;   // unlike stat and access, no NULL path with AT_EMPTY_PATH here
             DirectoryNode at;
-            long length = Prepare(dirfd, path, UserPath.First, (flags & OpenFlags.AtEmptyPath) != 0, out at);
+            VfsNode node;
+            long length = PrepareNodeOrPath(dirfd, path, flags, out at, out node);
             if (length < 0) return length;
-            if (length == 0)
-            {
-                VfsNode node;
-                long error = NodeOf(dirfd, out node);
-                if (error < 0) return error;
-                return Vfs.SetTimes(node, times);
-            }
+            if (length == 0) return Vfs.SetTimes(node, times);
             return Vfs.SetTimes(at, UserPath.First, (int)length, (flags & OpenFlags.AtSymlinkNoFollow) == 0, times);
         }
 
         // truncate(path, length)
-        public static long Truncate(SyscallFrame call)
+        public static long truncate(SyscallFrame call)
         {
             DirectoryNode at;
             long length = Prepare(AtCurrent, call.Arg0, UserPath.First, false, out at);
@@ -348,7 +341,7 @@ namespace Kernel.Syscalls
         }
 
         // umask(mask): the previous mask.
-        public static long SetUmask(SyscallFrame call)
+        public static long umask(SyscallFrame call)
         {
             AppFileTree.EnsureBuilt();
             uint previous = Vfs.Umask;

@@ -11,10 +11,10 @@ namespace Kernel.Syscalls
         private const int EventFdSemaphore = 1;   // EFD_SEMAPHORE; EFD_CLOEXEC and EFD_NONBLOCK are O_CLOEXEC and O_NONBLOCK
 
         // pipe(fds)
-        public static long Pipe(SyscallFrame call) => CreatePipe(call.Arg0, 0);
+        public static long pipe(SyscallFrame call) => CreatePipe(call.Arg0, 0);
 
         // pipe2(fds, flags)
-        public static long Pipe2(SyscallFrame call) => CreatePipe(call.Arg0, (int)call.Arg1);
+        public static long pipe2(SyscallFrame call) => CreatePipe(call.Arg0, (int)call.Arg1);
 
         private static long CreatePipe(ulong fds, int flags)
         {
@@ -44,10 +44,10 @@ namespace Kernel.Syscalls
         }
 
         // eventfd(initval)
-        public static long EventFd(SyscallFrame call) => CreateEventFd((uint)call.Arg0, 0);
+        public static long eventfd(SyscallFrame call) => CreateEventFd((uint)call.Arg0, 0);
 
         // eventfd2(initval, flags)
-        public static long EventFd2(SyscallFrame call) => CreateEventFd((uint)call.Arg0, (int)call.Arg1);
+        public static long eventfd2(SyscallFrame call) => CreateEventFd((uint)call.Arg0, (int)call.Arg1);
 
         private static long CreateEventFd(uint initial, int flags)
         {

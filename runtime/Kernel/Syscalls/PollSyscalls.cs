@@ -18,10 +18,10 @@ namespace Kernel.Syscalls
         private const int PollFdSize = 8;   // struct pollfd { int fd; short events; short revents; }
 
         // poll(fds, nfds, timeout_ms)
-        public static long Poll(SyscallFrame call) => PollFiles(call.Arg0, call.Arg1, (long)(int)call.Arg2);
+        public static long poll(SyscallFrame call) => PollFiles(call.Arg0, call.Arg1, (long)(int)call.Arg2);
 
         // ppoll(fds, nfds, tmo_p, sigmask, sigsetsize)
-        public static long PollWithTimespec(SyscallFrame call)
+        public static long ppoll(SyscallFrame call)
         {
             long timeoutMs = -1;
             if (call.Arg2 != 0)
@@ -57,14 +57,14 @@ namespace Kernel.Syscalls
         }
 
         // epoll_create(size)
-        public static long EpollCreate(SyscallFrame call)
+        public static long epoll_create(SyscallFrame call)
         {
             if ((int)call.Arg0 <= 0) return -Errno.EINVAL;
             return CreateEpoll(0);
         }
 
         // epoll_create1(flags)
-        public static long EpollCreate1(SyscallFrame call)
+        public static long epoll_create1(SyscallFrame call)
         {
             int flags = (int)call.Arg0;
             if ((flags & ~OpenFlags.CloseOnExec) != 0) return -Errno.EINVAL;
@@ -79,7 +79,7 @@ namespace Kernel.Syscalls
         }
 
         // epoll_ctl(epfd, op, fd, event)
-        public static long EpollControl(SyscallFrame call)
+        public static long epoll_ctl(SyscallFrame call)
         {
             AppFileTree.EnsureBuilt();
             OpenFile epollFile = Vfs.Descriptors.Get((long)(int)call.Arg0);
@@ -100,13 +100,13 @@ namespace Kernel.Syscalls
         }
 
         // epoll_wait(epfd, events, maxevents, timeout_ms)
-        public static long EpollWait(SyscallFrame call) => WaitEpoll(call.Arg0, call.Arg1, call.Arg2, (long)(int)call.Arg3);
+        public static long epoll_wait(SyscallFrame call) => WaitEpoll(call.Arg0, call.Arg1, call.Arg2, (long)(int)call.Arg3);
 
         // epoll_pwait(epfd, events, maxevents, timeout_ms, sigmask, sigsetsize)
-        public static long EpollWaitWithMask(SyscallFrame call) => WaitEpoll(call.Arg0, call.Arg1, call.Arg2, (long)(int)call.Arg3);
+        public static long epoll_pwait(SyscallFrame call) => WaitEpoll(call.Arg0, call.Arg1, call.Arg2, (long)(int)call.Arg3);
 
         // epoll_pwait2(epfd, events, maxevents, timeout (struct timespec*), sigmask, sigsetsize)
-        public static long EpollWaitWithTimespec(SyscallFrame call)
+        public static long epoll_pwait2(SyscallFrame call)
         {
             long timeoutMs = -1;
             if (call.Arg3 != 0)

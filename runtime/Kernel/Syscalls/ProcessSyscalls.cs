@@ -30,19 +30,23 @@ namespace Kernel.Syscalls
             s_threadName = (byte*)KernelMemory.AllocateZeroed(16);
         }
 
-        public static long ExitGroup(SyscallFrame call)
+        public static long exit_group(SyscallFrame call)
         {
             Process.AppExit.Exit((int)(call.Arg0 & 0xFF));
             return 0;
         }
 
-        public static long GetPid(SyscallFrame call) => ProcessId;
-        public static long GetParentPid(SyscallFrame call) => 0;
-        public static long GetUserOrGroupId(SyscallFrame call) => 0;
+        public static long getpid(SyscallFrame call) => ProcessId;
+        public static long getppid(SyscallFrame call) => 0;
+        // Root, always.
+        public static long getuid(SyscallFrame call) => 0;
+        public static long getgid(SyscallFrame call) => 0;
+        public static long geteuid(SyscallFrame call) => 0;
+        public static long getegid(SyscallFrame call) => 0;
 
         // arch_prctl(code, address): the thread pointer musl and the runtime's TLS hang off (FS), and GS,
         // which the kernel leaves to the app. A base Linux refuses (EPERM) would fault in the kernel's wrmsr.
-        public static long ArchPrctl(SyscallFrame call)
+        public static long arch_prctl(SyscallFrame call)
         {
             Thread current = Scheduler.Current;
             switch (call.Arg0)
@@ -68,7 +72,7 @@ namespace Kernel.Syscalls
         }
 
         // uname(buf): what a Linux 6.1 machine says, so version checks in the runtime take their modern paths.
-        public static long Uname(SyscallFrame call)
+        public static long uname(SyscallFrame call)
         {
             if (!UserMemory.IsWritableUserRange(call.Arg0, 6 * UtsFieldLength)) return -Errno.EFAULT;
             byte* buffer = (byte*)call.Arg0;
@@ -86,14 +90,14 @@ namespace Kernel.Syscalls
         }
 
         // prlimit64(pid, resource, new, old)
-        public static long Prlimit(SyscallFrame call)
+        public static long prlimit64(SyscallFrame call)
         {
             if (call.Arg0 != 0 && call.Arg0 != ProcessId) return -Errno.ESRCH;
             return Limit((int)call.Arg1, call.Arg2, call.Arg3);
         }
 
-        public static long GetLimit(SyscallFrame call) => Limit((int)call.Arg0, 0, call.Arg1);
-        public static long SetLimit(SyscallFrame call) => Limit((int)call.Arg0, call.Arg1, 0);
+        public static long getrlimit(SyscallFrame call) => Limit((int)call.Arg0, 0, call.Arg1);
+        public static long setrlimit(SyscallFrame call) => Limit((int)call.Arg0, call.Arg1, 0);
 
         private static long Limit(int resource, ulong newLimit, ulong oldLimit)
         {
@@ -113,7 +117,7 @@ namespace Kernel.Syscalls
         }
 
         // sysinfo(info): the real RAM and free pages, so the runtime sizes its GC for this machine.
-        public static long SystemInfo(SyscallFrame call)
+        public static long sysinfo(SyscallFrame call)
         {
             const int Size = 112;
             if (!UserMemory.IsWritableUserRange(call.Arg0, Size)) return -Errno.EFAULT;
@@ -128,7 +132,7 @@ namespace Kernel.Syscalls
         }
 
         // getrusage(who, usage): the process's CPU time as user time; the rest of struct rusage stays zero.
-        public static long ResourceUsage(SyscallFrame call)
+        public static long getrusage(SyscallFrame call)
         {
             const int Size = 144;
             if (!UserMemory.IsWritableUserRange(call.Arg1, Size)) return -Errno.EFAULT;
@@ -142,7 +146,7 @@ namespace Kernel.Syscalls
         }
 
         // prctl: thread names (the runtime names its threads) and the dumpable flag; nothing else.
-        public static long Prctl(SyscallFrame call)
+        public static long prctl(SyscallFrame call)
         {
             switch (call.Arg0)
             {
@@ -164,6 +168,10 @@ namespace Kernel.Syscalls
                 default: return -Errno.EINVAL;
             }
         }
+
+        // rseq is an optimisation libc may try; "not here" is the documented answer, so it is not reported
+        // as an unimplemented call.
+        public static long rseq(SyscallFrame call) => -Errno.ENOSYS;
 
         private static void Copy(byte* destination, string text)
         {

@@ -13,7 +13,7 @@ namespace Kernel.Syscalls
         private const ulong MaximumCount = 33_554_431;
 
         // getrandom(void* buf, size_t buflen, unsigned int flags)
-        public static long GetRandom(SyscallFrame call)
+        public static long getrandom(SyscallFrame call)
         {
             ulong flags = call.Arg2 & 0xFFFF_FFFF;
             if ((flags & ~(GrndNonblock | GrndRandom | GrndInsecure)) != 0) return -Errno.EINVAL;

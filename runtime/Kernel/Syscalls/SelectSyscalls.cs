@@ -22,7 +22,7 @@ namespace Kernel.Syscalls
         private const ulong MaxSeconds = 18_000_000_000UL;   // beyond it nanoseconds overflow: centuries, i.e. never
 
         // select(nfds, readfds, writefds, exceptfds, timeval)
-        public static long Select(SyscallFrame call)
+        public static long select(SyscallFrame call)
         {
             ulong timeout = Forever;
             if (call.Arg4 != 0)
@@ -39,7 +39,7 @@ namespace Kernel.Syscalls
         }
 
         // pselect6(nfds, readfds, writefds, exceptfds, timespec, {sigmask, size})
-        public static long SelectWithTimespec(SyscallFrame call)
+        public static long pselect6(SyscallFrame call)
         {
             ulong timeout = Forever;
             if (call.Arg4 != 0)

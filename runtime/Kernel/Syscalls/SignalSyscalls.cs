@@ -12,7 +12,7 @@ namespace Kernel.Syscalls
         private const int SsOnStack = 1, SsDisable = 2;
 
         // rt_sigaction(signal, act, oldact, sigsetsize)
-        public static long Action(SyscallFrame call)
+        public static long rt_sigaction(SyscallFrame call)
         {
             int signal = (int)call.Arg0;
             if (call.Arg3 != SigsetSize || !SignalState.IsValid(signal)) return -Errno.EINVAL;
@@ -34,7 +34,7 @@ namespace Kernel.Syscalls
         }
 
         // rt_sigprocmask(how, set, oldset, sigsetsize)
-        public static long ProcMask(SyscallFrame call)
+        public static long rt_sigprocmask(SyscallFrame call)
         {
             if (call.Arg3 != SigsetSize) return -Errno.EINVAL;
             Thread current = Scheduler.Current;
@@ -60,7 +60,7 @@ namespace Kernel.Syscalls
             return 0;
         }
 
-        public static long Pending(SyscallFrame call)
+        public static long rt_sigpending(SyscallFrame call)
         {
             if (call.Arg1 != SigsetSize) return -Errno.EINVAL;
             if (!UserMemory.IsWritableUserRange(call.Arg0, SigsetSize)) return -Errno.EFAULT;
@@ -68,7 +68,7 @@ namespace Kernel.Syscalls
             return 0;
         }
 
-        public static long Return(SyscallFrame call)
+        public static long rt_sigreturn(SyscallFrame call)
         {
             Thread current = Scheduler.Current;
             if (!SignalDelivery.Return(current))
@@ -84,7 +84,7 @@ namespace Kernel.Syscalls
         }
 
         // pause(): sleeps until a signal runs a handler or ends the app; always -EINTR (never restarted).
-        public static long Pause(SyscallFrame call)
+        public static long pause(SyscallFrame call)
         {
             Thread current = Scheduler.Current;
             if (current == null || (current.PendingSignals & ~current.SignalMask) != 0) return -Errno.EINTR;
@@ -93,7 +93,7 @@ namespace Kernel.Syscalls
 
         // rt_sigsuspend(mask, sigsetsize): pause under a temporary mask; the handler's context (or the
         // return, if no handler runs) puts the caller's mask back.
-        public static long Suspend(SyscallFrame call)
+        public static long rt_sigsuspend(SyscallFrame call)
         {
             if (call.Arg1 != SigsetSize) return -Errno.EINVAL;
             ulong mask;
@@ -110,7 +110,7 @@ namespace Kernel.Syscalls
         // rt_sigtimedwait(set, info, timeout, sigsetsize): takes a pending signal of the set (usually
         // blocked) without running its handler; waits for one until the timeout (-EAGAIN), or until
         // another signal runs a handler (-EINTR). sigwaitinfo and sigtimedwait are this call.
-        public static long TimedWait(SyscallFrame call)
+        public static long rt_sigtimedwait(SyscallFrame call)
         {
             if (call.Arg3 != SigsetSize) return -Errno.EINVAL;
             ulong set;
@@ -167,7 +167,7 @@ namespace Kernel.Syscalls
         }
 
         // sigaltstack(new, old): stack_t { sp, int flags, size }
-        public static long AlternateStack(SyscallFrame call)
+        public static long sigaltstack(SyscallFrame call)
         {
             Thread current = Scheduler.Current;
             bool onIt = current.AlternateStackSize != 0 && call.Frame->Rsp - current.AlternateStack < current.AlternateStackSize;
@@ -189,7 +189,7 @@ namespace Kernel.Syscalls
         }
 
         // kill(pid, signal): only this process exists.
-        public static long Kill(SyscallFrame call)
+        public static long kill(SyscallFrame call)
         {
             long pid = (long)call.Arg0;
             int signal = (int)call.Arg1;
@@ -202,13 +202,13 @@ namespace Kernel.Syscalls
         }
 
         // tgkill(tgid, tid, signal): how the runtime suspends a thread for the GC (SIGRTMIN) and how abort() ends.
-        public static long ThreadGroupKill(SyscallFrame call)
+        public static long tgkill(SyscallFrame call)
         {
             if ((long)call.Arg0 != ProcessSyscalls.ProcessId) return -Errno.ESRCH;
             return SendToThread((int)call.Arg1, (int)call.Arg2);
         }
 
-        public static long ThreadKill(SyscallFrame call) => SendToThread((int)call.Arg0, (int)call.Arg1);
+        public static long tkill(SyscallFrame call) => SendToThread((int)call.Arg0, (int)call.Arg1);
 
         private static long SendToThread(int tid, int signal)
         {

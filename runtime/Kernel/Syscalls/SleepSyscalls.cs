@@ -10,7 +10,7 @@ namespace Kernel.Syscalls
         private const ulong ClockRealtime = 0, ClockMonotonic = 1, ClockBoottime = 7, TimerAbsolute = 1;
 
         // nanosleep(request, remaining)
-        public static long Sleep(SyscallFrame call)
+        public static long nanosleep(SyscallFrame call)
         {
             ulong nanoseconds;
             long error;
@@ -19,7 +19,7 @@ namespace Kernel.Syscalls
         }
 
         // clock_nanosleep(clock, flags, request, remaining): returns the error number itself, not -1/errno.
-        public static long ClockSleep(SyscallFrame call)
+        public static long clock_nanosleep(SyscallFrame call)
         {
             ulong clock = call.Arg0;
             if (clock != ClockRealtime && clock != ClockMonotonic && clock != ClockBoottime) return -Errno.EINVAL;

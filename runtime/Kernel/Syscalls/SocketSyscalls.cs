@@ -18,10 +18,9 @@ namespace Kernel.Syscalls
         private const int FamilyInet = 2;
         private const int TypeMask = 0xF, SocketNonBlocking = 0x800, SocketCloseOnExec = 0x80000;
         private const int LevelSocket = 1, LevelIp = 0, LevelTcp = 6, LevelUdp = 17, LevelIpv6 = 41;
-        private const int MessageHeaderSize = 56, MaximumVectors = 1024;
 
         // socket(domain, type, protocol)
-        public static long Socket(SyscallFrame call)
+        public static long socket(SyscallFrame call)
         {
             int domain = (int)call.Arg0, type = (int)call.Arg1, protocol = (int)call.Arg2;
             if (domain != FamilyInet) return -NetErrors.EAFNOSUPPORT;
@@ -37,7 +36,7 @@ namespace Kernel.Syscalls
         }
 
         // bind(fd, addr, addrlen)
-        public static long Bind(SyscallFrame call)
+        public static long bind(SyscallFrame call)
         {
             long error;
             SocketFile socket = Get(call.Arg0, out error);
@@ -52,7 +51,7 @@ namespace Kernel.Syscalls
         }
 
         // listen(fd, backlog)
-        public static long Listen(SyscallFrame call)
+        public static long listen(SyscallFrame call)
         {
             long error;
             SocketFile socket = Get(call.Arg0, out error);
@@ -63,8 +62,8 @@ namespace Kernel.Syscalls
         }
 
         // accept(fd, addr, addrlen) / accept4(fd, addr, addrlen, flags)
-        public static long Accept(SyscallFrame call) => AcceptWith(call, 0);
-        public static long Accept4(SyscallFrame call) => AcceptWith(call, (int)call.Arg3);
+        public static long accept(SyscallFrame call) => AcceptWith(call, 0);
+        public static long accept4(SyscallFrame call) => AcceptWith(call, (int)call.Arg3);
 
         private static long AcceptWith(SyscallFrame call, int flags)
         {
@@ -90,7 +89,7 @@ namespace Kernel.Syscalls
         }
 
         // connect(fd, addr, addrlen)
-        public static long Connect(SyscallFrame call)
+        public static long connect(SyscallFrame call)
         {
             long error;
             SocketFile socket = Get(call.Arg0, out error);
@@ -104,7 +103,7 @@ namespace Kernel.Syscalls
         }
 
         // sendto(fd, buf, len, flags, dest_addr, addrlen)
-        public static long SendTo(SyscallFrame call)
+        public static long sendto(SyscallFrame call)
         {
             long error;
             SocketFile socket = Get(call.Arg0, out error);
@@ -135,7 +134,7 @@ namespace Kernel.Syscalls
         }
 
         // recvfrom(fd, buf, len, flags, src_addr, addrlen)
-        public static long ReceiveFrom(SyscallFrame call)
+        public static long recvfrom(SyscallFrame call)
         {
             long error;
             SocketFile socket = Get(call.Arg0, out error);
@@ -157,88 +156,42 @@ namespace Kernel.Syscalls
             return n;
         }
 
-        // The iovec array of sendmsg/recvmsg: readable, each buffer readable (or writable, for a receive), the
-        // total at most what one call may move. The total, or -errno.
-        private static long CheckVectors(ulong vectors, ulong count, bool writable)
-        {
-            if (count > 0 && !UserMemory.IsUserRange(vectors, count * 16)) return -Errno.EFAULT;
-            long total = 0;
-            for (ulong i = 0; i < count; i++)
-            {
-                ulong buffer = *(ulong*)(vectors + i * 16), length = *(ulong*)(vectors + i * 16 + 8);
-                if ((long)length < 0 || total + (long)length > 0x7FFF_F000) return -Errno.EINVAL;
-                bool ok = writable ? UserMemory.IsWritableUserRange(buffer, length) : UserMemory.IsUserRange(buffer, length);
-                if (!ok) return -Errno.EFAULT;
-                total += (long)length;
-            }
-            return total;
-        }
-
         // sendmsg(fd, msg, flags): the iovecs in order; a datagram is gathered into one.
-        public static long SendMessage(SyscallFrame call)
+        public static long sendmsg(SyscallFrame call)
         {
             long error;
-            SocketFile socket = Get(call.Arg0, out error);
+            MessageHeader message;
+            SocketFile socket = GetWithMessage(call, writable: false, out message, out error);
             if (socket == null) return error;
-            ulong header = call.Arg1;
-            if (!UserMemory.IsUserRange(header, MessageHeaderSize)) return -Errno.EFAULT;
-            ulong name = *(ulong*)header;
-            uint nameLength = *(uint*)(header + 8);
-            ulong vectors = *(ulong*)(header + 16);
-            ulong count = *(ulong*)(header + 24);
             int flags = (int)call.Arg2;
-            if (count > MaximumVectors) return -NetErrors.EMSGSIZE;
             uint address;
             ushort port;
             bool hasAddress;
-            error = ReadDestination(socket, name, nameLength, out hasAddress, out address, out port);
+            error = ReadDestination(socket, message.Name, message.NameLength, out hasAddress, out address, out port);
             if (error < 0) return error;
-            long total = CheckVectors(vectors, count, writable: false);
+            long total = message.CheckVectors(writable: false);
             if (total < 0) return total;
 
             if (socket.Type == SocketFile.Datagram)
             {
                 if (total > Udp.MaximumPayload) return -NetErrors.EMSGSIZE;
                 byte* datagram = stackalloc byte[Udp.MaximumPayload];
-                int offset = 0;
-                for (ulong i = 0; i < count; i++)
-                {
-                    int length = (int)*(ulong*)(vectors + i * 16 + 8);
-                    NetBytes.Copy((byte*)*(ulong*)(vectors + i * 16), datagram + offset, length);
-                    offset += length;
-                }
-                return socket.Send(datagram, offset, flags, hasAddress, address, port);
+                return socket.Send(datagram, message.Gather(datagram), flags, hasAddress, address, port);
             }
 
-            // A stream: each piece in turn; once something went, the rest does not wait.
-            long sent = 0;
-            for (ulong i = 0; i < count; i++)
-            {
-                int length = (int)*(ulong*)(vectors + i * 16 + 8);
-                if (length == 0) continue;
-                long n = socket.Send((byte*)*(ulong*)(vectors + i * 16), length, sent > 0 ? flags | SocketFile.MessageDontWait : flags, false, 0, 0);
-                if (n < 0 || n == Threads.Scheduler.NoResult) return sent > 0 ? sent : n;
-                sent += n;
-                if (n < length) break;
-            }
-            return sent;
+            return MovePieces(socket, ref message, flags, receive: false);
         }
 
         // recvmsg(fd, msg, flags): fills the iovecs in order (a datagram is scattered over them), msg_name,
         // msg_flags (MSG_TRUNC); no ancillary data (msg_controllen = 0).
-        public static long ReceiveMessage(SyscallFrame call)
+        public static long recvmsg(SyscallFrame call)
         {
             long error;
-            SocketFile socket = Get(call.Arg0, out error);
+            MessageHeader message;
+            SocketFile socket = GetWithMessage(call, writable: true, out message, out error);
             if (socket == null) return error;
-            ulong header = call.Arg1;
-            if (!UserMemory.IsWritableUserRange(header, MessageHeaderSize)) return -Errno.EFAULT;
-            ulong name = *(ulong*)header;
-            ulong vectors = *(ulong*)(header + 16);
-            ulong count = *(ulong*)(header + 24);
             int flags = (int)call.Arg2;
-            if (count > MaximumVectors) return -NetErrors.EMSGSIZE;
-            long capacity = CheckVectors(vectors, count, writable: true);
+            long capacity = message.CheckVectors(writable: true);
             if (capacity < 0) return capacity;
 
             uint address = 0;
@@ -251,47 +204,25 @@ namespace Kernel.Syscalls
                 int want = capacity < Udp.MaximumPayload ? (int)capacity : Udp.MaximumPayload;
                 received = socket.Receive(datagram, want, flags & ~SocketFile.MessageTruncate, out address, out port, out truncated);
                 if (received < 0 || received == Threads.Scheduler.NoResult) return received;
-                int offset = 0;
-                for (ulong i = 0; i < count && offset < received; i++)
-                {
-                    int length = (int)*(ulong*)(vectors + i * 16 + 8);
-                    int n = (int)received - offset < length ? (int)received - offset : length;
-                    NetBytes.Copy(datagram + offset, (byte*)*(ulong*)(vectors + i * 16), n);
-                    offset += n;
-                }
+                message.Scatter(datagram, received);
             }
             else
             {
-                received = 0;
-                for (ulong i = 0; i < count; i++)
-                {
-                    int length = (int)*(ulong*)(vectors + i * 16 + 8);
-                    if (length == 0) continue;
-                    bool piece;
-                    long n = socket.Receive((byte*)*(ulong*)(vectors + i * 16), length,
-                                            received > 0 ? flags | SocketFile.MessageDontWait : flags, out address, out port, out piece);
-                    if (n < 0 || n == Threads.Scheduler.NoResult)
-                    {
-                        if (received > 0) break;
-                        return n;
-                    }
-                    received += n;
-                    if (n < length) break;
-                }
+                received = MovePieces(socket, ref message, flags, receive: true);
+                if (received < 0) return received;   // an error, or parked (NoResult)
             }
-            if (socket.Type == SocketFile.Datagram && name != 0)
+            if (socket.Type == SocketFile.Datagram && message.Name != 0)
             {
-                error = SocketAddress.Write(name, header + 8, address, port);
+                error = SocketAddress.Write(message.Name, message.NameLengthAddress, address, port);
                 if (error < 0) return error;
             }
-            else *(uint*)(header + 8) = 0;
-            *(ulong*)(header + 40) = 0;                                          // msg_controllen
-            *(int*)(header + 48) = truncated ? SocketFile.MessageTruncate : 0;   // msg_flags
+            else message.ClearNameLength();
+            message.SetReceiveFlags(truncated ? SocketFile.MessageTruncate : 0);
             return received;
         }
 
         // shutdown(fd, how)
-        public static long Shutdown(SyscallFrame call)
+        public static long shutdown(SyscallFrame call)
         {
             long error;
             SocketFile socket = Get(call.Arg0, out error);
@@ -300,7 +231,7 @@ namespace Kernel.Syscalls
         }
 
         // getsockname(fd, addr, addrlen)
-        public static long GetSocketName(SyscallFrame call)
+        public static long getsockname(SyscallFrame call)
         {
             long error;
             SocketFile socket = Get(call.Arg0, out error);
@@ -313,7 +244,7 @@ namespace Kernel.Syscalls
         }
 
         // getpeername(fd, addr, addrlen)
-        public static long GetPeerName(SyscallFrame call)
+        public static long getpeername(SyscallFrame call)
         {
             long error;
             SocketFile socket = Get(call.Arg0, out error);
@@ -326,7 +257,7 @@ namespace Kernel.Syscalls
         }
 
         // setsockopt(fd, level, optname, optval, optlen)
-        public static long SetOption(SyscallFrame call)
+        public static long setsockopt(SyscallFrame call)
         {
             long error;
             SocketFile socket = Get(call.Arg0, out error);
@@ -358,7 +289,7 @@ namespace Kernel.Syscalls
         }
 
         // getsockopt(fd, level, optname, optval, optlen)
-        public static long GetOption(SyscallFrame call)
+        public static long getsockopt(SyscallFrame call)
         {
             long error;
             SocketFile socket = Get(call.Arg0, out error);
@@ -401,7 +332,7 @@ namespace Kernel.Syscalls
         }
 
         // socketpair(domain, type, protocol, sv): AF_UNIX only on Linux; not here.
-        public static long SocketPair(SyscallFrame call) => (int)call.Arg0 == FamilyInet ? -NetErrors.EOPNOTSUPP : -NetErrors.EAFNOSUPPORT;
+        public static long socketpair(SyscallFrame call) => (int)call.Arg0 == FamilyInet ? -NetErrors.EOPNOTSUPP : -NetErrors.EAFNOSUPPORT;
 
         private static SocketFile Get(ulong fd, out long error)
         {
@@ -411,6 +342,38 @@ namespace Kernel.Syscalls
             var socket = file as SocketFile;
             error = socket == null ? -NetErrors.ENOTSOCK : 0;
             return socket;
+        }
+
+        // A stream socket's sendmsg/recvmsg: the iovecs in turn; once something moved, the rest does not wait.
+        // The bytes moved, or (nothing moved) -errno or NoResult.
+        private static long MovePieces(SocketFile socket, ref MessageHeader message, int flags, bool receive)
+        {
+            long moved = 0;
+            for (ulong i = 0; i < message.Count; i++)
+            {
+                int length = message.Length(i);
+                if (length == 0) continue;
+                int pieceFlags = moved > 0 ? flags | SocketFile.MessageDontWait : flags;
+                uint address;
+                ushort port;
+                bool truncated;
+                long n = receive ? socket.Receive(message.Buffer(i), length, pieceFlags, out address, out port, out truncated)
+                                 : socket.Send(message.Buffer(i), length, pieceFlags, false, 0, 0);
+                if (n < 0 || n == Threads.Scheduler.NoResult) return moved > 0 ? moved : n;
+                moved += n;
+                if (n < length) break;
+            }
+            return moved;
+        }
+
+        // The socket and the message header of sendmsg/recvmsg(fd, msg, flags), checked in Linux's order.
+        private static SocketFile GetWithMessage(SyscallFrame call, bool writable, out MessageHeader message, out long error)
+        {
+            message = default;
+            SocketFile socket = Get(call.Arg0, out error);
+            if (socket == null) return null;
+            error = MessageHeader.Read(call.Arg1, writable, out message);
+            return error < 0 ? null : socket;
         }
 
         private static bool Start()

@@ -1,61 +1,233 @@
+using System.Runtime.CompilerServices;
 using Kernel.Arch;
 using Kernel.Boot;
 using Kernel.Console;
-using Kernel.Files.Events;
+using Kernel.Diagnostics;
 using Kernel.LinuxAbi;
 using Kernel.Threads;
 
 namespace Kernel.Syscalls
 {
-    // The one table of the kernel's boundary: Linux x86-64 system call numbers to handlers, one file
-    // per family. An unknown number returns -ENOSYS and is reported once, so a missing call shows up on
-    // the console instead of as mysterious app behaviour. `uk.strace` on the command line prints every
-    // call with its arguments and result, like strace.
+    // The kernel's boundary: one row per Linux x86-64 system call, indexed by its number, with Linux's
+    // name (syscall_64.tbl), its argument count and its handler. Dispatch, the `uk.strace` trace and the
+    // report of unimplemented calls all read the row, so a call lives here and in its handler only.
+    // Handlers are named exactly as the call (`FileSyscalls.fcntl`, `PathSyscalls.utimensat`), one file
+    // per family, so a strace line greps to its code. A row without a handler names a call Linux has and
+    // this kernel does not. A call with no handler returns -ENOSYS and is reported once (by name where a
+    // row gives one; numbers past the table only fail), so a missing call shows up on the console instead
+    // of as mysterious app behaviour.
+    // tests/Unikernel.Runtime.Tests checks every row's number and name against Linux's.
     internal static unsafe class SyscallTable
     {
-        public const ulong Write = 1, Exit = 60, ExitGroup = 231;
+        private struct Row
+        {
+            public string Name;
+            public delegate*<SyscallFrame, long> Handler;
+            public byte ArgumentCount;
+            public bool EndsThread;   // never comes back to print its result: traced before it runs
+            public bool Reported;     // unimplemented and already reported
+        }
 
-        // Memory, threads, signals, time, process.
-        public const ulong Mmap = 9, Mprotect = 10, Munmap = 11, Brk = 12, RtSigaction = 13, RtSigprocmask = 14, RtSigreturn = 15;
-        public const ulong SchedYield = 24, Mremap = 25, Madvise = 28, Nanosleep = 35, Getpid = 39, Clone = 56, Kill = 62, Uname = 63;
-        public const ulong Getrlimit = 97, Getrusage = 98, Sysinfo = 99, Getuid = 102, Getgid = 104, Geteuid = 107, Getegid = 108;
-        public const ulong Getppid = 110, RtSigpending = 127, RtSigtimedwait = 128, RtSigsuspend = 130, Pause = 34, Sigaltstack = 131, Prctl = 157, ArchPrctl = 158, Setrlimit = 160;
-        public const ulong Gettid = 186, Tkill = 200, Futex = 202, SchedSetaffinity = 203, SchedGetaffinity = 204;
-        public const ulong SetTidAddress = 218, ClockNanosleep = 230, Tgkill = 234, GetMempolicy = 239, SetRobustList = 273;
-        public const ulong Prlimit64 = 302, Getcpu = 309, Membarrier = 324, Rseq = 334;
-        public const ulong Gettimeofday = 96, Time = 201, ClockGettime = 228, ClockGetres = 229, Getrandom = 318;
-
-        // Files (FileSyscalls, PathSyscalls, PipeSyscalls, PollSyscalls; the VFS is in Files/).
-        public const ulong Read = 0, Open = 2, Close = 3, Stat = 4, FileStat = 5, LinkStat = 6, Poll = 7, Seek = 8;
-        public const ulong Ioctl = 16, ReadAt = 17, WriteAt = 18, ReadVector = 19, WriteVector = 20, Access = 21, Pipe = 22;
-        public const ulong Duplicate = 32, Duplicate2 = 33, FileControl = 72, FileLock = 73, FileSync = 74, FileDataSync = 75;
-        public const ulong Truncate = 76, FileTruncate = 77, GetWorkingDirectory = 79, ChangeDirectory = 80;
-        public const ulong FileChangeDirectory = 81, Rename = 82, MakeDirectory = 83, RemoveDirectory = 84, Create = 85;
-        public const ulong Unlink = 87, Symlink = 88, ReadLink = 89, ChangeMode = 90, FileChangeMode = 91, SetUmask = 95;
-        public const ulong StatFileSystem = 137, FileStatFileSystem = 138, EpollCreate = 213, ReadDirectory64 = 217;
-        public const ulong FileAdvise = 221, EpollWait = 232, EpollControl = 233, OpenAt = 257, MakeDirectoryAt = 258;
-        public const ulong StatAt = 262, UnlinkAt = 263, RenameAt = 264, SymlinkAt = 266, ReadLinkAt = 267;
-        public const ulong ChangeModeAt = 268, AccessAt = 269, Select = 23, SelectWithTimespec = 270, PollWithTimespec = 271, EpollWaitWithMask = 281;
-        public const ulong EventFd = 284, EventFd2 = 290, EpollCreate1 = 291, Duplicate3 = 292, Pipe2 = 293;
-        public const ulong ReadVectorAt = 295, WriteVectorAt = 296, RenameAt2 = 316, AccessAt2 = 439, EpollWaitWithTimespec = 441;
-        public const ulong SendFile = 40, CopyFileRange = 326, ChangeOwner = 92, FileChangeOwner = 93, LinkChangeOwner = 94;
-        public const ulong InotifyInit = 253, InotifyAddWatch = 254, InotifyRemoveWatch = 255, InotifyInit1 = 294;
-        public const ulong ChangeOwnerAt = 260, SetTimesAt = 280, SetTimesAtMicroseconds = 261, SetTimesMicroseconds = 235, SetTimesSeconds = 132;
-        // Sockets (SocketSyscalls; the stack is in Net/).
-        public const ulong Socket = 41, Connect = 42, Accept = 43, SendTo = 44, ReceiveFrom = 45, SendMessage = 46, ReceiveMessage = 47;
-        public const ulong Shutdown = 48, Bind = 49, Listen = 50, GetSocketName = 51, GetPeerName = 52, SocketPair = 53;
-        public const ulong SetSocketOption = 54, GetSocketOption = 55, Accept4 = 288;
         private const int Size = 512;
-
-        private struct ReportedSet { public fixed bool Numbers[Size]; }
-        private static ReportedSet s_reported;
+        private static Row[] s_rows;
         private static bool s_trace;
+
+        // Filled at module start-up, before the self-tests or the app can make a call; the dispatcher
+        // then reads the rows with no check of its own.
+        [ModuleInitializer]
+        internal static void Fill()
+        {
+            s_rows = new Row[Size];
+            Register(  0, "read",               3, &FileSyscalls.read);
+            Register(  1, "write",              3, &FileSyscalls.write);
+            Register(  2, "open",               3, &PathSyscalls.open);
+            Register(  3, "close",              1, &FileSyscalls.close);
+            Register(  4, "stat",               2, &PathSyscalls.stat);
+            Register(  5, "fstat",              2, &FileSyscalls.fstat);
+            Register(  6, "lstat",              2, &PathSyscalls.lstat);
+            Register(  7, "poll",               3, &PollSyscalls.poll);
+            Register(  8, "lseek",              3, &FileSyscalls.lseek);
+            Register(  9, "mmap",               6, &MemorySyscalls.mmap);
+            Register( 10, "mprotect",           3, &MemorySyscalls.mprotect);
+            Register( 11, "munmap",             2, &MemorySyscalls.munmap);
+            Register( 12, "brk",                1, &MemorySyscalls.brk);
+            Register( 13, "rt_sigaction",       4, &SignalSyscalls.rt_sigaction);
+            Register( 14, "rt_sigprocmask",     4, &SignalSyscalls.rt_sigprocmask);
+            Register( 15, "rt_sigreturn",       0, &SignalSyscalls.rt_sigreturn);
+            Register( 16, "ioctl",              3, &FileSyscalls.ioctl);
+            Register( 17, "pread64",            4, &FileSyscalls.pread64);
+            Register( 18, "pwrite64",           4, &FileSyscalls.pwrite64);
+            Register( 19, "readv",              3, &FileSyscalls.readv);
+            Register( 20, "writev",             3, &FileSyscalls.writev);
+            Register( 21, "access",             2, &PathSyscalls.access);
+            Register( 22, "pipe",               1, &PipeSyscalls.pipe);
+            Register( 23, "select",             5, &SelectSyscalls.select);
+            Register( 24, "sched_yield",        0, &ThreadSyscalls.sched_yield);
+            Register( 25, "mremap",             5, &MemorySyscalls.mremap);
+            Register( 26, "msync",              3, null);
+            Register( 27, "mincore",            3, null);
+            Register( 28, "madvise",            3, &MemorySyscalls.madvise);
+            Register( 32, "dup",                1, &FileSyscalls.dup);
+            Register( 33, "dup2",               2, &FileSyscalls.dup2);
+            Register( 34, "pause",              0, &SignalSyscalls.pause);
+            Register( 35, "nanosleep",          2, &SleepSyscalls.nanosleep);
+            Register( 39, "getpid",             0, &ProcessSyscalls.getpid);
+            Register( 40, "sendfile",           4, &FileSyscalls.sendfile);
+            Register( 41, "socket",             3, &SocketSyscalls.socket);
+            Register( 42, "connect",            3, &SocketSyscalls.connect);
+            Register( 43, "accept",             3, &SocketSyscalls.accept);
+            Register( 44, "sendto",             6, &SocketSyscalls.sendto);
+            Register( 45, "recvfrom",           6, &SocketSyscalls.recvfrom);
+            Register( 46, "sendmsg",            3, &SocketSyscalls.sendmsg);
+            Register( 47, "recvmsg",            3, &SocketSyscalls.recvmsg);
+            Register( 48, "shutdown",           2, &SocketSyscalls.shutdown);
+            Register( 49, "bind",               3, &SocketSyscalls.bind);
+            Register( 50, "listen",             2, &SocketSyscalls.listen);
+            Register( 51, "getsockname",        3, &SocketSyscalls.getsockname);
+            Register( 52, "getpeername",        3, &SocketSyscalls.getpeername);
+            Register( 53, "socketpair",         4, &SocketSyscalls.socketpair);
+            Register( 54, "setsockopt",         5, &SocketSyscalls.setsockopt);
+            Register( 55, "getsockopt",         5, &SocketSyscalls.getsockopt);
+            Register( 56, "clone",              5, &ThreadSyscalls.clone);
+            Register( 57, "fork",               0, null);
+            Register( 58, "vfork",              0, null);
+            Register( 59, "execve",             3, null);
+            Register( 60, "exit",               1, &ThreadSyscalls.exit, endsThread: true);
+            Register( 61, "wait4",              4, null);
+            Register( 62, "kill",               2, &SignalSyscalls.kill);
+            Register( 63, "uname",              1, &ProcessSyscalls.uname);
+            Register( 72, "fcntl",              3, &FileSyscalls.fcntl);
+            Register( 73, "flock",              2, &FileSyscalls.flock);
+            Register( 74, "fsync",              1, &FileSyscalls.fsync);
+            Register( 75, "fdatasync",          1, &FileSyscalls.fdatasync);
+            Register( 76, "truncate",           2, &PathSyscalls.truncate);
+            Register( 77, "ftruncate",          2, &FileSyscalls.ftruncate);
+            Register( 78, "getdents",           3, null);
+            Register( 79, "getcwd",             2, &PathSyscalls.getcwd);
+            Register( 80, "chdir",              1, &PathSyscalls.chdir);
+            Register( 81, "fchdir",             1, &FileSyscalls.fchdir);
+            Register( 82, "rename",             2, &PathSyscalls.rename);
+            Register( 83, "mkdir",              2, &PathSyscalls.mkdir);
+            Register( 84, "rmdir",              1, &PathSyscalls.rmdir);
+            Register( 85, "creat",              2, &PathSyscalls.creat);
+            Register( 86, "link",               2, null);
+            Register( 87, "unlink",             1, &PathSyscalls.unlink);
+            Register( 88, "symlink",            2, &PathSyscalls.symlink);
+            Register( 89, "readlink",           3, &PathSyscalls.readlink);
+            Register( 90, "chmod",              2, &PathSyscalls.chmod);
+            Register( 91, "fchmod",             2, &FileSyscalls.fchmod);
+            Register( 92, "chown",              3, &PathSyscalls.chown);
+            Register( 93, "fchown",             3, &FileSyscalls.fchown);
+            Register( 94, "lchown",             3, &PathSyscalls.lchown);
+            Register( 95, "umask",              1, &PathSyscalls.umask);
+            Register( 96, "gettimeofday",       2, &TimeSyscalls.gettimeofday);
+            Register( 97, "getrlimit",          2, &ProcessSyscalls.getrlimit);
+            Register( 98, "getrusage",          2, &ProcessSyscalls.getrusage);
+            Register( 99, "sysinfo",            1, &ProcessSyscalls.sysinfo);
+            Register(100, "times",              1, null);
+            Register(102, "getuid",             0, &ProcessSyscalls.getuid);
+            Register(104, "getgid",             0, &ProcessSyscalls.getgid);
+            Register(107, "geteuid",            0, &ProcessSyscalls.geteuid);
+            Register(108, "getegid",            0, &ProcessSyscalls.getegid);
+            Register(110, "getppid",            0, &ProcessSyscalls.getppid);
+            Register(111, "getpgrp",            0, null);
+            Register(112, "setsid",             0, null);
+            Register(127, "rt_sigpending",      2, &SignalSyscalls.rt_sigpending);
+            Register(128, "rt_sigtimedwait",    4, &SignalSyscalls.rt_sigtimedwait);
+            Register(130, "rt_sigsuspend",      2, &SignalSyscalls.rt_sigsuspend);
+            Register(131, "sigaltstack",        2, &SignalSyscalls.sigaltstack);
+            Register(132, "utime",              2, &PathSyscalls.utime);
+            Register(137, "statfs",             2, &PathSyscalls.statfs);
+            Register(138, "fstatfs",            2, &FileSyscalls.fstatfs);
+            Register(157, "prctl",              5, &ProcessSyscalls.prctl);
+            Register(158, "arch_prctl",         2, &ProcessSyscalls.arch_prctl);
+            Register(160, "setrlimit",          2, &ProcessSyscalls.setrlimit);
+            Register(186, "gettid",             0, &ThreadSyscalls.gettid);
+            Register(200, "tkill",              2, &SignalSyscalls.tkill);
+            Register(201, "time",               1, &TimeSyscalls.time);
+            Register(202, "futex",              6, &ThreadSyscalls.futex);
+            Register(203, "sched_setaffinity",  3, &ThreadSyscalls.sched_setaffinity);
+            Register(204, "sched_getaffinity",  3, &ThreadSyscalls.sched_getaffinity);
+            Register(213, "epoll_create",       1, &PollSyscalls.epoll_create);
+            Register(217, "getdents64",         3, &FileSyscalls.getdents64);
+            Register(218, "set_tid_address",    1, &ThreadSyscalls.set_tid_address);
+            Register(221, "fadvise64",          4, &FileSyscalls.fadvise64);
+            Register(228, "clock_gettime",      2, &TimeSyscalls.clock_gettime);
+            Register(229, "clock_getres",       2, &TimeSyscalls.clock_getres);
+            Register(230, "clock_nanosleep",    4, &SleepSyscalls.clock_nanosleep);
+            Register(231, "exit_group",         1, &ProcessSyscalls.exit_group, endsThread: true);
+            Register(232, "epoll_wait",         4, &PollSyscalls.epoll_wait);
+            Register(233, "epoll_ctl",          4, &PollSyscalls.epoll_ctl);
+            Register(234, "tgkill",             3, &SignalSyscalls.tgkill);
+            Register(235, "utimes",             2, &PathSyscalls.utimes);
+            Register(239, "get_mempolicy",      5, &MemorySyscalls.get_mempolicy);
+            Register(253, "inotify_init",       0, &InotifySyscalls.inotify_init);
+            Register(254, "inotify_add_watch",  3, &InotifySyscalls.inotify_add_watch);
+            Register(255, "inotify_rm_watch",   2, &InotifySyscalls.inotify_rm_watch);
+            Register(257, "openat",             4, &PathSyscalls.openat);
+            Register(258, "mkdirat",            3, &PathSyscalls.mkdirat);
+            Register(260, "fchownat",           5, &PathSyscalls.fchownat);
+            Register(261, "futimesat",          3, &PathSyscalls.futimesat);
+            Register(262, "newfstatat",         4, &PathSyscalls.newfstatat);
+            Register(263, "unlinkat",           3, &PathSyscalls.unlinkat);
+            Register(264, "renameat",           4, &PathSyscalls.renameat);
+            Register(266, "symlinkat",          3, &PathSyscalls.symlinkat);
+            Register(267, "readlinkat",         4, &PathSyscalls.readlinkat);
+            Register(268, "fchmodat",           3, &PathSyscalls.fchmodat);
+            Register(269, "faccessat",          3, &PathSyscalls.faccessat);
+            Register(270, "pselect6",           6, &SelectSyscalls.pselect6);
+            Register(271, "ppoll",              5, &PollSyscalls.ppoll);
+            Register(273, "set_robust_list",    2, &ThreadSyscalls.set_robust_list);
+            Register(274, "get_robust_list",    3, null);
+            Register(280, "utimensat",          4, &PathSyscalls.utimensat);
+            Register(281, "epoll_pwait",        6, &PollSyscalls.epoll_pwait);
+            Register(284, "eventfd",            1, &PipeSyscalls.eventfd);
+            Register(285, "fallocate",          4, null);
+            Register(288, "accept4",            4, &SocketSyscalls.accept4);
+            Register(290, "eventfd2",           2, &PipeSyscalls.eventfd2);
+            Register(291, "epoll_create1",      1, &PollSyscalls.epoll_create1);
+            Register(292, "dup3",               3, &FileSyscalls.dup3);
+            Register(293, "pipe2",              2, &PipeSyscalls.pipe2);
+            Register(294, "inotify_init1",      1, &InotifySyscalls.inotify_init1);
+            Register(295, "preadv",             5, &FileSyscalls.preadv);
+            Register(296, "pwritev",            5, &FileSyscalls.pwritev);
+            Register(302, "prlimit64",          4, &ProcessSyscalls.prlimit64);
+            Register(309, "getcpu",             6, &ThreadSyscalls.getcpu);
+            Register(316, "renameat2",          5, &PathSyscalls.renameat2);
+            Register(318, "getrandom",          3, &RandomSyscalls.getrandom);
+            Register(319, "memfd_create",       2, null);
+            Register(324, "membarrier",         3, &MemorySyscalls.membarrier);
+            Register(326, "copy_file_range",    6, &FileSyscalls.copy_file_range);
+            Register(332, "statx",              5, null);
+            Register(334, "rseq",               4, &ProcessSyscalls.rseq);
+            Register(435, "clone3",             2, null);
+            Register(439, "faccessat2",         4, &PathSyscalls.faccessat2);
+            Register(441, "epoll_pwait2",       6, &PollSyscalls.epoll_pwait2);
+        }
+
+        private static void Register(ulong number, string name, byte argumentCount, delegate*<SyscallFrame, long> handler, bool endsThread = false)
+        {
+            ref Row row = ref s_rows[(int)number];
+            row.Name = name;
+            row.ArgumentCount = argumentCount;
+            row.Handler = handler;
+            row.EndsThread = endsThread;
+        }
 
         /// <summary>Reads the boot options that change how calls are handled (uk.strace).</summary>
         public static void Configure()
         {
             int length;
             s_trace = BootCommandLine.Option("uk.strace", out length) != null;
+        }
+
+        /// <summary>The number of the call Linux names `name`, for kernel code that makes calls (the self-tests).</summary>
+        public static ulong NumberOf(string name)
+        {
+            for (int number = 0; number < s_rows.Length; number++)
+                if (s_rows[number].Name == name) return (ulong)number;
+            Panic.Fail("no system call has that name");
+            return 0;
         }
 
         public static void Dispatch(InterruptFrame* frame)
@@ -65,203 +237,39 @@ namespace Kernel.Syscalls
             // Handlers (and the trace, which shows paths) read and write the app's memory after UserMemory's
             // checks: SMAP's window is open while they run, and closed again before anything else does.
             UserAccess.Begin();
-            // Calls that end the thread or the machine never come back to print their result.
-            if (s_trace && (number == Exit || number == ExitGroup)) Trace(call, number, Scheduler.NoResult);
-            long result = Handle(call);
-            if (s_trace && number != Exit && number != ExitGroup) Trace(call, number, result);
+            Row[] rows = s_rows;
+            long result;
+            if (number < (ulong)rows.Length && rows[(int)number].Handler != null)
+            {
+                ref Row row = ref rows[(int)number];
+                // Calls that end the thread or the machine never come back to print their result.
+                if (s_trace && row.EndsThread) Trace(call, number, Scheduler.NoResult);
+                result = row.Handler(call);
+                if (s_trace && !row.EndsThread) Trace(call, number, result);
+            }
+            else
+            {
+                result = Unknown(number);
+                if (s_trace) Trace(call, number, result);
+            }
             UserAccess.End();
             if (result == Scheduler.NoResult) return;   // parked, or the handler set every register itself
             frame->Rax = (ulong)result;
             if (Scheduler.Current != null) Scheduler.Current.RestartedDeadline = 0;
         }
 
-        private static long Handle(SyscallFrame call)
-        {
-            switch (call.Number)
-            {
-                // files (FileSyscalls, PathSyscalls, PipeSyscalls, PollSyscalls; the VFS is in Files/)
-                case Write: return FileSyscalls.Write(call);
-                case Read: return FileSyscalls.Read(call);
-                case ReadAt: return FileSyscalls.ReadAt(call);
-                case WriteAt: return FileSyscalls.WriteAt(call);
-                case ReadVector: return FileSyscalls.ReadVector(call);
-                case WriteVector: return FileSyscalls.WriteVector(call);
-                case ReadVectorAt: return FileSyscalls.ReadVectorAt(call);
-                case WriteVectorAt: return FileSyscalls.WriteVectorAt(call);
-                case Seek: return FileSyscalls.Seek(call);
-                case Close: return FileSyscalls.Close(call);
-                case Duplicate: return FileSyscalls.Duplicate(call);
-                case Duplicate2: return FileSyscalls.Duplicate2(call);
-                case Duplicate3: return FileSyscalls.Duplicate3(call);
-                case FileControl: return FileSyscalls.Control(call);
-                case Ioctl: return FileSyscalls.Ioctl(call);
-                case FileStat: return FileSyscalls.FileStat(call);
-                case FileStatFileSystem: return FileSyscalls.FileStatFileSystem(call);
-                case FileTruncate: return FileSyscalls.FileTruncate(call);
-                case FileSync:
-                case FileDataSync: return FileSyscalls.Sync(call);
-                case FileAdvise: return FileSyscalls.Advise(call);
-                case FileLock: return FileSyscalls.Lock(call);
-                case ReadDirectory64: return FileSyscalls.ReadDirectory(call);
-                case FileChangeDirectory: return FileSyscalls.ChangeDirectory(call);
-                case FileChangeMode: return FileSyscalls.ChangeMode(call);
-                case FileChangeOwner: return FileSyscalls.ChangeOwner(call);
-                case SendFile: return FileSyscalls.SendFile(call);
-                case CopyFileRange: return FileSyscalls.CopyFileRange(call);
-                case Open: return PathSyscalls.Open(call);
-                case OpenAt: return PathSyscalls.OpenAt(call);
-                case Create: return PathSyscalls.Create(call);
-                case Stat: return PathSyscalls.Stat(call);
-                case LinkStat: return PathSyscalls.LinkStat(call);
-                case StatAt: return PathSyscalls.StatAt(call);
-                case StatFileSystem: return PathSyscalls.StatFileSystem(call);
-                case Access: return PathSyscalls.Access(call);
-                case AccessAt: return PathSyscalls.AccessAt(call);
-                case AccessAt2: return PathSyscalls.AccessAt2(call);
-                case MakeDirectory: return PathSyscalls.MakeDirectory(call);
-                case MakeDirectoryAt: return PathSyscalls.MakeDirectoryAt(call);
-                case Unlink: return PathSyscalls.Unlink(call);
-                case RemoveDirectory: return PathSyscalls.RemoveDirectory(call);
-                case UnlinkAt: return PathSyscalls.UnlinkAt(call);
-                case Rename: return PathSyscalls.Rename(call);
-                case RenameAt: return PathSyscalls.RenameAt(call);
-                case RenameAt2: return PathSyscalls.RenameAt2(call);
-                case Symlink: return PathSyscalls.Symlink(call);
-                case SymlinkAt: return PathSyscalls.SymlinkAt(call);
-                case ReadLink: return PathSyscalls.ReadLink(call);
-                case ReadLinkAt: return PathSyscalls.ReadLinkAt(call);
-                case GetWorkingDirectory: return PathSyscalls.GetWorkingDirectory(call);
-                case ChangeDirectory: return PathSyscalls.ChangeDirectory(call);
-                case ChangeMode: return PathSyscalls.ChangeMode(call);
-                case ChangeModeAt: return PathSyscalls.ChangeModeAt(call);
-                case ChangeOwner: return PathSyscalls.ChangeOwner(call);
-                case LinkChangeOwner: return PathSyscalls.LinkChangeOwner(call);
-                case ChangeOwnerAt: return PathSyscalls.ChangeOwnerAt(call);
-                case SetTimesAt: return PathSyscalls.SetTimesAt(call);
-                case SetTimesAtMicroseconds: return PathSyscalls.SetTimesAtMicroseconds(call);
-                case SetTimesMicroseconds: return PathSyscalls.SetTimesMicroseconds(call);
-                case SetTimesSeconds: return PathSyscalls.SetTimesSeconds(call);
-                case Truncate: return PathSyscalls.Truncate(call);
-                case SetUmask: return PathSyscalls.SetUmask(call);
-                case Pipe: return PipeSyscalls.Pipe(call);
-                case Pipe2: return PipeSyscalls.Pipe2(call);
-                case EventFd: return PipeSyscalls.EventFd(call);
-                case EventFd2: return PipeSyscalls.EventFd2(call);
-                case InotifyInit: return InotifySyscalls.Init(call);
-                case InotifyInit1: return InotifySyscalls.Init1(call);
-                case InotifyAddWatch: return InotifySyscalls.AddWatch(call);
-                case InotifyRemoveWatch: return InotifySyscalls.RemoveWatch(call);
-                case Poll: return PollSyscalls.Poll(call);
-                case PollWithTimespec: return PollSyscalls.PollWithTimespec(call);
-                case Select: return SelectSyscalls.Select(call);
-                case SelectWithTimespec: return SelectSyscalls.SelectWithTimespec(call);
-                case EpollCreate: return PollSyscalls.EpollCreate(call);
-                case EpollCreate1: return PollSyscalls.EpollCreate1(call);
-                case EpollControl: return PollSyscalls.EpollControl(call);
-                case EpollWait: return PollSyscalls.EpollWait(call);
-                case EpollWaitWithMask: return PollSyscalls.EpollWaitWithMask(call);
-                case EpollWaitWithTimespec: return PollSyscalls.EpollWaitWithTimespec(call);
-
-                // sockets (SocketSyscalls; the stack is in Net/)
-                case Socket: return SocketSyscalls.Socket(call);
-                case Bind: return SocketSyscalls.Bind(call);
-                case Listen: return SocketSyscalls.Listen(call);
-                case Accept: return SocketSyscalls.Accept(call);
-                case Accept4: return SocketSyscalls.Accept4(call);
-                case Connect: return SocketSyscalls.Connect(call);
-                case SendTo: return SocketSyscalls.SendTo(call);
-                case ReceiveFrom: return SocketSyscalls.ReceiveFrom(call);
-                case SendMessage: return SocketSyscalls.SendMessage(call);
-                case ReceiveMessage: return SocketSyscalls.ReceiveMessage(call);
-                case Shutdown: return SocketSyscalls.Shutdown(call);
-                case GetSocketName: return SocketSyscalls.GetSocketName(call);
-                case GetPeerName: return SocketSyscalls.GetPeerName(call);
-                case SetSocketOption: return SocketSyscalls.SetOption(call);
-                case GetSocketOption: return SocketSyscalls.GetOption(call);
-                case SocketPair: return SocketSyscalls.SocketPair(call);
-
-                // memory (MemorySyscalls)
-                case Mmap: return MemorySyscalls.Map(call);
-                case Mprotect: return MemorySyscalls.Protect(call);
-                case Munmap: return MemorySyscalls.Unmap(call);
-                case Brk: return MemorySyscalls.Brk(call);
-                case Mremap: return MemorySyscalls.Remap(call);
-                case Madvise: return MemorySyscalls.Advise(call);
-                case Membarrier: return MemorySyscalls.Membarrier(call);
-                case GetMempolicy: return MemorySyscalls.GetMemoryPolicy(call);
-
-                // threads (ThreadSyscalls)
-                case Clone: return ThreadSyscalls.Clone(call);
-                case Exit: return Scheduler.Current != null ? ThreadSyscalls.Exit(call) : ProcessSyscalls.ExitGroup(call);
-                case SetTidAddress: return ThreadSyscalls.SetTidAddress(call);
-                case Gettid: return ThreadSyscalls.GetTid(call);
-                case SchedYield: return ThreadSyscalls.Yield(call);
-                case SchedGetaffinity: return ThreadSyscalls.GetAffinity(call);
-                case SchedSetaffinity: return ThreadSyscalls.SetAffinity(call);
-                case Futex: return ThreadSyscalls.Futex(call);
-                case SetRobustList: return ThreadSyscalls.SetRobustList(call);
-                case Getcpu: return ThreadSyscalls.GetCpu(call);
-
-                // signals (SignalSyscalls)
-                case RtSigaction: return SignalSyscalls.Action(call);
-                case RtSigprocmask: return SignalSyscalls.ProcMask(call);
-                case RtSigreturn: return SignalSyscalls.Return(call);
-                case RtSigpending: return SignalSyscalls.Pending(call);
-                case RtSigtimedwait: return SignalSyscalls.TimedWait(call);
-                case RtSigsuspend: return SignalSyscalls.Suspend(call);
-                case Pause: return SignalSyscalls.Pause(call);
-                case Sigaltstack: return SignalSyscalls.AlternateStack(call);
-                case Kill: return SignalSyscalls.Kill(call);
-                case Tkill: return SignalSyscalls.ThreadKill(call);
-                case Tgkill: return SignalSyscalls.ThreadGroupKill(call);
-
-                // time (TimeSyscalls, SleepSyscalls) and randomness (RandomSyscalls)
-                case Gettimeofday: return TimeSyscalls.Gettimeofday(call);
-                case Time: return TimeSyscalls.Time(call);
-                case ClockGettime: return TimeSyscalls.ClockGettime(call);
-                case ClockGetres: return TimeSyscalls.ClockGetres(call);
-                case Getrandom: return RandomSyscalls.GetRandom(call);
-                case Nanosleep: return SleepSyscalls.Sleep(call);
-                case ClockNanosleep: return SleepSyscalls.ClockSleep(call);
-
-                // process (ProcessSyscalls)
-                case ExitGroup: return ProcessSyscalls.ExitGroup(call);
-                case Getpid: return ProcessSyscalls.GetPid(call);
-                case Getppid: return ProcessSyscalls.GetParentPid(call);
-                case Getuid:
-                case Geteuid:
-                case Getgid:
-                case Getegid: return ProcessSyscalls.GetUserOrGroupId(call);
-                case ArchPrctl: return ProcessSyscalls.ArchPrctl(call);
-                case Uname: return ProcessSyscalls.Uname(call);
-                case Prlimit64: return ProcessSyscalls.Prlimit(call);
-                case Getrlimit: return ProcessSyscalls.GetLimit(call);
-                case Setrlimit: return ProcessSyscalls.SetLimit(call);
-                case Sysinfo: return ProcessSyscalls.SystemInfo(call);
-                case Getrusage: return ProcessSyscalls.ResourceUsage(call);
-                case Prctl: return ProcessSyscalls.Prctl(call);
-
-                // rseq is an optimisation libc may try; "not here" is the documented answer.
-                case Rseq: return -Errno.ENOSYS;
-                default: return Unknown(call.Number);
-            }
-        }
-
         private static long Unknown(ulong number)
         {
-            bool first;
-            fixed (ReportedSet* reported = &s_reported)
-            {
-                first = number < Size && !reported->Numbers[number];
-                if (first) reported->Numbers[number] = true;
-            }
+            if (number >= (ulong)s_rows.Length) return -Errno.ENOSYS;
+            ref Row row = ref s_rows[(int)number];
+            bool first = !row.Reported;
+            row.Reported = true;
             if (first && !s_trace)
             {
                 KernelConsole.Prefix();
                 KernelConsole.Write("unimplemented system call ");
                 KernelConsole.WriteDecimal(number);
-                string name = SyscallNames.Name(number);
-                if (name != null) { KernelConsole.Write(" "); KernelConsole.Write(name); }
+                if (row.Name != null) { KernelConsole.Write(" "); KernelConsole.Write(row.Name); }
                 KernelConsole.WriteLine(" (returns -ENOSYS)");
             }
             return -Errno.ENOSYS;
@@ -276,11 +284,12 @@ namespace Kernel.Syscalls
                 KernelConsole.WriteDecimal((ulong)Scheduler.Current.Id);
                 KernelConsole.Write("] ");
             }
-            string name = SyscallNames.Name(number);
-            if (name != null) KernelConsole.Write(name);
+            // A number no row names prints as syscall_N with all six argument registers.
+            string name = number < (ulong)s_rows.Length ? s_rows[(int)number].Name : null;
+            int count = 6;
+            if (name != null) { KernelConsole.Write(name); count = s_rows[(int)number].ArgumentCount; }
             else { KernelConsole.Write("syscall_"); KernelConsole.WriteDecimal(number); }
             KernelConsole.Write("(");
-            int count = SyscallNames.ArgumentCount(number);
             for (int i = 0; i < count; i++)
             {
                 if (i > 0) KernelConsole.Write(", ");

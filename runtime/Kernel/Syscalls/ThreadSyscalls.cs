@@ -19,7 +19,7 @@ namespace Kernel.Syscalls
         private const int FutexCommandMask = 127, FutexClockRealtime = 256;
 
         // clone(flags, stack, parent_tid, child_tid, tls)
-        public static long Clone(SyscallFrame call)
+        public static long clone(SyscallFrame call)
         {
             ulong flags = call.Arg0 & ~0xFFUL;   // the low byte is the exit signal: none for threads
             if ((flags & CloneRequired) != CloneRequired) return -Errno.ENOSYS;  // fork: one process per image
@@ -45,28 +45,30 @@ namespace Kernel.Syscalls
             return child.Id;
         }
 
-        public static long Exit(SyscallFrame call)
+        // exit(status): the calling thread; with no thread yet (a self-test's call), the machine, as exit_group.
+        public static long exit(SyscallFrame call)
         {
+            if (Scheduler.Current == null) return ProcessSyscalls.exit_group(call);
             Scheduler.ExitCurrent((int)(call.Arg0 & 0xFF));
             return Scheduler.NoResult;
         }
 
-        public static long SetTidAddress(SyscallFrame call)
+        public static long set_tid_address(SyscallFrame call)
         {
             Scheduler.Current.ClearChildTid = call.Arg0;
             return Scheduler.Current.Id;
         }
 
-        public static long GetTid(SyscallFrame call) => Scheduler.Current.Id;
+        public static long gettid(SyscallFrame call) => Scheduler.Current.Id;
 
-        public static long Yield(SyscallFrame call)
+        public static long sched_yield(SyscallFrame call)
         {
             Scheduler.RequestSwitch();
             return 0;
         }
 
         // sched_getaffinity(pid, size, mask): one CPU. Returns the bytes written, like the kernel.
-        public static long GetAffinity(SyscallFrame call)
+        public static long sched_getaffinity(SyscallFrame call)
         {
             if (call.Arg1 < 8 || (call.Arg1 & 7) != 0) return -Errno.EINVAL;
             if (!IsThisProcess(call.Arg0)) return -Errno.ESRCH;
@@ -75,7 +77,7 @@ namespace Kernel.Syscalls
             return 8;
         }
 
-        public static long SetAffinity(SyscallFrame call)
+        public static long sched_setaffinity(SyscallFrame call)
         {
             if (!IsThisProcess(call.Arg0)) return -Errno.ESRCH;
             if (call.Arg1 == 0 || !UserMemory.IsUserRange(call.Arg2, 1)) return -Errno.EFAULT;
@@ -83,7 +85,7 @@ namespace Kernel.Syscalls
         }
 
         // getcpu(cpu, node, cache): one CPU, one NUMA node.
-        public static long GetCpu(SyscallFrame call)
+        public static long getcpu(SyscallFrame call)
         {
             if (call.Arg0 != 0 && !UserMemory.IsWritableUserRange(call.Arg0, 4)) return -Errno.EFAULT;
             if (call.Arg1 != 0 && !UserMemory.IsWritableUserRange(call.Arg1, 4)) return -Errno.EFAULT;
@@ -93,10 +95,10 @@ namespace Kernel.Syscalls
         }
 
         // The runtime's own robust-mutex list is only read when a thread dies holding a lock: accept it.
-        public static long SetRobustList(SyscallFrame call) => call.Arg1 == 24 ? 0 : -Errno.EINVAL;
+        public static long set_robust_list(SyscallFrame call) => call.Arg1 == 24 ? 0 : -Errno.EINVAL;
 
         // futex(uaddr, op, val, timeout | val2, uaddr2, val3)
-        public static long Futex(SyscallFrame call)
+        public static long futex(SyscallFrame call)
         {
             int op = (int)call.Arg1;
             int command = op & FutexCommandMask;

@@ -17,7 +17,7 @@ namespace Kernel.Syscalls
         private struct Timezone { public int MinutesWest; public int DstTime; }
 
         // clock_gettime(clockid, struct timespec* tp)
-        public static long ClockGettime(SyscallFrame call)
+        public static long clock_gettime(SyscallFrame call)
         {
             ulong nanoseconds;
             if (!TryRead((long)call.Arg0, out nanoseconds)) return -Errno.EINVAL;
@@ -27,7 +27,7 @@ namespace Kernel.Syscalls
         }
 
         // clock_getres(clockid, struct timespec* res); res may be null.
-        public static long ClockGetres(SyscallFrame call)
+        public static long clock_getres(SyscallFrame call)
         {
             ulong unused;
             if (!TryRead((long)call.Arg0, out unused)) return -Errno.EINVAL;
@@ -38,7 +38,7 @@ namespace Kernel.Syscalls
         }
 
         // gettimeofday(struct timeval* tv, struct timezone* tz); either may be null; the zone is always UTC.
-        public static long Gettimeofday(SyscallFrame call)
+        public static long gettimeofday(SyscallFrame call)
         {
             if (call.Arg0 != 0 && !UserMemory.IsWritableUserRange(call.Arg0, (ulong)sizeof(Timeval))) return -Errno.EFAULT;
             if (call.Arg1 != 0 && !UserMemory.IsWritableUserRange(call.Arg1, (ulong)sizeof(Timezone))) return -Errno.EFAULT;
@@ -59,7 +59,7 @@ namespace Kernel.Syscalls
         }
 
         // time(time_t* tloc); tloc may be null.
-        public static long Time(SyscallFrame call)
+        public static long time(SyscallFrame call)
         {
             long seconds = (long)(Clock.RealtimeNanoseconds / Clock.NanosecondsPerSecond);
             if (call.Arg0 != 0)
