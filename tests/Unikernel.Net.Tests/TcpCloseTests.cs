@@ -1,6 +1,7 @@
 using System.Linq;
-using Kernel.Net;
+using Kernel.LinuxAbi;
 using Kernel.Net.Tcp;
+using Kernel.Net;
 
 namespace Unikernel.Net.Tests;
 
@@ -98,7 +99,7 @@ public sealed class TcpCloseTests : TcpTestBase
         TcpConnection c = OpenPassive(out var synAck);
         Link.Inject(FromPeer(WireSegment.Rst, PeerIss + 1, 0));
         Assert.Equal(TcpState.Closed, c.State);
-        Assert.Equal(-NetErrors.ECONNRESET, c.Error);
+        Assert.Equal(-Errno.ECONNRESET, c.Error);
     }
 
     [Fact]

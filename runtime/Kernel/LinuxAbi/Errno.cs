@@ -1,6 +1,6 @@
 namespace Kernel.LinuxAbi
 {
-    // Linux error numbers (asm-generic/errno-base.h and errno.h); system calls return them negated.
+    // Linux error numbers (asm-generic/errno-base.h and errno.h), the socket calls' included; system calls return them negated.
     internal static class Errno
     {
         public const long EPERM = 1, ENOENT = 2, ESRCH = 3, EINTR = 4, EIO = 5, ENXIO = 6, E2BIG = 7;
@@ -10,6 +10,11 @@ namespace Kernel.LinuxAbi
         public const long ENOSPC = 28, ESPIPE = 29, EROFS = 30, EMLINK = 31, EPIPE = 32, ERANGE = 34;
         public const long ENAMETOOLONG = 36, ENOSYS = 38, ENOTEMPTY = 39, ELOOP = 40, ENODATA = 61;
         public const long EOVERFLOW = 75, ENOTSOCK = 88, EOPNOTSUPP = 95, ETIMEDOUT = 110;
+        // The socket calls' errors.
+        public const long EDOM = 33, EDESTADDRREQ = 89, EMSGSIZE = 90, EPROTOTYPE = 91, ENOPROTOOPT = 92, EPROTONOSUPPORT = 93;
+        public const long ESOCKTNOSUPPORT = 94, EPFNOSUPPORT = 96, EAFNOSUPPORT = 97, EADDRINUSE = 98, EADDRNOTAVAIL = 99, ENETDOWN = 100;
+        public const long ENETUNREACH = 101, ECONNABORTED = 103, ECONNRESET = 104, ENOBUFS = 105, EISCONN = 106, ENOTCONN = 107;
+        public const long ECONNREFUSED = 111, EHOSTUNREACH = 113, EALREADY = 114, EINPROGRESS = 115;
         public const long ERESTARTSYS = 512;
 
         /// <summary>The symbolic name (for the system call trace); "E?" for numbers not listed here.</summary>
@@ -57,6 +62,28 @@ namespace Kernel.LinuxAbi
                 case ENOTSOCK: return "ENOTSOCK";
                 case EOPNOTSUPP: return "EOPNOTSUPP";
                 case ETIMEDOUT: return "ETIMEDOUT";
+                case EDOM: return "EDOM";
+                case EDESTADDRREQ: return "EDESTADDRREQ";
+                case EMSGSIZE: return "EMSGSIZE";
+                case EPROTOTYPE: return "EPROTOTYPE";
+                case ENOPROTOOPT: return "ENOPROTOOPT";
+                case EPROTONOSUPPORT: return "EPROTONOSUPPORT";
+                case ESOCKTNOSUPPORT: return "ESOCKTNOSUPPORT";
+                case EPFNOSUPPORT: return "EPFNOSUPPORT";
+                case EAFNOSUPPORT: return "EAFNOSUPPORT";
+                case EADDRINUSE: return "EADDRINUSE";
+                case EADDRNOTAVAIL: return "EADDRNOTAVAIL";
+                case ENETDOWN: return "ENETDOWN";
+                case ENETUNREACH: return "ENETUNREACH";
+                case ECONNABORTED: return "ECONNABORTED";
+                case ECONNRESET: return "ECONNRESET";
+                case ENOBUFS: return "ENOBUFS";
+                case EISCONN: return "EISCONN";
+                case ENOTCONN: return "ENOTCONN";
+                case ECONNREFUSED: return "ECONNREFUSED";
+                case EHOSTUNREACH: return "EHOSTUNREACH";
+                case EALREADY: return "EALREADY";
+                case EINPROGRESS: return "EINPROGRESS";
                 case ERESTARTSYS: return "ERESTARTSYS";
                 default: return "E?";
             }

@@ -1,3 +1,5 @@
+using Kernel.LinuxAbi;
+
 namespace Kernel.Net
 {
     // UDP (RFC 768): datagrams to a bound port are queued on its socket; the checksum is checked when the
@@ -63,9 +65,9 @@ namespace Kernel.Net
                     s_nextEphemeral = s_nextEphemeral == 65535 ? FirstEphemeral : (ushort)(s_nextEphemeral + 1);
                     if (!InUse(candidate, address)) port = candidate;
                 }
-                if (port == 0) return -NetErrors.EADDRINUSE;
+                if (port == 0) return -Errno.EADDRINUSE;
             }
-            else if (!reuse && InUse(port, address)) return -NetErrors.EADDRINUSE;
+            else if (!reuse && InUse(port, address)) return -Errno.EADDRINUSE;
             socket.LocalAddress = address;
             socket.LocalPort = port;
             socket.Bound = true;
@@ -88,14 +90,14 @@ namespace Kernel.Net
         /// <summary>Sends one datagram of <paramref name="length"/> bytes; the bytes sent or -errno.</summary>
         public static long Send(UdpSocket socket, uint destination, ushort destinationPort, byte* data, int length)
         {
-            if (length < 0 || length > MaximumPayload) return -NetErrors.EMSGSIZE;
+            if (length < 0 || length > MaximumPayload) return -Errno.EMSGSIZE;
             if (!socket.Bound)
             {
                 long bound = Bind(socket, 0, 0, false);
                 if (bound < 0) return bound;
             }
             Packet packet = PacketPool.Allocate();
-            if (packet == null) return -NetErrors.ENOBUFS;
+            if (packet == null) return -Errno.ENOBUFS;
             uint source = socket.LocalAddress != 0 ? socket.LocalAddress
                         : Ipv4.IsLoopback(destination) ? destination : NetworkConfiguration.Address;
             byte* header = packet.Frame + Ipv4.PayloadOffset;

@@ -32,7 +32,7 @@ namespace Kernel.Syscalls
             header.NameLength = *(uint*)(address + NameLengthOffset);
             header._vectors = *(ulong*)(address + VectorsOffset);
             header.Count = *(ulong*)(address + CountOffset);
-            return header.Count > MaximumVectors ? -NetErrors.EMSGSIZE : 0;
+            return header.Count > MaximumVectors ? -Errno.EMSGSIZE : 0;
         }
 
         /// <summary>Checks the iovec array: readable, each buffer readable (or writable, for a receive), the

@@ -2,8 +2,8 @@ using Kernel.Files.Synthetic;
 using Kernel.Files;
 using Kernel.LinuxAbi;
 using Kernel.Net.Sockets;
-using Kernel.Net;
 using Kernel.Net.Tcp;
+using Kernel.Net;
 
 namespace Kernel.Syscalls
 {
@@ -23,14 +23,14 @@ namespace Kernel.Syscalls
         public static long socket(SyscallFrame call)
         {
             int domain = (int)call.Arg0, type = (int)call.Arg1, protocol = (int)call.Arg2;
-            if (domain != FamilyInet) return -NetErrors.EAFNOSUPPORT;
+            if (domain != FamilyInet) return -Errno.EAFNOSUPPORT;
             if ((type & ~(TypeMask | SocketNonBlocking | SocketCloseOnExec)) != 0) return -Errno.EINVAL;
             int kind = type & TypeMask;
             SocketFile socket;
-            if (kind == SocketFile.Stream && (protocol == 0 || protocol == Ipv4.ProtocolTcp)) { if (!Start()) return -NetErrors.ENOBUFS; socket = new TcpSocketFile(type); }
-            else if (kind == SocketFile.Datagram && (protocol == 0 || protocol == Ipv4.ProtocolUdp)) { if (!Start()) return -NetErrors.ENOBUFS; socket = new UdpSocketFile(type); }
-            else if (kind == SocketFile.Stream || kind == SocketFile.Datagram) return -NetErrors.EPROTONOSUPPORT;
-            else return -NetErrors.ESOCKTNOSUPPORT;
+            if (kind == SocketFile.Stream && (protocol == 0 || protocol == Ipv4.ProtocolTcp)) { if (!Start()) return -Errno.ENOBUFS; socket = new TcpSocketFile(type); }
+            else if (kind == SocketFile.Datagram && (protocol == 0 || protocol == Ipv4.ProtocolUdp)) { if (!Start()) return -Errno.ENOBUFS; socket = new UdpSocketFile(type); }
+            else if (kind == SocketFile.Stream || kind == SocketFile.Datagram) return -Errno.EPROTONOSUPPORT;
+            else return -Errno.ESOCKTNOSUPPORT;
             AppFileTree.EnsureBuilt();
             return Vfs.Descriptors.InstallNew(socket, (type & SocketCloseOnExec) != 0);
         }
@@ -46,7 +46,7 @@ namespace Kernel.Syscalls
             bool unspecified;
             error = SocketAddress.Read(call.Arg1, call.Arg2, out address, out port, out unspecified);
             if (error < 0) return error;
-            if (unspecified && address != 0) return -NetErrors.EAFNOSUPPORT;
+            if (unspecified && address != 0) return -Errno.EAFNOSUPPORT;
             return socket.Bind(address, port);
         }
 
@@ -174,7 +174,7 @@ namespace Kernel.Syscalls
 
             if (socket.Type == SocketFile.Datagram)
             {
-                if (total > Udp.MaximumPayload) return -NetErrors.EMSGSIZE;
+                if (total > Udp.MaximumPayload) return -Errno.EMSGSIZE;
                 byte* datagram = stackalloc byte[Udp.MaximumPayload];
                 return socket.Send(datagram, message.Gather(datagram), flags, hasAddress, address, port);
             }
@@ -251,7 +251,7 @@ namespace Kernel.Syscalls
             if (socket == null) return error;
             uint address;
             ushort port;
-            if (!socket.PeerName(out address, out port)) return -NetErrors.ENOTCONN;
+            if (!socket.PeerName(out address, out port)) return -Errno.ENOTCONN;
             if (call.Arg1 == 0) return -Errno.EFAULT;
             return SocketAddress.Write(call.Arg1, call.Arg2, address, port);
         }
@@ -271,7 +271,7 @@ namespace Kernel.Syscalls
             {
                 if (length < 16) return -Errno.EINVAL;
                 long seconds = *(long*)value, microseconds = *(long*)(value + 8);
-                if (seconds < 0 || microseconds < 0 || microseconds >= 1_000_000) return -NetErrors.EDOM;
+                if (seconds < 0 || microseconds < 0 || microseconds >= 1_000_000) return -Errno.EDOM;
                 ulong nanoseconds = (ulong)seconds * 1_000_000_000UL + (ulong)microseconds * 1000UL;
                 if (name == SocketOptions.ReceiveTimeout) socket.ReceiveTimeout = nanoseconds; else socket.SendTimeout = nanoseconds;
                 return 0;
@@ -332,7 +332,7 @@ namespace Kernel.Syscalls
         }
 
         // socketpair(domain, type, protocol, sv): AF_UNIX only on Linux; not here.
-        public static long socketpair(SyscallFrame call) => (int)call.Arg0 == FamilyInet ? -NetErrors.EOPNOTSUPP : -NetErrors.EAFNOSUPPORT;
+        public static long socketpair(SyscallFrame call) => (int)call.Arg0 == FamilyInet ? -Errno.EOPNOTSUPP : -Errno.EAFNOSUPPORT;
 
         private static SocketFile Get(ulong fd, out long error)
         {
@@ -340,7 +340,7 @@ namespace Kernel.Syscalls
             OpenFile file = Vfs.Descriptors.Get((long)(int)fd);
             if (file == null) { error = -Errno.EBADF; return null; }
             var socket = file as SocketFile;
-            error = socket == null ? -NetErrors.ENOTSOCK : 0;
+            error = socket == null ? -Errno.ENOTSOCK : 0;
             return socket;
         }
 

@@ -297,7 +297,7 @@ namespace Kernel.Syscalls
             }
             KernelConsole.Write(") = ");
             if (result == Scheduler.NoResult) KernelConsole.Write(Scheduler.Current != null && Scheduler.Current.State == ThreadState.Blocked ? "? (blocked)" : "?");
-            else if (result < 0 && result > -4096) { KernelConsole.Write("-"); KernelConsole.Write(Net.NetErrors.Name(-result) ?? Errno.Name(-result)); }
+            else if (result < 0 && result > -4096) { KernelConsole.Write("-"); KernelConsole.Write(Errno.Name(-result)); }
             else if (result < 0) KernelConsole.WriteSigned(result);
             else KernelConsole.WriteHex((ulong)result);
             KernelConsole.WriteLine();

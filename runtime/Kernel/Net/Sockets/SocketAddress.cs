@@ -20,7 +20,7 @@ namespace Kernel.Net.Sockets
             if (!UserMemory.IsUserRange(address, length)) return -Errno.EFAULT;
             ushort family = *(ushort*)address;
             if (family == FamilyUnspecified) { unspecified = true; return 0; }
-            if (family != FamilyInet) return -NetErrors.EAFNOSUPPORT;
+            if (family != FamilyInet) return -Errno.EAFNOSUPPORT;
             if (length < InetSize) return -Errno.EINVAL;
             port = NetBytes.Read16((byte*)address + 2);
             ip = NetBytes.Read32((byte*)address + 4);

@@ -42,12 +42,12 @@ namespace Kernel.Net.Sockets
                     case Priority:
                     case ReceiveLowWater:
                         return 0;
-                    default: return -NetErrors.ENOPROTOOPT;
+                    default: return -Errno.ENOPROTOOPT;
                 }
             }
             if (level == LevelTcp)
             {
-                if (socket.Type != SocketFile.Stream) return -NetErrors.ENOPROTOOPT;
+                if (socket.Type != SocketFile.Stream) return -Errno.ENOPROTOOPT;
                 switch (name)
                 {
                     // Linux's limits: MAX_TCP_KEEPIDLE and MAX_TCP_KEEPINTVL 32767 s, MAX_TCP_KEEPCNT 127.
@@ -60,7 +60,7 @@ namespace Kernel.Net.Sockets
                     case TcpUserTimeout:
                     case TcpFastOpen:
                         return 0;
-                    default: return -NetErrors.ENOPROTOOPT;
+                    default: return -Errno.ENOPROTOOPT;
                 }
             }
             if (level == LevelIp)
@@ -69,10 +69,10 @@ namespace Kernel.Net.Sockets
                 {
                     case IpTypeOfService: socket.TypeOfService = value & 0xFF; return 0;
                     case IpTimeToLive: if (value < -1 || value == 0 || value > 255) return -Errno.EINVAL; socket.TimeToLive = value == -1 ? 64 : value; return 0;
-                    default: return -NetErrors.ENOPROTOOPT;
+                    default: return -Errno.ENOPROTOOPT;
                 }
             }
-            return -NetErrors.ENOPROTOOPT;
+            return -Errno.ENOPROTOOPT;
         }
 
         public static long Get(SocketFile socket, int level, int name, out int value)
@@ -98,12 +98,12 @@ namespace Kernel.Net.Sockets
                     case DontRoute:
                     case OutOfBandInline:
                     case Priority: return 0;
-                    default: return -NetErrors.ENOPROTOOPT;
+                    default: return -Errno.ENOPROTOOPT;
                 }
             }
             if (level == LevelTcp)
             {
-                if (socket.Type != SocketFile.Stream) return -NetErrors.ENOPROTOOPT;
+                if (socket.Type != SocketFile.Stream) return -Errno.ENOPROTOOPT;
                 switch (name)
                 {
                     case TcpNoDelay: value = socket.NoDelay ? 1 : 0; return 0;
@@ -114,7 +114,7 @@ namespace Kernel.Net.Sockets
                     case TcpQuickAck: value = 1; return 0;
                     case TcpUserTimeout:
                     case TcpFastOpen: return 0;
-                    default: return -NetErrors.ENOPROTOOPT;
+                    default: return -Errno.ENOPROTOOPT;
                 }
             }
             if (level == LevelIp)
@@ -123,10 +123,10 @@ namespace Kernel.Net.Sockets
                 {
                     case IpTypeOfService: value = socket.TypeOfService; return 0;
                     case IpTimeToLive: value = socket.TimeToLive; return 0;
-                    default: return -NetErrors.ENOPROTOOPT;
+                    default: return -Errno.ENOPROTOOPT;
                 }
             }
-            return -NetErrors.ENOPROTOOPT;
+            return -Errno.ENOPROTOOPT;
         }
 
         // A connected TCP socket's connection acts on the new value at once.

@@ -48,13 +48,13 @@ namespace Kernel.Net.Sockets
         public override long Bind(uint address, ushort port)
         {
             if (_bound || _listener != null || _connection != null) return -Errno.EINVAL;
-            if (address != 0 && address != NetworkConfiguration.Address && !Ipv4.IsLoopback(address)) return -NetErrors.EADDRNOTAVAIL;
+            if (address != 0 && address != NetworkConfiguration.Address && !Ipv4.IsLoopback(address)) return -Errno.EADDRNOTAVAIL;
             if (port == 0)
             {
                 port = TcpProtocol.EphemeralPort(address, 0, 0);
-                if (port == 0) return -NetErrors.EADDRINUSE;
+                if (port == 0) return -Errno.EADDRINUSE;
             }
-            else if (PortTaken(port, address)) return -NetErrors.EADDRINUSE;
+            else if (PortTaken(port, address)) return -Errno.EADDRINUSE;
             _localAddress = address;
             _localPort = port;
             _bound = true;
@@ -111,11 +111,11 @@ namespace Kernel.Net.Sockets
             if (_listener != null) return -Errno.EINVAL;
             if (_connection != null)
             {
-                if (!_connecting) return -NetErrors.EISCONN;
+                if (!_connecting) return -Errno.EISCONN;
                 // A connect in progress: the restarted blocking call, or the app asking again.
                 TcpState state = _connection.State;
                 if (state == TcpState.SynSent || state == TcpState.SynReceived)
-                    return IsNonBlocking ? -NetErrors.EALREADY : Wait(_connection.Waiters, SendTimeout);
+                    return IsNonBlocking ? -Errno.EALREADY : Wait(_connection.Waiters, SendTimeout);
                 _connecting = false;
                 if (state == TcpState.Closed && _connection.Error != 0)
                 {
@@ -125,9 +125,9 @@ namespace Kernel.Net.Sockets
                 }
                 return 0;
             }
-            if (unspecified) return -NetErrors.EAFNOSUPPORT;
-            if (port == 0 || address == 0) return -NetErrors.ECONNREFUSED;
-            if (!Reachable(address)) return -NetErrors.ENETUNREACH;
+            if (unspecified) return -Errno.EAFNOSUPPORT;
+            if (port == 0 || address == 0) return -Errno.ECONNREFUSED;
+            if (!Reachable(address)) return -Errno.ENETUNREACH;
             Unreserve();
             long failure;
             TcpConnection c = TcpProtocol.Connect(_bound ? _localAddress : 0, _bound ? _localPort : (ushort)0, address, port, out failure);
@@ -143,13 +143,13 @@ namespace Kernel.Net.Sockets
             _connecting = true;
             NetworkStack.Flush();
             if (_connection.State == TcpState.Established) { _connecting = false; return 0; }   // loopback is quick
-            if (IsNonBlocking) return -NetErrors.EINPROGRESS;
+            if (IsNonBlocking) return -Errno.EINPROGRESS;
             return Wait(_connection.Waiters, SendTimeout);
         }
 
         public override long Send(byte* data, int length, int flags, bool hasAddress, uint address, ushort port)
         {
-            if (_connection == null) return _listener != null ? -NetErrors.ENOTCONN : -Errno.EPIPE;
+            if (_connection == null) return _listener != null ? -Errno.ENOTCONN : -Errno.EPIPE;
             if (_connecting && (_connection.State == TcpState.SynSent || _connection.State == TcpState.SynReceived))
                 return NonBlocking(flags) ? -Errno.EAGAIN : Wait(_connection.Waiters, SendTimeout);
             if (length == 0) return 0;
@@ -164,7 +164,7 @@ namespace Kernel.Net.Sockets
             truncated = false;
             address = _connection != null ? _connection.RemoteAddress : 0;
             port = _connection != null ? _connection.RemotePort : (ushort)0;
-            if (_connection == null) return -NetErrors.ENOTCONN;
+            if (_connection == null) return -Errno.ENOTCONN;
             if (_readShutdown && _connection.ReceiveBuffer.Count == 0) return 0;
             if (length == 0) return 0;
             long n = _connection.Receive(data, length, (flags & MessagePeek) != 0);
@@ -176,7 +176,7 @@ namespace Kernel.Net.Sockets
         public override long Shutdown(int how)
         {
             if (how < ShutdownRead || how > ShutdownBoth) return -Errno.EINVAL;
-            if (_connection == null) return -NetErrors.ENOTCONN;
+            if (_connection == null) return -Errno.ENOTCONN;
             if (how != ShutdownWrite) _readShutdown = true;
             if (how != ShutdownRead) _connection.ShutdownSend();
             _connection.Notify();

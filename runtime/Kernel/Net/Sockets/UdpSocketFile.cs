@@ -18,16 +18,16 @@ namespace Kernel.Net.Sockets
         public override long Bind(uint address, ushort port)
         {
             if (address != 0 && address != NetworkConfiguration.Address && !Ipv4.IsLoopback(address)
-                && address != 0xFFFF_FFFFu) return -NetErrors.EADDRNOTAVAIL;
+                && address != 0xFFFF_FFFFu) return -Errno.EADDRNOTAVAIL;
             return Udp.Bind(_socket, address, port, ReuseAddress || ReusePort);
         }
 
-        public override long Listen(int backlog) => -NetErrors.EOPNOTSUPP;
+        public override long Listen(int backlog) => -Errno.EOPNOTSUPP;
 
         public override long Accept(int flags, out SocketFile accepted)
         {
             accepted = null;
-            return -NetErrors.EOPNOTSUPP;
+            return -Errno.EOPNOTSUPP;
         }
 
         public override long Connect(uint address, ushort port, bool unspecified)
@@ -38,7 +38,7 @@ namespace Kernel.Net.Sockets
                 _socket.RemotePort = 0;
                 return 0;
             }
-            if (!Reachable(address)) return -NetErrors.ENETUNREACH;
+            if (!Reachable(address)) return -Errno.ENETUNREACH;
             if (!_socket.Bound)
             {
                 long bound = Udp.Bind(_socket, 0, 0, false);
@@ -53,13 +53,13 @@ namespace Kernel.Net.Sockets
         {
             if (!hasAddress)
             {
-                if (_socket.RemoteAddress == 0) return -NetErrors.EDESTADDRREQ;
+                if (_socket.RemoteAddress == 0) return -Errno.EDESTADDRREQ;
                 address = _socket.RemoteAddress;
                 port = _socket.RemotePort;
             }
             if (port == 0) return -Errno.EINVAL;
             if (address == 0xFFFF_FFFFu && !Broadcast) return -Errno.EACCES;
-            if (!Reachable(address)) return -NetErrors.ENETUNREACH;
+            if (!Reachable(address)) return -Errno.ENETUNREACH;
             long sent = Udp.Send(_socket, address, port, data, length);
             NetworkStack.Flush();
             return sent;
@@ -85,7 +85,7 @@ namespace Kernel.Net.Sockets
         public override long Shutdown(int how)
         {
             if (how < ShutdownRead || how > ShutdownBoth) return -Errno.EINVAL;
-            return _socket.RemoteAddress == 0 ? -NetErrors.ENOTCONN : 0;
+            return _socket.RemoteAddress == 0 ? -Errno.ENOTCONN : 0;
         }
 
         public override void LocalName(out uint address, out ushort port)

@@ -1,3 +1,5 @@
+using Kernel.LinuxAbi;
+
 namespace Kernel.Net.Tcp
 {
     // Input and reassembly (lwIP's tcp_in): a segment for this connection, checked in RFC 793's order -- acceptability,
@@ -43,7 +45,7 @@ namespace Kernel.Net.Tcp
             if (segment.Has(TcpSegment.Rst))
             {
                 if (segment.Sequence == _receiveNext)
-                    EnterClosed(State == TcpState.SynReceived ? -NetErrors.ECONNREFUSED : -NetErrors.ECONNRESET);
+                    EnterClosed(State == TcpState.SynReceived ? -Errno.ECONNREFUSED : -Errno.ECONNRESET);
                 else SendAck();
                 return false;
             }
@@ -216,7 +218,7 @@ namespace Kernel.Net.Tcp
             }
             if (segment.Has(TcpSegment.Rst))
             {
-                if (ackAcceptable) EnterClosed(-NetErrors.ECONNREFUSED);
+                if (ackAcceptable) EnterClosed(-Errno.ECONNREFUSED);
                 return;
             }
             if (!segment.Has(TcpSegment.Syn)) return;

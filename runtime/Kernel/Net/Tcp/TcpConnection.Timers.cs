@@ -1,3 +1,4 @@
+using Kernel.LinuxAbi;
 using Kernel.Threads;
 
 namespace Kernel.Net.Tcp
@@ -41,7 +42,7 @@ namespace Kernel.Net.Tcp
             if (now < due) return true;
             if (_keepAliveProbes >= KeepCount)
             {
-                Abort(-NetErrors.ETIMEDOUT);
+                Abort(-Errno.ETIMEDOUT);
                 return false;
             }
             _keepAliveProbes++;
@@ -55,7 +56,7 @@ namespace Kernel.Net.Tcp
             int limit = State == TcpState.SynSent || State == TcpState.SynReceived ? MaximumSynRetries : MaximumRetries;
             if (_retries > limit)
             {
-                Abort(-NetErrors.ETIMEDOUT);
+                Abort(-Errno.ETIMEDOUT);
                 return;
             }
             Retransmissions++;

@@ -1,3 +1,4 @@
+using Kernel.LinuxAbi;
 using Kernel.Threads;
 
 namespace Kernel.Net.Tcp
@@ -100,7 +101,7 @@ namespace Kernel.Net.Tcp
             {
                 TcpConnection c = Accept();
                 c.HeldByApp = false;
-                c.Abort(-NetErrors.ECONNABORTED);
+                c.Abort(-Errno.ECONNABORTED);
                 TcpProtocol.ReleaseIfDone(c);
             }
             TcpProtocol.AbortPending(this);

@@ -1,4 +1,5 @@
 using Kernel.Console;
+using Kernel.LinuxAbi;
 
 namespace Kernel.Net.Tcp
 {
@@ -268,7 +269,7 @@ namespace Kernel.Net.Tcp
             for (TcpListener l = s_listeners; l != null; l = l.Next)
                 if (l.LocalPort == port && (l.LocalAddress == 0 || address == 0 || l.LocalAddress == address))
                 {
-                    error = -NetErrors.EADDRINUSE;
+                    error = -Errno.EADDRINUSE;
                     return null;
                 }
             var listener = new TcpListener();
@@ -300,7 +301,7 @@ namespace Kernel.Net.Tcp
                 {
                     listener.Remove(c);
                     c.HeldByApp = false;
-                    c.Abort(-NetErrors.ECONNABORTED);
+                    c.Abort(-Errno.ECONNABORTED);
                     ReleaseIfDone(c);
                 }
                 c = next;
@@ -313,9 +314,9 @@ namespace Kernel.Net.Tcp
             error = 0;
             if (localAddress == 0) localAddress = Ipv4.IsLoopback(address) ? address : NetworkConfiguration.Address;
             if (localPort == 0) localPort = EphemeralPort(localAddress, address, port);
-            if (localPort == 0 || Find(localAddress, localPort, address, port) != null) { error = -NetErrors.EADDRNOTAVAIL; return null; }
+            if (localPort == 0 || Find(localAddress, localPort, address, port) != null) { error = -Errno.EADDRNOTAVAIL; return null; }
             TcpConnection c = NewConnection();
-            if (c == null) { error = -NetErrors.ENOBUFS; return null; }
+            if (c == null) { error = -Errno.ENOBUFS; return null; }
             c.Reset(localAddress, localPort, address, port);
             c.HeldByApp = true;
             Activate(c);
