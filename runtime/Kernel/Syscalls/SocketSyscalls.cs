@@ -38,16 +38,26 @@ namespace Kernel.Syscalls
         // bind(fd, addr, addrlen)
         public static long bind(SyscallFrame call)
         {
-            long error;
-            SocketFile socket = Get(call.Arg0, out error);
-            if (socket == null) return error;
+            SocketFile socket;
             uint address;
             ushort port;
             bool unspecified;
-            error = SocketAddress.Read(call.Arg1, call.Arg2, out address, out port, out unspecified);
+            long error = SocketAndAddress(call, out socket, out address, out port, out unspecified);
             if (error < 0) return error;
             if (unspecified && address != 0) return -Errno.EAFNOSUPPORT;
             return socket.Bind(address, port);
+        }
+
+        // The (fd, addr, addrlen) of bind and connect: the socket and the address it names. 0 or -errno.
+        private static long SocketAndAddress(SyscallFrame call, out SocketFile socket, out uint address, out ushort port, out bool unspecified)
+        {
+            address = 0;
+            port = 0;
+            unspecified = false;
+            long error;
+            socket = Get(call.Arg0, out error);
+            if (socket == null) return error;
+            return SocketAddress.Read(call.Arg1, call.Arg2, out address, out port, out unspecified);
         }
 
         // listen(fd, backlog)
@@ -91,13 +101,11 @@ namespace Kernel.Syscalls
         // connect(fd, addr, addrlen)
         public static long connect(SyscallFrame call)
         {
-            long error;
-            SocketFile socket = Get(call.Arg0, out error);
-            if (socket == null) return error;
+            SocketFile socket;
             uint address;
             ushort port;
             bool unspecified;
-            error = SocketAddress.Read(call.Arg1, call.Arg2, out address, out port, out unspecified);
+            long error = SocketAndAddress(call, out socket, out address, out port, out unspecified);
             if (error < 0) return error;
             return socket.Connect(address, port, unspecified);
         }
