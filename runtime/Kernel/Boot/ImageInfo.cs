@@ -28,11 +28,11 @@ namespace Kernel.Boot
             KernelConsole.Write(' ');
             KernelConsole.WriteBytes(info + versionOffset, (int)versionLength);
             KernelConsole.Write(" sha256:");
-            byte* hash = info + UkImageInfoFormat.ImageSha256Offset;
-            for (int i = 0; i < UkImageInfoFormat.Sha256Size; i++)
+            const int hashEnd = UkImageInfoFormat.ImageSha256Offset + UkImageInfoFormat.Sha256Size;
+            for (int i = UkImageInfoFormat.ImageSha256Offset; i < hashEnd; i++)
             {
-                KernelConsole.Write(HexDigit(hash[i] >> 4));
-                KernelConsole.Write(HexDigit(hash[i] & 0xF));
+                KernelConsole.Write(HexDigit(info[i] >> 4));
+                KernelConsole.Write(HexDigit(info[i] & 0xF));
             }
             KernelConsole.WriteLine();
         }
