@@ -106,6 +106,32 @@ namespace Unikernel.Formats
         [FieldOffset(60)] public ushort SectionCount;
         // SHN_XINDEX with extended numbering: the index is then section 0's sh_link.
         [FieldOffset(62)] public ushort SectionNameTableIndex;
+
+        // An x86-64 ET_EXEC whose program header table follows this header: what the linker, uk's probe guest and
+        // the tests write.
+        public static Elf64Header Executable(ulong entry, ushort programHeaderCount, ulong sectionHeaderOffset, ushort sectionCount,
+            ushort sectionNameTableIndex)
+        {
+            return new Elf64Header
+            {
+                Magic = ElfConstants.ELFMAG,
+                Class = ElfConstants.ELFCLASS64,
+                Data = ElfConstants.ELFDATA2LSB,
+                IdentVersion = ElfConstants.EV_CURRENT,
+                Type = ElfConstants.ET_EXEC,
+                Machine = ElfConstants.EM_X86_64,
+                Version = ElfConstants.EV_CURRENT,
+                Entry = entry,
+                ProgramHeaderOffset = ElfConstants.ElfHeaderSize,
+                SectionHeaderOffset = sectionHeaderOffset,
+                HeaderSize = ElfConstants.ElfHeaderSize,
+                ProgramHeaderEntrySize = ElfConstants.ProgramHeaderSize,
+                ProgramHeaderCount = programHeaderCount,
+                SectionHeaderEntrySize = ElfConstants.SectionHeaderSize,
+                SectionCount = sectionCount,
+                SectionNameTableIndex = sectionNameTableIndex,
+            };
+        }
     }
 
     // Elf64_Phdr.

@@ -85,25 +85,7 @@ public sealed class TestElf
         }
         data.Write(sh);
         var file = data.ToArray();
-        var elfHeader = new Elf64Header
-        {
-            Magic = ElfConstants.ELFMAG,
-            Class = ElfConstants.ELFCLASS64,
-            Data = ElfConstants.ELFDATA2LSB,
-            IdentVersion = ElfConstants.EV_CURRENT,
-            Type = ElfConstants.ET_EXEC,
-            Machine = ElfConstants.EM_X86_64,
-            Version = ElfConstants.EV_CURRENT,
-            Entry = Entry,
-            ProgramHeaderOffset = ElfConstants.ElfHeaderSize,
-            SectionHeaderOffset = (ulong)shoff,
-            HeaderSize = ElfConstants.ElfHeaderSize,
-            ProgramHeaderEntrySize = ElfConstants.ProgramHeaderSize,
-            ProgramHeaderCount = (ushort)phnum,
-            SectionHeaderEntrySize = ElfConstants.SectionHeaderSize,
-            SectionCount = (ushort)(all.Count + 1),
-            SectionNameTableIndex = (ushort)all.Count,
-        };
+        var elfHeader = Elf64Header.Executable(Entry, (ushort)phnum, (ulong)shoff, (ushort)(all.Count + 1), (ushort)all.Count);
         MemoryMarshal.Write(file, in elfHeader);
         int ph = 0;
         void Phdr(uint type, uint flags, long offset, ulong address, ulong fileSize, ulong memSize, ulong align)

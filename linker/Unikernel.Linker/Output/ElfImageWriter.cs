@@ -127,25 +127,9 @@ public static class ElfImageWriter
     private static void WriteElfHeader(Span<byte> image, ulong entry, int programHeaderCount, ulong sectionHeadersOffset,
         int sectionCount)
     {
-        var header = new Elf64Header
-        {
-            Magic = ELFMAG,
-            Class = ELFCLASS64,
-            Data = ELFDATA2LSB,
-            IdentVersion = EV_CURRENT,
-            Type = ET_EXEC,
-            Machine = EM_X86_64,
-            Version = EV_CURRENT,
-            Entry = entry,
-            ProgramHeaderOffset = ElfHeaderSize,
-            SectionHeaderOffset = sectionHeadersOffset,
-            HeaderSize = ElfHeaderSize,
-            ProgramHeaderEntrySize = ProgramHeaderSize,
-            ProgramHeaderCount = (ushort)programHeaderCount,
-            SectionHeaderEntrySize = SectionHeaderSize,
-            SectionCount = (ushort)sectionCount,
-            SectionNameTableIndex = (ushort)(sectionCount - 1), // .shstrtab is last
-        };
+        // .shstrtab is the last section.
+        var header = Elf64Header.Executable(entry, (ushort)programHeaderCount, sectionHeadersOffset, (ushort)sectionCount,
+            (ushort)(sectionCount - 1));
         MemoryMarshal.Write(image, in header);
     }
 

@@ -43,21 +43,7 @@ public static class ProbeGuest
         var file = new byte[CodeOffset + Code.Length];
         var s = file.AsSpan();
         ulong entry = LoadAddress + CodeOffset;
-        var header = new Elf64Header
-        {
-            Magic = ElfConstants.ELFMAG,
-            Class = ElfConstants.ELFCLASS64,
-            Data = ElfConstants.ELFDATA2LSB,
-            IdentVersion = ElfConstants.EV_CURRENT,
-            Type = ElfConstants.ET_EXEC,
-            Machine = ElfConstants.EM_X86_64,
-            Version = ElfConstants.EV_CURRENT,
-            Entry = entry,
-            ProgramHeaderOffset = ElfConstants.ElfHeaderSize,
-            HeaderSize = ElfConstants.ElfHeaderSize,
-            ProgramHeaderEntrySize = ElfConstants.ProgramHeaderSize,
-            ProgramHeaderCount = 2,
-        };
+        var header = Elf64Header.Executable(entry, programHeaderCount: 2, sectionHeaderOffset: 0, sectionCount: 0, sectionNameTableIndex: 0);
         MemoryMarshal.Write(s, in header);
         ProgramHeader(s[ElfConstants.ElfHeaderSize..], ElfConstants.PT_LOAD, ElfConstants.PF_R | ElfConstants.PF_X, offset: 0, LoadAddress,
             (ulong)file.Length, align: 0x1000);
