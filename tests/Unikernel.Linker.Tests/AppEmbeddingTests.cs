@@ -3,6 +3,7 @@ using System.Globalization;
 using System.Text;
 using LibObjectFile.Elf;
 using Unikernel.Boot;
+using Unikernel.Formats;
 
 namespace Unikernel.Linker.Tests;
 
@@ -699,19 +700,9 @@ public sealed class AppEmbeddingTests : IDisposable
         var elf = _harness.ReadOutput();
         var section = elf.Section("uk_ksyms");
         byte[] data = elf.ReadMemory(_harness.OutputBytes, section.VirtualAddress, (int)section.Size);
-        Assert.Equal(0x4D59534Bu, BinaryPrimitives.ReadUInt32LittleEndian(data));
-        int count = (int)BinaryPrimitives.ReadUInt32LittleEndian(data.AsSpan(4));
-        int strings = (int)BinaryPrimitives.ReadUInt32LittleEndian(data.AsSpan(8));
-        var entries = new List<(ulong, uint, string)>();
-        for (int i = 0; i < count; i++)
-        {
-            var entry = data.AsSpan(16 + 16 * i);
-            int nameOffset = strings + (int)BinaryPrimitives.ReadUInt32LittleEndian(entry[12..]);
-            int end = Array.IndexOf(data, (byte)0, nameOffset);
-            entries.Add((BinaryPrimitives.ReadUInt64LittleEndian(entry), BinaryPrimitives.ReadUInt32LittleEndian(entry[8..]),
-                Encoding.UTF8.GetString(data, nameOffset, end - nameOffset)));
-        }
-        return entries;
+        var functions = KernelSymbolsCodec.Decode(data);
+        Assert.NotNull(functions);
+        return functions.Select(f => (f.Address, (uint)f.Size, f.Name)).ToList();
     }
 
     private List<string[]> MapRecords() =>

@@ -1,4 +1,5 @@
 using System.Buffers.Binary;
+using Unikernel.Formats;
 using Unikernel.Linker.Input;
 
 namespace Unikernel.Linker.Tests;

@@ -1,7 +1,7 @@
-using System.Buffers.Binary;
+using System.Runtime.InteropServices;
 using System.Globalization;
-using System.Text;
 using LibObjectFile.Elf;
+using Unikernel.Formats;
 
 namespace Unikernel.Linker.Tests;
 
@@ -84,21 +84,10 @@ public sealed class OutputTests : IDisposable
         var section = elf.Section("uk_ksyms");
         Assert.Equal(ElfSectionFlags.Alloc, section.Flags);
         byte[] data = elf.ReadMemory(_harness.OutputBytes, section.VirtualAddress, (int)section.Size);
-        Assert.Equal(0x4D59534Bu, BinaryPrimitives.ReadUInt32LittleEndian(data));
-        int count = (int)BinaryPrimitives.ReadUInt32LittleEndian(data.AsSpan(4));
-        int strings = (int)BinaryPrimitives.ReadUInt32LittleEndian(data.AsSpan(8));
-        Assert.Equal(16 + 16 * count, strings);
-
-        var entries = new List<(ulong Address, uint Size, string Name)>();
-        for (int i = 0; i < count; i++)
-        {
-            var entry = data.AsSpan(16 + 16 * i);
-            ulong address = BinaryPrimitives.ReadUInt64LittleEndian(entry);
-            uint size = BinaryPrimitives.ReadUInt32LittleEndian(entry[8..]);
-            int nameOffset = strings + (int)BinaryPrimitives.ReadUInt32LittleEndian(entry[12..]);
-            int end = Array.IndexOf(data, (byte)0, nameOffset);
-            entries.Add((address, size, Encoding.UTF8.GetString(data, nameOffset, end - nameOffset)));
-        }
+        var header = MemoryMarshal.Read<KernelSymbolsHeader>(data);
+        Assert.Equal(KernelSymbolsFormat.Magic, header.Magic);
+        Assert.Equal(KernelSymbolsFormat.HeaderSize + KernelSymbolsFormat.EntrySize * (int)header.Count, (int)header.StringsOffset);
+        var entries = KernelSymbolsCodec.Decode(data)!.Select(f => (f.Address, Size: (uint)f.Size, f.Name)).ToList();
 
         Assert.Equal(entries.OrderBy(e => e.Address).ToList(), entries);
         Assert.Equal(["uk_pvh_entry", "alpha", "zeta_local", "last", "callee"], entries.Select(e => e.Name));

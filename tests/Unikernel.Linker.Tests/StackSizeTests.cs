@@ -1,4 +1,5 @@
 using System.Buffers.Binary;
+using Unikernel.Formats;
 
 namespace Unikernel.Linker.Tests;
 

@@ -1,28 +1,14 @@
 using System.Text;
 using Kernel.Diagnostics;
+using Unikernel.Formats;
 
 namespace Unikernel.Runtime.Tests;
 
 public unsafe class SymbolTableTests
 {
-    // Builds a table in the linker's uk_ksyms format (docs/boot-abi.md).
-    private static byte[] Build(params (ulong Address, uint Size, string Name)[] symbols)
-    {
-        var strings = new MemoryStream();
-        var offsets = new List<uint>();
-        foreach (var s in symbols)
-        {
-            offsets.Add((uint)strings.Length);
-            strings.Write(Encoding.UTF8.GetBytes(s.Name + "\0"));
-        }
-        var table = new MemoryStream();
-        var w = new BinaryWriter(table);
-        uint stringsOffset = (uint)(16 + 16 * symbols.Length);
-        w.Write(SymbolTable.Magic); w.Write((uint)symbols.Length); w.Write(stringsOffset); w.Write(0u);
-        for (int i = 0; i < symbols.Length; i++) { w.Write(symbols[i].Address); w.Write(symbols[i].Size); w.Write(offsets[i]); }
-        w.Write(strings.ToArray());
-        return table.ToArray();
-    }
+    // A table as the linker writes it: with the linker's own encoder (formats/Host/KernelSymbolsCodec.cs).
+    private static byte[] Build(params (ulong Address, uint Size, string Name)[] symbols) =>
+        KernelSymbolsCodec.Encode(symbols.Select(s => new KernelSymbolsFunction(s.Address, s.Size, s.Name)));
 
     private static string? Lookup(byte[] table, ulong address, out ulong offset)
     {

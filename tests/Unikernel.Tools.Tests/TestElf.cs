@@ -1,4 +1,6 @@
 using System.Buffers.Binary;
+using System.Runtime.InteropServices;
+using Unikernel.Formats;
 using System.Text;
 
 namespace Unikernel.Tools.Tests;
@@ -15,7 +17,7 @@ public sealed class TestElf
     public bool PvhNote { get; set; } = true;
     public ulong Entry { get; set; } = 0x100000;
 
-    public const ulong Alloc = 2, Write = 1, Exec = 4;
+    public const ulong Alloc = ElfConstants.SHF_ALLOC, Write = ElfConstants.SHF_WRITE, Exec = ElfConstants.SHF_EXECINSTR;
 
     public byte[] Build()
     {
@@ -23,12 +25,11 @@ public sealed class TestElf
         if (PvhNote)
         {
             var note = new byte[24];
-            BinaryPrimitives.WriteUInt32LittleEndian(note, 4);
-            BinaryPrimitives.WriteUInt32LittleEndian(note.AsSpan(4), 8);
-            BinaryPrimitives.WriteUInt32LittleEndian(note.AsSpan(8), 18);
-            "Xen\0"u8.CopyTo(note.AsSpan(12));
+            var header = new Elf64NoteHeader { NameSize = 4, DescriptorSize = 8, Type = ElfConstants.XEN_ELFNOTE_PHYS32_ENTRY };
+            MemoryMarshal.Write(note, in header);
+            "Xen\0"u8.CopyTo(note.AsSpan(ElfConstants.NoteHeaderSize));
             BinaryPrimitives.WriteUInt64LittleEndian(note.AsSpan(16), Entry);
-            sections.Insert(0, new Section(".note.Xen", 0x0FF000, note, Alloc, Type: 7));
+            sections.Insert(0, new Section(".note.Xen", 0x0FF000, note, Alloc, Type: ElfConstants.SHT_NOTE));
         }
         var alloc = sections.Where(s => (s.Flags & Alloc) != 0).ToList();
         int phnum = alloc.Count + Segments.Count + (PvhNote ? 1 : 0);
@@ -71,57 +72,44 @@ public sealed class TestElf
         for (int i = 0; i < all.Count; i++)
         {
             var s = all[i];
-            var h = sh.AsSpan(64 * (i + 1));
-            BinaryPrimitives.WriteUInt32LittleEndian(h, nameOffsets[s]);
-            BinaryPrimitives.WriteUInt32LittleEndian(h[4..], s.Type);
-            BinaryPrimitives.WriteUInt64LittleEndian(h[8..], s.Flags);
-            BinaryPrimitives.WriteUInt64LittleEndian(h[16..], s.Address);
-            BinaryPrimitives.WriteUInt64LittleEndian(h[24..], (ulong)(s == shstrtab ? shstrtabOffset : offsets[s]));
-            BinaryPrimitives.WriteUInt64LittleEndian(h[32..], s == shstrtab ? (ulong)names.Length : s.Type == 8 ? s.MemorySize : (ulong)s.Bytes.Length);
+            var header = new Elf64SectionHeader
+            {
+                NameOffset = nameOffsets[s],
+                Type = s.Type,
+                Flags = s.Flags,
+                Address = s.Address,
+                Offset = (ulong)(s == shstrtab ? shstrtabOffset : offsets[s]),
+                Size = s == shstrtab ? (ulong)names.Length : s.Type == ElfConstants.SHT_NOBITS ? s.MemorySize : (ulong)s.Bytes.Length,
+            };
+            MemoryMarshal.Write(sh.AsSpan(ElfConstants.SectionHeaderSize * (i + 1)), in header);
         }
         data.Write(sh);
         var file = data.ToArray();
-        var f = file.AsSpan();
-        "\u007fELF"u8.CopyTo(f);
-        f[4] = 2; f[5] = 1; f[6] = 1;
-        BinaryPrimitives.WriteUInt16LittleEndian(f[16..], 2);
-        BinaryPrimitives.WriteUInt16LittleEndian(f[18..], 0x3E);
-        BinaryPrimitives.WriteUInt32LittleEndian(f[20..], 1);
-        BinaryPrimitives.WriteUInt64LittleEndian(f[24..], Entry);
-        BinaryPrimitives.WriteUInt64LittleEndian(f[32..], 64);
-        BinaryPrimitives.WriteUInt64LittleEndian(f[40..], (ulong)shoff);
-        BinaryPrimitives.WriteUInt16LittleEndian(f[52..], 64);
-        BinaryPrimitives.WriteUInt16LittleEndian(f[54..], 56);
-        BinaryPrimitives.WriteUInt16LittleEndian(f[56..], (ushort)phnum);
-        BinaryPrimitives.WriteUInt16LittleEndian(f[58..], 64);
-        BinaryPrimitives.WriteUInt16LittleEndian(f[60..], (ushort)(all.Count + 1));
-        BinaryPrimitives.WriteUInt16LittleEndian(f[62..], (ushort)all.Count);
+        var elfHeader = Elf64Header.Executable(Entry, (ushort)phnum, (ulong)shoff, (ushort)(all.Count + 1), (ushort)all.Count);
+        MemoryMarshal.Write(file, in elfHeader);
         int ph = 0;
         void Phdr(uint type, uint flags, long offset, ulong address, ulong fileSize, ulong memSize, ulong align)
         {
-            var p = file.AsSpan(64 + 56 * ph++, 56);
-            BinaryPrimitives.WriteUInt32LittleEndian(p, type);
-            BinaryPrimitives.WriteUInt32LittleEndian(p[4..], flags);
-            BinaryPrimitives.WriteUInt64LittleEndian(p[8..], (ulong)offset);
-            BinaryPrimitives.WriteUInt64LittleEndian(p[16..], address);
-            BinaryPrimitives.WriteUInt64LittleEndian(p[24..], address);
-            BinaryPrimitives.WriteUInt64LittleEndian(p[32..], fileSize);
-            BinaryPrimitives.WriteUInt64LittleEndian(p[40..], memSize);
-            BinaryPrimitives.WriteUInt64LittleEndian(p[48..], align);
+            var header = new Elf64ProgramHeader
+            {
+                Type = type, Flags = flags, Offset = (ulong)offset, VirtualAddress = address, PhysicalAddress = address,
+                FileSize = fileSize, MemorySize = memSize, Alignment = align,
+            };
+            MemoryMarshal.Write(file.AsSpan(ElfConstants.ElfHeaderSize + ElfConstants.ProgramHeaderSize * ph++), in header);
         }
         foreach (var s in alloc)
         {
-            uint flags = 4 | ((s.Flags & Write) != 0 ? 2u : 0) | ((s.Flags & Exec) != 0 ? 1u : 0);
-            ulong fileSize = s.Type == 8 ? 0 : (ulong)s.Bytes.Length;
-            Phdr(1, flags, offsets[s], s.Address, fileSize, s.Type == 8 ? s.MemorySize : fileSize, 16);
+            uint flags = ElfConstants.PF_R | ((s.Flags & Write) != 0 ? ElfConstants.PF_W : 0) | ((s.Flags & Exec) != 0 ? ElfConstants.PF_X : 0);
+            ulong fileSize = s.Type == ElfConstants.SHT_NOBITS ? 0 : (ulong)s.Bytes.Length;
+            Phdr(ElfConstants.PT_LOAD, flags, offsets[s], s.Address, fileSize, s.Type == ElfConstants.SHT_NOBITS ? s.MemorySize : fileSize, 16);
         }
         for (int i = 0; i < Segments.Count; i++)
-            Phdr(1, Segments[i].Flags, segmentOffsets[i], Segments[i].Address, (ulong)Segments[i].Bytes.Length,
+            Phdr(ElfConstants.PT_LOAD, Segments[i].Flags, segmentOffsets[i], Segments[i].Address, (ulong)Segments[i].Bytes.Length,
                  Math.Max(Segments[i].MemorySize, (ulong)Segments[i].Bytes.Length), 4096);
         if (PvhNote)
         {
             var note = sections[0];
-            Phdr(4, 4, offsets[note], note.Address, (ulong)note.Bytes.Length, (ulong)note.Bytes.Length, 4);
+            Phdr(ElfConstants.PT_NOTE, ElfConstants.PF_R, offsets[note], note.Address, (ulong)note.Bytes.Length, (ulong)note.Bytes.Length, 4);
         }
         return file;
     }

@@ -2,6 +2,7 @@ using System.Globalization;
 using System.Runtime.InteropServices;
 using System.Text;
 using System.Text.RegularExpressions;
+using Unikernel.Tools.Inspect;
 using Unikernel.Tools.Qemu;
 
 namespace Unikernel.Benchmarks.Comparison;
@@ -260,8 +261,8 @@ public static partial class ComparisonBenchmark
     private static string ImageParts(string image, string app)
     {
         long total = new FileInfo(image).Length;
-        long appBytes = Elf.LoadedFileBytes(app);
-        long ksyms = Elf.SectionSize(image, "uk_ksyms");
+        long appBytes = ElfFile.Read(app).Loads.Sum(load => (long)load.FileSize);
+        long ksyms = ElfFile.Read(image).FindSection("uk_ksyms") is { } section ? (long)section.FileSize : 0;
         return $"kernel {total - appBytes - ksyms:N0} (incl. headers, alignment) + app segments {appBytes:N0} + symbol table {ksyms:N0}";
     }
 

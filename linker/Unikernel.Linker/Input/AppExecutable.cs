@@ -1,5 +1,5 @@
-using System.Buffers.Binary;
-using static Unikernel.Linker.ElfConstants;
+using System.Runtime.InteropServices;
+using static Unikernel.Formats.ElfConstants;
 
 namespace Unikernel.Linker.Input;
 
@@ -42,7 +42,7 @@ public readonly record struct AppFunction(ulong Address, ulong Size, string Name
 public sealed class AppExecutable
 {
     /// <summary>uk_ksyms names of the app's functions: the app's own names may clash with the kernel's.</summary>
-    public const string SymbolPrefix = "app:";
+    public const string SymbolPrefix = KernelSymbolsFormat.AppPrefix;
 
     public const ulong LowestAddress = Layout.KernelAddressSpace.AppStart;
     public const ulong AddressLimit = Layout.KernelAddressSpace.AppLimit;
@@ -119,10 +119,11 @@ public sealed class AppExecutable
     {
         ReadOnlySpan<byte> image = bytes;
         CheckIdentity(path, image);
-        ulong entry = BinaryPrimitives.ReadUInt64LittleEndian(image[24..]);
-        ulong headerOffset = BinaryPrimitives.ReadUInt64LittleEndian(image[32..]);
-        ushort headerSize = BinaryPrimitives.ReadUInt16LittleEndian(image[54..]);
-        ushort headerCount = BinaryPrimitives.ReadUInt16LittleEndian(image[56..]);
+        var file = MemoryMarshal.Read<Elf64Header>(image);
+        ulong entry = file.Entry;
+        ulong headerOffset = file.ProgramHeaderOffset;
+        ushort headerSize = file.ProgramHeaderEntrySize;
+        ushort headerCount = file.ProgramHeaderCount;
 
         if (headerCount == 0)
             throw new LinkerException("app has no program headers: not a loadable executable", file: path);
@@ -140,8 +141,8 @@ public sealed class AppExecutable
         var segments = new List<AppSegment>();
         for (int i = 0; i < headerCount; i++)
         {
-            var header = image.Slice((int)headerOffset + i * ProgramHeaderSize, ProgramHeaderSize);
-            uint type = BinaryPrimitives.ReadUInt32LittleEndian(header);
+            var header = MemoryMarshal.Read<Elf64ProgramHeader>(image.Slice((int)headerOffset + i * ProgramHeaderSize, ProgramHeaderSize));
+            uint type = header.Type;
             string where = $"program header {i}";
             if (type == PT_INTERP)
                 throw new LinkerException("app is dynamically linked (PT_INTERP names a program interpreter); " +
@@ -154,13 +155,13 @@ public sealed class AppExecutable
             var segment = new AppSegment
             {
                 HeaderIndex = i,
-                Flags = BinaryPrimitives.ReadUInt32LittleEndian(header[4..]),
-                FileOffset = BinaryPrimitives.ReadUInt64LittleEndian(header[8..]),
-                VirtualAddress = BinaryPrimitives.ReadUInt64LittleEndian(header[16..]),
-                FileSize = BinaryPrimitives.ReadUInt64LittleEndian(header[32..]),
-                MemorySize = BinaryPrimitives.ReadUInt64LittleEndian(header[40..]),
+                Flags = header.Flags,
+                FileOffset = header.Offset,
+                VirtualAddress = header.VirtualAddress,
+                FileSize = header.FileSize,
+                MemorySize = header.MemorySize,
             };
-            ulong alignment = BinaryPrimitives.ReadUInt64LittleEndian(header[48..]);
+            ulong alignment = header.Alignment;
             CheckSegment(path, where, segment, alignment, (ulong)image.Length, segments.Count == 0 ? null : segments[^1]);
             segments.Add(segment);
         }
@@ -193,12 +194,12 @@ public sealed class AppExecutable
             throw new LinkerException("app is not an ELF file", file: path);
         if (image.Length < ElfHeaderSize)
             throw new LinkerException("app has a truncated ELF header", file: path);
-        if (image[4] != ELFCLASS64)
+        if (image[EI_CLASS] != ELFCLASS64)
             throw new LinkerException("app is not a 64-bit ELF file (ELFCLASS32)", file: path);
-        if (image[5] != ELFDATA2LSB)
+        if (image[EI_DATA] != ELFDATA2LSB)
             throw new LinkerException("app is not a little-endian ELF file", file: path);
-        ushort type = BinaryPrimitives.ReadUInt16LittleEndian(image[16..]);
-        ushort machine = BinaryPrimitives.ReadUInt16LittleEndian(image[18..]);
+        var file = MemoryMarshal.Read<Elf64Header>(image);
+        ushort type = file.Type, machine = file.Machine;
         if (machine != EM_X86_64)
             throw new LinkerException($"app is for the wrong machine {ElfObjectParser.MachineName(machine)} ({machine}), " +
                 "expected EM_X86_64", file: path);

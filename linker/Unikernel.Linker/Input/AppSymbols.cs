@@ -1,5 +1,5 @@
-using System.Buffers.Binary;
-using static Unikernel.Linker.ElfConstants;
+using System.Runtime.InteropServices;
+using static Unikernel.Formats.ElfConstants;
 
 namespace Unikernel.Linker.Input;
 
@@ -13,9 +13,10 @@ internal static class AppSymbols
 {
     public static List<AppFunction> ReadFunctions(string path, ReadOnlySpan<byte> image, List<AppSegment> segments)
     {
-        ulong tableOffset = BinaryPrimitives.ReadUInt64LittleEndian(image[40..]);
-        ushort entrySize = BinaryPrimitives.ReadUInt16LittleEndian(image[58..]);
-        ulong count = BinaryPrimitives.ReadUInt16LittleEndian(image[60..]);
+        var file = MemoryMarshal.Read<Elf64Header>(image);
+        ulong tableOffset = file.SectionHeaderOffset;
+        ushort entrySize = file.SectionHeaderEntrySize;
+        ulong count = file.SectionCount;
         if (tableOffset == 0)
             return [];
         ulong length = (ulong)image.Length;
@@ -66,7 +67,7 @@ internal static class AppSymbols
         var table = image.Slice((int)symbols.Offset, (int)symbols.Size);
         for (int offset = SymbolSize; offset < table.Length; offset += SymbolSize)
         {
-            var symbol = new ElfSymbolEntry(table.Slice(offset, SymbolSize));
+            var symbol = MemoryMarshal.Read<Elf64Symbol>(table.Slice(offset, SymbolSize));
             if (symbol.Type != STT_FUNC || symbol.SectionIndex == SHN_UNDEF || !IsLoaded(segments, symbol.Value))
                 continue;
             string name = names.Get(symbol.NameOffset);
@@ -94,10 +95,10 @@ internal static class AppSymbols
     private static bool IsLoaded(List<AppSegment> segments, ulong address) =>
         segments.Exists(segment => address >= segment.VirtualAddress && address < segment.End);
 
-    private static ElfSectionHeader Header(ReadOnlySpan<byte> image, ulong tableOffset, int index) =>
-        new(image.Slice(checked((int)tableOffset + index * SectionHeaderSize), SectionHeaderSize));
+    private static Elf64SectionHeader Header(ReadOnlySpan<byte> image, ulong tableOffset, int index) =>
+        MemoryMarshal.Read<Elf64SectionHeader>(image.Slice(checked((int)tableOffset + index * SectionHeaderSize), SectionHeaderSize));
 
-    private static void CheckInside(string path, string where, ElfSectionHeader header, ulong length)
+    private static void CheckInside(string path, string where, Elf64SectionHeader header, ulong length)
     {
         if (header.Offset > length || header.Size > length - header.Offset)
             throw new LinkerException($"corrupt app: contents (file offset 0x{header.Offset:x}, 0x{header.Size:x} bytes) " +

@@ -1,7 +1,7 @@
 using System.Buffers.Binary;
 using System.Runtime.InteropServices;
 using Unikernel.Linker.Model;
-using static Unikernel.Linker.ElfConstants;
+using static Unikernel.Formats.ElfConstants;
 
 namespace Unikernel.Linker.Input;
 
@@ -109,18 +109,18 @@ public static class ElfObjectParser
 
     /// <summary>The header checks come first so that the common mistakes get a precise message
     /// instead of a generic "corrupt" one.</summary>
-    private static ElfFileHeader CheckIdentity(string path, ReadOnlySpan<byte> image)
+    private static Elf64Header CheckIdentity(string path, ReadOnlySpan<byte> image)
     {
         if (image.Length < 4 || image[0] != 0x7f || image[1] != (byte)'E' || image[2] != (byte)'L' || image[3] != (byte)'F')
             throw new LinkerException("not an ELF file", file: path);
-        if (image.Length < ElfFileHeader.Size)
+        if (image.Length < ElfHeaderSize)
             throw new LinkerException("truncated ELF header", file: path);
-        if (image[4] != ELFCLASS64)
+        if (image[EI_CLASS] != ELFCLASS64)
             throw new LinkerException("not a 64-bit ELF file (ELFCLASS32)", file: path);
-        if (image[5] != ELFDATA2LSB)
+        if (image[EI_DATA] != ELFDATA2LSB)
             throw new LinkerException("not a little-endian ELF file", file: path);
 
-        var header = new ElfFileHeader(image);
+        var header = MemoryMarshal.Read<Elf64Header>(image);
         if (header.Machine != EM_X86_64)
             throw new LinkerException($"wrong machine {MachineName(header.Machine)} ({header.Machine}), expected EM_X86_64",
                 file: path);
@@ -131,7 +131,7 @@ public static class ElfObjectParser
 
     /// <summary>Decodes the section header table after checking that it, and every section's contents,
     /// lie inside the file, and that tables have the entry size the decoders assume.</summary>
-    private static ElfSectionHeader[] ReadSectionHeaders(string path, ReadOnlySpan<byte> image, ElfFileHeader header,
+    private static Elf64SectionHeader[] ReadSectionHeaders(string path, ReadOnlySpan<byte> image, Elf64Header header,
         out int nameTableIndex)
     {
         ulong tableOffset = header.SectionHeaderOffset;
@@ -147,7 +147,7 @@ public static class ElfObjectParser
             // e_shstrndx is in its sh_link), as the gABI's extended section numbering says.
             if (tableOffset > (ulong)image.Length || (ulong)image.Length - tableOffset < SectionHeaderSize)
                 throw new LinkerException("truncated file: section header table extends past the end", file: path);
-            var first = new ElfSectionHeader(image.Slice((int)tableOffset, SectionHeaderSize));
+            var first = MemoryMarshal.Read<Elf64SectionHeader>(image.Slice((int)tableOffset, SectionHeaderSize));
             count = first.Size;
             if (nameTableIndex == SHN_XINDEX)
                 nameTableIndex = (int)Math.Min(first.Link, int.MaxValue);
@@ -156,11 +156,11 @@ public static class ElfObjectParser
         if (tableOffset > (ulong)image.Length || ((ulong)image.Length - tableOffset) / SectionHeaderSize < count)
             throw new LinkerException("truncated file: section header table extends past the end", file: path);
 
-        var headers = new ElfSectionHeader[(int)count];
+        var headers = new Elf64SectionHeader[(int)count];
         var table = image[(int)tableOffset..];
         for (int i = 0; i < headers.Length; i++)
         {
-            var section = new ElfSectionHeader(table.Slice(i * SectionHeaderSize, SectionHeaderSize));
+            var section = MemoryMarshal.Read<Elf64SectionHeader>(table.Slice(i * SectionHeaderSize, SectionHeaderSize));
             if (i > 0)
                 CheckSectionBounds(path, image.Length, i, section);
             headers[i] = section;
@@ -168,7 +168,7 @@ public static class ElfObjectParser
         return headers;
     }
 
-    private static void CheckSectionBounds(string path, int fileLength, int index, in ElfSectionHeader section)
+    private static void CheckSectionBounds(string path, int fileLength, int index, in Elf64SectionHeader section)
     {
         if (section.HasFileContents && (section.Offset > (ulong)fileLength || (ulong)fileLength - section.Offset < section.Size))
             throw new LinkerException(
@@ -181,7 +181,7 @@ public static class ElfObjectParser
                 file: path);
     }
 
-    private static ElfStringTable SectionNameTable(string path, ReadOnlySpan<byte> image, ElfSectionHeader[] headers,
+    private static ElfStringTable SectionNameTable(string path, ReadOnlySpan<byte> image, Elf64SectionHeader[] headers,
         int index)
     {
         if (index == SHN_UNDEF)
@@ -192,11 +192,11 @@ public static class ElfObjectParser
     }
 
     /// <summary>Only valid after <see cref="CheckSectionBounds"/> accepted the header.</summary>
-    private static ReadOnlySpan<byte> Contents(ReadOnlySpan<byte> image, in ElfSectionHeader section) =>
+    private static ReadOnlySpan<byte> Contents(ReadOnlySpan<byte> image, in Elf64SectionHeader section) =>
         section.HasFileContents ? image.Slice((int)section.Offset, (int)section.Size) : [];
 
     private static InputSection MakeSection(string path, InputFile file, object owner, int start,
-        in ElfSectionHeader section, string name)
+        in Elf64SectionHeader section, string name)
     {
         ulong alignment = section.Alignment;
         if (alignment > 1 && (alignment & (alignment - 1)) != 0)
@@ -220,7 +220,7 @@ public static class ElfObjectParser
         return new InputSection(file, name, section.Type, section.Flags, alignment, section.Size, null) { IsLive = loadable };
     }
 
-    private static Symbol[] ReadSymbols(string path, object owner, int start, ReadOnlySpan<byte> image, ElfSectionHeader[] headers,
+    private static Symbol[] ReadSymbols(string path, object owner, int start, ReadOnlySpan<byte> image, Elf64SectionHeader[] headers,
         InputSection?[] sections, int symbolTableIndex)
     {
         ref readonly var table = ref headers[symbolTableIndex];
@@ -274,7 +274,7 @@ public static class ElfObjectParser
     /// So the names are measured and hashed first in .strtab order -- a counting sort of the symbols by the 4 KiB page
     /// their name starts in -- and the symbols are then made in table order from the results.
     /// </summary>
-    private static MeasuredNames MeasureNamesInTableOrder(object owner, int start, in ElfSectionHeader strings,
+    private static MeasuredNames MeasureNamesInTableOrder(object owner, int start, in Elf64SectionHeader strings,
         ReadOnlySpan<byte> entries, int count)
     {
         const int PageShift = 12;
@@ -316,7 +316,7 @@ public static class ElfObjectParser
     }
 
     private static void ReadSymbolRange(string path, object owner, int start, ReadOnlySpan<byte> image,
-        ElfSectionHeader[] headers, InputSection?[] sections, int symbolTableIndex, Symbol[] symbols, int first, int end,
+        Elf64SectionHeader[] headers, InputSection?[] sections, int symbolTableIndex, Symbol[] symbols, int first, int end,
         MeasuredNames? measured = null)
     {
         ref readonly var table = ref headers[symbolTableIndex];
@@ -329,7 +329,7 @@ public static class ElfObjectParser
         var mapped = owner as MappedFile;
         for (int i = first; i < end; i++)
         {
-            var entry = new ElfSymbolEntry(entries.Slice(i * SymbolEntrySize, SymbolEntrySize));
+            var entry = MemoryMarshal.Read<Elf64Symbol>(entries.Slice(i * SymbolEntrySize, SymbolEntrySize));
             SymbolName name;
             if (measured is not null && measured.Lengths[i] >= 0)
             {
@@ -402,7 +402,7 @@ public static class ElfObjectParser
 
     /// <summary>The SHT_SYMTAB_SHNDX table that belongs to the symbol table, or empty when there is none.</summary>
     private static ReadOnlySpan<byte> ExtendedSectionIndices(string path, ReadOnlySpan<byte> image,
-        ElfSectionHeader[] headers, int symbolTableIndex, int symbolCount)
+        Elf64SectionHeader[] headers, int symbolTableIndex, int symbolCount)
     {
         for (int i = 1; i < headers.Length; i++)
         {
@@ -417,7 +417,7 @@ public static class ElfObjectParser
         return [];
     }
 
-    private static void ReadGroup(string path, InputFile file, ReadOnlySpan<byte> image, in ElfSectionHeader group,
+    private static void ReadGroup(string path, InputFile file, ReadOnlySpan<byte> image, in Elf64SectionHeader group,
         string name, bool hasSymbolTable)
     {
         string groupName = name.Length == 0 ? ".group" : name;
@@ -453,7 +453,7 @@ public static class ElfObjectParser
 
     /// <summary>Checks every entry's symbol index, then leaves the table where it is (<see cref="Relocation"/>).</summary>
     private static void ReadRelocations(string path, InputFile file, object owner, int start, ReadOnlySpan<byte> image,
-        in ElfSectionHeader table, string tableName)
+        in Elf64SectionHeader table, string tableName)
     {
         // sh_info names the target section. It is used whether or not SHF_INFO_LINK is set: compilers omit
         // that flag on relocation sections inside COMDAT groups (flag G only), as the NativeAOT runtime

@@ -1,7 +1,7 @@
 using System.Globalization;
 using Unikernel.Linker.Model;
 using Unikernel.Linker.Synthetic;
-using static Unikernel.Linker.ElfConstants;
+using static Unikernel.Formats.ElfConstants;
 
 namespace Unikernel.Linker.Layout;
 

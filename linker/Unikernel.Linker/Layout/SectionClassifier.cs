@@ -1,6 +1,6 @@
 using Unikernel.Linker.Model;
 using Unikernel.Linker.Synthetic;
-using static Unikernel.Linker.ElfConstants;
+using static Unikernel.Formats.ElfConstants;
 
 namespace Unikernel.Linker.Layout;
 

@@ -1,9 +1,9 @@
-using System.Buffers.Binary;
+using System.Runtime.InteropServices;
 using System.Text;
 using Unikernel.Linker.Layout;
 using Unikernel.Linker.Model;
 using Unikernel.Linker.Resolution;
-using static Unikernel.Linker.ElfConstants;
+using static Unikernel.Formats.ElfConstants;
 
 namespace Unikernel.Linker.Output;
 
@@ -128,26 +128,10 @@ public static class ElfImageWriter
     private static void WriteElfHeader(Span<byte> image, ulong entry, int programHeaderCount, ulong sectionHeadersOffset,
         int sectionCount)
     {
-        image[0] = 0x7f;
-        image[1] = (byte)'E';
-        image[2] = (byte)'L';
-        image[3] = (byte)'F';
-        image[4] = ELFCLASS64;
-        image[5] = ELFDATA2LSB;
-        image[6] = 1; // EV_CURRENT
-        BinaryPrimitives.WriteUInt16LittleEndian(image[16..], ET_EXEC);
-        BinaryPrimitives.WriteUInt16LittleEndian(image[18..], EM_X86_64);
-        BinaryPrimitives.WriteUInt32LittleEndian(image[20..], 1);
-        BinaryPrimitives.WriteUInt64LittleEndian(image[24..], entry);
-        BinaryPrimitives.WriteUInt64LittleEndian(image[32..], ElfHeaderSize);
-        BinaryPrimitives.WriteUInt64LittleEndian(image[40..], sectionHeadersOffset);
-        BinaryPrimitives.WriteUInt32LittleEndian(image[48..], 0);
-        BinaryPrimitives.WriteUInt16LittleEndian(image[52..], ElfHeaderSize);
-        BinaryPrimitives.WriteUInt16LittleEndian(image[54..], ProgramHeaderSize);
-        BinaryPrimitives.WriteUInt16LittleEndian(image[56..], (ushort)programHeaderCount);
-        BinaryPrimitives.WriteUInt16LittleEndian(image[58..], SectionHeaderSize);
-        BinaryPrimitives.WriteUInt16LittleEndian(image[60..], (ushort)sectionCount);
-        BinaryPrimitives.WriteUInt16LittleEndian(image[62..], (ushort)(sectionCount - 1)); // .shstrtab is last
+        // .shstrtab is the last section.
+        var header = Elf64Header.Executable(entry, (ushort)programHeaderCount, sectionHeadersOffset, (ushort)sectionCount,
+            (ushort)(sectionCount - 1));
+        MemoryMarshal.Write(image, in header);
     }
 
     private static void WriteProgramHeaders(Span<byte> headers, SectionLayout layout, IReadOnlyList<ProgramHeader> extra,
@@ -187,29 +171,37 @@ public static class ElfImageWriter
     private static void WriteProgramHeader(Span<byte> header, uint type, uint flags, ulong offset, ulong address,
         ulong fileSize, ulong memorySize, ulong alignment)
     {
-        BinaryPrimitives.WriteUInt32LittleEndian(header, type);
-        BinaryPrimitives.WriteUInt32LittleEndian(header[4..], flags);
-        BinaryPrimitives.WriteUInt64LittleEndian(header[8..], offset);
-        BinaryPrimitives.WriteUInt64LittleEndian(header[16..], address);
-        BinaryPrimitives.WriteUInt64LittleEndian(header[24..], address); // identity mapped: p_paddr == p_vaddr
-        BinaryPrimitives.WriteUInt64LittleEndian(header[32..], fileSize);
-        BinaryPrimitives.WriteUInt64LittleEndian(header[40..], memorySize);
-        BinaryPrimitives.WriteUInt64LittleEndian(header[48..], alignment);
+        var record = new Elf64ProgramHeader
+        {
+            Type = type,
+            Flags = flags,
+            Offset = offset,
+            VirtualAddress = address,
+            PhysicalAddress = address, // identity mapped: p_paddr == p_vaddr
+            FileSize = fileSize,
+            MemorySize = memorySize,
+            Alignment = alignment,
+        };
+        MemoryMarshal.Write(header, in record);
     }
 
     private static void WriteSectionHeader(Span<byte> header, uint name, uint type, ulong flags, ulong address,
         ulong offset, ulong size, uint link, uint info, ulong alignment, ulong entrySize)
     {
-        BinaryPrimitives.WriteUInt32LittleEndian(header, name);
-        BinaryPrimitives.WriteUInt32LittleEndian(header[4..], type);
-        BinaryPrimitives.WriteUInt64LittleEndian(header[8..], flags);
-        BinaryPrimitives.WriteUInt64LittleEndian(header[16..], address);
-        BinaryPrimitives.WriteUInt64LittleEndian(header[24..], offset);
-        BinaryPrimitives.WriteUInt64LittleEndian(header[32..], size);
-        BinaryPrimitives.WriteUInt32LittleEndian(header[40..], link);
-        BinaryPrimitives.WriteUInt32LittleEndian(header[44..], info);
-        BinaryPrimitives.WriteUInt64LittleEndian(header[48..], alignment);
-        BinaryPrimitives.WriteUInt64LittleEndian(header[56..], entrySize);
+        var record = new Elf64SectionHeader
+        {
+            NameOffset = name,
+            Type = type,
+            Flags = flags,
+            Address = address,
+            Offset = offset,
+            Size = size,
+            Link = link,
+            Info = info,
+            Alignment = alignment,
+            EntrySize = entrySize,
+        };
+        MemoryMarshal.Write(header, in record);
     }
 
     /// <summary>Locals (file order) first, then globals (first-seen order), as the gABI requires.</summary>
@@ -237,18 +229,17 @@ public static class ElfImageWriter
         for (int i = 0; i < output.Count; i++)
         {
             var symbol = output[i];
-            var entry = table.AsSpan((i + 1) * SymbolSize);
-            ushort sectionIndex = symbol.Kind == SymbolKind.Section
-                ? (ushort)symbol.Section!.Output!.HeaderIndex
-                : SHN_ABS;
-            BinaryPrimitives.WriteUInt32LittleEndian(entry, names.Add(symbol.OutputName));
-            entry[4] = (byte)((symbol.Binding << 4) | (symbol.Type & 0xf));
-            entry[5] = 0; // STV_DEFAULT
-            BinaryPrimitives.WriteUInt16LittleEndian(entry[6..], sectionIndex);
-            // gABI: in an executable, a TLS symbol's value is its offset in the TLS template.
-            ulong value = symbol.Type == STT_TLS && tls is not null ? symbol.Address - tls.Start : symbol.Address;
-            BinaryPrimitives.WriteUInt64LittleEndian(entry[8..], value);
-            BinaryPrimitives.WriteUInt64LittleEndian(entry[16..], symbol.Size);
+            var entry = new Elf64Symbol
+            {
+                NameOffset = names.Add(symbol.OutputName),
+                Info = (byte)((symbol.Binding << 4) | (symbol.Type & 0xf)),
+                Other = 0, // STV_DEFAULT
+                SectionIndex = symbol.Kind == SymbolKind.Section ? (ushort)symbol.Section!.Output!.HeaderIndex : SHN_ABS,
+                // gABI: in an executable, a TLS symbol's value is its offset in the TLS template.
+                Value = symbol.Type == STT_TLS && tls is not null ? symbol.Address - tls.Start : symbol.Address,
+                Size = symbol.Size,
+            };
+            MemoryMarshal.Write(table.AsSpan((i + 1) * SymbolSize), in entry);
         }
         return table;
     }

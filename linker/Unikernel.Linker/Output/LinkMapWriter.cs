@@ -24,9 +24,7 @@ namespace Unikernel.Linker.Output;
 /// </summary>
 public static class LinkMapWriter
 {
-    public const string FormatLine = "# uk-ld link map v1";
-
-    private const string NoUnit = "-";
+    public const string FormatLine = LinkMapFormat.FormatLine;
 
     public static string Write(SectionLayout layout, IReadOnlyList<InputFile> files, SymbolTable symbols, string entrySymbol,
         ulong entryAddress, Input.AppExecutable? app = null, ImageInfo.Contents? imageInfo = null)
@@ -35,20 +33,20 @@ public static class LinkMapWriter
         map.Append(FormatLine).Append('\n');
 
         map.Append("# entry\tsymbol\taddress\n");
-        Row(map, "entry", entrySymbol, Hex(entryAddress));
+        Row(map, LinkMapFormat.Entry, entrySymbol, Hex(entryAddress));
         map.Append("# image\tstart\tend\n");
-        Row(map, "image", Hex(layout.ImageStart), Hex(layout.ImageEnd));
+        Row(map, LinkMapFormat.Image, Hex(layout.ImageStart), Hex(layout.ImageEnd));
         map.Append('\n');
 
         if (app is not null)
         {
             map.Append("# app\tpath\tentry\tphdr\tphnum\tstart\tend\tfunctions\n");
-            Row(map, "app", app.Path, Hex(app.Entry), Hex(app.ProgramHeaders), Hex(app.ProgramHeaderCount), Hex(app.Start),
+            Row(map, LinkMapFormat.App, app.Path, Hex(app.Entry), Hex(app.ProgramHeaders), Hex(app.ProgramHeaderCount), Hex(app.Start),
                 Hex(app.End), Hex((ulong)app.Functions.Count));
             map.Append("# app-segment\tprogram_header\tflags\taddress\toffset\tfile_size\tmemory_size\tapp_offset\n");
             foreach (var segment in app.Segments)
             {
-                Row(map, "app-segment", Hex((ulong)segment.HeaderIndex), segment.FlagsText, Hex(segment.VirtualAddress),
+                Row(map, LinkMapFormat.AppSegment, Hex((ulong)segment.HeaderIndex), segment.FlagsText, Hex(segment.VirtualAddress),
                     Hex(segment.OutputOffset), Hex(segment.FileSize), Hex(segment.MemorySize), Hex(segment.FileOffset));
             }
             map.Append('\n');
@@ -57,27 +55,27 @@ public static class LinkMapWriter
         if (imageInfo is not null)
         {
             map.Append("# image-info\tname\tversion\tsha256\n");
-            Row(map, "image-info", imageInfo.Name, imageInfo.Version, Convert.ToHexStringLower(imageInfo.ImageSha256));
+            Row(map, LinkMapFormat.ImageInfo, imageInfo.Name, imageInfo.Version, Convert.ToHexStringLower(imageInfo.ImageSha256));
             map.Append("# image-input\tname\tkind\tsize\tsha256\n");
             foreach (var input in imageInfo.Inputs)
-                Row(map, "image-input", input.Name, input.Kind == ImageInfo.InputKindApp ? "app" : "linked", Hex(input.Size),
+                Row(map, LinkMapFormat.ImageInput, input.Name, input.Kind == ImageInfo.InputKindApp ? LinkMapFormat.InputKindApp : LinkMapFormat.InputKindLinked, Hex(input.Size),
                     Convert.ToHexStringLower(input.Sha256));
             map.Append('\n');
         }
 
         map.Append("# unit\tname\tfiles\n");
         foreach (var unit in symbols.Units)
-            Row(map, "unit", unit.Name, Hex((ulong)files.Count(file => file.Unit == unit)));
+            Row(map, LinkMapFormat.Unit, unit.Name, Hex((ulong)files.Count(file => file.Unit == unit)));
         map.Append("# export\tunit\tsymbol\taddress\n");
         foreach (var unit in symbols.Units)
             foreach (string name in unit.Exports)
-                Row(map, "export", unit.Name, name, Hex(symbols.Find(unit, name)?.Address ?? 0));
+                Row(map, LinkMapFormat.Export, unit.Name, name, Hex(symbols.Find(unit, name)?.Address ?? 0));
         map.Append('\n');
 
         map.Append("# segment\ttype\tflags\taddress\toffset\tfile_size\tmemory_size\n");
         foreach (var segment in layout.Segments)
         {
-            Row(map, "segment", "LOAD", segment.FlagsText, Hex(segment.VirtualAddress), Hex(segment.FileOffset),
+            Row(map, LinkMapFormat.Segment, "LOAD", segment.FlagsText, Hex(segment.VirtualAddress), Hex(segment.FileOffset),
                 Hex(segment.FileSize), Hex(segment.MemorySize));
         }
         map.Append('\n');
@@ -86,13 +84,13 @@ public static class LinkMapWriter
         map.Append("#\tinput\tfile\tsection\taddress\tsize\talign\tunit\n");
         foreach (var section in layout.Sections)
         {
-            Row(map, "section", section.Name, Hex(section.Address), Hex(section.Size), Hex(section.Alignment),
+            Row(map, LinkMapFormat.Section, section.Name, Hex(section.Address), Hex(section.Size), Hex(section.Alignment),
                 section.Segment.ToString());
             foreach (var input in section.Inputs)
             {
                 map.Append('\t');
-                Row(map, "input", input.FileName, input.Name, Hex(input.Address), Hex(input.Size), Hex(input.Alignment),
-                    input.File?.Unit.Name ?? NoUnit);
+                Row(map, LinkMapFormat.Input, input.FileName, input.Name, Hex(input.Address), Hex(input.Size), Hex(input.Alignment),
+                    input.File?.Unit.Name ?? LinkMapFormat.NoUnit);
             }
         }
         map.Append('\n');
@@ -108,7 +106,7 @@ public static class LinkMapWriter
         {
             foreach (var input in section.Inputs)
             {
-                var key = (input.File?.Unit.Name ?? NoUnit, input.FileName);
+                var key = (input.File?.Unit.Name ?? LinkMapFormat.NoUnit, input.FileName);
                 if (!totals.TryGetValue(key, out var sums))
                 {
                     sums = new ulong[4];
@@ -123,7 +121,7 @@ public static class LinkMapWriter
         foreach (var key in order)
         {
             var sums = totals[key];
-            Row(map, "file", key.Path, Hex(sums[0]), Hex(sums[1]), Hex(sums[2]), Hex(sums[3]),
+            Row(map, LinkMapFormat.File, key.Path, Hex(sums[0]), Hex(sums[1]), Hex(sums[2]), Hex(sums[3]),
                 Hex(sums[0] + sums[1] + sums[2] + sums[3]), key.Unit);
         }
         return map.ToString();
@@ -141,5 +139,5 @@ public static class LinkMapWriter
         map.Append('\n');
     }
 
-    private static string Hex(ulong value) => "0x" + value.ToString("x", CultureInfo.InvariantCulture);
+    private static string Hex(ulong value) => LinkMapFormat.HexPrefix + value.ToString("x", CultureInfo.InvariantCulture);
 }

@@ -1,5 +1,5 @@
 using Unikernel.Linker.Model;
-using static Unikernel.Linker.ElfConstants;
+using static Unikernel.Formats.ElfConstants;
 
 namespace Unikernel.Linker.Resolution;
 

@@ -1,6 +1,6 @@
 using System.IO.Hashing;
 using Unikernel.Linker.Model;
-using static Unikernel.Linker.ElfConstants;
+using static Unikernel.Formats.ElfConstants;
 
 namespace Unikernel.Linker.Synthetic;
 

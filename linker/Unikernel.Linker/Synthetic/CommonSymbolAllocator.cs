@@ -1,7 +1,7 @@
 using Unikernel.Linker.Layout;
 using Unikernel.Linker.Model;
 using Unikernel.Linker.Resolution;
-using static Unikernel.Linker.ElfConstants;
+using static Unikernel.Formats.ElfConstants;
 
 namespace Unikernel.Linker.Synthetic;
 

@@ -1,7 +1,7 @@
 using System.Buffers.Binary;
 using Unikernel.Linker.Layout;
 using Unikernel.Linker.Model;
-using static Unikernel.Linker.ElfConstants;
+using static Unikernel.Formats.ElfConstants;
 
 namespace Unikernel.Linker.Synthetic;
 

@@ -1,7 +1,7 @@
-using System.Buffers.Binary;
+using System.Runtime.InteropServices;
 using System.Text;
 using Unikernel.Linker.Model;
-using static Unikernel.Linker.ElfConstants;
+using static Unikernel.Formats.ElfConstants;
 
 namespace Unikernel.Linker.Synthetic;
 
@@ -17,18 +17,13 @@ namespace Unikernel.Linker.Synthetic;
 /// </summary>
 public static class ImageInfo
 {
-    public const string SectionName = "uk_image_info";
-    /// <summary>"UKIMAGE1" as little-endian bytes.</summary>
-    public const ulong Magic = 0x31454741_4D494B55;
-    public const int HeaderSize = 72;
-    public const int InputRecordSize = 48;
-    public const int HashOffset = 16;
-    public const int MaxTextLength = 255;
+    public const string SectionName = UkImageInfoFormat.SectionName;
+    public const int HashOffset = UkImageInfoFormat.ImageSha256Offset;
     /// <summary>The section and the alignment gap before uk_ksyms must stay inside the page at AppEnd.</summary>
     public const int MaxSize = (int)Layout.SectionLayout.PageSize - 8;
 
-    public const ushort InputKindLinked = 1;
-    public const ushort InputKindApp = 2;
+    public const ushort InputKindLinked = UkImageInfoFormat.InputKindLinked;
+    public const ushort InputKindApp = UkImageInfoFormat.InputKindApp;
 
     public const string UnknownVersion = "unknown";
 
@@ -70,55 +65,15 @@ public static class ImageInfo
     {
         if (text.Length == 0)
             throw new LinkerException($"{option} is empty");
-        if (Encoding.UTF8.GetByteCount(text) > MaxTextLength)
-            throw new LinkerException($"{option} '{text}' is longer than {MaxTextLength} bytes");
+        if (Encoding.UTF8.GetByteCount(text) > UkImageInfoFormat.MaxTextLength)
+            throw new LinkerException($"{option} '{text}' is longer than {UkImageInfoFormat.MaxTextLength} bytes");
         if (text.Any(c => char.IsControl(c) || char.IsWhiteSpace(c)))
             throw new LinkerException($"{option} '{text}' contains a space or control character (the boot report prints it as one word)");
     }
 
-    public static byte[] Encode(string name, string version, IReadOnlyList<Input> inputs)
-    {
-        var strings = new MemoryStream();
-        int stringsStart = HeaderSize + InputRecordSize * inputs.Count;
-        (uint Offset, int Length) AddString(string text)
-        {
-            byte[] bytes = Encoding.UTF8.GetBytes(text);
-            uint offset = (uint)(stringsStart + strings.Length);
-            strings.Write(bytes);
-            strings.WriteByte(0);
-            return (offset, bytes.Length);
-        }
-
-        var nameString = AddString(name);
-        var versionString = AddString(version);
-        var inputStrings = inputs.Select(input => AddString(input.Name)).ToList();
-        int size = stringsStart + (int)strings.Length;
-        size = (size + 7) & ~7;
-
-        var data = new byte[size];
-        var span = data.AsSpan();
-        BinaryPrimitives.WriteUInt64LittleEndian(span, Magic);
-        BinaryPrimitives.WriteUInt32LittleEndian(span[8..], (uint)size);
-        BinaryPrimitives.WriteUInt32LittleEndian(span[12..], (uint)inputs.Count);
-        // 16..48: the image's SHA-256, stamped after the image is written.
-        BinaryPrimitives.WriteUInt32LittleEndian(span[48..], nameString.Offset);
-        BinaryPrimitives.WriteUInt32LittleEndian(span[52..], (uint)nameString.Length);
-        BinaryPrimitives.WriteUInt32LittleEndian(span[56..], versionString.Offset);
-        BinaryPrimitives.WriteUInt32LittleEndian(span[60..], (uint)versionString.Length);
-        BinaryPrimitives.WriteUInt32LittleEndian(span[64..], HeaderSize);
-        BinaryPrimitives.WriteUInt32LittleEndian(span[68..], InputRecordSize);
-        for (int i = 0; i < inputs.Count; i++)
-        {
-            var record = span.Slice(HeaderSize + i * InputRecordSize, InputRecordSize);
-            inputs[i].Sha256.CopyTo(record);
-            BinaryPrimitives.WriteUInt64LittleEndian(record[32..], inputs[i].Size);
-            BinaryPrimitives.WriteUInt32LittleEndian(record[40..], inputStrings[i].Offset);
-            BinaryPrimitives.WriteUInt16LittleEndian(record[44..], checked((ushort)inputStrings[i].Length));
-            BinaryPrimitives.WriteUInt16LittleEndian(record[46..], inputs[i].Kind);
-        }
-        strings.ToArray().CopyTo(span[stringsStart..]);
-        return data;
-    }
+    public static byte[] Encode(string name, string version, IReadOnlyList<Input> inputs) =>
+        UkImageInfoCodec.Encode(name, version, new byte[UkImageInfoFormat.Sha256Size],
+            inputs.Select(input => new UkImageInfoInput(input.Name, input.Size, input.Sha256, input.Kind)).ToList());
 
     /// <summary>After the image is written: hashes what the VMM loads and stores the hash in the section.</summary>
     public static byte[] Stamp(byte[] image, InputSection section)
@@ -139,23 +94,21 @@ public static class ImageInfo
     public static byte[] ComputeImageHash(ReadOnlySpan<byte> elf, long hashFieldOffset)
     {
         var sha = new Sha256();
-        ulong entry = BinaryPrimitives.ReadUInt64LittleEndian(elf[24..]);
-        ulong programHeaders = BinaryPrimitives.ReadUInt64LittleEndian(elf[32..]);
-        int entrySize = BinaryPrimitives.ReadUInt16LittleEndian(elf[54..]);
-        int count = BinaryPrimitives.ReadUInt16LittleEndian(elf[56..]);
-        sha.AppendUInt64(entry);
+        var file = MemoryMarshal.Read<Elf64Header>(elf);
+        sha.AppendUInt64(file.Entry);
         Span<byte> zeros = stackalloc byte[Sha256.HashSize];
         zeros.Clear();
-        for (int i = 0; i < count; i++)
+        for (int i = 0; i < file.ProgramHeaderCount; i++)
         {
-            var header = elf.Slice(checked((int)programHeaders + i * entrySize), 56);
-            if (BinaryPrimitives.ReadUInt32LittleEndian(header) != PT_LOAD)
+            var header = MemoryMarshal.Read<Elf64ProgramHeader>(
+                elf.Slice(checked((int)file.ProgramHeaderOffset + i * file.ProgramHeaderEntrySize), ProgramHeaderSize));
+            if (header.Type != PT_LOAD)
                 continue;
-            uint flags = BinaryPrimitives.ReadUInt32LittleEndian(header[4..]);
-            long offset = checked((long)BinaryPrimitives.ReadUInt64LittleEndian(header[8..]));
-            ulong address = BinaryPrimitives.ReadUInt64LittleEndian(header[16..]);
-            long fileSize = checked((long)BinaryPrimitives.ReadUInt64LittleEndian(header[32..]));
-            ulong memorySize = BinaryPrimitives.ReadUInt64LittleEndian(header[40..]);
+            uint flags = header.Flags;
+            long offset = checked((long)header.Offset);
+            ulong address = header.VirtualAddress;
+            long fileSize = checked((long)header.FileSize);
+            ulong memorySize = header.MemorySize;
             sha.AppendUInt64(address);
             sha.AppendUInt64(memorySize);
             sha.AppendUInt64(flags);
@@ -180,47 +133,32 @@ public static class ImageInfo
     /// null when it has none. (Searching the bytes for the magic is not enough: the kernel's code holds it too.)</summary>
     public static (int Offset, int Size)? Locate(ReadOnlySpan<byte> elf)
     {
-        long sectionHeaders = checked((long)BinaryPrimitives.ReadUInt64LittleEndian(elf[40..]));
-        int entrySize = BinaryPrimitives.ReadUInt16LittleEndian(elf[58..]);
-        int count = BinaryPrimitives.ReadUInt16LittleEndian(elf[60..]);
-        int namesIndex = BinaryPrimitives.ReadUInt16LittleEndian(elf[62..]);
+        var file = MemoryMarshal.Read<Elf64Header>(elf);
+        long sectionHeaders = checked((long)file.SectionHeaderOffset);
+        int entrySize = file.SectionHeaderEntrySize, count = file.SectionCount, namesIndex = file.SectionNameTableIndex;
         if (sectionHeaders == 0 || namesIndex >= count)
             return null;
-        var names = elf[checked((int)BinaryPrimitives.ReadUInt64LittleEndian(elf[(int)(sectionHeaders + namesIndex * entrySize + 24)..]))..];
+        var names = elf[checked((int)SectionHeader(elf, sectionHeaders, entrySize, namesIndex).Offset)..];
         for (int i = 0; i < count; i++)
         {
-            var header = elf.Slice(checked((int)sectionHeaders + i * entrySize), entrySize);
-            var name = names[(int)BinaryPrimitives.ReadUInt32LittleEndian(header)..];
+            var header = SectionHeader(elf, sectionHeaders, entrySize, i);
+            var name = names[(int)header.NameOffset..];
             int end = name.IndexOf((byte)0);
             if (end >= 0 && name[..end].SequenceEqual(SectionName.Select(c => (byte)c).ToArray()))
-                return (checked((int)BinaryPrimitives.ReadUInt64LittleEndian(header[24..])), checked((int)BinaryPrimitives.ReadUInt64LittleEndian(header[32..])));
+                return (checked((int)header.Offset), checked((int)header.Size));
         }
         return null;
     }
 
-    /// <summary>Reads a section written by <see cref="Encode"/> (tests and tools).</summary>
+    private static Elf64SectionHeader SectionHeader(ReadOnlySpan<byte> elf, long table, int entrySize, int index) =>
+        MemoryMarshal.Read<Elf64SectionHeader>(elf.Slice(checked((int)table + index * entrySize), entrySize));
+
+    /// <summary>Reads a section written by <see cref="Encode"/> (the link map, tests and tools).</summary>
     public static Contents Read(ReadOnlySpan<byte> section)
     {
-        if (section.Length < HeaderSize || BinaryPrimitives.ReadUInt64LittleEndian(section) != Magic)
-            throw new InvalidDataException($"not a {SectionName} section (no UKIMAGE1 magic)");
-        int size = (int)BinaryPrimitives.ReadUInt32LittleEndian(section[8..]);
-        int count = (int)BinaryPrimitives.ReadUInt32LittleEndian(section[12..]);
-        int inputsOffset = (int)BinaryPrimitives.ReadUInt32LittleEndian(section[64..]);
-        int recordSize = (int)BinaryPrimitives.ReadUInt32LittleEndian(section[68..]);
-        string name = Text(section, 48, 52), version = Text(section, 56, 60);
-        var inputs = new List<Input>();
-        for (int i = 0; i < count; i++)
-        {
-            var record = section.Slice(inputsOffset + i * recordSize, recordSize);
-            string inputName = Encoding.UTF8.GetString(section.Slice((int)BinaryPrimitives.ReadUInt32LittleEndian(record[40..]),
-                BinaryPrimitives.ReadUInt16LittleEndian(record[44..])));
-            inputs.Add(new Input(inputName, BinaryPrimitives.ReadUInt64LittleEndian(record[32..]), record[..32].ToArray(),
-                BinaryPrimitives.ReadUInt16LittleEndian(record[46..])));
-        }
-        return new Contents(name, version, section.Slice(HashOffset, Sha256.HashSize).ToArray(), inputs, size);
+        var contents = UkImageInfoCodec.Decode(section, out string? problem)
+            ?? throw new InvalidDataException($"not a {SectionName} section: {problem}");
+        return new Contents(contents.Name, contents.Version, contents.ImageSha256,
+            contents.Inputs.Select(input => new Input(input.Name, input.Size, input.Sha256, input.Kind)).ToList(), contents.Size);
     }
-
-    private static string Text(ReadOnlySpan<byte> section, int offsetField, int lengthField) =>
-        Encoding.UTF8.GetString(section.Slice((int)BinaryPrimitives.ReadUInt32LittleEndian(section[offsetField..]),
-            (int)BinaryPrimitives.ReadUInt32LittleEndian(section[lengthField..])));
 }

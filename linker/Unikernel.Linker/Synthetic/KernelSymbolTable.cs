@@ -1,7 +1,5 @@
-using System.Buffers.Binary;
-using System.Text;
 using Unikernel.Linker.Model;
-using static Unikernel.Linker.ElfConstants;
+using static Unikernel.Formats.ElfConstants;
 
 namespace Unikernel.Linker.Synthetic;
 
@@ -14,23 +12,17 @@ namespace Unikernel.Linker.Synthetic;
 /// </summary>
 public sealed class KernelSymbolTable
 {
-    public const string SectionName = "uk_ksyms";
-    public const uint Magic = 0x4D59534B; // "KSYM"
-    public const int HeaderSize = 16;
-    public const int EntrySize = 16;
+    public const string SectionName = KernelSymbolsFormat.SectionName;
 
     private readonly List<Symbol> _functions;
-    private readonly List<Entry> _appFunctions;
+    private readonly List<KernelSymbolsFunction> _appFunctions;
 
-    /// <summary>One row of the table; the app's rows have their addresses and qualified names already.</summary>
-    private readonly record struct Entry(ulong Address, ulong Size, string Name);
-
-    private KernelSymbolTable(List<Symbol> functions, List<Entry> appFunctions, ulong stringBytes)
+    private KernelSymbolTable(List<Symbol> functions, List<KernelSymbolsFunction> appFunctions, ulong stringBytes)
     {
         _functions = functions;
         _appFunctions = appFunctions;
         Section = new InputSection(null, SectionName, SHT_PROGBITS, SHF_ALLOC, 8,
-            (ulong)(HeaderSize + EntrySize * Count) + stringBytes, null);
+            KernelSymbolsCodec.Size(Count, stringBytes), null);
     }
 
     public InputSection Section { get; }
@@ -66,12 +58,8 @@ public sealed class KernelSymbolTable
         }
 
         var appFunctions = app?.Functions
-            .Select(f => new Entry(f.Address, f.Size, Input.AppExecutable.SymbolPrefix + f.Name)).ToList() ?? [];
-        var distinctNames = new HashSet<string>(StringComparer.Ordinal);
-        ulong stringBytes = 0;
-        foreach (string name in functions.Select(f => f.OutputName).Concat(appFunctions.Select(f => f.Name)))
-            if (distinctNames.Add(name))
-                stringBytes += (ulong)Encoding.UTF8.GetByteCount(name) + 1;
+            .Select(f => new KernelSymbolsFunction(f.Address, f.Size, Input.AppExecutable.SymbolPrefix + f.Name)).ToList() ?? [];
+        ulong stringBytes = KernelSymbolsCodec.StringBytes(functions.Select(f => f.OutputName).Concat(appFunctions.Select(f => f.Name)));
         return new KernelSymbolTable(functions, appFunctions, stringBytes);
     }
 
@@ -85,38 +73,10 @@ public sealed class KernelSymbolTable
     /// <summary>After layout, when addresses are final.</summary>
     public void Fill()
     {
-        var sorted = _functions.Select(f => new Entry(f.Address, f.Size, f.OutputName))
-            .Concat(_appFunctions).ToArray();
-        Array.Sort(sorted, static (a, b) =>
-        {
-            int byAddress = a.Address.CompareTo(b.Address);
-            return byAddress != 0 ? byAddress : string.CompareOrdinal(a.Name, b.Name);
-        });
-
-        var data = new byte[Section.Size];
-        uint stringsOffset = (uint)(HeaderSize + EntrySize * sorted.Length);
-        BinaryPrimitives.WriteUInt32LittleEndian(data.AsSpan(0), Magic);
-        BinaryPrimitives.WriteUInt32LittleEndian(data.AsSpan(4), (uint)sorted.Length);
-        BinaryPrimitives.WriteUInt32LittleEndian(data.AsSpan(8), stringsOffset);
-
-        var nameOffsets = new Dictionary<string, uint>(StringComparer.Ordinal);
-        uint stringCursor = 0;
-        for (int i = 0; i < sorted.Length; i++)
-        {
-            var function = sorted[i];
-            string name = function.Name;
-            if (!nameOffsets.TryGetValue(name, out uint nameOffset))
-            {
-                nameOffset = stringCursor;
-                nameOffsets.Add(name, nameOffset);
-                int written = Encoding.UTF8.GetBytes(name, data.AsSpan((int)(stringsOffset + stringCursor)));
-                stringCursor += (uint)written + 1; // the terminating NUL is already zero
-            }
-            var entry = data.AsSpan(HeaderSize + EntrySize * i, EntrySize);
-            BinaryPrimitives.WriteUInt64LittleEndian(entry, function.Address);
-            BinaryPrimitives.WriteUInt32LittleEndian(entry[8..], (uint)Math.Min(function.Size, uint.MaxValue));
-            BinaryPrimitives.WriteUInt32LittleEndian(entry[12..], nameOffset);
-        }
+        var data = KernelSymbolsCodec.Encode(_functions.Select(f => new KernelSymbolsFunction(f.Address, f.Size, f.OutputName))
+            .Concat(_appFunctions));
+        if ((ulong)data.Length != Section.Size)
+            throw new InvalidOperationException($"{SectionName} is {data.Length} bytes, not the {Section.Size} laid out");
         Section.Data = data;
     }
 }

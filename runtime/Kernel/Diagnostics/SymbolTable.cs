@@ -1,16 +1,12 @@
+using Unikernel.Formats;
+
 namespace Kernel.Diagnostics
 {
-    // Reads the `uk_ksyms` table the linker writes into the image (docs/boot-abi.md): function
-    // addresses sorted ascending, with sizes and names, so that a return address becomes name+offset.
-    // The header and entries are only ever read from the linker's bytes, never assigned.
-#pragma warning disable CS0649
+    // Reads the `uk_ksyms` table the linker writes into the image (formats/KernelSymbolsFormat.cs,
+    // docs/boot-abi.md): function addresses sorted ascending, with sizes and names, so that a return
+    // address becomes name+offset.
     internal unsafe struct SymbolTable
     {
-        public const uint Magic = 0x4D59534B; // "KSYM"
-
-        private struct Header { public uint Magic; public uint Count; public uint StringsOffset; public uint Reserved; }
-        private struct Entry { public ulong Address; public uint Size; public uint NameOffset; }
-
         private byte* _start;
         private ulong _length;
         private uint _count;
@@ -19,10 +15,10 @@ namespace Kernel.Diagnostics
         public bool Initialize(byte* start, ulong length)
         {
             _start = null; _count = 0; _length = 0;
-            if (start == null || length < (ulong)sizeof(Header)) return false;
-            Header* header = (Header*)start;
-            if (header->Magic != Magic) return false;
-            ulong entriesEnd = (ulong)sizeof(Header) + (ulong)header->Count * (ulong)sizeof(Entry);
+            if (start == null || length < (ulong)sizeof(KernelSymbolsHeader)) return false;
+            KernelSymbolsHeader* header = (KernelSymbolsHeader*)start;
+            if (header->Magic != KernelSymbolsFormat.Magic) return false;
+            ulong entriesEnd = (ulong)sizeof(KernelSymbolsHeader) + (ulong)header->Count * (ulong)sizeof(KernelSymbolsEntry);
             if (entriesEnd > length || header->StringsOffset < entriesEnd || header->StringsOffset > length) return false;
             _start = start; _length = length; _count = header->Count;
             return true;
@@ -38,7 +34,7 @@ namespace Kernel.Diagnostics
         {
             name = null; nameLimit = 0; offset = 0;
             if (_count == 0) return false;
-            Entry* entries = (Entry*)(_start + sizeof(Header));
+            KernelSymbolsEntry* entries = (KernelSymbolsEntry*)(_start + sizeof(KernelSymbolsHeader));
             // Last entry with Address <= address.
             long lo = 0, hi = (long)_count - 1, found = -1;
             while (lo <= hi)
@@ -48,12 +44,12 @@ namespace Kernel.Diagnostics
                 else hi = mid - 1;
             }
             if (found < 0) return false;
-            Entry* e = &entries[found];
+            KernelSymbolsEntry* e = &entries[found];
             offset = address - e->Address;
             // A size of 0 means unknown: accept a small distance rather than nothing.
             ulong limit = e->Size != 0 ? e->Size : 4096;
             if (offset >= limit) return false;
-            ulong stringsStart = ((Header*)_start)->StringsOffset;
+            ulong stringsStart = ((KernelSymbolsHeader*)_start)->StringsOffset;
             ulong nameAt = stringsStart + e->NameOffset;
             if (nameAt >= _length) return false;
             name = _start + nameAt;
@@ -62,4 +58,3 @@ namespace Kernel.Diagnostics
         }
     }
 }
-#pragma warning restore CS0649

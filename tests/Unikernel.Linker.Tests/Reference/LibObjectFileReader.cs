@@ -2,7 +2,7 @@ using System.Buffers.Binary;
 using LibObjectFile.Diagnostics;
 using LibObjectFile.Elf;
 using Unikernel.Linker.Model;
-using static Unikernel.Linker.ElfConstants;
+using static Unikernel.Formats.ElfConstants;
 
 namespace Unikernel.Linker.Tests.Reference;
 

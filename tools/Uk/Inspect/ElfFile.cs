@@ -1,4 +1,4 @@
-using System.Buffers.Binary;
+using System.Runtime.InteropServices;
 using System.Text;
 
 namespace Unikernel.Tools.Inspect;
@@ -9,23 +9,23 @@ public sealed class NotAnElfException(string message) : Exception(message);
 public sealed record ElfProgramHeader(int Index, uint Type, uint Flags, ulong Offset, ulong VirtualAddress, ulong FileSize,
                                       ulong MemorySize, ulong Alignment)
 {
-    public const uint Load = 1, Note = 4, Tls = 7;
+    public const uint Load = ElfConstants.PT_LOAD, Note = ElfConstants.PT_NOTE, Tls = ElfConstants.PT_TLS;
     /// <summary>Where a boot loader puts the segment in guest memory (PVH loaders use it, not the virtual address).</summary>
     public ulong PhysicalAddress { get; init; }
     public bool IsLoad => Type == Load;
-    public bool Executable => (Flags & 1) != 0;
-    public bool Writable => (Flags & 2) != 0;
+    public bool Executable => (Flags & ElfConstants.PF_X) != 0;
+    public bool Writable => (Flags & ElfConstants.PF_W) != 0;
     /// <summary>As the link map writes segment flags: "R-X", "RW-", "R--".</summary>
-    public string FlagsText => $"{((Flags & 4) != 0 ? 'R' : '-')}{(Writable ? 'W' : '-')}{(Executable ? 'X' : '-')}";
+    public string FlagsText => $"{((Flags & ElfConstants.PF_R) != 0 ? 'R' : '-')}{(Writable ? 'W' : '-')}{(Executable ? 'X' : '-')}";
     public bool ContainsAddress(ulong address) => address >= VirtualAddress && address < VirtualAddress + MemorySize;
 }
 
 public sealed record ElfSection(int Index, string Name, uint Type, ulong Flags, ulong Address, ulong Offset, ulong Size, uint Link = 0)
 {
-    public const uint NoBits = 8;
-    public bool IsAllocated => (Flags & 2) != 0;
-    public bool IsWritable => (Flags & 1) != 0;
-    public bool IsExecutable => (Flags & 4) != 0;
+    public const uint NoBits = ElfConstants.SHT_NOBITS;
+    public bool IsAllocated => (Flags & ElfConstants.SHF_ALLOC) != 0;
+    public bool IsWritable => (Flags & ElfConstants.SHF_WRITE) != 0;
+    public bool IsExecutable => (Flags & ElfConstants.SHF_EXECINSTR) != 0;
     /// <summary>Bytes the section takes in the file (0 for SHT_NOBITS such as .bss).</summary>
     public ulong FileSize => Type == NoBits ? 0 : Size;
 }
@@ -36,7 +36,7 @@ public sealed record ElfSection(int Index, string Name, uint Type, ulong Flags, 
 /// </summary>
 public sealed class ElfFile
 {
-    public const int HeaderSize = 64;
+    public const int HeaderSize = ElfConstants.ElfHeaderSize;
 
     public byte[] Bytes { get; }
     public ushort Type { get; }
@@ -55,45 +55,47 @@ public sealed class ElfFile
     private ElfFile(byte[] bytes)
     {
         Bytes = bytes;
-        if (bytes.Length < HeaderSize || bytes[0] != 0x7F || bytes[1] != (byte)'E' || bytes[2] != (byte)'L' || bytes[3] != (byte)'F')
+        if (bytes.Length < HeaderSize || MemoryMarshal.Read<Elf64Header>(bytes).Magic != ElfConstants.ELFMAG)
             throw new NotAnElfException("not an ELF file (no \\x7fELF magic)");
-        if (bytes[4] != 2) throw new NotAnElfException("not a 64-bit ELF file (EI_CLASS is not ELFCLASS64)");
-        if (bytes[5] != 1) throw new NotAnElfException("not a little-endian ELF file");
+        if (bytes[ElfConstants.EI_CLASS] != ElfConstants.ELFCLASS64) throw new NotAnElfException("not a 64-bit ELF file (EI_CLASS is not ELFCLASS64)");
+        if (bytes[ElfConstants.EI_DATA] != ElfConstants.ELFDATA2LSB) throw new NotAnElfException("not a little-endian ELF file");
         var span = bytes.AsSpan();
-        Type = U16(span, 16);
-        Machine = U16(span, 18);
-        Entry = U64(span, 24);
-        ProgramHeaderOffset = U64(span, 32);
-        SectionHeaderOffset = U64(span, 40);
-        ProgramHeaderEntrySize = U16(span, 54);
-        int phnum = U16(span, 56);
-        SectionHeaderEntrySize = U16(span, 58);
-        int shnum = U16(span, 60);
-        int shstrndx = U16(span, 62);
+        var header = MemoryMarshal.Read<Elf64Header>(span);
+        Type = header.Type;
+        Machine = header.Machine;
+        Entry = header.Entry;
+        ProgramHeaderOffset = header.ProgramHeaderOffset;
+        SectionHeaderOffset = header.SectionHeaderOffset;
+        ProgramHeaderEntrySize = header.ProgramHeaderEntrySize;
+        int phnum = header.ProgramHeaderCount;
+        SectionHeaderEntrySize = header.SectionHeaderEntrySize;
+        int shnum = header.SectionCount;
+        int shstrndx = header.SectionNameTableIndex;
 
         var phdrs = new List<ElfProgramHeader>();
         if (phnum > 0)
         {
-            if (ProgramHeaderEntrySize < 56) throw new NotAnElfException($"program header entries of {ProgramHeaderEntrySize} bytes (expected 56)");
+            if (ProgramHeaderEntrySize < ElfConstants.ProgramHeaderSize)
+                throw new NotAnElfException($"program header entries of {ProgramHeaderEntrySize} bytes (expected {ElfConstants.ProgramHeaderSize})");
             for (int i = 0; i < phnum; i++)
             {
                 ulong at = ProgramHeaderOffset + (ulong)(i * ProgramHeaderEntrySize);
-                if (!InFile(at, 56)) throw new NotAnElfException($"truncated or corrupt: program header {i} lies past the end of the file ({bytes.Length:N0} bytes)");
-                var p = span.Slice((int)at, 56);
-                phdrs.Add(new ElfProgramHeader(i, U32(p, 0), U32(p, 4), U64(p, 8), U64(p, 16), U64(p, 32), U64(p, 40), U64(p, 48)) { PhysicalAddress = U64(p, 24) });
+                if (!InFile(at, ElfConstants.ProgramHeaderSize)) throw new NotAnElfException($"truncated or corrupt: program header {i} lies past the end of the file ({bytes.Length:N0} bytes)");
+                var p = MemoryMarshal.Read<Elf64ProgramHeader>(span[(int)at..]);
+                phdrs.Add(new ElfProgramHeader(i, p.Type, p.Flags, p.Offset, p.VirtualAddress, p.FileSize, p.MemorySize, p.Alignment) { PhysicalAddress = p.PhysicalAddress });
             }
         }
         ProgramHeaders = phdrs;
 
         var raw = new List<(uint Name, uint Type, ulong Flags, ulong Address, ulong Offset, ulong Size, uint Link)>();
-        if (shnum > 0 && SectionHeaderOffset != 0 && SectionHeaderEntrySize >= 64)
+        if (shnum > 0 && SectionHeaderOffset != 0 && SectionHeaderEntrySize >= ElfConstants.SectionHeaderSize)
         {
             for (int i = 0; i < shnum; i++)
             {
                 ulong at = SectionHeaderOffset + (ulong)(i * SectionHeaderEntrySize);
-                if (!InFile(at, 64)) { raw.Clear(); break; }   // a damaged section table: keep the program headers' view
-                var s = span.Slice((int)at, 64);
-                raw.Add((U32(s, 0), U32(s, 4), U64(s, 8), U64(s, 16), U64(s, 24), U64(s, 32), U32(s, 40)));
+                if (!InFile(at, ElfConstants.SectionHeaderSize)) { raw.Clear(); break; }   // a damaged section table: keep the program headers' view
+                var s = MemoryMarshal.Read<Elf64SectionHeader>(span[(int)at..]);
+                raw.Add((s.NameOffset, s.Type, s.Flags, s.Address, s.Offset, s.Size, s.Link));
             }
         }
         if (shnum > 0 && SectionHeaderOffset != 0 && raw.Count == 0)
@@ -130,7 +132,7 @@ public sealed class ElfFile
         }
         foreach (var section in Sections)
         {
-            if (section.Type == ElfSection.NoBits || section.Type == 0) continue;
+            if (section.Type == ElfSection.NoBits || section.Type == ElfConstants.SHT_NULL) continue;
             if (section.Offset + section.Size < section.Offset) return $"corrupt: section {section.Index} has an offset or size that overflows";
             if (!InFile(section.Offset, section.Size))
                 return $"truncated: section {section.Index} ({section.Name}) needs the file's bytes up to {section.Offset + section.Size:N0}, the file has {Bytes.LongLength:N0}";
@@ -160,7 +162,7 @@ public sealed class ElfFile
     public static ElfFile Parse(byte[] bytes) => new(bytes);
 
     /// <summary>The PVH entry note (Xen ELF note 18) marks a bootable kernel image.</summary>
-    public bool HasPvhNote => ProgramHeaders.Where(p => p.Type == ElfProgramHeader.Note).Any(p => NoteTypes(p).Contains(18u));
+    public bool HasPvhNote => ProgramHeaders.Where(p => p.Type == ElfProgramHeader.Note).Any(p => NoteTypes(p).Contains(ElfConstants.XEN_ELFNOTE_PHYS32_ENTRY));
 
     public ElfSection? FindSection(string name) => Sections.FirstOrDefault(s => s.Name == name);
 
@@ -186,19 +188,17 @@ public sealed class ElfFile
     public IReadOnlyList<(ulong Address, ulong Size, string Name)> FunctionSymbols()
     {
         var result = new List<(ulong, ulong, string)>();
-        foreach (var symtab in Sections.Where(s => s.Type == 2))   // SHT_SYMTAB
+        foreach (var symtab in Sections.Where(s => s.Type == ElfConstants.SHT_SYMTAB))
         {
             if (symtab.Link >= Sections.Count) continue;
             var strings = Sections[(int)symtab.Link];
             if (!InFile(symtab.Offset, symtab.Size) || !InFile(strings.Offset, strings.Size)) continue;
-            for (ulong at = symtab.Offset; at + 24 <= symtab.Offset + symtab.Size; at += 24)
+            for (ulong at = symtab.Offset; at + ElfConstants.SymbolSize <= symtab.Offset + symtab.Size; at += ElfConstants.SymbolSize)
             {
-                var e = Bytes.AsSpan((int)at, 24);
-                if ((e[4] & 0xF) != 2) continue;   // STT_FUNC
-                uint name = U32(e, 0);
-                ulong value = U64(e, 8), size = U64(e, 16);
-                if (name >= strings.Size) continue;
-                result.Add((value, size, CString(strings.Offset + name, strings.Offset + strings.Size)));
+                var e = MemoryMarshal.Read<Elf64Symbol>(Bytes.AsSpan((int)at, ElfConstants.SymbolSize));
+                if (e.Type != ElfConstants.STT_FUNC) continue;
+                if (e.NameOffset >= strings.Size) continue;
+                result.Add((e.Value, e.Size, CString(strings.Offset + e.NameOffset, strings.Offset + strings.Size)));
             }
         }
         return result;
@@ -221,12 +221,11 @@ public sealed class ElfFile
     {
         ulong at = note.Offset, end = note.Offset + note.FileSize;
         ulong align = Math.Max(4, note.Alignment);
-        while (at + 12 <= end && InFile(at, 12))
+        while (at + ElfConstants.NoteHeaderSize <= end && InFile(at, ElfConstants.NoteHeaderSize))
         {
-            var h = Bytes.AsSpan((int)at, 12);
-            uint nameSize = U32(h, 0), descSize = U32(h, 4), type = U32(h, 8);
-            yield return type;
-            at += 12 + Align(nameSize, align) + Align(descSize, align);
+            var h = MemoryMarshal.Read<Elf64NoteHeader>(Bytes.AsSpan((int)at, ElfConstants.NoteHeaderSize));
+            yield return h.Type;
+            at += ElfConstants.NoteHeaderSize + Align(h.NameSize, align) + Align(h.DescriptorSize, align);
         }
     }
 
@@ -243,7 +242,4 @@ public sealed class ElfFile
         return Encoding.UTF8.GetString(Bytes, (int)at, end - (int)at);
     }
 
-    private static ushort U16(ReadOnlySpan<byte> s, int at) => BinaryPrimitives.ReadUInt16LittleEndian(s[at..]);
-    private static uint U32(ReadOnlySpan<byte> s, int at) => BinaryPrimitives.ReadUInt32LittleEndian(s[at..]);
-    private static ulong U64(ReadOnlySpan<byte> s, int at) => BinaryPrimitives.ReadUInt64LittleEndian(s[at..]);
 }

@@ -113,9 +113,9 @@ public static class ImageAnalyzer
     private static IReadOnlyList<KernelSymbolTable.Function> ReadFunctions(ElfFile elf, LinkMap? map, ImageReport report)
     {
         byte[]? bytes = null;
-        var section = elf.FindSection("uk_ksyms");
+        var section = elf.FindSection(KernelSymbolsFormat.SectionName);
         if (section is not null) bytes = elf.SectionBytes(section);
-        else if (map?.Sections.FirstOrDefault(s => s.Name == "uk_ksyms") is { } mapped) bytes = elf.ReadVirtual(mapped.Address, mapped.Size);
+        else if (map?.Sections.FirstOrDefault(s => s.Name == KernelSymbolsFormat.SectionName) is { } mapped) bytes = elf.ReadVirtual(mapped.Address, mapped.Size);
         var table = bytes is null ? null : KernelSymbolTable.Parse(bytes);
         if (table is not null)
         {
@@ -152,7 +152,7 @@ public static class ImageAnalyzer
                 {
                     foreach (var piece in LinkerPieces(map))
                     {
-                        bool ksyms = piece.Section == "uk_ksyms";
+                        bool ksyms = piece.Section == KernelSymbolsFormat.SectionName;
                         kernel.Add(new Part
                         {
                             Name = ksyms ? "function table (uk_ksyms)" : $"linker-generated {piece.Section}",
@@ -207,7 +207,7 @@ public static class ImageAnalyzer
                 });
             }
             AddSections("boot stub code (.text.boot)", "boot", s => s.Name == ".text.boot");
-            AddSections("function table (uk_ksyms)", "symbols", s => s.Name == "uk_ksyms", symbolsDetail);
+            AddSections("function table (uk_ksyms)", "symbols", s => s.Name == KernelSymbolsFormat.SectionName, symbolsDetail);
             AddSections("kernel code", "kernel-code", s => s.IsExecutable);
             AddSections("kernel read-only data", "kernel-rodata", s => !s.IsWritable);
             AddSections("kernel data and bss", "kernel-data", _ => true);
@@ -246,7 +246,7 @@ public static class ImageAnalyzer
     {
         var names = sectionNames.ToList();
         if (names.Count == 0) return "app";
-        return names.All(n => n == "uk_ksyms") ? "symbols" : "kernel";
+        return names.All(n => n == KernelSymbolsFormat.SectionName) ? "symbols" : "kernel";
     }
 
     private sealed record LinkerPiece(string Section, ulong Size, ulong FileBytes);

@@ -3,14 +3,13 @@ using System.Globalization;
 namespace Unikernel.Tools.Inspect;
 
 /// <summary>
-/// A link map as uk-ld writes it (linker/Unikernel.Linker/Output/LinkMapWriter.cs, "# uk-ld link map v1"):
-/// tab-separated records, the first field names the kind, input rows are indented by one tab under their
-/// section, numbers are hex with 0x, and columns are only ever appended (so rows are read by position and
-/// extra columns are ignored). Unknown record kinds are skipped.
+/// A link map as uk-ld writes it (the format: formats/LinkMapFormat.cs; the writer:
+/// linker/Unikernel.Linker/Output/LinkMapWriter.cs): rows are read by position and extra columns are ignored.
+/// Unknown record kinds are skipped.
 /// </summary>
 public sealed class LinkMap
 {
-    public const string FormatLine = "# uk-ld link map v1";
+    public const string FormatLine = LinkMapFormat.FormatLine;
 
     public sealed record Segment(string Flags, ulong Address, ulong Offset, ulong FileSize, ulong MemorySize);
     public sealed record Input(string File, string Section, ulong Address, ulong Size, string Unit);
@@ -55,24 +54,24 @@ public sealed class LinkMap
             {
                 switch (f[0])
                 {
-                    case "entry" when f.Length >= 3:
+                    case LinkMapFormat.Entry when f.Length >= 3:
                         map.EntrySymbol = f[1]; map.EntryAddress = Hex(f[2]); break;
-                    case "image" when f.Length >= 3:
+                    case LinkMapFormat.Image when f.Length >= 3:
                         map.ImageStart = Hex(f[1]); map.ImageEnd = Hex(f[2]); break;
-                    case "app" when f.Length >= 8:
+                    case LinkMapFormat.App when f.Length >= 8:
                         map.App = new AppRecord(f[1], Hex(f[2]), Hex(f[5]), Hex(f[6]), Hex(f[7])); break;
-                    case "app-segment" when f.Length >= 8:
+                    case LinkMapFormat.AppSegment when f.Length >= 8:
                         map.AppSegments.Add(new AppSegment(f[2], Hex(f[3]), Hex(f[4]), Hex(f[5]), Hex(f[6]))); break;
-                    case "segment" when f.Length >= 7:
+                    case LinkMapFormat.Segment when f.Length >= 7:
                         map.Segments.Add(new Segment(f[2], Hex(f[3]), Hex(f[4]), Hex(f[5]), Hex(f[6]))); break;
-                    case "section" when f.Length >= 6:
+                    case LinkMapFormat.Section when f.Length >= 6:
                         current = new Section(f[1], Hex(f[2]), Hex(f[3]), f[5], []);
                         map.Sections.Add(current);
                         break;
-                    case "input" when indented && f.Length >= 6 && current is not null:
-                        current.Inputs.Add(new Input(f[1], f[2], Hex(f[3]), Hex(f[4]), f.Length >= 7 ? f[6] : "default")); break;
-                    case "file" when f.Length >= 7:
-                        map.Files.Add(new FileContribution(f[1], Hex(f[2]), Hex(f[3]), Hex(f[4]), Hex(f[5]), f.Length >= 8 ? f[7] : "default")); break;
+                    case LinkMapFormat.Input when indented && f.Length >= 6 && current is not null:
+                        current.Inputs.Add(new Input(f[1], f[2], Hex(f[3]), Hex(f[4]), f.Length >= 7 ? f[6] : LinkMapFormat.DefaultUnit)); break;
+                    case LinkMapFormat.File when f.Length >= 7:
+                        map.Files.Add(new FileContribution(f[1], Hex(f[2]), Hex(f[3]), Hex(f[4]), Hex(f[5]), f.Length >= 8 ? f[7] : LinkMapFormat.DefaultUnit)); break;
                 }
             }
             catch (FormatException e)
@@ -92,7 +91,7 @@ public sealed class LinkMap
 
     private static ulong Hex(string s)
     {
-        var digits = s.StartsWith("0x", StringComparison.OrdinalIgnoreCase) ? s.AsSpan(2) : s.AsSpan();
+        var digits = s.StartsWith(LinkMapFormat.HexPrefix, StringComparison.OrdinalIgnoreCase) ? s.AsSpan(LinkMapFormat.HexPrefix.Length) : s.AsSpan();
         if (!ulong.TryParse(digits, NumberStyles.AllowHexSpecifier, CultureInfo.InvariantCulture, out ulong value))
             throw new FormatException($"'{s}' is not a hex number");
         return value;

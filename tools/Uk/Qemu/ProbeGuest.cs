@@ -1,4 +1,5 @@
 using System.Buffers.Binary;
+using System.Runtime.InteropServices;
 
 namespace Unikernel.Tools.Qemu;
 
@@ -33,7 +34,7 @@ public static class ProbeGuest
         0xEB, 0xFD,                         // jmp hlt
     ];
 
-    private const int ElfHeaderSize = 64, ProgramHeaderSize = 56, NoteOffset = ElfHeaderSize + 2 * ProgramHeaderSize, NoteSize = 24, CodeOffset = 208;
+    private const int NoteOffset = ElfConstants.ElfHeaderSize + 2 * ElfConstants.ProgramHeaderSize, NoteSize = 24, CodeOffset = 208;
 
     /// <summary>The ELF file: ELF header, a PT_LOAD of the whole file at 1 MiB, a PT_NOTE (Xen note 18, PVH entry; p_align 4
     /// and an 8-byte descriptor, which QEMU 7.2 needs: docs/boot-abi.md), the code.</summary>
@@ -42,39 +43,29 @@ public static class ProbeGuest
         var file = new byte[CodeOffset + Code.Length];
         var s = file.AsSpan();
         ulong entry = LoadAddress + CodeOffset;
-        "\u007fELF"u8.CopyTo(s);
-        s[4] = 2; s[5] = 1; s[6] = 1;                                    // ELFCLASS64, little endian, version 1
-        BinaryPrimitives.WriteUInt16LittleEndian(s[16..], 2);            // ET_EXEC
-        BinaryPrimitives.WriteUInt16LittleEndian(s[18..], 0x3E);         // EM_X86_64
-        BinaryPrimitives.WriteUInt32LittleEndian(s[20..], 1);
-        BinaryPrimitives.WriteUInt64LittleEndian(s[24..], entry);
-        BinaryPrimitives.WriteUInt64LittleEndian(s[32..], ElfHeaderSize);  // e_phoff
-        BinaryPrimitives.WriteUInt16LittleEndian(s[52..], ElfHeaderSize);
-        BinaryPrimitives.WriteUInt16LittleEndian(s[54..], ProgramHeaderSize);
-        BinaryPrimitives.WriteUInt16LittleEndian(s[56..], 2);
-
-        ProgramHeader(s[ElfHeaderSize..], type: 1, flags: 5, offset: 0, LoadAddress, (ulong)file.Length, align: 0x1000);
-        ProgramHeader(s[(ElfHeaderSize + ProgramHeaderSize)..], type: 4, flags: 4, offset: NoteOffset, LoadAddress + NoteOffset, NoteSize, align: 4);
+        var header = Elf64Header.Executable(entry, programHeaderCount: 2, sectionHeaderOffset: 0, sectionCount: 0, sectionNameTableIndex: 0);
+        MemoryMarshal.Write(s, in header);
+        ProgramHeader(s[ElfConstants.ElfHeaderSize..], ElfConstants.PT_LOAD, ElfConstants.PF_R | ElfConstants.PF_X, offset: 0, LoadAddress,
+            (ulong)file.Length, align: 0x1000);
+        ProgramHeader(s[(ElfConstants.ElfHeaderSize + ElfConstants.ProgramHeaderSize)..], ElfConstants.PT_NOTE, ElfConstants.PF_R,
+            offset: NoteOffset, LoadAddress + NoteOffset, NoteSize, align: 4);
 
         var note = s[NoteOffset..];
-        BinaryPrimitives.WriteUInt32LittleEndian(note, 4);               // name size ("Xen\0")
-        BinaryPrimitives.WriteUInt32LittleEndian(note[4..], 8);          // descriptor size
-        BinaryPrimitives.WriteUInt32LittleEndian(note[8..], 18);         // XEN_ELFNOTE_PHYS32_ENTRY
-        "Xen\0"u8.CopyTo(note[12..]);
+        var noteHeader = new Elf64NoteHeader { NameSize = 4, DescriptorSize = 8, Type = ElfConstants.XEN_ELFNOTE_PHYS32_ENTRY };
+        MemoryMarshal.Write(note, in noteHeader);
+        "Xen\0"u8.CopyTo(note[ElfConstants.NoteHeaderSize..]);
         BinaryPrimitives.WriteUInt64LittleEndian(note[16..], entry);
         Code.CopyTo(s[CodeOffset..]);
         return file;
     }
 
-    private static void ProgramHeader(Span<byte> p, uint type, uint flags, ulong offset, ulong address, ulong size, ulong align)
+    private static void ProgramHeader(Span<byte> bytes, uint type, uint flags, ulong offset, ulong address, ulong size, ulong align)
     {
-        BinaryPrimitives.WriteUInt32LittleEndian(p, type);
-        BinaryPrimitives.WriteUInt32LittleEndian(p[4..], flags);
-        BinaryPrimitives.WriteUInt64LittleEndian(p[8..], offset);
-        BinaryPrimitives.WriteUInt64LittleEndian(p[16..], address);
-        BinaryPrimitives.WriteUInt64LittleEndian(p[24..], address);
-        BinaryPrimitives.WriteUInt64LittleEndian(p[32..], size);
-        BinaryPrimitives.WriteUInt64LittleEndian(p[40..], size);
-        BinaryPrimitives.WriteUInt64LittleEndian(p[48..], align);
+        var header = new Elf64ProgramHeader
+        {
+            Type = type, Flags = flags, Offset = offset, VirtualAddress = address, PhysicalAddress = address,
+            FileSize = size, MemorySize = size, Alignment = align,
+        };
+        MemoryMarshal.Write(bytes, in header);
     }
 }
