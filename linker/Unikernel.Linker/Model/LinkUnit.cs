@@ -10,7 +10,7 @@ namespace Unikernel.Linker.Model;
 public sealed class LinkUnit
 {
     /// <summary>How maps name the implicit unit (inputs before the first <c>--unit</c>); reserved for it.</summary>
-    public const string ImplicitName = "default";
+    public const string ImplicitName = LinkMapFormat.DefaultUnit;
 
     public LinkUnit(string name, int index, int firstInput, IReadOnlyList<string> exports, bool isImplicit = false)
     {

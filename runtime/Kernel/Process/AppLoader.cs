@@ -2,6 +2,7 @@ using Kernel.Arch;
 using Kernel.Boot;
 using Kernel.Memory;
 using Kernel.Threads;
+using Unikernel.Formats;
 
 namespace Kernel.Process
 {
@@ -11,10 +12,6 @@ namespace Kernel.Process
     // permissions, build the initial stack (ProcessStack), and enter _start in ring 3 as thread 1.
     internal static unsafe class AppLoader
     {
-        private const uint PtLoad = 1;
-        private const uint PfExecute = 1, PfWrite = 2, PfRead = 4;
-        private const int ProgramHeaderSize = 56;
-
         public static bool IsPresent(BootInfo* bootInfo) => bootInfo->AppEntry != 0;
 
         /// <summary>Runs the app; returns only with a reason it cannot.</summary>
@@ -69,13 +66,13 @@ namespace Kernel.Process
         {
             // Read and zeroed through the direct map: the pages are the app's (KernelAddressSpace mapped them at their
             // link addresses, supervisor-only until Protect below opens each segment with its permissions).
-            byte* headers = (byte*)MemoryLayout.ToDirectMap(bootInfo->AppProgramHeaders);
+            var headers = (Elf64ProgramHeader*)MemoryLayout.ToDirectMap(bootInfo->AppProgramHeaders);
             for (ulong i = 0; i < bootInfo->AppProgramHeaderCount; i++)
             {
-                byte* header = headers + i * ProgramHeaderSize;
-                if (*(uint*)header != PtLoad) continue;
-                uint flags = *(uint*)(header + 4);
-                ulong vaddr = *(ulong*)(header + 16), fileSize = *(ulong*)(header + 32), memorySize = *(ulong*)(header + 40);
+                Elf64ProgramHeader* header = headers + i;
+                if (header->Type != ElfConstants.PT_LOAD) continue;
+                uint flags = header->Flags;
+                ulong vaddr = header->VirtualAddress, fileSize = header->FileSize, memorySize = header->MemorySize;
                 if (memorySize == 0) continue;
                 if (vaddr < bootInfo->AppStart || memorySize > bootInfo->AppEnd - vaddr || fileSize > memorySize)
                     return "app: a segment lies outside the app's range in uk_boot_info (the image is corrupt)";
@@ -85,9 +82,9 @@ namespace Kernel.Process
 
                 ulong start = vaddr & ~(PageAllocator.PageSize - 1);
                 ulong end = (vaddr + memorySize + PageAllocator.PageSize - 1) & ~(PageAllocator.PageSize - 1);
-                int protection = ((flags & PfRead) != 0 ? MemoryArea.ProtRead : 0)
-                               | ((flags & PfWrite) != 0 ? MemoryArea.ProtWrite : 0)
-                               | ((flags & PfExecute) != 0 ? MemoryArea.ProtExec : 0);
+                int protection = ((flags & ElfConstants.PF_R) != 0 ? MemoryArea.ProtRead : 0)
+                               | ((flags & ElfConstants.PF_W) != 0 ? MemoryArea.ProtWrite : 0)
+                               | ((flags & ElfConstants.PF_X) != 0 ? MemoryArea.ProtExec : 0);
                 UserAddressSpace.AddImage(start, end, protection);
                 UserAddressSpace.Protect(start, end - start, protection);
             }
