@@ -1,7 +1,6 @@
 using Kernel.Memory;
-using Kernel.Net.Tcp;
 
-namespace Kernel.Net
+namespace Kernel.Net.Tcp
 {
     // A byte ring: a TCP connection's receive buffer (bytes in order, not yet read by the app) and send buffer
     // (bytes written by the app, from the oldest unacknowledged one). Capacity is what the ring may hold (what the
