@@ -238,28 +238,20 @@ namespace Kernel.Syscalls
             return socket.Shutdown((int)call.Arg1);
         }
 
-        // getsockname(fd, addr, addrlen)
-        public static long getsockname(SyscallFrame call)
-        {
-            long error;
-            SocketFile socket = Get(call.Arg0, out error);
-            if (socket == null) return error;
-            uint address;
-            ushort port;
-            socket.LocalName(out address, out port);
-            if (call.Arg1 == 0) return -Errno.EFAULT;
-            return SocketAddress.Write(call.Arg1, call.Arg2, address, port);
-        }
+        // getsockname(fd, addr, addrlen) and getpeername(fd, addr, addrlen)
+        public static long getsockname(SyscallFrame call) => WriteName(call, peer: false);
+        public static long getpeername(SyscallFrame call) => WriteName(call, peer: true);
 
-        // getpeername(fd, addr, addrlen)
-        public static long getpeername(SyscallFrame call)
+        // The socket's own address, or its connected peer's (ENOTCONN without one), written to (addr, addrlen).
+        private static long WriteName(SyscallFrame call, bool peer)
         {
             long error;
             SocketFile socket = Get(call.Arg0, out error);
             if (socket == null) return error;
             uint address;
             ushort port;
-            if (!socket.PeerName(out address, out port)) return -Errno.ENOTCONN;
+            if (!peer) socket.LocalName(out address, out port);
+            else if (!socket.PeerName(out address, out port)) return -Errno.ENOTCONN;
             if (call.Arg1 == 0) return -Errno.EFAULT;
             return SocketAddress.Write(call.Arg1, call.Arg2, address, port);
         }
