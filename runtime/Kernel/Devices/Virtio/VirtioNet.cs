@@ -33,7 +33,6 @@ namespace Kernel.Devices.Virtio
 
         private VirtioNet(VirtioTransport transport) { _transport = transport; }
 
-        public VirtioTransport Transport => _transport;
         public override string Name => "virtio-net";
         public override string Bus => _transport.Kind;
 
@@ -192,9 +191,6 @@ namespace Kernel.Devices.Virtio
 
         public override int ReceiveBuffersPosted => _receive.Size - _receive.FreeDescriptors;
         public override int TransmitBuffersInFlight => _transmit.Size - _transmit.FreeDescriptors;
-
-        /// <summary>Frames waiting in the receive ring.</summary>
-        public bool HasReceived => _receive.HasUsed;
 
         private void PostReceive(Packet p)
         {
