@@ -158,12 +158,29 @@ public sealed class RawProgram
         try
         {
             var start = new ProcessStartInfo(path) { RedirectStandardOutput = true, UseShellExecute = false };
-            using var process = Process.Start(start)!;
+            using var process = StartFreshExecutable(start);
             string stdout = process.StandardOutput.ReadToEnd();
             if (!process.WaitForExit(30_000)) { process.Kill(); throw new TimeoutException($"{name} did not end on Linux"); }
             return new Outcome(Lines(stdout), process.ExitCode, stdout);
         }
         finally { File.Delete(path); }
+    }
+
+    // A file just written cannot be executed while any process holds it open for writing (ETXTBSY). Our descriptor is
+    // closed, but a process that another test thread forks in that moment inherits it until its own exec closes it
+    // (close-on-exec), so exec can fail for a few milliseconds: the known race of write-then-exec in a threaded
+    // process (Go's os/exec retries likewise). Retry briefly; any other failure is reported at once.
+    private static Process StartFreshExecutable(ProcessStartInfo start)
+    {
+        const int TextFileBusy = 26;
+        for (int attempt = 1; ; attempt++)
+        {
+            try { return Process.Start(start)!; }
+            catch (System.ComponentModel.Win32Exception e) when (e.NativeErrorCode == TextFileBusy && attempt < 100)
+            {
+                Thread.Sleep(10);
+            }
+        }
     }
 
     /// <summary>Links the program into an image with the kernel `make build` made (uk-ld --app) and boots it.</summary>
