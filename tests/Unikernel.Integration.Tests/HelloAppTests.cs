@@ -46,6 +46,7 @@ public class HelloAppTests
         Assert.False(guest.TimedOut, guest.Console);
         Assert.Matches(@"uk: \[1\] arch_prctl\(0x1002, 0x[0-9a-f]+\) = 0x0", guest.Console);
         Assert.Matches(@"uk: \[1\] clone\(0x[0-9a-f]+, .*\) = 0x2", guest.Console);
+        Assert.Matches(@"uk: \[1\] open\(""/proc/self/mountinfo"", 0x[0-9a-f]+, 0x[0-9a-f]+\) = 0x[0-9a-f]+", guest.Console);
         Assert.Matches(@"uk: \[1\] exit_group\(0x0\) = \?", guest.Console);
         Assert.Contains("Hello from a bootable C# app!", guest.Console);
     }

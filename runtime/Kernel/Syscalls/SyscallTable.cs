@@ -26,7 +26,10 @@ namespace Kernel.Syscalls
             public byte ArgumentCount;
             public bool EndsThread;   // never comes back to print its result: traced before it runs
             public bool Reported;     // unimplemented and already reported
+            public byte TextArguments; // bit i: argument i is a NUL-terminated string (a path, a name), traced as text
         }
+
+        private const byte Text0 = 1, Text1 = 2, Text2 = 4, Text3 = 8;
 
         private const int Size = 512;
         private static Row[] s_rows;
@@ -40,11 +43,11 @@ namespace Kernel.Syscalls
             s_rows = new Row[Size];
             Register(  0, "read",               3, &FileSyscalls.read);
             Register(  1, "write",              3, &FileSyscalls.write);
-            Register(  2, "open",               3, &PathSyscalls.open);
+            Register(  2, "open",               3, &PathSyscalls.open, text: Text0);
             Register(  3, "close",              1, &FileSyscalls.close);
-            Register(  4, "stat",               2, &PathSyscalls.stat);
+            Register(  4, "stat",               2, &PathSyscalls.stat, text: Text0);
             Register(  5, "fstat",              2, &FileSyscalls.fstat);
-            Register(  6, "lstat",              2, &PathSyscalls.lstat);
+            Register(  6, "lstat",              2, &PathSyscalls.lstat, text: Text0);
             Register(  7, "poll",               3, &PollSyscalls.poll);
             Register(  8, "lseek",              3, &FileSyscalls.lseek);
             Register(  9, "mmap",               6, &MemorySyscalls.mmap);
@@ -59,7 +62,7 @@ namespace Kernel.Syscalls
             Register( 18, "pwrite64",           4, &FileSyscalls.pwrite64);
             Register( 19, "readv",              3, &FileSyscalls.readv);
             Register( 20, "writev",             3, &FileSyscalls.writev);
-            Register( 21, "access",             2, &PathSyscalls.access);
+            Register( 21, "access",             2, &PathSyscalls.access, text: Text0);
             Register( 22, "pipe",               1, &PipeSyscalls.pipe);
             Register( 23, "select",             5, &SelectSyscalls.select);
             Register( 24, "sched_yield",        0, &ThreadSyscalls.sched_yield);
@@ -91,7 +94,7 @@ namespace Kernel.Syscalls
             Register( 56, "clone",              5, &ThreadSyscalls.clone);
             Register( 57, "fork",               0, null);
             Register( 58, "vfork",              0, null);
-            Register( 59, "execve",             3, null);
+            Register( 59, "execve",             3, null, text: Text0);
             Register( 60, "exit",               1, &ThreadSyscalls.exit, endsThread: true);
             Register( 61, "wait4",              4, null);
             Register( 62, "kill",               2, &SignalSyscalls.kill);
@@ -100,25 +103,25 @@ namespace Kernel.Syscalls
             Register( 73, "flock",              2, &FileSyscalls.flock);
             Register( 74, "fsync",              1, &FileSyscalls.fsync);
             Register( 75, "fdatasync",          1, &FileSyscalls.fdatasync);
-            Register( 76, "truncate",           2, &PathSyscalls.truncate);
+            Register( 76, "truncate",           2, &PathSyscalls.truncate, text: Text0);
             Register( 77, "ftruncate",          2, &FileSyscalls.ftruncate);
             Register( 78, "getdents",           3, null);
             Register( 79, "getcwd",             2, &PathSyscalls.getcwd);
-            Register( 80, "chdir",              1, &PathSyscalls.chdir);
+            Register( 80, "chdir",              1, &PathSyscalls.chdir, text: Text0);
             Register( 81, "fchdir",             1, &FileSyscalls.fchdir);
-            Register( 82, "rename",             2, &PathSyscalls.rename);
-            Register( 83, "mkdir",              2, &PathSyscalls.mkdir);
-            Register( 84, "rmdir",              1, &PathSyscalls.rmdir);
-            Register( 85, "creat",              2, &PathSyscalls.creat);
-            Register( 86, "link",               2, null);
-            Register( 87, "unlink",             1, &PathSyscalls.unlink);
-            Register( 88, "symlink",            2, &PathSyscalls.symlink);
-            Register( 89, "readlink",           3, &PathSyscalls.readlink);
-            Register( 90, "chmod",              2, &PathSyscalls.chmod);
+            Register( 82, "rename",             2, &PathSyscalls.rename, text: Text0 | Text1);
+            Register( 83, "mkdir",              2, &PathSyscalls.mkdir, text: Text0);
+            Register( 84, "rmdir",              1, &PathSyscalls.rmdir, text: Text0);
+            Register( 85, "creat",              2, &PathSyscalls.creat, text: Text0);
+            Register( 86, "link",               2, null, text: Text0 | Text1);
+            Register( 87, "unlink",             1, &PathSyscalls.unlink, text: Text0);
+            Register( 88, "symlink",            2, &PathSyscalls.symlink, text: Text0 | Text1);
+            Register( 89, "readlink",           3, &PathSyscalls.readlink, text: Text0);
+            Register( 90, "chmod",              2, &PathSyscalls.chmod, text: Text0);
             Register( 91, "fchmod",             2, &FileSyscalls.fchmod);
-            Register( 92, "chown",              3, &PathSyscalls.chown);
+            Register( 92, "chown",              3, &PathSyscalls.chown, text: Text0);
             Register( 93, "fchown",             3, &FileSyscalls.fchown);
-            Register( 94, "lchown",             3, &PathSyscalls.lchown);
+            Register( 94, "lchown",             3, &PathSyscalls.lchown, text: Text0);
             Register( 95, "umask",              1, &PathSyscalls.umask);
             Register( 96, "gettimeofday",       2, &TimeSyscalls.gettimeofday);
             Register( 97, "getrlimit",          2, &ProcessSyscalls.getrlimit);
@@ -136,8 +139,8 @@ namespace Kernel.Syscalls
             Register(128, "rt_sigtimedwait",    4, &SignalSyscalls.rt_sigtimedwait);
             Register(130, "rt_sigsuspend",      2, &SignalSyscalls.rt_sigsuspend);
             Register(131, "sigaltstack",        2, &SignalSyscalls.sigaltstack);
-            Register(132, "utime",              2, &PathSyscalls.utime);
-            Register(137, "statfs",             2, &PathSyscalls.statfs);
+            Register(132, "utime",              2, &PathSyscalls.utime, text: Text0);
+            Register(137, "statfs",             2, &PathSyscalls.statfs, text: Text0);
             Register(138, "fstatfs",            2, &FileSyscalls.fstatfs);
             Register(157, "prctl",              5, &ProcessSyscalls.prctl);
             Register(158, "arch_prctl",         2, &ProcessSyscalls.arch_prctl);
@@ -159,27 +162,27 @@ namespace Kernel.Syscalls
             Register(232, "epoll_wait",         4, &PollSyscalls.epoll_wait);
             Register(233, "epoll_ctl",          4, &PollSyscalls.epoll_ctl);
             Register(234, "tgkill",             3, &SignalSyscalls.tgkill);
-            Register(235, "utimes",             2, &PathSyscalls.utimes);
+            Register(235, "utimes",             2, &PathSyscalls.utimes, text: Text0);
             Register(239, "get_mempolicy",      5, &MemorySyscalls.get_mempolicy);
             Register(253, "inotify_init",       0, &InotifySyscalls.inotify_init);
-            Register(254, "inotify_add_watch",  3, &InotifySyscalls.inotify_add_watch);
+            Register(254, "inotify_add_watch",  3, &InotifySyscalls.inotify_add_watch, text: Text1);
             Register(255, "inotify_rm_watch",   2, &InotifySyscalls.inotify_rm_watch);
-            Register(257, "openat",             4, &PathSyscalls.openat);
-            Register(258, "mkdirat",            3, &PathSyscalls.mkdirat);
-            Register(260, "fchownat",           5, &PathSyscalls.fchownat);
-            Register(261, "futimesat",          3, &PathSyscalls.futimesat);
-            Register(262, "newfstatat",         4, &PathSyscalls.newfstatat);
-            Register(263, "unlinkat",           3, &PathSyscalls.unlinkat);
-            Register(264, "renameat",           4, &PathSyscalls.renameat);
-            Register(266, "symlinkat",          3, &PathSyscalls.symlinkat);
-            Register(267, "readlinkat",         4, &PathSyscalls.readlinkat);
-            Register(268, "fchmodat",           3, &PathSyscalls.fchmodat);
-            Register(269, "faccessat",          3, &PathSyscalls.faccessat);
+            Register(257, "openat",             4, &PathSyscalls.openat, text: Text1);
+            Register(258, "mkdirat",            3, &PathSyscalls.mkdirat, text: Text1);
+            Register(260, "fchownat",           5, &PathSyscalls.fchownat, text: Text1);
+            Register(261, "futimesat",          3, &PathSyscalls.futimesat, text: Text1);
+            Register(262, "newfstatat",         4, &PathSyscalls.newfstatat, text: Text1);
+            Register(263, "unlinkat",           3, &PathSyscalls.unlinkat, text: Text1);
+            Register(264, "renameat",           4, &PathSyscalls.renameat, text: Text1 | Text3);
+            Register(266, "symlinkat",          3, &PathSyscalls.symlinkat, text: Text0 | Text2);
+            Register(267, "readlinkat",         4, &PathSyscalls.readlinkat, text: Text1);
+            Register(268, "fchmodat",           3, &PathSyscalls.fchmodat, text: Text1);
+            Register(269, "faccessat",          3, &PathSyscalls.faccessat, text: Text1);
             Register(270, "pselect6",           6, &SelectSyscalls.pselect6);
             Register(271, "ppoll",              5, &PollSyscalls.ppoll);
             Register(273, "set_robust_list",    2, &ThreadSyscalls.set_robust_list);
             Register(274, "get_robust_list",    3, null);
-            Register(280, "utimensat",          4, &PathSyscalls.utimensat);
+            Register(280, "utimensat",          4, &PathSyscalls.utimensat, text: Text1);
             Register(281, "epoll_pwait",        6, &PollSyscalls.epoll_pwait);
             Register(284, "eventfd",            1, &PipeSyscalls.eventfd);
             Register(285, "fallocate",          4, null);
@@ -193,25 +196,27 @@ namespace Kernel.Syscalls
             Register(296, "pwritev",            5, &FileSyscalls.pwritev);
             Register(302, "prlimit64",          4, &ProcessSyscalls.prlimit64);
             Register(309, "getcpu",             6, &ThreadSyscalls.getcpu);
-            Register(316, "renameat2",          5, &PathSyscalls.renameat2);
+            Register(316, "renameat2",          5, &PathSyscalls.renameat2, text: Text1 | Text3);
             Register(318, "getrandom",          3, &RandomSyscalls.getrandom);
-            Register(319, "memfd_create",       2, null);
+            Register(319, "memfd_create",       2, null, text: Text0);
             Register(324, "membarrier",         3, &MemorySyscalls.membarrier);
             Register(326, "copy_file_range",    6, &FileSyscalls.copy_file_range);
-            Register(332, "statx",              5, null);
+            Register(332, "statx",              5, null, text: Text1);
             Register(334, "rseq",               4, &ProcessSyscalls.rseq);
             Register(435, "clone3",             2, null);
-            Register(439, "faccessat2",         4, &PathSyscalls.faccessat2);
+            Register(439, "faccessat2",         4, &PathSyscalls.faccessat2, text: Text1);
             Register(441, "epoll_pwait2",       6, &PollSyscalls.epoll_pwait2);
         }
 
-        private static void Register(ulong number, string name, byte argumentCount, delegate*<SyscallFrame, long> handler, bool endsThread = false)
+        private static void Register(ulong number, string name, byte argumentCount, delegate*<SyscallFrame, long> handler,
+                                     bool endsThread = false, byte text = 0)
         {
             ref Row row = ref s_rows[(int)number];
             row.Name = name;
             row.ArgumentCount = argumentCount;
             row.Handler = handler;
             row.EndsThread = endsThread;
+            row.TextArguments = text;
         }
 
         /// <summary>Reads the boot options that change how calls are handled (uk.strace).</summary>
@@ -286,14 +291,15 @@ namespace Kernel.Syscalls
             }
             // A number no row names prints as syscall_N with all six argument registers.
             string name = number < (ulong)s_rows.Length ? s_rows[(int)number].Name : null;
-            int count = 6;
-            if (name != null) { KernelConsole.Write(name); count = s_rows[(int)number].ArgumentCount; }
+            int count = 6, text = 0;
+            if (name != null) { KernelConsole.Write(name); count = s_rows[(int)number].ArgumentCount; text = s_rows[(int)number].TextArguments; }
             else { KernelConsole.Write("syscall_"); KernelConsole.WriteDecimal(number); }
             KernelConsole.Write("(");
             for (int i = 0; i < count; i++)
             {
                 if (i > 0) KernelConsole.Write(", ");
-                KernelConsole.WriteHex(call.Argument(i));
+                if ((text & (1 << i)) != 0) TraceText(call.Argument(i));
+                else KernelConsole.WriteHex(call.Argument(i));
             }
             KernelConsole.Write(") = ");
             if (result == Scheduler.NoResult) KernelConsole.Write(Scheduler.Current != null && Scheduler.Current.State == ThreadState.Blocked ? "? (blocked)" : "?");
@@ -302,5 +308,36 @@ namespace Kernel.Syscalls
             else KernelConsole.WriteHex((ulong)result);
             KernelConsole.WriteLine();
         }
+
+        private const int TracedTextLimit = 64;
+
+        // A string argument as strace shows it: quoted, at most TracedTextLimit bytes then `...`, bytes other than
+        // printable ASCII escaped (so the app cannot put a line break or a console tag into the kernel's line). The
+        // trace runs inside the call's SMAP window; each page is checked before it is read, and an address the app
+        // does not own prints as the number it is.
+        private static void TraceText(ulong address)
+        {
+            if (address == 0) { KernelConsole.Write("NULL"); return; }
+            if (!UserMemory.IsUserRange(address, 1)) { KernelConsole.WriteHex(address); return; }
+            KernelConsole.Write('"');
+            for (int i = 0; i < TracedTextLimit; i++)
+            {
+                ulong at = address + (ulong)i;
+                if (at < address || ((at & 4095) == 0 && !UserMemory.IsUserRange(at, 1))) { KernelConsole.Write("\"..."); return; }
+                byte value = *(byte*)at;
+                if (value == 0) { KernelConsole.Write('"'); return; }
+                if (value == (byte)'"' || value == (byte)'\\') { KernelConsole.Write('\\'); KernelConsole.Write((char)value); }
+                else if (value >= 0x20 && value < 0x7F) KernelConsole.Write((char)value);
+                else
+                {
+                    KernelConsole.Write("\\x");
+                    KernelConsole.Write(HexDigit(value >> 4));
+                    KernelConsole.Write(HexDigit(value & 15));
+                }
+            }
+            KernelConsole.Write("\"...");
+        }
+
+        private static char HexDigit(int value) => (char)(value < 10 ? '0' + value : 'a' + value - 10);
     }
 }
