@@ -70,17 +70,23 @@ public sealed class RawProgram
         Asm.Label(ref ok);
     }
 
-    /// <summary>write(1, text): the line the tests compare between Linux and the guest.</summary>
-    public void Print(string text)
+    /// <summary>The bytes inline in the code (jumped over), and their address in <paramref name="register"/>.</summary>
+    public void LoadData(byte[] bytes, AssemblerRegister64 register)
     {
-        byte[] bytes = System.Text.Encoding.ASCII.GetBytes(text + "\n");
         var data = Asm.CreateLabel();
         var after = Asm.CreateLabel();
         Asm.jmp(after);
         Asm.Label(ref data);
         Asm.db(bytes);
         Asm.Label(ref after);
-        Asm.lea(rsi, __[data]);
+        Asm.lea(register, __[data]);
+    }
+
+    /// <summary>write(1, text): the line the tests compare between Linux and the guest.</summary>
+    public void Print(string text)
+    {
+        byte[] bytes = System.Text.Encoding.ASCII.GetBytes(text + "\n");
+        LoadData(bytes, rsi);
         Asm.mov(edi, 1);
         Asm.mov(edx, bytes.Length);
         Asm.mov(eax, 1);

@@ -46,15 +46,7 @@ public class SyscallTraceTests
         p.Asm.syscall();
     }
 
-    // The string's bytes (Latin-1, NUL-terminated) inline in the code, jumped over, and their address in the register.
-    private static void LoadString(RawProgram p, string text, Iced.Intel.AssemblerRegister64 register)
-    {
-        var data = p.Asm.CreateLabel();
-        var after = p.Asm.CreateLabel();
-        p.Asm.jmp(after);
-        p.Asm.Label(ref data);
-        p.Asm.db([.. System.Text.Encoding.Latin1.GetBytes(text), 0]);
-        p.Asm.Label(ref after);
-        p.Asm.lea(register, __[data]);
-    }
+    // The string NUL-terminated (Latin-1, so every byte value can be written), its address in the register.
+    private static void LoadString(RawProgram p, string text, Iced.Intel.AssemblerRegister64 register) =>
+        p.LoadData([.. System.Text.Encoding.Latin1.GetBytes(text), 0], register);
 }
