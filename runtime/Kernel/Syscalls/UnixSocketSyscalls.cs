@@ -254,7 +254,8 @@ namespace Kernel.Syscalls
                 }
             }
             else message.ClearNameLength();
-            int resultFlags = received.Truncated ? UnixSocketFile.MessageTruncate : 0;
+            // Linux reports MSG_CMSG_CLOEXEC back in msg_flags when the call asked for it.
+            int resultFlags = (received.Truncated ? UnixSocketFile.MessageTruncate : 0) | (flags & MessageCloseOnExec);
             ulong used = WriteControl(socket, ref message, ref received, (flags & MessageCloseOnExec) != 0, ref resultFlags);
             message.SetReceiveFlags(resultFlags, used);
             return n;

@@ -331,7 +331,7 @@ namespace Kernel.Net.Sockets
                 TakeRights(message, peek, ref received);
                 int full = message.Length;
                 if (!peek) Consume(message, message.Length);
-                return (flags & MessageTruncate) != 0 && Type == Datagram ? full : n;
+                return (flags & MessageTruncate) != 0 ? full : n;
             }
             long copied = 0;
             UnixMessage m = _head;
