@@ -17,6 +17,7 @@ internal static partial class UnixSockets
 
     public static async Task<int> Run()
     {
+        Libc.Umask(0x12);   // 022, whatever the caller had: bind() creates the socket file with 0777 & ~umask
         if (System.IO.Directory.Exists(Directory)) System.IO.Directory.Delete(Directory, recursive: true);
         System.IO.Directory.CreateDirectory(Directory);
         await StreamEcho();
@@ -409,5 +410,6 @@ internal static partial class UnixSockets
         [LibraryImport("libc", EntryPoint = "close", SetLastError = true)] public static partial int Close(int fd);
         [LibraryImport("libc", EntryPoint = "fcntl", SetLastError = true)] public static partial int Fcntl(int fd, int command, int argument);
         [LibraryImport("libc", EntryPoint = "poll", SetLastError = true)] public static partial int Poll(PollFd* fds, nuint count, int timeout);
+        [LibraryImport("libc", EntryPoint = "umask")] public static partial uint Umask(uint mask);
     }
 }
