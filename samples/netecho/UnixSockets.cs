@@ -3,6 +3,9 @@ using System.Net.Sockets;
 using System.Runtime.InteropServices;
 using System.Text;
 
+// The app runs on Linux or in the image only (File.GetUnixFileMode and libc's calls below).
+[assembly: System.Runtime.Versioning.SupportedOSPlatform("linux")]
+
 /// <summary>
 /// `netecho unix`: AF_UNIX sockets as an app uses them, with output that must be the same on Linux and in the
 /// image. Through .NET's Socket API (UnixDomainSocketEndPoint, the epoll engine): a stream echo over a path in
@@ -10,7 +13,6 @@ using System.Text;
 /// abstract name, datagrams both ways, shutdown and reset, a non-blocking accept, SO_PEERCRED. Through libc
 /// (socketpair, sendmsg/recvmsg): a socket pair and a pipe descriptor passed with SCM_RIGHTS.
 /// </summary>
-[System.Runtime.Versioning.SupportedOSPlatform("linux")]
 internal static partial class UnixSockets
 {
     private const string Directory = "/tmp/netecho-unix";
