@@ -28,6 +28,7 @@ internal static partial class UnixSockets
         Datagrams();
         ShutdownAndReset();
         PairAndRights();
+        Details();
         Console.WriteLine("unix: done");
         return 0;
     }
@@ -105,7 +106,7 @@ internal static partial class UnixSockets
             var credentials = new byte[12];
             int length = accepted.GetRawSocketOption(1, 17, credentials);   // SOL_SOCKET, SO_PEERCRED
             int pid = BitConverter.ToInt32(credentials, 0), uid = BitConverter.ToInt32(credentials, 4), gid = BitConverter.ToInt32(credentials, 8);
-            Console.WriteLine($"stream peer credentials: {length} bytes, pid {(pid == Environment.ProcessId ? "ours" : pid.ToString())}, uid {uid}, gid {gid}");
+            Console.WriteLine($"stream peer credentials: {length} bytes, pid {Ours(pid, Environment.ProcessId)}, uid {Ours(uid, (int)Libc.GetUid())}, gid {Ours(gid, (int)Libc.GetGid())}");
         }
 
         // A second socket on the same path: EADDRINUSE; the name outlives the listener until it is deleted.
@@ -132,6 +133,8 @@ internal static partial class UnixSockets
         }
         catch (SocketException e) { Console.WriteLine($"stream missing: {e.SocketErrorCode}"); }
     }
+
+    private static string Ours(int value, int own) => value == own ? "ours" : value.ToString();
 
     // What getsockname/getpeername report, as raw sockaddr lengths and bytes (.NET hides the lengths).
     private static unsafe void Names()
@@ -383,6 +386,55 @@ internal static partial class UnixSockets
         Libc.Close(pair[1]);
     }
 
+    // Edge cases .NET does not reach: autobind, a full backlog, SO_PASSCRED's SCM_CREDENTIALS, FIONREAD, sendto on a stream.
+    private static unsafe void Details()
+    {
+        int automatic = Libc.Socket(1, 1 | 0x800, 0);   // SOCK_STREAM | SOCK_NONBLOCK
+        byte* name = stackalloc byte[128];
+        *(ushort*)name = 1;
+        int bound = Libc.Bind(automatic, name, 2);      // only the family: the kernel picks an abstract name
+        int length = 128;
+        Libc.GetSockName(automatic, name, &length);
+        Console.WriteLine($"autobind: bind {bound}, name length {length}, abstract {name[2] == 0}");
+
+        string path = Path.Combine(Directory, "full.sock");
+        byte[] pathBytes = Encoding.ASCII.GetBytes(path);
+        for (int i = 0; i < pathBytes.Length; i++) name[2 + i] = pathBytes[i];
+        name[2 + pathBytes.Length] = 0;
+        int addressLength = 2 + pathBytes.Length + 1;
+        int listener = Libc.Socket(1, 1, 0);
+        Libc.Bind(listener, name, addressLength);
+        Libc.Listen(listener, 0);
+        int first = Libc.Socket(1, 1 | 0x800, 0), second = Libc.Socket(1, 1 | 0x800, 0);
+        int one = Libc.Connect(first, name, addressLength);
+        int two = Libc.Connect(second, name, addressLength);
+        int twoErrno = Marshal.GetLastPInvokeError();
+        Console.WriteLine($"backlog 0: first connect {one}, second {two} (errno {twoErrno})");
+        byte* data = stackalloc byte[8];
+        data[0] = (byte)'!';
+        long toAddress = Libc.SendTo(first, data, 1, 0, name, addressLength);
+        Console.WriteLine($"sendto with an address on a connected stream: {toAddress} (errno {Marshal.GetLastPInvokeError()})");
+        int accepted = Libc.Accept4(listener, null, null, 0);
+        Libc.Send(first, data, 1, 0);
+        Libc.Send(first, data, 1, 0);
+        int readable = 0;
+        Libc.Ioctl(accepted, 0x541B, &readable);          // FIONREAD
+        Console.WriteLine($"accepted: FIONREAD {readable}");
+
+        int passCredentials = 1;
+        Libc.SetSockOpt(accepted, 1, 16, &passCredentials, 4);   // SO_PASSCRED
+        byte* into = stackalloc byte[16];
+        Libc.Recv(accepted, into, 16, 0);
+        Libc.Send(first, data, 1, 0);
+        byte* control = stackalloc byte[64];
+        Libc.IoVector vector = new() { Base = into, Length = 16 };
+        Libc.MessageHeader message = new() { Vectors = &vector, VectorCount = 1, Control = control, ControlLength = 64 };
+        long got = Libc.RecvMsg(accepted, &message, 0);
+        int pid = *(int*)(control + 16), uid = *(int*)(control + 20), gid = *(int*)(control + 24);
+        Console.WriteLine($"SCM_CREDENTIALS: received {got}, controllen {message.ControlLength}, cmsg len {*(ulong*)control} level {*(int*)(control + 8)} type {*(int*)(control + 12)}, pid {Ours(pid, Environment.ProcessId)}, uid {Ours(uid, (int)Libc.GetUid())}, gid {Ours(gid, (int)Libc.GetGid())}");
+        foreach (int fd in new[] { automatic, listener, first, second, accepted }) Libc.Close(fd);
+    }
+
     private static unsafe partial class Libc
     {
         [StructLayout(LayoutKind.Sequential)]
@@ -413,5 +465,15 @@ internal static partial class UnixSockets
         [LibraryImport("libc", EntryPoint = "fcntl", SetLastError = true)] public static partial int Fcntl(int fd, int command, int argument);
         [LibraryImport("libc", EntryPoint = "poll", SetLastError = true)] public static partial int Poll(PollFd* fds, nuint count, int timeout);
         [LibraryImport("libc", EntryPoint = "umask")] public static partial uint Umask(uint mask);
+        [LibraryImport("libc", EntryPoint = "getuid")] public static partial uint GetUid();
+        [LibraryImport("libc", EntryPoint = "getgid")] public static partial uint GetGid();
+        [LibraryImport("libc", EntryPoint = "socket", SetLastError = true)] public static partial int Socket(int domain, int type, int protocol);
+        [LibraryImport("libc", EntryPoint = "bind", SetLastError = true)] public static partial int Bind(int fd, byte* name, int length);
+        [LibraryImport("libc", EntryPoint = "listen", SetLastError = true)] public static partial int Listen(int fd, int backlog);
+        [LibraryImport("libc", EntryPoint = "connect", SetLastError = true)] public static partial int Connect(int fd, byte* name, int length);
+        [LibraryImport("libc", EntryPoint = "accept4", SetLastError = true)] public static partial int Accept4(int fd, byte* name, int* length, int flags);
+        [LibraryImport("libc", EntryPoint = "sendto", SetLastError = true)] public static partial nint SendTo(int fd, byte* data, nuint length, int flags, byte* name, int nameLength);
+        [LibraryImport("libc", EntryPoint = "ioctl", SetLastError = true)] public static partial int Ioctl(int fd, nuint request, int* value);
+        [LibraryImport("libc", EntryPoint = "setsockopt", SetLastError = true)] public static partial int SetSockOpt(int fd, int level, int name, int* value, int length);
     }
 }
