@@ -255,6 +255,27 @@ internal static partial class UnixSockets
         listener.Bind(new UnixDomainSocketEndPoint(path));
         listener.Listen(4);
 
+        // Blocking calls wake: accept when a client connects, a read when data comes, a write when the reader drains.
+        using (var client = NewStream())
+        {
+            var accepting = Task.Run(listener.Accept);
+            Thread.Sleep(100);
+            client.Connect(new UnixDomainSocketEndPoint(path));
+            using Socket server = accepting.Result;
+            var reading = Task.Run(() => { var b = new byte[16]; int n = server.Receive(b); return Encoding.ASCII.GetString(b, 0, n); });
+            Thread.Sleep(100);
+            client.Send("wake up"u8);
+            Console.WriteLine($"blocking: accept woke, read woke with \"{reading.Result}\"");
+            var big = new byte[1_000_000];
+            new Random(7).NextBytes(big);
+            var writing = Task.Run(() => client.Send(big));
+            Thread.Sleep(100);
+            var drained = new MemoryStream();
+            var chunk = new byte[65536];
+            while (drained.Length < big.Length) drained.Write(chunk, 0, server.Receive(chunk));
+            Console.WriteLine($"blocking: write of {writing.Result} bytes woke as the reader drained, identical {drained.ToArray().AsSpan().SequenceEqual(big)}");
+        }
+
         // shutdown(SHUT_WR): the other side reads what was sent, then end of file; it can still answer.
         using (var client = NewStream())
         {

@@ -507,15 +507,19 @@ namespace Kernel.Net.Sockets
                 }
                 for (UnixMessage m = s._head; m != null; m = m.Next) if (m.Sender == this) m.Sender = null;
             }
+            // Senders get their buffer space back before any message is freed: freeing drops passed descriptions,
+            // which may close a sender (unlisted sockets' queues are not visited by its Close).
+            for (UnixMessage m = _head; m != null; m = m.Next)
+            {
+                if (m.Sender == null) continue;
+                m.Sender._inFlight -= m.Remaining;
+                Notify(m.Sender);
+                m.Sender = null;
+            }
             while (_head != null)
             {
                 UnixMessage message = _head;
                 _head = message.Next;
-                if (message.Sender != null)
-                {
-                    message.Sender._inFlight -= message.Remaining;
-                    Notify(message.Sender);
-                }
                 message.Free();
             }
             _tail = null;
