@@ -17,6 +17,7 @@ namespace Kernel.Net.Sockets
             Socket = socket;
         }
 
+        // So that open() for writing, too, reaches Open and fails with ENXIO (not EACCES), as on Linux.
         public override bool IsWritableContent => true;
 
         public override long Open(int flags, out OpenFile file)
