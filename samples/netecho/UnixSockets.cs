@@ -151,6 +151,7 @@ internal static partial class UnixSockets
         Console.WriteLine($"names: accepted {Name(accepted, peer: false)}, its peer {Name(accepted, peer: true)}");
         using var unconnected = NewStream();
         Console.WriteLine($"names: unconnected {Name(unconnected, peer: false)}, its peer {Name(unconnected, peer: true)}");
+        Console.WriteLine($"poll: unconnected {Poll(unconnected)}, listening {Poll(listener)}, connected {Poll(client)}, accepted {Poll(accepted)}");
 
         // A non-blocking accept with nobody waiting; the backlog takes connections before accept.
         listener.Blocking = false;
@@ -218,6 +219,7 @@ internal static partial class UnixSockets
         b.SendTo("reply"u8, new UnixDomainSocketEndPoint(aPath));
         int r = a.Receive(buffer);
         Console.WriteLine($"datagram reply: \"{Encoding.ASCII.GetString(buffer, 0, r)}\"");
+        Console.WriteLine($"poll: datagram socket {Poll(a)}");
 
         // A datagram longer than the buffer: the rest is discarded (MSG_TRUNC); raw recv reports it.
         a.SendTo(Encoding.ASCII.GetBytes("a datagram longer than eight bytes"), bEnd);
