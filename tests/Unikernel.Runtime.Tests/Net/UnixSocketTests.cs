@@ -3,6 +3,7 @@ using Kernel.Files;
 using Kernel.Files.Events;
 using Kernel.LinuxAbi;
 using Kernel.Net.Sockets;
+using Kernel.Platform;
 using Unikernel.Runtime.Tests.Files;
 
 namespace Unikernel.Runtime.Tests.Net;
@@ -238,6 +239,25 @@ public sealed unsafe class UnixSocketTests : VfsTestBase
         Assert.Equal(-Errno.ENOTCONN, Send(c, "x"));
         b.Release();
         c.Release();
+    }
+
+    [Fact]
+    public void QueuedBytesAreFreedWhenReadOrWhenTheReceiverCloses()
+    {
+        long before = FileMemory.LiveBlocks;
+        UnixSocketFile.Pair(Stream, OpenFlags.NonBlocking, 1, out UnixSocketFile a, out UnixSocketFile b);
+        Assert.Equal(3, Send(a, "one"));
+        Assert.Equal(3, Send(a, "two"));
+        Assert.Equal(before + 2, FileMemory.LiveBlocks);
+        Assert.Equal("on", Receive(b, 2));
+        Assert.Equal(before + 2, FileMemory.LiveBlocks);   // a partly read message stays
+        Assert.Equal("etwo", Receive(b));
+        Assert.Equal(before, FileMemory.LiveBlocks);
+        Assert.Equal(5, Send(b, "three"));
+        a.Release();                                       // the unread message goes with its receiver
+        Assert.Equal(before, FileMemory.LiveBlocks);
+        Assert.Equal(PollBits.Writable, b.Poll() & PollBits.Writable);   // and the sender has its buffer back
+        b.Release();
     }
 
     [Fact]

@@ -69,7 +69,6 @@ namespace Kernel.Net.Sockets
         }
 
         public bool IsListening => _listening;
-        public bool IsConnected => _connected || Type == Datagram && _peer != null;
         public bool IsBound => !LocalAddress.IsUnnamed;
 
         /// <summary>socketpair(): two connected ends.</summary>
