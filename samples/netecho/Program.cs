@@ -8,6 +8,7 @@ using System.Text;
 // netecho resolve NAME...  -- the IPv4 addresses getaddrinfo gives for each name (musl's resolver: /etc/hosts, DNS)
 // netecho fetch URL...     -- GET each URL with HttpClient, print status and body; exit 0 if all succeeded
 // netecho config [SECONDS] -- the host name and the resolver's files; then wait SECONDS
+// netecho unix             -- AF_UNIX stream, datagram and seqpacket sockets, socketpair, SCM_RIGHTS (UnixSockets.cs)
 string mode = args.Length > 0 ? args[0] : "loopback";
 return mode switch
 {
@@ -17,12 +18,13 @@ return mode switch
     "resolve" => await Resolve(args[1..]),
     "fetch" => await Fetch(args[1..]),
     "config" => await Config(args.Length > 1 ? int.Parse(args[1]) : 0),
+    "unix" => await UnixSockets.Run(),
     _ => Usage(),
 };
 
 static int Usage()
 {
-    Console.WriteLine("usage: netecho loopback | serve N | client ADDRESS PORT BYTES | resolve NAME... | fetch URL... | config [SECONDS]");
+    Console.WriteLine("usage: netecho loopback | serve N | client ADDRESS PORT BYTES | resolve NAME... | fetch URL... | config [SECONDS] | unix");
     return 2;
 }
 

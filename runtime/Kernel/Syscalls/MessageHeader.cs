@@ -10,7 +10,7 @@ namespace Kernel.Syscalls
     internal unsafe struct MessageHeader
     {
         private const int Size = 56, MaximumVectors = 1024;   // UIO_MAXIOV
-        private const int NameLengthOffset = 8, VectorsOffset = 16, CountOffset = 24, ControlLengthOffset = 40, FlagsOffset = 48;
+        private const int NameLengthOffset = 8, VectorsOffset = 16, CountOffset = 24, ControlOffset = 32, ControlLengthOffset = 40, FlagsOffset = 48;
         private const int VectorSize = 16;
 
         private ulong _address;
@@ -19,6 +19,7 @@ namespace Kernel.Syscalls
         public ulong Name;
         public uint NameLength;
         public ulong Count;
+        public ulong Control, ControlLength;   // ancillary data (Unix sockets' SCM_RIGHTS / SCM_CREDENTIALS)
 
         /// <summary>The header at `address`, readable (and writable, for a receive, which writes some fields
         /// back). 0, or -EFAULT, or -EMSGSIZE for more iovecs than one call takes.</summary>
@@ -32,6 +33,8 @@ namespace Kernel.Syscalls
             header.NameLength = *(uint*)(address + NameLengthOffset);
             header._vectors = *(ulong*)(address + VectorsOffset);
             header.Count = *(ulong*)(address + CountOffset);
+            header.Control = *(ulong*)(address + ControlOffset);
+            header.ControlLength = *(ulong*)(address + ControlLengthOffset);
             return header.Count > MaximumVectors ? -Errno.EMSGSIZE : 0;
         }
 
@@ -84,10 +87,10 @@ namespace Kernel.Syscalls
         public ulong NameLengthAddress => _address + NameLengthOffset;
         public void ClearNameLength() => *(uint*)(_address + NameLengthOffset) = 0;
 
-        /// <summary>What a receive reports besides the data: no ancillary data (msg_controllen = 0) and `flags` (MSG_TRUNC).</summary>
-        public void SetReceiveFlags(int flags)
+        /// <summary>What a receive reports besides the data: the ancillary data's length (msg_controllen, 0 for none) and `flags` (MSG_TRUNC, MSG_CTRUNC).</summary>
+        public void SetReceiveFlags(int flags, ulong controlLength = 0)
         {
-            *(ulong*)(_address + ControlLengthOffset) = 0;
+            *(ulong*)(_address + ControlLengthOffset) = controlLength;
             *(int*)(_address + FlagsOffset) = flags;
         }
     }

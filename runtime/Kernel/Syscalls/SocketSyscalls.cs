@@ -11,11 +11,11 @@ namespace Kernel.Syscalls
     // (Net/): socket, bind, listen, accept/accept4, connect, send/recv in their sendto/recvfrom and
     // sendmsg/recvmsg forms, shutdown, getsockname/getpeername, setsockopt/getsockopt. Sockets are open file
     // descriptions (Net/Sockets/SocketFile), so read, write, close, poll, epoll, fcntl(O_NONBLOCK) and
-    // ioctl(FIONBIO/FIONREAD) need nothing here. Other families (AF_INET6, AF_UNIX, AF_NETLINK) fail with
-    // EAFNOSUPPORT: .NET then uses IPv4 only.
+    // ioctl(FIONBIO/FIONREAD) need nothing here. AF_UNIX sockets are UnixSocketSyscalls' (by family, then by
+    // descriptor). Other families (AF_INET6, AF_NETLINK) fail with EAFNOSUPPORT: .NET then uses IPv4 only.
     internal static unsafe class SocketSyscalls
     {
-        private const int FamilyInet = 2;
+        private const int FamilyUnix = 1, FamilyInet = 2;
         private const int TypeMask = 0xF, SocketNonBlocking = 0x800, SocketCloseOnExec = 0x80000;
         private const int LevelSocket = 1, LevelIp = 0, LevelTcp = 6, LevelUdp = 17, LevelIpv6 = 41;
 
@@ -23,6 +23,7 @@ namespace Kernel.Syscalls
         public static long socket(SyscallFrame call)
         {
             int domain = (int)call.Arg0, type = (int)call.Arg1, protocol = (int)call.Arg2;
+            if (domain == FamilyUnix) return UnixSocketSyscalls.Create(type, protocol);
             if (domain != FamilyInet) return -Errno.EAFNOSUPPORT;
             if ((type & ~(TypeMask | SocketNonBlocking | SocketCloseOnExec)) != 0) return -Errno.EINVAL;
             int kind = type & TypeMask;
@@ -38,6 +39,7 @@ namespace Kernel.Syscalls
         // bind(fd, addr, addrlen)
         public static long bind(SyscallFrame call)
         {
+            if (UnixSocketSyscalls.Owns(call.Arg0)) return UnixSocketSyscalls.bind(call);
             SocketFile socket;
             uint address;
             ushort port;
@@ -63,6 +65,7 @@ namespace Kernel.Syscalls
         // listen(fd, backlog)
         public static long listen(SyscallFrame call)
         {
+            if (UnixSocketSyscalls.Owns(call.Arg0)) return UnixSocketSyscalls.listen(call);
             long error;
             SocketFile socket = Get(call.Arg0, out error);
             if (socket == null) return error;
@@ -77,6 +80,7 @@ namespace Kernel.Syscalls
 
         private static long AcceptWith(SyscallFrame call, int flags)
         {
+            if (UnixSocketSyscalls.Owns(call.Arg0)) return UnixSocketSyscalls.accept(call, flags);
             if ((flags & ~(SocketNonBlocking | SocketCloseOnExec)) != 0) return -Errno.EINVAL;
             long error;
             SocketFile socket = Get(call.Arg0, out error);
@@ -101,6 +105,7 @@ namespace Kernel.Syscalls
         // connect(fd, addr, addrlen)
         public static long connect(SyscallFrame call)
         {
+            if (UnixSocketSyscalls.Owns(call.Arg0)) return UnixSocketSyscalls.connect(call);
             SocketFile socket;
             uint address;
             ushort port;
@@ -113,6 +118,7 @@ namespace Kernel.Syscalls
         // sendto(fd, buf, len, flags, dest_addr, addrlen)
         public static long sendto(SyscallFrame call)
         {
+            if (UnixSocketSyscalls.Owns(call.Arg0)) return UnixSocketSyscalls.sendto(call);
             long error;
             SocketFile socket = Get(call.Arg0, out error);
             if (socket == null) return error;
@@ -144,6 +150,7 @@ namespace Kernel.Syscalls
         // recvfrom(fd, buf, len, flags, src_addr, addrlen)
         public static long recvfrom(SyscallFrame call)
         {
+            if (UnixSocketSyscalls.Owns(call.Arg0)) return UnixSocketSyscalls.recvfrom(call);
             long error;
             SocketFile socket = Get(call.Arg0, out error);
             if (socket == null) return error;
@@ -167,6 +174,7 @@ namespace Kernel.Syscalls
         // sendmsg(fd, msg, flags): the iovecs in order; a datagram is gathered into one.
         public static long sendmsg(SyscallFrame call)
         {
+            if (UnixSocketSyscalls.Owns(call.Arg0)) return UnixSocketSyscalls.sendmsg(call);
             long error;
             MessageHeader message;
             SocketFile socket = GetWithMessage(call, writable: false, out message, out error);
@@ -194,6 +202,7 @@ namespace Kernel.Syscalls
         // msg_flags (MSG_TRUNC); no ancillary data (msg_controllen = 0).
         public static long recvmsg(SyscallFrame call)
         {
+            if (UnixSocketSyscalls.Owns(call.Arg0)) return UnixSocketSyscalls.recvmsg(call);
             long error;
             MessageHeader message;
             SocketFile socket = GetWithMessage(call, writable: true, out message, out error);
@@ -232,6 +241,7 @@ namespace Kernel.Syscalls
         // shutdown(fd, how)
         public static long shutdown(SyscallFrame call)
         {
+            if (UnixSocketSyscalls.Owns(call.Arg0)) return UnixSocketSyscalls.shutdown(call);
             long error;
             SocketFile socket = Get(call.Arg0, out error);
             if (socket == null) return error;
@@ -245,6 +255,7 @@ namespace Kernel.Syscalls
         // The socket's own address, or its connected peer's (ENOTCONN without one), written to (addr, addrlen).
         private static long WriteName(SyscallFrame call, bool peer)
         {
+            if (UnixSocketSyscalls.Owns(call.Arg0)) return UnixSocketSyscalls.getname(call, peer);
             long error;
             SocketFile socket = Get(call.Arg0, out error);
             if (socket == null) return error;
@@ -259,6 +270,7 @@ namespace Kernel.Syscalls
         // setsockopt(fd, level, optname, optval, optlen)
         public static long setsockopt(SyscallFrame call)
         {
+            if (UnixSocketSyscalls.Owns(call.Arg0)) return UnixSocketSyscalls.setsockopt(call);
             long error;
             SocketFile socket = Get(call.Arg0, out error);
             if (socket == null) return error;
@@ -291,6 +303,7 @@ namespace Kernel.Syscalls
         // getsockopt(fd, level, optname, optval, optlen)
         public static long getsockopt(SyscallFrame call)
         {
+            if (UnixSocketSyscalls.Owns(call.Arg0)) return UnixSocketSyscalls.getsockopt(call);
             long error;
             SocketFile socket = Get(call.Arg0, out error);
             if (socket == null) return error;
@@ -331,8 +344,13 @@ namespace Kernel.Syscalls
             return 0;
         }
 
-        // socketpair(domain, type, protocol, sv): AF_UNIX only on Linux; not here.
-        public static long socketpair(SyscallFrame call) => (int)call.Arg0 == FamilyInet ? -Errno.EOPNOTSUPP : -Errno.EAFNOSUPPORT;
+        // socketpair(domain, type, protocol, sv): AF_UNIX only, as on Linux.
+        public static long socketpair(SyscallFrame call)
+        {
+            int domain = (int)call.Arg0;
+            if (domain == FamilyUnix) return UnixSocketSyscalls.socketpair(call);
+            return domain == FamilyInet ? -Errno.EOPNOTSUPP : -Errno.EAFNOSUPPORT;
+        }
 
         private static SocketFile Get(ulong fd, out long error)
         {
