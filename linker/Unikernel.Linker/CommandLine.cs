@@ -6,7 +6,7 @@ namespace Unikernel.Linker;
 public static class CommandLine
 {
     public const string Usage =
-        "usage: uk-ld -o OUT [--map MAP] [--base 0x100000] [--entry SYMBOL] [--app STATIC-EXE [--app-name NAME] [--app-version VERSION]] INPUT.o... | " +
+        "usage: uk-ld -o OUT [--map MAP] [--base 0x100000] [--entry SYMBOL] [--app STATIC-EXE [--app-name NAME] [--app-version VERSION] [--files MANIFEST]] INPUT.o... | " +
         "uk-ld -static -o OUT [-e _start] [--gc-sections] [--build-id[=fast|sha1|none]] [--defsym NAME=SYMBOL] [-z stack-size=BYTES] [-s] [--print-pass-times] [-L DIR] [-l NAME] " +
         "[--start-group] INPUT.o|LIB.a... [--end-group]; either form: [--unit NAME [--export SYMBOL]... INPUTS...]...";
 
@@ -17,7 +17,7 @@ public static class CommandLine
         string? map = null;
         ulong? baseAddress = null;
         string? entry = null;
-        string? app = null, appName = null, appVersion = null;
+        string? app = null, appName = null, appVersion = null, files = null;
         bool staticExecutable = false, gcSections = false;
         var buildId = BuildIdKind.None;
         var inputs = new List<string>();
@@ -63,6 +63,9 @@ public static class CommandLine
                     break;
                 case "--app-version":
                     appVersion = ValueOf(args, ref i);
+                    break;
+                case "--files":
+                    files = ValueOf(args, ref i);
                     break;
                 case "-static" or "--static" or "--static-exe" or "-Bstatic":
                     staticExecutable = true;
@@ -183,6 +186,8 @@ public static class CommandLine
             throw new LinkerException("--app puts an app into a kernel image; it cannot be used with -static");
         if (app is null && (appName is not null || appVersion is not null))
             throw new LinkerException("--app-name and --app-version describe the app of --app; give --app FILE too");
+        if (app is null && files is not null)
+            throw new LinkerException("--files puts files into the image's file system, which an image has with an app; give --app FILE too");
 
         return new LinkOptions
         {
@@ -202,6 +207,7 @@ public static class CommandLine
             AppPath = app,
             AppName = appName,
             AppVersion = appVersion,
+            FilesManifestPath = files,
             StackSize = stackSize ?? 0,
         };
     }

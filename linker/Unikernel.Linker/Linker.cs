@@ -53,6 +53,7 @@ public static class Linker
         if (executable) Run("drop dead FDEs", DropDeadFrames);
         Run("synthetic sections", CreateSyntheticSections);
         if (withApp) Run("image info", CreateImageInfo);
+        if (withApp) Run("image files", CreateImageFiles);
         Run("layout", BuildLayout);
         Run("linker symbols", DefineLinkerSymbols);
         Run("relocation scan", ScanRelocations);
@@ -133,6 +134,10 @@ public static class Linker
             options.AppVersion ?? ImageInfo.UnknownVersion, inputs);
         link.Synthetic.Add(link.ImageInfoSection);
     }
+
+    /// <summary>uk_files: the app's executable at /app/NAME and the files of --files, for the kernel to mount.</summary>
+    private static void CreateImageFiles(LinkContext link) =>
+        link.Synthetic.Add(ImageFiles.CreateSection(link.App!.Path, link.Options.FilesManifestPath));
 
     /// <summary>Output sections, by the linker script (as code) of the kind of output.</summary>
     private static void BuildLayout(LinkContext link)
