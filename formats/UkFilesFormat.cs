@@ -14,7 +14,7 @@ namespace Unikernel.Formats
     // and directory blocks, optional compression): most of it would be code the kernel does not need, and small files
     // cost a block each unless inlined. Here a fixed-size record per entry, in tree order, carries everything: one pass
     // over the records builds the tree (a record's parent always comes first), names and data are offsets into the
-    // section, files with the same bytes share them, and nothing depends on the host (no times, no owners).
+    // section, files with the same bytes share them, and nothing depends on the host (one fixed time, no owners).
     //
     //   header | records (EntryCount, EntrySize bytes each) | names (UTF-8) | data (each file's bytes, 8-aligned)
     //
@@ -53,7 +53,10 @@ namespace Unikernel.Formats
         [FieldOffset(20)] public uint EntrySize;
         // The record of the app's executable (/app/NAME, what /proc/self/exe names), or NoEntry.
         [FieldOffset(24)] public uint ExecutableEntry;
-        [FieldOffset(28)] public uint Reserved;
+        // Every entry's modification (and access and change) time, in seconds since 1970: one fixed time (uk-ld
+        // --files-time, SOURCE_DATE_EPOCH through the SDK, else 0), not the host files' own, so that the image is
+        // reproducible and web servers' Last-Modified and ETag headers are the same in every build.
+        [FieldOffset(28)] public uint ModifiedTime;
     }
 
     [StructLayout(LayoutKind.Explicit, Size = UkFilesFormat.EntrySize)]

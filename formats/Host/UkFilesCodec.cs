@@ -13,7 +13,8 @@ namespace Unikernel.Formats
 
     /// <summary>A decoded <c>uk_files</c> section: its entries in record order (the root first) and the executable's
     /// path (null without one). <see cref="DataBytes"/> counts each distinct content once, as the section stores it.</summary>
-    internal sealed record UkFilesContents(IReadOnlyList<UkFilesItem> Items, string? ExecutablePath, int Size, long DataBytes);
+    internal sealed record UkFilesContents(IReadOnlyList<UkFilesItem> Items, string? ExecutablePath, int Size, long DataBytes,
+        uint ModifiedTime = 0);
 
     /// <summary>
     /// The one encoder and decoder of <c>uk_files</c> (<see cref="UkFilesFormat"/>) on the host: the linker writes the
@@ -45,7 +46,7 @@ namespace Unikernel.Formats
         /// <summary>The section for <paramref name="items"/> (files and symlinks; directories are implied by their
         /// paths and may also be given). Throws <see cref="ArgumentException"/> for a bad or duplicate path or a path
         /// under a file.</summary>
-        public static byte[] Encode(IReadOnlyList<UkFilesItem> items, string? executablePath)
+        public static byte[] Encode(IReadOnlyList<UkFilesItem> items, string? executablePath, uint modifiedTime = 0)
         {
             var root = new Node("", DirectoryMode, NewChildren());
             foreach (var item in items)
@@ -123,6 +124,7 @@ namespace Unikernel.Formats
                 EntriesOffset = UkFilesFormat.HeaderSize,
                 EntrySize = UkFilesFormat.EntrySize,
                 ExecutableEntry = executable < 0 ? UkFilesFormat.NoEntry : (uint)executable,
+                ModifiedTime = modifiedTime,
             };
             MemoryMarshal.Write(section, in header);
             for (int i = 0; i < ordered.Count; i++)
@@ -181,7 +183,7 @@ namespace Unikernel.Formats
             string? executable = header.ExecutableEntry == UkFilesFormat.NoEntry ? null
                 : header.ExecutableEntry < header.EntryCount ? paths[header.ExecutableEntry]
                 : throw new InvalidDataException($"{UkFilesFormat.SectionName}'s executable record is out of range");
-            return new UkFilesContents(items, executable, (int)header.Size, dataBytes);
+            return new UkFilesContents(items, executable, (int)header.Size, dataBytes, header.ModifiedTime);
         }
 
         private static SortedDictionary<string, Node> NewChildren() => new(StringComparer.Ordinal);

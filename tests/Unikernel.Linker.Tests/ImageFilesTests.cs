@@ -39,9 +39,9 @@ public sealed class ImageFilesTests : IDisposable
 
     private string Manifest(params string[] lines) => _harness.Write("files.txt", Encoding.UTF8.GetBytes(string.Join('\n', lines) + "\n"));
 
-    private byte[] LinkImage(string output, string? manifest)
+    private byte[] LinkImage(string output, string? manifest, params string[] more)
     {
-        string[] args = ["-o", output, .. KernelInputs(), "--app", LinkApp(), .. manifest is null ? Array.Empty<string>() : ["--files", manifest]];
+        string[] args = ["-o", output, .. KernelInputs(), "--app", LinkApp(), .. manifest is null ? Array.Empty<string>() : ["--files", manifest], .. more];
         Linker.LinkToFiles(CommandLine.Parse(args)!);
         return File.ReadAllBytes(output);
     }
@@ -101,6 +101,8 @@ public sealed class ImageFilesTests : IDisposable
         var files = FilesOf(output, LinkImage(output, manifest: null));
         Assert.Equal(["/", "/app", "/app/hello"], files.Items.Select(i => i.Path));
         Assert.Equal("/app/hello", files.ExecutablePath);
+        Assert.Equal(0u, files.ModifiedTime);
+        Assert.Equal(1_700_000_000u, FilesOf(output, LinkImage(output, null, "--files-time", "1700000000")).ModifiedTime);
     }
 
     [Fact]
@@ -133,6 +135,16 @@ public sealed class ImageFilesTests : IDisposable
         var error = Assert.Throws<LinkerException>(() => LinkImage(Path.Combine(_harness.Directory, "bad.img"), manifest));
         Assert.Contains(expected, error.Problem);
         Assert.StartsWith(manifest, error.File);
+    }
+
+    [Theory]
+    [InlineData("-1")]
+    [InlineData("soon")]
+    [InlineData("4294967296")]
+    public void AFilesTimeThatIsNotSecondsIsAnError(string value)
+    {
+        var error = Assert.Throws<LinkerException>(() => CommandLine.Parse(["-o", "x.img", "k.o", "--app", "a", "--files-time", value]));
+        Assert.Contains("--files-time", error.Problem);
     }
 
     [Fact]

@@ -10,8 +10,9 @@ namespace Unikernel.Linker.Synthetic;
 /// segments; the path is what /proc/self/exe names and where AppContext.BaseDirectory points), and whatever
 /// <c>--files MANIFEST</c> lists. The manifest is text, one entry a line, fields separated by a tab:
 /// <c>file IMAGE-PATH HOST-PATH</c> (the host file's bytes; mode 0755 when the host file is executable by its owner,
-/// else 0644) or <c>link IMAGE-PATH TARGET</c> (a symlink). Directories are implied (0755). Nothing of the host but
-/// the bytes and the owner's execute bit reaches the image, so the same files give the same section.
+/// else 0644) or <c>link IMAGE-PATH TARGET</c> (a symlink). Directories are implied (0755). Every entry has the time of
+/// <c>--files-time SECONDS</c> (default 0). Nothing of the host but the bytes and the owner's execute bit reaches the
+/// image, so the same files give the same section.
 /// </summary>
 public static class ImageFiles
 {
@@ -21,7 +22,7 @@ public static class ImageFiles
     /// <summary>Where the kernel mounts its own file systems: image files there could never be seen.</summary>
     public static readonly string[] KernelMountPoints = ["/dev", "/proc", "/sys", "/tmp"];
 
-    public static InputSection CreateSection(string appPath, string? manifestPath)
+    public static InputSection CreateSection(string appPath, string? manifestPath, uint modifiedTime)
     {
         string executable = AppDirectory + "/" + Path.GetFileName(appPath);
         var items = new List<UkFilesItem> { new(executable, UkFilesFormat.TypeRegular | 0x1ED, []) };
@@ -30,7 +31,7 @@ public static class ImageFiles
         byte[] data;
         try
         {
-            data = UkFilesCodec.Encode(items, executable);
+            data = UkFilesCodec.Encode(items, executable, modifiedTime);
         }
         catch (ArgumentException error)
         {

@@ -102,6 +102,7 @@ namespace Kernel.Files.Image
                 }
                 VfsNode node = Create(e, type, fileSystem);
                 if (node == null) { Report(i, "could not be mounted (no memory)"); continue; }
+                node.AccessTime = node.ModifiedTime = node.ChangedTime = new FileTime(Header->ModifiedTime, 0);
                 parent.Attach(node, FileNames.FromBytes(name, nameLength));
                 nodes[i] = node;
             }
