@@ -23,6 +23,8 @@ PACKAGES += curl:/usr/bin/curl iproute2:/usr/sbin/ip
 PACKAGES += wrk:/usr/bin/wrk
 # samples/sqlite links Debian's static SQLite (docs/native-libraries.md).
 PACKAGES += libsqlite3-dev:/usr/lib/x86_64-linux-gnu/libsqlite3.a
+# The package carries Debian's zone files (docs/third-party.md), which images get in /usr/share/zoneinfo.
+PACKAGES += tzdata:/usr/share/zoneinfo/zone1970.tab
 
 .PHONY: all setup build boot-objects package apps images linker-aot test demo bench fuzz clean
 
@@ -68,7 +70,7 @@ package: boot-objects
 # into uk_ksyms so kernel fault reports name app code. dotnet publish is incremental: unchanged, it recompiles and
 # relinks nothing. Its intermediate files get their own folder because NativeAOT relinks only when the app's objects
 # change, not when linker flags do: sharing them with a plain publish of the sample could leave a stale executable here.
-SAMPLE_APPS := hello conformance netecho http hostile sqlite
+SAMPLE_APPS := hello conformance netecho http hostile sqlite webapp
 apps: package
 	@for app in $(SAMPLE_APPS); do \
 	  echo "$(DOTNET) publish samples/$$app -p:PublishUnikernel=true -> $(APPS)/$$app"; \
