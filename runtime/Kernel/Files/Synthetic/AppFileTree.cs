@@ -5,12 +5,13 @@ using static Kernel.Files.Vfs;
 namespace Kernel.Files.Synthetic
 {
     // The tree the app sees, built once at boot (or at the first file system call):
-    //   /            read-only root: app (the executable's placeholder), dev, etc, proc, sys, tmp
-    //   /etc         resolv.conf, hosts, hostname (from the network configuration)
+    //   /            read-only root: app (the executable's placeholder), dev, etc, proc, root (home), sys, tmp
+    //   /etc         resolv.conf, hosts, hostname (from the network configuration), passwd, group
     //   /tmp         tmpfs, writable, half of RAM
     //   /dev         console, tty, null, zero, random, urandom
     //   /proc        meminfo, cpuinfo, net/{drops,sockstat}, sys/net/{core/somaxconn,ipv4/tcp_max_connections},
-    //                self/{exe -> /app, mountinfo, cgroup, statm, maps}
+    //                1/{exe -> /app, mountinfo, cgroup, statm, maps, stat, status, cmdline, environ, limits,
+    //                fd/, task/<tid>/{stat,status}} (ProcessDirectory), self -> 1
     //   /sys         devices/system/cpu/{possible,online,present,cpu0/cache/indexN/...},
     //                devices/system/node/{possible,online,node0}
     // and file descriptors 0, 1 and 2 on one open description of the console (O_RDWR), as a terminal
@@ -70,7 +71,7 @@ namespace Kernel.Files.Synthetic
             DirectoryNode sysNet = AddDirectory(AddDirectory(proc, "sys", procfs, 0x16D), "net", procfs, 0x16D);
             AddGenerated(AddDirectory(sysNet, "core", procfs, 0x16D), "somaxconn", new Net.NetLimitFile(Net.NetLimitFile.Somaxconn));
             AddGenerated(AddDirectory(sysNet, "ipv4", procfs, 0x16D), "tcp_max_connections", new Net.NetLimitFile(Net.NetLimitFile.TcpMaxConnections));
-            DirectoryNode self = AddDirectory(proc, "self", procfs, 0x16D);
+            DirectoryNode self = ProcessDirectory.Build(proc, procfs);
             Add(self, "exe", SymlinkNode.Create(procfs, ExecutablePath));
             AddGenerated(self, "mountinfo", new MountInfoFile());
             AddGenerated(self, "cgroup", new ConstantText("0::/\n"));   // root of an unmounted cgroup v2 hierarchy
@@ -117,6 +118,7 @@ namespace Kernel.Files.Synthetic
             AddGenerated(etc, "resolv.conf", new ResolvConfFile());
             AddGenerated(etc, "hosts", new HostsFile());
             AddGenerated(etc, "hostname", new HostNameFile());
+            UserDatabaseFiles.Build(Root, etc);
         }
 
         private static string IndexName(int i)
