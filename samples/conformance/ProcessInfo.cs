@@ -77,16 +77,20 @@ public static partial class ProcessInfo
             if (thread != null)
             {
                 TimeSpan age = DateTime.Now - thread.StartTime;
-                Report.Line("threads", $"its state: {thread.ThreadState}, started within the last minute: {age > TimeSpan.FromSeconds(-1) && age < TimeSpan.FromMinutes(1)}, cpu time >= 0: {thread.TotalProcessorTime >= TimeSpan.Zero}");
+                // Running or waiting, depending on whether its wait still spins.
+                Report.Line("threads", $"its state is running or waiting: {thread.ThreadState is System.Diagnostics.ThreadState.Running or System.Diagnostics.ThreadState.Wait}, started within the last minute: {age > TimeSpan.FromSeconds(-1) && age < TimeSpan.FromMinutes(1)}, cpu time >= 0: {thread.TotalProcessorTime >= TimeSpan.Zero}");
             }
             string status = File.ReadAllText($"/proc/self/task/{workerId}/status");
             Report.Line("threads", $"its status names it: {Field(status, "Name") == "worker"}, pid: {Field(status, "Pid") == workerId.ToString()}, tgid: {Field(status, "Tgid") == Environment.ProcessId.ToString()}");
             string[] stat = StatFields($"/proc/self/task/{workerId}/stat");
-            Report.Line("threads", $"its stat: pid {stat[0] == workerId.ToString()}, comm {stat[1]}, state {stat[2]}, {stat.Length} fields");
+            Report.Line("threads", $"its stat: pid {stat[0] == workerId.ToString()}, comm {stat[1]}, state R or S: {stat[2] is "R" or "S"}, {stat.Length} fields, exit signal {stat[37]}");
         }
         finish.Set();
         worker.Join();
-        Report.Line("threads", $"an ended thread is gone: {!Directory.Exists($"/proc/self/task/{workerId}")}");
+        // Join returns when the managed thread is done; its OS thread ends a moment later.
+        var sw = Stopwatch.StartNew();
+        while (Directory.Exists($"/proc/self/task/{workerId}") && sw.ElapsedMilliseconds < 2000) Thread.Sleep(10);
+        Report.Line("threads", $"an ended thread is gone (within 2 s): {!Directory.Exists($"/proc/self/task/{workerId}")}");
     }
 
     private static void MemoryFigures()
@@ -101,12 +105,16 @@ public static partial class ProcessInfo
         string[] wanted = ["Name", "State", "Tgid", "Pid", "PPid", "Uid", "Gid", "FDSize", "VmPeak", "VmSize", "VmHWM", "VmRSS", "VmData", "VmStk", "VmExe", "Threads", "SigQ", "SigPnd", "ShdPnd", "SigBlk", "SigIgn", "SigCgt", "Cpus_allowed_list", "voluntary_ctxt_switches"];
         Report.Line("memory", $"status has {string.Join(" ", wanted.Where(w => labels.Contains(w)))}");
         Report.Line("memory", $"status fields in Linux's order: {IsSubsequence(wanted, labels)}");
+        string[] statusLines = status.TrimEnd('\n').Split('\n');
+        bool kilobyteFormat = statusLines.Where(l => l.EndsWith(" kB")).All(l => System.Text.RegularExpressions.Regex.IsMatch(l, @"^\w+:\t[ \d]{8,} kB$"));
+        bool maskFormat = statusLines.Where(l => l.StartsWith("Sig") && !l.StartsWith("SigQ") || l.StartsWith("Cap")).All(l => System.Text.RegularExpressions.Regex.IsMatch(l, @"^\w+:\t[0-9a-f]{16}$"));
+        Report.Line("memory", $"status lines are \"label:<tab>value\": {statusLines.All(l => l.Contains(":\t"))}, kB as %8lu: {kilobyteFormat}, masks as 16 hex digits: {maskFormat}");
         long rss = Kilobytes(Field(status, "VmRSS")), size = Kilobytes(Field(status, "VmSize")), hwm = Kilobytes(Field(status, "VmHWM"));
         Report.Line("memory", $"VmRSS > 0: {rss > 0}, VmHWM >= VmRSS: {hwm >= rss}, VmSize >= VmRSS: {size >= rss}, VmData > 0: {Kilobytes(Field(status, "VmData")) > 0}, VmStk > 0: {Kilobytes(Field(status, "VmStk")) > 0}");
         Report.Line("memory", $"state: {Field(status, "State")}, threads > 0: {int.Parse(Field(status, "Threads")) > 0}, uid fields: {Field(status, "Uid").Split('\t').Length}");
 
         string[] stat = StatFields("/proc/self/stat");
-        Report.Line("memory", $"stat: {stat.Length} fields, pid {stat[0] == Environment.ProcessId.ToString()}, comm is the name: {stat[1] == "(" + self.ProcessName + ")"}, state {stat[2]}");
+        Report.Line("memory", $"stat: {stat.Length} fields, pid {stat[0] == Environment.ProcessId.ToString()}, comm is the name: {stat[1] == "(" + self.ProcessName + ")"}, state {stat[2]}, exit signal {stat[37]}");
         long statRssPages = long.Parse(stat[23]), statVsize = long.Parse(stat[22]);
         Report.Line("memory", $"stat rss pages > 0: {statRssPages > 0}, vsize >= rss: {statVsize >= statRssPages * 4096}, threads: {stat[19] == Field(status, "Threads")}, starttime > 0: {long.Parse(stat[21]) > 0}");
         string[] statm = File.ReadAllText("/proc/self/statm").Trim().Split(' ');
