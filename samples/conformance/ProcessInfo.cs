@@ -25,6 +25,7 @@ public static partial class ProcessInfo
         Report.Section("limits", Limits);
         Report.Section("fd", Descriptors);
         Report.Section("start", StartMissingPrograms);
+        Report.Section("start", StartExistingProgram);
         Report.Line("process-info", Report.Failures == 0 ? "ok" : "failed sections: " + Report.Failures);
         return Report.Failures == 0 ? 0 : 1;
     }
@@ -213,6 +214,24 @@ public static partial class ProcessInfo
             {
                 Report.Line("start", $"{program}: {e.GetType().FullName}, error {e.NativeErrorCode}: {e.Message.Replace($"working directory '{cwd}'", "working directory <cwd>")}");
             }
+        }
+    }
+
+    // A program that exists: Linux runs it (the app itself, whose usage line goes to the redirected
+    // standard error, exit 2); the image has no second process to run it in (fork fails with ENOSYS).
+    private static void StartExistingProgram()
+    {
+        try
+        {
+            var start = new ProcessStartInfo(Environment.ProcessPath!, "--no-such-mode") { RedirectStandardError = true, RedirectStandardOutput = true };
+            using var child = Process.Start(start)!;
+            child.StandardError.ReadToEnd();
+            child.WaitForExit();
+            Report.EnvSpecific("start the app itself", $"exit status {child.ExitCode}");
+        }
+        catch (Win32Exception e)
+        {
+            Report.EnvSpecific("start the app itself", $"{e.GetType().FullName}, error {e.NativeErrorCode}: {e.Message}");
         }
     }
 

@@ -114,6 +114,10 @@ public class ConformanceAppTests
         Assert.Equal(0, guest.ExitStatus);
         Assert.Contains("env-specific: process id: 1", guest.Console);
         Assert.Contains("env-specific: user name: root", guest.Console);
+        // A program that exists cannot run: fork(2)'s ENOSYS ("not supported on this platform"), said on the console.
+        Assert.Contains("env-specific: start the app itself: exit status 2", linux.Lines);
+        Assert.Contains("env-specific: start the app itself: System.ComponentModel.Win32Exception, error 38: ", guest.Console);
+        Assert.Contains("uk: fork, vfork, execve: the image runs one process and starts no other program (ENOSYS)", guest.Console);
         Assert.DoesNotContain("unimplemented system call", guest.Console);
     }
 
