@@ -23,6 +23,8 @@
 //   null-wild [high|low|null]  writes through a wild pointer; see README.md (on Linux: high and low end in
 //                          FailFast, SIGABRT, exit status 134; null is a caught NullReferenceException, exit 0)
 //   file-watcher           only the "watcher" section (FileSystemWatcher, inotify); exit 0
+//   process-info [args...] Process/Environment figures, /proc/self, /etc/passwd, Process.Start of missing
+//                          programs (ProcessInfo.cs); "process-info: ok", exit 0
 //   anything else          usage on standard error, exit 2
 using System.Runtime.CompilerServices;
 
@@ -47,13 +49,14 @@ public static class Program
             case "null-wild" when args[1] is "high" or "low" or "null": return Modes.NullWild(args[1]);
             case "unhandled": return Modes.Unhandled();
             case "file-watcher": Report.Section("watcher", FileWatching.Run); return Report.Failures == 0 ? 0 : 1;
+            case "process-info": return ProcessInfo.Run(args);
             default: return Usage();
         }
     }
 
     private static int Usage()
     {
-        Console.Error.WriteLine("usage: conformance [conformance [args...] | cpu-spin | gc-under-load | oom [limit-MiB] | null-wild [high|low|null] | unhandled | file-watcher]");
+        Console.Error.WriteLine("usage: conformance [conformance [args...] | cpu-spin | gc-under-load | oom [limit-MiB] | null-wild [high|low|null] | unhandled | file-watcher | process-info [args...]]");
         return 2;
     }
 

@@ -95,6 +95,32 @@ public class ConformanceAppTests
         Assert.Equal(137, guest.ExitStatus);
     }
 
+    /// <summary>
+    /// The process-info mode: Process.GetCurrentProcess() (name, threads, start time, memory), Environment.UserName,
+    /// /proc/self/{stat,status,cmdline,environ,limits,fd,task} and Process.Start of programs that are not there, with
+    /// the properties the app prints equal to Linux's. What legitimately differs (pid, user name) is env-specific.
+    /// </summary>
+    [Fact]
+    public async Task ProcessInformationMatchesLinux()
+    {
+        string[] args = ["process-info", "an argument", "x=y"];
+        string[] environment = ["CONFORMANCE_MODE=process-info"];
+        var linux = AppImages.RunOnLinux(App, args, environment);
+        var guest = await AppImages.BootAsync(App, MachineKind.Microvm, args, environment, memory: "512M");
+
+        Assert.False(guest.TimedOut, guest.Console);
+        Assert.Contains("process-info: ok", linux.Lines);
+        Assert.Equal(Comparable(linux.Lines), Comparable(AppImages.AppLines(guest)));
+        Assert.Equal(0, guest.ExitStatus);
+        Assert.Contains("env-specific: process id: 1", guest.Console);
+        Assert.Contains("env-specific: user name: root", guest.Console);
+        // A program that exists cannot run: fork(2)'s ENOSYS ("not supported on this platform"), said on the console.
+        Assert.Contains("env-specific: start the app itself: exit status 2", linux.Lines);
+        Assert.Contains("env-specific: start the app itself: System.ComponentModel.Win32Exception, error 38: ", guest.Console);
+        Assert.Contains("uk: fork, vfork, execve: the image runs one process and starts no other program (ENOSYS)", guest.Console);
+        Assert.DoesNotContain("unimplemented system call", guest.Console);
+    }
+
     private static List<string> Comparable(List<string> lines) =>
         lines.Where(l => !l.StartsWith(EnvironmentSpecific, StringComparison.Ordinal)).ToList();
 }

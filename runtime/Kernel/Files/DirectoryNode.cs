@@ -18,6 +18,8 @@ namespace Kernel.Files
         public const long FirstChildPosition = 2;
         public int ChildCount;
         private int _subdirectoryCount;
+        /// <summary>For /proc's directories whose entries follow kernel state; null for ordinary ones.</summary>
+        public DirectorySynchronizer Synchronizer;
 
         public DirectoryNode(SuperBlock fileSystem, uint permissions)
             : base(fileSystem, FileTypeBits.Directory | (permissions & FileTypeBits.PermissionMask)) { }
@@ -29,12 +31,14 @@ namespace Kernel.Files
 
         public override long Open(int flags, out OpenFile file)
         {
+            if (Synchronizer != null) Synchronizer.Synchronize(this);
             file = new DirectoryHandle(this, flags);
             return 0;
         }
 
         public VfsNode Find(byte* name, int length)
         {
+            if (Synchronizer != null) Synchronizer.Synchronize(this);
             for (VfsNode child = FirstChild; child != null; child = child.NextSibling)
                 if (child.NameEquals(name, length)) return child;
             return null;

@@ -36,6 +36,8 @@ namespace Kernel.Memory
 
         /// <summary>Pages currently committed to the app (touched and not released).</summary>
         public static ulong CommittedPages;
+        /// <summary>The most CommittedPages ever was (/proc's VmHWM).</summary>
+        public static ulong PeakCommittedPages;
         /// <summary>Set when a fault could not get a physical page: the caller reports out of memory.</summary>
         public static bool OutOfMemory;
 
@@ -243,6 +245,7 @@ namespace Kernel.Memory
                 if (page0 == 0) { OutOfMemory = true; return false; }
                 physical = MemoryLayout.ToPhysical(page0);
                 CommittedPages++;
+                if (CommittedPages > PeakCommittedPages) PeakCommittedPages = CommittedPages;
             }
             *entry = physical | LeafFlags(area.Protection);
             Cpu.InvalidatePage(page);

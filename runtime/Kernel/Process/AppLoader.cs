@@ -34,6 +34,7 @@ namespace Kernel.Process
             if (main == null) return "app: no memory for the main thread's kernel stack";
             UserAccess.Begin();
             ulong stackPointer = ProcessStack.Build(bootInfo);
+            if (stackPointer != 0) ProcessIdentity.NameAfterExecutable(main);
             UserAccess.End();
             if (stackPointer == 0) return "app: the command line does not fit on the initial stack";
 

@@ -10,7 +10,7 @@ namespace Kernel.Process
     //   StackTop
     //
     // argv and the environment come from the kernel command line (Boot/CommandLine.cs); argv[0] is the
-    // app's path in the VFS. Written through the app's addresses: the stack area faults in on the way.
+    // app's path in the VFS (a copy of AT_EXECFN's string, in the argument area). Written through the app's addresses: the stack area faults in on the way.
     internal static unsafe class ProcessStack
     {
         private const string Platform = "x86_64";
@@ -40,17 +40,38 @@ namespace Kernel.Process
                 if (BootCommandLine.Tokens[i].Kind == CommandLineTokenKind.Argument) argumentCount++;
                 else if (BootCommandLine.Tokens[i].Kind == CommandLineTokenKind.Environment) environmentCount++;
             }
+            // The strings in one ascending run, arguments then environment, as Linux lays them out: the
+            // runs are what /proc/self/cmdline and environ show (ProcessIdentity).
+            ulong argumentBytes = (ulong)ExecutablePath.Length + 1, environmentBytes = 0;
+            for (int i = 0; i < BootCommandLine.Count; i++)
+            {
+                CommandLineToken* token = &BootCommandLine.Tokens[i];
+                if (token->Kind == CommandLineTokenKind.Argument) argumentBytes += (ulong)token->Length + 1;
+                else if (token->Kind == CommandLineTokenKind.Environment) environmentBytes += (ulong)token->Length + 1;
+            }
+            if (top - cursor + argumentBytes + environmentBytes > MaxStringBytes) return 0;
+            cursor -= environmentBytes;
+            ulong environmentCursor = cursor;
+            ProcessIdentity.EnvironmentStart = cursor;
+            ProcessIdentity.EnvironmentEnd = cursor + environmentBytes;
+            cursor -= argumentBytes;
+            ulong argumentCursor = cursor;
+            ProcessIdentity.ArgumentsStart = cursor;
+            ProcessIdentity.ArgumentsEnd = cursor + argumentBytes;
+
             ulong* argv = stackalloc ulong[argumentCount];
             ulong* envp = stackalloc ulong[environmentCount + 1];
-            argv[0] = execfn;
+            argv[0] = argumentCursor;
+            for (int i = 0; i < ExecutablePath.Length; i++) ((byte*)argumentCursor)[i] = (byte)ExecutablePath[i];
+            ((byte*)argumentCursor)[ExecutablePath.Length] = 0;
+            argumentCursor += (ulong)ExecutablePath.Length + 1;
             int a = 1, e = 0;
             for (int i = 0; i < BootCommandLine.Count; i++)
             {
                 CommandLineToken* token = &BootCommandLine.Tokens[i];
                 if (token->Kind == CommandLineTokenKind.KernelOption) continue;
-                if (top - cursor + (ulong)token->Length + 1 > MaxStringBytes) return 0;
-                ulong s = PushBytes(ref cursor, BootCommandLine.Text + token->Start, token->Length);
-                if (token->Kind == CommandLineTokenKind.Argument) argv[a++] = s; else envp[e++] = s;
+                if (token->Kind == CommandLineTokenKind.Argument) argv[a++] = AppendBytes(ref argumentCursor, BootCommandLine.Text + token->Start, token->Length);
+                else envp[e++] = AppendBytes(ref environmentCursor, BootCommandLine.Text + token->Start, token->Length);
             }
 
             ulong words = 1 + (ulong)argumentCount + 1 + (ulong)environmentCount + 1 + 2 * AuxiliaryEntries;
@@ -59,6 +80,7 @@ namespace Kernel.Process
             cursor -= words * 8;
             ulong* stack = (ulong*)cursor;
             int w = 0;
+            ProcessIdentity.InitialStackPointer = cursor;
             stack[w++] = (ulong)argumentCount;
             for (int i = 0; i < argumentCount; i++) stack[w++] = argv[i];
             stack[w++] = 0;
@@ -104,13 +126,14 @@ namespace Kernel.Process
             return cursor;
         }
 
-        private static ulong PushBytes(ref ulong cursor, byte* bytes, int length)
+        private static ulong AppendBytes(ref ulong cursor, byte* bytes, int length)
         {
-            cursor -= (ulong)length + 1;
+            ulong start = cursor;
             byte* p = (byte*)cursor;
             for (int i = 0; i < length; i++) p[i] = bytes[i];
             p[length] = 0;
-            return cursor;
+            cursor += (ulong)length + 1;
+            return start;
         }
     }
 }

@@ -12,12 +12,12 @@ namespace Kernel.Syscalls
         private const ulong ArchSetGs = 0x1001, ArchSetFs = 0x1002, ArchGetFs = 0x1003, ArchGetGs = 0x1004;
         private const uint FsBaseMsr = 0xC000_0100, GsBaseMsr = 0xC000_0101;
         private const ulong PrSetName = 15, PrGetName = 16, PrGetDumpable = 3, PrSetDumpable = 4;
-        private const int ResourceCount = 16, RlimitStack = 3, RlimitCore = 4, RlimitNoFile = 7;
+        public const int ResourceCount = 16;
+        private const int RlimitStack = 3, RlimitCore = 4, RlimitNoFile = 7;
         private const ulong Infinity = ulong.MaxValue;
         private const int UtsFieldLength = 65;
 
         private static ulong* s_limits;      // [resource * 2] = soft, [resource * 2 + 1] = hard
-        private static byte* s_threadName;
 
         public static void Initialize()
         {
@@ -27,7 +27,6 @@ namespace Kernel.Syscalls
             s_limits[2 * RlimitCore] = 0;
             s_limits[2 * RlimitNoFile] = 1024;
             s_limits[2 * RlimitNoFile + 1] = 4096;
-            s_threadName = (byte*)KernelMemory.AllocateZeroed(16);
         }
 
         public static long exit_group(SyscallFrame call)
@@ -38,11 +37,11 @@ namespace Kernel.Syscalls
 
         public static long getpid(SyscallFrame call) => ProcessId;
         public static long getppid(SyscallFrame call) => 0;
-        // Root, always.
-        public static long getuid(SyscallFrame call) => 0;
-        public static long getgid(SyscallFrame call) => 0;
-        public static long geteuid(SyscallFrame call) => 0;
-        public static long getegid(SyscallFrame call) => 0;
+        // The one user (Process/AppUser.cs), always.
+        public static long getuid(SyscallFrame call) => Process.AppUser.UserId;
+        public static long getgid(SyscallFrame call) => Process.AppUser.GroupId;
+        public static long geteuid(SyscallFrame call) => Process.AppUser.UserId;
+        public static long getegid(SyscallFrame call) => Process.AppUser.GroupId;
 
         // arch_prctl(code, address): the thread pointer musl and the runtime's TLS hang off (FS), and GS,
         // which the kernel leaves to the app. A base Linux refuses (EPERM) would fault in the kernel's wrmsr.
@@ -96,6 +95,13 @@ namespace Kernel.Syscalls
             return Limit((int)call.Arg1, call.Arg2, call.Arg3);
         }
 
+        /// <summary>The soft and hard limit of <paramref name="resource"/> (0..ResourceCount-1), as getrlimit returns them.</summary>
+        public static void GetLimit(int resource, out ulong soft, out ulong hard)
+        {
+            soft = s_limits[2 * resource];
+            hard = s_limits[2 * resource + 1];
+        }
+
         public static long getrlimit(SyscallFrame call) => Limit((int)call.Arg0, 0, call.Arg1);
         public static long setrlimit(SyscallFrame call) => Limit((int)call.Arg0, call.Arg1, 0);
 
@@ -145,28 +151,70 @@ namespace Kernel.Syscalls
             return 0;
         }
 
-        // prctl: thread names (the runtime names its threads) and the dumpable flag; nothing else.
+        // prctl: thread names (per thread, as Linux's comm; the runtime names its threads) and the dumpable flag; nothing else.
         public static long prctl(SyscallFrame call)
         {
             switch (call.Arg0)
             {
                 case PrSetName:
                     if (!UserMemory.IsUserRange(call.Arg1, 1)) return -Errno.EFAULT;
-                    for (int i = 0; i < 15; i++)
+                    fixed (byte* name = Scheduler.Current.Name.Bytes)
                     {
-                        byte c = UserMemory.IsUserRange(call.Arg1 + (ulong)i, 1) ? ((byte*)call.Arg1)[i] : (byte)0;
-                        s_threadName[i] = c;
-                        if (c == 0) break;
+                        for (int i = 0; i < ThreadName.Capacity; i++) name[i] = 0;
+                        for (int i = 0; i < ThreadName.Capacity - 1; i++)
+                        {
+                            byte c = UserMemory.IsUserRange(call.Arg1 + (ulong)i, 1) ? ((byte*)call.Arg1)[i] : (byte)0;
+                            if (c == 0) break;
+                            name[i] = c;
+                        }
                     }
                     return 0;
                 case PrGetName:
                     if (!UserMemory.IsWritableUserRange(call.Arg1, 16)) return -Errno.EFAULT;
-                    for (int i = 0; i < 16; i++) ((byte*)call.Arg1)[i] = s_threadName[i];
+                    fixed (byte* name = Scheduler.Current.Name.Bytes)
+                        for (int i = 0; i < ThreadName.Capacity; i++) ((byte*)call.Arg1)[i] = name[i];
                     return 0;
                 case PrGetDumpable: return 1;
                 case PrSetDumpable: return 0;
                 default: return -Errno.EINVAL;
             }
+        }
+
+        // fork() and vfork(): one image runs one process, so there is never a child. fork(2)'s own answer for
+        // a platform that cannot fork is ENOSYS; .NET's Process.Start (vfork) then throws Win32Exception
+        // "Function not implemented" for a program that exists, after its own ENOENT/EACCES checks have
+        // already failed the usual case of a program the image does not have. Said once on the console.
+        public static long fork(SyscallFrame call) => NoNewProcess();
+        public static long vfork(SyscallFrame call) => NoNewProcess();
+
+        private static bool s_forkReported;
+
+        private static long NoNewProcess()
+        {
+            if (!s_forkReported)
+            {
+                s_forkReported = true;
+                Console.KernelConsole.Prefix();
+                Console.KernelConsole.WriteLine("fork, vfork, execve: the image runs one process and starts no other program (ENOSYS)");
+            }
+            return -Errno.ENOSYS;
+        }
+
+        // execve(path, argv, envp): what cannot be executed fails as on Linux (ENOENT, ENOTDIR, ELOOP; EACCES
+        // for anything but a regular file with an execute bit); a program that could be would replace the
+        // app, which this kernel does not do (ENOSYS).
+        public static long execve(SyscallFrame call)
+        {
+            long length = UserPath.Copy(call.Arg0, UserPath.First);
+            if (length < 0) return length;
+            if (length == 0) return -Errno.ENOENT;
+            Files.Synthetic.AppFileTree.EnsureBuilt();
+            Files.PathLookup lookup;
+            long result = Files.Vfs.Lookup(Files.Vfs.WorkingDirectory, UserPath.First, (int)length, true, out lookup);
+            if (result < 0) return result;
+            if (lookup.Node == null) return -Errno.ENOENT;
+            if (lookup.Node.Type != FileTypeBits.Regular || (lookup.Node.Mode & 0x49) == 0) return -Errno.EACCES;   // no x for anyone
+            return NoNewProcess();
         }
 
         // rseq is an optimisation libc may try; "not here" is the documented answer, so it is not reported

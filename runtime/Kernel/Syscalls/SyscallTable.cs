@@ -92,9 +92,9 @@ namespace Kernel.Syscalls
             Register( 54, "setsockopt",         5, &SocketSyscalls.setsockopt);
             Register( 55, "getsockopt",         5, &SocketSyscalls.getsockopt);
             Register( 56, "clone",              5, &ThreadSyscalls.clone);
-            Register( 57, "fork",               0, null);
-            Register( 58, "vfork",              0, null);
-            Register( 59, "execve",             3, null, text: Text0);
+            Register( 57, "fork",               0, &ProcessSyscalls.fork);
+            Register( 58, "vfork",              0, &ProcessSyscalls.vfork);
+            Register( 59, "execve",             3, &ProcessSyscalls.execve, text: Text0);
             Register( 60, "exit",               1, &ThreadSyscalls.exit, endsThread: true);
             Register( 61, "wait4",              4, null);
             Register( 62, "kill",               2, &SignalSyscalls.kill);

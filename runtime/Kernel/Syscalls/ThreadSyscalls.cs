@@ -39,6 +39,7 @@ namespace Kernel.Syscalls
             child.FsBase = (flags & CloneSettls) != 0 ? call.Arg4 : parent.FsBase;
             child.GsBase = parent.GsBase;
             child.SignalMask = parent.SignalMask;
+            child.Name = parent.Name;
             if ((flags & CloneChildCleartid) != 0) child.ClearChildTid = call.Arg3;
             if ((flags & CloneParentSettid) != 0) *(int*)call.Arg2 = child.Id;
             if ((flags & CloneChildSettid) != 0) *(int*)call.Arg3 = child.Id;

@@ -57,6 +57,7 @@ namespace Kernel.Threads
             thread.KernelStackBase = stack;
             thread.KernelStackTop = stack + Thread.KernelStackPages * PageAllocator.PageSize;
             thread.State = ThreadState.Runnable;
+            thread.StartNanoseconds = Time.Clock.MonotonicNanoseconds;
             thread.ExtendedStateArea = ExtendedState.AllocateArea();
             if (ExtendedState.Enabled && thread.ExtendedStateArea == 0)
             {

@@ -4,6 +4,13 @@ namespace Kernel.Threads
 {
     internal enum ThreadState : byte { Runnable, Blocked, Dead }
 
+    /// <summary>A task's comm, inline in its Thread (TASK_COMM_LEN = 16).</summary>
+    internal unsafe struct ThreadName
+    {
+        public const int Capacity = 16;
+        public fixed byte Bytes[Capacity];
+    }
+
     // One app thread (Linux task). While it is not running, its user-mode registers are the
     // InterruptFrame at the top of its own kernel stack: every entry from ring 3 starts on an empty
     // kernel stack (TSS.RSP0 / the syscall slot point at its top), so that is exactly where the entry
@@ -21,6 +28,10 @@ namespace Kernel.Threads
         /// <summary>set_tid_address / CLONE_CHILD_CLEARTID: zeroed and futex-woken when the thread exits.</summary>
         public ulong ClearChildTid;
         public ulong CpuNanoseconds;
+        /// <summary>Monotonic ns when it was created: /proc's starttime (Linux counts from boot, as this clock does).</summary>
+        public ulong StartNanoseconds;
+        /// <summary>The task's comm (prctl PR_SET_NAME, /proc/.../stat and status): up to 15 bytes and a NUL.</summary>
+        public ThreadName Name;
         public ulong ExtendedStateArea;   // see Arch/ExtendedState
 
         // Blocking (see Blocking and WaitQueue).

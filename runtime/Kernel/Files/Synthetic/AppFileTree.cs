@@ -5,13 +5,14 @@ using static Kernel.Files.Vfs;
 namespace Kernel.Files.Synthetic
 {
     // The tree the app sees, built once at boot (or at the first file system call):
-    //   /            read-only root: dev, etc, proc, sys, tmp, and the image's files (Image/ImageFileSystem.cs:
+    //   /            read-only root: dev, etc, proc, root (home), sys, tmp, and the image's files (Image/ImageFileSystem.cs:
     //                /app with the publish folder and the executable's placeholder, the working directory)
-    //   /etc         resolv.conf, hosts, hostname (from the network configuration)
+    //   /etc         resolv.conf, hosts, hostname (from the network configuration), passwd, group
     //   /tmp         tmpfs, writable, half of RAM
     //   /dev         console, tty, null, zero, random, urandom
     //   /proc        meminfo, cpuinfo, net/{drops,sockstat}, sys/net/{core/somaxconn,ipv4/tcp_max_connections},
-    //                self/{exe -> /app/NAME, mountinfo, cgroup, statm, maps}
+    //                1/{exe -> /app/NAME, mountinfo, cgroup, statm, maps, stat, status, cmdline, environ, limits,
+    //                fd/, task/<tid>/{stat,status}} (ProcessDirectory), self -> 1
     //   /sys         devices/system/cpu/{possible,online,present,cpu0/cache/indexN/...},
     //                devices/system/node/{possible,online,node0}
     // and file descriptors 0, 1 and 2 on one open description of the console (O_RDWR), as a terminal
@@ -68,7 +69,7 @@ namespace Kernel.Files.Synthetic
             DirectoryNode sysNet = AddDirectory(AddDirectory(proc, "sys", procfs, 0x16D), "net", procfs, 0x16D);
             AddGenerated(AddDirectory(sysNet, "core", procfs, 0x16D), "somaxconn", new Net.NetLimitFile(Net.NetLimitFile.Somaxconn));
             AddGenerated(AddDirectory(sysNet, "ipv4", procfs, 0x16D), "tcp_max_connections", new Net.NetLimitFile(Net.NetLimitFile.TcpMaxConnections));
-            DirectoryNode self = AddDirectory(proc, "self", procfs, 0x16D);
+            DirectoryNode self = ProcessDirectory.Build(proc, procfs);
             Add(self, "exe", CreateLink(procfs, Image.ImageFileSystem.ExecutablePath));
             AddGenerated(self, "mountinfo", new MountInfoFile());
             AddGenerated(self, "cgroup", new ConstantText("0::/\n"));   // root of an unmounted cgroup v2 hierarchy
@@ -115,6 +116,7 @@ namespace Kernel.Files.Synthetic
             AddGenerated(etc, "resolv.conf", new ResolvConfFile());
             AddGenerated(etc, "hosts", new HostsFile());
             AddGenerated(etc, "hostname", new HostNameFile());
+            UserDatabaseFiles.Build(Root, etc);
         }
 
         // After the kernel's own files, which win over the image's (ImageFileSystem says why); the app starts in its
