@@ -31,8 +31,10 @@ namespace Kernel.Process
             Entropy.Random.Fill((byte*)random, 16);
             ulong platform = PushString(ref cursor, Platform);
             byte[] executablePath = Files.Image.ImageFileSystem.ExecutablePath;
-            ulong execfn;
-            fixed (byte* path = executablePath) execfn = PushBytes(ref cursor, path, executablePath.Length);
+            cursor -= (ulong)executablePath.Length + 1;
+            ulong execfn = cursor;
+            fixed (byte* path = executablePath) AppendBytes(ref cursor, path, executablePath.Length);
+            cursor = execfn;
 
             int argumentCount = 1, environmentCount = 0;
             for (int i = 0; i < BootCommandLine.Count; i++)
@@ -42,7 +44,7 @@ namespace Kernel.Process
             }
             // The strings in one ascending run, arguments then environment, as Linux lays them out: the
             // runs are what /proc/self/cmdline and environ show (ProcessIdentity).
-            ulong argumentBytes = (ulong)ExecutablePath.Length + 1, environmentBytes = 0;
+            ulong argumentBytes = (ulong)executablePath.Length + 1, environmentBytes = 0;
             for (int i = 0; i < BootCommandLine.Count; i++)
             {
                 CommandLineToken* token = &BootCommandLine.Tokens[i];
@@ -62,9 +64,9 @@ namespace Kernel.Process
             ulong* argv = stackalloc ulong[argumentCount];
             ulong* envp = stackalloc ulong[environmentCount + 1];
             argv[0] = argumentCursor;
-            for (int i = 0; i < ExecutablePath.Length; i++) ((byte*)argumentCursor)[i] = (byte)ExecutablePath[i];
-            ((byte*)argumentCursor)[ExecutablePath.Length] = 0;
-            argumentCursor += (ulong)ExecutablePath.Length + 1;
+            for (int i = 0; i < executablePath.Length; i++) ((byte*)argumentCursor)[i] = executablePath[i];
+            ((byte*)argumentCursor)[executablePath.Length] = 0;
+            argumentCursor += (ulong)executablePath.Length + 1;
             int a = 1, e = 0;
             for (int i = 0; i < BootCommandLine.Count; i++)
             {
