@@ -63,11 +63,11 @@ namespace Kernel.Net
                 {
                     ushort candidate = s_nextEphemeral;
                     s_nextEphemeral = s_nextEphemeral == 65535 ? FirstEphemeral : (ushort)(s_nextEphemeral + 1);
-                    if (!InUse(candidate, address)) port = candidate;
+                    if (!InUse(candidate, address, socket.Versions)) port = candidate;
                 }
                 if (port == 0) return -Errno.EADDRINUSE;
             }
-            else if (!reuse && InUse(port, address)) return -Errno.EADDRINUSE;
+            else if (!reuse && InUse(port, address, socket.Versions)) return -Errno.EADDRINUSE;
             socket.LocalAddress = address;
             socket.LocalPort = port;
             socket.Bound = true;
@@ -119,7 +119,7 @@ namespace Kernel.Net
             UdpSocket fallback = null;
             for (UdpSocket s = s_bound; s != null; s = s.NextBound)
             {
-                if (s.LocalPort != port) continue;
+                if (s.LocalPort != port || (s.Versions & IpVersions.V4) == 0) continue;
                 if (s.LocalAddress != 0 && s.LocalAddress != destination && !Ipv4.IsLoopback(destination)) continue;
                 if (s.RemoteAddress != 0)
                 {
@@ -131,10 +131,10 @@ namespace Kernel.Net
             return fallback;
         }
 
-        private static bool InUse(ushort port, uint address)
+        private static bool InUse(ushort port, uint address, int versions)
         {
             for (UdpSocket s = s_bound; s != null; s = s.NextBound)
-                if (s.LocalPort == port && (s.LocalAddress == 0 || address == 0 || s.LocalAddress == address)) return true;
+                if (s.LocalPort == port && IpVersions.Meet(s.Versions, versions) && (s.LocalAddress == 0 || address == 0 || s.LocalAddress == address)) return true;
             return false;
         }
     }

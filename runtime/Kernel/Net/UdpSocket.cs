@@ -15,6 +15,8 @@ namespace Kernel.Net
         public uint RemoteAddress;       // connected peer, 0: none
         public ushort RemotePort;
         public bool Bound;
+        /// <summary>The IP versions (IpVersions) the port takes; an AF_INET6 socket's is set before it binds.</summary>
+        public int Versions = IpVersions.V4;
         internal UdpSocket NextBound;
 
         private Packet _head, _tail;

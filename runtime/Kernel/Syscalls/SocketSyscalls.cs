@@ -7,15 +7,15 @@ using Kernel.Net;
 
 namespace Kernel.Syscalls
 {
-    // The BSD socket calls for AF_INET stream (TCP) and datagram (UDP) sockets, over the kernel's stack
+    // The BSD socket calls for AF_INET and AF_INET6 stream (TCP) and datagram (UDP) sockets, over the kernel's stack
     // (Net/): socket, bind, listen, accept/accept4, connect, send/recv in their sendto/recvfrom and
     // sendmsg/recvmsg forms, shutdown, getsockname/getpeername, setsockopt/getsockopt. Sockets are open file
     // descriptions (Net/Sockets/SocketFile), so read, write, close, poll, epoll, fcntl(O_NONBLOCK) and
-    // ioctl(FIONBIO/FIONREAD) need nothing here. Other families (AF_INET6, AF_UNIX, AF_NETLINK) fail with
-    // EAFNOSUPPORT: .NET then uses IPv4 only.
+    // ioctl(FIONBIO/FIONREAD) need nothing here. An AF_INET6 socket is dual-stack (Net/Sockets/SocketAddress:
+    // IPv4 peers as ::ffff:a.b.c.d). Other families (AF_UNIX, AF_NETLINK) fail with EAFNOSUPPORT.
     internal static unsafe class SocketSyscalls
     {
-        private const int FamilyInet = 2;
+        private const int FamilyInet = 2, FamilyInet6 = 10;
         private const int TypeMask = 0xF, SocketNonBlocking = 0x800, SocketCloseOnExec = 0x80000;
         private const int LevelSocket = 1, LevelIp = 0, LevelTcp = 6, LevelUdp = 17, LevelIpv6 = 41;
 
@@ -23,12 +23,12 @@ namespace Kernel.Syscalls
         public static long socket(SyscallFrame call)
         {
             int domain = (int)call.Arg0, type = (int)call.Arg1, protocol = (int)call.Arg2;
-            if (domain != FamilyInet) return -Errno.EAFNOSUPPORT;
+            if (domain != FamilyInet && domain != FamilyInet6) return -Errno.EAFNOSUPPORT;
             if ((type & ~(TypeMask | SocketNonBlocking | SocketCloseOnExec)) != 0) return -Errno.EINVAL;
             int kind = type & TypeMask;
             SocketFile socket;
-            if (kind == SocketFile.Stream && (protocol == 0 || protocol == Ipv4.ProtocolTcp)) { if (!Start()) return -Errno.ENOBUFS; socket = new TcpSocketFile(type); }
-            else if (kind == SocketFile.Datagram && (protocol == 0 || protocol == Ipv4.ProtocolUdp)) { if (!Start()) return -Errno.ENOBUFS; socket = new UdpSocketFile(type); }
+            if (kind == SocketFile.Stream && (protocol == 0 || protocol == Ipv4.ProtocolTcp)) { if (!Start()) return -Errno.ENOBUFS; socket = new TcpSocketFile(domain, type); }
+            else if (kind == SocketFile.Datagram && (protocol == 0 || protocol == Ipv4.ProtocolUdp)) { if (!Start()) return -Errno.ENOBUFS; socket = new UdpSocketFile(domain, type); }
             else if (kind == SocketFile.Stream || kind == SocketFile.Datagram) return -Errno.EPROTONOSUPPORT;
             else return -Errno.ESOCKTNOSUPPORT;
             AppFileTree.EnsureBuilt();
@@ -42,14 +42,14 @@ namespace Kernel.Syscalls
             uint address;
             ushort port;
             bool unspecified;
-            long error = SocketAndAddress(call, out socket, out address, out port, out unspecified);
+            long error = SocketAndAddress(call, SocketAddress.ForBind, out socket, out address, out port, out unspecified);
             if (error < 0) return error;
             if (unspecified && address != 0) return -Errno.EAFNOSUPPORT;
             return socket.Bind(address, port);
         }
 
         // The (fd, addr, addrlen) of bind and connect: the socket and the address it names. 0 or -errno.
-        private static long SocketAndAddress(SyscallFrame call, out SocketFile socket, out uint address, out ushort port, out bool unspecified)
+        private static long SocketAndAddress(SyscallFrame call, int use, out SocketFile socket, out uint address, out ushort port, out bool unspecified)
         {
             address = 0;
             port = 0;
@@ -57,7 +57,7 @@ namespace Kernel.Syscalls
             long error;
             socket = Get(call.Arg0, out error);
             if (socket == null) return error;
-            return SocketAddress.Read(call.Arg1, call.Arg2, out address, out port, out unspecified);
+            return SocketAddress.Read(socket, use, call.Arg1, call.Arg2, out address, out port, out unspecified);
         }
 
         // listen(fd, backlog)
@@ -94,7 +94,7 @@ namespace Kernel.Syscalls
                 accepted.Release();
                 return fd;
             }
-            error = SocketAddress.Write(call.Arg1, call.Arg2, address, port);
+            error = SocketAddress.Write(call.Arg1, call.Arg2, accepted.Family, address, port);
             return error < 0 ? error : fd;
         }
 
@@ -105,7 +105,7 @@ namespace Kernel.Syscalls
             uint address;
             ushort port;
             bool unspecified;
-            long error = SocketAndAddress(call, out socket, out address, out port, out unspecified);
+            long error = SocketAndAddress(call, SocketAddress.ForConnect, out socket, out address, out port, out unspecified);
             if (error < 0) return error;
             return socket.Connect(address, port, unspecified);
         }
@@ -135,7 +135,7 @@ namespace Kernel.Syscalls
             hasAddress = name != 0 && socket.Type == SocketFile.Datagram;
             if (!hasAddress) return 0;
             bool unspecified;
-            long error = SocketAddress.Read(name, nameLength, out address, out port, out unspecified);
+            long error = SocketAddress.Read(socket, SocketAddress.ForSend, name, nameLength, out address, out port, out unspecified);
             if (error < 0) return error;
             if (unspecified) hasAddress = false;
             return 0;
@@ -157,7 +157,7 @@ namespace Kernel.Syscalls
             if (n < 0) return n;
             if (socket.Type == SocketFile.Datagram)
             {
-                error = SocketAddress.Write(call.Arg4, call.Arg5, address, port);
+                error = SocketAddress.Write(call.Arg4, call.Arg5, socket.Family, address, port);
                 if (error < 0) return error;
             }
             else if (call.Arg4 != 0) *(int*)call.Arg5 = 0;   // a stream socket names no source
@@ -221,7 +221,7 @@ namespace Kernel.Syscalls
             }
             if (socket.Type == SocketFile.Datagram && message.Name != 0)
             {
-                error = SocketAddress.Write(message.Name, message.NameLengthAddress, address, port);
+                error = SocketAddress.Write(message.Name, message.NameLengthAddress, socket.Family, address, port);
                 if (error < 0) return error;
             }
             else message.ClearNameLength();
@@ -253,7 +253,7 @@ namespace Kernel.Syscalls
             if (!peer) socket.LocalName(out address, out port);
             else if (!socket.PeerName(out address, out port)) return -Errno.ENOTCONN;
             if (call.Arg1 == 0) return -Errno.EFAULT;
-            return SocketAddress.Write(call.Arg1, call.Arg2, address, port);
+            return SocketAddress.Write(call.Arg1, call.Arg2, socket.Family, address, port);
         }
 
         // setsockopt(fd, level, optname, optval, optlen)
@@ -332,7 +332,7 @@ namespace Kernel.Syscalls
         }
 
         // socketpair(domain, type, protocol, sv): AF_UNIX only on Linux; not here.
-        public static long socketpair(SyscallFrame call) => (int)call.Arg0 == FamilyInet ? -Errno.EOPNOTSUPP : -Errno.EAFNOSUPPORT;
+        public static long socketpair(SyscallFrame call) => (int)call.Arg0 == FamilyInet || (int)call.Arg0 == FamilyInet6 ? -Errno.EOPNOTSUPP : -Errno.EAFNOSUPPORT;
 
         private static SocketFile Get(ulong fd, out long error)
         {

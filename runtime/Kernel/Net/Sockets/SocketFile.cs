@@ -20,23 +20,35 @@ namespace Kernel.Net.Sockets
         private static ulong s_nextInode = 1;
         private readonly ulong _inode;
         public readonly int Type;
+        /// <summary>AF_INET or AF_INET6 (SocketAddress.FamilyInet*): the addresses the app passes and is given.</summary>
+        public readonly int Family;
+        /// <summary>IPV6_V6ONLY (Linux's default 0: an AF_INET6 socket takes IPv4 too); fixed once bound.</summary>
+        public bool V6Only;
 
         // SOL_SOCKET, IPPROTO_TCP and IPPROTO_IP options.
         public bool ReuseAddress, ReusePort, KeepAlive, Broadcast, NoDelay;
         public int SendBufferSize = 212992, ReceiveBufferSize = 212992;   // Linux's defaults (wmem/rmem_default)
         public int LingerOnOff, LingerSeconds;
         public int TimeToLive = 64, TypeOfService;
+        public int HopLimit = 64, TrafficClass;   // IPPROTO_IPV6: IPV6_UNICAST_HOPS, IPV6_TCLASS
         public int KeepIdle = 7200, KeepInterval = 75, KeepCount = 9;
         public ulong ReceiveTimeout, SendTimeout;   // ns, 0: none
 
-        protected SocketFile(int type, int flags) : base(null, OpenFlags.ReadWrite | (flags & OpenFlags.NonBlocking))
+        protected SocketFile(int family, int type, int flags) : base(null, OpenFlags.ReadWrite | (flags & OpenFlags.NonBlocking))
         {
+            Family = family;
             Type = type;
             _inode = s_nextInode++;
         }
 
         public abstract int Protocol { get; }
         public virtual bool IsListening => false;
+        /// <summary>Has the socket a local port (bound, listening or connected)? IPV6_V6ONLY cannot change then.</summary>
+        public abstract bool HasLocalPort { get; }
+
+        /// <summary>The IP versions (IpVersions) a port bound to <paramref name="address"/> takes: a mapped address is IPv4's.</summary>
+        protected int VersionsFor(uint address)
+            => Family == SocketAddress.FamilyInet || address != 0 ? IpVersions.V4 : V6Only ? IpVersions.V6 : IpVersions.Both;
 
         public abstract long Bind(uint address, ushort port);
         public abstract long Listen(int backlog);

@@ -14,6 +14,7 @@ namespace Kernel.Net.Sockets
 
         private uint _localAddress;
         private ushort _localPort;
+        private int _versions;   // IpVersions the bound port takes
         private bool _bound;
         private TcpSocketFile _nextBound;
         private TcpListener _listener;
@@ -22,9 +23,9 @@ namespace Kernel.Net.Sockets
         private bool _readShutdown;
         private bool _errorReported;
 
-        public TcpSocketFile(int flags) : base(Stream, flags) { }
+        public TcpSocketFile(int family, int flags) : base(family, Stream, flags) { }
 
-        private TcpSocketFile(TcpConnection connection, int flags) : base(Stream, flags)
+        private TcpSocketFile(TcpConnection connection, int family, int flags) : base(family, Stream, flags)
         {
             _connection = connection;
             connection.Owner = this;
@@ -44,17 +45,20 @@ namespace Kernel.Net.Sockets
             if (NoDelay) _connection.Output();   // Linux: setting TCP_NODELAY pushes what Nagle was holding
         }
         public override bool IsListening => _listener != null;
+        public override bool HasLocalPort => _bound || _listener != null || _connection != null;
 
         public override long Bind(uint address, ushort port)
         {
             if (_bound || _listener != null || _connection != null) return -Errno.EINVAL;
             if (address != 0 && address != NetworkConfiguration.Address && !Ipv4.IsLoopback(address)) return -Errno.EADDRNOTAVAIL;
+            int versions = VersionsFor(address);
             if (port == 0)
             {
                 port = TcpProtocol.EphemeralPort(address, 0, 0);
                 if (port == 0) return -Errno.EADDRINUSE;
             }
-            else if (PortTaken(port, address)) return -Errno.EADDRINUSE;
+            else if (PortTaken(port, address, versions)) return -Errno.EADDRINUSE;
+            _versions = versions;
             _localAddress = address;
             _localPort = port;
             _bound = true;
@@ -78,7 +82,7 @@ namespace Kernel.Net.Sockets
             }
             Unreserve();
             long error;
-            _listener = TcpProtocol.Listen(_localAddress, _localPort, backlog, out error);
+            _listener = TcpProtocol.Listen(_localAddress, _localPort, backlog, out error, _versions);
             if (_listener == null)
             {
                 Reserve();
@@ -94,7 +98,7 @@ namespace Kernel.Net.Sockets
             if (_listener == null) return -Errno.EINVAL;
             TcpConnection c = _listener.Accept();
             if (c == null) return IsNonBlocking ? -Errno.EAGAIN : Wait(_listener.Waiters, ReceiveTimeout);
-            var socket = new TcpSocketFile(c, flags);
+            var socket = new TcpSocketFile(c, Family, flags);
             // Linux copies the listener's options to the connections it accepts.
             socket.NoDelay = NoDelay;
             socket.KeepAlive = KeepAlive;
@@ -251,11 +255,12 @@ namespace Kernel.Net.Sockets
 
         // Bound-but-idle ports conflict like Linux's: a listener or another bound socket on the port always,
         // live connections unless SO_REUSEADDR.
-        private bool PortTaken(ushort port, uint address)
+        private bool PortTaken(ushort port, uint address, int versions)
         {
             for (TcpSocketFile s = s_bound; s != null; s = s._nextBound)
-                if (s._localPort == port && (s._localAddress == 0 || address == 0 || s._localAddress == address)) return true;
-            return ReuseAddress ? TcpProtocol.ListenerOn(port) : TcpProtocol.PortInUse(port);
+                if (s._localPort == port && IpVersions.Meet(s._versions, versions)
+                    && (s._localAddress == 0 || address == 0 || s._localAddress == address)) return true;
+            return ReuseAddress ? TcpProtocol.ListenerOn(port, versions) : TcpProtocol.PortInUse(port, versions);
         }
 
         private void Reserve()

@@ -11,7 +11,7 @@ namespace Kernel.Net.Sockets
     {
         private readonly UdpSocket _socket = new UdpSocket();
 
-        public UdpSocketFile(int flags) : base(Datagram, flags) { _socket.Owner = this; }
+        public UdpSocketFile(int family, int flags) : base(family, Datagram, flags) { _socket.Owner = this; }
 
         public override int Protocol => Ipv4.ProtocolUdp;
 
@@ -19,8 +19,11 @@ namespace Kernel.Net.Sockets
         {
             if (address != 0 && address != NetworkConfiguration.Address && !Ipv4.IsLoopback(address)
                 && address != 0xFFFF_FFFFu) return -Errno.EADDRNOTAVAIL;
+            _socket.Versions = VersionsFor(address);
             return Udp.Bind(_socket, address, port, ReuseAddress || ReusePort);
         }
+
+        public override bool HasLocalPort => _socket.Bound;
 
         public override long Listen(int backlog) => -Errno.EOPNOTSUPP;
 
@@ -41,6 +44,7 @@ namespace Kernel.Net.Sockets
             if (!Reachable(address)) return -Errno.ENETUNREACH;
             if (!_socket.Bound)
             {
+                _socket.Versions = VersionsFor(0);
                 long bound = Udp.Bind(_socket, 0, 0, false);
                 if (bound < 0) return bound;
             }
@@ -60,6 +64,7 @@ namespace Kernel.Net.Sockets
             if (port == 0) return -Errno.EINVAL;
             if (address == 0xFFFF_FFFFu && !Broadcast) return -Errno.EACCES;
             if (!Reachable(address)) return -Errno.ENETUNREACH;
+            if (!_socket.Bound) _socket.Versions = VersionsFor(0);   // Udp.Send binds it
             long sent = Udp.Send(_socket, address, port, data, length);
             NetworkStack.Flush();
             return sent;

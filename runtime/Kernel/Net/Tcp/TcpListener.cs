@@ -18,6 +18,8 @@ namespace Kernel.Net.Tcp
     {
         public uint LocalAddress;
         public ushort LocalPort;
+        /// <summary>The IP versions (IpVersions) whose connections the listener takes.</summary>
+        public int Versions = IpVersions.V4;
         /// <summary>listen()'s backlog after the cap: 0 .. TcpProtocol.MaximumBacklog.</summary>
         public int Backlog
         {

@@ -263,11 +263,11 @@ namespace Kernel.Net.Tcp
         }
 
         /// <summary>Starts listening on <paramref name="port"/>; the listener, or null with -EADDRINUSE in <paramref name="error"/>.</summary>
-        public static TcpListener Listen(uint address, ushort port, int backlog, out long error)
+        public static TcpListener Listen(uint address, ushort port, int backlog, out long error, int versions = IpVersions.V4)
         {
             error = 0;
             for (TcpListener l = s_listeners; l != null; l = l.Next)
-                if (l.LocalPort == port && (l.LocalAddress == 0 || address == 0 || l.LocalAddress == address))
+                if (l.LocalPort == port && IpVersions.Meet(l.Versions, versions) && (l.LocalAddress == 0 || address == 0 || l.LocalAddress == address))
                 {
                     error = -Errno.EADDRINUSE;
                     return null;
@@ -275,6 +275,7 @@ namespace Kernel.Net.Tcp
             var listener = new TcpListener();
             listener.LocalAddress = address;
             listener.LocalPort = port;
+            listener.Versions = versions;
             listener.Backlog = backlog;
             listener.Next = s_listeners;
             s_listeners = listener;
@@ -325,18 +326,19 @@ namespace Kernel.Net.Tcp
             return c;
         }
 
-        /// <summary>Is some connection or listener using <paramref name="port"/> locally?</summary>
-        public static bool PortInUse(ushort port)
+        /// <summary>Is some connection or listener of <paramref name="versions"/> (IpVersions) using <paramref name="port"/> locally?</summary>
+        public static bool PortInUse(ushort port, int versions = IpVersions.Both)
         {
-            for (TcpListener l = s_listeners; l != null; l = l.Next) if (l.LocalPort == port) return true;
+            if (ListenerOn(port, versions)) return true;
+            if ((versions & IpVersions.V4) == 0) return false;   // connections are IPv4's
             for (TcpConnection c = s_active; c != null; c = c.NextActive) if (c.LocalPort == port) return true;
             return false;
         }
 
-        /// <summary>Does a listener use <paramref name="port"/>?</summary>
-        public static bool ListenerOn(ushort port)
+        /// <summary>Does a listener of <paramref name="versions"/> (IpVersions) use <paramref name="port"/>?</summary>
+        public static bool ListenerOn(ushort port, int versions)
         {
-            for (TcpListener l = s_listeners; l != null; l = l.Next) if (l.LocalPort == port) return true;
+            for (TcpListener l = s_listeners; l != null; l = l.Next) if (l.LocalPort == port && IpVersions.Meet(l.Versions, versions)) return true;
             return false;
         }
 
@@ -544,7 +546,7 @@ namespace Kernel.Net.Tcp
         private static TcpListener FindListener(ushort port, uint address)
         {
             for (TcpListener l = s_listeners; l != null; l = l.Next)
-                if (l.LocalPort == port && (l.LocalAddress == 0 || l.LocalAddress == address)) return l;
+                if (l.LocalPort == port && (l.Versions & IpVersions.V4) != 0 && (l.LocalAddress == 0 || l.LocalAddress == address)) return l;
             return null;
         }
     }
