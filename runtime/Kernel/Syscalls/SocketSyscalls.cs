@@ -39,7 +39,7 @@ namespace Kernel.Syscalls
         public static long bind(SyscallFrame call)
         {
             SocketFile socket;
-            uint address;
+            IpAddress address;
             ushort port;
             bool unspecified;
             long error = SocketAndAddress(call, SocketAddress.ForBind, out socket, out address, out port, out unspecified);
@@ -49,9 +49,9 @@ namespace Kernel.Syscalls
         }
 
         // The (fd, addr, addrlen) of bind and connect: the socket and the address it names. 0 or -errno.
-        private static long SocketAndAddress(SyscallFrame call, int use, out SocketFile socket, out uint address, out ushort port, out bool unspecified)
+        private static long SocketAndAddress(SyscallFrame call, int use, out SocketFile socket, out IpAddress address, out ushort port, out bool unspecified)
         {
-            address = 0;
+            address = default;
             port = 0;
             unspecified = false;
             long error;
@@ -85,7 +85,7 @@ namespace Kernel.Syscalls
             SocketFile accepted;
             long result = socket.Accept(flags, out accepted);
             if (accepted == null) return result;
-            uint address;
+            IpAddress address;
             ushort port;
             accepted.PeerName(out address, out port);
             long fd = Vfs.Descriptors.Install(accepted, (flags & SocketCloseOnExec) != 0);
@@ -102,7 +102,7 @@ namespace Kernel.Syscalls
         public static long connect(SyscallFrame call)
         {
             SocketFile socket;
-            uint address;
+            IpAddress address;
             ushort port;
             bool unspecified;
             long error = SocketAndAddress(call, SocketAddress.ForConnect, out socket, out address, out port, out unspecified);
@@ -118,7 +118,7 @@ namespace Kernel.Syscalls
             if (socket == null) return error;
             int length = Length(call.Arg2);
             if (!UserMemory.IsUserRange(call.Arg1, (ulong)length)) return -Errno.EFAULT;
-            uint address;
+            IpAddress address;
             ushort port;
             bool hasAddress;
             error = ReadDestination(socket, call.Arg4, call.Arg5, out hasAddress, out address, out port);
@@ -128,9 +128,9 @@ namespace Kernel.Syscalls
 
         // The destination of sendto/sendmsg: only a datagram socket takes one (a stream's is ignored, as on Linux),
         // and AF_UNSPEC names none (the connected peer is used). 0 or -errno.
-        private static long ReadDestination(SocketFile socket, ulong name, ulong nameLength, out bool hasAddress, out uint address, out ushort port)
+        private static long ReadDestination(SocketFile socket, ulong name, ulong nameLength, out bool hasAddress, out IpAddress address, out ushort port)
         {
-            address = 0;
+            address = default;
             port = 0;
             hasAddress = name != 0 && socket.Type == SocketFile.Datagram;
             if (!hasAddress) return 0;
@@ -150,7 +150,7 @@ namespace Kernel.Syscalls
             int length = Length(call.Arg2);
             if (!UserMemory.IsWritableUserRange(call.Arg1, (ulong)length)) return -Errno.EFAULT;
             if (call.Arg4 != 0 && !UserMemory.IsWritableUserRange(call.Arg5, 4)) return -Errno.EFAULT;
-            uint address;
+            IpAddress address;
             ushort port;
             bool truncated;
             long n = socket.Receive((byte*)call.Arg1, length, (int)call.Arg3, out address, out port, out truncated);
@@ -172,7 +172,7 @@ namespace Kernel.Syscalls
             SocketFile socket = GetWithMessage(call, writable: false, out message, out error);
             if (socket == null) return error;
             int flags = (int)call.Arg2;
-            uint address;
+            IpAddress address;
             ushort port;
             bool hasAddress;
             error = ReadDestination(socket, message.Name, message.NameLength, out hasAddress, out address, out port);
@@ -202,7 +202,7 @@ namespace Kernel.Syscalls
             long capacity = message.CheckVectors(writable: true);
             if (capacity < 0) return capacity;
 
-            uint address = 0;
+            IpAddress address = default;
             ushort port = 0;
             bool truncated = false;
             long received;
@@ -248,7 +248,7 @@ namespace Kernel.Syscalls
             long error;
             SocketFile socket = Get(call.Arg0, out error);
             if (socket == null) return error;
-            uint address;
+            IpAddress address;
             ushort port;
             if (!peer) socket.LocalName(out address, out port);
             else if (!socket.PeerName(out address, out port)) return -Errno.ENOTCONN;
@@ -354,11 +354,11 @@ namespace Kernel.Syscalls
                 int length = message.Length(i);
                 if (length == 0) continue;
                 int pieceFlags = moved > 0 ? flags | SocketFile.MessageDontWait : flags;
-                uint address;
+                IpAddress address;
                 ushort port;
                 bool truncated;
                 long n = receive ? socket.Receive(message.Buffer(i), length, pieceFlags, out address, out port, out truncated)
-                                 : socket.Send(message.Buffer(i), length, pieceFlags, false, 0, 0);
+                                 : socket.Send(message.Buffer(i), length, pieceFlags, false, default, 0);
                 if (n < 0 || n == Threads.Scheduler.NoResult) return moved > 0 ? moved : n;
                 moved += n;
                 if (n < length) break;

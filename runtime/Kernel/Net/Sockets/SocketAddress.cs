@@ -4,10 +4,9 @@ using Kernel.Syscalls;
 namespace Kernel.Net.Sockets
 {
     // struct sockaddr_in and sockaddr_in6 as the app passes them: family (host order), port and address
-    // (network order); sockaddr_in6 adds flowinfo and scope id. The stack carries IPv4 addresses: an
-    // AF_INET6 socket reaches it through IPv4-mapped addresses (::ffff:a.b.c.d) and the unspecified ::,
-    // and reports IPv4 peers in the mapped form, as a Linux dual-stack socket does. Other IPv6 addresses
-    // name nothing the stack can reach: bind fails with EADDRNOTAVAIL, connect and sendto with ENETUNREACH.
+    // (network order); sockaddr_in6 adds flowinfo and scope id (ours are 0: one interface). An AF_INET6
+    // socket names IPv4 peers by their mapped addresses (::ffff:a.b.c.d), as a Linux dual-stack socket does,
+    // which is also how the stack keeps them (IpAddress).
     internal static unsafe class SocketAddress
     {
         public const ushort FamilyUnspecified = 0, FamilyUnix = 1, FamilyInet = 2, FamilyInet6 = 10;
@@ -21,9 +20,9 @@ namespace Kernel.Net.Sockets
         /// Reads the address of bind/connect/sendto for <paramref name="socket"/>'s family: 0, or -EINVAL/-EFAULT/
         /// -EAFNOSUPPORT/-EADDRNOTAVAIL/-ENETUNREACH. AF_UNSPEC gives <paramref name="unspecified"/>.
         /// </summary>
-        public static long Read(SocketFile socket, int use, ulong address, ulong length, out uint ip, out ushort port, out bool unspecified)
+        public static long Read(SocketFile socket, int use, ulong address, ulong length, out IpAddress ip, out ushort port, out bool unspecified)
         {
-            ip = 0;
+            ip = default;
             port = 0;
             unspecified = false;
             if (length < 2 || length > 128) return -Errno.EINVAL;
@@ -42,31 +41,23 @@ namespace Kernel.Net.Sockets
             return 0;
         }
 
-        private static long ReadInet6(SocketFile socket, int use, byte* address, ulong length, out uint ip, out ushort port)
+        private static long ReadInet6(SocketFile socket, int use, byte* address, ulong length, out IpAddress ip, out ushort port)
         {
-            ip = 0;
+            ip = default;
             port = 0;
             if (length < Inet6MinimumSize) return -Errno.EINVAL;
             port = NetBytes.Read16(address + 2);
-            byte* bytes = address + 8;
-            ulong high = *(ulong*)bytes;
-            uint third = *(uint*)(bytes + 8);
-            if (high == 0 && third == 0 && *(uint*)(bytes + 12) == 0) return 0;   // ::, the wildcard
-            if (high == 0 && third == 0xFFFF_0000u)   // ::ffff:a.b.c.d in memory order
-            {
-                if (socket.V6Only) return use == ForBind ? -Errno.EINVAL : -Errno.ENETUNREACH;
-                ip = NetBytes.Read32(bytes + 12);
-                return 0;
-            }
-            return use == ForBind ? -Errno.EADDRNOTAVAIL : -Errno.ENETUNREACH;
+            ip = IpAddress.Read(address + 8);
+            if (ip.IsV4 && socket.V6Only) return use == ForBind ? -Errno.EINVAL : -Errno.ENETUNREACH;
+            return 0;
         }
 
         /// <summary>
-        /// Writes a sockaddr_in (or, for an AF_INET6 socket, a sockaddr_in6 with the address mapped; 0 as ::) to
+        /// Writes a sockaddr_in (or, for an AF_INET6 socket, a sockaddr_in6, IPv4 addresses mapped) to
         /// (<paramref name="address"/>, *<paramref name="lengthPointer"/>), truncated to the app's length, and the
         /// full length back; nothing when <paramref name="address"/> is 0. 0 or -errno.
         /// </summary>
-        public static long Write(ulong address, ulong lengthPointer, int family, uint ip, ushort port)
+        public static long Write(ulong address, ulong lengthPointer, int family, IpAddress ip, ushort port)
         {
             if (address == 0) return 0;
             if (!UserMemory.IsWritableUserRange(lengthPointer, 4)) return -Errno.EFAULT;
@@ -79,18 +70,13 @@ namespace Kernel.Net.Sockets
             if (family == FamilyInet6)
             {
                 *(ushort*)value = FamilyInet6;
-                if (ip != 0)
-                {
-                    value[18] = 0xFF;
-                    value[19] = 0xFF;
-                    NetBytes.Write32(value + 20, ip);
-                }
+                ip.Write(value + 8);
                 size = Inet6Size;
             }
             else
             {
                 *(ushort*)value = FamilyInet;
-                NetBytes.Write32(value + 4, ip);
+                NetBytes.Write32(value + 4, ip.V4);
                 size = InetSize;
             }
             int copy = length < size ? length : size;

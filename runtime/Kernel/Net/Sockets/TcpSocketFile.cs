@@ -12,7 +12,7 @@ namespace Kernel.Net.Sockets
     {
         private static TcpSocketFile s_bound;   // bound sockets that neither listen nor connect yet
 
-        private uint _localAddress;
+        private IpAddress _localAddress;
         private ushort _localPort;
         private int _versions;   // IpVersions the bound port takes
         private bool _bound;
@@ -47,10 +47,10 @@ namespace Kernel.Net.Sockets
         public override bool IsListening => _listener != null;
         public override bool HasLocalPort => _bound || _listener != null || _connection != null;
 
-        public override long Bind(uint address, ushort port)
+        public override long Bind(IpAddress address, ushort port)
         {
             if (_bound || _listener != null || _connection != null) return -Errno.EINVAL;
-            if (address != 0 && address != NetworkConfiguration.Address && !Ipv4.IsLoopback(address)) return -Errno.EADDRNOTAVAIL;
+            if (!address.IsAny && !Ip.IsOurs(address)) return -Errno.EADDRNOTAVAIL;
             int versions = VersionsFor(address);
             if (port == 0)
             {
@@ -77,7 +77,7 @@ namespace Kernel.Net.Sockets
             }
             if (!_bound)
             {
-                long bound = Bind(0, 0);
+                long bound = Bind(default, 0);
                 if (bound < 0) return bound;
             }
             Unreserve();
@@ -110,7 +110,7 @@ namespace Kernel.Net.Sockets
             return 0;
         }
 
-        public override long Connect(uint address, ushort port, bool unspecified)
+        public override long Connect(IpAddress address, ushort port, bool unspecified)
         {
             if (_listener != null) return -Errno.EINVAL;
             if (_connection != null)
@@ -130,11 +130,11 @@ namespace Kernel.Net.Sockets
                 return 0;
             }
             if (unspecified) return -Errno.EAFNOSUPPORT;
-            if (port == 0 || address == 0) return -Errno.ECONNREFUSED;
+            if (port == 0 || address.IsAny) return -Errno.ECONNREFUSED;
             if (!Reachable(address)) return -Errno.ENETUNREACH;
             Unreserve();
             long failure;
-            TcpConnection c = TcpProtocol.Connect(_bound ? _localAddress : 0, _bound ? _localPort : (ushort)0, address, port, out failure);
+            TcpConnection c = TcpProtocol.Connect(_bound ? _localAddress : default, _bound ? _localPort : (ushort)0, address, port, out failure);
             if (c == null)
             {
                 if (_bound) Reserve();
@@ -151,7 +151,7 @@ namespace Kernel.Net.Sockets
             return Wait(_connection.Waiters, SendTimeout);
         }
 
-        public override long Send(byte* data, int length, int flags, bool hasAddress, uint address, ushort port)
+        public override long Send(byte* data, int length, int flags, bool hasAddress, IpAddress address, ushort port)
         {
             if (_connection == null) return _listener != null ? -Errno.ENOTCONN : -Errno.EPIPE;
             if (_connecting && (_connection.State == TcpState.SynSent || _connection.State == TcpState.SynReceived))
@@ -163,10 +163,10 @@ namespace Kernel.Net.Sockets
             return n;
         }
 
-        public override long Receive(byte* data, int length, int flags, out uint address, out ushort port, out bool truncated)
+        public override long Receive(byte* data, int length, int flags, out IpAddress address, out ushort port, out bool truncated)
         {
             truncated = false;
-            address = _connection != null ? _connection.RemoteAddress : 0;
+            address = _connection != null ? _connection.RemoteAddress : default;
             port = _connection != null ? _connection.RemotePort : (ushort)0;
             if (_connection == null) return -Errno.ENOTCONN;
             if (_readShutdown && _connection.ReceiveBuffer.Count == 0) return 0;
@@ -188,16 +188,16 @@ namespace Kernel.Net.Sockets
             return 0;
         }
 
-        public override void LocalName(out uint address, out ushort port)
+        public override void LocalName(out IpAddress address, out ushort port)
         {
             if (_connection != null) { address = _connection.LocalAddress; port = _connection.LocalPort; }
             else if (_listener != null) { address = _listener.LocalAddress; port = _listener.LocalPort; }
             else { address = _localAddress; port = _localPort; }
         }
 
-        public override bool PeerName(out uint address, out ushort port)
+        public override bool PeerName(out IpAddress address, out ushort port)
         {
-            address = 0;
+            address = default;
             port = 0;
             if (_connection == null || _connection.State == TcpState.SynSent || _connection.State == TcpState.Closed && _connection.Error != 0) return false;
             address = _connection.RemoteAddress;
@@ -255,11 +255,11 @@ namespace Kernel.Net.Sockets
 
         // Bound-but-idle ports conflict like Linux's: a listener or another bound socket on the port always,
         // live connections unless SO_REUSEADDR.
-        private bool PortTaken(ushort port, uint address, int versions)
+        private bool PortTaken(ushort port, IpAddress address, int versions)
         {
             for (TcpSocketFile s = s_bound; s != null; s = s._nextBound)
                 if (s._localPort == port && IpVersions.Meet(s._versions, versions)
-                    && (s._localAddress == 0 || address == 0 || s._localAddress == address)) return true;
+                    && (s._localAddress.IsAny || address.IsAny || s._localAddress == address)) return true;
             return ReuseAddress ? TcpProtocol.ListenerOn(port, versions) : TcpProtocol.PortInUse(port, versions);
         }
 

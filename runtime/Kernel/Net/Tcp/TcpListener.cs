@@ -16,7 +16,7 @@ namespace Kernel.Net.Tcp
     // resets every queued and half-open one.
     internal sealed class TcpListener
     {
-        public uint LocalAddress;
+        public IpAddress LocalAddress;
         public ushort LocalPort;
         /// <summary>The IP versions (IpVersions) whose connections the listener takes.</summary>
         public int Versions = IpVersions.V4;
