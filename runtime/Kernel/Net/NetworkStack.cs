@@ -8,7 +8,7 @@ namespace Kernel.Net
     // The network stack's entry points: start-up (configure the interface, fill the packet pool, then take
     // the card its driver attaches and handle its interrupt) and Poll, which the scheduler calls on every
     // timer tick and before the idle CPU halts (and the self-tests call in their loops): it takes the
-    // device's received frames up through Ethernet, ARP, IPv4, ICMP, UDP and TCP, delivers loopback
+    // device's received frames up through Ethernet, ARP, IPv4, ICMP, IPv6, ICMPv6, UDP and TCP, delivers loopback
     // packets, and runs the protocol timers. Everything runs with interrupts off, to completion, so the
     // layers need no locks. One interface, IPv4 and IPv6. The card is only a NetworkDevice: its driver
     // (Devices/Virtio/VirtioNet.Probe, called at boot) starts the stack and attaches itself, so Net
