@@ -154,6 +154,30 @@ public sealed unsafe class Ipv6WireTests : TcpTestBase
         listener.Close();
     }
 
+    [Fact]
+    public void ADatagramToAClosedPortIsAnsweredWithPortUnreachableAndLoopbackNeverComesOffTheWire()
+    {
+        Link.InjectFrame(RouterAdvertisement());
+        LearnPeer();
+        byte[] datagram = new byte[8 + 5];
+        WireSegment.Write16(datagram, 0, 5353);
+        WireSegment.Write16(datagram, 2, 9);
+        WireSegment.Write16(datagram, 4, (ushort)datagram.Length);
+        byte[] frame = Packet6(PeerMac, NetworkStack.HostMac, Peer, OurGlobal, 17, 64, datagram);
+        int before = Link.Frames.Count;
+        Link.InjectFrame(frame);
+        byte[] unreachable = Link.Frames.Skip(before).Single();
+        AssertIcmp(unreachable, OurGlobal, Peer, 1);
+        Assert.Equal(4, unreachable[54 + 1]);
+        Assert.Equal(frame[14..], unreachable[(54 + 8)..]);   // the whole invoking packet, from its IPv6 header
+
+        ulong dropped = NetCounters.Dropped(DropReason.IpAddress);
+        before = Link.Frames.Count;
+        Link.InjectFrame(Packet6(PeerMac, NetworkStack.HostMac, Peer, IpAddress.Loopback6, 17, 64, datagram));
+        Assert.Equal(before, Link.Frames.Count);
+        Assert.Equal(dropped + 1, NetCounters.Dropped(DropReason.IpAddress));
+    }
+
     [Theory]
     [InlineData("::", "::")]
     [InlineData("::1", "::1")]

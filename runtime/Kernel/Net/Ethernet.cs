@@ -19,7 +19,7 @@ namespace Kernel.Net
             ushort type = NetBytes.Read16(frame + 12);
             if (type == TypeArp) Arp.Input(packet);
             else if (type == TypeIpv4) Ipv4.Input(packet);
-            else if (type == TypeIpv6) Ipv6.Input(packet);
+            else if (type == TypeIpv6) Ipv6.Input(packet, fromWire: true);
             else { NetCounters.Drop(DropReason.EtherType); PacketPool.Free(packet); }
         }
 

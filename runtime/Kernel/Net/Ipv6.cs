@@ -77,7 +77,8 @@ namespace Kernel.Net
         private static bool IsOurGroup(IpAddress address)
             => address == Ndp.AllNodes || !LinkLocal.IsAny && address == Ndp.SolicitedNode(LinkLocal) || !Global.IsAny && address == Ndp.SolicitedNode(Global);
 
-        public static void Input(Packet packet)
+        /// <summary>A received packet (<paramref name="fromWire"/>: off the card, not the loopback queue); takes it.</summary>
+        public static void Input(Packet packet, bool fromWire)
         {
             byte* ip = packet.Frame + Ethernet.HeaderSize;
             int available = packet.FrameLength - Ethernet.HeaderSize;
@@ -87,6 +88,8 @@ namespace Kernel.Net
             IpAddress source = IpAddress.Read(ip + 8);
             IpAddress destination = IpAddress.Read(ip + 24);
             if (!IsOurs(destination) && !IsOurGroup(destination)) { Drop(packet, DropReason.IpAddress); return; }
+            // RFC 4291 2.5.3: ::1 never comes off a wire.
+            if (fromWire && (destination.IsLoopback || source.IsLoopback)) { Drop(packet, DropReason.IpAddress); return; }
             int hopLimit = ip[7];
             byte next = ip[6];
             int offset = Ethernet.HeaderSize + HeaderSize;

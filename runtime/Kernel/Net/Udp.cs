@@ -44,6 +44,8 @@ namespace Kernel.Net
                 NetCounters.Drop(DropReason.UdpNoPort);
                 if (destination.IsV4 && Ip.IsOurs(destination))
                     Icmp.SendUnreachable(packet, offset, Icmp.PortUnreachable, source.V4);
+                else if (!destination.IsV4 && Ip.IsOurs(destination))
+                    Icmpv6.SendPortUnreachable(packet, destination, source);
                 PacketPool.Free(packet);
                 return;
             }

@@ -43,7 +43,7 @@ internal static class NetworkStack
             s_loopbackHead = p.Next;
             if (s_loopbackHead == null) s_loopbackTail = null;
             p.Next = null;
-            if (NetBytes.Read16(p.Frame + 12) == Ethernet.TypeIpv6) Ipv6.Input(p); else Ipv4.Input(p);
+            if (NetBytes.Read16(p.Frame + 12) == Ethernet.TypeIpv6) Ipv6.Input(p, fromWire: false); else Ipv4.Input(p);
         }
     }
 
