@@ -55,7 +55,7 @@ public sealed unsafe class Ipv6WireTests : TcpTestBase
         Assert.True(Neighbours.TryLookup(Router, out ulong mac));
         Assert.Equal(RouterMac, mac);
 
-        // A second prefix does not replace the address; an advertisement that a router forwarded (hop limit < 255) counts for nothing.
+        // An advertisement that went through a router (hop limit under 255) counts for nothing (RFC 4861 6.1.2).
         Ipv6.Global = default;
         byte[] forwarded = RouterAdvertisement();
         forwarded[14 + 7] = 254;
@@ -245,10 +245,7 @@ public sealed unsafe class Ipv6WireTests : TcpTestBase
         => Icmp(sourceMac, 0x3333_0000_0000UL | (destinationGroup.Low & 0xFFFF_FFFF), source, destination, hopLimit, message);
 
     private static byte[] Icmp(ulong sourceMac, ulong destinationMac, IpAddress source, IpAddress destination, byte hopLimit, byte[] message)
-    {
-        byte[] frame = Packet6(sourceMac, destinationMac, source, destination, 58, hopLimit, message);
-        return frame;
-    }
+        => Packet6(sourceMac, destinationMac, source, destination, 58, hopLimit, message);
 
     // An IPv6 frame carrying an ICMPv6, UDP or TCP message, its checksum filled in.
     private static byte[] Packet6(ulong sourceMac, ulong destinationMac, IpAddress source, IpAddress destination, byte next, byte hopLimit, byte[] payload)
