@@ -32,6 +32,21 @@ public class NetworkAppTests(ITestOutputHelper output)
         Assert.DoesNotContain("unimplemented system call", guest.Console);
     }
 
+    // AF_INET6 sockets: dual-stack on [::] (IPv4 peers as ::ffff:a.b.c.d), IPV6_V6ONLY, .NET's IPv6 probe.
+    [Fact]
+    public async Task DualStackSocketsBehaveAsOnLinux()
+    {
+        var linux = AppImages.RunOnLinux(App, ["dualstack"]);
+        var guest = await AppImages.BootAsync(App, MachineKind.Microvm, ["dualstack"]);
+
+        Assert.False(guest.TimedOut, guest.Console);
+        Assert.Equal(0, linux.ExitStatus);
+        Assert.Contains("dualstack: done", linux.Lines);
+        Assert.Equal(linux.Lines, AppImages.AppLines(guest));
+        Assert.Equal(0, guest.ExitStatus);
+        Assert.DoesNotContain("unimplemented system call", guest.Console);
+    }
+
     [Theory]
     [InlineData(MachineKind.Microvm)]
     [InlineData(MachineKind.Pc)]
@@ -142,6 +157,24 @@ public class NetworkAppTests(ITestOutputHelper output)
         await Task.WhenAll(parallel);
         output.WriteLine($"{machine}: ASP.NET Core in the image: {perRequest:F2} ms per sequential request (keep-alive), 160 requests over 8 connections in {stopwatch.Elapsed.TotalMilliseconds:F0} ms");
         Assert.DoesNotContain("unimplemented system call", guest.Console);
+    }
+
+    // ASPNETCORE_URLS=http://[::]:8080: Kestrel's dual-stack listener on the IPv6 wildcard, reached by an IPv4 client
+    // through the forwarded port (the connection comes from slirp's 10.0.2.2, ::ffff:10.0.2.2 to the app).
+    [Fact]
+    public async Task AspNetCoreOnTheIpv6WildcardServesIpv4Clients()
+    {
+        int port = KernelNetworkTests.FreePort(SocketType.Stream, ProtocolType.Tcp);
+        var network = new QemuNetwork { HostForwards = [QemuNetwork.Forward("tcp", port, 8080)] };
+        string commandLine = KernelCommandLine.Build([], ["ASPNETCORE_URLS=http://[::]:8080"], []);
+        await using var guest = RunningGuest.Start(AppImages.Image("http"), MachineKind.Microvm, commandLine, network, memory: "512M");
+        await guest.WaitForAsync("Now listening on: http://[::]:8080");
+
+        using var client = new HttpClient { BaseAddress = new Uri($"http://127.0.0.1:{port}"), Timeout = TimeSpan.FromSeconds(30) };
+        Assert.Equal("Hello from a bootable ASP.NET Core app!\n", await client.GetStringAsync("/"));
+        Assert.Equal("""{"id":2,"summary":"Mild","temperatureC":14}""", await client.GetStringAsync("/forecasts/2"));
+        Assert.DoesNotContain("unimplemented system call", guest.Console);
+        Assert.DoesNotContain("Unable to bind", guest.Console);
     }
 
     /// <summary>The host side of a guest client's test: echoes one accepted connection until the guest half-closes; the byte count.</summary>

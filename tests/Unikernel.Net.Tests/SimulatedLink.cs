@@ -22,6 +22,8 @@ public sealed class SimulatedLink : IDisposable
 
     private static bool s_started;
     public readonly List<WireSegment> Sent = new();
+    /// <summary>Every frame the stack sent, raw (Sent has the TCP/IPv4 ones parsed).</summary>
+    public readonly List<byte[]> Frames = new();
     public ulong DelayNanoseconds = Millisecond;
     /// <summary>Extra random delay up to this much per frame: reorders frames closer together than it.</summary>
     public ulong JitterNanoseconds;
@@ -42,7 +44,7 @@ public sealed class SimulatedLink : IDisposable
         if (!s_started)
         {
             if (!PacketPool.Initialize(512)) throw new InvalidOperationException("packet pool");
-            ArpCache.Initialize();
+            NeighbourCache.Initialize();
             s_started = true;
         }
         NetworkStack.Wire = null;
@@ -134,6 +136,7 @@ public sealed class SimulatedLink : IDisposable
 
     private void OnWire(byte[] frame)
     {
+        Frames.Add(frame);
         if (WireSegment.Read16(frame, 12) == 0x0806)
         {
             // ARP: the peer answers requests for its address (later, from the stack's next poll).
@@ -206,7 +209,7 @@ public sealed class SimulatedLink : IDisposable
         for (int i = 0; i < 8; i++)
         {
             Kernel.Time.Clock.MonotonicNanoseconds += 1_000_000_000;
-            Arp.Tick(Now);
+            Neighbours.Tick(Now);
         }
         _inFlight.Clear();
     }

@@ -12,7 +12,7 @@ public sealed unsafe class TcpSocketOptionTests : TcpTestBase
 
     private SocketFile Accepted(out WireSegment synAck)
     {
-        var server = new TcpSocketFile(0);
+        var server = new TcpSocketFile(SocketAddress.FamilyInet, 0);
         Assert.Equal(0, server.Bind(0, ServerPort));
         Assert.Equal(0, server.Listen(8));
         var syn = FromPeer(WireSegment.Syn, PeerIss, 0);
@@ -72,7 +72,7 @@ public sealed unsafe class TcpSocketOptionTests : TcpTestBase
     [Fact]
     public void KeepAliveDefaultsAndLimitsAreLinuxs()
     {
-        var socket = new TcpSocketFile(0);
+        var socket = new TcpSocketFile(SocketAddress.FamilyInet, 0);
         SocketOptions.Get(socket, SocketOptions.LevelSocket, SocketOptions.KeepAlive, out int on);
         SocketOptions.Get(socket, SocketOptions.LevelTcp, SocketOptions.TcpKeepIdle, out int idle);
         SocketOptions.Get(socket, SocketOptions.LevelTcp, SocketOptions.TcpKeepInterval, out int interval);

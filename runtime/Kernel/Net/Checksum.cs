@@ -16,6 +16,12 @@ namespace Kernel.Net
         public static ulong PseudoHeader(uint source, uint destination, byte protocol, int length)
             => (source >> 16) + (source & 0xFFFF) + (destination >> 16) + (destination & 0xFFFF) + protocol + (ulong)length;
 
+        /// <summary>IPv6's pseudo header (RFC 8200 8.1): both addresses, the upper-layer length, the next header.</summary>
+        public static ulong PseudoHeader6(IpAddress source, IpAddress destination, byte protocol, int length)
+            => Words(source.High) + Words(source.Low) + Words(destination.High) + Words(destination.Low) + protocol + (ulong)length;
+
+        private static ulong Words(ulong half) => (half >> 48) + ((half >> 32) & 0xFFFF) + ((half >> 16) & 0xFFFF) + (half & 0xFFFF);
+
         /// <summary>The checksum field's value for a message whose (partial) sum is <paramref name="sum"/>.</summary>
         public static ushort Finish(ulong sum)
         {

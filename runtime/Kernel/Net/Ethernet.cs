@@ -1,11 +1,12 @@
 namespace Kernel.Net
 {
-    // Ethernet II framing: destination and source MAC, EtherType. Frames for us (our MAC or broadcast) go
-    // to ARP or IPv4; everything else is dropped. Outgoing frames get their header here.
+    // Ethernet II framing: destination and source MAC, EtherType. Frames for us (our MAC, broadcast, or an
+    // IPv6 multicast MAC 33:33:..., which Ipv6 filters by group) go to ARP, IPv4 or IPv6; everything else is
+    // dropped. Outgoing frames get their header here.
     internal static unsafe class Ethernet
     {
         public const int HeaderSize = 14;
-        public const ushort TypeIpv4 = 0x0800, TypeArp = 0x0806;
+        public const ushort TypeIpv4 = 0x0800, TypeArp = 0x0806, TypeIpv6 = 0x86DD;
         public const ulong Broadcast = 0xFFFF_FFFF_FFFFUL;
 
         /// <summary>Handles a received frame; takes ownership of the packet.</summary>
@@ -14,10 +15,11 @@ namespace Kernel.Net
             if (packet.FrameLength < HeaderSize) { NetCounters.Drop(DropReason.FrameShort); PacketPool.Free(packet); return; }
             byte* frame = packet.Frame;
             ulong destination = NetBytes.ReadMac(frame);
-            if (destination != NetworkStack.MacAddress && destination != Broadcast) { NetCounters.Drop(DropReason.OtherMac); PacketPool.Free(packet); return; }
+            if (destination != NetworkStack.MacAddress && destination != Broadcast && (destination >> 32) != 0x3333) { NetCounters.Drop(DropReason.OtherMac); PacketPool.Free(packet); return; }
             ushort type = NetBytes.Read16(frame + 12);
             if (type == TypeArp) Arp.Input(packet);
             else if (type == TypeIpv4) Ipv4.Input(packet);
+            else if (type == TypeIpv6) Ipv6.Input(packet, fromWire: true);
             else { NetCounters.Drop(DropReason.EtherType); PacketPool.Free(packet); }
         }
 

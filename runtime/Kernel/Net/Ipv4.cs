@@ -76,7 +76,7 @@ namespace Kernel.Net
                 return;
             }
             uint nextHop = destination == 0xFFFF_FFFFu || NetworkConfiguration.IsOnLink(destination) ? destination : NetworkConfiguration.Gateway;
-            Arp.Output(packet, nextHop, HeaderSize + payloadLength);
+            Neighbours.Output(packet, nextHop, HeaderSize + payloadLength);
         }
 
         private static void Drop(Packet packet, DropReason reason)

@@ -8,7 +8,9 @@ namespace Kernel.Net
     // and uk.net.dns=A.B.C.D[,A.B.C.D...] say otherwise. uk.net.gateway=, uk.net.dns= and
     // uk.net.search=DOMAIN[,DOMAIN...] given with DHCP win over what the server says, as dhclient's
     // "supersede" does. uk.hostname=NAME names the machine (else DHCP's host name, else "unikernel").
-    // Addresses are host-order uints; 0 while DHCP has not bound.
+    // Addresses are host-order uints; 0 while DHCP has not bound. IPv6: uk.net.ip6=ADDRESS[/64] gives a static
+    // global address (its /64 on-link) and uk.net.gateway6=ADDRESS a default router; otherwise router
+    // advertisements configure both (Ndp, SLAAC).
     internal static unsafe class NetworkConfiguration
     {
         /// <summary>musl's resolver reads at most three nameserver lines (MAXNS).</summary>
@@ -103,6 +105,23 @@ namespace Kernel.Net
                     start = i + 1;
                 }
                 FixedDns = true;
+            }
+            text = BootCommandLine.Option("uk.net.ip6", out length);
+            if (text != null)
+            {
+                if (length > 3 && text[length - 3] == '/' && text[length - 2] == '6' && text[length - 1] == '4') length -= 3;
+                IpAddress global;
+                if (!Ipv6Text.TryParse(text, length, out global) || global.IsAny || global.IsMulticast || global.IsV4)
+                    return "uk.net.ip6 is not an IPv6 address[/64]";
+                Ipv6.Global = global;
+                Ipv6.OnLinkPrefix = global.High;
+            }
+            text = BootCommandLine.Option("uk.net.gateway6", out length);
+            if (text != null)
+            {
+                IpAddress router;
+                if (!Ipv6Text.TryParse(text, length, out router) || router.IsAny || router.IsMulticast) return "uk.net.gateway6 is not an IPv6 address";
+                Ipv6.Router = router;
             }
             text = BootCommandLine.Option("uk.net.search", out length);
             if (text != null)

@@ -8,9 +8,9 @@ namespace Kernel.Net
     // The network stack's entry points: start-up (configure the interface, fill the packet pool, then take
     // the card its driver attaches and handle its interrupt) and Poll, which the scheduler calls on every
     // timer tick and before the idle CPU halts (and the self-tests call in their loops): it takes the
-    // device's received frames up through Ethernet, ARP, IPv4, ICMP, UDP and TCP, delivers loopback
+    // device's received frames up through Ethernet, ARP, IPv4, ICMP, IPv6, ICMPv6, UDP and TCP, delivers loopback
     // packets, and runs the protocol timers. Everything runs with interrupts off, to completion, so the
-    // layers need no locks. One interface, IPv4 only. The card is only a NetworkDevice: its driver
+    // layers need no locks. One interface, IPv4 and IPv6. The card is only a NetworkDevice: its driver
     // (Devices/Virtio/VirtioNet.Probe, called at boot) starts the stack and attaches itself, so Net
     // depends on no driver.
     internal static unsafe class NetworkStack
@@ -43,6 +43,7 @@ namespace Kernel.Net
             DropEvery = Boot.BootCommandLine.NumberOption("uk.net.drop-every");
 #endif
 
+            Ipv6.Start(nic.MacAddress);   // first: a router's advertisement then arrives while DHCP is waited for
             string dhcpProblem = null;
             if (NetworkConfiguration.UsesDhcp)
             {
@@ -85,11 +86,12 @@ namespace Kernel.Net
             }
             KernelConsole.WriteLine();
             DhcpClient.BootReported = true;
+            Ipv6.ReportAddresses();
 
             Threads.Scheduler.WakeSources++;
             // Ask for the gateway now: the answer is there when the first packet leaves, and the VMM's NAT
             // (slirp) learns our MAC from the request, so forwarded traffic can reach us at once.
-            if (NetworkConfiguration.Gateway != 0) Arp.Resolve(NetworkConfiguration.Gateway);
+            if (NetworkConfiguration.Gateway != 0) Neighbours.Resolve(NetworkConfiguration.Gateway);
         }
 
         /// <summary>
@@ -137,7 +139,7 @@ namespace Kernel.Net
             string problem = NetworkConfiguration.Load();
             if (problem != null) return problem;
             if (!PacketPool.Initialize(PoolPackets)) return "no memory for the packet pool";
-            ArpCache.Initialize();
+            NeighbourCache.Initialize();
             Threads.Scheduler.PollHook = &Poll;
             s_started = true;
             return null;
@@ -187,7 +189,7 @@ namespace Kernel.Net
             }
             DeliverLoopback();
             ulong now = Time.Clock.MonotonicNanoseconds;
-            Arp.Tick(now);
+            Neighbours.Tick(now);
             DhcpClient.Tick(now);
             TcpProtocol.Tick(now);
             DeliverLoopback();
@@ -217,8 +219,8 @@ namespace Kernel.Net
         private const int DefaultLingerSeconds = 5;
 
         /// <summary>Whether a TCP/UDP sender may leave the checksum to the card (Packet.ChecksumStart): it goes out through one that can.</summary>
-        public static bool ChecksumOffloadTo(uint destination)
-            => Device != null && Device.ChecksumsOnTransmit && destination != NetworkConfiguration.Address && !Ipv4.IsLoopback(destination);
+        public static bool ChecksumOffloadTo(IpAddress destination)
+            => Device != null && Device.ChecksumsOnTransmit && !Ip.IsOurs(destination);
 
         public static void Transmit(Packet packet)
         {
@@ -242,7 +244,7 @@ namespace Kernel.Net
                 s_loopbackHead = p.Next;
                 if (s_loopbackHead == null) s_loopbackTail = null;
                 p.Next = null;
-                Ipv4.Input(p);
+                if (NetBytes.Read16(p.Frame + 12) == Ethernet.TypeIpv6) Ipv6.Input(p, fromWire: false); else Ipv4.Input(p);
             }
         }
 

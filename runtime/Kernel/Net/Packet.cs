@@ -20,7 +20,7 @@ namespace Kernel.Net
         // What the protocol layers note about a received packet they keep (a UDP datagram in a socket's queue).
         public int DataOffset;        // from Buffer
         public int DataLength;
-        public uint PeerAddress;
+        public IpAddress PeerAddress;
         public ushort PeerPort;
         // A TCP segment held out of order: its first sequence number and whether it carries a FIN.
         public uint Sequence;

@@ -53,7 +53,7 @@ namespace Kernel.Net
             p.FrameLength = 0;
             p.DataOffset = 0;
             p.DataLength = 0;
-            p.PeerAddress = 0;
+            p.PeerAddress = default;
             p.PeerPort = 0;
             p.Sequence = 0;
             p.Fin = false;

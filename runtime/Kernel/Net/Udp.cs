@@ -9,6 +9,7 @@ namespace Kernel.Net
     internal static unsafe class Udp
     {
         public const int HeaderSize = 8;
+        /// <summary>The largest datagram without fragmentation (IPv4's; IPv6's header leaves 20 bytes less).</summary>
         public const int MaximumPayload = Ipv4.MaximumPayload - HeaderSize;
         private const ushort FirstEphemeral = 49152;
 
@@ -16,15 +17,16 @@ namespace Kernel.Net
         private static ushort s_nextEphemeral = FirstEphemeral;
         public static ulong Received, Sent, NoPort, BadChecksum;
 
-        public static void Input(Packet packet, int offset, int length, uint source, uint destination)
+        public static void Input(Packet packet, int offset, int length, IpAddress source, IpAddress destination)
         {
             byte* header = packet.Frame + offset;
             if (length < HeaderSize) { NetCounters.Drop(DropReason.UdpLength); PacketPool.Free(packet); return; }
             int udpLength = NetBytes.Read16(header + 4);
             if (udpLength < HeaderSize || udpLength > length) { NetCounters.Drop(DropReason.UdpLength); PacketPool.Free(packet); return; }
-            if (NetBytes.Read16(header + 6) != 0 && !packet.ChecksumVerified)
+            // IPv6 makes the checksum mandatory (RFC 8200 8.1): a zero one is invalid there.
+            if ((NetBytes.Read16(header + 6) != 0 || !destination.IsV4) && !packet.ChecksumVerified)
             {
-                ulong sum = Checksum.PseudoHeader(source, destination, Ipv4.ProtocolUdp, udpLength);
+                ulong sum = Ip.PseudoHeader(source, destination, Ipv4.ProtocolUdp, udpLength);
                 if (Checksum.Finish(Checksum.Add(sum, header, udpLength)) != 0)
                 {
                     BadChecksum++;
@@ -40,8 +42,10 @@ namespace Kernel.Net
             {
                 NoPort++;
                 NetCounters.Drop(DropReason.UdpNoPort);
-                if (destination == NetworkConfiguration.Address || Ipv4.IsLoopback(destination))
-                    Icmp.SendUnreachable(packet, offset, Icmp.PortUnreachable, source);
+                if (destination.IsV4 && Ip.IsOurs(destination))
+                    Icmp.SendUnreachable(packet, offset, Icmp.PortUnreachable, source.V4);
+                else if (!destination.IsV4 && Ip.IsOurs(destination))
+                    Icmpv6.SendPortUnreachable(packet, destination, source);
                 PacketPool.Free(packet);
                 return;
             }
@@ -54,7 +58,7 @@ namespace Kernel.Net
         }
 
         /// <summary>Binds <paramref name="socket"/> to <paramref name="port"/> (0: an ephemeral one). 0 or -errno (EADDRINUSE).</summary>
-        public static long Bind(UdpSocket socket, uint address, ushort port, bool reuse)
+        public static long Bind(UdpSocket socket, IpAddress address, ushort port, bool reuse)
         {
             if (socket.Bound) return -LinuxAbi.Errno.EINVAL;
             if (port == 0)
@@ -63,11 +67,11 @@ namespace Kernel.Net
                 {
                     ushort candidate = s_nextEphemeral;
                     s_nextEphemeral = s_nextEphemeral == 65535 ? FirstEphemeral : (ushort)(s_nextEphemeral + 1);
-                    if (!InUse(candidate, address)) port = candidate;
+                    if (!InUse(candidate, address, socket.Versions)) port = candidate;
                 }
                 if (port == 0) return -Errno.EADDRINUSE;
             }
-            else if (!reuse && InUse(port, address)) return -Errno.EADDRINUSE;
+            else if (!reuse && InUse(port, address, socket.Versions)) return -Errno.EADDRINUSE;
             socket.LocalAddress = address;
             socket.LocalPort = port;
             socket.Bound = true;
@@ -88,9 +92,9 @@ namespace Kernel.Net
         }
 
         /// <summary>Sends one datagram of <paramref name="length"/> bytes; the bytes sent or -errno.</summary>
-        public static long Send(UdpSocket socket, uint destination, ushort destinationPort, byte* data, int length)
+        public static long Send(UdpSocket socket, IpAddress destination, ushort destinationPort, byte* data, int length)
         {
-            if (length < 0 || length > MaximumPayload) return -Errno.EMSGSIZE;
+            if (length < 0 || length > Ip.MaximumPayload(destination) - HeaderSize) return -Errno.EMSGSIZE;
             if (!socket.Bound)
             {
                 long bound = Bind(socket, 0, 0, false);
@@ -98,30 +102,30 @@ namespace Kernel.Net
             }
             Packet packet = PacketPool.Allocate();
             if (packet == null) return -Errno.ENOBUFS;
-            uint source = socket.LocalAddress != 0 ? socket.LocalAddress
-                        : Ipv4.IsLoopback(destination) ? destination : NetworkConfiguration.Address;
-            byte* header = packet.Frame + Ipv4.PayloadOffset;
+            IpAddress source = !socket.LocalAddress.IsAny ? socket.LocalAddress : Ip.SourceFor(destination);
+            byte* header = packet.Frame + Ip.PayloadOffset(destination);
             NetBytes.Write16(header, socket.LocalPort);
             NetBytes.Write16(header + 2, destinationPort);
             NetBytes.Write16(header + 4, (ushort)(HeaderSize + length));
             NetBytes.Write16(header + 6, 0);
             if (length > 0) NetBytes.Copy(data, header + HeaderSize, length);
-            ulong sum = Checksum.PseudoHeader(source, destination, Ipv4.ProtocolUdp, HeaderSize + length);
+            ulong sum = Ip.PseudoHeader(source, destination, Ipv4.ProtocolUdp, HeaderSize + length);
             ushort checksum = Checksum.Finish(Checksum.Add(sum, header, HeaderSize + length));
             NetBytes.Write16(header + 6, checksum == 0 ? (ushort)0xFFFF : checksum);
             Sent++;
-            Ipv4.Output(packet, Ipv4.ProtocolUdp, source, destination, HeaderSize + length);
+            Ip.Output(packet, Ipv4.ProtocolUdp, source, destination, HeaderSize + length);
             return length;
         }
 
-        private static UdpSocket Lookup(ushort port, uint destination, uint source, ushort sourcePort)
+        private static UdpSocket Lookup(ushort port, IpAddress destination, IpAddress source, ushort sourcePort)
         {
             UdpSocket fallback = null;
+            int version = destination.IsV4 ? IpVersions.V4 : IpVersions.V6;
             for (UdpSocket s = s_bound; s != null; s = s.NextBound)
             {
-                if (s.LocalPort != port) continue;
-                if (s.LocalAddress != 0 && s.LocalAddress != destination && !Ipv4.IsLoopback(destination)) continue;
-                if (s.RemoteAddress != 0)
+                if (s.LocalPort != port || (s.Versions & version) == 0) continue;
+                if (!s.LocalAddress.IsAny && s.LocalAddress != destination && !(destination.IsV4 && destination.IsLoopback && s.LocalAddress.IsV4)) continue;
+                if (!s.RemoteAddress.IsAny)
                 {
                     if (s.RemoteAddress == source && s.RemotePort == sourcePort) return s;
                     continue;
@@ -131,10 +135,10 @@ namespace Kernel.Net
             return fallback;
         }
 
-        private static bool InUse(ushort port, uint address)
+        private static bool InUse(ushort port, IpAddress address, int versions)
         {
             for (UdpSocket s = s_bound; s != null; s = s.NextBound)
-                if (s.LocalPort == port && (s.LocalAddress == 0 || address == 0 || s.LocalAddress == address)) return true;
+                if (s.LocalPort == port && IpVersions.Meet(s.Versions, versions) && (s.LocalAddress.IsAny || address.IsAny || s.LocalAddress == address)) return true;
             return false;
         }
     }

@@ -10,11 +10,13 @@ namespace Kernel.Net
     {
         public const int QueueLimit = 64;
 
-        public uint LocalAddress;        // 0: any
+        public IpAddress LocalAddress;   // ::: any
         public ushort LocalPort;         // 0: not bound
-        public uint RemoteAddress;       // connected peer, 0: none
+        public IpAddress RemoteAddress;  // connected peer, ::: none
         public ushort RemotePort;
         public bool Bound;
+        /// <summary>The IP versions (IpVersions) the port takes; an AF_INET6 socket's is set before it binds.</summary>
+        public int Versions = IpVersions.V4;
         internal UdpSocket NextBound;
 
         private Packet _head, _tail;

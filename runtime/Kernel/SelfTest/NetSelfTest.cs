@@ -31,7 +31,7 @@ namespace Kernel.SelfTest
             uint gateway = NetworkConfiguration.Gateway;
             ulong start = Clock.MonotonicNanoseconds;
             ulong mac;
-            while (!Arp.TryLookup(gateway, out mac))
+            while (!Neighbours.TryLookup(gateway, out mac))
             {
                 if (Clock.MonotonicNanoseconds - start > PingTimeout) SelfTestOutput.Fail("net-ping: no ARP reply from the gateway");
                 NetworkStack.Poll();

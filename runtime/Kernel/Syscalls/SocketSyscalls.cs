@@ -7,15 +7,16 @@ using Kernel.Net;
 
 namespace Kernel.Syscalls
 {
-    // The BSD socket calls for AF_INET stream (TCP) and datagram (UDP) sockets, over the kernel's stack
+    // The BSD socket calls for AF_INET and AF_INET6 stream (TCP) and datagram (UDP) sockets, over the kernel's stack
     // (Net/): socket, bind, listen, accept/accept4, connect, send/recv in their sendto/recvfrom and
     // sendmsg/recvmsg forms, shutdown, getsockname/getpeername, setsockopt/getsockopt. Sockets are open file
     // descriptions (Net/Sockets/SocketFile), so read, write, close, poll, epoll, fcntl(O_NONBLOCK) and
-    // ioctl(FIONBIO/FIONREAD) need nothing here. AF_UNIX sockets are UnixSocketSyscalls' (by family, then by
-    // descriptor). Other families (AF_INET6, AF_NETLINK) fail with EAFNOSUPPORT: .NET then uses IPv4 only.
+    // ioctl(FIONBIO/FIONREAD) need nothing here. An AF_INET6 socket is dual-stack (Net/Sockets/SocketAddress:
+    // IPv4 peers as ::ffff:a.b.c.d). AF_UNIX sockets are UnixSocketSyscalls' (by family, then by descriptor).
+    // Other families (AF_NETLINK, AF_PACKET) fail with EAFNOSUPPORT.
     internal static unsafe class SocketSyscalls
     {
-        private const int FamilyUnix = 1, FamilyInet = 2;
+        private const int FamilyUnix = 1, FamilyInet = 2, FamilyInet6 = 10;
         private const int TypeMask = 0xF, SocketNonBlocking = 0x800, SocketCloseOnExec = 0x80000;
         private const int LevelSocket = 1, LevelIp = 0, LevelTcp = 6, LevelUdp = 17, LevelIpv6 = 41;
 
@@ -24,12 +25,12 @@ namespace Kernel.Syscalls
         {
             int domain = (int)call.Arg0, type = (int)call.Arg1, protocol = (int)call.Arg2;
             if (domain == FamilyUnix) return UnixSocketSyscalls.Create(type, protocol);
-            if (domain != FamilyInet) return -Errno.EAFNOSUPPORT;
+            if (domain != FamilyInet && domain != FamilyInet6) return -Errno.EAFNOSUPPORT;
             if ((type & ~(TypeMask | SocketNonBlocking | SocketCloseOnExec)) != 0) return -Errno.EINVAL;
             int kind = type & TypeMask;
             SocketFile socket;
-            if (kind == SocketFile.Stream && (protocol == 0 || protocol == Ipv4.ProtocolTcp)) { if (!Start()) return -Errno.ENOBUFS; socket = new TcpSocketFile(type); }
-            else if (kind == SocketFile.Datagram && (protocol == 0 || protocol == Ipv4.ProtocolUdp)) { if (!Start()) return -Errno.ENOBUFS; socket = new UdpSocketFile(type); }
+            if (kind == SocketFile.Stream && (protocol == 0 || protocol == Ipv4.ProtocolTcp)) { if (!Start()) return -Errno.ENOBUFS; socket = new TcpSocketFile(domain, type); }
+            else if (kind == SocketFile.Datagram && (protocol == 0 || protocol == Ipv4.ProtocolUdp)) { if (!Start()) return -Errno.ENOBUFS; socket = new UdpSocketFile(domain, type); }
             else if (kind == SocketFile.Stream || kind == SocketFile.Datagram) return -Errno.EPROTONOSUPPORT;
             else return -Errno.ESOCKTNOSUPPORT;
             AppFileTree.EnsureBuilt();
@@ -41,25 +42,25 @@ namespace Kernel.Syscalls
         {
             if (UnixSocketSyscalls.Owns(call.Arg0)) return UnixSocketSyscalls.bind(call);
             SocketFile socket;
-            uint address;
+            IpAddress address;
             ushort port;
             bool unspecified;
-            long error = SocketAndAddress(call, out socket, out address, out port, out unspecified);
+            long error = SocketAndAddress(call, SocketAddress.ForBind, out socket, out address, out port, out unspecified);
             if (error < 0) return error;
             if (unspecified && address != 0) return -Errno.EAFNOSUPPORT;
             return socket.Bind(address, port);
         }
 
         // The (fd, addr, addrlen) of bind and connect: the socket and the address it names. 0 or -errno.
-        private static long SocketAndAddress(SyscallFrame call, out SocketFile socket, out uint address, out ushort port, out bool unspecified)
+        private static long SocketAndAddress(SyscallFrame call, int use, out SocketFile socket, out IpAddress address, out ushort port, out bool unspecified)
         {
-            address = 0;
+            address = default;
             port = 0;
             unspecified = false;
             long error;
             socket = Get(call.Arg0, out error);
             if (socket == null) return error;
-            return SocketAddress.Read(call.Arg1, call.Arg2, out address, out port, out unspecified);
+            return SocketAddress.Read(socket, use, call.Arg1, call.Arg2, out address, out port, out unspecified);
         }
 
         // listen(fd, backlog)
@@ -89,7 +90,7 @@ namespace Kernel.Syscalls
             SocketFile accepted;
             long result = socket.Accept(flags, out accepted);
             if (accepted == null) return result;
-            uint address;
+            IpAddress address;
             ushort port;
             accepted.PeerName(out address, out port);
             long fd = Vfs.Descriptors.Install(accepted, (flags & SocketCloseOnExec) != 0);
@@ -98,7 +99,7 @@ namespace Kernel.Syscalls
                 accepted.Release();
                 return fd;
             }
-            error = SocketAddress.Write(call.Arg1, call.Arg2, address, port);
+            error = SocketAddress.Write(call.Arg1, call.Arg2, accepted.Family, address, port);
             return error < 0 ? error : fd;
         }
 
@@ -107,10 +108,10 @@ namespace Kernel.Syscalls
         {
             if (UnixSocketSyscalls.Owns(call.Arg0)) return UnixSocketSyscalls.connect(call);
             SocketFile socket;
-            uint address;
+            IpAddress address;
             ushort port;
             bool unspecified;
-            long error = SocketAndAddress(call, out socket, out address, out port, out unspecified);
+            long error = SocketAndAddress(call, SocketAddress.ForConnect, out socket, out address, out port, out unspecified);
             if (error < 0) return error;
             return socket.Connect(address, port, unspecified);
         }
@@ -124,7 +125,7 @@ namespace Kernel.Syscalls
             if (socket == null) return error;
             int length = Length(call.Arg2);
             if (!UserMemory.IsUserRange(call.Arg1, (ulong)length)) return -Errno.EFAULT;
-            uint address;
+            IpAddress address;
             ushort port;
             bool hasAddress;
             error = ReadDestination(socket, call.Arg4, call.Arg5, out hasAddress, out address, out port);
@@ -134,14 +135,14 @@ namespace Kernel.Syscalls
 
         // The destination of sendto/sendmsg: only a datagram socket takes one (a stream's is ignored, as on Linux),
         // and AF_UNSPEC names none (the connected peer is used). 0 or -errno.
-        private static long ReadDestination(SocketFile socket, ulong name, ulong nameLength, out bool hasAddress, out uint address, out ushort port)
+        private static long ReadDestination(SocketFile socket, ulong name, ulong nameLength, out bool hasAddress, out IpAddress address, out ushort port)
         {
-            address = 0;
+            address = default;
             port = 0;
             hasAddress = name != 0 && socket.Type == SocketFile.Datagram;
             if (!hasAddress) return 0;
             bool unspecified;
-            long error = SocketAddress.Read(name, nameLength, out address, out port, out unspecified);
+            long error = SocketAddress.Read(socket, SocketAddress.ForSend, name, nameLength, out address, out port, out unspecified);
             if (error < 0) return error;
             if (unspecified) hasAddress = false;
             return 0;
@@ -157,14 +158,14 @@ namespace Kernel.Syscalls
             int length = Length(call.Arg2);
             if (!UserMemory.IsWritableUserRange(call.Arg1, (ulong)length)) return -Errno.EFAULT;
             if (call.Arg4 != 0 && !UserMemory.IsWritableUserRange(call.Arg5, 4)) return -Errno.EFAULT;
-            uint address;
+            IpAddress address;
             ushort port;
             bool truncated;
             long n = socket.Receive((byte*)call.Arg1, length, (int)call.Arg3, out address, out port, out truncated);
             if (n < 0) return n;
             if (socket.Type == SocketFile.Datagram)
             {
-                error = SocketAddress.Write(call.Arg4, call.Arg5, address, port);
+                error = SocketAddress.Write(call.Arg4, call.Arg5, socket.Family, address, port);
                 if (error < 0) return error;
             }
             else if (call.Arg4 != 0) *(int*)call.Arg5 = 0;   // a stream socket names no source
@@ -180,7 +181,7 @@ namespace Kernel.Syscalls
             SocketFile socket = GetWithMessage(call, writable: false, out message, out error);
             if (socket == null) return error;
             int flags = (int)call.Arg2;
-            uint address;
+            IpAddress address;
             ushort port;
             bool hasAddress;
             error = ReadDestination(socket, message.Name, message.NameLength, out hasAddress, out address, out port);
@@ -211,7 +212,7 @@ namespace Kernel.Syscalls
             long capacity = message.CheckVectors(writable: true);
             if (capacity < 0) return capacity;
 
-            uint address = 0;
+            IpAddress address = default;
             ushort port = 0;
             bool truncated = false;
             long received;
@@ -230,7 +231,7 @@ namespace Kernel.Syscalls
             }
             if (socket.Type == SocketFile.Datagram && message.Name != 0)
             {
-                error = SocketAddress.Write(message.Name, message.NameLengthAddress, address, port);
+                error = SocketAddress.Write(message.Name, message.NameLengthAddress, socket.Family, address, port);
                 if (error < 0) return error;
             }
             else message.ClearNameLength();
@@ -259,12 +260,12 @@ namespace Kernel.Syscalls
             long error;
             SocketFile socket = Get(call.Arg0, out error);
             if (socket == null) return error;
-            uint address;
+            IpAddress address;
             ushort port;
             if (!peer) socket.LocalName(out address, out port);
             else if (!socket.PeerName(out address, out port)) return -Errno.ENOTCONN;
             if (call.Arg1 == 0) return -Errno.EFAULT;
-            return SocketAddress.Write(call.Arg1, call.Arg2, address, port);
+            return SocketAddress.Write(call.Arg1, call.Arg2, socket.Family, address, port);
         }
 
         // setsockopt(fd, level, optname, optval, optlen)
@@ -349,7 +350,7 @@ namespace Kernel.Syscalls
         {
             int domain = (int)call.Arg0;
             if (domain == FamilyUnix) return UnixSocketSyscalls.socketpair(call);
-            return domain == FamilyInet ? -Errno.EOPNOTSUPP : -Errno.EAFNOSUPPORT;
+            return domain == FamilyInet || domain == FamilyInet6 ? -Errno.EOPNOTSUPP : -Errno.EAFNOSUPPORT;
         }
 
         private static SocketFile Get(ulong fd, out long error)
@@ -372,11 +373,11 @@ namespace Kernel.Syscalls
                 int length = message.Length(i);
                 if (length == 0) continue;
                 int pieceFlags = moved > 0 ? flags | SocketFile.MessageDontWait : flags;
-                uint address;
+                IpAddress address;
                 ushort port;
                 bool truncated;
                 long n = receive ? socket.Receive(message.Buffer(i), length, pieceFlags, out address, out port, out truncated)
-                                 : socket.Send(message.Buffer(i), length, pieceFlags, false, 0, 0);
+                                 : socket.Send(message.Buffer(i), length, pieceFlags, false, default, 0);
                 if (n < 0 || n == Threads.Scheduler.NoResult) return moved > 0 ? moved : n;
                 moved += n;
                 if (n < length) break;

@@ -13,7 +13,7 @@ internal static class NetworkStack
     public static NetworkDevice Device => null;
     public static ulong DroppedByTest;
     /// <summary>The simulated link checks every checksum, so senders always compute them (the card's offload is a guest matter).</summary>
-    public static bool ChecksumOffloadTo(uint destination) => false;
+    public static bool ChecksumOffloadTo(IpAddress destination) => false;
 
     /// <summary>Where transmitted frames go (a copy of the frame; the packet goes back to the pool).</summary>
     public static System.Action<byte[]> Wire;
@@ -35,7 +35,7 @@ internal static class NetworkStack
         s_loopbackTail = packet;
     }
 
-    public static void Flush()
+    public static unsafe void Flush()
     {
         while (s_loopbackHead != null)
         {
@@ -43,7 +43,7 @@ internal static class NetworkStack
             s_loopbackHead = p.Next;
             if (s_loopbackHead == null) s_loopbackTail = null;
             p.Next = null;
-            Ipv4.Input(p);
+            if (NetBytes.Read16(p.Frame + 12) == Ethernet.TypeIpv6) Ipv6.Input(p, fromWire: false); else Ipv4.Input(p);
         }
     }
 
@@ -52,7 +52,7 @@ internal static class NetworkStack
     {
         Flush();
         ulong now = Time.Clock.MonotonicNanoseconds;
-        Arp.Tick(now);
+        Neighbours.Tick(now);
         TcpProtocol.Tick(now);
         Flush();
     }

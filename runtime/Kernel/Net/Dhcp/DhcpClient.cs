@@ -244,7 +244,7 @@ namespace Kernel.Net.Dhcp
             if (server != 0) s_server = server;
             s_state = State.Bound;
             if (FirstBindNanoseconds == 0) FirstBindNanoseconds = now - s_startedAt;
-            if (NetworkConfiguration.Gateway != 0) Arp.Resolve(NetworkConfiguration.Gateway);
+            if (NetworkConfiguration.Gateway != 0) Neighbours.Resolve(NetworkConfiguration.Gateway);
             if (!renewal && BootReported)
             {
                 KernelConsole.Prefix();

@@ -20,48 +20,64 @@ namespace Kernel.Net.Sockets
         private static ulong s_nextInode = 1;
         private readonly ulong _inode;
         public readonly int Type;
+        /// <summary>AF_INET or AF_INET6 (SocketAddress.FamilyInet*): the addresses the app passes and is given.</summary>
+        public readonly int Family;
+        /// <summary>IPV6_V6ONLY (Linux's default 0: an AF_INET6 socket takes IPv4 too); fixed once bound.</summary>
+        public bool V6Only;
 
         // SOL_SOCKET, IPPROTO_TCP and IPPROTO_IP options.
         public bool ReuseAddress, ReusePort, KeepAlive, Broadcast, NoDelay;
         public int SendBufferSize = 212992, ReceiveBufferSize = 212992;   // Linux's defaults (wmem/rmem_default)
         public int LingerOnOff, LingerSeconds;
         public int TimeToLive = 64, TypeOfService;
+        public int HopLimit = 64, TrafficClass;   // IPPROTO_IPV6: IPV6_UNICAST_HOPS, IPV6_TCLASS
         public int KeepIdle = 7200, KeepInterval = 75, KeepCount = 9;
         public ulong ReceiveTimeout, SendTimeout;   // ns, 0: none
 
-        protected SocketFile(int type, int flags) : base(null, OpenFlags.ReadWrite | (flags & OpenFlags.NonBlocking))
+        protected SocketFile(int family, int type, int flags) : base(null, OpenFlags.ReadWrite | (flags & OpenFlags.NonBlocking))
         {
+            Family = family;
             Type = type;
             _inode = s_nextInode++;
         }
 
         public abstract int Protocol { get; }
         public virtual bool IsListening => false;
+        /// <summary>Has the socket a local port (bound, listening or connected)? IPV6_V6ONLY cannot change then.</summary>
+        public abstract bool HasLocalPort { get; }
 
-        public abstract long Bind(uint address, ushort port);
+        /// <summary>The IP versions (IpVersions) a port bound to <paramref name="address"/> takes: a mapped address is IPv4's.</summary>
+        protected int VersionsFor(IpAddress address)
+        {
+            if (Family == SocketAddress.FamilyInet || address.IsV4) return IpVersions.V4;
+            if (!address.IsAny) return IpVersions.V6;
+            return V6Only ? IpVersions.V6 : IpVersions.Both;
+        }
+
+        public abstract long Bind(IpAddress address, ushort port);
         public abstract long Listen(int backlog);
         /// <summary>0 with the new connection's socket (flags: SOCK_NONBLOCK), or -errno / a parked wait.</summary>
         public abstract long Accept(int flags, out SocketFile accepted);
-        public abstract long Connect(uint address, ushort port, bool unspecified);
-        public abstract long Send(byte* data, int length, int flags, bool hasAddress, uint address, ushort port);
-        public abstract long Receive(byte* data, int length, int flags, out uint address, out ushort port, out bool truncated);
+        public abstract long Connect(IpAddress address, ushort port, bool unspecified);
+        public abstract long Send(byte* data, int length, int flags, bool hasAddress, IpAddress address, ushort port);
+        public abstract long Receive(byte* data, int length, int flags, out IpAddress address, out ushort port, out bool truncated);
         public abstract long Shutdown(int how);
-        public abstract void LocalName(out uint address, out ushort port);
+        public abstract void LocalName(out IpAddress address, out ushort port);
         /// <summary>False when not connected (ENOTCONN).</summary>
-        public abstract bool PeerName(out uint address, out ushort port);
+        public abstract bool PeerName(out IpAddress address, out ushort port);
         /// <summary>SO_ERROR: the pending error (positive errno), cleared by reading it.</summary>
         public virtual int TakePendingError() => 0;
 
         public override long Read(byte* buffer, long count)
         {
-            uint address;
+            IpAddress address;
             ushort port;
             bool truncated;
             return Receive(buffer, (int)(count > MaximumTransfer ? MaximumTransfer : count), 0, out address, out port, out truncated);
         }
 
         public override long Write(byte* buffer, long count)
-            => Send(buffer, (int)(count > MaximumTransfer ? MaximumTransfer : count), 0, false, 0, 0);
+            => Send(buffer, (int)(count > MaximumTransfer ? MaximumTransfer : count), 0, false, default, 0);
 
         public override bool SupportsEpoll => true;
         public override bool CanSpliceWrite => true;
@@ -78,7 +94,7 @@ namespace Kernel.Net.Sockets
         }
 
         /// <summary>Can the stack reach <paramref name="address"/>? Without a card only loopback (and our own address).</summary>
-        protected static bool Reachable(uint address)
-            => NetworkStack.IsUp || Ipv4.IsLoopback(address) || address == NetworkConfiguration.Address;
+        protected static bool Reachable(IpAddress address)
+            => address.IsV4 || address.IsAny ? NetworkStack.IsUp || Ip.IsOurs(address) : Ipv6.Reachable(address);
     }
 }

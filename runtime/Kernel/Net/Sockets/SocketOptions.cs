@@ -7,11 +7,12 @@ namespace Kernel.Net.Sockets
     // SOL_SOCKET, IPPROTO_TCP, IPPROTO_IP. What .NET and ASP.NET's Kestrel set (SO_REUSEADDR, TCP_NODELAY,
     // SO_KEEPALIVE and the TCP_KEEP* trio, buffer sizes) is accepted and reported back -- and TCP_NODELAY and
     // keep-alive act on the connection (TcpSocketFile.ApplyOptions); SO_TYPE, SO_ERROR,
-    // SO_ACCEPTCONN, SO_DOMAIN, SO_PROTOCOL and TCP_MAXSEG are answered from the socket. IPv6 options fail
-    // with ENOPROTOOPT (the sockets are IPv4), like anything unknown.
+    // SO_ACCEPTCONN, SO_DOMAIN, SO_PROTOCOL and TCP_MAXSEG are answered from the socket. IPPROTO_IPV6 is an
+    // AF_INET6 socket's only: IPV6_V6ONLY (fixed once the socket has a port, as on Linux), hop limit and
+    // traffic class; anything unknown fails with ENOPROTOOPT.
     internal static class SocketOptions
     {
-        public const int LevelSocket = 1, LevelIp = 0, LevelTcp = 6;
+        public const int LevelSocket = 1, LevelIp = 0, LevelTcp = 6, LevelIpv6 = 41;
 
         // SOL_SOCKET
         public const int ReuseAddress = 2, Type = 3, Error = 4, DontRoute = 5, Broadcast = 6, SendBuffer = 7, ReceiveBuffer = 8;
@@ -23,6 +24,8 @@ namespace Kernel.Net.Sockets
         public const int TcpQuickAck = 12, TcpUserTimeout = 18, TcpFastOpen = 23;
         // IPPROTO_IP
         public const int IpTypeOfService = 1, IpTimeToLive = 2;
+        // IPPROTO_IPV6
+        public const int Ipv6UnicastHops = 16, Ipv6V6Only = 26, Ipv6TrafficClass = 67;
 
         public static long Set(SocketFile socket, int level, int name, int value)
         {
@@ -72,6 +75,16 @@ namespace Kernel.Net.Sockets
                     default: return -Errno.ENOPROTOOPT;
                 }
             }
+            if (level == LevelIpv6 && socket.Family == SocketAddress.FamilyInet6)
+            {
+                switch (name)
+                {
+                    case Ipv6V6Only: if (socket.HasLocalPort) return -Errno.EINVAL; socket.V6Only = value != 0; return 0;
+                    case Ipv6UnicastHops: if (value < -1 || value > 255) return -Errno.EINVAL; socket.HopLimit = value == -1 ? 64 : value; return 0;
+                    case Ipv6TrafficClass: if (value < -1 || value > 255) return -Errno.EINVAL; socket.TrafficClass = value == -1 ? 0 : value; return 0;
+                    default: return -Errno.ENOPROTOOPT;
+                }
+            }
             return -Errno.ENOPROTOOPT;
         }
 
@@ -91,7 +104,7 @@ namespace Kernel.Net.Sockets
                     case Type: value = socket.Type; return 0;
                     case Error: value = socket.TakePendingError(); return 0;
                     case AcceptConnections: value = socket.IsListening ? 1 : 0; return 0;
-                    case Domain: value = SocketAddress.FamilyInet; return 0;
+                    case Domain: value = socket.Family; return 0;
                     case Protocol: value = socket.Protocol; return 0;
                     case ReceiveLowWater:
                     case SendLowWater: value = 1; return 0;
@@ -123,6 +136,16 @@ namespace Kernel.Net.Sockets
                 {
                     case IpTypeOfService: value = socket.TypeOfService; return 0;
                     case IpTimeToLive: value = socket.TimeToLive; return 0;
+                    default: return -Errno.ENOPROTOOPT;
+                }
+            }
+            if (level == LevelIpv6 && socket.Family == SocketAddress.FamilyInet6)
+            {
+                switch (name)
+                {
+                    case Ipv6V6Only: value = socket.V6Only ? 1 : 0; return 0;
+                    case Ipv6UnicastHops: value = socket.HopLimit; return 0;
+                    case Ipv6TrafficClass: value = socket.TrafficClass; return 0;
                     default: return -Errno.ENOPROTOOPT;
                 }
             }

@@ -12,8 +12,9 @@ namespace Kernel.Net.Sockets
     {
         private static TcpSocketFile s_bound;   // bound sockets that neither listen nor connect yet
 
-        private uint _localAddress;
+        private IpAddress _localAddress;
         private ushort _localPort;
+        private int _versions;   // IpVersions the bound port takes
         private bool _bound;
         private TcpSocketFile _nextBound;
         private TcpListener _listener;
@@ -22,9 +23,9 @@ namespace Kernel.Net.Sockets
         private bool _readShutdown;
         private bool _errorReported;
 
-        public TcpSocketFile(int flags) : base(Stream, flags) { }
+        public TcpSocketFile(int family, int flags) : base(family, Stream, flags) { }
 
-        private TcpSocketFile(TcpConnection connection, int flags) : base(Stream, flags)
+        private TcpSocketFile(TcpConnection connection, int family, int flags) : base(family, Stream, flags)
         {
             _connection = connection;
             connection.Owner = this;
@@ -44,17 +45,20 @@ namespace Kernel.Net.Sockets
             if (NoDelay) _connection.Output();   // Linux: setting TCP_NODELAY pushes what Nagle was holding
         }
         public override bool IsListening => _listener != null;
+        public override bool HasLocalPort => _bound || _listener != null || _connection != null;
 
-        public override long Bind(uint address, ushort port)
+        public override long Bind(IpAddress address, ushort port)
         {
             if (_bound || _listener != null || _connection != null) return -Errno.EINVAL;
-            if (address != 0 && address != NetworkConfiguration.Address && !Ipv4.IsLoopback(address)) return -Errno.EADDRNOTAVAIL;
+            if (!address.IsAny && !Ip.IsOurs(address)) return -Errno.EADDRNOTAVAIL;
+            int versions = VersionsFor(address);
             if (port == 0)
             {
                 port = TcpProtocol.EphemeralPort(address, 0, 0);
                 if (port == 0) return -Errno.EADDRINUSE;
             }
-            else if (PortTaken(port, address)) return -Errno.EADDRINUSE;
+            else if (PortTaken(port, address, versions)) return -Errno.EADDRINUSE;
+            _versions = versions;
             _localAddress = address;
             _localPort = port;
             _bound = true;
@@ -73,12 +77,12 @@ namespace Kernel.Net.Sockets
             }
             if (!_bound)
             {
-                long bound = Bind(0, 0);
+                long bound = Bind(default, 0);
                 if (bound < 0) return bound;
             }
             Unreserve();
             long error;
-            _listener = TcpProtocol.Listen(_localAddress, _localPort, backlog, out error);
+            _listener = TcpProtocol.Listen(_localAddress, _localPort, backlog, out error, _versions);
             if (_listener == null)
             {
                 Reserve();
@@ -94,7 +98,7 @@ namespace Kernel.Net.Sockets
             if (_listener == null) return -Errno.EINVAL;
             TcpConnection c = _listener.Accept();
             if (c == null) return IsNonBlocking ? -Errno.EAGAIN : Wait(_listener.Waiters, ReceiveTimeout);
-            var socket = new TcpSocketFile(c, flags);
+            var socket = new TcpSocketFile(c, Family, flags);
             // Linux copies the listener's options to the connections it accepts.
             socket.NoDelay = NoDelay;
             socket.KeepAlive = KeepAlive;
@@ -106,7 +110,7 @@ namespace Kernel.Net.Sockets
             return 0;
         }
 
-        public override long Connect(uint address, ushort port, bool unspecified)
+        public override long Connect(IpAddress address, ushort port, bool unspecified)
         {
             if (_listener != null) return -Errno.EINVAL;
             if (_connection != null)
@@ -126,11 +130,11 @@ namespace Kernel.Net.Sockets
                 return 0;
             }
             if (unspecified) return -Errno.EAFNOSUPPORT;
-            if (port == 0 || address == 0) return -Errno.ECONNREFUSED;
+            if (port == 0 || address.IsAny) return -Errno.ECONNREFUSED;
             if (!Reachable(address)) return -Errno.ENETUNREACH;
             Unreserve();
             long failure;
-            TcpConnection c = TcpProtocol.Connect(_bound ? _localAddress : 0, _bound ? _localPort : (ushort)0, address, port, out failure);
+            TcpConnection c = TcpProtocol.Connect(_bound ? _localAddress : default, _bound ? _localPort : (ushort)0, address, port, out failure);
             if (c == null)
             {
                 if (_bound) Reserve();
@@ -147,7 +151,7 @@ namespace Kernel.Net.Sockets
             return Wait(_connection.Waiters, SendTimeout);
         }
 
-        public override long Send(byte* data, int length, int flags, bool hasAddress, uint address, ushort port)
+        public override long Send(byte* data, int length, int flags, bool hasAddress, IpAddress address, ushort port)
         {
             if (_connection == null) return _listener != null ? -Errno.ENOTCONN : -Errno.EPIPE;
             if (_connecting && (_connection.State == TcpState.SynSent || _connection.State == TcpState.SynReceived))
@@ -159,10 +163,10 @@ namespace Kernel.Net.Sockets
             return n;
         }
 
-        public override long Receive(byte* data, int length, int flags, out uint address, out ushort port, out bool truncated)
+        public override long Receive(byte* data, int length, int flags, out IpAddress address, out ushort port, out bool truncated)
         {
             truncated = false;
-            address = _connection != null ? _connection.RemoteAddress : 0;
+            address = _connection != null ? _connection.RemoteAddress : default;
             port = _connection != null ? _connection.RemotePort : (ushort)0;
             if (_connection == null) return -Errno.ENOTCONN;
             if (_readShutdown && _connection.ReceiveBuffer.Count == 0) return 0;
@@ -184,16 +188,16 @@ namespace Kernel.Net.Sockets
             return 0;
         }
 
-        public override void LocalName(out uint address, out ushort port)
+        public override void LocalName(out IpAddress address, out ushort port)
         {
             if (_connection != null) { address = _connection.LocalAddress; port = _connection.LocalPort; }
             else if (_listener != null) { address = _listener.LocalAddress; port = _listener.LocalPort; }
             else { address = _localAddress; port = _localPort; }
         }
 
-        public override bool PeerName(out uint address, out ushort port)
+        public override bool PeerName(out IpAddress address, out ushort port)
         {
-            address = 0;
+            address = default;
             port = 0;
             if (_connection == null || _connection.State == TcpState.SynSent || _connection.State == TcpState.Closed && _connection.Error != 0) return false;
             address = _connection.RemoteAddress;
@@ -251,11 +255,12 @@ namespace Kernel.Net.Sockets
 
         // Bound-but-idle ports conflict like Linux's: a listener or another bound socket on the port always,
         // live connections unless SO_REUSEADDR.
-        private bool PortTaken(ushort port, uint address)
+        private bool PortTaken(ushort port, IpAddress address, int versions)
         {
             for (TcpSocketFile s = s_bound; s != null; s = s._nextBound)
-                if (s._localPort == port && (s._localAddress == 0 || address == 0 || s._localAddress == address)) return true;
-            return ReuseAddress ? TcpProtocol.ListenerOn(port) : TcpProtocol.PortInUse(port);
+                if (s._localPort == port && IpVersions.Meet(s._versions, versions)
+                    && (s._localAddress.IsAny || address.IsAny || s._localAddress == address)) return true;
+            return ReuseAddress ? TcpProtocol.ListenerOn(port, versions) : TcpProtocol.PortInUse(port, versions);
         }
 
         private void Reserve()

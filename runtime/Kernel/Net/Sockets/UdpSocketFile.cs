@@ -11,16 +11,18 @@ namespace Kernel.Net.Sockets
     {
         private readonly UdpSocket _socket = new UdpSocket();
 
-        public UdpSocketFile(int flags) : base(Datagram, flags) { _socket.Owner = this; }
+        public UdpSocketFile(int family, int flags) : base(family, Datagram, flags) { _socket.Owner = this; }
 
         public override int Protocol => Ipv4.ProtocolUdp;
 
-        public override long Bind(uint address, ushort port)
+        public override long Bind(IpAddress address, ushort port)
         {
-            if (address != 0 && address != NetworkConfiguration.Address && !Ipv4.IsLoopback(address)
-                && address != 0xFFFF_FFFFu) return -Errno.EADDRNOTAVAIL;
+            if (!address.IsAny && !Ip.IsOurs(address) && address != (IpAddress)0xFFFF_FFFFu) return -Errno.EADDRNOTAVAIL;
+            _socket.Versions = VersionsFor(address);
             return Udp.Bind(_socket, address, port, ReuseAddress || ReusePort);
         }
+
+        public override bool HasLocalPort => _socket.Bound;
 
         public override long Listen(int backlog) => -Errno.EOPNOTSUPP;
 
@@ -30,18 +32,19 @@ namespace Kernel.Net.Sockets
             return -Errno.EOPNOTSUPP;
         }
 
-        public override long Connect(uint address, ushort port, bool unspecified)
+        public override long Connect(IpAddress address, ushort port, bool unspecified)
         {
             if (unspecified)
             {
-                _socket.RemoteAddress = 0;
+                _socket.RemoteAddress = default;
                 _socket.RemotePort = 0;
                 return 0;
             }
             if (!Reachable(address)) return -Errno.ENETUNREACH;
             if (!_socket.Bound)
             {
-                long bound = Udp.Bind(_socket, 0, 0, false);
+                _socket.Versions = VersionsFor(default);
+                long bound = Udp.Bind(_socket, default, 0, false);
                 if (bound < 0) return bound;
             }
             _socket.RemoteAddress = address;
@@ -49,25 +52,26 @@ namespace Kernel.Net.Sockets
             return 0;
         }
 
-        public override long Send(byte* data, int length, int flags, bool hasAddress, uint address, ushort port)
+        public override long Send(byte* data, int length, int flags, bool hasAddress, IpAddress address, ushort port)
         {
             if (!hasAddress)
             {
-                if (_socket.RemoteAddress == 0) return -Errno.EDESTADDRREQ;
+                if (_socket.RemoteAddress.IsAny) return -Errno.EDESTADDRREQ;
                 address = _socket.RemoteAddress;
                 port = _socket.RemotePort;
             }
             if (port == 0) return -Errno.EINVAL;
-            if (address == 0xFFFF_FFFFu && !Broadcast) return -Errno.EACCES;
+            if (address == (IpAddress)0xFFFF_FFFFu && !Broadcast) return -Errno.EACCES;
             if (!Reachable(address)) return -Errno.ENETUNREACH;
+            if (!_socket.Bound) _socket.Versions = VersionsFor(default);   // Udp.Send binds it
             long sent = Udp.Send(_socket, address, port, data, length);
             NetworkStack.Flush();
             return sent;
         }
 
-        public override long Receive(byte* data, int length, int flags, out uint address, out ushort port, out bool truncated)
+        public override long Receive(byte* data, int length, int flags, out IpAddress address, out ushort port, out bool truncated)
         {
-            address = 0;
+            address = default;
             port = 0;
             truncated = false;
             Packet datagram = _socket.PeekDatagram;
@@ -85,20 +89,20 @@ namespace Kernel.Net.Sockets
         public override long Shutdown(int how)
         {
             if (how < ShutdownRead || how > ShutdownBoth) return -Errno.EINVAL;
-            return _socket.RemoteAddress == 0 ? -Errno.ENOTCONN : 0;
+            return _socket.RemoteAddress.IsAny ? -Errno.ENOTCONN : 0;
         }
 
-        public override void LocalName(out uint address, out ushort port)
+        public override void LocalName(out IpAddress address, out ushort port)
         {
             address = _socket.LocalAddress;
             port = _socket.LocalPort;
         }
 
-        public override bool PeerName(out uint address, out ushort port)
+        public override bool PeerName(out IpAddress address, out ushort port)
         {
             address = _socket.RemoteAddress;
             port = _socket.RemotePort;
-            return address != 0;
+            return !address.IsAny;
         }
 
         public override uint Poll() => (_socket.QueuedDatagrams > 0 ? PollBits.Readable : 0) | PollBits.Writable;

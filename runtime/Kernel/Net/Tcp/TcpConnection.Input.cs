@@ -121,7 +121,7 @@ namespace Kernel.Net.Tcp
         // RFC 1122 4.2.3.2 / RFC 5681 4.2: ACK at least every second full-sized segment, else within DelayedAckNanoseconds.
         private void DelayAck(int length)
         {
-            if (length > _receiveMssEstimate) _receiveMssEstimate = length > OurMss ? OurMss : length;
+            if (length > _receiveMssEstimate) _receiveMssEstimate = length > Mss ? Mss : length;
             _bytesSinceAck += length;
             if (_bytesSinceAck >= 2 * _receiveMssEstimate) _ackPending = true;
             else if (_delayedAckDeadline == 0) _delayedAckDeadline = Time.Clock.MonotonicNanoseconds + DelayedAckNanoseconds;

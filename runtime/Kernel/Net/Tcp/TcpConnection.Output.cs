@@ -103,7 +103,7 @@ namespace Kernel.Net.Tcp
                 bool synAck = State != TcpState.SynSent;
                 options[n++] = 2;
                 options[n++] = 4;
-                NetBytes.Write16(options + n, (ushort)OurMss);
+                NetBytes.Write16(options + n, (ushort)Mss);
                 n += 2;
                 if (!synAck || _peerOfferedSack)
                 {

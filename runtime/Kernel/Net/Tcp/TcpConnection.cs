@@ -47,7 +47,8 @@ namespace Kernel.Net.Tcp
         public const int MaximumWindow = 65535;
         /// <summary>Our window scale (RFC 7323): 2 is the smallest shift that can advertise MaximumBufferSize.</summary>
         public const int OurWindowShift = 2;
-        public const int OurMss = Ipv4.MaximumPayload - TcpProtocol.HeaderSize;   // 1460
+        /// <summary>The MSS we offer over IPv4 (1460); IPv6's header leaves 20 bytes less (Mss).</summary>
+        public const int OurMss = Ipv4.MaximumPayload - TcpProtocol.HeaderSize;
         private const ulong InitialRto = 1_000_000_000, MinimumRto = 200_000_000, MaximumRto = 60_000_000_000;
         /// <summary>2 MSL with Linux's 60 s (TCP_TIMEWAIT_LEN); TcpProtocol recycles the oldest TIME_WAIT when it runs out of connections.</summary>
         public const ulong TimeWaitNanoseconds = 60_000_000_000;
@@ -60,8 +61,10 @@ namespace Kernel.Net.Tcp
         private const int ScoreboardRanges = 4;
 
         public TcpState State;
-        public uint LocalAddress, RemoteAddress;
+        public IpAddress LocalAddress, RemoteAddress;
         public ushort LocalPort, RemotePort;
+        /// <summary>The largest segment we send and offer on this connection's IP version.</summary>
+        public int Mss;
 
         public readonly ByteRing SendBuffer = new ByteRing(BufferSize);
         public readonly ByteRing ReceiveBuffer = new ByteRing(BufferSize);
@@ -136,9 +139,10 @@ namespace Kernel.Net.Tcp
         public ulong Retransmissions, SegmentsSent, SegmentsReceived;
 
         /// <summary>Makes a pooled object a fresh connection between the given endpoints.</summary>
-        internal void Reset(uint localAddress, ushort localPort, uint remoteAddress, ushort remotePort)
+        internal void Reset(IpAddress localAddress, ushort localPort, IpAddress remoteAddress, ushort remotePort)
         {
             State = TcpState.Closed;
+            Mss = Ip.MaximumPayload(remoteAddress) - TcpProtocol.HeaderSize;
             LocalAddress = localAddress;
             LocalPort = localPort;
             RemoteAddress = remoteAddress;
@@ -229,7 +233,7 @@ namespace Kernel.Net.Tcp
                 // Window update: tell the peer when reading opened the window by a useful amount.
                 int window = AdvertisableWindow();
                 if (State == TcpState.Established || State == TcpState.FinWait1 || State == TcpState.FinWait2)
-                    if (window - _lastAdvertisedWindow >= 2 * OurMss || (_lastAdvertisedWindow < OurMss && window >= OurMss)) SendAck();
+                    if (window - _lastAdvertisedWindow >= 2 * Mss || (_lastAdvertisedWindow < Mss && window >= Mss)) SendAck();
                 return n;
             }
             if (_finReceived) return 0;
@@ -360,7 +364,7 @@ namespace Kernel.Net.Tcp
         private void TakePeerMss(ref TcpSegment segment)
         {
             int mss = segment.MaximumSegmentSize != 0 ? segment.MaximumSegmentSize : 536;
-            _peerMss = mss < OurMss ? mss : OurMss;
+            _peerMss = mss < Mss ? mss : Mss;
             if (_peerMss < 64) _peerMss = 64;
             // RFC 6928's initial window: ten segments, capped at 14600 bytes but never under two segments.
             uint mss32 = (uint)_peerMss, initial = 10 * mss32;

@@ -16,8 +16,10 @@ namespace Kernel.Net.Tcp
     // resets every queued and half-open one.
     internal sealed class TcpListener
     {
-        public uint LocalAddress;
+        public IpAddress LocalAddress;
         public ushort LocalPort;
+        /// <summary>The IP versions (IpVersions) whose connections the listener takes.</summary>
+        public int Versions = IpVersions.V4;
         /// <summary>listen()'s backlog after the cap: 0 .. TcpProtocol.MaximumBacklog.</summary>
         public int Backlog
         {

@@ -194,10 +194,10 @@ namespace Kernel.Net.Tcp
 
         public static int ConnectionObjects => s_connectionObjects;
 
-        public static void Input(Packet packet, int offset, int length, uint source, uint destination)
+        public static void Input(Packet packet, int offset, int length, IpAddress source, IpAddress destination)
         {
             byte* header = packet.Frame + offset;
-            ulong sum = Checksum.PseudoHeader(source, destination, Ipv4.ProtocolTcp, length);
+            ulong sum = Ip.PseudoHeader(source, destination, Ipv4.ProtocolTcp, length);
             if (length < HeaderSize || (!packet.ChecksumVerified && Checksum.Finish(Checksum.Add(sum, header, length)) != 0))
             {
                 BadChecksums++;
@@ -263,11 +263,11 @@ namespace Kernel.Net.Tcp
         }
 
         /// <summary>Starts listening on <paramref name="port"/>; the listener, or null with -EADDRINUSE in <paramref name="error"/>.</summary>
-        public static TcpListener Listen(uint address, ushort port, int backlog, out long error)
+        public static TcpListener Listen(IpAddress address, ushort port, int backlog, out long error, int versions = IpVersions.V4)
         {
             error = 0;
             for (TcpListener l = s_listeners; l != null; l = l.Next)
-                if (l.LocalPort == port && (l.LocalAddress == 0 || address == 0 || l.LocalAddress == address))
+                if (l.LocalPort == port && IpVersions.Meet(l.Versions, versions) && (l.LocalAddress.IsAny || address.IsAny || l.LocalAddress == address))
                 {
                     error = -Errno.EADDRINUSE;
                     return null;
@@ -275,6 +275,7 @@ namespace Kernel.Net.Tcp
             var listener = new TcpListener();
             listener.LocalAddress = address;
             listener.LocalPort = port;
+            listener.Versions = versions;
             listener.Backlog = backlog;
             listener.Next = s_listeners;
             s_listeners = listener;
@@ -309,10 +310,10 @@ namespace Kernel.Net.Tcp
         }
 
         /// <summary>Active open to <paramref name="address"/>:<paramref name="port"/> from <paramref name="localPort"/> (0: ephemeral); the connection (SYN_SENT) or null with -errno.</summary>
-        public static TcpConnection Connect(uint localAddress, ushort localPort, uint address, ushort port, out long error)
+        public static TcpConnection Connect(IpAddress localAddress, ushort localPort, IpAddress address, ushort port, out long error)
         {
             error = 0;
-            if (localAddress == 0) localAddress = Ipv4.IsLoopback(address) ? address : NetworkConfiguration.Address;
+            if (localAddress.IsAny) localAddress = Ip.SourceFor(address);
             if (localPort == 0) localPort = EphemeralPort(localAddress, address, port);
             if (localPort == 0 || Find(localAddress, localPort, address, port) != null) { error = -Errno.EADDRNOTAVAIL; return null; }
             TcpConnection c = NewConnection();
@@ -325,23 +326,24 @@ namespace Kernel.Net.Tcp
             return c;
         }
 
-        /// <summary>Is some connection or listener using <paramref name="port"/> locally?</summary>
-        public static bool PortInUse(ushort port)
+        /// <summary>Is some connection or listener of <paramref name="versions"/> (IpVersions) using <paramref name="port"/> locally?</summary>
+        public static bool PortInUse(ushort port, int versions = IpVersions.Both)
         {
-            for (TcpListener l = s_listeners; l != null; l = l.Next) if (l.LocalPort == port) return true;
-            for (TcpConnection c = s_active; c != null; c = c.NextActive) if (c.LocalPort == port) return true;
+            if (ListenerOn(port, versions)) return true;
+            for (TcpConnection c = s_active; c != null; c = c.NextActive)
+                if (c.LocalPort == port && (versions & (c.LocalAddress.IsV4 ? IpVersions.V4 : IpVersions.V6)) != 0) return true;
             return false;
         }
 
-        /// <summary>Does a listener use <paramref name="port"/>?</summary>
-        public static bool ListenerOn(ushort port)
+        /// <summary>Does a listener of <paramref name="versions"/> (IpVersions) use <paramref name="port"/>?</summary>
+        public static bool ListenerOn(ushort port, int versions)
         {
-            for (TcpListener l = s_listeners; l != null; l = l.Next) if (l.LocalPort == port) return true;
+            for (TcpListener l = s_listeners; l != null; l = l.Next) if (l.LocalPort == port && IpVersions.Meet(l.Versions, versions)) return true;
             return false;
         }
 
         /// <summary>A free ephemeral port (bind to port 0), or 0.</summary>
-        public static ushort EphemeralPort(uint localAddress, uint remoteAddress, ushort remotePort)
+        public static ushort EphemeralPort(IpAddress localAddress, IpAddress remoteAddress, ushort remotePort)
         {
             for (int attempt = 0; attempt < 16384; attempt++)
             {
@@ -413,7 +415,7 @@ namespace Kernel.Net.Tcp
             if (packet == null) return false;
             ushort window;
             uint ack = connection.AcknowledgmentToSend(out window, synOptions);
-            byte* header = packet.Frame + Ipv4.PayloadOffset;
+            byte* header = packet.Frame + Ip.PayloadOffset(connection.RemoteAddress);
             int headerLength = HeaderSize + connection.WriteOptions(header + HeaderSize, synOptions, length == 0 && flags == TcpSegment.Ack);
             WriteHeader(header, connection.LocalPort, connection.RemotePort, sequence, (flags & TcpSegment.Ack) != 0 ? ack : 0, flags, window, headerLength);
             if (length > 0) connection.SendBuffer.Peek(bufferOffset, header + headerLength, length);
@@ -422,11 +424,11 @@ namespace Kernel.Net.Tcp
         }
 
         /// <summary>A RST (with ACK when <paramref name="withAck"/>) from local to remote, outside any connection.</summary>
-        internal static void SendReset(uint localAddress, ushort localPort, uint remoteAddress, ushort remotePort, uint sequence, uint acknowledgment, bool withAck)
+        internal static void SendReset(IpAddress localAddress, ushort localPort, IpAddress remoteAddress, ushort remotePort, uint sequence, uint acknowledgment, bool withAck)
         {
             Packet packet = PacketPool.Allocate();
             if (packet == null) return;
-            byte* header = packet.Frame + Ipv4.PayloadOffset;
+            byte* header = packet.Frame + Ip.PayloadOffset(remoteAddress);
             byte flags = withAck ? (byte)(TcpSegment.Rst | TcpSegment.Ack) : TcpSegment.Rst;
             WriteHeader(header, localPort, remotePort, sequence, withAck ? acknowledgment : 0, flags, 0, HeaderSize);
             ResetsSent++;
@@ -438,7 +440,7 @@ namespace Kernel.Net.Tcp
         // incarnation's sequence numbers (what TIME_WAIT reuse relies on at the peer).
         private static ulong s_isnKey0, s_isnKey1;
 
-        internal static uint InitialSequenceNumber(uint localAddress, ushort localPort, uint remoteAddress, ushort remotePort)
+        internal static uint InitialSequenceNumber(IpAddress localAddress, ushort localPort, IpAddress remoteAddress, ushort remotePort)
         {
             if (s_isnKey0 == 0 && s_isnKey1 == 0)
             {
@@ -448,10 +450,12 @@ namespace Kernel.Net.Tcp
                 s_isnKey0 = k0 | 1;
                 s_isnKey1 = k1;
             }
-            ulong tuple0 = ((ulong)localAddress << 32) | remoteAddress;
-            ulong tuple1 = ((ulong)localPort << 16) | remotePort;
+            // The 16-byte hash chained over the tuple: each address, then the ports, keyed by what came before.
+            ulong h = SipHash.Hash(s_isnKey0, s_isnKey1, localAddress.High, localAddress.Low);
+            h = SipHash.Hash(s_isnKey0 ^ h, s_isnKey1, remoteAddress.High, remoteAddress.Low);
+            ulong ports = ((ulong)localPort << 16) | remotePort;
             uint clock = (uint)(Time.Clock.MonotonicNanoseconds / 4000);
-            return clock + (uint)SipHash.Hash(s_isnKey0, s_isnKey1, tuple0, tuple1);
+            return clock + (uint)SipHash.Hash(s_isnKey0, s_isnKey1 ^ h, ports, 0);
         }
 
         private static void WriteHeader(byte* header, ushort sourcePort, ushort destinationPort, uint sequence, uint acknowledgment, byte flags, ushort window, int headerLength)
@@ -467,9 +471,9 @@ namespace Kernel.Net.Tcp
             NetBytes.Write16(header + 18, 0);
         }
 
-        private static void Finish(Packet packet, byte* header, uint source, uint destination, int length)
+        private static void Finish(Packet packet, byte* header, IpAddress source, IpAddress destination, int length)
         {
-            ulong sum = Checksum.PseudoHeader(source, destination, Ipv4.ProtocolTcp, length);
+            ulong sum = Ip.PseudoHeader(source, destination, Ipv4.ProtocolTcp, length);
             if (NetworkStack.ChecksumOffloadTo(destination))
             {
                 NetBytes.Write16(header + 16, (ushort)~Checksum.Finish(sum));   // the pseudo header's folded sum; the card adds the rest
@@ -478,7 +482,7 @@ namespace Kernel.Net.Tcp
             }
             else NetBytes.Write16(header + 16, Checksum.Finish(Checksum.Add(sum, header, length)));
             SegmentsSent++;
-            Ipv4.Output(packet, Ipv4.ProtocolTcp, source, destination, length);
+            Ip.Output(packet, Ipv4.ProtocolTcp, source, destination, length);
         }
 
         private static TcpConnection NewConnection()
@@ -532,19 +536,20 @@ namespace Kernel.Net.Tcp
             if (s_activeCount > PeakConnections) PeakConnections = s_activeCount;
         }
 
-        private static TcpConnection Find(uint localAddress, ushort localPort, uint remoteAddress, ushort remotePort)
+        private static TcpConnection Find(IpAddress localAddress, ushort localPort, IpAddress remoteAddress, ushort remotePort)
         {
             for (TcpConnection c = s_active; c != null; c = c.NextActive)
                 if (c.LocalPort == localPort && c.RemotePort == remotePort && c.RemoteAddress == remoteAddress
-                    && (c.LocalAddress == localAddress || Ipv4.IsLoopback(localAddress)) && c.State != TcpState.Closed)
+                    && (c.LocalAddress == localAddress || localAddress.IsV4 && localAddress.IsLoopback) && c.State != TcpState.Closed)
                     return c;
             return null;
         }
 
-        private static TcpListener FindListener(ushort port, uint address)
+        private static TcpListener FindListener(ushort port, IpAddress address)
         {
+            int version = address.IsV4 ? IpVersions.V4 : IpVersions.V6;
             for (TcpListener l = s_listeners; l != null; l = l.Next)
-                if (l.LocalPort == port && (l.LocalAddress == 0 || l.LocalAddress == address)) return l;
+                if (l.LocalPort == port && (l.Versions & version) != 0 && (l.LocalAddress.IsAny || l.LocalAddress == address)) return l;
             return null;
         }
     }

@@ -8,7 +8,7 @@ namespace Kernel.Net.Tcp
     {
         public const byte Fin = 0x01, Syn = 0x02, Rst = 0x04, Psh = 0x08, Ack = 0x10, Urg = 0x20;
 
-        public uint Source, Destination;
+        public IpAddress Source, Destination;
         public ushort SourcePort, DestinationPort;
         public uint Sequence, Acknowledgment;
         public byte Flags;

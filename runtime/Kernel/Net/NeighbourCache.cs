@@ -1,12 +1,13 @@
 namespace Kernel.Net
 {
-    // IPv4 address -> MAC address, for the few neighbours a unikernel talks to (the gateway, the DNS
-    // server, hosts on the same link). A fixed table: a new address replaces the least recently used
-    // entry. An unresolved entry holds up to QueueLimit packets waiting for the answer (lwIP's
-    // ARP_QUEUEING), which Arp sends when the reply comes or drops when the retries run out.
-    internal sealed class ArpEntry
+    // IP address -> MAC address, for the few neighbours a unikernel talks to (the gateway or router, the DNS
+    // server, hosts on the same link), learnt by ARP for IPv4 and by neighbour discovery (Ndp) for IPv6. A
+    // fixed table: a new address replaces the least recently used entry. An unresolved entry holds up to
+    // QueueLimit packets waiting for the answer (lwIP's ARP_QUEUEING), which Neighbours sends when the answer
+    // comes or drops when the retries run out.
+    internal sealed class NeighbourEntry
     {
-        public uint Address;
+        public IpAddress Address;
         public ulong Mac;
         public bool Resolved;
         public ulong LastUsed;        // monotonic ns
@@ -16,36 +17,36 @@ namespace Kernel.Net
         public int QueueLength;
     }
 
-    internal static class ArpCache
+    internal static class NeighbourCache
     {
         public const int Size = 16;
         public const int QueueLimit = 8;
 
-        private static ArpEntry[] s_entries;
+        private static NeighbourEntry[] s_entries;
 
         public static void Initialize()
         {
-            s_entries = new ArpEntry[Size];
-            for (int i = 0; i < Size; i++) s_entries[i] = new ArpEntry();
+            s_entries = new NeighbourEntry[Size];
+            for (int i = 0; i < Size; i++) s_entries[i] = new NeighbourEntry();
         }
 
-        public static ArpEntry Find(uint address)
+        public static NeighbourEntry Find(IpAddress address)
         {
             for (int i = 0; i < Size; i++)
-                if (s_entries[i].Address == address && address != 0) return s_entries[i];
+                if (s_entries[i].Address == address && !address.IsAny) return s_entries[i];
             return null;
         }
 
         /// <summary>The entry for <paramref name="address"/>, taking over an empty or the least recently used one.</summary>
-        public static ArpEntry FindOrCreate(uint address, ulong now)
+        public static NeighbourEntry FindOrCreate(IpAddress address, ulong now)
         {
-            ArpEntry entry = Find(address);
+            NeighbourEntry entry = Find(address);
             if (entry != null) return entry;
-            ArpEntry victim = s_entries[0];
+            NeighbourEntry victim = s_entries[0];
             for (int i = 0; i < Size; i++)
             {
-                ArpEntry e = s_entries[i];
-                if (e.Address == 0) { victim = e; break; }
+                NeighbourEntry e = s_entries[i];
+                if (e.Address.IsAny) { victim = e; break; }
                 if (e.LastUsed < victim.LastUsed) victim = e;
             }
             DropQueue(victim);
@@ -63,21 +64,21 @@ namespace Kernel.Net
             get
             {
                 int n = 0;
-                for (int i = 0; i < Size; i++) if (s_entries[i].Address != 0) n++;
+                for (int i = 0; i < Size; i++) if (!s_entries[i].Address.IsAny) n++;
                 return n;
             }
         }
 
-        public static ArpEntry At(int index) => s_entries[index];
+        public static NeighbourEntry At(int index) => s_entries[index];
 
-        public static void Forget(ArpEntry entry)
+        public static void Forget(NeighbourEntry entry)
         {
             DropQueue(entry);
-            entry.Address = 0;
+            entry.Address = default;
             entry.Resolved = false;
         }
 
-        public static void DropQueue(ArpEntry entry)
+        public static void DropQueue(NeighbourEntry entry)
         {
             while (entry.Queue != null)
             {
