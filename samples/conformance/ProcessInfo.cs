@@ -116,6 +116,7 @@ public static partial class ProcessInfo
 
         string[] stat = StatFields("/proc/self/stat");
         Report.Line("memory", $"stat: {stat.Length} fields, pid {stat[0] == Environment.ProcessId.ToString()}, comm is the name: {stat[1] == "(" + self.ProcessName + ")"}, state {stat[2]}, exit signal {stat[37]}");
+        Report.EnvSpecific("cpu ticks (utime stime)", stat[13] + " " + stat[14]);
         long statRssPages = long.Parse(stat[23]), statVsize = long.Parse(stat[22]);
         Report.Line("memory", $"stat rss pages > 0: {statRssPages > 0}, vsize >= rss: {statVsize >= statRssPages * 4096}, threads: {stat[19] == Field(status, "Threads")}, starttime > 0: {long.Parse(stat[21]) > 0}");
         string[] statm = File.ReadAllText("/proc/self/statm").Trim().Split(' ');

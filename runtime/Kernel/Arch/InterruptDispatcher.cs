@@ -28,6 +28,7 @@ namespace Kernel.Arch
             // window) must not lend it to this entry. iretq restores the interrupted code's own flag.
             UserAccess.End();
             bool fromApp = (frame->Cs & 3) == 3 && Scheduler.Current != null;
+            if (fromApp) Scheduler.EnteredFromApp();
             if (frame->Vector == SyscallVector)
             {
                 Syscalls.SyscallTable.Dispatch(frame);

@@ -137,17 +137,21 @@ namespace Kernel.Syscalls
             return 0;
         }
 
-        // getrusage(who, usage): the process's CPU time as user time; the rest of struct rusage stays zero.
+        // getrusage(who, usage): the process's user and system time (Scheduler's accounting); the rest of
+        // struct rusage stays zero but ru_maxrss.
         public static long getrusage(SyscallFrame call)
         {
             const int Size = 144;
             if (!UserMemory.IsWritableUserRange(call.Arg1, Size)) return -Errno.EFAULT;
             byte* usage = (byte*)call.Arg1;
             for (int i = 0; i < Size; i++) usage[i] = 0;
-            ulong nanoseconds = Scheduler.ProcessCpuNanoseconds();
-            ((long*)usage)[0] = (long)(nanoseconds / 1_000_000_000UL);
-            ((long*)usage)[1] = (long)(nanoseconds % 1_000_000_000UL / 1000);
-            ((long*)usage)[4] = (long)(UserAddressSpace.CommittedPages * 4);   // ru_maxrss in KiB (current, as a floor)
+            ulong cpu = Scheduler.ProcessCpuNanoseconds(), system = Scheduler.ProcessSystemNanoseconds();
+            ulong user = cpu > system ? cpu - system : 0;
+            ((long*)usage)[0] = (long)(user / 1_000_000_000UL);
+            ((long*)usage)[1] = (long)(user % 1_000_000_000UL / 1000);
+            ((long*)usage)[2] = (long)(system / 1_000_000_000UL);
+            ((long*)usage)[3] = (long)(system % 1_000_000_000UL / 1000);
+            ((long*)usage)[4] = (long)(ProcessMemoryFigures.Now().PeakResidentBytes / 1024);   // ru_maxrss in KiB, VmHWM
             return 0;
         }
 

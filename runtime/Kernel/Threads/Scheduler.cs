@@ -29,6 +29,8 @@ namespace Kernel.Threads
         private static Thread s_deadToFree;
         private static ulong s_lastSwitch;
         private static ulong s_exitedCpuNanoseconds;
+        private static ulong s_exitedSystemNanoseconds;
+        private static ulong s_kernelEntry;   // monotonic ns of the current entry from ring 3 (EnteredFromApp)
 
         public static Thread Current;
         public static int LiveThreads => s_alive;
@@ -111,6 +113,7 @@ namespace Kernel.Threads
         /// </summary>
         public static InterruptFrame* Leave()
         {
+            ChargeKernelTime();
             Thread next = Current;
             if (next.State != ThreadState.Runnable || s_switchRequested)
             {
@@ -151,6 +154,28 @@ namespace Kernel.Threads
         {
             ulong running = thread == Current ? Time.Clock.MonotonicNanoseconds - s_lastSwitch : 0;
             return thread.CpuNanoseconds + running;
+        }
+
+        /// <summary>
+        /// An entry from ring 3 began (InterruptDispatcher): the time until Leave is the current thread's system
+        /// time. Two clock reads per entry; an entry that never reaches Leave is overwritten by the next one.
+        /// </summary>
+        public static void EnteredFromApp() => s_kernelEntry = Time.Clock.MonotonicNanoseconds;
+
+        private static void ChargeKernelTime()
+        {
+            if (s_kernelEntry == 0) return;
+            ulong now = Time.Clock.MonotonicNanoseconds;
+            if (now > s_kernelEntry) Current.SystemNanoseconds += now - s_kernelEntry;
+            s_kernelEntry = 0;
+        }
+
+        /// <summary>System time of the process: its threads', the exited ones' included (stime, ru_stime).</summary>
+        public static ulong ProcessSystemNanoseconds()
+        {
+            ulong total = s_exitedSystemNanoseconds;
+            for (int i = 0; i < s_count; i++) total += s_threads[i].SystemNanoseconds;
+            return total;
         }
 
         /// <summary>CPU time of the process (CLOCK_PROCESS_CPUTIME_ID): its threads', the exited ones' included.</summary>
@@ -339,6 +364,7 @@ namespace Kernel.Threads
             Thread t = s_deadToFree;
             s_deadToFree = null;
             s_exitedCpuNanoseconds += t.CpuNanoseconds;
+            s_exitedSystemNanoseconds += t.SystemNanoseconds;
             KernelStacks.Free(t.KernelStackBase);
             ExtendedState.FreeArea(t.ExtendedStateArea);
             int index = IndexOf(t);

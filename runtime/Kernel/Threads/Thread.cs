@@ -28,6 +28,8 @@ namespace Kernel.Threads
         /// <summary>set_tid_address / CLONE_CHILD_CLEARTID: zeroed and futex-woken when the thread exits.</summary>
         public ulong ClearChildTid;
         public ulong CpuNanoseconds;
+        /// <summary>The part of CpuNanoseconds spent in the kernel on its behalf, from entry to Scheduler.Leave (stime).</summary>
+        public ulong SystemNanoseconds;
         /// <summary>Monotonic ns when it was created: /proc's starttime (Linux counts from boot, as this clock does).</summary>
         public ulong StartNanoseconds;
         /// <summary>The task's comm (prctl PR_SET_NAME, /proc/.../stat and status): up to 15 bytes and a NUL.</summary>

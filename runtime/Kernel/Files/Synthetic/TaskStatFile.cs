@@ -7,8 +7,8 @@ namespace Kernel.Files.Synthetic
 {
     // /proc/<pid>/stat (the process: its leader's line with the whole process's CPU time) and
     // /proc/<pid>/task/<tid>/stat (one thread), in proc(5)'s 52 fields. The process has no parent, no
-    // terminal, and runs on CPU 0 under SCHED_OTHER at nice 0. CPU time is all utime: the scheduler
-    // charges a thread from switch to switch and does not tell system calls apart (getrusage says the same).
+    // terminal, and runs on CPU 0 under SCHED_OTHER at nice 0. stime is the time from each entry into the
+    // kernel to its return (Scheduler.EnteredFromApp), utime the rest of the thread's CPU time.
     internal sealed class TaskStatFile : ContentGenerator
     {
         private const ulong PfRandomize = 0x400000;   // the one task flag a user process usually shows
@@ -24,6 +24,8 @@ namespace Kernel.Files.Synthetic
             if (thread == null) return;
             ProcessMemoryFigures memory = ProcessMemoryFigures.Now();
             ulong cpu = wholeProcess ? Scheduler.ProcessCpuNanoseconds() : Scheduler.ThreadCpuNanoseconds(thread);
+            ulong system = wholeProcess ? Scheduler.ProcessSystemNanoseconds() : thread.SystemNanoseconds;
+            ulong user = cpu > system ? cpu - system : 0;
             Thread leader = Tasks.Leader();
             ulong started = wholeProcess || thread == leader ? leader.StartNanoseconds : thread.StartNanoseconds;
             ulong rssLimit, unused;
@@ -35,7 +37,7 @@ namespace Kernel.Files.Synthetic
             o.Append(" 0 ").AppendDecimal(Tasks.ProcessId).Append(' ').AppendDecimal(Tasks.ProcessId);   // ppid pgrp session
             o.Append(" 0 -1 ").AppendDecimal(PfRandomize);                                               // tty_nr tpgid flags
             o.Append(" 0 0 0 0 ");                                                                       // minflt cminflt majflt cmajflt
-            o.AppendDecimal(Tasks.Ticks(cpu)).Append(" 0 0 0");                                          // utime stime cutime cstime
+            o.AppendDecimal(Tasks.Ticks(user)).Append(' ').AppendDecimal(Tasks.Ticks(system)).Append(" 0 0");   // utime stime cutime cstime
             o.Append(" 20 0 ").AppendDecimal((ulong)Scheduler.LiveThreads).Append(" 0 ");                // priority nice num_threads itrealvalue
             o.AppendDecimal(Tasks.Ticks(started)).Append(' ');
             o.AppendDecimal(memory.SizeBytes).Append(' ').AppendDecimal(memory.ResidentBytes / UserAddressSpace.PageSize).Append(' ');
