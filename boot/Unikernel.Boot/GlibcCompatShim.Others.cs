@@ -9,6 +9,9 @@ public static partial class GlibcCompatShim
     private const int SsOnStack = 1;                    // stack_t: ss_sp, ss_flags (this bit), ss_size
     private const int Eintr = 4;
     private const int Enosys = 38;
+    private const uint PtLoad = 1, PtGnuEhFrame = 0x6474E550;
+    private const int PhdrSize = 56, PhdrVaddr = 16, PhdrMemsz = 40;          // Elf64_Phdr
+    private const int InfoAddr = 0, InfoPhdr = 16, InfoPhnum = 24;            // struct dl_phdr_info
 
     private static void EmitOthers(ShimAssembler s)
     {
@@ -96,5 +99,100 @@ public static partial class GlibcCompatShim
             });
         }
         s.Function("makecontext", () => a.ret());
+    
+        EmitFindObject(s);
+    }
+
+    // int _dl_find_object(void *pc, struct dl_find_object *result) (glibc 2.35): gcc 12's libgcc_eh finds the
+    // unwind tables of the code at pc through it (unwind-dw2-fde-dip.o) when no frames were registered, which is
+    // the case in uk-cc's links (no crtbegin.o). Built on dl_iterate_phdr, which musl answers for the static
+    // executable from its program headers: the object whose PT_LOAD segments hold pc, its address range and its
+    // PT_GNU_EH_FRAME. result: flags, map_start, map_end, link_map (NULL here), eh_frame; -1 when no object has pc.
+    private static void EmitFindObject(ShimAssembler s)
+    {
+        s.Function("_dl_find_object", () =>
+        {
+            var a = s.Asm;
+            // The search state the callback fills: pc, map_start, map_end, eh_frame.
+            a.push(rbx);
+            a.sub(rsp, 32);
+            a.mov(rbx, rsi);
+            a.mov(__qword_ptr[rsp], rdi);
+            a.lea(rdi, __[s.LabelOf("callback")]);
+            a.mov(rsi, rsp);
+            s.Call("dl_iterate_phdr");
+            a.test(eax, eax);
+            a.jz(s.LabelOf("missing"));
+            a.mov(__qword_ptr[rbx], 0);
+            a.mov(rax, __qword_ptr[rsp + 8]);
+            a.mov(__qword_ptr[rbx + 8], rax);
+            a.mov(rax, __qword_ptr[rsp + 16]);
+            a.mov(__qword_ptr[rbx + 16], rax);
+            a.mov(__qword_ptr[rbx + 24], 0);
+            a.mov(rax, __qword_ptr[rsp + 24]);
+            a.mov(__qword_ptr[rbx + 32], rax);
+            a.xor(eax, eax);
+            a.jmp(s.LabelOf("return"));
+            s.Bind("missing");
+            a.mov(eax, -1);
+            s.Bind("return");
+            a.add(rsp, 32);
+            a.pop(rbx);
+            a.ret();
+
+            // int callback(struct dl_phdr_info *info, size_t size, void *state): 1 (stop) for the object holding pc.
+            s.Bind("callback");
+            a.push(rbx);
+            a.push(r12);
+            a.mov(rbx, __qword_ptr[rdx]);             // pc
+            a.mov(r8, __qword_ptr[rdi + InfoAddr]);
+            a.mov(r9, __qword_ptr[rdi + InfoPhdr]);
+            a.movzx(ecx, __word_ptr[rdi + InfoPhnum]);
+            a.mov(r10, -1);                           // lowest PT_LOAD start
+            a.xor(r11d, r11d);                        // highest PT_LOAD end
+            a.xor(edi, edi);                          // PT_GNU_EH_FRAME address
+            a.xor(esi, esi);                          // 1 once a PT_LOAD holds pc
+            a.test(ecx, ecx);
+            a.jz(s.LabelOf("scanned"));
+            s.Bind("header");
+            a.mov(eax, __dword_ptr[r9]);
+            a.cmp(eax, PtGnuEhFrame);
+            a.jne(s.LabelOf("load"));
+            a.mov(rdi, __qword_ptr[r9 + PhdrVaddr]);
+            a.add(rdi, r8);
+            a.jmp(s.LabelOf("next"));
+            s.Bind("load");
+            a.cmp(eax, PtLoad);
+            a.jne(s.LabelOf("next"));
+            a.mov(rax, __qword_ptr[r9 + PhdrVaddr]);
+            a.add(rax, r8);
+            a.cmp(rax, r10);
+            a.cmovb(r10, rax);
+            a.mov(r12, rax);
+            a.add(r12, __qword_ptr[r9 + PhdrMemsz]);
+            a.cmp(r12, r11);
+            a.cmova(r11, r12);
+            a.mov(r12, rbx);
+            a.sub(r12, rax);
+            a.cmp(r12, __qword_ptr[r9 + PhdrMemsz]);
+            a.jae(s.LabelOf("next"));
+            a.mov(esi, 1);
+            s.Bind("next");
+            a.add(r9, PhdrSize);
+            a.dec(ecx);
+            a.jnz(s.LabelOf("header"));
+            s.Bind("scanned");
+            a.xor(eax, eax);
+            a.test(esi, esi);
+            a.jz(s.LabelOf("callback.return"));
+            a.mov(__qword_ptr[rdx + 8], r10);
+            a.mov(__qword_ptr[rdx + 16], r11);
+            a.mov(__qword_ptr[rdx + 24], rdi);
+            a.mov(eax, 1);
+            s.Bind("callback.return");
+            a.pop(r12);
+            a.pop(rbx);
+            a.ret();
+        });
     }
 }

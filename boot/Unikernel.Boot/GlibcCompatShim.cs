@@ -10,7 +10,7 @@ namespace Unikernel.Boot;
 /// Who needs what (docs/native-libraries.md): the NativeAOT runtime archives need glibc's CPU-set
 /// helpers; Debian's static libraries, compiled with _FORTIFY_SOURCE=2, need the <c>__*_chk</c>
 /// family, <c>fcntl64</c> (glibc's headers rename <c>fcntl</c>), and libstdc++ needs
-/// <c>__libc_single_threaded</c>, <c>__dso_handle</c> and <c>arc4random</c>.
+/// <c>__libc_single_threaded</c>, <c>__dso_handle</c> and <c>arc4random</c>, libgcc_eh <c>_dl_find_object</c>.
 /// Each fortified function checks its bound as glibc's does, fails the way glibc's does
 /// (<c>*** buffer overflow detected ***: terminated</c> on stderr, then abort), and otherwise does
 /// the work through musl's plain function.

@@ -131,7 +131,8 @@ public class GlibcCompatShimTests
         File.WriteAllBytes(Path.Combine(dir, "shim.o"), ElfObjectWriter.Write(GlibcCompatShim.Build()));
         Run("gcc", $"-O0 -fno-builtin -w -o {dir}/glibc {source}", dir);
         Run("musl-gcc", $"-DSHIM -O0 -fno-builtin -w -c -o {dir}/check.o {source}", dir);
-        Run("musl-gcc", $"-static -o {dir}/musl {dir}/check.o {dir}/shim.o", dir);
+        // --eh-frame-hdr: musl-gcc leaves PT_GNU_EH_FRAME out of static links, uk-cc's (NativeAOT's arguments) have it.
+        Run("musl-gcc", $"-static -Wl,--eh-frame-hdr -o {dir}/musl {dir}/check.o {dir}/shim.o", dir);
 
         // Every shim function is exercised, except the CPU-set helpers (test above) and the large-file
         // aliases, which musl 1.2.3 still defines and which the program samples.
@@ -161,6 +162,21 @@ public class GlibcCompatShimTests
         Directory.Delete(dir, recursive: true);
     }
 
+    // gcc 12's libgcc_eh (C++ exceptions in a C++ library such as ICU) finds unwind tables through _dl_find_object
+    // when crtbegin.o registered none, as in uk-cc's links: linked that way, a backtrace walks every C frame.
+    [Fact]
+    public void LibgccUnwindsThroughDlFindObjectWithoutCrtbegin()
+    {
+        string dir = Directory.CreateTempSubdirectory("uk-shim-").FullName;
+        string source = Path.Combine(AppContext.BaseDirectory, "GlibcCompat", "unwind_check.c");
+        File.WriteAllBytes(Path.Combine(dir, "shim.o"), ElfObjectWriter.Write(GlibcCompatShim.Build()));
+        const string musl = "/usr/lib/x86_64-linux-musl";
+        Run("musl-gcc", $"-static -nostartfiles -Wl,--eh-frame-hdr -O0 -o {dir}/unwind {musl}/crt1.o {musl}/crti.o {source} {dir}/shim.o {musl}/crtn.o", dir);
+        Assert.Equal("unwound innermost, middle, outer, main\n", Run($"{dir}/unwind", "", dir));
+        Assert.Contains("_dl_find_object", Run("nm", $"{dir}/unwind", dir));
+        Directory.Delete(dir, recursive: true);
+    }
+
     // The symbols Debian's static libraries (built against glibc 2.36 with _FORTIFY_SOURCE=2) leave
     // undefined, minus what the libraries themselves, musl and libgcc define: all must be in the shim,
     // except the few named here with the reason they are not.
@@ -168,6 +184,7 @@ public class GlibcCompatShimTests
     [InlineData("libsqlite3-dev", "/usr/lib/x86_64-linux-gnu/libsqlite3.a")]
     [InlineData("zlib1g-dev", "/usr/lib/x86_64-linux-gnu/libz.a")]
     [InlineData("libssl-dev", "/usr/lib/x86_64-linux-gnu/libssl.a /usr/lib/x86_64-linux-gnu/libcrypto.a /usr/lib/x86_64-linux-gnu/libz.a")]
+    [InlineData("libgcc-12-dev", "/usr/lib/gcc/x86_64-linux-gnu/12/libgcc_eh.a /usr/lib/gcc/x86_64-linux-gnu/12/libgcc.a")]
     [InlineData("libicu-dev", "/usr/lib/x86_64-linux-gnu/libicuuc.a /usr/lib/x86_64-linux-gnu/libicui18n.a /usr/lib/x86_64-linux-gnu/libicudata.a /usr/lib/gcc/x86_64-linux-gnu/12/libstdc++.a")]
     public void DebianArchivesFindEveryGlibcSymbolInTheShim(string package, string archives)
     {

@@ -62,6 +62,9 @@ int __register_atfork(void (*)(void), void (*)(void), void (*)(void), void *);
 uint32_t arc4random(void);
 extern char __libc_single_threaded;
 #include <ucontext.h>
+#include <link.h>
+struct find_object { unsigned long long flags; void *map_start, *map_end; void *link_map; void *eh_frame; unsigned long long reserved[7]; };
+int call_dl_find_object(void *, struct find_object *) __asm__("_dl_find_object");
 
 static char big[64];
 static volatile size_t n8 = 8, n9 = 9, n16 = 16;  /* volatile: keep the compiler from judging the calls */
@@ -194,6 +197,40 @@ static int vasprintf_via(char **out, const char *fmt, ...)
     va_end(ap);
     return r;
 }
+/* The object holding main, as dl_iterate_phdr describes it: the reference for _dl_find_object. */
+struct expected_object { void *pc; char *start, *end; void *eh_frame; int found; };
+static int describe_object(struct dl_phdr_info *info, size_t size, void *data)
+{
+    struct expected_object *e = data;
+    char *start = (char *)-1, *end = 0;
+    void *eh = 0;
+    int holds = 0;
+    for (int i = 0; i < info->dlpi_phnum; i++) {
+        const ElfW(Phdr) *p = &info->dlpi_phdr[i];
+        char *from = (char *)info->dlpi_addr + p->p_vaddr;
+        if (p->p_type == PT_GNU_EH_FRAME) eh = from;
+        if (p->p_type != PT_LOAD) continue;
+        if (from < start) start = from;
+        if (from + p->p_memsz > end) end = from + p->p_memsz;
+        if ((char *)e->pc >= from && (char *)e->pc < from + p->p_memsz) holds = 1;
+    }
+    if (!holds) return 0;
+    e->start = start; e->end = end; e->eh_frame = eh; e->found = 1;
+    return 1;
+}
+static void find_object_of(const char *what, void *pc)
+{
+    struct expected_object e = { pc };
+    dl_iterate_phdr(describe_object, &e);
+    struct find_object got;
+    memset(&got, 0x5a, sizeof got);
+    int r = call_dl_find_object(pc, &got);
+    if (r != 0) { printf("_dl_find_object(%s): %d, described by dl_iterate_phdr: %s\n", what, r, e.found ? "yes" : "no"); return; }
+    printf("_dl_find_object(%s): 0, flags %llu, range as dl_iterate_phdr: %s, eh_frame is its PT_GNU_EH_FRAME: %s, non-null: %s\n",
+           what, got.flags, got.map_start == e.start && got.map_end == e.end ? "yes" : "no",
+           got.eh_frame == e.eh_frame ? "yes" : "no", got.eh_frame ? "yes" : "no");
+}
+
 static int prepared, parented, childed;
 static void prepare(void) { prepared++; }
 static void parent(void) { parented++; }
@@ -308,6 +345,9 @@ int main(void)
     got = setcontext(&context);
     printf("shim only, setcontext: %d %s\n", got, strerror(errno));
 #endif
+    find_object_of("main", (void *)main);
+    find_object_of("a static variable", (void *)&big[3]);
+    find_object_of("an unmapped address", (void *)16);
     printf("__libc_single_threaded: %s\n", __libc_single_threaded == 0 || __libc_single_threaded == 1 ? "0 or 1" : "other");
     expect_abort("__chk_fail", chk_fail);
 #ifdef SHIM
