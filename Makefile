@@ -21,8 +21,11 @@ PACKAGES := qemu-system-x86:/usr/bin/qemu-system-x86_64 musl-dev:/usr/lib/x86_64
 PACKAGES += curl:/usr/bin/curl iproute2:/usr/sbin/ip
 # make bench loads samples/http with wrk.
 PACKAGES += wrk:/usr/bin/wrk
+# make icu: ICU's static archives and data tools, and the C compiler for the NativeAOT package's globalization shim.
+PACKAGES += libicu-dev:/usr/lib/x86_64-linux-gnu/libicuuc.a icu-devtools:/usr/sbin/icupkg cmake:/usr/bin/cmake \
+  g++:/usr/bin/g++
 
-.PHONY: all setup build boot-objects package apps images linker-aot test demo bench fuzz clean
+.PHONY: all setup build boot-objects icu package apps images linker-aot test demo bench fuzz clean
 
 all: build
 
@@ -48,6 +51,34 @@ boot-objects:
 	$(UKBOOT) -o $(ARTIFACTS)/boot/boot.o
 	$(UKBOOT) --floor -o $(ARTIFACTS)/boot/floor.o
 
+# Cultures for apps with InvariantGlobalization=false: a static musl executable cannot dlopen ICU, so the package carries
+# ICU linked statically (docs/third-party.md): the globalization shim of the NativeAOT host package (its C sources and
+# CMakeLists, built here with Debian's gcc against Debian's ICU headers, as its own build-local.sh would during a user's
+# publish with StaticICULinking), Debian's ICU archives, libstdc++.a and libgcc_eh.a (ICU is C++), and ICU's data
+# without what .NET never reads (sdk/Unikernel.Sdk/native/icu-data-removed.txt), assembled into libicudata.a by ICU's
+# own genccode. The ILCompiler host package is the one the SDK restored for `linker-aot` (the newest in the NuGet cache).
+ICU_NATIVE  := $(ARTIFACTS)/native/icu
+ICU_LIBDIR  := /usr/lib/x86_64-linux-gnu
+GCC_LIBDIR  := $(shell gcc -print-file-name=libstdc++.a 2>/dev/null | xargs -r dirname)
+icu: setup
+	@set -e; packages=$${NUGET_PACKAGES:-$$HOME/.nuget/packages}; \
+	  host=$$(ls -d $$packages/runtime.linux-x64.microsoft.dotnet.ilcompiler/*/native/src/libs/System.Globalization.Native | sort -V | tail -1); \
+	  [ -n "$$host" ] || { echo "icu: no ILCompiler host package with System.Globalization.Native sources in $$packages: run 'make linker-aot' first" >&2; exit 1; }; \
+	  echo "icu: System.Globalization.Native from $$host"; \
+	  rm -rf $(ICU_NATIVE) && mkdir -p $(ICU_NATIVE)/shim $(ICU_NATIVE)/data; \
+	  cmake -S $$host -B $(ICU_NATIVE)/shim -DLOCAL_BUILD:STRING=1 -DCLR_CMAKE_TARGET_UNIX:STRING=1 -DCMAKE_BUILD_TYPE=Release \
+	    -DCMAKE_C_COMPILER=gcc >$(ICU_NATIVE)/shim/cmake.log; \
+	  $(MAKE) --no-print-directory -s -C $(ICU_NATIVE)/shim >/dev/null; \
+	  cp $(ICU_NATIVE)/shim/libSystem.Globalization.Native.a $(ICU_NATIVE)/; \
+	  cp $(ICU_LIBDIR)/libicui18n.a $(ICU_LIBDIR)/libicuuc.a $(GCC_LIBDIR)/libstdc++.a $(GCC_LIBDIR)/libgcc_eh.a $(ICU_NATIVE)/; \
+	  cd $(ICU_NATIVE)/data; \
+	  ar x $(ICU_LIBDIR)/libicudata.a; name=$$(ar t $(ICU_LIBDIR)/libicudata.a); \
+	  mkdir full; objcopy -O binary --only-section=.rodata $$name full/$${name%_dat.o}.dat; \
+	  icupkg --ignore-deps -r $(CURDIR)/sdk/Unikernel.Sdk/native/icu-data-removed.txt full/$${name%_dat.o}.dat $${name%_dat.o}.dat 2>/dev/null; \
+	  genccode -a gcc -e $$(nm $$name | awk '{print $$3}' | sed 's/_dat$$//') $${name%_dat.o}.dat >/dev/null; \
+	  gcc -c -o icudata.o $${name%.o}.S; rm -f ../libicudata.a; ar rcD ../libicudata.a icudata.o; \
+	  cd ..; ls -l *.a | awk '{print "icu: " $$NF " (" $$5 " bytes)"}'
+
 # The Unikernel.Sdk package (sdk/Unikernel.Sdk): its targets, the NativeAOT uk-cc and uk-ld of `linker-aot`, boot.o and
 # kernel.o, packed into the local feed artifacts/packages that samples/NuGet.config adds. Its version is
 # VersionPrefix-dev-<hash of the packed files>: NuGet extracts a version into its package cache once and never again, so
@@ -55,7 +86,7 @@ boot-objects:
 # no-op). The version packed last is in artifacts/packages/Unikernel.Sdk.version.props, which samples/Directory.Build.props
 # reads. Older packages are removed from the feed (not from the NuGet cache, which other checkouts may share).
 FEED        := $(ARTIFACTS)/packages
-package: boot-objects
+package: boot-objects icu
 	@mkdir -p $(FEED)
 	rm -f $(FEED)/Unikernel.Sdk.*.nupkg
 	$(DOTNET) pack sdk/Unikernel.Sdk -c $(CONFIG) -nologo -v:minimal -o $(FEED)
