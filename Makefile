@@ -51,33 +51,16 @@ boot-objects:
 	$(UKBOOT) -o $(ARTIFACTS)/boot/boot.o
 	$(UKBOOT) --floor -o $(ARTIFACTS)/boot/floor.o
 
-# Cultures for apps with InvariantGlobalization=false: a static musl executable cannot dlopen ICU, so the package carries
-# ICU linked statically (docs/third-party.md): the globalization shim of the NativeAOT host package (its C sources and
-# CMakeLists, built here with Debian's gcc against Debian's ICU headers, as its own build-local.sh would during a user's
-# publish with StaticICULinking), Debian's ICU archives, libstdc++.a and libgcc_eh.a (ICU is C++), and ICU's data
-# without what .NET never reads (sdk/Unikernel.Sdk/native/icu-data-removed.txt), assembled into libicudata.a by ICU's
-# own genccode. The ILCompiler host package is the one the SDK restored for `linker-aot` (the newest in the NuGet cache).
+# Cultures: apps that do not set InvariantGlobalization=true link ICU statically (a static musl executable cannot dlopen
+# it). sdk/Unikernel.Sdk/native/build-icu.sh builds what the package carries for them in native/icu/ (docs/third-party.md):
+# the NativeAOT host package's globalization shim built for static ICU, Debian's ICU archives and trimmed data, and the
+# C++ runtime pieces ICU needs. Third-party C only, compiled once here, so the user's publish needs no C compiler.
+# Rebuilt when the recipe changes (or after `make clean`).
 ICU_NATIVE  := $(ARTIFACTS)/native/icu
-ICU_LIBDIR  := /usr/lib/x86_64-linux-gnu
-GCC_LIBDIR  := $(shell gcc -print-file-name=libstdc++.a 2>/dev/null | xargs -r dirname)
-icu: setup
-	@set -e; packages=$${NUGET_PACKAGES:-$$HOME/.nuget/packages}; \
-	  host=$$(ls -d $$packages/runtime.linux-x64.microsoft.dotnet.ilcompiler/*/native/src/libs/System.Globalization.Native | sort -V | tail -1); \
-	  [ -n "$$host" ] || { echo "icu: no ILCompiler host package with System.Globalization.Native sources in $$packages: run 'make linker-aot' first" >&2; exit 1; }; \
-	  echo "icu: System.Globalization.Native from $$host"; \
-	  rm -rf $(ICU_NATIVE) && mkdir -p $(ICU_NATIVE)/shim $(ICU_NATIVE)/data; \
-	  cmake -S $$host -B $(ICU_NATIVE)/shim -DLOCAL_BUILD:STRING=1 -DCLR_CMAKE_TARGET_UNIX:STRING=1 -DCMAKE_BUILD_TYPE=Release \
-	    -DCMAKE_C_COMPILER=gcc >$(ICU_NATIVE)/shim/cmake.log; \
-	  $(MAKE) --no-print-directory -s -C $(ICU_NATIVE)/shim >/dev/null; \
-	  cp $(ICU_NATIVE)/shim/libSystem.Globalization.Native.a $(ICU_NATIVE)/; \
-	  cp $(ICU_LIBDIR)/libicui18n.a $(ICU_LIBDIR)/libicuuc.a $(GCC_LIBDIR)/libstdc++.a $(GCC_LIBDIR)/libgcc_eh.a $(ICU_NATIVE)/; \
-	  cd $(ICU_NATIVE)/data; \
-	  ar x $(ICU_LIBDIR)/libicudata.a; name=$$(ar t $(ICU_LIBDIR)/libicudata.a); \
-	  mkdir full; objcopy -O binary --only-section=.rodata $$name full/$${name%_dat.o}.dat; \
-	  icupkg --ignore-deps -r $(CURDIR)/sdk/Unikernel.Sdk/native/icu-data-removed.txt full/$${name%_dat.o}.dat $${name%_dat.o}.dat 2>/dev/null; \
-	  genccode -a gcc -e $$(nm $$name | awk '{print $$3}' | sed 's/_dat$$//') $${name%_dat.o}.dat >/dev/null; \
-	  gcc -c -o icudata.o $${name%.o}.S; rm -f ../libicudata.a; ar rcD ../libicudata.a icudata.o; \
-	  cd ..; ls -l *.a | awk '{print "icu: " $$NF " (" $$5 " bytes)"}'
+ICU_RECIPE  := sdk/Unikernel.Sdk/native/build-icu.sh sdk/Unikernel.Sdk/native/icu-data-removed.txt
+icu: setup $(ICU_NATIVE)/built
+$(ICU_NATIVE)/built: $(ICU_RECIPE)
+	sdk/Unikernel.Sdk/native/build-icu.sh $(ICU_NATIVE) && touch $@
 
 # The Unikernel.Sdk package (sdk/Unikernel.Sdk): its targets, the NativeAOT uk-cc and uk-ld of `linker-aot`, boot.o and
 # kernel.o, packed into the local feed artifacts/packages that samples/NuGet.config adds. Its version is
@@ -97,7 +80,7 @@ package: boot-objects icu
 # into uk_ksyms so kernel fault reports name app code. dotnet publish is incremental: unchanged, it recompiles and
 # relinks nothing. Its intermediate files get their own folder because NativeAOT relinks only when the app's objects
 # change, not when linker flags do: sharing them with a plain publish of the sample could leave a stale executable here.
-SAMPLE_APPS := hello conformance netecho http hostile
+SAMPLE_APPS := hello conformance netecho http hostile globalization
 apps: package
 	@for app in $(SAMPLE_APPS); do \
 	  echo "$(DOTNET) publish samples/$$app -p:PublishUnikernel=true -> $(APPS)/$$app"; \
