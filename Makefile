@@ -21,6 +21,8 @@ PACKAGES := qemu-system-x86:/usr/bin/qemu-system-x86_64 musl-dev:/usr/lib/x86_64
 PACKAGES += curl:/usr/bin/curl iproute2:/usr/sbin/ip
 # make bench loads samples/http with wrk.
 PACKAGES += wrk:/usr/bin/wrk
+# samples/sqlite links Debian's static SQLite (docs/native-libraries.md).
+PACKAGES += libsqlite3-dev:/usr/lib/x86_64-linux-gnu/libsqlite3.a
 # make icu: ICU's static archives and data tools, and the C compiler for the NativeAOT package's globalization shim.
 PACKAGES += libicu-dev:/usr/lib/x86_64-linux-gnu/libicuuc.a icu-devtools:/usr/sbin/icupkg cmake:/usr/bin/cmake \
   g++:/usr/bin/g++
@@ -80,7 +82,7 @@ package: boot-objects icu
 # into uk_ksyms so kernel fault reports name app code. dotnet publish is incremental: unchanged, it recompiles and
 # relinks nothing. Its intermediate files get their own folder because NativeAOT relinks only when the app's objects
 # change, not when linker flags do: sharing them with a plain publish of the sample could leave a stale executable here.
-SAMPLE_APPS := hello conformance netecho http hostile globalization
+SAMPLE_APPS := hello conformance netecho http hostile sqlite globalization
 apps: package
 	@for app in $(SAMPLE_APPS); do \
 	  echo "$(DOTNET) publish samples/$$app -p:PublishUnikernel=true -> $(APPS)/$$app"; \

@@ -1,8 +1,11 @@
 #!/usr/bin/env bash
 # Reference tools some tests compare our toolchain against (GNU ld, gcc, musl-gcc). The product
-# never uses them; only `make test` installs them. Quiet when everything is there.
+# never uses them; only `make test` installs them. Quiet when everything is there. The static libraries are
+# the Debian archives whose glibc symbols the glibc compatibility shim must cover (GlibcCompatShimTests).
 set -euo pipefail
-declare -A provides=([musl-tools]=/usr/bin/musl-gcc [binutils]=/usr/bin/ld.bfd [gcc]=/usr/bin/gcc)
+declare -A provides=([musl-tools]=/usr/bin/musl-gcc [binutils]=/usr/bin/ld.bfd [gcc]=/usr/bin/gcc
+  [zlib1g-dev]=/usr/lib/x86_64-linux-gnu/libz.a [libssl-dev]=/usr/lib/x86_64-linux-gnu/libcrypto.a
+  [libicu-dev]=/usr/lib/x86_64-linux-gnu/libicuuc.a [libstdc++-12-dev]=/usr/lib/gcc/x86_64-linux-gnu/12/libstdc++.a)
 missing=()
 for package in "${!provides[@]}"; do
   [ -e "${provides[$package]}" ] || missing+=("$package")

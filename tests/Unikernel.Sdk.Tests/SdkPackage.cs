@@ -50,7 +50,10 @@ public static class SdkPackage
     }
 
     /// <summary>`dotnet publish PROJECT -c Release ARGS`, the user's command; stdout and stderr together.</summary>
-    public static Result Publish(string project, params string[] args)
+    public static Result Publish(string project, params string[] args) => Publish(project, args, new());
+
+    /// <summary>The same with environment variables set (or replaced) for the publish.</summary>
+    public static Result Publish(string project, string[] args, Dictionary<string, string> environment)
     {
         var start = new ProcessStartInfo("dotnet", ["publish", project, "-c", "Release", "-nologo", .. args])
         {
@@ -61,6 +64,8 @@ public static class SdkPackage
         // Nothing of the test host's own build may leak into the user's build.
         foreach (string name in new[] { "MSBuildExtensionsPath", "MSBuildSDKsPath", "MSBUILD_EXE_PATH", "DOTNET_HOST_PATH" })
             start.Environment.Remove(name);
+        foreach (var (name, value) in environment)
+            start.Environment[name] = value;
         using var process = Process.Start(start)!;
         var stderr = process.StandardError.ReadToEndAsync();
         string stdout = process.StandardOutput.ReadToEnd();
