@@ -96,5 +96,14 @@ public static partial class GlibcCompatShim
             });
         }
         s.Function("makecontext", () => a.ret());
+
+        // int _dl_find_object(pc, result) (glibc 2.35; libgcc_eh's _Unwind_Find_FDE, which ICU's C++ code pulls in):
+        // -1, "no object there", as glibc answers for an address outside every loaded object. The unwinder then finds no
+        // FDE, so a C++ exception thrown through ICU ends in std::terminate; ICU reports errors as codes and throws none.
+        s.Function("_dl_find_object", () =>
+        {
+            a.mov(eax, -1);
+            a.ret();
+        });
     }
 }
