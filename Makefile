@@ -25,8 +25,11 @@ PACKAGES += wrk:/usr/bin/wrk
 PACKAGES += libsqlite3-dev:/usr/lib/x86_64-linux-gnu/libsqlite3.a
 # The package carries Debian's zone files (docs/third-party.md), which images get in /usr/share/zoneinfo.
 PACKAGES += tzdata:/usr/share/zoneinfo/zone1970.tab
+# make icu: ICU's static archives and data tools, and the C compiler for the NativeAOT package's globalization shim.
+PACKAGES += libicu-dev:/usr/lib/x86_64-linux-gnu/libicuuc.a icu-devtools:/usr/sbin/icupkg cmake:/usr/bin/cmake \
+  g++:/usr/bin/g++
 
-.PHONY: all setup build boot-objects package apps images linker-aot test demo bench fuzz clean
+.PHONY: all setup build boot-objects icu package apps images linker-aot test demo bench fuzz clean
 
 all: build
 
@@ -52,6 +55,17 @@ boot-objects:
 	$(UKBOOT) -o $(ARTIFACTS)/boot/boot.o
 	$(UKBOOT) --floor -o $(ARTIFACTS)/boot/floor.o
 
+# Cultures: apps that do not set InvariantGlobalization=true link ICU statically (a static musl executable cannot dlopen
+# it). sdk/Unikernel.Sdk/native/build-icu.sh builds what the package carries for them in native/icu/ (docs/third-party.md):
+# the NativeAOT host package's globalization shim built for static ICU, Debian's ICU archives and trimmed data, and the
+# C++ runtime pieces ICU needs. Third-party C only, compiled once here, so the user's publish needs no C compiler.
+# Rebuilt when the recipe changes (or after `make clean`).
+ICU_NATIVE  := $(ARTIFACTS)/native/icu
+ICU_RECIPE  := sdk/Unikernel.Sdk/native/build-icu.sh sdk/Unikernel.Sdk/native/icu-data-removed.txt
+icu: setup $(ICU_NATIVE)/built
+$(ICU_NATIVE)/built: $(ICU_RECIPE)
+	sdk/Unikernel.Sdk/native/build-icu.sh $(ICU_NATIVE) && touch $@
+
 # The Unikernel.Sdk package (sdk/Unikernel.Sdk): its targets, the NativeAOT uk-cc and uk-ld of `linker-aot`, boot.o and
 # kernel.o, packed into the local feed artifacts/packages that samples/NuGet.config adds. Its version is
 # VersionPrefix-dev-<hash of the packed files>: NuGet extracts a version into its package cache once and never again, so
@@ -59,7 +73,7 @@ boot-objects:
 # no-op). The version packed last is in artifacts/packages/Unikernel.Sdk.version.props, which samples/Directory.Build.props
 # reads. Older packages are removed from the feed (not from the NuGet cache, which other checkouts may share).
 FEED        := $(ARTIFACTS)/packages
-package: boot-objects
+package: boot-objects icu
 	@mkdir -p $(FEED)
 	rm -f $(FEED)/Unikernel.Sdk.*.nupkg
 	$(DOTNET) pack sdk/Unikernel.Sdk -c $(CONFIG) -nologo -v:minimal -o $(FEED)
@@ -70,7 +84,7 @@ package: boot-objects
 # into uk_ksyms so kernel fault reports name app code. dotnet publish is incremental: unchanged, it recompiles and
 # relinks nothing. Its intermediate files get their own folder because NativeAOT relinks only when the app's objects
 # change, not when linker flags do: sharing them with a plain publish of the sample could leave a stale executable here.
-SAMPLE_APPS := hello conformance netecho http hostile sqlite webapp
+SAMPLE_APPS := hello conformance netecho http hostile sqlite webapp globalization
 apps: package
 	@for app in $(SAMPLE_APPS); do \
 	  echo "$(DOTNET) publish samples/$$app -p:PublishUnikernel=true -> $(APPS)/$$app"; \

@@ -5,7 +5,7 @@ using System.Xml.Linq;
 
 namespace Unikernel.Sdk.Tests;
 
-/// <summary>What `make package` put into Unikernel.Sdk: the build files, the NativeAOT tools, the kernel objects.</summary>
+/// <summary>What `make package` put into Unikernel.Sdk: the build files, the NativeAOT tools, the kernel objects, static ICU.</summary>
 public class PackageContentsTests
 {
     [Fact]
@@ -24,6 +24,12 @@ public class PackageContentsTests
             "build/Unikernel.Sdk.targets",
             "kernel/boot.o",
             "kernel/kernel.o",
+            "native/icu/libSystem.Globalization.Native.a",
+            "native/icu/libgcc_eh.a",
+            "native/icu/libicudata.a",
+            "native/icu/libicui18n.a",
+            "native/icu/libicuuc.a",
+            "native/icu/libstdc++.a",
             "tools/linux-x64/uk-cc",
             "tools/linux-x64/uk-ld",
         ], files);
@@ -46,6 +52,13 @@ public class PackageContentsTests
             Assert.Equal((1, 62), (BinaryPrimitives.ReadUInt16LittleEndian(elf.AsSpan(16)), BinaryPrimitives.ReadUInt16LittleEndian(elf.AsSpan(18))));
             Assert.Equal(File.ReadAllBytes(Path.Combine(SdkPackage.RepositoryRoot, "artifacts", obj.Replace("kernel/boot.o", "boot/boot.o"))), elf);
         }
+
+        // Static ICU is `make icu`'s (the trimmed data included), and the globalization shim calls ICU directly: no dlopen.
+        foreach (string archive in files.Where(f => f.StartsWith("native/icu/", StringComparison.Ordinal)))
+            Assert.Equal(File.ReadAllBytes(Path.Combine(SdkPackage.RepositoryRoot, "artifacts", archive)), Bytes(package, archive));
+        string shim = System.Text.Encoding.Latin1.GetString(Bytes(package, "native/icu/libSystem.Globalization.Native.a"));
+        Assert.Contains("ucol_openRules", shim);
+        Assert.DoesNotContain("dlopen", shim);
     }
 
     [Fact]
