@@ -26,7 +26,7 @@ PACKAGES += wrk:/usr/bin/wrk
 PACKAGES += libssl-dev:/usr/lib/x86_64-linux-gnu/libcrypto.a musl-tools:/usr/bin/musl-gcc cmake:/usr/bin/cmake make:/usr/bin/make
 PACKAGES += ca-certificates:/etc/ssl/certs/ca-certificates.crt
 
-.PHONY: all setup build boot-objects crypto-native package apps images linker-aot test demo bench fuzz clean
+.PHONY: all setup build boot-objects crypto-native crypto-native-build package apps images linker-aot test demo bench fuzz clean
 
 all: build
 
@@ -80,9 +80,18 @@ comma := ,
 CRYPTO_TEST_LINK_ALIASES := -static -Wl,-u,memcpy,-u,memset,-u,abort,--defsym,__memcpy_chk=memcpy,--defsym,__memset_chk=memset
 CRYPTO_TEST_LINK_ALIASES := $(CRYPTO_TEST_LINK_ALIASES)$(subst $() ,,$(foreach s,__fdelt_chk __fprintf_chk __vfprintf_chk __sprintf_chk \
   __strcat_chk __syslog_chk getcontext setcontext makecontext,$(comma)--defsym$(comma)$(s)=abort))
+# Rebuilt only when the NativeAOT or the Debian OpenSSL version changes (crypto-versions.txt records both).
 crypto-native:
 	@test -d "$(ILC_HOST_PACKAGE)/native/src/libs/System.Security.Cryptography.Native" \
 	  || { echo "crypto-native: the NativeAOT host package $(ILC_HOST_PACKAGE) is missing: run 'make linker-aot' first" >&2; exit 1; }
+	@mkdir -p $(CRYPTO_NATIVE)
+	@{ dpkg-query -W -f='openssl (libssl-dev) $${Version}\n' libssl-dev; \
+	   echo "System.Security.Cryptography.Native (runtime.linux-x64.Microsoft.DotNet.ILCompiler) $(ILC_VERSION)"; } >$(CRYPTO_NATIVE)/crypto-versions.new
+	@if cmp -s $(CRYPTO_NATIVE)/crypto-versions.new $(CRYPTO_NATIVE)/crypto-versions.txt && test -f $(CRYPTO_NATIVE)/libcrypto.a; then \
+	  echo "crypto-native: up to date ($$(paste -sd ';' $(CRYPTO_NATIVE)/crypto-versions.txt))"; rm $(CRYPTO_NATIVE)/crypto-versions.new; \
+	else $(MAKE) --no-print-directory crypto-native-build; fi
+
+crypto-native-build:
 	rm -rf $(CRYPTO_NATIVE)/crypto-build && mkdir -p $(CRYPTO_NATIVE)/crypto-build/include/openssl
 	cp /usr/include/openssl/*.h /usr/include/x86_64-linux-gnu/openssl/*.h $(CRYPTO_NATIVE)/crypto-build/include/openssl/
 	cmake -S "$(ILC_HOST_PACKAGE)/native/src/libs/System.Security.Cryptography.Native" -B $(CRYPTO_NATIVE)/crypto-build \
@@ -94,8 +103,7 @@ crypto-native:
 	$(MAKE) --no-print-directory -s -C $(CRYPTO_NATIVE)/crypto-build
 	cp $(CRYPTO_NATIVE)/crypto-build/libSystem.Security.Cryptography.Native.OpenSsl.a $(OPENSSL_LIBDIR)/libssl.a $(OPENSSL_LIBDIR)/libcrypto.a $(CRYPTO_NATIVE)/
 	cp /usr/share/doc/libssl-dev/copyright $(CRYPTO_NATIVE)/openssl.copyright
-	@dpkg-query -W -f='openssl (libssl-dev) $${Version}\n' libssl-dev >$(CRYPTO_NATIVE)/crypto-versions.txt
-	@echo "System.Security.Cryptography.Native (runtime.linux-x64.Microsoft.DotNet.ILCompiler) $(ILC_VERSION)" >>$(CRYPTO_NATIVE)/crypto-versions.txt
+	mv $(CRYPTO_NATIVE)/crypto-versions.new $(CRYPTO_NATIVE)/crypto-versions.txt
 	@cat $(CRYPTO_NATIVE)/crypto-versions.txt
 
 # The sample apps, published the way users publish theirs: each references Unikernel.Sdk and sets PublishUnikernel, so
@@ -104,7 +112,7 @@ crypto-native:
 # into uk_ksyms so kernel fault reports name app code. dotnet publish is incremental: unchanged, it recompiles and
 # relinks nothing. Its intermediate files get their own folder because NativeAOT relinks only when the app's objects
 # change, not when linker flags do: sharing them with a plain publish of the sample could leave a stale executable here.
-SAMPLE_APPS := hello conformance netecho http hostile
+SAMPLE_APPS := hello conformance netecho http hostile crypto
 apps: package
 	@for app in $(SAMPLE_APPS); do \
 	  echo "$(DOTNET) publish samples/$$app -p:PublishUnikernel=true -> $(APPS)/$$app"; \
