@@ -82,7 +82,7 @@ public static class ElfObjectWriter
                 Value = symbol.Offset,
                 Size = symbol.Size,
                 Type = symbol.Kind == SymbolKind.Function ? ElfSymbolType.Function : ElfSymbolType.Object,
-                Bind = symbol.IsGlobal ? ElfSymbolBind.Global : ElfSymbolBind.Local,
+                Bind = !symbol.IsGlobal ? ElfSymbolBind.Local : symbol.IsWeak ? ElfSymbolBind.Weak : ElfSymbolBind.Global,
                 SectionLink = elfSections[symbol.Section],
             });
         }

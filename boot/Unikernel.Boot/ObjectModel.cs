@@ -25,7 +25,9 @@ public readonly record struct RelocationTarget(string Name, bool IsSection)
 
 public readonly record struct Relocation(ulong Offset, RelocationType Type, RelocationTarget Target, long Addend);
 
-public readonly record struct DefinedSymbol(string Name, string Section, ulong Offset, ulong Size, SymbolKind Kind, bool IsGlobal);
+/// <param name="IsWeak">A global definition another object's may override (ELF STB_WEAK).</param>
+public readonly record struct DefinedSymbol(string Name, string Section, ulong Offset, ulong Size, SymbolKind Kind, bool IsGlobal,
+    bool IsWeak = false);
 
 /// <summary>One allocated section of boot.o before it becomes ELF.</summary>
 public sealed class SectionImage

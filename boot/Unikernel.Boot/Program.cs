@@ -2,7 +2,7 @@ using Unikernel.Boot;
 
 // ukboot -o path/boot.o : generates the boot stub object described in docs/boot-abi.md.
 // ukboot --floor -o path/floor.o : the benchmarks' trivial kernel (one serial byte, then exit).
-// ukboot --glibc-compat -o path/glibc-compat.o : __sched_cpualloc/__sched_cpufree for apps on musl.
+// ukboot --glibc-compat -o path/glibc-compat.o : the glibc-only symbols apps on musl need (GlibcCompatShim).
 string? outputPath = null;
 bool floor = false, glibcCompat = false;
 for (int i = 0; i < args.Length; i++)

@@ -15,7 +15,8 @@ try
             throw new DriverException($"musl's {file} is not in {musl}: install musl-dev (apt-get install musl-dev), or point " +
                 "UnikernelMuslDirectory (MSBuild) or UK_MUSL_LIBDIR at the directory that has it");
 
-    // The shim for the two glibc-only symbols the runtime archives use is generated here, per link.
+    // The shim for the glibc-only symbols of the runtime archives and of Debian's static libraries
+    // (docs/native-libraries.md) is generated here, per link.
     shimPath = Path.Combine(Path.GetTempPath(), $"uk-cc-glibc-compat-{Environment.ProcessId}.o");
     File.WriteAllBytes(shimPath, ElfObjectWriter.Write(GlibcCompatShim.Build()));
 

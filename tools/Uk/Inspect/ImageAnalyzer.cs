@@ -374,7 +374,7 @@ public static class ImageAnalyzer
         if (Of(InputKind.StartFiles).Count > 0)
             libc.Add(Sum("C start-up files (" + string.Join(", ", Of(InputKind.StartFiles).Select(f => Path.GetFileName(f.Path))) + ")", "libc-start", Of(InputKind.StartFiles)));
         if (Of(InputKind.LibcShim).Count > 0)
-            libc.Add(Sum("glibc compatibility shim (uk-cc)", "libc-shim", Of(InputKind.LibcShim), "__sched_cpualloc/__sched_cpufree for the runtime archives"));
+            libc.Add(Sum("glibc compatibility shim (uk-cc)", "libc-shim", Of(InputKind.LibcShim), "glibc-only symbols for the runtime archives and glibc-built static libraries (__*_chk, fcntl64, ...)"));
         if (libc.Children.Count > 0) parts.Add(libc.Total());
 
         // App code: the ILC object, split into compiled methods (by assembly and namespace) and data.
