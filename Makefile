@@ -64,7 +64,7 @@ package: boot-objects crypto-native
 	rm -f $(FEED)/Unikernel.Sdk.*.nupkg
 	$(DOTNET) pack sdk/Unikernel.Sdk -c $(CONFIG) -nologo -v:minimal -o $(FEED)
 
-# The static OpenSSL the package carries (native/ in Unikernel.Sdk): .NET's own crypto shim
+# The static OpenSSL the package carries (native/openssl/ in Unikernel.Sdk): .NET's own crypto shim
 # (System.Security.Cryptography.Native, whose C sources ship in the NativeAOT host package, the same version as the
 # managed code that calls it), compiled with musl-gcc against Debian's OpenSSL headers for direct calls (no dlopen: its
 # FEATURE_DISTRO_AGNOSTIC_SSL stays off), next to Debian's libssl.a and libcrypto.a as they are. Users then link TLS with
@@ -72,7 +72,7 @@ package: boot-objects crypto-native
 # The shim's configure step links small test programs against libcrypto.a to see which OpenSSL functions exist; Debian
 # built that archive against glibc, so those links get its few glibc-only symbols as aliases (the apps' links get real
 # ones from the glibc compatibility shim). OPENSSL_SSL_LIBRARY lists libcrypto.a after libssl.a for the same test links.
-CRYPTO_NATIVE   := $(ARTIFACTS)/native
+CRYPTO_NATIVE   := $(ARTIFACTS)/native/openssl
 ILC_VERSION      = $(shell $(DOTNET) msbuild linker/Unikernel.Linker -getProperty:BundledNETCoreAppPackageVersion 2>/dev/null)
 ILC_HOST_PACKAGE = $(HOME)/.nuget/packages/runtime.linux-x64.microsoft.dotnet.ilcompiler/$(ILC_VERSION)
 OPENSSL_LIBDIR  := /usr/lib/x86_64-linux-gnu
