@@ -21,8 +21,8 @@ PACKAGES := qemu-system-x86:/usr/bin/qemu-system-x86_64 musl-dev:/usr/lib/x86_64
 PACKAGES += curl:/usr/bin/curl iproute2:/usr/sbin/ip
 # make bench loads samples/http with wrk.
 PACKAGES += wrk:/usr/bin/wrk
-# make crypto-native: the .NET crypto shim compiled against Debian's OpenSSL (static libssl.a/libcrypto.a), with musl's gcc
-# wrapper and cmake; ca-certificates is the CA bundle apps can put into their image.
+# make crypto-native: the .NET crypto shim compiled against Debian's OpenSSL (static libssl.a/libcrypto.a), with musl-gcc
+# and cmake; ca-certificates is the CA bundle apps can put into their image.
 PACKAGES += libssl-dev:/usr/lib/x86_64-linux-gnu/libcrypto.a musl-tools:/usr/bin/musl-gcc cmake:/usr/bin/cmake make:/usr/bin/make
 PACKAGES += ca-certificates:/etc/ssl/certs/ca-certificates.crt
 

@@ -5,7 +5,7 @@ using System.Xml.Linq;
 
 namespace Unikernel.Sdk.Tests;
 
-/// <summary>What `make package` put into Unikernel.Sdk: the build files, the NativeAOT tools, the kernel objects.</summary>
+/// <summary>What `make package` put into Unikernel.Sdk: the build files, the NativeAOT tools, the kernel objects, the static OpenSSL.</summary>
 public class PackageContentsTests
 {
     [Fact]
@@ -24,6 +24,11 @@ public class PackageContentsTests
             "build/Unikernel.Sdk.targets",
             "kernel/boot.o",
             "kernel/kernel.o",
+            "native/openssl/crypto-versions.txt",
+            "native/openssl/libSystem.Security.Cryptography.Native.OpenSsl.a",
+            "native/openssl/libcrypto.a",
+            "native/openssl/libssl.a",
+            "native/openssl/openssl.copyright",
             "tools/linux-x64/uk-cc",
             "tools/linux-x64/uk-ld",
         ], files);
@@ -46,6 +51,12 @@ public class PackageContentsTests
             Assert.Equal((1, 62), (BinaryPrimitives.ReadUInt16LittleEndian(elf.AsSpan(16)), BinaryPrimitives.ReadUInt16LittleEndian(elf.AsSpan(18))));
             Assert.Equal(File.ReadAllBytes(Path.Combine(SdkPackage.RepositoryRoot, "artifacts", obj.Replace("kernel/boot.o", "boot/boot.o"))), elf);
         }
+        // The static OpenSSL is `make crypto-native`'s, and its versions are written down next to it.
+        foreach (string archive in new[] { "libSystem.Security.Cryptography.Native.OpenSsl.a", "libssl.a", "libcrypto.a" })
+            Assert.Equal(File.ReadAllBytes(Path.Combine(SdkPackage.RepositoryRoot, "artifacts", "native", "openssl", archive)),
+                Bytes(package, "native/openssl/" + archive));
+        Assert.Matches(@"^openssl \(libssl-dev\) 3\.\S+\nSystem\.Security\.Cryptography\.Native \(runtime\.linux-x64\.Microsoft\.DotNet\.ILCompiler\) 10\.\S+\n$",
+            Read(package, "native/openssl/crypto-versions.txt"));
     }
 
     [Fact]
