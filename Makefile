@@ -25,6 +25,8 @@ PACKAGES += wrk:/usr/bin/wrk
 # and cmake; ca-certificates is the CA bundle apps can put into their image.
 PACKAGES += libssl-dev:/usr/lib/x86_64-linux-gnu/libcrypto.a musl-tools:/usr/bin/musl-gcc cmake:/usr/bin/cmake make:/usr/bin/make
 PACKAGES += ca-certificates:/etc/ssl/certs/ca-certificates.crt
+# The package carries Debian's zone files (docs/third-party.md), which images get in /usr/share/zoneinfo.
+PACKAGES += tzdata:/usr/share/zoneinfo/zone1970.tab
 
 .PHONY: all setup build boot-objects crypto-native crypto-native-build package apps images linker-aot test demo bench fuzz clean
 
@@ -112,7 +114,7 @@ crypto-native-build:
 # into uk_ksyms so kernel fault reports name app code. dotnet publish is incremental: unchanged, it recompiles and
 # relinks nothing. Its intermediate files get their own folder because NativeAOT relinks only when the app's objects
 # change, not when linker flags do: sharing them with a plain publish of the sample could leave a stale executable here.
-SAMPLE_APPS := hello conformance netecho http hostile crypto
+SAMPLE_APPS := hello conformance netecho http hostile webapp crypto
 apps: package
 	@for app in $(SAMPLE_APPS); do \
 	  echo "$(DOTNET) publish samples/$$app -p:PublishUnikernel=true -> $(APPS)/$$app"; \

@@ -84,7 +84,11 @@ public static class BootInfoLayout
     public const int AppProgramHeaderCount = 128;
     public const int AppStart = 136;
     public const int AppEnd = 144;
-    public const int Size = 152;
+    // The image's read-only file system (uk_files), after uk_ksyms in the same segment; an empty range (both
+    // __image_end) when the image has none.
+    public const int FilesStart = 152;
+    public const int FilesEnd = 160;
+    public const int Size = 168;
 
     /// <summary>Fields the linker fills, through R_X86_64_64 relocations against its own symbols.</summary>
     public static readonly (int Offset, string Symbol)[] LinkerFilledFields =
@@ -102,5 +106,7 @@ public static class BootInfoLayout
         (AppProgramHeaderCount, "__uk_app_phnum"),
         (AppStart, "__uk_app_start"),
         (AppEnd, "__uk_app_end"),
+        (FilesStart, "__start_uk_files"),
+        (FilesEnd, "__stop_uk_files"),
     };
 }

@@ -6,7 +6,7 @@ namespace Unikernel.Linker;
 public static class CommandLine
 {
     public const string Usage =
-        "usage: uk-ld -o OUT [--map MAP] [--base 0x100000] [--entry SYMBOL] [--app STATIC-EXE [--app-name NAME] [--app-version VERSION]] INPUT.o... | " +
+        "usage: uk-ld -o OUT [--map MAP] [--base 0x100000] [--entry SYMBOL] [--app STATIC-EXE [--app-name NAME] [--app-version VERSION] [--files MANIFEST] [--files-time SECONDS]] INPUT.o... | " +
         "uk-ld -static -o OUT [-e _start] [--gc-sections] [--build-id[=fast|sha1|none]] [--defsym NAME=SYMBOL] [-z stack-size=BYTES] [-s] [--print-pass-times] [-L DIR] [-l NAME] " +
         "[--start-group] INPUT.o|LIB.a... [--end-group]; either form: [--unit NAME [--export SYMBOL]... INPUTS...]...";
 
@@ -17,8 +17,9 @@ public static class CommandLine
         string? map = null;
         ulong? baseAddress = null;
         string? entry = null;
-        string? app = null, appName = null, appVersion = null;
+        string? app = null, appName = null, appVersion = null, files = null;
         bool staticExecutable = false, gcSections = false;
+        uint? filesTime = null;
         var buildId = BuildIdKind.None;
         var inputs = new List<string>();
         // -l NAME is resolved after all -L options are known: like ld, every -L applies to every -l.
@@ -64,6 +65,17 @@ public static class CommandLine
                 case "--app-version":
                     appVersion = ValueOf(args, ref i);
                     break;
+                case "--files":
+                    files = ValueOf(args, ref i);
+                    break;
+                case "--files-time":
+                {
+                    string value = ValueOf(args, ref i);
+                    if (!uint.TryParse(value, NumberStyles.None, CultureInfo.InvariantCulture, out uint seconds))
+                        throw new LinkerException($"--files-time '{value}' is not a number of seconds since 1970 (0 to {uint.MaxValue})");
+                    filesTime = seconds;
+                    break;
+                }
                 case "-static" or "--static" or "--static-exe" or "-Bstatic":
                     staticExecutable = true;
                     break;
@@ -183,6 +195,8 @@ public static class CommandLine
             throw new LinkerException("--app puts an app into a kernel image; it cannot be used with -static");
         if (app is null && (appName is not null || appVersion is not null))
             throw new LinkerException("--app-name and --app-version describe the app of --app; give --app FILE too");
+        if (app is null && (files is not null || filesTime is not null))
+            throw new LinkerException("--files puts files into the image's file system, which an image has with an app; give --app FILE too");
 
         return new LinkOptions
         {
@@ -202,6 +216,8 @@ public static class CommandLine
             AppPath = app,
             AppName = appName,
             AppVersion = appVersion,
+            FilesManifestPath = files,
+            FilesTime = filesTime ?? 0,
             StackSize = stackSize ?? 0,
         };
     }

@@ -59,6 +59,14 @@ public sealed record LinkOptions
     /// kernel's boot report prints.</summary>
     public string? AppName { get; init; }
 
+    /// <summary>--files MANIFEST (with --app): the files of the image's read-only file system (uk_files), one
+    /// <c>file IMAGE-PATH HOST-PATH</c> or <c>link IMAGE-PATH TARGET</c> a line (Synthetic/ImageFiles.cs).</summary>
+    public string? FilesManifestPath { get; init; }
+
+    /// <summary>--files-time SECONDS (with --app): the modification time of every entry of uk_files, in seconds since
+    /// 1970 (default 0); the SDK passes SOURCE_DATE_EPOCH when it is set.</summary>
+    public uint FilesTime { get; init; }
+
     /// <summary>--app-version VERSION (with --app; default <c>unknown</c>): the version uk_image_info records.</summary>
     public string? AppVersion { get; init; }
 

@@ -53,6 +53,7 @@ public static class Linker
         if (executable) Run("drop dead FDEs", DropDeadFrames);
         Run("synthetic sections", CreateSyntheticSections);
         if (withApp) Run("image info", CreateImageInfo);
+        if (withApp) Run("image files", CreateImageFiles);
         Run("layout", BuildLayout);
         Run("linker symbols", DefineLinkerSymbols);
         Run("relocation scan", ScanRelocations);
@@ -133,6 +134,10 @@ public static class Linker
             options.AppVersion ?? ImageInfo.UnknownVersion, inputs);
         link.Synthetic.Add(link.ImageInfoSection);
     }
+
+    /// <summary>uk_files: the app's executable at /app/NAME and the files of --files, for the kernel to mount.</summary>
+    private static void CreateImageFiles(LinkContext link) =>
+        link.Synthetic.Add(ImageFiles.CreateSection(link.App!.Path, link.Options.FilesManifestPath, link.Options.FilesTime));
 
     /// <summary>Output sections, by the linker script (as code) of the kind of output.</summary>
     private static void BuildLayout(LinkContext link)
@@ -222,7 +227,7 @@ public static class Linker
 
     /// <summary>
     /// With an app, uk_ksyms (the kernel's and the app's function names) is a read-only PT_LOAD of its own on the first
-    /// page after the app's highest segment, its bytes after the app's in the file: the kernel's segments stay the
+    /// page after the app's highest segment (opened by uk_image_info, closed by uk_files, the image's file system), its bytes after the app's in the file: the kernel's segments stay the
     /// size of the kernel, whatever the app's. __start_uk_ksyms/__stop_uk_ksyms point there; __image_end does not
     /// cover it (docs/boot-abi.md, "The embedded app").
     /// </summary>
@@ -231,7 +236,7 @@ public static class Linker
         var segment = layout.AssignDetachedAddresses(SegmentKind.Symbols, app.End,
             SectionLayout.AlignUp(app.OutputEnd, SectionLayout.PageSize));
         if (segment is not null && segment.VirtualAddress + segment.MemorySize > KernelAddressSpace.AppLimit)
-            throw new LinkerException($"{ImageInfo.SectionName} and {KernelSymbolTable.SectionName} (0x{segment.MemorySize:x} bytes) " +
+            throw new LinkerException($"{ImageInfo.SectionName}, {KernelSymbolTable.SectionName} and {ImageFiles.SectionName} (0x{segment.MemorySize:x} bytes) " +
                 $"go after the app, at 0x{segment.VirtualAddress:x}, and would end above 2 GiB (0x{KernelAddressSpace.AppLimit:x}), " +
                 "the top of the app's range; link the app lower or make it smaller", file: app.Path);
     }

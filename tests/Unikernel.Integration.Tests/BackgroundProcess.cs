@@ -33,10 +33,12 @@ internal sealed class BackgroundProcess : IAsyncDisposable
         return new BackgroundProcess(start);
     }
 
-    /// <summary>A program with exactly <paramref name="environment"/> (KEY=VALUE) as its environment, as the guest gets.</summary>
-    public static BackgroundProcess Start(string program, IEnumerable<string> args, IEnumerable<string> environment)
+    /// <summary>A program with exactly <paramref name="environment"/> (KEY=VALUE) as its environment, as the guest gets,
+    /// started in <paramref name="workingDirectory"/> (default: the test's).</summary>
+    public static BackgroundProcess Start(string program, IEnumerable<string> args, IEnumerable<string> environment,
+        string? workingDirectory = null)
     {
-        var start = new ProcessStartInfo(program);
+        var start = new ProcessStartInfo(program) { WorkingDirectory = workingDirectory ?? "" };
         foreach (string a in args) start.ArgumentList.Add(a);
         start.Environment.Clear();
         foreach (string e in environment) start.Environment[e[..e.IndexOf('=')]] = e[(e.IndexOf('=') + 1)..];

@@ -134,7 +134,7 @@ public sealed class AppEmbeddingTests : IDisposable
         var imageLoads = Loads(image);
 
         // The last PT_LOAD: read-only, on the first page after the app's highest segment, holding uk_image_info (at
-        // AppEnd) and then uk_ksyms, on the same page.
+        // AppEnd) and then uk_ksyms, on the same page, then uk_files (the image's file system) to its end.
         ulong appEnd = AlignUp(appLoads[^1].Address + appLoads[^1].MemorySize);
         var ksyms = elf.Section("uk_ksyms");
         var info = elf.Section("uk_image_info");
@@ -147,7 +147,9 @@ public sealed class AppEmbeddingTests : IDisposable
         Assert.Equal((load.Address, load.Offset), (info.VirtualAddress, info.Position));
         Assert.Equal((info.VirtualAddress + info.Size + 7) & ~7UL, ksyms.VirtualAddress);
         Assert.Equal(appEnd, ksyms.VirtualAddress & ~(PageSize - 1));
-        ulong segmentSize = ksyms.VirtualAddress + ksyms.Size - load.Address;
+        var files = elf.Section("uk_files");
+        Assert.Equal((ksyms.VirtualAddress + ksyms.Size + 7) & ~7UL, files.VirtualAddress);
+        ulong segmentSize = files.VirtualAddress + files.Size - load.Address;
         Assert.Equal((segmentSize, segmentSize), (load.FileSize, load.MemorySize));
         Assert.Equal(load.Offset + (ksyms.VirtualAddress - load.Address), ksyms.Position);
         // Its bytes follow the app's in the file.
@@ -200,12 +202,12 @@ public sealed class AppEmbeddingTests : IDisposable
         var atUsualAddress = Loads(File.ReadAllBytes(LinkApp()));
         ulong span = AlignUp(atUsualAddress[^1].Address + atUsualAddress[^1].MemorySize) - atUsualAddress[0].Address;
 
-        // The app's last page is the last page below 2 GiB: no room left for uk_image_info and uk_ksyms.
+        // The app's last page is the last page below 2 GiB: no room left for uk_image_info, uk_ksyms and uk_files.
         ulong highest = 0x8000_0000 - span;
         string app = LinkApp(baseAddress: highest, name: "top-app");
         var top = Loads(File.ReadAllBytes(app))[^1];
         Assert.Equal(0x8000_0000UL, AlignUp(top.Address + top.MemorySize));
-        Assert.Matches($@"^uk-ld: error: {System.Text.RegularExpressions.Regex.Escape(app)}: uk_image_info and uk_ksyms \(0x[0-9a-f]+ bytes\) " +
+        Assert.Matches($@"^uk-ld: error: {System.Text.RegularExpressions.Regex.Escape(app)}: uk_image_info, uk_ksyms and uk_files \(0x[0-9a-f]+ bytes\) " +
                        @"go after the app, at 0x80000000, and would end above 2 GiB \(0x80000000\), the top of the app's range; " +
                        @"link the app lower or make it smaller$", ImageError(app));
 
@@ -339,13 +341,14 @@ public sealed class AppEmbeddingTests : IDisposable
         // The app is not a link input: readers of `file` rows (LinkMapInputs) must not see it.
         Assert.DoesNotContain(records, r => r[0] == "file" && r[1] == appPath);
         // `segment` rows are the linker's own segments: the kernel's three, then uk_ksyms' after the app (which
-        // uk_image_info opens).
+        // uk_image_info opens and uk_files closes).
         var segmentRows = records.Where(r => r[0] == "segment").ToList();
         Assert.Equal(4, segmentRows.Count);
         var ksyms = elf.Section("uk_ksyms");
         Assert.Equal(["segment", "LOAD", "R--"], segmentRows[^1][..3]);
         Assert.Equal(elf.Section("uk_image_info").VirtualAddress, Hex(segmentRows[^1][3]));
-        Assert.Equal(ksyms.VirtualAddress + ksyms.Size, Hex(segmentRows[^1][3]) + Hex(segmentRows[^1][6]));
+        var files = elf.Section("uk_files");
+        Assert.Equal(files.VirtualAddress + files.Size, Hex(segmentRows[^1][3]) + Hex(segmentRows[^1][6]));
         Assert.True(ksyms.VirtualAddress >= elf.Address("__uk_app_end"));
         var ksymsRow = records.Single(r => r[0] == "section" && r[1] == "uk_ksyms");
         Assert.Equal((ksyms.VirtualAddress, ksyms.Size, "Symbols"), (Hex(ksymsRow[2]), Hex(ksymsRow[3]), ksymsRow[5]));

@@ -64,6 +64,52 @@ public class FormatLayoutTests
     }
 
     [Fact]
+    public void UkFilesHasTheDocumentedLayout()
+    {
+        Assert.Equal(32, Unsafe.SizeOf<UkFilesHeader>());
+        Assert.Equal(UkFilesFormat.HeaderSize, Unsafe.SizeOf<UkFilesHeader>());
+        Assert.Equal([0, 8, 12, 16, 20, 24, 28], new[]
+        {
+            nameof(UkFilesHeader.Magic), nameof(UkFilesHeader.Size), nameof(UkFilesHeader.EntryCount), nameof(UkFilesHeader.EntriesOffset),
+            nameof(UkFilesHeader.EntrySize), nameof(UkFilesHeader.ExecutableEntry), nameof(UkFilesHeader.ModifiedTime),
+        }.Select(Offset<UkFilesHeader>));
+        Assert.Equal(32, Unsafe.SizeOf<UkFilesEntry>());
+        Assert.Equal(UkFilesFormat.EntrySize, Unsafe.SizeOf<UkFilesEntry>());
+        Assert.Equal([0, 8, 16, 20, 24, 28], new[]
+        {
+            nameof(UkFilesEntry.DataOffset), nameof(UkFilesEntry.Size), nameof(UkFilesEntry.Parent), nameof(UkFilesEntry.Mode),
+            nameof(UkFilesEntry.NameOffset), nameof(UkFilesEntry.NameLength),
+        }.Select(Offset<UkFilesEntry>));
+        Assert.Equal("UKFILES1"u8.ToArray(), BitConverter.GetBytes(UkFilesFormat.Magic));
+    }
+
+    [Fact]
+    public void UkFilesEncodesAsWrittenOutByHand()
+    {
+        byte[] bytes = UkFilesCodec.Encode([new UkFilesItem("/x", 0x81A4, "hi"u8.ToArray())], executablePath: null, modifiedTime: 0x01020304);
+
+        // Header (32), the root's and /x's records (2 x 32), the names ("" and "x") at 96, "hi" at 104: 112 bytes.
+        var expected = new byte[112];
+        "UKFILES1"u8.CopyTo(expected);
+        expected[8] = 112; expected[12] = 2; expected[16] = 32; expected[20] = 32;
+        BitConverter.GetBytes(UkFilesFormat.NoEntry).CopyTo(expected, 24);
+        expected[28] = 4; expected[29] = 3; expected[30] = 2; expected[31] = 1;
+        BitConverter.GetBytes(0x41EDu).CopyTo(expected, 32 + 20);
+        expected[32 + 24] = 96;
+        expected[64] = 104; expected[64 + 8] = 2; BitConverter.GetBytes(0x81A4u).CopyTo(expected, 64 + 20);
+        expected[64 + 24] = 96; expected[64 + 28] = 1;
+        expected[96] = (byte)'x';
+        "hi"u8.CopyTo(expected.AsSpan(104));
+        Assert.Equal(expected, bytes);
+
+        var decoded = UkFilesCodec.Decode(bytes);
+        Assert.Equal(["/", "/x"], decoded.Items.Select(i => i.Path));
+        Assert.Equal("hi"u8.ToArray(), decoded.Items[1].Data);
+        Assert.Null(decoded.ExecutablePath);
+        Assert.Equal((112, 2L, 0x01020304u), (decoded.Size, decoded.DataBytes, decoded.ModifiedTime));
+    }
+
+    [Fact]
     public void KernelSymbolsHaveTheDocumentedLayout()
     {
         Assert.Equal(16, Unsafe.SizeOf<KernelSymbolsHeader>());

@@ -81,6 +81,9 @@ public static class SectionClassifier
         // uk_image_info opens that segment, at AppEnd, where the kernel looks for it (docs/boot-abi.md).
         if (section.File is null && section.Name == ImageInfo.SectionName)
             return new Placement(section.Name, SegmentKind.Symbols, 0);
+        // uk_files closes it, after uk_ksyms: the kernel keeps the pages from KsymsStart to FilesEnd.
+        if (section.File is null && section.Name == ImageFiles.SectionName)
+            return new Placement(section.Name, SegmentKind.Symbols, 6);
         var placement = Classify(section);
         return placement is { Segment: SegmentKind.ReadOnly, OutputName: KernelSymbolTable.SectionName }
             ? placement.Value with { Segment = SegmentKind.Symbols }

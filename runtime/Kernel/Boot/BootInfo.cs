@@ -26,5 +26,8 @@ namespace Kernel.Boot
         public ulong AppProgramHeaderCount;
         public ulong AppStart;
         public ulong AppEnd;
+        // The image's read-only file system (uk_files, uk-ld with --app), right after uk_ksyms; an empty range without.
+        public ulong FilesStart;
+        public ulong FilesEnd;
     }
 }

@@ -5,7 +5,7 @@ namespace Kernel.Memory
 {
     // Owns the kernel's two allocators and decides which physical memory they may use: RAM from the
     // boot memory map, above the kernel image and below 4 GiB (what the direct map covers), except what the
-    // loader put there with the kernel (the app's segments, the symbol table). The allocators deal in
+    // loader put there with the kernel (the app's segments, the symbol table, the image's files). The allocators deal in
     // direct-map addresses (MemoryLayout), so what they hand out is a usable kernel pointer; code that gives
     // an address to a device or a page table converts it with MemoryLayout.ToPhysical.
     // The loader's own data has been copied by LoaderData before, so its pages may be reused.
@@ -29,7 +29,10 @@ namespace Kernel.Memory
             MemoryRange* usable = stackalloc MemoryRange[MaxRanges];
             int count = 0;
             ulong ksymsStart = bootInfo->KsymsStart & ~(PageAllocator.PageSize - 1);
-            ulong ksymsEnd = (bootInfo->KsymsEnd + PageAllocator.PageSize - 1) & ~(PageAllocator.PageSize - 1);
+            // The image's files (uk_files) follow uk_ksyms in the same segment: one range keeps both.
+            ulong loadedEnd = bootInfo->FilesEnd > bootInfo->FilesStart && bootInfo->FilesEnd > bootInfo->KsymsEnd
+                ? bootInfo->FilesEnd : bootInfo->KsymsEnd;
+            ulong ksymsEnd = (loadedEnd + PageAllocator.PageSize - 1) & ~(PageAllocator.PageSize - 1);
             for (int i = 0; i < entries; i++)
             {
                 if (map[i].Type != PvhMemoryMapEntry.Ram) continue;
@@ -43,7 +46,7 @@ namespace Kernel.Memory
             if (count == 0) return "no usable RAM above the kernel image";
             RequireInRam(map, entries, bootInfo->ImageStart, bootInfo->ImageEnd, "the kernel image");
             if (bootInfo->AppEnd != 0) RequireInRam(map, entries, bootInfo->AppStart, bootInfo->AppEnd, "the app's segments");
-            if (ksymsEnd > ksymsStart) RequireInRam(map, entries, ksymsStart, ksymsEnd, "the function table (uk_ksyms)");
+            if (ksymsEnd > ksymsStart) RequireInRam(map, entries, ksymsStart, ksymsEnd, "the function table and files (uk_ksyms, uk_files)");
 
             for (int i = 0; i < count; i++) usable[i].Start = MemoryLayout.ToDirectMap(usable[i].Start);
             s_pages.Initialize(usable, count);

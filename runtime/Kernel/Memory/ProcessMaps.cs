@@ -19,7 +19,7 @@ namespace Kernel.Memory
                 o.Append((area.Protection & MemoryArea.ProtWrite) != 0 ? 'w' : '-');
                 o.Append((area.Protection & MemoryArea.ProtExec) != 0 ? 'x' : '-');
                 o.Append("p 00000000 00:00 0");
-                if (area.Kind == MemoryAreaKind.Image) o.Append("                          ").Append(Process.ProcessStack.ExecutablePath);
+                if (area.Kind == MemoryAreaKind.Image) o.Append("                          ").Append(Files.Image.ImageFileSystem.ExecutablePath);
                 else if (area.Kind == MemoryAreaKind.Stack) o.Append("                          [stack]");
                 else if (area.Kind == MemoryAreaKind.Heap) o.Append("                          [heap]");
                 o.Append('\n');

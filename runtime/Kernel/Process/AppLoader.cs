@@ -25,6 +25,7 @@ namespace Kernel.Process
             Syscalls.ProcessSyscalls.Initialize();
             Syscalls.SyscallTable.Configure();
             Files.Synthetic.ProcessMapsFile.Writer = &ProcessMaps.Write;
+            Files.Image.ImageFileSystem.Attach((byte*)MemoryLayout.ToDirectMap(bootInfo->FilesStart), bootInfo->FilesEnd - bootInfo->FilesStart);
 
             string problem = MapSegments(bootInfo);
             if (problem != null) return problem;

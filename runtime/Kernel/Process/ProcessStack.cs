@@ -13,7 +13,6 @@ namespace Kernel.Process
     // app's path in the VFS. Written through the app's addresses: the stack area faults in on the way.
     internal static unsafe class ProcessStack
     {
-        public const string ExecutablePath = "/app";
         private const string Platform = "x86_64";
         private const ulong AtNull = 0, AtPhdr = 3, AtPhent = 4, AtPhnum = 5, AtPagesz = 6, AtBase = 7, AtFlags = 8, AtEntry = 9;
         private const ulong AtUid = 11, AtEuid = 12, AtGid = 13, AtEgid = 14, AtPlatform = 15, AtHwcap = 16, AtClktck = 17;
@@ -31,7 +30,9 @@ namespace Kernel.Process
             ulong random = cursor;
             Entropy.Random.Fill((byte*)random, 16);
             ulong platform = PushString(ref cursor, Platform);
-            ulong execfn = PushString(ref cursor, ExecutablePath);
+            byte[] executablePath = Files.Image.ImageFileSystem.ExecutablePath;
+            ulong execfn;
+            fixed (byte* path = executablePath) execfn = PushBytes(ref cursor, path, executablePath.Length);
 
             int argumentCount = 1, environmentCount = 0;
             for (int i = 0; i < BootCommandLine.Count; i++)

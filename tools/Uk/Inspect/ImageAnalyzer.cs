@@ -38,6 +38,7 @@ public static class ImageAnalyzer
             Bootable = elf.HasPvhNote,
         };
         report.ImageInfo = ImageInfoReader.Read(elf);
+        report.Files = ImageFilesReader.Read(elf);
 
         var map = LoadImageMap(imagePath, options, elf, report);
         var functions = ReadFunctions(elf, map, report);
@@ -141,6 +142,7 @@ public static class ImageAnalyzer
                                                   Accounting parts, ImageReport report)
     {
         var kernel = new Part { Name = "kernel", Kind = "kernel", Detail = "boot stub, the C# kernel, the function table" };
+        var files = new Part { Name = "files", Kind = "files", Detail = "the image's read-only file system (uk_files): /app and UnikernelFile items" };
         string symbolsDetail = $"uk_ksyms: {report.KernelFunctions:N0} kernel + {report.AppFunctions:N0} app function names";
         var appSegments = new List<LinkMap.AppSegment>();
         string? appPath = null;
@@ -152,6 +154,11 @@ public static class ImageAnalyzer
                 {
                     foreach (var piece in LinkerPieces(map))
                     {
+                        if (piece.Section == UkFilesFormat.SectionName)
+                        {
+                            files.Add(FilesPart(report, piece.FileBytes, piece.Size));
+                            continue;
+                        }
                         bool ksyms = piece.Section == KernelSymbolsFormat.SectionName;
                         kernel.Add(new Part
                         {
@@ -206,6 +213,11 @@ public static class ImageAnalyzer
                     Detail = detail ?? "sections " + string.Join(", ", chosen.Select(s => s.Name)),
                 });
             }
+            if (alloc.FirstOrDefault(s => s.Name == UkFilesFormat.SectionName) is { } filesSection)
+            {
+                alloc.Remove(filesSection);
+                files.Add(FilesPart(report, filesSection.FileSize, filesSection.Size));
+            }
             AddSections("boot stub code (.text.boot)", "boot", s => s.Name == ".text.boot");
             AddSections("function table (uk_ksyms)", "symbols", s => s.Name == KernelSymbolsFormat.SectionName, symbolsDetail);
             AddSections("kernel code", "kernel-code", s => s.IsExecutable);
@@ -237,8 +249,17 @@ public static class ImageAnalyzer
             }
         }
         parts.Add(kernel.Total());
+        if (files.Children.Count > 0) parts.Add(files.Total());
         return new AppPlacement(appSegments, appPath);
     }
+
+    private static Part FilesPart(ImageReport report, ulong fileBytes, ulong memoryBytes) => new()
+    {
+        Name = "file system (uk_files)", Kind = "file-system", FileBytes = fileBytes, MemoryBytes = memoryBytes,
+        Detail = report.Files.FileSystem is { } fileSystem
+            ? $"{fileSystem.FileCount:N0} files and links, {fileSystem.DataBytes:N0} bytes of distinct contents"
+            : "uk_files",
+    };
 
     /// <summary>Who a loaded segment belongs to, by the sections in it: none (an embedded app's PT_LOADs carry no
     /// sections), only uk_ksyms (its own segment after the app), or the kernel's.</summary>

@@ -54,6 +54,8 @@ public sealed class ImageReport
     public string? AppPath { get; set; }
     public string? AppMapPath { get; set; }
     public ImageInfoReader.Result ImageInfo { get; set; } = new(ImageInfoReader.Status.NotPresent, null, null);
+    /// <summary>The image's file system (uk_files): its files by path and size.</summary>
+    public ImageFilesReader.Result Files { get; set; } = new(null, null);
     public List<SegmentInfo> Segments { get; } = [];
     /// <summary>The top-level groups; their file bytes add up to <see cref="FileSize"/>.</summary>
     public List<Part> Parts { get; } = [];

@@ -5,21 +5,19 @@ using static Kernel.Files.Vfs;
 namespace Kernel.Files.Synthetic
 {
     // The tree the app sees, built once at boot (or at the first file system call):
-    //   /            read-only root: app (the executable's placeholder), dev, etc, proc, sys, tmp
+    //   /            read-only root: dev, etc, proc, sys, tmp, and the image's files (Image/ImageFileSystem.cs:
+    //                /app with the publish folder and the executable's placeholder, the working directory)
     //   /etc         resolv.conf, hosts, hostname (from the network configuration)
     //   /tmp         tmpfs, writable, half of RAM
     //   /dev         console, tty, null, zero, random, urandom
     //   /proc        meminfo, cpuinfo, net/{drops,sockstat}, sys/net/{core/somaxconn,ipv4/tcp_max_connections},
-    //                self/{exe -> /app, mountinfo, cgroup, statm, maps}
+    //                self/{exe -> /app/NAME, mountinfo, cgroup, statm, maps}
     //   /sys         devices/system/cpu/{possible,online,present,cpu0/cache/indexN/...},
     //                devices/system/node/{possible,online,node0}
     // and file descriptors 0, 1 and 2 on one open description of the console (O_RDWR), as a terminal
     // gives them to a process.
     internal static unsafe class AppFileTree
     {
-        /// <summary>Where /proc/self/exe points: a read-only placeholder until the loader names the app's image.</summary>
-        public const string ExecutablePath = "/app";
-
         private static ConsoleNode s_console;
 
         /// <summary>Builds the tree and the standard descriptors; later calls do nothing.</summary>
@@ -29,11 +27,11 @@ namespace Kernel.Files.Synthetic
             ulong ram = KernelMemory.Pages->TotalPages * PageAllocator.PageSize;
             CreateBaseTree(ram / 2);
 
-            Add(Root, "app", new GeneratedFileNode(RootFileSystem, new ConstantText(""), 0x16D));   // r-xr-xr-x
             BuildDevices();
             BuildProc();
             BuildSys();
             BuildEtc();
+            MountImageFiles();
             InstallConsoleDescriptors();
         }
 
@@ -71,7 +69,7 @@ namespace Kernel.Files.Synthetic
             AddGenerated(AddDirectory(sysNet, "core", procfs, 0x16D), "somaxconn", new Net.NetLimitFile(Net.NetLimitFile.Somaxconn));
             AddGenerated(AddDirectory(sysNet, "ipv4", procfs, 0x16D), "tcp_max_connections", new Net.NetLimitFile(Net.NetLimitFile.TcpMaxConnections));
             DirectoryNode self = AddDirectory(proc, "self", procfs, 0x16D);
-            Add(self, "exe", SymlinkNode.Create(procfs, ExecutablePath));
+            Add(self, "exe", CreateLink(procfs, Image.ImageFileSystem.ExecutablePath));
             AddGenerated(self, "mountinfo", new MountInfoFile());
             AddGenerated(self, "cgroup", new ConstantText("0::/\n"));   // root of an unmounted cgroup v2 hierarchy
             AddGenerated(self, "statm", new StatmFile());
@@ -117,6 +115,19 @@ namespace Kernel.Files.Synthetic
             AddGenerated(etc, "resolv.conf", new ResolvConfFile());
             AddGenerated(etc, "hosts", new HostsFile());
             AddGenerated(etc, "hostname", new HostNameFile());
+        }
+
+        // After the kernel's own files, which win over the image's (ImageFileSystem says why); the app starts in its
+        // folder, as when it is run from there on Linux (ASP.NET Core's and the generic host's content root).
+        private static void MountImageFiles()
+        {
+            DirectoryNode appDirectory = Image.ImageFileSystem.Mount(Root, RootFileSystem);
+            if (appDirectory != null) ChangeDirectory(appDirectory);
+        }
+
+        private static SymlinkNode CreateLink(SuperBlock fileSystem, byte[] target)
+        {
+            fixed (byte* t = target) return SymlinkNode.Create(fileSystem, t, target.Length);
         }
 
         private static string IndexName(int i)

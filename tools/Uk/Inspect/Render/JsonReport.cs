@@ -6,7 +6,8 @@ namespace Unikernel.Tools.Inspect.Render;
 /// <summary>
 /// `uk inspect --json`: the report as one JSON object (format "uk-inspect/1"; fields are only ever added). Sizes are
 /// numbers of bytes, addresses hex strings; parts nest as in the table (with every child: archive members, assemblies
-/// and their namespaces); assemblies and namespaces are listed in full, largest first.
+/// and their namespaces); assemblies and namespaces are listed in full, largest first; "files" lists every entry of the
+/// image's file system (null for an image without one).
 /// </summary>
 public static class JsonReport
 {
@@ -46,6 +47,18 @@ public static class JsonReport
                 ["inputs"] = info.Info is null ? null : new JsonArray(info.Info.Inputs.Select(i => (JsonNode?)i).ToArray()),
                 ["entries"] = info.Info is null ? null : new JsonArray(info.Info.Entries.Select(e => (JsonNode?)new JsonObject { ["key"] = e.Key, ["value"] = e.Value }).ToArray()),
             },
+            ["files"] = report.Files.FileSystem is not { } fs
+                ? (report.Files.Problem is null ? null : new JsonObject { ["problem"] = report.Files.Problem })
+                : new JsonObject
+                {
+                    ["sectionSize"] = fs.SectionSize,
+                    ["dataBytes"] = fs.DataBytes,
+                    ["executable"] = fs.ExecutablePath,
+                    ["entries"] = new JsonArray(fs.Entries.Select(e => (JsonNode?)new JsonObject
+                    {
+                        ["path"] = e.Path, ["type"] = e.Type, ["size"] = e.Size,
+                    }).ToArray()),
+                },
             ["segments"] = new JsonArray(report.Segments.Select(s => (JsonNode?)new JsonObject
             {
                 ["owner"] = s.Owner, ["flags"] = s.Flags, ["address"] = Hex(s.Address), ["offset"] = Hex(s.Offset),

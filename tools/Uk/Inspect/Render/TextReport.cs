@@ -68,6 +68,8 @@ public static class TextReport
             if (report.Namespaces.Count > top) w.WriteLine(style.Dim($"... {report.Namespaces.Count - top} more namespaces"));
         }
 
+        WriteFiles(report, w, style);
+
         if (report.Notes.Count > 0)
         {
             w.WriteLine();
@@ -95,6 +97,39 @@ public static class TextReport
                     Fact(w, style, "  " + e.Key, e.Value);
                 break;
         }
+    }
+
+    /// <summary>Folders outside /app with more files than this are one line each (JSON lists every file).</summary>
+    public const int FolderFilesShown = 8;
+
+    // Every file of /app (the publish folder) by path and size; elsewhere (tzdata's hundreds of zones) a folder with
+    // many files is one line with its count and bytes.
+    private static void WriteFiles(ImageReport report, TextWriter w, TerminalStyle style)
+    {
+        if (report.Files.Problem is { } problem)
+        {
+            w.WriteLine();
+            w.WriteLine(style.Yellow($"uk_files is malformed ({problem})"));
+            return;
+        }
+        if (report.Files.FileSystem is not { } fs) return;
+        w.WriteLine();
+        w.WriteLine(style.Bold($"Files in the image: {N(fs.FileCount)} files and links, {N(fs.DataBytes)} bytes of distinct contents " +
+                               $"(uk_files: {N(fs.SectionSize)} bytes); the app starts in {Path.GetDirectoryName(fs.ExecutablePath ?? "/app/x")}"));
+        var files = fs.Entries.Where(e => e.Type != "directory").ToList();
+        var rows = new List<(string Path, string Bytes)>();
+        foreach (var folder in files.GroupBy(f => f.Path[..f.Path.LastIndexOf('/')]))
+        {
+            var inFolder = folder.ToList();
+            bool listed = folder.Key == "/app" || folder.Key.StartsWith("/app/", StringComparison.Ordinal) || inFolder.Count <= FolderFilesShown;
+            if (listed)
+                rows.AddRange(inFolder.Select(f => (f.Path + (f.Type == "symlink" ? " (symlink)" : f.Path == fs.ExecutablePath ? " (the executable)" : ""), N(f.Size))));
+            else
+                rows.Add(($"{folder.Key}/ ({N(inFolder.Count)} files)", N(inFolder.Aggregate(0UL, (t, f) => t + f.Size))));
+        }
+        int width = Math.Min(NameWidth + 16, Math.Max(24, rows.Max(r => r.Path.Length)));
+        w.WriteLine(style.Bold($"{"PATH".PadRight(width)}  {"BYTES",12}"));
+        foreach (var (path, bytes) in rows) w.WriteLine($"{Fit(path, width).PadRight(width)}  {bytes,12}");
     }
 
     private static void Fact(TextWriter w, TerminalStyle style, string label, string value)

@@ -1,0 +1,90 @@
+using Unikernel.Formats;
+using Unikernel.Linker.Model;
+using static Unikernel.Formats.ElfConstants;
+
+namespace Unikernel.Linker.Synthetic;
+
+/// <summary>
+/// <c>uk_files</c> (formats/UkFilesFormat.cs, docs/boot-abi.md "uk_files"): the read-only file system of an image with
+/// an app. It always holds the app's executable as <c>/app/NAME</c> (an empty placeholder: the app's bytes are its
+/// segments; the path is what /proc/self/exe names and where AppContext.BaseDirectory points), and whatever
+/// <c>--files MANIFEST</c> lists. The manifest is text, one entry a line, fields separated by a tab:
+/// <c>file IMAGE-PATH HOST-PATH</c> (the host file's bytes; mode 0755 when the host file is executable by its owner,
+/// else 0644) or <c>link IMAGE-PATH TARGET</c> (a symlink). Directories are implied (0755). Every entry has the time of
+/// <c>--files-time SECONDS</c> (default 0). Nothing of the host but the bytes and the owner's execute bit reaches the
+/// image, so the same files give the same section.
+/// </summary>
+public static class ImageFiles
+{
+    public const string SectionName = UkFilesFormat.SectionName;
+    public const string AppDirectory = "/app";
+
+    /// <summary>Where the kernel mounts its own file systems: image files there could never be seen.</summary>
+    public static readonly string[] KernelMountPoints = ["/dev", "/proc", "/sys", "/tmp"];
+
+    public static InputSection CreateSection(string appPath, string? manifestPath, uint modifiedTime)
+    {
+        string executable = AppDirectory + "/" + Path.GetFileName(appPath);
+        var items = new List<UkFilesItem> { new(executable, UkFilesFormat.TypeRegular | 0x1ED, []) };
+        if (manifestPath is not null)
+            items.AddRange(ReadManifest(manifestPath));
+        byte[] data;
+        try
+        {
+            data = UkFilesCodec.Encode(items, executable, modifiedTime);
+        }
+        catch (ArgumentException error)
+        {
+            throw new LinkerException($"--files: {error.Message}", file: manifestPath);
+        }
+        return new InputSection(null, SectionName, SHT_PROGBITS, SHF_ALLOC, UkFilesFormat.DataAlignment, (ulong)data.Length, data);
+    }
+
+    private static List<UkFilesItem> ReadManifest(string manifestPath)
+    {
+        string[] lines;
+        try
+        {
+            lines = File.ReadAllLines(manifestPath);
+        }
+        catch (Exception error) when (error is IOException or UnauthorizedAccessException)
+        {
+            throw new LinkerException($"cannot read the --files manifest: {error.Message}", file: manifestPath);
+        }
+        var items = new List<UkFilesItem>();
+        for (int i = 0; i < lines.Length; i++)
+        {
+            string line = lines[i];
+            if (line.Length == 0)
+                continue;
+            string where = $"{manifestPath}:{i + 1}";
+            string[] fields = line.Split('\t');
+            if (fields.Length != 3 || (fields[0] != "file" && fields[0] != "link"))
+                throw new LinkerException("expected 'file<TAB>IMAGE-PATH<TAB>HOST-PATH' or 'link<TAB>IMAGE-PATH<TAB>TARGET'", file: where);
+            string imagePath = fields[1];
+            if (UkFilesCodec.SplitPath(imagePath, out string? problem) is null)
+                throw new LinkerException($"image path '{imagePath}' {problem}", file: where);
+            if (KernelMountPoints.FirstOrDefault(mount => imagePath == mount || imagePath.StartsWith(mount + "/", StringComparison.Ordinal)) is { } mounted)
+                throw new LinkerException($"image path '{imagePath}' is under {mounted}, where the kernel mounts its own file system", file: where);
+            if (fields[0] == "link")
+            {
+                if (fields[2].Length == 0 || fields[2].Length >= UkFilesFormat.PathMax)
+                    throw new LinkerException($"symlink '{imagePath}' has an empty or too long target", file: where);
+                items.Add(new UkFilesItem(imagePath, UkFilesFormat.TypeSymlink | 0x1FF, System.Text.Encoding.UTF8.GetBytes(fields[2])));
+                continue;
+            }
+            string hostPath = fields[2];
+            try
+            {
+                byte[] bytes = File.ReadAllBytes(hostPath);
+                bool executable = !OperatingSystem.IsWindows() && (File.GetUnixFileMode(hostPath) & UnixFileMode.UserExecute) != 0;
+                items.Add(new UkFilesItem(imagePath, UkFilesFormat.TypeRegular | (executable ? 0x1EDu : 0x1A4u), bytes));
+            }
+            catch (Exception error) when (error is IOException or UnauthorizedAccessException)
+            {
+                throw new LinkerException($"cannot read '{hostPath}' for image path '{imagePath}': {error.Message}", file: where);
+            }
+        }
+        return items;
+    }
+}

@@ -1,0 +1,38 @@
+using Kernel.LinuxAbi;
+
+namespace Kernel.Files.Image
+{
+    // A regular file of the image's read-only file system (uk_files): its bytes stay where the VMM loaded them, in
+    // the image's pages, and reads copy from there (no copy into kernel memory at boot or open).
+    internal sealed unsafe class ImageFileNode : VfsNode
+    {
+        private readonly byte* _data;
+        private readonly long _length;
+
+        public ImageFileNode(SuperBlock fileSystem, uint mode, byte* data, long length)
+            : base(fileSystem, FileTypeBits.Regular | (mode & FileTypeBits.PermissionMask))
+        {
+            _data = data;
+            _length = length;
+        }
+
+        public override long Size => _length;
+        public override long AllocatedBytes => _length;
+        public override bool IsWritableContent => false;
+
+        public override long Open(int flags, out OpenFile file)
+        {
+            file = new ImageFileHandle(this, flags);
+            return 0;
+        }
+
+        public long Read(long offset, byte* destination, long count)
+        {
+            if (offset < 0) return -Errno.EINVAL;
+            if (offset >= _length || count <= 0) return 0;
+            long n = count < _length - offset ? count : _length - offset;
+            System.Buffer.MemoryCopy(_data + offset, destination, n, n);
+            return n;
+        }
+    }
+}

@@ -1,0 +1,138 @@
+using Kernel.Console;
+using Kernel.Platform;
+using Unikernel.Formats;
+
+namespace Kernel.Files.Image
+{
+    // The image's read-only file system (uk_files, formats/UkFilesFormat.cs), which the linker packs after uk_ksyms:
+    // the app's publish folder at /app, the executable at /app/NAME, and any other UnikernelFile (time zones,
+    // certificates). Its directories merge into the read-only root; its files read from the image's pages.
+    //
+    // Where the kernel makes a file itself (/etc/hosts, /etc/resolv.conf, /proc, ...) the kernel's wins: those describe
+    // this machine (its network configuration, its process), which an image built elsewhere cannot know. An image file
+    // so hidden is reported at boot ("uk: files: PATH in the image is hidden by the kernel's"), never silently dropped;
+    // the linker already refuses paths under the kernel's own mounts (/dev, /proc, /sys, /tmp).
+    internal static unsafe class ImageFileSystem
+    {
+        private static byte* s_section;
+        private static uint s_size;
+        private static byte[] s_executablePath;
+
+        /// <summary>/app/NAME when the image names its executable, else the bare /app of images without uk_files.</summary>
+        public static byte[] ExecutablePath => s_executablePath ?? (s_executablePath = FileNames.FromString("/app"));
+
+        /// <summary>Takes the section the loader placed (a kernel pointer to it); a malformed one is reported and ignored.</summary>
+        public static void Attach(byte* section, ulong size)
+        {
+            if (size == 0) return;
+            UkFilesHeader* header = (UkFilesHeader*)section;
+            if (size < UkFilesFormat.HeaderSize || header->Magic != UkFilesFormat.Magic || header->Size > size ||
+                header->EntrySize < UkFilesFormat.EntrySize || header->EntryCount == 0 ||
+                header->EntriesOffset + (ulong)header->EntrySize * header->EntryCount > header->Size)
+            {
+                KernelConsole.Prefix();
+                KernelConsole.WriteLine("files: the image's uk_files section is malformed; it is not mounted");
+                return;
+            }
+            s_section = section;
+            s_size = header->Size;
+            uint executable = header->ExecutableEntry;
+            if (executable < header->EntryCount) s_executablePath = PathOf(executable);
+        }
+
+        private static UkFilesHeader* Header => (UkFilesHeader*)s_section;
+
+        private static UkFilesEntry* Entry(uint index) =>
+            (UkFilesEntry*)(s_section + Header->EntriesOffset + (ulong)Header->EntrySize * index);
+
+        // An entry is usable when its name and data lie inside the section and its parent comes before it.
+        private static bool IsValid(uint index)
+        {
+            UkFilesEntry* e = Entry(index);
+            if ((ulong)e->NameOffset + e->NameLength > s_size || e->DataOffset + e->Size > s_size) return false;
+            if (e->NameLength == 0 || e->NameLength > UkFilesFormat.NameMax) return index == 0;
+            return e->Parent < index;
+        }
+
+        private static byte[] PathOf(uint index)
+        {
+            int length = 0;
+            for (uint i = index; i != 0; i = Entry(i)->Parent)
+            {
+                if (!IsValid(i)) return null;
+                length += 1 + (int)Entry(i)->NameLength;
+            }
+            var path = new byte[length];
+            int end = length;
+            for (uint i = index; i != 0; i = Entry(i)->Parent)
+            {
+                UkFilesEntry* e = Entry(i);
+                end -= (int)e->NameLength;
+                for (int k = 0; k < (int)e->NameLength; k++) path[end + k] = s_section[e->NameOffset + k];
+                path[--end] = (byte)'/';
+            }
+            return path;
+        }
+
+        /// <summary>
+        /// Links the image's entries into <paramref name="root"/>, as nodes of <paramref name="fileSystem"/>; returns
+        /// the directory holding the executable (the app's working directory), or null.
+        /// </summary>
+        public static DirectoryNode Mount(DirectoryNode root, SuperBlock fileSystem)
+        {
+            if (s_section == null) return null;
+            uint count = Header->EntryCount;
+            var nodes = new VfsNode[count];
+            nodes[0] = root;
+            for (uint i = 1; i < count; i++)
+            {
+                if (!IsValid(i)) { Report(i, "is malformed and not mounted"); continue; }
+                UkFilesEntry* e = Entry(i);
+                var parent = nodes[e->Parent] as DirectoryNode;
+                if (parent == null) continue;   // under an entry that was not mounted (reported there)
+                byte* name = s_section + e->NameOffset;
+                int nameLength = (int)e->NameLength;
+                VfsNode existing = parent.Find(name, nameLength);
+                uint type = e->Mode & UkFilesFormat.TypeMask;
+                if (existing != null)
+                {
+                    if (type == UkFilesFormat.TypeDirectory && existing.IsDirectory && existing.FileSystem == fileSystem) nodes[i] = existing;
+                    else Report(i, "is hidden by the kernel's");
+                    continue;
+                }
+                VfsNode node = Create(e, type, fileSystem);
+                if (node == null) { Report(i, "could not be mounted (no memory)"); continue; }
+                node.AccessTime = node.ModifiedTime = node.ChangedTime = new FileTime(Header->ModifiedTime, 0);
+                parent.Attach(node, FileNames.FromBytes(name, nameLength));
+                nodes[i] = node;
+            }
+            uint executable = Header->ExecutableEntry;
+            DirectoryNode appDirectory = executable < count && nodes[executable] != null ? nodes[executable].Parent : null;
+            FileMemory.Release(nodes);
+            return appDirectory;
+        }
+
+        private static VfsNode Create(UkFilesEntry* e, uint type, SuperBlock fileSystem)
+        {
+            byte* data = s_section + e->DataOffset;
+            if (type == UkFilesFormat.TypeDirectory) return new DirectoryNode(fileSystem, e->Mode);
+            if (type == UkFilesFormat.TypeSymlink) return SymlinkNode.Create(fileSystem, data, (int)e->Size);
+            return new ImageFileNode(fileSystem, e->Mode, data, (long)e->Size);
+        }
+
+        private static void Report(uint index, string what)
+        {
+            KernelConsole.Prefix();
+            KernelConsole.Write("files: ");
+            byte[] path = PathOf(index);
+            if (path != null)
+            {
+                fixed (byte* p = path) KernelConsole.WriteEscaped(p, path.Length);
+                FileMemory.Release(path);
+            }
+            else KernelConsole.Write("an entry");
+            KernelConsole.Write(" in the image ");
+            KernelConsole.WriteLine(what);
+        }
+    }
+}

@@ -1,0 +1,40 @@
+namespace Unikernel.Tools.Inspect;
+
+/// <summary>A file, symlink or directory of the image's file system; Size is the bytes of a file (a link's target).</summary>
+public sealed record ImageFileEntry(string Path, string Type, ulong Size);
+
+/// <summary>The image's file system: its entries in tree order, the executable's path, the section's size and its bytes
+/// of distinct contents (files with the same bytes share them).</summary>
+public sealed record ImageFileSystem(IReadOnlyList<ImageFileEntry> Entries, string? ExecutablePath, int SectionSize, long DataBytes)
+{
+    public int FileCount => Entries.Count(e => e.Type != "directory");
+}
+
+/// <summary>
+/// Reads <c>uk_files</c>, the image's read-only file system (formats/UkFilesFormat.cs, docs/boot-abi.md "uk_files"),
+/// with the codec the linker writes it with. Never throws on bad input: no section is "none", a malformed one a problem.
+/// </summary>
+public static class ImageFilesReader
+{
+    /// <summary>FileSystem null and Problem null: the image has no file system (no app).</summary>
+    public sealed record Result(ImageFileSystem? FileSystem, string? Problem);
+
+    internal static Result Read(ElfFile elf)
+    {
+        var section = elf.FindSection(UkFilesFormat.SectionName);
+        if (section is null) return new Result(null, null);
+        var bytes = elf.SectionBytes(section);
+        if (bytes is null) return new Result(null, "the section's bytes are not in the file");
+        try
+        {
+            var contents = UkFilesCodec.Decode(bytes);
+            var entries = contents.Items.Select(i => new ImageFileEntry(i.Path,
+                i.IsDirectory ? "directory" : i.IsSymlink ? "symlink" : "file", (ulong)i.Data.Length)).ToList();
+            return new Result(new ImageFileSystem(entries, contents.ExecutablePath, contents.Size, contents.DataBytes), null);
+        }
+        catch (InvalidDataException error)
+        {
+            return new Result(null, error.Message);
+        }
+    }
+}
