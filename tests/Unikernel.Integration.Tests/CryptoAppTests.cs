@@ -29,6 +29,20 @@ public class CryptoAppTests
         Assert.DoesNotContain("unimplemented system call", guest.Console);
     }
 
+    // The image's CA bundle (UnikernelCaCertificates: Debian's, at /etc/ssl/certs/ca-certificates.crt) is .NET's system
+    // trust store there, as /etc/ssl/certs is on Linux: a public root is trusted, the sample's own root is not.
+    [Fact]
+    public async Task SystemTrustComesFromTheImagesCaBundle()
+    {
+        var linux = AppImages.RunOnLinux(App, ["system-trust"], Environment);
+        var guest = await AppImages.BootAsync(App, MachineKind.Microvm, ["system-trust"], Environment, memory: "512M");
+
+        Assert.False(guest.TimedOut, guest.Console);
+        Assert.Contains("crypto system-trust: 3 checks, 0 failed", linux.Lines);
+        Assert.Equal(linux.Lines, AppImages.AppLines(guest));
+        Assert.Equal(0, guest.ExitStatus);
+    }
+
     // OpenSSL looks for its configuration file and goes on with built-in defaults when there is none (the image has
     // none): no error, and nothing else it needs from the file system.
     [Fact]
