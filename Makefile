@@ -23,13 +23,17 @@ PACKAGES += curl:/usr/bin/curl iproute2:/usr/sbin/ip
 PACKAGES += wrk:/usr/bin/wrk
 # samples/sqlite links Debian's static SQLite (docs/native-libraries.md).
 PACKAGES += libsqlite3-dev:/usr/lib/x86_64-linux-gnu/libsqlite3.a
+# make crypto-native: the .NET crypto shim compiled against Debian's OpenSSL (static libssl.a/libcrypto.a), with musl-gcc
+# and cmake; ca-certificates is the CA bundle apps can put into their image.
+PACKAGES += libssl-dev:/usr/lib/x86_64-linux-gnu/libcrypto.a musl-tools:/usr/bin/musl-gcc cmake:/usr/bin/cmake make:/usr/bin/make
+PACKAGES += ca-certificates:/etc/ssl/certs/ca-certificates.crt
 # The package carries Debian's zone files (docs/third-party.md), which images get in /usr/share/zoneinfo.
 PACKAGES += tzdata:/usr/share/zoneinfo/zone1970.tab
 # make icu: ICU's static archives and data tools, and the C compiler for the NativeAOT package's globalization shim.
-PACKAGES += libicu-dev:/usr/lib/x86_64-linux-gnu/libicuuc.a icu-devtools:/usr/sbin/icupkg cmake:/usr/bin/cmake \
+PACKAGES += libicu-dev:/usr/lib/x86_64-linux-gnu/libicuuc.a icu-devtools:/usr/sbin/icupkg \
   g++:/usr/bin/g++
 
-.PHONY: all setup build boot-objects icu package apps images linker-aot test demo bench fuzz clean
+.PHONY: all setup build boot-objects icu crypto-native crypto-native-build package apps images linker-aot test demo bench fuzz clean
 
 all: build
 
@@ -73,10 +77,52 @@ $(ICU_NATIVE)/built: $(ICU_RECIPE)
 # no-op). The version packed last is in artifacts/packages/Unikernel.Sdk.version.props, which samples/Directory.Build.props
 # reads. Older packages are removed from the feed (not from the NuGet cache, which other checkouts may share).
 FEED        := $(ARTIFACTS)/packages
-package: boot-objects icu
+package: boot-objects icu crypto-native
 	@mkdir -p $(FEED)
 	rm -f $(FEED)/Unikernel.Sdk.*.nupkg
 	$(DOTNET) pack sdk/Unikernel.Sdk -c $(CONFIG) -nologo -v:minimal -o $(FEED)
+
+# The static OpenSSL the package carries (native/openssl/ in Unikernel.Sdk): .NET's own crypto shim
+# (System.Security.Cryptography.Native, whose C sources ship in the NativeAOT host package, the same version as the
+# managed code that calls it), compiled with musl-gcc against Debian's OpenSSL headers for direct calls (no dlopen: its
+# FEATURE_DISTRO_AGNOSTIC_SSL stays off), next to Debian's libssl.a and libcrypto.a as they are. Users then link TLS with
+# no C compiler: NativeAOT's own StaticOpenSslLinking would run this cmake build in every app's publish.
+# The shim's configure step links small test programs against libcrypto.a to see which OpenSSL functions exist; Debian
+# built that archive against glibc, so those links get its few glibc-only symbols as aliases (the apps' links get real
+# ones from the glibc compatibility shim). OPENSSL_SSL_LIBRARY lists libcrypto.a after libssl.a for the same test links.
+CRYPTO_NATIVE   := $(ARTIFACTS)/native/openssl
+ILC_VERSION      = $(shell $(DOTNET) msbuild linker/Unikernel.Linker -getProperty:BundledNETCoreAppPackageVersion 2>/dev/null)
+ILC_HOST_PACKAGE = $(HOME)/.nuget/packages/runtime.linux-x64.microsoft.dotnet.ilcompiler/$(ILC_VERSION)
+OPENSSL_LIBDIR  := /usr/lib/x86_64-linux-gnu
+comma := ,
+CRYPTO_TEST_LINK_ALIASES := -static -Wl,-u,memcpy,-u,memset,-u,abort,--defsym,__memcpy_chk=memcpy,--defsym,__memset_chk=memset
+CRYPTO_TEST_LINK_ALIASES := $(CRYPTO_TEST_LINK_ALIASES)$(subst $() ,,$(foreach s,__fdelt_chk __fprintf_chk __vfprintf_chk __sprintf_chk \
+  __strcat_chk __syslog_chk getcontext setcontext makecontext,$(comma)--defsym$(comma)$(s)=abort))
+# Rebuilt only when the NativeAOT or the Debian OpenSSL version changes (crypto-versions.txt records both).
+crypto-native:
+	@test -d "$(ILC_HOST_PACKAGE)/native/src/libs/System.Security.Cryptography.Native" \
+	  || { echo "crypto-native: the NativeAOT host package $(ILC_HOST_PACKAGE) is missing: run 'make linker-aot' first" >&2; exit 1; }
+	@mkdir -p $(CRYPTO_NATIVE)
+	@{ dpkg-query -W -f='openssl (libssl-dev) $${Version}\n' libssl-dev; \
+	   echo "System.Security.Cryptography.Native (runtime.linux-x64.Microsoft.DotNet.ILCompiler) $(ILC_VERSION)"; } >$(CRYPTO_NATIVE)/crypto-versions.new
+	@if cmp -s $(CRYPTO_NATIVE)/crypto-versions.new $(CRYPTO_NATIVE)/crypto-versions.txt && test -f $(CRYPTO_NATIVE)/libcrypto.a; then \
+	  echo "crypto-native: up to date ($$(paste -sd ';' $(CRYPTO_NATIVE)/crypto-versions.txt))"; rm $(CRYPTO_NATIVE)/crypto-versions.new; \
+	else $(MAKE) --no-print-directory crypto-native-build; fi
+
+crypto-native-build:
+	rm -rf $(CRYPTO_NATIVE)/crypto-build && mkdir -p $(CRYPTO_NATIVE)/crypto-build/include/openssl
+	cp /usr/include/openssl/*.h /usr/include/x86_64-linux-gnu/openssl/*.h $(CRYPTO_NATIVE)/crypto-build/include/openssl/
+	cmake -S "$(ILC_HOST_PACKAGE)/native/src/libs/System.Security.Cryptography.Native" -B $(CRYPTO_NATIVE)/crypto-build \
+	  -DLOCAL_BUILD=1 -DCMAKE_BUILD_TYPE=Release -DCMAKE_C_COMPILER=musl-gcc \
+	  -DOPENSSL_INCLUDE_DIR=$(CURDIR)/$(CRYPTO_NATIVE)/crypto-build/include \
+	  -DOPENSSL_CRYPTO_LIBRARY=$(OPENSSL_LIBDIR)/libcrypto.a "-DOPENSSL_SSL_LIBRARY=$(OPENSSL_LIBDIR)/libssl.a;$(OPENSSL_LIBDIR)/libcrypto.a" \
+	  "-DCMAKE_EXE_LINKER_FLAGS=$(CRYPTO_TEST_LINK_ALIASES)" >$(CRYPTO_NATIVE)/crypto-build/configure.log \
+	  || { cat $(CRYPTO_NATIVE)/crypto-build/configure.log >&2; exit 1; }
+	$(MAKE) --no-print-directory -s -C $(CRYPTO_NATIVE)/crypto-build
+	cp $(CRYPTO_NATIVE)/crypto-build/libSystem.Security.Cryptography.Native.OpenSsl.a $(OPENSSL_LIBDIR)/libssl.a $(OPENSSL_LIBDIR)/libcrypto.a $(CRYPTO_NATIVE)/
+	cp /usr/share/doc/libssl-dev/copyright $(CRYPTO_NATIVE)/openssl.copyright
+	mv $(CRYPTO_NATIVE)/crypto-versions.new $(CRYPTO_NATIVE)/crypto-versions.txt
+	@cat $(CRYPTO_NATIVE)/crypto-versions.txt
 
 # The sample apps, published the way users publish theirs: each references Unikernel.Sdk and sets PublishUnikernel, so
 # `dotnet publish` makes the static musl executable and links it with the package's boot.o and kernel.o into <app>.img
@@ -84,7 +130,7 @@ package: boot-objects icu
 # into uk_ksyms so kernel fault reports name app code. dotnet publish is incremental: unchanged, it recompiles and
 # relinks nothing. Its intermediate files get their own folder because NativeAOT relinks only when the app's objects
 # change, not when linker flags do: sharing them with a plain publish of the sample could leave a stale executable here.
-SAMPLE_APPS := hello conformance netecho http hostile sqlite webapp globalization
+SAMPLE_APPS := hello conformance netecho http hostile sqlite webapp globalization crypto
 apps: package
 	@for app in $(SAMPLE_APPS); do \
 	  echo "$(DOTNET) publish samples/$$app -p:PublishUnikernel=true -> $(APPS)/$$app"; \

@@ -94,17 +94,17 @@ namespace Unikernel.Formats
             // Files with the same bytes share them (tzdata's aliases, a zone copied to /etc/localtime).
             long dataStart = Align(namesStart + names.Length);
             var data = new MemoryStream();
-            var shared = new Dictionary<string, long>(StringComparer.Ordinal);
+            // Keyed by the bytes themselves: a cryptographic hash here would make the static uk-ld need OpenSSL.
+            var shared = new Dictionary<byte[], long>(SameBytes.Instance);
             var dataRefs = new long[ordered.Count];
             for (int i = 0; i < ordered.Count; i++)
             {
                 if (ordered[i].Node.Data is not { } bytes)
                     continue;
-                string key = Convert.ToHexString(System.Security.Cryptography.SHA256.HashData(bytes));
-                if (!shared.TryGetValue(key, out long offset))
+                if (!shared.TryGetValue(bytes, out long offset))
                 {
                     offset = dataStart + data.Length;
-                    shared[key] = offset;
+                    shared[bytes] = offset;
                     data.Write(bytes);
                     data.SetLength(Align(data.Length));
                     data.Position = data.Length;
@@ -202,6 +202,18 @@ namespace Unikernel.Formats
                 if (child.Children is null)
                     throw new ArgumentException($"image path '{path}' lies under '{name}', which is a file");
                 return child;
+            }
+        }
+
+        private sealed class SameBytes : IEqualityComparer<byte[]>
+        {
+            public static readonly SameBytes Instance = new();
+            public bool Equals(byte[]? x, byte[]? y) => x.AsSpan().SequenceEqual(y);
+            public int GetHashCode(byte[] bytes)
+            {
+                var hash = new HashCode();
+                hash.AddBytes(bytes);
+                return hash.ToHashCode();
             }
         }
     }

@@ -5,7 +5,7 @@ using System.Xml.Linq;
 
 namespace Unikernel.Sdk.Tests;
 
-/// <summary>What `make package` put into Unikernel.Sdk: the build files, the NativeAOT tools, the kernel objects, static ICU.</summary>
+/// <summary>What `make package` put into Unikernel.Sdk: the build files, the NativeAOT tools, the kernel objects, static ICU and OpenSSL.</summary>
 public class PackageContentsTests
 {
     [Fact]
@@ -14,7 +14,7 @@ public class PackageContentsTests
         using var package = SdkPackage.OpenPackage();
         var files = package.Entries.Select(e => e.FullName)
             .Where(n => !n.StartsWith("_rels/", StringComparison.Ordinal) && !n.StartsWith("package/", StringComparison.Ordinal)
-                        && n != "[Content_Types].xml")
+                        && n != "[Content_Types].xml" && !n.StartsWith("tzdata/", StringComparison.Ordinal))
             .Order(StringComparer.Ordinal).ToList();
         Assert.Equal([
             "README.md",
@@ -30,6 +30,11 @@ public class PackageContentsTests
             "native/icu/libicui18n.a",
             "native/icu/libicuuc.a",
             "native/icu/libstdc++.a",
+            "native/openssl/crypto-versions.txt",
+            "native/openssl/libSystem.Security.Cryptography.Native.OpenSsl.a",
+            "native/openssl/libcrypto.a",
+            "native/openssl/libssl.a",
+            "native/openssl/openssl.copyright",
             "tools/linux-x64/uk-cc",
             "tools/linux-x64/uk-ld",
         ], files);
@@ -59,6 +64,12 @@ public class PackageContentsTests
         string shim = System.Text.Encoding.Latin1.GetString(Bytes(package, "native/icu/libSystem.Globalization.Native.a"));
         Assert.Contains("ucol_openRules", shim);
         Assert.DoesNotContain("dlopen", shim);
+        // The static OpenSSL is `make crypto-native`'s, and its versions are written down next to it.
+        foreach (string archive in new[] { "libSystem.Security.Cryptography.Native.OpenSsl.a", "libssl.a", "libcrypto.a" })
+            Assert.Equal(File.ReadAllBytes(Path.Combine(SdkPackage.RepositoryRoot, "artifacts", "native", "openssl", archive)),
+                Bytes(package, "native/openssl/" + archive));
+        Assert.Matches(@"^openssl \(libssl-dev\) 3\.\S+\nSystem\.Security\.Cryptography\.Native \(runtime\.linux-x64\.Microsoft\.DotNet\.ILCompiler\) 10\.\S+\n$",
+            Read(package, "native/openssl/crypto-versions.txt"));
     }
 
     [Fact]

@@ -104,6 +104,24 @@ public class PublishTests(PublishedImageApp app) : IClassFixture<PublishedImageA
     }
 
     [Fact]
+    public void AMissingCaBundleIsAnError()
+    {
+        var result = SdkPackage.Publish(app.Project, "-p:PublishUnikernel=true", "-p:UnikernelCaCertificates=true",
+            "-p:UnikernelCaBundle=/nonexistent/ca.pem");
+        Assert.NotEqual(0, result.ExitCode);
+        Assert.Contains("error UK1051: UnikernelCaCertificates is true and the CA bundle '/nonexistent/ca.pem' does not exist", result.Output);
+    }
+
+    [Fact]
+    public void AMissingStaticOpenSslIsAnError()
+    {
+        var result = SdkPackage.Publish(app.Project, "-p:PublishUnikernel=true", "-p:UnikernelOpenSslDirectory=/nonexistent/openssl",
+            $"-p:PublishDir={Path.Combine(app.Scratch, "no-openssl-publish")}/");
+        Assert.NotEqual(0, result.ExitCode);
+        Assert.Contains("error UK1050: The static OpenSSL library '/nonexistent/openssl/libSystem.Security.Cryptography.Native.OpenSsl.a' is missing", result.Output);
+    }
+
+    [Fact]
     public void AnotherRuntimeIdentifierIsAnError()
     {
         var result = SdkPackage.Publish(app.Project, "-p:PublishUnikernel=true", "-r", "linux-arm64");
