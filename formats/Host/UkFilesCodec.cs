@@ -94,17 +94,16 @@ namespace Unikernel.Formats
             // Files with the same bytes share them (tzdata's aliases, a zone copied to /etc/localtime).
             long dataStart = Align(namesStart + names.Length);
             var data = new MemoryStream();
-            var shared = new Dictionary<string, long>(StringComparer.Ordinal);
+            var shared = new Dictionary<byte[], long>(ContentComparer.Instance);
             var dataRefs = new long[ordered.Count];
             for (int i = 0; i < ordered.Count; i++)
             {
                 if (ordered[i].Node.Data is not { } bytes)
                     continue;
-                string key = Convert.ToHexString(System.Security.Cryptography.SHA256.HashData(bytes));
-                if (!shared.TryGetValue(key, out long offset))
+                if (!shared.TryGetValue(bytes, out long offset))
                 {
                     offset = dataStart + data.Length;
-                    shared[key] = offset;
+                    shared[bytes] = offset;
                     data.Write(bytes);
                     data.SetLength(Align(data.Length));
                     data.Position = data.Length;
@@ -184,6 +183,21 @@ namespace Unikernel.Formats
                 : header.ExecutableEntry < header.EntryCount ? paths[header.ExecutableEntry]
                 : throw new InvalidDataException($"{UkFilesFormat.SectionName}'s executable record is out of range");
             return new UkFilesContents(items, executable, (int)header.Size, dataBytes, header.ModifiedTime);
+        }
+
+        // Byte-for-byte equality (no cryptographic hash: uk-ld runs as a static executable without OpenSSL).
+        private sealed class ContentComparer : IEqualityComparer<byte[]>
+        {
+            public static readonly ContentComparer Instance = new();
+
+            public bool Equals(byte[]? x, byte[]? y) => x.AsSpan().SequenceEqual(y);
+
+            public int GetHashCode(byte[] bytes)
+            {
+                var hash = new HashCode();
+                hash.AddBytes(bytes);
+                return hash.ToHashCode();
+            }
         }
 
         private static SortedDictionary<string, Node> NewChildren() => new(StringComparer.Ordinal);
