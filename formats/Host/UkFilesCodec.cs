@@ -94,8 +94,7 @@ namespace Unikernel.Formats
             // Files with the same bytes share them (tzdata's aliases, a zone copied to /etc/localtime).
             long dataStart = Align(namesStart + names.Length);
             var data = new MemoryStream();
-            // Keyed by the bytes themselves: a cryptographic hash here would make the static uk-ld need OpenSSL.
-            var shared = new Dictionary<byte[], long>(SameBytes.Instance);
+            var shared = new Dictionary<byte[], long>(ContentComparer.Instance);
             var dataRefs = new long[ordered.Count];
             for (int i = 0; i < ordered.Count; i++)
             {
@@ -186,6 +185,21 @@ namespace Unikernel.Formats
             return new UkFilesContents(items, executable, (int)header.Size, dataBytes, header.ModifiedTime);
         }
 
+        // Byte-for-byte equality (no cryptographic hash: uk-ld runs as a static executable without OpenSSL).
+        private sealed class ContentComparer : IEqualityComparer<byte[]>
+        {
+            public static readonly ContentComparer Instance = new();
+
+            public bool Equals(byte[]? x, byte[]? y) => x.AsSpan().SequenceEqual(y);
+
+            public int GetHashCode(byte[] bytes)
+            {
+                var hash = new HashCode();
+                hash.AddBytes(bytes);
+                return hash.ToHashCode();
+            }
+        }
+
         private static SortedDictionary<string, Node> NewChildren() => new(StringComparer.Ordinal);
 
         private sealed class Node(string name, uint mode, SortedDictionary<string, Node>? children)
@@ -202,18 +216,6 @@ namespace Unikernel.Formats
                 if (child.Children is null)
                     throw new ArgumentException($"image path '{path}' lies under '{name}', which is a file");
                 return child;
-            }
-        }
-
-        private sealed class SameBytes : IEqualityComparer<byte[]>
-        {
-            public static readonly SameBytes Instance = new();
-            public bool Equals(byte[]? x, byte[]? y) => x.AsSpan().SequenceEqual(y);
-            public int GetHashCode(byte[] bytes)
-            {
-                var hash = new HashCode();
-                hash.AddBytes(bytes);
-                return hash.ToHashCode();
             }
         }
     }

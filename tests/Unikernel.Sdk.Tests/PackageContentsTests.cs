@@ -16,6 +16,14 @@ public class PackageContentsTests
             .Where(n => !n.StartsWith("_rels/", StringComparison.Ordinal) && !n.StartsWith("package/", StringComparison.Ordinal)
                         && n != "[Content_Types].xml" && !n.StartsWith("tzdata/", StringComparison.Ordinal))
             .Order(StringComparer.Ordinal).ToList();
+        // Debian's zone files (docs/third-party.md), without right/, posix/ and the building machine's localtime.
+        var zones = files.Where(n => n.StartsWith("tzdata/zoneinfo/", StringComparison.Ordinal)).ToList();
+        Assert.Contains("tzdata/zoneinfo/Europe/Berlin", zones);
+        Assert.Contains("tzdata/zoneinfo/zone1970.tab", zones);
+        Assert.Contains("tzdata/zoneinfo/tzdata.zi", zones);
+        Assert.True(zones.Count > 400, $"{zones.Count} zone files");
+        Assert.DoesNotContain(zones, n => n.StartsWith("tzdata/zoneinfo/right/", StringComparison.Ordinal) || n == "tzdata/zoneinfo/localtime");
+        files.RemoveAll(zones.Contains);
         Assert.Equal([
             "README.md",
             "Unikernel.Sdk.nuspec",

@@ -20,7 +20,7 @@ public class InspectTests
         (0x401300, 0x30, "app:strlen"),
     ];
 
-    public static TestElf SyntheticElf(bool withApp, byte[]? imageInfo = null)
+    public static TestElf SyntheticElf(bool withApp, byte[]? imageInfo = null, byte[]? files = null)
     {
         var elf = new TestElf { Entry = 0x100000 };
         elf.Sections.Add(new(".text.boot", 0x100000, new byte[0x100], TestElf.Alloc | TestElf.Exec));
@@ -31,6 +31,7 @@ public class InspectTests
         if (imageInfo is not null) elf.Sections.Add(new(ImageInfoReader.SectionName, 0x105000, imageInfo));
         var functions = withApp ? Functions : Functions.Where(f => !f.Name.StartsWith("app:")).ToArray();
         elf.Sections.Add(new("uk_ksyms", 0x500000, KernelSymbolTable.Build(functions)));
+        if (files is not null) elf.Sections.Add(new("uk_files", 0x508000, files));
         elf.Sections.Add(new(".symtab", 0, new byte[0x90], 0, Type: 2));
         if (withApp)
         {
@@ -110,6 +111,40 @@ public class InspectTests
             foreach (var c in p.Children) Check(c);
         }
         foreach (var p in report.Parts) Check(p);
+    }
+
+    // ---- the image's files (uk_files) ----
+
+    [Fact]
+    public void TheImagesFilesAreListedWithTheirSizesAndCountedAsAPart()
+    {
+        using var dir = new TempDirectory();
+        byte[] files = ImageFilesReader.Build(
+        [
+            ("/app/hello", []), ("/app/appsettings.json", new byte[242]), ("/app/wwwroot/css/site.css", new byte[68]),
+            .. Enumerable.Range(0, 12).Select(i => ($"/usr/share/zoneinfo/Zone{i}", new byte[100 + i])),
+        ], "/app/hello");
+        string image = SyntheticElf(withApp: true, files: files).WriteTo(dir.File("files.img"));
+        var report = ImageAnalyzer.Analyze(image, new InspectOptions { CurrentDirectory = dir.Path });
+
+        var fs = report.Files.FileSystem!;
+        Assert.Equal("/app/hello", fs.ExecutablePath);
+        Assert.Equal(15, fs.FileCount);
+        Assert.Contains(new ImageFileEntry("/app/wwwroot/css/site.css", "file", 68), fs.Entries);
+        Assert.Equal((ulong)files.Length, Group(report, "files").FileBytes);
+        AssertAddsUp(report);
+
+        var text = new StringWriter();
+        TextReport.Write(report, text, new Unikernel.Tools.Cli.TerminalStyle(false));
+        Assert.Matches(@"/app/appsettings\.json +242", text.ToString());
+        Assert.Matches(@"/app/hello \(the executable\) +0", text.ToString());
+        // A folder with many files outside /app is one line.
+        Assert.Matches(@"/usr/share/zoneinfo/ \(12 files\) +1,266", text.ToString());
+
+        using var json = JsonDocument.Parse(JsonReport.Build(report).ToJsonString());
+        var entries = json.RootElement.GetProperty("files").GetProperty("entries");
+        Assert.Contains(entries.EnumerateArray(), e => e.GetProperty("path").GetString() == "/usr/share/zoneinfo/Zone11" &&
+                                                       e.GetProperty("size").GetUInt64() == 111);
     }
 
     // ---- ELF alone ----
@@ -499,7 +534,7 @@ public class InspectTests
         Assert.NotNull(report.MapPath);
         Assert.Equal("hello", Path.GetFileName(report.AppPath));
         Assert.NotNull(report.AppMapPath);
-        Assert.Equal(["kernel", "runtime", "libc", "app-code", "other"], report.Parts.Select(p => p.Kind));
+        Assert.Equal(["kernel", "files", "runtime", "libc", "app-code", "other"], report.Parts.Select(p => p.Kind));
         AssertAddsUp(report);
         Assert.Contains(Group(report, "kernel").Children, c => c.Name == "boot stub (boot.o)");
         Assert.Contains(Group(report, "runtime").Children, c => c.Name.StartsWith("libRuntime.") && c.FileBytes > 100_000);

@@ -37,4 +37,8 @@ public static class ImageFilesReader
             return new Result(null, error.Message);
         }
     }
+
+    /// <summary>Writes a section of regular files in the linker's layout, with the linker's encoder (for tests).</summary>
+    public static byte[] Build(IReadOnlyList<(string Path, byte[] Data)> files, string? executablePath) =>
+        UkFilesCodec.Encode(files.Select(f => new UkFilesItem(f.Path, UkFilesFormat.TypeRegular | 0x1A4, f.Data)).ToList(), executablePath);
 }

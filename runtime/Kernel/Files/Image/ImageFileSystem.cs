@@ -18,6 +18,8 @@ namespace Kernel.Files.Image
         private static uint s_size;
         private static byte[] s_executablePath;
 
+        public static bool IsAttached => s_section != null;
+
         /// <summary>/app/NAME when the image names its executable, else the bare /app of images without uk_files.</summary>
         public static byte[] ExecutablePath => s_executablePath ?? (s_executablePath = FileNames.FromString("/app"));
 

@@ -120,11 +120,13 @@ namespace Kernel.Files.Synthetic
         }
 
         // After the kernel's own files, which win over the image's (ImageFileSystem says why); the app starts in its
-        // folder, as when it is run from there on Linux (ASP.NET Core's and the generic host's content root).
+        // folder, as when it is run from there on Linux (ASP.NET Core's and the generic host's content root). An image
+        // without uk_files (a kernel alone) keeps /app as the read-only placeholder /proc/self/exe names.
         private static void MountImageFiles()
         {
             DirectoryNode appDirectory = Image.ImageFileSystem.Mount(Root, RootFileSystem);
             if (appDirectory != null) ChangeDirectory(appDirectory);
+            else if (!Image.ImageFileSystem.IsAttached) Add(Root, "app", new GeneratedFileNode(RootFileSystem, new ConstantText(""), 0x16D));   // r-xr-xr-x
         }
 
         private static SymlinkNode CreateLink(SuperBlock fileSystem, byte[] target)
