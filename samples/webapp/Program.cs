@@ -6,7 +6,7 @@ using System.Text.Json.Serialization;
 var builder = WebApplication.CreateSlimBuilder(args);
 builder.Services.ConfigureHttpJsonOptions(options => options.SerializerOptions.TypeInfoResolverChain.Insert(0, AppJsonContext.Default));
 builder.UseHttpsCertificateFromConfiguration();
-builder.Services.AddEphemeralDataProtection();
+builder.Services.AddInMemoryDataProtection();
 var app = builder.Build();
 
 app.UseDefaultFiles();

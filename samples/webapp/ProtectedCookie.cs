@@ -1,19 +1,25 @@
 using System.Security.Cryptography;
 using Microsoft.AspNetCore.DataProtection;
+using Microsoft.AspNetCore.DataProtection.KeyManagement;
 
 // ASP.NET Core Data Protection: a value sealed into a cookie (encrypted and signed, as authentication and antiforgery
-// cookies are) and read back. The key ring is ephemeral, in memory: the image has no writable storage that outlives
-// the instance, and the default (keys in $HOME/.aspnet) would write on Linux what the image cannot keep. So a cookie is
-// valid only for the instance that wrote it, until it stops. Instances behind a load balancer need one key ring shared
-// by all: ship it read-only with the image (a content file or UnikernelFile folder, PersistKeysToFileSystem on it plus
-// DisableAutomaticKeyGeneration, rotated by publishing again) or keep it in a store the instances reach over the network.
+// cookies are) and read back. The key ring is in memory (the key manager as usual, creating and rotating keys, with a
+// repository that keeps them in a list): the image has no writable storage that outlives the instance, and the
+// default (keys in $HOME/.aspnet) would write on Linux what the image cannot keep. So a cookie is valid only for the
+// instance that wrote it, until it stops. Instances behind a load balancer need one key ring shared by all: ship it
+// read-only with the image (a content file or UnikernelFile folder, PersistKeysToFileSystem on it plus
+// DisableAutomaticKeyGeneration, rotated by publishing again) or keep it in a store the instances reach over the
+// network.
 internal static class ProtectedCookie
 {
     private const string CookieName = "webapp.protected";
     private const string Purpose = "webapp.protected-cookie";
 
-    public static void AddEphemeralDataProtection(this IServiceCollection services) =>
-        services.AddDataProtection().SetApplicationName("webapp").UseEphemeralDataProtectionProvider();
+    public static void AddInMemoryDataProtection(this IServiceCollection services)
+    {
+        services.AddDataProtection().SetApplicationName("webapp");
+        services.Configure<KeyManagementOptions>(options => options.XmlRepository = new InMemoryKeyRepository());
+    }
 
     public static void MapProtectedCookie(this WebApplication app)
     {
