@@ -1,9 +1,12 @@
 using System.Text.Json.Serialization;
 
 // One app for the things a shipped ASP.NET Core app takes from its publish folder and the system: configuration files,
-// static files, the content root, time zones. Each endpoint is one concern; add more below the last MapGet.
+// static files, the content root, time zones, HTTPS (HttpsCertificate.cs), Data Protection (ProtectedCookie.cs). Each
+// endpoint is one concern; add more below the last MapGet.
 var builder = WebApplication.CreateSlimBuilder(args);
 builder.Services.ConfigureHttpJsonOptions(options => options.SerializerOptions.TypeInfoResolverChain.Insert(0, AppJsonContext.Default));
+builder.UseHttpsCertificateFromConfiguration();
+builder.Services.AddInMemoryDataProtection();
 var app = builder.Build();
 
 app.UseDefaultFiles();
@@ -41,6 +44,9 @@ app.MapGet("/time", () =>
         TimeZoneInfo.ConvertTime(summer, local).ToString("O"),
         TimeZoneInfo.GetSystemTimeZones().Count > 100);
 });
+
+app.MapTlsReport();
+app.MapProtectedCookie();
 
 app.Run();
 

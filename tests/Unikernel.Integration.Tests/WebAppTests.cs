@@ -73,7 +73,7 @@ public class WebAppTests
     }
 
     // The status, the headers that do not depend on the moment (all but Date) in a fixed order, and the body.
-    private static async Task<string> Describe(HttpClient client, string path)
+    internal static async Task<string> Describe(HttpClient client, string path)
     {
         using var response = await client.GetAsync(path);
         var headers = response.Headers.Concat(response.Content.Headers)
@@ -85,7 +85,7 @@ public class WebAppTests
 
     // The publish folder without the image, every file with the image's file time (uk-ld --files-time: the SDK's
     // SOURCE_DATE_EPOCH, else 0), as a folder copied with its times would have: Last-Modified and ETag depend on it.
-    private static string CopyOfPublishFolder()
+    internal static string CopyOfPublishFolder()
     {
         string published = Path.GetDirectoryName(AppImages.LinuxExecutable(App))!;
         string copy = Path.Combine(Path.GetTempPath(), $"uk-webapp-{Guid.NewGuid():N}");
