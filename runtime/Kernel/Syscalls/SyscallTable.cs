@@ -198,7 +198,7 @@ namespace Kernel.Syscalls
             Register(309, "getcpu",             6, &ThreadSyscalls.getcpu);
             Register(316, "renameat2",          5, &PathSyscalls.renameat2, text: Text1 | Text3);
             Register(318, "getrandom",          3, &RandomSyscalls.getrandom);
-            Register(319, "memfd_create",       2, null, text: Text0);
+            Register(319, "memfd_create",       2, &MemoryFileSyscalls.memfd_create, text: Text0);
             Register(324, "membarrier",         3, &MemorySyscalls.membarrier);
             Register(326, "copy_file_range",    6, &FileSyscalls.copy_file_range);
             Register(332, "statx",              5, null, text: Text1);
