@@ -1,3 +1,4 @@
+using System.Security.Cryptography.X509Certificates;
 using System.Text.Json.Serialization;
 using Npgsql;
 
@@ -11,6 +12,10 @@ string connectionString = builder.Configuration.GetConnectionString("Db")
 // The slim builder keeps the image small: only the type mappings the app uses, plus TLS for the server's default.
 var dataSourceBuilder = new NpgsqlSlimDataSourceBuilder(connectionString);
 dataSourceBuilder.EnableTransportSecurity();
+// A server whose certificate no public CA signed: its CA's PEM text given at boot (Db__RootCertificatePem) is the only
+// root trusted for it, with SSL Mode=VerifyFull in the connection string.
+if (builder.Configuration["Db:RootCertificatePem"] is { Length: > 0 } rootPem)
+    dataSourceBuilder.UseRootCertificate(X509Certificate2.CreateFromPem(rootPem));
 await using var dataSource = dataSourceBuilder.Build();
 
 int schemaVersion = await Schema.MigrateAsync(dataSource);

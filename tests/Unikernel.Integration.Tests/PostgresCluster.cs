@@ -18,6 +18,8 @@ internal sealed class PostgresCluster : IAsyncDisposable
     public string Password { get; } = Convert.ToHexString(RandomNumberGenerator.GetBytes(12));
     public int Port { get; }
     public string Folder { get; }
+    /// <summary>The server's self-signed certificate (PEM), the one root a client needs to verify the server.</summary>
+    public string CertificatePem => File.ReadAllText(Path.Combine(Folder, "server.crt"));
     private string DataDirectory => Path.Combine(Folder, "data");
     public string ServerLog => File.Exists(Path.Combine(Folder, "server.log")) ? File.ReadAllText(Path.Combine(Folder, "server.log")) : "";
     private readonly string? _runAs;
