@@ -32,6 +32,8 @@ PACKAGES += tzdata:/usr/share/zoneinfo/zone1970.tab
 # make icu: ICU's static archives and data tools, and the C compiler for the NativeAOT package's globalization shim.
 PACKAGES += libicu-dev:/usr/lib/x86_64-linux-gnu/libicuuc.a icu-devtools:/usr/sbin/icupkg \
   g++:/usr/bin/g++
+# The PostgreSQL test (PostgresAppTests) runs a throw-away cluster of Debian's server and reads rows back with its psql.
+PACKAGES += postgresql:/usr/lib/postgresql/15/bin/postgres
 
 .PHONY: all setup build boot-objects icu crypto-native crypto-native-build package apps images linker-aot test demo bench fuzz clean
 
@@ -130,7 +132,7 @@ crypto-native-build:
 # into uk_ksyms so kernel fault reports name app code. dotnet publish is incremental: unchanged, it recompiles and
 # relinks nothing. Its intermediate files get their own folder because NativeAOT relinks only when the app's objects
 # change, not when linker flags do: sharing them with a plain publish of the sample could leave a stale executable here.
-SAMPLE_APPS := hello conformance netecho http hostile sqlite webapp globalization crypto
+SAMPLE_APPS := hello conformance netecho http hostile sqlite webapp globalization crypto pgapp
 apps: package
 	@for app in $(SAMPLE_APPS); do \
 	  echo "$(DOTNET) publish samples/$$app -p:PublishUnikernel=true -> $(APPS)/$$app"; \
