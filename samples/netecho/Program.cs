@@ -149,21 +149,8 @@ static async Task<int> Loopback()
         await client.ConnectAsync(new IPEndPoint(IPAddress.Loopback, local.Port));
         client.NoDelay = true;
         var peer = (IPEndPoint?)client.RemoteEndPoint;
-        var payload = new byte[size];
-        new Random(size).NextBytes(payload);
-        var send = Task.Run(async () =>
-        {
-            for (int offset = 0; offset < size; offset += 16384)
-                await client.SendAsync(payload.AsMemory(offset, Math.Min(16384, size - offset)), SocketFlags.None);
-            client.Shutdown(SocketShutdown.Send);
-        });
-        var received = new MemoryStream();
-        var buffer = new byte[65536];
-        int n;
-        while ((n = await client.ReceiveAsync(buffer, SocketFlags.None)) > 0) received.Write(buffer, 0, n);
-        await send;
-        bool same = received.ToArray().AsSpan().SequenceEqual(payload);
-        return $"tcp echo {size} bytes: {(same ? "ok" : "MISMATCH " + received.Length)}, peer {peer?.Address}:{(peer?.Port == local.Port ? "listener" : peer?.Port)}";
+        string outcome = await EchoExchange.RunAsync(client, size);
+        return $"tcp echo {size} bytes: {outcome}, peer {peer?.Address}:{(peer?.Port == local.Port ? "listener" : peer?.Port)}";
     }).ToArray();
     foreach (string line in await Task.WhenAll(clients)) Console.WriteLine(line);
     await server;

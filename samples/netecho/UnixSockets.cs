@@ -79,21 +79,8 @@ internal static partial class UnixSockets
             using var client = NewStream();
             await client.ConnectAsync(new UnixDomainSocketEndPoint(path));
             string peer = client.RemoteEndPoint?.ToString() ?? "none";
-            var payload = new byte[size];
-            new Random(size).NextBytes(payload);
-            var send = Task.Run(async () =>
-            {
-                for (int offset = 0; offset < size; offset += 16384)
-                    await client.SendAsync(payload.AsMemory(offset, Math.Min(16384, size - offset)), SocketFlags.None);
-                client.Shutdown(SocketShutdown.Send);
-            });
-            var received = new MemoryStream();
-            var buffer = new byte[65536];
-            int n;
-            while ((n = await client.ReceiveAsync(buffer, SocketFlags.None)) > 0) received.Write(buffer, 0, n);
-            await send;
-            bool same = received.ToArray().AsSpan().SequenceEqual(payload);
-            return $"stream echo {size} bytes: {(same ? "ok" : "MISMATCH " + received.Length)}, peer {peer}";
+            string outcome = await EchoExchange.RunAsync(client, size);
+            return $"stream echo {size} bytes: {outcome}, peer {peer}";
         }).ToArray();
         foreach (string line in await Task.WhenAll(clients)) Console.WriteLine(line);
         foreach (string line in await server) Console.WriteLine($"stream served {line}");
