@@ -68,7 +68,6 @@ namespace Kernel.Files
             return fd;
         }
 
-        /// <summary>Puts <paramref name="file"/> (a new reference taken here) at exactly <paramref name="fd"/>, closing what was there (dup2/dup3).</summary>
         /// <summary>A descriptor for a file just opened, which nothing else holds yet: when no descriptor can be had,
         /// the file is released, so the caller only returns the result (the descriptor or -errno).</summary>
         public long InstallNew(OpenFile file, bool closeOnExec)
@@ -78,6 +77,31 @@ namespace Kernel.Files
             return fd;
         }
 
+        /// <summary>Two descriptors for the two ends of something just made (pipe2, socketpair): both or neither.
+        /// On failure both ends are released and the first descriptor, if it was installed, closed again.</summary>
+        public long InstallNewPair(OpenFile first, OpenFile second, bool closeOnExec, out int firstFd, out int secondFd)
+        {
+            firstFd = secondFd = -1;
+            long one = Install(first, closeOnExec);
+            if (one < 0)
+            {
+                first.Release();
+                second.Release();
+                return one;
+            }
+            long two = Install(second, closeOnExec);
+            if (two < 0)
+            {
+                Close(one);
+                second.Release();
+                return two;
+            }
+            firstFd = (int)one;
+            secondFd = (int)two;
+            return 0;
+        }
+
+        /// <summary>Puts <paramref name="file"/> (a new reference taken here) at exactly <paramref name="fd"/>, closing what was there (dup2/dup3).</summary>
         public long InstallAt(long fd, OpenFile file, bool closeOnExec)
         {
             if (fd < 0 || fd >= _limit) return -Errno.EBADF;

@@ -24,22 +24,11 @@ namespace Kernel.Syscalls
             PipeEnd readEnd, writeEnd;
             Files.Events.Pipe.Create(flags, out readEnd, out writeEnd);
             bool closeOnExec = (flags & OpenFlags.CloseOnExec) != 0;
-            long readFd = Vfs.Descriptors.Install(readEnd, closeOnExec);
-            if (readFd < 0)
-            {
-                readEnd.Release();
-                writeEnd.Release();
-                return readFd;
-            }
-            long writeFd = Vfs.Descriptors.Install(writeEnd, closeOnExec);
-            if (writeFd < 0)
-            {
-                Vfs.Descriptors.Close(readFd);
-                writeEnd.Release();
-                return writeFd;
-            }
-            ((int*)fds)[0] = (int)readFd;
-            ((int*)fds)[1] = (int)writeFd;
+            int readFd, writeFd;
+            long error = Vfs.Descriptors.InstallNewPair(readEnd, writeEnd, closeOnExec, out readFd, out writeFd);
+            if (error < 0) return error;
+            ((int*)fds)[0] = readFd;
+            ((int*)fds)[1] = writeFd;
             return 0;
         }
 

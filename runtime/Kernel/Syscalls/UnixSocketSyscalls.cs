@@ -64,22 +64,11 @@ namespace Kernel.Syscalls
             UnixSocketFile first, second;
             UnixSocketFile.Pair(kind, type, ProcessSyscalls.ProcessId, out first, out second);
             bool closeOnExec = (type & SocketCloseOnExec) != 0;
-            long one = Vfs.Descriptors.Install(first, closeOnExec);
-            if (one < 0)
-            {
-                first.Release();
-                second.Release();
-                return one;
-            }
-            long two = Vfs.Descriptors.Install(second, closeOnExec);
-            if (two < 0)
-            {
-                Vfs.Descriptors.Close(one);
-                second.Release();
-                return two;
-            }
-            ((int*)call.Arg3)[0] = (int)one;
-            ((int*)call.Arg3)[1] = (int)two;
+            int one, two;
+            error = Vfs.Descriptors.InstallNewPair(first, second, closeOnExec, out one, out two);
+            if (error < 0) return error;
+            ((int*)call.Arg3)[0] = one;
+            ((int*)call.Arg3)[1] = two;
             return 0;
         }
 
