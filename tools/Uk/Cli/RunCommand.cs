@@ -26,7 +26,7 @@ public static class RunCommand
         var env = new Option<string[]>("--env", "-e") { Description = "KEY=VALUE environment entry for the app (repeatable)", AllowMultipleArgumentsPerToken = false, HelpName = "KEY=VALUE" };
         var kernelOption = new Option<string[]>("--kernel-option", "-k") { Description = "uk.NAME[=VALUE] option for the kernel (repeatable)", HelpName = "uk.NAME[=VALUE]" };
         var memory = new Option<string>("--memory", "-m") { Description = "Guest RAM (QEMU syntax: 64M, 1G)", DefaultValueFactory = _ => "128M", HelpName = "SIZE" };
-        var machine = Choice<MachineKind>("--machine", "QEMU machine model: microvm (no firmware, fastest) or pc", MachineKind.Microvm);
+        var machine = Choice<MachineKind>("--machine", "QEMU machine model: microvm (no firmware, fastest), pc or q35", MachineKind.Microvm);
         var accel = Choice<Accelerator>("--accel",
             "auto: KVM where /dev/kvm opens and a probe guest really runs under it (verdict cached in ~/.cache/uk), else TCG", Accelerator.Auto);
         var icount = new Option<bool>("--icount") { Description = "Count guest time in instructions (-icount shift=0)" };

@@ -20,6 +20,9 @@ public static class QemuCommand
             case MachineKind.Pc:
                 args.AddRange(["-M", "pc"]);
                 break;
+            case MachineKind.Q35:
+                args.AddRange(["-M", "q35"]);
+                break;
         }
         args.AddRange(["-accel", ResolveAccelerator(options.Accelerator) == Accelerator.Kvm ? "kvm" : "tcg"]);
         args.AddRange(["-cpu", options.CpuModel]);
