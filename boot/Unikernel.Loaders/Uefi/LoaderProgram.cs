@@ -19,6 +19,8 @@ namespace Unikernel.Loaders.Uefi;
 /// Position independent: data is reached RIP-relative, mutable state lives in the stack frame (r15 = frame base), so
 /// the image needs no relocations and has one read-only code section.
 /// </summary>
+internal sealed record AssembledLoader(byte[] Code, int EntryOffset, int InstructionBytes);
+
 internal sealed class LoaderProgram
 {
     public const string MessagePrefix = "UK UEFI loader: ";
@@ -42,15 +44,17 @@ internal sealed class LoaderProgram
     private readonly List<(Label Label, byte[] Bytes)> _data = [];
     private readonly List<(Label Label, ulong? Status, Label Message)> _failures = [];
     private readonly Dictionary<string, Label> _strings = [];
-    private Label _fail, _print, _allocateBelow, _allocateOutside, _openFile, _fileSize, _readFile, _closeFile, _convertMap;
+    private Label _dataStart, _fail, _print, _allocateBelow, _allocateOutside, _openFile, _fileSize, _readFile, _closeFile, _convertMap;
 
-    public static (byte[] Code, int EntryOffset) Assemble(ulong address)
+    /// <summary>The code assembled at <paramref name="address"/>: instructions from offset 0 (the entry point) up to
+    /// <see cref="AssembledLoader.InstructionBytes"/>, then the read-only data (strings, GUIDs, GDT, the trampoline).</summary>
+    public static AssembledLoader Assemble(ulong address)
     {
         var program = new LoaderProgram();
         program.Generate();
         var writer = new CodeWriterBuffer();
-        program._a.Assemble(writer, address);
-        return (writer.ToArray(), 0);
+        var result = program._a.Assemble(writer, address, BlockEncoderOptions.ReturnNewInstructionOffsets);
+        return new AssembledLoader(writer.ToArray(), 0, (int)(result.GetLabelRIP(program._dataStart) - address));
     }
 
     private void Generate()
@@ -75,6 +79,7 @@ internal sealed class LoaderProgram
         {
             var l = label;
             a.Label(ref l);
+            if (_dataStart.IsEmpty) _dataStart = l;   // Label() records the position in this copy
             a.db(bytes);
         }
     }
