@@ -34,6 +34,8 @@ PACKAGES += libicu-dev:/usr/lib/x86_64-linux-gnu/libicuuc.a icu-devtools:/usr/sb
   g++:/usr/bin/g++
 # The PostgreSQL test (PostgresAppTests) runs a throw-away cluster of Debian's server and reads rows back with its psql.
 PACKAGES += postgresql:/usr/lib/postgresql/15/bin/postgres
+# UefiBootTests boots the UEFI loader (BOOTX64.EFI) under Debian's OVMF firmware.
+PACKAGES += ovmf:/usr/share/OVMF/OVMF_CODE_4M.fd
 
 .PHONY: all setup build boot-objects icu crypto-native crypto-native-build package apps images linker-aot test demo bench fuzz clean
 

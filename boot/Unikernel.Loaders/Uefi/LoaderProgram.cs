@@ -44,7 +44,7 @@ internal sealed class LoaderProgram
     private readonly List<(Label Label, byte[] Bytes)> _data = [];
     private readonly List<(Label Label, ulong? Status, Label Message)> _failures = [];
     private readonly Dictionary<string, Label> _strings = [];
-    private Label _dataStart, _fail, _print, _allocateBelow, _allocateOutside, _openFile, _fileSize, _readFile, _closeFile, _convertMap;
+    private Label _dataStart, _fail, _failDetailed, _failLoadRange, _printHex, _print, _allocateBelow, _allocateOutside, _openFile, _fileSize, _readFile, _closeFile, _convertMap;
 
     /// <summary>The code assembled at <paramref name="address"/>: instructions from offset 0 (the entry point) up to
     /// <see cref="AssembledLoader.InstructionBytes"/>, then the read-only data (strings, GUIDs, GDT, the trampoline).</summary>
@@ -60,7 +60,7 @@ internal sealed class LoaderProgram
     private void Generate()
     {
         var a = _a;
-        _fail = a.CreateLabel(); _print = a.CreateLabel(); _allocateBelow = a.CreateLabel(); _allocateOutside = a.CreateLabel();
+        _fail = a.CreateLabel(); _failDetailed = a.CreateLabel(); _failLoadRange = a.CreateLabel(); _printHex = a.CreateLabel(); _print = a.CreateLabel(); _allocateBelow = a.CreateLabel(); _allocateOutside = a.CreateLabel();
         _openFile = a.CreateLabel(); _fileSize = a.CreateLabel(); _readFile = a.CreateLabel(); _closeFile = a.CreateLabel();
         _convertMap = a.CreateLabel();
 
@@ -532,7 +532,8 @@ internal sealed class LoaderProgram
         a.add(rsi, MemoryMap);
         a.mov(ecx, eax);
         a.Label(ref search);
-        a.jrcxz(Failure(LoadError, "the image's load range is not free RAM in the memory map"));
+        a.test(rcx, rcx);
+        a.jz(_failLoadRange);
         a.cmp(__dword_ptr[rsi + 16], E820Ram);
         a.jne(skip);
         a.mov(rax, __qword_ptr[rsi]);
@@ -597,6 +598,7 @@ internal sealed class LoaderProgram
         a.AddInstruction(Instruction.Create(Code.Retfq));   // into the 32-bit code segment: compatibility mode
     }
 
+    // fail: rax = status, rsi = message. failDetailed: the same, the prefix and the start of the line already printed.
     private void Fail()
     {
         var a = _a;
@@ -607,44 +609,66 @@ internal sealed class LoaderProgram
         a.jne(done);
         a.lea(rdx, __[Utf16(MessagePrefix)]);
         a.call(_print);
+        a.Label(ref _failDetailed);
+        a.mov(__qword_ptr[r15 + Status], rax);
         a.mov(rdx, rsi);
         a.call(_print);
         a.lea(rdx, __[Utf16(" (EFI status 0x")]);
         a.call(_print);
-        // The status as 16 hexadecimal digits, then ")\r\n".
-        a.lea(rdi, __[r15 + HexText]);
         a.mov(rdx, __qword_ptr[r15 + Status]);
-        a.mov(ecx, 16);
-        var digit = a.CreateLabel();
-        var decimal_ = a.CreateLabel();
-        a.Label(ref digit);
-        a.rol(rdx, 4);
-        a.mov(eax, edx);
-        a.and(eax, 15);
-        a.cmp(eax, 10);
-        a.jb(decimal_);
-        a.add(eax, 'A' - 10 - '0');
-        a.Label(ref decimal_);
-        a.add(eax, '0');
-        a.mov(__word_ptr[rdi], ax);
-        a.add(rdi, 2);
-        a.dec(ecx);
-        a.jnz(digit);
-        a.mov(__dword_ptr[rdi], 0x000D_0029);             // ")" "\r"
-        a.mov(__dword_ptr[rdi + 4], 0x0000_000A);         // "\n" NUL
-        a.lea(rdx, __[r15 + HexText]);
+        a.call(_printHex);
+        a.lea(rdx, __[Utf16(")\r\n")]);
         a.call(_print);
         a.Label(ref done);
         a.mov(rax, __qword_ptr[r15 + Status]);
         a.add(rsp, FrameBytes);
         for (int i = SavedRegisters.Length - 1; i >= 0; i--) a.pop(SavedRegisters[i]);
         a.ret();
+
+        // The image's load range is not RAM: say which range, the firmware's map being the other half of the story.
+        a.Label(ref _failLoadRange);
+        a.cmp(__qword_ptr[r15 + Quiet], 0);
+        a.jne(done);
+        a.lea(rdx, __[Utf16(MessagePrefix + "the image's load range 0x")]);
+        a.call(_print);
+        a.mov(rdx, __qword_ptr[r15 + LoadLow]);
+        a.call(_printHex);
+        a.lea(rdx, __[Utf16("-0x")]);
+        a.call(_print);
+        a.mov(rdx, __qword_ptr[r15 + LoadHigh]);
+        a.call(_printHex);
+        a.mov(rax, LoadError);
+        a.lea(rsi, __[Utf16(" is not free RAM in the firmware's memory map")]);
+        a.jmp(_failDetailed);
     }
 
     // Subroutines: entered with rsp 8 bytes below 16-byte alignment; each realigns before calling the firmware.
     private void Subroutines()
     {
         var a = _a;
+
+        // printHex(rdx = value): 16 hexadecimal digits.
+        var digit = a.CreateLabel();
+        var decimalDigit = a.CreateLabel();
+        a.Label(ref _printHex);
+        a.lea(rdi, __[r15 + HexText]);
+        a.mov(ecx, 16);
+        a.Label(ref digit);
+        a.rol(rdx, 4);
+        a.mov(eax, edx);
+        a.and(eax, 15);
+        a.cmp(eax, 10);
+        a.jb(decimalDigit);
+        a.add(eax, 'A' - 10 - '0');
+        a.Label(ref decimalDigit);
+        a.add(eax, '0');
+        a.mov(__word_ptr[rdi], ax);
+        a.add(rdi, 2);
+        a.dec(ecx);
+        a.jnz(digit);
+        a.mov(__word_ptr[rdi], 0);
+        a.lea(rdx, __[r15 + HexText]);
+        // falls through into print
 
         // print(rdx = UTF-16 string) through ConOut.OutputString.
         a.Label(ref _print);
