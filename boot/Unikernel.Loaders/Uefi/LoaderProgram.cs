@@ -598,7 +598,7 @@ internal sealed class LoaderProgram
         a.AddInstruction(Instruction.Create(Code.Retfq));   // into the 32-bit code segment: compatibility mode
     }
 
-    // fail: rax = status, rsi = message. failDetailed: the same, the prefix and the start of the line already printed.
+    // fail: rax = status, rsi = message. failDetailed: Status stored, the prefix and the start of the line printed, rsi = the rest.
     private void Fail()
     {
         var a = _a;
@@ -610,7 +610,6 @@ internal sealed class LoaderProgram
         a.lea(rdx, __[Utf16(MessagePrefix)]);
         a.call(_print);
         a.Label(ref _failDetailed);
-        a.mov(__qword_ptr[r15 + Status], rax);
         a.mov(rdx, rsi);
         a.call(_print);
         a.lea(rdx, __[Utf16(" (EFI status 0x")]);
@@ -627,6 +626,8 @@ internal sealed class LoaderProgram
 
         // The image's load range is not RAM: say which range, the firmware's map being the other half of the story.
         a.Label(ref _failLoadRange);
+        a.mov(rax, LoadError);
+        a.mov(__qword_ptr[r15 + Status], rax);
         a.cmp(__qword_ptr[r15 + Quiet], 0);
         a.jne(done);
         a.lea(rdx, __[Utf16(MessagePrefix + "the image's load range 0x")]);
@@ -637,7 +638,6 @@ internal sealed class LoaderProgram
         a.call(_print);
         a.mov(rdx, __qword_ptr[r15 + LoadHigh]);
         a.call(_printHex);
-        a.mov(rax, LoadError);
         a.lea(rsi, __[Utf16(" is not free RAM in the firmware's memory map")]);
         a.jmp(_failDetailed);
     }
