@@ -5,9 +5,11 @@ namespace Kernel.Devices.Virtio
     // virtio over PCI, the modern interface (virtio 1.1, 4.1): vendor-specific capabilities (ID 9) point
     // into the device's memory BARs at four structures -- common configuration (features, status, queues),
     // notifications (one doorbell per queue at queue_notify_off x multiplier), the ISR status byte, and the
-    // device-specific configuration. QEMU's virtio-net-pci is transitional (legacy I/O BAR 0 too) and has
-    // these capabilities; SeaBIOS assigns the BARs (below 4 GiB, inside the identity map) before the PVH
-    // entry. Interrupts are INTx (MSI-X stays disabled), routed to the IOAPIC pin in Interrupt Line.
+    // device-specific configuration. QEMU's virtio-net-pci is transitional (legacy I/O BAR 0 too) unless
+    // disable-legacy=on (q35's PCIe slots), and has these capabilities either way; firmware assigns the BARs
+    // before the kernel runs -- SeaBIOS below 4 GiB, OVMF 64-bit BARs high, which DeviceMemory maps.
+    // Interrupts are INTx (MSI-X stays disabled): the ISA interrupt in Interrupt Line, which firmware sets
+    // through the bridges' swizzle for devices behind root ports too; the I/O APIC routes it (IoApic).
     internal sealed unsafe class VirtioPciTransport : VirtioTransport
     {
         public const ushort VirtioVendor = 0x1AF4;
@@ -44,11 +46,9 @@ namespace Kernel.Devices.Virtio
         {
             problem = null;
             if (PciConfigSpace.Read16(bus, slot, function, PciConfigSpace.VendorId) != VirtioVendor) return null;
-            ushort device = PciConfigSpace.Read16(bus, slot, function, PciConfigSpace.DeviceId);
-            uint type;
-            if (device >= 0x1040 && device <= 0x107F) type = (uint)(device - 0x1040);        // modern-only IDs
-            else if (device >= 0x1000 && device <= 0x103F) type = PciConfigSpace.Read16(bus, slot, function, PciConfigSpace.SubsystemId);   // transitional
-            else return null;
+            uint type = DeviceTypeOf(PciConfigSpace.Read16(bus, slot, function, PciConfigSpace.DeviceId),
+                                     PciConfigSpace.Read16(bus, slot, function, PciConfigSpace.SubsystemId));
+            if (type == 0) return null;
 
             var transport = new VirtioPciTransport(bus, slot, function);
             transport._deviceType = type;
@@ -66,11 +66,12 @@ namespace Kernel.Devices.Virtio
                     byte kind = PciConfigSpace.Read8(bus, slot, function, pointer + 3);
                     int bar = PciConfigSpace.Read8(bus, slot, function, pointer + 4);
                     uint offset = PciConfigSpace.Read32(bus, slot, function, pointer + 8);
+                    uint length = PciConfigSpace.Read32(bus, slot, function, pointer + 12);
                     ulong barAddress = bar < 6 ? PciConfigSpace.MemoryBar(bus, slot, function, bar) : 0;
                     ulong address = barAddress == 0 ? 0 : barAddress + offset;
-                    if (address >= Memory.MemoryLayout.DirectMapSize)
+                    if (address != 0 && !DeviceMemory.Map(address, length))
                     {
-                        problem = "virtio-pci structure above 4 GiB (outside the identity map)";
+                        problem = "virtio-pci structure beyond the physical addresses the kernel can map";
                         return null;
                     }
                     if (kind == CommonConfiguration && transport._common == 0) transport._common = address;
@@ -101,7 +102,20 @@ namespace Kernel.Devices.Virtio
             return transport;
         }
 
+        /// <summary>The virtio device type of a virtio-vendor PCI function, or 0 when its Device ID is none of virtio's.</summary>
+        public static uint DeviceTypeOf(ushort deviceId, ushort subsystemId)
+        {
+            if (deviceId >= 0x1040 && deviceId <= 0x107F) return (uint)(deviceId - 0x1040);   // modern-only IDs
+            if (deviceId >= 0x1000 && deviceId <= 0x103F) return subsystemId;                  // transitional
+            return 0;
+        }
+
         public override string Kind => "pci";
+
+        // INTx: level-triggered, active high as QEMU's firmware tables describe its PCI links (and the MADT's
+        // overrides of those ISA interrupts say), unless an override says otherwise.
+        public override int RouteInterrupt(byte vector)
+            => InterruptLine >= 0 ? IoApic.RouteIsaInterrupt(InterruptLine, vector, true, false, Time.LocalApic.Id) : -1;
         public override uint DeviceType => _deviceType;
 
         public override byte ReadStatus() => Mmio.Read8(_common + DeviceStatus);
