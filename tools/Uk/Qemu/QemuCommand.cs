@@ -31,6 +31,7 @@ public static class QemuCommand
         args.AddRange(["-serial", "stdio"]);
         if (options.DebugExitDevice) args.AddRange(["-device", $"isa-debug-exit,iobase=0x{DebugExitPort:x},iosize=0x04"]);
         if (options.Network != null) args.AddRange(options.Network.Arguments(options.Machine));
+        args.AddRange(options.ExtraArguments);
         if (options.InstructionCounting) args.AddRange(["-icount", "shift=0"]);
         args.AddRange(["-kernel", options.ImagePath]);
         string commandLine = options.ConsoleTag is { } tag

@@ -14,9 +14,12 @@ namespace Kernel.Devices.Acpi
         /// <summary>The tables (null when the machine has no RSDP).</summary>
         public static AcpiTables Tables;
 
+        /// <summary>Firmware memory by physical address, through the direct map.</summary>
+        public static PhysicalMemoryView Memory => new PhysicalMemoryView(&Map);
+
         public static void Initialize()
         {
-            var memory = new PhysicalMemoryView(&Map);
+            PhysicalMemoryView memory = Memory;
             ulong rsdp = LoaderData.StartInfo->RsdpAddress;
             string source = "the start info";
             if (rsdp == 0)
@@ -41,7 +44,8 @@ namespace Kernel.Devices.Acpi
             return (byte*)MemoryLayout.ToDirectMap(physical);
         }
 
-        private static void Report(AcpiTables t, ulong rsdp, string source)
+        /// <summary>The "uk: acpi: ..." lines for <paramref name="t"/>, read from the RSDP at <paramref name="rsdp"/> found in <paramref name="source"/>.</summary>
+        public static void Report(AcpiTables t, ulong rsdp, string source)
         {
             KernelConsole.Prefix();
             KernelConsole.Write("acpi: RSDP ");
