@@ -168,6 +168,23 @@ public partial class MachineDevicesTests(ITestOutputHelper output)
         Assert.DoesNotContain("unimplemented system call", guest.Console);
     }
 
+    // The RSDP scan (for loaders that leave rsdp_paddr 0) finds what QEMU's PVH loader put in the start info, and reads
+    // the same tables from it; a copy of the tables with a changed MADT byte gets the MADT refused in the boot report.
+    [Theory]
+    [InlineData(MachineKind.Pc)]
+    [InlineData(MachineKind.Q35)]
+    [InlineData(MachineKind.Microvm)]
+    public async Task TheRsdpScanAgreesWithTheStartInfoAndABadChecksumIsRefused(MachineKind machine)
+    {
+        var result = await KernelImages.BootAsync(KernelImages.SelfTestKernel, machine, "uk.selftest=acpi");
+        Assert.True(result.ExitStatus == 0, result.Console);
+        Assert.Matches(@"uk: selftest acpi: the scan found the RSDP at (0x[0-9a-f]+), the start info names \1\r?\n", result.Console);
+        Assert.Matches(@"uk: acpi: RSDP 0x[0-9a-f]+ from the BIOS area, ACPI", result.Console);
+        Assert.Matches(@"uk: acpi: RSDP 0x[0-9a-f]+ from a copy whose MADT has a changed byte, ACPI 1\.0, RSDT 0x[0-9a-f]+: APIC\(refused\) FACP DSDT\r?\n", result.Console);
+        Assert.Matches(@"uk: acpi: table APIC at 0x[0-9a-f]+ refused: it has a wrong checksum\r?\n", result.Console);
+        Assert.Contains("uk: selftest acpi: all checks passed (ok)", result.Console);
+    }
+
     [GeneratedRegex(@"^uk: acpi: RSDP 0x[0-9a-f]+ from the start info, ACPI (1\.0|2\.0\+), (RSDT|XSDT) 0x[0-9a-f]+:( [A-Z]{4})+$")]
     private static partial Regex AcpiTableList();
 
