@@ -16,8 +16,11 @@ namespace Unikernel.Integration.Tests;
 /// </summary>
 public partial class MachineDevicesTests(ITestOutputHelper output)
 {
-    /// <summary>A machine model with its devices, and the boot report's PCI line on it (null: the machine has no PCI).</summary>
-    public sealed record Setup(MachineKind Machine, string CardOptions, string[] Devices, string? PciLine, string[] AcpiLines);
+    /// <summary>
+    /// A machine model with its devices, the boot report's PCI line on it (null: the machine has no PCI), the ACPI lines
+    /// it must have, and how the card's interrupt arrives (the net line's words: "msi-x", "irq N").
+    /// </summary>
+    public sealed record Setup(MachineKind Machine, string CardOptions, string[] Devices, string? PciLine, string[] AcpiLines, string Interrupt);
 
     private const string QemuPcMadt = "uk: acpi: MADT: local APIC 0xfee00000, 1 CPU, I/O APIC 0xfec00000 GSI 0+, ISA overrides 0->2 5->5 level 9->9 level 10->10 level 11->11 level";
     private const string Q35Mcfg = "uk: acpi: MCFG: ECAM 0xb0000000 buses 0-255";
@@ -31,7 +34,7 @@ public partial class MachineDevicesTests(ITestOutputHelper output)
              "-drive", "file={1},if=none,id=blk0,format=raw", "-device", "virtio-blk-pci,drive=blk0,addr=0x4"],
             "uk: pci: 7 functions on 1 bus (ECAM 0xb0000000), 1 bridge; driver: virtio-net 00:02.0; no driver: nvme 00:03.0, "
             + "virtio-blk 00:04.0, isa-bridge 00:1f.0, ahci 00:1f.2, smbus 00:1f.3",
-            [QemuPcMadt, Q35Mcfg]),
+            [QemuPcMadt, Q35Mcfg], "msi-x"),
         // As OVMF-era clouds do it: a modern-only card behind a PCIe root port, NVMe behind another. pci-testdev's 2 GiB
         // 64-bit BAR does not fit below 4 GiB, so SeaBIOS moves every 64-bit BAR above it -- the card's virtio
         // structures too (QEMU's `info pci`: 0x180000000), which the kernel must map to reach the card.
@@ -43,16 +46,24 @@ public partial class MachineDevicesTests(ITestOutputHelper output)
              "-device", "pci-testdev,membar=2G,addr=0x5"],
             "uk: pci: 10 functions on 3 buses (ECAM 0xb0000000), 3 bridges; driver: virtio-net 01:00.0; no driver: nvme 02:00.0, "
             + "virtio-blk 00:04.0, [1b36:0005 class 00ff] 00:05.0, isa-bridge 00:1f.0, ahci 00:1f.2, smbus 00:1f.3",
-            [QemuPcMadt, Q35Mcfg]),
+            [QemuPcMadt, Q35Mcfg], "msi-x"),
+        // The same card without MSI-X (vectors=0): INTx through the root port's swizzle to the ISA interrupt firmware
+        // put in Interrupt Line, and from there through the MADT's override to the I/O APIC.
+        ["q35-root-port-intx"] = new(MachineKind.Q35, "bus=rp1,disable-legacy=on,vectors=0",
+            ["-device", "pcie-root-port,id=rp1,bus=pcie.0,chassis=1,slot=1,addr=0x2"],
+            "uk: pci: 6 functions on 2 buses (ECAM 0xb0000000), 2 bridges; driver: virtio-net 01:00.0; no driver: isa-bridge 00:1f.0, "
+            + "ahci 00:1f.2, smbus 00:1f.3",
+            [QemuPcMadt, Q35Mcfg], "irq 1[01]"),
         ["pc"] = new(MachineKind.Pc, "addr=0x2",
             ["-drive", "file={1},if=none,id=blk0,format=raw", "-device", "virtio-blk-pci,drive=blk0,addr=0x3"],
             "uk: pci: 6 functions on 1 bus (port 0xcf8), 1 bridge; driver: virtio-net 00:02.0; no driver: isa-bridge 00:01.0, "
             + "ide 00:01.1, [8086:7113 class 0680] 00:01.3, virtio-blk 00:03.0",
-            [QemuPcMadt]),
+            [QemuPcMadt], "msi-x"),
         // microvm's second I/O APIC carries its virtio-mmio lines; its FADT is hardware-reduced (no PM1, a GED instead).
         ["microvm"] = new(MachineKind.Microvm, "", [], null,
             ["uk: acpi: MADT: local APIC 0xfee00000, 1 CPU, I/O APIC 0xfec00000 GSI 0+, I/O APIC 0xfec10000 GSI 24+",
-             "uk: acpi: FADT: hardware-reduced, SCI 0, sleep control mem 0xfea00200 status mem 0xfea00201, reset mem 0xfea00202 value 0x42"]),
+             "uk: acpi: FADT: hardware-reduced, SCI 0, sleep control mem 0xfea00200 status mem 0xfea00201, reset mem 0xfea00202 value 0x42"],
+            @"irq \d+"),   // a GSI of the second I/O APIC (24-47)
     };
 
     /// <summary>A setup's QEMU arguments with two fresh 1 MiB scratch disks, deleted with it.</summary>
@@ -77,6 +88,7 @@ public partial class MachineDevicesTests(ITestOutputHelper output)
     [Theory]
     [InlineData("q35")]
     [InlineData("q35-root-port")]
+    [InlineData("q35-root-port-intx")]
     [InlineData("pc")]
     [InlineData("microvm")]
     public async Task HelloPrintsWhatItPrintsOnLinuxAndTheReportNamesTheDevices(string name)
@@ -99,12 +111,13 @@ public partial class MachineDevicesTests(ITestOutputHelper output)
         if (machine.Setup.PciLine != null) Assert.Contains(machine.Setup.PciLine, lines);
         else Assert.DoesNotContain("uk: pci:", console);
         Assert.DoesNotContain("refused", console);
-        Assert.Matches(@"uk: net: virtio-net 52:54:00:12:34:56 \((pci|mmio)\) 10\.0\.2\.15/24 .*, link up, irq \d+", console);
+        Assert.Matches(@"uk: net: virtio-net 52:54:00:12:34:56 \((pci|mmio)\) 10\.0\.2\.15/24 .*, link up, " + machine.Setup.Interrupt + ",", console);
     }
 
     [Theory]
     [InlineData("q35")]
     [InlineData("q35-root-port")]
+    [InlineData("q35-root-port-intx")]
     [InlineData("pc")]
     [InlineData("microvm")]
     public async Task NetechoServesTcpAndUdpFromTheHostWithTheCardsInterrupt(string name)

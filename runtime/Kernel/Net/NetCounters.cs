@@ -89,7 +89,7 @@ namespace Kernel.Net
                 KernelConsole.Write(")");
             }
             // Whether the card's interrupt arrived at all (a wrong route degrades to polling on the timer tick, silently).
-            if (NetworkStack.InterruptLine >= 0)
+            if (NetworkStack.InterruptLine != -1)
             {
                 KernelConsole.Write("; ");
                 KernelConsole.WriteDecimal(NetworkStack.Interrupts);

@@ -8,12 +8,19 @@ namespace Kernel.Devices.Virtio
     // device-specific configuration. QEMU's virtio-net-pci is transitional (legacy I/O BAR 0 too) unless
     // disable-legacy=on (q35's PCIe slots), and has these capabilities either way; firmware assigns the BARs
     // before the kernel runs -- SeaBIOS below 4 GiB, OVMF 64-bit BARs high, which DeviceMemory maps.
-    // Interrupts are INTx (MSI-X stays disabled): the ISA interrupt in Interrupt Line, which firmware sets
-    // through the bridges' swizzle for devices behind root ports too; the I/O APIC routes it (IoApic).
+    // Interrupts: MSI-X where the device has it (QEMU's virtio-pci does): every queue on table entry 0, a message
+    // straight to the local APIC, which depends on no interrupt routing that firmware (SeaBIOS and OVMF differ) or
+    // the chipset set up. Else INTx: the ISA interrupt in Interrupt Line, which firmware sets through the bridges'
+    // swizzle for devices behind root ports too, routed by the I/O APIC (IoApic).
     internal sealed unsafe class VirtioPciTransport : VirtioTransport
     {
         public const ushort VirtioVendor = 0x1AF4;
-        private const byte VendorCapability = 0x09;
+        private const byte VendorCapability = 0x09, MsixCapability = 0x11;
+        // PCI 3.0, 6.8.2: Message Control's enable and function-mask bits, the table's offset/BIR dword, an entry's fields.
+        private const ushort MsixEnable = 1 << 15, MsixFunctionMask = 1 << 14;
+        private const int MsixMessageControl = 2, MsixTableOffset = 4;
+        private const int MsixEntryAddress = 0, MsixEntryUpperAddress = 4, MsixEntryData = 8, MsixEntryVectorControl = 12;
+        private const uint MsiAddressBase = 0xFEE0_0000;
         private const byte CommonConfiguration = 1, NotifyConfiguration = 2, IsrConfiguration = 3, DeviceConfiguration = 4;
 
         // struct virtio_pci_common_cfg
@@ -27,6 +34,8 @@ namespace Kernel.Devices.Virtio
         private uint _notifyMultiplier;
         private uint _deviceType;
         private readonly ushort[] _notifyOffsets = new ushort[8];
+        private int _msixCapability;   // its offset in configuration space, 0: none
+        private ulong _msixTable;      // table entry 0, 0: no usable MSI-X (INTx then)
 
         public readonly int Bus, Slot, Function;
 
@@ -83,6 +92,17 @@ namespace Kernel.Devices.Virtio
                     else if (kind == IsrConfiguration && transport._isr == 0) transport._isr = address;
                     else if (kind == DeviceConfiguration && transport._device == 0) transport._device = address;
                 }
+                else if (id == MsixCapability && transport._msixCapability == 0)
+                {
+                    uint table = PciConfigSpace.Read32(bus, slot, function, pointer + MsixTableOffset);
+                    int bir = (int)(table & 7);
+                    ulong barAddress = bir < 6 ? PciConfigSpace.MemoryBar(bus, slot, function, bir) : 0;
+                    if (barAddress != 0 && DeviceMemory.Map(barAddress + (table & ~7u), 16))
+                    {
+                        transport._msixCapability = pointer;
+                        transport._msixTable = barAddress + (table & ~7u);
+                    }
+                }
                 pointer = PciConfigSpace.Read8(bus, slot, function, pointer + 1) & 0xFC;
             }
             if (transport._common == 0 || transport._notify == 0 || transport._isr == 0)
@@ -112,10 +132,26 @@ namespace Kernel.Devices.Virtio
 
         public override string Kind => "pci";
 
-        // INTx: level-triggered, active high as QEMU's firmware tables describe its PCI links (and the MADT's
-        // overrides of those ISA interrupts say), unless an override says otherwise.
         public override int RouteInterrupt(byte vector)
-            => InterruptLine >= 0 ? IoApic.RouteIsaInterrupt(InterruptLine, vector, true, false, Time.LocalApic.Id) : -1;
+        {
+            uint apicId = Time.LocalApic.Id;
+            if (_msixTable != 0 && apicId <= 0xFF)
+            {
+                // Fixed delivery, edge-triggered, physical destination: the message is the vector itself.
+                Mmio.Write32(_msixTable + MsixEntryAddress, MsiAddressBase | (apicId << 12));
+                Mmio.Write32(_msixTable + MsixEntryUpperAddress, 0);
+                Mmio.Write32(_msixTable + MsixEntryData, vector);
+                Mmio.Write32(_msixTable + MsixEntryVectorControl, 0);
+                ushort control = PciConfigSpace.Read16(Bus, Slot, Function, _msixCapability + MsixMessageControl);
+                PciConfigSpace.Write16(Bus, Slot, Function, _msixCapability + MsixMessageControl, (ushort)((control | MsixEnable) & ~MsixFunctionMask));
+                ushort command = PciConfigSpace.Read16(Bus, Slot, Function, PciConfigSpace.Command);
+                PciConfigSpace.Write16(Bus, Slot, Function, PciConfigSpace.Command, (ushort)(command | PciConfigSpace.CommandInterruptDisable));
+                return Net.NetworkDevice.MessageSignalled;
+            }
+            // INTx: level-triggered, active high as QEMU's firmware tables describe its PCI links (and the MADT's
+            // overrides of those ISA interrupts say), unless an override says otherwise.
+            return InterruptLine >= 0 ? IoApic.RouteIsaInterrupt(InterruptLine, vector, true, false, apicId) : -1;
+        }
         public override uint DeviceType => _deviceType;
 
         public override byte ReadStatus() => Mmio.Read8(_common + DeviceStatus);
@@ -148,7 +184,10 @@ namespace Kernel.Devices.Virtio
         {
             Mmio.Write16(_common + QueueSelect, (ushort)index);
             Mmio.Write16(_common + QueueSize, (ushort)size);
-            Mmio.Write16(_common + QueueMsixVector, NoVector);
+            // Table entry 0 when there is MSI-X; a device that cannot take it answers NO_VECTOR (virtio 1.1, 4.1.4.3), and INTx stays.
+            ushort msixVector = _msixTable != 0 ? (ushort)0 : NoVector;
+            Mmio.Write16(_common + QueueMsixVector, msixVector);
+            if (Mmio.Read16(_common + QueueMsixVector) != msixVector) _msixTable = 0;
             Mmio.Write64(_common + QueueDescriptor, descriptors);
             Mmio.Write64(_common + QueueDriver, driverRing);
             Mmio.Write64(_common + QueueDevice, deviceRing);
