@@ -15,10 +15,10 @@ public static class AppImages
 
     public static async Task<BootResult> BootAsync(string app, MachineKind machine, IReadOnlyList<string> args,
         IReadOnlyList<string>? environment = null, IReadOnlyList<string>? kernelOptions = null, string memory = "256M",
-        QemuNetwork? network = null)
+        QemuNetwork? network = null, IReadOnlyList<string>? qemuArguments = null)
     {
         string cmdline = KernelCommandLine.Build(kernelOptions ?? [], environment ?? [], args);
-        return await KernelImages.BootAsync(Image(app), machine, cmdline, memory: memory, network: network);
+        return await KernelImages.BootAsync(Image(app), machine, cmdline, memory: memory, network: network, qemuArguments: qemuArguments);
     }
 
     /// <summary>

@@ -21,7 +21,8 @@ public static class KernelImages
 
     public static Task<BootResult> BootAsync(string image, MachineKind machine, string commandLine = "", bool icount = false, string memory = "128M",
                                              string cpu = "max", QemuNetwork? network = null, Action<string>? onOutput = null,
-                                             CancellationToken cancellation = default, TimeSpan? timeout = null)
+                                             CancellationToken cancellation = default, TimeSpan? timeout = null,
+                                             IReadOnlyList<string>? qemuArguments = null)
         => QemuRunner.RunAsync(new QemuOptions
         {
             ImagePath = image,
@@ -32,6 +33,7 @@ public static class KernelImages
             Memory = memory,
             CpuModel = cpu,
             Network = network,
+            ExtraArguments = qemuArguments ?? [],
         }, timeout ?? BootTimeout, onOutput, cancellation);
 
     private static string FindRoot()

@@ -30,6 +30,22 @@ public class QemuCommandTests
         Assert.DoesNotContain("-icount", args);
     }
 
+    // The tests' devices (tests/Unikernel.Integration.Tests/MachineDevicesTests.cs): a root port first, then the card on it.
+    [Fact]
+    public void ExtraArgumentsComeBeforeTheCardWhichTakesItsOptions()
+    {
+        var args = Args(new QemuOptions
+        {
+            ImagePath = "k", Machine = MachineKind.Q35,
+            ExtraArguments = ["-device", "pcie-root-port,id=rp1,chassis=1"],
+            Network = new QemuNetwork { CardOptions = "bus=rp1,disable-legacy=on" },
+        }).ToList();
+        int port = args.IndexOf("pcie-root-port,id=rp1,chassis=1");
+        int card = args.IndexOf("virtio-net-pci,netdev=net0,romfile=,bus=rp1,disable-legacy=on");
+        Assert.True(port > 0 && card > port, string.Join(' ', args));
+        Assert.Equal("q35", ValueAfter(args, "-M"));
+    }
+
     [Fact]
     public void OptionsChangeTheCommand()
     {

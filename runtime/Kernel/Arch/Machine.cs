@@ -6,7 +6,8 @@ namespace Kernel.Arch
     // into QEMU's own exit status 2N+1 -- the only way a guest can hand a status to the host there, so
     // `uk run` and the tests map it back. Without that device (Firecracker, Cloud Hypervisor, a plain
     // QEMU command line) the status is only printed, then the i8042 reset line stops the VM (Firecracker
-    // treats it as shutdown; QEMU with -no-reboot exits), and a triple fault is the last resort.
+    // treats it as shutdown; QEMU with -no-reboot exits), then the ACPI reset register where the FADT names one
+    // (machines without an i8042, such as microvm), and a triple fault is the last resort.
     internal static unsafe class Machine
     {
         /// <summary>sysexits' EX_SOFTWARE: a kernel panic, CPU exception or failed assertion.</summary>
@@ -18,6 +19,8 @@ namespace Kernel.Arch
 
         /// <summary>Called once before the exit status is printed (the app's timing line).</summary>
         public static delegate*<void> BeforeExit;
+        /// <summary>Resets the machine the firmware's way (Devices/Acpi: the FADT's reset register), or null.</summary>
+        public static delegate*<void> FirmwareReset;
 
         public static void Exit(int status)
         {
@@ -32,6 +35,7 @@ namespace Kernel.Arch
             KernelConsole.WriteLine();
             Cpu.OutByte(DebugExitPort, (byte)status);
             Cpu.OutByte(KeyboardControllerCommand, KeyboardControllerPulseReset);
+            if (FirmwareReset != null) FirmwareReset();
             TripleFault();
         }
 

@@ -10,6 +10,8 @@ namespace Kernel.Arch
         public const ulong Present = 1UL << 0;
         public const ulong Writable = 1UL << 1;
         public const ulong User = 1UL << 2;
+        /// <summary>PWT and PCD: with the default PAT, uncached (device registers).</summary>
+        public const ulong WriteThrough = 1UL << 3, CacheDisable = 1UL << 4;
         public const ulong LargePage = 1UL << 7;
         /// <summary>Software bit: the entry keeps its page while PROT_NONE makes it not present.</summary>
         public const ulong KeptWhileInaccessible = 1UL << 9;

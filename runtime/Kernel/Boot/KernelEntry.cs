@@ -56,6 +56,7 @@ namespace Kernel.Boot
 
             ulong initDoneTsc = Cpu.ReadTimeStampCounter();
             BootReport.Write(bootInfo, csharpEntryTsc, initDoneTsc);
+            Devices.DeviceStartup.Discover();   // ACPI tables, I/O APICs, PCI functions: "uk: acpi: ..." and "uk: pci: ..." lines
             Devices.Virtio.VirtioNet.Probe();   // a network card, if the machine has one: "uk: net: ..." line
 
 #if KERNEL_SELFTEST

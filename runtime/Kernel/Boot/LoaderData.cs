@@ -10,6 +10,7 @@ namespace Kernel.Boot
     {
         public const int MaxMemoryMapEntries = 128;
         public const int MaxCommandLineBytes = 4096;   // including the NUL
+        private const ulong BiosDataAreaEbdaSegment = 0x40E;
 
         private struct Storage
         {
@@ -25,6 +26,11 @@ namespace Kernel.Boot
         public static int MemoryMapEntries;
         public static byte* CommandLine;        // NUL-terminated
         public static int CommandLineLength;
+        /// <summary>
+        /// Where the BIOS's Extended BIOS Data Area starts, from the segment word at 0x40E of the BIOS Data Area (page 0,
+        /// mapped only here): the first place to look for the ACPI RSDP (Devices/Acpi). Arbitrary without a BIOS.
+        /// </summary>
+        public static ulong EbdaAddress;
         /// <summary>The loader's command line was longer than the copy holds: the kernel refuses it (BootCommandLine).</summary>
         public static bool CommandLineTruncated;
 
@@ -34,6 +40,7 @@ namespace Kernel.Boot
             if (startInfoAddress == 0) return "no PVH start info: the kernel must be booted through its PVH entry";
             PageTables.SetPresent(0, true);
             string problem = Copy((PvhStartInfo*)startInfoAddress);
+            EbdaAddress = (ulong)*(ushort*)BiosDataAreaEbdaSegment << 4;
             PageTables.SetPresent(0, false);
             return problem;
         }

@@ -65,7 +65,7 @@ namespace Kernel.Net
             _ => "?",
         };
 
-        /// <summary>The exit line; nothing without a card (loopback-only apps would only print zeros).</summary>
+        /// <summary>The exit line ("net: received 3 frames, sent 4, dropped 0; 2 card interrupts"); nothing without a card (loopback-only apps would only print zeros).</summary>
         public static void Report()
         {
             NetworkDevice device = NetworkStack.Device;
@@ -87,6 +87,13 @@ namespace Kernel.Net
                 WriteCount("receive-ring", device.ReceiveDropped, ref first);
                 WriteCount("test", NetworkStack.DroppedByTest, ref first);
                 KernelConsole.Write(")");
+            }
+            // Whether the card's interrupt arrived at all (a wrong route degrades to polling on the timer tick, silently).
+            if (NetworkStack.InterruptLine != -1)
+            {
+                KernelConsole.Write("; ");
+                KernelConsole.WriteDecimal(NetworkStack.Interrupts);
+                KernelConsole.Write(" card interrupts");
             }
             KernelConsole.WriteLine();
             if (TcpProtocol.PassiveOpens + TcpProtocol.ActiveOpens == 0) return;

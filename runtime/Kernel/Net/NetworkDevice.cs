@@ -34,9 +34,13 @@ namespace Kernel.Net
         /// <summary>Takes back transmitted buffers and acknowledges the device's interrupt; true if the device signalled anything.</summary>
         public abstract bool Service();
 
+        /// <summary>RouteInterrupt's answer when the card's interrupt is a message (PCI MSI-X), which takes no line.</summary>
+        public const int MessageSignalled = -2;
+
         /// <summary>
         /// Routes the card's interrupt to <paramref name="vector"/>, whose handler the stack has registered; the line
-        /// (GSI) it now arrives on, or -1 when the card has none the machine can route (the stack is then only polled).
+        /// (GSI) it now arrives on, <see cref="MessageSignalled"/>, or -1 when the card has none the machine can route
+        /// (the stack is then only polled).
         /// </summary>
         public abstract int RouteInterrupt(byte vector);
 

@@ -23,7 +23,7 @@ namespace Kernel.Net
         /// <summary>The card's MAC address (0 without a card: loopback only).</summary>
         public static ulong MacAddress => Device != null ? Device.MacAddress : 0;
         private static bool s_started;
-        /// <summary>The card's interrupt line (GSI) when it is routed, else -1: the stack is then only polled.</summary>
+        /// <summary>The card's interrupt line (GSI) when it is routed, NetworkDevice.MessageSignalled for MSI-X, else -1: the stack is then only polled.</summary>
         public static int InterruptLine = -1;
         public static ulong Interrupts;
 
@@ -76,6 +76,7 @@ namespace Kernel.Net
                 KernelConsole.Write(", irq ");
                 KernelConsole.WriteDecimal((ulong)InterruptLine);
             }
+            else if (InterruptLine == NetworkDevice.MessageSignalled) KernelConsole.Write(", msi-x");
             else KernelConsole.Write(", polled");
             WriteAddressOrigin(dhcpProblem);
             if (DropEvery > 0)

@@ -30,6 +30,7 @@ public static class QemuCommand
         args.AddRange(["-nodefaults", "-no-user-config", "-nographic", "-no-reboot"]);
         args.AddRange(["-serial", "stdio"]);
         if (options.DebugExitDevice) args.AddRange(["-device", $"isa-debug-exit,iobase=0x{DebugExitPort:x},iosize=0x04"]);
+        args.AddRange(options.ExtraArguments);   // first: the card may sit on a bus they define
         if (options.Network != null) args.AddRange(options.Network.Arguments(options.Machine));
         if (options.InstructionCounting) args.AddRange(["-icount", "shift=0"]);
         args.AddRange(["-kernel", options.ImagePath]);

@@ -32,6 +32,9 @@ public sealed record QemuNetwork
     /// </summary>
     public string UserNetworkOptions { get; init; } = "";
 
+    /// <summary>More properties of the card's -device, comma-separated (e.g. "bus=rp1,disable-legacy=on": a modern-only card behind a PCIe root port).</summary>
+    public string CardOptions { get; init; } = "";
+
     /// <summary>The QEMU arguments for this network on <paramref name="machine"/>.</summary>
     public IEnumerable<string> Arguments(MachineKind machine)
     {
@@ -71,12 +74,12 @@ public sealed record QemuNetwork
             yield return "-global";
             yield return "virtio-mmio.force-legacy=false";
             yield return "-device";
-            yield return "virtio-net-device,netdev=net0";
+            yield return "virtio-net-device,netdev=net0" + (CardOptions.Length > 0 ? "," + CardOptions : "");
         }
         else
         {
             yield return "-device";
-            yield return "virtio-net-pci,netdev=net0,romfile=";
+            yield return "virtio-net-pci,netdev=net0,romfile=" + (CardOptions.Length > 0 ? "," + CardOptions : "");
         }
     }
 }

@@ -27,4 +27,6 @@ public sealed record QemuOptions
     public string? ConsoleTag { get; init; }
     /// <summary>A network card on QEMU's user networking, with host port forwards; null (the default): none.</summary>
     public QemuNetwork? Network { get; init; }
+    /// <summary>More QEMU arguments, before the network card's (tests add devices with them: disks, PCIe root ports the card may sit behind).</summary>
+    public IReadOnlyList<string> ExtraArguments { get; init; } = [];
 }

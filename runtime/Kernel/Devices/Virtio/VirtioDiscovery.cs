@@ -10,7 +10,7 @@ namespace Kernel.Devices.Virtio
     // - QEMU microvm with ACPI (its default) lists its transports only in the DSDT, at fixed places:
     //   512-byte windows from 0xFEB00000, 24 of them on GSIs 24.. (the second IOAPIC) -- probing those
     //   windows for the "virt" magic is cheaper than an AML interpreter;
-    // - on a PCI machine (QEMU pc), functions with vendor 0x1AF4 on bus 0 (modern interface).
+    // - on a PCI machine (QEMU pc, q35), functions with vendor 0x1AF4 on any bus (PciEnumeration; modern interface).
     internal static unsafe class VirtioDiscovery
     {
         public const ulong MicrovmMmioBase = 0xFEB0_0000;
@@ -62,17 +62,14 @@ namespace Kernel.Devices.Virtio
 
         private static VirtioTransport OnPciBus(uint deviceType)
         {
-            for (int slot = 0; slot < 32; slot++)
+            for (int i = 0; i < PciEnumeration.Count; i++)
             {
-                int functions = (PciConfigSpace.Read8(0, slot, 0, PciConfigSpace.HeaderType) & 0x80) != 0 ? 8 : 1;
-                for (int function = 0; function < functions; function++)
-                {
-                    if (PciConfigSpace.Read16(0, slot, function, PciConfigSpace.VendorId) != VirtioPciTransport.VirtioVendor) continue;
-                    string problem;
-                    var transport = VirtioPciTransport.Probe(0, slot, function, out problem);
-                    if (problem != null) Problem = problem;
-                    if (transport != null && transport.DeviceType == deviceType) return transport;
-                }
+                PciFunction f = PciEnumeration.Get(i);
+                if (f.Vendor != VirtioPciTransport.VirtioVendor) continue;
+                string problem;
+                var transport = VirtioPciTransport.Probe(f.Bus, f.Slot, f.Function, out problem);
+                if (problem != null) Problem = problem;
+                if (transport != null && transport.DeviceType == deviceType) return transport;
             }
             return null;
         }

@@ -45,6 +45,10 @@ namespace Kernel.Devices.Virtio
         }
 
         public override string Kind => "mmio";
+
+        // Level-triggered, active high, as QEMU's microvm and Firecracker wire it.
+        public override int RouteInterrupt(byte vector)
+            => InterruptLine >= 0 && IoApic.Route(InterruptLine, vector, true, false, Time.LocalApic.Id) ? InterruptLine : -1;
         public override uint DeviceType => _deviceType;
 
         public override byte ReadStatus() => (byte)Read(Status);

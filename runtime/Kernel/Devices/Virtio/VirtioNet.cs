@@ -184,9 +184,7 @@ namespace Kernel.Devices.Virtio
 
         public override int RouteInterrupt(byte vector)
         {
-            // Level-triggered, active high: virtio-mmio's line on microvm and PCI INTx on QEMU pc alike.
-            int line = _transport.InterruptLine;
-            return line >= 0 && IoApic.Route(line, vector, true, false, Time.LocalApic.Id) ? line : -1;
+            return _transport.RouteInterrupt(vector);
         }
 
         public override int ReceiveBuffersPosted => _receive.Size - _receive.FreeDescriptors;

@@ -5,13 +5,22 @@ namespace Kernel.Devices.Virtio
     // virtio over PCI, the modern interface (virtio 1.1, 4.1): vendor-specific capabilities (ID 9) point
     // into the device's memory BARs at four structures -- common configuration (features, status, queues),
     // notifications (one doorbell per queue at queue_notify_off x multiplier), the ISR status byte, and the
-    // device-specific configuration. QEMU's virtio-net-pci is transitional (legacy I/O BAR 0 too) and has
-    // these capabilities; SeaBIOS assigns the BARs (below 4 GiB, inside the identity map) before the PVH
-    // entry. Interrupts are INTx (MSI-X stays disabled), routed to the IOAPIC pin in Interrupt Line.
+    // device-specific configuration. QEMU's virtio-net-pci is transitional (legacy I/O BAR 0 too) unless
+    // disable-legacy=on (q35's PCIe slots), and has these capabilities either way; firmware assigns the BARs
+    // before the kernel runs -- SeaBIOS below 4 GiB, OVMF 64-bit BARs high, which DeviceMemory maps.
+    // Interrupts: MSI-X where the device has it (QEMU's virtio-pci does): every queue on table entry 0, a message
+    // straight to the local APIC, which depends on no interrupt routing that firmware (SeaBIOS and OVMF differ) or
+    // the chipset set up. Else INTx: the ISA interrupt in Interrupt Line, which firmware sets through the bridges'
+    // swizzle for devices behind root ports too, routed by the I/O APIC (IoApic).
     internal sealed unsafe class VirtioPciTransport : VirtioTransport
     {
         public const ushort VirtioVendor = 0x1AF4;
-        private const byte VendorCapability = 0x09;
+        private const byte VendorCapability = 0x09, MsixCapability = 0x11;
+        // PCI 3.0, 6.8.2: Message Control's enable and function-mask bits, the table's offset/BIR dword, an entry's fields.
+        private const ushort MsixEnable = 1 << 15, MsixFunctionMask = 1 << 14;
+        private const int MsixMessageControl = 2, MsixTableOffset = 4;
+        private const int MsixEntryAddress = 0, MsixEntryUpperAddress = 4, MsixEntryData = 8, MsixEntryVectorControl = 12;
+        private const uint MsiAddressBase = 0xFEE0_0000;
         private const byte CommonConfiguration = 1, NotifyConfiguration = 2, IsrConfiguration = 3, DeviceConfiguration = 4;
 
         // struct virtio_pci_common_cfg
@@ -25,6 +34,8 @@ namespace Kernel.Devices.Virtio
         private uint _notifyMultiplier;
         private uint _deviceType;
         private readonly ushort[] _notifyOffsets = new ushort[8];
+        private int _msixCapability;   // its offset in configuration space, 0: none
+        private ulong _msixTable;      // table entry 0, 0: no usable MSI-X (INTx then)
 
         public readonly int Bus, Slot, Function;
 
@@ -44,11 +55,9 @@ namespace Kernel.Devices.Virtio
         {
             problem = null;
             if (PciConfigSpace.Read16(bus, slot, function, PciConfigSpace.VendorId) != VirtioVendor) return null;
-            ushort device = PciConfigSpace.Read16(bus, slot, function, PciConfigSpace.DeviceId);
-            uint type;
-            if (device >= 0x1040 && device <= 0x107F) type = (uint)(device - 0x1040);        // modern-only IDs
-            else if (device >= 0x1000 && device <= 0x103F) type = PciConfigSpace.Read16(bus, slot, function, PciConfigSpace.SubsystemId);   // transitional
-            else return null;
+            uint type = DeviceTypeOf(PciConfigSpace.Read16(bus, slot, function, PciConfigSpace.DeviceId),
+                                     PciConfigSpace.Read16(bus, slot, function, PciConfigSpace.SubsystemId));
+            if (type == 0) return null;
 
             var transport = new VirtioPciTransport(bus, slot, function);
             transport._deviceType = type;
@@ -66,11 +75,12 @@ namespace Kernel.Devices.Virtio
                     byte kind = PciConfigSpace.Read8(bus, slot, function, pointer + 3);
                     int bar = PciConfigSpace.Read8(bus, slot, function, pointer + 4);
                     uint offset = PciConfigSpace.Read32(bus, slot, function, pointer + 8);
+                    uint length = PciConfigSpace.Read32(bus, slot, function, pointer + 12);
                     ulong barAddress = bar < 6 ? PciConfigSpace.MemoryBar(bus, slot, function, bar) : 0;
                     ulong address = barAddress == 0 ? 0 : barAddress + offset;
-                    if (address >= Memory.MemoryLayout.DirectMapSize)
+                    if (address != 0 && !DeviceMemory.Map(address, length))
                     {
-                        problem = "virtio-pci structure above 4 GiB (outside the identity map)";
+                        problem = "virtio-pci structure beyond the physical addresses the kernel can map";
                         return null;
                     }
                     if (kind == CommonConfiguration && transport._common == 0) transport._common = address;
@@ -81,6 +91,17 @@ namespace Kernel.Devices.Virtio
                     }
                     else if (kind == IsrConfiguration && transport._isr == 0) transport._isr = address;
                     else if (kind == DeviceConfiguration && transport._device == 0) transport._device = address;
+                }
+                else if (id == MsixCapability && transport._msixCapability == 0)
+                {
+                    uint table = PciConfigSpace.Read32(bus, slot, function, pointer + MsixTableOffset);
+                    int bir = (int)(table & 7);
+                    ulong barAddress = bir < 6 ? PciConfigSpace.MemoryBar(bus, slot, function, bir) : 0;
+                    if (barAddress != 0 && DeviceMemory.Map(barAddress + (table & ~7u), 16))
+                    {
+                        transport._msixCapability = pointer;
+                        transport._msixTable = barAddress + (table & ~7u);
+                    }
                 }
                 pointer = PciConfigSpace.Read8(bus, slot, function, pointer + 1) & 0xFC;
             }
@@ -101,7 +122,36 @@ namespace Kernel.Devices.Virtio
             return transport;
         }
 
+        /// <summary>The virtio device type of a virtio-vendor PCI function, or 0 when its Device ID is none of virtio's.</summary>
+        public static uint DeviceTypeOf(ushort deviceId, ushort subsystemId)
+        {
+            if (deviceId >= 0x1040 && deviceId <= 0x107F) return (uint)(deviceId - 0x1040);   // modern-only IDs
+            if (deviceId >= 0x1000 && deviceId <= 0x103F) return subsystemId;                  // transitional
+            return 0;
+        }
+
         public override string Kind => "pci";
+
+        public override int RouteInterrupt(byte vector)
+        {
+            uint apicId = Time.LocalApic.Id;
+            if (_msixTable != 0 && apicId <= 0xFF)
+            {
+                // Fixed delivery, edge-triggered, physical destination: the message is the vector itself.
+                Mmio.Write32(_msixTable + MsixEntryAddress, MsiAddressBase | (apicId << 12));
+                Mmio.Write32(_msixTable + MsixEntryUpperAddress, 0);
+                Mmio.Write32(_msixTable + MsixEntryData, vector);
+                Mmio.Write32(_msixTable + MsixEntryVectorControl, 0);
+                ushort control = PciConfigSpace.Read16(Bus, Slot, Function, _msixCapability + MsixMessageControl);
+                PciConfigSpace.Write16(Bus, Slot, Function, _msixCapability + MsixMessageControl, (ushort)((control | MsixEnable) & ~MsixFunctionMask));
+                ushort command = PciConfigSpace.Read16(Bus, Slot, Function, PciConfigSpace.Command);
+                PciConfigSpace.Write16(Bus, Slot, Function, PciConfigSpace.Command, (ushort)(command | PciConfigSpace.CommandInterruptDisable));
+                return Net.NetworkDevice.MessageSignalled;
+            }
+            // INTx: level-triggered, active high as QEMU's firmware tables describe its PCI links (and the MADT's
+            // overrides of those ISA interrupts say), unless an override says otherwise.
+            return InterruptLine >= 0 ? IoApic.RouteIsaInterrupt(InterruptLine, vector, true, false, apicId) : -1;
+        }
         public override uint DeviceType => _deviceType;
 
         public override byte ReadStatus() => Mmio.Read8(_common + DeviceStatus);
@@ -134,7 +184,10 @@ namespace Kernel.Devices.Virtio
         {
             Mmio.Write16(_common + QueueSelect, (ushort)index);
             Mmio.Write16(_common + QueueSize, (ushort)size);
-            Mmio.Write16(_common + QueueMsixVector, NoVector);
+            // Table entry 0 when there is MSI-X; a device that cannot take it answers NO_VECTOR (virtio 1.1, 4.1.4.3), and INTx stays.
+            ushort msixVector = _msixTable != 0 ? (ushort)0 : NoVector;
+            Mmio.Write16(_common + QueueMsixVector, msixVector);
+            if (Mmio.Read16(_common + QueueMsixVector) != msixVector) _msixTable = 0;
             Mmio.Write64(_common + QueueDescriptor, descriptors);
             Mmio.Write64(_common + QueueDriver, driverRing);
             Mmio.Write64(_common + QueueDevice, deviceRing);

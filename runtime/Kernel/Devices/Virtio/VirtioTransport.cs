@@ -13,7 +13,7 @@ namespace Kernel.Devices.Virtio
         public abstract string Kind { get; }
         /// <summary>The virtio device type (1 = network).</summary>
         public abstract uint DeviceType { get; }
-        /// <summary>The interrupt line (GSI) the device raises, or -1 when unknown.</summary>
+        /// <summary>The interrupt line the device raises (a GSI for mmio, the ISA interrupt in Interrupt Line for PCI), or -1 when unknown.</summary>
         public int InterruptLine = -1;
         /// <summary>Where the device's registers are (for reports): the MMIO base or the PCI address.</summary>
         public ulong Location;
@@ -28,6 +28,8 @@ namespace Kernel.Devices.Virtio
         public abstract void EnableQueue(int index, int size, ulong descriptors, ulong driverRing, ulong deviceRing);
         public abstract void Notify(int queue);
         public abstract byte ReadConfig8(int offset);
+        /// <summary>Has the device's interrupt delivered as <paramref name="vector"/>; the GSI it arrives on, or -1 (then the driver polls).</summary>
+        public abstract int RouteInterrupt(byte vector);
         /// <summary>Reads and acknowledges the interrupt status (bit 0: used buffers, bit 1: configuration change).</summary>
         public abstract uint TakeInterruptStatus();
 
