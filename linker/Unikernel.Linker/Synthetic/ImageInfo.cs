@@ -86,46 +86,12 @@ public static class ImageInfo
         return hash;
     }
 
-    /// <summary>
-    /// The image hash: SHA-256 over <c>e_entry</c>, then for each PT_LOAD in program header order <c>p_vaddr</c>,
-    /// <c>p_memsz</c>, <c>p_flags</c>, <c>p_filesz</c> (each as a little-endian u64) and its <c>p_filesz</c> bytes from
-    /// the file, with the 32 bytes at file offset <paramref name="hashFieldOffset"/> read as zeros.
-    /// </summary>
+    /// <summary>The image hash (formats/Host/ImageHashMessage.cs), with the 32 bytes at file offset
+    /// <paramref name="hashFieldOffset"/> read as zeros.</summary>
     public static byte[] ComputeImageHash(ReadOnlySpan<byte> elf, long hashFieldOffset)
     {
         var sha = new Sha256();
-        var file = MemoryMarshal.Read<Elf64Header>(elf);
-        sha.AppendUInt64(file.Entry);
-        Span<byte> zeros = stackalloc byte[Sha256.HashSize];
-        zeros.Clear();
-        for (int i = 0; i < file.ProgramHeaderCount; i++)
-        {
-            var header = MemoryMarshal.Read<Elf64ProgramHeader>(
-                elf.Slice(checked((int)file.ProgramHeaderOffset + i * file.ProgramHeaderEntrySize), ProgramHeaderSize));
-            if (header.Type != PT_LOAD)
-                continue;
-            uint flags = header.Flags;
-            long offset = checked((long)header.Offset);
-            ulong address = header.VirtualAddress;
-            long fileSize = checked((long)header.FileSize);
-            ulong memorySize = header.MemorySize;
-            sha.AppendUInt64(address);
-            sha.AppendUInt64(memorySize);
-            sha.AppendUInt64(flags);
-            sha.AppendUInt64((ulong)fileSize);
-            var bytes = elf.Slice(checked((int)offset), checked((int)fileSize));
-            long fieldStart = hashFieldOffset - offset;
-            if (fieldStart >= 0 && fieldStart + Sha256.HashSize <= fileSize)
-            {
-                sha.Append(bytes[..(int)fieldStart]);
-                sha.Append(zeros);
-                sha.Append(bytes[((int)fieldStart + Sha256.HashSize)..]);
-            }
-            else
-            {
-                sha.Append(bytes);
-            }
-        }
+        ImageHashMessage.Feed(elf, hashFieldOffset, sha);
         return sha.Finish();
     }
 
