@@ -5,6 +5,7 @@ using Unikernel.Boot;
 using Unikernel.Linker.Output;
 using Unikernel.Linker.Sbom;
 using Unikernel.Linker.Synthetic;
+using Unikernel.Formats;
 using static Unikernel.Formats.ElfConstants;
 
 namespace Unikernel.Linker.Tests;
@@ -223,8 +224,8 @@ public sealed class SbomTests : IDisposable
         string manifest = Write("bad-sbom.txt", text);
         string output = Path.Combine(_harness.Directory, "bad.img");
         var error = Assert.Throws<LinkerException>(() => LinkImage(output, manifest));
-        Assert.Contains(expected, error.Message);
-        Assert.Contains("bad-sbom.txt", error.Message);
+        Assert.Contains(expected, error.Describe());
+        Assert.Contains("bad-sbom.txt", error.Describe());
         Assert.False(File.Exists(output));
     }
 
@@ -234,7 +235,7 @@ public sealed class SbomTests : IDisposable
         string assets = Write("obj/broken.assets.json", "{ \"targets\": {");
         string manifest = Write("m.txt", $"nuget-assets\t{assets}\tnet10.0/linux-x64\n");
         var error = Assert.Throws<LinkerException>(() => LinkImage(Path.Combine(_harness.Directory, "x.img"), manifest));
-        Assert.Contains("broken.assets.json", error.Message);
+        Assert.Contains("broken.assets.json", error.Describe());
     }
 
     [Fact]
