@@ -191,6 +191,16 @@ public sealed class SbomTests : IDisposable
             dependencies[UkSbomFormat.ImageRef].GetProperty("dependsOn").EnumerateArray().Select(d => d.GetString()));
     }
 
+    [SkippableFact]
+    public void TheDocumentIsValidAgainstTheCycloneDx15Schema()
+    {
+        byte[] image = LinkImage(Path.Combine(_harness.Directory, "sbom.img"), Manifest(), filesTime: "1700000000");
+        string document = Write("sbom.cdx.json", Encoding.UTF8.GetString(Section(image, UkSbomFormat.SectionName)!.Value.Bytes));
+        var result = Unikernel.Tests.Sbom.CycloneDxSchema.Validate(PublishedNativeAotApps.RepositoryRoot, document);
+        Skip.If(result is null, "node or tests/sbom-schema/node_modules is missing (tests/install-reference-tools.sh installs them)");
+        Assert.True(result!.Value.Valid, result.Value.Output);
+    }
+
     [Fact]
     public void TheSameInputsGiveTheSameImageAndSbomBytes()
     {
@@ -236,6 +246,37 @@ public sealed class SbomTests : IDisposable
         string manifest = Write("m.txt", $"nuget-assets\t{assets}\tnet10.0/linux-x64\n");
         var error = Assert.Throws<LinkerException>(() => LinkImage(Path.Combine(_harness.Directory, "x.img"), manifest));
         Assert.Contains("broken.assets.json", error.Describe());
+    }
+
+    [Theory]
+    [InlineData("pkg:deb/debian/libicu-dev@72.1-3+deb12u1?arch=amd64", "pkg:deb/debian/libicu-dev@72.1-3%2Bdeb12u1?arch=amd64")]
+    [InlineData("pkg:deb/debian/libicu-dev@72.1-3%2Bdeb12u1?arch=amd64", "pkg:deb/debian/libicu-dev@72.1-3%2Bdeb12u1?arch=amd64")]
+    [InlineData("pkg:deb/debian/x@1:2.0~rc1", "pkg:deb/debian/x@1%3A2.0~rc1")]
+    public void PurlVersionsArePercentEncodedOnce(string given, string expected) =>
+        Assert.Equal(expected, SbomManifest.EncodePurlVersion(given));
+
+    [Fact]
+    public void NuspecLicencesAreReadFromTheXmlNuGetWrites()
+    {
+        var read = NuspecLicense.Read("""
+            <?xml version="1.0" encoding="utf-8"?>
+            <!-- <license type="expression">NOT-THIS</license> -->
+            <n:package xmlns:n="http://schemas.microsoft.com/packaging/2013/05/nuspec.xsd">
+              <n:metadata minClientVersion="2.12">
+                <n:id>A</n:id>
+                <n:license type='expression'>Apache-2.0 OR MIT</n:license><n:licenseUrl>https://licenses.nuget.org/Apache-2.0%20OR%20MIT?a=1&amp;b=2</n:licenseUrl>
+                <n:description><![CDATA[<license>not this either</license>]]></n:description>
+                <n:dependencies><n:group targetFramework="net10.0" /></n:dependencies>
+              </n:metadata>
+              <n:files><n:license type="expression">NOR-THIS</n:license></n:files>
+            </n:package>
+            """);
+        Assert.Equal(new NuspecLicense.Elements("Apache-2.0 OR MIT", "expression", "https://licenses.nuget.org/Apache-2.0%20OR%20MIT?a=1&b=2"), read);
+        Assert.Equal(new NuspecLicense.Elements("LICENSE.txt", "file", null),
+            NuspecLicense.Read("<package><metadata><license type=\"file\">LICENSE&#46;txt</license></metadata></package>"));
+        Assert.Throws<FormatException>(() => NuspecLicense.Read("<!DOCTYPE package [<!ENTITY x \"y\">]><package/>"));
+        Assert.Throws<FormatException>(() => NuspecLicense.Read("<package><metadata>"));
+        Assert.Throws<FormatException>(() => NuspecLicense.Read("<package><metadata><license>&nbsp;</license></metadata></package>"));
     }
 
     [Fact]

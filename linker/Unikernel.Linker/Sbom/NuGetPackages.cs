@@ -1,5 +1,4 @@
 using System.Text.Json;
-using System.Xml;
 
 namespace Unikernel.Linker.Sbom;
 
@@ -104,43 +103,21 @@ public static class NuGetPackages
     /// <summary>
     /// The licence a .nuspec declares: <c>&lt;license type="expression"&gt;</c> (an SPDX expression), <c>type="file"</c>
     /// (a file in the package, named), or only the older <c>&lt;licenseUrl&gt;</c>. null when the file is missing (a
-    /// package folder laid out otherwise) or declares none. NuGet's schema namespace varies by version, so elements are
-    /// matched by local name.
+    /// package folder laid out otherwise) or declares none. Read by <see cref="NuspecLicense"/>.
     /// </summary>
     public static SbomLicense? LicenseOf(string nuspecPath)
     {
         if (!File.Exists(nuspecPath))
             return null;
-        string? expression = null, file = null, url = null;
-        try
-        {
-            using var reader = XmlReader.Create(nuspecPath, new XmlReaderSettings { DtdProcessing = DtdProcessing.Prohibit, XmlResolver = null });
-            // ReadElementContentAsString leaves the reader on the next node already: do not Read past it.
-            bool onNextNode = false;
-            while (onNextNode || reader.Read())
-            {
-                onNextNode = false;
-                if (reader.NodeType != XmlNodeType.Element || reader.Depth != 2)
-                    continue;
-                if (reader.LocalName == "license")
-                {
-                    string? type = reader.GetAttribute("type");
-                    string text = reader.ReadElementContentAsString().Trim();
-                    onNextNode = true;
-                    if (type == "expression") expression = text;
-                    else if (type == "file") file = text;
-                }
-                else if (reader.LocalName == "licenseUrl")
-                {
-                    url = reader.ReadElementContentAsString().Trim();
-                    onNextNode = true;
-                }
-            }
-        }
-        catch (XmlException error)
+        NuspecLicense.Elements elements;
+        try { elements = NuspecLicense.Read(File.ReadAllText(nuspecPath)); }
+        catch (Exception error) when (error is FormatException or OverflowException or ArgumentOutOfRangeException or IOException)
         {
             throw new LinkerException($"cannot read the package's licence: {error.Message}", file: nuspecPath);
         }
+        string? expression = elements.LicenseType == "expression" ? elements.License : null;
+        string? file = elements.LicenseType == "file" ? elements.License : null;
+        string? url = elements.LicenseUrl;
         if (expression is { Length: > 0 })
             return new SbomLicense(expression);
         if (file is { Length: > 0 })

@@ -35,6 +35,19 @@ public sealed class SbomManifest
         return manifest;
     }
 
+    /// <summary>The purl spec percent-encodes the version; Debian versions have '+' and ':' (epochs). Writers may give
+    /// them raw or encoded ('%' is never encoded again).</summary>
+    public static string EncodePurlVersion(string purl)
+    {
+        int at = purl.IndexOf('@');
+        if (at < 0)
+            return purl;
+        int end = purl.IndexOfAny(['?', '#'], at);
+        if (end < 0) end = purl.Length;
+        string version = purl[(at + 1)..end].Replace("+", "%2B").Replace(":", "%3A").Replace(" ", "%20");
+        return purl[..(at + 1)] + version + purl[end..];
+    }
+
     private void ReadFile(string path, bool allowReferences)
     {
         string[] lines;
@@ -86,7 +99,7 @@ public sealed class SbomManifest
                     if (fields[1].Length == 0 || fields[2].Length == 0)
                         throw Bad("a component needs a type and a name");
                     Components.Add(new NativeComponent(fields[1], fields[2], fields[3], SbomLicense.FromColumn(fields[4]),
-                        fields[5].Length == 0 ? null : fields[5],
+                        fields[5].Length == 0 ? null : EncodePurlVersion(fields[5]),
                         fields[6].Split(';', StringSplitOptions.RemoveEmptyEntries).Select(Full).ToList(), fields[7]));
                     break;
                 default:

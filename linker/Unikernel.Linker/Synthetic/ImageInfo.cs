@@ -97,7 +97,10 @@ public static class ImageInfo
 
     /// <summary>The file offset and size of the <c>uk_image_info</c> section of an image (by its section header), or
     /// null when it has none. (Searching the bytes for the magic is not enough: the kernel's code holds it too.)</summary>
-    public static (int Offset, int Size)? Locate(ReadOnlySpan<byte> elf)
+    public static (int Offset, int Size)? Locate(ReadOnlySpan<byte> elf) => LocateSection(elf, SectionName);
+
+    /// <summary>The file offset and size of the section named <paramref name="name"/> (by its section header), or null.</summary>
+    public static (int Offset, int Size)? LocateSection(ReadOnlySpan<byte> elf, string name)
     {
         var file = MemoryMarshal.Read<Elf64Header>(elf);
         long sectionHeaders = checked((long)file.SectionHeaderOffset);
@@ -108,9 +111,9 @@ public static class ImageInfo
         for (int i = 0; i < count; i++)
         {
             var header = SectionHeader(elf, sectionHeaders, entrySize, i);
-            var name = names[(int)header.NameOffset..];
-            int end = name.IndexOf((byte)0);
-            if (end >= 0 && name[..end].SequenceEqual(SectionName.Select(c => (byte)c).ToArray()))
+            var found = names[(int)header.NameOffset..];
+            int end = found.IndexOf((byte)0);
+            if (end >= 0 && found[..end].SequenceEqual(Encoding.UTF8.GetBytes(name)))
                 return (checked((int)header.Offset), checked((int)header.Size));
         }
         return null;
