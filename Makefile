@@ -81,10 +81,20 @@ $(ICU_NATIVE)/built: $(ICU_RECIPE)
 # no-op). The version packed last is in artifacts/packages/Unikernel.Sdk.version.props, which samples/Directory.Build.props
 # reads. Older packages are removed from the feed (not from the NuGet cache, which other checkouts may share).
 FEED        := $(ARTIFACTS)/packages
-package: boot-objects icu crypto-native
+package: boot-objects icu crypto-native native-components
 	@mkdir -p $(FEED)
 	rm -f $(FEED)/Unikernel.Sdk.*.nupkg
 	$(DOTNET) pack sdk/Unikernel.Sdk -c $(CONFIG) -nologo -v:minimal -o $(FEED)
+
+# The version files of what the package carries from Debian and the NativeAOT package (components.txt, read by uk-ld for
+# every image's SBOM: docs/sbom.md). build-icu.sh and crypto-native-build write theirs when they build; this writes those
+# missing from older artifacts, and tzdata's, which `dotnet pack` copies from /usr/share/zoneinfo at every pack.
+COMPONENTS := sdk/Unikernel.Sdk/native/write-components.sh
+native-components:
+	@mkdir -p $(ARTIFACTS)/native/tzdata
+	$(COMPONENTS) tzdata $(ARTIFACTS)/native/tzdata
+	@test -f $(ICU_NATIVE)/components.txt || $(COMPONENTS) icu $(ICU_NATIVE) $(ILC_VERSION)
+	@test -f $(CRYPTO_NATIVE)/components.txt || $(COMPONENTS) openssl $(CRYPTO_NATIVE) $(ILC_VERSION)
 
 # The static OpenSSL the package carries (native/openssl/ in Unikernel.Sdk): .NET's own crypto shim
 # (System.Security.Cryptography.Native, whose C sources ship in the NativeAOT host package, the same version as the
@@ -126,6 +136,7 @@ crypto-native-build:
 	cp $(CRYPTO_NATIVE)/crypto-build/libSystem.Security.Cryptography.Native.OpenSsl.a $(OPENSSL_LIBDIR)/libssl.a $(OPENSSL_LIBDIR)/libcrypto.a $(CRYPTO_NATIVE)/
 	cp /usr/share/doc/libssl-dev/copyright $(CRYPTO_NATIVE)/openssl.copyright
 	mv $(CRYPTO_NATIVE)/crypto-versions.new $(CRYPTO_NATIVE)/crypto-versions.txt
+	$(COMPONENTS) openssl $(CRYPTO_NATIVE) $(ILC_VERSION)
 	@cat $(CRYPTO_NATIVE)/crypto-versions.txt
 
 # The sample apps, published the way users publish theirs: each references Unikernel.Sdk and sets PublishUnikernel, so

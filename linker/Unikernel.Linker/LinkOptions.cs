@@ -67,6 +67,10 @@ public sealed record LinkOptions
     /// 1970 (default 0); the SDK passes SOURCE_DATE_EPOCH when it is set.</summary>
     public uint FilesTime { get; init; }
 
+    /// <summary>--sbom MANIFEST (with --app): write the image's CycloneDX SBOM into the section uk_sbom, which is not
+    /// loaded, from this manifest (Sbom/SbomManifest.cs) and the image hash (docs/sbom.md).</summary>
+    public string? SbomManifestPath { get; init; }
+
     /// <summary>--app-version VERSION (with --app; default <c>unknown</c>): the version uk_image_info records.</summary>
     public string? AppVersion { get; init; }
 

@@ -63,6 +63,7 @@ public static class Linker
         Run("relocate", Relocate);
         if (executable && options.BuildId != BuildIdKind.None) Run("build id", StampBuildId);
         if (withApp) Run("image hash", StampImageHash);
+        if (withApp && options.SbomManifestPath is not null) Run("sbom", AddSbom);
         times.Print(Console.Error);
 
         ulong entryAddress = link.Entry.Address;
@@ -223,6 +224,14 @@ public static class Linker
     {
         ImageInfo.Stamp(link.Image, link.ImageInfoSection!);
         link.ImageInfoContents = ImageInfo.Read(link.ImageInfoSection!.Data);
+    }
+
+    /// <summary>Last: the SBOM records the image hash, and as a section that is not loaded it cannot change it.</summary>
+    private static void AddSbom(LinkContext link)
+    {
+        var manifest = Sbom.SbomManifest.Read(link.Options.SbomManifestPath!);
+        byte[] document = Sbom.SbomDocument.Build(manifest, Sbom.ImageInfoContentsView.Of(link.ImageInfoContents!), link.Options.FilesTime);
+        link.Image = NonLoadedSection.Append(link.Image, UkSbomFormat.SectionName, document);
     }
 
     /// <summary>

@@ -86,52 +86,21 @@ public static class ImageInfo
         return hash;
     }
 
-    /// <summary>
-    /// The image hash: SHA-256 over <c>e_entry</c>, then for each PT_LOAD in program header order <c>p_vaddr</c>,
-    /// <c>p_memsz</c>, <c>p_flags</c>, <c>p_filesz</c> (each as a little-endian u64) and its <c>p_filesz</c> bytes from
-    /// the file, with the 32 bytes at file offset <paramref name="hashFieldOffset"/> read as zeros.
-    /// </summary>
+    /// <summary>The image hash (formats/Host/ImageHashMessage.cs), with the 32 bytes at file offset
+    /// <paramref name="hashFieldOffset"/> read as zeros.</summary>
     public static byte[] ComputeImageHash(ReadOnlySpan<byte> elf, long hashFieldOffset)
     {
         var sha = new Sha256();
-        var file = MemoryMarshal.Read<Elf64Header>(elf);
-        sha.AppendUInt64(file.Entry);
-        Span<byte> zeros = stackalloc byte[Sha256.HashSize];
-        zeros.Clear();
-        for (int i = 0; i < file.ProgramHeaderCount; i++)
-        {
-            var header = MemoryMarshal.Read<Elf64ProgramHeader>(
-                elf.Slice(checked((int)file.ProgramHeaderOffset + i * file.ProgramHeaderEntrySize), ProgramHeaderSize));
-            if (header.Type != PT_LOAD)
-                continue;
-            uint flags = header.Flags;
-            long offset = checked((long)header.Offset);
-            ulong address = header.VirtualAddress;
-            long fileSize = checked((long)header.FileSize);
-            ulong memorySize = header.MemorySize;
-            sha.AppendUInt64(address);
-            sha.AppendUInt64(memorySize);
-            sha.AppendUInt64(flags);
-            sha.AppendUInt64((ulong)fileSize);
-            var bytes = elf.Slice(checked((int)offset), checked((int)fileSize));
-            long fieldStart = hashFieldOffset - offset;
-            if (fieldStart >= 0 && fieldStart + Sha256.HashSize <= fileSize)
-            {
-                sha.Append(bytes[..(int)fieldStart]);
-                sha.Append(zeros);
-                sha.Append(bytes[((int)fieldStart + Sha256.HashSize)..]);
-            }
-            else
-            {
-                sha.Append(bytes);
-            }
-        }
+        ImageHashMessage.Feed(elf, hashFieldOffset, sha);
         return sha.Finish();
     }
 
     /// <summary>The file offset and size of the <c>uk_image_info</c> section of an image (by its section header), or
     /// null when it has none. (Searching the bytes for the magic is not enough: the kernel's code holds it too.)</summary>
-    public static (int Offset, int Size)? Locate(ReadOnlySpan<byte> elf)
+    public static (int Offset, int Size)? Locate(ReadOnlySpan<byte> elf) => LocateSection(elf, SectionName);
+
+    /// <summary>The file offset and size of the section named <paramref name="name"/> (by its section header), or null.</summary>
+    public static (int Offset, int Size)? LocateSection(ReadOnlySpan<byte> elf, string name)
     {
         var file = MemoryMarshal.Read<Elf64Header>(elf);
         long sectionHeaders = checked((long)file.SectionHeaderOffset);
@@ -142,9 +111,9 @@ public static class ImageInfo
         for (int i = 0; i < count; i++)
         {
             var header = SectionHeader(elf, sectionHeaders, entrySize, i);
-            var name = names[(int)header.NameOffset..];
-            int end = name.IndexOf((byte)0);
-            if (end >= 0 && name[..end].SequenceEqual(SectionName.Select(c => (byte)c).ToArray()))
+            var found = names[(int)header.NameOffset..];
+            int end = found.IndexOf((byte)0);
+            if (end >= 0 && found[..end].SequenceEqual(Encoding.UTF8.GetBytes(name)))
                 return (checked((int)header.Offset), checked((int)header.Size));
         }
         return null;

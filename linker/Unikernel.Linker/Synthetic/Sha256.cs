@@ -8,7 +8,7 @@ namespace Unikernel.Linker.Synthetic;
 /// images and their inputs (uk_image_info). Our own for the reason <see cref="Sha1"/> is: the BCL's calls into
 /// OpenSSL on Linux, which a fully static linker binary cannot load.
 /// </summary>
-public sealed class Sha256
+public sealed class Sha256 : IImageHashSink
 {
     public const int HashSize = 32;
 

@@ -45,4 +45,6 @@ gcc -c -o icudata.o "${package}_dat.S"
 ar rcD ../libicudata.a icudata.o
 echo "icu: data $(stat -c %s "full/$package.dat") bytes, trimmed to $(stat -c %s "$package.dat") ($(icupkg -l "$package.dat" | wc -l) items)"
 cd ..
+ilc=${shim#"$packages"/runtime.linux-x64.microsoft.dotnet.ilcompiler/}
+"$here/write-components.sh" icu "$out" "${ilc%%/*}"
 ls -l ./*.a | awk '{print "icu: " $NF " (" $5 " bytes)"}'

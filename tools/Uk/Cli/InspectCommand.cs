@@ -12,6 +12,8 @@ namespace Unikernel.Tools.Cli;
 public static class InspectCommand
 {
     public const int CannotRead = 1;
+    /// <summary>--sbom: the image has an SBOM that does not match it (or is malformed), or none.</summary>
+    public const int SbomNotVerified = 3;
 
     public static Command Build(UkConsole console)
     {
@@ -19,6 +21,7 @@ public static class InspectCommand
         var map = new Option<FileInfo>("--map") { Description = "The image's link map (default: IMAGE.map or IMAGE with .map for its extension)", HelpName = "FILE" };
         var appMap = new Option<FileInfo>("--app-map") { Description = "The embedded app's link map (default: found through the image map's app record)", HelpName = "FILE" };
         var json = new Option<bool>("--json") { Description = "Write the report as JSON to stdout instead of the table" };
+        var sbom = new Option<bool>("--sbom") { Description = "Print the image's SBOM (CycloneDX JSON) to stdout and check it against the image (on stderr; exit status 3 if it does not match)" };
         var html = new Option<FileInfo>("--html") { Description = "Also write a self-contained HTML report with a treemap to FILE", HelpName = "FILE" };
         // A string checked here, not Option<int>: a bad value is a usage error with one line, never an exception.
         var top = new Option<string>("--top") { Description = "How many assemblies and namespaces to list", DefaultValueFactory = _ => "10", HelpName = "N" };
@@ -31,12 +34,13 @@ public static class InspectCommand
 
         var command = new Command("inspect", "Show what is in an image and what each part costs: kernel, .NET runtime, libc, app code, and the app's largest assemblies and namespaces")
         {
-            image, map, appMap, json, html, top,
+            image, map, appMap, json, html, top, sbom,
         };
         command.SetAction(parse =>
         {
             var file = parse.GetValue(image)!;
             if (!file.Exists) return console.Fail($"image not found: {file.FullName}", CannotRead);
+            if (parse.GetValue(sbom)) return PrintSbom(console, file);
             ImageReport report;
             try
             {
@@ -66,5 +70,20 @@ public static class InspectCommand
             return 0;
         });
         return command;
+    }
+
+    /// <summary>The document as stored, byte for byte, so it can be piped to a scanner; the check goes to stderr.</summary>
+    private static int PrintSbom(UkConsole console, FileInfo file)
+    {
+        byte[] bytes;
+        try { bytes = File.ReadAllBytes(file.FullName); }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException) { return console.Fail($"{file}: {e.Message}", CannotRead); }
+        var result = SbomReader.Read(bytes);
+        if (result.Json is null) return console.Fail($"{file}: {result.Message}", result.Status == SbomReader.Status.NotPresent ? SbomNotVerified : CannotRead);
+        console.Out.Write(result.Json);
+        console.Out.Flush();
+        if (result.Status != SbomReader.Status.Matches) return console.Fail($"{file}: {result.Message}", SbomNotVerified);
+        console.Error.WriteLine($"{file}: {result.Message}");
+        return 0;
     }
 }

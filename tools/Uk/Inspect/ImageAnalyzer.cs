@@ -39,6 +39,7 @@ public static class ImageAnalyzer
         };
         report.ImageInfo = ImageInfoReader.Read(elf);
         report.Files = ImageFilesReader.Read(elf);
+        report.Sbom = SbomReader.Read(elf);
 
         var map = LoadImageMap(imagePath, options, elf, report);
         var functions = ReadFunctions(elf, map, report);

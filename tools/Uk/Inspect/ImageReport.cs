@@ -56,6 +56,8 @@ public sealed class ImageReport
     public ImageInfoReader.Result ImageInfo { get; set; } = new(ImageInfoReader.Status.NotPresent, null, null);
     /// <summary>The image's file system (uk_files): its files by path and size.</summary>
     public ImageFilesReader.Result Files { get; set; } = new(null, null);
+    /// <summary>The image's SBOM (uk_sbom): present, its component count, and whether it matches the image.</summary>
+    public SbomReader.Result Sbom { get; set; } = new(SbomReader.Status.NotPresent, null, 0, null, "");
     public List<SegmentInfo> Segments { get; } = [];
     /// <summary>The top-level groups; their file bytes add up to <see cref="FileSize"/>.</summary>
     public List<Part> Parts { get; } = [];

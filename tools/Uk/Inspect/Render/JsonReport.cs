@@ -47,6 +47,18 @@ public static class JsonReport
                 ["inputs"] = info.Info is null ? null : new JsonArray(info.Info.Inputs.Select(i => (JsonNode?)i).ToArray()),
                 ["entries"] = info.Info is null ? null : new JsonArray(info.Info.Entries.Select(e => (JsonNode?)new JsonObject { ["key"] = e.Key, ["value"] = e.Value }).ToArray()),
             },
+            ["sbom"] = report.Sbom.Status == SbomReader.Status.NotPresent ? null : new JsonObject
+            {
+                ["status"] = report.Sbom.Status switch
+                {
+                    SbomReader.Status.Matches => "matches",
+                    SbomReader.Status.Mismatch => "mismatch",
+                    _ => "malformed",
+                },
+                ["specVersion"] = report.Sbom.SpecVersion,
+                ["components"] = report.Sbom.ComponentCount,
+                ["message"] = report.Sbom.Message,
+            },
             ["files"] = report.Files.FileSystem is not { } fs
                 ? (report.Files.Problem is null ? null : new JsonObject { ["problem"] = report.Files.Problem })
                 : new JsonObject

@@ -23,6 +23,10 @@ public static class TextReport
         Fact(w, style, "functions", report.Bootable ? $"{N(report.KernelFunctions)} kernel, {N(report.AppFunctions)} app (uk_ksyms)"
                                                     : $"{N(report.AppFunctions)} (.symtab)");
         WriteImageInfo(report, w, style);
+        if (report.Sbom.Status != SbomReader.Status.NotPresent)
+            Fact(w, style, "sbom", report.Sbom.Status == SbomReader.Status.Matches
+                ? $"CycloneDX {report.Sbom.SpecVersion}, {N(report.Sbom.ComponentCount)} components, matches the image (uk inspect --sbom prints it)"
+                : style.Yellow(report.Sbom.Message));
         w.WriteLine();
 
         var rows = new List<(string Name, ulong File, ulong Memory, bool Group)>();
