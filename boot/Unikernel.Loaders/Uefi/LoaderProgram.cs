@@ -206,7 +206,6 @@ internal sealed class LoaderProgram
         var load = a.CreateLabel();
         var note = a.CreateLabel();
         var nextHeader = a.CreateLabel();
-        var headersDone = a.CreateLabel();
         a.Label(ref header);
         a.mov(eax, __dword_ptr[rbx]);                     // p_type
         a.cmp(eax, 1);                                    // PT_LOAD
@@ -309,7 +308,6 @@ internal sealed class LoaderProgram
         a.dec(r14d);
         a.jnz(header);
 
-        a.Label(ref headersDone);
         a.cmp(__qword_ptr[r15 + SegmentCount], 0);
         a.je(Failure(LoadError, $"{image} has no PT_LOAD segment"));
         var noEntry = Failure(LoadError, $"{image} has no PVH entry inside its PT_LOAD segments (ELF note \"Xen\", type 18)");
