@@ -103,6 +103,30 @@ public class UefiLoaderTests
         Assert.Equal(sum + (uint)Image.Length, U32(field));
     }
 
+    // An independent reader of PE files: binutils' objdump (BFD's pei-x86-64 target) must read back what we wrote.
+    [SkippableFact]
+    public void ObjdumpReadsItAsAnX64EfiApplication()
+    {
+        Skip.IfNot(File.Exists("/usr/bin/objdump"), "objdump is missing (Debian's binutils)");
+        string path = Path.Combine(Path.GetTempPath(), $"uk-bootx64-{Environment.ProcessId}.efi");
+        File.WriteAllBytes(path, Image);
+        try
+        {
+            var start = new System.Diagnostics.ProcessStartInfo("/usr/bin/objdump", ["-x", path]) { RedirectStandardOutput = true, RedirectStandardError = true };
+            using var objdump = System.Diagnostics.Process.Start(start)!;
+            string output = objdump.StandardOutput.ReadToEnd();
+            string errors = objdump.StandardError.ReadToEnd();
+            objdump.WaitForExit();
+
+            Assert.True(objdump.ExitCode == 0 && errors.Length == 0, errors);
+            Assert.Contains("file format pei-x86-64", output);
+            Assert.Matches(@"Subsystem\s+0000000a\s+\(EFI application\)", output);
+            Assert.Contains($"start address 0x{U64(Optional + 24) + U32(Optional + 16):x16}", output);
+            Assert.Matches(@"0 \.text\s+[0-9a-f]+\s+0000000140001000\s+0000000140001000\s+00000200", output);
+        }
+        finally { File.Delete(path); }
+    }
+
     [Fact]
     public void BuildIsDeterministic() => Assert.Equal(Image, UefiLoader.Build());
 
