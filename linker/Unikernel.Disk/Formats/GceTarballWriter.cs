@@ -36,7 +36,10 @@ public sealed class GceTarballWriter : IDiskFormatWriter
         }
         Emit(OldGnuTar.FileHeader(MemberName, size, mtime, dense ? null : regions));
         foreach (OldGnuTar.Region region in regions)
-            Emit(disk.Slice((int)region.Offset, (int)region.Length));
+        {
+            if (region.Length > 0)
+                Emit(disk.Slice((int)region.Offset, (int)region.Length));
+        }
         long padding = RawDisk.PieceCount(written, OldGnuTar.BlockSize) * OldGnuTar.BlockSize - written;
         Emit(new byte[padding]);
         Emit(new byte[2 * OldGnuTar.BlockSize]); // end of archive
