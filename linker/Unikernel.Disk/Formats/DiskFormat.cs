@@ -42,6 +42,36 @@ public static class DiskFormat
     }
 
     /// <summary>
+    /// The raw disk inside <paramref name="file"/> (a seekable stream in <paramref name="format"/>, e.g. from
+    /// <see cref="Detect"/>), or its first <paramref name="upTo"/> bytes: what `uk inspect` looks into. Reads raw,
+    /// qcow2 (uncompressed, no backing file), VHD (fixed and dynamic) and sparse VMDK; a GCE tarball is unpacked with
+    /// tar. A structure that points outside the file is a <see cref="DiskFormatException"/>.
+    /// </summary>
+    public static byte[] ReadRawDisk(Stream file, string format, long? upTo = null)
+    {
+        if (!file.CanSeek)
+            throw new DiskFormatException($"{format}: reading a disk needs a seekable file");
+        var container = new ContainerFile(file, format);
+        switch (format)
+        {
+            case "raw":
+                byte[] disk = container.DiskBuffer(file.Length, upTo);
+                container.Read(0, disk, "the disk");
+                return disk;
+            case "qcow2":
+                return Qcow2Reader.Read(container, upTo);
+            case "vhd" or "vhd-dynamic":
+                return VhdReader.Read(container, upTo);
+            case "vmdk":
+                return VmdkReader.Read(container, upTo);
+            case "gce":
+                throw new DiskFormatException($"gce: unpack {GceTarballWriter.MemberName} with 'tar -xzf' to read the disk");
+            default:
+                throw new DiskFormatException($"unknown disk format '{format}' (known: {string.Join(", ", Names)})");
+        }
+    }
+
+    /// <summary>
     /// The name of the format <paramref name="disk"/> is in (`qcow2`, `vmdk`, `vhd-dynamic`, `vhd`, `gce`, `raw`), or
     /// null when it is none of them. Looks at the start (and, for a fixed VHD's footer, the end) of a seekable stream
     /// and leaves its position where it was.
