@@ -76,6 +76,20 @@ public class DiskFormatTests
         Assert.True(allocated <= 8L << 20, $"{allocated} bytes allocated for 4 MiB with data");
     }
 
+    [Fact]
+    public void AFailedWriteLeavesNoFileBehind()
+    {
+        using var directory = new TemporaryDirectory();
+        string path = Path.Combine(directory.Path, "disk.qcow2");
+        var error = Assert.Throws<DiskFormatException>(() => DiskFormat.WriteFile(DiskFormat.Writer("qcow2"), new byte[1000], DiskIdentity.Of([1, 2]), path));
+        Assert.StartsWith("qcow2: the raw disk has 1000 bytes", error.Message);
+        Assert.Empty(Directory.GetFileSystemEntries(directory.Path));
+
+        string missing = Path.Combine(directory.Path, "no-such-directory", "disk.vmdk");
+        error = Assert.Throws<DiskFormatException>(() => DiskFormat.WriteFile(DiskFormat.Writer("vmdk"), new byte[1 << 20], DiskIdentity.Of([1, 2]), missing));
+        Assert.StartsWith($"vmdk: cannot write {missing}: ", error.Message);
+    }
+
     [SkippableFact]
     public void QemuImgReadsRawAsRaw()
     {

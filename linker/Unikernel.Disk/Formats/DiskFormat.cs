@@ -34,10 +34,22 @@ public static class DiskFormat
                 writer.Write(rawDisk, identity, file);
             File.Move(temporary, fullPath, overwrite: true);
         }
-        catch
+        catch (Exception error) when (error is IOException or UnauthorizedAccessException or DiskFormatException)
         {
-            File.Delete(temporary);
-            throw;
+            TryDelete(temporary);
+            throw error as DiskFormatException ?? new DiskFormatException($"{writer.Name}: cannot write {path}: {error.Message}");
+        }
+    }
+
+    private static void TryDelete(string path)
+    {
+        try
+        {
+            File.Delete(path);
+        }
+        catch (Exception error) when (error is IOException or UnauthorizedAccessException)
+        {
+            // The write already failed for a better-explained reason.
         }
     }
 
