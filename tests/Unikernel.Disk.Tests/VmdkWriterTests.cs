@@ -97,7 +97,9 @@ public class VmdkWriterTests
     public void QemuImgChecksAndConvertsBackToTheSameBytes(string shape)
     {
         QemuImg.SkipIfAbsent();
-        QemuImg.AssertRoundTrip("vmdk", "vmdk", SyntheticDisks.Named(shape), checkable: true);
+        string info = QemuImg.AssertRoundTrip("vmdk", "vmdk", SyntheticDisks.Named(shape), checkable: true);
+        Assert.Contains("\"create-type\": \"streamOptimized\"", info);
+        Assert.Contains("\"compressed\": true", info);
     }
 
     private static void AssertMarker(ReadOnlySpan<byte> marker, ulong sectors, uint type)
