@@ -36,6 +36,8 @@ PACKAGES += libicu-dev:/usr/lib/x86_64-linux-gnu/libicuuc.a icu-devtools:/usr/sb
 PACKAGES += postgresql:/usr/lib/postgresql/15/bin/postgres
 # UefiBootTests boots the UEFI loader (BOOTX64.EFI) under Debian's OVMF firmware.
 PACKAGES += ovmf:/usr/share/OVMF/OVMF_CODE_4M.fd
+# The disk format tests read every qcow2/VHD/VMDK file back with qemu-img (Unikernel.Disk.Tests).
+PACKAGES += qemu-utils:/usr/bin/qemu-img
 
 .PHONY: all setup build boot-objects icu crypto-native crypto-native-build package apps images linker-aot test demo bench fuzz clean
 
