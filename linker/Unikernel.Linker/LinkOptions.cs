@@ -67,6 +67,10 @@ public sealed record LinkOptions
     /// 1970 (default 0); the SDK passes SOURCE_DATE_EPOCH when it is set.</summary>
     public uint FilesTime { get; init; }
 
+    /// <summary>--env-file FILE (with --app): the app's default environment, NAME=VALUE lines of a docker-style env file,
+    /// written into uk_files as the kernel's environment block at /etc/uk/environ (Synthetic/ImageFiles.cs).</summary>
+    public string? EnvironmentFilePath { get; init; }
+
     /// <summary>--app-version VERSION (with --app; default <c>unknown</c>): the version uk_image_info records.</summary>
     public string? AppVersion { get; init; }
 
