@@ -39,11 +39,14 @@ public sealed record BootConfiguration(string CommandLine, byte[]? FirmwareEnvir
             catch (FormatException e) { throw new ArgumentException($"--env-file {e.Message}"); }
         }
 
+        // Checked before anything is built, so that only a length problem sends the entries to fw_cfg below.
         var entries = new List<string>();
         foreach (string entry in environment)
         {
-            if (entry.Contains('=') || entry.Length == 0) { entries.Add(entry); continue; }
-            if (entry.Contains('\0')) throw new ArgumentException($"-e: a name holding a NUL byte, which Linux does not allow");
+            if (entry.Contains('\0')) KernelCommandLine.Build([], [entry], []);   // throws the one-line NUL message
+            int equals = entry.IndexOf('=');
+            if (equals == 0 || entry.Length == 0) throw new ArgumentException($"environment entry '{entry}' is not KEY=VALUE");
+            if (equals > 0) { entries.Add(entry); continue; }
             if (hostEnvironment(entry) is { } value) entries.Add(entry + "=" + value);
         }
 
@@ -74,10 +77,5 @@ public sealed record BootConfiguration(string CommandLine, byte[]? FirmwareEnvir
         catch (ArgumentException) { return null; }
     }
 
-    private static KeyValuePair<string, string> Split(string entry)
-    {
-        int equals = entry.IndexOf('=');
-        if (equals <= 0) throw new ArgumentException($"environment entry '{entry}' is not KEY=VALUE");
-        return new(entry[..equals], entry[(equals + 1)..]);
-    }
+    private static KeyValuePair<string, string> Split(string entry) => new(entry[..entry.IndexOf('=')], entry[(entry.IndexOf('=') + 1)..]);
 }

@@ -12,7 +12,19 @@ public sealed class RunDirectory : IDisposable
 
     private RunDirectory(DirectoryInfo directory) => _directory = directory;
 
-    public static RunDirectory Create() => new(Directory.CreateTempSubdirectory("uk-run-"));
+    private const string Prefix = "uk-run-";
+
+    /// <summary>A new directory named after this process; those of runs whose uk is gone (killed) are removed first.</summary>
+    public static RunDirectory Create()
+    {
+        foreach (var stale in new DirectoryInfo(Path.GetTempPath()).EnumerateDirectories(Prefix + "*"))
+        {
+            string[] parts = stale.Name.Split('-');
+            if (parts.Length == 4 && int.TryParse(parts[2], out int pid) && pid != Environment.ProcessId && !Directory.Exists($"/proc/{pid}"))
+                try { stale.Delete(recursive: true); } catch (Exception e) when (e is IOException or UnauthorizedAccessException) { }
+        }
+        return new(Directory.CreateTempSubdirectory($"{Prefix}{Environment.ProcessId}-"));
+    }
 
     public string PathOf(string name) => Path.Combine(_directory.FullName, name);
 
