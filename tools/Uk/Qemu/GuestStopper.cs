@@ -24,7 +24,8 @@ public sealed class GuestStopper : IDisposable
     {
         _qmpSocket = qmpSocket;
         _grace = grace;
-        _note = note;
+        // After SIGHUP the terminal may be gone: a note that cannot be written must not stop the shutdown.
+        _note = text => { try { note(text); } catch (IOException) { } };
         _kill = kill;
     }
 
