@@ -52,9 +52,9 @@ namespace Kernel.Boot
             KernelConsole.WriteDecimal((ulong)BootCommandLine.RawLength);
             KernelConsole.Write(" bytes, ");
             KernelConsole.WriteDecimal((ulong)BootCommandLine.Count);
-            KernelConsole.Write(" words (");
+            KernelConsole.Write(" words, app arguments: ");
             KernelConsole.WriteDecimal((ulong)arguments);
-            KernelConsole.WriteLine(values ? " app arguments)" : " app arguments, not shown; values shown only with uk.report.values=1)");
+            KernelConsole.WriteLine(values ? "" : " (arguments and environment values are shown only with uk.report.values=1)");
             for (int i = 0; i < BootCommandLine.Count; i++)
             {
                 Boot.CommandLineToken* t = &BootCommandLine.Tokens[i];
