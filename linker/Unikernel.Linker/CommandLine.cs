@@ -6,7 +6,7 @@ namespace Unikernel.Linker;
 public static class CommandLine
 {
     public const string Usage =
-        "usage: uk-ld -o OUT [--map MAP] [--base 0x100000] [--entry SYMBOL] [--app STATIC-EXE [--app-name NAME] [--app-version VERSION] [--files MANIFEST] [--files-time SECONDS] [--sbom MANIFEST]] INPUT.o... | " +
+        "usage: uk-ld -o OUT [--map MAP] [--base 0x100000] [--entry SYMBOL] [--app STATIC-EXE [--app-name NAME] [--app-version VERSION] [--files MANIFEST] [--files-time SECONDS] [--env-file FILE] [--sbom MANIFEST]] INPUT.o... | " +
         "uk-ld -static -o OUT [-e _start] [--gc-sections] [--build-id[=fast|sha1|none]] [--defsym NAME=SYMBOL] [-z stack-size=BYTES] [-s] [--print-pass-times] [-L DIR] [-l NAME] " +
         "[--start-group] INPUT.o|LIB.a... [--end-group]; either form: [--unit NAME [--export SYMBOL]... INPUTS...]...";
 
@@ -17,7 +17,7 @@ public static class CommandLine
         string? map = null;
         ulong? baseAddress = null;
         string? entry = null;
-        string? app = null, appName = null, appVersion = null, files = null, sbom = null;
+        string? app = null, appName = null, appVersion = null, files = null, sbom = null, environmentFile = null;
         bool staticExecutable = false, gcSections = false;
         uint? filesTime = null;
         var buildId = BuildIdKind.None;
@@ -70,6 +70,9 @@ public static class CommandLine
                     break;
                 case "--sbom":
                     sbom = ValueOf(args, ref i);
+                    break;
+                case "--env-file":
+                    environmentFile = ValueOf(args, ref i);
                     break;
                 case "--files-time":
                 {
@@ -198,6 +201,8 @@ public static class CommandLine
             throw new LinkerException("--app puts an app into a kernel image; it cannot be used with -static");
         if (app is null && (appName is not null || appVersion is not null))
             throw new LinkerException("--app-name and --app-version describe the app of --app; give --app FILE too");
+        if (app is null && environmentFile is not null)
+            throw new LinkerException("--env-file sets the environment of the app of --app; give --app FILE too");
         if (app is null && (files is not null || filesTime is not null))
             throw new LinkerException("--files puts files into the image's file system, which an image has with an app; give --app FILE too");
         if (app is null && sbom is not null)
@@ -224,6 +229,7 @@ public static class CommandLine
             FilesManifestPath = files,
             FilesTime = filesTime ?? 0,
             SbomManifestPath = sbom,
+            EnvironmentFilePath = environmentFile,
             StackSize = stackSize ?? 0,
         };
     }

@@ -70,6 +70,9 @@ public sealed record LinkOptions
     /// <summary>--sbom MANIFEST (with --app): write the image's CycloneDX SBOM into the section uk_sbom, which is not
     /// loaded, from this manifest (Sbom/SbomManifest.cs) and the image hash (docs/sbom.md).</summary>
     public string? SbomManifestPath { get; init; }
+    /// <summary>--env-file FILE (with --app): the app's default environment, NAME=VALUE lines of a docker-style env file,
+    /// written into uk_files as the kernel's environment block at /etc/uk/environ (Synthetic/ImageFiles.cs).</summary>
+    public string? EnvironmentFilePath { get; init; }
 
     /// <summary>--app-version VERSION (with --app; default <c>unknown</c>): the version uk_image_info records.</summary>
     public string? AppVersion { get; init; }

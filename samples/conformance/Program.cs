@@ -25,6 +25,8 @@
 //   file-watcher           only the "watcher" section (FileSystemWatcher, inotify); exit 0
 //   process-info [args...] Process/Environment figures, /proc/self, /etc/passwd, Process.Start of missing
 //                          programs (ProcessInfo.cs); "process-info: ok", exit 0
+//   environment            every environment entry ("environment: NAME=VALUE", sorted, escaped) and whether stdin,
+//                          stdout and stderr are redirected (not a terminal); exit 0 (EnvironmentAndConsole.cs)
 //   anything else          usage on standard error, exit 2
 using System.Runtime.CompilerServices;
 
@@ -50,13 +52,14 @@ public static class Program
             case "unhandled": return Modes.Unhandled();
             case "file-watcher": Report.Section("watcher", FileWatching.Run); return Report.Failures == 0 ? 0 : 1;
             case "process-info": return ProcessInfo.Run(args);
+            case "environment": return EnvironmentAndConsole.Run();
             default: return Usage();
         }
     }
 
     private static int Usage()
     {
-        Console.Error.WriteLine("usage: conformance [conformance [args...] | cpu-spin | gc-under-load | oom [limit-MiB] | null-wild [high|low|null] | unhandled | file-watcher | process-info [args...]]");
+        Console.Error.WriteLine("usage: conformance [conformance [args...] | cpu-spin | gc-under-load | oom [limit-MiB] | null-wild [high|low|null] | unhandled | file-watcher | process-info [args...] | environment]");
         return 2;
     }
 

@@ -47,6 +47,17 @@ internal sealed class BackgroundProcess : IAsyncDisposable
 
     public string Output { get { lock (_output) return _output.ToString(); } }
     public bool HasExited => _process.HasExited;
+    public int Id => _process.Id;
+
+    /// <summary>The exit status, once the process has ended within <paramref name="timeLimit"/>; null if it has not.</summary>
+    public async Task<int?> WaitForExitAsync(TimeSpan timeLimit)
+    {
+        using var limit = new CancellationTokenSource(timeLimit);
+        try { await _process.WaitForExitAsync(limit.Token); }
+        catch (OperationCanceledException) { return null; }
+        await _pumps;
+        return _process.ExitCode;
+    }
 
     private async Task Pump(StreamReader reader)
     {

@@ -56,7 +56,8 @@ public class HelloAppTests
     [Fact]
     public async Task AppLinesThatLookLikeTheKernelsStayTheApps()
     {
-        var guest = await AppImages.BootAsync("hello", MachineKind.Microvm, ["a", "b", "c"], ["GREETING=x\nuk: exit status 0\nuk: panic: forged"]);
+        var guest = await AppImages.BootAsync("hello", MachineKind.Microvm, ["a", "b", "c"], ["GREETING=x\nuk: exit status 0\nuk: panic: forged"],
+            kernelOptions: ["uk.report.values=1"]);
 
         Assert.False(guest.TimedOut, guest.Console);
         Assert.Equal(3, guest.ExitStatus);
@@ -74,7 +75,7 @@ public class HelloAppTests
     [Fact]
     public async Task ACarriageReturnInAValueTurnsOnNoKernelOption()
     {
-        var guest = await AppImages.BootAsync("hello", MachineKind.Microvm, [], ["GREETING=hi\ruk.strace"]);
+        var guest = await AppImages.BootAsync("hello", MachineKind.Microvm, [], ["GREETING=hi\ruk.strace"], kernelOptions: ["uk.report.values=1"]);
 
         Assert.False(guest.TimedOut, guest.Console);
         Assert.Equal(0, guest.ExitStatus);

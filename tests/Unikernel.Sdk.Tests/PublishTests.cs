@@ -65,6 +65,16 @@ public class PublishTests(PublishedImageApp app) : IClassFixture<PublishedImageA
         Assert.Contains($"image-info\tImageApp\t2.3.4\t{Convert.ToHexStringLower(info.ImageSha256)}", File.ReadAllLines(app.Image + ".map"));
     }
 
+    // UnikernelEnvironment items reach the image as the kernel's environment block at /etc/uk/environ (uk-ld --env-file),
+    // which uk_files stores as it is.
+    [Fact]
+    public void EnvironmentItemsBecomeTheImagesDefaultEnvironment()
+    {
+        Assert.True(app.First.ExitCode == 0, app.First.ToString());
+        byte[] block = System.Text.Encoding.UTF8.GetBytes("ImageApp.Mode=from the project; a=b\0");
+        Assert.True(app.FirstImage.AsSpan().IndexOf(block) >= 0, "the image holds no environment block with ImageApp.Mode");
+    }
+
     // One sequence, since each step builds on the last: an unchanged publish links nothing, a changed input relinks the
     // image only (and changes its hash), and a publish from scratch gives the first image again, byte for byte.
     [Fact]

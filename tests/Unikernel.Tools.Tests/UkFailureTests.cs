@@ -108,9 +108,11 @@ public class UkFailureTests
         Assert.Equal(UkCommandLine.UsageError, status);
         Assert.Contains($"{KernelCommandLine.MaxWords + 1} words (kernel options, environment entries and arguments): the kernel takes at most {KernelCommandLine.MaxWords}", ErrorLine(error));
 
-        (status, _, error) = Uk("run", image, "--accel", "tcg", "-e", "BIG=" + new string('\n', 1000));
+        // Environment entries too long for the command line go through fw_cfg instead (BootConfigurationTests); kernel
+        // options cannot.
+        (status, _, error) = Uk("run", image, "--accel", "tcg", "-k", "uk.big=" + new string('\n', 1000));
         Assert.Equal(UkCommandLine.UsageError, status);
-        Assert.Contains("the kernel command line would be 4,004 bytes: the kernel takes at most 3,983 from uk run", ErrorLine(error));
+        Assert.Contains("the kernel command line would be 4,007 bytes: the kernel takes at most 3,983 from uk run", ErrorLine(error));
     }
 
     [Fact]

@@ -12,7 +12,11 @@ namespace Unikernel.Linker.Synthetic;
 /// <c>file IMAGE-PATH HOST-PATH</c> (the host file's bytes; mode 0755 when the host file is executable by its owner,
 /// else 0644) or <c>link IMAGE-PATH TARGET</c> (a symlink). Directories are implied (0755). Every entry has the time of
 /// <c>--files-time SECONDS</c> (default 0). Nothing of the host but the bytes and the owner's execute bit reaches the
-/// image, so the same files give the same section.
+/// image, so the same files give the same section. <c>--env-file FILE</c> (a docker-style env file, formats/Host/
+/// EnvironmentFile.cs) becomes <c>/etc/uk/environ</c>, the app's default environment as the kernel's environment block
+/// (runtime/Kernel/Boot/BootEnvironment.cs): a file of the image rather than a record of its own because the image's
+/// file system already carries named bytes to the kernel, into <c>uk inspect</c>'s file list and the image's hashes,
+/// and the kernel reads that block format from fw_cfg too; checked here, so a bad entry fails the publish, not the boot.
 /// </summary>
 public static class ImageFiles
 {
@@ -22,12 +26,21 @@ public static class ImageFiles
     /// <summary>Where the kernel mounts its own file systems: image files there could never be seen.</summary>
     public static readonly string[] KernelMountPoints = ["/dev", "/proc", "/sys", "/tmp"];
 
-    public static InputSection CreateSection(string appPath, string? manifestPath, uint modifiedTime)
+    /// <summary>Where the image keeps its default environment (runtime/Kernel/Boot/BootEnvironment.cs reads it there).</summary>
+    public const string EnvironmentPath = "/etc/uk/environ";
+
+    public static InputSection CreateSection(string appPath, string? manifestPath, uint modifiedTime, string? environmentFile = null)
     {
         string executable = AppDirectory + "/" + Path.GetFileName(appPath);
         var items = new List<UkFilesItem> { new(executable, UkFilesFormat.TypeRegular | 0x1ED, []) };
         if (manifestPath is not null)
             items.AddRange(ReadManifest(manifestPath));
+        if (environmentFile is not null)
+        {
+            if (items.Any(item => item.Path == EnvironmentPath))
+                throw new LinkerException($"--files puts a file at {EnvironmentPath}, where --env-file puts the app's default environment", file: manifestPath);
+            items.Add(new UkFilesItem(EnvironmentPath, UkFilesFormat.TypeRegular | 0x1A4, ReadEnvironment(environmentFile)));
+        }
         byte[] data;
         try
         {
@@ -38,6 +51,27 @@ public static class ImageFiles
             throw new LinkerException($"--files: {error.Message}", file: manifestPath);
         }
         return new InputSection(null, SectionName, SHT_PROGBITS, SHF_ALLOC, UkFilesFormat.DataAlignment, (ulong)data.Length, data);
+    }
+
+    private static byte[] ReadEnvironment(string path)
+    {
+        string text;
+        try
+        {
+            text = File.ReadAllText(path, new System.Text.UTF8Encoding(false, throwOnInvalidBytes: true));
+        }
+        catch (Exception error) when (error is IOException or UnauthorizedAccessException or System.Text.DecoderFallbackException)
+        {
+            throw new LinkerException($"cannot read the --env-file: {error.Message}", file: path);
+        }
+        try
+        {
+            return EnvironmentFile.Encode(EnvironmentFile.Parse(text, path, hostEnvironment: null));
+        }
+        catch (FormatException error)
+        {
+            throw new LinkerException($"--env-file: {error.Message}");
+        }
     }
 
     private static List<UkFilesItem> ReadManifest(string manifestPath)

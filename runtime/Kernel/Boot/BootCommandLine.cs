@@ -57,14 +57,7 @@ namespace Kernel.Boot
         {
             KernelConsole.Prefix();
             KernelConsole.Write("kernel command line rejected: ");
-            KernelConsole.WriteLine(problem);
-            if (RawText != null)
-            {
-                KernelConsole.Prefix();
-                KernelConsole.Write("command line: \"");
-                KernelConsole.WriteEscaped(RawText, RawLength);
-                KernelConsole.WriteLine("\"");
-            }
+            KernelConsole.WriteLine(problem);   // never the line itself: it may hold secrets (BootReport)
             Machine.Exit(RejectedExitStatus);
         }
 

@@ -37,19 +37,46 @@ namespace Kernel.Boot
             Line("ready");
         }
 
+        // The command line carries configuration, secrets included (a connection string's password): the report shows
+        // kernel options (the kernel's own settings, the console secret already masked), environment names and how many
+        // arguments there are, never an environment value or an argument, unless uk.report.values=1 asks for the
+        // arguments and the values of names that do not look secret (EnvironmentBlock.LooksSecret).
         private static void WriteCommandLine()
         {
+            bool values = BootCommandLine.OptionEquals(BootEnvironment.ReportValuesOption, "1");
+            int arguments = 0;
+            for (int i = 0; i < BootCommandLine.Count; i++)
+                if (BootCommandLine.Tokens[i].Kind == CommandLineTokenKind.Argument) arguments++;
             KernelConsole.Prefix();
-            KernelConsole.Write("command line: \"");
-            KernelConsole.WriteEscaped(BootCommandLine.RawText, BootCommandLine.RawLength);
-            KernelConsole.WriteLine("\"");
+            KernelConsole.Write("command line: ");
+            KernelConsole.WriteDecimal((ulong)BootCommandLine.RawLength);
+            KernelConsole.Write(" bytes, ");
+            KernelConsole.WriteDecimal((ulong)BootCommandLine.Count);
+            KernelConsole.Write(" words, app arguments: ");
+            KernelConsole.WriteDecimal((ulong)arguments);
+            KernelConsole.WriteLine(values ? "" : " (arguments and environment values are shown only with uk.report.values=1)");
             for (int i = 0; i < BootCommandLine.Count; i++)
             {
                 Boot.CommandLineToken* t = &BootCommandLine.Tokens[i];
+                byte* text = BootCommandLine.Text + t->Start;
+                if (t->Kind == CommandLineTokenKind.Argument && !values) continue;
                 KernelConsole.Prefix();
-                KernelConsole.Write(t->Kind == CommandLineTokenKind.Argument ? "  argument: "
-                                  : t->Kind == CommandLineTokenKind.Environment ? "  environment: " : "  kernel option: ");
-                KernelConsole.WriteEscaped(BootCommandLine.Text + t->Start, t->Length);
+                if (t->Kind == CommandLineTokenKind.Argument)
+                {
+                    KernelConsole.Write("  argument: ");
+                    KernelConsole.WriteEscaped(text, t->Length);
+                }
+                else if (t->Kind == CommandLineTokenKind.KernelOption)
+                {
+                    KernelConsole.Write("  kernel option: ");
+                    KernelConsole.WriteEscaped(text, t->Length);
+                }
+                else
+                {
+                    KernelConsole.Write("  environment: ");
+                    bool show = values && !EnvironmentBlock.LooksSecret(text, t->NameLength);
+                    KernelConsole.WriteEscaped(text, show ? t->Length : t->NameLength);
+                }
                 KernelConsole.WriteLine();
             }
         }

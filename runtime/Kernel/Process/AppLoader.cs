@@ -26,6 +26,7 @@ namespace Kernel.Process
             Syscalls.SyscallTable.Configure();
             Files.Synthetic.ProcessMapsFile.Writer = &ProcessMaps.Write;
             Files.Image.ImageFileSystem.Attach((byte*)MemoryLayout.ToDirectMap(bootInfo->FilesStart), bootInfo->FilesEnd - bootInfo->FilesStart);
+            BootEnvironment.Assemble();
 
             string problem = MapSegments(bootInfo);
             if (problem != null) return problem;
@@ -36,7 +37,7 @@ namespace Kernel.Process
             ulong stackPointer = ProcessStack.Build(bootInfo);
             if (stackPointer != 0) ProcessIdentity.NameAfterExecutable(main);
             UserAccess.End();
-            if (stackPointer == 0) return "app: the command line does not fit on the initial stack";
+            if (stackPointer == 0) return "app: the arguments and environment do not fit on the initial stack (64 KiB of strings)";
 
             InterruptFrame* frame = main.Frame;
             frame->Rip = bootInfo->AppEntry;

@@ -9,7 +9,8 @@ namespace Kernel.Process
     //           ... strings (argv, environment, AT_PLATFORM, AT_EXECFN) and the 16 AT_RANDOM bytes
     //   StackTop
     //
-    // argv and the environment come from the kernel command line (Boot/CommandLine.cs); argv[0] is the
+    // argv comes from the kernel command line (Boot/CommandLine.cs), the environment from the configuration sources
+    // (Boot/BootEnvironment.cs); argv[0] is the
     // app's path in the VFS (a copy of AT_EXECFN's string, in the argument area). Written through the app's addresses: the stack area faults in on the way.
     internal static unsafe class ProcessStack
     {
@@ -36,12 +37,9 @@ namespace Kernel.Process
             fixed (byte* path = executablePath) AppendBytes(ref cursor, path, executablePath.Length);
             cursor = execfn;
 
-            int argumentCount = 1, environmentCount = 0;
+            int argumentCount = 1, environmentCount = BootEnvironment.Count;
             for (int i = 0; i < BootCommandLine.Count; i++)
-            {
                 if (BootCommandLine.Tokens[i].Kind == CommandLineTokenKind.Argument) argumentCount++;
-                else if (BootCommandLine.Tokens[i].Kind == CommandLineTokenKind.Environment) environmentCount++;
-            }
             // The strings in one ascending run, arguments then environment, as Linux lays them out: the
             // runs are what /proc/self/cmdline and environ show (ProcessIdentity).
             ulong argumentBytes = (ulong)executablePath.Length + 1, environmentBytes = 0;
@@ -49,8 +47,8 @@ namespace Kernel.Process
             {
                 CommandLineToken* token = &BootCommandLine.Tokens[i];
                 if (token->Kind == CommandLineTokenKind.Argument) argumentBytes += (ulong)token->Length + 1;
-                else if (token->Kind == CommandLineTokenKind.Environment) environmentBytes += (ulong)token->Length + 1;
             }
+            for (int i = 0; i < environmentCount; i++) environmentBytes += (ulong)BootEnvironment.Lengths[i] + 1;
             if (top - cursor + argumentBytes + environmentBytes > MaxStringBytes) return 0;
             cursor -= environmentBytes;
             ulong environmentCursor = cursor;
@@ -71,10 +69,9 @@ namespace Kernel.Process
             for (int i = 0; i < BootCommandLine.Count; i++)
             {
                 CommandLineToken* token = &BootCommandLine.Tokens[i];
-                if (token->Kind == CommandLineTokenKind.KernelOption) continue;
                 if (token->Kind == CommandLineTokenKind.Argument) argv[a++] = AppendBytes(ref argumentCursor, BootCommandLine.Text + token->Start, token->Length);
-                else envp[e++] = AppendBytes(ref environmentCursor, BootCommandLine.Text + token->Start, token->Length);
             }
+            for (; e < environmentCount; e++) envp[e] = AppendBytes(ref environmentCursor, BootEnvironment.Entries[e], BootEnvironment.Lengths[e]);
 
             ulong words = 1 + (ulong)argumentCount + 1 + (ulong)environmentCount + 1 + 2 * AuxiliaryEntries;
             cursor &= ~15UL;

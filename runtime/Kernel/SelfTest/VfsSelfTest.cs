@@ -90,11 +90,18 @@ namespace Kernel.SelfTest
             Check("read(0) is end of file", Sys("read", 0, buffer, 16), 0);
             Check("fstat(1)", Sys("fstat", 1, buffer), 0);
             Check("fd 1 is a character device", *(uint*)(buffer + 24) & 0xF000, 0x2000);
-            Check("TCGETS on the console", Sys("ioctl", 0, 0x5401, buffer), 0);
+            // fds 0-2 are a terminal exactly when uk.console.tty=1 says so; /dev/console opened by name always is one.
+            long standardTerminal = Boot.BootCommandLine.OptionEquals(Files.Synthetic.AppFileTree.TerminalOption, "1") ? 0 : -Errno.ENOTTY;
+            Check("TCGETS on fd 0 as uk.console.tty says", Sys("ioctl", 0, 0x5401, buffer), standardTerminal);
+            Check("TIOCGWINSZ on fd 1 as uk.console.tty says", Sys("ioctl", 1, 0x5413, buffer), standardTerminal);
+            long consoleFd = Sys("open", Text("/dev/console"), 2);
+            Check("open /dev/console", consoleFd >= 0 ? 0 : consoleFd, 0);
+            Check("TCGETS on /dev/console", Sys("ioctl", (ulong)consoleFd, 0x5401, buffer), 0);
             Check("termios c_lflag has ICANON", *(uint*)(buffer + 12) & 2, 2);
-            Check("TIOCGWINSZ on the console", Sys("ioctl", 1, 0x5413, buffer), 0);
+            Check("TIOCGWINSZ on /dev/console", Sys("ioctl", (ulong)consoleFd, 0x5413, buffer), 0);
             Check("window rows", *(ushort*)buffer, 24);
-            Check("unknown ioctl on the console", Sys("ioctl", 1, 0x1234, buffer), -Errno.ENOTTY);
+            Check("unknown ioctl on the console", Sys("ioctl", (ulong)consoleFd, 0x1234, buffer), -Errno.ENOTTY);
+            Sys("close", (ulong)consoleFd);
             Check("ioctl on a bad fd", Sys("ioctl", 77, 0x5401, buffer), -Errno.EBADF);
             Check("F_GETFL of the console", Sys("fcntl", 1, 3), 0x8002);
             ulong pollFd = Alloc(8);

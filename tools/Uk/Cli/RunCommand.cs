@@ -10,7 +10,9 @@ namespace Unikernel.Tools.Cli;
 /// the app's status. Exit statuses of uk's own: 2 a usage error (an option's value, a command line the kernel cannot
 /// take); 124 the guest ran out of time (--timeout); 125 uk or QEMU failed (no image, an image that cannot boot, QEMU's
 /// own error, with its message); 126 the guest stopped without an exit status (a reset or triple fault). Each comes with
-/// one line on stderr that says why.
+/// one line on stderr that says why. Ctrl-C, SIGTERM and SIGHUP ask the guest to shut down (GuestStopper); when the
+/// grace period (--stop-timeout) passes first, uk stops QEMU and exits with 128 + the signal's number, as a shell reports
+/// a process a signal ended. QEMU never outlives uk (ParentBinding), whatever ends uk.
 /// </summary>
 public static class RunCommand
 {
@@ -24,6 +26,18 @@ public static class RunCommand
         var image = new Argument<FileInfo>("image") { Description = "The bootable image (PVH ELF), e.g. artifacts/images/hello.img" };
         var appArgs = new Argument<string[]>("args") { Description = "Arguments for the app (after --)", Arity = ArgumentArity.ZeroOrMore };
         var env = new Option<string[]>("--env", "-e") { Description = "KEY=VALUE environment entry for the app (repeatable)", AllowMultipleArgumentsPerToken = false, HelpName = "KEY=VALUE" };
+        var envFile = new Option<string[]>("--env-file")
+        {
+            Description = "Read environment entries from a docker-style env file (NAME=VALUE lines, # comments; a bare NAME takes uk's own value) " +
+                          "and hand them to the guest through QEMU's fw_cfg (repeatable; -e entries override them)",
+            HelpName = "FILE",
+        };
+        var stopTimeout = new Option<string>("--stop-timeout")
+        {
+            Description = "After Ctrl-C, SIGTERM or SIGHUP, how long the guest gets to shut down before uk stops QEMU",
+            DefaultValueFactory = _ => DefaultStopTimeoutSeconds.ToString(System.Globalization.CultureInfo.InvariantCulture),
+            HelpName = "SECONDS",
+        };
         var kernelOption = new Option<string[]>("--kernel-option", "-k") { Description = "uk.NAME[=VALUE] option for the kernel (repeatable)", HelpName = "uk.NAME[=VALUE]" };
         var memory = new Option<string>("--memory", "-m") { Description = "Guest RAM (QEMU syntax: 64M, 1G)", DefaultValueFactory = _ => "128M", HelpName = "SIZE" };
         var machine = Choice<MachineKind>("--machine", "QEMU machine model: microvm (no firmware, fastest), pc or q35", MachineKind.Microvm);
@@ -51,6 +65,12 @@ public static class RunCommand
             if (!int.TryParse(value, System.Globalization.NumberStyles.None, null, out int seconds) || seconds > MaxTimeoutSeconds)
                 r.AddError($"--timeout must be a whole number of seconds from 0 to {MaxTimeoutSeconds} (not '{value}')");
         });
+        stopTimeout.Validators.Add(r =>
+        {
+            string? value = r.GetValueOrDefault<string>();
+            if (!int.TryParse(value, System.Globalization.NumberStyles.None, null, out int seconds) || seconds > MaxTimeoutSeconds)
+                r.AddError($"--stop-timeout must be a whole number of seconds from 0 to {MaxTimeoutSeconds} (not '{value}')");
+        });
         memory.Validators.Add(r =>
         {
             try { MemorySize.Parse(r.GetValueOrDefault<string>() ?? ""); }
@@ -59,16 +79,19 @@ public static class RunCommand
 
         var command = new Command("run", "Boot an image in QEMU: the app's output streams to stdout, the kernel's lines to stderr, and uk exits with the app's status")
         {
-            image, appArgs, env, kernelOption, memory, machine, accel, icount, timeout, quiet, dryRun, publish, tap, userNetwork,
+            image, appArgs, env, envFile, kernelOption, memory, machine, accel, icount, timeout, quiet, dryRun, publish, tap, userNetwork, stopTimeout,
         };
         command.SetAction(parse =>
         {
             var file = parse.GetValue(image)!;
             if (!file.Exists) return console.Fail($"image not found: {file.FullName}", OwnFailure);
             string cmdline;
+            BootConfiguration configuration;
             try
             {
-                cmdline = KernelCommandLine.Build(parse.GetValue(kernelOption) ?? [], parse.GetValue(env) ?? [], parse.GetValue(appArgs) ?? []);
+                configuration = BootConfiguration.Prepare(parse.GetValue(kernelOption) ?? [], parse.GetValue(env) ?? [], parse.GetValue(envFile) ?? [],
+                                                          parse.GetValue(appArgs) ?? [], Environment.GetEnvironmentVariable, outputIsTerminal: !Console.IsOutputRedirected);
+                cmdline = configuration.CommandLine;
             }
             catch (ArgumentException e) { return console.Fail(e.Message, UkCommandLine.UsageError); }
             QemuNetwork? network;
@@ -76,6 +99,8 @@ public static class RunCommand
             catch (ArgumentException e) { return console.Fail(e.Message, UkCommandLine.UsageError); }
             string memorySize = parse.GetValue(memory)!;
 
+            using var runDirectory = configuration.FirmwareEnvironment is null && parse.GetValue(dryRun) ? null : RunDirectory.Create();
+            string? firmwareEnvironment = configuration.FirmwareEnvironment is { } block ? runDirectory!.WriteSecret("env", block) : null;
             bool isQuiet = parse.GetValue(quiet);
             var choice = AcceleratorChooser.Choose(Enum.Parse<Accelerator>(parse.GetValue(accel)!, ignoreCase: true), KvmHost.Default);
             if (choice.Probed && !isQuiet)
@@ -89,8 +114,15 @@ public static class RunCommand
                 InstructionCounting = parse.GetValue(icount),
                 CommandLine = cmdline,
                 Network = network,
+                FirmwareConfigFiles = firmwareEnvironment is null ? [] : [(BootConfiguration.FirmwareConfigName, firmwareEnvironment)],
             };
-            if (parse.GetValue(dryRun)) { console.Out.WriteLine(QemuCommand.Format(options)); return 0; }
+            if (parse.GetValue(dryRun))
+            {
+                runDirectory?.Keep();   // the printed command reads the environment file from there
+                console.Out.WriteLine(QemuCommand.Format(options));
+                return 0;
+            }
+            options = options with { QmpSocketPath = runDirectory!.PathOf("qmp.sock"), BoundToParent = true };
             if (network?.TapDevice is { } tapName && TapDevice.Problem(tapName) is { } problem) return console.Fail(problem, OwnFailure);
             if (BootableImage.Problem(file.FullName, MemorySize.Parse(memorySize)) is { } unbootable) return console.Fail($"{file}: {unbootable}", OwnFailure);
 
@@ -108,9 +140,13 @@ public static class RunCommand
             }
             void AppOutput(string text) { console.Out.Write(text); console.Out.Flush(); }
             BootResult result;
+            using var killQemu = new CancellationTokenSource();
+            using var stopper = new GuestStopper(options.QmpSocketPath, TimeSpan.FromSeconds(int.Parse(parse.GetValue(stopTimeout)!)), console.Note, killQemu.Cancel);
+            stopper.HandleSignals();
+            if (firmwareEnvironment is not null) _ = runDirectory.DeleteOnceQemuReadsAsync(firmwareEnvironment, options.QmpSocketPath);
             try
             {
-                result = QemuRunner.RunAsync(options, limit, onOutput: null, default, onQemuError: text => { console.Error.Write(text); console.Error.Flush(); },
+                result = QemuRunner.RunAsync(options, limit, onOutput: null, killQemu.Token, onQemuError: text => { console.Error.Write(text); console.Error.Flush(); },
                                              onAppOutput: AppOutput, onKernelLine: KernelLine)
                     .GetAwaiter().GetResult();
             }
@@ -118,6 +154,8 @@ public static class RunCommand
             {
                 return console.Fail(e.Message, OwnFailure);
             }
+            if (stopper.StoppedQemu) return SignalStatus(stopper.Signal);
+            if (stopper.Signal != 0 && result.Problem is not null) { console.Note(result.Problem); return SignalStatus(stopper.Signal); }
             bool guestFailed = result.Problem is not null || result.ExitStatus == KernelPanicStatus;
             if (isQuiet && guestFailed && hidden.Count > 0 && result.ExitStatus != GuestExit.QemuFailed)
             {
@@ -130,6 +168,12 @@ public static class RunCommand
         });
         return command;
     }
+
+    /// <summary>--stop-timeout's default, docker stop's.</summary>
+    public const int DefaultStopTimeoutSeconds = 10;
+
+    /// <summary>How a shell reports a process a signal ended: 128 + the signal's number (SIGINT 130, SIGTERM 143, SIGHUP 129).</summary>
+    public static int SignalStatus(int signal) => 128 + signal;
 
     /// <summary>The longest --timeout a timer takes (about 24 days).</summary>
     public const int MaxTimeoutSeconds = int.MaxValue / 1000;

@@ -33,6 +33,8 @@ public static class QemuCommand
         args.AddRange(options.ExtraArguments);   // first: the card may sit on a bus they define
         if (options.Network != null) args.AddRange(options.Network.Arguments(options.Machine));
         if (options.InstructionCounting) args.AddRange(["-icount", "shift=0"]);
+        if (options.QmpSocketPath is { } qmp) args.AddRange(["-qmp", $"unix:{QemuOptionValue(qmp)},server=on,wait=off"]);
+        foreach (var (name, hostPath) in options.FirmwareConfigFiles) args.AddRange(["-fw_cfg", $"name={QemuOptionValue(name)},file={QemuOptionValue(hostPath)}"]);
         args.AddRange(["-kernel", options.ImagePath]);
         string commandLine = options.ConsoleTag is { } tag
             ? (options.CommandLine.Length > 0 ? ConsoleTag.Option(tag) + " " + options.CommandLine : ConsoleTag.Option(tag))
@@ -40,6 +42,9 @@ public static class QemuCommand
         if (commandLine.Length > 0) args.AddRange(["-append", commandLine]);
         return args;
     }
+
+    /// <summary>A value inside a QEMU option list: a comma is written twice.</summary>
+    private static string QemuOptionValue(string value) => value.Replace(",", ",,");
 
     /// <summary>The command as one shell-pasteable line.</summary>
     public static string Format(QemuOptions options)

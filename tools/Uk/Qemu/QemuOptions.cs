@@ -25,6 +25,15 @@ public sealed record QemuOptions
     /// each boot. Null: none (`uk run --dry-run` prints the command without it, so that it boots with plain "uk:" lines).
     /// </summary>
     public string? ConsoleTag { get; init; }
+    /// <summary>QEMU listens for QMP on this Unix socket (uk's shutdown requests: GuestStopper); null: no QMP socket.</summary>
+    public string? QmpSocketPath { get; init; }
+    /// <summary>fw_cfg files for the guest: (name, host file) pairs, e.g. opt/uk/env (runtime/Kernel/Boot/BootEnvironment.cs).</summary>
+    public IReadOnlyList<(string Name, string HostPath)> FirmwareConfigFiles { get; init; } = [];
+    /// <summary>
+    /// QEMU dies with the process that starts it, however that one ends (SIGKILL included: QemuRunner starts it through
+    /// util-linux's setpriv --pdeathsig KILL), in a session of its own so that a terminal's Ctrl-C reaches uk, not QEMU.
+    /// </summary>
+    public bool BoundToParent { get; init; }
     /// <summary>A network card on QEMU's user networking, with host port forwards; null (the default): none.</summary>
     public QemuNetwork? Network { get; init; }
     /// <summary>More QEMU arguments, before the network card's (tests add devices with them: disks, PCIe root ports the card may sit behind).</summary>

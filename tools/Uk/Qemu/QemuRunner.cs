@@ -60,13 +60,14 @@ public static class QemuRunner
     {
         if (!File.Exists(options.ImagePath)) throw new FileNotFoundException($"image not found: {options.ImagePath}", options.ImagePath);
         options = options with { ConsoleTag = options.ConsoleTag ?? ConsoleTag.New() };
-        var start = new ProcessStartInfo(options.QemuExecutable)
+        var start = new ProcessStartInfo(options.BoundToParent ? ParentBinding.SetPriv : options.QemuExecutable)
         {
             RedirectStandardOutput = true,
             RedirectStandardError = true,
             RedirectStandardInput = true,
             UseShellExecute = false,
         };
+        if (options.BoundToParent) foreach (var a in ParentBinding.Prefix(options.QemuExecutable)) start.ArgumentList.Add(a);
         foreach (var a in QemuCommand.BuildArguments(options)) start.ArgumentList.Add(a);
 
         var stopwatch = Stopwatch.StartNew();
@@ -90,10 +91,12 @@ public static class QemuRunner
             });
 
         using var process = new Process { StartInfo = start };
+        // The thread that starts QEMU must live as long as uk: PR_SET_PDEATHSIG fires when the thread that forked the
+        // child ends, not the process. Everything before the first await runs on the caller's thread (uk's main thread).
         try { process.Start(); }
         catch (System.ComponentModel.Win32Exception e)
         {
-            throw new InvalidOperationException($"cannot start {options.QemuExecutable}: {e.Message} (install qemu-system-x86, or run 'make setup')", e);
+            throw new InvalidOperationException($"cannot start {start.FileName}: {e.Message} (install qemu-system-x86{(options.BoundToParent ? " and util-linux" : "")}, or run 'make setup')", e);
         }
         process.StandardInput.Close();
 

@@ -76,6 +76,26 @@ namespace Kernel.Files.Image
             return path;
         }
 
+        /// <summary>The bytes of the regular file at <paramref name="path"/> (absolute, ASCII) in the image, or null.</summary>
+        public static byte* FindFile(string path, out ulong size)
+        {
+            size = 0;
+            if (s_section == null) return null;
+            for (uint i = 1; i < Header->EntryCount; i++)
+            {
+                if ((Entry(i)->Mode & UkFilesFormat.TypeMask) != UkFilesFormat.TypeRegular) continue;
+                byte[] entryPath = PathOf(i);
+                if (entryPath == null) continue;
+                bool same = entryPath.Length == path.Length;
+                for (int k = 0; same && k < path.Length; k++) same = entryPath[k] == path[k];
+                FileMemory.Release(entryPath);
+                if (!same) continue;
+                size = Entry(i)->Size;
+                return s_section + Entry(i)->DataOffset;
+            }
+            return null;
+        }
+
         /// <summary>
         /// Links the image's entries into <paramref name="root"/>, as nodes of <paramref name="fileSystem"/>; returns
         /// the directory holding the executable (the app's working directory), or null.

@@ -16,7 +16,7 @@ namespace Kernel.Files.Synthetic
     //   /sys         devices/system/cpu/{possible,online,present,cpu0/cache/indexN/...},
     //                devices/system/node/{possible,online,node0}
     // and file descriptors 0, 1 and 2 on one open description of the console (O_RDWR), as a terminal
-    // gives them to a process.
+    // gives them to a process (a terminal to isatty only with uk.console.tty=1: ConsoleDevice.cs says why).
     internal static unsafe class AppFileTree
     {
         private static ConsoleNode s_console;
@@ -149,10 +149,13 @@ namespace Kernel.Files.Synthetic
             }
         }
 
+        /// <summary>uk.console.tty=1: fds 0-2 are a terminal (uk run sets it when its own stdout is one); else they are not.</summary>
+        public const string TerminalOption = "uk.console.tty";
+
         private static void InstallConsoleDescriptors()
         {
-            OpenFile console;
-            s_console.Open(OpenFlags.ReadWrite | OpenFlags.LargeFile, out console);
+            OpenFile console = s_console.OpenStandardStreams(OpenFlags.ReadWrite | OpenFlags.LargeFile,
+                                                             Boot.BootCommandLine.OptionEquals(TerminalOption, "1"));
             Descriptors.InstallAt(0, console, false);
             Descriptors.InstallAt(1, console, false);
             Descriptors.InstallAt(2, console, false);

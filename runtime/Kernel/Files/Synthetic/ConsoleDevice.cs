@@ -9,6 +9,11 @@ namespace Kernel.Files.Synthetic
     // sees). Input is not wired yet: reads return 0, end of file, and poll reports it readable so a reader
     // never waits for input that cannot come. Terminal ioctls (tcgetattr/tcsetattr, window size, isatty's
     // TIOCGWINSZ) work on a kept termios; the rest are ENOTTY.
+    //
+    // Whether fds 0-2 are a terminal is the host's to say (uk.console.tty, AppFileTree): the console ends where `uk run`'s
+    // stdout goes, a file or pipe as often as a terminal, and loggers colour their output exactly when isatty says so.
+    // A description that is not a terminal answers every ioctl ENOTTY, as Linux's /dev/null does (a character device,
+    // not a tty). /dev/console and /dev/tty opened by name are always terminals: that is what those devices are.
     internal sealed class ConsoleNode : VfsNode
     {
         public const uint Major = 5, Minor = 1;   // /dev/console
@@ -20,9 +25,12 @@ namespace Kernel.Files.Synthetic
 
         public override long Open(int flags, out OpenFile file)
         {
-            file = new ConsoleHandle(this, flags);
+            file = new ConsoleHandle(this, flags, true);
             return 0;
         }
+
+        /// <summary>The description fds 0-2 share at start: a terminal only when <paramref name="terminal"/> says so.</summary>
+        public OpenFile OpenStandardStreams(int flags, bool terminal) => new ConsoleHandle(this, flags, terminal);
     }
 
     internal sealed unsafe class ConsoleHandle : OpenFile
@@ -42,7 +50,9 @@ namespace Kernel.Files.Synthetic
         private static bool s_termiosReady;
         private static ushort s_rows = 24, s_columns = 80;
 
-        public ConsoleHandle(ConsoleNode node, int flags) : base(node, flags) { }
+        private readonly bool _terminal;
+
+        public ConsoleHandle(ConsoleNode node, int flags, bool terminal) : base(node, flags) { _terminal = terminal; }
 
         public override long Read(byte* buffer, long count) => 0;
 
@@ -60,6 +70,7 @@ namespace Kernel.Files.Synthetic
 
         public override long Ioctl(uint request, ulong argument)
         {
+            if (!_terminal) return -Errno.ENOTTY;
             switch (request)
             {
                 case TerminalGetAttributes:

@@ -1,0 +1,190 @@
+using Kernel.Console;
+using Kernel.Memory;
+
+namespace Kernel.Boot
+{
+    internal enum EnvironmentSource : byte
+    {
+        None,
+        /// <summary>Defaults baked in at publish (UnikernelEnvironment items; a file of the image's uk_files).</summary>
+        Image,
+        /// <summary>QEMU's fw_cfg file opt/uk/env (what `uk run --env-file` writes).</summary>
+        FirmwareConfig,
+        /// <summary>NAME=VALUE or uk.env=NAME=VALUE words of the kernel command line.</summary>
+        CommandLine,
+    }
+
+    // The app's environment, from the local configuration sources in order, a later one overriding an earlier one name
+    // by name (docs/options.md, "Configuration at boot"):
+    //   1. the image's defaults: /etc/uk/environ in uk_files, which uk-ld writes from --env-file (the SDK's
+    //      UnikernelEnvironment items);
+    //   2. QEMU's fw_cfg file opt/uk/env;
+    //   3. the kernel command line.
+    // The first two are environment blocks (EnvironmentBlock: NAME=VALUE entries, each ended by NUL), checked whole: a
+    // malformed one is reported in one line and none of it is applied. An overridden entry keeps its place and takes
+    // the new value, as setenv does. The report names each name and its source, never a value, unless uk.report.values=1
+    // asks for the values of names that do not look secret (EnvironmentBlock.LooksSecret).
+    internal static unsafe class BootEnvironment
+    {
+        public const string ImageDefaultsPath = "/etc/uk/environ";
+        public const string FirmwareConfigFile = "opt/uk/env";
+        public const string ReportValuesOption = "uk.report.values";
+        private const int MaxEntries = EnvironmentBlock.MaxEntries * 2 + CommandLineParser.MaxTokens;
+
+        /// <summary>Each entry's NAME=VALUE bytes (not NUL-terminated: see Lengths), in environment order.</summary>
+        public static byte** Entries;
+        public static int* Lengths;
+        private static int* s_nameLengths;
+        private static EnvironmentSource* s_sources, s_overridden;
+        public static int Count;
+
+        /// <summary>Gathers the sources and reports them; call once the image's file system is attached.</summary>
+        public static void Assemble()
+        {
+            Entries = (byte**)KernelMemory.AllocateZeroed((nuint)(sizeof(byte*) * MaxEntries));
+            Lengths = (int*)KernelMemory.AllocateZeroed((nuint)(sizeof(int) * MaxEntries));
+            s_nameLengths = (int*)KernelMemory.AllocateZeroed((nuint)(sizeof(int) * MaxEntries));
+            s_sources = (EnvironmentSource*)KernelMemory.AllocateZeroed(MaxEntries);
+            s_overridden = (EnvironmentSource*)KernelMemory.AllocateZeroed(MaxEntries);
+            Count = 0;
+
+            ulong imageSize;
+            byte* image = Files.Image.ImageFileSystem.FindFile(ImageDefaultsPath, out imageSize);
+            int fromImage = image == null ? 0 : AddBlock(image, imageSize, EnvironmentSource.Image);
+
+            int fromFirmware = AddFirmwareConfig();
+
+            int fromCommandLine = 0;
+            for (int i = 0; i < BootCommandLine.Count; i++)
+            {
+                CommandLineToken* t = &BootCommandLine.Tokens[i];
+                if (t->Kind != CommandLineTokenKind.Environment) continue;
+                Add(BootCommandLine.Text + t->Start, t->Length, t->NameLength, EnvironmentSource.CommandLine);
+                fromCommandLine++;
+            }
+            Report(fromImage, image != null, fromFirmware, fromCommandLine);
+        }
+
+        // -1: the source is absent; otherwise the entries it gave (0 when it was malformed and reported).
+        private static int AddFirmwareConfig()
+        {
+            ushort selector;
+            uint size;
+            if (!FirmwareConfig.FindFile(FirmwareConfigFile, out selector, out size)) return -1;
+            if (size > EnvironmentBlock.MaxBytes)
+            {
+                Rejected("fw_cfg " + FirmwareConfigFile, EnvironmentBlockError.TooLarge, 0);
+                return 0;
+            }
+            // Kept for the kernel's life: the entries point into it until the app's stack holds copies.
+            byte* data = (byte*)KernelMemory.AllocateZeroed(size + 1);
+            FirmwareConfig.Read(selector, data, (int)size);
+            return AddBlock(data, size, EnvironmentSource.FirmwareConfig);
+        }
+
+        private static int AddBlock(byte* data, ulong size, EnvironmentSource source)
+        {
+            EnvironmentBlockError error;
+            int offset;
+            int count = EnvironmentBlock.Validate(data, size > (ulong)EnvironmentBlock.MaxBytes ? EnvironmentBlock.MaxBytes + 1 : (int)size, out error, out offset);
+            if (count < 0)
+            {
+                Rejected(source == EnvironmentSource.Image ? "the image's " + ImageDefaultsPath : "fw_cfg " + FirmwareConfigFile, error, offset);
+                return 0;
+            }
+            int start = 0;
+            for (int i = 0; i < count; i++)
+            {
+                int end = start;
+                while (data[end] != 0) end++;
+                Add(data + start, end - start, EnvironmentBlock.NameLength(data + start, end - start), source);
+                start = end + 1;
+            }
+            return count;
+        }
+
+        private static void Add(byte* entry, int length, int nameLength, EnvironmentSource source)
+        {
+            for (int i = 0; i < Count; i++)
+            {
+                if (s_nameLengths[i] != nameLength || !SameBytes(Entries[i], entry, nameLength)) continue;
+                if (s_sources[i] != source) s_overridden[i] = s_sources[i];
+                Entries[i] = entry;
+                Lengths[i] = length;
+                s_sources[i] = source;
+                return;
+            }
+            if (Count == MaxEntries) return;   // cannot happen: each source is bounded, and MaxEntries is their sum
+            Entries[Count] = entry;
+            Lengths[Count] = length;
+            s_nameLengths[Count] = nameLength;
+            s_sources[Count] = source;
+            Count++;
+        }
+
+        private static void Rejected(string what, EnvironmentBlockError error, int offset)
+        {
+            KernelConsole.Prefix();
+            KernelConsole.Write("environment: ");
+            KernelConsole.Write(what);
+            KernelConsole.Write(" is malformed at byte ");
+            KernelConsole.WriteDecimal((ulong)offset);
+            KernelConsole.Write(": ");
+            KernelConsole.Write(EnvironmentBlock.Describe(error));
+            KernelConsole.WriteLine("; none of it is applied");
+        }
+
+        private static void Report(int fromImage, bool imageHasDefaults, int fromFirmware, int fromCommandLine)
+        {
+            KernelConsole.Prefix();
+            KernelConsole.Write("environment: ");
+            KernelConsole.WriteDecimal((ulong)Count);
+            KernelConsole.Write(" names; image ");
+            if (imageHasDefaults) KernelConsole.WriteDecimal((ulong)fromImage); else KernelConsole.Write("none");
+            KernelConsole.Write(", fw_cfg ");
+            if (fromFirmware >= 0) KernelConsole.WriteDecimal((ulong)fromFirmware); else KernelConsole.Write("none");
+            KernelConsole.Write(", command line ");
+            KernelConsole.WriteDecimal((ulong)fromCommandLine);
+            KernelConsole.WriteLine();
+
+            bool values = BootCommandLine.OptionEquals(ReportValuesOption, "1");
+            for (int i = 0; i < Count; i++)
+            {
+                KernelConsole.Prefix();
+                KernelConsole.Write("  ");
+                KernelConsole.WriteEscaped(Entries[i], s_nameLengths[i]);
+                if (values)
+                {
+                    if (EnvironmentBlock.LooksSecret(Entries[i], s_nameLengths[i])) KernelConsole.Write(" (value hidden: the name looks secret)");
+                    else
+                    {
+                        KernelConsole.Write("=");
+                        KernelConsole.WriteEscaped(Entries[i] + s_nameLengths[i] + 1, Lengths[i] - s_nameLengths[i] - 1);
+                    }
+                }
+                KernelConsole.Write(" from ");
+                KernelConsole.Write(SourceName(s_sources[i]));
+                if (s_overridden[i] != EnvironmentSource.None)
+                {
+                    KernelConsole.Write(", over ");
+                    KernelConsole.Write(SourceName(s_overridden[i]));
+                }
+                KernelConsole.WriteLine();
+            }
+        }
+
+        private static string SourceName(EnvironmentSource source)
+        {
+            if (source == EnvironmentSource.Image) return "the image";
+            if (source == EnvironmentSource.FirmwareConfig) return "fw_cfg";
+            return "the command line";
+        }
+
+        private static bool SameBytes(byte* a, byte* b, int length)
+        {
+            for (int i = 0; i < length; i++)
+                if (a[i] != b[i]) return false;
+            return true;
+        }
+    }
+}

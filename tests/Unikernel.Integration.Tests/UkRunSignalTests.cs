@@ -1,0 +1,102 @@
+using System.Net;
+using System.Net.Sockets;
+using System.Runtime.InteropServices;
+
+namespace Unikernel.Integration.Tests;
+
+/// <summary>
+/// `uk run` never leaves a guest behind. Ctrl-C (SIGINT), SIGTERM and SIGHUP become a shutdown request (QMP
+/// system_powerdown); when the guest has not stopped after --stop-timeout, uk stops QEMU (QMP quit) and exits with
+/// 128 + the signal's number, as a shell reports it. SIGKILL, which uk cannot catch, still takes QEMU with it (PDEATHSIG).
+/// Each case boots samples/http with a forwarded port: afterwards QEMU is gone and the port is free within seconds.
+/// </summary>
+public class UkRunSignalTests
+{
+    private static readonly TimeSpan BootLimit = TimeSpan.FromSeconds(120);
+    private static readonly TimeSpan GoneLimit = TimeSpan.FromSeconds(5);
+    private const int StopTimeoutSeconds = 2;
+
+    [Theory]
+    [InlineData(15, "SIGTERM")]
+    [InlineData(2, "SIGINT")]
+    [InlineData(1, "SIGHUP")]
+    public async Task ASignalStopsTheGuestAndUkExitsWith128PlusTheSignal(int signal, string name)
+    {
+        int port = KernelNetworkTests.FreePort(SocketType.Stream, ProtocolType.Tcp);
+        await using var uk = await StartAsync(port);
+        int qemu = QemuOf(uk.Id);
+
+        Assert.Equal(0, Kill(uk.Id, signal));
+        int? status = await uk.WaitForExitAsync(TimeSpan.FromSeconds(StopTimeoutSeconds + 15));
+
+        Assert.True(status == 128 + signal, $"status {status}\n{uk.Output}");
+        Assert.Contains($"uk: {name}: asking the guest to shut down (QMP system_powerdown", uk.Output);
+        Assert.Contains($"uk: the guest did not shut down within {StopTimeoutSeconds} s of {name}: stopping QEMU (QMP quit)", uk.Output);
+        await AssertGoneAsync(qemu, port, uk);
+    }
+
+    [Fact]
+    public async Task SigkillOfUkTakesQemuWithIt()
+    {
+        int port = KernelNetworkTests.FreePort(SocketType.Stream, ProtocolType.Tcp);
+        await using var uk = await StartAsync(port);
+        int qemu = QemuOf(uk.Id);
+
+        Assert.Equal(0, Kill(uk.Id, 9));
+        Assert.Equal(137, await uk.WaitForExitAsync(GoneLimit));
+        await AssertGoneAsync(qemu, port, uk);
+    }
+
+    private static async Task<BackgroundProcess> StartAsync(int port)
+    {
+        var uk = BackgroundProcess.Uk(["run", AppImages.Image("http"), "--accel", "tcg", "-m", "512M", "-p", $"{port}:8080",
+                                       "-e", "ASPNETCORE_URLS=http://0.0.0.0:8080", "--stop-timeout", StopTimeoutSeconds.ToString()]);
+        await uk.WaitForAsync("Now listening on: http://0.0.0.0:8080", BootLimit);
+        return uk;
+    }
+
+    /// <summary>uk's one child: QEMU (setpriv and setsid exec it in place, so it keeps their pid).</summary>
+    private static int QemuOf(int uk)
+    {
+        var children = Directory.EnumerateDirectories("/proc").Select(d => Path.GetFileName(d)).Where(n => n.All(char.IsAsciiDigit))
+            .Select(int.Parse).Where(pid => ParentOf(pid) == uk).ToList();
+        int qemu = Assert.Single(children);
+        Assert.StartsWith("qemu-system", File.ReadAllText($"/proc/{qemu}/comm"));
+        return qemu;
+    }
+
+    private static int ParentOf(int pid)
+    {
+        try
+        {
+            string stat = File.ReadAllText($"/proc/{pid}/stat");
+            return int.Parse(stat[(stat.LastIndexOf(')') + 2)..].Split(' ')[1]);
+        }
+        catch (IOException) { return -1; }
+    }
+
+    /// <summary>QEMU has ended (gone, or a zombie: nothing of it runs or holds a port) and the forwarded port binds again.</summary>
+    private static async Task AssertGoneAsync(int qemu, int port, BackgroundProcess uk)
+    {
+        var deadline = DateTime.UtcNow + GoneLimit;
+        while (IsRunning(qemu) && DateTime.UtcNow < deadline) await Task.Delay(50);
+        Assert.False(IsRunning(qemu), $"QEMU (pid {qemu}) still runs {GoneLimit.TotalSeconds} s after uk ended\n{uk.Output}");
+        using var listener = new TcpListener(IPAddress.Loopback, port);
+        listener.Start();   // throws when QEMU's forward still holds the port
+    }
+
+    private static bool IsRunning(int pid)
+    {
+        try
+        {
+            string stat = File.ReadAllText($"/proc/{pid}/stat");
+            return stat[stat.LastIndexOf(')') + 2] != 'Z';
+        }
+        catch (IOException) { return false; }
+    }
+
+    private static int Kill(int pid, int signal) => KillProcess(pid, signal);
+
+    [DllImport("libc", EntryPoint = "kill")]
+    private static extern int KillProcess(int pid, int signal);
+}

@@ -1,0 +1,52 @@
+using System.Net.Sockets;
+using System.Text;
+using System.Text.Json;
+
+namespace Unikernel.Tools.Qemu;
+
+/// <summary>
+/// The few QEMU Machine Protocol commands uk sends (QEMU's docs/interop/qmp-spec): over the Unix socket uk asks QEMU
+/// to listen on (<see cref="QemuOptions.QmpSocketPath"/>), read the greeting, leave capabilities negotiation
+/// (<c>qmp_capabilities</c>), then one command and its answer. Each call is a fresh connection: QEMU serves one client
+/// at a time, and a signal arrives seldom.
+/// </summary>
+public static class QmpClient
+{
+    /// <summary>Runs <paramref name="command"/> (e.g. <c>system_powerdown</c>, <c>quit</c>); null on success, else why not (one line).</summary>
+    public static async Task<string?> ExecuteAsync(string socketPath, string command, TimeSpan timeLimit)
+    {
+        using var timeout = new CancellationTokenSource(timeLimit);
+        try
+        {
+            using var socket = new Socket(AddressFamily.Unix, SocketType.Stream, ProtocolType.Unspecified);
+            await socket.ConnectAsync(new UnixDomainSocketEndPoint(socketPath), timeout.Token).ConfigureAwait(false);
+            await using var stream = new NetworkStream(socket, ownsSocket: false);
+            using var reader = new StreamReader(stream, new UTF8Encoding(false));
+            using (var greeting = await ReadMessageAsync(reader, timeout.Token).ConfigureAwait(false))
+                if (greeting is null || !greeting.RootElement.TryGetProperty("QMP", out _)) return "QEMU's QMP socket sent no greeting";
+            foreach (string execute in new[] { "qmp_capabilities", command })
+            {
+                byte[] request = Encoding.UTF8.GetBytes($"{{\"execute\":\"{execute}\"}}\n");
+                await stream.WriteAsync(request, timeout.Token).ConfigureAwait(false);
+                // Events (SHUTDOWN, POWERDOWN) may come before the answer; `quit` may close the socket instead of answering.
+                while (true)
+                {
+                    using var answer = await ReadMessageAsync(reader, timeout.Token).ConfigureAwait(false);
+                    if (answer is null) return execute == "quit" ? null : $"QEMU closed the QMP socket before answering {execute}";
+                    if (answer.RootElement.TryGetProperty("error", out var error))
+                        return $"QMP {execute}: {(error.TryGetProperty("desc", out var desc) ? desc.GetString() : error.ToString())}";
+                    if (answer.RootElement.TryGetProperty("return", out _)) break;
+                }
+            }
+            return null;
+        }
+        catch (OperationCanceledException) { return $"QMP {command}: no answer within {timeLimit.TotalSeconds:0.#} s"; }
+        catch (Exception e) when (e is SocketException or IOException or JsonException) { return $"QMP {command}: {e.Message}"; }
+    }
+
+    private static async Task<JsonDocument?> ReadMessageAsync(StreamReader reader, CancellationToken cancellation)
+    {
+        string? line = await reader.ReadLineAsync(cancellation).ConfigureAwait(false);
+        return line is null ? null : JsonDocument.Parse(line);
+    }
+}
