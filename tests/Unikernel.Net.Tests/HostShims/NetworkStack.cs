@@ -12,6 +12,9 @@ internal static class NetworkStack
     /// <summary>No card object on the host (the drop counters' exit line and /proc/net/drops read it).</summary>
     public static NetworkDevice Device => null;
     public static ulong DroppedByTest;
+    /// <summary>No card, so no interrupt (the exit line's interrupt count reads these).</summary>
+    public static int InterruptLine => -1;
+    public static ulong Interrupts => 0;
     /// <summary>The simulated link checks every checksum, so senders always compute them (the card's offload is a guest matter).</summary>
     public static bool ChecksumOffloadTo(IpAddress destination) => false;
 

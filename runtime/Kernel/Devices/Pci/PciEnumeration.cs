@@ -15,7 +15,6 @@ namespace Kernel.Devices.Pci
         private static int s_count;
         private static int s_dropped;
         private static int s_buses;
-        private static ulong* s_scannedBuses;   // 256 bits
 
         public static int Count => s_count;
 
@@ -25,17 +24,15 @@ namespace Kernel.Devices.Pci
         public static void Scan()
         {
             s_functions = new PciFunction[MaxFunctions];
-            ulong* scanned = stackalloc ulong[4];
+            ulong* scanned = stackalloc ulong[4];   // one bit per bus number
             for (int i = 0; i < 4; i++) scanned[i] = 0;
-            s_scannedBuses = scanned;
-            if (PciConfigSpace.Present) ScanBus(0);
-            s_scannedBuses = null;
+            if (PciConfigSpace.Present) ScanBus(0, scanned);
         }
 
-        private static void ScanBus(int bus)
+        private static void ScanBus(int bus, ulong* scanned)
         {
-            if ((s_scannedBuses[bus >> 6] & (1UL << (bus & 63))) != 0) return;
-            s_scannedBuses[bus >> 6] |= 1UL << (bus & 63);
+            if ((scanned[bus >> 6] & (1UL << (bus & 63))) != 0) return;
+            scanned[bus >> 6] |= 1UL << (bus & 63);
             s_buses++;
             for (int slot = 0; slot < 32; slot++)
             {
@@ -51,7 +48,7 @@ namespace Kernel.Devices.Pci
                     if (f.HeaderType == 1)
                     {
                         int secondary = PciConfigSpace.Read8(bus, slot, function, PciConfigSpace.SecondaryBus);
-                        if (secondary > bus) ScanBus(secondary);   // 0 or a lower number: not configured
+                        if (secondary > bus) ScanBus(secondary, scanned);   // 0 or a lower number: not configured
                     }
                 }
             }
