@@ -83,6 +83,15 @@ public sealed class SbomInspectTests
         Assert.Contains("Unikernel.Sdk", names);
         Assert.Contains("Microsoft.NETCore.App.Runtime.NativeAOT.linux-x64", names);
         Assert.Contains("musl", names);
+
+        // The report mentions it: presence, component count, the check.
+        var report = ImageAnalyzer.Analyze(image!);
+        Assert.Equal((SbomReader.Status.Matches, result.ComponentCount), (report.Sbom.Status, report.Sbom.ComponentCount));
+        var json = Unikernel.Tools.Inspect.Render.JsonReport.Build(report)["sbom"]!;
+        Assert.Equal(("matches", result.ComponentCount), ((string)json["status"]!, (int)json["components"]!));
+        var text = new StringWriter();
+        Unikernel.Tools.Inspect.Render.TextReport.Write(report, text, Unikernel.Tools.Cli.TerminalStyle.Plain, 10);
+        Assert.Contains($"sbom       CycloneDX 1.5, {result.ComponentCount} components, matches the image", text.ToString());
     }
 
     /// <summary>The sample apps with native libraries: crypto links OpenSSL and .NET's crypto shim, globalization ICU;
