@@ -35,7 +35,7 @@ PACKAGES += libicu-dev:/usr/lib/x86_64-linux-gnu/libicuuc.a icu-devtools:/usr/sb
 # The PostgreSQL test (PostgresAppTests) runs a throw-away cluster of Debian's server and reads rows back with its psql.
 PACKAGES += postgresql:/usr/lib/postgresql/15/bin/postgres
 
-.PHONY: all setup build boot-objects icu crypto-native crypto-native-build package apps images linker-aot test demo bench fuzz clean
+.PHONY: all setup build boot-objects icu crypto-native crypto-native-build native-components package apps images linker-aot test demo bench fuzz clean
 
 all: build
 
