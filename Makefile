@@ -39,7 +39,7 @@ PACKAGES += ovmf:/usr/share/OVMF/OVMF_CODE_4M.fd
 # The disk format tests read every qcow2/VHD/VMDK file back with qemu-img (Unikernel.Disk.Tests).
 PACKAGES += qemu-utils:/usr/bin/qemu-img
 
-.PHONY: all setup build boot-objects icu crypto-native crypto-native-build package apps images linker-aot test demo bench fuzz clean
+.PHONY: all setup build boot-objects icu crypto-native crypto-native-build native-components package apps images linker-aot test demo bench fuzz clean
 
 all: build
 

@@ -73,7 +73,8 @@ public sealed class SbomTests : IDisposable
         return Write("obj/unikernel-sbom.txt", string.Join('\n',
             "sdk\tUnikernel.Sdk\t0.1.0-dev-abc\t",
             $"nuget-assets\t{assets}\tnet10.0/linux-x64",
-            $"nuget\tRuntime.Pack\t10.0.12\t{packages}runtime.pack/10.0.12\tthe runtime",
+            // Named by its folder only: id and version from its .nuspec.
+            $"nuget\t\t\t{packages}runtime.pack/10.0.12\tthe runtime",
             $"app-map\t{map}",
             "components\t../native/icu/components.txt",
             "components\t../native/openssl/components.txt",
@@ -179,6 +180,7 @@ public sealed class SbomTests : IDisposable
         Assert.False(components["Npgsql"].TryGetProperty("scope", out _));
         Assert.Equal("framework", components["Runtime.Pack"].GetProperty("type").GetString());
         Assert.Equal("MIT", Licence("Runtime.Pack"));
+        Assert.Equal("1.0.0", Version("Runtime.Pack"));
         Assert.Equal("3.0.19-1~deb12u2", Version("openssl"));
         Assert.Equal("Apache-2.0", Licence("openssl"));
         Assert.Equal("name:public domain", Licence("tzdata"));
@@ -271,7 +273,7 @@ public sealed class SbomTests : IDisposable
               <n:files><n:license type="expression">NOR-THIS</n:license></n:files>
             </n:package>
             """);
-        Assert.Equal(new NuspecLicense.Elements("Apache-2.0 OR MIT", "expression", "https://licenses.nuget.org/Apache-2.0%20OR%20MIT?a=1&b=2"), read);
+        Assert.Equal(new NuspecLicense.Elements("Apache-2.0 OR MIT", "expression", "https://licenses.nuget.org/Apache-2.0%20OR%20MIT?a=1&b=2", Id: "A"), read);
         Assert.Equal(new NuspecLicense.Elements("LICENSE.txt", "file", null),
             NuspecLicense.Read("<package><metadata><license type=\"file\">LICENSE&#46;txt</license></metadata></package>"));
         Assert.Throws<FormatException>(() => NuspecLicense.Read("<!DOCTYPE package [<!ENTITY x \"y\">]><package/>"));

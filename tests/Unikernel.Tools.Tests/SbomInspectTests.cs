@@ -83,5 +83,38 @@ public sealed class SbomInspectTests
         Assert.Contains("Unikernel.Sdk", names);
         Assert.Contains("Microsoft.NETCore.App.Runtime.NativeAOT.linux-x64", names);
         Assert.Contains("musl", names);
+
+        // The report mentions it: presence, component count, the check.
+        var report = ImageAnalyzer.Analyze(image!);
+        Assert.Equal((SbomReader.Status.Matches, result.ComponentCount), (report.Sbom.Status, report.Sbom.ComponentCount));
+        var json = Unikernel.Tools.Inspect.Render.JsonReport.Build(report)["sbom"]!;
+        Assert.Equal(("matches", result.ComponentCount), ((string)json["status"]!, (int)json["components"]!));
+        var text = new StringWriter();
+        Unikernel.Tools.Inspect.Render.TextReport.Write(report, text, Unikernel.Tools.Cli.TerminalStyle.Plain, 10);
+        Assert.Contains($"sbom       CycloneDX 1.5, {result.ComponentCount} components, matches the image", text.ToString());
+    }
+
+    /// <summary>The sample apps with native libraries: crypto links OpenSSL and .NET's crypto shim, globalization ICU;
+    /// each lists them with the versions of the package's version files, and hello lists neither.</summary>
+    [SkippableTheory]
+    [InlineData("crypto", "artifacts/native/openssl/components.txt", new[] { "openssl", "System.Security.Cryptography.Native" }, new[] { "icu" })]
+    [InlineData("globalization", "artifacts/native/icu/components.txt", new[] { "icu", "System.Globalization.Native", "libstdc++" }, new string[0])]
+    [InlineData("hello", "artifacts/native/openssl/components.txt", new string[0], new[] { "openssl", "icu" })]
+    public void SampleImagesListTheNativeLibrariesTheirAppsLinked(string app, string versionFile, string[] present, string[] absent)
+    {
+        string? image = Artifacts.Find($"artifacts/images/{app}.img");
+        string? versions = Artifacts.Find(versionFile);
+        Skip.If(image is null || versions is null, $"artifacts/images/{app}.img or {versionFile} is missing: run 'make build' first");
+        var result = SbomReader.Read(File.ReadAllBytes(image!));
+        Assert.True(result.Status == SbomReader.Status.Matches, result.Message);
+        using var document = JsonDocument.Parse(result.Json!);
+        var components = document.RootElement.GetProperty("components").EnumerateArray()
+            .ToDictionary(c => c.GetProperty("name").GetString()!, c => c.TryGetProperty("version", out var v) ? v.GetString() : null);
+        var recorded = File.ReadAllLines(versions!).Where(l => l.StartsWith("component\t", StringComparison.Ordinal))
+            .Select(l => l.Split('\t')).ToDictionary(f => f[2], f => f[3]);
+        foreach (string name in present)
+            Assert.Equal(recorded[name], components[name]);
+        foreach (string name in absent)
+            Assert.DoesNotContain(name, components.Keys);
     }
 }

@@ -87,6 +87,24 @@ public static class NuGetPackages
         }
     }
 
+    /// <summary>A package named only by its folder (a <c>nuget</c> record with empty ID and version): the id and version
+    /// its .nuspec states, with NuGet's casing (the folder's name is lower case).</summary>
+    public static SbomManifest.NuGetPackage Identify(SbomManifest.NuGetPackage package)
+    {
+        string[] nuspecs = Directory.Exists(package.PackageDirectory) ? Directory.GetFiles(package.PackageDirectory, "*.nuspec") : [];
+        if (nuspecs.Length != 1)
+            throw new LinkerException($"a package folder must hold one .nuspec to name the package, this one holds {nuspecs.Length}", file: package.PackageDirectory);
+        NuspecLicense.Elements elements;
+        try { elements = NuspecLicense.Read(File.ReadAllText(nuspecs[0])); }
+        catch (Exception error) when (error is FormatException or OverflowException or ArgumentOutOfRangeException or IOException)
+        {
+            throw new LinkerException($"cannot read the package's id: {error.Message}", file: nuspecs[0]);
+        }
+        if (elements.Id is not { Length: > 0 } id || elements.Version is not { Length: > 0 } version)
+            throw new LinkerException("the .nuspec has no id or version", file: nuspecs[0]);
+        return package with { Id = id, Version = version };
+    }
+
     /// <summary>A package component; its licence is read from the .nuspec in <paramref name="packageDirectory"/>.</summary>
     public static SbomComponent Package(string id, string version, string packageDirectory, string? description, string? scope) => new()
     {

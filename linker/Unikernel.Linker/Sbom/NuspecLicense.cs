@@ -4,19 +4,19 @@ namespace Unikernel.Linker.Sbom;
 
 /// <summary>
 /// The licence elements of a .nuspec: <c>package/metadata/license</c> (with its <c>type</c> attribute) and
-/// <c>package/metadata/licenseUrl</c>. A small reader of the XML that nuspecs use (elements, attributes, comments,
+/// <c>package/metadata/licenseUrl</c>, and the package's <c>id</c> and <c>version</c>. A small reader of the XML that nuspecs use (elements, attributes, comments,
 /// processing instructions, CDATA, the five predefined entities and character references) instead of System.Xml, which
 /// would more than double the size of uk-ld's NativeAOT executable; a document outside that subset (a DTD) is refused.
 /// Element names are matched by local name, since NuGet's namespace differs between versions.
 /// </summary>
 public static class NuspecLicense
 {
-    public sealed record Elements(string? License, string? LicenseType, string? LicenseUrl);
+    public sealed record Elements(string? License, string? LicenseType, string? LicenseUrl, string? Id = null, string? Version = null);
 
     public static Elements Read(string xml)
     {
         var path = new List<string>();
-        string? license = null, type = null, url = null;
+        string? license = null, type = null, url = null, id = null, version = null;
         var text = new StringBuilder();
         int i = 0;
         while (i < xml.Length)
@@ -54,6 +54,8 @@ public static class NuspecLicense
                 {
                     if (local == "license") license = text.ToString().Trim();
                     else if (local == "licenseUrl") url = text.ToString().Trim();
+                    else if (local == "id") id = text.ToString().Trim();
+                    else if (local == "version") version = text.ToString().Trim();
                 }
                 path.RemoveAt(path.Count - 1);
                 continue;
@@ -73,7 +75,7 @@ public static class NuspecLicense
         }
         if (path.Count != 0)
             throw new FormatException($"<{path[^1]}> is not closed");
-        return new Elements(license, type, url);
+        return new Elements(license, type, url, id, version);
     }
 
     private static bool Starts(string xml, int at, string prefix) => string.CompareOrdinal(xml, at, prefix, 0, prefix.Length) == 0;

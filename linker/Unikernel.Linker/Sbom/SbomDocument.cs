@@ -51,8 +51,9 @@ public static class SbomDocument
             kernelFiles.ForEach(Add);
         }
 
-        foreach (var runtime in manifest.Packages)
+        foreach (var given in manifest.Packages)
         {
+            var runtime = given.Id.Length > 0 ? given : NuGetPackages.Identify(given);
             var component = NuGetPackages.Package(runtime.Id, runtime.Version, runtime.PackageDirectory, runtime.Description, scope: null);
             Add(new SbomComponent
             {

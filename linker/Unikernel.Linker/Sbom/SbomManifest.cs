@@ -7,7 +7,8 @@ namespace Unikernel.Linker.Sbom;
 /// <code>
 /// sdk           NAME VERSION NUSPEC          the package of the kernel, boot stub and linkers (NUSPEC may be empty)
 /// nuget-assets  PROJECT.ASSETS.JSON TARGET  the app's NuGet packages: that restore's target (net10.0/linux-x64)
-/// nuget         ID VERSION PACKAGE-DIR DESCRIPTION   a package the publish used outside the assets file (runtime pack)
+/// nuget         ID VERSION PACKAGE-DIR DESCRIPTION   a package the publish used outside the assets file (runtime pack);
+///                                           ID and VERSION empty: the ones of the folder's .nuspec
 /// app-map       LINK-MAP                    the app's link map: native components count only if it names one of their files
 /// components    FILE                        a component list (a file of component records; its FILES are relative to it)
 /// component     TYPE NAME VERSION LICENSE PURL FILES DESCRIPTION   one component (FILES: ';'-separated archives)
