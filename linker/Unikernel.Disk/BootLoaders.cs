@@ -1,0 +1,6 @@
+namespace Unikernel.Disk;
+
+/// <summary>The firmware-facing code a disk carries: the MBR boot code (440 bytes), BIOS stage 2 (whole sectors) and the
+/// UEFI application BOOTX64.EFI. A value so the layout can be tested with any bytes; <see cref="Ours"/> are the real ones.</summary>
+public sealed record BootLoaders(byte[] MbrBootCode, byte[] BiosStage2, byte[] UefiApplication)
+;
