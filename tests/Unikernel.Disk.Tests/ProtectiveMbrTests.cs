@@ -25,10 +25,10 @@ public sealed class ProtectiveMbrTests
     [Fact]
     public void EndingChsIsTheLastSectorOrSaturated()
     {
-        // 36 MiB = 73728 sectors; LBA 73727 = cylinder 4 (73727 / 16065), head 150 (9467 / 63), sector 18 (9467 % 63 + 1) with 255 heads and 63 sectors a track.
+        // 36 MiB = 73728 sectors (a 4 TiB disk, 2^33 sectors, saturates both fields); LBA 73727 = cylinder 4 (73727 / 16065), head 150 (9467 / 63), sector 18 (9467 % 63 + 1) with 255 heads and 63 sectors a track.
         var small = ProtectiveMbr.Build(new byte[440], 73728);
         Assert.Equal(new byte[] { 150, 18, 4 }, small.AsSpan(446 + 5, 3).ToArray());
-        var large = ProtectiveMbr.Build(new byte[440], 20L << 21);
+        var large = ProtectiveMbr.Build(new byte[440], 1L << 33);
         Assert.Equal(new byte[] { 0xFF, 0xFF, 0xFF }, large.AsSpan(446 + 5, 3).ToArray());
         Assert.Equal(uint.MaxValue, BinaryPrimitives.ReadUInt32LittleEndian(large.AsSpan(446 + 12)));
     }
