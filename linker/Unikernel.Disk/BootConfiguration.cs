@@ -4,13 +4,14 @@ using Unikernel.Loaders;
 namespace Unikernel.Disk;
 
 /// <summary>
-/// \UK\CMDLINE.TXT: the kernel command line (docs/options.md's grammar) as UTF-8, then zero bytes up to
-/// <see cref="DiskBootContract.ConfigCapacityBytes"/>; the file is always that long, so `uk` rewrites it in place and
-/// fsck finds its cluster chain as long as its size. The line ends at the first NUL, so at most 4095 bytes.
+/// \UK\CMDLINE.TXT: the kernel command line (docs/options.md's grammar) as UTF-8, then zero bytes; the file is always
+/// <see cref="FileBytes"/> long (the most the UEFI loader takes, leaving room for the kernel's NUL) in
+/// <see cref="DiskBootContract.ConfigCapacityBytes"/> of contiguous clusters, so `uk` rewrites it in place without
+/// touching the FAT or the directory, and fsck finds the cluster chain as long as the size. The line ends at the first NUL.
 /// </summary>
 public static class BootConfiguration
 {
-    public const int MaxBytes = DiskBootContract.ConfigCapacityBytes - 1;
+    public const int FileBytes = DiskBootContract.ConfigCapacityBytes - 1, MaxBytes = FileBytes;
 
     public static byte[] Encode(string commandLine)
     {
@@ -18,7 +19,7 @@ public static class BootConfiguration
         int length = Encoding.UTF8.GetByteCount(commandLine);
         if (length > MaxBytes)
             throw new DiskFormatException($"the command line is {length} bytes; the disk's {DiskBootContract.ConfigPath} holds at most {MaxBytes}");
-        var bytes = new byte[DiskBootContract.ConfigCapacityBytes];
+        var bytes = new byte[FileBytes];
         Encoding.UTF8.GetBytes(commandLine, bytes);
         return bytes;
     }

@@ -20,8 +20,11 @@ public static class DiskImageBuilder
     public const string BiosBootPartitionName = "BIOS boot partition", EspName = "EFI system partition";
     public const long EspFirstLba = DiskBootContract.BiosBootPartitionLba + DiskBootContract.BiosBootPartitionSectors;
 
-    /// <summary>The disk for <paramref name="elfImage"/> with <paramref name="commandLine"/> as its boot configuration.</summary>
+    /// <summary>The disk for <paramref name="elfImage"/> with <paramref name="commandLine"/> as its boot configuration,
+    /// with our loaders.</summary>
     /// <exception cref="DiskFormatException">The image or the command line cannot go on a disk (one line).</exception>
+    public static byte[] Build(ReadOnlySpan<byte> elfImage, string commandLine) => Build(elfImage, commandLine, BootLoaders.Ours);
+
     public static byte[] Build(ReadOnlySpan<byte> elfImage, string commandLine, BootLoaders loaders, long maxImageBytes = MaxImageBytes)
     {
         if (elfImage.Length > maxImageBytes)
