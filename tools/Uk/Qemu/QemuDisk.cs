@@ -17,7 +17,7 @@ public sealed record QemuDisk(string Path, string Driver, Firmware Firmware)
             yield return "-drive"; yield return $"if=pflash,format=raw,unit=1,snapshot=on,file={Escape(OvmfVars)}";
         }
         yield return "-drive"; yield return $"if=none,id=disk0,format={Driver},snapshot=on,file={Escape(Path)}";
-        yield return "-device"; yield return "virtio-blk-pci,drive=disk0";
+        yield return "-device"; yield return "virtio-blk-pci,drive=disk0,bootindex=0";   // before any network card's PXE ROM
     }
 
     /// <summary>QEMU's option syntax: a comma in a value is written twice.</summary>
