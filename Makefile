@@ -36,9 +36,10 @@ PACKAGES += libicu-dev:/usr/lib/x86_64-linux-gnu/libicuuc.a icu-devtools:/usr/sb
 PACKAGES += postgresql:/usr/lib/postgresql/15/bin/postgres
 # The disk format tests read every qcow2/VHD/VMDK file back with qemu-img (Unikernel.Disk.Tests).
 PACKAGES += qemu-utils:/usr/bin/qemu-img
-# Disk images (docs/disk-images.md): OVMF for uk run --firmware uefi and DiskBootTests; the layout tests check our GPT and
-# FAT with sgdisk, sfdisk, fsck.fat and mtools.
-PACKAGES += ovmf:/usr/share/OVMF/OVMF_CODE_4M.fd gdisk:/usr/sbin/sgdisk fdisk:/usr/sbin/sfdisk dosfstools:/usr/sbin/fsck.fat mtools:/usr/bin/mdir
+# UefiBootTests boots the UEFI loader (BOOTX64.EFI) under Debian's OVMF firmware (also uk run --firmware uefi, DiskBootTests).
+PACKAGES += ovmf:/usr/share/OVMF/OVMF_CODE_4M.fd
+# The disk layout tests check our GPT and FAT with sgdisk, sfdisk, fsck.fat and mtools.
+PACKAGES += gdisk:/usr/sbin/sgdisk fdisk:/usr/sbin/sfdisk dosfstools:/usr/sbin/fsck.fat mtools:/usr/bin/mdir
 
 .PHONY: all setup build boot-objects icu crypto-native crypto-native-build package apps images linker-aot test demo bench fuzz clean
 

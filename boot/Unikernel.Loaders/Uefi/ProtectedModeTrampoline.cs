@@ -76,11 +76,3 @@ internal static class ProtectedModeTrampoline
         return writer.ToArray();
     }
 }
-
-/// <summary>Collects what Iced's assembler writes.</summary>
-internal sealed class CodeWriterBuffer : CodeWriter
-{
-    private readonly List<byte> _bytes = [];
-    public override void WriteByte(byte value) => _bytes.Add(value);
-    public byte[] ToArray() => [.. _bytes];
-}

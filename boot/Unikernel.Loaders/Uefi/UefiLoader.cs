@@ -9,7 +9,7 @@ public static class UefiLoader
 {
     public static byte[] Build()
     {
-        var (code, entry) = LoaderProgram.Assemble(PeImageWriter.PreferredImageBase + PeImageWriter.TextRva);
-        return PeImageWriter.Write(code, (uint)entry);
+        var loader = LoaderProgram.Assemble(PeImageWriter.PreferredImageBase + PeImageWriter.TextRva);
+        return PeImageWriter.Write(loader.Code, (uint)loader.EntryOffset);
     }
 }
