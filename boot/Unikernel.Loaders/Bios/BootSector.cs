@@ -56,7 +56,7 @@ internal static class BootSector
         a.mov(ah, 0x41);
         a.mov(bx, 0x55AA);
         a.@int(0x13);
-        a.mov(si, m["ukboot: no INT 13h extensions\r\n"]);
+        a.mov(si, m["\r\nukboot: no INT 13h extensions\r\n"]);
         a.jc(fail);
         a.cmp(bx, 0xAA55);
         a.jne(fail);
@@ -67,11 +67,11 @@ internal static class BootSector
         a.mov(__dword_ptr[DiskAddressPacket + 4], (uint)BootMap); // offset, segment 0
         a.mov(__dword_ptr[DiskAddressPacket + 8], (uint)DiskBootContract.BiosBootPartitionLba);
         a.mov(__dword_ptr[DiskAddressPacket + 12], 0u);
-        a.mov(si, m[$"ukboot: read error at LBA {mapLba}\r\n"]);
+        a.mov(si, m[$"\r\nukboot: read error at LBA {mapLba}\r\n"]);
         a.call(read);
         a.jc(fail);
 
-        a.mov(si, m[$"ukboot: no boot map at LBA {mapLba}\r\n"]);
+        a.mov(si, m[$"\r\nukboot: no boot map at LBA {mapLba}\r\n"]);
         a.cmp(__dword_ptr[BootMap], unchecked((uint)BiosBootMap.Magic));
         a.jne(fail);
         a.cmp(__dword_ptr[BootMap + 4], (uint)(BiosBootMap.Magic >> 32));
@@ -85,7 +85,7 @@ internal static class BootSector
         a.mov(__word_ptr[DiskAddressPacket + 2], ax);
         a.mov(__word_ptr[DiskAddressPacket + 4], Stage2);
         a.mov(__dword_ptr[DiskAddressPacket + 8], (uint)(DiskBootContract.BiosBootPartitionLba + 1));
-        a.mov(si, m[$"ukboot: read error at LBA {stage2Lba}\r\n"]);
+        a.mov(si, m[$"\r\nukboot: read error at LBA {stage2Lba}\r\n"]);
         a.call(read);
         a.jc(fail);
 
@@ -103,8 +103,8 @@ internal static class BootSector
         a.pop(si);
         a.ret();
 
-        // SI = the message. The line goes to the screen (INT 10h teletype) and to COM1, set up as 115200 8N1 here:
-        // QEMU -nographic shows only the serial port, and nothing before us programmed it.
+        // SI = the message. The line goes to COM1, set up as 115200 8N1 here (QEMU -nographic shows only the serial port,
+        // and nothing before us needs to have programmed it), and to the screen when there is one (VideoBios).
         a.Label(ref fail);
         a.mov(dx, SerialPort.LineControl);
         a.mov(al, 0x80);
@@ -131,6 +131,8 @@ internal static class BootSector
         a.mov(al, ah);
         a.mov(dx, SerialPort.Data);
         a.@out(dx, al);
+        a.cmp(__word_ptr[VideoBios.Int10Segment], VideoBios.Segment);
+        a.jne(print);
         a.mov(ah, 0x0E);
         a.mov(bx, 0x0007);
         a.@int(0x10);

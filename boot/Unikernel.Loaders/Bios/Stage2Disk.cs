@@ -49,6 +49,7 @@ internal sealed partial class Stage2Program
         a.popad();
         a.ret();
         Here(ref failed);
+        a.call(_newLine);
         a.mov(si, m["ukboot: disk read error at LBA "]);
         a.mov(eax, __dword_ptr[Variable.ReadLba]);
         a.call(_puts);

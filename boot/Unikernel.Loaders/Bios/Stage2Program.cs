@@ -26,7 +26,7 @@ internal sealed partial class Stage2Program
     private readonly MessageTable m;
     private readonly Addresses _at;
 
-    private Label _fail, _failNumber, _puts, _putHex, _halt;
+    private Label _fail, _failNumber, _puts, _putHex, _newLine, _halt;
     private Label _readSectors, _loadRange, _highMove, _return16, _realModeAgain;
 
     private Stage2Program(MessageTable messages, Addresses addresses)
@@ -37,6 +37,7 @@ internal sealed partial class Stage2Program
         _failNumber = a.CreateLabel();
         _puts = a.CreateLabel();
         _putHex = a.CreateLabel();
+        _newLine = a.CreateLabel();
         _halt = a.CreateLabel();
         _readSectors = a.CreateLabel();
         _loadRange = a.CreateLabel();
@@ -165,13 +166,16 @@ internal sealed partial class Stage2Program
         var digit = a.CreateLabel();
         var decimalDigit = a.CreateLabel();
 
-        // SI = the message: print it, then a newline, halt.
+        // SI = the message: print it on a line of its own, halt. (The line starts with a newline: SeaBIOS's serial console
+        // may still hold the end of its "Booting from Hard Disk..." line.)
         Here(ref _fail);
+        a.call(_newLine);
         a.call(_puts);
         a.jmp(_halt);
 
-        // SI = the message, EAX = a number: print both, then a newline, halt.
+        // SI = the message, EAX = a number: print both on a line of their own, halt.
         Here(ref _failNumber);
+        a.call(_newLine);
         a.call(_puts);
         a.mov(si, m["0x"]);
         a.call(_puts);
@@ -179,13 +183,19 @@ internal sealed partial class Stage2Program
         a.call(_putHex);
 
         Here(ref _halt);
-        a.mov(si, m["\r\n"]);
-        a.call(_puts);
+        a.call(_newLine);
         var forever = a.CreateLabel();
         Here(ref forever);
         a.cli();
         a.hlt();
         a.jmp(forever);
+
+        Here(ref _newLine);
+        a.push(si);
+        a.mov(si, m["\r\n"]);
+        a.call(_puts);
+        a.pop(si);
+        a.ret();
 
         // SI = a NUL-terminated string.
         Here(ref _puts);
@@ -225,7 +235,7 @@ internal sealed partial class Stage2Program
         a.ret();
 
         // AL = the character: COM1 (waiting until it takes a byte; absent, the port reads 0xFF, which says it does) and
-        // the screen.
+        // the screen when there is one (VideoBios).
         Here(ref putc);
         a.pushad();
         a.mov(ah, al);
@@ -237,9 +247,13 @@ internal sealed partial class Stage2Program
         a.mov(al, ah);
         a.mov(dx, SerialPort.Data);
         a.@out(dx, al);
+        var noScreen = a.CreateLabel();
+        a.cmp(__word_ptr[VideoBios.Int10Segment], VideoBios.Segment);
+        a.jne(noScreen);
         a.mov(ah, 0x0E);
         a.mov(bx, 0x0007);
         a.@int(0x10);
+        Here(ref noScreen);
         a.popad();
         a.ret();
     }
