@@ -58,7 +58,7 @@ public class GceTarballTests
     {
         byte[] disk = SyntheticDisks.FortyMiB();
         byte[] first = FormatTestSupport.Write("gce", disk);
-        Assert.Equal(first, FormatTestSupport.Write("gce", disk));
+        FormatTestSupport.AssertSameBytes(first, FormatTestSupport.Write("gce", disk));
         Assert.True(first.Length < 4 * SyntheticDisks.MiB, $"{first.Length} bytes");
     }
 
@@ -87,13 +87,48 @@ public class GceTarballTests
         using var file = File.OpenRead(extracted);
         var head = new byte[disk.Length];
         file.ReadExactly(head);
-        Assert.Equal(disk, head);
+        FormatTestSupport.AssertSameBytes(disk, head);
         var rest = new byte[SyntheticDisks.MiB];
         for (long left = GiB - disk.Length; left > 0; left -= rest.Length)
         {
             file.ReadExactly(rest);
             Assert.True(rest.AsSpan().IndexOfAnyExcept((byte)0) < 0, "the padding to 1 GiB is zeros");
         }
+    }
+
+    /// <summary>GCE's documented command, `tar --format=oldgnu -S`, with the owner and time fixed as ours, archives the
+    /// same (4 KiB-block sparse) disk.raw into exactly the bytes of our tar.</summary>
+    [SkippableFact]
+    public void GnuTarMakesTheSameArchive()
+    {
+        Skip.IfNot(File.Exists(Tar) && File.Exists("/usr/bin/stat"), $"{Tar} or /usr/bin/stat is missing");
+        byte[] disk = SyntheticDisks.Build(SyntheticDisks.MiB, (0, 5000), (200_000, 10_000), (SyntheticDisks.MiB - 100, 100));
+        using var directory = new TemporaryDirectory();
+        Skip.IfNot(Stat(directory.Path, "-f", "-c", "%S") == "4096", $"the file system under {directory.Path} has no 4 KiB blocks");
+        string raw = Path.Combine(directory.Path, "disk.raw");
+        using (var file = new FileStream(raw, FileMode.Create))
+        {
+            foreach ((int offset, int length) in new[] { (0, 5000), (200_000, 10_000), (SyntheticDisks.MiB - 100, 100) })
+            {
+                file.Position = offset;
+                file.Write(disk, offset, length);
+            }
+            file.SetLength(GiB);
+        }
+        RunTar(directory.Path, "--format=oldgnu", "-S", "--owner=root:0", "--group=root:0", "--mode=644", "--mtime=@946684800",
+            "-cf", "gnu.tar", "disk.raw");
+        FormatTestSupport.AssertSameBytes(File.ReadAllBytes(Path.Combine(directory.Path, "gnu.tar")), Gunzip(FormatTestSupport.Write("gce", disk)));
+    }
+
+    private static string Stat(string path, params string[] options)
+    {
+        var start = new ProcessStartInfo("/usr/bin/stat") { RedirectStandardOutput = true };
+        foreach (string option in options.Append(path))
+            start.ArgumentList.Add(option);
+        using var process = Process.Start(start)!;
+        string output = process.StandardOutput.ReadToEnd().Trim();
+        process.WaitForExit();
+        return output;
     }
 
     private static string RunTar(string directory, params string[] arguments)

@@ -29,8 +29,9 @@ internal static class QemuImg
     /// <summary>Writes <paramref name="disk"/> in <paramref name="format"/> into a file, checks that qemu-img reads it as
     /// <paramref name="qemuFormat"/> of the right virtual size, that `qemu-img check` finds no error or leak (where
     /// qemu-img can check the format), and that converting it back to raw gives the disk byte for byte. qemu-img
-    /// recognizes every format by itself but a fixed VHD (only a footer at the end), for which it is told.</summary>
-    public static void AssertRoundTrip(string format, string qemuFormat, byte[] disk, bool checkable, bool probed = true)
+    /// recognizes every format by itself but a fixed VHD (only a footer at the end), for which it is told. Returns
+    /// what `qemu-img info --output=json` said.</summary>
+    public static string AssertRoundTrip(string format, string qemuFormat, byte[] disk, bool checkable, bool probed = true)
     {
         using var directory = new TemporaryDirectory();
         string file = System.IO.Path.Combine(directory.Path, "disk" + DiskFormat.Writer(format).Extension);
@@ -52,15 +53,10 @@ internal static class QemuImg
         (int convertCode, string convert) = Run("convert", "-f", qemuFormat, "-O", "raw", file, back);
         Assert.True(convertCode == 0, convert);
         AssertSameBytes(disk, back);
+        return info;
     }
 
-    public static void AssertSameBytes(byte[] expected, string file)
-    {
-        byte[] actual = File.ReadAllBytes(file);
-        Assert.Equal(expected.Length, actual.Length);
-        int mismatch = expected.AsSpan().CommonPrefixLength(actual);
-        Assert.True(mismatch == expected.Length, $"{file} differs from the raw disk at byte {mismatch}");
-    }
+    public static void AssertSameBytes(byte[] expected, string file) => FormatTestSupport.AssertSameBytes(expected, File.ReadAllBytes(file));
 }
 
 internal sealed class TemporaryDirectory : IDisposable

@@ -1,13 +1,12 @@
-using System.Buffers.Binary;
 using System.Text;
 
 namespace Unikernel.Disk.Formats;
 
 /// <summary>
 /// The pieces of a GNU tar archive in the old GNU format (`tar --format=oldgnu`, GNU tar manual, "GNU tar and POSIX
-/// tar", struct oldgnu_header): 512-byte headers with the magic "ustar  \0", octal numbers (base-256 past their width),
-/// and the sparse member type 'S' whose map (offset, size of each data region) sits in the header and in extension
-/// blocks after it, the archive then holding only the regions' bytes.
+/// tar", struct oldgnu_header): 512-byte headers with the magic "ustar  \0", octal numbers, and the sparse member type
+/// 'S' whose map (offset, size of each data region) sits in the header and in extension blocks after it, the archive
+/// then holding only the regions' bytes.
 /// </summary>
 internal static class OldGnuTar
 {
@@ -74,19 +73,14 @@ internal static class OldGnuTar
         }
     }
 
-    /// <summary>Octal digits filling the field but its last byte (a NUL); a value too large for them in GNU's base-256
-    /// form (high bit of the first byte set, then big-endian binary).</summary>
+    /// <summary>Octal digits filling the field but its last byte (a NUL). A disk held in memory is at most 2 GiB, far
+    /// below the 8 GiB where a size field would need GNU's base-256 form.</summary>
     private static void Number(Span<byte> field, long value)
     {
         int digits = field.Length - 1;
-        if (value < 1L << (3 * digits))
-        {
-            Encoding.ASCII.GetBytes(Convert.ToString(value, 8).PadLeft(digits, '0')).CopyTo(field);
-            field[digits] = 0;
-            return;
-        }
-        field.Clear();
-        BinaryPrimitives.WriteInt64BigEndian(field[^8..], value);
-        field[0] |= 0x80;
+        if (value >= 1L << (3 * digits))
+            throw new DiskFormatException($"tar: {value} does not fit in {digits} octal digits");
+        Encoding.ASCII.GetBytes(Convert.ToString(value, 8).PadLeft(digits, '0')).CopyTo(field);
+        field[digits] = 0;
     }
 }
