@@ -1,5 +1,5 @@
-using System.Diagnostics;
 using Unikernel.Disk;
+using Unikernel.Disk.Formats;
 using Unikernel.Disk.Layout;
 using Unikernel.Tools.Qemu;
 
@@ -7,8 +7,8 @@ namespace Unikernel.Tools.Inspect;
 
 /// <summary>
 /// `uk inspect` of a disk image: its format, partitions, the files on the EFI system partition, the BIOS boot map and
-/// the boot configuration; the ELF image inside is copied to a temporary file for the usual report. A format other than
-/// raw is read through `qemu-img convert` into a temporary raw copy.
+/// the boot configuration; the ELF image inside is copied to a temporary file for the usual report. Every format is read
+/// with our own readers (DiskFormat.ReadRawDisk).
 /// </summary>
 public sealed class DiskReport : IDisposable
 {
@@ -30,20 +30,15 @@ public sealed class DiskReport : IDisposable
     {
         string? format = DiskBoot.Detect(path);
         if (format is null) return null;
-        if (format == "gce") throw new Unikernel.Disk.Formats.DiskFormatException("a GCE upload (disk.raw in a tar.gz): unpack it (tar -xzf) and inspect disk.raw");
+        if (format == "gce") throw new DiskFormatException("a GCE upload (disk.raw in a tar.gz): unpack it (tar -xzf) and inspect disk.raw");
         var directory = Directory.CreateTempSubdirectory("uk-inspect-").FullName;
         try
         {
-            string raw = path;
-            if (format is not "raw")
-            {
-                raw = Path.Combine(directory, "disk.raw");
-                Convert(path, DiskBoot.Driver(format), raw);
-            }
-            var info = DiskImageReader.Read(File.ReadAllBytes(raw));
+            byte[] raw;
+            using (var file = File.OpenRead(path)) raw = DiskFormat.ReadRawDisk(file, format);
+            var info = DiskImageReader.Read(raw);
             string image = Path.Combine(directory, Path.GetFileNameWithoutExtension(path) + ".img");
             File.WriteAllBytes(image, DiskImageReader.ReadImage(info));
-            if (raw != path) File.Delete(raw);
             return new DiskReport(directory, format, info, image);
         }
         catch
@@ -73,20 +68,5 @@ public sealed class DiskReport : IDisposable
     {
         try { Directory.Delete(_directory, recursive: true); }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException) { }
-    }
-
-    private static void Convert(string path, string driver, string raw)
-    {
-        var start = new ProcessStartInfo("qemu-img") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
-        foreach (var a in new[] { "convert", "-f", driver, "-O", "raw", path, raw }) start.ArgumentList.Add(a);
-        Process process;
-        try { process = Process.Start(start)!; }
-        catch (System.ComponentModel.Win32Exception e) { throw new InvalidOperationException($"cannot start qemu-img: {e.Message} (install qemu-utils)", e); }
-        using (process)
-        {
-            string error = process.StandardError.ReadToEnd();
-            process.WaitForExit();
-            if (process.ExitCode != 0) throw new InvalidOperationException($"qemu-img convert failed: {error.Trim().ReplaceLineEndings(" ")}");
-        }
     }
 }

@@ -10,8 +10,8 @@ namespace Unikernel.Tools.Qemu;
 /// What `uk run` does with a disk image: recognise its format by content, read its boot configuration, and for each
 /// boot put the configuration it should boot with (this boot's console tag, and -e/-k/args when given) into a temporary
 /// qcow2 overlay whose backing file is the disk, so QEMU reads the user's file in its own format and never writes it.
-/// QEMU's own tools do the format work: `qemu-img dd` reads sectors of a qcow2/VMDK/dynamic VHD, `qemu-img create -b`
-/// makes the overlay and `qemu-io write` puts the configuration into it.
+/// The configuration is read with our format readers (DiskFormat.ReadRawDisk); QEMU's tools make the overlay
+/// (`qemu-img create -b`) and write the configuration into it (`qemu-io write`).
 /// </summary>
 public static class DiskBoot
 {
@@ -67,28 +67,14 @@ public static class DiskBoot
         }
     }
 
+    /// <summary>Sectors of the disk inside <paramref name="path"/>, read through our own format readers.</summary>
     private static byte[] ReadSectors(string path, string format, long lba, int count)
     {
-        var bytes = new byte[count * DiskBootContract.SectorBytes];
-        if (format is "raw" or "vhd")
-        {
-            // A fixed VHD is the raw disk with a footer after it.
-            using var file = File.OpenRead(path);
-            file.Position = lba * DiskBootContract.SectorBytes;
-            file.ReadExactly(bytes);
-            return bytes;
-        }
-        string temporary = Path.GetTempFileName();
-        try
-        {
-            // qemu-img dd's count counts from the start of the disk, skip included.
-            Tool("qemu-img", "dd", "-f", Driver(format), "-O", "raw", $"bs={DiskBootContract.SectorBytes}", $"skip={lba}", $"count={lba + count}",
-                 $"if={path}", $"of={temporary}");
-            using var file = File.OpenRead(temporary);
-            file.ReadExactly(bytes);
-            return bytes;
-        }
-        finally { File.Delete(temporary); }
+        using var file = File.OpenRead(path);
+        long end = (lba + count) * DiskBootContract.SectorBytes;
+        var disk = DiskFormat.ReadRawDisk(file, format, end);
+        if (disk.Length < end) throw new DiskFormatException($"the disk ends before LBA {lba + count}");
+        return disk.AsSpan((int)(lba * DiskBootContract.SectorBytes), count * DiskBootContract.SectorBytes).ToArray();
     }
 
     private static void Tool(string name, params string[] arguments)
