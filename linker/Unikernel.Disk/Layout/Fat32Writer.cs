@@ -184,7 +184,6 @@ public static class Fat32Writer
             var names = file.Path.Split('/');
             foreach (var n in names) FatNames.ToShortName(n);
             if (!seen.Add(file.Path)) throw new ArgumentException($"'{file.Path}' is given twice");
-            if (file.Content.Length > uint.MaxValue) throw new ArgumentException($"'{file.Path}' is {file.Content.Length} bytes; a FAT file holds at most {uint.MaxValue}");
             var dir = root;
             foreach (var n in names[..^1])
             {
