@@ -142,8 +142,6 @@ internal static class BootSector
         a.cli();
         a.hlt();
         a.jmp(halt);
-        return Assembled.At(a, BootSectorAddress);
+        return Assembled.At(a, LowMemory.BootSector);
     }
-
-    private const ulong BootSectorAddress = LowMemory.BootSector;
 }
