@@ -13,17 +13,23 @@ namespace Unikernel.Integration.Tests;
 /// qemu-img accepts each file and converts it back to our raw disk byte for byte. Disks boot the way `uk run` boots
 /// them (DiskRun, DiskBoot: a temporary overlay carrying the console tag).
 /// </summary>
-public sealed class DiskBootTests(ITestOutputHelper output)
+public sealed class DiskBootTests(ITestOutputHelper output, DiskBootTests.DiskFiles files) : IClassFixture<DiskBootTests.DiskFiles>
 {
+    /// <summary>The class's disk files, in one temporary directory removed after the last test.</summary>
+    public sealed class DiskFiles : IDisposable
+    {
+        public string Directory { get; } = System.IO.Directory.CreateTempSubdirectory("uk-disk-tests-").FullName;
+        public void Dispose() => System.IO.Directory.Delete(Directory, recursive: true);
+    }
+
     private static readonly string[] Args = ["first", "second arg"];
     private static readonly string[] Environment = ["GREETING=hello from the disk"];
-    private static readonly Lazy<string> Disks = new(() => Directory.CreateTempSubdirectory("uk-disk-tests-").FullName);
 
     /// <summary>hello's disk in <paramref name="format"/>, with the test's arguments and environment as its configuration.</summary>
-    private static string HelloDisk(string format)
+    private string HelloDisk(string format)
     {
-        string path = Path.Combine(Disks.Value, "hello." + format);
-        lock (Disks)
+        string path = Path.Combine(files.Directory, "hello." + format);
+        lock (files)
         {
             if (!File.Exists(path))
             {
@@ -69,7 +75,7 @@ public sealed class DiskBootTests(ITestOutputHelper output)
     {
         SkipWithoutTools(firmware);
         var elf = File.ReadAllBytes(AppImages.Image("http"));
-        string path = Path.Combine(Disks.Value, $"http-{firmware}.{format}");
+        string path = Path.Combine(files.Directory, $"http-{firmware}.{format}");
         DiskFormat.WriteFile(DiskFormat.Writer(format), DiskImageBuilder.Build(elf, KernelCommandLine.Build([], ["ASPNETCORE_URLS=http://0.0.0.0:8080"], [])),
                              DiskIdentity.Of(elf), path);
         int port = KernelNetworkTests.FreePort(SocketType.Stream, ProtocolType.Tcp);
@@ -106,7 +112,7 @@ public sealed class DiskBootTests(ITestOutputHelper output)
     public void QemuImgReadsEachFormatBackToOurRawDisk(string format, string driver)
     {
         Skip.IfNot(File.Exists("/usr/bin/qemu-img"), "qemu-img is not installed (make setup)");
-        string raw = HelloDisk("raw"), disk = HelloDisk(format), back = Path.Combine(Disks.Value, $"back-{format}.raw");
+        string raw = HelloDisk("raw"), disk = HelloDisk(format), back = Path.Combine(files.Directory, $"back-{format}.raw");
         string info = QemuImg($"info -f {driver} {disk}");
         Assert.Contains($"virtual size: 36 MiB ({new FileInfo(raw).Length} bytes)", info);
         if (format != "vhd" && format != "vhd-dynamic") Assert.Contains("No errors were found", QemuImg($"check -f {driver} {disk}"));
