@@ -34,10 +34,12 @@ PACKAGES += libicu-dev:/usr/lib/x86_64-linux-gnu/libicuuc.a icu-devtools:/usr/sb
   g++:/usr/bin/g++
 # The PostgreSQL test (PostgresAppTests) runs a throw-away cluster of Debian's server and reads rows back with its psql.
 PACKAGES += postgresql:/usr/lib/postgresql/15/bin/postgres
-# UefiBootTests boots the UEFI loader (BOOTX64.EFI) under Debian's OVMF firmware.
-PACKAGES += ovmf:/usr/share/OVMF/OVMF_CODE_4M.fd
 # The disk format tests read every qcow2/VHD/VMDK file back with qemu-img (Unikernel.Disk.Tests).
 PACKAGES += qemu-utils:/usr/bin/qemu-img
+# UefiBootTests boots the UEFI loader (BOOTX64.EFI) under Debian's OVMF firmware (also uk run --firmware uefi, DiskBootTests).
+PACKAGES += ovmf:/usr/share/OVMF/OVMF_CODE_4M.fd
+# The disk layout tests check our GPT and FAT with sgdisk, sfdisk, fsck.fat and mtools.
+PACKAGES += gdisk:/usr/sbin/sgdisk fdisk:/usr/sbin/sfdisk dosfstools:/usr/sbin/fsck.fat mtools:/usr/bin/mdir
 
 .PHONY: all setup build boot-objects icu crypto-native crypto-native-build native-components package apps images linker-aot test demo bench fuzz clean
 

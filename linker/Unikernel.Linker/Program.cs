@@ -2,6 +2,7 @@ using Unikernel.Linker;
 
 try
 {
+    if (args.Length > 0 && args[0] == DiskMode.Flag) return DiskMode.Run(args);
     var options = CommandLine.Parse(args);
     if (options is null)
     {

@@ -17,7 +17,7 @@ public static class InspectCommand
 
     public static Command Build(UkConsole console)
     {
-        var image = new Argument<FileInfo>("image") { Description = "The image (or an app's static executable) to look into" };
+        var image = new Argument<FileInfo>("image") { Description = "The image (or an app's static executable, or a disk image from uk image) to look into" };
         var map = new Option<FileInfo>("--map") { Description = "The image's link map (default: IMAGE.map or IMAGE with .map for its extension)", HelpName = "FILE" };
         var appMap = new Option<FileInfo>("--app-map") { Description = "The embedded app's link map (default: found through the image map's app record)", HelpName = "FILE" };
         var json = new Option<bool>("--json") { Description = "Write the report as JSON to stdout instead of the table" };
@@ -42,18 +42,24 @@ public static class InspectCommand
             if (!file.Exists) return console.Fail($"image not found: {file.FullName}", CannotRead);
             if (parse.GetValue(sbom)) return PrintSbom(console, file);
             ImageReport report;
+            DiskReport? disk = null;
             try
             {
-                report = ImageAnalyzer.Analyze(file.ToString(), new InspectOptions
+                disk = DiskReport.TryRead(file.FullName);
+                if (disk is not null && !parse.GetValue(json)) { disk.Write(console.Out); console.Out.WriteLine(); }
+                report = ImageAnalyzer.Analyze(disk?.ImagePath ?? file.ToString(), new InspectOptions
                 {
                     MapPath = parse.GetValue(map)?.ToString(),
                     AppMapPath = parse.GetValue(appMap)?.ToString(),
                 });
             }
+            catch (Unikernel.Disk.Formats.DiskFormatException e) { return console.Fail($"{file}: {e.Message}", CannotRead); }
+            catch (InvalidOperationException e) { return console.Fail($"{file}: {e.Message}", CannotRead); }
             catch (NotAnElfException e) { return console.Fail($"{file}: {e.Message}", CannotRead); }
             catch (DamagedImageException e) { return console.Fail($"{file}: {e.Message}", CannotRead); }
             catch (FileNotFoundException e) { return console.Fail(e.Message, CannotRead); }
             catch (Exception e) when (e is IOException or UnauthorizedAccessException) { return console.Fail($"{file}: {e.Message}", CannotRead); }
+            finally { disk?.Dispose(); }
 
             int n = int.Parse(parse.GetValue(top)!);
             if (parse.GetValue(json)) JsonReport.Write(report, console.Out);

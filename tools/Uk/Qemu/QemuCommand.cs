@@ -35,16 +35,23 @@ public static class QemuCommand
         if (options.InstructionCounting) args.AddRange(["-icount", "shift=0"]);
         if (options.QmpSocketPath is { } qmp) args.AddRange(["-qmp", $"unix:{QemuOptionValue(qmp)},server=on,wait=off"]);
         foreach (var (name, hostPath) in options.FirmwareConfigFiles) args.AddRange(["-fw_cfg", $"name={QemuOptionValue(name)},file={QemuOptionValue(hostPath)}"]);
+        if (options.Disk is { } disk)
+        {
+            args.AddRange(disk.Arguments());
+            return args;
+        }
         args.AddRange(["-kernel", options.ImagePath]);
-        string commandLine = options.ConsoleTag is { } tag
-            ? (options.CommandLine.Length > 0 ? ConsoleTag.Option(tag) + " " + options.CommandLine : ConsoleTag.Option(tag))
-            : options.CommandLine;
+        string commandLine = WithTag(options.CommandLine, options.ConsoleTag);
         if (commandLine.Length > 0) args.AddRange(["-append", commandLine]);
         return args;
     }
 
     /// <summary>A value inside a QEMU option list: a comma is written twice.</summary>
-    private static string QemuOptionValue(string value) => value.Replace(",", ",,");
+    internal static string QemuOptionValue(string value) => value.Replace(",", ",,");
+
+    /// <summary>The command line with this boot's console tag in front (for -append, or a disk's configuration).</summary>
+    public static string WithTag(string commandLine, string? tag)
+        => tag is null ? commandLine : commandLine.Length > 0 ? ConsoleTag.Option(tag) + " " + commandLine : ConsoleTag.Option(tag);
 
     /// <summary>The command as one shell-pasteable line.</summary>
     public static string Format(QemuOptions options)

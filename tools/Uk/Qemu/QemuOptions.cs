@@ -34,6 +34,9 @@ public sealed record QemuOptions
     /// util-linux's setpriv --pdeathsig KILL), in a session of its own so that a terminal's Ctrl-C reaches uk, not QEMU.
     /// </summary>
     public bool BoundToParent { get; init; }
+    /// <summary>Boot this disk through firmware instead of <see cref="ImagePath"/> with -kernel (the command line is then
+    /// the disk's own configuration: no -append); null (the default): a -kernel boot.</summary>
+    public QemuDisk? Disk { get; init; }
     /// <summary>A network card on QEMU's user networking, with host port forwards; null (the default): none.</summary>
     public QemuNetwork? Network { get; init; }
     /// <summary>More QEMU arguments, before the network card's (tests add devices with them: disks, PCIe root ports the card may sit behind).</summary>
