@@ -14,9 +14,10 @@ public static class UkCommandLine
 
     public static RootCommand Build(UkConsole console)
     {
-        var root = new RootCommand("uk: run and inspect bootable Unikernel images");
+        var root = new RootCommand("uk: run, inspect and export bootable Unikernel images");
         root.Subcommands.Add(RunCommand.Build(console));
         root.Subcommands.Add(InspectCommand.Build(console));
+        root.Subcommands.Add(ExportCommand.Build(console));
         return root;
     }
 
