@@ -130,3 +130,55 @@ public class ExportCommandTests
         Assert.False(Directory.Exists(dir.File("out")));
     }
 }
+
+/// <summary>The disk-booting targets: the disk they carry is the one the disk builder makes, whichever engine gets it.</summary>
+public class ExportDiskTargetTests
+{
+    private static (int Status, string Out, string Error) Uk(params string[] args)
+    {
+        var output = new StringWriter();
+        var error = new StringWriter();
+        int status = UkCommandLine.Invoke(args, UkConsole.Plain(output, error));
+        return (status, output.ToString(), error.ToString());
+    }
+
+    [Fact]
+    public void KubeVirtsContainerDiskHoldsTheDiskLibvirtBoots()
+    {
+        using var dir = new TempDirectory();
+        string image = dir.File("hello.img");
+        File.WriteAllBytes(image, TestGuests.ReportsAStatus());
+        string[] app = ["-e", "GREETING=hi", "--", "one"];
+        var (status, stdout, error) = Uk(["export", "kubevirt", image, "-o", dir.File("kube"), .. app]);
+        Assert.True(status == 0, error);
+        Assert.Equal([dir.File("kube/hello-containerdisk"), dir.File("kube/hello.yaml")], stdout.Split('\n', StringSplitOptions.RemoveEmptyEntries));
+        Assert.Contains("image: \"localhost:5000/hello:latest\"", File.ReadAllText(dir.File("kube/hello.yaml")));
+        Assert.Contains("\"org.opencontainers.image.ref.name\":\"latest\"", File.ReadAllText(dir.File("kube/hello-containerdisk/index.json")));
+        Assert.True(Uk(["export", "libvirt", image, "-o", dir.File("virt"), .. app]).Status == 0);
+
+        // The layer's /disk/hello.qcow2 is, byte for byte, the qcow2 the libvirt domain boots.
+        string layer = Directory.GetFiles(dir.File("kube/hello-containerdisk/blobs/sha256")).Single(f => File.ReadAllBytes(f) is [0x1f, 0x8b, ..]);
+        using var gzip = new System.IO.Compression.GZipStream(File.OpenRead(layer), System.IO.Compression.CompressionMode.Decompress);
+        using var reader = new System.Formats.Tar.TarReader(gzip);
+        reader.GetNextEntry();
+        var disk = reader.GetNextEntry()!;
+        Assert.Equal("disk/hello.qcow2", disk.Name);
+        using var bytes = new MemoryStream();
+        disk.DataStream!.CopyTo(bytes);
+        Assert.Equal(File.ReadAllBytes(dir.File("virt/hello.qcow2")), bytes.ToArray());
+        Assert.Equal("QFI\xfb", System.Text.Encoding.Latin1.GetString(bytes.ToArray(), 0, 4));
+    }
+
+    [Fact]
+    public void ExportingAgainReplacesTheEarlierFilesAndLayout()
+    {
+        using var dir = new TempDirectory();
+        string image = dir.File("hello.img");
+        File.WriteAllBytes(image, TestGuests.ReportsAStatus());
+        Assert.Equal(0, Uk("export", "kubevirt", image, "-o", dir.File("kube"), "-e", "A=1").Status);
+        Assert.Equal(0, Uk("export", "kubevirt", image, "-o", dir.File("kube"), "-e", "A=2").Status);
+        Assert.Equal(["hello-containerdisk", "hello.yaml"], Directory.GetFileSystemEntries(dir.File("kube")).Select(Path.GetFileName).Order());
+        // One manifest, one config, one layer: nothing left of the first export's blobs.
+        Assert.Equal(3, Directory.GetFiles(dir.File("kube/hello-containerdisk/blobs/sha256")).Length);
+    }
+}

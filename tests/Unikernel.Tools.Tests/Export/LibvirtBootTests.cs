@@ -12,6 +12,8 @@ public class LibvirtBootTests
 {
     [SkippableTheory]
     [InlineData("none")]
+    [InlineData("bios")]
+    [InlineData("uefi")]
     public void TheDomainBootsTheAppAndStopsWhenItEnds(string firmware)
     {
         string? image = Artifacts.Find("artifacts/images/hello.img");
