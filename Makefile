@@ -36,6 +36,11 @@ PACKAGES += libicu-dev:/usr/lib/x86_64-linux-gnu/libicuuc.a icu-devtools:/usr/sb
 PACKAGES += postgresql:/usr/lib/postgresql/15/bin/postgres
 # The disk format tests read every qcow2/VHD/VMDK file back with qemu-img (Unikernel.Disk.Tests).
 PACKAGES += qemu-utils:/usr/bin/qemu-img
+# uk export's tests (tests/Unikernel.Tools.Tests/Export): libvirt's schema check and a private libvirtd session that boots
+# the exported domains (OVMF for UEFI), skopeo and umoci for the containerDisk's OCI layout, PyYAML to read the KubeVirt YAML.
+PACKAGES += libvirt-clients:/usr/bin/virt-xml-validate libvirt-daemon:/usr/sbin/libvirtd \
+  libvirt-daemon-driver-qemu:/usr/lib/x86_64-linux-gnu/libvirt/connection-driver/libvirt_driver_qemu.so \
+  ovmf:/usr/share/OVMF/OVMF_CODE_4M.fd skopeo:/usr/bin/skopeo umoci:/usr/bin/umoci python3-yaml:/usr/lib/python3/dist-packages/yaml/__init__.py
 
 .PHONY: all setup build boot-objects icu crypto-native crypto-native-build package apps images linker-aot test demo bench fuzz clean
 
