@@ -1,3 +1,4 @@
+using Unikernel.Disk.Formats;
 using Unikernel.Loaders;
 
 namespace Unikernel.Disk;

@@ -1,3 +1,4 @@
+using Unikernel.Disk.Formats;
 using System.Text;
 using Unikernel.Disk.Layout;
 using Unikernel.Loaders;

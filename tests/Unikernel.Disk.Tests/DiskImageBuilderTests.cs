@@ -1,3 +1,4 @@
+using Unikernel.Disk.Formats;
 using System.Buffers.Binary;
 using Unikernel.Disk.Layout;
 using Unikernel.Loaders;

@@ -54,13 +54,7 @@ internal static class QemuImg
         AssertSameBytes(disk, back);
     }
 
-    public static void AssertSameBytes(byte[] expected, string file)
-    {
-        byte[] actual = File.ReadAllBytes(file);
-        Assert.Equal(expected.Length, actual.Length);
-        int mismatch = expected.AsSpan().CommonPrefixLength(actual);
-        Assert.True(mismatch == expected.Length, $"{file} differs from the raw disk at byte {mismatch}");
-    }
+    public static void AssertSameBytes(byte[] expected, string file) => FormatTestSupport.AssertSameBytes(expected, File.ReadAllBytes(file));
 }
 
 internal sealed class TemporaryDirectory : IDisposable

@@ -23,7 +23,7 @@ internal static class SyntheticDisks
     public static byte[] FortyMiB()
         => Build(40 * MiB, (0, 34 * 512), (3 * MiB + 12_345, 3 * MiB + 17), (33 * MiB - 10, 20), (40 * MiB - 70_000, 69_000));
 
-    /// <summary>600 MiB: a second qcow2 L2 table (each maps 512 MiB) and a refcount range beyond the first table.</summary>
+    /// <summary>600 MiB: a second qcow2 L2 table (each maps 512 MiB).</summary>
     public static byte[] SixHundredMiB()
         => Build(600 * MiB, (0, 65_536), (511 * MiB + 1000, 2 * MiB), (600 * MiB - 512, 512));
 

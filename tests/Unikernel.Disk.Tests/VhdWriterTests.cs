@@ -92,9 +92,9 @@ public class VhdWriterTests
     public void SameDiskSameBytesAndDynamicIsSmaller()
     {
         byte[] disk = SyntheticDisks.FortyMiB();
-        Assert.Equal(FormatTestSupport.Write("vhd", disk), FormatTestSupport.Write("vhd", disk));
+        FormatTestSupport.AssertSameBytes(FormatTestSupport.Write("vhd", disk), FormatTestSupport.Write("vhd", disk));
         byte[] dynamic = FormatTestSupport.Write("vhd-dynamic", disk);
-        Assert.Equal(dynamic, FormatTestSupport.Write("vhd-dynamic", disk));
+        FormatTestSupport.AssertSameBytes(dynamic, FormatTestSupport.Write("vhd-dynamic", disk));
         Assert.True(dynamic.Length < 16 * SyntheticDisks.MiB, $"{dynamic.Length} bytes for 6 blocks of 2 MiB");
     }
 

@@ -34,10 +34,52 @@ public static class DiskFormat
                 writer.Write(rawDisk, identity, file);
             File.Move(temporary, fullPath, overwrite: true);
         }
-        catch
+        catch (Exception error) when (error is IOException or UnauthorizedAccessException or DiskFormatException)
         {
-            File.Delete(temporary);
-            throw;
+            TryDelete(temporary);
+            throw error as DiskFormatException ?? new DiskFormatException($"{writer.Name}: cannot write {path}: {error.Message}");
+        }
+    }
+
+    private static void TryDelete(string path)
+    {
+        try
+        {
+            File.Delete(path);
+        }
+        catch (Exception error) when (error is IOException or UnauthorizedAccessException)
+        {
+            // The write already failed for a better-explained reason.
+        }
+    }
+
+    /// <summary>
+    /// The raw disk inside <paramref name="file"/> (a seekable stream in <paramref name="format"/>, e.g. from
+    /// <see cref="Detect"/>), or its first <paramref name="upTo"/> bytes: what `uk inspect` looks into. Reads raw,
+    /// qcow2 (uncompressed, no backing file), VHD (fixed and dynamic) and sparse VMDK; a GCE tarball is unpacked with
+    /// tar. A structure that points outside the file is a <see cref="DiskFormatException"/>.
+    /// </summary>
+    public static byte[] ReadRawDisk(Stream file, string format, long? upTo = null)
+    {
+        if (!file.CanSeek)
+            throw new DiskFormatException($"{format}: reading a disk needs a seekable file");
+        var container = new ContainerFile(file, format);
+        switch (format)
+        {
+            case "raw":
+                byte[] disk = container.DiskBuffer(file.Length, upTo);
+                container.Read(0, disk, "the disk");
+                return disk;
+            case "qcow2":
+                return Qcow2Reader.Read(container, upTo);
+            case "vhd" or "vhd-dynamic":
+                return VhdReader.Read(container, upTo);
+            case "vmdk":
+                return VmdkReader.Read(container, upTo);
+            case "gce":
+                throw new DiskFormatException($"gce: unpack {GceTarballWriter.MemberName} with 'tar -xzf' to read the disk");
+            default:
+                throw new DiskFormatException($"unknown disk format '{format}' (known: {string.Join(", ", Names)})");
         }
     }
 

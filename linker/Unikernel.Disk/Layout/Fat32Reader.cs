@@ -1,3 +1,4 @@
+using Unikernel.Disk.Formats;
 using System.Buffers.Binary;
 
 namespace Unikernel.Disk.Layout;

@@ -1,3 +1,4 @@
+using Unikernel.Disk.Formats;
 using System.Buffers.Binary;
 using System.Text;
 
@@ -31,7 +32,7 @@ public static class Gpt
 
         var entries = new byte[EntryCount * EntrySize];
         for (int i = 0; i < partitions.Count; i++) WriteEntry(entries.AsSpan(i * EntrySize, EntrySize), partitions[i]);
-        uint entriesCrc = Crc32.Compute(entries);
+        uint entriesCrc = Crc32.Update(0, entries);
 
         long backupHeaderLba = diskSectors - 1, backupEntriesLba = backupHeaderLba - EntryArraySectors;
         entries.CopyTo(disk[(int)(PrimaryEntriesLba * Sectors.Bytes)..]);
@@ -59,7 +60,7 @@ public static class Gpt
         BinaryPrimitives.WriteUInt32LittleEndian(sector[84..], EntrySize);
         BinaryPrimitives.WriteUInt32LittleEndian(sector[88..], entriesCrc);
         // The header's CRC covers HeaderSize bytes with the CRC field itself zero (UEFI spec 5.3.2).
-        BinaryPrimitives.WriteUInt32LittleEndian(sector[16..], Crc32.Compute(sector[..HeaderSize]));
+        BinaryPrimitives.WriteUInt32LittleEndian(sector[16..], Crc32.Update(0, sector[..HeaderSize]));
     }
 
     private static void WriteEntry(Span<byte> entry, GptPartition p)
@@ -88,7 +89,7 @@ public static class Gpt
         if (headerSize < HeaderSize || headerSize > Sectors.Bytes) throw new DiskFormatException($"GPT header at LBA {lba}: header size {headerSize}");
         var copy = sector[..(int)headerSize].ToArray();
         BinaryPrimitives.WriteUInt32LittleEndian(copy.AsSpan(16), 0);
-        if (Crc32.Compute(copy) != BinaryPrimitives.ReadUInt32LittleEndian(sector[16..]))
+        if (Crc32.Update(0, copy) != BinaryPrimitives.ReadUInt32LittleEndian(sector[16..]))
             throw new DiskFormatException($"GPT header at LBA {lba}: header CRC32 does not match");
         long entriesLba = BinaryPrimitives.ReadInt64LittleEndian(sector[72..]);
         uint count = BinaryPrimitives.ReadUInt32LittleEndian(sector[80..]), size = BinaryPrimitives.ReadUInt32LittleEndian(sector[84..]);
@@ -96,7 +97,7 @@ public static class Gpt
             throw new DiskFormatException($"GPT header at LBA {lba}: entry array ({count} x {size} bytes at LBA {entriesLba}) does not fit the disk");
         var array = disk.Slice((int)(entriesLba * Sectors.Bytes), (int)(count * size));
         uint entriesCrc = BinaryPrimitives.ReadUInt32LittleEndian(sector[88..]);
-        if (Crc32.Compute(array) != entriesCrc) throw new DiskFormatException($"GPT header at LBA {lba}: entry array CRC32 does not match");
+        if (Crc32.Update(0, array) != entriesCrc) throw new DiskFormatException($"GPT header at LBA {lba}: entry array CRC32 does not match");
         var partitions = new List<GptPartition>();
         for (int i = 0; i < count; i++)
         {

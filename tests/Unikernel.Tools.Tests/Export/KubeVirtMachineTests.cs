@@ -5,7 +5,7 @@ namespace Unikernel.Tools.Tests.Export;
 /// <summary>The VirtualMachine's YAML, read back line by line (it is block YAML with two-space indentation, no anchors).</summary>
 public class KubeVirtMachineTests
 {
-    private static string Machine(Firmware firmware = Firmware.Uefi, string image = "registry.example.com/apps/hello:1.0")
+    private static string Machine(ExportFirmware firmware = ExportFirmware.Uefi, string image = "registry.example.com/apps/hello:1.0")
         => KubeVirtMachine.Build(ExportTestSupport.Machine(), new() { Firmware = firmware, Image = image });
 
     /// <summary>The value at a path of keys ("spec.template.spec.domain.machine.type"), following list items' first keys too.</summary>
@@ -51,9 +51,9 @@ public class KubeVirtMachineTests
     public void UefiIsWithoutSecureBootAndBiosIsSeaBios()
     {
         Assert.Equal("false", Value(Machine(), "spec.template.spec.domain.firmware.bootloader.efi.secureBoot"));
-        Assert.Equal("{}", Value(Machine(Firmware.Bios), "spec.template.spec.domain.firmware.bootloader.bios"));
+        Assert.Equal("{}", Value(Machine(ExportFirmware.Bios), "spec.template.spec.domain.firmware.bootloader.bios"));
         Assert.Equal("q35", Value(Machine(), "spec.template.spec.domain.machine.type"));
-        Assert.Throws<ArgumentException>(() => Machine(Firmware.None));
+        Assert.Throws<ArgumentException>(() => Machine(ExportFirmware.None));
     }
 
     [Fact]
@@ -102,7 +102,7 @@ public class KubeVirtMachineYamlTests
         Skip.IfNot(ExportTestSupport.Installed("/usr/lib/python3/dist-packages/yaml/__init__.py"), "PyYAML is not installed (Debian python3-yaml; make setup installs it)");
         using var dir = new TempDirectory();
         string file = dir.File("vm.yaml");
-        File.WriteAllText(file, KubeVirtMachine.Build(ExportTestSupport.Machine(), new() { Firmware = Firmware.Uefi, Image = "localhost:5000/hello:latest" }));
+        File.WriteAllText(file, KubeVirtMachine.Build(ExportTestSupport.Machine(), new() { Firmware = ExportFirmware.Uefi, Image = "localhost:5000/hello:latest" }));
         var (status, output, error) = ExportTestSupport.Run("/usr/bin/python3",
             ["-c", "import sys, json, yaml; print(json.dumps(yaml.safe_load(open(sys.argv[1])), sort_keys=True))", file]);
         Assert.True(status == 0, error);

@@ -5,7 +5,7 @@ namespace Unikernel.Tools.Tests.Export;
 
 public class LibvirtDomainTests
 {
-    private static XElement Domain(Firmware firmware, bool kvm = true, LibvirtNetwork? network = null, string? log = null)
+    private static XElement Domain(ExportFirmware firmware, bool kvm = true, LibvirtNetwork? network = null, string? log = null)
     {
         var options = new LibvirtDomain.Options
         {
@@ -22,7 +22,7 @@ public class LibvirtDomainTests
     [Fact]
     public void UefiBootsTheQcow2DiskOnQ35WithoutSecureBoot()
     {
-        var d = Domain(Firmware.Uefi);
+        var d = Domain(ExportFirmware.Uefi);
         var os = d.Element("os")!;
         Assert.Equal("efi", (string?)os.Attribute("firmware"));
         Assert.Equal("q35", (string?)os.Element("type")!.Attribute("machine"));
@@ -40,7 +40,7 @@ public class LibvirtDomainTests
     [Fact]
     public void BiosBootsTheDiskOnPc()
     {
-        var os = Domain(Firmware.Bios).Element("os")!;
+        var os = Domain(ExportFirmware.Bios).Element("os")!;
         Assert.Null(os.Attribute("firmware"));
         Assert.Equal("pc", (string?)os.Element("type")!.Attribute("machine"));
         Assert.Equal("hd", (string?)os.Element("boot")!.Attribute("dev"));
@@ -49,7 +49,7 @@ public class LibvirtDomainTests
     [Fact]
     public void WithoutFirmwareTheElfImageIsTheKernelAndTheCommandLineIsPassed()
     {
-        var d = Domain(Firmware.None);
+        var d = Domain(ExportFirmware.None);
         var os = d.Element("os")!;
         Assert.Equal("/srv/hello.img", (string?)os.Element("kernel"));
         Assert.Equal("GREETING=hi -- a \"b c\"", (string?)os.Element("cmdline"));
@@ -57,10 +57,10 @@ public class LibvirtDomainTests
     }
 
     [Theory]
-    [InlineData(Firmware.Uefi)]
-    [InlineData(Firmware.Bios)]
-    [InlineData(Firmware.None)]
-    public void TheAppsEndStopsTheDomain(Firmware firmware)
+    [InlineData(ExportFirmware.Uefi)]
+    [InlineData(ExportFirmware.Bios)]
+    [InlineData(ExportFirmware.None)]
+    public void TheAppsEndStopsTheDomain(ExportFirmware firmware)
     {
         // The kernel's exit without isa-debug-exit is an i8042 reset (runtime/Kernel/Arch/Machine.cs): a reboot for libvirt.
         var d = Domain(firmware);
@@ -72,18 +72,18 @@ public class LibvirtDomainTests
     [Fact]
     public void TheConsoleIsTheSerialPortOnAPtyAndCanBeLogged()
     {
-        var devices = Domain(Firmware.Uefi, log: "/var/log/hello.log").Element("devices")!;
+        var devices = Domain(ExportFirmware.Uefi, log: "/var/log/hello.log").Element("devices")!;
         var serial = devices.Element("serial")!;
         Assert.Equal("pty", (string?)serial.Attribute("type"));
         Assert.Equal("/var/log/hello.log", (string?)serial.Element("log")!.Attribute("file"));
         Assert.Equal("serial", (string?)devices.Element("console")!.Element("target")!.Attribute("type"));
-        Assert.Null(Domain(Firmware.Uefi).Element("devices")!.Element("serial")!.Element("log"));
+        Assert.Null(Domain(ExportFirmware.Uefi).Element("devices")!.Element("serial")!.Element("log"));
     }
 
     [Fact]
     public void TheNetworkCardIsVirtioOnBusZeroOfQ35()
     {
-        var card = Domain(Firmware.Uefi).Element("devices")!.Element("interface")!;
+        var card = Domain(ExportFirmware.Uefi).Element("devices")!.Element("interface")!;
         Assert.Equal("network", (string?)card.Attribute("type"));
         Assert.Equal("default", (string?)card.Element("source")!.Attribute("network"));
         Assert.Equal("virtio", (string?)card.Element("model")!.Attribute("type"));
@@ -91,23 +91,23 @@ public class LibvirtDomainTests
         Assert.Equal("0x00", (string?)address.Attribute("bus"));
         Assert.StartsWith("52:54:00:", (string?)card.Element("mac")!.Attribute("address"));
 
-        Assert.Equal("user", (string?)Domain(Firmware.Bios, network: new LibvirtNetwork.User()).Element("devices")!.Element("interface")!.Attribute("type"));
-        Assert.Null(Domain(Firmware.Bios, network: new LibvirtNetwork.None()).Element("devices")!.Element("interface"));
+        Assert.Equal("user", (string?)Domain(ExportFirmware.Bios, network: new LibvirtNetwork.User()).Element("devices")!.Element("interface")!.Attribute("type"));
+        Assert.Null(Domain(ExportFirmware.Bios, network: new LibvirtNetwork.None()).Element("devices")!.Element("interface"));
     }
 
     [Fact]
     public void KvmPassesTheHostCpuThroughAndTcgAsksForTheMaximumModel()
     {
-        Assert.Equal("kvm", (string?)Domain(Firmware.Uefi, kvm: true).Attribute("type"));
-        Assert.Equal("host-passthrough", (string?)Domain(Firmware.Uefi, kvm: true).Element("cpu")!.Attribute("mode"));
-        Assert.Equal("qemu", (string?)Domain(Firmware.Uefi, kvm: false).Attribute("type"));
-        Assert.Equal("maximum", (string?)Domain(Firmware.Uefi, kvm: false).Element("cpu")!.Attribute("mode"));
+        Assert.Equal("kvm", (string?)Domain(ExportFirmware.Uefi, kvm: true).Attribute("type"));
+        Assert.Equal("host-passthrough", (string?)Domain(ExportFirmware.Uefi, kvm: true).Element("cpu")!.Attribute("mode"));
+        Assert.Equal("qemu", (string?)Domain(ExportFirmware.Uefi, kvm: false).Attribute("type"));
+        Assert.Equal("maximum", (string?)Domain(ExportFirmware.Uefi, kvm: false).Element("cpu")!.Attribute("mode"));
     }
 
     [Fact]
     public void SizesAndIdentifiersComeFromTheMachine()
     {
-        var d = Domain(Firmware.Uefi);
+        var d = Domain(ExportFirmware.Uefi);
         Assert.Equal("hello", (string?)d.Element("name"));
         Assert.Equal("262144", (string?)d.Element("memory"));
         Assert.Equal("KiB", (string?)d.Element("memory")!.Attribute("unit"));
@@ -121,15 +121,15 @@ public class LibvirtDomainTests
     public void RelativePathsAreRefused()
     {
         Assert.Throws<ArgumentException>(() => LibvirtDomain.Build(ExportTestSupport.Machine(), new() { DiskPath = "hello.qcow2" }));
-        Assert.Throws<ArgumentException>(() => LibvirtDomain.Build(ExportTestSupport.Machine(), new() { Firmware = Firmware.None, KernelPath = "hello.img" }));
+        Assert.Throws<ArgumentException>(() => LibvirtDomain.Build(ExportTestSupport.Machine(), new() { Firmware = ExportFirmware.None, KernelPath = "hello.img" }));
         Assert.Throws<ArgumentException>(() => LibvirtDomain.Build(ExportTestSupport.Machine(), new() { DiskPath = "/d.qcow2", ConsoleLog = "log" }));
     }
 
     [SkippableTheory]
-    [InlineData(Firmware.Uefi, true)]
-    [InlineData(Firmware.Bios, true)]
-    [InlineData(Firmware.None, false)]
-    public void LibvirtsSchemaAcceptsTheDomain(Firmware firmware, bool kvm)
+    [InlineData(ExportFirmware.Uefi, true)]
+    [InlineData(ExportFirmware.Bios, true)]
+    [InlineData(ExportFirmware.None, false)]
+    public void LibvirtsSchemaAcceptsTheDomain(ExportFirmware firmware, bool kvm)
     {
         Skip.IfNot(ExportTestSupport.Installed("/usr/bin/virt-xml-validate"), "virt-xml-validate is not installed (Debian libvirt-clients; make setup installs it)");
         using var dir = new TempDirectory();

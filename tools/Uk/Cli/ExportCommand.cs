@@ -49,7 +49,7 @@ public static class ExportCommand
                 Network = LibvirtNetwork.Parse(parse.GetValue(network)!),
                 ConsoleLog = parse.GetValue(consoleLog)?.FullName,
             };
-            if (boot == Firmware.None)
+            if (boot == ExportFirmware.None)
             {
                 options = options with { KernelPath = output.FinalPath(vm.Name + ".img") };
                 output.WriteFile(vm.Name + ".img", image);
@@ -197,7 +197,6 @@ public static class ExportCommand
                 return 0;
             }
             catch (ArgumentException e) { return console.Fail(e.Message, UkCommandLine.UsageError); }
-            catch (Unikernel.Disk.DiskFormatException e) { return console.Fail($"{file}: {e.Message}", CannotExport); }
             catch (Unikernel.Disk.Formats.DiskFormatException e) { return console.Fail($"{file}: {e.Message}", CannotExport); }
             catch (Exception e) when (e is IOException or UnauthorizedAccessException) { return console.Fail($"cannot write {directory}: {e.Message}", CannotExport); }
         }
@@ -222,5 +221,5 @@ public static class ExportCommand
         return option;
     }
 
-    private static Firmware ParseFirmware(string name) => Enum.Parse<Firmware>(name, ignoreCase: true);
+    private static ExportFirmware ParseFirmware(string name) => Enum.Parse<ExportFirmware>(name, ignoreCase: true);
 }

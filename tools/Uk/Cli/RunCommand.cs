@@ -21,12 +21,13 @@ public static class RunCommand
 
     public static Command Build(UkConsole console)
     {
-        var image = new Argument<FileInfo>("image") { Description = "The bootable image (PVH ELF), e.g. artifacts/images/hello.img" };
+        var image = new Argument<FileInfo>("image") { Description = "The bootable image (PVH ELF), e.g. artifacts/images/hello.img, or a disk image from uk image (raw, qcow2, VHD, VMDK)" };
         var appArgs = new Argument<string[]>("args") { Description = "Arguments for the app (after --)", Arity = ArgumentArity.ZeroOrMore };
         var env = new Option<string[]>("--env", "-e") { Description = "KEY=VALUE environment entry for the app (repeatable)", AllowMultipleArgumentsPerToken = false, HelpName = "KEY=VALUE" };
         var kernelOption = new Option<string[]>("--kernel-option", "-k") { Description = "uk.NAME[=VALUE] option for the kernel (repeatable)", HelpName = "uk.NAME[=VALUE]" };
         var memory = new Option<string>("--memory", "-m") { Description = "Guest RAM (QEMU syntax: 64M, 1G)", DefaultValueFactory = _ => "128M", HelpName = "SIZE" };
-        var machine = Choice<MachineKind>("--machine", "QEMU machine model: microvm (no firmware, fastest), pc or q35", MachineKind.Microvm);
+        var machine = Choice<MachineKind>("--machine", "QEMU machine model: microvm (no firmware, fastest), pc or q35 (a disk image: pc with BIOS, q35 with UEFI)", MachineKind.Microvm);
+        var firmware = Choice<Firmware>("--firmware", "How a disk image boots: bios (SeaBIOS), uefi (OVMF), auto: bios when the disk has our BIOS boot partition", Firmware.Auto);
         var accel = Choice<Accelerator>("--accel",
             "auto: KVM where /dev/kvm opens and a probe guest really runs under it (verdict cached in ~/.cache/uk), else TCG", Accelerator.Auto);
         var icount = new Option<bool>("--icount") { Description = "Count guest time in instructions (-icount shift=0)" };
@@ -59,12 +60,15 @@ public static class RunCommand
 
         var command = new Command("run", "Boot an image in QEMU: the app's output streams to stdout, the kernel's lines to stderr, and uk exits with the app's status")
         {
-            image, appArgs, env, kernelOption, memory, machine, accel, icount, timeout, quiet, dryRun, publish, tap, userNetwork,
+            image, appArgs, env, kernelOption, memory, machine, firmware, accel, icount, timeout, quiet, dryRun, publish, tap, userNetwork,
         };
         command.SetAction(parse =>
         {
             var file = parse.GetValue(image)!;
             if (!file.Exists) return console.Fail($"image not found: {file.FullName}", OwnFailure);
+            string? diskFormat;
+            try { diskFormat = DiskBoot.Detect(file.FullName); }
+            catch (Exception e) when (e is IOException or UnauthorizedAccessException) { return console.Fail($"{file}: {e.Message}", OwnFailure); }
             string cmdline;
             try
             {
@@ -90,9 +94,28 @@ public static class RunCommand
                 CommandLine = cmdline,
                 Network = network,
             };
+            PreparedDisk? prepared = null;
+            if (diskFormat is not null)
+            {
+                var disk = DiskRun.Plan(file.FullName, diskFormat, Enum.Parse<Firmware>(parse.GetValue(firmware)!, ignoreCase: true),
+                                        parse.GetResult(machine) is { Implicit: false } ? options.Machine : null,
+                                        HasBootConfiguration(parse, kernelOption, env, appArgs) ? cmdline : null);
+                if (disk.Problem is { } why) return console.Fail($"{file}: {why}", disk.UsageError ? UkCommandLine.UsageError : OwnFailure);
+                options = options with { Machine = disk.Machine, Disk = disk.QemuDisk, CommandLine = disk.CommandLine };
+                if (parse.GetValue(dryRun))
+                {
+                    console.Out.WriteLine(QemuCommand.Format(options));
+                    return 0;
+                }
+                options = options with { ConsoleTag = ConsoleTag.New() };
+                try { prepared = DiskBoot.Prepare(file.FullName, diskFormat, disk.ConfigLba, QemuCommand.WithTag(disk.CommandLine, options.ConsoleTag)); }
+                catch (Exception e) when (e is InvalidOperationException or IOException or Unikernel.Disk.Formats.DiskFormatException) { return console.Fail($"{file}: {e.Message}", OwnFailure); }
+                options = options with { Disk = disk.QemuDisk! with { Path = prepared.OverlayPath, Driver = "qcow2" } };
+            }
+            using var _ = prepared;
             if (parse.GetValue(dryRun)) { console.Out.WriteLine(QemuCommand.Format(options)); return 0; }
             if (network?.TapDevice is { } tapName && TapDevice.Problem(tapName) is { } problem) return console.Fail(problem, OwnFailure);
-            if (BootableImage.Problem(file.FullName, MemorySize.Parse(memorySize)) is { } unbootable) return console.Fail($"{file}: {unbootable}", OwnFailure);
+            if (diskFormat is null && BootableImage.Problem(file.FullName, MemorySize.Parse(memorySize)) is { } unbootable) return console.Fail($"{file}: {unbootable}", OwnFailure);
 
             int seconds = int.Parse(parse.GetValue(timeout)!);
             var limit = seconds > 0 ? TimeSpan.FromSeconds(seconds) : Timeout.InfiniteTimeSpan;
@@ -130,6 +153,9 @@ public static class RunCommand
         });
         return command;
     }
+
+    private static bool HasBootConfiguration(ParseResult parse, Option<string[]> kernelOptions, Option<string[]> environment, Argument<string[]> arguments)
+        => (parse.GetValue(kernelOptions)?.Length ?? 0) + (parse.GetValue(environment)?.Length ?? 0) + (parse.GetValue(arguments)?.Length ?? 0) > 0;
 
     /// <summary>The longest --timeout a timer takes (about 24 days).</summary>
     public const int MaxTimeoutSeconds = int.MaxValue / 1000;

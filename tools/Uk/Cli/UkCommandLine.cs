@@ -3,7 +3,7 @@ using System.CommandLine;
 namespace Unikernel.Tools.Cli;
 
 /// <summary>
-/// The `uk` command line (System.CommandLine): `uk run` and `uk inspect`, each with --help. Exit statuses: 0 success;
+/// The `uk` command line (System.CommandLine): `uk run`, `uk inspect`, `uk image` and `uk config`, each with --help. Exit statuses: 0 success;
 /// 2 a usage error (unknown option, missing argument: the error and a pointer to --help go to stderr); `uk inspect` 1
 /// when the image cannot be read; `uk run` the guest's own status, or 125 when uk itself fails (as `docker run`).
 /// Colour only on a terminal, and never with NO_COLOR set.
@@ -14,9 +14,11 @@ public static class UkCommandLine
 
     public static RootCommand Build(UkConsole console)
     {
-        var root = new RootCommand("uk: run, inspect and export bootable Unikernel images");
+        var root = new RootCommand("uk: run, inspect, convert and export bootable Unikernel images");
         root.Subcommands.Add(RunCommand.Build(console));
         root.Subcommands.Add(InspectCommand.Build(console));
+        root.Subcommands.Add(ImageCommand.Build(console));
+        root.Subcommands.Add(ConfigCommand.Build(console));
         root.Subcommands.Add(ExportCommand.Build(console));
         return root;
     }

@@ -9,10 +9,10 @@ public static class ExportDisk
 {
     public const string Format = "qcow2";
 
-    /// <exception cref="Unikernel.Disk.DiskFormatException">The image or the command line cannot go on a disk.</exception>
+    /// <exception cref="DiskFormatException">The image or the command line cannot go on a disk.</exception>
     public static byte[] Qcow2(byte[] image, string commandLine)
     {
-        byte[] raw = DiskImageBuilder.Build(image, commandLine, BootLoaders.Ours);
+        byte[] raw = DiskImageBuilder.Build(image, commandLine);
         using var buffer = new MemoryStream();
         DiskFormat.Writer(Format).Write(raw, DiskIdentity.Of(image), buffer);
         return buffer.ToArray();

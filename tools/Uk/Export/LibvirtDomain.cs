@@ -40,7 +40,7 @@ public static class LibvirtDomain
 
     public sealed record Options
     {
-        public Firmware Firmware { get; init; } = Firmware.Uefi;
+        public ExportFirmware Firmware { get; init; } = ExportFirmware.Uefi;
         /// <summary>KVM (libvirt type 'kvm', host CPU passed through) or TCG (type 'qemu', QEMU's "max" CPU: SSE4, AVX...).</summary>
         public bool Kvm { get; init; } = true;
         public LibvirtNetwork Network { get; init; } = new LibvirtNetwork.Named("default");
@@ -54,13 +54,13 @@ public static class LibvirtDomain
 
     public static string Build(VmSpec vm, Options options)
     {
-        bool direct = options.Firmware == Firmware.None;
+        bool direct = options.Firmware == ExportFirmware.None;
         string? bootFile = direct ? options.KernelPath : options.DiskPath;
         if (bootFile is null || !Path.IsPathFullyQualified(bootFile))
             throw new ArgumentException(direct ? "a boot without firmware needs the ELF image's absolute path" : "a disk boot needs the disk's absolute path");
         if (options.ConsoleLog is { } log && !Path.IsPathFullyQualified(log))
             throw new ArgumentException($"--console-log {log}: libvirt needs an absolute path");
-        bool q35 = options.Firmware == Firmware.Uefi;
+        bool q35 = options.Firmware == ExportFirmware.Uefi;
 
         var text = new StringBuilder();
         using (var xml = XmlWriter.Create(text, new XmlWriterSettings { Indent = true, IndentChars = "  ", OmitXmlDeclaration = true, NewLineChars = "\n" }))

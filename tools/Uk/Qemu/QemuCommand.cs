@@ -32,13 +32,20 @@ public static class QemuCommand
         if (options.DebugExitDevice) args.AddRange(["-device", $"isa-debug-exit,iobase=0x{DebugExitPort:x},iosize=0x04"]);
         if (options.Network != null) args.AddRange(options.Network.Arguments(options.Machine));
         if (options.InstructionCounting) args.AddRange(["-icount", "shift=0"]);
+        if (options.Disk is { } disk)
+        {
+            args.AddRange(disk.Arguments());
+            return args;
+        }
         args.AddRange(["-kernel", options.ImagePath]);
-        string commandLine = options.ConsoleTag is { } tag
-            ? (options.CommandLine.Length > 0 ? ConsoleTag.Option(tag) + " " + options.CommandLine : ConsoleTag.Option(tag))
-            : options.CommandLine;
+        string commandLine = WithTag(options.CommandLine, options.ConsoleTag);
         if (commandLine.Length > 0) args.AddRange(["-append", commandLine]);
         return args;
     }
+
+    /// <summary>The command line with this boot's console tag in front (for -append, or a disk's configuration).</summary>
+    public static string WithTag(string commandLine, string? tag)
+        => tag is null ? commandLine : commandLine.Length > 0 ? ConsoleTag.Option(tag) + " " + commandLine : ConsoleTag.Option(tag);
 
     /// <summary>The command as one shell-pasteable line.</summary>
     public static string Format(QemuOptions options)

@@ -25,6 +25,9 @@ public sealed record QemuOptions
     /// each boot. Null: none (`uk run --dry-run` prints the command without it, so that it boots with plain "uk:" lines).
     /// </summary>
     public string? ConsoleTag { get; init; }
+    /// <summary>Boot this disk through firmware instead of <see cref="ImagePath"/> with -kernel (the command line is then
+    /// the disk's own configuration: no -append); null (the default): a -kernel boot.</summary>
+    public QemuDisk? Disk { get; init; }
     /// <summary>A network card on QEMU's user networking, with host port forwards; null (the default): none.</summary>
     public QemuNetwork? Network { get; init; }
 }

@@ -75,19 +75,23 @@ public static class QemuRunner
         var console = new StringBuilder();
         var stderr = new StringBuilder();
         // The router calls back under its own lock, one piece at a time, in console order.
-        var router = new ConsoleRouter(options.ConsoleTag,
+        Action<string> appPiece =
             app =>
             {
                 lock (console) { transcript.Add(new ConsoleText(false, app)); console.Append(app); arrivals.Add((stopwatch.Elapsed, console.Length)); }
                 onAppOutput?.Invoke(app);
                 onOutput?.Invoke(app);
-            },
+            };
+        Action<string> kernelLine =
             line =>
             {
                 lock (console) { transcript.Add(new ConsoleText(true, line)); console.Append(line).Append("\r\n"); arrivals.Add((stopwatch.Elapsed, console.Length)); }
                 onKernelLine?.Invoke(line);
                 onOutput?.Invoke(line + "\r\n");
-            });
+            };
+        // Through firmware, what comes before the kernel's first line is the firmware's and the loader's, not the app's.
+        var prelude = options.Disk is null ? null : new FirmwarePrelude(appPiece, kernelLine);
+        var router = new ConsoleRouter(options.ConsoleTag, prelude is null ? appPiece : prelude.App, prelude is null ? kernelLine : prelude.Kernel);
 
         using var process = new Process { StartInfo = start };
         try { process.Start(); }
@@ -126,6 +130,7 @@ public static class QemuRunner
         }
         await pumps.ConfigureAwait(false);
         router.Complete();
+        prelude?.Complete();
         stopwatch.Stop();
 
         var kernelLines = transcript.Where(t => t.FromKernel).Select(t => t.Text).ToList();

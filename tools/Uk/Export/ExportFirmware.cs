@@ -1,7 +1,7 @@
 namespace Unikernel.Tools.Export;
 
-/// <summary>How an engine that boots a disk starts the image.</summary>
-public enum Firmware
+/// <summary>How an exported machine starts the image (`uk export --firmware`; `uk run --firmware` has its own choice, with auto).</summary>
+public enum ExportFirmware
 {
     /// <summary>UEFI (OVMF) on a q35 machine: what clouds give; the disk's \EFI\BOOT\BOOTX64.EFI loads the image.</summary>
     Uefi,
