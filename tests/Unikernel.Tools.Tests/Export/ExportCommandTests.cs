@@ -100,6 +100,22 @@ public class ExportCommandTests
         Assert.Contains("cannot write", error);
     }
 
+    [Fact]
+    public void WhatAnEngineCannotTakeLeavesNoDirectory()
+    {
+        using var dir = new TempDirectory();
+        string image = dir.File("hello.img");
+        File.WriteAllBytes(image, TestGuests.ReportsAStatus());
+        // 2,500 bytes: within what uk passes to the kernel, beyond Firecracker's 2,048 -- refused after the output was opened.
+        string[] words = Enumerable.Range(0, 100).Select(i => $"argument-{i:d3}-xxxxxxxxxxx").ToArray();
+        var (status, stdout, error) = Uk(["export", "firecracker", image, "-o", dir.File("out"), "--", .. words]);
+        Assert.Equal(UkCommandLine.UsageError, status);
+        Assert.Contains("Firecracker takes at most", error);
+        Assert.Single(error.Trim().Split('\n'));
+        Assert.Equal("", stdout);
+        Assert.False(Directory.Exists(dir.File("out")));
+    }
+
     [Theory]
     [InlineData(new[] { "export", "libvirt", "x.img" }, "--output")]
     [InlineData(new[] { "export", "libvirt", "x.img", "-o", "d", "--name", "Bad_Name" }, "a machine name is 1 to 63 lower-case letters")]

@@ -10,11 +10,13 @@ public sealed class ExportOutput : IDisposable
     private readonly string _directory;
     private readonly string _staging;
     private readonly List<string> _names = [];
+    private readonly bool _createdDirectory;
 
     /// <exception cref="IOException">The directory cannot be created or written.</exception>
     public ExportOutput(string directory)
     {
         _directory = Path.GetFullPath(directory);
+        _createdDirectory = !Directory.Exists(_directory);
         Directory.CreateDirectory(_directory);
         _staging = Path.Combine(_directory, $".uk-export.{Environment.ProcessId}.tmp");
         if (Directory.Exists(_staging)) Directory.Delete(_staging, recursive: true);
@@ -26,7 +28,7 @@ public sealed class ExportOutput : IDisposable
 
     public void WriteFile(string name, ReadOnlySpan<byte> contents)
     {
-        File.WriteAllBytes(Stage(name), contents.ToArray());
+        File.WriteAllBytes(Stage(name), contents);
     }
 
     public void WriteText(string name, string contents) => File.WriteAllText(Stage(name), contents);
@@ -76,7 +78,12 @@ public sealed class ExportOutput : IDisposable
 
     public void Dispose()
     {
-        try { if (Directory.Exists(_staging)) Directory.Delete(_staging, recursive: true); }
+        try
+        {
+            if (Directory.Exists(_staging)) Directory.Delete(_staging, recursive: true);
+            // A failed export into a directory it created leaves no empty directory behind either.
+            if (_createdDirectory && !Directory.EnumerateFileSystemEntries(_directory).Any()) Directory.Delete(_directory);
+        }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException) { }
     }
 
