@@ -6,15 +6,17 @@ namespace Unikernel.Tools.Tests.Export;
 /// <summary>
 /// The generated domain run by a real libvirt (a private session daemon, LibvirtSession; QEMU under it with TCG): the
 /// app's output on the serial console equals what `uk run` prints for the same image, environment and arguments, and
-/// the app's end stops the domain (on_reboot destroy).
+/// the kernel drives the domain's virtio-net card, and the app's end stops the domain (on_reboot destroy).
 /// </summary>
 public class LibvirtBootTests
 {
     [SkippableTheory]
-    [InlineData("none")]
-    [InlineData("bios")]
-    [InlineData("uefi")]
-    public void TheDomainBootsTheAppAndStopsWhenItEnds(string firmware)
+    [InlineData("none", true)]
+    [InlineData("bios", true)]
+    // OVMF places the card's 64-bit BARs above 4 GiB, which this branch's kernel does not map yet ("virtio-pci structure
+    // above 4 GiB"); the devices part maps them: with it merged, the card is expected here too.
+    [InlineData("uefi", false)]
+    public void TheDomainBootsTheAppAndStopsWhenItEnds(string firmware, bool kernelDrivesTheCard)
     {
         string? image = Artifacts.Find("artifacts/images/hello.img");
         Skip.If(image is null, "artifacts/images/hello.img is missing: run 'make build' first");
@@ -38,6 +40,9 @@ public class LibvirtBootTests
         string console = File.ReadAllText(log).Replace("\r\n", "\n");
         Assert.True(state.StartsWith("shut off", StringComparison.Ordinal), $"the domain is '{state}' after 180 s; console:\n{console}");
         Assert.Contains("uk: exit status 2\n", console);
+        // The virtio-net card the domain gives (on q35: on the root complex) is the kernel's, with its address by DHCP.
+        if (kernelDrivesTheCard)
+            Assert.True(System.Text.RegularExpressions.Regex.IsMatch(console, @"uk: net: virtio-net 52:54:00(:[0-9a-f]{2}){3} \(pci\) 10\.0\.2\.15/24"), console[Math.Max(0, console.IndexOf("uk: "))..]);
 
         var (runStatus, expected, runError) = Uk(["run", image!, "--accel", "tcg", "--quiet", "--timeout", "120", .. app]);
         Assert.True(runStatus == 2, $"uk run: {runError}");

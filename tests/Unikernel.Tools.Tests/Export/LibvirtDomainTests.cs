@@ -69,6 +69,15 @@ public class LibvirtDomainTests
         Assert.Equal("destroy", (string?)d.Element("on_crash"));
     }
 
+    [Theory]
+    [InlineData(ExportFirmware.Uefi)]
+    [InlineData(ExportFirmware.Bios)]
+    public void TheMachineHasNoSuspendToRam(ExportFirmware firmware)
+    {
+        // OVMF with S3 keeps ACPI NVS inside the load range of images past 8 MiB; the UEFI loader would refuse them.
+        Assert.Equal("no", (string?)Domain(firmware).Element("pm")!.Element("suspend-to-mem")!.Attribute("enabled"));
+    }
+
     [Fact]
     public void TheConsoleIsTheSerialPortOnAPtyAndCanBeLogged()
     {

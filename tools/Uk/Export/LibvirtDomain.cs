@@ -101,6 +101,12 @@ public static class LibvirtDomain
             xml.WriteElementString("on_poweroff", "destroy");
             xml.WriteElementString("on_reboot", "destroy");
             xml.WriteElementString("on_crash", "destroy");
+            // No S3: with it, OVMF keeps S3 resume memory (ACPI NVS at 8 MiB) inside the range a larger image loads to, and
+            // our UEFI loader refuses the image (as `uk run` boots q35 with -global ICH9-LPC.disable_s3=1).
+            xml.WriteStartElement("pm");
+            Empty(xml, "suspend-to-mem", ("enabled", "no"));
+            Empty(xml, "suspend-to-disk", ("enabled", "no"));
+            xml.WriteEndElement();
 
             xml.WriteStartElement("devices");
             if (!direct)
