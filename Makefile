@@ -40,6 +40,11 @@ PACKAGES += qemu-utils:/usr/bin/qemu-img
 PACKAGES += ovmf:/usr/share/OVMF/OVMF_CODE_4M.fd
 # The disk layout tests check our GPT and FAT with sgdisk, sfdisk, fsck.fat and mtools.
 PACKAGES += gdisk:/usr/sbin/sgdisk fdisk:/usr/sbin/sfdisk dosfstools:/usr/sbin/fsck.fat mtools:/usr/bin/mdir
+# uk export's tests (tests/Unikernel.Tools.Tests/Export): libvirt's schema check and a private libvirtd session that boots
+# the exported domains (OVMF for UEFI), skopeo and umoci for the containerDisk's OCI layout, PyYAML to read the KubeVirt YAML.
+PACKAGES += libvirt-clients:/usr/bin/virt-xml-validate libvirt-daemon:/usr/sbin/libvirtd \
+  libvirt-daemon-driver-qemu:/usr/lib/x86_64-linux-gnu/libvirt/connection-driver/libvirt_driver_qemu.so \
+  skopeo:/usr/bin/skopeo umoci:/usr/bin/umoci python3-yaml:/usr/lib/python3/dist-packages/yaml/__init__.py
 
 .PHONY: all setup build boot-objects icu crypto-native crypto-native-build native-components package apps images linker-aot test demo bench fuzz clean
 

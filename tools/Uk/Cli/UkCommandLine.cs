@@ -14,11 +14,12 @@ public static class UkCommandLine
 
     public static RootCommand Build(UkConsole console)
     {
-        var root = new RootCommand("uk: run, inspect and convert bootable Unikernel images");
+        var root = new RootCommand("uk: run, inspect, convert and export bootable Unikernel images");
         root.Subcommands.Add(RunCommand.Build(console));
         root.Subcommands.Add(InspectCommand.Build(console));
         root.Subcommands.Add(ImageCommand.Build(console));
         root.Subcommands.Add(ConfigCommand.Build(console));
+        root.Subcommands.Add(ExportCommand.Build(console));
         return root;
     }
 
