@@ -13,9 +13,7 @@ public class LibvirtBootTests
     [SkippableTheory]
     [InlineData("none", true)]
     [InlineData("bios", true)]
-    // OVMF places the card's 64-bit BARs above 4 GiB, which this branch's kernel does not map yet ("virtio-pci structure
-    // above 4 GiB"); the devices part maps them: with it merged, the card is expected here too.
-    [InlineData("uefi", false)]
+    [InlineData("uefi", true)]   // OVMF puts the card's 64-bit BARs above 4 GiB: the kernel maps them (DeviceMemory)
     public void TheDomainBootsTheAppAndStopsWhenItEnds(string firmware, bool kernelDrivesTheCard)
     {
         string? image = Artifacts.Find("artifacts/images/hello.img");
