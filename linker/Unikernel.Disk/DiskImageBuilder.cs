@@ -31,7 +31,7 @@ public static class DiskImageBuilder
         if (elfImage.Length > maxImageBytes)
             throw new DiskFormatException($"the image is {elfImage.Length} bytes; a disk image holds at most {maxImageBytes} ({maxImageBytes >> 20} MiB)");
         if (BootableElf.Problem(elfImage) is { } problem) throw new DiskFormatException(problem);
-        var config = BootConfiguration.Encode(commandLine);
+        var config = CommandLineFile.Encode(commandLine);
         if (loaders.BiosStage2.Length % Sectors.Bytes != 0 || loaders.BiosStage2.Length / Sectors.Bytes >= DiskBootContract.BiosBootPartitionSectors)
             throw new DiskFormatException($"BIOS stage 2 is {loaders.BiosStage2.Length} bytes: not whole sectors that fit the BIOS boot partition after its map");
 

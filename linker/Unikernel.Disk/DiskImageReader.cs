@@ -54,7 +54,7 @@ public static class DiskImageReader
         var image = Need(DiskBootContract.ImagePath);
         var config = Need(DiskBootContract.ConfigPath);
         Need(DiskBootContract.UefiLoaderPath);
-        string commandLine = BootConfiguration.Decode(fat.ReadFile(config));
+        string commandLine = CommandLineFile.Decode(fat.ReadFile(config));
         return new DiskImageInfo(disk.Length, primary, backup, biosBoot, esp, biosBoot is null ? null : ReadBootMap(disk, biosBoot),
                                  fat, files, image, config, commandLine);
     }

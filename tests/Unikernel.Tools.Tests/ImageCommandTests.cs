@@ -35,6 +35,20 @@ public sealed class ImageCommandTests : IDisposable
         Assert.Equal(0, new FileInfo(disk).Length % (1 << 20));
     }
 
+    [SkippableFact]
+    public void InspectSbomOfADiskPrintsTheSbomOfTheImageInside()
+    {
+        string? image = Artifacts.Find("artifacts/images/hello.img");
+        Skip.If(image is null, "artifacts/images/hello.img is missing (make build)");
+        string disk = Path.Combine(_dir, "hello.qcow2");
+        Assert.Equal(0, Uk("image", image!, "--format", "qcow2", "-o", disk).Status);
+        var ofImage = Uk("inspect", "--sbom", image!);
+        var ofDisk = Uk("inspect", "--sbom", disk);
+        Assert.Equal(0, ofImage.Status);
+        Assert.Equal((0, ofImage.Out), (ofDisk.Status, ofDisk.Out));
+        Assert.Contains("matches", ofDisk.Error);
+    }
+
     [Fact]
     public void ANonElfFileIsRefusedInOneLineAndNothingIsWritten()
     {

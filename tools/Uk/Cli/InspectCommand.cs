@@ -82,8 +82,17 @@ public static class InspectCommand
     private static int PrintSbom(UkConsole console, FileInfo file)
     {
         byte[] bytes;
-        try { bytes = File.ReadAllBytes(file.FullName); }
-        catch (Exception e) when (e is IOException or UnauthorizedAccessException) { return console.Fail($"{file}: {e.Message}", CannotRead); }
+        DiskReport? disk = null;
+        try
+        {
+            disk = DiskReport.TryRead(file.FullName);   // a disk image: the SBOM of the image inside it
+            bytes = File.ReadAllBytes(disk?.ImagePath ?? file.FullName);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException or InvalidOperationException or Unikernel.Disk.Formats.DiskFormatException)
+        {
+            return console.Fail($"{file}: {e.Message}", CannotRead);
+        }
+        finally { disk?.Dispose(); }
         var result = SbomReader.Read(bytes);
         if (result.Json is null) return console.Fail($"{file}: {result.Message}", result.Status == SbomReader.Status.NotPresent ? SbomNotVerified : CannotRead);
         console.Out.Write(result.Json);

@@ -136,7 +136,7 @@ public static class RunCommand
                     options = options with { Disk = disk.QemuDisk! with { Path = prepared.OverlayPath, Driver = "qcow2" } };
                 }
             }
-            using var _ = prepared;
+            using var diskOverlay = prepared;
             if (parse.GetValue(dryRun))
             {
                 runDirectory?.Keep();   // the printed command reads the environment file from there

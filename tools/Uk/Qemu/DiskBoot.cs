@@ -42,14 +42,14 @@ public static class DiskBoot
         var bootMap = new BiosBootMap(BinaryPrimitives.ReadUInt64LittleEndian(map.AsSpan(8)), BinaryPrimitives.ReadUInt64LittleEndian(map.AsSpan(16)),
                                       BinaryPrimitives.ReadUInt64LittleEndian(map.AsSpan(24)), BinaryPrimitives.ReadUInt32LittleEndian(map.AsSpan(36)));
         var config = ReadSectors(path, format, (long)bootMap.ConfigLba, DiskBootContract.ConfigCapacityBytes / DiskBootContract.SectorBytes);
-        return (bootMap, BootConfiguration.Decode(config));
+        return (bootMap, CommandLineFile.Decode(config));
     }
 
     /// <summary>A temporary overlay of <paramref name="path"/> whose configuration is <paramref name="commandLine"/>;
     /// disposing it deletes it.</summary>
     public static PreparedDisk Prepare(string path, string format, long configLba, string commandLine)
     {
-        var config = BootConfiguration.Encode(commandLine);
+        var config = CommandLineFile.Encode(commandLine);
         var directory = Directory.CreateTempSubdirectory("uk-disk-");
         var prepared = new PreparedDisk(directory.FullName, Path.Combine(directory.FullName, "overlay.qcow2"));
         try

@@ -10,7 +10,7 @@ namespace Unikernel.Disk;
 /// <see cref="DiskBootContract.ConfigCapacityBytes"/> of contiguous clusters, so `uk` rewrites it in place without
 /// touching the FAT or the directory, and fsck finds the cluster chain as long as the size. The line ends at the first NUL.
 /// </summary>
-public static class BootConfiguration
+public static class CommandLineFile
 {
     public const int FileBytes = DiskBootContract.ConfigCapacityBytes - 1, MaxBytes = FileBytes;
 
