@@ -11,7 +11,7 @@
 #   libstdc++.a libgcc_eh.a            gcc's C++ runtime and unwinder, which ICU's C++ code needs
 # Usage: build-icu.sh OUTPUT_DIRECTORY [NUGET_PACKAGES]
 set -eu
-out=$1
+out=$(realpath -m "$1")   # absolute: the script changes directory
 packages=${2:-${NUGET_PACKAGES:-$HOME/.nuget/packages}}
 here=$(cd "$(dirname "$0")" && pwd)
 icu_libdir=/usr/lib/x86_64-linux-gnu
