@@ -120,6 +120,21 @@ public sealed class DiskBootTests(ITestOutputHelper output, DiskBootTests.DiskFi
         Assert.True(File.ReadAllBytes(raw).AsSpan().SequenceEqual(File.ReadAllBytes(back)), $"qemu-img convert of {format} gives our raw disk");
     }
 
+    /// <summary>samples/http sets UnikernelDiskFormats=qcow2: the publish wrote http.qcow2 next to http.img, the same
+    /// disk `uk image` writes (an empty configuration), which qemu-img accepts.</summary>
+    [SkippableFact]
+    public void ThePublishWritesTheDiskUnikernelDiskFormatsAsksFor()
+    {
+        Skip.IfNot(File.Exists("/usr/bin/qemu-img"), "qemu-img is not installed (make setup)");
+        string published = Path.Combine(KernelImages.RepositoryRoot, "artifacts", "apps", "http", "http.qcow2");
+        Assert.True(File.Exists(published), $"{published} is missing: the http publish (make build) writes it");
+        var elf = File.ReadAllBytes(Path.Combine(KernelImages.RepositoryRoot, "artifacts", "apps", "http", "http.img"));
+        string ours = Path.Combine(files.Directory, "http-uk-image.qcow2");
+        DiskFormat.WriteFile(DiskFormat.Writer("qcow2"), DiskImageBuilder.Build(elf, ""), DiskIdentity.Of(elf), ours);
+        Assert.True(File.ReadAllBytes(ours).AsSpan().SequenceEqual(File.ReadAllBytes(published)), "the published qcow2 equals uk image's");
+        Assert.Contains("No errors were found", QemuImg($"check -f qcow2 {published}"));
+    }
+
     private static Task<BootResult> BootDiskAsync(string path, string format, Firmware firmware, QemuNetwork? network = null, string memory = "256M",
                                                   Action<string>? onOutput = null, CancellationToken cancellation = default)
     {
