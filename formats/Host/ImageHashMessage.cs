@@ -2,13 +2,6 @@ using System.Runtime.InteropServices;
 
 namespace Unikernel.Formats
 {
-    /// <summary>Receives the bytes of the image hash's message; the linker feeds its own SHA-256 (it runs as a static
-    /// executable without the BCL's OpenSSL-backed one), uk the BCL's.</summary>
-    internal interface IImageHashSink
-    {
-        void Append(ReadOnlySpan<byte> bytes);
-    }
-
     /// <summary>
     /// The one definition of the image hash (docs/boot-abi.md, "The image hash"): SHA-256 over <c>e_entry</c>, then for
     /// each PT_LOAD in program header order <c>p_vaddr</c>, <c>p_memsz</c>, <c>p_flags</c>, <c>p_filesz</c> (each a

@@ -1,5 +1,5 @@
-using System.Security.Cryptography;
 using System.Text;
+using Unikernel.Formats;
 
 namespace Unikernel.Disk;
 
@@ -18,7 +18,7 @@ public sealed class DiskIdentity
     }
 
     /// <summary>The identity of a disk holding <paramref name="image"/> (SHA-256 of its bytes).</summary>
-    public static DiskIdentity Of(ReadOnlySpan<byte> image) => new(SHA256.HashData(image));
+    public static DiskIdentity Of(ReadOnlySpan<byte> image) => new(Sha256.Hash(image));
 
     public ReadOnlySpan<byte> ContentHash => _contentHash;
 
@@ -45,6 +45,25 @@ public sealed class DiskIdentity
     /// VHD epoch and inside FAT's range).</summary>
     public static DateTime Timestamp => new(2000, 1, 1, 0, 0, 0, DateTimeKind.Utc);
 
+    /// <summary>HMAC-SHA256 (RFC 2104) keyed with the content hash, with our own SHA-256: the BCL's needs OpenSSL, which
+    /// the static NativeAOT uk-ld that writes disks at publish cannot load.</summary>
     private void Derive(string purpose, Span<byte> destination)
-        => HMACSHA256.HashData(_contentHash, Encoding.UTF8.GetBytes(purpose), destination);
+    {
+        const int BlockBytes = 64;
+        Span<byte> innerPad = stackalloc byte[BlockBytes], outerPad = stackalloc byte[BlockBytes];
+        byte[] key = _contentHash.Length > BlockBytes ? Sha256.Hash(_contentHash) : _contentHash;
+        for (int i = 0; i < BlockBytes; i++)
+        {
+            byte k = i < key.Length ? key[i] : (byte)0;
+            innerPad[i] = (byte)(k ^ 0x36);
+            outerPad[i] = (byte)(k ^ 0x5C);
+        }
+        var inner = new Sha256();
+        inner.Append(innerPad);
+        inner.Append(Encoding.UTF8.GetBytes(purpose));
+        var outer = new Sha256();
+        outer.Append(outerPad);
+        outer.Append(inner.Finish());
+        outer.Finish().CopyTo(destination);
+    }
 }

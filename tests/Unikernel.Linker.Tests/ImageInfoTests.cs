@@ -2,6 +2,7 @@ using System.Buffers.Binary;
 using System.Text;
 using Unikernel.Boot;
 using Unikernel.Linker.Synthetic;
+using Unikernel.Formats;
 
 namespace Unikernel.Linker.Tests;
 

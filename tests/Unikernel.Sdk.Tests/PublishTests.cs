@@ -57,9 +57,9 @@ public class PublishTests(PublishedImageApp app) : IClassFixture<PublishedImageA
         var info = Info(app.FirstImage);
         Assert.Equal(("ImageApp", "2.3.4"), (info.Name, info.Version));
         Assert.Equal(["boot.o", "kernel.o", "ImageApp"], info.Inputs.Select(i => i.Name));
-        Assert.Equal(Sha256.Hash(executable), info.Inputs[2].Sha256);
+        Assert.Equal(System.Security.Cryptography.SHA256.HashData(executable), info.Inputs[2].Sha256);
         using (var package = SdkPackage.OpenPackage())
-            Assert.Equal(Sha256.Hash(PackageContentsTests.Bytes(package, "kernel/kernel.o")), info.Inputs[1].Sha256);
+            Assert.Equal(System.Security.Cryptography.SHA256.HashData(PackageContentsTests.Bytes(package, "kernel/kernel.o")), info.Inputs[1].Sha256);
         long field = ImageInfo.Locate(app.FirstImage)!.Value.Offset + ImageInfo.HashOffset;
         Assert.Equal(info.ImageSha256, ImageInfo.ComputeImageHash(app.FirstImage, field));
         Assert.Contains($"image-info\tImageApp\t2.3.4\t{Convert.ToHexStringLower(info.ImageSha256)}", File.ReadAllLines(app.Image + ".map"));

@@ -1,14 +1,14 @@
 using System.Buffers.Binary;
 using System.Numerics;
 
-namespace Unikernel.Linker.Synthetic;
+namespace Unikernel.Formats;
 
 /// <summary>
 /// SHA-256 (FIPS 180-4), incremental: <see cref="Append"/> any number of times, then <see cref="Finish"/>. It names
-/// images and their inputs (uk_image_info). Our own for the reason <see cref="Sha1"/> is: the BCL's calls into
-/// OpenSSL on Linux, which a fully static linker binary cannot load.
+/// images and their inputs (uk_image_info) and disks (Unikernel.Disk's DiskIdentity). Our own because the BCL's calls
+/// into OpenSSL on Linux, which a fully static binary (the NativeAOT uk-ld) cannot load.
 /// </summary>
-public sealed class Sha256 : IImageHashSink
+internal sealed class Sha256 : IImageHashSink
 {
     public const int HashSize = 32;
 
