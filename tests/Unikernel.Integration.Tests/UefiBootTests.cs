@@ -63,7 +63,7 @@ public partial class UefiBootTests
 
         Assert.False(uefi.TimedOut, uefi.Console);
         Assert.Equal(0, uefi.ExitStatus);
-        Assert.Contains("uk: command line: \"\"", uefi.Console);
+        Assert.Contains("uk: command line: 0 bytes, 0 words, app arguments: 0", uefi.Console);
         Assert.Contains("Hello from a bootable C# app!", uefi.Console);
     }
 
