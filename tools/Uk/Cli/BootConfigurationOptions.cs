@@ -4,7 +4,7 @@ using Unikernel.Tools.Qemu;
 namespace Unikernel.Tools.Cli;
 
 /// <summary>
-/// The options that make a boot configuration, shared by `uk run`, `uk image` and `uk config`: -e KEY=VALUE, -k
+/// The options that make a boot configuration, shared by `uk image`, `uk config` and `uk export`: -e KEY=VALUE, -k
 /// uk.NAME[=VALUE] and the app's arguments after --, turned into the kernel command line by <see cref="KernelCommandLine"/>.
 /// </summary>
 public sealed class BootConfigurationOptions

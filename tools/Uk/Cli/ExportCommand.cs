@@ -128,13 +128,11 @@ public static class ExportCommand
     private sealed class CommonOptions
     {
         private readonly Argument<FileInfo> _image = new("image") { Description = "The bootable image (PVH ELF), e.g. artifacts/images/hello.img" };
-        private readonly Argument<string[]> _appArgs = new("args") { Description = "Arguments for the app (after --)", Arity = ArgumentArity.ZeroOrMore };
+        private readonly BootConfigurationOptions _boot = new();
         private readonly Option<string> _output = new("--output", "-o") { Description = "The directory the files are written to (created if missing)", Required = true, HelpName = "DIR" };
         private readonly Option<string> _name = new("--name") { Description = "The machine's name (default: the image's file name without extension)", HelpName = "NAME" };
         private readonly Option<string> _memory = new("--memory", "-m") { Description = "Guest RAM (64M, 1G; whole MiB)", DefaultValueFactory = _ => "128M", HelpName = "SIZE" };
         private readonly Option<string> _cpus = new("--cpus") { Description = "Virtual CPUs", DefaultValueFactory = _ => "1", HelpName = "N" };
-        private readonly Option<string[]> _env = new("--env", "-e") { Description = "KEY=VALUE environment entry for the app (repeatable)", AllowMultipleArgumentsPerToken = false, HelpName = "KEY=VALUE" };
-        private readonly Option<string[]> _kernelOption = new("--kernel-option", "-k") { Description = "uk.NAME[=VALUE] option for the kernel (repeatable)", HelpName = "uk.NAME[=VALUE]" };
 
         public CommonOptions()
         {
@@ -159,8 +157,8 @@ public static class ExportCommand
         public void AddTo(Command command)
         {
             command.Arguments.Add(_image);
-            command.Arguments.Add(_appArgs);
-            foreach (var option in new Option[] { _output, _name, _memory, _cpus, _env, _kernelOption }) command.Options.Add(option);
+            foreach (var option in new Option[] { _output, _name, _memory, _cpus }) command.Options.Add(option);
+            _boot.AddTo(command);
         }
 
         /// <param name="write">Writes the target's files into the output and returns the command that starts the machine.</param>
@@ -173,7 +171,7 @@ public static class ExportCommand
             string commandLine;
             try
             {
-                commandLine = KernelCommandLine.Build(parse.GetValue(_kernelOption) ?? [], parse.GetValue(_env) ?? [], parse.GetValue(_appArgs) ?? []);
+                commandLine = _boot.CommandLine(parse);
             }
             catch (ArgumentException e) { return console.Fail(e.Message, UkCommandLine.UsageError); }
             byte[] image;
