@@ -117,4 +117,19 @@ public sealed class SbomInspectTests
         foreach (string name in absent)
             Assert.DoesNotContain(name, components.Keys);
     }
+
+    /// <summary>A web app lists ASP.NET Core's runtime pack, the one its restore resolved, next to the NativeAOT pack.</summary>
+    [SkippableFact]
+    public void AWebAppListsAspNetCoresRuntimePack()
+    {
+        string? image = Artifacts.Find("artifacts/images/http.img");
+        Skip.If(image is null, "artifacts/images/http.img is missing: run 'make build' first");
+        var result = SbomReader.Read(File.ReadAllBytes(image!));
+        Assert.True(result.Status == SbomReader.Status.Matches, result.Message);
+        using var document = JsonDocument.Parse(result.Json!);
+        var names = document.RootElement.GetProperty("components").EnumerateArray().Select(c => c.GetProperty("name").GetString()).ToList();
+        Assert.Contains("Microsoft.AspNetCore.App.Runtime.linux-x64", names);
+        Assert.Contains("Microsoft.NETCore.App.Runtime.NativeAOT.linux-x64", names);
+        Assert.DoesNotContain("Microsoft.NETCore.App.Runtime.linux-x64", names);   // the JIT pack: not in the image
+    }
 }
