@@ -10,6 +10,8 @@ namespace Kernel.Boot
         Image,
         /// <summary>QEMU's fw_cfg file opt/uk/env (what `uk run --env-file` writes).</summary>
         FirmwareConfig,
+        /// <summary>The cloud's user data (UserData's env-file text): instance metadata or a config drive, named by BootEnvironment.CloudSourceName.</summary>
+        Cloud,
         /// <summary>NAME=VALUE or uk.env=NAME=VALUE words of the kernel command line.</summary>
         CommandLine,
     }
@@ -19,9 +21,10 @@ namespace Kernel.Boot
     //   1. the image's defaults: /etc/uk/environ in uk_files, which uk-ld writes from --env-file (the SDK's
     //      UnikernelEnvironment items);
     //   2. QEMU's fw_cfg file opt/uk/env;
-    //   3. the kernel command line.
-    // The first two are environment blocks (EnvironmentBlock: NAME=VALUE entries, each ended by NUL), checked whole: a
-    // malformed one is reported in one line and none of it is applied. An overridden entry keeps its place and takes
+    //   3. the cloud's user data (Cloud/CloudSources: instance metadata, a config drive);
+    //   4. the kernel command line.
+    // The first two are environment blocks (EnvironmentBlock: NAME=VALUE entries, each ended by NUL), the third env-file
+    // text (UserData), each checked whole: a malformed one is reported in one line and none of it is applied. An overridden entry keeps its place and takes
     // the new value, as setenv does. The report names each name and its source, never a value, unless uk.report.values=1
     // asks for the values of names that do not look secret (EnvironmentBlock.LooksSecret).
     internal static unsafe class BootEnvironment
@@ -54,6 +57,9 @@ namespace Kernel.Boot
 
             int fromFirmware = AddFirmwareConfig();
 
+            CloudSourceName = null;
+            int fromCloud = Cloud.CloudSources.Apply();
+
             int fromCommandLine = 0;
             for (int i = 0; i < BootCommandLine.Count; i++)
             {
@@ -62,7 +68,7 @@ namespace Kernel.Boot
                 Add(BootCommandLine.Text + t->Start, t->Length, t->NameLength, EnvironmentSource.CommandLine);
                 fromCommandLine++;
             }
-            Report(fromImage, image != null, fromFirmware, fromCommandLine);
+            Report(fromImage, image != null, fromFirmware, fromCloud, fromCommandLine);
         }
 
         // -1: the source is absent; otherwise the entries it gave (0 when it was malformed and reported).
@@ -80,6 +86,61 @@ namespace Kernel.Boot
             byte* data = (byte*)KernelMemory.AllocateZeroed(size + 1);
             FirmwareConfig.Read(selector, data, (int)size);
             return AddBlock(data, size, EnvironmentSource.FirmwareConfig);
+        }
+
+        /// <summary>The cloud source that gave user data, as the report names it ("aws metadata", "config drive"); null: none.</summary>
+        public static string CloudSourceName;
+
+        /// <summary>
+        /// Applies a cloud source's user data (<paramref name="text"/>, UserData's format) as the cloud source, named
+        /// <paramref name="sourceName"/> in the report. Returns the entries it gave, or -1 when it gave none: cloud-init's
+        /// user data (skipped) or malformed (none of it applied), each reported in one line. The text may be freed after.
+        /// </summary>
+        public static int AddUserData(byte* text, int length, string sourceName)
+        {
+            string cloudInit = UserData.CloudInitFormat(text, length);
+            if (cloudInit != null)
+            {
+                KernelConsole.Prefix();
+                KernelConsole.Write("environment: ");
+                KernelConsole.Write(sourceName);
+                KernelConsole.Write(" user data is cloud-init's (");
+                KernelConsole.Write(cloudInit);
+                KernelConsole.WriteLine("), not NAME=VALUE lines: skipped");
+                return -1;
+            }
+            // Kept for the kernel's life: the entries point into it until the app's stack holds copies.
+            byte* block = (byte*)KernelMemory.AllocateZeroed((nuint)(length + 1));
+            int blockLength, line;
+            UserDataError error;
+            int count = UserData.ToEnvironmentBlock(text, length, block, out blockLength, out error, out line);
+            if (count < 0)
+            {
+                KernelMemory.FreeBlock(block);
+                KernelConsole.Prefix();
+                KernelConsole.Write("environment: ");
+                KernelConsole.Write(sourceName);
+                KernelConsole.Write(" user data is malformed");
+                if (line > 0)
+                {
+                    KernelConsole.Write(" at line ");
+                    KernelConsole.WriteDecimal((ulong)line);
+                }
+                KernelConsole.Write(": ");
+                KernelConsole.Write(UserData.Describe(error));
+                KernelConsole.WriteLine("; none of it is applied");
+                return -1;
+            }
+            CloudSourceName = sourceName;
+            int start = 0;
+            for (int i = 0; i < count; i++)
+            {
+                int end = start;
+                while (block[end] != 0) end++;
+                Add(block + start, end - start, EnvironmentBlock.NameLength(block + start, end - start), EnvironmentSource.Cloud);
+                start = end + 1;
+            }
+            return count;
         }
 
         private static int AddBlock(byte* data, ulong size, EnvironmentSource source)
@@ -134,7 +195,7 @@ namespace Kernel.Boot
             KernelConsole.WriteLine("; none of it is applied");
         }
 
-        private static void Report(int fromImage, bool imageHasDefaults, int fromFirmware, int fromCommandLine)
+        private static void Report(int fromImage, bool imageHasDefaults, int fromFirmware, int fromCloud, int fromCommandLine)
         {
             KernelConsole.Prefix();
             KernelConsole.Write("environment: ");
@@ -143,6 +204,14 @@ namespace Kernel.Boot
             if (imageHasDefaults) KernelConsole.WriteDecimal((ulong)fromImage); else KernelConsole.Write("none");
             KernelConsole.Write(", fw_cfg ");
             if (fromFirmware >= 0) KernelConsole.WriteDecimal((ulong)fromFirmware); else KernelConsole.Write("none");
+            if (fromCloud >= 0 && CloudSourceName != null)
+            {
+                KernelConsole.Write(", ");
+                KernelConsole.Write(CloudSourceName);
+                KernelConsole.Write(" ");
+                KernelConsole.WriteDecimal((ulong)fromCloud);
+            }
+            else KernelConsole.Write(", cloud none");
             KernelConsole.Write(", command line ");
             KernelConsole.WriteDecimal((ulong)fromCommandLine);
             KernelConsole.WriteLine();
@@ -177,6 +246,7 @@ namespace Kernel.Boot
         {
             if (source == EnvironmentSource.Image) return "the image";
             if (source == EnvironmentSource.FirmwareConfig) return "fw_cfg";
+            if (source == EnvironmentSource.Cloud) return CloudSourceName;
             return "the command line";
         }
 
