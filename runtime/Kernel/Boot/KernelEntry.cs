@@ -58,6 +58,7 @@ namespace Kernel.Boot
             BootReport.Write(bootInfo, csharpEntryTsc, initDoneTsc);
             Devices.DeviceStartup.Discover();   // ACPI tables, I/O APICs, PCI functions: "uk: acpi: ..." and "uk: pci: ..." lines
             Devices.Virtio.VirtioNet.Probe();   // a network card, if the machine has one: "uk: net: ..." line
+            Devices.Virtio.VirtioBlock.Probe(); // disks (read for a config drive): a "uk: disk: ..." line each
 
 #if KERNEL_SELFTEST
             SelfTest.SelfTests.Run(bootInfo);

@@ -24,10 +24,13 @@ namespace Kernel.Devices
             PciEnumeration.Report(&HasDriver);
         }
 
-        // The kernel's drivers, by what they drive: virtio-net (Virtio/VirtioNet).
+        // The kernel's drivers, by what they drive: virtio-net (Virtio/VirtioNet) and virtio-blk (Virtio/VirtioBlock).
         private static bool HasDriver(PciFunction f)
-            => f.Vendor == Virtio.VirtioPciTransport.VirtioVendor
-               && Virtio.VirtioPciTransport.DeviceTypeOf(f.Device, f.Subsystem) == Virtio.VirtioConstants.DeviceNetwork;
+        {
+            if (f.Vendor != Virtio.VirtioPciTransport.VirtioVendor) return false;
+            uint type = Virtio.VirtioPciTransport.DeviceTypeOf(f.Device, f.Subsystem);
+            return type == Virtio.VirtioConstants.DeviceNetwork || type == Virtio.VirtioConstants.DeviceBlock;
+        }
 
         private static Fadt s_reset;
 

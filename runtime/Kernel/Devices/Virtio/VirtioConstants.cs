@@ -10,6 +10,6 @@ namespace Kernel.Devices.Virtio
         /// <summary>VIRTIO_F_VERSION_1: the device follows virtio 1.x (little-endian, 12-byte net header, ...).</summary>
         public const ulong FeatureVersion1 = 1UL << 32;
 
-        public const uint DeviceNetwork = 1;
+        public const uint DeviceNetwork = 1, DeviceBlock = 2;
     }
 }

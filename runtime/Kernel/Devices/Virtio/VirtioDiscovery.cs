@@ -21,15 +21,19 @@ namespace Kernel.Devices.Virtio
         public static string Problem;
 
         /// <summary>The first virtio device of <paramref name="deviceType"/>, or null.</summary>
-        public static VirtioTransport Find(uint deviceType)
+        public static VirtioTransport Find(uint deviceType) => Find(deviceType, 0);
+
+        /// <summary>The virtio device of <paramref name="deviceType"/> after <paramref name="skip"/> others of that type (disks come in numbers), or null.</summary>
+        public static VirtioTransport Find(uint deviceType, int skip)
         {
-            VirtioTransport found = FromCommandLine(deviceType);
+            VirtioTransport found = FromCommandLine(deviceType, ref skip);
             if (found != null) return found;
-            if (PciConfigSpace.Present) return OnPciBus(deviceType);
-            return InMicrovmWindows(deviceType);
+            if (PciConfigSpace.Present) return OnPciBus(deviceType, ref skip);
+            return InMicrovmWindows(deviceType, ref skip);
         }
 
-        private static VirtioTransport FromCommandLine(uint deviceType)
+        // Each source counts skip down over the devices of the type it holds and returns the one at zero.
+        private static VirtioTransport FromCommandLine(uint deviceType, ref int skip)
         {
             const string Prefix = "virtio_mmio.device=";
             for (int i = 0; i < BootCommandLine.Count; i++)
@@ -43,24 +47,24 @@ namespace Kernel.Devices.Virtio
                 bool legacy;
                 var transport = VirtioMmioTransport.Probe(baseAddress, (int)interrupt, out legacy);
                 if (legacy) Problem = "virtio-mmio device is legacy (version 1): start QEMU with -global virtio-mmio.force-legacy=false";
-                if (transport != null && transport.DeviceType == deviceType) return transport;
+                if (transport != null && transport.DeviceType == deviceType && skip-- == 0) return transport;
             }
             return null;
         }
 
-        private static VirtioTransport InMicrovmWindows(uint deviceType)
+        private static VirtioTransport InMicrovmWindows(uint deviceType, ref int skip)
         {
             for (int i = 0; i < MicrovmMmioWindows; i++)
             {
                 bool legacy;
                 var transport = VirtioMmioTransport.Probe(MicrovmMmioBase + (ulong)(i * VirtioMmioTransport.WindowSize), MicrovmFirstInterrupt + i, out legacy);
                 if (legacy) Problem = "virtio-mmio device is legacy (version 1): start QEMU with -global virtio-mmio.force-legacy=false";
-                if (transport != null && transport.DeviceType == deviceType) return transport;
+                if (transport != null && transport.DeviceType == deviceType && skip-- == 0) return transport;
             }
             return null;
         }
 
-        private static VirtioTransport OnPciBus(uint deviceType)
+        private static VirtioTransport OnPciBus(uint deviceType, ref int skip)
         {
             for (int i = 0; i < PciEnumeration.Count; i++)
             {
@@ -69,7 +73,7 @@ namespace Kernel.Devices.Virtio
                 string problem;
                 var transport = VirtioPciTransport.Probe(f.Bus, f.Slot, f.Function, out problem);
                 if (problem != null) Problem = problem;
-                if (transport != null && transport.DeviceType == deviceType) return transport;
+                if (transport != null && transport.DeviceType == deviceType && skip-- == 0) return transport;
             }
             return null;
         }

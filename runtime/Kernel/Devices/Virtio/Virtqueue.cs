@@ -5,8 +5,9 @@ namespace Kernel.Devices.Virtio
 {
     // A split virtqueue (virtio 1.1, 2.6): a descriptor table the driver fills, the available ring where it
     // offers descriptor chains, and the used ring where the device returns them with the bytes it wrote.
-    // Every buffer here is one descriptor (the network driver keeps header and frame contiguous), so the
-    // free descriptors are a simple stack and a chain is its head. The three parts live in whole zeroed
+    // A buffer here is one descriptor (the network driver keeps header and frame contiguous) or a request of
+    // two (virtio-blk's command, then its data and status), so the free descriptors are a simple stack and a
+    // chain is its head. The three parts live in whole zeroed
     // pages from the page allocator: the kernel is identity mapped, so their addresses are what the device
     // is given. Each buffer carries a caller's token (the packet it belongs to) back out of the used ring.
     //
@@ -129,6 +130,32 @@ namespace Kernel.Devices.Virtio
             return true;
         }
 
+        /// <summary>
+        /// Offers a request of two buffers chained: one the device reads (a command), then one it writes (the reply), as
+        /// virtio-blk takes them; false when fewer than two descriptors are free. The device sees it after <see cref="Kick"/>.
+        /// </summary>
+        public bool AddRequest(ulong readAddress, uint readLength, ulong writeAddress, uint writeLength, object token)
+        {
+            if (_freeCount < 2) return false;
+            ushort head = _freeStack[--_freeCount];
+            ushort tail = _freeStack[--_freeCount];
+            Descriptor* d = &_descriptors[head];
+            d->Address = MemoryLayout.ToPhysical(readAddress);
+            d->Length = readLength;
+            d->Flags = DescriptorNext;
+            d->Next = tail;
+            d = &_descriptors[tail];
+            d->Address = MemoryLayout.ToPhysical(writeAddress);
+            d->Length = writeLength;
+            d->Flags = DescriptorDeviceWrites;
+            d->Next = 0;
+            _tokens[head] = token;
+            _available[2 + (_availableIndex % Size)] = head;
+            _availableIndex++;
+            ((RingIndex*)&_available[1])->Value = _availableIndex;
+            return true;
+        }
+
         /// <summary>Tells the device there are new buffers, unless it said it does not need to hear about them.</summary>
         public void Kick()
         {
@@ -189,7 +216,13 @@ namespace Kernel.Devices.Virtio
             if (_eventIndex) ((RingIndex*)&_available[2 + Size])->Value = _interruptsWanted ? _lastUsed : (ushort)(_lastUsed - 1);
             token = _tokens[id];
             _tokens[id] = null;
-            _freeStack[_freeCount++] = (ushort)id;
+            // A chain's descriptors all come free (AddRequest's); a single buffer is a chain of one.
+            for (int guard = 0; guard < Size; guard++)
+            {
+                _freeStack[_freeCount++] = (ushort)id;
+                if ((_descriptors[id].Flags & DescriptorNext) == 0) break;
+                id = _descriptors[id].Next;
+            }
             return true;
         }
 
