@@ -58,6 +58,12 @@ public static class RunCommand
             Description = "Put the network card on this existing host tap device instead of user networking (give the guest an address: -k uk.net.ip=A.B.C.D/N)",
             HelpName = "NAME",
         };
+        var drive = new Option<string[]>("--drive")
+        {
+            Description = "Attach a disk the guest reads, read-only on virtio-blk: a config drive (cloud-localds's seed with user-data " +
+                          "and meta-data, label cidata; an OpenStack config-2 ISO) whose user data sets the app's environment (repeatable)",
+            HelpName = "FILE",
+        };
         var userNetwork = new Option<bool>("--net") { Description = "A network card on QEMU's user networking (NAT; outgoing connections only unless -p forwards ports; implied by -p)" };
         // Values are checked here, not by typed options: a bad one is a usage error with one line, never an exception.
         timeout.Validators.Add(r =>
@@ -80,7 +86,7 @@ public static class RunCommand
 
         var command = new Command("run", "Boot an image in QEMU: the app's output streams to stdout, the kernel's lines to stderr, and uk exits with the app's status")
         {
-            image, appArgs, env, envFile, kernelOption, memory, machine, firmware, accel, icount, timeout, quiet, dryRun, publish, tap, userNetwork, stopTimeout,
+            image, appArgs, env, envFile, kernelOption, memory, machine, firmware, accel, icount, timeout, quiet, dryRun, publish, tap, userNetwork, drive, stopTimeout,
         };
         command.SetAction(parse =>
         {
@@ -102,6 +108,12 @@ public static class RunCommand
             try { network = Network(parse.GetValue(publish) ?? [], parse.GetValue(tap), parse.GetValue(userNetwork)); }
             catch (ArgumentException e) { return console.Fail(e.Message, UkCommandLine.UsageError); }
             string memorySize = parse.GetValue(memory)!;
+            var drives = new List<QemuDrive>();
+            foreach (string path in parse.GetValue(drive) ?? [])
+            {
+                if (QemuDrive.Problem(path) is { } unusable) return console.Fail(unusable, OwnFailure);
+                drives.Add(new QemuDrive(Path.GetFullPath(path)));
+            }
 
             using var runDirectory = configuration.FirmwareEnvironment is null && parse.GetValue(dryRun) ? null : RunDirectory.Create();
             string? firmwareEnvironment = configuration.FirmwareEnvironment is { } block ? runDirectory!.WriteSecret("env", block) : null;
@@ -118,6 +130,7 @@ public static class RunCommand
                 InstructionCounting = parse.GetValue(icount),
                 CommandLine = cmdline,
                 Network = network,
+                Drives = drives,
                 FirmwareConfigFiles = firmwareEnvironment is null ? [] : [(BootConfiguration.FirmwareConfigName, firmwareEnvironment)],
             };
             PreparedDisk? prepared = null;

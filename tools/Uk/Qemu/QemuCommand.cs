@@ -35,6 +35,7 @@ public static class QemuCommand
         if (options.InstructionCounting) args.AddRange(["-icount", "shift=0"]);
         if (options.QmpSocketPath is { } qmp) args.AddRange(["-qmp", $"unix:{QemuOptionValue(qmp)},server=on,wait=off"]);
         foreach (var (name, hostPath) in options.FirmwareConfigFiles) args.AddRange(["-fw_cfg", $"name={QemuOptionValue(name)},file={QemuOptionValue(hostPath)}"]);
+        for (int i = 0; i < options.Drives.Count; i++) args.AddRange(options.Drives[i].Arguments(options.Machine, i));
         if (options.Disk is { } disk)
         {
             args.AddRange(disk.Arguments());

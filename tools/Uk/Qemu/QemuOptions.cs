@@ -37,6 +37,8 @@ public sealed record QemuOptions
     /// <summary>Boot this disk through firmware instead of <see cref="ImagePath"/> with -kernel (the command line is then
     /// the disk's own configuration: no -append); null (the default): a -kernel boot.</summary>
     public QemuDisk? Disk { get; init; }
+    /// <summary>Disks the guest reads (config drives: QemuDrive), read-only on virtio-blk; empty (the default): none.</summary>
+    public IReadOnlyList<QemuDrive> Drives { get; init; } = [];
     /// <summary>A network card on QEMU's user networking, with host port forwards; null (the default): none.</summary>
     public QemuNetwork? Network { get; init; }
     /// <summary>More QEMU arguments, before the network card's (tests add devices with them: disks, PCIe root ports the card may sit behind).</summary>

@@ -30,7 +30,7 @@ namespace Kernel.Boot.Cloud
                 ConfigDriveKind kind = ConfigDriveLayout.KindOf(volume);
                 if (kind == ConfigDriveKind.None || Found)
                 {
-                    Ignored(disk, volume, Found);
+                    Ignored(disk, volume, kind != ConfigDriveKind.None);
                     continue;
                 }
                 Found = true;
