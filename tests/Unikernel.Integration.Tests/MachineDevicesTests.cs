@@ -10,8 +10,9 @@ namespace Unikernel.Integration.Tests;
 /// <summary>
 /// What a disk-booted guest on pc, q35 or a cloud gets (runtime/Kernel/Devices: Acpi/, Pci/, IoApic.cs, DeviceMemory.cs),
 /// booted with -kernel on QEMU's machines: ACPI tables (RSDP, MADT, FADT, MCFG), PCIe configuration through ECAM,
-/// buses behind PCIe root ports, a modern-only virtio-net card behind one, 64-bit BARs above 4 GiB, and devices the
-/// kernel has no driver for (NVMe, virtio-blk, AHCI, q35's LPC and SMBus functions). The apps' output and network
+/// buses behind PCIe root ports, a modern-only virtio-net card behind one, 64-bit BARs above 4 GiB, a virtio-blk disk
+/// (read, found not to be a config drive), and devices the kernel has no driver for (NVMe, AHCI, q35's LPC and SMBus
+/// functions). The apps' output and network
 /// behaviour must be what they are on microvm and pc, and the boot report must say what the kernel found.
 /// </summary>
 public partial class MachineDevicesTests(ITestOutputHelper output)
@@ -32,8 +33,8 @@ public partial class MachineDevicesTests(ITestOutputHelper output)
         ["q35"] = new(MachineKind.Q35, "addr=0x2",
             ["-drive", "file={0},if=none,id=nvme0,format=raw", "-device", "nvme,drive=nvme0,serial=uk-nvme,addr=0x3",
              "-drive", "file={1},if=none,id=blk0,format=raw", "-device", "virtio-blk-pci,drive=blk0,addr=0x4"],
-            "uk: pci: 7 functions on 1 bus (ECAM 0xb0000000), 1 bridge; driver: virtio-net 00:02.0; no driver: nvme 00:03.0, "
-            + "virtio-blk 00:04.0, isa-bridge 00:1f.0, ahci 00:1f.2, smbus 00:1f.3",
+            "uk: pci: 7 functions on 1 bus (ECAM 0xb0000000), 1 bridge; driver: virtio-net 00:02.0, virtio-blk 00:04.0; no driver: "
+            + "nvme 00:03.0, isa-bridge 00:1f.0, ahci 00:1f.2, smbus 00:1f.3",
             [QemuPcMadt, Q35Mcfg], "msi-x"),
         // As OVMF-era clouds do it: a modern-only card behind a PCIe root port, NVMe behind another. pci-testdev's 2 GiB
         // 64-bit BAR does not fit below 4 GiB, so SeaBIOS moves every 64-bit BAR above it -- the card's virtio
@@ -44,8 +45,8 @@ public partial class MachineDevicesTests(ITestOutputHelper output)
              "-drive", "file={0},if=none,id=nvme0,format=raw", "-device", "nvme,drive=nvme0,serial=uk-nvme,bus=rp2",
              "-drive", "file={1},if=none,id=blk0,format=raw", "-device", "virtio-blk-pci,drive=blk0,addr=0x4",
              "-device", "pci-testdev,membar=2G,addr=0x5"],
-            "uk: pci: 10 functions on 3 buses (ECAM 0xb0000000), 3 bridges; driver: virtio-net 01:00.0; no driver: nvme 02:00.0, "
-            + "virtio-blk 00:04.0, [1b36:0005 class 00ff] 00:05.0, isa-bridge 00:1f.0, ahci 00:1f.2, smbus 00:1f.3",
+            "uk: pci: 10 functions on 3 buses (ECAM 0xb0000000), 3 bridges; driver: virtio-net 01:00.0, virtio-blk 00:04.0; no driver: "
+            + "nvme 02:00.0, [1b36:0005 class 00ff] 00:05.0, isa-bridge 00:1f.0, ahci 00:1f.2, smbus 00:1f.3",
             [QemuPcMadt, Q35Mcfg], "msi-x"),
         // The same card without MSI-X (vectors=0): INTx through the root port's swizzle to the ISA interrupt firmware
         // put in Interrupt Line, and from there through the MADT's override to the I/O APIC.
@@ -56,8 +57,8 @@ public partial class MachineDevicesTests(ITestOutputHelper output)
             [QemuPcMadt, Q35Mcfg], "irq 1[01]"),
         ["pc"] = new(MachineKind.Pc, "addr=0x2",
             ["-drive", "file={1},if=none,id=blk0,format=raw", "-device", "virtio-blk-pci,drive=blk0,addr=0x3"],
-            "uk: pci: 6 functions on 1 bus (port 0xcf8), 1 bridge; driver: virtio-net 00:02.0; no driver: isa-bridge 00:01.0, "
-            + "ide 00:01.1, [8086:7113 class 0680] 00:01.3, virtio-blk 00:03.0",
+            "uk: pci: 6 functions on 1 bus (port 0xcf8), 1 bridge; driver: virtio-net 00:02.0, virtio-blk 00:03.0; no driver: "
+            + "isa-bridge 00:01.0, ide 00:01.1, [8086:7113 class 0680] 00:01.3",
             [QemuPcMadt], "msi-x"),
         // microvm's second I/O APIC carries its virtio-mmio lines; its FADT is hardware-reduced (no PM1, a GED instead).
         ["microvm"] = new(MachineKind.Microvm, "", [], null,
@@ -110,6 +111,8 @@ public partial class MachineDevicesTests(ITestOutputHelper output)
             Assert.Contains(lines, l => l.StartsWith("uk: acpi: FADT: SCI 9, SMI port 0xb2", StringComparison.Ordinal));
         if (machine.Setup.PciLine != null) Assert.Contains(machine.Setup.PciLine, lines);
         else Assert.DoesNotContain("uk: pci:", console);
+        if (machine.Setup.PciLine?.Contains("virtio-blk") == true)
+            Assert.Contains("uk: disk: vda is not a config drive (no ISO 9660 or FAT file system); ignored", lines);
         Assert.DoesNotContain("refused", console);
         Assert.Matches(@"uk: net: virtio-net 52:54:00:12:34:56 \((pci|mmio)\) 10\.0\.2\.15/24 .*, link up, " + machine.Setup.Interrupt + ",", console);
     }

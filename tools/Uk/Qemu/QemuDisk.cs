@@ -2,7 +2,7 @@ namespace Unikernel.Tools.Qemu;
 
 /// <summary>
 /// A disk image booted through firmware instead of -kernel: the disk on virtio-blk-pci (which SeaBIOS and OVMF both
-/// boot from, and the kernel ignores), opened with snapshot=on so the guest never writes the file, and for UEFI Debian's
+/// boot from, and the kernel reads only to find it is not a config drive), opened with snapshot=on so the guest never writes the file, and for UEFI Debian's
 /// OVMF as pflash, its variable store also snapshot=on (a private copy per boot, the shipped file untouched).
 /// </summary>
 public sealed record QemuDisk(string Path, string Driver, Firmware Firmware)
