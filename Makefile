@@ -45,6 +45,9 @@ PACKAGES += gdisk:/usr/sbin/sgdisk fdisk:/usr/sbin/sfdisk dosfstools:/usr/sbin/f
 PACKAGES += libvirt-clients:/usr/bin/virt-xml-validate libvirt-daemon:/usr/sbin/libvirtd \
   libvirt-daemon-driver-qemu:/usr/lib/x86_64-linux-gnu/libvirt/connection-driver/libvirt_driver_qemu.so \
   skopeo:/usr/bin/skopeo umoci:/usr/bin/umoci python3-yaml:/usr/lib/python3/dist-packages/yaml/__init__.py
+# Config drives (ConfigDriveTests, ConfigDriveVolumeTests): NoCloud seeds from cloud-localds (cloud-image-utils; ISO 9660
+# through genisoimage, vfat through dosfstools and mtools), OpenStack config-2 ISOs from genisoimage and xorriso.
+PACKAGES += cloud-image-utils:/usr/bin/cloud-localds genisoimage:/usr/bin/genisoimage xorriso:/usr/bin/xorriso
 
 .PHONY: all setup build boot-objects icu crypto-native crypto-native-build native-components package apps images linker-aot test demo bench fuzz clean
 
