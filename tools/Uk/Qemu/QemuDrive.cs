@@ -24,12 +24,14 @@ public sealed record QemuDrive(string Path)
         }
     }
 
-    /// <summary>"qcow2" when the file starts with "QFI\xfb", else "raw".</summary>
+    private static ReadOnlySpan<byte> Qcow2Magic => [(byte)'Q', (byte)'F', (byte)'I', 0xFB];
+
+    /// <summary>"qcow2" when the file starts with qcow2's magic "QFI\xfb", else "raw".</summary>
     public string Format()
     {
         Span<byte> magic = stackalloc byte[4];
         using var file = File.OpenRead(Path);
-        return file.ReadAtLeast(magic, 4, throwOnEndOfStream: false) == 4 && magic.SequenceEqual("QFI\xfb"u8) ? "qcow2" : "raw";
+        return file.ReadAtLeast(magic, 4, throwOnEndOfStream: false) == 4 && magic.SequenceEqual(Qcow2Magic) ? "qcow2" : "raw";
     }
 
     /// <summary>Why <paramref name="path"/> cannot be attached, or null.</summary>
