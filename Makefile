@@ -91,12 +91,14 @@ $(ICU_NATIVE)/built: $(ICU_RECIPE)
 # VersionPrefix-dev-<hash of the packed files>: NuGet extracts a version into its package cache once and never again, so
 # new contents get a new version, and unchanged contents keep theirs (nothing re-extracted, the samples' restore stays a
 # no-op). The version packed last is in artifacts/packages/Unikernel.Sdk.version.props, which samples/Directory.Build.props
-# reads. Older packages are removed from the feed (not from the NuGet cache, which other checkouts may share).
+# reads. Older packages are removed from the feed (not from the NuGet cache, which other checkouts may share). The same
+# feed carries `uk` as a .NET tool (Unikernel.Tool, versioned the same way: tools/Uk/Uk.csproj).
 FEED        := $(ARTIFACTS)/packages
 package: boot-objects icu crypto-native native-components
 	@mkdir -p $(FEED)
-	rm -f $(FEED)/Unikernel.Sdk.*.nupkg
+	rm -f $(FEED)/Unikernel.Sdk.*.nupkg $(FEED)/Unikernel.Tool.*.nupkg
 	$(DOTNET) pack sdk/Unikernel.Sdk -c $(CONFIG) -nologo -v:minimal -o $(FEED)
+	$(DOTNET) pack tools/Uk -c $(CONFIG) -nologo -v:minimal -o $(FEED)
 
 # The version files of what the package carries from Debian and the NativeAOT package (components.txt, read by uk-ld for
 # every image's SBOM: docs/sbom.md). build-icu.sh and crypto-native-build write theirs when they build; this writes those

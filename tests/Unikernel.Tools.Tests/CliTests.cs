@@ -1,17 +1,11 @@
 using System.Text.Json;
 using Unikernel.Tools.Cli;
+using static Unikernel.Tools.Tests.UkInvocation;
 
 namespace Unikernel.Tools.Tests;
 
 public class CliTests
 {
-    private static (int Status, string Out, string Error) Uk(params string[] args)
-    {
-        var output = new StringWriter();
-        var error = new StringWriter();
-        int status = UkCommandLine.Invoke(args, UkConsole.Plain(output, error));
-        return (status, output.ToString(), error.ToString());
-    }
 
     [Theory]
     [InlineData("--help")]

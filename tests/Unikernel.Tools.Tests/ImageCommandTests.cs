@@ -1,5 +1,6 @@
 using Unikernel.Disk;
 using Unikernel.Tools.Cli;
+using static Unikernel.Tools.Tests.UkInvocation;
 
 namespace Unikernel.Tools.Tests;
 
@@ -10,14 +11,6 @@ public sealed class ImageCommandTests : IDisposable
     private readonly string _dir = Directory.CreateTempSubdirectory("uk-image-tests-").FullName;
 
     public void Dispose() => Directory.Delete(_dir, recursive: true);
-
-    private static (int Status, string Out, string Error) Uk(params string[] args)
-    {
-        var output = new StringWriter();
-        var error = new StringWriter();
-        int status = UkCommandLine.Invoke(args, UkConsole.Plain(output, error));
-        return (status, output.ToString(), error.ToString());
-    }
 
     [SkippableFact]
     public void WritesARawDiskWhoseConfigurationUkConfigReadsAndRewrites()

@@ -1,18 +1,12 @@
 using Unikernel.Tools.Cli;
 using Unikernel.Tools.Qemu;
+using static Unikernel.Tools.Tests.UkInvocation;
 
 namespace Unikernel.Tools.Tests;
 
 /// <summary>`uk run -p`, `--net` and `--tap`: parsing, the QEMU netdevs they become, and the errors that name the bad value.</summary>
 public class NetworkOptionTests
 {
-    private static (int Status, string Out, string Error) Uk(params string[] args)
-    {
-        var output = new StringWriter();
-        var error = new StringWriter();
-        int status = UkCommandLine.Invoke(args, UkConsole.Plain(output, error));
-        return (status, output.ToString(), error.ToString());
-    }
 
     private static (int Status, string Out, string Error) DryRun(params string[] options)
     {

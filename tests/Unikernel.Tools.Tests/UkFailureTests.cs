@@ -1,6 +1,7 @@
 using System.Buffers.Binary;
 using Unikernel.Tools.Cli;
 using Unikernel.Tools.Qemu;
+using static Unikernel.Tools.Tests.UkInvocation;
 
 namespace Unikernel.Tools.Tests;
 
@@ -10,13 +11,6 @@ namespace Unikernel.Tools.Tests;
 /// </summary>
 public class UkFailureTests
 {
-    private static (int Status, string Out, string Error) Uk(params string[] args)
-    {
-        var output = new StringWriter();
-        var error = new StringWriter();
-        int status = UkCommandLine.Invoke(args, UkConsole.Plain(output, error));
-        return (status, output.ToString(), error.ToString());
-    }
 
     /// <summary>The one "uk: error:" line of stderr (there must be exactly one).</summary>
     private static string ErrorLine(string error)

@@ -1,17 +1,11 @@
 using System.Text.Json;
 using Unikernel.Tools.Cli;
+using static Unikernel.Tools.Tests.UkInvocation;
 
 namespace Unikernel.Tools.Tests.Export;
 
 public class ExportCommandTests
 {
-    private static (int Status, string Out, string Error) Uk(params string[] args)
-    {
-        var output = new StringWriter();
-        var error = new StringWriter();
-        int status = UkCommandLine.Invoke(args, UkConsole.Plain(output, error));
-        return (status, output.ToString(), error.ToString());
-    }
 
     [Fact]
     public void ExportListsItsTargetsAndEachHasHelp()
@@ -150,13 +144,6 @@ public class ExportCommandTests
 /// <summary>The disk-booting targets: the disk they carry is the one the disk builder makes, whichever engine gets it.</summary>
 public class ExportDiskTargetTests
 {
-    private static (int Status, string Out, string Error) Uk(params string[] args)
-    {
-        var output = new StringWriter();
-        var error = new StringWriter();
-        int status = UkCommandLine.Invoke(args, UkConsole.Plain(output, error));
-        return (status, output.ToString(), error.ToString());
-    }
 
     [Fact]
     public void KubeVirtsContainerDiskHoldsTheDiskLibvirtBoots()

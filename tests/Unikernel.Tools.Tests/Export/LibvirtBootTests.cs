@@ -1,5 +1,6 @@
 using Unikernel.Tools.Cli;
 using Unikernel.Tools.Export;
+using static Unikernel.Tools.Tests.UkInvocation;
 
 namespace Unikernel.Tools.Tests.Export;
 
@@ -51,11 +52,4 @@ public class LibvirtBootTests
         Assert.Contains("GREETING=from libvirt", appOutput);
     }
 
-    private static (int Status, string Out, string Error) Uk(string[] args)
-    {
-        var output = new StringWriter();
-        var error = new StringWriter();
-        int status = UkCommandLine.Invoke(args, UkConsole.Plain(output, error));
-        return (status, output.ToString(), error.ToString());
-    }
 }
