@@ -1,5 +1,6 @@
 using Unikernel.Tools.Cli;
 using Unikernel.Tools.Qemu;
+using static Unikernel.Tools.Tests.UkInvocation;
 
 namespace Unikernel.Tools.Tests;
 
@@ -10,10 +11,7 @@ public class DriveOptionTests
     {
         string image = dir.File("app.img");
         File.WriteAllBytes(image, [0]);
-        var output = new StringWriter();
-        var error = new StringWriter();
-        int status = UkCommandLine.Invoke(["run", image, "--dry-run", "--accel", "tcg", .. options], UkConsole.Plain(output, error));
-        return (status, output.ToString(), error.ToString());
+        return Uk(["run", image, "--dry-run", "--accel", "tcg", .. options]);
     }
 
     [Fact]
