@@ -10,7 +10,7 @@ namespace Unikernel.Runtime.Tests;
 public unsafe class BootHttpTests
 {
     [Fact]
-    public void WritesARequestWithHostConnectionCloseAndALengthForPut()
+    public void WritesARequestWithHostAndALengthForPut()
     {
         var buffer = new byte[256];
         fixed (byte* b = buffer)
@@ -20,11 +20,11 @@ public unsafe class BootHttpTests
             put.Header("X-aws-ec2-metadata-token-ttl-seconds", "300");
             put.End();
             Assert.Equal("PUT /latest/api/token HTTP/1.1\r\nHost: 169.254.169.254\r\nX-aws-ec2-metadata-token-ttl-seconds: 300\r\n"
-                         + "Content-Length: 0\r\nConnection: close\r\n\r\n", Encoding.ASCII.GetString(buffer, 0, put.Length));
+                         + "Content-Length: 0\r\n\r\n", Encoding.ASCII.GetString(buffer, 0, put.Length));
             var get = new HttpRequestText(b, buffer.Length, "GET", "/latest/user-data", "h");
             get.Header("X-aws-ec2-metadata-token", token, 5);
             get.End();
-            Assert.Equal("GET /latest/user-data HTTP/1.1\r\nHost: h\r\nX-aws-ec2-metadata-token: abc==\r\nConnection: close\r\n\r\n",
+            Assert.Equal("GET /latest/user-data HTTP/1.1\r\nHost: h\r\nX-aws-ec2-metadata-token: abc==\r\n\r\n",
                          Encoding.ASCII.GetString(buffer, 0, get.Length));
             var tooLong = new HttpRequestText(b, 20, "GET", "/a/very/long/path/indeed", "h");
             tooLong.End();

@@ -58,6 +58,13 @@ public static class RunCommand
             Description = "Put the network card on this existing host tap device instead of user networking (give the guest an address: -k uk.net.ip=A.B.C.D/N)",
             HelpName = "NAME",
         };
+        var metadata = new Option<string>("--metadata")
+        {
+            Description = "Let the guest reach an instance metadata server on the host at 169.254.169.254:80, as on AWS or GCE: the kernel " +
+                          "reads the app's environment (user data) and the instance id from it at boot. The server must be listening when QEMU starts " +
+                          "(implies --net; the guest's network is then 169.254.169.0/24)",
+            HelpName = "[IP:]PORT",
+        };
         var userNetwork = new Option<bool>("--net") { Description = "A network card on QEMU's user networking (NAT; outgoing connections only unless -p forwards ports; implied by -p)" };
         // Values are checked here, not by typed options: a bad one is a usage error with one line, never an exception.
         timeout.Validators.Add(r =>
@@ -80,7 +87,7 @@ public static class RunCommand
 
         var command = new Command("run", "Boot an image in QEMU: the app's output streams to stdout, the kernel's lines to stderr, and uk exits with the app's status")
         {
-            image, appArgs, env, envFile, kernelOption, memory, machine, firmware, accel, icount, timeout, quiet, dryRun, publish, tap, userNetwork, stopTimeout,
+            image, appArgs, env, envFile, kernelOption, memory, machine, firmware, accel, icount, timeout, quiet, dryRun, publish, tap, userNetwork, metadata, stopTimeout,
         };
         command.SetAction(parse =>
         {
@@ -99,7 +106,7 @@ public static class RunCommand
             }
             catch (ArgumentException e) { return console.Fail(e.Message, UkCommandLine.UsageError); }
             QemuNetwork? network;
-            try { network = Network(parse.GetValue(publish) ?? [], parse.GetValue(tap), parse.GetValue(userNetwork)); }
+            try { network = Network(parse.GetValue(publish) ?? [], parse.GetValue(tap), parse.GetValue(userNetwork), parse.GetValue(metadata)); }
             catch (ArgumentException e) { return console.Fail(e.Message, UkCommandLine.UsageError); }
             string memorySize = parse.GetValue(memory)!;
 
@@ -206,16 +213,21 @@ public static class RunCommand
     public const int KeptKernelLines = 50;
 
     /// <summary>The card the options ask for: none (the default: no card, nothing to probe at boot), user networking, or a tap device.</summary>
-    private static QemuNetwork? Network(string[] publish, string? tap, bool user)
+    private static QemuNetwork? Network(string[] publish, string? tap, bool user, string? metadata)
     {
-        if (tap != null && (publish.Length > 0 || user))
-            throw new ArgumentException($"-p and --net use QEMU's user networking; with --tap {tap} the guest is reached at its own address (drop them)");
+        if (tap != null && (publish.Length > 0 || user || metadata != null))
+            throw new ArgumentException($"-p, --net and --metadata use QEMU's user networking; with --tap {tap} the guest is reached at its own address (drop them)");
         if (tap != null) return new QemuNetwork { TapDevice = tap };
-        if (publish.Length == 0 && !user) return null;
+        if (publish.Length == 0 && !user && metadata == null) return null;
+        var guestForwards = metadata == null ? new List<string>() : [MetadataForward.Parse(metadata).GuestForward];
         var forwards = publish.Select(PortForward.Parse).ToList();
         var duplicate = forwards.GroupBy(f => (f.Protocol, f.HostAddress, f.HostPort)).FirstOrDefault(g => g.Count() > 1);
         if (duplicate != null) throw new ArgumentException($"-p: host port {duplicate.Key.HostPort}/{duplicate.Key.Protocol} is forwarded twice");
-        return new QemuNetwork { HostForwards = forwards.Select(f => f.HostForward).ToList() };
+        return new QemuNetwork
+        {
+            HostForwards = forwards.Select(f => f.HostForward).ToList(), GuestForwards = guestForwards,
+            UserNetworkOptions = metadata == null ? "" : MetadataForward.UserNetwork,
+        };
     }
 
     /// <summary>An enum option shown and defaulted in lower case (<c>--machine &lt;microvm|pc&gt;</c>), accepted in any case.</summary>

@@ -50,6 +50,7 @@ namespace Kernel.Boot.Cloud
             s_response = (byte*)KernelMemory.AllocateZeroed(ResponseCapacity);
             s_request = (byte*)KernelMemory.AllocateZeroed(RequestCapacity);
             int result = provider == Provider.Gce ? FromGce(explicitly) : FromAws(provider == Provider.Auto);
+            PolledHttpClient.Finish();
             KernelMemory.FreeBlock(s_response);
             KernelMemory.FreeBlock(s_request);
             return result;

@@ -1,8 +1,8 @@
 namespace Kernel.Net.Http
 {
     // An HTTP/1.1 request without a body (RFC 9112), written into a caller's buffer: the request line, Host, the
-    // caller's headers, "Connection: close" (one request a connection: the response ends where the stream does, at the
-    // latest) and, for PUT, "Content-Length: 0" (a PUT without a length is refused by servers such as AWS's IMDS).
+    // caller's headers and, for PUT, "Content-Length: 0" (a PUT without a length is refused by servers such as AWS's
+    // IMDS). The connection stays open for the next request (PolledHttpClient).
     internal unsafe struct HttpRequestText
     {
         private byte* _buffer;
@@ -49,7 +49,7 @@ namespace Kernel.Net.Http
         public void End()
         {
             if (_put) Append("Content-Length: 0\r\n");
-            Append("Connection: close\r\n\r\n");
+            Append("\r\n");
         }
 
         private void Append(string text)
