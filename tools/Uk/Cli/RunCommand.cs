@@ -96,17 +96,17 @@ public static class RunCommand
             string? diskFormat;
             try { diskFormat = DiskBoot.Detect(file.FullName); }
             catch (Exception e) when (e is IOException or UnauthorizedAccessException) { return console.Fail($"{file}: {e.Message}", OwnFailure); }
+            QemuNetwork? network;
+            try { network = Network(parse.GetValue(publish) ?? [], parse.GetValue(tap), parse.GetValue(userNetwork), parse.GetValue(metadata)); }
+            catch (ArgumentException e) { return console.Fail(e.Message, UkCommandLine.UsageError); }
             string cmdline;
             BootConfiguration configuration;
             try
             {
-                configuration = BootConfiguration.Prepare(parse.GetValue(kernelOption) ?? [], parse.GetValue(env) ?? [], parse.GetValue(envFile) ?? [],
+                configuration = BootConfiguration.Prepare(CloudOption(parse.GetValue(kernelOption) ?? [], network, parse.GetValue(metadata)), parse.GetValue(env) ?? [], parse.GetValue(envFile) ?? [],
                                                           parse.GetValue(appArgs) ?? [], Environment.GetEnvironmentVariable, outputIsTerminal: !Console.IsOutputRedirected);
                 cmdline = configuration.CommandLine;
             }
-            catch (ArgumentException e) { return console.Fail(e.Message, UkCommandLine.UsageError); }
-            QemuNetwork? network;
-            try { network = Network(parse.GetValue(publish) ?? [], parse.GetValue(tap), parse.GetValue(userNetwork), parse.GetValue(metadata)); }
             catch (ArgumentException e) { return console.Fail(e.Message, UkCommandLine.UsageError); }
             string memorySize = parse.GetValue(memory)!;
 
@@ -211,6 +211,17 @@ public static class RunCommand
 
     /// <summary>How many of the kernel's last lines --quiet keeps for a report when the guest fails.</summary>
     public const int KeptKernelLines = 50;
+
+    /// <summary>
+    /// The kernel asks 169.254.169.254 at boot unless told not to (uk.cloud, docs/options.md). Through user networking's
+    /// NAT that would be the metadata server of the host uk runs on, when it is a cloud VM: the guest would take the
+    /// host's user data and instance id. So a guest with a card asks only with --metadata, or when -k uk.cloud= says so.
+    /// </summary>
+    private static IReadOnlyList<string> CloudOption(IReadOnlyList<string> kernelOptions, QemuNetwork? network, string? metadata)
+    {
+        if (network == null || metadata != null || kernelOptions.Any(o => o.StartsWith("uk.cloud=", StringComparison.Ordinal))) return kernelOptions;
+        return [.. kernelOptions, "uk.cloud=off"];
+    }
 
     /// <summary>The card the options ask for: none (the default: no card, nothing to probe at boot), user networking, or a tap device.</summary>
     private static QemuNetwork? Network(string[] publish, string? tap, bool user, string? metadata)
