@@ -154,7 +154,7 @@ public class BootConfigurationTests
         }, KernelImages.BootTimeout);
 
     /// <summary>The conformance app's image linked again, with <paramref name="defaults"/> as uk-ld's --env-file.</summary>
-    private static string LinkWithDefaults(TempDirectory dir, string defaults)
+    internal static string LinkWithDefaults(TempDirectory dir, string defaults)
     {
         var (status, output) = RunUkLd(dir, dir.Write("defaults.env", Encoding.UTF8.GetBytes(defaults)));
         Assert.True(status == 0, output);

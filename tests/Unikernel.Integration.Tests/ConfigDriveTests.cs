@@ -44,6 +44,7 @@ public class ConfigDriveTests
         Assert.Matches($"^uk: disk: vda {kib} KiB, " + (machine == "microvm" ? @"virtio-mmio 0xfeb0[0-2][0-9a-f]00" : @"virtio-pci 00:0[0-9a-f]\.0") + ", read-only$",
                        kernel.Single(l => l.StartsWith("uk: disk: ", StringComparison.Ordinal)));
         Assert.Contains($"uk: config drive: vda ({filesystem}, label cidata): instance iid-local01, user data {userData.Length} bytes", kernel);
+        Assert.Contains("uk: instance iid-local01 (config drive (cidata))", kernel);
         Assert.Contains("uk: environment: 4 names; image none, fw_cfg 2, config drive (cidata) 3, command line 1", kernel);
         Assert.Contains("uk:   A from config drive (cidata), over fw_cfg", kernel);
         Assert.Contains("uk:   B from the command line, over config drive (cidata)", kernel);
@@ -68,6 +69,7 @@ public class ConfigDriveTests
         Assert.Equal(["environment: GREETING=hello from config-2", "environment: KEPT=1"], EnvironmentLines(guest));
         Assert.Contains("uk: config drive: vda (iso9660, label config-2): instance 83679162-1378-4288-a2d4-70e13ec132aa, user data 29 bytes", guest.KernelLines);
         Assert.Contains("uk:   GREETING from config drive (config-2)", guest.KernelLines);
+        Assert.Contains("uk: instance 83679162-1378-4288-a2d4-70e13ec132aa (config drive (config-2))", guest.KernelLines);
     }
 
     // A data disk first (named and ignored), then a seed whose user data has a bare NAME: reported with its line, none
@@ -90,6 +92,7 @@ public class ConfigDriveTests
         Assert.Contains("uk: config drive: vdb (iso9660, label cidata): instance iid-bad, user data 12 bytes", guest.KernelLines);
         Assert.Contains("uk: environment: config drive (cidata) user data is malformed at line 2: a NAME without '=VALUE'; none of it is applied", guest.KernelLines);
         Assert.Contains("uk: environment: 1 names; image none, fw_cfg none, cloud none, command line 1", guest.KernelLines);
+        Assert.Contains("uk: instance iid-bad (config drive (cidata))", guest.KernelLines);
     }
 
     // cloud-init refuses a NoCloud seed without an instance id; so does the kernel, naming the file.
@@ -106,6 +109,7 @@ public class ConfigDriveTests
         Assert.Equal(0, guest.ExitStatus);
         Assert.Equal(["environment: KEPT=1"], EnvironmentLines(guest));
         Assert.Contains("uk: config drive: vda (vfat, label cidata): meta-data: no instance-id in it; none of it is applied", guest.KernelLines);
+        Assert.Contains(guest.KernelLines, l => l.StartsWith("uk: instance ", StringComparison.Ordinal) && l.EndsWith(" (random)", StringComparison.Ordinal));
     }
 
     private static Task<BootResult> BootAsync(MachineKind machine, params string[] drives) =>

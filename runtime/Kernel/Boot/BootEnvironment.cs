@@ -204,14 +204,13 @@ namespace Kernel.Boot
             if (imageHasDefaults) KernelConsole.WriteDecimal((ulong)fromImage); else KernelConsole.Write("none");
             KernelConsole.Write(", fw_cfg ");
             if (fromFirmware >= 0) KernelConsole.WriteDecimal((ulong)fromFirmware); else KernelConsole.Write("none");
-            if (fromCloud >= 0 && CloudSourceName != null)
+            if (fromCloud >= 0 && CloudSourceName != null)   // named only when one gave entries: its own line says the rest
             {
                 KernelConsole.Write(", ");
                 KernelConsole.Write(CloudSourceName);
                 KernelConsole.Write(" ");
                 KernelConsole.WriteDecimal((ulong)fromCloud);
             }
-            else KernelConsole.Write(", cloud none");
             KernelConsole.Write(", command line ");
             KernelConsole.WriteDecimal((ulong)fromCommandLine);
             KernelConsole.WriteLine();

@@ -13,16 +13,18 @@ namespace Kernel.Boot
 
         private static byte* s_id;
         private static int s_length;
+        private static string s_origin;
 
         /// <summary>The id's bytes (printable ASCII), never null once Assign has run.</summary>
         public static byte* Id => s_id;
         public static int Length => s_length;
 
         /// <summary>Takes the cloud's instance id; bytes outside printable ASCII become '_' (it ends up in log headers).</summary>
-        public static void SetFromCloud(byte* id, int length)
+        public static void SetFromCloud(byte* id, int length, string source = "the cloud")
         {
             if (length <= 0) return;
             Store(id, length);
+            s_origin = source;
         }
 
         /// <summary>Gives the machine an id if no cloud source did: uk.instance=ID, else a random one.</summary>
@@ -34,6 +36,7 @@ namespace Kernel.Boot
             if (option != null && length > 0)
             {
                 Store(option, length);
+                s_origin = Option;
                 return;
             }
             byte* random = stackalloc byte[8];
@@ -45,6 +48,18 @@ namespace Kernel.Boot
                 hex[2 * i + 1] = HexDigit(random[i] & 0xF);
             }
             Store(hex, 16);
+            s_origin = "random";
+        }
+
+        /// <summary>The boot report's "instance" line: the id and where it came from.</summary>
+        public static void Report()
+        {
+            Console.KernelConsole.Prefix();
+            Console.KernelConsole.Write("instance ");
+            Console.KernelConsole.WriteBytes(s_id, s_length);
+            Console.KernelConsole.Write(" (");
+            Console.KernelConsole.Write(s_origin);
+            Console.KernelConsole.WriteLine(")");
         }
 
         private static void Store(byte* id, int length)

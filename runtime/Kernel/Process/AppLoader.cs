@@ -26,8 +26,9 @@ namespace Kernel.Process
             Syscalls.SyscallTable.Configure();
             Files.Synthetic.ProcessMapsFile.Writer = &ProcessMaps.Write;
             Files.Image.ImageFileSystem.Attach((byte*)MemoryLayout.ToDirectMap(bootInfo->FilesStart), bootInfo->FilesEnd - bootInfo->FilesStart);
-            BootEnvironment.Assemble();
+            BootEnvironment.Assemble();   // the cloud's sources run in it, and may name the machine
             InstanceIdentity.Assign();
+            InstanceIdentity.Report();
 
             string problem = MapSegments(bootInfo);
             if (problem != null) return problem;

@@ -64,6 +64,13 @@ public static class RunCommand
                           "and meta-data, label cidata; an OpenStack config-2 ISO) whose user data sets the app's environment (repeatable)",
             HelpName = "FILE",
         };
+        var metadata = new Option<string>("--metadata")
+        {
+            Description = "Let the guest reach an instance metadata server on the host at 169.254.169.254:80, as on AWS or GCE: the kernel " +
+                          "reads the app's environment (user data) and the instance id from it at boot. The server must be listening when QEMU starts " +
+                          "(implies --net; the guest's network is then 169.254.169.0/24)",
+            HelpName = "[IP:]PORT",
+        };
         var userNetwork = new Option<bool>("--net") { Description = "A network card on QEMU's user networking (NAT; outgoing connections only unless -p forwards ports; implied by -p)" };
         // Values are checked here, not by typed options: a bad one is a usage error with one line, never an exception.
         timeout.Validators.Add(r =>
@@ -86,7 +93,7 @@ public static class RunCommand
 
         var command = new Command("run", "Boot an image in QEMU: the app's output streams to stdout, the kernel's lines to stderr, and uk exits with the app's status")
         {
-            image, appArgs, env, envFile, kernelOption, memory, machine, firmware, accel, icount, timeout, quiet, dryRun, publish, tap, userNetwork, drive, stopTimeout,
+            image, appArgs, env, envFile, kernelOption, memory, machine, firmware, accel, icount, timeout, quiet, dryRun, publish, tap, userNetwork, drive, metadata, stopTimeout,
         };
         command.SetAction(parse =>
         {
@@ -95,17 +102,17 @@ public static class RunCommand
             string? diskFormat;
             try { diskFormat = DiskBoot.Detect(file.FullName); }
             catch (Exception e) when (e is IOException or UnauthorizedAccessException) { return console.Fail($"{file}: {e.Message}", OwnFailure); }
+            QemuNetwork? network;
+            try { network = Network(parse.GetValue(publish) ?? [], parse.GetValue(tap), parse.GetValue(userNetwork), parse.GetValue(metadata)); }
+            catch (ArgumentException e) { return console.Fail(e.Message, UkCommandLine.UsageError); }
             string cmdline;
             BootConfiguration configuration;
             try
             {
-                configuration = BootConfiguration.Prepare(parse.GetValue(kernelOption) ?? [], parse.GetValue(env) ?? [], parse.GetValue(envFile) ?? [],
+                configuration = BootConfiguration.Prepare(CloudOption(parse.GetValue(kernelOption) ?? [], network, parse.GetValue(metadata)), parse.GetValue(env) ?? [], parse.GetValue(envFile) ?? [],
                                                           parse.GetValue(appArgs) ?? [], Environment.GetEnvironmentVariable, outputIsTerminal: !Console.IsOutputRedirected);
                 cmdline = configuration.CommandLine;
             }
-            catch (ArgumentException e) { return console.Fail(e.Message, UkCommandLine.UsageError); }
-            QemuNetwork? network;
-            try { network = Network(parse.GetValue(publish) ?? [], parse.GetValue(tap), parse.GetValue(userNetwork)); }
             catch (ArgumentException e) { return console.Fail(e.Message, UkCommandLine.UsageError); }
             string memorySize = parse.GetValue(memory)!;
             var drives = new List<QemuDrive>();
@@ -218,17 +225,33 @@ public static class RunCommand
     /// <summary>How many of the kernel's last lines --quiet keeps for a report when the guest fails.</summary>
     public const int KeptKernelLines = 50;
 
-    /// <summary>The card the options ask for: none (the default: no card, nothing to probe at boot), user networking, or a tap device.</summary>
-    private static QemuNetwork? Network(string[] publish, string? tap, bool user)
+    /// <summary>
+    /// The kernel asks 169.254.169.254 at boot unless told not to (uk.cloud, docs/options.md). Through user networking's
+    /// NAT that would be the metadata server of the host uk runs on, when it is a cloud VM: the guest would take the
+    /// host's user data and instance id. So a guest with a card asks only with --metadata, or when -k uk.cloud= says so.
+    /// </summary>
+    private static IReadOnlyList<string> CloudOption(IReadOnlyList<string> kernelOptions, QemuNetwork? network, string? metadata)
     {
-        if (tap != null && (publish.Length > 0 || user))
-            throw new ArgumentException($"-p and --net use QEMU's user networking; with --tap {tap} the guest is reached at its own address (drop them)");
+        if (network == null || metadata != null || kernelOptions.Any(o => o.StartsWith("uk.cloud=", StringComparison.Ordinal))) return kernelOptions;
+        return [.. kernelOptions, "uk.cloud=off"];
+    }
+
+    /// <summary>The card the options ask for: none (the default: no card, nothing to probe at boot), user networking, or a tap device.</summary>
+    private static QemuNetwork? Network(string[] publish, string? tap, bool user, string? metadata)
+    {
+        if (tap != null && (publish.Length > 0 || user || metadata != null))
+            throw new ArgumentException($"-p, --net and --metadata use QEMU's user networking; with --tap {tap} the guest is reached at its own address (drop them)");
         if (tap != null) return new QemuNetwork { TapDevice = tap };
-        if (publish.Length == 0 && !user) return null;
+        if (publish.Length == 0 && !user && metadata == null) return null;
+        var guestForwards = metadata == null ? new List<string>() : [MetadataForward.Parse(metadata).GuestForward];
         var forwards = publish.Select(PortForward.Parse).ToList();
         var duplicate = forwards.GroupBy(f => (f.Protocol, f.HostAddress, f.HostPort)).FirstOrDefault(g => g.Count() > 1);
         if (duplicate != null) throw new ArgumentException($"-p: host port {duplicate.Key.HostPort}/{duplicate.Key.Protocol} is forwarded twice");
-        return new QemuNetwork { HostForwards = forwards.Select(f => f.HostForward).ToList() };
+        return new QemuNetwork
+        {
+            HostForwards = forwards.Select(f => f.HostForward).ToList(), GuestForwards = guestForwards,
+            UserNetworkOptions = metadata == null ? "" : MetadataForward.UserNetwork,
+        };
     }
 
     /// <summary>An enum option shown and defaulted in lower case (<c>--machine &lt;microvm|pc&gt;</c>), accepted in any case.</summary>

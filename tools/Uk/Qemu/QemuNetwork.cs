@@ -16,6 +16,9 @@ public sealed record QemuNetwork
     /// <summary>QEMU hostfwd rules, e.g. "tcp:127.0.0.1:8080-:80" (see <see cref="Forward"/> and <see cref="PortForward"/>).</summary>
     public IReadOnlyList<string> HostForwards { get; init; } = [];
 
+    /// <summary>QEMU guestfwd rules, e.g. "tcp:169.254.169.254:80-tcp:127.0.0.1:8181" (see <see cref="MetadataForward"/>).</summary>
+    public IReadOnlyList<string> GuestForwards { get; init; } = [];
+
     /// <summary>A host tap device (e.g. "uktap0", made with `ip tuntap add`) instead of user networking; null: user networking.</summary>
     public string? TapDevice { get; init; }
 
@@ -38,10 +41,10 @@ public sealed record QemuNetwork
     /// <summary>The QEMU arguments for this network on <paramref name="machine"/>.</summary>
     public IEnumerable<string> Arguments(MachineKind machine)
     {
-        if (TapDevice != null && (HostForwards.Count > 0 || Relay != null))
-            throw new ArgumentException("a tap device is reached directly: it takes no host forwards and no relay");
+        if (TapDevice != null && (HostForwards.Count > 0 || GuestForwards.Count > 0 || Relay != null))
+            throw new ArgumentException("a tap device is reached directly: it takes no host or guest forwards and no relay");
         string user = "user,id=" + (Relay != null ? "user0" : "net0") + (UserNetworkOptions.Length > 0 ? "," + UserNetworkOptions : "")
-                    + string.Concat(HostForwards.Select(f => ",hostfwd=" + f));
+                    + string.Concat(HostForwards.Select(f => ",hostfwd=" + f)) + string.Concat(GuestForwards.Select(f => ",guestfwd=" + f));
         if (TapDevice != null)
         {
             // script=no: the device exists and is configured already (QEMU would otherwise run /etc/qemu-ifup).

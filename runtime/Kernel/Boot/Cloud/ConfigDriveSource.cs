@@ -8,7 +8,8 @@ namespace Kernel.Boot.Cloud
     // A config drive as the cloud source: the first disk whose volume is labelled cidata (NoCloud) or config-2
     // (OpenStack) gives the user data and the instance id (Files/ConfigDrive/ConfigDriveLayout). cloud-init looks for a
     // local drive before it asks a metadata server, and so does CloudSources: a drive, when present, is the cloud
-    // source even when it is broken (reported, none of it applied), and the metadata server is not waited for. Every
+    // source even when it is broken (reported, none of it applied), and the metadata server is not waited for; uk.cloud,
+    // which picks the metadata server's flavour, does not apply to a drive someone attached on purpose. Every
     // other disk is named once as ignored (a disk image booted by firmware is one). Lines:
     //   uk: config drive: vdb (iso9660, label cidata): instance iid-local01, user data 38 bytes
     //   uk: config drive: vdb (vfat, label cidata): meta-data: no instance-id in it; none of it is applied
@@ -58,7 +59,8 @@ namespace Kernel.Boot.Cloud
                 KernelConsole.WriteLine("; none of it is applied");
                 return -1;
             }
-            InstanceIdentity.SetFromCloud(contents.InstanceId, contents.InstanceIdLength);
+            string source = kind == ConfigDriveKind.OpenStack ? "config drive (config-2)" : "config drive (cidata)";
+            InstanceIdentity.SetFromCloud(contents.InstanceId, contents.InstanceIdLength, source);
             KernelConsole.Write("instance ");
             KernelConsole.WriteEscaped(contents.InstanceId, contents.InstanceIdLength);
             if (contents.UserData == null)
@@ -69,8 +71,7 @@ namespace Kernel.Boot.Cloud
             KernelConsole.Write(", user data ");
             KernelConsole.WriteDecimal((ulong)contents.UserDataLength);
             KernelConsole.WriteLine(" bytes");
-            int entries = BootEnvironment.AddUserData(contents.UserData, contents.UserDataLength,
-                                                      kind == ConfigDriveKind.OpenStack ? "config drive (config-2)" : "config drive (cidata)");
+            int entries = BootEnvironment.AddUserData(contents.UserData, contents.UserDataLength, source);
             FileMemory.Free(contents.UserData);
             return entries;
         }
