@@ -91,7 +91,7 @@ public class ConfigDriveTests
         Assert.Contains("uk: disk: vda is not a config drive (iso9660, label DATA); ignored", guest.KernelLines);
         Assert.Contains("uk: config drive: vdb (iso9660, label cidata): instance iid-bad, user data 12 bytes", guest.KernelLines);
         Assert.Contains("uk: environment: config drive (cidata) user data is malformed at line 2: a NAME without '=VALUE'; none of it is applied", guest.KernelLines);
-        Assert.Contains("uk: environment: 1 names; image none, fw_cfg none, cloud none, command line 1", guest.KernelLines);
+        Assert.Contains("uk: environment: 1 names; image none, fw_cfg none, command line 1", guest.KernelLines);
         Assert.Contains("uk: instance iid-bad (config drive (cidata))", guest.KernelLines);
     }
 
