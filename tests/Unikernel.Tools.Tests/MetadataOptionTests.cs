@@ -65,4 +65,20 @@ public class MetadataOptionTests
         Assert.Equal(UkCommandLine.UsageError, status);
         Assert.Contains("--metadata", error);
     }
+
+    [Fact]
+    public void ANoServerIsNamedBeforeQemuStarts()
+    {
+        var listener = new System.Net.Sockets.TcpListener(System.Net.IPAddress.Loopback, 0);
+        listener.Start();
+        int port = ((System.Net.IPEndPoint)listener.LocalEndpoint).Port;
+        listener.Stop();
+        using var dir = new TempDirectory();
+        string image = dir.File("app.img");
+        File.WriteAllBytes(image, [0]);
+        var error = new StringWriter();
+        int status = UkCommandLine.Invoke(["run", image, "--accel", "tcg", "--metadata", port.ToString()], UkConsole.Plain(new StringWriter(), error));
+        Assert.Equal(RunCommand.OwnFailure, status);
+        Assert.Contains($"--metadata: no metadata server listens on 127.0.0.1:{port}", error.ToString());
+    }
 }

@@ -165,6 +165,7 @@ public static class RunCommand
             }
             options = options with { QmpSocketPath = runDirectory!.PathOf("qmp.sock"), BoundToParent = true };
             if (network?.TapDevice is { } tapName && TapDevice.Problem(tapName) is { } problem) return console.Fail(problem, OwnFailure);
+            if (parse.GetValue(metadata) is { } server && MetadataForward.Parse(server).Problem() is { } unreachable) return console.Fail(unreachable, OwnFailure);
             if (diskFormat is null && BootableImage.Problem(file.FullName, MemorySize.Parse(memorySize)) is { } unbootable) return console.Fail($"{file}: {unbootable}", OwnFailure);
 
             int seconds = int.Parse(parse.GetValue(timeout)!);

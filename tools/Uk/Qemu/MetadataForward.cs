@@ -19,6 +19,24 @@ public sealed record MetadataForward(string HostAddress, int HostPort)
     /// <summary>The QEMU guestfwd rule.</summary>
     public string GuestForward => $"tcp:{GuestAddress}:{GuestPort}-tcp:{HostAddress}:{HostPort}";
 
+    /// <summary>
+    /// Why QEMU could not connect to the server (it would stop with a bare "Connection refused"), or null. The probe
+    /// connection closes at once, which an HTTP server takes as a client that changed its mind.
+    /// </summary>
+    public string? Problem()
+    {
+        try
+        {
+            using var probe = new System.Net.Sockets.TcpClient();
+            probe.Connect(HostAddress, HostPort);
+            return null;
+        }
+        catch (System.Net.Sockets.SocketException e)
+        {
+            return $"--metadata: no metadata server listens on {HostAddress}:{HostPort} ({e.Message}): start it before the guest, QEMU connects to it once at start";
+        }
+    }
+
     /// <exception cref="ArgumentException">What is wrong with <paramref name="text"/>, naming it.</exception>
     public static MetadataForward Parse(string text)
     {
