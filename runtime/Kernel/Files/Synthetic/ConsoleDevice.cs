@@ -56,10 +56,15 @@ namespace Kernel.Files.Synthetic
 
         public override long Read(byte* buffer, long count) => 0;
 
-        public override long Write(byte* buffer, long count)
+        public override long Write(byte* buffer, long count) => WriteThrough(1, buffer, count);
+
+        /// <summary>A write through descriptor <paramref name="fd"/>: fds 0-2 share this description, and a shipped line
+        /// must say whether it was stdout or stderr (Logs/LogTap).</summary>
+        public long WriteThrough(long fd, byte* buffer, long count)
         {
             Process.AppTiming.NoteOutput();
             SerialPort.Write(buffer, count);
+            Logs.LogTap.App(fd, buffer, count);
             return count;
         }
 

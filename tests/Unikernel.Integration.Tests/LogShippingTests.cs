@@ -1,0 +1,161 @@
+using System.Diagnostics;
+using System.Text.RegularExpressions;
+using Unikernel.Tools.Qemu;
+
+namespace Unikernel.Integration.Tests;
+
+/// <summary>
+/// Central logs (docs/logs.md): the kernel ships the app's stdout and stderr and its own lines to Debian's rsyslog
+/// (RFC 5424 over UDP, and over TCP with octet counting) and to an OTLP/HTTP receiver (OtlpReceiver: Debian has no
+/// OpenTelemetry collector), from the conformance app's log-lines mode (numbered lines on both streams over time, some
+/// written in two pieces). Every line the app wrote must arrive once, in order, with its stream, severity, the image's
+/// name and version and the instance id -- also across a restart of both collectors while the app writes.
+/// </summary>
+public class LogShippingTests
+{
+    private const string App = "conformance";
+    private const string Host = "10.0.2.2";   // the host's loopback, seen from QEMU's user networking
+
+    [SkippableFact]
+    public async Task SyslogOverUdpAndOtlpGetEveryLineInOrder()
+    {
+        SkipUnlessAvailable();
+        using var directory = new TempDirectory();
+        using var rsyslog = new Rsyslog(directory.Path);
+        await rsyslog.StartAsync();
+        using var otlp = new OtlpReceiver();
+        otlp.Start();
+
+        const int count = 40;
+        var boot = await AppImages.BootAsync(App, MachineKind.Microvm, ["log-lines", count.ToString(), "20"],
+            kernelOptions: [$"uk.log.syslog=udp://{Host}:{rsyslog.UdpPort}", $"uk.log.otlp=http://{Host}:{otlp.Port}", "uk.instance=logs-udp"],
+            network: new QemuNetwork());
+        Assert.True(boot.ExitStatus == 0, boot.Console);
+        var expected = ExpectedLines(count);
+        Assert.Equal(expected.Select(e => e.Text), AppImages.AppLines(boot));   // the console keeps showing everything
+        string version = ImageVersion(boot);
+
+        var syslog = await AppMessagesAsync(rsyslog, expected.Count);
+        CheckSyslog(expected, syslog, "logs-udp", version);
+        Assert.Contains(rsyslog.Messages(), m => m[5] == "kernel" && m[0] == "6" && m[7] == "uk: ready");
+
+        Assert.Empty(otlp.Problems);
+        CheckOtlp(expected, otlp.Records, "logs-udp", version);
+        Assert.Contains(otlp.Records, r => r.Stream == "kernel" && r.Body == "uk: ready");
+        Assert.Contains(boot.KernelLines, l => Regex.IsMatch(l, @"^uk: log: shipped syslog \d+ otlp \d+ of \d+ lines, 0 dropped$"));
+    }
+
+    [SkippableFact]
+    public async Task SyslogOverTcpAndOtlpLoseNothingAcrossACollectorRestart()
+    {
+        SkipUnlessAvailable();
+        using var directory = new TempDirectory();
+        using var rsyslog = new Rsyslog(directory.Path);
+        await rsyslog.StartAsync();
+        using var otlp = new OtlpReceiver();
+        otlp.Start();
+
+        const int count = 60;
+        string commandLine = KernelCommandLine.Build(
+            [$"uk.log.syslog=tcp://{Host}:{rsyslog.TcpPort}", $"uk.log.otlp=http://{Host}:{otlp.Port}", "uk.instance=logs-tcp"], [],
+            ["log-lines", count.ToString(), "60"]);
+        await using var guest = RunningGuest.Start(AppImages.Image(App), MachineKind.Microvm, commandLine, new QemuNetwork(), memory: "256M");
+
+        // Both collectors go away while the app writes, and come back after it has written a dozen more lines.
+        await WaitUntilAsync(() => rsyslog.Messages().Count(m => m[5] != "kernel") >= 10, "10 lines at rsyslog");
+        await rsyslog.StopAsync();
+        await otlp.StopAsync();
+        int atStop = rsyslog.Messages().Count(m => m[5] != "kernel");
+        await guest.WaitForAsync($"log-lines: stdout {atStop + 13}");
+        await rsyslog.StartAsync();
+        otlp.Start();
+
+        var boot = await guest.Finished;
+        Assert.True(boot.ExitStatus == 0, boot.Console);
+        var expected = ExpectedLines(count);
+        string version = ImageVersion(boot);
+        Assert.Contains(boot.KernelLines, l => l.StartsWith("uk: log: syslog tcp: collector unreachable", StringComparison.Ordinal));
+        Assert.Contains(boot.KernelLines, l => l == "uk: log: syslog tcp: connected again, sending what waited");
+
+        CheckSyslog(expected, await AppMessagesAsync(rsyslog, expected.Count), "logs-tcp", version);
+        Assert.Empty(otlp.Problems);
+        CheckOtlp(expected, otlp.Records, "logs-tcp", version);
+    }
+
+    private static void SkipUnlessAvailable()
+    {
+        Skip.IfNot(File.Exists(Rsyslog.Daemon), $"{Rsyslog.Daemon} is not installed (Debian: rsyslog; make setup)");
+        Skip.IfNot(File.Exists(Path.Combine(KernelImages.RepositoryRoot, "artifacts", "images", App + ".img")), "the conformance image is missing: run 'make build' first");
+    }
+
+    /// <summary>What log-lines COUNT writes: (stream, line).</summary>
+    private static List<(string Stream, string Text)> ExpectedLines(int count)
+    {
+        var lines = new List<(string, string)>();
+        for (int i = 1; i <= count; i++)
+        {
+            string stream = i % 3 == 0 ? "stderr" : "stdout";
+            lines.Add((stream, $"log-lines: {stream} {i}"));
+        }
+        lines.Add(("stdout", "log-lines: done"));
+        return lines;
+    }
+
+    private static string ImageVersion(BootResult boot)
+    {
+        var match = boot.KernelLines.Select(l => Regex.Match(l, @"^uk: image conformance (\S+) sha256:")).FirstOrDefault(m => m.Success);
+        Assert.True(match is not null, "no 'uk: image' line\n" + boot.Console);
+        return match!.Groups[1].Value;
+    }
+
+    // rsyslog writes what it received a little later than the guest sent it: wait until the last line is there.
+    private static async Task<List<string[]>> AppMessagesAsync(Rsyslog rsyslog, int count)
+    {
+        await WaitUntilAsync(() => rsyslog.Messages().Count(m => m.Length == 8 && m[5] != "kernel") >= count, $"{count} app lines at rsyslog");
+        return rsyslog.Messages().Where(m => m[5] != "kernel").ToList();
+    }
+
+    private static void CheckSyslog(List<(string Stream, string Text)> expected, List<string[]> messages, string instance, string version)
+    {
+        Assert.Equal(expected.Select(e => $"{e.Stream} {e.Text}"), messages.Select(m => $"{m[5]} {m[7]}"));
+        DateTimeOffset previous = DateTimeOffset.MinValue;
+        foreach (string[] m in messages)
+        {
+            Assert.Equal(m[5] == "stderr" ? "11" : "14", m[0]);                 // user.err / user.info
+            Assert.Equal(instance, m[2]);                                          // HOSTNAME
+            Assert.Equal(App, m[3]);                                               // APP-NAME
+            Assert.Equal("1", m[4]);                                               // PROCID
+            Assert.Equal($"[origin software=\"{App}\" swVersion=\"{version}\"]", m[6]);
+            var time = DateTimeOffset.Parse(m[1]);
+            Assert.True(time >= previous, $"timestamps go back: {m[1]}");
+            Assert.True((DateTimeOffset.UtcNow - time).Duration() < TimeSpan.FromHours(1), $"timestamp {m[1]} is not about now");
+            previous = time;
+        }
+    }
+
+    private static void CheckOtlp(List<(string Stream, string Text)> expected, List<OtlpReceiver.LogRecord> records, string instance, string version)
+    {
+        var app = records.Where(r => r.Stream != "kernel").ToList();
+        Assert.Equal(expected.Select(e => $"{e.Stream} {e.Text}"), app.Select(r => $"{r.Stream} {r.Body}"));
+        ulong previous = 0;
+        foreach (var r in app)
+        {
+            Assert.Equal(r.Stream == "stderr" ? (17, "ERROR") : (9, "INFO"), (r.SeverityNumber, r.SeverityText));
+            Assert.Equal((App, version, instance), (r.ServiceName, r.ServiceVersion, r.InstanceId));
+            Assert.True(r.TimeUnixNano >= previous, "timeUnixNano goes back");
+            var time = DateTimeOffset.FromUnixTimeMilliseconds((long)(r.TimeUnixNano / 1_000_000));
+            Assert.True((DateTimeOffset.UtcNow - time).Duration() < TimeSpan.FromHours(1), $"timeUnixNano {r.TimeUnixNano} is not about now");
+            previous = r.TimeUnixNano;
+        }
+    }
+
+    private static async Task WaitUntilAsync(Func<bool> condition, string what)
+    {
+        var deadline = Stopwatch.StartNew();
+        while (!condition())
+        {
+            if (deadline.Elapsed > KernelImages.BootTimeout) throw new Xunit.Sdk.XunitException($"timed out waiting for {what}");
+            await Task.Delay(50);
+        }
+    }
+}
