@@ -19,11 +19,11 @@ namespace Kernel.Logs
 
         public static bool Enabled;
 
-        /// <summary>Bytes the app wrote to the console through <paramref name="fd"/> (2 is stderr, any other is stdout).</summary>
-        public static void App(long fd, byte* data, long count)
+        /// <summary>Bytes the app wrote to the console: through fd 2's description (or a dup of it), else stdout.</summary>
+        public static void App(bool standardError, byte* data, long count)
         {
             if (!Enabled) return;
-            int stream = fd == 2 ? LogBuffer.Stderr : LogBuffer.Stdout;
+            int stream = standardError ? LogBuffer.Stderr : LogBuffer.Stdout;
             for (long i = 0; i < count; i++) Take(stream, data[i]);
         }
 

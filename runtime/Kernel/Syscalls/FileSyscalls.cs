@@ -42,7 +42,6 @@ namespace Kernel.Syscalls
             if (file == null || !file.CanWrite) return -Errno.EBADF;
             long count = Clamp(call.Arg2);
             if (!UserMemory.IsUserRange(call.Arg1, (ulong)count)) return -Errno.EFAULT;
-            if (file is ConsoleHandle console) return console.WriteThrough((long)call.Arg0, (byte*)call.Arg1, count);
             return file.Write((byte*)call.Arg1, count);
         }
 
@@ -106,7 +105,6 @@ namespace Kernel.Syscalls
                 if (length == 0) continue;
                 long n;
                 if (positional) n = write ? file.WriteAt(offset + done, buffer, length) : file.ReadAt(offset + done, buffer, length);
-                else if (write && file is ConsoleHandle console) n = console.WriteThrough((long)call.Arg0, buffer, length);
                 else n = write ? file.Write(buffer, length) : file.Read(buffer, length);
                 if (n < 0) return done > 0 ? done : n;
                 done += n;
