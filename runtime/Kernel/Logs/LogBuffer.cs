@@ -9,10 +9,12 @@ namespace Kernel.Logs
     // counted: what is already buffered (perhaps half-sent) stays intact, and the count goes into the stream as a
     // line of its own at the place of the gap, as soon as there is room again.
     //
-    // Record: u16 text length, u8 stream, u8 zero, u64 realtime nanoseconds of the line's first byte, the text.
+    // Record: u16 text length, u8 stream, u8 zero, u64 realtime nanoseconds of the line's first byte, u32 sequence
+    // number (1, 2, ... in the order lines were taken, 2^31-1 then 1 again: RFC 5424's meta sequenceId), the text.
     internal static unsafe class LogBuffer
     {
-        public const int HeaderSize = 12;
+        public const int HeaderSize = 16;
+        private const uint LastSequence = 0x7FFF_FFFF;
         public const int Stdout = 0, Stderr = 1, Kernel = 2;
 
         private static byte* s_data;
@@ -20,6 +22,7 @@ namespace Kernel.Logs
         private static ulong s_base;      // absolute position of s_data[0]
         private static ulong s_end;       // absolute position after the last record
         private static ulong s_dropped, s_droppedUnreported, s_appended;
+        private static uint s_sequence;
 
         public static bool IsReady => s_data != null;
         public static ulong End => s_end;
@@ -75,6 +78,8 @@ namespace Kernel.Logs
             record[2] = (byte)stream;
             record[3] = 0;
             *(ulong*)(record + 4) = realtime;
+            s_sequence = s_sequence == LastSequence ? 1 : s_sequence + 1;
+            *(uint*)(record + 12) = s_sequence;
             for (int i = 0; i < length; i++) record[HeaderSize + i] = text[i];
             s_end += (ulong)size;
             s_appended++;
@@ -100,6 +105,7 @@ namespace Kernel.Logs
         public static int TextLength(byte* record) => *(ushort*)record;
         public static int Stream(byte* record) => record[2];
         public static ulong Time(byte* record) => *(ulong*)(record + 4);
+        public static uint Sequence(byte* record) => *(uint*)(record + 12);
         public static byte* Text(byte* record) => record + HeaderSize;
         public static ulong Next(ulong position) => position + HeaderSize + (ulong)TextLength(At(position));
 

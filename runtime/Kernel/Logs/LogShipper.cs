@@ -151,6 +151,7 @@ namespace Kernel.Logs
             s_enabled = false;
             Say("shipped");
             if (s_syslog != null) { KernelConsole.Write(" syslog "); KernelConsole.WriteDecimal(s_syslog.Shipped); }
+            if (s_syslog != null && s_syslog.Resent > 0) { KernelConsole.Write(" (and "); KernelConsole.WriteDecimal(s_syslog.Resent); KernelConsole.Write(" again after reconnects)"); }
             if (s_otlp != null) { KernelConsole.Write(" otlp "); KernelConsole.WriteDecimal(s_otlp.Shipped); }
             KernelConsole.Write(" of ");
             KernelConsole.WriteDecimal(LogBuffer.Appended);

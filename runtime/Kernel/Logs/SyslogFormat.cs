@@ -3,12 +3,14 @@ using Kernel.Time;
 namespace Kernel.Logs
 {
     // One shipped line as an RFC 5424 syslog message:
-    //   <PRI>1 TIMESTAMP HOSTNAME APP-NAME PROCID MSGID [origin software="NAME" swVersion="VERSION"] MSG
+    //   <PRI>1 TIMESTAMP HOSTNAME APP-NAME PROCID MSGID [origin software="NAME" swVersion="VERSION"][meta sequenceId="N"] MSG
     // PRI: the app's lines are facility user (1), the kernel's facility kern (0). Severity follows Docker's syslog
     // driver, the precedent people know: stdout info (6), stderr err (3); the kernel's lines info (6) -- its
     // failures end the machine and are never shipped. HOSTNAME is the instance id, APP-NAME the image's app name,
     // PROCID the app's pid (1; "-" for the kernel), MSGID the stream (stdout, stderr, kernel). The version travels
-    // in the IANA-registered "origin" element (RFC 5424 7.2), so no private enterprise number is needed. MSG is the
+    // in the IANA-registered "origin" element (RFC 5424 7.2), so no private enterprise number is needed, and each line's
+    // number in "meta" sequenceId (7.3.1): after a reconnect the TCP sink sends the last lines again (SyslogSink says
+    // why), and the sequence tells a collector (or a person) which ones it already has. MSG is the
     // line's bytes as written (MSG-ANY: no BOM is claimed, the app's bytes need not be UTF-8). TIMESTAMP is UTC with
     // microseconds, or "-" when the machine has no real-time clock (RFC 5424 6.2.3.1).
     internal static unsafe class SyslogFormat
@@ -46,9 +48,11 @@ namespace Kernel.Logs
                 n = ParamValue(header, n, LogIdentity.Name, LogIdentity.NameLength, MaxAppName);
                 n = LogBuffer.Copy(header, n, "\" swVersion=\"");
                 n = ParamValue(header, n, LogIdentity.Version, LogIdentity.VersionLength, MaxVersion);
-                n = LogBuffer.Copy(header, n, "\"] ");
+                n = LogBuffer.Copy(header, n, "\"]");
             }
-            else n = LogBuffer.Copy(header, n, "- ");
+            n = LogBuffer.Copy(header, n, "[meta sequenceId=\"");
+            n = LogBuffer.Decimal(header, n, LogBuffer.Sequence(record));
+            n = LogBuffer.Copy(header, n, "\"] ");
 
             if (n > capacity) n = capacity;
             for (int i = 0; i < n; i++) destination[i] = header[i];

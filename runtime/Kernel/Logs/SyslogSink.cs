@@ -8,15 +8,18 @@ namespace Kernel.Logs
     // - udp:// (RFC 5426): one message per datagram, cut to fit one unfragmented datagram. UDP says nothing about
     //   delivery, so while the collector is down its lines are lost -- the transport's nature, not the buffer's; use
     //   tcp:// where that matters.
-    // - tcp:// (RFC 6587 3.4.1, octet counting: "LEN SP MSG"). A record leaves the buffer only once TCP has the
-    //   collector's acknowledgment for its last byte; when the connection fails or the collector hangs up, everything
-    //   after the last acknowledged record is sent again on the next connection, so nothing acknowledged is lost and the
-    //   order is kept. (What a collector acknowledged but never processed, e.g. read but unwritten when it was killed,
-    //   is beyond what syslog over TCP can know: RFC 6587 has no application-level acknowledgment; RELP adds one.)
+    // - tcp:// (RFC 6587 3.4.1, octet counting: "LEN SP MSG"). TCP's acknowledgment only says the collector's host has
+    //   the bytes, not that the collector read them: a collector that stops (or is restarted) drops what sat unread in
+    //   its socket, and a NAT in between (QEMU's user networking) acknowledges before the collector even sees the bytes.
+    //   RFC 6587 has no application-level acknowledgment (RELP adds one). So a record stays in the buffer for
+    //   ResendWindow after TCP acknowledged it, and when the connection fails or the collector hangs up, everything from
+    //   the oldest such record on is sent again, in order, on the next connection: nothing is lost, and the lines sent
+    //   twice carry the same meta sequenceId (SyslogFormat), so they can be told apart.
     internal sealed unsafe class SyslogSink
     {
-        private const int ScratchSize = 512 + LogTap.MaxLine + 16;
-        private const int InFlightLimit = 1024;   // records handed to TCP and not yet acknowledged
+        public const ulong ResendWindow = 2_000_000_000;
+        private const int ScratchSize = 600 + LogTap.MaxLine;
+        private const int InFlightLimit = 4096;   // records handed to TCP, acknowledged within ResendWindow or not yet
         private const int DatagramsPerPump = 64;  // leaves packets in the pool for the app
 
         private readonly LogTarget _target;
@@ -24,13 +27,15 @@ namespace Kernel.Logs
         private readonly CollectorConnection _connection;
         private readonly UdpSocket _udp;
         private readonly byte* _scratch;
-        private ulong _acknowledged;       // every record before this position is delivered
+        private ulong _settled;            // every record before this position is delivered for good
+        private ulong _acknowledged;       // every record before this position is acknowledged by TCP
         private ulong _sendFrom;           // the next record to hand to TCP
-        public ulong Shipped;
+        public ulong Shipped, Resent;
 
-        // Records handed to TCP: the connection's byte count after each and the buffer position after it.
-        private readonly ulong* _inFlightBytes, _inFlightEnd;
-        private int _inFlightHead, _inFlightCount;
+        // Records handed to TCP, oldest first: the connection's byte count after each, the buffer position after it, and
+        // when TCP acknowledged it (0: not yet).
+        private readonly ulong* _inFlightBytes, _inFlightEnd, _inFlightAcknowledgedAt;
+        private int _inFlightHead, _inFlightCount, _inFlightAcknowledged;
         private ulong _handedBytes;
         private int _pendingLength, _pendingOffset;
         private ulong _pendingEnd;
@@ -44,12 +49,14 @@ namespace Kernel.Logs
             _scratch = (byte*)KernelMemory.AllocateZeroed(ScratchSize);
             _inFlightBytes = (ulong*)KernelMemory.AllocateZeroed(InFlightLimit * 8);
             _inFlightEnd = (ulong*)KernelMemory.AllocateZeroed(InFlightLimit * 8);
+            _inFlightAcknowledgedAt = (ulong*)KernelMemory.AllocateZeroed(InFlightLimit * 8);
         }
 
-        public bool IsValid => _scratch != null && _inFlightBytes != null && _inFlightEnd != null;
+        public bool IsValid => _scratch != null && _inFlightBytes != null && _inFlightEnd != null && _inFlightAcknowledgedAt != null;
 
-        /// <summary>The oldest record this sink still needs.</summary>
-        public ulong Oldest => _acknowledged;
+        /// <summary>The oldest record this sink may still send (again).</summary>
+        public ulong Oldest => _settled;
+        /// <summary>Everything is acknowledged (at shutdown nothing comes after, so the resend window does not matter).</summary>
         public bool Done => _acknowledged == LogBuffer.End;
 
         public void Pump(ulong now)
@@ -61,11 +68,11 @@ namespace Kernel.Logs
         {
             IpAddress destination = _target.Address;
             int capacity = Ip.MaximumPayload(destination) - Udp.HeaderSize;
-            for (int i = 0; i < DatagramsPerPump && _acknowledged < LogBuffer.End; i++)
+            for (int i = 0; i < DatagramsPerPump && _settled < LogBuffer.End; i++)
             {
-                int length = SyslogFormat.Write(_scratch, capacity, LogBuffer.At(_acknowledged));
+                int length = SyslogFormat.Write(_scratch, capacity, LogBuffer.At(_settled));
                 if (Udp.Send(_udp, destination, _target.Port, _scratch, length) < 0) return;   // no packet now: next poll
-                _acknowledged = LogBuffer.Next(_acknowledged);
+                _settled = _acknowledged = LogBuffer.Next(_settled);
                 Shipped++;
             }
         }
@@ -73,8 +80,9 @@ namespace Kernel.Logs
         private void PumpTcp(ulong now)
         {
             // Acknowledgments first, also those that came just before a reset (the ring outlives the connection's end
-            // while we hold it): what the collector has is never sent twice.
-            if (_connection.Tcp != null) CountAcknowledged(_connection.Tcp);
+            // while we hold it).
+            if (_connection.Tcp != null) CountAcknowledged(_connection.Tcp, now);
+            Settle(now);
             TcpConnection c = _connection.Ready(now);
             if (c == null) { Rewind(); return; }
             if (c.Error != 0 || c.FinReceived)
@@ -101,6 +109,7 @@ namespace Kernel.Logs
                 int slot = (_inFlightHead + _inFlightCount) % InFlightLimit;
                 _inFlightBytes[slot] = _handedBytes;
                 _inFlightEnd[slot] = _pendingEnd;
+                _inFlightAcknowledgedAt[slot] = 0;
                 _inFlightCount++;
                 _pendingLength = _pendingOffset = 0;
             }
@@ -122,23 +131,41 @@ namespace Kernel.Logs
         }
 
         // Bytes the peer acknowledged = bytes handed to TCP minus what its send ring still holds.
-        private void CountAcknowledged(TcpConnection c)
+        private void CountAcknowledged(TcpConnection c, ulong now)
         {
             ulong acknowledgedBytes = _handedBytes - (ulong)c.SendBuffer.Count;
-            while (_inFlightCount > 0 && _inFlightBytes[_inFlightHead] <= acknowledgedBytes)
+            while (_inFlightAcknowledged < _inFlightCount)
             {
-                _acknowledged = _inFlightEnd[_inFlightHead];
-                _inFlightHead = (_inFlightHead + 1) % InFlightLimit;
-                _inFlightCount--;
+                int slot = (_inFlightHead + _inFlightAcknowledged) % InFlightLimit;
+                if (_inFlightBytes[slot] > acknowledgedBytes) break;
+                _inFlightAcknowledgedAt[slot] = now;
+                _acknowledged = _inFlightEnd[slot];
+                _inFlightAcknowledged++;
                 Shipped++;
             }
         }
 
-        // Everything not acknowledged goes again, in order, on the next connection.
+        // Records acknowledged longer than ResendWindow ago are delivered for good (sooner when the ring is full).
+        private void Settle(ulong now)
+        {
+            while (_inFlightAcknowledged > 0)
+            {
+                ulong at = _inFlightAcknowledgedAt[_inFlightHead];
+                if (now - at < ResendWindow && _inFlightCount < InFlightLimit) return;
+                _settled = _inFlightEnd[_inFlightHead];
+                _inFlightHead = (_inFlightHead + 1) % InFlightLimit;
+                _inFlightCount--;
+                _inFlightAcknowledged--;
+            }
+        }
+
+        // Everything not settled goes again, in order, on the next connection.
         private void Rewind()
         {
-            _sendFrom = _acknowledged;
-            _inFlightHead = _inFlightCount = 0;
+            for (ulong p = _settled; p < _acknowledged; p = LogBuffer.Next(p)) { Resent++; Shipped--; }
+            _sendFrom = _settled;
+            _acknowledged = _settled;
+            _inFlightHead = _inFlightCount = _inFlightAcknowledged = 0;
             _handedBytes = 0;
             _pendingLength = _pendingOffset = 0;
         }
