@@ -84,6 +84,22 @@ public class LogShippingTests
         CheckOtlp(expected, otlp.Records, "logs-tcp", version);
     }
 
+    [SkippableFact]
+    public async Task AnUnreachableCollectorAndABadAddressAreReportedAndTheAppRunsOn()
+    {
+        SkipUnlessAvailable();
+        int closed = KernelNetworkTests.FreePort(System.Net.Sockets.SocketType.Stream, System.Net.Sockets.ProtocolType.Tcp);   // nothing listens there
+        var boot = await AppImages.BootAsync(App, MachineKind.Microvm, ["log-lines", "1000", "0"],
+            kernelOptions: [$"uk.log.syslog=tcp://{Host}:{closed}", "uk.log.otlp=ftp://10.0.2.2:21", "uk.log.buffer=16", "uk.log.flush-wait=1"],
+            network: new QemuNetwork());
+        Assert.True(boot.ExitStatus == 0, boot.Console);
+        Assert.Equal(ExpectedLines(1000).Select(e => e.Text), AppImages.AppLines(boot));
+        Assert.Contains("uk: log: uk.log.otlp: the scheme is not udp://, tcp:// or http://; not shipping there", boot.KernelLines);
+        Assert.Contains("uk: log: syslog tcp: collector unreachable (ECONNREFUSED), lines wait in the buffer", boot.KernelLines);
+        Assert.Contains(boot.KernelLines, l => Regex.IsMatch(l, @"^uk: log: [1-9]\d* lines were dropped in all: the log buffer was full$"));
+        Assert.Contains(boot.KernelLines, l => Regex.IsMatch(l, @"^uk: log: shipped syslog 0 of \d+ lines, [1-9]\d* dropped, the rest undelivered after uk.log.flush-wait$"));
+    }
+
     private static void SkipUnlessAvailable()
     {
         Skip.IfNot(File.Exists(Rsyslog.Daemon), $"{Rsyslog.Daemon} is not installed (Debian: rsyslog; make setup)");
