@@ -42,7 +42,7 @@ public class LogShippingTests
         Assert.Empty(otlp.Problems);
         CheckOtlp(expected, otlp.Records, "logs-udp", version);
         Assert.Contains(otlp.Records, r => r.Stream == "kernel" && r.Body == "uk: ready");
-        Assert.Contains(boot.KernelLines, l => Regex.IsMatch(l, @"^uk: log: shipped syslog \d+ otlp \d+ of \d+ lines, 0 dropped$"));
+        Assert.Contains(boot.KernelLines, l => Regex.IsMatch(l, @"^uk: log: shipped syslog \d+ otlp \d+ of \d+ lines; 0 dropped because the buffer was full$"));
     }
 
     [SkippableFact]
@@ -96,8 +96,45 @@ public class LogShippingTests
         Assert.Equal(ExpectedLines(1000).Select(e => e.Text), AppImages.AppLines(boot));
         Assert.Contains("uk: log: uk.log.otlp: the scheme is not udp://, tcp:// or http://; not shipping there", boot.KernelLines);
         Assert.Contains("uk: log: syslog tcp: collector unreachable (ECONNREFUSED), lines wait in the buffer", boot.KernelLines);
-        Assert.Contains(boot.KernelLines, l => Regex.IsMatch(l, @"^uk: log: [1-9]\d* lines were dropped in all: the log buffer was full$"));
-        Assert.Contains(boot.KernelLines, l => Regex.IsMatch(l, @"^uk: log: shipped syslog 0 of \d+ lines, [1-9]\d* dropped, the rest undelivered after uk.log.flush-wait$"));
+        Assert.Contains(boot.KernelLines, l => Regex.IsMatch(l, @"^uk: log: shipped syslog 0 of \d+ lines; [1-9]\d* dropped because the buffer was full, the rest undelivered after uk.log.flush-wait$"));
+    }
+
+    [SkippableFact]
+    public async Task LinesDroppedFromAFullBufferAreCountedInTheStreamWhereTheyAreMissing()
+    {
+        SkipUnlessAvailable();
+        using var directory = new TempDirectory();
+        using var rsyslog = new Rsyslog(directory.Path);   // started only once the app has written everything
+
+        const int count = 2000;   // far more than 16 KiB holds while the collector is away
+        string commandLine = KernelCommandLine.Build(
+            [$"uk.log.syslog=tcp://{Host}:{rsyslog.TcpPort}", "uk.log.buffer=16", "uk.log.flush-wait=30"], [], ["log-lines", count.ToString(), "0"]);
+        await using var guest = RunningGuest.Start(AppImages.Image(App), MachineKind.Microvm, commandLine, new QemuNetwork(), memory: "256M");
+        await guest.WaitForAsync("log-lines: done");
+        await rsyslog.StartAsync();
+        var boot = await guest.Finished;
+        Assert.True(boot.ExitStatus == 0, boot.Console);
+        var summary = boot.KernelLines.Select(l => Regex.Match(l, @"^uk: log: shipped syslog (\d+) of \d+ lines; (\d+) dropped because the buffer was full$"))
+                                      .Single(m => m.Success);
+        int dropped = int.Parse(summary.Groups[2].Value);
+        Assert.True(dropped > 0, boot.Console);
+
+        // In the stream: app lines in order with gaps, each gap followed by a kernel line counting it.
+        await WaitUntilAsync(() => rsyslog.Messages().Count >= int.Parse(summary.Groups[1].Value), "every shipped line at rsyslog");
+        var expected = ExpectedLines(count).Select(e => e.Text).ToList();
+        int next = 0, missing = 0, reported = 0;
+        foreach (string[] m in rsyslog.Messages())
+        {
+            var notice = Regex.Match(m[7], @"^uk: log: (\d+) lines? dropped: the log buffer was full$");
+            if (m[5] == "kernel" && notice.Success) { reported += int.Parse(notice.Groups[1].Value); continue; }
+            if (m[5] == "kernel") continue;
+            int at = expected.IndexOf(m[7], next);
+            Assert.True(at >= 0, $"\"{m[7]}\" out of order");
+            missing += at - next;
+            Assert.True(missing <= reported, $"{missing} lines missing before \"{m[7]}\", {reported} reported dropped");
+            next = at + 1;
+        }
+        Assert.Equal(dropped, reported);   // kernel lines can be among them: every drop is in the stream
     }
 
     private static void SkipUnlessAvailable()

@@ -27,6 +27,7 @@ namespace Kernel.Logs
         public static bool IsReady => s_data != null;
         public static ulong End => s_end;
         public static ulong Dropped => s_dropped;
+        public static bool HasUnreportedDrops => s_droppedUnreported > 0;
         public static ulong Appended => s_appended;
         public static int Capacity => s_capacity;
 
@@ -54,6 +55,12 @@ namespace Kernel.Logs
         {
             s_dropped++;
             s_droppedUnreported++;
+        }
+
+        /// <summary>After the sinks made room: the count of lines dropped so far goes into the stream at once, where they are missing.</summary>
+        public static void ReportDrops(ulong realtime)
+        {
+            if (s_droppedUnreported > 0) AppendDropNotice(realtime);
         }
 
         // "uk: log: N lines dropped ...": a kernel line in the stream where the lines are missing.
@@ -86,13 +93,20 @@ namespace Kernel.Logs
             return true;
         }
 
-        // Room at the end, compacting (moving the wanted records to the start) when that frees enough.
+        // Room at the end, compacting (moving the wanted records to the start) when that frees enough: first keeping what
+        // the sinks would like to keep (the TCP sink's resend window), else only what they still need (not yet delivered).
         private static bool MakeRoom(int size)
         {
             if ((long)(s_end - s_base) + size <= s_capacity) return true;
             ulong oldest = LogShipper.OldestWanted;
             if (oldest < s_base) oldest = s_base;
-            if ((long)(s_end - oldest) + size > s_capacity) return false;
+            if ((long)(s_end - oldest) + size > s_capacity)
+            {
+                oldest = LogShipper.OldestNeeded;
+                if (oldest < s_base) oldest = s_base;
+                if ((long)(s_end - oldest) + size > s_capacity) return false;
+                LogShipper.Discarded(oldest);
+            }
             int keep = (int)(s_end - oldest);
             byte* from = s_data + (oldest - s_base);
             for (int i = 0; i < keep; i++) s_data[i] = from[i];

@@ -104,6 +104,7 @@ namespace Kernel.Logs
             ulong now = Time.Clock.MonotonicNanoseconds;
             if (s_syslog != null) s_syslog.Pump(now);
             if (s_otlp != null) s_otlp.Pump(now, s_flushing);
+            LogBuffer.ReportDrops(Time.Clock.RealtimeNanoseconds);
             s_pumping = false;
         }
 
@@ -119,7 +120,25 @@ namespace Kernel.Logs
             }
         }
 
-        private static bool Delivered => (s_syslog == null || s_syslog.Done) && (s_otlp == null || s_otlp.Done);
+        /// <summary>The oldest position some sink cannot do without (not yet delivered).</summary>
+        public static ulong OldestNeeded
+        {
+            get
+            {
+                ulong oldest = LogBuffer.End;
+                if (s_syslog != null && s_syslog.Needed < oldest) oldest = s_syslog.Needed;
+                if (s_otlp != null && s_otlp.Oldest < oldest) oldest = s_otlp.Oldest;
+                return oldest;
+            }
+        }
+
+        /// <summary>LogBuffer gave up what lies before <paramref name="position"/> (delivered, but wanted for resending).</summary>
+        public static void Discarded(ulong position)
+        {
+            if (s_syslog != null) s_syslog.Forget(position);
+        }
+
+        private static bool Delivered => (s_syslog == null || s_syslog.Done) && (s_otlp == null || s_otlp.Done) && !LogBuffer.HasUnreportedDrops;
 
         /// <summary>
         /// The app has ended (AppExit, before the network's own last delivery): complete the partial lines, ship all that is
@@ -132,12 +151,6 @@ namespace Kernel.Logs
             KernelConsole.WriteDecimal((ulong)(uint)status);
             KernelConsole.WriteLine();
             LogTap.FlushPartialLines();
-            if (LogBuffer.Dropped > 0)
-            {
-                Say("");
-                KernelConsole.WriteDecimal(LogBuffer.Dropped);
-                KernelConsole.WriteLine(" lines were dropped in all: the log buffer was full");
-            }
             s_flushing = true;
             ulong seconds = (ulong)BootCommandLine.NumberOption(FlushWaitOption, DefaultFlushWaitSeconds);
             ulong deadline = Time.Clock.MonotonicNanoseconds + seconds * 1_000_000_000;
@@ -155,9 +168,9 @@ namespace Kernel.Logs
             if (s_otlp != null) { KernelConsole.Write(" otlp "); KernelConsole.WriteDecimal(s_otlp.Shipped); }
             KernelConsole.Write(" of ");
             KernelConsole.WriteDecimal(LogBuffer.Appended);
-            KernelConsole.Write(" lines, ");
+            KernelConsole.Write(" lines; ");
             KernelConsole.WriteDecimal(LogBuffer.Dropped);
-            KernelConsole.Write(" dropped");
+            KernelConsole.Write(" dropped because the buffer was full");
             if (s_otlp != null && s_otlp.Rejected > 0) { KernelConsole.Write(", "); KernelConsole.WriteDecimal(s_otlp.Rejected); KernelConsole.Write(" refused by the otlp collector"); }
             if (!Delivered) KernelConsole.Write(", the rest undelivered after uk.log.flush-wait");
             KernelConsole.WriteLine();

@@ -12,7 +12,7 @@ namespace Kernel.Logs
     //   the bytes, not that the collector read them: a collector that stops (or is restarted) drops what sat unread in
     //   its socket, and a NAT in between (QEMU's user networking) acknowledges before the collector even sees the bytes.
     //   RFC 6587 has no application-level acknowledgment (RELP adds one). So a record stays in the buffer for
-    //   ResendWindow after TCP acknowledged it, and when the connection fails or the collector hangs up, everything from
+    //   ResendWindow after TCP acknowledged it (unless the buffer needs the room first), and when the connection fails or the collector hangs up, everything from
     //   the oldest such record on is sent again, in order, on the next connection: nothing is lost, and the lines sent
     //   twice carry the same meta sequenceId (SyslogFormat), so they can be told apart.
     internal sealed unsafe class SyslogSink
@@ -56,6 +56,22 @@ namespace Kernel.Logs
 
         /// <summary>The oldest record this sink may still send (again).</summary>
         public ulong Oldest => _settled;
+        /// <summary>The oldest record not yet acknowledged: what must not be discarded.</summary>
+        public ulong Needed => _acknowledged;
+
+        /// <summary>The buffer needed the room: acknowledged records before <paramref name="position"/> will not be sent again.</summary>
+        public void Forget(ulong position)
+        {
+            while (_inFlightAcknowledged > 0 && _inFlightEnd[_inFlightHead] <= position)
+            {
+                _settled = _inFlightEnd[_inFlightHead];
+                _inFlightHead = (_inFlightHead + 1) % InFlightLimit;
+                _inFlightCount--;
+                _inFlightAcknowledged--;
+            }
+            if (_settled < position) _settled = position;
+        }
+
         /// <summary>Everything is acknowledged (at shutdown nothing comes after, so the resend window does not matter).</summary>
         public bool Done => _acknowledged == LogBuffer.End;
 
