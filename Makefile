@@ -32,6 +32,8 @@ PACKAGES += tzdata:/usr/share/zoneinfo/zone1970.tab
 # make icu: ICU's static archives and data tools, and the C compiler for the NativeAOT package's globalization shim.
 PACKAGES += libicu-dev:/usr/lib/x86_64-linux-gnu/libicuuc.a icu-devtools:/usr/sbin/icupkg \
   g++:/usr/bin/g++
+# The central-logs tests (LogShippingTests) run Debian's rsyslogd as an unprivileged foreground collector (UDP and TCP).
+PACKAGES += rsyslog:/usr/sbin/rsyslogd
 # The PostgreSQL test (PostgresAppTests) runs a throw-away cluster of Debian's server and reads rows back with its psql.
 PACKAGES += postgresql:/usr/lib/postgresql/15/bin/postgres
 # The disk format tests read every qcow2/VHD/VMDK file back with qemu-img (Unikernel.Disk.Tests).

@@ -27,6 +27,8 @@
 //                          programs (ProcessInfo.cs); "process-info: ok", exit 0
 //   environment            every environment entry ("environment: NAME=VALUE", sorted, escaped) and whether stdin,
 //                          stdout and stderr are redirected (not a terminal); exit 0 (EnvironmentAndConsole.cs)
+//   log-lines COUNT MS     COUNT numbered lines, one every MS ms, on stdout and (every third) stderr, some written in
+//                          two pieces; "log-lines: done"; exit 0 (LogLines.cs; the central-logs tests)
 //   anything else          usage on standard error, exit 2
 using System.Runtime.CompilerServices;
 
@@ -53,13 +55,16 @@ public static class Program
             case "file-watcher": Report.Section("watcher", FileWatching.Run); return Report.Failures == 0 ? 0 : 1;
             case "process-info": return ProcessInfo.Run(args);
             case "environment": return EnvironmentAndConsole.Run();
+            case "log-lines" when args.Length == 3 && int.TryParse(args[1], out int count) && count > 0
+                                  && int.TryParse(args[2], out int intervalMs) && intervalMs >= 0:
+                return LogLines.Run(count, intervalMs);
             default: return Usage();
         }
     }
 
     private static int Usage()
     {
-        Console.Error.WriteLine("usage: conformance [conformance [args...] | cpu-spin | gc-under-load | oom [limit-MiB] | null-wild [high|low|null] | unhandled | file-watcher | process-info [args...] | environment]");
+        Console.Error.WriteLine("usage: conformance [conformance [args...] | cpu-spin | gc-under-load | oom [limit-MiB] | null-wild [high|low|null] | unhandled | file-watcher | process-info [args...] | environment | log-lines COUNT MS]");
         return 2;
     }
 

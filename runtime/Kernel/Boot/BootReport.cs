@@ -19,6 +19,7 @@ namespace Kernel.Boot
             WriteMemory(boot);
             WriteRuntimeChecks();
             WriteTimeAndRandomness();
+            Logs.LogShipper.Report();
 
             KernelConsole.Prefix();
             KernelConsole.Write("kernel symbols: ");

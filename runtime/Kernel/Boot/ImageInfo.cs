@@ -10,23 +10,44 @@ namespace Kernel.Boot
     {
         private const uint PageSize = 4096;
 
-        // "uk: image NAME VERSION sha256:HEX"; nothing when the image has no app or no uk_image_info.
-        public static void Report(BootInfo* boot)
+        /// <summary>The app's name and version (bytes in the image, not NUL-terminated); false without uk_image_info.</summary>
+        public static bool Find(BootInfo* boot, out byte* name, out int nameLength, out byte* version, out int versionLength)
         {
-            if (boot->AppEnd == 0 || boot->KsymsStart < boot->AppEnd + UkImageInfoFormat.HeaderSize) return;
+            name = version = null;
+            nameLength = versionLength = 0;
+            byte* info = Header(boot);
+            if (info == null) return false;
+            UkImageInfoHeader* header = (UkImageInfoHeader*)info;
+            name = info + header->NameOffset;
+            nameLength = (int)header->NameLength;
+            version = info + header->VersionOffset;
+            versionLength = (int)header->VersionLength;
+            return true;
+        }
+
+        // The checked uk_image_info, or null when the image has no app or no (sound) uk_image_info.
+        private static byte* Header(BootInfo* boot)
+        {
+            if (boot->AppEnd == 0 || boot->KsymsStart < boot->AppEnd + UkImageInfoFormat.HeaderSize) return null;
             byte* info = (byte*)Memory.MemoryLayout.ToDirectMap(boot->AppEnd);
             UkImageInfoHeader* header = (UkImageInfoHeader*)info;
             uint size = header->Size;
-            if (header->Magic != UkImageInfoFormat.Magic || size < UkImageInfoFormat.HeaderSize || size > PageSize) return;
-            uint nameOffset = header->NameOffset, nameLength = header->NameLength;
-            uint versionOffset = header->VersionOffset, versionLength = header->VersionLength;
-            if (nameOffset + nameLength > size || versionOffset + versionLength > size) return;
+            if (header->Magic != UkImageInfoFormat.Magic || size < UkImageInfoFormat.HeaderSize || size > PageSize) return null;
+            if (header->NameOffset + header->NameLength > size || header->VersionOffset + header->VersionLength > size) return null;
+            return info;
+        }
+
+        // "uk: image NAME VERSION sha256:HEX"; nothing when the image has no app or no uk_image_info.
+        public static void Report(BootInfo* boot)
+        {
+            if (!Find(boot, out byte* name, out int nameLength, out byte* version, out int versionLength)) return;
+            byte* info = Header(boot);
 
             KernelConsole.Prefix();
             KernelConsole.Write("image ");
-            KernelConsole.WriteBytes(info + nameOffset, (int)nameLength);
+            KernelConsole.WriteBytes(name, nameLength);
             KernelConsole.Write(' ');
-            KernelConsole.WriteBytes(info + versionOffset, (int)versionLength);
+            KernelConsole.WriteBytes(version, versionLength);
             KernelConsole.Write(" sha256:");
             const int hashEnd = UkImageInfoFormat.ImageSha256Offset + UkImageInfoFormat.Sha256Size;
             for (int i = UkImageInfoFormat.ImageSha256Offset; i < hashEnd; i++)

@@ -53,6 +53,7 @@ namespace Kernel.Boot
             problem = Time.TimeStartup.Initialize(bootInfo->EntryTsc);
             if (problem != null) Panic.Fail(problem);
             Entropy.Random.Initialize();
+            Logs.LogShipper.Configure(bootInfo);   // uk.log.*: from here on the console's lines are also kept for shipping
 
             ulong initDoneTsc = Cpu.ReadTimeStampCounter();
             BootReport.Write(bootInfo, csharpEntryTsc, initDoneTsc);

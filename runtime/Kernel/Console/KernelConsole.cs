@@ -29,6 +29,7 @@ namespace Kernel.Console
 
         public static void Write(char c)
         {
+            Logs.LogTap.KernelCharacter(c);
             if (!s_midLine)
             {
                 s_midLine = true;

@@ -193,6 +193,7 @@ namespace Kernel.Net
             Neighbours.Tick(now);
             DhcpClient.Tick(now);
             TcpProtocol.Tick(now);
+            Logs.LogShipper.Pump();   // buffered log lines to their collectors (only copied there by the writers)
             DeliverLoopback();
             if (Device != null) Device.Flush();
             s_polling = false;

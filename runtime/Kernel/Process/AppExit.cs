@@ -13,6 +13,7 @@ namespace Kernel.Process
         public static void Exit(int status)
         {
             if (Vfs.Descriptors != null) Vfs.Descriptors.CloseAll();
+            Logs.LogShipper.FlushBeforePowerOff(status);   // the one place shipped logs are flushed (uk.log.*)
             NetworkStack.DeliverBeforePowerOff();
             Machine.Exit(status);
         }

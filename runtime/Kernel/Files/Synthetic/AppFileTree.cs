@@ -15,8 +15,10 @@ namespace Kernel.Files.Synthetic
     //                fd/, task/<tid>/{stat,status}} (ProcessDirectory), self -> 1
     //   /sys         devices/system/cpu/{possible,online,present,cpu0/cache/indexN/...},
     //                devices/system/node/{possible,online,node0}
-    // and file descriptors 0, 1 and 2 on one open description of the console (O_RDWR), as a terminal
-    // gives them to a process (a terminal to isatty only with uk.console.tty=1: ConsoleDevice.cs says why).
+    // and file descriptors 0, 1 and 2 on the console (O_RDWR; a terminal to isatty only with uk.console.tty=1:
+    // ConsoleDevice.cs says why): 0 and 1 on one open description, 2 on its own, as a service manager or container
+    // runtime gives a process separate stdout and stderr -- what the app writes through a dup of fd 2 is still
+    // stderr, so shipped lines (Logs/) keep their stream.
     internal static unsafe class AppFileTree
     {
         private static ConsoleNode s_console;
@@ -154,12 +156,14 @@ namespace Kernel.Files.Synthetic
 
         private static void InstallConsoleDescriptors()
         {
-            OpenFile console = s_console.OpenStandardStreams(OpenFlags.ReadWrite | OpenFlags.LargeFile,
-                                                             Boot.BootCommandLine.OptionEquals(TerminalOption, "1"));
+            bool terminal = Boot.BootCommandLine.OptionEquals(TerminalOption, "1");
+            OpenFile console = s_console.OpenStandardStreams(OpenFlags.ReadWrite | OpenFlags.LargeFile, terminal, false);
             Descriptors.InstallAt(0, console, false);
             Descriptors.InstallAt(1, console, false);
-            Descriptors.InstallAt(2, console, false);
             console.Release();
+            OpenFile errors = s_console.OpenStandardStreams(OpenFlags.ReadWrite | OpenFlags.LargeFile, terminal, true);
+            Descriptors.InstallAt(2, errors, false);
+            errors.Release();
         }
     }
 }

@@ -29,8 +29,8 @@ namespace Kernel.Files.Synthetic
             return 0;
         }
 
-        /// <summary>The description fds 0-2 share at start: a terminal only when <paramref name="terminal"/> says so.</summary>
-        public OpenFile OpenStandardStreams(int flags, bool terminal) => new ConsoleHandle(this, flags, terminal);
+        /// <summary>A description of the standard streams at start (fds 0 and 1 share one, fd 2 has its own: AppFileTree): a terminal only when <paramref name="terminal"/> says so.</summary>
+        public OpenFile OpenStandardStreams(int flags, bool terminal, bool standardError) => new ConsoleHandle(this, flags, terminal, standardError);
     }
 
     internal sealed unsafe class ConsoleHandle : OpenFile
@@ -51,8 +51,13 @@ namespace Kernel.Files.Synthetic
         private static ushort s_rows = 24, s_columns = 80;
 
         private readonly bool _terminal;
+        private readonly bool _standardError;   // fd 2's own description: shipped lines say stderr (Logs/LogTap)
 
-        public ConsoleHandle(ConsoleNode node, int flags, bool terminal) : base(node, flags) { _terminal = terminal; }
+        public ConsoleHandle(ConsoleNode node, int flags, bool terminal, bool standardError = false) : base(node, flags)
+        {
+            _terminal = terminal;
+            _standardError = standardError;
+        }
 
         public override long Read(byte* buffer, long count) => 0;
 
@@ -60,6 +65,7 @@ namespace Kernel.Files.Synthetic
         {
             Process.AppTiming.NoteOutput();
             SerialPort.Write(buffer, count);
+            Logs.LogTap.App(_standardError, buffer, count);
             return count;
         }
 
