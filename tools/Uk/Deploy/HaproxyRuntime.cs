@@ -35,7 +35,6 @@ public sealed class HaproxyRuntime
             # Written by `uk deploy` for deployment '{state.Name}'; uk changes the servers through the runtime API.
             global
                 stats socket {SocketPath} mode 600 level admin
-                pidfile {PidPath}
                 maxconn 4096
 
             defaults
@@ -69,7 +68,7 @@ public sealed class HaproxyRuntime
         File.WriteAllText(ConfigPath, Configuration(state, servers));
         File.Delete(PidPath);
         var start = new ProcessStartInfo(Executable) { RedirectStandardError = true, RedirectStandardOutput = true, UseShellExecute = false };
-        foreach (string a in new[] { "-D", "-q", "-f", ConfigPath, "-p", PidPath }) start.ArgumentList.Add(a);
+        foreach (string a in new[] { "-D", "-f", ConfigPath, "-p", PidPath }) start.ArgumentList.Add(a);
         Process process;
         try { process = Process.Start(start)!; }
         catch (System.ComponentModel.Win32Exception e)
@@ -91,7 +90,10 @@ public sealed class HaproxyRuntime
     private static string Summary(string error)
     {
         var lines = error.Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
-        return lines.FirstOrDefault(l => l.Contains("ALERT", StringComparison.Ordinal)) ?? lines.FirstOrDefault() ?? "no message";
+        string line = lines.FirstOrDefault(l => l.StartsWith("[ALERT]", StringComparison.Ordinal)) ?? lines.FirstOrDefault() ?? "no message";
+        // "[ALERT]    (1234) : Binding [...]: cannot bind socket ...": the message without HAProxy's prefix.
+        int colon = line.IndexOf(") : ", StringComparison.Ordinal);
+        return colon >= 0 && line.StartsWith('[') ? line[(colon + 4)..] : line;
     }
 
     /// <summary>The daemon of <paramref name="pid"/> still runs and is this deployment's (its command line names our configuration).</summary>
