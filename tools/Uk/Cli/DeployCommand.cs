@@ -74,12 +74,13 @@ public static class DeployCommand
             int appPort = parse.GetValue(guestPort);
             if (!environment.Any(e => e.StartsWith("ASPNETCORE_URLS=", StringComparison.Ordinal) || e.StartsWith("ASPNETCORE_HTTP_PORTS=", StringComparison.Ordinal)))
                 environment.Add($"ASPNETCORE_URLS=http://0.0.0.0:{appPort}");
-            BootConfiguration configuration;
-            try
-            {
-                configuration = BootConfiguration.Prepare(parse.GetValue(boot.KernelOptions) ?? [], environment, parse.GetValue(envFile) ?? [],
-                                                          parse.GetValue(boot.Arguments) ?? [], Environment.GetEnvironmentVariable, outputIsTerminal: false);
-            }
+            var kernelOptions = parse.GetValue(boot.KernelOptions) ?? [];
+            var envFiles = parse.GetValue(envFile) ?? [];
+            var appArguments = parse.GetValue(boot.Arguments) ?? [];
+            BootConfiguration Configure(IReadOnlyList<string> instanceOptions)
+                => BootConfiguration.Prepare([.. instanceOptions, .. kernelOptions], environment, envFiles, appArguments, Environment.GetEnvironmentVariable, outputIsTerminal: false);
+            // Checked with options as long as those uk adds, so that a problem is a usage error before anything starts.
+            try { Configure(Deployer.InstanceOptions(new string('x', 40), 65535)); }
             catch (ArgumentException e) { return console.Fail(e.Message, UkCommandLine.UsageError); }
             var choice = AcceleratorChooser.Choose(Enum.Parse<Accelerator>(parse.GetValue(accel)!, ignoreCase: true), KvmHost.Default);
             var request = new DeployRequest
@@ -93,8 +94,8 @@ public static class DeployCommand
                 Health = new HealthCheck(parse.GetValue(health)!, Time(parse.GetValue(interval)!), Time(parse.GetValue(healthTimeout)!), Time(parse.GetValue(readyTimeout)!)),
                 DrainTimeout = Time(parse.GetValue(drainTimeout)!),
                 StopTimeout = Time(parse.GetValue(stopTimeout)!),
-                Machine = new QemuOptions { ImagePath = file.FullName, Accelerator = choice.Accelerator, Memory = parse.GetValue(memory)!, CommandLine = configuration.CommandLine },
-                FirmwareEnvironment = configuration.FirmwareEnvironment,
+                Machine = new QemuOptions { ImagePath = file.FullName, Accelerator = choice.Accelerator, Memory = parse.GetValue(memory)! },
+                Configure = Configure,
             };
             var store = DeploymentStore.Default(parse.GetValue(stateDir), Environment.GetEnvironmentVariable);
             var (status, message) = new Deployer(store, console.Note).DeployAsync(request).GetAwaiter().GetResult();

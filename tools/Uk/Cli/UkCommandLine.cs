@@ -25,6 +25,7 @@ public static class UkCommandLine
         root.Subcommands.Add(PsCommand.Build(console));
         root.Subcommands.Add(LogsCommand.Build(console));
         root.Subcommands.Add(StopCommand.Build(console));
+        root.Subcommands.Add(CollectCommand.Build(console));
         return root;
     }
 

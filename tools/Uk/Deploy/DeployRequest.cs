@@ -17,8 +17,11 @@ public sealed record DeployRequest
     public TimeSpan DrainTimeout { get; init; } = TimeSpan.FromSeconds(30);
     /// <summary>How long a blue guest gets to power off after system_powerdown before QEMU is stopped.</summary>
     public TimeSpan StopTimeout { get; init; } = TimeSpan.FromSeconds(10);
-    /// <summary>How each instance boots (machine, accelerator, memory, command line); the image, console and QMP are the instance's.</summary>
+    /// <summary>How each instance boots (machine, accelerator, memory); the image, command line, console and QMP are the instance's.</summary>
     public required QemuOptions Machine { get; init; }
-    /// <summary>The fw_cfg environment block (--env-file), or null.</summary>
-    public byte[]? FirmwareEnvironment { get; init; }
+    /// <summary>
+    /// The boot configuration (-e, -k, --env-file, the app's arguments) with the kernel options uk adds for one
+    /// instance (its id, where its logs go); checked once by the command before anything starts.
+    /// </summary>
+    public required Func<IReadOnlyList<string>, BootConfiguration> Configure { get; init; }
 }

@@ -44,6 +44,12 @@ public sealed class Deployer(DeploymentStore store, Action<string> note)
             catch (Exception e) when (e is InvalidOperationException or IOException) { return (Failed, e.Message); }
             note($"HAProxy (pid {state.HaproxyPid}) serves {state.BindAddress}:{state.PublicPort}");
         }
+        if (!LogCollector.IsRunning(state.CollectorPid, directory))
+        {
+            try { (state.CollectorPid, state.CollectorPort) = LogCollector.StartBackground(directory); }
+            catch (Exception e) when (e is InvalidOperationException or IOException or System.ComponentModel.Win32Exception) { return (Failed, e.Message); }
+            note($"log collector (uk collect, pid {state.CollectorPid}) on 127.0.0.1:{state.CollectorPort}, syslog over TCP and UDP");
+        }
 
         var blue = state.Instances.Where(i => i.Status == InstanceStatus.Serving).ToList();
         state.Generation++;
@@ -67,7 +73,7 @@ public sealed class Deployer(DeploymentStore store, Action<string> note)
         {
             try
             {
-                instance.Pid = Start(request, instance);
+                instance.Pid = Start(request, instance, state.CollectorPort!.Value);
                 store.Save(state);
                 note($"started {instance.Id} (QEMU pid {instance.Pid}, 127.0.0.1:{instance.HostPort} -> guest port {state.GuestPort})");
             }
@@ -122,16 +128,25 @@ public sealed class Deployer(DeploymentStore store, Action<string> note)
         return (0, $"{Path.GetFileName(request.ImagePath)} is live on {state.BindAddress}:{state.PublicPort} ({green.Count} instance(s), generation {state.Generation}; traffic after {outcome.SecondsToTraffic:0.00} s, done after {clock.Elapsed.TotalSeconds:0.00} s)");
     }
 
-    private int Start(DeployRequest request, InstanceRecord instance)
+    /// <summary>
+    /// The kernel options uk gives each instance: its id (the HOSTNAME of its shipped lines, as `uk ps` names it) and the
+    /// deployment's collector over TCP syslog (docs/logs.md), which the guest reaches as 10.0.2.2 through user networking.
+    /// </summary>
+    public static IReadOnlyList<string> InstanceOptions(string id, int collectorPort)
+        => [$"uk.instance={id}", $"uk.log.syslog=tcp://10.0.2.2:{collectorPort}"];
+
+    private int Start(DeployRequest request, InstanceRecord instance, int collectorPort)
     {
         Directory.CreateDirectory(instance.Directory);
+        var configuration = request.Configure(InstanceOptions(instance.Id, collectorPort));
         var options = request.Machine with
         {
             ImagePath = request.ImagePath,
+            CommandLine = configuration.CommandLine,
             Network = new QemuNetwork { HostForwards = [QemuNetwork.Forward("tcp", instance.HostPort, request.GuestPort)] },
         };
         string? environmentFile = null;
-        if (request.FirmwareEnvironment is { } block)
+        if (configuration.FirmwareEnvironment is { } block)
         {
             environmentFile = Path.Combine(instance.Directory, "env");
             using (var file = new FileStream(environmentFile, new FileStreamOptions
@@ -237,9 +252,13 @@ public sealed class Deployer(DeploymentStore store, Action<string> note)
         await RetireAsync(state, state.Instances.ToList(), InstanceStatus.Stopped, stopTimeout).ConfigureAwait(false);
         await haproxy.StopAsync(state.HaproxyPid, TimeSpan.FromSeconds(5)).ConfigureAwait(false);
         state.HaproxyPid = null;
+        if (LogCollector.IsRunning(state.CollectorPid, directory))
+            try { System.Diagnostics.Process.GetProcessById(state.CollectorPid!.Value).Kill(); }   // the guests have flushed their logs: they powered off
+            catch (Exception e) when (e is ArgumentException or InvalidOperationException) { }
+        state.CollectorPid = null;
         store.Save(state);
         held.Dispose();
         if (remove) store.Delete(name);
-        return (0, $"deployment '{name}' stopped ({count} instance(s) and HAProxy){(remove ? "; its state and logs removed" : $"; logs kept in {directory}")}");
+        return (0, $"deployment '{name}' stopped ({count} instance(s), HAProxy and the log collector){(remove ? "; its state and logs removed" : $"; logs kept in {directory}")}");
     }
 }

@@ -16,6 +16,9 @@ public sealed class DeploymentState
     /// <summary>The port the app listens on inside each guest.</summary>
     public required int GuestPort { get; set; }
     public int? HaproxyPid { get; set; }
+    /// <summary>The deployment's syslog receiver (`uk collect`: LogCollector) and its port on 127.0.0.1.</summary>
+    public int? CollectorPid { get; set; }
+    public int? CollectorPort { get; set; }
     /// <summary>Instances that serve, or may still run: those being started, serving or draining.</summary>
     public List<InstanceRecord> Instances { get; set; } = [];
     /// <summary>Instances stopped lately, newest last, kept for `uk logs` (their directories are removed with them).</summary>
@@ -44,6 +47,8 @@ public sealed class InstanceRecord
     [JsonIgnore] public string QmpSocket => Path.Combine(Directory, "qmp.sock");
     [JsonIgnore] public string PidFile => Path.Combine(Directory, "qemu.pid");
     [JsonIgnore] public string ConsoleLog => Path.Combine(Directory, "console.log");
+    /// <summary>The lines the guest shipped to the deployment's collector (LogCollector).</summary>
+    [JsonIgnore] public string CollectedLog => Path.Combine(Directory, LogCollector.FileName);
 }
 
 [JsonConverter(typeof(JsonStringEnumConverter<InstanceStatus>))]
