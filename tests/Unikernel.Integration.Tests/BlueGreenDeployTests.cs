@@ -14,7 +14,7 @@ namespace Unikernel.Integration.Tests;
 /// answer, answers from v1 then v2 and never v3, v3 must be rolled back (exit 1, the state file, uk ps) with v2 serving,
 /// a second deploy while one runs is turned away, and `uk logs` shows the instances' consoles. uk stop ends every guest.
 /// </summary>
-public class BlueGreenDeployTests
+public class BlueGreenDeployTests(Xunit.Abstractions.ITestOutputHelper log)
 {
     private static readonly TimeSpan DeployLimit = TimeSpan.FromSeconds(120);
 
@@ -48,6 +48,7 @@ public class BlueGreenDeployTests
 
             (status, output) = await UkAsync(["deploy", images[1], .. common]);
             Assert.True(status == 0, output);
+            log.WriteLine(output);
             Assert.Contains("traffic on green after", output);
             Assert.Equal("v2", await Version());
 
@@ -65,6 +66,7 @@ public class BlueGreenDeployTests
             Assert.NotNull(await wrk.WaitForExitAsync(TimeSpan.FromSeconds(20)));
             var tally = Regex.Match(wrk.Output, @"^versions(?<versions>( \S+=\d+)*) non2xx=(?<non2xx>\d+) socket_errors=(?<errors>\d+)$", RegexOptions.Multiline);
             Assert.True(tally.Success, wrk.Output);
+            log.WriteLine(wrk.Output);
             var versions = tally.Groups["versions"].Value.Split(' ', StringSplitOptions.RemoveEmptyEntries).ToDictionary(v => v.Split('=')[0], v => int.Parse(v.Split('=')[1]));
             Assert.True(tally.Groups["non2xx"].Value == "0" && tally.Groups["errors"].Value == "0", wrk.Output);
             Assert.DoesNotContain("Socket errors", wrk.Output);
