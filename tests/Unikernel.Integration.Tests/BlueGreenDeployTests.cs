@@ -91,6 +91,15 @@ public class BlueGreenDeployTests(Xunit.Abstractions.ITestOutputHelper log)
             Assert.Equal(0, status);
             Assert.Matches(@"web-2-\w+ \|       Now listening on: http://0\.0\.0\.0:8080", output);
             Assert.Matches(@"web-3-\w+ \|       The host '127\.0\.0\.1:\d+' does not match an allowed host\.", output);
+            // The same lines through the deployment's syslog collector, where the image's kernel ships them (uk.log.syslog).
+            if (output.Contains("uk: log: shipping to syslog tcp 10.0.2.2:"))
+            {
+                (status, output) = await UkAsync(["logs", "web", "--shipped", "--state-dir", stateDir]);
+                Assert.Equal(0, status);
+                Assert.Matches(@"web-2-\w+ \| \S+Z stdout       Now listening on: http://0\.0\.0\.0:8080", output);
+                Assert.Matches(@"web-3-\w+ \| \S+Z stdout       The host '127\.0\.0\.1:\d+' does not match an allowed host\.", output);
+            }
+            else log.WriteLine("the image's kernel does not ship logs (no uk.log.syslog): uk logs --shipped not checked");
         }
         finally
         {
