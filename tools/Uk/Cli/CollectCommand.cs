@@ -3,12 +3,12 @@ using Unikernel.Tools.Deploy;
 
 namespace Unikernel.Tools.Cli;
 
-/// <summary>`uk collect DIR` (hidden): a deployment's syslog receiver (LogCollector), which `uk deploy` starts in the background and `uk stop` ends.</summary>
+/// <summary>`uk collect --directory DIR` (hidden): a deployment's syslog receiver (LogCollector), which `uk deploy` starts in the background and `uk stop` ends.</summary>
 public static class CollectCommand
 {
     public static Command Build(UkConsole console)
     {
-        var directory = new Argument<DirectoryInfo>("directory") { Description = "The deployment's directory" };
+        var directory = new Option<DirectoryInfo>("--directory") { Description = "The deployment's directory (collected.log goes into its instances' directories)", Required = true, HelpName = "DIR" };
         var command = new Command("collect", "Receive a deployment's shipped logs (started by uk deploy)") { directory };
         command.Hidden = true;
         command.SetAction(parse =>

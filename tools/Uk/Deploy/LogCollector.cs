@@ -157,7 +157,7 @@ public sealed class LogCollector
         string self = Environment.ProcessPath ?? throw new InvalidOperationException("cannot tell which program uk is");
         start.ArgumentList.Add(self);
         if (Path.GetFileNameWithoutExtension(self) == "dotnet") start.ArgumentList.Add(typeof(LogCollector).Assembly.Location);
-        foreach (string a in new[] { "collect", deploymentDirectory }) start.ArgumentList.Add(a);
+        foreach (string a in new[] { "collect", "--directory", deploymentDirectory }) start.ArgumentList.Add(a);
         int pid;
         using (var process = Process.Start(start) ?? throw new InvalidOperationException("cannot start uk collect"))
         {
@@ -180,7 +180,7 @@ public sealed class LogCollector
     public static bool IsRunning(int? pid, string deploymentDirectory)
     {
         if (pid is not > 0) return false;
-        try { return File.ReadAllText($"/proc/{pid}/cmdline").Contains("collect\0" + deploymentDirectory, StringComparison.Ordinal); }
+        try { return File.ReadAllText($"/proc/{pid}/cmdline").Contains("collect\0--directory\0" + deploymentDirectory, StringComparison.Ordinal); }
         catch (IOException) { return false; }
         catch (UnauthorizedAccessException) { return false; }
     }
