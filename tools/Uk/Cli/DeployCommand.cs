@@ -9,7 +9,8 @@ namespace Unikernel.Tools.Cli;
 /// `uk deploy IMAGE --name NAME --port PORT`: blue/green on one host behind HAProxy (Deployer). The first deploy of a
 /// name starts HAProxy on the port and the image's instances; each later one replaces the serving instances with the new
 /// image's once these are healthy, or rolls back. Exit status 0 when the image is live, 1 when it was rolled back or
-/// refused (the serving version keeps serving), 2 a usage error.
+/// refused (the serving version keeps serving), 2 a usage error. A signal (Ctrl-C, SIGTERM, SIGHUP) before traffic moved
+/// rolls the deploy back; after, the deploy finishes.
 /// </summary>
 public static class DeployCommand
 {
@@ -98,7 +99,14 @@ public static class DeployCommand
                 Configure = Configure,
             };
             var store = DeploymentStore.Default(parse.GetValue(stateDir), Environment.GetEnvironmentVariable);
-            var (status, message) = new Deployer(store, console.Note).DeployAsync(request).GetAwaiter().GetResult();
+            // Ctrl-C, SIGTERM or SIGHUP before traffic moved rolls the deploy back; after, it finishes (bounded): never half done.
+            using var interrupted = new CancellationTokenSource();
+            var registrations = new[] { System.Runtime.InteropServices.PosixSignal.SIGINT, System.Runtime.InteropServices.PosixSignal.SIGTERM, System.Runtime.InteropServices.PosixSignal.SIGHUP }
+                .Select(signal => System.Runtime.InteropServices.PosixSignalRegistration.Create(signal, context => { context.Cancel = true; interrupted.Cancel(); }))
+                .ToList();
+            (int status, string message) = (0, "");
+            try { (status, message) = new Deployer(store, console.Note).DeployAsync(request, interrupted.Token).GetAwaiter().GetResult(); }
+            finally { foreach (var registration in registrations) registration.Dispose(); }
             if (status != 0) return console.Fail(message, status);
             console.Out.WriteLine(message);
             return 0;

@@ -17,7 +17,8 @@ public sealed class Deployer(DeploymentStore store, Action<string> note)
 
     private const int RetiredKept = 12;
 
-    public async Task<(int Status, string Message)> DeployAsync(DeployRequest request)
+    /// <param name="interrupted">Cancelled by a signal to uk: before traffic moved, the deploy is rolled back; after, it finishes (bounded by the drain and stop timeouts).</param>
+    public async Task<(int Status, string Message)> DeployAsync(DeployRequest request, CancellationToken interrupted = default)
     {
         var clock = Stopwatch.StartNew();
         string directory = store.DirectoryOf(request.Name);
@@ -71,6 +72,7 @@ public sealed class Deployer(DeploymentStore store, Action<string> note)
         string? failure = null;
         foreach (var instance in green)
         {
+            if (interrupted.IsCancellationRequested) { failure = "interrupted before the new instances were healthy"; break; }
             try
             {
                 instance.Pid = Start(request, instance, state.CollectorPort!.Value);
@@ -85,11 +87,14 @@ public sealed class Deployer(DeploymentStore store, Action<string> note)
         }
         if (failure is null)
         {
-            var checks = green.Select(async i => (i, Problem: await request.Health.WaitUntilHealthyAsync(i.HostPort, () => DetachedInstance.IsRunning(i)).ConfigureAwait(false))).ToList();
-            var results = await Task.WhenAll(checks).ConfigureAwait(false);
-            if (results.FirstOrDefault(r => r.Problem is not null) is { Problem: { } problem } bad)
-                failure = $"{bad.i.Id} {problem}";
-            else note($"{green.Count} green instance(s) healthy ({request.Health.Path}) after {clock.Elapsed.TotalSeconds:0.00} s");
+            var checks = green.Select(async i => (i, Problem: await request.Health.WaitUntilHealthyAsync(i.HostPort, () => DetachedInstance.IsRunning(i), interrupted).ConfigureAwait(false))).ToList();
+            try
+            {
+                var results = await Task.WhenAll(checks).ConfigureAwait(false);
+                if (results.FirstOrDefault(r => r.Problem is not null) is { Problem: { } problem } bad) failure = $"{bad.i.Id} {problem}";
+                else note($"{green.Count} green instance(s) healthy ({request.Health.Path}) after {clock.Elapsed.TotalSeconds:0.00} s");
+            }
+            catch (OperationCanceledException) { failure = "interrupted before the new instances were healthy"; }
         }
         var added = new List<InstanceRecord>();
         if (failure is null)
