@@ -19,8 +19,10 @@ export DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_NOLOGO=1 DOTNET_SKIP_FIRST_TIME_EXPE
 PACKAGES := qemu-system-x86:/usr/bin/qemu-system-x86_64 musl-dev:/usr/lib/x86_64-linux-musl/libc.a
 # The integration tests fetch from guests with curl and make tap devices with ip (iproute2).
 PACKAGES += curl:/usr/bin/curl iproute2:/usr/sbin/ip
-# make bench loads samples/http with wrk.
+# make bench loads samples/http with wrk (and BlueGreenDeployTests loads uk deploy's load balancer with it).
 PACKAGES += wrk:/usr/bin/wrk
+# uk deploy runs each deployment's load balancer with Debian's HAProxy (BlueGreenDeployTests, HaproxyRuntimeTests).
+PACKAGES += haproxy:/usr/sbin/haproxy
 # samples/sqlite links Debian's static SQLite (docs/native-libraries.md).
 PACKAGES += libsqlite3-dev:/usr/lib/x86_64-linux-gnu/libsqlite3.a
 # make crypto-native: the .NET crypto shim compiled against Debian's OpenSSL (static libssl.a/libcrypto.a), with musl-gcc

@@ -16,6 +16,7 @@ app.MapGet("/", () => "Hello from a bootable ASP.NET Core app!\n");
 app.MapGet("/forecasts", () => forecasts);
 app.MapGet("/forecasts/{id:int}", (int id) =>
     forecasts.FirstOrDefault(f => f.Id == id) is { } f ? Results.Ok(f) : Results.NotFound());
+app.MapGet("/version", () => (Environment.GetEnvironmentVariable("APP_VERSION") ?? "unversioned") + "\n");   // uk deploy's blue/green test
 app.MapGet("/health", () => new Health("ok", (long)(DateTimeOffset.UtcNow - started).TotalSeconds));
 
 app.Run();

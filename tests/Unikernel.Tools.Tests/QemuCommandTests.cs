@@ -32,6 +32,18 @@ public class QemuCommandTests
 
     // The tests' devices (tests/Unikernel.Integration.Tests/MachineDevicesTests.cs): a root port first, then the card on it.
     [Fact]
+    public void ADetachedQemuDaemonizesWithItsPidFileAndTheConsoleInAFile()
+    {
+        var args = Args(new QemuOptions { ImagePath = "/img/k.elf", DetachedPidFile = "/s/qemu.pid", ConsoleFile = "/s/console.log" });
+        Assert.Equal("file:/s/console.log", ValueAfter(args, "-serial"));
+        Assert.Equal("/s/qemu.pid", ValueAfter(args, "-pidfile"));
+        Assert.Equal("none", ValueAfter(args, "-display"));
+        Assert.Contains("-daemonize", args);
+        Assert.DoesNotContain("-nographic", args);   // QEMU refuses it with -daemonize: it takes stdio
+        Assert.Throws<ArgumentException>(() => Args(new QemuOptions { ImagePath = "/img/k.elf", DetachedPidFile = "/s/qemu.pid" }));
+    }
+
+    [Fact]
     public void ExtraArgumentsComeBeforeTheCardWhichTakesItsOptions()
     {
         var args = Args(new QemuOptions

@@ -256,7 +256,7 @@ public static class RunCommand
     }
 
     /// <summary>An enum option shown and defaulted in lower case (<c>--machine &lt;microvm|pc&gt;</c>), accepted in any case.</summary>
-    private static Option<string> Choice<T>(string name, string description, T defaultValue) where T : struct, Enum
+    internal static Option<string> Choice<T>(string name, string description, T defaultValue) where T : struct, Enum
     {
         var names = Enum.GetNames<T>().Select(n => n.ToLowerInvariant()).ToArray();
         var option = new Option<string>(name)

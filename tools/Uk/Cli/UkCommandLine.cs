@@ -3,7 +3,8 @@ using System.CommandLine;
 namespace Unikernel.Tools.Cli;
 
 /// <summary>
-/// The `uk` command line (System.CommandLine): `uk run`, `uk inspect`, `uk image` and `uk config`, each with --help. Exit statuses: 0 success;
+/// The `uk` command line (System.CommandLine): `uk run`, `uk inspect`, `uk image`, `uk config`, `uk export` and the
+/// deployment family (`uk deploy`, `uk ps`, `uk logs`, `uk stop`), each with --help. Exit statuses: 0 success;
 /// 2 a usage error (unknown option, missing argument: the error and a pointer to --help go to stderr); `uk inspect` 1
 /// when the image cannot be read; `uk run` the guest's own status, or 125 when uk itself fails (as `docker run`).
 /// Colour only on a terminal, and never with NO_COLOR set.
@@ -20,6 +21,11 @@ public static class UkCommandLine
         root.Subcommands.Add(ImageCommand.Build(console));
         root.Subcommands.Add(ConfigCommand.Build(console));
         root.Subcommands.Add(ExportCommand.Build(console));
+        root.Subcommands.Add(DeployCommand.Build(console));
+        root.Subcommands.Add(PsCommand.Build(console));
+        root.Subcommands.Add(LogsCommand.Build(console));
+        root.Subcommands.Add(StopCommand.Build(console));
+        root.Subcommands.Add(CollectCommand.Build(console));
         return root;
     }
 

@@ -27,8 +27,18 @@ public static class QemuCommand
         args.AddRange(["-accel", ResolveAccelerator(options.Accelerator) == Accelerator.Kvm ? "kvm" : "tcg"]);
         args.AddRange(["-cpu", options.CpuModel]);
         args.AddRange(["-m", options.Memory]);
-        args.AddRange(["-nodefaults", "-no-user-config", "-nographic", "-no-reboot"]);
-        args.AddRange(["-serial", "stdio"]);
+        if (options.DetachedPidFile is { } pidFile)
+        {
+            // -nographic takes stdio, which a daemon has not: no display, the console into a file.
+            if (options.ConsoleFile is null) throw new ArgumentException("a detached QEMU needs a console file");
+            args.AddRange(["-nodefaults", "-no-user-config", "-display", "none", "-no-reboot"]);
+            args.AddRange(["-serial", $"file:{options.ConsoleFile}", "-daemonize", "-pidfile", pidFile]);
+        }
+        else
+        {
+            args.AddRange(["-nodefaults", "-no-user-config", "-nographic", "-no-reboot"]);
+            args.AddRange(["-serial", "stdio"]);
+        }
         if (options.DebugExitDevice) args.AddRange(["-device", $"isa-debug-exit,iobase=0x{DebugExitPort:x},iosize=0x04"]);
         args.AddRange(options.ExtraArguments);   // first: the card may sit on a bus they define
         if (options.Network != null) args.AddRange(options.Network.Arguments(options.Machine));

@@ -41,6 +41,14 @@ public sealed record QemuOptions
     public IReadOnlyList<QemuDrive> Drives { get; init; } = [];
     /// <summary>A network card on QEMU's user networking, with host port forwards; null (the default): none.</summary>
     public QemuNetwork? Network { get; init; }
+    /// <summary>
+    /// Run QEMU as a daemon of its own (-daemonize, its pid written to this file): it outlives uk, which finds it again
+    /// through the pid file and its QMP socket (`uk deploy`'s instances). The console then goes to <see cref="ConsoleFile"/>.
+    /// Null (the default): QEMU runs in the foreground, its console on stdio.
+    /// </summary>
+    public string? DetachedPidFile { get; init; }
+    /// <summary>With <see cref="DetachedPidFile"/>: the file QEMU appends the serial console to.</summary>
+    public string? ConsoleFile { get; init; }
     /// <summary>More QEMU arguments, before the network card's (tests add devices with them: disks, PCIe root ports the card may sit behind).</summary>
     public IReadOnlyList<string> ExtraArguments { get; init; } = [];
 }
