@@ -89,11 +89,15 @@ public static class RunCommand
             string? diskFormat;
             try { diskFormat = DiskBoot.Detect(file.FullName); }
             catch (Exception e) when (e is IOException or UnauthorizedAccessException) { return console.Fail($"{file}: {e.Message}", OwnFailure); }
+            bool isQuiet = parse.GetValue(quiet);
+            var choice = AcceleratorChooser.Choose(Enum.Parse<Accelerator>(parse.GetValue(accel)!, ignoreCase: true), KvmHost.Default);
+            if (choice.Probed && !isQuiet)
+                console.Note($"--accel auto: {(choice.Accelerator == Accelerator.Kvm ? "KVM" : "TCG")}: {choice.Reason} (verdict cached in {KvmHost.Default.CachePath})");
             string cmdline;
             BootConfiguration configuration;
             try
             {
-                configuration = BootConfiguration.Prepare(parse.GetValue(kernelOption) ?? [], parse.GetValue(env) ?? [], parse.GetValue(envFile) ?? [],
+                configuration = BootConfiguration.Prepare(WithTscRate(parse.GetValue(kernelOption) ?? [], choice.Accelerator, parse.GetValue(icount)), parse.GetValue(env) ?? [], parse.GetValue(envFile) ?? [],
                                                           parse.GetValue(appArgs) ?? [], Environment.GetEnvironmentVariable, outputIsTerminal: !Console.IsOutputRedirected);
                 cmdline = configuration.CommandLine;
             }
@@ -105,10 +109,6 @@ public static class RunCommand
 
             using var runDirectory = configuration.FirmwareEnvironment is null && parse.GetValue(dryRun) ? null : RunDirectory.Create();
             string? firmwareEnvironment = configuration.FirmwareEnvironment is { } block ? runDirectory!.WriteSecret("env", block) : null;
-            bool isQuiet = parse.GetValue(quiet);
-            var choice = AcceleratorChooser.Choose(Enum.Parse<Accelerator>(parse.GetValue(accel)!, ignoreCase: true), KvmHost.Default);
-            if (choice.Probed && !isQuiet)
-                console.Note($"--accel auto: {(choice.Accelerator == Accelerator.Kvm ? "KVM" : "TCG")}: {choice.Reason} (verdict cached in {KvmHost.Default.CachePath})");
             var options = new QemuOptions
             {
                 ImagePath = file.FullName,
@@ -206,6 +206,14 @@ public static class RunCommand
     public const int KeptKernelLines = 50;
 
     /// <summary>The card the options ask for: none (the default: no card, nothing to probe at boot), user networking, or a tap device.</summary>
+    /// <summary>The kernel options with uk.tsc.khz added where uk knows the guest's TSC rate (HostTsc) and the user
+    /// did not set it: the kernel then starts without its calibration wait.</summary>
+    private static string[] WithTscRate(string[] kernelOptions, Accelerator accelerator, bool instructionCounting)
+    {
+        if (kernelOptions.Any(o => o == HostTsc.Option || o.StartsWith(HostTsc.Option + "=", StringComparison.Ordinal))) return kernelOptions;
+        return HostTsc.KernelOption(accelerator, instructionCounting) is { } option ? [option, .. kernelOptions] : kernelOptions;
+    }
+
     private static QemuNetwork? Network(string[] publish, string? tap, bool user)
     {
         if (tap != null && (publish.Length > 0 || user))
