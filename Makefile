@@ -53,6 +53,11 @@ PACKAGES += libvirt-clients:/usr/bin/virt-xml-validate libvirt-daemon:/usr/sbin/
 # through genisoimage, vfat through dosfstools and mtools), OpenStack config-2 ISOs from genisoimage and xorriso.
 PACKAGES += cloud-image-utils:/usr/bin/cloud-localds genisoimage:/usr/bin/genisoimage xorriso:/usr/bin/xorriso
 
+.PHONY: bench-baseline
+bench-baseline:
+	@mkdir -p $(BASELINE)
+	cp -p $(IMAGES)/*.img $(IMAGES)/*.map $(BASELINE)/
+
 .PHONY: all setup build boot-objects icu crypto-native crypto-native-build native-components package apps images linker-aot test demo bench fuzz clean
 
 all: build
@@ -217,11 +222,17 @@ demo: setup build
 # time, smallest RAM, image sizes -> docs/benchmarks.md (generated section) and docs/benchmarks-boot.svg. Then
 # samples/http under wrk load in both (`http`: requests/s and latency percentiles -> docs/benchmarks.md); then
 # the kernel-alone/pc boot table and BenchmarkDotNet on the image-making steps. `make bench BENCH_ARGS=--quick`:
-# 3 runs, a coarser RAM bisection, the comparison and a 3-second http load only.
+# 3 runs, a coarser RAM bisection, the comparison and a 3-second http load only. Between the comparison and http: the
+# issue-17 before/after table (`startup`: hello, conformance, http against $(BASELINE), ~12 min on 2 busy cores,
+# ~4 with --quick; alone: `$(BENCHMARKS) startup --baseline artifacts/baseline`).
 BENCH_ARGS ?=
 BENCHMARKS := $(DOTNET) run --project benchmarks/Unikernel.Benchmarks -c $(CONFIG) --no-build --
+# The images `make bench`'s before/after table (startup, docs/benchmarks.md issue 17) compares with: `make bench-baseline`
+# copies the current images there before a change is built (or copy an older build's artifacts/images/*.img).
+BASELINE := $(ARTIFACTS)/baseline
 bench: setup build
 	$(BENCHMARKS) compare $(BENCH_ARGS)
+	$(BENCHMARKS) startup $(if $(wildcard $(BASELINE)/*.img),--baseline $(BASELINE)) $(filter --quick,$(BENCH_ARGS))
 	$(BENCHMARKS) http $(filter --quick,$(BENCH_ARGS))
 	@case " $(BENCH_ARGS) " in *" --quick "*) ;; *) \
 	  echo "$(BENCHMARKS) boot && $(BENCHMARKS) image"; $(BENCHMARKS) boot && $(BENCHMARKS) image --filter '*' ;; esac

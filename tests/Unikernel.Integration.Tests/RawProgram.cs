@@ -190,7 +190,7 @@ public sealed class RawProgram
     }
 
     /// <summary>Links the program into an image with the kernel `make build` made (uk-ld --app) and boots it.</summary>
-    public static async Task<Outcome> RunInGuestAsync(byte[] elf, string name, string kernelCommandLine = "")
+    public static async Task<Outcome> RunInGuestAsync(byte[] elf, string name, string kernelCommandLine = "", Action<string>? onOutput = null)
     {
         string root = KernelImages.RepositoryRoot;
         string directory = Path.Combine(Path.GetTempPath(), $"uk-raw-{name}-{Environment.ProcessId}-guest");
@@ -210,7 +210,7 @@ public sealed class RawProgram
                 process.WaitForExit();
                 if (process.ExitCode != 0) throw new InvalidOperationException($"uk-ld --app failed: {errors}");
             }
-            var result = await KernelImages.BootAsync(image, MachineKind.Microvm, kernelCommandLine);
+            var result = await KernelImages.BootAsync(image, MachineKind.Microvm, kernelCommandLine, onOutput: onOutput);
             if (result.TimedOut) throw new TimeoutException($"{name} timed out in the guest:\n{result.Console}");
             return new Outcome(AppImages.AppLines(result), result.ExitStatus, result.Console);
         }

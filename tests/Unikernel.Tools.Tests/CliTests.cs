@@ -89,7 +89,7 @@ public class CliTests
         Assert.Contains("-m 64M", output);
         Assert.Contains("-icount shift=0", output);
         Assert.Contains($"-kernel {image}", output);
-        Assert.Contains("-append 'uk.exit=3 A=1 \"B=two words\" -- x \"y z\"'", output);
+        Assert.Contains("-append 'uk.tsc.khz=1000000 uk.exit=3 A=1 \"B=two words\" -- x \"y z\"'", output);   // -icount: a 1 GHz TSC
     }
 
     [Fact]
@@ -101,7 +101,25 @@ public class CliTests
         var (_, output, _) = Uk("run", image, "--dry-run", "--accel", "tcg");
         Assert.Contains("-M microvm", output);
         Assert.Contains("-m 128M", output);
-        Assert.DoesNotContain("-append", output);
+        Assert.Matches(@"-kernel \S+( -append uk\.tsc\.khz=\d+)?\n?$", output);   // nothing but the TSC rate, where uk knows it
+    }
+
+    [Fact]
+    public void RunGivesTheGuestTheTscRateUnderTcgOnlyAndNeverOverridesTheUsersOwn()
+    {
+        using var dir = new TempDirectory();
+        string image = dir.File("app.img");
+        File.WriteAllBytes(image, [0]);
+        var (_, own, _) = Uk("run", image, "--dry-run", "--accel", "tcg", "--icount", "-k", "uk.tsc.khz=123456");
+        Assert.Contains("-append uk.tsc.khz=123456", own);
+        Assert.Single(System.Text.RegularExpressions.Regex.Matches(own, "uk.tsc.khz"));
+        var (_, kvm, _) = Uk("run", image, "--dry-run", "--accel", "kvm");
+        Assert.DoesNotContain("uk.tsc.khz", kvm);   // KVM: kvmclock and the CPUID leaves are the guest's sources
+        var (_, tcg, _) = Uk("run", image, "--dry-run", "--accel", "tcg");
+        if (Unikernel.Tools.Qemu.HostTsc.HostKilohertz(Unikernel.Tools.Qemu.KvmHost.DefaultCacheDirectory()) is { } khz)
+            Assert.Contains($"-append uk.tsc.khz={khz}", tcg);
+        else
+            Assert.DoesNotContain("uk.tsc.khz", tcg);
     }
 
     [Fact]

@@ -24,7 +24,9 @@ public sealed record TimedRun(string Output, int ExitCode, bool TimedOut, TimeSp
 /// </summary>
 public static class TimedProcess
 {
-    public static TimedRun Run(string file, IEnumerable<string> arguments, TimeSpan timeout, bool clearEnvironment = false)
+    /// <param name="stopAfter">Stop the process once this text has appeared in its output (a server that never exits);
+    /// the run then counts as complete, not timed out.</param>
+    public static TimedRun Run(string file, IEnumerable<string> arguments, TimeSpan timeout, bool clearEnvironment = false, string? stopAfter = null)
     {
         var start = new ProcessStartInfo(file)
         {
@@ -38,6 +40,7 @@ public static class TimedProcess
 
         var output = new StringBuilder();
         var arrivals = new List<(TimeSpan, int)>();
+        var seen = new TaskCompletionSource();
         var stopwatch = Stopwatch.StartNew();
         using var process = Process.Start(start) ?? throw new InvalidOperationException($"cannot start {file}");
         process.StandardInput.Close();
@@ -50,11 +53,14 @@ public static class TimedProcess
                 {
                     output.Append(buffer, 0, n);
                     arrivals.Add((stopwatch.Elapsed, output.Length));
+                    if (stopAfter != null && output.ToString().Contains(stopAfter, StringComparison.Ordinal)) seen.TrySetResult();
                 }
         }
         var pumps = Task.WhenAll(Pump(process.StandardOutput), Pump(process.StandardError));
-        bool timedOut = !process.WaitForExit(timeout);
-        if (timedOut)
+        var exited = process.WaitForExitAsync();
+        bool stopped = Task.WaitAny([exited, seen.Task], timeout) == 1;
+        bool timedOut = !exited.IsCompleted && !stopped;
+        if (!exited.IsCompleted)
         {
             try { process.Kill(entireProcessTree: true); } catch (InvalidOperationException) { }
             process.WaitForExit();

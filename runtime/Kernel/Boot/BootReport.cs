@@ -38,6 +38,30 @@ namespace Kernel.Boot
             Line("ready");
         }
 
+        /// <summary>
+        /// The local APIC timer's rate, once known: where the platform does not state it, it is measured at its first
+        /// use (LocalApic), so this line comes late -- from the scheduler's start, or before an image without an app
+        /// powers off. A timer that does not count stops the boot, as every sleep and time slice depends on it.
+        /// </summary>
+        public static void WriteTimer()
+        {
+            ulong hz = LocalApic.TimerFrequency;
+            if (hz == 0) Panic.Fail("the local APIC timer does not count");
+            KernelConsole.Prefix();
+            KernelConsole.Write("timer: local APIC ");
+            WriteMegahertz(hz);
+            KernelConsole.Write(" (bus clock / 16, ");
+            if (LocalApic.TimerSource == ApicTimerSource.CpuidCrystal) KernelConsole.Write("CPUID 0x15 crystal");
+            else if (LocalApic.TimerSource == ApicTimerSource.HypervisorLeaf) KernelConsole.Write("hypervisor CPUID 0x40000010");
+            else
+            {
+                KernelConsole.Write("measured against the TSC over ");
+                KernelConsole.WriteDecimal(Clock.TscTicksToNanoseconds(LocalApic.CalibrationWindowTicks) / 1000);
+                KernelConsole.Write(" us");
+            }
+            KernelConsole.WriteLine(")");
+        }
+
         // The command line carries configuration, secrets included (a connection string's password): the report shows
         // kernel options (the kernel's own settings, the console secret already masked), environment names and how many
         // arguments there are, never an environment value or an argument, unless uk.report.values=1 asks for the
@@ -178,9 +202,8 @@ namespace Kernel.Boot
                     KernelConsole.Write(" attempts");
                 }
             }
-            KernelConsole.Write("); local APIC timer ");
-            WriteMegahertz(LocalApic.TimerFrequency);
-            KernelConsole.Write(" (bus clock / 16); set-up took ");
+            if (TscCalibration.CommandLineRejected) KernelConsole.Write("; uk.tsc.khz IGNORED: not a TSC rate in 10 MHz..100 GHz");
+            KernelConsole.Write("); set-up took ");
             KernelConsole.WriteDecimal(Clock.TscTicksToNanoseconds(TimeStartup.CostTicks) / 1000);
             KernelConsole.WriteLine(" us");
 

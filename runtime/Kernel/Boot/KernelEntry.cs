@@ -65,6 +65,7 @@ namespace Kernel.Boot
             SelfTest.SelfTests.Run(bootInfo);
 #endif
             if (Process.AppLoader.IsPresent(bootInfo)) Panic.Fail(Process.AppLoader.Start(bootInfo));
+            BootReport.WriteTimer();
             Machine.Exit(BootCommandLine.NumberOption("uk.exit") & 0xFF);   // uk.exit=N: the status to power off with (the tests check the host sees it)
         }
     }

@@ -36,6 +36,9 @@ namespace Kernel.Files
             return 0;
         }
 
+        /// <summary>The entry attached last (the end of getdents order), or null.</summary>
+        public VfsNode LastChild => _lastChild;
+
         public VfsNode Find(byte* name, int length)
         {
             if (Synchronizer != null) Synchronizer.Synchronize(this);

@@ -212,9 +212,17 @@ namespace Kernel.Memory
             byte* p = (byte*)destination;
             // Byte stores until 8-byte aligned, so the bulk of the work is word stores.
             while (bytes > 0 && ((ulong)p & 7) != 0) { *p++ = 0; bytes--; }
+            // Eight stores a round: the loop's own instructions (add, compare, branch) then cost 3 per 64 bytes
+            // instead of 3 per 8 -- zeroing was 13% of hello's boot instructions before (benchmarks/boot/profile.py).
             ulong* words = (ulong*)p;
             ulong wordCount = bytes >> 3;
-            for (ulong i = 0; i < wordCount; i++) words[i] = 0;
+            ulong* end = words + (wordCount & ~7UL);
+            for (; words < end; words += 8)
+            {
+                words[0] = 0; words[1] = 0; words[2] = 0; words[3] = 0;
+                words[4] = 0; words[5] = 0; words[6] = 0; words[7] = 0;
+            }
+            for (ulong i = 0; i < (wordCount & 7); i++) words[i] = 0;
             p += wordCount << 3;
             bytes &= 7;
             while (bytes > 0) { *p++ = 0; bytes--; }

@@ -93,12 +93,10 @@ namespace Kernel.Threads
         public static void Start(Thread first)
         {
             Current = first;
-            if (Time.LocalApic.TimerFrequency != 0)
-            {
-                Time.TimerInterrupt.Hook = &OnTimerTick;
-                Time.LocalApic.StartPeriodicTimer(TickNanoseconds, InterruptVectors.Timer);
-                WakeSources++;
-            }
+            Boot.BootReport.WriteTimer();   // the timer's first use: its rate is measured now if need be
+            Time.TimerInterrupt.Hook = &OnTimerTick;
+            Time.LocalApic.StartPeriodicTimer(TickNanoseconds, InterruptVectors.Timer);
+            WakeSources++;
             s_lastSwitch = Time.Clock.MonotonicNanoseconds;
             Enter(first);
             UserAccess.Begin();

@@ -7,8 +7,21 @@ namespace Kernel.Time
     // default, inside the boot page tables' identity map of the first 4 GiB; QEMU TCG ignores cache
     // attributes and KVM traps the page, so the write-back mapping is fine). Should firmware have left it
     // in x2APIC mode, the same registers are MSRs 0x800 + offset/16. The timer runs from the APIC bus clock
-    // divided by 16 (QEMU: 1 GHz / 16 = 62.5 MHz, so periods from 16 ns to ~68 s), calibrated against the
-    // TSC in the TSC's own calibration window (TimeStartup).
+    // divided by 16 (QEMU: 1 GHz / 16 = 62.5 MHz, so periods from 16 ns to ~68 s). Its rate comes from the
+    // platform where it says (CPUID 0x15's crystal, which feeds the APIC timer on Intel parts that enumerate
+    // it; the hypervisor leaf 0x40000010's bus kHz), else it is measured against the TSC: the counter starts
+    // at time set-up and is read again at first use (the scheduler's start), so the window costs nothing
+    // when boot work fills it -- only a window shorter than MinimumCalibrationNanoseconds is waited out.
+    // The tick (4 ms) is the timer's only use and deadlines are checked on the TSC, so the 0.1-0.2% that a
+    // 250 us window can be off by under TCG (each end is an MMIO read of ~0.4 us) moves a tick by ~8 us.
+    /// <summary>Where the local APIC timer's rate came from.</summary>
+    internal enum ApicTimerSource : byte
+    {
+        MeasuredAgainstTsc,
+        CpuidCrystal,
+        HypervisorLeaf,
+    }
+
     internal static unsafe class LocalApic
     {
         public const uint TimerDivider = 16;
@@ -35,6 +48,17 @@ namespace Kernel.Time
         private static ulong s_timerHz;
         private static ulong s_calibrationStartTsc;
         private static uint s_calibrationStartCount;
+        private static bool s_calibrationPending;
+
+        /// <summary>The shortest window the timer is measured over when the platform does not state its rate.</summary>
+        public const ulong MinimumCalibrationNanoseconds = 250_000;
+        private const uint HypervisorPresentBit = 1u << 31;        // CPUID.1:ECX
+        private const uint HypervisorBaseLeaf = 0x4000_0000, HypervisorTimingLeaf = 0x4000_0010;
+
+        /// <summary>Where TimerFrequency came from.</summary>
+        public static ApicTimerSource TimerSource;
+        /// <summary>The measurement window's length in TSC ticks (0 when the platform stated the rate).</summary>
+        public static ulong CalibrationWindowTicks;
 
         public static bool IsEnabled => s_enabled;
         public static bool IsX2ApicMode => s_x2Apic;
@@ -43,11 +67,19 @@ namespace Kernel.Time
         /// <summary>This CPU's APIC ID (where the I/O APIC sends device interrupts).</summary>
         public static uint Id => s_x2Apic ? Read(IdRegister) : Read(IdRegister) >> 24;
 
-        /// <summary>Timer counts per second (bus clock / TimerDivider), 0 before calibration.</summary>
-        public static ulong TimerFrequency => s_timerHz;
+        /// <summary>Timer counts per second (bus clock / TimerDivider); the first read after time set-up finishes
+        /// the measurement (see above). 0 when the timer does not count.</summary>
+        public static ulong TimerFrequency
+        {
+            get
+            {
+                if (s_calibrationPending) FinishCalibration();
+                return s_timerHz;
+            }
+        }
 
         /// <summary>The longest period or delay the 32-bit counter holds.</summary>
-        public static ulong MaximumTimerNanoseconds => s_timerHz == 0 ? 0 : TimeScale.MultiplyDivide(MaximumCount, Clock.NanosecondsPerSecond, s_timerHz);
+        public static ulong MaximumTimerNanoseconds => TimerFrequency == 0 ? 0 : TimeScale.MultiplyDivide(MaximumCount, Clock.NanosecondsPerSecond, s_timerHz);
 
         /// <summary>
         /// Interrupt every <paramref name="periodNanoseconds"/> on <paramref name="vector"/> until StopTimer
@@ -101,29 +133,60 @@ namespace Kernel.Time
             return true;
         }
 
-        /// <summary>Starts the counter from its maximum (masked, one-shot) and samples it with the TSC.</summary>
+        /// <summary>Takes the timer's rate from the platform, or starts the counter from its maximum (masked,
+        /// one-shot) and samples it with the TSC; TimerFrequency's first read finishes the measurement.</summary>
         internal static void BeginCalibration()
         {
+            ulong busHz = StatedBusFrequency(out TimerSource);
+            if (busHz != 0)
+            {
+                s_timerHz = busHz / TimerDivider;
+                return;
+            }
+            TimerSource = ApicTimerSource.MeasuredAgainstTsc;
             Write(DivideConfiguration, DivideBy16);
             Write(LvtTimer, LvtMasked);
             Write(InitialCount, MaximumCount);
             Read(CurrentCount);   // warm-up: the sampled read then costs what the one at the end will
             s_calibrationStartCount = SampleCount(out s_calibrationStartTsc);
+            s_calibrationPending = true;
         }
 
-        /// <summary>The counter's rate over the TSC (calibrated by then) since BeginCalibration, waiting for a
-        /// window of at least <paramref name="minimumWindowNanoseconds"/> first. Each end is a register read
-        /// bracketed by TSC reads (~0.4 us under TCG: within a few hundred ppm over 1 ms).</summary>
-        internal static void FinishCalibration(ulong minimumWindowNanoseconds)
+        // The counter's rate over the TSC (calibrated by then) since BeginCalibration, after waiting out what is
+        // left of the minimum window. Each end is a register read bracketed by TSC reads.
+        private static void FinishCalibration()
         {
-            ulong minimumTicks = Clock.NanosecondsToTscTicks(minimumWindowNanoseconds);
+            s_calibrationPending = false;
+            ulong minimumTicks = Clock.NanosecondsToTscTicks(MinimumCalibrationNanoseconds);
             while (Cpu.ReadTimeStampCounter() - s_calibrationStartTsc < minimumTicks) Cpu.Pause();
             ulong endTsc;
             uint endCount = SampleCount(out endTsc);
             Write(InitialCount, 0);
             ulong elapsedTsc = endTsc - s_calibrationStartTsc;
+            CalibrationWindowTicks = elapsedTsc;
             if (elapsedTsc != 0 && endCount < s_calibrationStartCount)
                 s_timerHz = TimeScale.MultiplyDivide(s_calibrationStartCount - endCount, Clock.TscFrequency, elapsedTsc);
+        }
+
+        // The APIC timer's input clock where the platform states it: Intel's leaf 0x15 crystal (the APIC timer's
+        // clock on parts that enumerate it, as Linux also assumes), or the hypervisor timing leaf's bus kHz.
+        private static ulong StatedBusFrequency(out ApicTimerSource source)
+        {
+            uint* r = stackalloc uint[4];
+            source = ApicTimerSource.MeasuredAgainstTsc;
+            if (CpuIdentity.MaxBasicLeaf >= 0x15)
+            {
+                Cpu.CpuId(0x15, 0, r);
+                if (r[2] != 0) { source = ApicTimerSource.CpuidCrystal; return r[2]; }
+            }
+            Cpu.CpuId(1, 0, r);
+            if ((r[2] & HypervisorPresentBit) == 0) return 0;
+            Cpu.CpuId(HypervisorBaseLeaf, 0, r);
+            if (r[0] < HypervisorTimingLeaf) return 0;
+            Cpu.CpuId(HypervisorTimingLeaf, 0, r);
+            if (r[1] == 0) return 0;
+            source = ApicTimerSource.HypervisorLeaf;
+            return (ulong)r[1] * 1000;
         }
 
         // The current count and the TSC at the middle of its read: the best of a few reads (the shortest TSC
@@ -150,7 +213,7 @@ namespace Kernel.Time
 
         private static void StartTimer(ulong nanoseconds, byte vector, uint mode)
         {
-            ulong counts = TimeScale.MultiplyDivide(nanoseconds, s_timerHz, Clock.NanosecondsPerSecond);
+            ulong counts = TimeScale.MultiplyDivide(nanoseconds, TimerFrequency, Clock.NanosecondsPerSecond);
             if (counts == 0) counts = 1;
             if (counts > MaximumCount) counts = MaximumCount;
             Write(DivideConfiguration, DivideBy16);

@@ -4,18 +4,14 @@ namespace Kernel.Time
 {
     // Boot-time set-up of time and timer interrupts, in the order the pieces need:
     // 1. the 8259 PICs masked and the local APIC enabled (every local interrupt masked), the timer's
-    //    handler registered -- the APIC's counter is then started so that it is calibrated in the same
-    //    window as the TSC;
-    // 2. the TSC frequency (CPUID, else ~1 ms against the PIT), which makes Clock usable;
-    // 3. the APIC timer's rate over the TSC (at least 1 ms of window in total);
-    // 4. the wall clock from the CMOS RTC.
+    //    handler registered -- the APIC's counter is then started, to be measured against the TSC at its
+    //    first use (LocalApic), unless the platform states its rate;
+    // 2. the TSC frequency (uk.tsc.khz, CPUID, kvmclock, else ~1 ms against the PIT), which makes Clock usable;
+    // 3. the wall clock from the CMOS RTC.
     // Interrupts stay off: the first `sti` is the scheduler's (or a self-test's) decision.
     internal static unsafe class TimeStartup
     {
-        /// <summary>The APIC timer is calibrated over at least this long (shared with the PIT window).</summary>
-        public const ulong ApicCalibrationWindowNanoseconds = 1_000_000;
-
-        /// <summary>TSC ticks the whole set-up took (calibration included): the boot report shows it.</summary>
+        /// <summary>TSC ticks the whole set-up took (TSC calibration included): the boot report shows it.</summary>
         public static ulong CostTicks;
         /// <summary>Unix seconds the RTC said at boot (0 without an RTC).</summary>
         public static long RtcUnixSecondsAtBoot;
@@ -31,8 +27,6 @@ namespace Kernel.Time
 
             TscCalibration.Calibrate();
             Clock.Initialize(bootTsc, TscCalibration.FrequencyHz);
-            LocalApic.FinishCalibration(ApicCalibrationWindowNanoseconds);
-            if (LocalApic.TimerFrequency == 0) return "the local APIC timer does not count";
 
             long unixSeconds;
             if (CmosRtc.TryRead(out unixSeconds) && unixSeconds > 0)

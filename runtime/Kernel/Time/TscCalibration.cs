@@ -6,10 +6,14 @@ namespace Kernel.Time
     internal enum TscFrequencySource : byte
     {
         None,
+        /// <summary>The uk.tsc.khz kernel option: whoever started the VM said so (uk run does under QEMU TCG).</summary>
+        CommandLine,
         /// <summary>CPUID 0x15: crystal clock x TSC/crystal ratio. Exact.</summary>
         CpuidCrystal,
         /// <summary>CPUID 0x40000010 (VMware/KVM/QEMU timing leaf): the VMM's own TSC kHz.</summary>
         HypervisorLeaf,
+        /// <summary>KVM's paravirtual clock: the scale KVM itself turns this vCPU's TSC into nanoseconds with.</summary>
+        Kvmclock,
         /// <summary>CPUID 0x16: the processor's nominal base MHz, which the TSC runs at on Intel since Skylake.</summary>
         CpuidBaseFrequency,
         /// <summary>Measured against the i8254 PIT.</summary>
@@ -18,11 +22,17 @@ namespace Kernel.Time
         Assumed,
     }
 
-    // The TSC's frequency, found once at boot. CPUID first (free and exact when the CPU or VMM reports it:
-    // leaf 0x15, the hypervisor timing leaf 0x40000010, then leaf 0x16), else a ~1 ms measurement against
-    // PIT channel 0, the one reference every PC-compatible VMM we target emulates. Under QEMU TCG no CPUID
-    // leaf reports it (qemu's `max` CPU stops at leaf 0xd), so the PIT it is; with -icount shift=0 both
-    // the TSC and the PIT follow the instruction counter and the result is 1 GHz.
+    // The TSC's frequency, found once at boot, from the first source that answers:
+    // 1. the uk.tsc.khz kernel option (the VM's starter knows: `uk run` passes the host's TSC rate under QEMU
+    //    TCG, whose guest TSC is the host's, and 1,000,000 under -icount shift=0);
+    // 2. CPUID 0x15 (crystal x ratio: Intel since Skylake, and VMMs that pass it through);
+    // 3. the hypervisor timing leaf 0x40000010 (QEMU/KVM with a known, invariant TSC; VMware; AWS Nitro);
+    // 4. kvmclock (KVM, Firecracker, KVM-based clouds);
+    // 5. CPUID 0x16 (the nominal base MHz: Intel; a nominal figure, so after the exact ones);
+    // 6. else a ~1 ms measurement against PIT channel 0, the one reference every PC-compatible VMM we target
+    //    emulates -- QEMU TCG without uk.tsc.khz ends here (its CPU models stop at leaf 0xd and it has no
+    //    hypervisor leaves or kvmclock), costing ~1 M guest instructions of waiting.
+    // docs/boot-abi.md ("The TSC's rate") lists which platforms give which.
     //
     // Accuracy of the measurement: a least-squares fit over every PIT read of the 1 ms window (~1,500
     // reads under TCG); the boot report gives three standard errors of the fit (~60-100 ppm under TCG).
@@ -47,7 +57,12 @@ namespace Kernel.Time
         private const int Measured = 1, NoPit = 0, Disturbed = -1;
         private const int MinimumSamples = 64;
 
+        /// <summary>The kernel option that states the rate in kHz.</summary>
+        public const string KilohertzOption = "uk.tsc.khz";
+
         public static ulong FrequencyHz;
+        /// <summary>uk.tsc.khz was given but is no plausible TSC rate (10 MHz..100 GHz): ignored.</summary>
+        public static bool CommandLineRejected;
         public static TscFrequencySource Source;
         /// <summary>Error bound of a PIT measurement in parts per million; 0 for CPUID values (exact or nominal).</summary>
         public static ulong ErrorPpm;
@@ -60,7 +75,7 @@ namespace Kernel.Time
 
         public static void Calibrate()
         {
-            if (FromCpuidLeaf15() || FromHypervisorLeaf() || FromCpuidLeaf16()) return;
+            if (FromCommandLine() || FromCpuidLeaf15() || FromHypervisorLeaf() || FromKvmclock() || FromCpuidLeaf16()) return;
             for (int attempt = 1; attempt <= MaximumAttempts; attempt++)
             {
                 Attempts = attempt;
@@ -73,21 +88,34 @@ namespace Kernel.Time
         }
 
         public static string SourceName(TscFrequencySource source)
-            => source == TscFrequencySource.CpuidCrystal ? "CPUID 0x15"
+            => source == TscFrequencySource.CommandLine ? "uk.tsc.khz"
+             : source == TscFrequencySource.CpuidCrystal ? "CPUID 0x15"
              : source == TscFrequencySource.HypervisorLeaf ? "hypervisor CPUID 0x40000010"
+             : source == TscFrequencySource.Kvmclock ? "kvmclock"
              : source == TscFrequencySource.CpuidBaseFrequency ? "CPUID 0x16 base frequency"
              : source == TscFrequencySource.Pit ? "measured against the PIT"
              : source == TscFrequencySource.Assumed ? "ASSUMED: no CPUID leaf and no PIT" : "not calibrated";
+
+        // A value that is not a plausible TSC rate is ignored (the next source answers) and the boot report
+        // says so: BootReport shows CommandLineRejected.
+        private static bool FromCommandLine()
+        {
+            int kilohertz = Boot.BootCommandLine.NumberOption(KilohertzOption, -1);
+            if (kilohertz < 0) return false;
+            if (Accept(TscRates.FromKilohertz((ulong)kilohertz), TscFrequencySource.CommandLine)) return true;
+            CommandLineRejected = true;
+            return false;
+        }
 
         private static bool FromCpuidLeaf15()
         {
             if (CpuIdentity.MaxBasicLeaf < 0x15) return false;
             uint* r = stackalloc uint[4];
             Cpu.CpuId(0x15, 0, r);
-            uint denominator = r[0], numerator = r[1], crystalHz = r[2];
-            if (denominator == 0 || numerator == 0 || crystalHz == 0) return false;
-            return Accept(TimeScale.MultiplyDivide(crystalHz, numerator, denominator), TscFrequencySource.CpuidCrystal);
+            return Accept(TscRates.FromCrystal(r[0], r[1], r[2]), TscFrequencySource.CpuidCrystal);
         }
+
+        private static bool FromKvmclock() => Accept(Kvmclock.TscFrequencyHz(), TscFrequencySource.Kvmclock);
 
         private static bool FromHypervisorLeaf()
         {
@@ -97,7 +125,7 @@ namespace Kernel.Time
             Cpu.CpuId(HypervisorBaseLeaf, 0, r);
             if (r[0] < HypervisorTimingLeaf) return false;
             Cpu.CpuId(HypervisorTimingLeaf, 0, r);
-            return Accept((ulong)r[0] * 1000, TscFrequencySource.HypervisorLeaf);
+            return Accept(TscRates.FromKilohertz(r[0]), TscFrequencySource.HypervisorLeaf);
         }
 
         private static bool FromCpuidLeaf16()
@@ -110,8 +138,7 @@ namespace Kernel.Time
 
         private static bool Accept(ulong hz, TscFrequencySource source)
         {
-            // Below 10 MHz or above 100 GHz is a VMM's garbage, not a TSC.
-            if (hz < 10_000_000 || hz > 100_000_000_000) return false;
+            if (!TscRates.IsPlausible(hz)) return false;
             FrequencyHz = hz;
             Source = source;
             return true;

@@ -105,11 +105,16 @@ public static class RunCommand
             QemuNetwork? network;
             try { network = Network(parse.GetValue(publish) ?? [], parse.GetValue(tap), parse.GetValue(userNetwork), parse.GetValue(metadata)); }
             catch (ArgumentException e) { return console.Fail(e.Message, UkCommandLine.UsageError); }
+            bool isQuiet = parse.GetValue(quiet);
+            var choice = AcceleratorChooser.Choose(Enum.Parse<Accelerator>(parse.GetValue(accel)!, ignoreCase: true), KvmHost.Default);
+            if (choice.Probed && !isQuiet)
+                console.Note($"--accel auto: {(choice.Accelerator == Accelerator.Kvm ? "KVM" : "TCG")}: {choice.Reason} (verdict cached in {KvmHost.Default.CachePath})");
             string cmdline;
             BootConfiguration configuration;
             try
             {
-                configuration = BootConfiguration.Prepare(CloudOption(parse.GetValue(kernelOption) ?? [], network, parse.GetValue(metadata)), parse.GetValue(env) ?? [], parse.GetValue(envFile) ?? [],
+                string[] kernelOptions = WithTscRate(CloudOption(parse.GetValue(kernelOption) ?? [], network, parse.GetValue(metadata)), choice.Accelerator, parse.GetValue(icount));
+                configuration = BootConfiguration.Prepare(kernelOptions, parse.GetValue(env) ?? [], parse.GetValue(envFile) ?? [],
                                                           parse.GetValue(appArgs) ?? [], Environment.GetEnvironmentVariable, outputIsTerminal: !Console.IsOutputRedirected);
                 cmdline = configuration.CommandLine;
             }
@@ -124,10 +129,6 @@ public static class RunCommand
 
             using var runDirectory = configuration.FirmwareEnvironment is null && parse.GetValue(dryRun) ? null : RunDirectory.Create();
             string? firmwareEnvironment = configuration.FirmwareEnvironment is { } block ? runDirectory!.WriteSecret("env", block) : null;
-            bool isQuiet = parse.GetValue(quiet);
-            var choice = AcceleratorChooser.Choose(Enum.Parse<Accelerator>(parse.GetValue(accel)!, ignoreCase: true), KvmHost.Default);
-            if (choice.Probed && !isQuiet)
-                console.Note($"--accel auto: {(choice.Accelerator == Accelerator.Kvm ? "KVM" : "TCG")}: {choice.Reason} (verdict cached in {KvmHost.Default.CachePath})");
             var options = new QemuOptions
             {
                 ImagePath = file.FullName,
@@ -226,12 +227,20 @@ public static class RunCommand
     /// <summary>How many of the kernel's last lines --quiet keeps for a report when the guest fails.</summary>
     public const int KeptKernelLines = 50;
 
+    /// <summary>The kernel options with uk.tsc.khz added where uk knows the guest's TSC rate (HostTsc) and the user
+    /// did not set it: the kernel then starts without its calibration wait.</summary>
+    private static string[] WithTscRate(string[] kernelOptions, Accelerator accelerator, bool instructionCounting)
+    {
+        if (kernelOptions.Any(o => o == HostTsc.Option || o.StartsWith(HostTsc.Option + "=", StringComparison.Ordinal))) return kernelOptions;
+        return HostTsc.KernelOption(accelerator, instructionCounting) is { } option ? [option, .. kernelOptions] : kernelOptions;
+    }
+
     /// <summary>
     /// The kernel asks 169.254.169.254 at boot unless told not to (uk.cloud, docs/options.md). Through user networking's
     /// NAT that would be the metadata server of the host uk runs on, when it is a cloud VM: the guest would take the
     /// host's user data and instance id. So a guest with a card asks only with --metadata, or when -k uk.cloud= says so.
     /// </summary>
-    private static IReadOnlyList<string> CloudOption(IReadOnlyList<string> kernelOptions, QemuNetwork? network, string? metadata)
+    private static string[] CloudOption(string[] kernelOptions, QemuNetwork? network, string? metadata)
     {
         if (network == null || metadata != null || kernelOptions.Any(o => o.StartsWith("uk.cloud=", StringComparison.Ordinal))) return kernelOptions;
         return [.. kernelOptions, "uk.cloud=off"];
