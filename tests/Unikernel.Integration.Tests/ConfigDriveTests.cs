@@ -138,10 +138,8 @@ public class ConfigDriveTests
     private static List<string> EnvironmentLines(BootResult guest) =>
         AppImages.AppLines(guest).Where(l => l.StartsWith("environment: ", StringComparison.Ordinal)).ToList();
 
-    // On pc and q35, `uk run`'s stdout starts with SeaBIOS's "Booting from ROM..", which has no line end of its own by
-    // the time the app writes: the app's first line is taken from where it starts.
     private static List<string> EnvironmentLines(string stdout) =>
-        Lines(stdout).Where(l => l.Contains("environment: ", StringComparison.Ordinal)).Select(l => l[l.IndexOf("environment: ", StringComparison.Ordinal)..]).ToList();
+        Lines(stdout).Where(l => l.StartsWith("environment: ", StringComparison.Ordinal)).ToList();
 
     private static List<string> Lines(string text) => text.Replace("\r", "").Split('\n', StringSplitOptions.RemoveEmptyEntries).ToList();
 

@@ -90,8 +90,10 @@ public static class QemuRunner
                 onKernelLine?.Invoke(line);
                 onOutput?.Invoke(line + "\r\n");
             };
-        // Through firmware, what comes before the kernel's first line is the firmware's and the loader's, not the app's.
-        var prelude = options.Disk is null ? null : new FirmwarePrelude(appPiece, kernelLine);
+        // Through firmware, what comes before the kernel's first line is the firmware's and the loader's, not the app's:
+        // on a disk boot, and on pc and q35 even with -kernel (SeaBIOS prints its banner and "Booting from ROM.." on the
+        // serial port before its option ROM starts the kernel). Only microvm starts the kernel with nothing before it.
+        var prelude = options.Disk is null && options.Machine == MachineKind.Microvm ? null : new FirmwarePrelude(appPiece, kernelLine);
         var router = new ConsoleRouter(options.ConsoleTag, prelude is null ? appPiece : prelude.App, prelude is null ? kernelLine : prelude.Kernel);
 
         using var process = new Process { StartInfo = start };
