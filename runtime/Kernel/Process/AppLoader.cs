@@ -27,6 +27,7 @@ namespace Kernel.Process
             Files.Synthetic.ProcessMapsFile.Writer = &ProcessMaps.Write;
             Files.Image.ImageFileSystem.Attach((byte*)MemoryLayout.ToDirectMap(bootInfo->FilesStart), bootInfo->FilesEnd - bootInfo->FilesStart);
             BootEnvironment.Assemble();
+            RuntimeMemoryDefaults.Apply();
             InstanceIdentity.Assign();
 
             string problem = MapSegments(bootInfo);

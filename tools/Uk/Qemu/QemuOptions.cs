@@ -39,6 +39,9 @@ public sealed record QemuOptions
     public QemuDisk? Disk { get; init; }
     /// <summary>A network card on QEMU's user networking, with host port forwards; null (the default): none.</summary>
     public QemuNetwork? Network { get; init; }
+    /// <summary>Name the bare code addresses of the kernel's fault reports from the function table beside the image
+    /// (IMAGE.syms, uk-ld --symbols-file; FaultSymbolizer) when there is one. Off: the console exactly as the guest wrote it.</summary>
+    public bool NameFaultAddresses { get; init; } = true;
     /// <summary>More QEMU arguments, before the network card's (tests add devices with them: disks, PCIe root ports the card may sit behind).</summary>
     public IReadOnlyList<string> ExtraArguments { get; init; } = [];
 }
