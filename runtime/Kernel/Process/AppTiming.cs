@@ -23,7 +23,7 @@ namespace Kernel.Process
             if (s_firstOutputTsc == 0 && s_startTsc != 0) s_firstOutputTsc = Arch.Cpu.ReadTimeStampCounter();
         }
 
-        /// <summary>Machine.Exit's hook: one line with the app's start-up figures.</summary>
+        /// <summary>Machine.Exit's hook: one line with the app's start-up figures, one with where the RAM went.</summary>
         public static void Report()
         {
             if (s_startTsc == 0) return;
@@ -36,6 +36,7 @@ namespace Kernel.Process
             KernelConsole.Write(", exit ");
             KernelConsole.WriteDecimal(now - s_entryTsc);
             KernelConsole.WriteLine();
+            Memory.MemoryReport.WriteAtExit();
         }
     }
 }
