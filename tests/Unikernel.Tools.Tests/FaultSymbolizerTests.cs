@@ -74,6 +74,26 @@ public class FaultSymbolizerTests
     }
 
     [Fact]
+    public void UkSymbolizeNamesTheKernelLinesOfALog()
+    {
+        using var dir = new TempDirectory();
+        string image = ImageWithTableBeside(dir, out _);
+        string log = dir.File("console.log");
+        File.WriteAllLines(log, ["Hello at 0x0000000000401105", "uk:   #0 0x0000000000401105", "uk:   at 0x0000000000401300"]);
+        var output = new StringWriter();
+        var error = new StringWriter();
+        int status = Unikernel.Tools.Cli.UkCommandLine.Invoke(["symbolize", image, log], Unikernel.Tools.Cli.UkConsole.Plain(output, error));
+        Assert.True(status == 0, error.ToString());
+        Assert.Equal(["Hello at 0x0000000000401105", "uk:   #0 0x0000000000401105 app:hello_Program__Main+0x5", "uk:   at 0x0000000000401300 app:strlen+0x0"],
+                     output.ToString().Split('\n', StringSplitOptions.RemoveEmptyEntries).Select(l => l.TrimEnd('\r')));
+
+        File.WriteAllBytes(image + ".syms", KernelSymbolTable.BuildSideFile([9], InspectTests.Functions));
+        error = new StringWriter();
+        Assert.Equal(1, Unikernel.Tools.Cli.UkCommandLine.Invoke(["symbolize", image, log], Unikernel.Tools.Cli.UkConsole.Plain(new StringWriter(), error)));
+        Assert.Contains("belongs to another build of the image", error.ToString());
+    }
+
+    [Fact]
     public void InspectReadsTheTableBesideTheImage()
     {
         using var dir = new TempDirectory();

@@ -20,6 +20,7 @@ public static class UkCommandLine
         root.Subcommands.Add(ImageCommand.Build(console));
         root.Subcommands.Add(ConfigCommand.Build(console));
         root.Subcommands.Add(ExportCommand.Build(console));
+        root.Subcommands.Add(SymbolizeCommand.Build(console));
         return root;
     }
 

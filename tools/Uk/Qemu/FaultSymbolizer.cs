@@ -39,6 +39,13 @@ public sealed partial class FaultSymbolizer
         return File.Exists(symbols) ? new FaultSymbolizer(imagePath, symbols, onProblem) : null;
     }
 
+    /// <summary>The symbolizer of <paramref name="imagePath"/> with the side file at <paramref name="symbolsPath"/>.</summary>
+    public static FaultSymbolizer WithSymbolsFile(string imagePath, string symbolsPath, Action<string>? onProblem = null) =>
+        new(imagePath, symbolsPath, onProblem);
+
+    /// <summary>Reads the table now; true when it can name addresses (else onProblem has been told why).</summary>
+    public bool Load() => Functions() is not null;
+
     /// <summary>The line with every bare code location named (unchanged when none is, or the table does not know it).</summary>
     public string Symbolize(string line)
     {
@@ -55,7 +62,7 @@ public sealed partial class FaultSymbolizer
     public bool TryName(ulong address, out string name, out ulong offset)
     {
         name = ""; offset = 0;
-        var functions = Load();
+        var functions = Functions();
         if (functions is null || functions.Length == 0) return false;
         int lo = 0, hi = functions.Length - 1, found = -1;
         while (lo <= hi)
@@ -73,7 +80,7 @@ public sealed partial class FaultSymbolizer
         return true;
     }
 
-    private KernelSymbolsFunction[]? Load()
+    private KernelSymbolsFunction[]? Functions()
     {
         lock (this)
         {
@@ -85,7 +92,7 @@ public sealed partial class FaultSymbolizer
                 var functions = KernelSymbolsSideFile.Decode(File.ReadAllBytes(_symbolsPath), KernelSymbolsSideFile.HashOf(image), out string? problem);
                 if (functions is null)
                 {
-                    _onProblem?.Invoke($"{_symbolsPath}: {problem}; fault reports keep bare addresses");
+                    _onProblem?.Invoke($"{_symbolsPath}: {problem}");
                     return null;
                 }
                 // The linker sorts the table; sort again so that a hand-made one cannot break the search.
@@ -93,7 +100,7 @@ public sealed partial class FaultSymbolizer
             }
             catch (Exception e) when (e is IOException or UnauthorizedAccessException)
             {
-                _onProblem?.Invoke($"{_symbolsPath}: {e.Message}; fault reports keep bare addresses");
+                _onProblem?.Invoke($"{_symbolsPath}: {e.Message}");
             }
             return _functions;
         }

@@ -85,7 +85,7 @@ public static class QemuRunner
             };
         // An image linked with its function table beside it (IMAGE.syms): the kernel's fault reports get their names here.
         var symbolizer = options.NameFaultAddresses && options.Disk is null
-            ? FaultSymbolizer.ForImage(options.ImagePath, problem => (onQemuError ?? onOutput)?.Invoke($"uk: note: {problem}\n"))
+            ? FaultSymbolizer.ForImage(options.ImagePath, problem => (onQemuError ?? onOutput)?.Invoke($"uk: note: {problem}; fault reports keep bare addresses\n"))
             : null;
         Action<string> kernelLine =
             line =>
