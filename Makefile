@@ -183,9 +183,11 @@ images: apps
 	@mkdir -p $(IMAGES)
 	$(UKLD) -o $(IMAGES)/kernel.elf --map $(IMAGES)/kernel.map $(ARTIFACTS)/boot/boot.o $(ARTIFACTS)/kernel/kernel.o
 	$(UKLD) -o $(IMAGES)/kernel-selftest.elf --map $(IMAGES)/kernel-selftest.map $(ARTIFACTS)/boot/boot.o $(ARTIFACTS)/kernel/kernel-selftest.o
+	$(UKLD) -o $(IMAGES)/kernel-selftest-beside.elf -s --symbols-file $(IMAGES)/kernel-selftest-beside.elf.syms $(ARTIFACTS)/boot/boot.o $(ARTIFACTS)/kernel/kernel-selftest.o
 	$(UKLD) -o $(IMAGES)/floor.elf --entry floor_pvh_entry $(ARTIFACTS)/boot/floor.o
 	@for app in $(SAMPLE_APPS); do \
 	  cp -p $(APPS)/$$app/$$app.img $(IMAGES)/$$app.img && cp -p $(APPS)/$$app/$$app.img.map $(IMAGES)/$$app.map || exit 1; \
+	  rm -f $(IMAGES)/$$app.img.syms; if [ -f $(APPS)/$$app/$$app.img.syms ]; then cp -p $(APPS)/$$app/$$app.img.syms $(IMAGES)/; fi; \
 	done
 	@ls -l $(IMAGES)/*.elf $(IMAGES)/*.img | awk '{print "image: " $$NF " (" $$5 " bytes)"}'
 

@@ -6,7 +6,7 @@ namespace Unikernel.Linker;
 public static class CommandLine
 {
     public const string Usage =
-        "usage: uk-ld -o OUT [--map MAP] [--base 0x100000] [--entry SYMBOL] [--app STATIC-EXE [--app-name NAME] [--app-version VERSION] [--files MANIFEST] [--files-time SECONDS] [--env-file FILE] [--sbom MANIFEST]] INPUT.o... | " +
+        "usage: uk-ld -o OUT [--map MAP] [--symbols-file FILE] [-s] [--base 0x100000] [--entry SYMBOL] [--app STATIC-EXE [--app-name NAME] [--app-version VERSION] [--files MANIFEST] [--files-time SECONDS] [--env-file FILE] [--sbom MANIFEST]] INPUT.o... | " +
         "uk-ld -static -o OUT [-e _start] [--gc-sections] [--build-id[=fast|sha1|none]] [--defsym NAME=SYMBOL] [-z stack-size=BYTES] [-s] [--print-pass-times] [-L DIR] [-l NAME] " +
         "[--start-group] INPUT.o|LIB.a... [--end-group]; either form: [--unit NAME [--export SYMBOL]... INPUTS...]...";
 
@@ -15,6 +15,7 @@ public static class CommandLine
     {
         string? output = null;
         string? map = null;
+        string? symbolsFile = null;
         ulong? baseAddress = null;
         string? entry = null;
         string? app = null, appName = null, appVersion = null, files = null, sbom = null, environmentFile = null;
@@ -47,6 +48,9 @@ public static class CommandLine
                     break;
                 case "--map" or "-Map":
                     map = ValueOf(args, ref i);
+                    break;
+                case "--symbols-file":
+                    symbolsFile = ValueOf(args, ref i);
                     break;
                 case "--base" or "-Ttext-segment":
                     baseAddress = ParseAddress(ValueOf(args, ref i));
@@ -197,6 +201,8 @@ public static class CommandLine
         if (!staticExecutable && stackSize is not null)
             throw new LinkerException("-z stack-size needs -static: it sizes the threads libc creates in a static " +
                 "executable (PT_GNU_STACK), and a kernel image has no libc threads (the kernel sizes its own stacks)");
+        if (staticExecutable && symbolsFile is not null)
+            throw new LinkerException("--symbols-file writes a kernel image's function table (uk_ksyms) beside it; a static executable has none (its names are in .symtab)");
         if (staticExecutable && app is not null)
             throw new LinkerException("--app puts an app into a kernel image; it cannot be used with -static");
         if (app is null && (appName is not null || appVersion is not null))
@@ -212,6 +218,7 @@ public static class CommandLine
         {
             OutputPath = output,
             MapPath = map,
+            SymbolsFilePath = symbolsFile,
             Kind = staticExecutable ? OutputKind.StaticExecutable : OutputKind.Kernel,
             BaseAddress = address,
             EntrySymbol = entry ?? (staticExecutable ? LinkOptions.DefaultExecutableEntrySymbol : LinkOptions.DefaultEntrySymbol),

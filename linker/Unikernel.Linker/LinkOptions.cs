@@ -41,8 +41,14 @@ public sealed record LinkOptions
 
     public bool GcSections { get; init; }
     public bool PrintPassTimes { get; init; }
-    /// <summary>-s: no symbol table in a static executable (the kernel image always keeps its own).</summary>
+    /// <summary>-s: an empty .symtab (a static executable, or a kernel image: the kernel never reads it; gdb does, so
+    /// the debug variant of an image is linked without -s).</summary>
     public bool StripSymbols { get; init; }
+
+    /// <summary>--symbols-file FILE (kernel images): the function table (uk_ksyms) goes to FILE, tied to the image by its
+    /// SHA-256 (formats/Host/KernelSymbolsSideFile.cs), and the image carries an empty one; the kernel's fault reports
+    /// then show bare addresses, which `uk run` names from FILE. Null: the table is in the image.</summary>
+    public string? SymbolsFilePath { get; init; }
     /// <summary>--build-id: None, or how the note's id is hashed (<see cref="BuildIdKind"/>).</summary>
     public BuildIdKind BuildId { get; init; }
 

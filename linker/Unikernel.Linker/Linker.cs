@@ -1,4 +1,5 @@
 using System.Text;
+using Unikernel.Formats;
 using Unikernel.Linker.Input;
 using Unikernel.Linker.Layout;
 using Unikernel.Linker.Model;
@@ -11,8 +12,11 @@ namespace Unikernel.Linker;
 
 /// <summary>The image, and the link map made on first use: most links (no --map) never ask for it, and writing
 /// it is a walk over every symbol.</summary>
-public sealed class LinkResult(byte[] image, Func<string> map, ulong entryAddress)
+public sealed class LinkResult(byte[] image, Func<string> map, ulong entryAddress, byte[]? functionTable = null)
 {
+    /// <summary>With --symbols-file: the uk_ksyms table that is not in the image.</summary>
+    public byte[]? FunctionTable { get; } = functionTable;
+
     private string? _map;
 
     public byte[] Image { get; } = image;
@@ -68,7 +72,7 @@ public static class Linker
 
         ulong entryAddress = link.Entry.Address;
         return new LinkResult(link.Image, () => LinkMapWriter.Write(link.Layout, link.Files, link.Symbols,
-            options.EntrySymbol, entryAddress, link.App, link.ImageInfoContents), entryAddress);
+            options.EntrySymbol, entryAddress, link.App, link.ImageInfoContents), entryAddress, link.KernelSymbols?.Beside);
     }
 
     /// <summary>The command line's objects, and the archive members they need (per link unit).</summary>
@@ -104,7 +108,7 @@ public static class Linker
     {
         if (!link.IsExecutable)
         {
-            link.KernelSymbols = KernelSymbolTable.Collect(link.Files, link.App);
+            link.KernelSymbols = KernelSymbolTable.Collect(link.Files, link.App, beside: link.Options.SymbolsFilePath is not null);
             link.Synthetic.Add(link.KernelSymbols.Section);
         }
         link.Got = new GlobalOffsetTable();
@@ -205,7 +209,7 @@ public static class Linker
     }
 
     /// <summary>Section contents are copied once, from the inputs into the image; relocation patches them there.
-    /// -s strips executables only: a kernel image always keeps its symbol table.</summary>
+    /// -s leaves .symtab empty, in a kernel image too (the debug variant keeps it for gdb).</summary>
     private static void WriteImage(LinkContext link)
     {
         var tls = link.Tls;
@@ -213,7 +217,7 @@ public static class Linker
             ? new ExecutableImageParts(ExecutableProgramHeaders.Build(link.Layout, tls, link.Options.StackSize), tls)
             : null;
         link.Image = ElfImageWriter.Write(link.Layout, link.Files, link.Symbols, link.Entry.Address, executableParts,
-            link.IsExecutable && link.Options.StripSymbols, link.App);
+            link.Options.StripSymbols, link.App);
     }
 
     private static void Relocate(LinkContext link) => X86_64Relocator.Apply(link.Files, link.Image, link.Got, link.Tls);
@@ -298,6 +302,11 @@ public static class Linker
         {
             AtomicFile.Write(options.MapPath, Encoding.UTF8.GetBytes(result.Map));
             times.Mark("link map");
+        }
+        if (options.SymbolsFilePath is not null)
+        {
+            AtomicFile.Write(options.SymbolsFilePath, KernelSymbolsSideFile.Encode(result.Image, result.FunctionTable!));
+            times.Mark("symbols file");
         }
         times.Print(Console.Error, total: false);
         return result;

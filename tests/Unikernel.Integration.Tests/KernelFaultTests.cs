@@ -29,6 +29,31 @@ public class KernelFaultTests
         return result.Console;
     }
 
+    [Fact]
+    public async Task WithTheTableBesideTheImageUkRunNamesTheSameFunctions()
+    {
+        // The guest prints bare addresses; QemuRunner (uk run) names them from kernel-selftest-beside.elf.syms.
+        string beside = KernelImages.SelfTestKernelWithTableBeside;
+        var named = await KernelImages.BootAsync(beside, MachineKind.Microvm, "uk.selftest=pagefault");
+        var inImage = await KernelImages.BootAsync(KernelImages.SelfTestKernel, MachineKind.Microvm, "uk.selftest=pagefault");
+        var bare = await QemuRunner.RunAsync(new QemuOptions
+        {
+            ImagePath = beside, Accelerator = Accelerator.Tcg, CommandLine = "uk.selftest=pagefault", NameFaultAddresses = false,
+        }, KernelImages.BootTimeout);
+
+        static List<string> Report(BootResult r) =>
+            r.KernelLines.Where(l => l.StartsWith("uk: panic:", StringComparison.Ordinal) || l.StartsWith("uk:   #", StringComparison.Ordinal)).ToList();
+        Assert.Equal(PanicStatus, named.ExitStatus);
+        Assert.Contains("uk: kernel symbols: beside the image (fault reports show addresses)", named.KernelLines);
+        Assert.True(Report(named).Count >= 4, named.Console);
+        Assert.Equal(Report(inImage), Report(named));
+        Assert.Matches(@"uk:   #\d+ 0x[0-9a-f]{16} Kernel_Kernel_Boot_KernelEntry__Main\+0x", string.Join("\n", Report(named)));
+        // What the guest itself wrote: the same addresses, no names.
+        Assert.Equal(Report(named).Select(l => System.Text.RegularExpressions.Regex.Replace(l, @"(0x[0-9a-f]{16}) \S+\+0x[0-9a-f]+", "$1")),
+                     Report(bare));
+        Assert.Matches(@"^uk:   #0 0x[0-9a-f]{16}$", Report(bare)[1]);
+    }
+
     [Theory]
     [InlineData(MachineKind.Microvm)]
     [InlineData(MachineKind.Pc)]

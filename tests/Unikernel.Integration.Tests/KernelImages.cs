@@ -11,6 +11,8 @@ public static class KernelImages
 
     public static string Kernel => Image("kernel.elf");
     public static string SelfTestKernel => Image("kernel-selftest.elf");
+    /// <summary>The same kernel linked with its function table beside it (uk-ld -s --symbols-file: IMAGE.syms).</summary>
+    public static string SelfTestKernelWithTableBeside => Image("kernel-selftest-beside.elf");
 
     private static string Image(string name)
     {

@@ -20,7 +20,7 @@ public class InspectTests
         (0x401300, 0x30, "app:strlen"),
     ];
 
-    public static TestElf SyntheticElf(bool withApp, byte[]? imageInfo = null, byte[]? files = null)
+    public static TestElf SyntheticElf(bool withApp, byte[]? imageInfo = null, byte[]? files = null, bool tableBeside = false)
     {
         var elf = new TestElf { Entry = 0x100000 };
         elf.Sections.Add(new(".text.boot", 0x100000, new byte[0x100], TestElf.Alloc | TestElf.Exec));
@@ -30,7 +30,7 @@ public class InspectTests
         elf.Sections.Add(new(".bss", 0x104000, [], TestElf.Alloc | TestElf.Write, Type: 8, MemorySize: 0x2000));
         if (imageInfo is not null) elf.Sections.Add(new(ImageInfoReader.SectionName, 0x105000, imageInfo));
         var functions = withApp ? Functions : Functions.Where(f => !f.Name.StartsWith("app:")).ToArray();
-        elf.Sections.Add(new("uk_ksyms", 0x500000, KernelSymbolTable.Build(functions)));
+        elf.Sections.Add(new("uk_ksyms", 0x500000, KernelSymbolTable.Build(tableBeside ? [] : functions)));
         if (files is not null) elf.Sections.Add(new("uk_files", 0x508000, files));
         elf.Sections.Add(new(".symtab", 0, new byte[0x90], 0, Type: 2));
         if (withApp)

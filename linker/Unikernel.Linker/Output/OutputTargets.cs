@@ -19,6 +19,14 @@ public static class OutputTargets
                     "choose another map path", file: map);
         }
 
+        if (options.SymbolsFilePath is { } symbols)
+        {
+            CheckNamed("--symbols-file", symbols);
+            if (SameFile(symbols, options.OutputPath) || (options.MapPath is { } mapFile && SameFile(symbols, mapFile)))
+                throw new LinkerException("--symbols-file names the output file (-o) or the map (--map): it would replace it; " +
+                    "choose another path", file: symbols);
+        }
+
         var inputs = options.InputPaths.Select(path => (Path: path, What: "input"));
         if (options.AppPath is { } app)
             inputs = inputs.Append((app, "app (--app)"));
@@ -32,6 +40,9 @@ public static class OutputTargets
             if (options.MapPath is { } mapPath && SameFile(mapPath, input))
                 throw new LinkerException($"--map names the {what} '{input}' (the same file): the map would overwrite it; " +
                     "choose another map path", file: mapPath);
+            if (options.SymbolsFilePath is { } symbolsPath && SameFile(symbolsPath, input))
+                throw new LinkerException($"--symbols-file names the {what} '{input}' (the same file): it would overwrite it; " +
+                    "choose another path", file: symbolsPath);
         }
     }
 

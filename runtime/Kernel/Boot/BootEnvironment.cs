@@ -246,7 +246,24 @@ namespace Kernel.Boot
             if (source == EnvironmentSource.Image) return "the image";
             if (source == EnvironmentSource.FirmwareConfig) return "fw_cfg";
             if (source == EnvironmentSource.Cloud) return CloudSourceName;
+            if (source == EnvironmentSource.None) return "the kernel";
             return "the command line";
+        }
+
+        /// <summary>Whether some source set the name (its bytes, without '=').</summary>
+        public static bool Contains(byte* name, int nameLength)
+        {
+            for (int i = 0; i < Count; i++)
+                if (s_nameLengths[i] == nameLength && SameBytes(Entries[i], name, nameLength)) return true;
+            return false;
+        }
+
+        /// <summary>A default of the kernel's own (RuntimeMemoryDefaults), after the sources: only for a name none of them set.
+        /// The entry's bytes must live as long as the kernel. Its source is None: no configuration source, the kernel.</summary>
+        public static void AddKernelDefault(byte* entry, int length, int nameLength)
+        {
+            if (Entries == null || Count == MaxEntries || Contains(entry, nameLength)) return;
+            Add(entry, length, nameLength, EnvironmentSource.None);
         }
 
         private static bool SameBytes(byte* a, byte* b, int length)

@@ -23,8 +23,9 @@ namespace Kernel.Boot
 
             KernelConsole.Prefix();
             KernelConsole.Write("kernel symbols: ");
-            KernelConsole.WriteDecimal(StackTrace.SymbolCount);
-            KernelConsole.WriteLine(" functions");
+            // An empty table: uk-ld wrote it beside the image (--symbols-file), where `uk run` names the addresses.
+            if (StackTrace.SymbolCount == 0) KernelConsole.WriteLine("beside the image (fault reports show addresses)");
+            else { KernelConsole.WriteDecimal(StackTrace.SymbolCount); KernelConsole.WriteLine(" functions"); }
 
             // Under `-icount shift=0` the TSC counts virtual nanoseconds = guest instructions from reset.
             KernelConsole.Prefix();

@@ -23,6 +23,12 @@ namespace Kernel.Memory
         /// <summary>Total RAM the memory map reports (all of it, also what the kernel cannot use).</summary>
         public static ulong RamBytes => s_ramBytes;
 
+        /// <summary>The kernel's own segments, [ImageStart, ImageEnd).</summary>
+        public static ulong KernelImageBytes { get; private set; }
+
+        /// <summary>What the VMM loaded with the app: its segments, and the pages of uk_image_info, uk_ksyms and uk_files.</summary>
+        public static ulong LoadedAppBytes { get; private set; }
+
         /// <summary>Null on success, else why memory could not be set up.</summary>
         public static string Initialize(PvhMemoryMapEntry* map, int entries, BootInfo* bootInfo)
         {
@@ -43,6 +49,8 @@ namespace Kernel.Memory
                 AddExcluding(usable, ref count, start, end, bootInfo->AppStart, bootInfo->AppEnd, ksymsStart, ksymsEnd);
             }
 
+            KernelImageBytes = bootInfo->ImageEnd - bootInfo->ImageStart;
+            LoadedAppBytes = (bootInfo->AppEnd - bootInfo->AppStart) + (ksymsEnd - ksymsStart);
             if (count == 0) return "no usable RAM above the kernel image";
             RequireInRam(map, entries, bootInfo->ImageStart, bootInfo->ImageEnd, "the kernel image");
             if (bootInfo->AppEnd != 0) RequireInRam(map, entries, bootInfo->AppStart, bootInfo->AppEnd, "the app's segments");

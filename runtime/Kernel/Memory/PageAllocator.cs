@@ -51,6 +51,8 @@ namespace Kernel.Memory
         // All managed pages, including the bookkeeping ones.
         public ulong TotalPages { get; private set; }
         public ulong FreePageCount { get; private set; }
+        // The fewest free pages there ever were: what the machine's RAM had to hold at its fullest (MemoryReport).
+        public ulong LowestFreePageCount { get; private set; }
         public ulong ReservedForBookkeepingPages { get; private set; }
         // Refused FreePages calls (see the error policy above).
         public ulong ErrorCount { get; private set; }
@@ -114,6 +116,7 @@ namespace Kernel.Memory
             TotalPages = pages;
             ReservedForBookkeepingPages = bookkeepingPages;
             FreePageCount = pages - bookkeepingPages;
+            LowestFreePageCount = FreePageCount;
             RaiseLowestWordHint();
         }
 
@@ -141,6 +144,7 @@ namespace Kernel.Memory
                     {
                         SetBits(runStart, count);
                         FreePageCount -= count;
+                        if (FreePageCount < LowestFreePageCount) LowestFreePageCount = FreePageCount;
                         if ((runStart >> 6) == _lowestWordWithFreeBit) RaiseLowestWordHint();
                         return _rangeStart[r] + ((runStart - rangeFirst) << PageShift);
                     }

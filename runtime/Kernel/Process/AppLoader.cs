@@ -27,6 +27,7 @@ namespace Kernel.Process
             Files.Synthetic.ProcessMapsFile.Writer = &ProcessMaps.Write;
             Files.Image.ImageFileSystem.Attach((byte*)MemoryLayout.ToDirectMap(bootInfo->FilesStart), bootInfo->FilesEnd - bootInfo->FilesStart);
             BootEnvironment.Assemble();   // the cloud's sources run in it, and may name the machine
+            RuntimeMemoryDefaults.Apply();   // after every source: a configured value wins over the kernel's default
             InstanceIdentity.Assign();
             InstanceIdentity.Report();
 

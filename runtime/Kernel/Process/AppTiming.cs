@@ -35,7 +35,7 @@ namespace Kernel.Process
             KernelConsole.WriteLine(" since boot stub entry");
         }
 
-        /// <summary>Machine.Exit's hook: one line with the app's start-up figures.</summary>
+        /// <summary>Machine.Exit's hook: one line with the app's start-up figures, one with where the RAM went.</summary>
         public static void Report()
         {
             if (s_startTsc == 0) return;
@@ -48,6 +48,7 @@ namespace Kernel.Process
             KernelConsole.Write(", exit ");
             KernelConsole.WriteDecimal(now - s_entryTsc);
             KernelConsole.WriteLine();
+            Memory.MemoryReport.WriteAtExit();
         }
     }
 }

@@ -26,6 +26,7 @@ public static class UkCommandLine
         root.Subcommands.Add(LogsCommand.Build(console));
         root.Subcommands.Add(StopCommand.Build(console));
         root.Subcommands.Add(CollectCommand.Build(console));
+        root.Subcommands.Add(SymbolizeCommand.Build(console));
         return root;
     }
 

@@ -42,7 +42,7 @@ public static class ImageAnalyzer
         report.Sbom = SbomReader.Read(elf);
 
         var map = LoadImageMap(imagePath, options, elf, report);
-        var functions = ReadFunctions(elf, map, report);
+        var functions = ReadFunctions(imagePath, elf, map, report);
 
         var parts = new Accounting(elf);
         if (report.Bootable)
@@ -110,15 +110,16 @@ public static class ImageAnalyzer
         return map;
     }
 
-    // ---- functions: uk_ksyms, else .symtab ----
+    // ---- functions: uk_ksyms, the table beside the image when that one is empty, else .symtab ----
 
-    private static IReadOnlyList<KernelSymbolTable.Function> ReadFunctions(ElfFile elf, LinkMap? map, ImageReport report)
+    private static IReadOnlyList<KernelSymbolTable.Function> ReadFunctions(string imagePath, ElfFile elf, LinkMap? map, ImageReport report)
     {
         byte[]? bytes = null;
         var section = elf.FindSection(KernelSymbolsFormat.SectionName);
         if (section is not null) bytes = elf.SectionBytes(section);
         else if (map?.Sections.FirstOrDefault(s => s.Name == KernelSymbolsFormat.SectionName) is { } mapped) bytes = elf.ReadVirtual(mapped.Address, mapped.Size);
         var table = bytes is null ? null : KernelSymbolTable.Parse(bytes);
+        if (table is { Count: 0 } && ReadSideTable(imagePath, report) is { } beside) table = beside;
         if (table is not null)
         {
             report.KernelFunctions = table.Count(f => !f.IsApp);
@@ -133,6 +134,26 @@ public static class ImageAnalyzer
         report.KernelFunctions = symbols.Count(f => !f.IsApp);
         report.AppFunctions = symbols.Count(f => f.IsApp);
         return symbols;
+    }
+
+    /// <summary>The function table uk-ld wrote beside the image (--symbols-file, IMAGE.syms), if it belongs to this image.</summary>
+    private static IReadOnlyList<KernelSymbolTable.Function>? ReadSideTable(string imagePath, ImageReport report)
+    {
+        string path = KernelSymbolsSideFile.PathFor(imagePath);
+        if (!File.Exists(path))
+        {
+            report.Notes.Add($"the image's function table is empty and {Path.GetFileName(path)} is not beside it: function names come from .symtab, if any");
+            return null;
+        }
+        var functions = KernelSymbolsSideFile.Decode(File.ReadAllBytes(path), KernelSymbolsSideFile.HashOf(File.ReadAllBytes(imagePath)), out string? problem);
+        if (functions is null)
+        {
+            report.Notes.Add($"{Path.GetFileName(path)}: {problem}");
+            return null;
+        }
+        report.SymbolsFilePath = path;
+        report.SymbolsFileSize = new FileInfo(path).Length;
+        return functions.Select(f => new KernelSymbolTable.Function(f.Address, (uint)f.Size, f.Name)).ToList();
     }
 
     // ---- the kernel side ----

@@ -53,6 +53,9 @@ public sealed class ImageReport
     public string? MapPath { get; set; }
     public string? AppPath { get; set; }
     public string? AppMapPath { get; set; }
+    /// <summary>The function table beside the image (uk-ld --symbols-file) the names came from; null: from the image.</summary>
+    public string? SymbolsFilePath { get; set; }
+    public long SymbolsFileSize { get; set; }
     public ImageInfoReader.Result ImageInfo { get; set; } = new(ImageInfoReader.Status.NotPresent, null, null);
     /// <summary>The image's file system (uk_files): its files by path and size.</summary>
     public ImageFilesReader.Result Files { get; set; } = new(null, null);

@@ -23,4 +23,9 @@ public static class KernelSymbolTable
     /// <summary>Writes a table with the linker's encoder; for tests and tools that build images by hand.</summary>
     public static byte[] Build(IEnumerable<(ulong Address, uint Size, string Name)> functions) =>
         KernelSymbolsCodec.Encode(functions.Select(f => new KernelSymbolsFunction(f.Address, f.Size, f.Name)));
+
+    /// <summary>The table beside an image (uk-ld --symbols-file) for these image bytes; for tests and tools that build
+    /// images by hand.</summary>
+    public static byte[] BuildSideFile(byte[] image, IEnumerable<(ulong Address, uint Size, string Name)> functions) =>
+        KernelSymbolsSideFile.Encode(image, Build(functions));
 }

@@ -49,6 +49,9 @@ public sealed record QemuOptions
     public string? DetachedPidFile { get; init; }
     /// <summary>With <see cref="DetachedPidFile"/>: the file QEMU appends the serial console to.</summary>
     public string? ConsoleFile { get; init; }
+    /// <summary>Name the bare code addresses of the kernel's fault reports from the function table beside the image
+    /// (IMAGE.syms, uk-ld --symbols-file; FaultSymbolizer) when there is one. Off: the console exactly as the guest wrote it.</summary>
+    public bool NameFaultAddresses { get; init; } = true;
     /// <summary>More QEMU arguments, before the network card's (tests add devices with them: disks, PCIe root ports the card may sit behind).</summary>
     public IReadOnlyList<string> ExtraArguments { get; init; } = [];
 }

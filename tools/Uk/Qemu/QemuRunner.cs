@@ -83,9 +83,14 @@ public static class QemuRunner
                 onAppOutput?.Invoke(app);
                 onOutput?.Invoke(app);
             };
+        // An image linked with its function table beside it (IMAGE.syms): the kernel's fault reports get their names here.
+        var symbolizer = options.NameFaultAddresses && options.Disk is null
+            ? FaultSymbolizer.ForImage(options.ImagePath, problem => (onQemuError ?? onOutput)?.Invoke($"uk: note: {problem}; fault reports keep bare addresses\n"))
+            : null;
         Action<string> kernelLine =
             line =>
             {
+                if (symbolizer is not null) line = symbolizer.Symbolize(line);
                 lock (console) { transcript.Add(new ConsoleText(true, line)); console.Append(line).Append("\r\n"); arrivals.Add((stopwatch.Elapsed, console.Length)); }
                 onKernelLine?.Invoke(line);
                 onOutput?.Invoke(line + "\r\n");

@@ -31,6 +31,7 @@ public static class JsonReport
             ["map"] = report.MapPath,
             ["app"] = report.AppPath,
             ["appMap"] = report.AppMapPath,
+            ["symbolsFile"] = report.SymbolsFilePath,
             ["imageInfo"] = new JsonObject
             {
                 ["status"] = info.Status switch

@@ -20,8 +20,9 @@ public static class TextReport
         Fact(w, style, "link map", report.MapPath ?? style.Dim("none"));
         if (report.AppPath is not null) Fact(w, style, "app", report.AppPath);
         if (report.AppPath is not null || report.AppMapPath is not null) Fact(w, style, "app map", report.AppMapPath ?? style.Dim("none"));
-        Fact(w, style, "functions", report.Bootable ? $"{N(report.KernelFunctions)} kernel, {N(report.AppFunctions)} app (uk_ksyms)"
-                                                    : $"{N(report.AppFunctions)} (.symtab)");
+        Fact(w, style, "functions", !report.Bootable ? $"{N(report.AppFunctions)} (.symtab)"
+            : report.SymbolsFilePath is { } beside ? $"{N(report.KernelFunctions)} kernel, {N(report.AppFunctions)} app (beside the image: {beside}, {N(report.SymbolsFileSize)} bytes)"
+            : $"{N(report.KernelFunctions)} kernel, {N(report.AppFunctions)} app (uk_ksyms)");
         WriteImageInfo(report, w, style);
         if (report.Sbom.Status != SbomReader.Status.NotPresent)
             Fact(w, style, "sbom", report.Sbom.Status == SbomReader.Status.Matches
