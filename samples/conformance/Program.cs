@@ -27,6 +27,8 @@
 //                          programs (ProcessInfo.cs); "process-info: ok", exit 0
 //   environment            every environment entry ("environment: NAME=VALUE", sorted, escaped) and whether stdin,
 //                          stdout and stderr are redirected (not a terminal); exit 0 (EnvironmentAndConsole.cs)
+//   sigterm [status|ignore] waits for SIGTERM (PosixSignalRegistration), then exits with status (default 0); with
+//                          `ignore` it keeps running (Shutdown.cs)
 //   anything else          usage on standard error, exit 2
 using System.Runtime.CompilerServices;
 
@@ -53,13 +55,16 @@ public static class Program
             case "file-watcher": Report.Section("watcher", FileWatching.Run); return Report.Failures == 0 ? 0 : 1;
             case "process-info": return ProcessInfo.Run(args);
             case "environment": return EnvironmentAndConsole.Run();
+            case "sigterm" when args.Length == 1: return Shutdown.Run(0, ignore: false);
+            case "sigterm" when args[1] == "ignore": return Shutdown.Run(0, ignore: true);
+            case "sigterm" when int.TryParse(args[1], out int status) && status is >= 0 and <= 255: return Shutdown.Run(status, ignore: false);
             default: return Usage();
         }
     }
 
     private static int Usage()
     {
-        Console.Error.WriteLine("usage: conformance [conformance [args...] | cpu-spin | gc-under-load | oom [limit-MiB] | null-wild [high|low|null] | unhandled | file-watcher | process-info [args...] | environment]");
+        Console.Error.WriteLine("usage: conformance [conformance [args...] | cpu-spin | gc-under-load | oom [limit-MiB] | null-wild [high|low|null] | unhandled | file-watcher | process-info [args...] | environment | sigterm [status|ignore]]");
         return 2;
     }
 

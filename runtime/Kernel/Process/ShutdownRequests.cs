@@ -34,7 +34,7 @@ namespace Kernel.Process
             s_requests++;
             if (s_requests > 1)
             {
-                Line("shutdown: ", source, " again: powering off now, the app has not exited");
+                Line("shutdown: ", source, ": a second request: powering off now, the app has not exited");
                 AppExit.Exit(ForcedExitStatus);
             }
             s_firstSource = source;
