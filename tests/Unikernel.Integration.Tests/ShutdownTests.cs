@@ -79,8 +79,8 @@ public class ShutdownTests
         Assert.Null(await QmpClient.ExecuteAsync(qmp.Path, "send-key", QmpLimit, CtrlAltDeleteKeys));
         BootResult boot = await guest.Finished;
 
+        Assert.True(boot.KernelLines.Contains("uk: shutdown: Ctrl-Alt-Del on the i8042 keyboard: a second request: powering off now, the app has not exited"), boot.Console);
         Assert.Equal(137, boot.ExitStatus);
-        Assert.Contains("uk: shutdown: Ctrl-Alt-Del on the i8042 keyboard: a second request: powering off now, the app has not exited", boot.KernelLines);
         Assert.True(boot.WallTime < TimeSpan.FromSeconds(60), $"took {boot.WallTime}");
     }
 
@@ -139,7 +139,7 @@ public class ShutdownTests
         var client = new TcpClient();
         await client.ConnectAsync(IPAddress.Loopback, port);
         var stream = client.GetStream();
-        byte[] request = System.Text.Encoding.ASCII.GetBytes($"GET {path} HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n");
+        byte[] request = System.Text.Encoding.ASCII.GetBytes($"GET {path} HTTP/1.0\r\nHost: localhost\r\n\r\n");
         await stream.WriteAsync(request);
         async Task<string> ReadBody()
         {
@@ -147,7 +147,7 @@ public class ShutdownTests
             {
                 using var reader = new StreamReader(stream);
                 string response = await reader.ReadToEndAsync().WaitAsync(TimeSpan.FromSeconds(60));
-                Assert.StartsWith("HTTP/1.1 200", response);
+                Assert.Matches(@"^HTTP/1\.[01] 200 ", response);   // HTTP/1.0: the body as it is, not chunked
                 return response[(response.IndexOf("\r\n\r\n", StringComparison.Ordinal) + 4)..];
             }
         }
