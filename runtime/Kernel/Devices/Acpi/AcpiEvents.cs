@@ -151,6 +151,11 @@ namespace Kernel.Devices.Acpi
             return null;
         }
 
+        // A VMM powers off asynchronously: QEMU queues the request and lets the vCPU run on, and a reset requested
+        // meanwhile (Machine's next fallback) replaces it -- under -no-reboot QEMU then reports a reset, and without it
+        // the machine restarts. So the CPU waits here (about a second at 1 GHz) before Machine tries anything else.
+        private const ulong PowerOffWaitTicks = 1_000_000_000;
+
         private static void SoftOff()
         {
             if (s_fadt.HardwareReduced)
@@ -159,16 +164,20 @@ namespace Kernel.Devices.Acpi
                 GenericAddress control = s_fadt.SleepControl;
                 if (control.Space == GenericAddress.SystemIo && control.Address <= 0xFFFF) Cpu.OutByte((ushort)control.Address, value);
                 else if (control.Space == GenericAddress.SystemMemory && DeviceMemory.Map(control.Address, 1)) Mmio.Write8(control.Address, value);
-                return;
             }
-            ushort type = (ushort)((s_sleepType & 7) << SleepTypeShift);
-            ushort a = (ushort)s_fadt.Pm1aControl.Address;
-            Cpu.OutWord(a, (ushort)((Cpu.InWord(a) & ~SleepTypeMask) | type | SleepEnable));
-            if (IsIoPort(s_fadt.Pm1bControl))
+            else
             {
-                ushort b = (ushort)s_fadt.Pm1bControl.Address;
-                Cpu.OutWord(b, (ushort)((Cpu.InWord(b) & ~SleepTypeMask) | type | SleepEnable));
+                ushort type = (ushort)((s_sleepType & 7) << SleepTypeShift);
+                ushort a = (ushort)s_fadt.Pm1aControl.Address;
+                Cpu.OutWord(a, (ushort)((Cpu.InWord(a) & ~SleepTypeMask) | type | SleepEnable));
+                if (IsIoPort(s_fadt.Pm1bControl))
+                {
+                    ushort b = (ushort)s_fadt.Pm1bControl.Address;
+                    Cpu.OutWord(b, (ushort)((Cpu.InWord(b) & ~SleepTypeMask) | type | SleepEnable));
+                }
             }
+            ulong start = Cpu.ReadTimeStampCounter();
+            while (Cpu.ReadTimeStampCounter() - start < PowerOffWaitTicks) Cpu.Pause();
         }
 
         private static bool IsIoPort(GenericAddress register)

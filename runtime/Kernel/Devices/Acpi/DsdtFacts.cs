@@ -11,7 +11,7 @@ namespace Kernel.Devices.Acpi
     /// </summary>
     internal unsafe struct DsdtFacts
     {
-        public const int DefaultGedSearchWindow = 512;
+        private const int GedSearchWindow = 512;   // bytes after "ACPI0013" in which its _CRS is looked for
 
         /// <summary>\_S5's SLP_TYPa (0-7), or -1 when the DSDT names no \_S5 this reader understands.</summary>
         public int SoftOffSleepType;
@@ -80,7 +80,7 @@ namespace Kernel.Devices.Acpi
         private static bool FirstExtendedInterrupt(byte* aml, uint length, int from, out uint gsi, out bool edge, out bool activeLow)
         {
             gsi = 0; edge = false; activeLow = false;
-            long end = from + DefaultGedSearchWindow < length ? from + DefaultGedSearchWindow : length;
+            long end = from + GedSearchWindow < length ? from + GedSearchWindow : length;
             for (int p = from; p + 9 <= end; p++)
             {
                 if (aml[p] != 0x89) continue;
