@@ -29,6 +29,8 @@
 //                          stdout and stderr are redirected (not a terminal); exit 0 (EnvironmentAndConsole.cs)
 //   log-lines COUNT MS     COUNT numbered lines, one every MS ms, on stdout and (every third) stderr, some written in
 //                          two pieces; "log-lines: done"; exit 0 (LogLines.cs; the central-logs tests)
+//   sigterm [status|ignore] waits for SIGTERM (PosixSignalRegistration), then exits with status (default 0); with
+//                          `ignore` it keeps running (Shutdown.cs)
 //   anything else          usage on standard error, exit 2
 using System.Runtime.CompilerServices;
 
@@ -58,13 +60,16 @@ public static class Program
             case "log-lines" when args.Length == 3 && int.TryParse(args[1], out int count) && count > 0
                                   && int.TryParse(args[2], out int intervalMs) && intervalMs >= 0:
                 return LogLines.Run(count, intervalMs);
+            case "sigterm" when args.Length == 1: return Shutdown.Run(0, ignore: false);
+            case "sigterm" when args[1] == "ignore": return Shutdown.Run(0, ignore: true);
+            case "sigterm" when int.TryParse(args[1], out int status) && status is >= 0 and <= 255: return Shutdown.Run(status, ignore: false);
             default: return Usage();
         }
     }
 
     private static int Usage()
     {
-        Console.Error.WriteLine("usage: conformance [conformance [args...] | cpu-spin | gc-under-load | oom [limit-MiB] | null-wild [high|low|null] | unhandled | file-watcher | process-info [args...] | environment | log-lines COUNT MS]");
+        Console.Error.WriteLine("usage: conformance [conformance [args...] | cpu-spin | gc-under-load | oom [limit-MiB] | null-wild [high|low|null] | unhandled | file-watcher | process-info [args...] | environment | log-lines COUNT MS | sigterm [status|ignore]]");
         return 2;
     }
 

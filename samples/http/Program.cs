@@ -18,6 +18,13 @@ app.MapGet("/forecasts/{id:int}", (int id) =>
     forecasts.FirstOrDefault(f => f.Id == id) is { } f ? Results.Ok(f) : Results.NotFound());
 app.MapGet("/version", () => (Environment.GetEnvironmentVariable("APP_VERSION") ?? "unversioned") + "\n");   // uk deploy's blue/green test
 app.MapGet("/health", () => new Health("ok", (long)(DateTimeOffset.UtcNow - started).TotalSeconds));
+// A request that takes a while (at most 60 s): a graceful stop lets it finish (Kestrel drains).
+app.MapGet("/slow", async (int? ms) =>
+{
+    int delay = Math.Clamp(ms ?? 1000, 0, 60_000);
+    await Task.Delay(delay);
+    return $"slow: answered after {delay} ms\n";
+});
 
 app.Run();
 

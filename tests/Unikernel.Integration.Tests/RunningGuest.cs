@@ -14,7 +14,7 @@ internal sealed class RunningGuest : IAsyncDisposable
     public string Console { get { lock (_console) return _console.ToString(); } }
 
     /// <param name="timeout">How long the guest may run in all (default: KernelImages.BootTimeout).</param>
-    public static RunningGuest Start(string image, MachineKind machine, string commandLine, QemuNetwork network, string memory = "128M",
+    public static RunningGuest Start(string image, MachineKind machine, string commandLine, QemuNetwork? network, string memory = "128M",
                                      TimeSpan? timeout = null, IReadOnlyList<string>? qemuArguments = null)
     {
         var guest = new RunningGuest();

@@ -6,9 +6,11 @@ namespace Unikernel.Integration.Tests;
 
 /// <summary>
 /// `uk run` never leaves a guest behind. Ctrl-C (SIGINT), SIGTERM and SIGHUP become a shutdown request (QMP
-/// system_powerdown); when the guest has not stopped after --stop-timeout, uk stops QEMU (QMP quit) and exits with
-/// 128 + the signal's number, as a shell reports it. SIGKILL, which uk cannot catch, still takes QEMU with it (PDEATHSIG).
-/// Each case boots samples/http with a forwarded port: afterwards QEMU is gone and the port is free within seconds.
+/// system_powerdown), which the kernel turns into SIGTERM for the app: samples/http stops gracefully and uk exits with
+/// its status. When the guest has not stopped after --stop-timeout (an app that ignores SIGTERM, the kernel's own grace
+/// period longer), uk stops QEMU (QMP quit) and exits with 128 + the signal's number, as a shell reports it. SIGKILL,
+/// which uk cannot catch, still takes QEMU with it (PDEATHSIG). Each case has a forwarded port: afterwards QEMU is gone
+/// and the port is free within seconds.
 /// </summary>
 public class UkRunSignalTests
 {
@@ -23,7 +25,7 @@ public class UkRunSignalTests
     public async Task ASignalStopsTheGuestAndUkExitsWith128PlusTheSignal(int signal, string name)
     {
         int port = KernelNetworkTests.FreePort(SocketType.Stream, ProtocolType.Tcp);
-        await using var uk = await StartAsync(port);
+        await using var uk = await StartIgnoringSigtermAsync(port);
         int qemu = QemuOf(uk.Id);
 
         Assert.Equal(0, Kill(uk.Id, signal));
@@ -32,6 +34,24 @@ public class UkRunSignalTests
         Assert.True(status == 128 + signal, $"status {status}\n{uk.Output}");
         Assert.Contains($"uk: {name}: asking the guest to shut down (QMP system_powerdown", uk.Output);
         Assert.Contains($"uk: the guest did not shut down within {StopTimeoutSeconds} s of {name}: stopping QEMU (QMP quit)", uk.Output);
+        await AssertGoneAsync(qemu, port, uk);
+    }
+
+    [Fact]
+    public async Task SigtermToUkStopsTheHttpAppGracefullyWithItsStatus()
+    {
+        int port = KernelNetworkTests.FreePort(SocketType.Stream, ProtocolType.Tcp);
+        await using var uk = await StartAsync(port, stopTimeoutSeconds: 60);
+        int qemu = QemuOf(uk.Id);
+
+        Assert.Equal(0, Kill(uk.Id, 15));
+        int? status = await uk.WaitForExitAsync(TimeSpan.FromSeconds(60));
+
+        Assert.True(status == 0, $"status {status}\n{uk.Output}");   // what the generic host returns after SIGTERM (ShutdownTests: as on Linux)
+        Assert.Contains("uk: SIGTERM: asking the guest to shut down (QMP system_powerdown", uk.Output);
+        Assert.Contains("uk: shutdown: the ACPI power button: SIGTERM to the app", uk.Output);
+        Assert.Contains("Application is shutting down...", uk.Output);
+        Assert.DoesNotContain("did not shut down", uk.Output);
         await AssertGoneAsync(qemu, port, uk);
     }
 
@@ -47,11 +67,21 @@ public class UkRunSignalTests
         await AssertGoneAsync(qemu, port, uk);
     }
 
-    private static async Task<BackgroundProcess> StartAsync(int port)
+    private static async Task<BackgroundProcess> StartAsync(int port, int stopTimeoutSeconds = StopTimeoutSeconds)
     {
         var uk = BackgroundProcess.Uk(["run", AppImages.Image("http"), "--accel", "tcg", "-m", "512M", "-p", $"{port}:8080",
-                                       "-e", "ASPNETCORE_URLS=http://0.0.0.0:8080", "--stop-timeout", StopTimeoutSeconds.ToString()]);
+                                       "-e", "ASPNETCORE_URLS=http://0.0.0.0:8080", "--stop-timeout", stopTimeoutSeconds.ToString()]);
         await uk.WaitForAsync("Now listening on: http://0.0.0.0:8080", BootLimit);
+        return uk;
+    }
+
+    // The conformance app's `sigterm ignore` mode, with a kernel grace period longer than uk's --stop-timeout: uk's own
+    // deadline is what ends it.
+    private static async Task<BackgroundProcess> StartIgnoringSigtermAsync(int port)
+    {
+        var uk = BackgroundProcess.Uk(["run", AppImages.Image("conformance"), "--accel", "tcg", "-m", "256M", "-p", $"{port}:8080",
+                                       "-k", "uk.shutdown.grace=60", "--stop-timeout", StopTimeoutSeconds.ToString(), "--", "sigterm", "ignore"]);
+        await uk.WaitForAsync("sigterm: waiting for SIGTERM (ignored)", BootLimit);
         return uk;
     }
 

@@ -12,6 +12,10 @@ namespace Kernel.Arch
         /// <summary>The network card's interrupt line, routed through the I/O APIC by its driver
         /// (Devices/Virtio/VirtioNet) and handled by Net/NetworkStack.</summary>
         public const byte Network = 33;
+        /// <summary>ACPI's power button: the SCI on pc/q35, the Generic Event Device's line on microvm (Devices/Acpi/AcpiEvents).</summary>
+        public const byte AcpiEvent = 34;
+        /// <summary>The i8042's keyboard line, IRQ 1: Firecracker's Ctrl-Alt-Del (Devices/Keyboard8042).</summary>
+        public const byte Keyboard = 35;
         /// <summary>The 8259 PICs are moved here (0xE0-0xEF), away from the CPU exceptions their reset
         /// bases overlap, and kept masked.</summary>
         public const byte LegacyPicBase = 0xE0;

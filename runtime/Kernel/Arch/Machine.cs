@@ -4,10 +4,11 @@ namespace Kernel.Arch
 {
     // Powering off with an exit status. QEMU's isa-debug-exit device (port 0xf4) turns a written byte N
     // into QEMU's own exit status 2N+1 -- the only way a guest can hand a status to the host there, so
-    // `uk run` and the tests map it back. Without that device (Firecracker, Cloud Hypervisor, a plain
-    // QEMU command line) the status is only printed, then the i8042 reset line stops the VM (Firecracker
-    // treats it as shutdown; QEMU with -no-reboot exits), then the ACPI reset register where the FADT names one
-    // (machines without an i8042, such as microvm), and a triple fault is the last resort.
+    // `uk run` and the tests map it back. Without that device (libvirt, clouds, Firecracker, Cloud Hypervisor,
+    // a plain QEMU command line) the status is only printed, then ACPI soft-off (S5) where the tables describe
+    // it (a VMM without -no-reboot would restart the machine on a reset), then the i8042 reset line
+    // (Firecracker treats it as shutdown; QEMU with -no-reboot exits), then the ACPI reset register where the
+    // FADT names one (machines without an i8042, such as microvm), and a triple fault is the last resort.
     internal static unsafe class Machine
     {
         /// <summary>sysexits' EX_SOFTWARE: a kernel panic, CPU exception or failed assertion.</summary>
@@ -21,6 +22,8 @@ namespace Kernel.Arch
         public static delegate*<void> BeforeExit;
         /// <summary>Resets the machine the firmware's way (Devices/Acpi: the FADT's reset register), or null.</summary>
         public static delegate*<void> FirmwareReset;
+        /// <summary>Powers off the ACPI way (Devices/Acpi/AcpiEvents: S5), or null.</summary>
+        public static delegate*<void> FirmwarePowerOff;
 
         public static void Exit(int status)
         {
@@ -34,6 +37,7 @@ namespace Kernel.Arch
             KernelConsole.WriteDecimal((ulong)(uint)status);
             KernelConsole.WriteLine();
             Cpu.OutByte(DebugExitPort, (byte)status);
+            if (FirmwarePowerOff != null) FirmwarePowerOff();
             Cpu.OutByte(KeyboardControllerCommand, KeyboardControllerPulseReset);
             if (FirmwareReset != null) FirmwareReset();
             TripleFault();

@@ -19,6 +19,7 @@ namespace Kernel.Devices
                 if (tables.Mcfg != null) PciConfigSpace.UseEcam(tables.Mcfg.EcamBase, tables.Mcfg.StartBus, tables.Mcfg.EndBus);
                 if (tables.Fadt != null && tables.Fadt.HasResetRegister) s_reset = tables.Fadt;
                 if (s_reset != null) Arch.Machine.FirmwareReset = &Reset;
+                AcpiEvents.UseTables(tables);
             }
             PciEnumeration.Scan();
             PciEnumeration.Report(&HasDriver);

@@ -52,6 +52,10 @@ namespace Kernel.Process
             InitializeFpuState(frame);
             AppTiming.Started(bootInfo->EntryTsc);
             Machine.BeforeExit = &AppTiming.Report;
+            // What asks the app to stop: the ACPI power button, Ctrl-Alt-Del on an i8042 (Firecracker).
+            ShutdownRequests.Initialize();
+            Devices.Acpi.AcpiEvents.StartPowerButton();
+            Devices.Keyboard8042.Start();
             Scheduler.Start(main);
             return "app: the scheduler returned";
         }

@@ -97,6 +97,19 @@ namespace Kernel.Signals
             if (chosen != null) SendToThread(chosen, signal, info);
         }
 
+        /// <summary>
+        /// A signal from outside the app (the machine's owner asking it to stop), as a kill(2) from a process it cannot
+        /// see: SI_USER with pid and uid 0. Safe in an interrupt handler: the kernel takes interrupts only while the app
+        /// runs or the CPU idles, never inside its own work, so the thread lists are consistent.
+        /// </summary>
+        public static void SendFromOutside(int signal)
+        {
+            SignalInfo info = default;
+            info.Number = signal;
+            info.Code = SignalInfo.CodeUser;
+            SendToProcess(signal, &info);
+        }
+
         private const int SsOnStack = 1, SsDisable = 2, SsAutoDisarm = 1 << 31;
         private const ulong MinimumStackSize = 2048;   // MINSIGSTKSZ
 

@@ -43,6 +43,9 @@ namespace Kernel.Threads
         /// <summary>Device polling (the network stack, Net/NetworkStack.Poll): every tick and before the CPU idles. Null: none.</summary>
         public static delegate*<void> PollHook;
 
+        /// <summary>Called with the monotonic time wherever deadlines expire (every tick, when idle): Process/ShutdownRequests' grace period. Null: none.</summary>
+        public static delegate*<ulong, void> DeadlineHook;
+
         public static void Initialize()
         {
             s_threads = new Thread[16];
@@ -141,7 +144,9 @@ namespace Kernel.Threads
         private static InterruptFrame* OnTimerTick(InterruptFrame* frame)
         {
             if (PollHook != null) PollHook();   // net: received packets may wake threads
-            ExpireDeadlines(Time.Clock.MonotonicNanoseconds);
+            ulong now = Time.Clock.MonotonicNanoseconds;
+            ExpireDeadlines(now);
+            if (DeadlineHook != null) DeadlineHook(now);
             if ((frame->Cs & 3) != 3 || Current == null) return frame;
             RequestSwitch();
             return Leave();
@@ -306,6 +311,7 @@ namespace Kernel.Threads
             ulong now = Time.Clock.MonotonicNanoseconds;
             s_lastSwitch = now;                 // time spent idle is nobody's CPU time
             ExpireDeadlines(now);
+            if (DeadlineHook != null) DeadlineHook(now);
             if (AnyRunnable()) return;
             if (WakeSources == 0)
             {

@@ -12,8 +12,11 @@ namespace Unikernel.Tools.Qemu;
 /// </summary>
 public static class QmpClient
 {
-    /// <summary>Runs <paramref name="command"/> (e.g. <c>system_powerdown</c>, <c>quit</c>); null on success, else why not (one line).</summary>
-    public static async Task<string?> ExecuteAsync(string socketPath, string command, TimeSpan timeLimit)
+    /// <summary>
+    /// Runs <paramref name="command"/> (e.g. <c>system_powerdown</c>, <c>quit</c>) with <paramref name="argumentsJson"/> as
+    /// its "arguments" object when given (e.g. <c>send-key</c>'s keys); null on success, else why not (one line).
+    /// </summary>
+    public static async Task<string?> ExecuteAsync(string socketPath, string command, TimeSpan timeLimit, string? argumentsJson = null)
     {
         using var timeout = new CancellationTokenSource(timeLimit);
         try
@@ -26,7 +29,8 @@ public static class QmpClient
                 if (greeting is null || !greeting.RootElement.TryGetProperty("QMP", out _)) return "QEMU's QMP socket sent no greeting";
             foreach (string execute in new[] { "qmp_capabilities", command })
             {
-                byte[] request = Encoding.UTF8.GetBytes($"{{\"execute\":\"{execute}\"}}\n");
+                string arguments = execute == command && argumentsJson is not null ? $",\"arguments\":{argumentsJson}" : "";
+                byte[] request = Encoding.UTF8.GetBytes($"{{\"execute\":\"{execute}\"{arguments}}}\n");
                 await stream.WriteAsync(request, timeout.Token).ConfigureAwait(false);
                 // Events (SHUTDOWN, POWERDOWN) may come before the answer; `quit` may close the socket instead of answering.
                 while (true)

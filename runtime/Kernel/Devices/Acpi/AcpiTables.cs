@@ -13,7 +13,7 @@ namespace Kernel.Devices.Acpi
     /// <summary>
     /// The machine's ACPI tables, from the RSDP down: the XSDT when the RSDP has one (ACPI 2.0+) and its checksum holds,
     /// else the RSDT; then every table it lists, each checksum checked -- a table that fails is listed with its problem
-    /// and not used. Parsed: the MADT, the FADT (and the DSDT it points at, checked like the others) and the MCFG.
+    /// and not used. Parsed: the MADT, the FADT (and the DSDT it points at, checked like the others, read for DsdtFacts) and the MCFG.
     /// Only reads memory, through <see cref="PhysicalMemoryView"/>. Portable (host-tested).
     /// </summary>
     internal sealed unsafe class AcpiTables
@@ -42,6 +42,9 @@ namespace Kernel.Devices.Acpi
         public Madt Madt;
         public Fadt Fadt;
         public Mcfg Mcfg;
+        /// <summary>What the DSDT's AML says about soft-off and the GED (valid when <see cref="HasDsdt"/>).</summary>
+        public DsdtFacts Dsdt;
+        public bool HasDsdt;
 
         /// <summary>Reads the tables from the RSDP at <paramref name="rsdpAddress"/>.</summary>
         public static AcpiTables Load(PhysicalMemoryView memory, ulong rsdpAddress)
@@ -99,6 +102,11 @@ namespace Kernel.Devices.Acpi
             if (entry.Signature == MadtSignature && Madt == null) Madt = Madt.Parse(table, length);
             else if (entry.Signature == FadtSignature && Fadt == null) Fadt = Fadt.Parse(table, length);
             else if (entry.Signature == McfgSignature && Mcfg == null) Mcfg = Mcfg.Parse(table, length);
+            else if (entry.Signature == DsdtSignature && !HasDsdt)
+            {
+                Dsdt = DsdtFacts.Read(table + AcpiTable.HeaderLength, length - AcpiTable.HeaderLength);
+                HasDsdt = true;
+            }
         }
 
         // Maps a whole table after its header has said how long it is, and checks it; `table` is set whenever the
