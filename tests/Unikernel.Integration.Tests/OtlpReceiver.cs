@@ -151,7 +151,7 @@ internal sealed class OtlpReceiver : IDisposable
                         foreach (JsonElement a in Array(record, "attributes"))
                         {
                             if ((problem = KeyValue(a)) != null) return problem;
-                            if (a.GetProperty("key").GetString() is "log.iostream" or "uk.source") stream = a.GetProperty("value").GetProperty("stringValue").GetString()!;
+                            if (a.GetProperty("key").GetString() is "log.iostream" or "unikernel.source") stream = a.GetProperty("value").GetProperty("stringValue").GetString()!;
                         }
                         accepted.Add(new LogRecord(time, number, record.GetProperty("severityText").GetString()!, value.GetProperty("stringValue").GetString()!,
                                                    stream, attributes["service.name"], attributes["service.version"], attributes["service.instance.id"]));

@@ -7,7 +7,7 @@ namespace Kernel.Logs
     //     "severityNumber":9,"severityText":"INFO","body":{"stringValue":"..."},
     //     "attributes":[{"key":"log.iostream","value":{"stringValue":"stdout"}}]}, ...]}]}]}
     // Severity as in SyslogFormat: stdout INFO (9), stderr ERROR (17), kernel INFO (9). log.iostream is the
-    // semantic-conventions attribute for a process's stream; the kernel's lines carry uk.source=kernel instead.
+    // semantic-conventions attribute for a process's stream; the kernel's lines carry unikernel.source=kernel instead.
     // JSON strings must be UTF-8: bytes that do not form valid UTF-8 become U+FFFD, control bytes \u00XX.
     internal static unsafe class OtlpJson
     {
@@ -58,7 +58,7 @@ namespace Kernel.Logs
             n = LogBuffer.Copy(body, n, ",\"body\":{\"stringValue\":\"");
             n = JsonString(body, n, LogBuffer.Text(record), LogBuffer.TextLength(record));
             n = LogBuffer.Copy(body, n, "\"},\"attributes\":[{\"key\":\"");
-            n = LogBuffer.Copy(body, n, stream == LogBuffer.Kernel ? "uk.source" : "log.iostream");
+            n = LogBuffer.Copy(body, n, stream == LogBuffer.Kernel ? "unikernel.source" : "log.iostream");
             n = LogBuffer.Copy(body, n, "\",\"value\":{\"stringValue\":\"");
             n = LogBuffer.Copy(body, n, SyslogFormat.StreamName(stream));
             n = LogBuffer.Copy(body, n, "\"}}]}");

@@ -8,7 +8,9 @@ namespace Unikernel.Tools.Tests.Deploy;
 /// <summary>The health check's verdicts and messages, against a loopback HTTP responder that answers what the test says.</summary>
 public sealed class HealthCheckTests
 {
-    private static readonly HealthCheck Check = new("/health", TimeSpan.FromMilliseconds(50), TimeSpan.FromSeconds(1), TimeSpan.FromSeconds(1));
+    // A probe's own timeout is generous (a loaded CI machine may take a while to answer even on loopback); the ready
+    // timeout is short, for the tests that wait it out.
+    private static readonly HealthCheck Check = new("/health", TimeSpan.FromMilliseconds(50), TimeSpan.FromSeconds(10), TimeSpan.FromSeconds(1));
 
     [Theory]
     [InlineData("200 OK", null)]

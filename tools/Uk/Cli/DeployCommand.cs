@@ -33,7 +33,7 @@ public static class DeployCommand
         var healthTimeout = Seconds("--health-timeout", "How long one health check may take", "2");
         var readyTimeout = Seconds("--ready-timeout", "How long a new instance gets to become healthy before the deploy is rolled back", "60");
         var drainTimeout = Seconds("--drain-timeout", "How long the old instances' requests in flight get to finish after traffic moved", "30");
-        var stopTimeout = Seconds("--stop-timeout", "How long an old instance gets to shut down (ACPI power button) before QEMU is stopped", "10");
+        var stopTimeout = Seconds("--stop-timeout", "How long an old instance gets to shut down (ACPI power button) before QEMU is stopped", RunCommand.DefaultStopTimeoutSeconds.ToString(System.Globalization.CultureInfo.InvariantCulture));
         var memory = new Option<string>("--memory", "-m") { Description = "Guest RAM of each instance (QEMU syntax)", DefaultValueFactory = _ => "256M", HelpName = "SIZE" };
         var accel = RunCommand.Choice<Accelerator>("--accel", "auto: KVM where it really runs our guests, else TCG", Accelerator.Auto);
         var envFile = new Option<string[]>("--env-file") { Description = "Environment entries for the app from a docker-style env file, through fw_cfg (repeatable)", HelpName = "FILE" };

@@ -212,8 +212,10 @@ public static class RunCommand
         return command;
     }
 
-    /// <summary>--stop-timeout's default, docker stop's.</summary>
-    public const int DefaultStopTimeoutSeconds = 10;
+    /// <summary>--stop-timeout's default: the kernel's own grace period after SIGTERM (uk.shutdown.grace, 10 s) and 5 s
+    /// more, so that an app that ignores SIGTERM ends the kernel's way (status 137 and a reason line) and uk's QMP quit
+    /// stays the backstop for a guest that cannot power off.</summary>
+    public const int DefaultStopTimeoutSeconds = 15;
 
     /// <summary>How a shell reports a process a signal ended: 128 + the signal's number (SIGINT 130, SIGTERM 143, SIGHUP 129).</summary>
     public static int SignalStatus(int signal) => 128 + signal;

@@ -10,7 +10,7 @@ public static class StopCommand
     public static Command Build(UkConsole console)
     {
         var name = new Argument<string>("name") { Description = "The deployment" };
-        var stopTimeout = new Option<string>("--stop-timeout") { Description = "How long each guest gets to shut down before QEMU is stopped, in seconds", DefaultValueFactory = _ => "10", HelpName = "SECONDS" };
+        var stopTimeout = new Option<string>("--stop-timeout") { Description = "How long each guest gets to shut down before QEMU is stopped, in seconds", DefaultValueFactory = _ => RunCommand.DefaultStopTimeoutSeconds.ToString(System.Globalization.CultureInfo.InvariantCulture), HelpName = "SECONDS" };
         var remove = new Option<bool>("--remove", "--rm") { Description = "Also delete the deployment's state, HAProxy files and console logs" };
         var stateDir = DeployCommand.StateDirectory();
         stopTimeout.Validators.Add(r =>

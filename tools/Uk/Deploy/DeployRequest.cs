@@ -16,7 +16,7 @@ public sealed record DeployRequest
     /// <summary>How long the blue instances' connections may take to finish after they stop getting new requests.</summary>
     public TimeSpan DrainTimeout { get; init; } = TimeSpan.FromSeconds(30);
     /// <summary>How long a blue guest gets to power off after system_powerdown before QEMU is stopped.</summary>
-    public TimeSpan StopTimeout { get; init; } = TimeSpan.FromSeconds(10);
+    public TimeSpan StopTimeout { get; init; } = TimeSpan.FromSeconds(Cli.RunCommand.DefaultStopTimeoutSeconds);
     /// <summary>How each instance boots (machine, accelerator, memory); the image, command line, console and QMP are the instance's.</summary>
     public required QemuOptions Machine { get; init; }
     /// <summary>
