@@ -118,7 +118,7 @@ public class ElfStructureTests
     }
 
     [Theory]
-    [InlineData("uk_boot_info", 168UL)]
+    [InlineData("uk_boot_info", 176UL)]
     [InlineData("__security_cookie", 8UL)]
     [InlineData("RhpTrapThreads", 4UL)]
     [InlineData("uk_isr_stubs", 4096UL)]

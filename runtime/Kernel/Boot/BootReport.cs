@@ -24,6 +24,19 @@ namespace Kernel.Boot
             KernelConsole.Write("kernel symbols: ");
             KernelConsole.WriteDecimal(StackTrace.SymbolCount);
             KernelConsole.WriteLine(" functions");
+            if (ImagePayload.Regions != 0)
+            {
+                KernelConsole.Prefix();
+                KernelConsole.Write("image payload: ");
+                KernelConsole.WriteDecimal(ImagePayload.CompressedBytes);
+                KernelConsole.Write(" bytes (LZ4) expanded to ");
+                KernelConsole.WriteDecimal(ImagePayload.ExpandedBytes);
+                KernelConsole.Write(" in ");
+                KernelConsole.WriteDecimal(ImagePayload.Regions);
+                KernelConsole.Write(" regions, ");
+                KernelConsole.WriteDecimal(ImagePayload.Ticks);
+                KernelConsole.WriteLine(" tsc");
+            }
 
             // Under `-icount shift=0` the TSC counts virtual nanoseconds = guest instructions from reset.
             KernelConsole.Prefix();
