@@ -27,7 +27,7 @@ namespace Kernel.Boot
             if (ImagePayload.Regions != 0)
             {
                 KernelConsole.Prefix();
-                KernelConsole.Write("image payload: ");
+                KernelConsole.Write("payload: ");
                 KernelConsole.WriteDecimal(ImagePayload.CompressedBytes);
                 KernelConsole.Write(" bytes (LZ4) expanded to ");
                 KernelConsole.WriteDecimal(ImagePayload.ExpandedBytes);
