@@ -38,6 +38,8 @@ PACKAGES += libicu-dev:/usr/lib/x86_64-linux-gnu/libicuuc.a icu-devtools:/usr/sb
 PACKAGES += rsyslog:/usr/sbin/rsyslogd
 # The PostgreSQL test (PostgresAppTests) runs a throw-away cluster of Debian's server and reads rows back with its psql.
 PACKAGES += postgresql:/usr/lib/postgresql/15/bin/postgres
+# CompressionTests hold our LZ4 encoder and decoder to the reference lz4 tool, both ways.
+PACKAGES += lz4:/usr/bin/lz4
 # The disk format tests read every qcow2/VHD/VMDK file back with qemu-img (Unikernel.Disk.Tests).
 PACKAGES += qemu-utils:/usr/bin/qemu-img
 # UefiBootTests boots the UEFI loader (BOOTX64.EFI) under Debian's OVMF firmware (also uk run --firmware uefi, DiskBootTests).

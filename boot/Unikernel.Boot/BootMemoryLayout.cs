@@ -88,7 +88,10 @@ public static class BootInfoLayout
     // __image_end) when the image has none.
     public const int FilesStart = 152;
     public const int FilesEnd = 160;
-    public const int Size = 168;
+    // Where the compressed payload the kernel expands first is loaded; 0 for an uncompressed image (docs/boot-abi.md,
+    // "The compressed payload").
+    public const int PayloadStart = 168;
+    public const int Size = 176;
 
     /// <summary>Fields the linker fills, through R_X86_64_64 relocations against its own symbols.</summary>
     public static readonly (int Offset, string Symbol)[] LinkerFilledFields =
@@ -108,5 +111,6 @@ public static class BootInfoLayout
         (AppEnd, "__uk_app_end"),
         (FilesStart, "__start_uk_files"),
         (FilesEnd, "__stop_uk_files"),
+        (PayloadStart, "__uk_payload_start"),
     };
 }

@@ -6,7 +6,7 @@ namespace Unikernel.Linker;
 public static class CommandLine
 {
     public const string Usage =
-        "usage: uk-ld -o OUT [--map MAP] [--symbols-file FILE] [-s] [--base 0x100000] [--entry SYMBOL] [--app STATIC-EXE [--app-name NAME] [--app-version VERSION] [--files MANIFEST] [--files-time SECONDS] [--env-file FILE] [--sbom MANIFEST]] INPUT.o... | " +
+        "usage: uk-ld -o OUT [--map MAP] [--symbols-file FILE] [-s] [--base 0x100000] [--entry SYMBOL] [--app STATIC-EXE [--app-name NAME] [--app-version VERSION] [--files MANIFEST] [--files-time SECONDS] [--env-file FILE] [--sbom MANIFEST] [--no-compress]] INPUT.o... | " +
         "uk-ld -static -o OUT [-e _start] [--gc-sections] [--build-id[=fast|sha1|none]] [--defsym NAME=SYMBOL] [-z stack-size=BYTES] [-s] [--print-pass-times] [-L DIR] [-l NAME] " +
         "[--start-group] INPUT.o|LIB.a... [--end-group]; either form: [--unit NAME [--export SYMBOL]... INPUTS...]...";
 
@@ -29,6 +29,7 @@ public static class CommandLine
         var groups = new List<Range>();
         var aliases = new List<(string, string)>();
         bool printPassTimes = false, stripSymbols = false;
+        bool? compress = null;
         ulong? stackSize = null;
         int? groupStart = null;
         // --unit NAME: the inputs that follow (to the next --unit) form a link unit; --export applies to the
@@ -108,6 +109,12 @@ public static class CommandLine
                     break;
                 case "-s" or "--strip-all":
                     stripSymbols = true;
+                    break;
+                case "--no-compress":
+                    compress = false;
+                    break;
+                case "--compress":
+                    compress = true;
                     break;
                 case "--print-pass-times":
                     printPassTimes = true;
@@ -211,6 +218,8 @@ public static class CommandLine
             throw new LinkerException("--env-file sets the environment of the app of --app; give --app FILE too");
         if (app is null && (files is not null || filesTime is not null))
             throw new LinkerException("--files puts files into the image's file system, which an image has with an app; give --app FILE too");
+        if (app is null && compress == true)
+            throw new LinkerException("--compress compresses the app's segments and the image's tables, which an image has with an app; give --app FILE too");
         if (app is null && sbom is not null)
             throw new LinkerException("--sbom describes an image's app and is tied to uk_image_info's hash, which an image has with an app; give --app FILE too");
 
@@ -238,6 +247,7 @@ public static class CommandLine
             SbomManifestPath = sbom,
             EnvironmentFilePath = environmentFile,
             StackSize = stackSize ?? 0,
+            Compress = app is not null && (compress ?? true),
         };
     }
 

@@ -80,6 +80,11 @@ public sealed record LinkOptions
     /// written into uk_files as the kernel's environment block at /etc/uk/environ (Synthetic/ImageFiles.cs).</summary>
     public string? EnvironmentFilePath { get; init; }
 
+    /// <summary>With --app: compress the app's segments and uk_image_info/uk_ksyms/uk_files into the payload the kernel
+    /// expands at boot (Compression/PayloadWriter.cs). uk-ld's command line sets it unless --no-compress is given; a
+    /// LinkOptions made in code leaves it off, so that tests of the layout see the segments' bytes in the file.</summary>
+    public bool Compress { get; init; }
+
     /// <summary>--app-version VERSION (with --app; default <c>unknown</c>): the version uk_image_info records.</summary>
     public string? AppVersion { get; init; }
 

@@ -67,6 +67,7 @@ public static class Linker
         Run("relocate", Relocate);
         if (executable && options.BuildId != BuildIdKind.None) Run("build id", StampBuildId);
         if (withApp) Run("image hash", StampImageHash);
+        if (withApp && options.Compress) Run("compress", CompressPayload);
         if (withApp && options.SbomManifestPath is not null) Run("sbom", AddSbom);
         times.Print(Console.Error);
 
@@ -165,7 +166,7 @@ public static class Linker
     private static void DefineLinkerSymbols(LinkContext link) =>
         link.LinkerSymbols = link.IsExecutable
             ? LinkerDefinedSymbols.DefineForExecutable(link.Symbols, link.Layout, link.Got, link.Options.SymbolAliases)
-            : LinkerDefinedSymbols.Define(link.Symbols, link.Layout, link.App);
+            : LinkerDefinedSymbols.Define(link.Symbols, link.Layout, link.App, link.Options.Compress);
 
     /// <summary>Relocations checked and GOT slots handed out; a GOT without slots leaves the layout (an executable
     /// keeps it when <c>_GLOBAL_OFFSET_TABLE_</c> is referenced).</summary>
@@ -191,7 +192,9 @@ public static class Linker
         }
         else
         {
-            int appHeaders = link.App?.Segments.Count ?? 0;
+            // The compress pass adds the payload's PT_LOAD: its header's room is reserved now, so that the kernel's
+            // segments lie where they lie without compression.
+            int appHeaders = (link.App?.Segments.Count ?? 0) + (link.HasApp && link.Options.Compress ? 1 : 0);
             layout.AssignAddresses(link.Options.BaseAddress, ElfImageWriter.HeaderBytes(layout, appHeaders));
             // With the kernel in [1 MiB, 4 MiB) and the app's segments checked to lie in [4 MiB, 2 GiB), they cannot
             // overlap.
@@ -230,6 +233,12 @@ public static class Linker
         ImageInfo.Stamp(link.Image, link.ImageInfoSection!);
         link.ImageInfoContents = ImageInfo.Read(link.ImageInfoSection!.Data);
     }
+
+    /// <summary>After the image hash, which so covers the expanded image (what the kernel runs), and before the SBOM,
+    /// which is not loaded.</summary>
+    private static void CompressPayload(LinkContext link) =>
+        link.Image = Compression.PayloadWriter.Compress(link.Image, link.App!.Start,
+            LinkerDefinedSymbols.PayloadAddress(link.Layout, link.App!), link.App!.Path);
 
     /// <summary>Last: the SBOM records the image hash, and as a section that is not loaded it cannot change it.</summary>
     private static void AddSbom(LinkContext link)

@@ -74,7 +74,7 @@ public class BootInfoTests
         var expected = new HashSet<ulong> { GdtPointer + 2, IdtPointer + 2 };
         for (int field = 24; field <= 96; field += 8)
             expected.Add(BootInfoOffset + (ulong)field);
-        for (int field = 112; field <= 160; field += 8) // the App* and Files* fields after Xcr0
+        for (int field = 112; field <= 168; field += 8) // the App*, Files* and PayloadStart fields after Xcr0
             expected.Add(BootInfoOffset + (ulong)field);
         Assert.Equal(expected.OrderBy(x => x), Boot.RelocationsOf(DataSection).Select(r => r.Offset).OrderBy(x => x));
     }
@@ -82,8 +82,8 @@ public class BootInfoTests
     [Fact]
     public void TableSizeCoversEveryFieldAndTheSymbolSaysSo()
     {
-        // 21 fields of 8 bytes, the App* and Files* fields last (docs/boot-abi.md); uk_boot_info's st_size is the table's size.
-        Assert.Equal(168, BootInfoLayout.Size);
+        // 22 fields of 8 bytes, the App*, Files* and PayloadStart fields last (docs/boot-abi.md); uk_boot_info's st_size is the table's size.
+        Assert.Equal(176, BootInfoLayout.Size);
         Assert.Equal((ulong)BootInfoLayout.Size, Boot.Symbol("uk_boot_info").Size);
     }
 

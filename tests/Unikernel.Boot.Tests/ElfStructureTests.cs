@@ -118,7 +118,7 @@ public class ElfStructureTests
     }
 
     [Theory]
-    [InlineData("uk_boot_info", 168UL)]
+    [InlineData("uk_boot_info", 176UL)]
     [InlineData("__security_cookie", 8UL)]
     [InlineData("RhpTrapThreads", 4UL)]
     [InlineData("uk_isr_stubs", 4096UL)]
@@ -167,7 +167,7 @@ public class ElfStructureTests
             "uk_kernel_main", "uk_interrupt", "uk_kernel_throw", "uk_kernel_failfast", "uk_interface_dispatch",
             "__image_start", "__image_end", "__start___modules", "__stop___modules",
             "__start_uk_ksyms", "__stop_uk_ksyms", "__start_uk_files", "__stop_uk_files", "__text_start", "__text_end",
-            "__uk_app_entry", "__uk_app_phdr", "__uk_app_phnum", "__uk_app_start", "__uk_app_end",
+            "__uk_app_entry", "__uk_app_phdr", "__uk_app_phnum", "__uk_app_start", "__uk_app_end", "__uk_payload_start",
         };
         var undefined = Boot.Symbols.Skip(1).Where(s => s.Section is null).ToList();
         Assert.Equal(expected.OrderBy(n => n, StringComparer.Ordinal), undefined.Select(s => s.Name).OrderBy(n => n, StringComparer.Ordinal));

@@ -16,6 +16,10 @@ public sealed class ImageEnvironmentTests : IDisposable
 
     public void Dispose() => _harness.Dispose();
 
+    /// <summary>The image as the host tools read it: a compressed one (uk-ld's default) expanded, byte for byte the
+    /// uncompressed file (CompressionTests holds the compressed form itself).</summary>
+    private static byte[] ReadImage(string path) => UkPayloadCodec.Expand(File.ReadAllBytes(path));
+
     [Fact]
     public void TheEnvFileBecomesTheEnvironmentBlockAtEtcUkEnviron()
     {
@@ -89,8 +93,8 @@ public sealed class ImageEnvironmentTests : IDisposable
 
     private static UkFilesContents FilesOf(string output)
     {
-        byte[] image = File.ReadAllBytes(output);
-        using var stream = File.OpenRead(output);
+        byte[] image = ReadImage(output);
+        using var stream = new MemoryStream(ReadImage(output));
         var elf = LibObjectFile.Elf.ElfFile.Read(stream);
         ulong bootInfo = elf.Address("uk_boot_info");
         ulong start = elf.ReadUInt64(image, bootInfo + BootInfoLayout.FilesStart);

@@ -15,6 +15,10 @@ public sealed class ImageFilesTests : IDisposable
 
     public void Dispose() => _harness.Dispose();
 
+    /// <summary>The image as the host tools read it: a compressed one (uk-ld's default) expanded, byte for byte the
+    /// uncompressed file (CompressionTests holds the compressed form itself).</summary>
+    private static byte[] ReadImage(string path) => UkPayloadCodec.Expand(File.ReadAllBytes(path));
+
     private string[]? _kernelInputs;
 
     private string[] KernelInputs() => _kernelInputs ??=
@@ -43,12 +47,12 @@ public sealed class ImageFilesTests : IDisposable
     {
         string[] args = ["-o", output, .. KernelInputs(), "--app", LinkApp(), .. manifest is null ? Array.Empty<string>() : ["--files", manifest], .. more];
         Linker.LinkToFiles(CommandLine.Parse(args)!);
-        return File.ReadAllBytes(output);
+        return ReadImage(output);
     }
 
     private static UkFilesContents FilesOf(string output, byte[] image)
     {
-        using var stream = File.OpenRead(output);
+        using var stream = new MemoryStream(ReadImage(output));
         var elf = LibObjectFile.Elf.ElfFile.Read(stream);
         ulong bootInfo = elf.Address("uk_boot_info");
         ulong start = elf.ReadUInt64(image, bootInfo + BootInfoLayout.FilesStart);

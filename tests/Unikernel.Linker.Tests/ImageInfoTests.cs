@@ -16,6 +16,10 @@ public sealed class ImageInfoTests : IDisposable
 
     public void Dispose() => _harness.Dispose();
 
+    /// <summary>The image as the host tools read it: a compressed one (uk-ld's default) expanded, byte for byte the
+    /// uncompressed file (CompressionTests holds the compressed form itself).</summary>
+    private static byte[] ReadImage(string path) => UkPayloadCodec.Expand(File.ReadAllBytes(path));
+
     [Theory]
     [InlineData("", "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855")]
     [InlineData("abc", "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad")]
@@ -70,7 +74,7 @@ public sealed class ImageInfoTests : IDisposable
                          .. name is null ? Array.Empty<string>() : ["--app-name", name],
                          .. version is null ? Array.Empty<string>() : ["--app-version", version]];
         Linker.LinkToFiles(CommandLine.Parse(args)!);
-        return File.ReadAllBytes(output);
+        return ReadImage(output);
     }
 
     [Fact]
@@ -79,7 +83,7 @@ public sealed class ImageInfoTests : IDisposable
         string app = LinkApp();
         string output = Path.Combine(_harness.Directory, "hello.img");
         byte[] image = LinkImage(app, output);
-        using var stream = File.OpenRead(output);
+        using var stream = new MemoryStream(ReadImage(output));
         var elf = LibObjectFile.Elf.ElfFile.Read(stream);
 
         // Where the kernel looks: uk_boot_info's AppEnd, and below KsymsStart, on one page.

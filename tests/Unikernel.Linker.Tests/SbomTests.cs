@@ -21,6 +21,10 @@ public sealed class SbomTests : IDisposable
 
     public void Dispose() => _harness.Dispose();
 
+    /// <summary>The image as the host tools read it: a compressed one (uk-ld's default) expanded, byte for byte the
+    /// uncompressed file (CompressionTests holds the compressed form itself).</summary>
+    private static byte[] ReadImage(string path) => UkPayloadCodec.Expand(File.ReadAllBytes(path));
+
     private string Write(string relativePath, string text)
     {
         string path = Path.Combine(_harness.Directory, relativePath);
@@ -102,7 +106,7 @@ public sealed class SbomTests : IDisposable
         string[] args = ["-o", output, .. kernel, "--app", LinkApp(), "--app-name", "hello", "--app-version", "1.2.3", "--files-time", filesTime,
                          .. sbom is null ? Array.Empty<string>() : ["--sbom", sbom]];
         Linker.LinkToFiles(CommandLine.Parse(args)!);
-        return File.ReadAllBytes(output);
+        return ReadImage(output);
     }
 
     private static (Elf64SectionHeader Header, byte[] Bytes)? Section(byte[] elf, string name)

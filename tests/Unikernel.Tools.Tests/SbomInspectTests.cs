@@ -21,7 +21,7 @@ public sealed class SbomInspectTests
         File.WriteAllText(manifest, "sdk\tUnikernel.Sdk\t0.1.0-test\t\ncomponent\tlibrary\tmusl\t1.2.3-1\tMIT\t\t\tlibc\n");
         string image = Path.Combine(directory, "hello.img");
         var start = new ProcessStartInfo("dotnet") { RedirectStandardError = true, RedirectStandardOutput = true };
-        foreach (string arg in new[] { linker, "-o", image, boot, kernel, "--app", app, "--app-name", "hello", "--app-version", "1.0.0", "--sbom", manifest })
+        foreach (string arg in new[] { linker, "-o", image, boot, kernel, "--app", app, "--app-name", "hello", "--app-version", "1.0.0", "--sbom", manifest, "--no-compress" })
             start.ArgumentList.Add(arg);
         using var process = Process.Start(start)!;
         string errors = process.StandardError.ReadToEnd();

@@ -26,6 +26,9 @@ public sealed class LinkerDefinedSymbols
     public const string AppProgramHeaderCount = "__uk_app_phnum";
     public const string AppStart = "__uk_app_start";
     public const string AppEnd = "__uk_app_end";
+    // Where the compressed payload is loaded (uk_boot_info's PayloadStart): the first page above the app and the segment
+    // after it, or 0 for an image the kernel need not expand (--no-compress, no app).
+    public const string PayloadStart = "__uk_payload_start";
     private const string StartPrefix = "__start_";
     private const string StopPrefix = "__stop_";
 
@@ -33,7 +36,9 @@ public sealed class LinkerDefinedSymbols
 
     /// <summary>Before relocation scanning, so that references to these names count as defined.</summary>
     /// <param name="app">The app given with --app, or null.</param>
-    public static LinkerDefinedSymbols Define(SymbolTable symbols, SectionLayout layout, Input.AppExecutable? app = null)
+    /// <param name="compress">The image's app and tables travel compressed (LinkOptions.Compress).</param>
+    public static LinkerDefinedSymbols Define(SymbolTable symbols, SectionLayout layout, Input.AppExecutable? app = null,
+        bool compress = false)
     {
         var result = new LinkerDefinedSymbols();
         result.AddImageWide(symbols, ImageStart, l => l.ImageStart, always: true);
@@ -46,6 +51,7 @@ public sealed class LinkerDefinedSymbols
         result.AddImageWide(symbols, AppProgramHeaderCount, _ => app?.ProgramHeaderCount ?? 0, always: true);
         result.AddImageWide(symbols, AppStart, _ => app?.Start ?? 0, always: true);
         result.AddImageWide(symbols, AppEnd, _ => app?.End ?? 0, always: true);
+        result.AddImageWide(symbols, PayloadStart, l => compress && app is not null ? PayloadAddress(l, app) : 0, always: true);
 
         bool singleUnit = symbols.Units.Count == 1;
         foreach (var section in layout.Sections)
@@ -159,6 +165,16 @@ public sealed class LinkerDefinedSymbols
         layout.Segments.Find(segment => segment.Kind == kind) is { } segment
             ? segment.VirtualAddress + (memory ? segment.MemorySize : segment.FileSize)
             : layout.ImageStart;
+
+    /// <summary>The first page above the app and the detached segment after it: memory no loader puts anything of the
+    /// image into, free once the kernel has expanded the payload.</summary>
+    public static ulong PayloadAddress(SectionLayout layout, Input.AppExecutable app)
+    {
+        ulong end = app.End;
+        foreach (var segment in layout.Segments)
+            end = Math.Max(end, segment.VirtualAddress + segment.MemorySize);
+        return SectionLayout.AlignUp(end, SectionLayout.PageSize);
+    }
 
     private static OutputSegment? TextSegment(SectionLayout layout) =>
         layout.Segments.Find(segment => segment.Kind == SegmentKind.Text);

@@ -26,6 +26,19 @@ namespace Kernel.Boot
             // An empty table: uk-ld wrote it beside the image (--symbols-file), where `uk run` names the addresses.
             if (StackTrace.SymbolCount == 0) KernelConsole.WriteLine("beside the image (fault reports show addresses)");
             else { KernelConsole.WriteDecimal(StackTrace.SymbolCount); KernelConsole.WriteLine(" functions"); }
+            if (ImagePayload.Regions != 0)
+            {
+                KernelConsole.Prefix();
+                KernelConsole.Write("payload: ");
+                KernelConsole.WriteDecimal(ImagePayload.CompressedBytes);
+                KernelConsole.Write(" bytes (LZ4) expanded to ");
+                KernelConsole.WriteDecimal(ImagePayload.ExpandedBytes);
+                KernelConsole.Write(" in ");
+                KernelConsole.WriteDecimal(ImagePayload.Regions);
+                KernelConsole.Write(" regions, ");
+                KernelConsole.WriteDecimal(ImagePayload.Ticks);
+                KernelConsole.WriteLine(" tsc");
+            }
 
             // Under `-icount shift=0` the TSC counts virtual nanoseconds = guest instructions from reset.
             KernelConsole.Prefix();

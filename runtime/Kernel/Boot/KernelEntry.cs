@@ -24,12 +24,16 @@ namespace Kernel.Boot
             if (bootInfo->Magic != BootInfo.ExpectedMagic) Panic.Fail("boot info has the wrong magic: boot stub and kernel do not match");
             // uk_ksyms through the direct map: with an app it lies after the app's segments, in what becomes the app's
             // window, where KernelAddressSpace maps nothing of the kernel.
-            StackTrace.Initialize((byte*)MemoryLayout.ToDirectMap(bootInfo->KsymsStart), bootInfo->KsymsEnd - bootInfo->KsymsStart,
-                                  bootInfo->BootStackBottom, bootInfo->BootStackTop, bootInfo->TextStart, bootInfo->TextEnd);
+            InitializeStackTrace(bootInfo);
 
             string problem = LoaderData.Capture(bootInfo->PvhStartInfo);
             if (problem != null) Panic.Fail(problem);
             BootCommandLine.TakeConsoleTag(LoaderData.CommandLine, LoaderData.CommandLineLength);
+
+            // A compressed image's app and tables, expanded into place before anything reads them (ImagePayload.cs).
+            problem = ImagePayload.Expand(bootInfo, LoaderData.MemoryMap, LoaderData.MemoryMapEntries);
+            if (problem != null) Panic.Fail(problem);
+            if (bootInfo->PayloadStart != 0) InitializeStackTrace(bootInfo);   // uk_ksyms was in the payload: read it now
 
             problem = KernelMemory.Initialize(LoaderData.MemoryMap, LoaderData.MemoryMapEntries, bootInfo);
             if (problem != null) Panic.Fail(problem);
@@ -68,5 +72,9 @@ namespace Kernel.Boot
             BootReport.WriteTimer();
             Machine.Exit(BootCommandLine.NumberOption("uk.exit") & 0xFF);   // uk.exit=N: the status to power off with (the tests check the host sees it)
         }
+
+        private static void InitializeStackTrace(BootInfo* bootInfo) =>
+            StackTrace.Initialize((byte*)MemoryLayout.ToDirectMap(bootInfo->KsymsStart), bootInfo->KsymsEnd - bootInfo->KsymsStart,
+                                  bootInfo->BootStackBottom, bootInfo->BootStackTop, bootInfo->TextStart, bootInfo->TextEnd);
     }
 }

@@ -29,6 +29,7 @@ public static class ImageAnalyzer
         if (!File.Exists(imagePath)) throw new FileNotFoundException($"image not found: {imagePath}", imagePath);
         var elf = ElfFile.Read(imagePath);
         if (elf.Damage is { } damage) throw new DamagedImageException(damage);
+        var compression = Expand(ref elf);
         var report = new ImageReport
         {
             ImagePath = imagePath,
@@ -36,6 +37,7 @@ public static class ImageAnalyzer
             LoadedSize = elf.Loads.Aggregate(0UL, (s, p) => s + p.MemorySize),
             Entry = elf.Entry,
             Bootable = elf.HasPvhNote,
+            Compression = compression,
         };
         report.ImageInfo = ImageInfoReader.Read(elf);
         report.Files = ImageFilesReader.Read(elf);
@@ -70,6 +72,35 @@ public static class ImageAnalyzer
             AttributeManaged(functions.Where(f => f.IsApp), report, appName, unrecognisedBucket: false);
         }
         return report;
+    }
+
+    // ---- a compressed image: everything below reads it expanded ----
+
+    private static CompressionInfo? Expand(ref ElfFile elf)
+    {
+        var compressed = elf;
+        UkPayloadInfo? payload;
+        byte[] expanded;
+        try
+        {
+            payload = UkPayloadCodec.Find(compressed.Bytes);
+            if (payload is null) return null;
+            expanded = UkPayloadCodec.Expand(compressed.Bytes);
+        }
+        catch (InvalidDataException e) { throw new DamagedImageException($"corrupt: {e.Message}"); }
+        elf = ElfFile.Parse(expanded);
+        if (elf.Damage is { } damage) throw new DamagedImageException(damage);
+        var expandedElf = elf;
+        var segments = payload.Regions.Select(region =>
+        {
+            var names = expandedElf.Sections.Where(s => s.Address >= region.Address && s.Address < region.Address + region.FileSize && s.Size > 0)
+                .Select(s => s.Name).ToList();
+            string holds = names.Count > 0 ? string.Join(", ", names) : "app segment";
+            string flags = string.Concat((region.Flags & ElfConstants.PF_R) != 0 ? "R" : "-", (region.Flags & ElfConstants.PF_W) != 0 ? "W" : "-",
+                (region.Flags & ElfConstants.PF_X) != 0 ? "X" : "-");
+            return new CompressedSegment(holds, flags, region.Address, region.FileSize, region.DataSize);
+        }).ToList();
+        return new CompressionInfo(compressed.FileSize, elf.FileSize, payload.Header.Size, payload.ExpandedBytes, segments);
     }
 
     // ---- the image map ----

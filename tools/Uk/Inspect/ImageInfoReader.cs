@@ -34,6 +34,12 @@ public static class ImageInfoReader
     /// <summary>Finds the section in an ELF file by name (the kernel's code contains the magic too) and parses it.</summary>
     public static Result Read(ElfFile elf)
     {
+        // A compressed image carries the section in its payload (docs/boot-abi.md, "The compressed payload").
+        if (UkPayloadCodec.Find(elf.Bytes) is not null)
+        {
+            try { elf = ElfFile.Parse(UkPayloadCodec.Expand(elf.Bytes)); }
+            catch (InvalidDataException e) { return new Result(Status.Malformed, null, e.Message); }
+        }
         var section = elf.FindSection(SectionName);
         if (section is null) return new Result(Status.NotPresent, null, null);
         var bytes = elf.SectionBytes(section);

@@ -39,6 +39,14 @@ public sealed class Part
 /// <summary>Compiled .NET methods of one assembly, or of one namespace in it (from the image's function table).</summary>
 public sealed record CodeGroup(string Assembly, string? Namespace, ulong Bytes, int Functions);
 
+/// <summary>One segment of a compressed image: its bytes as loaded, and as they travel in the payload.</summary>
+public sealed record CompressedSegment(string Holds, string Flags, ulong Address, ulong Bytes, ulong CompressedBytes);
+
+/// <summary>A compressed image (uk-ld without --no-compress): the file's real size, and the payload the kernel expands.
+/// The rest of the report describes the image expanded, as --no-compress would have written it.</summary>
+public sealed record CompressionInfo(long FileSize, long ExpandedFileSize, ulong PayloadBytes, ulong ExpandedBytes,
+    IReadOnlyList<CompressedSegment> Segments);
+
 public sealed record SegmentInfo(string Owner, string Flags, ulong Address, ulong Offset, ulong FileSize, ulong MemorySize);
 
 /// <summary>Everything `uk inspect` found out about an image; the table, --json and --html all render this.</summary>
@@ -62,6 +70,8 @@ public sealed class ImageReport
     /// <summary>The image's SBOM (uk_sbom): present, its component count, and whether it matches the image.</summary>
     public SbomReader.Result Sbom { get; set; } = new(SbomReader.Status.NotPresent, null, 0, null, "");
     public List<SegmentInfo> Segments { get; } = [];
+    /// <summary>Null for an uncompressed image; else <see cref="FileSize"/> and the parts are the expanded image's.</summary>
+    public CompressionInfo? Compression { get; set; }
     /// <summary>The top-level groups; their file bytes add up to <see cref="FileSize"/>.</summary>
     public List<Part> Parts { get; } = [];
     public int KernelFunctions { get; set; }

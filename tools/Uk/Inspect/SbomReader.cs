@@ -22,8 +22,10 @@ public static class SbomReader
     public static Result Read(byte[] elfBytes)
     {
         ElfFile elf;
-        try { elf = ElfFile.Parse(elfBytes); }
+        // A compressed image's hashes are its expanded bytes' (docs/boot-abi.md, "The compressed payload").
+        try { elf = ElfFile.Parse(UkPayloadCodec.Expand(elfBytes)); }
         catch (NotAnElfException e) { return new Result(Status.Malformed, null, 0, null, e.Message); }
+        catch (InvalidDataException e) { return new Result(Status.Malformed, null, 0, null, e.Message); }
         return Read(elf);
     }
 

@@ -40,6 +40,11 @@ public static class HtmlReport
         h.Append($"<h1>{E(Path.GetFileName(report.ImagePath))}</h1>\n<table class=\"facts\">\n");
         Fact(h, "image", $"{report.ImagePath}: {TextReport.N(report.FileSize)} bytes ({TextReport.Size(report.FileSize)}), {TextReport.N(report.LoadedSize)} bytes loaded; " +
                          (report.Bootable ? "PVH-bootable image" : "ELF executable"));
+        if (report.Compression is { } compression)
+            Fact(h, "compressed", $"{TextReport.N(compression.FileSize)} bytes on disk; payload {TextReport.N(compression.PayloadBytes)} bytes (LZ4) " +
+                                  $"expands to {TextReport.N(compression.ExpandedBytes)} at boot: " +
+                                  string.Join("; ", compression.Segments.Select(s => $"0x{s.Address:x} {s.Holds} {TextReport.N(s.Bytes)} -> {TextReport.N(s.CompressedBytes)}")) +
+                                  ". The parts count the expanded image.");
         Fact(h, "link map", report.MapPath ?? "none");
         if (report.AppPath is not null) Fact(h, "app", report.AppPath);
         if (report.AppPath is not null || report.AppMapPath is not null) Fact(h, "app map", report.AppMapPath ?? "none");

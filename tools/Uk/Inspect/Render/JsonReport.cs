@@ -28,6 +28,19 @@ public static class JsonReport
                 ["entry"] = Hex(report.Entry),
                 ["bootable"] = report.Bootable,
             },
+            ["compression"] = report.Compression is not { } compression ? null : new JsonObject
+            {
+                ["codec"] = "lz4-block",
+                ["fileSize"] = compression.FileSize,
+                ["expandedFileSize"] = compression.ExpandedFileSize,
+                ["payloadSize"] = compression.PayloadBytes,
+                ["expandedSize"] = compression.ExpandedBytes,
+                ["segments"] = new JsonArray(compression.Segments.Select(segment => (JsonNode)new JsonObject
+                {
+                    ["address"] = Hex(segment.Address), ["flags"] = segment.Flags, ["holds"] = segment.Holds,
+                    ["size"] = segment.Bytes, ["compressedSize"] = segment.CompressedBytes,
+                }).ToArray()),
+            },
             ["map"] = report.MapPath,
             ["app"] = report.AppPath,
             ["appMap"] = report.AppMapPath,

@@ -16,7 +16,18 @@ public static class TextReport
         var w = output;
         w.WriteLine(style.Bold($"uk inspect {report.ImagePath}"));
         string kind = report.Bootable ? "PVH-bootable image" : "ELF executable (not a PVH image)";
-        Fact(w, style, "image", $"{N(report.FileSize)} bytes ({Size(report.FileSize)}), {N(report.LoadedSize)} bytes loaded; {kind}, entry 0x{report.Entry:x}");
+        if (report.Compression is { } compression)
+        {
+            Fact(w, style, "image", $"{N(compression.FileSize)} bytes ({Size(compression.FileSize)}) compressed, {N(report.FileSize)} expanded " +
+                                    $"({Size(report.FileSize)}), {N(report.LoadedSize)} bytes loaded; {kind}, entry 0x{report.Entry:x}");
+            Fact(w, style, "compressed", $"payload {N(compression.PayloadBytes)} bytes (LZ4) expands to {N(compression.ExpandedBytes)} at boot; " +
+                                         "the parts below count the expanded image (uk-ld --no-compress)");
+            foreach (var segment in compression.Segments)
+                Fact(w, style, "  segment", $"0x{segment.Address:x} {segment.Flags} {N(segment.Bytes),12} -> {N(segment.CompressedBytes),12} " +
+                                            $"({Percent(segment.CompressedBytes, segment.Bytes).Trim()})  {segment.Holds}");
+        }
+        else
+            Fact(w, style, "image", $"{N(report.FileSize)} bytes ({Size(report.FileSize)}), {N(report.LoadedSize)} bytes loaded; {kind}, entry 0x{report.Entry:x}");
         Fact(w, style, "link map", report.MapPath ?? style.Dim("none"));
         if (report.AppPath is not null) Fact(w, style, "app", report.AppPath);
         if (report.AppPath is not null || report.AppMapPath is not null) Fact(w, style, "app map", report.AppMapPath ?? style.Dim("none"));
