@@ -101,9 +101,16 @@ namespace Kernel.Files.Image
         {
             size = 0;
             if (s_section == null) return null;
-            for (uint i = 1; i < Header->EntryCount; i++)
+            // Only entries whose own name is as long as the path's last one are compared further.
+            int last = path.Length;
+            while (last > 0 && path[last - 1] != '/') last--;
+            uint lastLength = (uint)(path.Length - last);
+            uint count = Header->EntryCount, step = Header->EntrySize;
+            byte* record = s_section + Header->EntriesOffset + step;
+            for (uint i = 1; i < count; i++, record += step)
             {
-                if ((Entry(i)->Mode & UkFilesFormat.TypeMask) != UkFilesFormat.TypeRegular) continue;
+                UkFilesEntry* e = (UkFilesEntry*)record;
+                if (e->NameLength != lastLength || (e->Mode & UkFilesFormat.TypeMask) != UkFilesFormat.TypeRegular) continue;
                 if (!HasPath(i, path)) continue;
                 size = Entry(i)->Size;
                 return s_section + Entry(i)->DataOffset;
