@@ -133,9 +133,12 @@ namespace Kernel.Files.Image
             // ~1,000 nodes were 320,000 of hello's 2 million boot instructions.
             var merged = new DirectoryNode[count];
             merged[0] = root;
+            uint step = Header->EntrySize;
+            byte* record = s_section + Header->EntriesOffset;
             for (uint i = 1; i < count; i++)
             {
-                uint parentIndex = Entry(i)->Parent;
+                record += step;
+                uint parentIndex = ((UkFilesEntry*)record)->Parent;
                 if (parentIndex >= i) { Report(i, "is malformed and not mounted"); continue; }
                 DirectoryNode parent = merged[parentIndex];
                 if (parent == null) continue;   // under a directory filled on first use, or not mounted (reported there)
@@ -155,10 +158,14 @@ namespace Kernel.Files.Image
         {
             // The directory's times stay the image's (its entries' Attach would make them now).
             FileTime modified = directory.ModifiedTime, changed = directory.ChangedTime;
-            uint count = Header->EntryCount;
+            uint count = Header->EntryCount, step = Header->EntrySize;
             // A parent precedes its entries; the format's depth-first order is not relied on, as the eager mount did not.
+            byte* record = (byte*)Entry(index);
             for (uint i = index + 1; i < count; i++)
-                if (Entry(i)->Parent == index) Link(directory, i, true);
+            {
+                record += step;
+                if (((UkFilesEntry*)record)->Parent == index) Link(directory, i, true);
+            }
             directory.ModifiedTime = modified;
             directory.ChangedTime = changed;
         }
