@@ -459,16 +459,22 @@ namespace Kernel.Memory
         // the list into thousands of areas).
         private static void MergeAll()
         {
+            // Runs after every mprotect and madvise: areas already in place are not copied onto themselves.
             int write = 0;
             for (int read = 0; read < s_count; read++)
             {
-                if (write > 0 && s_areas[write - 1].End == s_areas[read].Start
-                    && s_areas[write - 1].Kind == s_areas[read].Kind && s_areas[write - 1].Protection == s_areas[read].Protection)
+                ref MemoryArea area = ref s_areas[read];
+                if (write > 0)
                 {
-                    s_areas[write - 1].End = s_areas[read].End;
-                    continue;
+                    ref MemoryArea previous = ref s_areas[write - 1];
+                    if (previous.End == area.Start && previous.Kind == area.Kind && previous.Protection == area.Protection)
+                    {
+                        previous.End = area.End;
+                        continue;
+                    }
                 }
-                s_areas[write++] = s_areas[read];
+                if (write != read) s_areas[write] = area;
+                write++;
             }
             s_count = write;
         }
