@@ -69,11 +69,13 @@ namespace Kernel.Arch
         }
 
         /// <summary>
-        /// The leaf entry for <paramref name="address"/> if its page tables exist, else null; either way
-        /// <paramref name="next"/> is the next address worth looking at, so walks over huge, mostly empty
-        /// reservations skip whole missing tables instead of visiting every 4 KiB page.
+        /// The leaf entry for <paramref name="address"/> (page-aligned) if its page tables exist, else null; either
+        /// way <paramref name="next"/> is the next address worth looking at, so walks over huge, mostly empty
+        /// reservations skip whole missing tables instead of visiting every 4 KiB page. With an entry, the pages up
+        /// to <paramref name="next"/> (at most <paramref name="end"/>, at most the end of the leaf table) have theirs
+        /// following it, so a walk looks at the upper tables once per 2 MiB, not once per page.
         /// </summary>
-        public static ulong* WalkLeaf(ulong address, out ulong next)
+        public static ulong* WalkLeaves(ulong address, ulong end, out ulong next)
         {
             ulong* table = Root;
             for (int shift = 39; shift >= 21; shift -= 9)
@@ -86,7 +88,8 @@ namespace Kernel.Arch
                 }
                 table = Table(entry);
             }
-            next = (address & ~4095UL) + 4096;
+            ulong tableEnd = (address & ~((1UL << 21) - 1)) + (1UL << 21);
+            next = tableEnd < end ? tableEnd : end;
             return &table[(address >> 12) & 511];
         }
 

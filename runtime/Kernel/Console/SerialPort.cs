@@ -4,14 +4,17 @@ namespace Kernel.Console
 {
     // The 16550 UART at COM1: the console of every VMM we target (QEMU microvm and pc, Firecracker,
     // Cloud Hypervisor). Polled output; the kernel never waits for input yet. Under a VMM every port access
-    // is a trap, so blocks are written a FIFO at a time: once the line status says the transmitter is empty,
-    // the FIFO takes FifoDepth bytes without another look (one status read per 16 bytes, not per byte).
+    // is a trap, so the line status is read once per FIFO: once it says the transmitter is empty, the FIFO
+    // takes FifoDepth bytes without another look (one status read per 16 bytes, not per byte), single bytes
+    // (the kernel's messages, written a character at a time) as well as blocks.
     internal static unsafe class SerialPort
     {
         private const int FifoDepth = 16;   // the 16550A's transmit FIFO, enabled in Initialize
         private const ushort Com1 = 0x3F8;
         private const ushort Data = 0, InterruptEnable = 1, FifoControl = 2, LineControl = 3, ModemControl = 4, LineStatus = 5;
         private const byte TransmitHoldingEmpty = 0x20;
+        // Bytes the FIFO takes before the line status must be read again: written since it was last seen empty.
+        private static int s_room;
 
         public static void Initialize()
         {
@@ -26,7 +29,8 @@ namespace Kernel.Console
 
         public static void Write(byte value)
         {
-            WaitUntilEmpty();
+            if (s_room == 0) WaitUntilEmpty();
+            s_room--;
             Cpu.OutByte(Com1 + Data, value);
         }
 
@@ -34,8 +38,9 @@ namespace Kernel.Console
         {
             for (long done = 0; done < count;)
             {
-                WaitUntilEmpty();
-                long end = count - done > FifoDepth ? done + FifoDepth : count;
+                if (s_room == 0) WaitUntilEmpty();
+                long end = count - done > s_room ? done + s_room : count;
+                s_room -= (int)(end - done);
                 for (; done < end; done++) Cpu.OutByte(Com1 + Data, data[done]);
             }
         }
@@ -46,6 +51,7 @@ namespace Kernel.Console
         {
             for (int spin = 0; spin < 100000 && (Cpu.InByte(Com1 + LineStatus) & TransmitHoldingEmpty) == 0; spin++)
                 Cpu.Pause();
+            s_room = FifoDepth;
         }
     }
 }

@@ -20,27 +20,41 @@ namespace Kernel.Files
         private int _subdirectoryCount;
         /// <summary>For /proc's directories whose entries follow kernel state; null for ordinary ones.</summary>
         public DirectorySynchronizer Synchronizer;
+        /// <summary>Links the entries of a directory filled on first use (DirectoryFiller); null once filled.</summary>
+        public DirectoryFiller Filler;
 
         public DirectoryNode(SuperBlock fileSystem, uint permissions)
             : base(fileSystem, FileTypeBits.Directory | (permissions & FileTypeBits.PermissionMask)) { }
 
-        public bool IsEmpty => ChildCount == 0;
-        public override long Size => (ChildCount + 2) * BytesPerEntry;
-        public override ulong LinkCount => Linked ? (ulong)(2 + _subdirectoryCount) : 0UL;
+        public bool IsEmpty { get { Fill(); return ChildCount == 0; } }
+        public override long Size { get { Fill(); return (ChildCount + 2) * BytesPerEntry; } }
+        public override ulong LinkCount { get { Fill(); return Linked ? (ulong)(2 + _subdirectoryCount) : 0UL; } }
+
+        // Everything that reads or changes the entries comes through here first, so a directory filled on first use
+        // looks the same as one filled at once.
+        private void Fill()
+        {
+            DirectoryFiller filler = Filler;
+            if (filler == null) return;
+            Filler = null;
+            filler.Fill(this);
+        }
         public override bool IsWritableContent => false;
 
         public override long Open(int flags, out OpenFile file)
         {
+            Fill();
             if (Synchronizer != null) Synchronizer.Synchronize(this);
             file = new DirectoryHandle(this, flags);
             return 0;
         }
 
         /// <summary>The entry attached last (the end of getdents order), or null.</summary>
-        public VfsNode LastChild => _lastChild;
+        public VfsNode LastChild { get { Fill(); return _lastChild; } }
 
         public VfsNode Find(byte* name, int length)
         {
+            Fill();
             if (Synchronizer != null) Synchronizer.Synchronize(this);
             for (VfsNode child = FirstChild; child != null; child = child.NextSibling)
                 if (child.NameEquals(name, length)) return child;
@@ -50,6 +64,7 @@ namespace Kernel.Files
         /// <summary>The first entry at getdents position <paramref name="position"/> or later, or null.</summary>
         public VfsNode FirstAtOrAfter(long position)
         {
+            Fill();
             VfsNode child = FirstChild;
             while (child != null && child.DirectoryPosition < position) child = child.NextSibling;
             return child;
@@ -58,6 +73,7 @@ namespace Kernel.Files
         /// <summary>Links <paramref name="child"/> here under <paramref name="name"/> (which the child then owns).</summary>
         public void Attach(VfsNode child, byte[] name)
         {
+            Fill();
             if (child.Name != null && child.Name != name) FileMemory.Release(child.Name);
             child.Name = name;
             child.Parent = this;

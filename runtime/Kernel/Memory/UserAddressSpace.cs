@@ -122,12 +122,17 @@ namespace Kernel.Memory
             {
                 s_areas[i].Protection = protection;
                 ulong flags = LeafFlags(protection);
-                for (ulong page = s_areas[i].Start, next; page < s_areas[i].End; page = next)
+                ulong areaEnd = s_areas[i].End;
+                for (ulong page = s_areas[i].Start, next; page < areaEnd; page = next)
                 {
-                    ulong* entry = PageTables.WalkLeaf(page, out next);
-                    if (entry == null || !HoldsPage(*entry)) continue;
-                    *entry = (*entry & PageTables.AddressMask) | flags;
-                    changed = Invalidate(page, changed);
+                    ulong* entry = PageTables.WalkLeaves(page, areaEnd, out next);
+                    if (entry == null) continue;
+                    for (; page < next; page += PageSize, entry++)
+                    {
+                        if (!HoldsPage(*entry)) continue;
+                        *entry = (*entry & PageTables.AddressMask) | flags;
+                        changed = Invalidate(page, changed);
+                    }
                 }
             }
             FinishInvalidation(changed);
@@ -182,13 +187,17 @@ namespace Kernel.Memory
             int changed = 0;
             for (ulong page = oldAddress, next; page < oldEnd; page = next)
             {
-                ulong* entry = PageTables.WalkLeaf(page, out next);
-                if (entry == null || !HoldsPage(*entry)) continue;
-                ulong* moved = PageTables.EnsureUserPageEntry(target + (page - oldAddress));
-                if (moved == null) { OutOfMemory = true; return -Errno.ENOMEM; }
-                *moved = *entry;
-                *entry = 0;
-                changed = Invalidate(page, changed);
+                ulong* entry = PageTables.WalkLeaves(page, oldEnd, out next);
+                if (entry == null) continue;
+                for (; page < next; page += PageSize, entry++)
+                {
+                    if (!HoldsPage(*entry)) continue;
+                    ulong* moved = PageTables.EnsureUserPageEntry(target + (page - oldAddress));
+                    if (moved == null) { OutOfMemory = true; return -Errno.ENOMEM; }
+                    *moved = *entry;
+                    *entry = 0;
+                    changed = Invalidate(page, changed);
+                }
             }
             FinishInvalidation(changed);
             SplitAt(oldAddress);
@@ -322,17 +331,22 @@ namespace Kernel.Memory
                 bool owned = s_areas[last].OwnsPages;
                 // The image's pages are not the allocator's: madvise leaves them, munmap only unmaps them.
                 if (!owned && !removeAreas) continue;
-                for (ulong page = s_areas[last].Start, next; page < s_areas[last].End; page = next)
+                ulong areaEnd = s_areas[last].End;
+                for (ulong page = s_areas[last].Start, next; page < areaEnd; page = next)
                 {
-                    ulong* entry = PageTables.WalkLeaf(page, out next);
-                    if (entry == null || !HoldsPage(*entry)) continue;
-                    if (owned)
+                    ulong* entry = PageTables.WalkLeaves(page, areaEnd, out next);
+                    if (entry == null) continue;
+                    for (; page < next; page += PageSize, entry++)
                     {
-                        KernelMemory.Pages->FreePages(MemoryLayout.ToDirectMap(*entry & PageTables.AddressMask), 1);
-                        CommittedPages--;
+                        if (!HoldsPage(*entry)) continue;
+                        if (owned)
+                        {
+                            KernelMemory.Pages->FreePages(MemoryLayout.ToDirectMap(*entry & PageTables.AddressMask), 1);
+                            CommittedPages--;
+                        }
+                        *entry = 0;
+                        changed = Invalidate(page, changed);
                     }
-                    *entry = 0;
-                    changed = Invalidate(page, changed);
                 }
             }
             FinishInvalidation(changed);
@@ -445,16 +459,22 @@ namespace Kernel.Memory
         // the list into thousands of areas).
         private static void MergeAll()
         {
+            // Runs after every mprotect and madvise: areas already in place are not copied onto themselves.
             int write = 0;
             for (int read = 0; read < s_count; read++)
             {
-                if (write > 0 && s_areas[write - 1].End == s_areas[read].Start
-                    && s_areas[write - 1].Kind == s_areas[read].Kind && s_areas[write - 1].Protection == s_areas[read].Protection)
+                ref MemoryArea area = ref s_areas[read];
+                if (write > 0)
                 {
-                    s_areas[write - 1].End = s_areas[read].End;
-                    continue;
+                    ref MemoryArea previous = ref s_areas[write - 1];
+                    if (previous.End == area.Start && previous.Kind == area.Kind && previous.Protection == area.Protection)
+                    {
+                        previous.End = area.End;
+                        continue;
+                    }
                 }
-                s_areas[write++] = s_areas[read];
+                if (write != read) s_areas[write] = area;
+                write++;
             }
             s_count = write;
         }

@@ -89,18 +89,6 @@ namespace Kernel.Diagnostics
     }
 }
 
-namespace Kernel.Console
-{
-    internal static class KernelConsole
-    {
-        public static void Write(string text) { }
-        public static void Write(char c) { }
-        public static void WriteDecimal(ulong value) { }
-        public static void WriteLine(string text = null) { }
-        public static void Prefix() { }
-    }
-}
-
 namespace Kernel.Boot
 {
     internal static unsafe class BootCommandLine

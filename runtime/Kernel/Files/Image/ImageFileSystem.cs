@@ -17,6 +17,7 @@ namespace Kernel.Files.Image
         private static byte* s_section;
         private static uint s_size;
         private static byte[] s_executablePath;
+        private static SuperBlock s_fileSystem;
 
         public static bool IsAttached => s_section != null;
 
@@ -100,9 +101,16 @@ namespace Kernel.Files.Image
         {
             size = 0;
             if (s_section == null) return null;
-            for (uint i = 1; i < Header->EntryCount; i++)
+            // Only entries whose own name is as long as the path's last one are compared further.
+            int last = path.Length;
+            while (last > 0 && path[last - 1] != '/') last--;
+            uint lastLength = (uint)(path.Length - last);
+            uint count = Header->EntryCount, step = Header->EntrySize;
+            byte* record = s_section + Header->EntriesOffset + step;
+            for (uint i = 1; i < count; i++, record += step)
             {
-                if ((Entry(i)->Mode & UkFilesFormat.TypeMask) != UkFilesFormat.TypeRegular) continue;
+                UkFilesEntry* e = (UkFilesEntry*)record;
+                if (e->NameLength != lastLength || (e->Mode & UkFilesFormat.TypeMask) != UkFilesFormat.TypeRegular) continue;
                 if (!HasPath(i, path)) continue;
                 size = Entry(i)->Size;
                 return s_section + Entry(i)->DataOffset;
@@ -117,42 +125,87 @@ namespace Kernel.Files.Image
         public static DirectoryNode Mount(DirectoryNode root, SuperBlock fileSystem)
         {
             if (s_section == null) return null;
+            s_fileSystem = fileSystem;
             uint count = Header->EntryCount;
-            var nodes = new VfsNode[count];
-            // Directories this mount created hold only the image's entries, which the format lists sorted by name:
-            // a name after the last one attached there cannot be taken, so the linear Find (quadratic over tzdata's
-            // 600 files in a directory: 15% of hello's boot instructions) is needed only where the kernel's own
-            // entries are (the root, /etc) or the image breaks its order.
-            var createdHere = new bool[count];
-            nodes[0] = root;
+            // Only the kernel's directories that the image's merge into (the root, /etc) are filled now: their entries
+            // decide what the kernel's own hide, reported at boot. A directory only the image has is filled on its
+            // first use (ImageDirectory), so a boot builds no nodes for the files it never looks at: eagerly, tzdata's
+            // ~1,000 nodes were 320,000 of hello's 2 million boot instructions.
+            var merged = new DirectoryNode[count];
+            merged[0] = root;
+            uint step = Header->EntrySize;
+            byte* record = s_section + Header->EntriesOffset;
             for (uint i = 1; i < count; i++)
             {
-                if (!IsValid(i)) { Report(i, "is malformed and not mounted"); continue; }
-                UkFilesEntry* e = Entry(i);
-                var parent = nodes[e->Parent] as DirectoryNode;
-                if (parent == null) continue;   // under an entry that was not mounted (reported there)
-                byte* name = s_section + e->NameOffset;
-                int nameLength = (int)e->NameLength;
-                VfsNode existing = createdHere[e->Parent] && SortsAfter(name, nameLength, parent.LastChild) ? null : parent.Find(name, nameLength);
-                uint type = e->Mode & UkFilesFormat.TypeMask;
-                if (existing != null)
-                {
-                    if (type == UkFilesFormat.TypeDirectory && existing.IsDirectory && existing.FileSystem == fileSystem) nodes[i] = existing;
-                    else Report(i, "is hidden by the kernel's");
-                    continue;
-                }
-                VfsNode node = Create(e, type, fileSystem);
-                if (node == null) { Report(i, "could not be mounted (no memory)"); continue; }
-                node.AccessTime = node.ModifiedTime = node.ChangedTime = new FileTime(Header->ModifiedTime, 0);
-                parent.Attach(node, FileNames.FromBytes(name, nameLength));
-                nodes[i] = node;
-                createdHere[i] = true;
+                record += step;
+                uint parentIndex = ((UkFilesEntry*)record)->Parent;
+                if (parentIndex >= i) { Report(i, "is malformed and not mounted"); continue; }
+                DirectoryNode parent = merged[parentIndex];
+                if (parent == null) continue;   // under a directory filled on first use, or not mounted (reported there)
+                VfsNode node = Link(parent, i, false);
+                var directory = node as DirectoryNode;
+                if (directory != null && directory.Filler == null) merged[i] = directory;
             }
+            FileMemory.Release(merged);
+            // The app's folder is looked up (and so filled) now: the app starts there.
             uint executable = Header->ExecutableEntry;
-            DirectoryNode appDirectory = executable < count && nodes[executable] != null ? nodes[executable].Parent : null;
-            FileMemory.Release(nodes);
-            FileMemory.Release(createdHere);
-            return appDirectory;
+            var program = executable < count ? NodeOf(executable, root) as ImageFileNode : null;
+            return program != null ? program.Parent : null;
+        }
+
+        /// <summary>Links the image's entries in the directory of entry <paramref name="index"/> (ImageDirectory).</summary>
+        public static void Fill(DirectoryNode directory, uint index)
+        {
+            // The directory's times stay the image's (its entries' Attach would make them now).
+            FileTime modified = directory.ModifiedTime, changed = directory.ChangedTime;
+            uint count = Header->EntryCount, step = Header->EntrySize;
+            // A parent precedes its entries; the format's depth-first order is not relied on, as the eager mount did not.
+            byte* record = (byte*)Entry(index);
+            for (uint i = index + 1; i < count; i++)
+            {
+                record += step;
+                if (((UkFilesEntry*)record)->Parent == index) Link(directory, i, true);
+            }
+            directory.ModifiedTime = modified;
+            directory.ChangedTime = changed;
+        }
+
+        // Links entry `index` into `parent`: a new node, or the kernel's directory of that name it merges into; null
+        // when it is not mounted (reported). `imageOnly`: the parent holds only the image's entries, which the format
+        // lists sorted by name, so a name after the last one attached there cannot be taken and the linear Find
+        // (quadratic over a directory of 600 files) is needed only where the kernel's own entries are or the image
+        // breaks its order.
+        private static VfsNode Link(DirectoryNode parent, uint index, bool imageOnly)
+        {
+            if (!IsValid(index)) { Report(index, "is malformed and not mounted"); return null; }
+            UkFilesEntry* e = Entry(index);
+            byte* name = s_section + e->NameOffset;
+            int nameLength = (int)e->NameLength;
+            uint type = e->Mode & UkFilesFormat.TypeMask;
+            VfsNode existing = imageOnly && SortsAfter(name, nameLength, parent.LastChild) ? null : parent.Find(name, nameLength);
+            if (existing != null)
+            {
+                if (type == UkFilesFormat.TypeDirectory && existing.IsDirectory && existing.FileSystem == s_fileSystem) return existing;
+                Report(index, "is hidden by the kernel's");
+                return null;
+            }
+            VfsNode node = Create(e, type, index);
+            if (node == null) { Report(index, "could not be mounted (no memory)"); return null; }
+            node.AccessTime = node.ModifiedTime = node.ChangedTime = new FileTime(Header->ModifiedTime, 0);
+            parent.Attach(node, FileNames.FromBytes(name, nameLength));
+            return node;
+        }
+
+        // The node of entry `index`, looked up from the root through the directories (filling them); null when it or a
+        // directory above it is not mounted.
+        private static VfsNode NodeOf(uint index, DirectoryNode root)
+        {
+            if (index == 0) return root;
+            if (!IsValid(index)) return null;
+            var parent = NodeOf(Entry(index)->Parent, root) as DirectoryNode;
+            if (parent == null) return null;
+            UkFilesEntry* e = Entry(index);
+            return parent.Find(s_section + e->NameOffset, (int)e->NameLength);
         }
 
         // Ordinal (byte-wise) order, as the format sorts names; true when there is no entry yet.
@@ -167,10 +220,16 @@ namespace Kernel.Files.Image
             return length > other.Length;
         }
 
-        private static VfsNode Create(UkFilesEntry* e, uint type, SuperBlock fileSystem)
+        private static VfsNode Create(UkFilesEntry* e, uint type, uint index)
         {
+            SuperBlock fileSystem = s_fileSystem;
             byte* data = s_section + e->DataOffset;
-            if (type == UkFilesFormat.TypeDirectory) return new DirectoryNode(fileSystem, e->Mode);
+            if (type == UkFilesFormat.TypeDirectory)
+            {
+                var directory = new DirectoryNode(fileSystem, e->Mode);
+                directory.Filler = new ImageDirectory(index);
+                return directory;
+            }
             if (type == UkFilesFormat.TypeSymlink) return SymlinkNode.Create(fileSystem, data, (int)e->Size);
             return new ImageFileNode(fileSystem, e->Mode, data, (long)e->Size);
         }
