@@ -18,10 +18,11 @@ public static class Program
             case "compare": return Comparison.ComparisonBenchmark.Run(root, args[1..]);
             case "startup": return Comparison.StartupBenchmark.Run(root, args[1..]);
             case "http": return Comparison.HttpLoadBenchmark.Run(root, args[1..]);
+            case "linux-deploy-guest": return Comparison.LinuxDeployGuest.Run(root);
             case "linker": return RunBenchmarkDotNet(typeof(LinkerBenchmarks), args[1..]);
             case "image": return RunBenchmarkDotNet(typeof(ImageBenchmarks), args[1..]);
             default:
-                Console.Error.WriteLine($"usage: Unikernel.Benchmarks boot [runs] | startup [--quick] [--runs N] [--baseline DIR] [--apps hello,conformance,http] [--no-docs] | compare [--quick] [--runs N] [--icount-runs N] [--memory MiB] [--apps hello,conformance] [--no-docs] | http [--quick] [--duration S] [--rounds N] [--memory 512M] [--only ours|linux] [--images label=img,...] [--app-logging] [--no-docs] | linker|image [BenchmarkDotNet options, e.g. --filter *Read*]   (unknown benchmark '{what}')");
+                Console.Error.WriteLine($"usage: Unikernel.Benchmarks boot [runs] | startup [--quick] [--runs N] [--baseline DIR] [--apps hello,conformance,http] [--no-docs] | compare [--quick] [--runs N] [--icount-runs N] [--memory MiB] [--apps hello,conformance] [--no-docs] | http [--quick] [--duration S] [--rounds N] [--memory 512M] [--only ours|linux] [--images label=img,...] [--app-logging] [--no-docs] | linux-deploy-guest | linker|image [BenchmarkDotNet options, e.g. --filter *Read*]   (unknown benchmark '{what}')");
                 return 2;
         }
     }

@@ -38,6 +38,9 @@ public static class DeployCommand
         var accel = RunCommand.Choice<Accelerator>("--accel", "auto: KVM where it really runs our guests, else TCG", Accelerator.Auto);
         var envFile = new Option<string[]>("--env-file") { Description = "Environment entries for the app from a docker-style env file, through fw_cfg (repeatable)", HelpName = "FILE" };
         var stateDir = StateDirectory();
+        // For the deploy-time comparison (benchmarks/deploy/deploy-time.sh): the same flow with a Linux microVM as each instance.
+        var linuxInitrd = new Option<FileInfo>("--linux-initrd") { Description = "IMAGE is a Linux kernel and this its initramfs, whose /init runs the app (for comparisons)", HelpName = "FILE", Hidden = true };
+        var linuxAppend = new Option<string>("--linux-append") { Description = "The Linux kernel's command line, after the -e entries (with --linux-initrd)", DefaultValueFactory = _ => "", HelpName = "TEXT", Hidden = true };
         var boot = new BootConfigurationOptions();
         port.Validators.Add(r => { if (r.GetValueOrDefault<int?>() is { } p && p is < 1 or > 65535) r.AddError($"--port must be 1-65535 (not {p})"); });
         guestPort.Validators.Add(r => { if (r.GetValueOrDefault<int>() is var p && p is < 1 or > 65535) r.AddError($"--guest-port must be 1-65535 (not {p})"); });
@@ -61,7 +64,7 @@ public static class DeployCommand
 
         var command = new Command("deploy", "Deploy an image blue/green behind HAProxy: start its instances, switch traffic once they are healthy, stop the old ones (or roll back)")
         {
-            image, name, port, bind, guestPort, instances, health, interval, healthTimeout, readyTimeout, drainTimeout, stopTimeout, memory, accel, envFile, stateDir,
+            image, name, port, bind, guestPort, instances, health, interval, healthTimeout, readyTimeout, drainTimeout, stopTimeout, memory, accel, envFile, stateDir, linuxInitrd, linuxAppend,
         };
         boot.AddTo(command);
         command.SetAction(parse =>
@@ -70,7 +73,9 @@ public static class DeployCommand
             if (DeploymentStore.NameProblem(deployment) is { } badName) return console.Fail(badName, UkCommandLine.UsageError);
             var file = parse.GetValue(image)!;
             if (!file.Exists) return console.Fail($"image not found: {file.FullName}", Deployer.Failed);
-            if (BootableImage.Problem(file.FullName, MemorySize.Parse(parse.GetValue(memory)!)) is { } unbootable) return console.Fail($"{file}: {unbootable}", Deployer.Failed);
+            var initrd = parse.GetValue(linuxInitrd);
+            if (initrd is not null && !initrd.Exists) return console.Fail($"initramfs not found: {initrd.FullName}", Deployer.Failed);
+            if (initrd is null && BootableImage.Problem(file.FullName, MemorySize.Parse(parse.GetValue(memory)!)) is { } unbootable) return console.Fail($"{file}: {unbootable}", Deployer.Failed);
             var environment = (parse.GetValue(boot.Environment) ?? []).ToList();
             int appPort = parse.GetValue(guestPort);
             if (!environment.Any(e => e.StartsWith("ASPNETCORE_URLS=", StringComparison.Ordinal) || e.StartsWith("ASPNETCORE_HTTP_PORTS=", StringComparison.Ordinal)))
@@ -78,8 +83,12 @@ public static class DeployCommand
             var kernelOptions = parse.GetValue(boot.KernelOptions) ?? [];
             var envFiles = parse.GetValue(envFile) ?? [];
             var appArguments = parse.GetValue(boot.Arguments) ?? [];
-            BootConfiguration Configure(IReadOnlyList<string> instanceOptions)
-                => BootConfiguration.Prepare([.. instanceOptions, .. kernelOptions], environment, envFiles, appArguments, Environment.GetEnvironmentVariable, outputIsTerminal: false);
+            if (initrd is not null && (kernelOptions.Length > 0 || envFiles.Length > 0 || appArguments.Length > 0))
+                return console.Fail("--linux-initrd: -k, --env-file and app arguments are our kernel's; give a Linux guest -e entries and --linux-append", UkCommandLine.UsageError);
+            // A Linux guest knows nothing of uk's instance options (id, log collector): its console is its log.
+            BootConfiguration Configure(IReadOnlyList<string> instanceOptions) => initrd is not null
+                ? new BootConfiguration(LinuxGuest.CommandLine(parse.GetValue(linuxAppend)!, environment), null)
+                : BootConfiguration.Prepare([.. instanceOptions, .. kernelOptions], environment, envFiles, appArguments, Environment.GetEnvironmentVariable, outputIsTerminal: false);
             // Checked with options as long as those uk adds, so that a problem is a usage error before anything starts.
             try { Configure(Deployer.InstanceOptions(new string('x', 40), 65535)); }
             catch (ArgumentException e) { return console.Fail(e.Message, UkCommandLine.UsageError); }
@@ -95,7 +104,7 @@ public static class DeployCommand
                 Health = new HealthCheck(parse.GetValue(health)!, Time(parse.GetValue(interval)!), Time(parse.GetValue(healthTimeout)!), Time(parse.GetValue(readyTimeout)!)),
                 DrainTimeout = Time(parse.GetValue(drainTimeout)!),
                 StopTimeout = Time(parse.GetValue(stopTimeout)!),
-                Machine = new QemuOptions { ImagePath = file.FullName, Accelerator = choice.Accelerator, Memory = parse.GetValue(memory)! },
+                Machine = new QemuOptions { ImagePath = file.FullName, InitrdPath = initrd?.FullName, Accelerator = choice.Accelerator, Memory = parse.GetValue(memory)! },
                 Configure = Configure,
             };
             var store = DeploymentStore.Default(parse.GetValue(stateDir), Environment.GetEnvironmentVariable);

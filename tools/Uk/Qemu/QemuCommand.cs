@@ -52,7 +52,8 @@ public static class QemuCommand
             return args;
         }
         args.AddRange(["-kernel", options.ImagePath]);
-        string commandLine = WithTag(options.CommandLine, options.ConsoleTag);
+        if (options.InitrdPath is { } initrd) args.AddRange(["-initrd", initrd]);
+        string commandLine = options.InitrdPath is null ? WithTag(options.CommandLine, options.ConsoleTag) : options.CommandLine;
         if (commandLine.Length > 0) args.AddRange(["-append", commandLine]);
         return args;
     }

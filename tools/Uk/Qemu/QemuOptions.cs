@@ -37,6 +37,11 @@ public sealed record QemuOptions
     /// <summary>Boot this disk through firmware instead of <see cref="ImagePath"/> with -kernel (the command line is then
     /// the disk's own configuration: no -append); null (the default): a -kernel boot.</summary>
     public QemuDisk? Disk { get; init; }
+    /// <summary>
+    /// An initial RAM disk for a Linux kernel given as <see cref="ImagePath"/> (-initrd): the guest is then not one of our
+    /// images, so the command line goes to it as it is, without uk's console tag. Null (the default): our image.
+    /// </summary>
+    public string? InitrdPath { get; init; }
     /// <summary>Disks the guest reads (config drives: QemuDrive), read-only on virtio-blk; empty (the default): none.</summary>
     public IReadOnlyList<QemuDrive> Drives { get; init; } = [];
     /// <summary>A network card on QEMU's user networking, with host port forwards; null (the default): none.</summary>
