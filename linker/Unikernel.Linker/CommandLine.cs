@@ -6,7 +6,7 @@ namespace Unikernel.Linker;
 public static class CommandLine
 {
     public const string Usage =
-        "usage: uk-ld -o OUT [--map MAP] [--symbols-file FILE] [-s] [--base 0x100000] [--entry SYMBOL] [--app STATIC-EXE [--app-name NAME] [--app-version VERSION] [--files MANIFEST] [--files-time SECONDS] [--env-file FILE] [--sbom MANIFEST] [--no-compress]] INPUT.o... | " +
+        "usage: uk-ld -o OUT [--map MAP] [--symbols-file FILE] [-s] [--base 0x100000] [--entry SYMBOL] [--app STATIC-EXE [--app-name NAME] [--app-version VERSION] [--files MANIFEST] [--files-time SECONDS] [--env-file FILE] [--sbom MANIFEST] [--compress]] INPUT.o... | " +
         "uk-ld -static -o OUT [-e _start] [--gc-sections] [--build-id[=fast|sha1|none]] [--defsym NAME=SYMBOL] [-z stack-size=BYTES] [-s] [--print-pass-times] [-L DIR] [-l NAME] " +
         "[--start-group] INPUT.o|LIB.a... [--end-group]; either form: [--unit NAME [--export SYMBOL]... INPUTS...]...";
 
@@ -247,7 +247,7 @@ public static class CommandLine
             SbomManifestPath = sbom,
             EnvironmentFilePath = environmentFile,
             StackSize = stackSize ?? 0,
-            Compress = app is not null && (compress ?? true),
+            Compress = app is not null && (compress ?? false),
         };
     }
 

@@ -81,8 +81,8 @@ public sealed record LinkOptions
     public string? EnvironmentFilePath { get; init; }
 
     /// <summary>With --app: compress the app's segments and uk_image_info/uk_ksyms/uk_files into the payload the kernel
-    /// expands at boot (Compression/PayloadWriter.cs). uk-ld's command line sets it unless --no-compress is given; a
-    /// LinkOptions made in code leaves it off, so that tests of the layout see the segments' bytes in the file.</summary>
+    /// expands at boot (Compression/PayloadWriter.cs): uk-ld --compress. Off by default: expanding costs the boot more
+    /// than the bytes save where the image is booted from its file (docs/benchmarks.md, "Compressed images").</summary>
     public bool Compress { get; init; }
 
     /// <summary>--app-version VERSION (with --app; default <c>unknown</c>): the version uk_image_info records.</summary>

@@ -15,23 +15,30 @@ internal static class VersionedImages
         => Path.Combine(KernelImages.RepositoryRoot, "artifacts", "apps", "build", "obj", app, "release_linux-x64", "unikernel-image.cmd");
 
     /// <summary>Links <paramref name="app"/> as <paramref name="version"/> into <paramref name="directory"/> with <paramref name="environment"/> baked in.</summary>
-    public static async Task<string> LinkAsync(string app, string version, IReadOnlyList<string> environment, string directory)
+    public static Task<string> LinkAsync(string app, string version, IReadOnlyList<string> environment, string directory)
     {
-        var words = Words(File.ReadAllText(CommandFile(app)).Trim());
-        string image = Path.Combine(directory, $"{app}-{version}.img");
         string envFile = Path.Combine(directory, $"{app}-{version}.env");
         File.WriteAllLines(envFile, environment);
+        return RelinkAsync(app, Path.Combine(directory, $"{app}-{version}.img"), version, ["--env-file", envFile]);
+    }
+
+    /// <summary>Links <paramref name="app"/> into <paramref name="image"/> as its publish did, with <paramref name="extra"/> uk-ld words added.</summary>
+    public static async Task<string> RelinkAsync(string app, string image, string? version, IReadOnlyList<string> extra)
+    {
+        var words = Words(File.ReadAllText(CommandFile(app)).Trim());
         Replace(words, "-o", image);
         Replace(words, "--map", image + ".map");
-        Replace(words, "--app-version", version);
-        words.AddRange(["--env-file", envFile]);
+        // The publish's side files stay the publish's: this image gets its own.
+        if (words.Contains("--symbols-file")) Replace(words, "--symbols-file", image + ".syms");
+        if (version != null) Replace(words, "--app-version", version);
+        words.AddRange(extra);
         var start = new ProcessStartInfo(words[0]) { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
         foreach (string w in words.Skip(1)) start.ArgumentList.Add(w);
         using var process = Process.Start(start)!;
         var error = process.StandardError.ReadToEndAsync();
         string output = await process.StandardOutput.ReadToEndAsync();
         await process.WaitForExitAsync();
-        if (process.ExitCode != 0) throw new InvalidOperationException($"uk-ld for {version} failed ({process.ExitCode}): {output}{await error}");
+        if (process.ExitCode != 0) throw new InvalidOperationException($"uk-ld for {image} failed ({process.ExitCode}): {output}{await error}");
         return image;
     }
 

@@ -235,8 +235,8 @@ public sealed class CompressionTests : IDisposable
     public void ACompressedImageLoadsThePayloadAboveZeroFilledSegmentsAndExpandsToWhatTheKernelRuns()
     {
         string app = LinkApp();
-        byte[] compressed = LinkImage(app, "compressed.img");
-        byte[] plain = LinkImage(app, "plain.img", "--no-compress");
+        byte[] compressed = LinkImage(app, "compressed.img", "--compress");
+        byte[] plain = LinkImage(app, "plain.img");
         Assert.True(compressed.Length < plain.Length, $"{compressed.Length} vs {plain.Length} bytes");
         Assert.Null(UkPayloadCodec.Find(plain));
         Assert.Equal(0UL, BootInfoField(plain, BootInfoLayout.PayloadStart));
@@ -293,13 +293,14 @@ public sealed class CompressionTests : IDisposable
     public void TheSameInputsGiveTheSameCompressedBytes()
     {
         string app = LinkApp();
-        Assert.Equal(LinkImage(app, "first.img"), LinkImage(app, "second.img"));
+        Assert.Equal(LinkImage(app, "first.img", "--compress"), LinkImage(app, "second.img", "--compress"));
     }
 
     [Fact]
-    public void NoCompressIsTheDefaultInCodeAndCompressNeedsAnApp()
+    public void UncompressedIsTheDefaultAndCompressNeedsAnApp()
     {
-        Assert.True(CommandLine.Parse(["-o", "x.img", "--app", "app", "boot.o"])!.Compress);
+        Assert.False(CommandLine.Parse(["-o", "x.img", "--app", "app", "boot.o"])!.Compress);
+        Assert.True(CommandLine.Parse(["-o", "x.img", "--app", "app", "--compress", "boot.o"])!.Compress);
         Assert.False(CommandLine.Parse(["-o", "x.img", "--app", "app", "--no-compress", "boot.o"])!.Compress);
         Assert.False(CommandLine.Parse(["-o", "kernel.elf", "boot.o"])!.Compress);
         var error = Assert.Throws<LinkerException>(() => CommandLine.Parse(["-o", "kernel.elf", "--compress", "boot.o"]));
@@ -310,7 +311,7 @@ public sealed class CompressionTests : IDisposable
     public void ACorruptPayloadIsNamedByTheHostReader()
     {
         string app = LinkApp();
-        byte[] image = LinkImage(app, "corrupt.img");
+        byte[] image = LinkImage(app, "corrupt.img", "--compress");
         var payload = UkPayloadCodec.Find(image)!;
         var region = payload.Regions[0];
         image[(int)(payload.FileOffset + region.DataOffset)] ^= 0xFF;   // the first token: lengths change

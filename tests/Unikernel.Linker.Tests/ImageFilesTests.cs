@@ -15,7 +15,7 @@ public sealed class ImageFilesTests : IDisposable
 
     public void Dispose() => _harness.Dispose();
 
-    /// <summary>The image as the host tools read it: a compressed one (uk-ld's default) expanded, byte for byte the
+    /// <summary>The image as the host tools read it: a compressed one (uk-ld --compress) expanded, byte for byte the
     /// uncompressed file (CompressionTests holds the compressed form itself).</summary>
     private static byte[] ReadImage(string path) => UkPayloadCodec.Expand(File.ReadAllBytes(path));
 

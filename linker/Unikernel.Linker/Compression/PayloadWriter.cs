@@ -55,7 +55,7 @@ public static class PayloadWriter
         ulong endAddress = payloadAddress + (ulong)payload.Length;
         if (endAddress > KernelAddressSpaceLimit)
             throw new LinkerException($"the compressed payload (0x{payload.Length:x} bytes at 0x{payloadAddress:x}) would end above 2 GiB " +
-                $"(0x{KernelAddressSpaceLimit:x}), the top of the app's range; link with --no-compress or make the app smaller", file: appPath);
+                $"(0x{KernelAddressSpaceLimit:x}), the top of the app's range; link without --compress or make the app smaller", file: appPath);
         payloadHeader.TailOffset = tail;
         MemoryMarshal.Write(payload, in payloadHeader);
 
@@ -114,7 +114,7 @@ public static class PayloadWriter
 
         if (!UkPayloadCodec.Expand(output).AsSpan().SequenceEqual(image))
             throw new LinkerException("internal error: the compressed image does not expand to the uncompressed one " +
-                "(link with --no-compress, and report this)", file: appPath);
+                "(link without --compress, and report this)", file: appPath);
         return output;
     }
 

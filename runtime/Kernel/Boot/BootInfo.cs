@@ -29,7 +29,7 @@ namespace Kernel.Boot
         // The image's read-only file system (uk_files, uk-ld with --app), right after uk_ksyms; an empty range without.
         public ulong FilesStart;
         public ulong FilesEnd;
-        // The compressed payload (uk-ld without --no-compress), which ImagePayload expands before anything reads the app
+        // The compressed payload (uk-ld --compress), which ImagePayload expands before anything reads the app
         // or the image's tables; 0 for an uncompressed image.
         public ulong PayloadStart;
     }
