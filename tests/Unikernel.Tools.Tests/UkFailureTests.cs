@@ -105,9 +105,9 @@ public class UkFailureTests
 
         // Environment entries too long for the command line go through fw_cfg instead (BootConfigurationTests); kernel
         // options cannot.
-        (status, _, error) = Uk("run", image, "--accel", "tcg", "-k", "uk.big=" + new string('\n', 1000));
+        (status, _, error) = Uk("run", image, "--accel", "tcg", "-k", "uk.tsc.khz=1000000", "-k", "uk.big=" + new string('\n', 1000));
         Assert.Equal(UkCommandLine.UsageError, status);
-        Assert.Contains("the kernel command line would be 4,007 bytes: the kernel takes at most 3,983 from uk run", ErrorLine(error));
+        Assert.Contains("the kernel command line would be 4,026 bytes: the kernel takes at most 3,983 from uk run", ErrorLine(error));
     }
 
     [Fact]
