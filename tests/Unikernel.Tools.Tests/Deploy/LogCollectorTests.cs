@@ -61,12 +61,14 @@ public sealed class LogCollectorTests : IDisposable
             byte[] bytes = Encoding.UTF8.GetBytes(frames.ToString());
             foreach (byte b in bytes) await stream.WriteAsync(new[] { b });   // frames split anywhere
         }
+        string collected = Path.Combine(instance, LogCollector.FileName);
+        // TCP and UDP are separate channels with no order between them: the UDP line goes once the TCP ones are filed.
+        await WaitForAsync(() => File.Exists(collected) && File.ReadAllLines(collected).Length == 50);
         using (var udp = new UdpClient())
             await udp.SendAsync(Encoding.UTF8.GetBytes("<6>1 - web-1-abcdef http 1 kernel - uk: exit status 0"), new IPEndPoint(IPAddress.Loopback, port));
         using (var udp = new UdpClient())
             await udp.SendAsync(Encoding.UTF8.GetBytes("<14>1 - ../../etc http 1 stdout - elsewhere"), new IPEndPoint(IPAddress.Loopback, port));
 
-        string collected = Path.Combine(instance, LogCollector.FileName);
         await WaitForAsync(() => File.Exists(collected) && File.ReadAllLines(collected).Length == 51);
         var lines = File.ReadAllLines(collected);
         Assert.Equal(Enumerable.Range(1, 50).Select(i => $"line {i} ünïcode"), lines.Take(50).Select(l => SyslogMessage.Parse(l)!.Text));
