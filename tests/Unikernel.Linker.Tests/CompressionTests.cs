@@ -194,20 +194,6 @@ public sealed class CompressionTests : IDisposable
         _harness.Write("kernel.o", AppEmbeddingTests.KernelStub()),
     ];
 
-    private string LinkApp()
-    {
-        string output = Path.Combine(_harness.Directory, "app");
-        Linker.LinkToFiles(new LinkOptions
-        {
-            OutputPath = output,
-            Kind = OutputKind.StaticExecutable,
-            BaseAddress = LinkOptions.DefaultExecutableBaseAddress,
-            EntrySymbol = LinkOptions.DefaultExecutableEntrySymbol,
-            InputPaths = [_harness.Write("app.o", AppEmbeddingTests.AppObject())],
-        });
-        return output;
-    }
-
     private byte[] LinkImage(string app, string name, params string[] extra)
     {
         string output = Path.Combine(_harness.Directory, name);
@@ -234,7 +220,7 @@ public sealed class CompressionTests : IDisposable
     [Fact]
     public void ACompressedImageLoadsThePayloadAboveZeroFilledSegmentsAndExpandsToWhatTheKernelRuns()
     {
-        string app = LinkApp();
+        string app = _harness.LinkStaticApp();
         byte[] compressed = LinkImage(app, "compressed.img", "--compress");
         byte[] plain = LinkImage(app, "plain.img");
         Assert.True(compressed.Length < plain.Length, $"{compressed.Length} vs {plain.Length} bytes");
@@ -292,7 +278,7 @@ public sealed class CompressionTests : IDisposable
     [Fact]
     public void TheSameInputsGiveTheSameCompressedBytes()
     {
-        string app = LinkApp();
+        string app = _harness.LinkStaticApp();
         Assert.Equal(LinkImage(app, "first.img", "--compress"), LinkImage(app, "second.img", "--compress"));
     }
 
@@ -310,7 +296,7 @@ public sealed class CompressionTests : IDisposable
     [Fact]
     public void ACorruptPayloadIsNamedByTheHostReader()
     {
-        string app = LinkApp();
+        string app = _harness.LinkStaticApp();
         byte[] image = LinkImage(app, "corrupt.img", "--compress");
         var payload = UkPayloadCodec.Find(image)!;
         var region = payload.Regions[0];

@@ -36,6 +36,22 @@ public sealed class LinkHarness : IDisposable
             InputPaths = inputs,
         });
 
+    /// <summary>AppEmbeddingTests' small app object linked as a static executable, "app" in the scratch folder: the
+    /// --app input of image tests.</summary>
+    public string LinkStaticApp()
+    {
+        string output = Path.Combine(Directory, "app");
+        Linker.LinkToFiles(new LinkOptions
+        {
+            OutputPath = output,
+            Kind = OutputKind.StaticExecutable,
+            BaseAddress = LinkOptions.DefaultExecutableBaseAddress,
+            EntrySymbol = LinkOptions.DefaultExecutableEntrySymbol,
+            InputPaths = [Write("app.o", AppEmbeddingTests.AppObject())],
+        });
+        return output;
+    }
+
     /// <summary>Links expecting failure; returns the line uk-ld prints and checks nothing was left behind.</summary>
     public string LinkError(params string[] inputs)
     {

@@ -86,24 +86,10 @@ public sealed class SbomTests : IDisposable
             "component\tlibrary\tmusl\t1.2.3-1\tMIT\tpkg:deb/debian/musl-dev@1.2.3-1?arch=amd64\t/usr/lib/x86_64-linux-musl/libc.a\tmusl") + "\n");
     }
 
-    private string LinkApp()
-    {
-        string output = Path.Combine(_harness.Directory, "app");
-        Linker.LinkToFiles(new LinkOptions
-        {
-            OutputPath = output,
-            Kind = OutputKind.StaticExecutable,
-            BaseAddress = LinkOptions.DefaultExecutableBaseAddress,
-            EntrySymbol = LinkOptions.DefaultExecutableEntrySymbol,
-            InputPaths = [_harness.Write("app.o", AppEmbeddingTests.AppObject())],
-        });
-        return output;
-    }
-
     private byte[] LinkImage(string output, string? sbom, string filesTime = "0")
     {
         string[] kernel = [_harness.Write("boot.o", ElfObjectWriter.Write(BootStub.Build())), _harness.Write("kernel.o", AppEmbeddingTests.KernelStub())];
-        string[] args = ["-o", output, .. kernel, "--app", LinkApp(), "--app-name", "hello", "--app-version", "1.2.3", "--files-time", filesTime,
+        string[] args = ["-o", output, .. kernel, "--app", _harness.LinkStaticApp(), "--app-name", "hello", "--app-version", "1.2.3", "--files-time", filesTime,
                          .. sbom is null ? Array.Empty<string>() : ["--sbom", sbom]];
         Linker.LinkToFiles(CommandLine.Parse(args)!);
         return ReadImage(output);

@@ -26,20 +26,7 @@ public sealed class SymbolsFileTests : IDisposable
         _harness.Write("kernel.o", AppEmbeddingTests.KernelStub()),
     ];
 
-    private string App()
-    {
-        if (_app is not null) return _app;
-        _app = Path.Combine(_harness.Directory, "app");
-        Linker.LinkToFiles(new LinkOptions
-        {
-            OutputPath = _app,
-            Kind = OutputKind.StaticExecutable,
-            BaseAddress = LinkOptions.DefaultExecutableBaseAddress,
-            EntrySymbol = LinkOptions.DefaultExecutableEntrySymbol,
-            InputPaths = [_harness.Write("app.o", AppEmbeddingTests.AppObject())],
-        });
-        return _app;
-    }
+    private string App() => _app ??= _harness.LinkStaticApp();
 
     private void LinkImage(string output, string? symbols = null, bool strip = false) =>
         Linker.LinkToFiles(new LinkOptions
