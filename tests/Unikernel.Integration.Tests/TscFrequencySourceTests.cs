@@ -134,6 +134,6 @@ public partial class TscFrequencySourceTests
     [GeneratedRegex(@"uk: clock: TSC (?<tsc>\d+\.\d{3}) MHz \((?<source>[^)]*)\); set-up took (?<cost>\d+) us")]
     private static partial Regex ClockLine();
 
-    [GeneratedRegex(@"uk: timer: local APIC (?<apic>\d+\.\d{3}) MHz \(bus clock / 16, measured against the TSC over (?<window>\d+) us\)")]
+    [GeneratedRegex(@"uk: timer: local APIC (?<apic>\d+\.\d{3}) MHz \(bus clock / 16, measured against the TSC over (?<window>\d+) us, within (?<ppm>\d+) ppm\)")]
     private static partial Regex TimerLine();
 }

@@ -71,7 +71,9 @@ namespace Kernel.Boot
             {
                 KernelConsole.Write("measured against the TSC over ");
                 KernelConsole.WriteDecimal(Clock.TscTicksToNanoseconds(LocalApic.CalibrationWindowTicks) / 1000);
-                KernelConsole.Write(" us");
+                KernelConsole.Write(" us, within ");
+                KernelConsole.WriteDecimal(LocalApic.CalibrationErrorPpm);
+                KernelConsole.Write(" ppm");
             }
             KernelConsole.WriteLine(")");
         }

@@ -11,9 +11,11 @@ namespace Kernel.Time
     // platform where it says (CPUID 0x15's crystal, which feeds the APIC timer on Intel parts that enumerate
     // it; the hypervisor leaf 0x40000010's bus kHz), else it is measured against the TSC: the counter starts
     // at time set-up and is read again at first use (the scheduler's start), so the window costs nothing
-    // when boot work fills it -- only a window shorter than MinimumCalibrationNanoseconds is waited out.
-    // The tick (4 ms) is the timer's only use and deadlines are checked on the TSC, so the 0.1-0.2% that a
-    // 250 us window can be off by under TCG (each end is an MMIO read of ~0.4 us) moves a tick by ~8 us.
+    // when boot work fills it. Both clocks run on through a host stall, so what happens inside the window
+    // does not matter; only the two ends do, and each end is a counter read bracketed by TSC reads, the
+    // narrowest of five, whose width bounds the error (MeasurementWindow). The window is waited out until that
+    // bound is below MaximumCalibrationErrorPpm (at least MinimumCalibrationNanoseconds, at most
+    // MaximumCalibrationNanoseconds): a read the host stalled costs a longer window, never a wrong rate.
     /// <summary>Where the local APIC timer's rate came from.</summary>
     internal enum ApicTimerSource : byte
     {
@@ -52,6 +54,11 @@ namespace Kernel.Time
 
         /// <summary>The shortest window the timer is measured over when the platform does not state its rate.</summary>
         public const ulong MinimumCalibrationNanoseconds = 250_000;
+        /// <summary>The window grows until the measurement's error bound is at most this (0.1%).</summary>
+        public const ulong MaximumCalibrationErrorPpm = 1000;
+        /// <summary>The longest window: the rate is taken then, whatever its bound (a host that stalls every read).</summary>
+        public const ulong MaximumCalibrationNanoseconds = 20_000_000;
+        private static ulong s_calibrationStartBracket;
         private const uint HypervisorPresentBit = 1u << 31;        // CPUID.1:ECX
         private const uint HypervisorBaseLeaf = 0x4000_0000, HypervisorTimingLeaf = 0x4000_0010;
 
@@ -59,6 +66,8 @@ namespace Kernel.Time
         public static ApicTimerSource TimerSource;
         /// <summary>The measurement window's length in TSC ticks (0 when the platform stated the rate).</summary>
         public static ulong CalibrationWindowTicks;
+        /// <summary>The measurement's error bound relative to the TSC, in ppm (0 when the platform stated the rate).</summary>
+        public static ulong CalibrationErrorPpm;
 
         public static bool IsEnabled => s_enabled;
         public static bool IsX2ApicMode => s_x2Apic;
@@ -148,24 +157,41 @@ namespace Kernel.Time
             Write(LvtTimer, LvtMasked);
             Write(InitialCount, MaximumCount);
             Read(CurrentCount);   // warm-up: the sampled read then costs what the one at the end will
-            s_calibrationStartCount = SampleCount(out s_calibrationStartTsc);
+            s_calibrationStartCount = SampleCount(out s_calibrationStartTsc, out s_calibrationStartBracket);
             s_calibrationPending = true;
         }
 
-        // The counter's rate over the TSC (calibrated by then) since BeginCalibration, after waiting out what is
-        // left of the minimum window. Each end is a register read bracketed by TSC reads.
+        // The counter's rate over the TSC (calibrated by then) since BeginCalibration: the window is waited out
+        // until it is long enough for its ends' uncertainty (see above).
         private static void FinishCalibration()
         {
             s_calibrationPending = false;
-            ulong minimumTicks = Clock.NanosecondsToTscTicks(MinimumCalibrationNanoseconds);
-            while (Cpu.ReadTimeStampCounter() - s_calibrationStartTsc < minimumTicks) Cpu.Pause();
-            ulong endTsc;
-            uint endCount = SampleCount(out endTsc);
+            ulong start = s_calibrationStartTsc;
+            ulong longest = Clock.NanosecondsToTscTicks(MaximumCalibrationNanoseconds);
+            ulong needed = Clock.NanosecondsToTscTicks(MinimumCalibrationNanoseconds);
+            ulong endTsc, elapsed, bound;
+            uint counted;
+            while (true)
+            {
+                while (Cpu.ReadTimeStampCounter() - start < needed) Cpu.Pause();
+                ulong endBracket;
+                uint endCount = SampleCount(out endTsc, out endBracket);
+                elapsed = endTsc - start;
+                if (endCount >= s_calibrationStartCount || elapsed == 0)
+                {
+                    Write(InitialCount, 0);   // the counter does not count: TimerFrequency stays 0
+                    return;
+                }
+                counted = s_calibrationStartCount - endCount;
+                bound = MeasurementWindow.UncertaintyTicks(s_calibrationStartBracket, endBracket, counted, elapsed);
+                ulong enough = MeasurementWindow.TicksForErrorPpm(bound, MaximumCalibrationErrorPpm);
+                if (elapsed >= enough || elapsed >= longest) break;
+                needed = enough < longest ? enough : longest;
+            }
             Write(InitialCount, 0);
-            ulong elapsedTsc = endTsc - s_calibrationStartTsc;
-            CalibrationWindowTicks = elapsedTsc;
-            if (elapsedTsc != 0 && endCount < s_calibrationStartCount)
-                s_timerHz = TimeScale.MultiplyDivide(s_calibrationStartCount - endCount, Clock.TscFrequency, elapsedTsc);
+            CalibrationWindowTicks = elapsed;
+            CalibrationErrorPpm = MeasurementWindow.ErrorPpm(bound, elapsed);
+            s_timerHz = TimeScale.MultiplyDivide(counted, Clock.TscFrequency, elapsed);
         }
 
         // The APIC timer's input clock where the platform states it: Intel's leaf 0x15 crystal (the APIC timer's
@@ -189,21 +215,21 @@ namespace Kernel.Time
             return (ulong)r[1] * 1000;
         }
 
-        // The current count and the TSC at the middle of its read: the best of a few reads (the shortest TSC
-        // bracket), so that a read the VMM stalled does not decide the rate.
-        private static uint SampleCount(out ulong tsc)
+        /// <summary>The current count and the TSC at the middle of its read: the best of a few reads (the shortest
+        /// TSC <paramref name="bracket"/>, in TSC ticks), so that a read the VMM stalled does not decide a rate.</summary>
+        internal static uint SampleCount(out ulong tsc, out ulong bracket)
         {
             uint best = 0;
-            ulong bestBracket = 0xFFFF_FFFF_FFFF_FFFF;
+            bracket = 0xFFFF_FFFF_FFFF_FFFF;
             tsc = 0;
             for (int i = 0; i < 5; i++)
             {
                 ulong before = Cpu.ReadTimeStampCounter();
                 uint count = Read(CurrentCount);
                 ulong after = Cpu.ReadTimeStampCounter();
-                if (after - before < bestBracket)
+                if (after - before < bracket)
                 {
-                    bestBracket = after - before;
+                    bracket = after - before;
                     best = count;
                     tsc = before + (after - before) / 2;
                 }
