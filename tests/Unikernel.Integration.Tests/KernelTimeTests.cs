@@ -122,12 +122,13 @@ public partial class KernelTimeTests
     {
         string c = await SelfTestAsync("clock", machine);
         Assert.Matches(@"uk: selftest clock: 200000 reads over \d+ ns, monotonic went back 0 times, realtime 0 times", c);
-        var wait = Regex.Match(c, @"uk: selftest clock: busy wait of 10000000 ns measured (\d+) ns on the clock, (\d+) ns on the PIT \([+-][\d.]+%, reads bracketed within (\d+) ns\)");
+        var wait = Regex.Match(c, @"uk: selftest clock: busy wait of 10000000 ns measured (\d+) ns on the clock, (\d+) ns on the PIT \([+-][\d.]+%, reads bracketed within (\d+) ns; \d+ rounds stretched by the host left out\)");
         Assert.True(wait.Success, c);
-        // Never short; longer only if the host descheduled the VM as the wait ended. The two must agree
-        // within 0.5%, plus how uncertain the PIT reads at the two ends were.
+        // Never short; longer only if the host descheduled the VM as the wait ended, and never past the PIT's 16-bit
+        // countdown (54.9 ms: the kernel leaves out a round the host stretched further, as the PIT wrapped in it). The
+        // two must agree within 0.5%, plus how uncertain the PIT reads at the two ends were.
         long onClock = long.Parse(wait.Groups[1].Value), onPit = long.Parse(wait.Groups[2].Value), brackets = long.Parse(wait.Groups[3].Value);
-        Assert.InRange(onClock, 10_000_000, 1_000_000_000);
+        Assert.InRange(onClock, 10_000_000, 50_000_000);
         Assert.InRange(Math.Abs(onClock - onPit), 0, onPit / 200 + brackets + 1000);
         Assert.Contains("uk: selftest clock: all checks passed (ok)", c);
     }
