@@ -50,6 +50,7 @@ namespace Kernel.Time
         private static ulong s_timerHz;
         private static ulong s_calibrationStartTsc;
         private static uint s_calibrationStartCount;
+        private static ulong s_calibrationStartBracket;
         private static bool s_calibrationPending;
 
         /// <summary>The shortest window the timer is measured over when the platform does not state its rate.</summary>
@@ -58,7 +59,6 @@ namespace Kernel.Time
         public const ulong MaximumCalibrationErrorPpm = 1000;
         /// <summary>The longest window: the rate is taken then, whatever its bound (a host that stalls every read).</summary>
         public const ulong MaximumCalibrationNanoseconds = 20_000_000;
-        private static ulong s_calibrationStartBracket;
         private const uint HypervisorPresentBit = 1u << 31;        // CPUID.1:ECX
         private const uint HypervisorBaseLeaf = 0x4000_0000, HypervisorTimingLeaf = 0x4000_0010;
 
