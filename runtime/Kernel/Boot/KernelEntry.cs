@@ -66,6 +66,7 @@ namespace Kernel.Boot
             ulong initDoneTsc = Cpu.ReadTimeStampCounter();
             BootReport.Write(bootInfo, csharpEntryTsc, initDoneTsc);
             Devices.DeviceStartup.Discover();   // ACPI tables, I/O APICs, PCI functions: "uk: acpi: ..." and "uk: pci: ..." lines
+            ApplicationProcessors.Start(bootInfo, Devices.Acpi.AcpiStartup.Tables?.Madt);   // the other CPUs: "uk: smp: ..." line
             Devices.Virtio.VirtioNet.Probe();   // a network card, if the machine has one: "uk: net: ..." line
             Devices.Virtio.VirtioBlock.Probe(); // disks (read for a config drive): a "uk: disk: ..." line each
 
