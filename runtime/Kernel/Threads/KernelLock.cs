@@ -26,6 +26,9 @@ namespace Kernel.Threads
 
         /// <summary>From here on entries take the lock. The boot CPU takes it now and holds it through boot: the
         /// first return to the app (Scheduler.Start) gives it back, and other CPUs wait for it until then.</summary>
+        /// <summary>The counters from here on (the app's start: APs spin for the lock during boot by design).</summary>
+        public static void ResetCounters() => Contended = SpinRounds = Acquisitions = 0;
+
         public static void Initialize()
         {
             s_word = Word();

@@ -126,6 +126,7 @@ namespace Kernel.Threads
             Time.LocalApic.StartPeriodicTimer(TickNanoseconds, InterruptVectors.Timer);
             WakeSources++;
             s_lastSwitch[cpu] = Time.Clock.MonotonicNanoseconds;
+            KernelLock.ResetCounters();
             Enter(first);
             UserAccess.Begin();
             Signals.SignalDelivery.PrepareReturnToUser(first);   // the same check as every later return to ring 3
@@ -316,7 +317,7 @@ namespace Kernel.Threads
         private static void WakeIdleCpuFor(Thread thread)
         {
             int count = PerCpu.Count;
-            if (count < 2) return;
+            if (count < 2 || s_current == null) return;
             int me = PerCpu.Index;
             for (int cpu = 0; cpu < PerCpu.MaxCpus && count > 0; cpu++)
             {
