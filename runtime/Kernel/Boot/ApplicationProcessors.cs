@@ -186,14 +186,10 @@ namespace Kernel.Boot
             TlbShootdown.CatchUp(index);
             PerCpu.MarkOnline(index);
             s_arrived = index;
-            Park();
-        }
-
-        // Until the scheduler takes APs: halted with interrupts on, so that TLB shootdowns reach it (nothing else is
-        // sent to an AP: devices interrupt the BSP, and its timer is not started).
-        private static void Park()
-        {
-            while (true) Cpu.WaitForInterrupt();
+            // Its own tick (preemption, deadlines); then the scheduler: it waits for the kernel lock, which the boot
+            // CPU holds until the app starts, answering TLB shootdowns meanwhile, and runs threads or idles.
+            LocalApic.StartPeriodicTimer(Threads.Scheduler.TickNanoseconds, InterruptVectors.Timer);
+            Threads.Scheduler.RunApplicationProcessor();
         }
 
         // The highest page below the EBDA (and below 640 KiB) that the memory map calls RAM and that holds none of

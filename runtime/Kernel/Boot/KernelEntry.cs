@@ -19,6 +19,7 @@ namespace Kernel.Boot
         {
             ulong csharpEntryTsc = Cpu.ReadTimeStampCounter();
             PerCpu.InstallBootCpu();   // GS: every kernel entry from here on finds this CPU's block
+            Threads.KernelLock.Initialize();
             SerialPort.Initialize();
             RuntimeHooks.FailFast = &Panic.Fail;
 
@@ -52,6 +53,7 @@ namespace Kernel.Boot
 
             problem = BootCommandLine.Parse(LoaderData.CommandLine, LoaderData.CommandLineLength, LoaderData.CommandLineTruncated);
             if (problem != null) BootCommandLine.Reject(problem);
+            Threads.LockChecks.Configure();
 
             // Time: TSC and local APIC timer calibrated, wall clock read (interrupts stay off); then
             // randomness, whose fallback generator is seeded from them.
