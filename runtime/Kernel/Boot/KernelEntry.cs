@@ -18,6 +18,8 @@ namespace Kernel.Boot
         private static void Main(BootInfo* bootInfo)
         {
             ulong csharpEntryTsc = Cpu.ReadTimeStampCounter();
+            PerCpu.InstallBootCpu();   // GS: every kernel entry from here on finds this CPU's block
+            Threads.KernelLock.Initialize();
             SerialPort.Initialize();
             RuntimeHooks.FailFast = &Panic.Fail;
 
@@ -51,17 +53,20 @@ namespace Kernel.Boot
 
             problem = BootCommandLine.Parse(LoaderData.CommandLine, LoaderData.CommandLineLength, LoaderData.CommandLineTruncated);
             if (problem != null) BootCommandLine.Reject(problem);
+            Threads.LockChecks.Configure();
 
             // Time: TSC and local APIC timer calibrated, wall clock read (interrupts stay off); then
             // randomness, whose fallback generator is seeded from them.
             problem = Time.TimeStartup.Initialize(bootInfo->EntryTsc);
             if (problem != null) Panic.Fail(problem);
+            PerCpu.InitializeThisCpu(0, Time.LocalApic.IsEnabled ? Time.LocalApic.Id : 0, PerCpu.BootTssAddress(), PerCpu.BootGdtAddress());
             Entropy.Random.Initialize();
             Logs.LogShipper.Configure(bootInfo);   // uk.log.*: from here on the console's lines are also kept for shipping
 
             ulong initDoneTsc = Cpu.ReadTimeStampCounter();
             BootReport.Write(bootInfo, csharpEntryTsc, initDoneTsc);
             Devices.DeviceStartup.Discover();   // ACPI tables, I/O APICs, PCI functions: "uk: acpi: ..." and "uk: pci: ..." lines
+            ApplicationProcessors.Start(bootInfo, Devices.Acpi.AcpiStartup.Tables?.Madt);   // the other CPUs: "uk: smp: ..." line
             Devices.Virtio.VirtioNet.Probe();   // a network card, if the machine has one: "uk: net: ..." line
             Devices.Virtio.VirtioBlock.Probe(); // disks (read for a config drive): a "uk: disk: ..." line each
 
