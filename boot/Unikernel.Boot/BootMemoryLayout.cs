@@ -22,11 +22,10 @@ public static class BootMemoryLayout
     public const int BootInfo = 0x0D0;
     public const int SecurityCookie = BootInfo + BootInfoLayout.Size;
     public const int TrapThreads = SecurityCookie + 8;
-    /// <summary>Where uk_syscall_entry switches to (kept equal to TSS.RSP0 by uk_set_kernel_stack).</summary>
-    public const int SyscallKernelStack = TrapThreads + 8;
-    /// <summary>The user rsp while uk_syscall_entry builds the frame (one CPU: a plain slot will do).</summary>
-    public const int SyscallUserStack = SyscallKernelStack + 8;
-    public const int DataSize = SyscallUserStack + 8;
+    /// <summary>The kernel lock's word (0 free, else the owner CPU's index + 1): taken by the kernel
+    /// (Threads/KernelLock), released by uk_resume_frame once rsp stands on the resumed frame.</summary>
+    public const int KernelLockWord = TrapThreads + 8;
+    public const int DataSize = KernelLockWord + 8;
 
     /// <summary>Starting value of <c>__security_cookie</c>; mixed with the TSC at boot. Any non-zero
     /// value works, this one is just recognisable in a dump.</summary>
@@ -56,6 +55,29 @@ public static class BootMemoryLayout
 
     public const ulong PagePresentWritable = 0x3;
     public const ulong LargePagePresentWritable = 0x83; // PS bit: 2 MiB page
+}
+
+/// <summary>
+/// Field offsets of the per-CPU block GS_BASE points at while the kernel runs (KERNEL_GS_BASE holds the
+/// app's GS meanwhile; every entry from ring 3 and every return to it is a swapgs). The kernel's view of
+/// the same block is runtime/Kernel/Arch/PerCpuBlock.cs; both follow docs/boot-abi.md.
+/// </summary>
+public static class PerCpuLayout
+{
+    /// <summary>The block's own address: gs:[0] reads it without rdmsr.</summary>
+    public const int Self = 0;
+    /// <summary>Where uk_syscall_entry switches to (kept equal to this CPU's TSS.RSP0 by uk_set_kernel_stack).</summary>
+    public const int SyscallKernelStack = 8;
+    /// <summary>The user rsp while uk_syscall_entry builds the frame.</summary>
+    public const int SyscallUserStack = 16;
+    /// <summary>This CPU's TSS, whose RSP0 uk_set_kernel_stack writes.</summary>
+    public const int TssAddress = 24;
+    public const int GdtAddress = 32;
+    public const int Index = 40;
+    public const int ApicId = 44;
+    /// <summary>How deep this CPU holds the kernel lock (entries nest: a fault inside a system call).</summary>
+    public const int LockDepth = 48;
+    public const int Size = 64;
 }
 
 /// <summary>Field offsets of <c>uk_boot_info</c>, the struct handed to <c>uk_kernel_main</c>.</summary>

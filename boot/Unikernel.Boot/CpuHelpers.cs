@@ -118,17 +118,41 @@ public static class CpuHelpers
             a.mov(rdi, rdx);
             foreach (var r in new[] { rax, rbx, rcx, rdx, rsi, rbp, r8, r9, r10, r11, r12, r13, r14, r15 })
                 a.xor(r, r);
+            a.swapgs();   // ring 3 runs with the app's GS, the per-CPU block waits in KERNEL_GS_BASE
             a.iretq();
         });
-        // uk_set_kernel_stack(top): the stack every entry from ring 3 starts on (TSS.RSP0 for interrupts
-        // and exceptions, the syscall slot for `syscall`).
+        // uk_set_kernel_stack(top): the stack every entry from ring 3 on this CPU starts on (its TSS.RSP0 for
+        // interrupts and exceptions, its per-CPU syscall slot for `syscall`).
         e.Function("uk_set_kernel_stack", isGlobal: true, () =>
         {
-            e.LeaRipRelative(rax, e.DataAddress(BootMemoryLayout.Tss));
+            a.mov(rax, __qword_ptr.gs[PerCpuLayout.TssAddress]);
             a.mov(__qword_ptr[rax + DescriptorTables.TssRsp0], rdi);
-            e.LeaRipRelative(rax, e.DataAddress(BootMemoryLayout.SyscallKernelStack));
-            a.mov(__qword_ptr[rax], rdi);
+            a.mov(__qword_ptr.gs[PerCpuLayout.SyscallKernelStack], rdi);
             a.ret();
+        });
+        // The per-CPU block (gs:[0] is its own address) and this CPU's index, without rdmsr.
+        e.Function("uk_percpu_block", isGlobal: true, () => { a.mov(rax, __qword_ptr.gs[PerCpuLayout.Self]); a.ret(); });
+        e.Function("uk_percpu_index", isGlobal: true, () => { a.mov(eax, __dword_ptr.gs[PerCpuLayout.Index]); a.ret(); });
+        // The boot CPU's descriptor tables and the kernel lock's word, for the kernel to find.
+        e.Function("uk_boot_tss_address", isGlobal: true, () => { e.LeaRipRelative(rax, e.DataAddress(BootMemoryLayout.Tss)); a.ret(); });
+        e.Function("uk_boot_gdt_address", isGlobal: true, () => { e.LeaRipRelative(rax, e.DataAddress(BootMemoryLayout.Gdt)); a.ret(); });
+        e.Function("uk_kernel_lock_word", isGlobal: true, () => { e.LeaRipRelative(rax, e.DataAddress(BootMemoryLayout.KernelLockWord)); a.ret(); });
+        // uk_compare_exchange32(uint* word, uint expected, uint desired) -> the old value (lock cmpxchg).
+        e.Function("uk_compare_exchange32", isGlobal: true, () =>
+        {
+            a.mov(eax, esi);
+            a.@lock.cmpxchg(__dword_ptr[rdi], edx);
+            a.ret();
+        });
+        // uk_idle_loop: a CPU with nothing to run (Threads/Scheduler's idle context, entered through a frame
+        // with interrupts on): every wake-up is an interrupt, and the kernel entry decides what runs next.
+        e.Function("uk_idle_loop", isGlobal: true, () =>
+        {
+            var again = a.CreateLabel();
+            a.Label(ref again);
+            a.sti();
+            a.hlt();
+            a.jmp(again);
         });
         // A trap that returns: exercises the whole interrupt entry and exit path (self-test).
         e.Function("uk_breakpoint", isGlobal: true, () => { a.int3(); a.ret(); });

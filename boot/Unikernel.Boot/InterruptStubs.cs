@@ -79,6 +79,7 @@ public static class InterruptStubs
             a.push(r13);
             a.push(r14);
             a.push(r15);
+            EmitSwapGsOnEntry(e);
             // The CPU aligned rsp to 16 before its 5-quadword frame; with error code, vector and 15
             // registers (22 quadwords in all) rsp is 16-byte aligned here, as fxsave64 and the SysV
             // call require.
@@ -97,6 +98,16 @@ public static class InterruptStubs
         e.Function(ResumeSymbol, isGlobal: true, () =>
         {
             a.mov(rsp, rdi);
+            // Only now, standing on the resumed frame, may another CPU take the kernel lock (and resume the
+            // thread whose kernel stack this CPU just left). Depth 0: this entry never took it (TLB shootdown).
+            var keep = a.CreateLabel();
+            a.cmp(__dword_ptr.gs[PerCpuLayout.LockDepth], 0);
+            a.je(keep);
+            a.dec(__dword_ptr.gs[PerCpuLayout.LockDepth]);
+            a.jnz(keep);
+            a.AddInstruction(Iced.Intel.Instruction.Create(Iced.Intel.Code.Mov_rm32_imm32,
+                new Iced.Intel.MemoryOperand(Iced.Intel.Register.RIP, (long)e.DataAddress(BootMemoryLayout.KernelLockWord)), 0));
+            a.Label(ref keep);
             a.fxrstor64(__[rsp]);
             a.add(rsp, FxSaveAreaSize);
             a.pop(r15);
@@ -115,7 +126,51 @@ public static class InterruptStubs
             a.pop(rbx);
             a.pop(rax);
             a.add(rsp, 16); // vector and error code
+            var toKernel = a.CreateLabel();
+            a.test(__byte_ptr[rsp + SavedCsOffset], 3);
+            a.jz(toKernel);
+            a.swapgs();
+            a.Label(ref toKernel);
             a.iretq();
         });
+    }
+
+    /// <summary>Where the interrupted cs lies once iretq's frame is on top (rip below it).</summary>
+    private const int SavedCsOffset = 8;
+    /// <summary>The vectors that arrive on an IST stack whatever the CPU was doing, even between a swapgs and
+    /// the instruction after it (NMI, #DF, #MC): for them the saved cs does not tell whose GS is loaded.</summary>
+    private static readonly int[] ParanoidVectors = { 2, 8, 18 };
+    private const uint GsBaseMsr = 0xC000_0101;
+
+    // GS becomes this CPU's per-CPU block for the kernel: swapgs when the entry came from ring 3. An NMI,
+    // #DF or #MC in ring 0 may have hit the syscall entry's first instruction or the exit's last two (user GS
+    // loaded in ring 0), so for them GS_BASE itself decides: the kernel's blocks all lie in the upper half.
+    // Those three are fatal in ring 0 (the kernel reports and stops), so their exit never swaps back.
+    private static void EmitSwapGsOnEntry(CodeEmitter e)
+    {
+        var a = e.Asm;
+        const int pushedRegisters = 15 * 8;
+        var done = a.CreateLabel();
+        var fromKernel = a.CreateLabel();
+        var swap = a.CreateLabel();
+        a.test(__byte_ptr[rsp + pushedRegisters + 24], 3);   // vector, error code, rip, then cs
+        a.jz(fromKernel);
+        a.Label(ref swap);
+        a.swapgs();
+        a.jmp(done);
+        a.Label(ref fromKernel);
+        foreach (int vector in ParanoidVectors)
+        {
+            var next = a.CreateLabel();
+            a.cmp(__qword_ptr[rsp + pushedRegisters], vector);
+            a.jne(next);
+            a.mov(ecx, GsBaseMsr);
+            a.rdmsr();
+            a.test(edx, edx);
+            a.jns(swap);
+            a.jmp(done);
+            a.Label(ref next);
+        }
+        a.Label(ref done);
     }
 }

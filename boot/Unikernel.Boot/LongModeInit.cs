@@ -176,10 +176,8 @@ public static class LongModeInit
             a.mov(eax, SyscallEntry.FlagsMask);
             a.xor(edx, edx);
             a.wrmsr();
-            // Until the kernel picks a stack for entries from ring 3, they use the boot stack's top.
-            e.LeaRipRelative(rax, e.BssAddress(BootStackTop));
-            e.LeaRipRelative(rcx, e.DataAddress(SyscallKernelStack));
-            a.mov(__qword_ptr[rcx], rax);
+            // The syscall entry's stack slots are per CPU (PerCpuLayout): the kernel sets GS_BASE up before
+            // anything enters from ring 3.
         });
 
         e.Function(CallKernelSymbol, isGlobal: false, () =>

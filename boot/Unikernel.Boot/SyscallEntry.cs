@@ -1,6 +1,5 @@
 using Iced.Intel;
 using static Iced.Intel.AssemblerRegisters;
-using static Unikernel.Boot.BootMemoryLayout;
 using static Unikernel.Boot.DescriptorTables;
 
 namespace Unikernel.Boot;
@@ -11,8 +10,8 @@ namespace Unikernel.Boot;
 /// vector 256 -- and continues in uk_isr_common, so the kernel sees one frame layout for every entry
 /// from the app (and can edit it, e.g. for signal delivery or a thread switch, and return with iretq).
 /// On entry rcx = user rip, r11 = user rflags, rsp is still the user's stack and interrupts are off
-/// (FMASK clears IF): the stack switch goes through two data slots, which is fine on one CPU; SMP will
-/// use swapgs and per-CPU slots instead.
+/// (FMASK clears IF). swapgs makes GS this CPU's per-CPU block (PerCpuLayout), whose two slots carry the
+/// stack switch; the common exit swaps back before iretq to ring 3.
 /// </summary>
 public static class SyscallEntry
 {
@@ -27,10 +26,11 @@ public static class SyscallEntry
         var a = e.Asm;
         e.Function(Symbol, isGlobal: true, () =>
         {
-            a.AddInstruction(Instruction.Create(Code.Mov_rm64_r64, new MemoryOperand(Register.RIP, (long)e.DataAddress(SyscallUserStack)), Register.RSP));
-            a.AddInstruction(Instruction.Create(Code.Mov_r64_rm64, Register.RSP, new MemoryOperand(Register.RIP, (long)e.DataAddress(SyscallKernelStack))));
+            a.swapgs();
+            a.mov(__qword_ptr.gs[PerCpuLayout.SyscallUserStack], rsp);
+            a.mov(rsp, __qword_ptr.gs[PerCpuLayout.SyscallKernelStack]);
             a.push(UserDataSelector | 3);
-            a.AddInstruction(Instruction.Create(Code.Push_rm64, new MemoryOperand(Register.RIP, (long)e.DataAddress(SyscallUserStack))));
+            a.push(__qword_ptr.gs[PerCpuLayout.SyscallUserStack]);
             a.push(r11);
             a.push(UserCodeSelector | 3);
             a.push(rcx);

@@ -18,6 +18,7 @@ namespace Kernel.Boot
         private static void Main(BootInfo* bootInfo)
         {
             ulong csharpEntryTsc = Cpu.ReadTimeStampCounter();
+            PerCpu.InstallBootCpu();   // GS: every kernel entry from here on finds this CPU's block
             SerialPort.Initialize();
             RuntimeHooks.FailFast = &Panic.Fail;
 
@@ -56,6 +57,7 @@ namespace Kernel.Boot
             // randomness, whose fallback generator is seeded from them.
             problem = Time.TimeStartup.Initialize(bootInfo->EntryTsc);
             if (problem != null) Panic.Fail(problem);
+            PerCpu.InitializeThisCpu(0, Time.LocalApic.IsEnabled ? Time.LocalApic.Id : 0, PerCpu.BootTssAddress(), PerCpu.BootGdtAddress());
             Entropy.Random.Initialize();
             Logs.LogShipper.Configure(bootInfo);   // uk.log.*: from here on the console's lines are also kept for shipping
 

@@ -10,7 +10,8 @@ namespace Kernel.Syscalls
     {
         public const int ProcessId = 1;
         private const ulong ArchSetGs = 0x1001, ArchSetFs = 0x1002, ArchGetFs = 0x1003, ArchGetGs = 0x1004;
-        private const uint FsBaseMsr = 0xC000_0100, GsBaseMsr = 0xC000_0101;
+        // The app's GS waits in KERNEL_GS_BASE while the kernel runs (GS_BASE is the per-CPU block; swapgs on return).
+        private const uint FsBaseMsr = 0xC000_0100, KernelGsBaseMsr = 0xC000_0102;
         private const ulong PrSetName = 15, PrGetName = 16, PrGetDumpable = 3, PrSetDumpable = 4;
         public const int ResourceCount = 16;
         private const int RlimitStack = 3, RlimitCore = 4, RlimitNoFile = 7;
@@ -58,7 +59,7 @@ namespace Kernel.Syscalls
                 case ArchSetGs:
                     if (!Signals.UserFrame.IsUserSegmentBase(call.Arg1)) return -Errno.EPERM;
                     current.GsBase = call.Arg1;
-                    Cpu.WriteMsr(GsBaseMsr, call.Arg1);
+                    Cpu.WriteMsr(KernelGsBaseMsr, call.Arg1);
                     return 0;
                 case ArchGetFs:
                 case ArchGetGs:

@@ -19,7 +19,7 @@ namespace Kernel.Threads
     {
         public const long NoResult = long.MinValue;
         private const int SyscallInstructionLength = 2;
-        private const uint FsBaseMsr = 0xC000_0100, GsBaseMsr = 0xC000_0101;
+        private const uint FsBaseMsr = 0xC000_0100, KernelGsBaseMsr = 0xC000_0102;
 
         private static Thread[] s_threads;
         private static int s_count;
@@ -287,7 +287,7 @@ namespace Kernel.Threads
         {
             Cpu.SetKernelStack(thread.KernelStackTop);
             Cpu.WriteMsr(FsBaseMsr, thread.FsBase);
-            Cpu.WriteMsr(GsBaseMsr, thread.GsBase);
+            Cpu.WriteMsr(KernelGsBaseMsr, thread.GsBase);   // the app's GS, swapped in on the way to ring 3
         }
 
         private static Thread PickNext()
