@@ -95,6 +95,8 @@ internal static class Topology
         Console.WriteLine($"affinity: Environment.ProcessorCount: {Environment.ProcessorCount}");
         Console.WriteLine($"affinity: sched_getaffinity CPUs: {cpus.Count}");
         Console.WriteLine($"affinity: sysconf(_SC_NPROCESSORS_ONLN): {Native.sysconf(Native.ScNprocessorsOnln)}");
+        // musl 1.2.3 (Debian 12) counts the affinity for both; glibc reads /sys for these two.
+        Console.WriteLine($"affinity: sysconf(_SC_NPROCESSORS_CONF): {Native.sysconf(Native.ScNprocessorsConf)}");
         Console.WriteLine($"affinity: sched_getcpu is in the affinity: {cpus.Contains(Native.sched_getcpu())}");
         Console.WriteLine($"affinity: same mask for this thread's id: {SameMask(Native.GetAffinity(Native.gettid(), out _), mask)}");
 
@@ -134,7 +136,6 @@ internal static class Topology
         }
         Console.WriteLine($"affinity: this thread's affinity unchanged by the others: {SameMask(Native.GetAffinity(0, out _), mask)}");
 
-        Console.WriteLine($"machine: sysconf(_SC_NPROCESSORS_CONF): {Native.sysconf(Native.ScNprocessorsConf)}");
         Console.WriteLine($"machine: /sys/devices/system/cpu/online: {File.ReadAllText("/sys/devices/system/cpu/online").Trim()}");
         Console.WriteLine($"machine: /sys/devices/system/cpu/possible: {File.ReadAllText("/sys/devices/system/cpu/possible").Trim()}");
         Console.WriteLine($"machine: /sys/devices/system/cpu/present: {File.ReadAllText("/sys/devices/system/cpu/present").Trim()}");
