@@ -24,6 +24,12 @@ namespace Kernel.Arch
         [UnmanagedCallersOnly(EntryPoint = "uk_interrupt")]
         private static InterruptFrame* Dispatch(InterruptFrame* frame)
         {
+            // Answered before anything else and without the kernel lock: its sender holds the lock and waits for us.
+            if (frame->Vector == InterruptVectors.TlbShootdown)
+            {
+                TlbShootdown.HandleInterrupt();
+                return frame;
+            }
             // An interrupt keeps EFLAGS.AC: whatever ran before (the app, or a system call inside its UserAccess
             // window) must not lend it to this entry. iretq restores the interrupted code's own flag.
             UserAccess.End();

@@ -19,6 +19,12 @@ namespace Kernel.Arch
         /// <summary>The 8259 PICs are moved here (0xE0-0xEF), away from the CPU exceptions their reset
         /// bases overlap, and kept masked.</summary>
         public const byte LegacyPicBase = 0xE0;
+        /// <summary>Inter-processor: "run the scheduler" (a wake-up or a signal for a thread on another CPU; Threads).
+        /// An ordinary kernel entry. Vectors 0xF0 and up: the highest priority class, above every device.</summary>
+        public const byte Reschedule = 0xF0;
+        /// <summary>Inter-processor: invalidate the TLB range TlbShootdown published, then acknowledge. Handled
+        /// first thing in InterruptDispatcher, without the kernel lock.</summary>
+        public const byte TlbShootdown = 0xF1;
         /// <summary>The local APIC's spurious-interrupt vector: delivered without an in-service bit, so it
         /// is ignored (it has no handler) and must not be acknowledged (no EOI). Its low 4 bits are 1s for old APICs.</summary>
         public const byte Spurious = 0xFF;

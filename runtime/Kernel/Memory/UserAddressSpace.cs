@@ -33,6 +33,7 @@ namespace Kernel.Memory
         private static int s_count;
         private static ulong s_brk;
         private static bool s_noExecute;
+        private static ulong s_changedStart, s_changedEnd;
 
         /// <summary>Pages currently committed to the app (touched and not released).</summary>
         public static ulong CommittedPages;
@@ -193,7 +194,12 @@ namespace Kernel.Memory
                 {
                     if (!HoldsPage(*entry)) continue;
                     ulong* moved = PageTables.EnsureUserPageEntry(target + (page - oldAddress));
-                    if (moved == null) { OutOfMemory = true; return -Errno.ENOMEM; }
+                    if (moved == null)
+                    {
+                        FinishInvalidation(changed);
+                        OutOfMemory = true;
+                        return -Errno.ENOMEM;
+                    }
                     *moved = *entry;
                     *entry = 0;
                     changed = Invalidate(page, changed);
@@ -354,15 +360,20 @@ namespace Kernel.Memory
             else MergeAll();
         }
 
+        // Pages whose entries changed are invalidated here as they go (or all at once past FlushWholeTlbAbove);
+        // the other CPUs get one shootdown for the span they cover, when the change is complete.
         private static int Invalidate(ulong page, int changed)
         {
             if (changed < FlushWholeTlbAbove) Cpu.InvalidatePage(page);
+            if (changed == 0 || page < s_changedStart) s_changedStart = page;
+            if (changed == 0 || page + PageSize > s_changedEnd) s_changedEnd = page + PageSize;
             return changed + 1;
         }
 
         private static void FinishInvalidation(int changed)
         {
             if (changed >= FlushWholeTlbAbove) Cpu.WriteCr3(Cpu.ReadCr3());
+            if (changed > 0) TlbShootdown.FlushOthers(s_changedStart, s_changedEnd);
         }
 
         private static bool InUserRange(ulong start, ulong length) => MemoryLayout.IsUserRange(start, length);

@@ -45,12 +45,19 @@ namespace Kernel.Syscalls
 
         public static long brk(SyscallFrame call) => (long)UserAddressSpace.Brk(call.Arg0);
 
-        // membarrier: one CPU, and every entry into the kernel serializes it, so every barrier the
-        // runtime asks for has already happened by the time we get here.
+        // membarrier: the calling CPU is serialized by its entry into the kernel; PRIVATE_EXPEDITED must also
+        // serialize every other CPU that may run the app's threads (all of them: one process), so each takes an
+        // interrupt and acknowledges it before this returns (TlbShootdown.Synchronize). The .NET GC's
+        // FlushProcessWriteBuffers relies on it. Registration needs nothing.
         public static long membarrier(SyscallFrame call)
         {
             if (call.Arg0 == MembarrierQuery) return (long)(MembarrierPrivateExpedited | MembarrierRegisterPrivateExpedited);
-            if (call.Arg0 == MembarrierPrivateExpedited || call.Arg0 == MembarrierRegisterPrivateExpedited) return 0;
+            if (call.Arg0 == MembarrierRegisterPrivateExpedited) return 0;
+            if (call.Arg0 == MembarrierPrivateExpedited)
+            {
+                Arch.TlbShootdown.Synchronize();
+                return 0;
+            }
             return -Errno.EINVAL;
         }
 

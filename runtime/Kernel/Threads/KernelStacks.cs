@@ -64,8 +64,9 @@ namespace Kernel.Threads
             {
                 ulong* entry = PageTables.FindSmallPageEntry(bottom + i * PageSize);
                 if (entry != null) *entry = 0;
-                Cpu.InvalidatePage(bottom + i * PageSize);
             }
+            // Every CPU the thread ran on may hold these translations, and the slot's next stack gets other pages.
+            TlbShootdown.Flush(bottom, pageCount * PageSize);
         }
 
         private static void Release(ulong slot)

@@ -22,7 +22,7 @@ namespace Kernel.Time
         HypervisorLeaf,
     }
 
-    internal static unsafe class LocalApic
+    internal static unsafe partial class LocalApic
     {
         public const uint TimerDivider = 16;
 

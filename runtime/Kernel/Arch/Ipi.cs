@@ -1,0 +1,17 @@
+using Kernel.Time;
+
+namespace Kernel.Arch
+{
+    // Inter-processor interrupts: a fixed-delivery interrupt on a vector of InterruptVectors, sent through
+    // this CPU's local APIC. Delivery is asynchronous: whoever needs the target to have acted waits for an
+    // acknowledgement of its own (TlbShootdown's generations).
+    internal static class Ipi
+    {
+        /// <summary>Interrupts the CPU with index <paramref name="cpuIndex"/> (Processors' numbering) on <paramref name="vector"/>.</summary>
+        public static void Send(int cpuIndex, byte vector) => LocalApic.SendCommand(Processors.ApicIdOf(cpuIndex), LocalApic.DeliveryFixed | vector);
+
+        /// <summary>Interrupts every other CPU on <paramref name="vector"/>. CPUs that are not running (still
+        /// waiting for their start-up IPI) ignore a fixed interrupt.</summary>
+        public static void SendToAllOthers(byte vector) => LocalApic.SendCommandToAllOthers(LocalApic.DeliveryFixed | vector);
+    }
+}

@@ -1,0 +1,116 @@
+using Kernel.Time;
+
+namespace Kernel.Arch
+{
+    // Keeping every CPU's TLB true to the one set of page tables they share. A CPU caches translations
+    // (present entries only: a not-present one is never cached, so mapping a page needs no shootdown);
+    // when the kernel removes or narrows a mapping (munmap, mprotect, madvise(DONTNEED), mremap, a freed
+    // kernel stack) the other CPUs may still use the old entry until they invalidate it. Flush invalidates
+    // here, then publishes the range under a new generation, interrupts every other online CPU
+    // (InterruptVectors.TlbShootdown) and waits until each has serviced that generation. A CPU services a
+    // request from the interrupt (InterruptDispatcher's first check, before any lock), or from the kernel
+    // lock's spin loop, where it waits with interrupts off (ServicePending): otherwise the lock holder,
+    // waiting here, and the spinner would wait for each other.
+    //
+    // Callers hold the kernel lock, so there is one request at a time: the range stays unchanged until every
+    // target acknowledged it, and a target that reads the generation reads the range published before it
+    // (x86 keeps stores in order; the generation is volatile so that the compiler does too). The round trip
+    // (an interrupt, then iretq) also serializes each target's instruction stream, which is what
+    // membarrier(MEMBARRIER_CMD_PRIVATE_EXPEDITED) needs: Synchronize.
+    //
+    // One CPU online: the local invalidation and nothing else (a load and a compare).
+    internal static unsafe class TlbShootdown
+    {
+        private const ulong PageSize = 4096;
+        /// <summary>Above this many pages a CR3 reload (the kernel uses no global pages and no PCIDs, so it
+        /// drops every translation) is cheaper than one invlpg per page.</summary>
+        public const ulong FlushWholeTlbAbovePages = 64;
+
+        private struct Slot { public volatile uint Generation; }
+
+        // The range is written before the generation and read after it: a volatile store releases, a volatile load acquires.
+        private static volatile uint s_generation;
+        private static ulong s_start, s_end;
+        private static readonly Slot[] s_serviced = new Slot[Processors.MaxCpus];
+
+        /// <summary>Shootdown rounds sent (each one to every other online CPU).</summary>
+        public static ulong Rounds;
+
+        /// <summary>Invalidates [start, start + length) on this CPU and on every other online CPU.</summary>
+        public static void Flush(ulong start, ulong length)
+        {
+            ulong end = start + length;
+            InvalidateLocal(start, end);
+            if (Processors.Online > 1) Broadcast(start, end);
+        }
+
+        /// <summary>
+        /// Invalidates [start, end) on every other online CPU; for callers that already invalidated their own
+        /// TLB page by page (UserAddressSpace).
+        /// </summary>
+        public static void FlushOthers(ulong start, ulong end)
+        {
+            if (Processors.Online > 1) Broadcast(start, end);
+        }
+
+        /// <summary>Returns once every other online CPU has taken an interrupt (a serializing round trip),
+        /// so that no CPU still runs on a view of memory older than this call. Nothing is invalidated.</summary>
+        public static void Synchronize()
+        {
+            if (Processors.Online > 1) Broadcast(0, 0);
+        }
+
+        /// <summary>Services a request this CPU has not yet answered. Called with interrupts off: from the
+        /// TlbShootdown interrupt, and from every loop that waits for the kernel lock.</summary>
+        public static void ServicePending()
+        {
+            int me = ThisCpu();
+            if (me < 0) return;
+            uint generation = s_generation;
+            if (s_serviced[me].Generation == generation) return;
+            InvalidateLocal(s_start, s_end);
+            s_serviced[me].Generation = generation;
+        }
+
+        /// <summary>The interrupt's handler, run by InterruptDispatcher before anything else (no lock taken).</summary>
+        public static void HandleInterrupt()
+        {
+            ServicePending();
+            LocalApic.EndOfInterrupt();
+        }
+
+        /// <summary>An AP coming online has an empty TLB: it owes no earlier request.</summary>
+        public static void CatchUp(int index) => s_serviced[index].Generation = s_generation;
+
+        private static void Broadcast(ulong start, ulong end)
+        {
+            int me = ThisCpu();
+            int online = Processors.Online;
+            s_start = start;
+            s_end = end;
+            uint generation = s_generation + 1;
+            s_generation = generation;
+            s_serviced[me].Generation = generation;
+            Rounds++;
+            Ipi.SendToAllOthers(InterruptVectors.TlbShootdown);
+            for (int cpu = 0; cpu < online; cpu++)
+            {
+                while (s_serviced[cpu].Generation != generation) Cpu.Pause();
+            }
+        }
+
+        private static void InvalidateLocal(ulong start, ulong end)
+        {
+            if (end <= start) return;
+            ulong first = start & ~(PageSize - 1);
+            if ((end - first + PageSize - 1) / PageSize > FlushWholeTlbAbovePages)
+            {
+                Cpu.WriteCr3(Cpu.ReadCr3());
+                return;
+            }
+            for (ulong page = first; page < end; page += PageSize) Cpu.InvalidatePage(page);
+        }
+
+        private static int ThisCpu() => Processors.Online == 1 ? 0 : Processors.IndexOf(LocalApic.Id);
+    }
+}
