@@ -64,7 +64,7 @@ public static class BootData
         yield return new DefinedSymbol(BootInfoSymbol, DataSection, BootInfo, BootInfoLayout.Size, SymbolKind.Object, true);
         yield return new DefinedSymbol(SecurityCookieSymbol, DataSection, SecurityCookie, 8, SymbolKind.Object, true);
         yield return new DefinedSymbol(TrapThreadsSymbol, DataSection, TrapThreads, 4, SymbolKind.Object, true);
-        yield return Local("uk_kernel_lock_word", KernelLockWord, 4);
+        yield return Local("uk_kernel_lock", KernelLockWord, 4);
 
         static DefinedSymbol Local(string name, int offset, int size) =>
             new(name, DataSection, (ulong)offset, (ulong)size, SymbolKind.Object, false);

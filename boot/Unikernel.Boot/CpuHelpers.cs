@@ -148,11 +148,11 @@ public static class CpuHelpers
         // with interrupts on): every wake-up is an interrupt, and the kernel entry decides what runs next.
         e.Function("uk_idle_loop", isGlobal: true, () =>
         {
+            a.sti();
             var again = a.CreateLabel();
             a.Label(ref again);
-            a.sti();
             a.hlt();
-            a.jmp(again);
+            a.jmp(again);   // interrupts stay on: an entry from here always ends in a fresh idle frame or a thread
         });
         // A trap that returns: exercises the whole interrupt entry and exit path (self-test).
         e.Function("uk_breakpoint", isGlobal: true, () => { a.int3(); a.ret(); });

@@ -14,6 +14,8 @@ public static class InterruptStubs
     public const string CommonSymbol = "uk_isr_common";
     public const string Handler = "uk_interrupt";
     public const string ResumeSymbol = "uk_resume_frame";
+    /// <summary>Where the common entry saves the registers, GS already the kernel's (uk_syscall_entry's target).</summary>
+    public const string SaveSymbol = "uk_isr_save";
     public const int StubSize = 16;
     public const int FxSaveAreaSize = 512;
 
@@ -62,7 +64,16 @@ public static class InterruptStubs
             }
         });
 
+        // GS becomes this CPU's per-CPU block for the kernel: swapgs when the entry came from ring 3 (the saved
+        // cs, above vector, error code and rip). uk_syscall_entry swaps itself and continues at SaveSymbol.
         e.Function(CommonSymbol, isGlobal: true, () =>
+        {
+            a.test(__byte_ptr[rsp + 24], 3);
+            a.jz(e.LabelOf(SaveSymbol));
+            a.swapgs();
+        });
+
+        e.Function(SaveSymbol, isGlobal: true, () =>
         {
             a.push(rax);
             a.push(rbx);
@@ -79,7 +90,7 @@ public static class InterruptStubs
             a.push(r13);
             a.push(r14);
             a.push(r15);
-            EmitSwapGsOnEntry(e);
+            EmitParanoidSwapGs(e);
             // The CPU aligned rsp to 16 before its 5-quadword frame; with error code, vector and 15
             // registers (22 quadwords in all) rsp is 16-byte aligned here, as fxsave64 and the SysV
             // call require.
@@ -142,23 +153,17 @@ public static class InterruptStubs
     private static readonly int[] ParanoidVectors = { 2, 8, 18 };
     private const uint GsBaseMsr = 0xC000_0101;
 
-    // GS becomes this CPU's per-CPU block for the kernel: swapgs when the entry came from ring 3. An NMI,
-    // #DF or #MC in ring 0 may have hit the syscall entry's first instruction or the exit's last two (user GS
-    // loaded in ring 0), so for them GS_BASE itself decides: the kernel's blocks all lie in the upper half.
-    // Those three are fatal in ring 0 (the kernel reports and stops), so their exit never swaps back.
-    private static void EmitSwapGsOnEntry(CodeEmitter e)
+    // An NMI, #DF or #MC in ring 0 may have hit the syscall entry's first instruction or the exit's last two
+    // (the app's GS loaded in ring 0), so for them GS_BASE itself decides: the kernel's blocks all lie in the
+    // upper half. Those three are fatal in ring 0 (the kernel reports and stops), so their exit never swaps back.
+    private static void EmitParanoidSwapGs(CodeEmitter e)
     {
         var a = e.Asm;
         const int pushedRegisters = 15 * 8;
         var done = a.CreateLabel();
-        var fromKernel = a.CreateLabel();
         var swap = a.CreateLabel();
         a.test(__byte_ptr[rsp + pushedRegisters + 24], 3);   // vector, error code, rip, then cs
-        a.jz(fromKernel);
-        a.Label(ref swap);
-        a.swapgs();
-        a.jmp(done);
-        a.Label(ref fromKernel);
+        a.jnz(done);                                          // ring 3: swapped already
         foreach (int vector in ParanoidVectors)
         {
             var next = a.CreateLabel();
@@ -171,6 +176,9 @@ public static class InterruptStubs
             a.jmp(done);
             a.Label(ref next);
         }
+        a.jmp(done);
+        a.Label(ref swap);
+        a.swapgs();
         a.Label(ref done);
     }
 }

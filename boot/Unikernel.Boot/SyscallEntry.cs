@@ -7,7 +7,7 @@ namespace Unikernel.Boot;
 /// <summary>
 /// The `syscall` instruction's landing point (MSR LSTAR). It turns a system call into the same frame an
 /// interrupt from ring 3 produces -- user ss, rsp, rflags, cs, rip, then error code 0 and the pseudo
-/// vector 256 -- and continues in uk_isr_common, so the kernel sees one frame layout for every entry
+/// vector 256 -- and continues in uk_isr_common's register save (uk_isr_save), so the kernel sees one frame layout for every entry
 /// from the app (and can edit it, e.g. for signal delivery or a thread switch, and return with iretq).
 /// On entry rcx = user rip, r11 = user rflags, rsp is still the user's stack and interrupts are off
 /// (FMASK clears IF). swapgs makes GS this CPU's per-CPU block (PerCpuLayout), whose two slots carry the
@@ -36,7 +36,7 @@ public static class SyscallEntry
             a.push(rcx);
             a.push(0);                      // error code
             a.push(SyscallVector);          // push imm32: 256 does not fit the sign-extended imm8 form
-            a.jmp(e.LabelOf(InterruptStubs.CommonSymbol));
+            a.jmp(e.LabelOf(InterruptStubs.SaveSymbol));   // past the common entry's swapgs
         });
     }
 }

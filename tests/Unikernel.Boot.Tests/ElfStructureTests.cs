@@ -179,7 +179,7 @@ public class ElfStructureTests
     }
 
     [Theory]
-    [InlineData("uk_isr_common", "uk_interrupt", 0xE8)]
+    [InlineData("uk_isr_save", "uk_interrupt", 0xE8)]
     [InlineData("uk_boot_call_kernel", "uk_kernel_main", 0xE8)]
     [InlineData("RhpThrowEx", "uk_kernel_throw", 0xE9)]
     [InlineData("RhpFallbackFailFast", "uk_kernel_failfast", 0xE9)]

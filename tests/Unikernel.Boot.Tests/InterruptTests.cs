@@ -43,22 +43,32 @@ public class InterruptTests
     [Fact]
     public void CommonEntryFollowsTheContract()
     {
-        var code = Boot.Decode("uk_isr_common").Select(i => i.Text).ToList();
-        var expected = new List<string>();
+        // From ring 3 (saved cs above vector, error code and rip) GS becomes the kernel's: swapgs, then the save.
+        var entry = Boot.Decode("uk_isr_common");
+        Assert.Equal(new[] { "test byte [rsp+0x18], 3", "je", "swapgs" }, entry.Select(i => i.Mnemonic == Mnemonic.Je ? "je" : i.Text));
+        var save = Boot.Decode(InterruptStubs.SaveSymbol);
+        Assert.Equal(entry[^1].Instruction.NextIP, save[0].Instruction.IP);
+        Assert.Equal(save[0].Instruction.IP, entry[1].Instruction.NearBranchTarget);
         string[] order = { "rax", "rbx", "rcx", "rdx", "rsi", "rdi", "rbp", "r8", "r9", "r10", "r11", "r12", "r13", "r14", "r15" };
-        expected.AddRange(order.Select(r => "push " + r));
-        expected.AddRange(new[] { "sub rsp, 0x200", "fxsave64 [rsp]", "cld", "mov rdi, rsp", "call CALL", "mov rdi, rax" });
-        Assert.Equal(expected, code.Select(t => t.StartsWith("call ") ? "call CALL" : t));
+        Assert.Equal(order.Select(r => "push " + r), save.Take(15).Select(i => i.Text));
+        // Then the NMI/#DF/#MC check (GS_BASE's sign) and the call.
+        var tail = save.SkipWhile(i => i.Mnemonic != Mnemonic.Sub).Select(i => i.Text);
+        Assert.Equal(new[] { "sub rsp, 0x200", "fxsave64 [rsp]", "cld", "mov rdi, rsp", "call CALL", "mov rdi, rax" }, tail.Select(t => t.StartsWith("call ") ? "call CALL" : t));
+        Assert.Contains(save, i => i.Mnemonic == Mnemonic.Rdmsr);
 
-        // The common entry falls through into uk_resume_frame, which restores whatever frame it is given.
+        // The save falls through into uk_resume_frame, which restores whatever frame it is given: it releases the
+        // kernel lock once rsp stands on that frame, and swaps GS back when the frame returns to ring 3.
         var resume = Boot.Decode("uk_resume_frame");
-        Assert.Equal(Boot.Decode("uk_isr_common")[^1].Instruction.NextIP, resume[0].Instruction.IP);
-        var restore = new List<string> { "mov rsp, rdi", "fxrstor64 [rsp]", "add rsp, 0x200" };
+        Assert.Equal(save[^1].Instruction.NextIP, resume[0].Instruction.IP);
+        Assert.Equal("mov rsp, rdi", resume[0].Text);
+        var restoreStart = resume.FindIndex(i => i.Mnemonic == Mnemonic.Fxrstor64);
+        Assert.Contains(resume.Take(restoreStart), i => i.Mnemonic == Mnemonic.Dec && i.Instruction.SegmentPrefix == Register.GS);
+        var restore = new List<string> { "fxrstor64 [rsp]", "add rsp, 0x200" };
         restore.AddRange(order.Reverse().Select(r => "pop " + r));
-        restore.AddRange(new[] { "add rsp, 0x10", "iretq" });
-        Assert.Equal(restore, resume.Select(i => i.Text));
+        restore.AddRange(new[] { "add rsp, 0x10", "test byte [rsp+8], 3", "je", "swapgs", "iretq" });
+        Assert.Equal(restore, resume.Skip(restoreStart).Select(i => i.Mnemonic == Mnemonic.Je ? "je" : i.Text));
 
-        var call = Boot.Decode("uk_isr_common").Single(i => i.Mnemonic == Mnemonic.Call);
+        var call = save.Single(i => i.Mnemonic == Mnemonic.Call);
         var relocation = Boot.RelocationAt(TextSection, (ulong)call.BranchFieldOffset);
         Assert.NotNull(relocation);
         Assert.Equal("uk_interrupt", relocation.Target);
@@ -70,7 +80,7 @@ public class InterruptTests
     {
         // Replay the stack effects of stub + common entry and name each slot.
         var slots = new List<string> { "Ss", "Rsp", "Rflags", "Cs", "Rip", "ErrorCode", "Vector" };
-        foreach (var ins in Boot.Decode("uk_isr_common").TakeWhile(i => i.Mnemonic == Mnemonic.Push))
+        foreach (var ins in Boot.Decode(InterruptStubs.SaveSymbol).TakeWhile(i => i.Mnemonic == Mnemonic.Push))
             slots.Add(ins.Instruction.Op0Register.ToString());
         slots.Reverse(); // lowest address first
         int fxsave = 512;

@@ -35,22 +35,26 @@ public class SyscallEntryTests
     public void EntrySwitchesStacksAndBuildsAnInterruptFrameForVector256()
     {
         var code = Linked.Decode(SyscallEntry.Symbol);
-        Assert.Equal(Mnemonic.Mov, code[0].Mnemonic);                    // save user rsp ...
-        Assert.Equal(Register.RSP, code[0].Op1Register);
-        Assert.Equal(Register.RSP, code[1].Op0Register);                 // ... then load the kernel's
-        var pushes = code.Skip(2).TakeWhile(i => i.Mnemonic == Mnemonic.Push).ToList();
+        Assert.Equal(Mnemonic.Swapgs, code[0].Mnemonic);                 // GS: this CPU's block
+        Assert.Equal(Mnemonic.Mov, code[1].Mnemonic);                    // save user rsp in it ...
+        Assert.Equal(Register.GS, code[1].SegmentPrefix);
+        Assert.Equal(Register.RSP, code[1].Op1Register);
+        Assert.Equal((ulong)PerCpuLayout.SyscallUserStack, code[1].MemoryDisplacement64);
+        Assert.Equal(Register.RSP, code[2].Op0Register);                 // ... then load the kernel's
+        Assert.Equal((ulong)PerCpuLayout.SyscallKernelStack, code[2].MemoryDisplacement64);
+        var pushes = code.Skip(3).TakeWhile(i => i.Mnemonic == Mnemonic.Push).ToList();
         Assert.Equal(7, pushes.Count);
         Assert.Equal(0x1bUL, (ulong)pushes[0].Immediate32);              // user ss
-        Assert.True(pushes[1].IsIPRelativeMemoryOperand);                // saved user rsp
-        Assert.Equal(code[0].IPRelativeMemoryAddress, pushes[1].IPRelativeMemoryAddress);
+        Assert.Equal(Register.GS, pushes[1].SegmentPrefix);              // saved user rsp
+        Assert.Equal((ulong)PerCpuLayout.SyscallUserStack, pushes[1].MemoryDisplacement64);
         Assert.Equal(Register.R11, pushes[2].Op0Register);               // rflags
         Assert.Equal(0x23UL, (ulong)pushes[3].Immediate32);              // user cs
         Assert.Equal(Register.RCX, pushes[4].Op0Register);               // rip
         Assert.Equal(0UL, (ulong)pushes[5].Immediate32);                 // error code
         Assert.Equal(256UL, (ulong)pushes[6].Immediate32);               // pseudo vector
-        var jump = code[9];
-        Assert.Equal(Mnemonic.Jmp, jump.Mnemonic);
-        Assert.Equal(Linked.AddressOf(InterruptStubs.CommonSymbol), jump.NearBranchTarget);
+        var jump = code[10];
+        Assert.Equal(Mnemonic.Jmp, jump.Mnemonic);                       // past the common entry's swapgs
+        Assert.Equal(Linked.AddressOf(InterruptStubs.SaveSymbol), jump.NearBranchTarget);
     }
 
     [Fact]
@@ -58,6 +62,7 @@ public class SyscallEntryTests
     {
         var code = Linked.Decode("uk_enter_user_mode");
         Assert.Equal(Mnemonic.Iretq, code[^1].Mnemonic);
+        Assert.Equal(Mnemonic.Swapgs, code[^2].Mnemonic);                // the app's GS back, the block to KERNEL_GS_BASE
         var cleared = code.Where(i => i.Mnemonic == Mnemonic.Xor && i.Op0Register == i.Op1Register).Select(i => i.Op0Register).ToHashSet();
         foreach (var r in new[] { Register.RAX, Register.RBX, Register.RCX, Register.RDX, Register.RSI, Register.RBP,
                                   Register.R8, Register.R9, Register.R10, Register.R11, Register.R12, Register.R13, Register.R14, Register.R15 })
