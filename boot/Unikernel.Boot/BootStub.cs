@@ -19,6 +19,7 @@ public static class BootStub
             RuntimeShims.Emit(e);
             CpuHelpers.Emit(e);
             ExtendedStateHelpers.Emit(e);
+            ApTrampoline.Emit(e);
         }),
         new("pvh entry", 32, PvhEntry.Emit),
     };

@@ -29,6 +29,18 @@ public sealed class CodeEmitter
     internal List<(string Name, bool IsGlobal, int InstructionIndex)> Functions { get; } = new();
     internal List<(string Symbol, int InstructionIndex, byte Opcode)> ExternalBranches { get; } = new();
 
+    /// <summary>Runs of <see cref="EmbeddedData"/>: first instruction index and count.</summary>
+    internal List<(int FirstInstruction, int Count)> DataRuns { get; } = new();
+
+    /// <summary>Bytes that are not code (an image the kernel copies elsewhere): emitted as they are and not
+    /// decoded when relocations are derived, so they must not depend on addresses.</summary>
+    public void EmbeddedData(byte[] bytes)
+    {
+        int before = Asm.Instructions.Count;
+        Asm.db(bytes);
+        DataRuns.Add((before, Asm.Instructions.Count - before));
+    }
+
     public ulong DataAddress(int offset) => Bases.Data + (ulong)offset;
     public ulong BssAddress(int offset) => Bases.Bss + (ulong)offset;
     public ulong BootInfoAddress(int field) => DataAddress(BootMemoryLayout.BootInfo + field);

@@ -146,6 +146,7 @@ public static class CpuHelpers
         });
         // uk_idle_loop: a CPU with nothing to run (Threads/Scheduler's idle context, entered through a frame
         // with interrupts on): every wake-up is an interrupt, and the kernel entry decides what runs next.
+        e.Function("uk_idle_loop_address", isGlobal: true, () => { a.lea(rax, __[e.LabelOf("uk_idle_loop")]); a.ret(); });
         e.Function("uk_idle_loop", isGlobal: true, () =>
         {
             a.sti();

@@ -64,7 +64,8 @@ public static class TextAssembler
         byte[] Bytes,
         List<DefinedSymbol> Functions,
         List<Relocation> ExternalRelocations,
-        List<(int Start, int End, int Bitness)> FragmentRanges);
+        List<(int Start, int End, int Bitness)> FragmentRanges,
+        List<(int Start, int End)> DataRanges);
 
     private static Pass AssemblePass(IReadOnlyList<CodeFragment> fragments, SectionBases bases)
     {
@@ -72,6 +73,7 @@ public static class TextAssembler
         var functions = new List<DefinedSymbol>();
         var externals = new List<Relocation>();
         var ranges = new List<(int, int, int)>();
+        var dataRanges = new List<(int, int)>();
         var absoluteAddresses = new Dictionary<string, ulong>(StringComparer.Ordinal);
 
         foreach (var fragment in fragments)
@@ -88,6 +90,11 @@ public static class TextAssembler
             bytes.AddRange(writer.Bytes);
             int end = bytes.Count;
             ranges.Add((start, end, fragment.Bitness));
+            foreach (var (first, count) in emitter.DataRuns)
+            {
+                int dataEnd = first + count < instructionOffsets.Length ? start + (int)instructionOffsets[first + count] : end;
+                dataRanges.Add((start + (int)instructionOffsets[first], dataEnd));
+            }
 
             for (int i = 0; i < emitter.Functions.Count; i++)
             {
@@ -113,7 +120,7 @@ public static class TextAssembler
 
         while (bytes.Count % (int)BootMemoryLayout.TextAlignment != 0)
             bytes.Add(Int3);
-        return new Pass(bytes.ToArray(), functions, externals, ranges);
+        return new Pass(bytes.ToArray(), functions, externals, ranges, dataRanges);
     }
 
     private static IEnumerable<Relocation> DeriveAddressRelocations(Pass first, Pass second)
@@ -123,11 +130,19 @@ public static class TextAssembler
 
         foreach (var (start, end, bitness) in first.FragmentRanges)
         {
-            var decoder = Decoder.Create(bitness, new ByteArrayCodeReader(first.Bytes, start, end - start),
-                FirstPass.Text + (ulong)start);
+            var reader = new ByteArrayCodeReader(first.Bytes, start, end - start);
+            var decoder = Decoder.Create(bitness, reader, FirstPass.Text + (ulong)start);
             while (decoder.IP < FirstPass.Text + (ulong)end)
             {
                 int instructionStart = (int)(decoder.IP - FirstPass.Text);
+                int dataEnd = DataEndingAfter(first.DataRanges, instructionStart);
+                if (dataEnd >= 0)
+                {
+                    // Embedded data is not code; the final check below still holds its bytes to both passes.
+                    reader.Position = dataEnd - start;
+                    decoder.IP = FirstPass.Text + (ulong)dataEnd;
+                    continue;
+                }
                 decoder.Decode(out var instruction);
                 if (instruction.IsInvalid)
                     throw new InvalidOperationException($"undecodable bytes at {BootMemoryLayout.TextSection}+0x{instructionStart:X}");
@@ -194,6 +209,13 @@ public static class TextAssembler
                 relocations.Add(new Relocation((ulong)fieldOffset, RelocationType.Pc32, section, addend));
             }
         }
+    }
+
+    private static int DataEndingAfter(List<(int Start, int End)> dataRanges, int offset)
+    {
+        foreach (var (start, end) in dataRanges)
+            if (offset >= start && offset < end) return end;
+        return -1;
     }
 
     private static RelocationType ImmediateType(in Instruction instruction, int bitness)

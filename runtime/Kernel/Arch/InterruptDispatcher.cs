@@ -30,10 +30,14 @@ namespace Kernel.Arch
                 TlbShootdown.HandleInterrupt();
                 return frame;
             }
+            bool fromRing3 = (frame->Cs & 3) == 3;
+            if (fromRing3 && LockChecks.Enabled && KernelLock.HeldHere) LockChecks.Fail("an entry from ring 3 found the kernel lock held by its own CPU");
+            KernelLock.Acquire();   // released by uk_resume_frame once rsp stands on the frame this returns
             // An interrupt keeps EFLAGS.AC: whatever ran before (the app, or a system call inside its UserAccess
             // window) must not lend it to this entry. iretq restores the interrupted code's own flag.
             UserAccess.End();
-            bool fromApp = (frame->Cs & 3) == 3 && Scheduler.Current != null;
+            bool fromApp = fromRing3 && Scheduler.Current != null;
+            bool fromIdle = !fromRing3 && Scheduler.InterruptedIdle(frame);
             if (fromApp) Scheduler.EnteredFromApp();
             if (frame->Vector == SyscallVector)
             {
@@ -70,6 +74,7 @@ namespace Kernel.Arch
                 CpuExceptionReport.ReportAndStop(frame);
             var handler = InterruptHandlers.Find(frame->Vector);
             InterruptFrame* chosen = handler == null ? null : handler(frame);
+            if (fromIdle) return Scheduler.Leave();   // the interrupt may have made work for this CPU
             if (chosen != null) return chosen;
             return fromApp ? Scheduler.Leave() : frame;
         }

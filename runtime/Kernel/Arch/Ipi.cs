@@ -7,8 +7,8 @@ namespace Kernel.Arch
     // acknowledgement of its own (TlbShootdown's generations).
     internal static class Ipi
     {
-        /// <summary>Interrupts the CPU with index <paramref name="cpuIndex"/> (Processors' numbering) on <paramref name="vector"/>.</summary>
-        public static void Send(int cpuIndex, byte vector) => LocalApic.SendCommand(Processors.ApicIdOf(cpuIndex), LocalApic.DeliveryFixed | vector);
+        /// <summary>Interrupts the CPU with index <paramref name="cpuIndex"/> (PerCpu's numbering) on <paramref name="vector"/>.</summary>
+        public static void Send(int cpuIndex, byte vector) => LocalApic.SendCommand(PerCpu.ApicIdOf(cpuIndex), LocalApic.DeliveryFixed | vector);
 
         /// <summary>Interrupts every other CPU on <paramref name="vector"/>. CPUs that are not running (still
         /// waiting for their start-up IPI) ignore a fixed interrupt.</summary>

@@ -23,6 +23,7 @@ namespace Kernel.Arch
         private struct BlockTable { public fixed ulong Addresses[MaxCpus]; }
 
         private static PerCpuBlock s_bootCpu;
+        private static PerCpuBlock s_startingCpu;
         private static BlockTable s_blocks;
         private static int s_count;
 
@@ -66,6 +67,14 @@ namespace Kernel.Arch
             PerCpuBlock* block = Block(index);
             if (block == null)
             {
+                // The allocation below is kernel code, which reads GS (the lock checks): until its own block exists
+                // the CPU borrows a static one. CPUs come up one at a time, so one is enough; it is not online.
+                PerCpuBlock* starting;
+                fixed (PerCpuBlock* p = &s_startingCpu) starting = (PerCpuBlock*)MemoryLayout.ToDirectMap((ulong)p);
+                starting->Self = starting;
+                starting->Index = index;
+                starting->TssAddress = tssAddress;
+                Cpu.WriteMsr(GsBaseMsr, (ulong)starting);
                 block = (PerCpuBlock*)KernelMemory.AllocateZeroed((nuint)sizeof(PerCpuBlock));
                 if (block == null) return false;
                 if (!MemoryLayout.IsInDirectMap((ulong)block)) Diagnostics.Panic.Fail("per-CPU block outside the direct map");

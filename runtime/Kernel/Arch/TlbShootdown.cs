@@ -31,7 +31,7 @@ namespace Kernel.Arch
         // The range is written before the generation and read after it: a volatile store releases, a volatile load acquires.
         private static volatile uint s_generation;
         private static ulong s_start, s_end;
-        private static readonly Slot[] s_serviced = new Slot[Processors.MaxCpus];
+        private static readonly Slot[] s_serviced = new Slot[PerCpu.MaxCpus];
 
         /// <summary>Shootdown rounds sent (each one to every other online CPU).</summary>
         public static ulong Rounds;
@@ -41,7 +41,7 @@ namespace Kernel.Arch
         {
             ulong end = start + length;
             InvalidateLocal(start, end);
-            if (Processors.Online > 1) Broadcast(start, end);
+            if (PerCpu.Count > 1) Broadcast(start, end);
         }
 
         /// <summary>
@@ -50,22 +50,21 @@ namespace Kernel.Arch
         /// </summary>
         public static void FlushOthers(ulong start, ulong end)
         {
-            if (Processors.Online > 1) Broadcast(start, end);
+            if (PerCpu.Count > 1) Broadcast(start, end);
         }
 
         /// <summary>Returns once every other online CPU has taken an interrupt (a serializing round trip),
         /// so that no CPU still runs on a view of memory older than this call. Nothing is invalidated.</summary>
         public static void Synchronize()
         {
-            if (Processors.Online > 1) Broadcast(0, 0);
+            if (PerCpu.Count > 1) Broadcast(0, 0);
         }
 
         /// <summary>Services a request this CPU has not yet answered. Called with interrupts off: from the
         /// TlbShootdown interrupt, and from every loop that waits for the kernel lock.</summary>
         public static void ServicePending()
         {
-            int me = ThisCpu();
-            if (me < 0) return;
+            int me = PerCpu.Index;
             uint generation = s_generation;
             if (s_serviced[me].Generation == generation) return;
             InvalidateLocal(s_start, s_end);
@@ -79,13 +78,12 @@ namespace Kernel.Arch
             LocalApic.EndOfInterrupt();
         }
 
-        /// <summary>An AP coming online has an empty TLB: it owes no earlier request.</summary>
+        /// <summary>An AP coming online (before PerCpu.MarkOnline) has an empty TLB: it owes no earlier request.</summary>
         public static void CatchUp(int index) => s_serviced[index].Generation = s_generation;
 
         private static void Broadcast(ulong start, ulong end)
         {
-            int me = ThisCpu();
-            int online = Processors.Online;
+            int me = PerCpu.Index;
             s_start = start;
             s_end = end;
             uint generation = s_generation + 1;
@@ -93,8 +91,9 @@ namespace Kernel.Arch
             s_serviced[me].Generation = generation;
             Rounds++;
             Ipi.SendToAllOthers(InterruptVectors.TlbShootdown);
-            for (int cpu = 0; cpu < online; cpu++)
+            for (int cpu = 0; cpu < PerCpu.MaxCpus; cpu++)
             {
+                if (!PerCpu.IsOnline(cpu)) continue;
                 while (s_serviced[cpu].Generation != generation) Cpu.Pause();
             }
         }
@@ -110,7 +109,5 @@ namespace Kernel.Arch
             }
             for (ulong page = first; page < end; page += PageSize) Cpu.InvalidatePage(page);
         }
-
-        private static int ThisCpu() => Processors.Online == 1 ? 0 : Processors.IndexOf(LocalApic.Id);
     }
 }

@@ -19,6 +19,7 @@ namespace Kernel.Boot
         {
             ulong csharpEntryTsc = Cpu.ReadTimeStampCounter();
             PerCpu.InstallBootCpu();   // GS: every kernel entry from here on finds this CPU's block
+            Threads.KernelLock.Initialize();
             SerialPort.Initialize();
             RuntimeHooks.FailFast = &Panic.Fail;
 
@@ -52,6 +53,7 @@ namespace Kernel.Boot
 
             problem = BootCommandLine.Parse(LoaderData.CommandLine, LoaderData.CommandLineLength, LoaderData.CommandLineTruncated);
             if (problem != null) BootCommandLine.Reject(problem);
+            Threads.LockChecks.Configure();
 
             // Time: TSC and local APIC timer calibrated, wall clock read (interrupts stay off); then
             // randomness, whose fallback generator is seeded from them.
@@ -64,6 +66,7 @@ namespace Kernel.Boot
             ulong initDoneTsc = Cpu.ReadTimeStampCounter();
             BootReport.Write(bootInfo, csharpEntryTsc, initDoneTsc);
             Devices.DeviceStartup.Discover();   // ACPI tables, I/O APICs, PCI functions: "uk: acpi: ..." and "uk: pci: ..." lines
+            ApplicationProcessors.Start(bootInfo, Devices.Acpi.AcpiStartup.Tables?.Madt);   // the other CPUs: "uk: smp: ..." line
             Devices.Virtio.VirtioNet.Probe();   // a network card, if the machine has one: "uk: net: ..." line
             Devices.Virtio.VirtioBlock.Probe(); // disks (read for a config drive): a "uk: disk: ..." line each
 

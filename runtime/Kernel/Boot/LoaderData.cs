@@ -1,4 +1,5 @@
 using Kernel.Arch;
+using Kernel.Memory;
 
 namespace Kernel.Boot
 {
@@ -33,6 +34,9 @@ namespace Kernel.Boot
         public static ulong EbdaAddress;
         /// <summary>The loader's command line was longer than the copy holds: the kernel refuses it (BootCommandLine).</summary>
         public static bool CommandLineTruncated;
+        /// <summary>Where the loader left the start info, its memory map and the command line (and how long each
+        /// is): memory the kernel does not reuse for anything it hands another CPU (Boot/ApplicationProcessors).</summary>
+        public static MemoryRange OriginalStartInfo, OriginalMemoryMap, OriginalCommandLine;
 
         /// <summary>Null on success, else why the loader's data cannot be used.</summary>
         public static string Capture(ulong startInfoAddress)
@@ -74,6 +78,9 @@ namespace Kernel.Boot
                     }
                 }
                 CommandLine[CommandLineLength] = 0;
+                OriginalStartInfo = new MemoryRange { Start = (ulong)source, Length = (ulong)sizeof(PvhStartInfo) };
+                OriginalMemoryMap = new MemoryRange { Start = source->MemoryMapAddress, Length = (ulong)MemoryMapEntries * (ulong)sizeof(PvhMemoryMapEntry) };
+                OriginalCommandLine = new MemoryRange { Start = (ulong)text, Length = (ulong)CommandLineLength + 1 };
                 // Point the copy at our copies, so nothing later reaches back into loader memory.
                 StartInfo->MemoryMapAddress = (ulong)MemoryMap;
                 StartInfo->CommandLineAddress = (ulong)CommandLine;

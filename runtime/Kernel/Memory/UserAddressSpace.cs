@@ -252,7 +252,17 @@ namespace Kernel.Memory
             ulong page = address & ~(PageSize - 1);
             ulong* entry = PageTables.EnsureUserPageEntry(page);
             if (entry == null) { OutOfMemory = true; return false; }
-            if ((*entry & PageTables.Present) != 0) return false;   // present yet faulting: a protection violation
+            if ((*entry & PageTables.Present) != 0)
+            {
+                // Present and allowing the access: another CPU mapped it while this one waited for the kernel lock,
+                // or this CPU's TLB still held the entry from before a change that widened it (mprotect, a commit:
+                // only narrowing sends a shootdown). Drop the stale translation and let the access run again.
+                bool permits = (*entry & PageTables.User) != 0 && (!write || (*entry & PageTables.Writable) != 0)
+                               && (!execute || (*entry & PageTables.NoExecute) == 0);
+                if (!permits) return false;   // a protection violation
+                Cpu.InvalidatePage(page);
+                return true;
+            }
             ulong physical = *entry & PageTables.AddressMask;
             if (!HoldsPage(*entry))
             {

@@ -15,6 +15,7 @@ namespace Kernel.Process
             if (Vfs.Descriptors != null) Vfs.Descriptors.CloseAll();
             Logs.LogShipper.FlushBeforePowerOff(status);   // the one place shipped logs are flushed (uk.log.*)
             NetworkStack.DeliverBeforePowerOff();
+            Threads.LockChecks.Report();
             Machine.Exit(status);
         }
     }

@@ -47,7 +47,11 @@ namespace Kernel.Signals
             ulong bit = SignalNumbers.Bit(signal);
             if ((thread.PendingSignals & bit) == 0 || signal >= 32) thread.PendingInfo[signal] = *info;
             thread.PendingSignals |= bit;
-            if (thread.State != ThreadState.Blocked) return;
+            if (thread.State != ThreadState.Blocked)
+            {
+                Scheduler.Kick(thread);   // running in ring 3 on another CPU: deliver at a return that comes now
+                return;
+            }
             // rt_sigtimedwait re-runs to take the signal it waits for (it unblocked them while it waits).
             if ((thread.WaitedSignals & bit) != 0) Scheduler.Wake(thread, 0);
             else if ((thread.SignalMask & bit) == 0)

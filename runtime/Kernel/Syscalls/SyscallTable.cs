@@ -237,6 +237,7 @@ namespace Kernel.Syscalls
 
         public static void Dispatch(InterruptFrame* frame)
         {
+            Threads.LockChecks.AssertHeld("the system call handlers' state (VFS, network, memory map)");
             var call = new SyscallFrame(frame);
             ulong number = call.Number;
             // Handlers (and the trace, which shows paths) read and write the app's memory after UserMemory's

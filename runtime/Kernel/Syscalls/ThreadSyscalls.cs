@@ -38,6 +38,7 @@ namespace Kernel.Syscalls
             if (call.Arg1 != 0) child.Frame->Rsp = call.Arg1;
             child.FsBase = (flags & CloneSettls) != 0 ? call.Arg4 : parent.FsBase;
             child.GsBase = parent.GsBase;
+            child.AffinityMask = parent.AffinityMask;   // inherited, as on Linux
             child.SignalMask = parent.SignalMask;
             child.AffinityMask = parent.AffinityMask;
             child.Name = parent.Name;

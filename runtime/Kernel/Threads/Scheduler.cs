@@ -4,7 +4,7 @@ using Kernel.Memory;
 
 namespace Kernel.Threads
 {
-    // Round-robin scheduling of the app's threads on one CPU.
+    // Round-robin scheduling of the app's threads on every CPU.
     //
     // The kernel itself never blocks in the middle of its code: interrupts are off in the kernel, each
     // entry from ring 3 (system call, fault, timer) is handled to completion, and the scheduler's only
@@ -12,9 +12,14 @@ namespace Kernel.Threads
     // threads is the boot stub's `mov rsp, frame`). A call that must wait parks its thread (Block) and
     // is completed later by Wake, which writes the result into the parked frame (or rewinds it to
     // re-execute the `syscall`). Preemption is the timer interrupt asking for a switch. With no runnable
-    // thread the CPU halts with interrupts on until a timer or device wakes someone.
+    // thread the CPU enters its idle context (its own stack, ring 0, interrupts on, `hlt`) until an interrupt
+    // -- its timer tick, a device, a Reschedule IPI from the CPU that woke a thread -- lets it pick again.
     //
-    // SMP later: Current and the run decision become per CPU, and these lists get a lock.
+    // SMP: everything here runs under the big kernel lock (KernelLock; docs/architecture.md, "Locking"), so one
+    // run list (s_threads) serves every CPU: what "this CPU" owns -- Current, the switch request, the time of
+    // the last switch and of the kernel entry, the dead thread whose stack it still stands on, the idle context
+    // -- is indexed by PerCpu.Index. A thread runs on at most one CPU (RunningOn) and only where its
+    // AffinityMask allows.
     internal static unsafe class Scheduler
     {
         public const long NoResult = long.MinValue;
@@ -25,14 +30,20 @@ namespace Kernel.Threads
         private static int s_count;
         private static int s_nextId;
         private static int s_alive;
-        private static bool s_switchRequested;
-        private static Thread s_deadToFree;
-        private static ulong s_lastSwitch;
         private static ulong s_exitedCpuNanoseconds;
         private static ulong s_exitedSystemNanoseconds;
-        private static ulong s_kernelEntry;   // monotonic ns of the current entry from ring 3 (EnteredFromApp)
+        private static int s_rotor;   // where an idle CPU starts looking: threads share the CPUs in turn
 
-        public static Thread Current;
+        // Per CPU (PerCpu.Index).
+        private static Thread[] s_current;
+        private static bool[] s_switchRequested;
+        private static Thread[] s_deadToFree;
+        private static ulong[] s_lastSwitch;
+        private static ulong[] s_kernelEntry;   // monotonic ns of the current entry from ring 3 (EnteredFromApp)
+        private static ulong[] s_idleFrame;     // the idle context's frame, at the top of its own stack; 0: none yet
+
+        /// <summary>The thread this CPU runs (null while it idles, and before the app starts).</summary>
+        public static Thread Current => s_current == null ? null : s_current[PerCpu.Index];
         public static int LiveThreads => s_alive;
         public static int ThreadCount => s_count;
         public static Thread ThreadAt(int index) => s_threads[index];
@@ -50,11 +61,19 @@ namespace Kernel.Threads
         {
             s_threads = new Thread[16];
             s_nextId = 1;
+            s_current = new Thread[PerCpu.MaxCpus];
+            s_switchRequested = new bool[PerCpu.MaxCpus];
+            s_deadToFree = new Thread[PerCpu.MaxCpus];
+            s_lastSwitch = new ulong[PerCpu.MaxCpus];
+            s_kernelEntry = new ulong[PerCpu.MaxCpus];
+            s_idleFrame = new ulong[PerCpu.MaxCpus];
+            InterruptHandlers.Register(InterruptVectors.Reschedule, &OnReschedule);
         }
 
         /// <summary>A new thread with its own kernel stack; its frame (at the stack top) is zeroed for the caller to fill.</summary>
         public static Thread Create()
         {
+            LockChecks.AssertHeld("the scheduler's thread list");
             ulong stack = KernelStacks.Allocate();
             if (stack == 0) return null;
             var thread = new Thread();
@@ -62,6 +81,8 @@ namespace Kernel.Threads
             thread.KernelStackBase = stack;
             thread.KernelStackTop = stack + Thread.KernelStackPages * PageAllocator.PageSize;
             thread.State = ThreadState.Runnable;
+            thread.RunningOn = Thread.NotRunning;
+            thread.AffinityMask = ulong.MaxValue;
             thread.StartNanoseconds = Time.Clock.MonotonicNanoseconds;
             thread.ExtendedStateArea = ExtendedState.AllocateArea();
             if (ExtendedState.Enabled && thread.ExtendedStateArea == 0)
@@ -95,15 +116,20 @@ namespace Kernel.Threads
         /// <summary>The time slice, and so the granularity of sleeps and timeouts.</summary>
         public const ulong TickNanoseconds = 4_000_000;
 
-        /// <summary>Runs the first thread: never returns.</summary>
+        /// <summary>Runs the first thread: never returns. The boot CPU holds the kernel lock since boot (KernelLock);
+        /// resuming the thread gives it back, and the other CPUs, waiting for it, start taking work.</summary>
         public static void Start(Thread first)
         {
-            Current = first;
+            int cpu = PerCpu.Index;
+            if (!PrepareIdle(cpu)) Diagnostics.Panic.Fail("scheduler: no memory for the boot CPU's idle stack");
+            s_current[cpu] = first;
+            first.RunningOn = cpu;
             Boot.BootReport.WriteTimer();   // the timer's first use: its rate is measured now if need be
             Time.TimerInterrupt.Hook = &OnTimerTick;
             Time.LocalApic.StartPeriodicTimer(TickNanoseconds, InterruptVectors.Timer);
             WakeSources++;
-            s_lastSwitch = Time.Clock.MonotonicNanoseconds;
+            s_lastSwitch[cpu] = Time.Clock.MonotonicNanoseconds;
+            KernelLock.ResetCounters();
             Enter(first);
             UserAccess.Begin();
             Signals.SignalDelivery.PrepareReturnToUser(first);   // the same check as every later return to ring 3
@@ -112,53 +138,114 @@ namespace Kernel.Threads
         }
 
         /// <summary>
-        /// The end of every entry from ring 3: the frame to return to. The current thread continues unless
-        /// it blocked, died or used up its time slice (RequestSwitch).
+        /// An application processor, started by Arch (PerCpu, its local APIC and timer set up), joins the
+        /// scheduler: it waits for the kernel lock, then runs whatever is runnable or idles. Never returns.
+        /// </summary>
+        public static void RunApplicationProcessor()
+        {
+            KernelLock.AcquireOutsideEntry();
+            int cpu = PerCpu.Index;
+            PerCpu.MarkOnline(cpu);
+            if (s_current == null)
+            {
+                // No app (a kernel-only image): nothing will ever run here.
+                KernelLock.ReleaseAll();
+                Cpu.HaltForever();
+            }
+            if (!PrepareIdle(cpu)) Diagnostics.Panic.Fail("scheduler: no memory for an idle stack");
+            s_lastSwitch[cpu] = Time.Clock.MonotonicNanoseconds;
+            Cpu.ResumeFrame(Leave());
+        }
+
+        /// <summary>
+        /// The end of every entry from ring 3, and of every interrupt that found this CPU idle: the frame to
+        /// return to. The current thread continues unless it blocked, died, used up its time slice
+        /// (RequestSwitch) or may no longer run here (affinity); the idle context's frame when nothing can run.
         /// </summary>
         public static InterruptFrame* Leave()
         {
-            ChargeKernelTime();
-            Thread next = Current;
-            if (next.State != ThreadState.Runnable || s_switchRequested)
+            LockChecks.AssertHeld("the scheduler's run list");
+            int cpu = PerCpu.Index;
+            Thread current = s_current[cpu];
+            Thread next = current;
+            if (current != null)
             {
-                ChargeCurrent();
-                next = PickNext();
+                ChargeKernelTime(cpu, current);
+                if (current.State != ThreadState.Runnable || s_switchRequested[cpu] || !MayRunOn(current, cpu))
+                {
+                    ChargeCurrent(cpu, current);
+                    next = PickNext(cpu, current);
+                }
             }
-            s_switchRequested = false;
-            if (next != Current)    // only after PickNext, which ChargeCurrent preceded
+            else
             {
-                ExtendedState.Switch(Current.ExtendedStateArea, next.ExtendedStateArea);
-                Current = next;
-                Enter(next);
+                next = PickNext(cpu, null);
+            }
+            s_switchRequested[cpu] = false;
+            if (next != current)    // only after PickNext, which ChargeCurrent preceded
+            {
+                if (current != null)
+                {
+                    current.RunningOn = Thread.NotRunning;
+                    ExtendedState.Switch(current.ExtendedStateArea, 0);
+                }
+                s_current[cpu] = next;
+                if (next != null)
+                {
+                    next.RunningOn = cpu;
+                    ExtendedState.Switch(0, next.ExtendedStateArea);
+                    s_lastSwitch[cpu] = Time.Clock.MonotonicNanoseconds;
+                    Enter(next);
+                }
             }
             // Not while this very entry still runs on the dead thread's kernel stack (it exited in this entry):
-            // the stack is unmapped when freed. The next entry, on another thread's stack, frees it.
-            if (s_deadToFree != null && !OnKernelStackOf(s_deadToFree)) FreeDead();
+            // the stack is unmapped when freed. This CPU's next entry, on another stack, frees it.
+            Thread dead = s_deadToFree[cpu];
+            if (dead != null && !OnKernelStackOf(dead)) FreeDead(cpu);
+            if (next == null) return GoIdle(cpu);
             // Signal frames go onto the app's stack and sigreturn frames come from it: a UserAccess window
             // (SMAP) around the delivery, whose only user-memory copies are SignalDelivery's WriteToUser/ReadFromUser.
             UserAccess.Begin();
-            Signals.SignalDelivery.PrepareReturnToUser(Current);
+            Signals.SignalDelivery.PrepareReturnToUser(next);
             UserAccess.End();
-            return Current.Frame;
+            return s_current[cpu] == null ? GoIdle(cpu) : s_current[cpu].Frame;
         }
 
-        // Every tick: wake the sleepers whose time has come; an app thread that was running has used
-        // up its slice (a tick while the kernel idles just returns to the idle loop).
+        /// <summary>Whether this entry interrupted this CPU's idle loop (its frame is the idle context's).</summary>
+        public static bool InterruptedIdle(InterruptFrame* frame)
+        {
+            if (s_idleFrame == null || (frame->Cs & 3) != 0) return false;
+            ulong idle = s_idleFrame[PerCpu.Index];
+            return idle != 0 && frame->Rsp == ((InterruptFrame*)idle)->Rsp;
+        }
+
+        // Every tick, on every CPU: wake the sleepers whose time has come; an app thread that was running has
+        // used up its slice. A tick in the idle loop lets the CPU look for work (null: the dispatcher's Leave);
+        // one inside the kernel (a nested entry) just returns.
         private static InterruptFrame* OnTimerTick(InterruptFrame* frame)
         {
             if (PollHook != null) PollHook();   // net: received packets may wake threads
             ulong now = Time.Clock.MonotonicNanoseconds;
             ExpireDeadlines(now);
             if (DeadlineHook != null) DeadlineHook(now);
-            if ((frame->Cs & 3) != 3 || Current == null) return frame;
+            if ((frame->Cs & 3) != 3 || Current == null) return InterruptedIdle(frame) ? null : frame;
             RequestSwitch();
             return Leave();
+        }
+
+        // Another CPU woke a thread this one may run, or queued a signal for the thread it runs: the dispatcher's
+        // Leave (null) picks or delivers.
+        private static InterruptFrame* OnReschedule(InterruptFrame* frame)
+        {
+            Time.LocalApic.EndOfInterrupt();
+            return null;
         }
 
         /// <summary>CPU time of a thread (clock_gettime(CLOCK_THREAD_CPUTIME_ID)): time it ran, idle excluded.</summary>
         public static ulong ThreadCpuNanoseconds(Thread thread)
         {
-            ulong running = thread == Current ? Time.Clock.MonotonicNanoseconds - s_lastSwitch : 0;
+            int cpu = thread.RunningOn;
+            ulong running = cpu != Thread.NotRunning ? Time.Clock.MonotonicNanoseconds - s_lastSwitch[cpu] : 0;
             return thread.CpuNanoseconds + running;
         }
 
@@ -166,14 +253,15 @@ namespace Kernel.Threads
         /// An entry from ring 3 began (InterruptDispatcher): the time until Leave is the current thread's system
         /// time. Two clock reads per entry; an entry that never reaches Leave is overwritten by the next one.
         /// </summary>
-        public static void EnteredFromApp() => s_kernelEntry = Time.Clock.MonotonicNanoseconds;
+        public static void EnteredFromApp() => s_kernelEntry[PerCpu.Index] = Time.Clock.MonotonicNanoseconds;
 
-        private static void ChargeKernelTime()
+        private static void ChargeKernelTime(int cpu, Thread current)
         {
-            if (s_kernelEntry == 0) return;
+            ulong entry = s_kernelEntry[cpu];
+            if (entry == 0) return;
             ulong now = Time.Clock.MonotonicNanoseconds;
-            if (now > s_kernelEntry) Current.SystemNanoseconds += now - s_kernelEntry;
-            s_kernelEntry = 0;
+            if (now > entry) current.SystemNanoseconds += now - entry;
+            s_kernelEntry[cpu] = 0;
         }
 
         /// <summary>System time of the process: its threads', the exited ones' included (stime, ru_stime).</summary>
@@ -192,19 +280,62 @@ namespace Kernel.Threads
             return total;
         }
 
-        private static void ChargeCurrent()
+        private static void ChargeCurrent(int cpu, Thread current)
         {
             ulong now = Time.Clock.MonotonicNanoseconds;
-            Current.CpuNanoseconds += now - s_lastSwitch;
-            s_lastSwitch = now;
+            current.CpuNanoseconds += now - s_lastSwitch[cpu];
+            s_lastSwitch[cpu] = now;
         }
 
-        /// <summary>The time slice is over (timer) or the thread yields: switch at the next Leave.</summary>
-        public static void RequestSwitch() => s_switchRequested = true;
+        /// <summary>The time slice is over (timer) or the thread yields: this CPU switches at its next Leave.</summary>
+        public static void RequestSwitch() => s_switchRequested[PerCpu.Index] = true;
+
+        /// <summary>The thread's AffinityMask changed (sched_setaffinity): a thread running where it may no longer
+        /// run leaves that CPU at its next return to ring 3, and a CPU it may use is woken if idle.</summary>
+        public static void AffinityChanged(Thread thread)
+        {
+            int cpu = thread.RunningOn;
+            if (cpu != Thread.NotRunning && !MayRunOn(thread, cpu))
+            {
+                s_switchRequested[cpu] = true;
+                if (cpu != PerCpu.Index) Ipi.Send(cpu, InterruptVectors.Reschedule);
+            }
+            if (thread.State == ThreadState.Runnable) WakeIdleCpuFor(thread);
+        }
+
+        /// <summary>
+        /// Something for the thread to do at its next return to ring 3 (a signal queued for it): if it runs in
+        /// ring 3 on another CPU, that CPU is interrupted (Reschedule) so that the return comes now.
+        /// </summary>
+        public static void Kick(Thread thread)
+        {
+            int cpu = thread.RunningOn;
+            if (cpu != Thread.NotRunning && cpu != PerCpu.Index) Ipi.Send(cpu, InterruptVectors.Reschedule);
+        }
+
+        private static bool MayRunOn(Thread thread, int cpu) => (thread.AffinityMask & (1UL << cpu)) != 0;
+
+        // A thread became runnable: if a CPU it may use idles, interrupt it so that it picks the thread now
+        // rather than at its next tick. One CPU is enough: the thread runs on one.
+        private static void WakeIdleCpuFor(Thread thread)
+        {
+            int count = PerCpu.Count;
+            if (count < 2 || s_current == null) return;
+            int me = PerCpu.Index;
+            for (int cpu = 0; cpu < PerCpu.MaxCpus && count > 0; cpu++)
+            {
+                if (!PerCpu.IsOnline(cpu)) continue;
+                count--;
+                if (cpu == me || s_current[cpu] != null || s_idleFrame[cpu] == 0 || !MayRunOn(thread, cpu)) continue;
+                Ipi.Send(cpu, InterruptVectors.Reschedule);
+                return;
+            }
+        }
 
         /// <summary>Parks the current thread (see Blocking); the system call returns NoResult.</summary>
         public static long Block(WaitQueue queue, bool restart, ulong deadline, long timeoutResult)
         {
+            LockChecks.AssertHeld("a thread's wait state");
             Thread t = Current;
             t.State = ThreadState.Blocked;
             t.BlockedOn = queue;
@@ -218,6 +349,7 @@ namespace Kernel.Threads
         /// <summary>Completes a parked thread's system call with <paramref name="result"/> (or restarts it).</summary>
         public static void Wake(Thread thread, long result)
         {
+            LockChecks.AssertHeld("a thread's wait state");
             if (thread.State != ThreadState.Blocked) return;
             if (thread.BlockedOn != null) thread.BlockedOn.Remove(thread);
             thread.BlockedOn = null;
@@ -243,6 +375,7 @@ namespace Kernel.Threads
             thread.RestartAtDeadline = false;
             thread.WaitedSignals = 0;
             thread.State = ThreadState.Runnable;
+            WakeIdleCpuFor(thread);
         }
 
         /// <summary>Wakes the threads whose deadline has passed (called on every timer tick and when idle).</summary>
@@ -276,8 +409,9 @@ namespace Kernel.Threads
             t.State = ThreadState.Dead;
             s_alive--;
             if (s_alive == 0) Process.AppExit.Exit(status);
-            if (s_deadToFree != null) FreeDead();
-            s_deadToFree = t;                   // its kernel stack is the one we are standing on
+            int cpu = PerCpu.Index;
+            if (s_deadToFree[cpu] != null) FreeDead(cpu);
+            s_deadToFree[cpu] = t;              // its kernel stack is the one this CPU stands on
         }
 
         private static bool OnKernelStackOf(Thread thread)
@@ -293,42 +427,80 @@ namespace Kernel.Threads
             Cpu.WriteMsr(KernelGsBaseMsr, thread.GsBase);   // the app's GS, swapped in on the way to ring 3
         }
 
-        private static Thread PickNext()
+        // The next thread for this CPU, round robin after the current one: runnable, running nowhere else and
+        // allowed here; the current one again if nobody else qualifies and it may go on; null: idle.
+        private static Thread PickNext(int cpu, Thread current)
         {
-            while (true)
+            if (s_count == 0) return null;
+            int start = current != null ? IndexOf(current) : (s_rotor++ & 0x7FFF_FFFF) % s_count;
+            for (int step = 1; step <= s_count; step++)
             {
-                int start = IndexOf(Current);
-                for (int step = 1; step <= s_count; step++)
-                {
-                    Thread candidate = s_threads[(start + step) % s_count];
-                    if (candidate.State == ThreadState.Runnable) return candidate;
-                }
-                Idle();
+                Thread candidate = s_threads[(start + step) % s_count];
+                if (candidate.State != ThreadState.Runnable || !MayRunOn(candidate, cpu)) continue;
+                if (candidate.RunningOn != Thread.NotRunning && candidate != current) continue;
+                return candidate;
             }
+            return null;
         }
 
-        // Nothing can run: wait for an interrupt (timer tick, device) that may wake a thread.
-        private static void Idle()
+        // Nothing can run here: the idle context's frame. The network is polled and deadlines expire first (they
+        // may make a thread runnable), and with no wake source left while no CPU runs anything, it is a deadlock.
+        private static InterruptFrame* GoIdle(int cpu)
         {
-            if (PollHook != null) PollHook();   // net: received packets may wake threads
+            if (PollHook != null) PollHook();
             ulong now = Time.Clock.MonotonicNanoseconds;
-            s_lastSwitch = now;                 // time spent idle is nobody's CPU time
             ExpireDeadlines(now);
             if (DeadlineHook != null) DeadlineHook(now);
-            if (AnyRunnable()) return;
-            if (WakeSources == 0)
+            Thread next = PickNext(cpu, null);
+            if (next != null)
             {
-                if (!AnyDeadline()) ReportDeadlock();
-                // No timer interrupt to wait for: poll the clock until the earliest deadline passes.
-                Cpu.Pause();
-                return;
+                s_current[cpu] = next;
+                next.RunningOn = cpu;
+                ExtendedState.Switch(0, next.ExtendedStateArea);
+                s_lastSwitch[cpu] = now;
+                Enter(next);
+                UserAccess.Begin();
+                Signals.SignalDelivery.PrepareReturnToUser(next);
+                UserAccess.End();
+                if (s_current[cpu] != null) return next.Frame;
             }
-            Cpu.WaitForInterrupt();
+            if (WakeSources == 0 && !AnyRunning() && !AnyDeadline()) ReportDeadlock();
+            return (InterruptFrame*)s_idleFrame[cpu];
         }
 
-        private static bool AnyRunnable()
+        // The idle context: a stack of its own (an interrupt in idle runs the kernel on it, so it is a full kernel
+        // stack) and, at its top, the frame uk_resume_frame enters it through: ring 0, interrupts on, uk_idle_loop.
+        // Resuming it never changes it (iretq only reads), so it is built once.
+        private static bool PrepareIdle(int cpu)
         {
-            for (int i = 0; i < s_count; i++) if (s_threads[i].State == ThreadState.Runnable) return true;
+            if (s_idleFrame[cpu] != 0) return true;
+            ulong bottom = KernelStacks.Allocate();
+            if (bottom == 0) return false;
+            ulong top = bottom + Thread.KernelStackPages * PageAllocator.PageSize;
+            var frame = (InterruptFrame*)(top - (ulong)sizeof(InterruptFrame));
+            *(ushort*)frame->FxSave = InitialFpuControl;
+            *(uint*)(frame->FxSave + MxcsrOffset) = InitialMxcsr;
+            frame->Rip = IdleLoopAddress();
+            frame->Cs = KernelCodeSelector;
+            frame->Rflags = InterruptsOnFlags;
+            frame->Rsp = (ulong)frame & ~15UL;
+            frame->Ss = KernelDataSelector;
+            s_idleFrame[cpu] = (ulong)frame;
+            return true;
+        }
+
+        private const ushort InitialFpuControl = 0x037F;
+        private const int MxcsrOffset = 24;
+        private const uint InitialMxcsr = 0x1F80;
+        private const ulong KernelCodeSelector = 0x08, KernelDataSelector = 0x10, InterruptsOnFlags = 0x202;
+
+        [System.Runtime.InteropServices.DllImport("*", EntryPoint = "uk_idle_loop_address"), System.Runtime.InteropServices.SuppressGCTransition]
+        private static extern ulong IdleLoopAddress();
+
+        private static bool AnyRunning()
+        {
+            for (int i = 0; i < s_count; i++)
+                if (s_threads[i].RunningOn != Thread.NotRunning || s_threads[i].State == ThreadState.Runnable) return true;
             return false;
         }
 
@@ -366,10 +538,10 @@ namespace Kernel.Threads
             return 0;
         }
 
-        private static void FreeDead()
+        private static void FreeDead(int cpu)
         {
-            Thread t = s_deadToFree;
-            s_deadToFree = null;
+            Thread t = s_deadToFree[cpu];
+            s_deadToFree[cpu] = null;
             s_exitedCpuNanoseconds += t.CpuNanoseconds;
             s_exitedSystemNanoseconds += t.SystemNanoseconds;
             KernelStacks.Free(t.KernelStackBase);

@@ -19,8 +19,14 @@ namespace Kernel.Threads
     {
         public const ulong KernelStackPages = 8;
 
+        public const int NotRunning = -1;
+
         public int Id;
         public ThreadState State;
+        /// <summary>The CPU whose Current it is (NotRunning: none); a thread runs on one CPU at a time.</summary>
+        public int RunningOn;
+        /// <summary>The CPUs it may run on, bit N for PerCpu index N (sched_setaffinity); every CPU by default.</summary>
+        public ulong AffinityMask;
         public ulong KernelStackBase;
         public ulong KernelStackTop;
         public ulong FsBase;

@@ -38,7 +38,7 @@ namespace Kernel.Devices.Acpi
     /// </summary>
     internal sealed unsafe class Madt
     {
-        public const int MaxIoApics = 8, MaxOverrides = 16;
+        public const int MaxIoApics = 8, MaxOverrides = 16, MaxProcessors = 64;
         private const int LocalApicAddressOffset = 36, FlagsOffset = 40, FirstEntryOffset = 44;
         private const byte TypeLocalApic = 0, TypeIoApic = 1, TypeOverride = 2, TypeLocalApicAddress = 5, TypeLocalX2Apic = 9;
         private const uint ProcessorEnabled = 1, ProcessorOnlineCapable = 2;
@@ -49,6 +49,10 @@ namespace Kernel.Devices.Acpi
         /// <summary>The machine has 8259 PICs too (PCAT_COMPAT), which the OS must mask when it uses the APICs.</summary>
         public bool HasLegacyPics;
         public int Processors;
+        /// <summary>The local APIC IDs of the enabled processors, in table order (the one the firmware booted
+        /// among them): the CPUs the kernel starts.</summary>
+        public readonly uint[] EnabledApicIds = new uint[MaxProcessors];
+        public int EnabledCount;
         public int IoApicCount;
         public readonly IoApicEntry[] IoApics = new IoApicEntry[MaxIoApics];
         public int OverrideCount;
@@ -106,15 +110,26 @@ namespace Kernel.Devices.Acpi
             }
         }
 
+        // Enabled processors are running or waiting for their start-up IPI; online-capable ones may be added
+        // later (hot plug): counted as possible CPUs, never started.
+        private void AddProcessor(uint apicId, uint flags)
+        {
+            if ((flags & (ProcessorEnabled | ProcessorOnlineCapable)) == 0) return;
+            Processors++;
+            if ((flags & ProcessorEnabled) == 0) return;
+            if (EnabledCount == MaxProcessors) { Dropped++; return; }
+            EnabledApicIds[EnabledCount++] = apicId;
+        }
+
         private void Add(byte type, byte* entry)
         {
             switch (type)
             {
                 case TypeLocalApic:
-                    if ((AcpiTable.Read32(entry + 4) & (ProcessorEnabled | ProcessorOnlineCapable)) != 0) Processors++;
+                    AddProcessor(entry[3], AcpiTable.Read32(entry + 4));
                     break;
                 case TypeLocalX2Apic:
-                    if ((AcpiTable.Read32(entry + 8) & (ProcessorEnabled | ProcessorOnlineCapable)) != 0) Processors++;
+                    AddProcessor(AcpiTable.Read32(entry + 4), AcpiTable.Read32(entry + 8));
                     break;
                 case TypeIoApic:
                     if (IoApicCount == MaxIoApics) { Dropped++; break; }
