@@ -40,7 +40,6 @@ namespace Kernel.Syscalls
             child.GsBase = parent.GsBase;
             child.AffinityMask = parent.AffinityMask;   // inherited, as on Linux
             child.SignalMask = parent.SignalMask;
-            child.AffinityMask = parent.AffinityMask;
             child.Name = parent.Name;
             if ((flags & CloneChildCleartid) != 0) child.ClearChildTid = call.Arg3;
             if ((flags & CloneParentSettid) != 0) *(int*)call.Arg2 = child.Id;
@@ -100,7 +99,8 @@ namespace Kernel.Syscalls
             if (thread == null) return -Errno.ESRCH;
             ulong allowed = requested & OnlineCpus;
             if (allowed == 0) return -Errno.EINVAL;
-            Scheduler.SetAffinity(thread, allowed);
+            thread.AffinityMask = allowed;
+            Scheduler.AffinityChanged(thread);
             return 0;
         }
 

@@ -103,9 +103,6 @@ namespace Kernel.Threads
             return thread;
         }
 
-        /// <summary>PLACEHOLDER until wt/smpsched's scheduler honours affinity (smpabi-notes.txt): stores the mask.</summary>
-        public static void SetAffinity(Thread thread, ulong mask) => thread.AffinityMask = mask;
-
         public static Thread Find(int id)
         {
             for (int i = 0; i < s_count; i++)

@@ -41,8 +41,6 @@ namespace Kernel.Threads
         /// <summary>The task's comm (prctl PR_SET_NAME, /proc/.../stat and status): up to 15 bytes and a NUL.</summary>
         public ThreadName Name;
         public ulong ExtendedStateArea;   // see Arch/ExtendedState
-        /// <summary>sched_setaffinity: bit i lets it run on CPU i (PerCpu index); all by default, inherited by clone.</summary>
-        public ulong AffinityMask = ~0UL;
 
         // Blocking (see Blocking and WaitQueue).
         public WaitQueue BlockedOn;
