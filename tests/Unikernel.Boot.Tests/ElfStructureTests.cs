@@ -164,7 +164,7 @@ public class ElfStructureTests
     {
         var expected = new[]
         {
-            "uk_kernel_main", "uk_interrupt", "uk_kernel_throw", "uk_kernel_failfast", "uk_interface_dispatch",
+            "uk_kernel_main", "uk_interrupt", "uk_kernel_throw", "uk_kernel_failfast", "uk_interface_dispatch", "uk_ap_main",
             "__image_start", "__image_end", "__start___modules", "__stop___modules",
             "__start_uk_ksyms", "__stop_uk_ksyms", "__start_uk_files", "__stop_uk_files", "__text_start", "__text_end",
             "__uk_app_entry", "__uk_app_phdr", "__uk_app_phnum", "__uk_app_start", "__uk_app_end", "__uk_payload_start",
@@ -217,7 +217,15 @@ public class ElfStructureTests
         var fields = new HashSet<int>();
         var pvh = Boot.Symbol("uk_pvh_entry");
         int pvhEnd = (int)(Boot.Symbol("uk_boot_enter_long_mode").Value + Boot.Symbol("uk_boot_enter_long_mode").Size);
-        foreach (var (start, length, bitness) in new[] { (0, (int)pvh.Value, 64), ((int)pvh.Value, pvhEnd - (int)pvh.Value, 32) })
+        // The AP trampoline's image inside the 64-bit fragment is data (ApTrampoline): not decoded, and it has no relocations.
+        var image = Boot.Symbol(ApTrampoline.ImageSymbol);
+        int imageEnd = (int)(image.Value + image.Size);
+        Assert.DoesNotContain(Boot.RelocationsOf(TextSection), r => r.Offset >= image.Value && (int)r.Offset < imageEnd);
+        foreach (var (start, length, bitness) in new[]
+                 {
+                     (0, (int)image.Value, 64), (imageEnd, (int)pvh.Value - imageEnd, 64),
+                     ((int)pvh.Value, pvhEnd - (int)pvh.Value, 32),
+                 })
         {
             foreach (var ins in Boot.DecodeRange(start, length, bitness).Where(i => i.Mnemonic != Iced.Intel.Mnemonic.Int3))
             {

@@ -37,10 +37,6 @@ namespace Kernel.Boot
         /// <summary>How long an AP may take from its first start-up IPI to ApMain (a loaded TCG host is slow).</summary>
         private const ulong ArrivalTimeoutNanoseconds = 2_000_000_000;
 
-        // The trampoline's parameters block (boot/ApTrampoline.cs; offsets from its DataOffset).
-        private const ulong TrampolineDataOffset = 0x100;
-        private const ulong ParamCr3 = 0x30, ParamCr4 = 0x38, ParamCr0 = 0x40, ParamEfer = 0x48, ParamXcr0 = 0x50;
-        private const ulong ParamGdtPointer = 0x58, ParamIdtPointer = 0x68, ParamStackTop = 0x78, ParamLongModeEntry = 0x80, ParamArgument = 0x88;
 
         [DllImport("*", EntryPoint = "uk_ap_trampoline"), SuppressGCTransition] private static extern void TrampolineInfo(ulong* info);
         [DllImport("*", EntryPoint = "uk_store_idt_pointer"), SuppressGCTransition] private static extern void StoreIdtPointer(byte* pointer);
@@ -104,14 +100,14 @@ namespace Kernel.Boot
             byte* image = (byte*)info[0];
             byte* low = (byte*)MemoryLayout.ToDirectMap(page);
             for (ulong i = 0; i < info[1]; i++) low[i] = image[i];
-            byte* data = low + TrampolineDataOffset;
-            *(ulong*)(data + ParamCr3) = cr3;
-            *(ulong*)(data + ParamCr4) = Cpu.ReadCr4();
-            *(ulong*)(data + ParamCr0) = Cpu.ReadCr0();
-            *(ulong*)(data + ParamEfer) = Cpu.ReadMsr((uint)EferMsr) & ~EferLongModeActive;
-            *(ulong*)(data + ParamXcr0) = boot->Xcr0;
-            StoreIdtPointer(data + ParamIdtPointer);
-            *(ulong*)(data + ParamLongModeEntry) = info[2];
+            var parameters = (ApTrampolineParameters*)(low + ApTrampolineParameters.DataOffset);
+            parameters->Cr3 = cr3;
+            parameters->Cr4 = Cpu.ReadCr4();
+            parameters->Cr0 = Cpu.ReadCr0();
+            parameters->Efer = Cpu.ReadMsr((uint)EferMsr) & ~EferLongModeActive;
+            parameters->Xcr0 = boot->Xcr0;
+            StoreIdtPointer((byte*)&parameters->FinalIdtPointer);
+            parameters->LongModeEntry = info[2];
             s_star = Cpu.ReadMsr((uint)StarMsr);
             s_lstar = Cpu.ReadMsr((uint)LstarMsr);
             s_fmask = Cpu.ReadMsr((uint)FmaskMsr);
@@ -144,11 +140,11 @@ namespace Kernel.Boot
                                      | (((limit >> 16) & 0xF) << 48) | (((tss >> 24) & 0xFF) << 56);
             table[TssDescriptorSlot + 1] = tss >> 32;
 
-            byte* data = (byte*)MemoryLayout.ToDirectMap(page) + TrampolineDataOffset;
-            *(ushort*)(data + ParamGdtPointer) = GdtEntries * 8 - 1;
-            *(ulong*)(data + ParamGdtPointer + 2) = gdt;
-            *(ulong*)(data + ParamStackTop) = stackTop;
-            *(ulong*)(data + ParamArgument) = (ulong)index;
+            var parameters = (ApTrampolineParameters*)(MemoryLayout.ToDirectMap(page) + ApTrampolineParameters.DataOffset);
+            parameters->FinalGdtPointer = GdtEntries * 8 - 1;
+            parameters->FinalGdtBase = gdt;
+            parameters->StackTop = stackTop;
+            parameters->Argument = (ulong)index;
             s_startingApicId = apicId;
             s_apGdt = gdt;
             s_apTss = tss;
