@@ -129,6 +129,20 @@ public class CliTests
     }
 
     [Fact]
+    public void DeployTakesCpusForEachInstanceWithRunsRule()
+    {
+        var (status, help, _) = Uk("deploy", "--help");
+        Assert.Equal(0, status);
+        Assert.Contains("--cpus", help);
+        using var dir = new TempDirectory();
+        string image = dir.File("app.img");
+        File.WriteAllBytes(image, [0]);
+        var (refused, _, error) = Uk("deploy", image, "--cpus", "64");
+        Assert.Equal(2, refused);
+        Assert.Contains("--cpus must be a whole number from 1 to 32", error);
+    }
+
+    [Fact]
     public void RunGivesTheGuestTheTscRateUnderTcgOnlyAndNeverOverridesTheUsersOwn()
     {
         using var dir = new TempDirectory();
