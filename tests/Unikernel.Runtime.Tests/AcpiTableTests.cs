@@ -238,6 +238,9 @@ public sealed unsafe class AcpiTableTests : IDisposable
         Assert.True(madt.HasLegacyPics);
         Assert.Equal(0x1_FEE0_0000UL, madt.LocalApicAddress);
         Assert.Equal(3, madt.Processors);
+        // The CPUs the kernel starts: the enabled ones, the x2APIC entry's 32-bit ID included; online-capable ones
+        // (hot plug) are possible CPUs only.
+        Assert.Equal([0u, 7u], madt.EnabledApicIds.Take(madt.EnabledCount));
         Assert.Equal(2, madt.IoApicCount);
         Assert.Equal((0xFEC10000UL, 24u), (madt.IoApics[1].Address, madt.IoApics[1].GsiBase));
         Assert.Equal(2, madt.OverrideCount);   // the non-ISA one is not an ISA override

@@ -160,7 +160,13 @@ namespace Kernel.Boot
             ulong deadline = Cpu.ReadTimeStampCounter() + Clock.NanosecondsToTscTicks(ArrivalTimeoutNanoseconds);
             while (s_arrived != index)
             {
-                if (Cpu.ReadTimeStampCounter() > deadline) return "did not come up";
+                if (Cpu.ReadTimeStampCounter() > deadline)
+                {
+                    // Back to waiting for a start-up IPI, so that a late start cannot run on parameters meant for the next.
+                    LocalApic.SendCommand(apicId, LocalApic.DeliveryInit | LocalApic.LevelAssert | LocalApic.LevelTriggered);
+                    LocalApic.SendCommand(apicId, LocalApic.DeliveryInit | LocalApic.LevelTriggered);
+                    return "did not come up";
+                }
                 Cpu.Pause();
             }
             return null;
