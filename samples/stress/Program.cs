@@ -12,16 +12,13 @@
 //   compute [units]   a fixed CPU-bound computation (UNITS work units, default 64) spread over ProcessorCount workers
 //                     with Parallel.For; prints the workers, the elapsed time and a checksum that does not depend on
 //                     the worker count. Exit 0.
-using System.Collections.Concurrent;
 using System.Diagnostics;
-using System.Runtime;
 using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
-using System.Threading.Channels;
 
 namespace Stress;
 
-public static partial class Program
+public static class Program
 {
     public static int Main(string[] args)
     {
