@@ -245,6 +245,7 @@ internal static class StressRun
         return problems.TryDequeue(out string? problem) ? problem : null;
     }
 
+    // Zero, but not a constant ILC could fold: the division must reach the CPU.
     private static int Zero = Environment.ProcessorCount > 10_000 ? 1 : 0;
 
     [MethodImpl(MethodImplOptions.NoInlining)] private static void Throw(int i) => throw new InvalidOperationException("thrown " + i);
