@@ -77,6 +77,8 @@ public static class PerCpuLayout
     public const int ApicId = 44;
     /// <summary>How deep this CPU holds the kernel lock (entries nest: a fault inside a system call).</summary>
     public const int LockDepth = 48;
+    /// <summary>The thread this CPU runs (the kernel's Scheduler.Current, an object address; 0 while idle).</summary>
+    public const int Current = 56;
     public const int Size = 64;
 }
 

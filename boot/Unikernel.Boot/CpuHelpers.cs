@@ -133,6 +133,32 @@ public static class CpuHelpers
         // The per-CPU block (gs:[0] is its own address) and this CPU's index, without rdmsr.
         e.Function("uk_percpu_block", isGlobal: true, () => { a.mov(rax, __qword_ptr.gs[PerCpuLayout.Self]); a.ret(); });
         e.Function("uk_percpu_index", isGlobal: true, () => { a.mov(eax, __dword_ptr.gs[PerCpuLayout.Index]); a.ret(); });
+        e.Function("uk_percpu_current", isGlobal: true, () => { a.mov(rax, __qword_ptr.gs[PerCpuLayout.Current]); a.ret(); });
+        // uk_kernel_lock_enter() -> 0 when this CPU now holds the kernel lock (taken, or once more: the depth counts),
+        // else the owner's index + 1 (the caller spins and calls again). The fast path of Threads/KernelLock.
+        e.Function("uk_kernel_lock_enter", isGlobal: true, () =>
+        {
+            var again = a.CreateLabel();
+            var taken = a.CreateLabel();
+            a.mov(ecx, __dword_ptr.gs[PerCpuLayout.Index]);
+            a.inc(ecx);
+            a.xor(eax, eax);
+            a.AddInstruction(Iced.Intel.Instruction.Create(Iced.Intel.Code.Cmp_rm32_r32,
+                new Iced.Intel.MemoryOperand(Iced.Intel.Register.RIP, (long)e.DataAddress(BootMemoryLayout.KernelLockWord)), Iced.Intel.Register.ECX));
+            a.je(again);
+            var cmpxchg = Iced.Intel.Instruction.Create(Iced.Intel.Code.Cmpxchg_rm32_r32,
+                new Iced.Intel.MemoryOperand(Iced.Intel.Register.RIP, (long)e.DataAddress(BootMemoryLayout.KernelLockWord)), Iced.Intel.Register.ECX);
+            cmpxchg.HasLockPrefix = true;
+            a.AddInstruction(cmpxchg);
+            a.jz(taken);
+            a.ret();                                            // eax: the owner word
+            a.Label(ref again);
+            a.inc(__dword_ptr.gs[PerCpuLayout.LockDepth]);
+            a.ret();                                            // eax = 0
+            a.Label(ref taken);
+            a.mov(__dword_ptr.gs[PerCpuLayout.LockDepth], 1);
+            a.ret();                                            // eax = 0 (cmpxchg found it)
+        });
         // The boot CPU's descriptor tables and the kernel lock's word, for the kernel to find.
         e.Function("uk_boot_tss_address", isGlobal: true, () => { e.LeaRipRelative(rax, e.DataAddress(BootMemoryLayout.Tss)); a.ret(); });
         e.Function("uk_boot_gdt_address", isGlobal: true, () => { e.LeaRipRelative(rax, e.DataAddress(BootMemoryLayout.Gdt)); a.ret(); });

@@ -36,6 +36,7 @@ namespace Kernel.Arch
         /// <summary>This CPU's block.</summary>
         public static PerCpuBlock* This => ReadBlock();
 
+        [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.AggressiveInlining)]
         public static PerCpuBlock* Block(int index) => (PerCpuBlock*)s_blocks.Addresses[index];
 
         public static uint ApicIdOf(int index) => Block(index) == null ? 0 : Block(index)->ApicId;

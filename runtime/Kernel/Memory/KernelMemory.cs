@@ -20,6 +20,7 @@ namespace Kernel.Memory
         // Both allocators are shared by every CPU and protected by the kernel lock (checked with uk.debug.locks).
         public static PageAllocator* Pages
         {
+            [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.AggressiveInlining)]
             get
             {
                 Threads.LockChecks.AssertHeld("the page allocator");
@@ -29,6 +30,7 @@ namespace Kernel.Memory
 
         public static KernelHeap* Heap
         {
+            [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.AggressiveInlining)]
             get
             {
                 Threads.LockChecks.AssertHeld("the kernel heap");
@@ -101,6 +103,7 @@ namespace Kernel.Memory
             Arch.Machine.Exit(Arch.Machine.PanicExitStatus);
         }
 
+        [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.AggressiveInlining)]
         public static void* AllocateZeroed(nuint size)
         {
             Threads.LockChecks.AssertHeld("the kernel heap");

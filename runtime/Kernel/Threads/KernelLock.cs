@@ -17,6 +17,7 @@ namespace Kernel.Threads
     internal static unsafe class KernelLock
     {
         [DllImport("*", EntryPoint = "uk_kernel_lock_word"), SuppressGCTransition] private static extern int* Word();
+        [DllImport("*", EntryPoint = "uk_kernel_lock_enter"), SuppressGCTransition] private static extern int TryEnter();
 
         private static int* s_word;
 
@@ -39,32 +40,28 @@ namespace Kernel.Threads
 
         public static int Owner => s_word == null ? -1 : *s_word - 1;
 
+        [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.AggressiveInlining)]
         public static void Acquire()
         {
             if (s_word == null) return;   // before Initialize: one CPU, nothing to exclude
-            PerCpuBlock* me = PerCpu.This;
-            int mine = me->Index + 1;
-            if (*s_word == mine)
+            // The boot stub's fast path: taken or re-entered (depth counted there), else the word it found.
+            if (TryEnter() != 0) Spin();
+            Acquisitions++;   // under the lock from here
+        }
+
+        private static void Spin()
+        {
+            Contended++;   // before the lock is ours: a statistic, a lost update is harmless
+            do
             {
-                me->LockDepth++;
-                return;
-            }
-            if (Atomic.CompareExchange(s_word, 0, mine) != 0)
-            {
-                Contended++;   // under no lock: a statistic, a lost update is harmless
-                do
+                while (*s_word != 0)
                 {
-                    while (*s_word != 0)
-                    {
-                        TlbShootdown.ServicePending();
-                        Cpu.Pause();   // an opaque call: the word is read again
-                        SpinRounds++;
-                    }
+                    TlbShootdown.ServicePending();
+                    Cpu.Pause();   // an opaque call: the word is read again
+                    SpinRounds++;
                 }
-                while (Atomic.CompareExchange(s_word, 0, mine) != 0);
             }
-            me->LockDepth = 1;
-            Acquisitions++;
+            while (TryEnter() != 0);
         }
 
         /// <summary>

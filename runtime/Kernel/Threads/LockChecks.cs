@@ -15,9 +15,15 @@ namespace Kernel.Threads
 
         public static void Configure() => Enabled = Boot.BootCommandLine.NumberOption("uk.debug.locks") != 0;
 
+        [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.AggressiveInlining)]
         public static void AssertHeld(string what)
         {
-            if (!Enabled || KernelLock.HeldHere || !PerCpu.IsOnline(PerCpu.Index)) return;
+            if (Enabled) Check(what);   // inlined: off, a check costs a load and a branch
+        }
+
+        private static void Check(string what)
+        {
+            if (KernelLock.HeldHere || !PerCpu.IsOnline(PerCpu.Index)) return;
             Fail(what);
         }
 

@@ -34,16 +34,33 @@ namespace Kernel.Threads
         private static ulong s_exitedSystemNanoseconds;
         private static int s_rotor;   // where an idle CPU starts looking: threads share the CPUs in turn
 
-        // Per CPU (PerCpu.Index).
-        private static Thread[] s_current;
-        private static bool[] s_switchRequested;
-        private static Thread[] s_deadToFree;
-        private static ulong[] s_lastSwitch;
-        private static ulong[] s_kernelEntry;   // monotonic ns of the current entry from ring 3 (EnteredFromApp)
-        private static ulong[] s_idleFrame;     // the idle context's frame, at the top of its own stack; 0: none yet
+        // Per CPU: Current and the fields of PerCpuBlock after it (switch request, last switch, kernel entry, the
+        // dead thread to free, the idle frame), one pointer away.
 
         /// <summary>The thread this CPU runs (null while it idles, and before the app starts).</summary>
-        public static Thread Current => s_current == null ? null : s_current[PerCpu.Index];
+        public static Thread Current
+        {
+            get
+            {
+                nint address = CurrentAddress();
+                return System.Runtime.CompilerServices.Unsafe.As<nint, Thread>(ref address);
+            }
+        }
+
+        [System.Runtime.InteropServices.DllImport("*", EntryPoint = "uk_percpu_current"), System.Runtime.InteropServices.SuppressGCTransition]
+        private static extern nint CurrentAddress();
+
+        private static Thread CurrentOf(int cpu) => ThreadAt(PerCpu.Block(cpu)->Current);
+
+        private static void SetCurrent(int cpu, Thread thread) => PerCpu.Block(cpu)->Current = AddressOf(thread);
+
+        private static Thread ThreadAt(ulong address)
+        {
+            nint value = (nint)address;
+            return System.Runtime.CompilerServices.Unsafe.As<nint, Thread>(ref value);
+        }
+
+        private static ulong AddressOf(Thread thread) => (ulong)System.Runtime.CompilerServices.Unsafe.As<Thread, nint>(ref thread);
         public static int LiveThreads => s_alive;
         public static int ThreadCount => s_count;
         public static Thread ThreadAt(int index) => s_threads[index];
@@ -61,12 +78,6 @@ namespace Kernel.Threads
         {
             s_threads = new Thread[16];
             s_nextId = 1;
-            s_current = new Thread[PerCpu.MaxCpus];
-            s_switchRequested = new bool[PerCpu.MaxCpus];
-            s_deadToFree = new Thread[PerCpu.MaxCpus];
-            s_lastSwitch = new ulong[PerCpu.MaxCpus];
-            s_kernelEntry = new ulong[PerCpu.MaxCpus];
-            s_idleFrame = new ulong[PerCpu.MaxCpus];
             InterruptHandlers.Register(InterruptVectors.Reschedule, &OnReschedule);
         }
 
@@ -118,14 +129,13 @@ namespace Kernel.Threads
         public static void Start(Thread first)
         {
             int cpu = PerCpu.Index;
-            if (!PrepareIdle(cpu)) Diagnostics.Panic.Fail("scheduler: no memory for the boot CPU's idle stack");
-            s_current[cpu] = first;
+            SetCurrent(cpu, first);
             first.RunningOn = cpu;
             Boot.BootReport.WriteTimer();   // the timer's first use: its rate is measured now if need be
             Time.TimerInterrupt.Hook = &OnTimerTick;
             Time.LocalApic.StartPeriodicTimer(TickNanoseconds, InterruptVectors.Timer);
             WakeSources++;
-            s_lastSwitch[cpu] = Time.Clock.MonotonicNanoseconds;
+            PerCpu.Block(cpu)->LastSwitch = Time.Clock.MonotonicNanoseconds;
             KernelLock.ResetCounters();
             Enter(first);
             UserAccess.Begin();
@@ -143,14 +153,13 @@ namespace Kernel.Threads
             KernelLock.AcquireOutsideEntry();
             int cpu = PerCpu.Index;
             PerCpu.MarkOnline(cpu);
-            if (s_current == null)
+            if (s_threads == null)
             {
                 // No app (a kernel-only image): nothing will ever run here.
                 KernelLock.ReleaseAll();
                 Cpu.HaltForever();
             }
-            if (!PrepareIdle(cpu)) Diagnostics.Panic.Fail("scheduler: no memory for an idle stack");
-            s_lastSwitch[cpu] = Time.Clock.MonotonicNanoseconds;
+            PerCpu.Block(cpu)->LastSwitch = Time.Clock.MonotonicNanoseconds;
             Cpu.ResumeFrame(Leave());
         }
 
@@ -162,15 +171,16 @@ namespace Kernel.Threads
         public static InterruptFrame* Leave()
         {
             LockChecks.AssertHeld("the scheduler's run list");
-            int cpu = PerCpu.Index;
-            Thread current = s_current[cpu];
+            PerCpuBlock* me = PerCpu.This;
+            int cpu = me->Index;
+            Thread current = ThreadAt(me->Current);
             Thread next = current;
             if (current != null)
             {
-                ChargeKernelTime(cpu, current);
-                if (current.State != ThreadState.Runnable || s_switchRequested[cpu] || !MayRunOn(current, cpu))
+                ChargeKernelTime(me, current);
+                if (current.State != ThreadState.Runnable || me->SwitchRequested != 0 || !MayRunOn(current, cpu))
                 {
-                    ChargeCurrent(cpu, current);
+                    ChargeCurrent(me, current);
                     next = PickNext(cpu, current);
                 }
             }
@@ -178,7 +188,7 @@ namespace Kernel.Threads
             {
                 next = PickNext(cpu, null);
             }
-            s_switchRequested[cpu] = false;
+            me->SwitchRequested = 0;
             if (next != current)    // only after PickNext, which ChargeCurrent preceded
             {
                 if (current != null)
@@ -186,33 +196,32 @@ namespace Kernel.Threads
                     current.RunningOn = Thread.NotRunning;
                     ExtendedState.Switch(current.ExtendedStateArea, 0);
                 }
-                s_current[cpu] = next;
+                me->Current = AddressOf(next);
                 if (next != null)
                 {
                     next.RunningOn = cpu;
                     ExtendedState.Switch(0, next.ExtendedStateArea);
-                    s_lastSwitch[cpu] = Time.Clock.MonotonicNanoseconds;
+                    me->LastSwitch = Time.Clock.MonotonicNanoseconds;
                     Enter(next);
                 }
             }
             // Not while this very entry still runs on the dead thread's kernel stack (it exited in this entry):
             // the stack is unmapped when freed. This CPU's next entry, on another stack, frees it.
-            Thread dead = s_deadToFree[cpu];
-            if (dead != null && !OnKernelStackOf(dead)) FreeDead(cpu);
+            if (me->DeadToFree != 0 && !OnKernelStackOf(ThreadAt(me->DeadToFree))) FreeDead(cpu);
             if (next == null) return GoIdle(cpu);
             // Signal frames go onto the app's stack and sigreturn frames come from it: a UserAccess window
             // (SMAP) around the delivery, whose only user-memory copies are SignalDelivery's WriteToUser/ReadFromUser.
             UserAccess.Begin();
             Signals.SignalDelivery.PrepareReturnToUser(next);
             UserAccess.End();
-            return s_current[cpu] == null ? GoIdle(cpu) : s_current[cpu].Frame;
+            return next.Frame;
         }
 
         /// <summary>Whether this entry interrupted this CPU's idle loop (its frame is the idle context's).</summary>
         public static bool InterruptedIdle(InterruptFrame* frame)
         {
-            if (s_idleFrame == null || (frame->Cs & 3) != 0) return false;
-            ulong idle = s_idleFrame[PerCpu.Index];
+            if ((frame->Cs & 3) != 0) return false;
+            ulong idle = PerCpu.This->IdleFrame;
             return idle != 0 && frame->Rsp == ((InterruptFrame*)idle)->Rsp;
         }
 
@@ -242,7 +251,7 @@ namespace Kernel.Threads
         public static ulong ThreadCpuNanoseconds(Thread thread)
         {
             int cpu = thread.RunningOn;
-            ulong running = cpu != Thread.NotRunning ? Time.Clock.MonotonicNanoseconds - s_lastSwitch[cpu] : 0;
+            ulong running = cpu != Thread.NotRunning ? Time.Clock.MonotonicNanoseconds - PerCpu.Block(cpu)->LastSwitch : 0;
             return thread.CpuNanoseconds + running;
         }
 
@@ -250,15 +259,15 @@ namespace Kernel.Threads
         /// An entry from ring 3 began (InterruptDispatcher): the time until Leave is the current thread's system
         /// time. Two clock reads per entry; an entry that never reaches Leave is overwritten by the next one.
         /// </summary>
-        public static void EnteredFromApp() => s_kernelEntry[PerCpu.Index] = Time.Clock.MonotonicNanoseconds;
+        public static void EnteredFromApp() => PerCpu.This->KernelEntry = Time.Clock.MonotonicNanoseconds;
 
-        private static void ChargeKernelTime(int cpu, Thread current)
+        private static void ChargeKernelTime(PerCpuBlock* me, Thread current)
         {
-            ulong entry = s_kernelEntry[cpu];
+            ulong entry = me->KernelEntry;
             if (entry == 0) return;
             ulong now = Time.Clock.MonotonicNanoseconds;
             if (now > entry) current.SystemNanoseconds += now - entry;
-            s_kernelEntry[cpu] = 0;
+            me->KernelEntry = 0;
         }
 
         /// <summary>System time of the process: its threads', the exited ones' included (stime, ru_stime).</summary>
@@ -277,15 +286,15 @@ namespace Kernel.Threads
             return total;
         }
 
-        private static void ChargeCurrent(int cpu, Thread current)
+        private static void ChargeCurrent(PerCpuBlock* me, Thread current)
         {
             ulong now = Time.Clock.MonotonicNanoseconds;
-            current.CpuNanoseconds += now - s_lastSwitch[cpu];
-            s_lastSwitch[cpu] = now;
+            current.CpuNanoseconds += now - me->LastSwitch;
+            me->LastSwitch = now;
         }
 
         /// <summary>The time slice is over (timer) or the thread yields: this CPU switches at its next Leave.</summary>
-        public static void RequestSwitch() => s_switchRequested[PerCpu.Index] = true;
+        public static void RequestSwitch() => PerCpu.This->SwitchRequested = 1;
 
         /// <summary>The thread's AffinityMask changed (sched_setaffinity): a thread running where it may no longer
         /// run leaves that CPU at its next return to ring 3, and a CPU it may use is woken if idle.</summary>
@@ -294,7 +303,7 @@ namespace Kernel.Threads
             int cpu = thread.RunningOn;
             if (cpu != Thread.NotRunning && !MayRunOn(thread, cpu))
             {
-                s_switchRequested[cpu] = true;
+                PerCpu.Block(cpu)->SwitchRequested = 1;
                 if (cpu != PerCpu.Index) Ipi.Send(cpu, InterruptVectors.Reschedule);
             }
             if (thread.State == ThreadState.Runnable) WakeIdleCpuFor(thread);
@@ -310,6 +319,7 @@ namespace Kernel.Threads
             if (cpu != Thread.NotRunning && cpu != PerCpu.Index) Ipi.Send(cpu, InterruptVectors.Reschedule);
         }
 
+        [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.AggressiveInlining)]
         private static bool MayRunOn(Thread thread, int cpu) => (thread.AffinityMask & (1UL << cpu)) != 0;
 
         // A thread became runnable: if a CPU it may use idles, interrupt it so that it picks the thread now
@@ -317,13 +327,13 @@ namespace Kernel.Threads
         private static void WakeIdleCpuFor(Thread thread)
         {
             int count = PerCpu.Count;
-            if (count < 2 || s_current == null) return;
+            if (count < 2 || s_threads == null) return;
             int me = PerCpu.Index;
             for (int cpu = 0; cpu < PerCpu.MaxCpus && count > 0; cpu++)
             {
                 if (!PerCpu.IsOnline(cpu)) continue;
                 count--;
-                if (cpu == me || s_current[cpu] != null || s_idleFrame[cpu] == 0 || !MayRunOn(thread, cpu)) continue;
+                if (cpu == me || CurrentOf(cpu) != null || PerCpu.Block(cpu)->IdleFrame == 0 || !MayRunOn(thread, cpu)) continue;
                 Ipi.Send(cpu, InterruptVectors.Reschedule);
                 return;
             }
@@ -407,8 +417,8 @@ namespace Kernel.Threads
             s_alive--;
             if (s_alive == 0) Process.AppExit.Exit(status);
             int cpu = PerCpu.Index;
-            if (s_deadToFree[cpu] != null) FreeDead(cpu);
-            s_deadToFree[cpu] = t;              // its kernel stack is the one this CPU stands on
+            if (PerCpu.Block(cpu)->DeadToFree != 0) FreeDead(cpu);
+            PerCpu.Block(cpu)->DeadToFree = AddressOf(t);              // its kernel stack is the one this CPU stands on
         }
 
         private static bool OnKernelStackOf(Thread thread)
@@ -451,18 +461,20 @@ namespace Kernel.Threads
             Thread next = PickNext(cpu, null);
             if (next != null)
             {
-                s_current[cpu] = next;
+                SetCurrent(cpu, next);
                 next.RunningOn = cpu;
                 ExtendedState.Switch(0, next.ExtendedStateArea);
-                s_lastSwitch[cpu] = now;
+                PerCpu.Block(cpu)->LastSwitch = now;
                 Enter(next);
                 UserAccess.Begin();
                 Signals.SignalDelivery.PrepareReturnToUser(next);
                 UserAccess.End();
-                if (s_current[cpu] != null) return next.Frame;
+                return next.Frame;
             }
             if (WakeSources == 0 && !AnyRunning() && !AnyDeadline()) ReportDeadlock();
-            return (InterruptFrame*)s_idleFrame[cpu];
+            // Built on first use: a CPU that never idles (one busy CPU) never pays for the stack.
+            if (!PrepareIdle(cpu)) Diagnostics.Panic.Fail("scheduler: no memory for an idle stack");
+            return (InterruptFrame*)PerCpu.Block(cpu)->IdleFrame;
         }
 
         // The idle context: a stack of its own (an interrupt in idle runs the kernel on it, so it is a full kernel
@@ -470,7 +482,7 @@ namespace Kernel.Threads
         // Resuming it never changes it (iretq only reads), so it is built once.
         private static bool PrepareIdle(int cpu)
         {
-            if (s_idleFrame[cpu] != 0) return true;
+            if (PerCpu.Block(cpu)->IdleFrame != 0) return true;
             ulong bottom = KernelStacks.Allocate();
             if (bottom == 0) return false;
             ulong top = bottom + Thread.KernelStackPages * PageAllocator.PageSize;
@@ -482,7 +494,7 @@ namespace Kernel.Threads
             frame->Rflags = InterruptsOnFlags;
             frame->Rsp = (ulong)frame & ~15UL;
             frame->Ss = KernelDataSelector;
-            s_idleFrame[cpu] = (ulong)frame;
+            PerCpu.Block(cpu)->IdleFrame = (ulong)frame;
             return true;
         }
 
@@ -537,8 +549,8 @@ namespace Kernel.Threads
 
         private static void FreeDead(int cpu)
         {
-            Thread t = s_deadToFree[cpu];
-            s_deadToFree[cpu] = null;
+            Thread t = ThreadAt(PerCpu.Block(cpu)->DeadToFree);
+            PerCpu.Block(cpu)->DeadToFree = 0;
             s_exitedCpuNanoseconds += t.CpuNanoseconds;
             s_exitedSystemNanoseconds += t.SystemNanoseconds;
             KernelStacks.Free(t.KernelStackBase);
