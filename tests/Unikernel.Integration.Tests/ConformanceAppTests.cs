@@ -12,8 +12,8 @@ public class ConformanceAppTests
     private const string App = "conformance";
     private const string EnvironmentSpecific = "env-specific: ";
 
-    // With several vCPUs (issue 18: multi-threaded TCG, the app's threads on every CPU) the output must not change; the
-    // processor count is then the vCPU count.
+    // With several vCPUs (issue 18: multi-threaded TCG, the app's threads on every CPU, the kernel's checked locking on)
+    // the output must not change; the processor count is then the vCPU count.
     [Theory]
     [InlineData(MachineKind.Microvm, 1)]
     [InlineData(MachineKind.Pc, 1)]
@@ -24,7 +24,8 @@ public class ConformanceAppTests
         string[] args = ["conformance", "an argument", "x=y"];
         string[] environment = ["CONFORMANCE_MODE=differential"];
         var linux = AppImages.RunOnLinux(App, args, environment);
-        var guest = await AppImages.BootAsync(App, machine, args, environment, memory: "512M", cpus: cpus, timeout: TimeSpan.FromMinutes(3));
+        var guest = await AppImages.BootAsync(App, machine, args, environment, CheckedLocksWith(cpus), memory: "512M", cpus: cpus,
+                                              timeout: TimeSpan.FromMinutes(3));
 
         Assert.False(guest.TimedOut, guest.Console);
         Assert.Equal(42, linux.ExitStatus);
@@ -39,7 +40,7 @@ public class ConformanceAppTests
     [InlineData(2)]
     public async Task ASpinningThreadDoesNotStopTheOthers(int cpus)
     {
-        var guest = await AppImages.BootAsync(App, MachineKind.Microvm, ["cpu-spin"], cpus: cpus);
+        var guest = await AppImages.BootAsync(App, MachineKind.Microvm, ["cpu-spin"], kernelOptions: CheckedLocksWith(cpus), cpus: cpus);
 
         Assert.False(guest.TimedOut, guest.Console);
         Assert.Contains("cpu-spin: main thread woke up 5/5, spinner advanced meanwhile: True", guest.Console);
@@ -53,7 +54,7 @@ public class ConformanceAppTests
     [InlineData(2)]
     public async Task GarbageCollectionSuspendsARunningThread(int cpus)
     {
-        var guest = await AppImages.BootAsync(App, MachineKind.Microvm, ["gc-under-load"], cpus: cpus);
+        var guest = await AppImages.BootAsync(App, MachineKind.Microvm, ["gc-under-load"], kernelOptions: CheckedLocksWith(cpus), cpus: cpus);
 
         Assert.False(guest.TimedOut, guest.Console);
         Assert.Contains("gc-under-load: GC.Collect 10/10 returned", guest.Console);
@@ -129,6 +130,9 @@ public class ConformanceAppTests
         Assert.Contains("uk: fork, vfork, execve: the image runs one process and starts no other program (ENOSYS)", guest.Console);
         Assert.DoesNotContain("unimplemented system call", guest.Console);
     }
+
+    /// <summary>With several vCPUs, the kernel's checked locking mode (lock-held assertions: smpsched's uk.debug.locks).</summary>
+    private static string[] CheckedLocksWith(int cpus) => cpus > 1 ? ["uk.debug.locks=1"] : [];
 
     private static List<string> Comparable(List<string> lines) =>
         lines.Where(l => !l.StartsWith(EnvironmentSpecific, StringComparison.Ordinal)).ToList();

@@ -24,7 +24,7 @@ public class NetworkAppTests(ITestOutputHelper output)
     public async Task LoopbackSocketsBehaveAsOnLinux(MachineKind machine, int cpus)
     {
         var linux = AppImages.RunOnLinux(App, ["loopback"]);
-        var guest = await AppImages.BootAsync(App, machine, ["loopback"], cpus: cpus);
+        var guest = await AppImages.BootAsync(App, machine, ["loopback"], kernelOptions: cpus > 1 ? ["uk.debug.locks=1"] : [], cpus: cpus);
 
         Assert.False(guest.TimedOut, guest.Console);
         Assert.Equal(0, linux.ExitStatus);
@@ -135,7 +135,7 @@ public class NetworkAppTests(ITestOutputHelper output)
     {
         int port = KernelNetworkTests.FreePort(SocketType.Stream, ProtocolType.Tcp);
         var network = new QemuNetwork { HostForwards = [QemuNetwork.Forward("tcp", port, 8080)] };
-        string commandLine = KernelCommandLine.Build([], ["ASPNETCORE_URLS=http://0.0.0.0:8080"], []);
+        string commandLine = KernelCommandLine.Build(cpus > 1 ? ["uk.debug.locks=1"] : [], ["ASPNETCORE_URLS=http://0.0.0.0:8080"], []);
         await using var guest = RunningGuest.Start(AppImages.Image("http"), machine, commandLine, network, memory: "512M", cpus: cpus);
         await guest.WaitForAsync("Now listening on: http://0.0.0.0:8080");
 
