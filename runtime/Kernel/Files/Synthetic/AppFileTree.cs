@@ -88,8 +88,8 @@ namespace Kernel.Files.Synthetic
             DirectoryNode system = AddDirectory(AddDirectory(sys, "devices"), "system");
 
             // One directory per CPU online when the tree is built (Boot/ApplicationProcessors starts them right after
-            // device discovery, before anything builds this tree),
-            // as musl's sysconf(_SC_NPROCESSORS_CONF) counts them; the GC sizes itself from cpu0's caches. Level 1 and 2
+            // device discovery, before anything builds this tree), as musl's sysconf(_SC_NPROCESSORS_CONF) may count
+            // them; the GC sizes itself from cpu0's caches. Level 1 and 2
             // caches belong to their CPU, the last level is shared by all (QEMU's topology: one package).
             DirectoryNode cpu = AddDirectory(system, "cpu");
             AddGenerated(cpu, "possible", new CpuListFile(CpuListFile.EveryOnlineCpu));
