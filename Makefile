@@ -60,7 +60,7 @@ bench-baseline:
 	@mkdir -p $(BASELINE)
 	cp -p $(IMAGES)/*.img $(IMAGES)/*.map $(BASELINE)/
 
-.PHONY: all setup build boot-objects icu crypto-native crypto-native-build native-components package apps images linker-aot test demo bench fuzz clean
+.PHONY: all setup build boot-objects icu crypto-native crypto-native-build native-components package apps images linker-aot test demo bench bench-smp fuzz clean
 
 all: build
 
@@ -170,7 +170,7 @@ crypto-native-build:
 # into uk_ksyms so kernel fault reports name app code. dotnet publish is incremental: unchanged, it recompiles and
 # relinks nothing. Its intermediate files get their own folder because NativeAOT relinks only when the app's objects
 # change, not when linker flags do: sharing them with a plain publish of the sample could leave a stale executable here.
-SAMPLE_APPS := hello conformance netecho http hostile sqlite webapp globalization crypto pgapp
+SAMPLE_APPS := hello conformance netecho http hostile sqlite webapp globalization crypto pgapp stress
 apps: package
 	@for app in $(SAMPLE_APPS); do \
 	  echo "$(DOTNET) publish samples/$$app -p:PublishUnikernel=true -> $(APPS)/$$app"; \
@@ -240,6 +240,14 @@ bench: setup build
 	$(BENCHMARKS) http $(filter --quick,$(BENCH_ARGS))
 	@case " $(BENCH_ARGS) " in *" --quick "*) ;; *) \
 	  echo "$(BENCHMARKS) boot && $(BENCHMARKS) image"; $(BENCHMARKS) boot && $(BENCHMARKS) image --filter '*' ;; esac
+
+# Several vCPUs (issue 18; docs/benchmarks.md "Several vCPUs"): samples/http under wrk at 1, 2 and 4 vCPUs in our image
+# and the Linux microVM (tap; needs root for the tap device), then the CPU-bound speed-up and the boot at 1 vs 4 vCPUs
+# (benchmarks/smp/smp-scaling.sh). Scaling needs idle host cores: a guest with N vCPUs runs N TCG threads plus QEMU's
+# I/O thread. Not part of `make bench`; figures go to stdout and artifacts/bench/http-smp.md.
+bench-smp: setup build
+	$(BENCHMARKS) http --cpus 1,2,4 --networks tap $(filter --quick,$(BENCH_ARGS))
+	benchmarks/smp/smp-scaling.sh
 
 # The system call fuzzer of samples/hostile, longer than the integration test's few seeds: FUZZ_SEEDS seeds of
 # FUZZ_CALLS calls each from FUZZ_SEED, in one boot of hostile.img (TCG); its summary lines, then the kernel's exit line.

@@ -22,7 +22,7 @@ public static class Program
             case "linker": return RunBenchmarkDotNet(typeof(LinkerBenchmarks), args[1..]);
             case "image": return RunBenchmarkDotNet(typeof(ImageBenchmarks), args[1..]);
             default:
-                Console.Error.WriteLine($"usage: Unikernel.Benchmarks boot [runs] | startup [--quick] [--runs N] [--baseline DIR] [--apps hello,conformance,http] [--no-docs] | compare [--quick] [--runs N] [--icount-runs N] [--memory MiB] [--apps hello,conformance] [--no-docs] | http [--quick] [--duration S] [--rounds N] [--memory 512M] [--only ours|linux] [--images label=img,...] [--app-logging] [--no-docs] | linux-deploy-guest | linker|image [BenchmarkDotNet options, e.g. --filter *Read*]   (unknown benchmark '{what}')");
+                Console.Error.WriteLine($"usage: Unikernel.Benchmarks boot [runs] | startup [--quick] [--runs N] [--baseline DIR] [--apps hello,conformance,http] [--no-docs] | compare [--quick] [--runs N] [--icount-runs N] [--memory MiB] [--apps hello,conformance] [--no-docs] | http [--quick] [--duration S] [--rounds N] [--memory 512M] [--only ours|linux] [--networks user,tap] [--cpus 1,2,4 [--all-loads]] [--images label=img,...] [--app-logging] [--no-docs] | linux-deploy-guest | linker|image [BenchmarkDotNet options, e.g. --filter *Read*]   (unknown benchmark '{what}')");
                 return 2;
         }
     }

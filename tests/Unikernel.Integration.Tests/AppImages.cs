@@ -15,10 +15,11 @@ public static class AppImages
 
     public static async Task<BootResult> BootAsync(string app, MachineKind machine, IReadOnlyList<string> args,
         IReadOnlyList<string>? environment = null, IReadOnlyList<string>? kernelOptions = null, string memory = "256M",
-        QemuNetwork? network = null, IReadOnlyList<string>? qemuArguments = null)
+        QemuNetwork? network = null, IReadOnlyList<string>? qemuArguments = null, int cpus = 1, TimeSpan? timeout = null)
     {
         string cmdline = KernelCommandLine.Build(kernelOptions ?? [], environment ?? [], args);
-        return await KernelImages.BootAsync(Image(app), machine, cmdline, memory: memory, network: network, qemuArguments: qemuArguments);
+        return await KernelImages.BootAsync(Image(app), machine, cmdline, memory: memory, network: network, qemuArguments: qemuArguments,
+                                            cpus: cpus, timeout: timeout);
     }
 
     /// <summary>
@@ -35,13 +36,15 @@ public static class AppImages
         return app.Replace("\r", "").Split('\n').SkipLastEmpty().ToList();
     }
 
-    public static (List<string> Lines, int ExitStatus) RunOnLinux(string app, IReadOnlyList<string> args, IReadOnlyList<string>? environment = null)
+    /// <param name="cpuList">Run it on these host CPUs only (taskset's list, "0-1"), as a guest with that many vCPUs runs.</param>
+    public static (List<string> Lines, int ExitStatus) RunOnLinux(string app, IReadOnlyList<string> args, IReadOnlyList<string>? environment = null,
+                                                                   string? cpuList = null)
     {
         // One pipe for stdout and stderr, as in the guest where both go to the serial console, so the lines
         // keep the order the app wrote them in.
         var start = new ProcessStartInfo("/bin/sh") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
         start.ArgumentList.Add("-c");
-        start.ArgumentList.Add("exec \"$0\" \"$@\" 2>&1");
+        start.ArgumentList.Add(cpuList is null ? "exec \"$0\" \"$@\" 2>&1" : $"exec taskset -c {cpuList} \"$0\" \"$@\" 2>&1");
         start.ArgumentList.Add(LinuxExecutable(app));
         foreach (string a in args) start.ArgumentList.Add(a);
         start.Environment.Clear();

@@ -24,7 +24,7 @@ public static class KernelImages
     public static Task<BootResult> BootAsync(string image, MachineKind machine, string commandLine = "", bool icount = false, string memory = "128M",
                                              string cpu = "max", QemuNetwork? network = null, Action<string>? onOutput = null,
                                              CancellationToken cancellation = default, TimeSpan? timeout = null,
-                                             IReadOnlyList<string>? qemuArguments = null)
+                                             IReadOnlyList<string>? qemuArguments = null, int cpus = 1)
         => QemuRunner.RunAsync(new QemuOptions
         {
             ImagePath = image,
@@ -33,6 +33,7 @@ public static class KernelImages
             CommandLine = commandLine,
             InstructionCounting = icount,
             Memory = memory,
+            Cpus = cpus,
             CpuModel = cpu,
             Network = network,
             ExtraArguments = qemuArguments ?? [],

@@ -15,11 +15,11 @@ internal sealed class RunningGuest : IAsyncDisposable
 
     /// <param name="timeout">How long the guest may run in all (default: KernelImages.BootTimeout).</param>
     public static RunningGuest Start(string image, MachineKind machine, string commandLine, QemuNetwork? network, string memory = "128M",
-                                     TimeSpan? timeout = null, IReadOnlyList<string>? qemuArguments = null)
+                                     TimeSpan? timeout = null, IReadOnlyList<string>? qemuArguments = null, int cpus = 1)
     {
         var guest = new RunningGuest();
         guest.Finished = KernelImages.BootAsync(image, machine, commandLine, memory: memory, network: network, onOutput: guest.Append,
-                                                cancellation: guest._stop.Token, timeout: timeout, qemuArguments: qemuArguments);
+                                                cancellation: guest._stop.Token, timeout: timeout, qemuArguments: qemuArguments, cpus: cpus);
         return guest;
     }
 

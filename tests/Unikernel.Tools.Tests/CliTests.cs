@@ -23,7 +23,7 @@ public class CliTests
     {
         var (status, output, _) = Uk("run", "--help");
         Assert.Equal(0, status);
-        foreach (var option in new[] { "<image>", "--env", "-e", "--kernel-option", "-k", "--memory", "--machine", "--accel", "--icount", "--timeout", "--quiet", "--dry-run", "args" })
+        foreach (var option in new[] { "<image>", "--env", "-e", "--kernel-option", "-k", "--memory", "--cpus", "--machine", "--accel", "--icount", "--timeout", "--quiet", "--dry-run", "args" })
             Assert.Contains(option, output);
         Assert.Contains("microvm", output, StringComparison.OrdinalIgnoreCase);
     }
@@ -102,6 +102,44 @@ public class CliTests
         Assert.Contains("-M microvm", output);
         Assert.Contains("-m 128M", output);
         Assert.Matches(@"-kernel \S+( -append uk\.tsc\.khz=\d+)?\n?$", output);   // nothing but the TSC rate, where uk knows it
+    }
+
+    [Fact]
+    public void RunCpusGivesSmpAndMultiThreadedTcgAndRefusesBadCounts()
+    {
+        using var dir = new TempDirectory();
+        string image = dir.File("app.img");
+        File.WriteAllBytes(image, [0]);
+        var (status, four, _) = Uk("run", image, "--dry-run", "--accel", "tcg", "--cpus", "4");
+        Assert.Equal(0, status);
+        Assert.Contains("-accel tcg,thread=multi ", four);
+        Assert.Contains("-smp 4 ", four);
+        var (_, one, _) = Uk("run", image, "--dry-run", "--accel", "tcg", "--cpus", "1");
+        Assert.Contains("-accel tcg ", one);
+        Assert.DoesNotContain("-smp", one);   // one vCPU: the command of a machine without --cpus
+        var (_, counted, _) = Uk("run", image, "--dry-run", "--accel", "tcg", "--cpus", "2", "--icount");
+        Assert.Contains("-accel tcg ", counted);   // QEMU runs -icount on one TCG thread only
+        Assert.Contains("-smp 2 ", counted);
+        foreach (string bad in new[] { "0", "33", "two", "-1" })
+        {
+            var (refused, _, error) = Uk("run", image, "--dry-run", "--accel", "tcg", "--cpus", bad);
+            Assert.Equal(2, refused);
+            Assert.Contains("--cpus must be a whole number from 1 to 32", error);
+        }
+    }
+
+    [Fact]
+    public void DeployTakesCpusForEachInstanceWithRunsRule()
+    {
+        var (status, help, _) = Uk("deploy", "--help");
+        Assert.Equal(0, status);
+        Assert.Contains("--cpus", help);
+        using var dir = new TempDirectory();
+        string image = dir.File("app.img");
+        File.WriteAllBytes(image, [0]);
+        var (refused, _, error) = Uk("deploy", image, "--cpus", "64");
+        Assert.Equal(2, refused);
+        Assert.Contains("--cpus must be a whole number from 1 to 32", error);
     }
 
     [Fact]

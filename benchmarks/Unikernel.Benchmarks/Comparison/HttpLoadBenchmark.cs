@@ -41,6 +41,8 @@ public static partial class HttpLoadBenchmark
         public required string CommandLine { get; init; }
         /// <summary>The tap device the guest's card is on; null: user networking with a forwarded host port.</summary>
         public TemporaryTap? Tap { get; init; }
+        /// <summary>vCPUs (-smp; more than one: multi-threaded TCG).</summary>
+        public int Cpus { get; init; } = 1;
         public double ReadyMs { get; set; }
         public Dictionary<string, List<WrkResult>> Results { get; } = [];
         /// <summary>The host's TcpExt ListenOverflows over this variant's loads (see <see cref="HostListenOverflows"/>).</summary>
@@ -58,6 +60,10 @@ public static partial class HttpLoadBenchmark
         string networks = ComparisonBenchmark.Option(args, "--networks") ?? "user,tap";
         bool writeDocs = !args.Contains("--no-docs");
         bool appLogging = args.Contains("--app-logging");
+        // --cpus 1,2,4 (issue 18): every variant at each vCPU count, labelled with it; only the 16-connection GET / load
+        // then, unless --all-loads, so that a scaling run stays short on a shared machine.
+        int[] cpuCounts = (ComparisonBenchmark.Option(args, "--cpus") ?? "1").Split(',').Select(int.Parse).ToArray();
+        bool scaling = cpuCounts is not [1];
         string[] environment = appLogging ? BaseEnvironment : [.. BaseEnvironment, WarningsOnly];
         var log = Console.Out;
         Load[] loads =
@@ -66,6 +72,7 @@ public static partial class HttpLoadBenchmark
             new("16 connections, GET /forecasts (JSON)", "/forecasts", 2, 16),
             new("1 connection, GET /", "/", 1, 1),
         ];
+        if (scaling && !args.Contains("--all-loads")) loads = [loads[0]];
 
         string image = Path.Combine(root, "artifacts", "images", "http.img");
         string exe = Path.Combine(root, "artifacts", "apps", "http", "http");
@@ -96,19 +103,23 @@ public static partial class HttpLoadBenchmark
         {
             // On user networking slirp's DHCP gives our kernel the same address the Linux /init is told.
             string[] kernelOptions = network.Tap != null ? [$"uk.net.ip={network.Address}", $"uk.net.gateway={network.Gateway}"] : [];
-            if (only.Contains("ours"))
-                foreach (var (label, path) in ours)
+            foreach (int cpus in cpuCounts)
+            {
+                string suffix = network.Suffix + (scaling ? $", {cpus} vCPU{(cpus > 1 ? "s" : "")}" : "");
+                if (only.Contains("ours"))
+                    foreach (var (label, path) in ours)
+                        variants.Add(new Variant
+                        {
+                            Label = label + suffix, ImagePath = path, Tap = network.Tap, Cpus = cpus,
+                            CommandLine = KernelCommandLine.Build(kernelOptions, environment, []),
+                        });
+                if (linux != null)
                     variants.Add(new Variant
                     {
-                        Label = label + network.Suffix, ImagePath = path, Tap = network.Tap,
-                        CommandLine = KernelCommandLine.Build(kernelOptions, environment, []),
+                        Label = "Linux microVM" + suffix, ImagePath = linux.VmlinuxPath, Initramfs = initramfs, Tap = network.Tap, Cpus = cpus,
+                        CommandLine = LinuxMicroVm.CommandLine(tscKhz) + $" {LinuxNetworkVariable}={network.Address},{network.Gateway} " + string.Join(' ', environment),
                     });
-            if (linux != null)
-                variants.Add(new Variant
-                {
-                    Label = "Linux microVM" + network.Suffix, ImagePath = linux.VmlinuxPath, Initramfs = initramfs, Tap = network.Tap,
-                    CommandLine = LinuxMicroVm.CommandLine(tscKhz) + $" {LinuxNetworkVariable}={network.Address},{network.Gateway} " + string.Join(' ', environment),
-                });
+            }
         }
 
         // Rounds rotate the order, so a change in the machine's load hits every variant alike.
@@ -116,13 +127,14 @@ public static partial class HttpLoadBenchmark
             for (int k = 0; k < variants.Count; k++)
                 RunVariant(variants[(k + round) % variants.Count], loads, seconds, memory, log);
 
-        string report = Markdown(variants, loads, seconds, memory, rounds, quick, appLogging, started, loadBefore, ComparisonBenchmark.LoadAverage(), tscKhz, linux);
+        string report = Markdown(variants, loads, seconds, memory, rounds, quick, appLogging, started, loadBefore, ComparisonBenchmark.LoadAverage(), tscKhz, linux,
+                                 scaling ? "`Unikernel.Benchmarks http " + string.Join(' ', args) + "`" : null);
         Console.WriteLine();
         Console.WriteLine(report);
         string outDir = Path.Combine(root, "artifacts", "bench");
         Directory.CreateDirectory(outDir);
-        File.WriteAllText(Path.Combine(outDir, appLogging ? "http-logging.md" : "http.md"), report);
-        if (writeDocs && only == "ours,linux" && networks == "user,tap" && ComparisonBenchmark.Option(args, "--images") == null && !appLogging)
+        File.WriteAllText(Path.Combine(outDir, scaling ? "http-smp.md" : appLogging ? "http-logging.md" : "http.md"), report);
+        if (writeDocs && !scaling && only == "ours,linux" && networks == "user,tap" && ComparisonBenchmark.Option(args, "--images") == null && !appLogging)
         {
             GeneratedDocSection.Write(Path.Combine(root, "docs", "benchmarks.md"), "make bench (http)",
                 "samples/http under load: our image vs a Linux microVM (`make bench`)", report);
@@ -136,7 +148,7 @@ public static partial class HttpLoadBenchmark
 
     private static QemuOptions Options(Variant v, int hostPort, string memory) => new()
     {
-        ImagePath = v.ImagePath, Machine = MachineKind.Microvm, Accelerator = Accelerator.Tcg, Memory = memory,
+        ImagePath = v.ImagePath, Machine = MachineKind.Microvm, Accelerator = Accelerator.Tcg, Memory = memory, Cpus = v.Cpus,
         CommandLine = v.CommandLine,
         Network = v.Tap != null ? new QemuNetwork { TapDevice = v.Tap.Name }
                                 : new QemuNetwork { HostForwards = [QemuNetwork.Forward("tcp", hostPort, GuestPort)] },
@@ -241,14 +253,15 @@ public static partial class HttpLoadBenchmark
     }
 
     private static string Markdown(List<Variant> variants, Load[] loads, int seconds, string memory, int rounds, bool quick, bool appLogging,
-                                   DateTime started, string loadBefore, string loadAfter, long tscKhz, LinuxMicroVm? linux)
+                                   DateTime started, string loadBefore, string loadAfter, long tscKhz, LinuxMicroVm? linux, string? generatedBy)
     {
         var md = new StringBuilder();
-        md.AppendLine($"Generated by `make bench{(quick ? " BENCH_ARGS=--quick" : "")}` (`Unikernel.Benchmarks http{(quick ? " --quick" : "")}`) on {started:yyyy-MM-dd HH:mm} " +
+        generatedBy ??= $"`make bench{(quick ? " BENCH_ARGS=--quick" : "")}` (`Unikernel.Benchmarks http{(quick ? " --quick" : "")}`)";
+        md.AppendLine($"Generated by {generatedBy} on {started:yyyy-MM-dd HH:mm} " +
                       $"({(DateTime.Now - started).TotalMinutes:F1} min). Load average (1/5/15 min) before: {loadBefore}; after: {loadAfter}.");
         md.AppendLine();
-        md.AppendLine($"samples/http (ASP.NET Core minimal API, NativeAOT, musl) under wrk from the host: QEMU microvm + TCG, one vCPU, `-m {memory}`, " +
-                      $"user networking with host port -> guest :{GuestPort} (\"user\"), and a tap device the benchmark makes, guest at a static address, QEMU's vnet_hdr on (\"tap\"); each guest warmed up with wrk for {Math.Max(1, seconds / 3)} s, then each load for {seconds} s" +
+        md.AppendLine($"samples/http (ASP.NET Core minimal API, NativeAOT, musl) under wrk from the host: QEMU microvm + TCG, {CpuText(variants)}, `-m {memory}`, " +
+                      $"{(variants.Any(v => v.Tap == null) ? $"user networking with host port -> guest :{GuestPort} (\"user\"), and " : "")}a tap device the benchmark makes, guest at a static address, QEMU's vnet_hdr on (\"tap\"); each guest warmed up with wrk for {Math.Max(1, seconds / 3)} s, then each load for {seconds} s" +
                       $"{(rounds > 1 ? $", {rounds} rounds (median shown)" : "")}. Latency percentiles are wrk's (--latency). A run with socket errors or non-2xx answers is marked. " +
                       (appLogging ? "The app logs as it does by default (Information: five console lines per request)." : $"The app logs warnings only (`{WarningsOnly}`), in both."));
         md.AppendLine();
@@ -295,6 +308,10 @@ public static partial class HttpLoadBenchmark
         md.AppendLine("```");
         return md.ToString();
     }
+
+    private static string CpuText(List<Variant> variants)
+        => variants.All(v => v.Cpus == 1) ? "one vCPU"
+            : $"{string.Join(", ", variants.Select(v => v.Cpus).Distinct())} vCPUs as labelled (-smp N, multi-threaded TCG: `-accel tcg,thread=multi`)";
 
     private static string Ms(double ms) => double.IsNaN(ms) ? "?" : ms < 10 ? $"{ms:N2} ms" : $"{ms:N1} ms";
 

@@ -35,6 +35,8 @@ namespace Kernel.Arch
 
         /// <summary>Shootdown rounds sent (each one to every other online CPU).</summary>
         public static ulong Rounds;
+        /// <summary>TSC ticks initiators spent waiting for acknowledgements, the kernel lock held.</summary>
+        public static ulong WaitTicks;
 
         /// <summary>Invalidates [start, start + length) on this CPU and on every other online CPU.</summary>
         public static void Flush(ulong start, ulong length)
@@ -90,12 +92,27 @@ namespace Kernel.Arch
             s_generation = generation;
             s_serviced[me].Generation = generation;
             Rounds++;
+            ulong sent = Cpu.ReadTimeStampCounter();
             Ipi.SendToAllOthers(InterruptVectors.TlbShootdown);
             for (int cpu = 0; cpu < PerCpu.MaxCpus; cpu++)
             {
                 if (!PerCpu.IsOnline(cpu)) continue;
                 while (s_serviced[cpu].Generation != generation) Cpu.Pause();
             }
+            WaitTicks += Cpu.ReadTimeStampCounter() - sent;
+        }
+
+        /// <summary>"uk: tlb shootdown: 120 rounds, 3410 us waiting for acknowledgements" at the app's exit, with more
+        /// than one CPU online: what keeping the TLBs true cost the CPUs that changed mappings.</summary>
+        public static void Report()
+        {
+            if (PerCpu.Count < 2) return;
+            Console.KernelConsole.Prefix();
+            Console.KernelConsole.Write("tlb shootdown: ");
+            Console.KernelConsole.WriteDecimal(Rounds);
+            Console.KernelConsole.Write(" rounds, ");
+            Console.KernelConsole.WriteDecimal(Time.Clock.TscTicksToNanoseconds(WaitTicks) / 1000);
+            Console.KernelConsole.WriteLine(" us waiting for acknowledgements");
         }
 
         private static void InvalidateLocal(ulong start, ulong end)

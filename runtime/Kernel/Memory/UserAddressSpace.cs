@@ -33,7 +33,6 @@ namespace Kernel.Memory
         private static int s_count;
         private static ulong s_brk;
         private static bool s_noExecute;
-        private static ulong s_changedStart, s_changedEnd;
 
         /// <summary>Pages currently committed to the app (touched and not released).</summary>
         public static ulong CommittedPages;
@@ -136,7 +135,7 @@ namespace Kernel.Memory
                     }
                 }
             }
-            FinishInvalidation(changed);
+            FinishInvalidation(changed, start, end);
             MergeAll();
             return 0;
         }
@@ -196,7 +195,7 @@ namespace Kernel.Memory
                     ulong* moved = PageTables.EnsureUserPageEntry(target + (page - oldAddress));
                     if (moved == null)
                     {
-                        FinishInvalidation(changed);
+                        FinishInvalidation(changed, oldAddress, oldEnd);
                         OutOfMemory = true;
                         return -Errno.ENOMEM;
                     }
@@ -205,7 +204,7 @@ namespace Kernel.Memory
                     changed = Invalidate(page, changed);
                 }
             }
-            FinishInvalidation(changed);
+            FinishInvalidation(changed, oldAddress, oldEnd);
             SplitAt(oldAddress);
             SplitAt(oldEnd);
             int from = FirstEndingAfter(oldAddress);
@@ -365,25 +364,23 @@ namespace Kernel.Memory
                     }
                 }
             }
-            FinishInvalidation(changed);
+            FinishInvalidation(changed, start, end);
             if (removeAreas) RemoveAt(first, last - first);
             else MergeAll();
         }
 
         // Pages whose entries changed are invalidated here as they go (or all at once past FlushWholeTlbAbove);
-        // the other CPUs get one shootdown for the span they cover, when the change is complete.
+        // the other CPUs get one shootdown for the range the call covered, [start, end), once the change is complete.
         private static int Invalidate(ulong page, int changed)
         {
             if (changed < FlushWholeTlbAbove) Cpu.InvalidatePage(page);
-            if (changed == 0 || page < s_changedStart) s_changedStart = page;
-            if (changed == 0 || page + PageSize > s_changedEnd) s_changedEnd = page + PageSize;
             return changed + 1;
         }
 
-        private static void FinishInvalidation(int changed)
+        private static void FinishInvalidation(int changed, ulong start, ulong end)
         {
             if (changed >= FlushWholeTlbAbove) Cpu.WriteCr3(Cpu.ReadCr3());
-            if (changed > 0) TlbShootdown.FlushOthers(s_changedStart, s_changedEnd);
+            if (changed > 0) TlbShootdown.FlushOthers(start, end);
         }
 
         private static bool InUserRange(ulong start, ulong length) => MemoryLayout.IsUserRange(start, length);

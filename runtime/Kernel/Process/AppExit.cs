@@ -16,6 +16,7 @@ namespace Kernel.Process
             Logs.LogShipper.FlushBeforePowerOff(status);   // the one place shipped logs are flushed (uk.log.*)
             NetworkStack.DeliverBeforePowerOff();
             Threads.LockChecks.Report();
+            TlbShootdown.Report();
             Machine.Exit(status);
         }
     }

@@ -69,32 +69,57 @@ namespace Kernel.Syscalls
             return 0;
         }
 
-        // sched_getaffinity(pid, size, mask): one CPU. Returns the bytes written, like the kernel.
+        // sched_getaffinity(pid, size, mask): the thread's CPUs that are online (pid 0: the caller; else any thread of the
+        // process by its id). Linux's checks: the size must be a multiple of a long and hold a bit for every possible
+        // CPU; the result is the bytes written, min(size, the kernel's mask size), the rest of the caller's buffer left
+        // alone. The .NET runtime (Environment.ProcessorCount, the GC's heap count) and musl's sysconf
+        // (_SC_NPROCESSORS_ONLN) count the bits.
         public static long sched_getaffinity(SyscallFrame call)
         {
-            if (call.Arg1 < 8 || (call.Arg1 & 7) != 0) return -Errno.EINVAL;
-            if (!IsThisProcess(call.Arg0)) return -Errno.ESRCH;
-            if (!UserMemory.IsWritableUserRange(call.Arg2, 8)) return -Errno.EFAULT;
-            *(ulong*)call.Arg2 = 1;
-            return 8;
+            uint size = (uint)call.Arg1;   // Linux's len is an unsigned int
+            if ((ulong)size * 8 < (ulong)PerCpu.Count || (size & 7) != 0) return -Errno.EINVAL;
+            Thread thread = ThreadNamed(call.Arg0);
+            if (thread == null) return -Errno.ESRCH;
+            if (!UserMemory.IsWritableUserRange(call.Arg2, AffinityMaskBytes)) return -Errno.EFAULT;
+            *(ulong*)call.Arg2 = thread.AffinityMask & OnlineCpus;
+            return (long)AffinityMaskBytes;
         }
 
+        // sched_setaffinity(pid, size, mask): Linux reads min(size, its mask size) bytes (zero-filling a shorter mask),
+        // keeps the online CPUs of it and refuses a mask with none (EINVAL). Bits of CPUs beyond the kernel's mask are
+        // ignored, as Linux ignores bits past nr_cpu_ids. The scheduler moves the thread if it runs elsewhere.
         public static long sched_setaffinity(SyscallFrame call)
         {
-            if (!IsThisProcess(call.Arg0)) return -Errno.ESRCH;
-            if (call.Arg1 == 0 || !UserMemory.IsUserRange(call.Arg2, 1)) return -Errno.EFAULT;
-            return (*(byte*)call.Arg2 & 1) != 0 ? 0 : -Errno.EINVAL;
+            uint size = (uint)call.Arg1;
+            ulong length = size < AffinityMaskBytes ? size : AffinityMaskBytes;
+            if (length != 0 && !UserMemory.IsUserRange(call.Arg2, length)) return -Errno.EFAULT;
+            ulong requested = 0;
+            for (ulong i = 0; i < length; i++) requested |= (ulong)((byte*)call.Arg2)[i] << (int)(8 * i);
+            Thread thread = ThreadNamed(call.Arg0);
+            if (thread == null) return -Errno.ESRCH;
+            ulong allowed = requested & OnlineCpus;
+            if (allowed == 0) return -Errno.EINVAL;
+            thread.AffinityMask = allowed;
+            Scheduler.AffinityChanged(thread);
+            return 0;
         }
 
-        // getcpu(cpu, node, cache): one CPU, one NUMA node.
+        // getcpu(cpu, node, cache): the CPU the caller runs on now (musl's sched_getcpu; the .NET runtime's
+        // GetCurrentProcessorNumber, which spreads its per-CPU caches with it), one NUMA node.
         public static long getcpu(SyscallFrame call)
         {
             if (call.Arg0 != 0 && !UserMemory.IsWritableUserRange(call.Arg0, 4)) return -Errno.EFAULT;
             if (call.Arg1 != 0 && !UserMemory.IsWritableUserRange(call.Arg1, 4)) return -Errno.EFAULT;
-            if (call.Arg0 != 0) *(uint*)call.Arg0 = 0;
+            if (call.Arg0 != 0) *(uint*)call.Arg0 = (uint)PerCpu.Index;
             if (call.Arg1 != 0) *(uint*)call.Arg1 = 0;
             return 0;
         }
+
+        /// <summary>Bit i for each online CPU i (PerCpu numbers them from 0 without gaps).</summary>
+        private static ulong OnlineCpus => PerCpu.Count >= 64 ? ~0UL : (1UL << PerCpu.Count) - 1;
+
+        /// <summary>The kernel's CPU mask in bytes (Linux's cpumask_size for at most 64 CPUs: one long).</summary>
+        private const ulong AffinityMaskBytes = 8;
 
         // The runtime's own robust-mutex list is only read when a thread dies holding a lock: accept it.
         public static long set_robust_list(SyscallFrame call) => call.Arg1 == 24 ? 0 : -Errno.EINVAL;
@@ -141,6 +166,11 @@ namespace Kernel.Syscalls
 
         private static int ClampCount(ulong value) => value > int.MaxValue ? int.MaxValue : (int)value;
 
-        private static bool IsThisProcess(ulong pid) => pid == 0 || Scheduler.Find((int)pid) != null;
+        // pid 0 is the caller; any other id a thread of the process (there is one process, so its id is its first thread's).
+        private static Thread ThreadNamed(ulong pid)
+        {
+            if (pid == 0) return Scheduler.Current;
+            return pid > int.MaxValue ? null : Scheduler.Find((int)pid);
+        }
     }
 }

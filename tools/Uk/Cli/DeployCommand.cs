@@ -35,6 +35,7 @@ public static class DeployCommand
         var drainTimeout = Seconds("--drain-timeout", "How long the old instances' requests in flight get to finish after traffic moved", "30");
         var stopTimeout = Seconds("--stop-timeout", "How long an old instance gets to shut down (ACPI power button) before QEMU is stopped", RunCommand.DefaultStopTimeoutSeconds.ToString(System.Globalization.CultureInfo.InvariantCulture));
         var memory = new Option<string>("--memory", "-m") { Description = "Guest RAM of each instance (QEMU syntax)", DefaultValueFactory = _ => "256M", HelpName = "SIZE" };
+        var cpus = RunCommand.CpusOption();
         var accel = RunCommand.Choice<Accelerator>("--accel", "auto: KVM where it really runs our guests, else TCG", Accelerator.Auto);
         var envFile = new Option<string[]>("--env-file") { Description = "Environment entries for the app from a docker-style env file, through fw_cfg (repeatable)", HelpName = "FILE" };
         var stateDir = StateDirectory();
@@ -64,7 +65,7 @@ public static class DeployCommand
 
         var command = new Command("deploy", "Deploy an image blue/green behind HAProxy: start its instances, switch traffic once they are healthy, stop the old ones (or roll back)")
         {
-            image, name, port, bind, guestPort, instances, health, interval, healthTimeout, readyTimeout, drainTimeout, stopTimeout, memory, accel, envFile, stateDir, linuxInitrd, linuxAppend,
+            image, name, port, bind, guestPort, instances, health, interval, healthTimeout, readyTimeout, drainTimeout, stopTimeout, memory, cpus, accel, envFile, stateDir, linuxInitrd, linuxAppend,
         };
         boot.AddTo(command);
         command.SetAction(parse =>
@@ -104,7 +105,8 @@ public static class DeployCommand
                 Health = new HealthCheck(parse.GetValue(health)!, Time(parse.GetValue(interval)!), Time(parse.GetValue(healthTimeout)!), Time(parse.GetValue(readyTimeout)!)),
                 DrainTimeout = Time(parse.GetValue(drainTimeout)!),
                 StopTimeout = Time(parse.GetValue(stopTimeout)!),
-                Machine = new QemuOptions { ImagePath = file.FullName, InitrdPath = initrd?.FullName, Accelerator = choice.Accelerator, Memory = parse.GetValue(memory)! },
+                Machine = new QemuOptions { ImagePath = file.FullName, InitrdPath = initrd?.FullName, Accelerator = choice.Accelerator, Memory = parse.GetValue(memory)!,
+                                       Cpus = int.Parse(parse.GetValue(cpus)!, System.Globalization.CultureInfo.InvariantCulture) },
                 Configure = Configure,
             };
             var store = DeploymentStore.Default(parse.GetValue(stateDir), Environment.GetEnvironmentVariable);

@@ -40,6 +40,7 @@ public static class RunCommand
         };
         var kernelOption = new Option<string[]>("--kernel-option", "-k") { Description = "uk.NAME[=VALUE] option for the kernel (repeatable)", HelpName = "uk.NAME[=VALUE]" };
         var memory = new Option<string>("--memory", "-m") { Description = "Guest RAM (QEMU syntax: 64M, 1G)", DefaultValueFactory = _ => "128M", HelpName = "SIZE" };
+        var cpus = CpusOption();
         var machine = Choice<MachineKind>("--machine", "QEMU machine model: microvm (no firmware, fastest), pc or q35 (a disk image: pc with BIOS, q35 with UEFI)", MachineKind.Microvm);
         var firmware = Choice<Firmware>("--firmware", "How a disk image boots: bios (SeaBIOS), uefi (OVMF), auto: bios when the disk has our BIOS boot partition", Firmware.Auto);
         var accel = Choice<Accelerator>("--accel",
@@ -93,7 +94,7 @@ public static class RunCommand
 
         var command = new Command("run", "Boot an image in QEMU: the app's output streams to stdout, the kernel's lines to stderr, and uk exits with the app's status")
         {
-            image, appArgs, env, envFile, kernelOption, memory, machine, firmware, accel, icount, timeout, quiet, dryRun, publish, tap, userNetwork, drive, metadata, stopTimeout,
+            image, appArgs, env, envFile, kernelOption, memory, cpus, machine, firmware, accel, icount, timeout, quiet, dryRun, publish, tap, userNetwork, drive, metadata, stopTimeout,
         };
         command.SetAction(parse =>
         {
@@ -135,6 +136,7 @@ public static class RunCommand
                 Machine = Enum.Parse<MachineKind>(parse.GetValue(machine)!, ignoreCase: true),
                 Accelerator = choice.Accelerator,
                 Memory = memorySize,
+                Cpus = int.Parse(parse.GetValue(cpus)!, System.Globalization.CultureInfo.InvariantCulture),
                 InstructionCounting = parse.GetValue(icount),
                 CommandLine = cmdline,
                 Network = network,
@@ -264,6 +266,20 @@ public static class RunCommand
             HostForwards = forwards.Select(f => f.HostForward).ToList(), GuestForwards = guestForwards,
             UserNetworkOptions = metadata == null ? "" : MetadataForward.UserNetwork,
         };
+    }
+
+    /// <summary>--cpus N: the guest's virtual CPUs (QEMU -smp; under TCG, multi-threaded TCG), 1 to <see cref="Unikernel.Tools.Export.VmSpec.MaxCpus"/>
+    /// as for `uk export`. The kernel starts every one and the app sees them all (Environment.ProcessorCount).</summary>
+    internal static Option<string> CpusOption()
+    {
+        var option = new Option<string>("--cpus") { Description = "Virtual CPUs (QEMU -smp; under TCG each runs on a host thread of its own)", DefaultValueFactory = _ => "1", HelpName = "N" };
+        option.Validators.Add(r =>
+        {
+            string? value = r.GetValueOrDefault<string>();
+            if (!int.TryParse(value, System.Globalization.NumberStyles.None, null, out int n) || n is < 1 or > Unikernel.Tools.Export.VmSpec.MaxCpus)
+                r.AddError($"--cpus must be a whole number from 1 to {Unikernel.Tools.Export.VmSpec.MaxCpus} (not '{value}')");
+        });
+        return option;
     }
 
     /// <summary>An enum option shown and defaulted in lower case (<c>--machine &lt;microvm|pc&gt;</c>), accepted in any case.</summary>

@@ -24,8 +24,11 @@ public static class QemuCommand
                 args.AddRange(["-M", "q35"]);
                 break;
         }
-        args.AddRange(["-accel", ResolveAccelerator(options.Accelerator) == Accelerator.Kvm ? "kvm" : "tcg"]);
+        bool kvm = ResolveAccelerator(options.Accelerator) == Accelerator.Kvm;
+        args.AddRange(["-accel", kvm ? "kvm" : options.Cpus > 1 && !options.InstructionCounting ? "tcg,thread=multi" : "tcg"]);
         args.AddRange(["-cpu", options.CpuModel]);
+        if (options.Cpus < 1) throw new ArgumentException($"a machine needs at least one CPU (not {options.Cpus})");
+        if (options.Cpus > 1) args.AddRange(["-smp", options.Cpus.ToString(System.Globalization.CultureInfo.InvariantCulture)]);
         args.AddRange(["-m", options.Memory]);
         if (options.DetachedPidFile is { } pidFile)
         {

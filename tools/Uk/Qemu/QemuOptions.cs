@@ -7,6 +7,9 @@ public sealed record QemuOptions
     public MachineKind Machine { get; init; } = MachineKind.Microvm;
     public Accelerator Accelerator { get; init; } = Accelerator.Tcg;
     public string Memory { get; init; } = "128M";
+    /// <summary>Virtual CPUs (-smp). More than one under TCG runs each on a host thread of its own (multi-threaded TCG),
+    /// except with <see cref="InstructionCounting"/>, which QEMU allows only with one TCG thread for all of them.</summary>
+    public int Cpus { get; init; } = 1;
     /// <summary>QEMU's -cpu model. `max` has every feature the accelerator can offer (under TCG: RDRAND, AVX2,
     /// ...); `qemu64` is QEMU's default, a baseline x86-64 without RDRAND.</summary>
     public string CpuModel { get; init; } = "max";

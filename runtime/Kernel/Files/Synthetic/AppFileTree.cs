@@ -1,3 +1,4 @@
+using Kernel.Arch;
 using Kernel.LinuxAbi;
 using Kernel.Memory;
 using static Kernel.Files.Vfs;
@@ -13,7 +14,7 @@ namespace Kernel.Files.Synthetic
     //   /proc        meminfo, cpuinfo, net/{drops,sockstat}, sys/net/{core/somaxconn,ipv4/tcp_max_connections},
     //                1/{exe -> /app/NAME, mountinfo, cgroup, statm, maps, stat, status, cmdline, environ, limits,
     //                fd/, task/<tid>/{stat,status}} (ProcessDirectory), self -> 1
-    //   /sys         devices/system/cpu/{possible,online,present,cpu0/cache/indexN/...},
+    //   /sys         devices/system/cpu/{possible,online,present,cpuN/{online,cache/indexK/...}},
     //                devices/system/node/{possible,online,node0}
     // and file descriptors 0, 1 and 2 on the console (O_RDWR; a terminal to isatty only with uk.console.tty=1:
     // ConsoleDevice.cs says why): 0 and 1 on one open description, 2 on its own, as a service manager or container
@@ -86,21 +87,30 @@ namespace Kernel.Files.Synthetic
             DirectoryNode sys = AddDirectory(Root, "sys", sysfs, 0x16D);
             DirectoryNode system = AddDirectory(AddDirectory(sys, "devices"), "system");
 
+            // One directory per CPU online when the tree is built (Boot/ApplicationProcessors starts them right after
+            // device discovery, before anything builds this tree), as musl's sysconf(_SC_NPROCESSORS_CONF) may count
+            // them; the GC sizes itself from cpu0's caches. Level 1 and 2
+            // caches belong to their CPU, the last level is shared by all (QEMU's topology: one package).
             DirectoryNode cpu = AddDirectory(system, "cpu");
-            AddGenerated(cpu, "possible", new ConstantText("0\n"));
-            AddGenerated(cpu, "online", new ConstantText("0\n"));
-            AddGenerated(cpu, "present", new ConstantText("0\n"));
-            DirectoryNode cache = AddDirectory(AddDirectory(cpu, "cpu0"), "cache");
-            for (int i = 0; i < CpuCaches.Count; i++)
+            AddGenerated(cpu, "possible", new CpuListFile(CpuListFile.EveryOnlineCpu));
+            AddGenerated(cpu, "online", new CpuListFile(CpuListFile.EveryOnlineCpu));
+            AddGenerated(cpu, "present", new CpuListFile(CpuListFile.EveryOnlineCpu));
+            for (int n = 0; n < PerCpu.Count; n++)
             {
-                DirectoryNode index = AddDirectory(cache, IndexName(i));
-                AddGenerated(index, "size", new CacheAttributeFile(i, CacheAttributeFile.Size));
-                AddGenerated(index, "level", new CacheAttributeFile(i, CacheAttributeFile.Level));
-                AddGenerated(index, "type", new CacheAttributeFile(i, CacheAttributeFile.Type));
-                AddGenerated(index, "coherency_line_size", new CacheAttributeFile(i, CacheAttributeFile.LineSize));
-                if (CpuCaches.Get(i).Ways != 0) AddGenerated(index, "ways_of_associativity", new CacheAttributeFile(i, CacheAttributeFile.Ways));
-                if (CpuCaches.Get(i).Sets != 0) AddGenerated(index, "number_of_sets", new CacheAttributeFile(i, CacheAttributeFile.Sets));
-                AddGenerated(index, "shared_cpu_list", new ConstantText("0\n"));
+                DirectoryNode cpuN = AddDirectory(cpu, CpuName(n));
+                if (n > 0) AddGenerated(cpuN, "online", new ConstantText("1\n"));   // x86 Linux: cpu0 cannot go offline, has no such file
+                DirectoryNode cache = AddDirectory(cpuN, "cache");
+                for (int i = 0; i < CpuCaches.Count; i++)
+                {
+                    DirectoryNode index = AddDirectory(cache, IndexName(i));
+                    AddGenerated(index, "size", new CacheAttributeFile(i, CacheAttributeFile.Size));
+                    AddGenerated(index, "level", new CacheAttributeFile(i, CacheAttributeFile.Level));
+                    AddGenerated(index, "type", new CacheAttributeFile(i, CacheAttributeFile.Type));
+                    AddGenerated(index, "coherency_line_size", new CacheAttributeFile(i, CacheAttributeFile.LineSize));
+                    if (CpuCaches.Get(i).Ways != 0) AddGenerated(index, "ways_of_associativity", new CacheAttributeFile(i, CacheAttributeFile.Ways));
+                    if (CpuCaches.Get(i).Sets != 0) AddGenerated(index, "number_of_sets", new CacheAttributeFile(i, CacheAttributeFile.Sets));
+                    AddGenerated(index, "shared_cpu_list", new CpuListFile(CpuCaches.Get(i).Level >= 3 ? CpuListFile.EveryOnlineCpu : n));
+                }
             }
 
             // One NUMA node: the GC's NUMA support stays off (it needs a node1).
@@ -108,7 +118,7 @@ namespace Kernel.Files.Synthetic
             AddGenerated(node, "possible", new ConstantText("0\n"));
             AddGenerated(node, "online", new ConstantText("0\n"));
             DirectoryNode node0 = AddDirectory(node, "node0");
-            AddGenerated(node0, "cpulist", new ConstantText("0\n"));
+            AddGenerated(node0, "cpulist", new CpuListFile(CpuListFile.EveryOnlineCpu));
         }
 
         // The resolver's files (ResolverFiles.cs), on the read-only root as a container's runtime bind-mounts them.
@@ -134,6 +144,17 @@ namespace Kernel.Files.Synthetic
         private static SymlinkNode CreateLink(SuperBlock fileSystem, byte[] target)
         {
             fixed (byte* t = target) return SymlinkNode.Create(fileSystem, t, target.Length);
+        }
+
+        // "cpu0" ... "cpu63" (PerCpu.MaxCpus): the kernel's core library has no number formatting.
+        private static string CpuName(int n)
+        {
+            byte* name = stackalloc byte[5];
+            name[0] = (byte)'c'; name[1] = (byte)'p'; name[2] = (byte)'u';
+            if (n < 10) { name[3] = (byte)('0' + n); return string.FromAscii(name, 4); }
+            name[3] = (byte)('0' + n / 10);
+            name[4] = (byte)('0' + n % 10);
+            return string.FromAscii(name, 5);
         }
 
         private static string IndexName(int i)

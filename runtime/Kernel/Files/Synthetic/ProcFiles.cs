@@ -36,7 +36,9 @@ namespace Kernel.Files.Synthetic
         }
     }
 
-    // /proc/cpuinfo: the one processor, from CPUID, in Linux's x86 format.
+    // /proc/cpuinfo: one block per online CPU, from CPUID (what this CPU reports; the CPUs of one machine differ only in
+    // their APIC ids, which PerCpu has), in Linux's x86 format. The package and core ids come from the APIC id as
+    // Linux derives them without leaf 0xB: CPUID.1:EBX[23:16] logical processors per package, rounded up to a power of two.
     internal sealed unsafe class CpuInfoFile : ContentGenerator
     {
         // Flag names by bit, as Linux prints them ("" = not shown).
@@ -61,51 +63,65 @@ namespace Kernel.Files.Synthetic
             Cpu.CpuId(0x80000000, 0, r);
             uint maxExtended = r[0];
 
-            o.Append("processor\t: 0\n");
-            o.Append("vendor_id\t: ").Append(CpuIdentity.Vendor).Append('\n');
-            o.Append("cpu family\t: ").AppendDecimal(family).Append('\n');
-            o.Append("model\t\t: ").AppendDecimal(model).Append('\n');
-            o.Append("model name\t: ");
-            AppendBrand(o, maxExtended);
-            o.Append('\n');
-            o.Append("stepping\t: ").AppendDecimal(signature & 0xF).Append('\n');
-            if (maxBasic >= 0x16)
+            uint perPackage = 1;
+            if ((edx1 & (1u << 28)) != 0)   // HTT: EBX[23:16] is valid
+                while (perPackage < ((misc >> 16) & 0xFF)) perPackage <<= 1;
+            for (int cpu = 0; cpu < PerCpu.Count; cpu++)
             {
-                Cpu.CpuId(0x16, 0, r);
-                if (r[0] != 0) o.Append("cpu MHz\t\t: ").AppendDecimal(r[0]).Append(".000\n");
+                o.Append("processor\t: ").AppendDecimal((uint)cpu).Append('\n');
+                o.Append("vendor_id\t: ").Append(CpuIdentity.Vendor).Append('\n');
+                o.Append("cpu family\t: ").AppendDecimal(family).Append('\n');
+                o.Append("model\t\t: ").AppendDecimal(model).Append('\n');
+                o.Append("model name\t: ");
+                AppendBrand(o, maxExtended);
+                o.Append('\n');
+                o.Append("stepping\t: ").AppendDecimal(signature & 0xF).Append('\n');
+                if (maxBasic >= 0x16)
+                {
+                    Cpu.CpuId(0x16, 0, r);
+                    if (r[0] != 0) o.Append("cpu MHz\t\t: ").AppendDecimal(r[0]).Append(".000\n");
+                }
+                ulong largestCache = 0;
+                for (int i = 0; i < CpuCaches.Count; i++)
+                    if (CpuCaches.Get(i).SizeBytes > largestCache) largestCache = CpuCaches.Get(i).SizeBytes;
+                if (largestCache != 0) o.Append("cache size\t: ").AppendDecimal(largestCache >> 10).Append(" KB\n");
+                uint apicId = PerCpu.ApicIdOf(cpu);
+                uint package = apicId / perPackage;
+                uint siblings = 0;
+                for (int other = 0; other < PerCpu.Count; other++)
+                    if (PerCpu.ApicIdOf(other) / perPackage == package) siblings++;
+                o.Append("physical id\t: ").AppendDecimal(package).Append('\n');
+                o.Append("siblings\t: ").AppendDecimal(siblings).Append('\n');
+                o.Append("core id\t\t: ").AppendDecimal(apicId % perPackage).Append('\n');
+                o.Append("cpu cores\t: ").AppendDecimal(siblings).Append('\n');
+                o.Append("apicid\t\t: ").AppendDecimal(apicId).Append('\n');
+                o.Append("initial apicid\t: ").AppendDecimal(apicId).Append('\n');
+                o.Append("fpu\t\t: yes\nfpu_exception\t: yes\n");
+                o.Append("cpuid level\t: ").AppendDecimal(maxBasic).Append('\n');
+                o.Append("wp\t\t: yes\n");
+                o.Append("flags\t\t:");
+                uint extEcx = 0, extEdx = 0;
+                if (maxExtended >= 0x80000001) { Cpu.CpuId(0x80000001, 0, r); extEcx = r[2]; extEdx = r[3]; }
+                uint ebx7 = 0, ecx7 = 0;
+                if (maxBasic >= 7) { Cpu.CpuId(7, 0, r); ebx7 = r[1]; ecx7 = r[2]; }
+                AppendFlags(o, edx1, Leaf1Edx);
+                AppendFlags(o, extEdx, ExtendedEdx);
+                AppendFlags(o, ecx1, Leaf1Ecx);
+                AppendFlags(o, extEcx, ExtendedEcx);
+                AppendFlags(o, ebx7, Leaf7Ebx);
+                AppendFlags(o, ecx7, Leaf7Ecx);
+                o.Append('\n');
+                uint clflush = ((misc >> 8) & 0xFF) * 8;
+                o.Append("clflush size\t: ").AppendDecimal(clflush).Append('\n');
+                o.Append("cache_alignment\t: ").AppendDecimal(clflush).Append('\n');
+                if (maxExtended >= 0x80000008)
+                {
+                    Cpu.CpuId(0x80000008, 0, r);
+                    o.Append("address sizes\t: ").AppendDecimal(r[0] & 0xFF).Append(" bits physical, ")
+                     .AppendDecimal((r[0] >> 8) & 0xFF).Append(" bits virtual\n");
+                }
+                o.Append("power management:\n\n");
             }
-            ulong largestCache = 0;
-            for (int i = 0; i < CpuCaches.Count; i++)
-                if (CpuCaches.Get(i).SizeBytes > largestCache) largestCache = CpuCaches.Get(i).SizeBytes;
-            if (largestCache != 0) o.Append("cache size\t: ").AppendDecimal(largestCache >> 10).Append(" KB\n");
-            o.Append("physical id\t: 0\nsiblings\t: 1\ncore id\t\t: 0\ncpu cores\t: 1\n");
-            o.Append("apicid\t\t: ").AppendDecimal(misc >> 24).Append('\n');
-            o.Append("initial apicid\t: ").AppendDecimal(misc >> 24).Append('\n');
-            o.Append("fpu\t\t: yes\nfpu_exception\t: yes\n");
-            o.Append("cpuid level\t: ").AppendDecimal(maxBasic).Append('\n');
-            o.Append("wp\t\t: yes\n");
-            o.Append("flags\t\t:");
-            uint extEcx = 0, extEdx = 0;
-            if (maxExtended >= 0x80000001) { Cpu.CpuId(0x80000001, 0, r); extEcx = r[2]; extEdx = r[3]; }
-            uint ebx7 = 0, ecx7 = 0;
-            if (maxBasic >= 7) { Cpu.CpuId(7, 0, r); ebx7 = r[1]; ecx7 = r[2]; }
-            AppendFlags(o, edx1, Leaf1Edx);
-            AppendFlags(o, extEdx, ExtendedEdx);
-            AppendFlags(o, ecx1, Leaf1Ecx);
-            AppendFlags(o, extEcx, ExtendedEcx);
-            AppendFlags(o, ebx7, Leaf7Ebx);
-            AppendFlags(o, ecx7, Leaf7Ecx);
-            o.Append('\n');
-            uint clflush = ((misc >> 8) & 0xFF) * 8;
-            o.Append("clflush size\t: ").AppendDecimal(clflush).Append('\n');
-            o.Append("cache_alignment\t: ").AppendDecimal(clflush).Append('\n');
-            if (maxExtended >= 0x80000008)
-            {
-                Cpu.CpuId(0x80000008, 0, r);
-                o.Append("address sizes\t: ").AppendDecimal(r[0] & 0xFF).Append(" bits physical, ")
-                 .AppendDecimal((r[0] >> 8) & 0xFF).Append(" bits virtual\n");
-            }
-            o.Append("power management:\n\n");
         }
 
         private static void AppendBrand(TextBuilder o, uint maxExtended)
