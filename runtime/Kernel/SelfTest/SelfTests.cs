@@ -50,6 +50,7 @@ namespace Kernel.SelfTest
             else if (BootCommandLine.OptionEquals("uk.selftest", "net-tcp-echo")) NetSelfTest.TcpEcho();
             else if (BootCommandLine.OptionEquals("uk.selftest", "acpi")) AcpiSelfTest.Run();
             else if (BootCommandLine.OptionEquals("uk.selftest", "smp")) SmpSelfTest.Run();
+            else if (BootCommandLine.OptionEquals("uk.selftest", "locks")) LockSelfTest.Run();
             else if (BootCommandLine.OptionEquals("uk.selftest", "memory-layout")) AddressSpaceSelfTest.CheckLayout(s_bootInfo);
             else if (BootCommandLine.OptionEquals("uk.selftest", "smap")) AddressSpaceSelfTest.ReadUserPageOutsideWindow();
             else if (BootCommandLine.OptionEquals("uk.selftest", "smep")) AddressSpaceSelfTest.CallUserPage();

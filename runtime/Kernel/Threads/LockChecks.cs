@@ -35,10 +35,14 @@ namespace Kernel.Threads
             KernelConsole.WriteDecimal((ulong)PerCpu.Index);
             KernelConsole.Write(" touches ");
             KernelConsole.Write(what);
-            KernelConsole.Write(" without the kernel lock (owner: CPU ");
+            KernelConsole.Write(" without the kernel lock (owner: ");
             int owner = KernelLock.Owner;
             if (owner < 0) KernelConsole.Write("none");
-            else KernelConsole.WriteDecimal((ulong)owner);
+            else
+            {
+                KernelConsole.Write("CPU ");
+                KernelConsole.WriteDecimal((ulong)owner);
+            }
             KernelConsole.WriteLine(")");
             Diagnostics.Panic.Fail("locking discipline violated (uk.debug.locks)");
         }

@@ -18,8 +18,8 @@ namespace Kernel.Threads
     // SMP: everything here runs under the big kernel lock (KernelLock; docs/architecture.md, "Locking"), so one
     // run list (s_threads) serves every CPU: what "this CPU" owns -- Current, the switch request, the time of
     // the last switch and of the kernel entry, the dead thread whose stack it still stands on, the idle context
-    // -- is indexed by PerCpu.Index. A thread runs on at most one CPU (RunningOn) and only where its
-    // AffinityMask allows.
+    // -- lives in its per-CPU block (Arch/PerCpuBlock, through GS). A thread runs on at most one CPU (RunningOn) and
+    // only where its AffinityMask allows.
     internal static unsafe class Scheduler
     {
         public const long NoResult = long.MinValue;
