@@ -38,6 +38,7 @@ namespace Kernel.Arch
             UserAccess.End();
             bool fromApp = fromRing3 && Scheduler.Current != null;
             bool fromIdle = !fromRing3 && Scheduler.InterruptedIdle(frame);
+            if (fromIdle) TlbShootdown.LeaveIdle();
             if (fromApp) Scheduler.EnteredFromApp();
             if (frame->Vector == SyscallVector)
             {

@@ -18,6 +18,11 @@ namespace Kernel.Arch
     // (an interrupt, then iretq) also serializes each target's instruction stream, which is what
     // membarrier(MEMBARRIER_CMD_PRIVATE_EXPEDITED) needs: Synchronize.
     //
+    // An idle CPU runs nothing that uses app mappings, so it is neither interrupted nor waited for: EnterIdle marks it
+    // (with the kernel lock held, as it goes idle), and LeaveIdle, the first thing its next kernel entry does under the
+    // lock, drops its whole TLB if a round went by meanwhile. A CPU that missed a round for any reason flushes
+    // everything when it catches up: the range it sees is only the latest one.
+    //
     // One CPU online: the local invalidation and nothing else (a load and a compare).
     internal static unsafe class TlbShootdown
     {
@@ -32,6 +37,7 @@ namespace Kernel.Arch
         private static volatile uint s_generation;
         private static ulong s_start, s_end;
         private static readonly Slot[] s_serviced = new Slot[PerCpu.MaxCpus];
+        private static readonly Slot[] s_idle = new Slot[PerCpu.MaxCpus];
 
         /// <summary>Shootdown rounds sent (each one to every other online CPU).</summary>
         public static ulong Rounds;
@@ -68,9 +74,24 @@ namespace Kernel.Arch
         {
             int me = PerCpu.Index;
             uint generation = s_generation;
-            if (s_serviced[me].Generation == generation) return;
-            InvalidateLocal(s_start, s_end);
+            uint serviced = s_serviced[me].Generation;
+            if (serviced == generation) return;
+            if (generation - serviced == 1) InvalidateLocal(s_start, s_end);
+            else Cpu.WriteCr3(Cpu.ReadCr3());
             s_serviced[me].Generation = generation;
+        }
+
+        /// <summary>This CPU goes idle (kernel lock held): rounds from now on neither interrupt nor wait for it.</summary>
+        public static void EnterIdle() => s_idle[PerCpu.Index].Generation = 1;
+
+        /// <summary>This CPU left idle (kernel lock held, before anything uses app mappings): it catches up on the rounds it
+        /// missed.</summary>
+        public static void LeaveIdle()
+        {
+            int me = PerCpu.Index;
+            if (s_idle[me].Generation == 0) return;
+            s_idle[me].Generation = 0;
+            ServicePending();
         }
 
         /// <summary>The interrupt's handler, run by InterruptDispatcher before anything else (no lock taken).</summary>
@@ -93,10 +114,14 @@ namespace Kernel.Arch
             s_serviced[me].Generation = generation;
             Rounds++;
             ulong sent = Cpu.ReadTimeStampCounter();
-            Ipi.SendToAllOthers(InterruptVectors.TlbShootdown);
+            // Idle flags change only under the kernel lock, which this CPU holds: they stay as read here.
             for (int cpu = 0; cpu < PerCpu.MaxCpus; cpu++)
             {
-                if (!PerCpu.IsOnline(cpu)) continue;
+                if (cpu != me && PerCpu.IsOnline(cpu) && s_idle[cpu].Generation == 0) Ipi.Send(cpu, InterruptVectors.TlbShootdown);
+            }
+            for (int cpu = 0; cpu < PerCpu.MaxCpus; cpu++)
+            {
+                if (!PerCpu.IsOnline(cpu) || s_idle[cpu].Generation != 0) continue;
                 while (s_serviced[cpu].Generation != generation) Cpu.Pause();
             }
             WaitTicks += Cpu.ReadTimeStampCounter() - sent;

@@ -37,13 +37,13 @@ namespace Kernel.Boot
         /// <summary>How long an AP may take from its first start-up IPI to ApMain (a loaded TCG host is slow).</summary>
         private const ulong ArrivalTimeoutNanoseconds = 2_000_000_000;
 
-
         [DllImport("*", EntryPoint = "uk_ap_trampoline"), SuppressGCTransition] private static extern void TrampolineInfo(ulong* info);
         [DllImport("*", EntryPoint = "uk_store_idt_pointer"), SuppressGCTransition] private static extern void StoreIdtPointer(byte* pointer);
 
         private static volatile int s_arrived;
         private static uint s_startingApicId;
         private static ulong s_star, s_lstar, s_fmask;
+        private static ulong s_apGdt, s_apTss;
 
         /// <summary>Starts every enabled AP the MADT lists (<paramref name="madt"/> null: no ACPI) and reports it.</summary>
         public static void Start(BootInfo* boot, Madt madt)
@@ -86,6 +86,8 @@ namespace Kernel.Boot
         {
             page = 0;
             if (!LocalApic.IsEnabled) return "no local APIC";
+            // The APs' periodic timer runs at the BSP's calibrated rate: finish the measurement here, on the BSP.
+            if (LocalApic.TimerFrequency == 0) return "the local APIC timer does not count";
             ulong cr3 = Cpu.ReadCr3();
             if (cr3 >= 1UL << 32) return "the page tables lie above 4 GiB, out of the trampoline's reach";
             page = FindLowPage();
@@ -111,8 +113,6 @@ namespace Kernel.Boot
             s_star = Cpu.ReadMsr((uint)StarMsr);
             s_lstar = Cpu.ReadMsr((uint)LstarMsr);
             s_fmask = Cpu.ReadMsr((uint)FmaskMsr);
-            // The APs' periodic timer runs at the BSP's calibrated rate: finish the measurement here, on the BSP.
-            if (LocalApic.TimerFrequency == 0) return "the local APIC timer does not count";
             return null;
         }
 
@@ -171,8 +171,6 @@ namespace Kernel.Boot
             }
             return null;
         }
-
-        private static ulong s_apGdt, s_apTss;
 
         /// <summary>
         /// An AP's first C#, from the trampoline's long-mode part: its own GDT, TSS, stack and the shared IDT are

@@ -474,6 +474,7 @@ namespace Kernel.Threads
             if (WakeSources == 0 && !AnyRunning() && !AnyDeadline()) ReportDeadlock();
             // Built on first use: a CPU that never idles (one busy CPU) never pays for the stack.
             if (!PrepareIdle(cpu)) Diagnostics.Panic.Fail("scheduler: no memory for an idle stack");
+            TlbShootdown.EnterIdle();
             return (InterruptFrame*)PerCpu.Block(cpu)->IdleFrame;
         }
 
