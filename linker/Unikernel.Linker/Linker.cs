@@ -144,7 +144,7 @@ public static class Linker
     /// <summary>uk_files: the app's executable at /app/NAME and the files of --files, for the kernel to mount.</summary>
     private static void CreateImageFiles(LinkContext link) =>
         link.Synthetic.Add(ImageFiles.CreateSection(link.App!.Path, link.Options.FilesManifestPath, link.Options.FilesTime,
-            link.Options.EnvironmentFilePath));
+            link.Options.EnvironmentFilePath, link.Options.PackFiles));
 
     /// <summary>Output sections, by the linker script (as code) of the kind of output.</summary>
     private static void BuildLayout(LinkContext link)
