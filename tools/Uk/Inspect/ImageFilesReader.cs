@@ -44,7 +44,10 @@ public static class ImageFilesReader
         }
     }
 
-    /// <summary>Writes a section of regular files in the linker's layout, with the linker's encoder (for tests).</summary>
-    public static byte[] Build(IReadOnlyList<(string Path, byte[] Data)> files, string? executablePath) =>
-        UkFilesCodec.Encode(files.Select(f => new UkFilesItem(f.Path, UkFilesFormat.TypeRegular | 0x1A4, f.Data)).ToList(), executablePath);
+    /// <summary>Writes a section of regular files in the linker's layout, with the linker's encoder (for tests); with
+    /// <paramref name="packWith"/> (an LZ4 block compressor) every file is packed, in blocks of <paramref name="blockSize"/>.</summary>
+    public static byte[] Build(IReadOnlyList<(string Path, byte[] Data)> files, string? executablePath,
+        Func<byte[], byte[]>? packWith = null, int blockSize = 4096) =>
+        UkFilesCodec.Encode(files.Select(f => new UkFilesItem(f.Path, UkFilesFormat.TypeRegular | 0x1A4, f.Data)).ToList(), executablePath,
+            packing: packWith is null ? null : new UkFilesPacking(blockSize, packWith, _ => true));
 }
