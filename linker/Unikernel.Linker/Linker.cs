@@ -55,6 +55,7 @@ public static class Linker
         if (executable) Run("unwind tables", ParseUnwindTables);
         if (executable && options.GcSections) Run("gc-sections", CollectGarbage);
         if (executable) Run("drop dead FDEs", DropDeadFrames);
+        if (kernel && options.StripSymbols) Run("drop kernel unwind tables", DropKernelUnwindTables);
         Run("synthetic sections", CreateSyntheticSections);
         if (withApp) Run("image info", CreateImageInfo);
         if (withApp) Run("image files", CreateImageFiles);
@@ -139,6 +140,19 @@ public static class Linker
         link.ImageInfoSection = ImageInfo.CreateSection(options.AppName ?? Path.GetFileName(app.Path),
             options.AppVersion ?? ImageInfo.UnknownVersion, inputs);
         link.Synthetic.Add(link.ImageInfoSection);
+    }
+
+    /// <summary>
+    /// With -s, a kernel image leaves out its inputs' <c>.eh_frame</c> (56 KB of hello's kernel): the kernel never
+    /// unwinds through DWARF (its stack traces follow frame pointers and name functions from uk_ksyms), so only a
+    /// debugger reads it, and -s is the image without what debuggers need. An embedded app is copied as it is, so
+    /// the app keeps its own.
+    /// </summary>
+    private static void DropKernelUnwindTables(LinkContext link)
+    {
+        foreach (var file in link.Files)
+            foreach (var section in file.Sections)
+                if (section is { Name: EhFrameSections.SectionName }) section.IsLive = false;
     }
 
     /// <summary>uk_files: the app's executable at /app/NAME and the files of --files, for the kernel to mount.</summary>
