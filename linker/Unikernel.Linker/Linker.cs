@@ -143,17 +143,20 @@ public static class Linker
     }
 
     /// <summary>
-    /// With -s, a kernel image leaves out its inputs' <c>.eh_frame</c> (56 KB of hello's kernel): the kernel never
-    /// unwinds through DWARF (its stack traces follow frame pointers and name functions from uk_ksyms), so only a
-    /// debugger reads it, and -s is the image without what debuggers need. An embedded app is copied as it is, so
-    /// the app keeps its own.
+    /// With -s, a kernel image leaves out its inputs' <c>.eh_frame</c> (56 KB of hello's kernel) and ILC's
+    /// <c>.dotnet_eh_table</c> (22 KB: the exception clauses its FDEs point to, and nothing else does): the kernel never
+    /// unwinds through DWARF (its stack traces follow frame pointers and name functions from uk_ksyms) and throws no
+    /// exceptions, so only a debugger reads them, and -s is the image without what debuggers need. An embedded app is
+    /// copied as it is, so the app keeps its own.
     /// </summary>
     private static void DropKernelUnwindTables(LinkContext link)
     {
         foreach (var file in link.Files)
             foreach (var section in file.Sections)
-                if (section is { Name: EhFrameSections.SectionName }) section.IsLive = false;
+                if (section is { Name: EhFrameSections.SectionName or DotnetExceptionTable }) section.IsLive = false;
     }
+
+    private const string DotnetExceptionTable = ".dotnet_eh_table";
 
     /// <summary>uk_files: the app's executable at /app/NAME and the files of --files, for the kernel to mount.</summary>
     private static void CreateImageFiles(LinkContext link) =>
