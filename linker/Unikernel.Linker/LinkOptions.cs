@@ -85,6 +85,10 @@ public sealed record LinkOptions
     /// than the bytes save where the image is booted from its file (docs/benchmarks.md, "Compressed images").</summary>
     public bool Compress { get; init; }
 
+    /// <summary>With --app: pack the image's files into LZ4 blocks the kernel expands when a file in one is first read
+    /// (formats/UkFilesFormat.cs, "Packed files"); <c>--no-pack-files</c> stores them as they are.</summary>
+    public bool PackFiles { get; init; } = true;
+
     /// <summary>--app-version VERSION (with --app; default <c>unknown</c>): the version uk_image_info records.</summary>
     public string? AppVersion { get; init; }
 

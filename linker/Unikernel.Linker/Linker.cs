@@ -55,6 +55,7 @@ public static class Linker
         if (executable) Run("unwind tables", ParseUnwindTables);
         if (executable && options.GcSections) Run("gc-sections", CollectGarbage);
         if (executable) Run("drop dead FDEs", DropDeadFrames);
+        if (kernel && options.StripSymbols) Run("drop kernel unwind tables", DropKernelUnwindTables);
         Run("synthetic sections", CreateSyntheticSections);
         if (withApp) Run("image info", CreateImageInfo);
         if (withApp) Run("image files", CreateImageFiles);
@@ -141,10 +142,26 @@ public static class Linker
         link.Synthetic.Add(link.ImageInfoSection);
     }
 
+    /// <summary>
+    /// With -s, a kernel image leaves out its inputs' <c>.eh_frame</c> (56 KB of hello's kernel) and ILC's
+    /// <c>.dotnet_eh_table</c> (22 KB: the exception clauses its FDEs point to, and nothing else does): the kernel never
+    /// unwinds through DWARF (its stack traces follow frame pointers and name functions from uk_ksyms) and throws no
+    /// exceptions, so only a debugger reads them, and -s is the image without what debuggers need. An embedded app is
+    /// copied as it is, so the app keeps its own.
+    /// </summary>
+    private static void DropKernelUnwindTables(LinkContext link)
+    {
+        foreach (var file in link.Files)
+            foreach (var section in file.Sections)
+                if (section is { Name: EhFrameSections.SectionName or DotnetExceptionTable }) section.IsLive = false;
+    }
+
+    private const string DotnetExceptionTable = ".dotnet_eh_table";
+
     /// <summary>uk_files: the app's executable at /app/NAME and the files of --files, for the kernel to mount.</summary>
     private static void CreateImageFiles(LinkContext link) =>
         link.Synthetic.Add(ImageFiles.CreateSection(link.App!.Path, link.Options.FilesManifestPath, link.Options.FilesTime,
-            link.Options.EnvironmentFilePath));
+            link.Options.EnvironmentFilePath, link.Options.PackFiles));
 
     /// <summary>Output sections, by the linker script (as code) of the kind of output.</summary>
     private static void BuildLayout(LinkContext link)

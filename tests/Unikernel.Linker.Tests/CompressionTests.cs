@@ -305,4 +305,109 @@ public sealed class CompressionTests : IDisposable
         Assert.Contains(UkPayloadFormat.SectionName, error.Message);
         Assert.Contains($"0x{region.Address:x}", error.Message);
     }
+
+    // Packed files (formats/UkFilesFormat.cs, "Packed files"): zone-file-like contents, more than one 64 KiB block.
+    private List<UkFilesItem> ZoneLikeFiles()
+    {
+        var random = new Random(17);
+        var items = new List<UkFilesItem>();
+        for (int i = 0; i < 300; i++)
+        {
+            var bytes = new List<byte>("TZif2\0\0\0"u8.ToArray());
+            // Zones share their rules' transition times, shifted by whole hours, as tzdata's do.
+            int transitions = random.Next(10, 200), rule = i % 4;
+            long time = -2_000_000_000 + 3600 * random.Next(-12, 13);
+            for (int t = 0; t < transitions; t++) { time += (t % 2 == 0 ? 15_724_800 : 15_811_200) + 604_800 * ((t + rule) % 3 - 1); bytes.AddRange(BitConverter.GetBytes((int)time)); }
+            for (int t = 0; t < transitions; t++) bytes.Add((byte)(t % 2));
+            bytes.AddRange(System.Text.Encoding.ASCII.GetBytes($"LMT\0CET\0CEST\0zone {i}\n"));
+            items.Add(new UkFilesItem($"/usr/share/zoneinfo/Area/Zone{i:D3}", UkFilesFormat.TypeRegular | 0x1A4, [.. bytes]));
+        }
+        items.Add(new UkFilesItem("/usr/share/zoneinfo/Area/Alias", UkFilesFormat.TypeRegular | 0x1A4, items[3].Data));
+        return items;
+    }
+
+    [SkippableFact]
+    public void PackedFilesRoundTripAndTheReferenceLz4ToolExpandsEveryBlock()
+    {
+        var items = ZoneLikeFiles();
+        items.Add(new UkFilesItem(ImageFiles.EnvironmentPath, UkFilesFormat.TypeRegular | 0x1A4, "A=1\0"u8.ToArray()));
+        byte[] section = UkFilesCodec.Encode(items, executablePath: null, packing: ImageFiles.Packing);
+        byte[] plain = UkFilesCodec.Encode(items, executablePath: null);
+        Assert.True(section.Length < plain.Length * 0.6, $"packed {section.Length} vs {plain.Length} bytes");
+
+        var decoded = UkFilesCodec.Decode(section);
+        Assert.Equal(UkFilesCodec.Decode(plain).Items.Select(i => (i.Path, i.Mode, Convert.ToHexString(i.Data))),
+            decoded.Items.Select(i => (i.Path, i.Mode, Convert.ToHexString(i.Data))));
+        var header = MemoryMarshal.Read<UkFilesHeader>(section);
+        long distinct = items.Where(i => i.Path != ImageFiles.EnvironmentPath).Select(i => Convert.ToHexString(i.Data)).Distinct().Sum(h => h.Length / 2L);
+        Assert.Equal((distinct + ImageFiles.PackedBlockSize - 1) / ImageFiles.PackedBlockSize, header.BlockCount);
+        Assert.True(header.BlockCount >= 2);
+        Assert.Equal((301, distinct, (int)header.BlockCount), (decoded.Packed!.FileCount, decoded.Packed.ExpandedBytes, decoded.Packed.BlockCount));   // the alias too
+
+        // The default environment stays in place: the kernel reads it at boot without expanding anything.
+        for (int i = 0; i < header.EntryCount; i++)
+        {
+            var entry = MemoryMarshal.Read<UkFilesEntry>(section.AsSpan((int)(header.EntriesOffset + header.EntrySize * (uint)i)));
+            bool isEnvironment = decoded.Items[i].Path == ImageFiles.EnvironmentPath;
+            bool isZone = decoded.Items[i].Path.Contains("/Area/", StringComparison.Ordinal);
+            Assert.Equal(isZone, (entry.Mode & UkFilesFormat.ModePacked) != 0);
+            if (isEnvironment) Assert.Equal("A=1\0"u8.ToArray(), section.AsSpan((int)entry.DataOffset, (int)entry.Size).ToArray());
+        }
+
+        Skip.If(Lz4Tool() is null, "the lz4 tool (Debian package lz4) is not installed");
+        var stream = new List<byte>();
+        for (int b = 0; b < header.BlockCount; b++)
+        {
+            var block = MemoryMarshal.Read<UkFilesBlock>(section.AsSpan((int)header.BlockTableOffset + UkFilesFormat.BlockRecordSize * b));
+            byte[] expanded = RunLz4("-d", LegacyFrame(section.AsSpan((int)block.DataOffset, (int)block.StoredSize).ToArray()));
+            Assert.Equal((int)block.ExpandedSize, expanded.Length);
+            stream.AddRange(expanded);
+        }
+        // Record order (Alias sorts first and brings Zone003's bytes), each distinct content once.
+        var zoneBytes = decoded.Items.Where(i => i.Path.Contains("/Area/", StringComparison.Ordinal))
+            .DistinctBy(i => Convert.ToHexString(i.Data)).SelectMany(i => i.Data);
+        Assert.Equal(zoneBytes, stream);
+    }
+
+    [Fact]
+    public void ACorruptPackedBlockIsNamedByTheHostReader()
+    {
+        byte[] section = UkFilesCodec.Encode(ZoneLikeFiles(), executablePath: null, packing: ImageFiles.Packing);
+        var header = MemoryMarshal.Read<UkFilesHeader>(section);
+        var block = MemoryMarshal.Read<UkFilesBlock>(section.AsSpan((int)header.BlockTableOffset + UkFilesFormat.BlockRecordSize));
+        section[block.DataOffset] = 0x0F;   // no literals, then a match at offset 0
+        section[block.DataOffset + 1] = 0;
+        section[block.DataOffset + 2] = 0;
+        var error = Assert.Throws<InvalidDataException>(() => UkFilesCodec.Decode(section));
+        Assert.Contains("uk_files block 1 is corrupt", error.Message);
+
+        header.Codec = 7;
+        MemoryMarshal.Write(section, in header);
+        Assert.Contains("codec 7", Assert.Throws<InvalidDataException>(() => UkFilesCodec.Decode(section)).Message);
+    }
+
+    [Fact]
+    public void FilesArePackedByDefaultAndNoPackFilesKeepsThemInPlace()
+    {
+        string app = _harness.LinkStaticApp();
+        byte[] packed = LinkImage(app, "packed.img");
+        byte[] inPlace = LinkImage(app, "in-place.img", "--no-pack-files");
+        Assert.Equal(packed, LinkImage(app, "packed-again.img"));
+        Assert.True(packed.Length < inPlace.Length, $"{packed.Length} vs {inPlace.Length} bytes");
+        Assert.True(CommandLine.Parse(["-o", "x.img", "--app", "app", "boot.o"])!.PackFiles);
+        Assert.False(CommandLine.Parse(["-o", "x.img", "--app", "app", "--no-pack-files", "boot.o"])!.PackFiles);
+
+        UkFilesContents FilesOf(byte[] image)
+        {
+            using var stream = new MemoryStream(image);
+            var elf = LibObjectFile.Elf.ElfFile.Read(stream);
+            var section = elf.Section(ImageFiles.SectionName);
+            return UkFilesCodec.Decode(image.AsSpan((int)section.Position, (int)section.Size));
+        }
+        var fromPacked = FilesOf(packed);
+        var fromInPlace = FilesOf(inPlace);
+        Assert.Equal(fromInPlace.Items.Select(i => (i.Path, Convert.ToHexString(i.Data))), fromPacked.Items.Select(i => (i.Path, Convert.ToHexString(i.Data))));
+        Assert.Equal(1, fromPacked.Packed!.FileCount);   // /data/words.txt; /app/NAME is empty
+        Assert.Null(fromInPlace.Packed);
+    }
 }

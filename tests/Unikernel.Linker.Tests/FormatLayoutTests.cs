@@ -66,12 +66,13 @@ public class FormatLayoutTests
     [Fact]
     public void UkFilesHasTheDocumentedLayout()
     {
-        Assert.Equal(32, Unsafe.SizeOf<UkFilesHeader>());
+        Assert.Equal(48, Unsafe.SizeOf<UkFilesHeader>());
         Assert.Equal(UkFilesFormat.HeaderSize, Unsafe.SizeOf<UkFilesHeader>());
-        Assert.Equal([0, 8, 12, 16, 20, 24, 28], new[]
+        Assert.Equal([0, 8, 12, 16, 20, 24, 28, 32, 36, 40, 44], new[]
         {
             nameof(UkFilesHeader.Magic), nameof(UkFilesHeader.Size), nameof(UkFilesHeader.EntryCount), nameof(UkFilesHeader.EntriesOffset),
             nameof(UkFilesHeader.EntrySize), nameof(UkFilesHeader.ExecutableEntry), nameof(UkFilesHeader.ModifiedTime),
+            nameof(UkFilesHeader.BlockTableOffset), nameof(UkFilesHeader.BlockCount), nameof(UkFilesHeader.BlockSize), nameof(UkFilesHeader.Codec),
         }.Select(Offset<UkFilesHeader>));
         Assert.Equal(32, Unsafe.SizeOf<UkFilesEntry>());
         Assert.Equal(UkFilesFormat.EntrySize, Unsafe.SizeOf<UkFilesEntry>());
@@ -80,7 +81,14 @@ public class FormatLayoutTests
             nameof(UkFilesEntry.DataOffset), nameof(UkFilesEntry.Size), nameof(UkFilesEntry.Parent), nameof(UkFilesEntry.Mode),
             nameof(UkFilesEntry.NameOffset), nameof(UkFilesEntry.NameLength),
         }.Select(Offset<UkFilesEntry>));
-        Assert.Equal("UKFILES1"u8.ToArray(), BitConverter.GetBytes(UkFilesFormat.Magic));
+        Assert.Equal(16, Unsafe.SizeOf<UkFilesBlock>());
+        Assert.Equal([0, 4, 8, 12], new[]
+        {
+            nameof(UkFilesBlock.DataOffset), nameof(UkFilesBlock.StoredSize), nameof(UkFilesBlock.ExpandedSize), nameof(UkFilesBlock.Reserved),
+        }.Select(Offset<UkFilesBlock>));
+        Assert.Equal("UKFILES2"u8.ToArray(), BitConverter.GetBytes(UkFilesFormat.Magic));
+        Assert.Equal("UKFILES1"u8.ToArray(), BitConverter.GetBytes(UkFilesFormat.MagicVersion1));
+        Assert.Equal(0x10000u, UkFilesFormat.ModePacked);
     }
 
     [Fact]
@@ -88,25 +96,27 @@ public class FormatLayoutTests
     {
         byte[] bytes = UkFilesCodec.Encode([new UkFilesItem("/x", 0x81A4, "hi"u8.ToArray())], executablePath: null, modifiedTime: 0x01020304);
 
-        // Header (32), the root's and /x's records (2 x 32), the names ("" and "x") at 96, "hi" at 104: 112 bytes.
-        var expected = new byte[112];
-        "UKFILES1"u8.CopyTo(expected);
-        expected[8] = 112; expected[12] = 2; expected[16] = 32; expected[20] = 32;
+        // Header (48), the root's and /x's records (2 x 32), the names ("" and "x") at 112, "hi" at 120: 128 bytes; no
+        // packed files, so the block table fields are 0.
+        var expected = new byte[128];
+        "UKFILES2"u8.CopyTo(expected);
+        expected[8] = 128; expected[12] = 2; expected[16] = 48; expected[20] = 32;
         BitConverter.GetBytes(UkFilesFormat.NoEntry).CopyTo(expected, 24);
         expected[28] = 4; expected[29] = 3; expected[30] = 2; expected[31] = 1;
-        BitConverter.GetBytes(0x41EDu).CopyTo(expected, 32 + 20);
-        expected[32 + 24] = 96;
-        expected[64] = 104; expected[64 + 8] = 2; BitConverter.GetBytes(0x81A4u).CopyTo(expected, 64 + 20);
-        expected[64 + 24] = 96; expected[64 + 28] = 1;
-        expected[96] = (byte)'x';
-        "hi"u8.CopyTo(expected.AsSpan(104));
+        BitConverter.GetBytes(0x41EDu).CopyTo(expected, 48 + 20);
+        expected[48 + 24] = 112;
+        expected[80] = 120; expected[80 + 8] = 2; BitConverter.GetBytes(0x81A4u).CopyTo(expected, 80 + 20);
+        expected[80 + 24] = 112; expected[80 + 28] = 1;
+        expected[112] = (byte)'x';
+        "hi"u8.CopyTo(expected.AsSpan(120));
         Assert.Equal(expected, bytes);
 
         var decoded = UkFilesCodec.Decode(bytes);
         Assert.Equal(["/", "/x"], decoded.Items.Select(i => i.Path));
         Assert.Equal("hi"u8.ToArray(), decoded.Items[1].Data);
         Assert.Null(decoded.ExecutablePath);
-        Assert.Equal((112, 2L, 0x01020304u), (decoded.Size, decoded.DataBytes, decoded.ModifiedTime));
+        Assert.Equal((128, 2L, 0x01020304u), (decoded.Size, decoded.DataBytes, decoded.ModifiedTime));
+        Assert.Null(decoded.Packed);
     }
 
     [Fact]

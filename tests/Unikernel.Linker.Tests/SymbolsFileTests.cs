@@ -106,6 +106,27 @@ public sealed class SymbolsFileTests : IDisposable
         Assert.True(new FileInfo(full).Length > _harness.OutputBytes.Length);
     }
 
+    // The kernel's .eh_frame is for debuggers only (its stack traces follow frame pointers): -s leaves it out, the debug
+    // variant keeps it. Needs ILC's kernel.o, whose every function has an FDE.
+    [SkippableFact]
+    public void DashSLeavesOutTheKernelsUnwindTables()
+    {
+        string kernel = Path.Combine(PublishedNativeAotApps.RepositoryRoot, "artifacts/kernel/kernel.o");
+        Skip.IfNot(File.Exists(kernel), "artifacts/kernel/kernel.o is not built (make build)");
+        string[] inputs = [KernelInputs()[0], kernel];
+        string stripped = Path.Combine(_harness.Directory, "stripped.elf"), debug = Path.Combine(_harness.Directory, "debug.elf");
+        Linker.LinkToFiles(new LinkOptions { OutputPath = stripped, InputPaths = inputs, StripSymbols = true });
+        Linker.LinkToFiles(new LinkOptions { OutputPath = debug, InputPaths = inputs });
+        static bool HasEhFrame(string path)
+        {
+            using var stream = File.OpenRead(path);
+            return ElfFile.Read(stream).Sections.Any(s => s.Name.Value == ".eh_frame");
+        }
+        Assert.True(HasEhFrame(debug));
+        Assert.False(HasEhFrame(stripped));
+        Assert.True(new FileInfo(stripped).Length + 50_000 < new FileInfo(debug).Length);
+    }
+
     [Fact]
     public void TheCommandLineTakesASymbolsFileForKernelImagesOnly()
     {

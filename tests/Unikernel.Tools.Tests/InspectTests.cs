@@ -147,6 +147,41 @@ public class InspectTests
                                                        e.GetProperty("size").GetUInt64() == 111);
     }
 
+    [Fact]
+    public void PackedFilesShowTheirStoredAndExpandedSizes()
+    {
+        using var dir = new TempDirectory();
+        // LZ4 blocks of literals only: a token, the length beyond 15 in bytes of 255 and a last one below, the bytes.
+        static byte[] Literals(byte[] input)
+        {
+            var block = new List<byte> { 0xF0 };
+            int more = input.Length - 15;
+            for (; more >= 255; more -= 255) block.Add(255);
+            block.Add((byte)more);
+            return [.. block, .. input];
+        }
+        byte[] files = ImageFilesReader.Build(
+        [
+            ("/app/hello", []), .. Enumerable.Range(0, 12).Select(i => ($"/usr/share/zoneinfo/Zone{i}", Enumerable.Repeat((byte)i, 1000).ToArray())),
+        ], "/app/hello", Literals, blockSize: 4096);
+        string image = SyntheticElf(withApp: true, files: files).WriteTo(dir.File("packed.img"));
+        var report = ImageAnalyzer.Analyze(image, new InspectOptions { CurrentDirectory = dir.Path });
+
+        var packed = report.Files.FileSystem!.Packed!;
+        Assert.Equal((12, 12_000L, 3, 4096), (packed.FileCount, packed.ExpandedBytes, packed.BlockCount, packed.BlockSize));
+        // Blocks of 4,096, 4,096 and 3,808 bytes, each behind a token and 17, 17 and 15 length bytes.
+        Assert.Equal(4_096 + 18 + 4_096 + 18 + 3_808 + 16, packed.StoredBytes);
+        Assert.Contains(new ImageFileEntry("/usr/share/zoneinfo/Zone11", "file", 1000), report.Files.FileSystem.Entries);
+        Assert.Equal((ulong)files.Length, Group(report, "files").FileBytes);
+
+        var text = new StringWriter();
+        TextReport.Write(report, text, new Unikernel.Tools.Cli.TerminalStyle(false));
+        Assert.Contains("Packed: 12 files, 12,000 bytes expanded, in 3 LZ4 blocks of 4,096 bytes", text.ToString());
+        using var json = JsonDocument.Parse(JsonReport.Build(report).ToJsonString());
+        var inJson = json.RootElement.GetProperty("files").GetProperty("packed");
+        Assert.Equal((12_000, 3), (inJson.GetProperty("expandedBytes").GetInt64(), inJson.GetProperty("blocks").GetInt32()));
+    }
+
     // ---- ELF alone ----
 
     [Fact]

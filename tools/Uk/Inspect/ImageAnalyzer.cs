@@ -310,7 +310,9 @@ public static class ImageAnalyzer
     {
         Name = "file system (uk_files)", Kind = "file-system", FileBytes = fileBytes, MemoryBytes = memoryBytes,
         Detail = report.Files.FileSystem is { } fileSystem
-            ? $"{fileSystem.FileCount:N0} files and links, {fileSystem.DataBytes:N0} bytes of distinct contents"
+            ? $"{fileSystem.FileCount:N0} files and links, {fileSystem.DataBytes:N0} bytes of distinct contents" + (fileSystem.Packed is { } packed
+                ? $"; {packed.ExpandedBytes:N0} of them packed into {packed.StoredBytes:N0} bytes ({packed.BlockCount:N0} LZ4 blocks, expanded on first read)"
+                : "")
             : "uk_files",
     };
 

@@ -29,9 +29,12 @@ namespace Kernel.Files.Image
         {
             if (size == 0) return;
             UkFilesHeader* header = (UkFilesHeader*)section;
-            if (size < UkFilesFormat.HeaderSize || header->Magic != UkFilesFormat.Magic || header->Size > size ||
-                header->EntrySize < UkFilesFormat.EntrySize || header->EntryCount == 0 ||
-                header->EntriesOffset + (ulong)header->EntrySize * header->EntryCount > header->Size)
+            bool current = size >= UkFilesFormat.HeaderSize && header->Magic == UkFilesFormat.Magic;
+            if (size < UkFilesFormat.HeaderSizeVersion1 || !(current || header->Magic == UkFilesFormat.MagicVersion1) ||
+                header->Size > size || header->EntrySize < UkFilesFormat.EntrySize || header->EntryCount == 0 ||
+                header->EntriesOffset < (current ? UkFilesFormat.HeaderSize : UkFilesFormat.HeaderSizeVersion1) ||
+                header->EntriesOffset + (ulong)header->EntrySize * header->EntryCount > header->Size ||
+                !PackedBlocks.Attach(section, header->Size))
             {
                 KernelConsole.Prefix();
                 KernelConsole.WriteLine("files: the image's uk_files section is malformed; it is not mounted");
@@ -52,7 +55,11 @@ namespace Kernel.Files.Image
         private static bool IsValid(uint index)
         {
             UkFilesEntry* e = Entry(index);
-            if ((ulong)e->NameOffset + e->NameLength > s_size || e->DataOffset + e->Size > s_size) return false;
+            // A packed file's extent is in the packed stream, any other entry's in the section.
+            bool packed = (e->Mode & UkFilesFormat.ModePacked) != 0;
+            if (packed && (e->Mode & UkFilesFormat.TypeMask) != UkFilesFormat.TypeRegular) return false;
+            ulong limit = packed ? PackedBlocks.StreamSize : s_size;
+            if ((ulong)e->NameOffset + e->NameLength > s_size || e->DataOffset > limit || e->Size > limit - e->DataOffset) return false;
             if (e->NameLength == 0 || e->NameLength > UkFilesFormat.NameMax) return index == 0;
             return e->Parent < index;
         }
@@ -96,7 +103,8 @@ namespace Kernel.Files.Image
             return end == 0;
         }
 
-        /// <summary>The bytes of the regular file at <paramref name="path"/> (absolute, ASCII) in the image, or null.</summary>
+        /// <summary>The bytes of the regular file at <paramref name="path"/> (absolute, ASCII) in the image, read in
+        /// place, or null; a packed file is not found here (the linker never packs /etc/uk/environ, what boot reads).</summary>
         public static byte* FindFile(string path, out ulong size)
         {
             size = 0;
@@ -110,7 +118,7 @@ namespace Kernel.Files.Image
             for (uint i = 1; i < count; i++, record += step)
             {
                 UkFilesEntry* e = (UkFilesEntry*)record;
-                if (e->NameLength != lastLength || (e->Mode & UkFilesFormat.TypeMask) != UkFilesFormat.TypeRegular) continue;
+                if (e->NameLength != lastLength || (e->Mode & (UkFilesFormat.TypeMask | UkFilesFormat.ModePacked)) != UkFilesFormat.TypeRegular) continue;
                 if (!HasPath(i, path)) continue;
                 size = Entry(i)->Size;
                 return s_section + Entry(i)->DataOffset;
@@ -231,6 +239,7 @@ namespace Kernel.Files.Image
                 return directory;
             }
             if (type == UkFilesFormat.TypeSymlink) return SymlinkNode.Create(fileSystem, data, (int)e->Size);
+            if ((e->Mode & UkFilesFormat.ModePacked) != 0) return new ImageFileNode(fileSystem, e->Mode, e->DataOffset, (long)e->Size);
             return new ImageFileNode(fileSystem, e->Mode, data, (long)e->Size);
         }
 

@@ -79,6 +79,11 @@ public static class JsonReport
                 {
                     ["sectionSize"] = fs.SectionSize,
                     ["dataBytes"] = fs.DataBytes,
+                    ["packed"] = fs.Packed is not { } packed ? null : new JsonObject
+                    {
+                        ["files"] = packed.FileCount, ["expandedBytes"] = packed.ExpandedBytes, ["blocks"] = packed.BlockCount,
+                        ["blockSize"] = packed.BlockSize, ["storedBytes"] = packed.StoredBytes,
+                    },
                     ["executable"] = fs.ExecutablePath,
                     ["entries"] = new JsonArray(fs.Entries.Select(e => (JsonNode?)new JsonObject
                     {

@@ -132,6 +132,10 @@ public static class TextReport
         w.WriteLine();
         w.WriteLine(style.Bold($"Files in the image: {N(fs.FileCount)} files and links, {N(fs.DataBytes)} bytes of distinct contents " +
                                $"(uk_files: {N(fs.SectionSize)} bytes); the app starts in {Path.GetDirectoryName(fs.ExecutablePath ?? "/app/x")}"));
+        if (fs.Packed is { } packed)
+            w.WriteLine($"Packed: {N(packed.FileCount)} files, {N(packed.ExpandedBytes)} bytes expanded, in {N(packed.BlockCount)} LZ4 blocks " +
+                        $"of {N(packed.BlockSize)} bytes taking {N(packed.StoredBytes)} ({100.0 * packed.StoredBytes / Math.Max(1, packed.ExpandedBytes):F1} %); " +
+                        "a block is expanded when a file in it is first read");
         var files = fs.Entries.Where(e => e.Type != "directory").ToList();
         var rows = new List<(string Path, string Bytes)>();
         foreach (var folder in files.GroupBy(f => f.Path[..f.Path.LastIndexOf('/')]))
