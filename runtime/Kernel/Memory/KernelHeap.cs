@@ -110,6 +110,16 @@ namespace Kernel.Memory
         public void* Allocate(ulong size)
         {
             if (_pages == null) return null;
+            // The lock check (uk.debug.locks) as a tail call, so that the unchecked path keeps its shape.
+            if (Threads.LockChecks.Enabled) return AllocateChecked(size);
+            if (size <= LargestSmallSize) return AllocateSmall(_classBySixteenths[(int)((size + 15) >> 4)]);
+            return AllocateLarge(size);
+        }
+
+        [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.NoInlining)]
+        private void* AllocateChecked(ulong size)
+        {
+            Threads.LockChecks.AssertHeld("the kernel heap");
             if (size <= LargestSmallSize) return AllocateSmall(_classBySixteenths[(int)((size + 15) >> 4)]);
             return AllocateLarge(size);
         }
@@ -117,6 +127,20 @@ namespace Kernel.Memory
         public bool Free(void* p)
         {
             if (p == null) return false;
+            if (Threads.LockChecks.Enabled) return FreeChecked(p);
+            return FreeUnchecked(p);
+        }
+
+        [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.NoInlining)]
+        private bool FreeChecked(void* p)
+        {
+            Threads.LockChecks.AssertHeld("the kernel heap");
+            return FreeUnchecked(p);
+        }
+
+        [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.AggressiveInlining)]
+        private bool FreeUnchecked(void* p)
+        {
             ulong address = (ulong)p;
             ulong page = HeaderPageOf(address);
             if (page == 0) return Refuse();

@@ -124,6 +124,7 @@ namespace Kernel.Memory
         // there is none. The pages are NOT zeroed: they hold whatever was there before.
         public ulong AllocatePages(ulong count)
         {
+            Threads.LockChecks.AssertHeld("the page allocator");
             if (count == 0 || count > FreePageCount) return 0;
             ulong searchFrom = _lowestWordWithFreeBit * 64;
             for (int r = 0; r < _rangeCount; r++)
@@ -166,6 +167,7 @@ namespace Kernel.Memory
         // error, when the request is not a run of allocated pages inside one managed range.
         public bool FreePages(ulong address, ulong count)
         {
+            Threads.LockChecks.AssertHeld("the page allocator");
             int r = RangeIndexOf(address);
             if (count == 0 || (address & PageOffsetMask) != 0 || r < 0) return Refuse();
 
