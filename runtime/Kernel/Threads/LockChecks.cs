@@ -14,7 +14,11 @@ namespace Kernel.Threads
     {
         public static bool Enabled;
 
-        public static void Configure() => Enabled = Boot.BootCommandLine.NumberOption("uk.debug.locks") != 0;
+        public static void Configure()
+        {
+            Enabled = Boot.BootCommandLine.NumberOption("uk.debug.locks") != 0;
+            if (Enabled) Memory.KernelMemory.CheckLockOnEveryAllocation();
+        }
 
         [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.AggressiveInlining)]
         public static void AssertHeld(string what)
