@@ -133,7 +133,6 @@ public static class CpuHelpers
         // The per-CPU block (gs:[0] is its own address) and this CPU's index, without rdmsr.
         e.Function("uk_percpu_block", isGlobal: true, () => { a.mov(rax, __qword_ptr.gs[PerCpuLayout.Self]); a.ret(); });
         e.Function("uk_percpu_index", isGlobal: true, () => { a.mov(eax, __dword_ptr.gs[PerCpuLayout.Index]); a.ret(); });
-        e.Function("uk_percpu_current", isGlobal: true, () => { a.mov(rax, __qword_ptr.gs[PerCpuLayout.Current]); a.ret(); });
         // uk_kernel_lock_enter() -> 0 when this CPU now holds the kernel lock (taken, or once more: the depth counts),
         // else the owner's index + 1 (the caller spins and calls again). The fast path of Threads/KernelLock.
         e.Function("uk_kernel_lock_enter", isGlobal: true, () =>

@@ -16,6 +16,8 @@ public static class InterruptStubs
     public const string ResumeSymbol = "uk_resume_frame";
     /// <summary>Where the common entry saves the registers, GS already the kernel's (uk_syscall_entry's target).</summary>
     public const string SaveSymbol = "uk_isr_save";
+    /// <summary>The common entry's way for an entry from ring 0: NMI, #DF and #MC decide GS by GS_BASE, then the save.</summary>
+    public const string KernelEntrySymbol = "uk_isr_kernel";
     public const int StubSize = 16;
     public const int FxSaveAreaSize = 512;
 
@@ -65,11 +67,13 @@ public static class InterruptStubs
         });
 
         // GS becomes this CPU's per-CPU block for the kernel: swapgs when the entry came from ring 3 (the saved
-        // cs, above vector, error code and rip). uk_syscall_entry swaps itself and continues at SaveSymbol.
+        // cs, above vector, error code and rip). uk_syscall_entry swaps itself and continues at SaveSymbol. An
+        // entry from ring 0 keeps GS, except for the few vectors KernelEntrySymbol looks at first: the common
+        // path from ring 3 (every system call, fault and interrupt of the app) pays no test for them.
         e.Function(CommonSymbol, isGlobal: true, () =>
         {
             a.test(__byte_ptr[rsp + 24], 3);
-            a.jz(e.LabelOf(SaveSymbol));
+            a.jz(e.LabelOf(KernelEntrySymbol));
             a.swapgs();
         });
 
@@ -90,7 +94,6 @@ public static class InterruptStubs
             a.push(r13);
             a.push(r14);
             a.push(r15);
-            EmitParanoidSwapGs(e);
             // The CPU aligned rsp to 16 before its 5-quadword frame; with error code, vector and 15
             // registers (22 quadwords in all) rsp is 16-byte aligned here, as fxsave64 and the SysV
             // call require.
@@ -144,6 +147,8 @@ public static class InterruptStubs
             a.Label(ref toKernel);
             a.iretq();
         });
+
+        e.Function(KernelEntrySymbol, isGlobal: true, () => EmitParanoidSwapGs(e));
     }
 
     /// <summary>Where the interrupted cs lies once iretq's frame is on top (rip below it).</summary>
@@ -156,29 +161,32 @@ public static class InterruptStubs
     // An NMI, #DF or #MC in ring 0 may have hit the syscall entry's first instruction or the exit's last two
     // (the app's GS loaded in ring 0), so for them GS_BASE itself decides: the kernel's blocks all lie in the
     // upper half. Those three are fatal in ring 0 (the kernel reports and stops), so their exit never swaps back.
+    // Entered with the vector on top of the stack and nothing saved yet: rax, rcx and rdx (rdmsr's) are kept around
+    // the check, then the common save runs as for any entry.
     private static void EmitParanoidSwapGs(CodeEmitter e)
     {
         var a = e.Asm;
-        const int pushedRegisters = 15 * 8;
-        var done = a.CreateLabel();
-        var swap = a.CreateLabel();
-        a.test(__byte_ptr[rsp + pushedRegisters + 24], 3);   // vector, error code, rip, then cs
-        a.jnz(done);                                          // ring 3: swapped already
+        var check = a.CreateLabel();
+        var keep = a.CreateLabel();
         foreach (int vector in ParanoidVectors)
         {
-            var next = a.CreateLabel();
-            a.cmp(__qword_ptr[rsp + pushedRegisters], vector);
-            a.jne(next);
-            a.mov(ecx, GsBaseMsr);
-            a.rdmsr();
-            a.test(edx, edx);
-            a.jns(swap);
-            a.jmp(done);
-            a.Label(ref next);
+            a.cmp(__qword_ptr[rsp], vector);
+            a.je(check);
         }
-        a.jmp(done);
-        a.Label(ref swap);
+        a.jmp(e.LabelOf(SaveSymbol));
+        a.Label(ref check);
+        a.push(rax);
+        a.push(rcx);
+        a.push(rdx);
+        a.mov(ecx, GsBaseMsr);
+        a.rdmsr();
+        a.test(edx, edx);
+        a.js(keep);                  // the kernel's block already
         a.swapgs();
-        a.Label(ref done);
+        a.Label(ref keep);
+        a.pop(rdx);
+        a.pop(rcx);
+        a.pop(rax);
+        a.jmp(e.LabelOf(SaveSymbol));
     }
 }

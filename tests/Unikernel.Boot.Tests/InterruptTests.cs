@@ -48,13 +48,17 @@ public class InterruptTests
         Assert.Equal(new[] { "test byte [rsp+0x18], 3", "je", "swapgs" }, entry.Select(i => i.Mnemonic == Mnemonic.Je ? "je" : i.Text));
         var save = Boot.Decode(InterruptStubs.SaveSymbol);
         Assert.Equal(entry[^1].Instruction.NextIP, save[0].Instruction.IP);
-        Assert.Equal(save[0].Instruction.IP, entry[1].Instruction.NearBranchTarget);
+        Assert.Equal(Boot.Symbol(InterruptStubs.KernelEntrySymbol).Value, entry[1].Instruction.NearBranchTarget);
         string[] order = { "rax", "rbx", "rcx", "rdx", "rsi", "rdi", "rbp", "r8", "r9", "r10", "r11", "r12", "r13", "r14", "r15" };
         Assert.Equal(order.Select(r => "push " + r), save.Take(15).Select(i => i.Text));
-        // Then the NMI/#DF/#MC check (GS_BASE's sign) and the call.
-        var tail = save.SkipWhile(i => i.Mnemonic != Mnemonic.Sub).Select(i => i.Text);
-        Assert.Equal(new[] { "sub rsp, 0x200", "fxsave64 [rsp]", "cld", "mov rdi, rsp", "call CALL", "mov rdi, rax" }, tail.Select(t => t.StartsWith("call ") ? "call CALL" : t));
-        Assert.Contains(save, i => i.Mnemonic == Mnemonic.Rdmsr);
+        // Then the call: the save has no test of its own.
+        Assert.Equal(new[] { "sub rsp, 0x200", "fxsave64 [rsp]", "cld", "mov rdi, rsp", "call CALL", "mov rdi, rax" },
+                     save.Skip(15).Select(i => i.Text).Select(t => t.StartsWith("call ") ? "call CALL" : t));
+        // From ring 0 only NMI, #DF and #MC look at GS_BASE's sign (rdmsr, its registers kept); every way out is the save.
+        var kernel = Boot.Decode(InterruptStubs.KernelEntrySymbol);
+        Assert.Equal(new ulong[] { 2, 8, 18 }, kernel.Where(i => i.Mnemonic == Mnemonic.Cmp).Select(i => i.Instruction.GetImmediate(1)));
+        Assert.Contains(kernel, i => i.Mnemonic == Mnemonic.Rdmsr);
+        Assert.All(kernel.Where(i => i.Mnemonic == Mnemonic.Jmp), i => Assert.Equal(save[0].Instruction.IP, i.Instruction.NearBranchTarget));
 
         // The save falls through into uk_resume_frame, which restores whatever frame it is given: it releases the
         // kernel lock once rsp stands on that frame, and swaps GS back when the frame returns to ring 3.

@@ -36,14 +36,15 @@ public sealed class AppEmbeddingTests : IDisposable
         .Relocation(".data", 0, R.X86_64_64, "_start")
         .Bss(".bss", 0x3000);
 
-    /// <summary>What boot.o needs from a kernel: the five entry points it calls, here all <c>ret</c>.</summary>
+    /// <summary>What boot.o needs from a kernel: the six entry points it calls, here all <c>ret</c>.</summary>
     internal static TestObjectBuilder KernelStub() => new TestObjectBuilder()
-        .Text(".text", [0xc3, 0xc3, 0xc3, 0xc3, 0xc3])
+        .Text(".text", [0xc3, 0xc3, 0xc3, 0xc3, 0xc3, 0xc3])
         .Function("uk_kernel_main", ".text", 0, 1)
         .Function("uk_interrupt", ".text", 1, 1)
         .Function("uk_kernel_throw", ".text", 2, 1)
         .Function("uk_kernel_failfast", ".text", 3, 1)
-        .Function("uk_interface_dispatch", ".text", 4, 1);
+        .Function("uk_interface_dispatch", ".text", 4, 1)
+        .Function("uk_ap_main", ".text", 5, 1);
 
     private string LinkApp(bool strip = false, ulong baseAddress = LinkOptions.DefaultExecutableBaseAddress, string name = "app")
     {

@@ -31,35 +31,38 @@ namespace Kernel.Arch
                 return frame;
             }
             bool fromRing3 = (frame->Cs & 3) == 3;
-            if (fromRing3 && LockChecks.Enabled && KernelLock.HeldHere) LockChecks.Fail("an entry from ring 3 found the kernel lock held by its own CPU");
-            KernelLock.Acquire();   // released by uk_resume_frame once rsp stands on the frame this returns
+            if (!KernelLock.Uniprocessor) TakeKernelLock(fromRing3);
             // An interrupt keeps EFLAGS.AC: whatever ran before (the app, or a system call inside its UserAccess
             // window) must not lend it to this entry. iretq restores the interrupted code's own flag.
             UserAccess.End();
-            bool fromApp = fromRing3 && Scheduler.Current != null;
-            bool fromIdle = !fromRing3 && Scheduler.InterruptedIdle(frame);
-            if (fromIdle) TlbShootdown.LeaveIdle();
-            if (fromApp) Scheduler.EnteredFromApp();
+            PerCpuBlock* me = PerCpu.This;
+            bool fromApp = false, fromIdle = false;
+            if (fromRing3) fromApp = Scheduler.EnteredFromApp(me);
+            else if (Scheduler.InterruptedIdle(frame))
+            {
+                fromIdle = true;
+                TlbShootdown.LeaveIdle();
+            }
             if (frame->Vector == SyscallVector)
             {
                 Syscalls.SyscallTable.Dispatch(frame);
-                return fromApp ? Scheduler.Leave() : frame;
+                return fromApp ? Scheduler.Leave(me) : frame;
             }
             if (frame->Vector == PageFaultVector)
             {
                 ulong address = Cpu.ReadCr2();
                 if (Memory.UserAddressSpace.IsReady && FaultSignals.TryResolvePageFault(frame, address))
-                    return fromApp ? Scheduler.Leave() : frame;
+                    return fromApp ? Scheduler.Leave(me) : frame;
                 if (fromApp)
                 {
                     FaultSignals.Raise(frame, address);
-                    return Scheduler.Leave();
+                    return Scheduler.Leave(me);
                 }
             }
             else if (frame->Vector < InterruptVectors.FirstExternal && fromApp)
             {
                 FaultSignals.Raise(frame, 0);
-                return Scheduler.Leave();
+                return Scheduler.Leave(me);
             }
             // int3 in the kernel is a trap: the saved rip is already past it, so returning continues.
             if (frame->Vector == BreakpointVector)
@@ -75,9 +78,18 @@ namespace Kernel.Arch
                 CpuExceptionReport.ReportAndStop(frame);
             var handler = InterruptHandlers.Find(frame->Vector);
             InterruptFrame* chosen = handler == null ? null : handler(frame);
-            if (fromIdle) return Scheduler.Leave();   // the interrupt may have made work for this CPU
+            if (fromIdle) return Scheduler.Leave(me);   // the interrupt may have made work for this CPU
             if (chosen != null) return chosen;
-            return fromApp ? Scheduler.Leave() : frame;
+            return fromApp ? Scheduler.Leave(me) : frame;
+        }
+
+        // Out of line: a machine that stayed on one CPU skips it with one test (KernelLock.Uniprocessor).
+        [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.NoInlining)]
+        private static void TakeKernelLock(bool fromRing3)
+        {
+            if (fromRing3 && LockChecks.Enabled && KernelLock.HeldHere) LockChecks.Fail("an entry from ring 3 found the kernel lock held by its own CPU");
+            KernelLock.Acquire();   // released by uk_resume_frame once rsp stands on the frame Dispatch returns
+            LockChecks.AssertHeld("the system call handlers' state (VFS, network, memory map), devices, faults");
         }
     }
 }

@@ -15,7 +15,11 @@ namespace Kernel.Arch
         public const int MaxCpus = 64;
         private const uint GsBaseMsr = 0xC000_0101;
 
-        [DllImport("*", EntryPoint = "uk_percpu_block"), SuppressGCTransition] private static extern PerCpuBlock* ReadBlock();
+        // A runtime import, not a P/Invoke: ILC puts a GC-poll test after every P/Invoke, and this is called on every
+        // kernel entry (Scheduler.Current, Leave). The helper is one load and ret and touches no other register.
+        [System.Runtime.RuntimeImport("*", "uk_percpu_block")]
+        [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.InternalCall)]
+        private static extern PerCpuBlock* ReadBlock();
         [DllImport("*", EntryPoint = "uk_percpu_index"), SuppressGCTransition] private static extern int ReadIndex();
         [DllImport("*", EntryPoint = "uk_boot_tss_address"), SuppressGCTransition] public static extern ulong BootTssAddress();
         [DllImport("*", EntryPoint = "uk_boot_gdt_address"), SuppressGCTransition] public static extern ulong BootGdtAddress();

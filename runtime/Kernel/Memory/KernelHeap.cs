@@ -49,6 +49,9 @@ namespace Kernel.Memory
         private const int SizeLookupEntries = (int)(LargestSmallSize / 16) + 1;
 
         private PageAllocator* _pages;
+        /// <summary>Called before every allocation and free when set (the kernel's uk.debug.locks: Threads/LockChecks);
+        /// null otherwise, and on the host, where no lock exists.</summary>
+        public delegate*<void> LockCheck;
         private fixed uint _classSize[ClassCount];
         private fixed ushort _classCapacity[ClassCount];
         private fixed byte _classBySixteenths[SizeLookupEntries];
@@ -110,13 +113,38 @@ namespace Kernel.Memory
         public void* Allocate(ulong size)
         {
             if (_pages == null) return null;
+            // The lock check as a tail call, so that the unchecked path keeps its shape.
+            if (LockCheck != null) return AllocateChecked(size);
             if (size <= LargestSmallSize) return AllocateSmall(_classBySixteenths[(int)((size + 15) >> 4)]);
             return AllocateLarge(size);
         }
 
+        [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.NoInlining)]
+        private void* AllocateChecked(ulong size)
+        {
+            LockCheck();
+            if (size <= LargestSmallSize) return AllocateSmall(_classBySixteenths[(int)((size + 15) >> 4)]);
+            return AllocateLarge(size);
+        }
+
+        [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.NoInlining)]   // as small as Allocate: inlined, it widened its callers' frames
         public bool Free(void* p)
         {
             if (p == null) return false;
+            if (LockCheck != null) return FreeChecked(p);
+            return FreeUnchecked(p);
+        }
+
+        [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.NoInlining)]
+        private bool FreeChecked(void* p)
+        {
+            LockCheck();
+            return FreeUnchecked(p);
+        }
+
+        [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.AggressiveInlining)]
+        private bool FreeUnchecked(void* p)
+        {
             ulong address = (ulong)p;
             ulong page = HeaderPageOf(address);
             if (page == 0) return Refuse();

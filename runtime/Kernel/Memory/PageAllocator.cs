@@ -39,6 +39,9 @@ namespace Kernel.Memory
         private fixed ulong _rangeFirstBit[MaxRanges];
         private int _rangeCount;
 
+        /// <summary>Called by every allocation and free when set (the kernel's uk.debug.locks: Threads/LockChecks);
+        /// null otherwise, and on the host, where no lock exists.</summary>
+        public delegate*<void> LockCheck;
         private ulong* _bitmap;
         private ulong _bitmapWords;
         private ulong _bookkeepingStart;
@@ -124,6 +127,7 @@ namespace Kernel.Memory
         // there is none. The pages are NOT zeroed: they hold whatever was there before.
         public ulong AllocatePages(ulong count)
         {
+            if (LockCheck != null) LockCheck();
             if (count == 0 || count > FreePageCount) return 0;
             ulong searchFrom = _lowestWordWithFreeBit * 64;
             for (int r = 0; r < _rangeCount; r++)
@@ -166,6 +170,7 @@ namespace Kernel.Memory
         // error, when the request is not a run of allocated pages inside one managed range.
         public bool FreePages(ulong address, ulong count)
         {
+            if (LockCheck != null) LockCheck();
             int r = RangeIndexOf(address);
             if (count == 0 || (address & PageOffsetMask) != 0 || r < 0) return Refuse();
 

@@ -237,7 +237,6 @@ namespace Kernel.Syscalls
 
         public static void Dispatch(InterruptFrame* frame)
         {
-            Threads.LockChecks.AssertHeld("the system call handlers' state (VFS, network, memory map)");
             var call = new SyscallFrame(frame);
             ulong number = call.Number;
             // Handlers (and the trace, which shows paths) read and write the app's memory after UserMemory's
@@ -261,7 +260,8 @@ namespace Kernel.Syscalls
             UserAccess.End();
             if (result == Scheduler.NoResult) return;   // parked, or the handler set every register itself
             frame->Rax = (ulong)result;
-            if (Scheduler.Current != null) Scheduler.Current.RestartedDeadline = 0;
+            Threads.Thread current = Scheduler.Current;
+            if (current != null) current.RestartedDeadline = 0;
         }
 
         private static long Unknown(ulong number)

@@ -13,14 +13,14 @@ namespace Kernel.Syscalls
         /// <summary>The app may read [address, address + length).</summary>
         public static bool IsUserRange(ulong address, ulong length)
         {
-            if (Threads.Scheduler.Current != null) return UserAddressSpace.IsAccessible(address, length, false);
+            if (Threads.Scheduler.HasStarted) return UserAddressSpace.IsAccessible(address, length, false);
             return IsMappedForUser(address, length, PageTables.Present | PageTables.User);
         }
 
         /// <summary>The app may write [address, address + length) (where the kernel puts results).</summary>
         public static bool IsWritableUserRange(ulong address, ulong length)
         {
-            if (Threads.Scheduler.Current != null) return UserAddressSpace.IsAccessible(address, length, true);
+            if (Threads.Scheduler.HasStarted) return UserAddressSpace.IsAccessible(address, length, true);
             return IsMappedForUser(address, length, PageTables.Present | PageTables.User | PageTables.Writable);
         }
 

@@ -16,6 +16,15 @@ namespace Kernel.Threads
     // The spin loop answers TLB shootdowns (interrupts are off while it spins, and the holder may wait for us).
     internal static unsafe class KernelLock
     {
+        /// <summary>
+        /// One CPU for good: no application processor came online, so from the app's first resume on there is nobody
+        /// to exclude, and entries neither take nor give back the lock (uk_resume_frame finds depth 0). Set once by
+        /// Scheduler.Start while it still holds the lock at depth 1 from boot, which that first resume releases; APs are
+        /// started before the app and never later, so it cannot become false again. This keeps the one-vCPU kernel's
+        /// entries as cheap as before SMP (docs/benchmarks.md, "The kernel lock and per-CPU state on one CPU").
+        /// </summary>
+        public static bool Uniprocessor;   // first: the entry's test reads it at the statics' base
+
         [DllImport("*", EntryPoint = "uk_kernel_lock_word"), SuppressGCTransition] private static extern int* Word();
         [DllImport("*", EntryPoint = "uk_kernel_lock_enter"), SuppressGCTransition] private static extern int TryEnter();
 
@@ -25,15 +34,20 @@ namespace Kernel.Threads
         /// (uk.debug.locks prints them at exit: what the big lock costs).</summary>
         public static ulong Contended, SpinRounds, Acquisitions;
 
-        /// <summary>From here on entries take the lock. The boot CPU takes it now and holds it through boot: the
-        /// first return to the app (Scheduler.Start) gives it back, and other CPUs wait for it until then.</summary>
         /// <summary>The counters from here on (the app's start: APs spin for the lock during boot by design).</summary>
         public static void ResetCounters() => Contended = SpinRounds = Acquisitions = 0;
 
+        /// <summary>From here on entries take the lock. The boot CPU takes it now and holds it through boot: the
+        /// first return to the app (Scheduler.Start) gives it back, and other CPUs wait for it until then.</summary>
         public static void Initialize()
         {
             s_word = Word();
             Acquire();
+        }
+
+        public static void EnterUniprocessorMode()
+        {
+            if (PerCpu.Count == 1) Uniprocessor = true;
         }
 
         public static bool HeldHere => s_word != null && *s_word == PerCpu.Index + 1;
@@ -43,7 +57,7 @@ namespace Kernel.Threads
         [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.AggressiveInlining)]
         public static void Acquire()
         {
-            if (s_word == null) return;   // before Initialize: one CPU, nothing to exclude
+            if (s_word == null || Uniprocessor) return;   // before Initialize, or one CPU for good: nothing to exclude
             // The boot stub's fast path: taken or re-entered (depth counted there), else the word it found.
             if (TryEnter() != 0) Spin();
             Acquisitions++;   // under the lock from here

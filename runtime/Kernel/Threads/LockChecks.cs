@@ -7,13 +7,18 @@ namespace Kernel.Threads
     // state -- the page allocator and kernel heap (KernelMemory), the scheduler's lists, the system-call
     // dispatcher and through it the VFS and the network stack -- asserts that this CPU holds the kernel lock,
     // and a violation panics with a stack trace. A CPU that is still coming up (not yet online, PerCpu) is
-    // exempt: it runs while the boot CPU waits for it, before it can take the lock. Off by default: one load and
+    // exempt: it runs while the boot CPU waits for it, before it can take the lock; so is a machine that stayed on one
+    // CPU once the app runs (KernelLock.Uniprocessor: nothing to exclude, the lock is not taken). Off by default: one load and
     // a branch per check. At the app's exit the mode also prints what the big lock cost (KernelLock's counters).
     internal static class LockChecks
     {
         public static bool Enabled;
 
-        public static void Configure() => Enabled = Boot.BootCommandLine.NumberOption("uk.debug.locks") != 0;
+        public static void Configure()
+        {
+            Enabled = Boot.BootCommandLine.NumberOption("uk.debug.locks") != 0;
+            if (Enabled) Memory.KernelMemory.CheckLockOnEveryAllocation();
+        }
 
         [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.AggressiveInlining)]
         public static void AssertHeld(string what)
@@ -23,7 +28,7 @@ namespace Kernel.Threads
 
         private static void Check(string what)
         {
-            if (KernelLock.HeldHere || !PerCpu.IsOnline(PerCpu.Index)) return;
+            if (KernelLock.HeldHere || KernelLock.Uniprocessor || !PerCpu.IsOnline(PerCpu.Index)) return;
             Fail(what);
         }
 

@@ -38,19 +38,13 @@ namespace Kernel.Threads
         // dead thread to free, the idle frame), one pointer away.
 
         /// <summary>The thread this CPU runs (null while it idles, and before the app starts).</summary>
-        public static Thread Current
-        {
-            get
-            {
-                nint address = CurrentAddress();
-                return System.Runtime.CompilerServices.Unsafe.As<nint, Thread>(ref address);
-            }
-        }
+        public static Thread Current => CurrentIn(PerCpu.This);
 
-        [System.Runtime.InteropServices.DllImport("*", EntryPoint = "uk_percpu_current"), System.Runtime.InteropServices.SuppressGCTransition]
-        private static extern nint CurrentAddress();
+        // The block's word read as the reference it holds: a plain load (a copy through a local costs a spill).
+        [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.AggressiveInlining)]
+        private static Thread CurrentIn(PerCpuBlock* block) => System.Runtime.CompilerServices.Unsafe.AsRef<Thread>(&block->Current);
 
-        private static Thread CurrentOf(int cpu) => ThreadAt(PerCpu.Block(cpu)->Current);
+        private static Thread CurrentOf(int cpu) => CurrentIn(PerCpu.Block(cpu));
 
         private static void SetCurrent(int cpu, Thread thread) => PerCpu.Block(cpu)->Current = AddressOf(thread);
 
@@ -61,6 +55,9 @@ namespace Kernel.Threads
         }
 
         private static ulong AddressOf(Thread thread) => (ulong)System.Runtime.CompilerServices.Unsafe.As<Thread, nint>(ref thread);
+        /// <summary>The app's first thread runs (Start): system calls come from threads from here on.</summary>
+        public static bool HasStarted;
+
         public static int LiveThreads => s_alive;
         public static int ThreadCount => s_count;
         public static Thread ThreadAt(int index) => s_threads[index];
@@ -137,6 +134,8 @@ namespace Kernel.Threads
             WakeSources++;
             PerCpu.Block(cpu)->LastSwitch = Time.Clock.MonotonicNanoseconds;
             KernelLock.ResetCounters();
+            HasStarted = true;
+            KernelLock.EnterUniprocessorMode();   // APs came up before the app or never: with one CPU, no lock from here on
             Enter(first);
             UserAccess.Begin();
             Signals.SignalDelivery.PrepareReturnToUser(first);   // the same check as every later return to ring 3
@@ -168,12 +167,27 @@ namespace Kernel.Threads
         /// return to. The current thread continues unless it blocked, died, used up its time slice
         /// (RequestSwitch) or may no longer run here (affinity); the idle context's frame when nothing can run.
         /// </summary>
-        public static InterruptFrame* Leave()
+        public static InterruptFrame* Leave() => Leave(PerCpu.This);
+
+        /// <summary>Leave with this CPU's block (PerCpu.This) at hand: the dispatcher read it once for the entry.</summary>
+        public static InterruptFrame* Leave(PerCpuBlock* me)
         {
             LockChecks.AssertHeld("the scheduler's run list");
-            PerCpuBlock* me = PerCpu.This;
+            Thread current = CurrentIn(me);
+            // Most entries end here: the thread goes on, on this CPU, with nothing to free. On a machine that stayed on
+            // one CPU every thread may run there (sched_setaffinity keeps only online CPUs and refuses an empty mask).
+            if (current == null || current.State != ThreadState.Runnable || me->SwitchRequested != 0 || me->DeadToFree != 0
+                || (!KernelLock.Uniprocessor && !MayRunOn(current, me->Index)))
+                return LeaveSwitching(me, current);
+            ChargeKernelTime(me, current);
+            return ReturnToUser(current);
+        }
+
+        // Leave's other cases: a switch, idle, or a dead thread's stack to free.
+        [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.NoInlining)]
+        private static InterruptFrame* LeaveSwitching(PerCpuBlock* me, Thread current)
+        {
             int cpu = me->Index;
-            Thread current = ThreadAt(me->Current);
             Thread next = current;
             if (current != null)
             {
@@ -209,8 +223,14 @@ namespace Kernel.Threads
             // the stack is unmapped when freed. This CPU's next entry, on another stack, frees it.
             if (me->DeadToFree != 0 && !OnKernelStackOf(ThreadAt(me->DeadToFree))) FreeDead(cpu);
             if (next == null) return GoIdle(cpu);
-            // Signal frames go onto the app's stack and sigreturn frames come from it: a UserAccess window
-            // (SMAP) around the delivery, whose only user-memory copies are SignalDelivery's WriteToUser/ReadFromUser.
+            return ReturnToUser(next);
+        }
+
+        // Signal frames go onto the app's stack and sigreturn frames come from it: a UserAccess window (SMAP) around
+        // the delivery, whose only user-memory copies are SignalDelivery's WriteToUser/ReadFromUser.
+        [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.AggressiveInlining)]
+        private static InterruptFrame* ReturnToUser(Thread next)
+        {
             UserAccess.Begin();
             Signals.SignalDelivery.PrepareReturnToUser(next);
             UserAccess.End();
@@ -259,8 +279,16 @@ namespace Kernel.Threads
         /// An entry from ring 3 began (InterruptDispatcher): the time until Leave is the current thread's system
         /// time. Two clock reads per entry; an entry that never reaches Leave is overwritten by the next one.
         /// </summary>
-        public static void EnteredFromApp() => PerCpu.This->KernelEntry = Time.Clock.MonotonicNanoseconds;
+        /// <returns>Whether the entry came from an app thread (false before the app runs).</returns>
+        [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.AggressiveInlining)]
+        public static bool EnteredFromApp(PerCpuBlock* me)
+        {
+            if (me->Current == 0) return false;
+            me->KernelEntry = Time.Clock.MonotonicNanoseconds;
+            return true;
+        }
 
+        [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.AggressiveInlining)]
         private static void ChargeKernelTime(PerCpuBlock* me, Thread current)
         {
             ulong entry = me->KernelEntry;
