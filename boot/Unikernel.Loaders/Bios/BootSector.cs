@@ -104,8 +104,11 @@ internal static class BootSector
         a.ret();
 
         // SI = the message. The line goes to COM1, set up as 115200 8N1 here (QEMU -nographic shows only the serial port,
-        // and nothing before us needs to have programmed it), and to the screen when there is one (VideoBios).
+        // and nothing before us needs to have programmed it), and to the screen when there is one (VideoBios). Interrupts
+        // off first: SeaBIOS's serial console flushes the rest of its own line from the timer interrupt, which would
+        // land in the middle of ours.
         a.Label(ref fail);
+        a.cli();
         a.mov(dx, SerialPort.LineControl);
         a.mov(al, 0x80);
         a.@out(dx, al);

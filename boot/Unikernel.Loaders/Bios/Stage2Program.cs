@@ -167,14 +167,17 @@ internal sealed partial class Stage2Program
         var decimalDigit = a.CreateLabel();
 
         // SI = the message: print it on a line of its own, halt. (The line starts with a newline: SeaBIOS's serial console
-        // may still hold the end of its "Booting from Hard Disk..." line.)
+        // may still hold the end of its "Booting from Hard Disk..." line. Interrupts go off first: that console flushes
+        // from the timer interrupt, and in CI under load its last "." and newline landed in the middle of our message.)
         Here(ref _fail);
+        a.cli();
         a.call(_newLine);
         a.call(_puts);
         a.jmp(_halt);
 
         // SI = the message, EAX = a number: print both on a line of their own, halt.
         Here(ref _failNumber);
+        a.cli();
         a.call(_newLine);
         a.call(_puts);
         a.mov(si, m["0x"]);
