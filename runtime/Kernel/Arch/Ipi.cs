@@ -9,9 +9,5 @@ namespace Kernel.Arch
     {
         /// <summary>Interrupts the CPU with index <paramref name="cpuIndex"/> (PerCpu's numbering) on <paramref name="vector"/>.</summary>
         public static void Send(int cpuIndex, byte vector) => LocalApic.SendCommand(PerCpu.ApicIdOf(cpuIndex), LocalApic.DeliveryFixed | vector);
-
-        /// <summary>Interrupts every other CPU on <paramref name="vector"/>. CPUs that are not running (still
-        /// waiting for their start-up IPI) ignore a fixed interrupt.</summary>
-        public static void SendToAllOthers(byte vector) => LocalApic.SendCommandToAllOthers(LocalApic.DeliveryFixed | vector);
     }
 }

@@ -22,7 +22,6 @@ namespace Kernel.Time
         public const uint DeliveryStartup = 6u << 8;
         public const uint LevelAssert = 1u << 14;
         public const uint LevelTriggered = 1u << 15;
-        private const uint ShorthandAllExcludingSelf = 3u << 18;
 
         /// <summary>Sends the command <paramref name="command"/> (vector, delivery mode, level) to the APIC
         /// whose ID is <paramref name="apicId"/>.</summary>
@@ -36,21 +35,6 @@ namespace Kernel.Time
             WaitForDelivery();
             Write(CommandHigh, apicId << 24);
             Write(CommandLow, command);
-            WaitForDelivery();
-        }
-
-        /// <summary>Sends <paramref name="command"/> to every APIC but this CPU's (one ICR write, the
-        /// "all excluding self" shorthand).</summary>
-        public static void SendCommandToAllOthers(uint command)
-        {
-            if (s_x2Apic)
-            {
-                Cpu.WriteMsr(X2ApicCommandMsr, command | ShorthandAllExcludingSelf);
-                return;
-            }
-            WaitForDelivery();
-            Write(CommandHigh, 0);
-            Write(CommandLow, command | ShorthandAllExcludingSelf);
             WaitForDelivery();
         }
 
