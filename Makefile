@@ -206,13 +206,16 @@ linker-aot:
 	done
 	@rm -f $(LINKER_AOT)/*.pdb $(LINKER_AOT)/*.runtimeconfig.json   # left by the referenced tools' projects
 
-# Unit tests of every part plus the QEMU integration tests; the last line sums up all test projects.
+# Unit tests of every part plus the QEMU integration tests; the last lines sum up all test projects and name each
+# failed test with the start of its message (CI shows only the log's end).
 test: setup build
 	@bash tests/install-reference-tools.sh
 	@set -o pipefail; $(DOTNET) test Unikernel.sln -c $(CONFIG) --no-build -nologo -v:minimal \
 	  --logger "console;verbosity=normal" 2>&1 | tee $(ARTIFACTS)/test.log; status=$$?; \
 	  awk '/^ +Passed: [0-9]+$$/ {p += $$2} /^ +Failed: [0-9]+$$/ {f += $$2} \
-	       END {printf "tests: %d passed, %d failed\n", p, f}' $(ARTIFACTS)/test.log; \
+	       n > 0 {failed = failed "    " $$0 "\n"; n--} \
+	       /^ +Failed [A-Za-z_]/ {sub(/^ +/, ""); failed = failed "  " $$0 "\n"; n = 6} \
+	       END {printf "tests: %d passed, %d failed\n%s", p, f, failed}' $(ARTIFACTS)/test.log; \
 	  exit $$status
 
 demo: setup build
