@@ -34,13 +34,21 @@ namespace Kernel.Boot
         // a hypervisor the wait is 100 us. 200 us between the start-up IPIs, as the specification's example.
         private const ulong InitDelayNanoseconds = 10_000_000, VirtualInitDelayNanoseconds = 100_000;
         private const ulong StartupDelayNanoseconds = 200_000;
-        /// <summary>How long an AP may take from its first start-up IPI to ApMain (a loaded TCG host is slow).</summary>
-        private const ulong ArrivalTimeoutNanoseconds = 2_000_000_000;
+        /// <summary>
+        /// How long an AP may take from its first start-up IPI to ApMain. Linux allows 10 s too: a TCG vCPU thread on an
+        /// oversubscribed host (CI runs several multi-vCPU guests on two cores) can wait seconds for a host core.
+        /// </summary>
+        private const ulong ArrivalTimeoutNanoseconds = 10_000_000_000;
+        // Who decides about the AP being started: it claims its start on arrival, the BSP abandons it at the deadline;
+        // whichever compare-exchange wins, so an AP arriving as the deadline passes is neither reset while online nor
+        // left running on the next AP's parameters.
+        private const int StartPending = 0, StartClaimed = 1, StartAbandoned = 2;
 
         [DllImport("*", EntryPoint = "uk_ap_trampoline"), SuppressGCTransition] private static extern void TrampolineInfo(ulong* info);
         [DllImport("*", EntryPoint = "uk_store_idt_pointer"), SuppressGCTransition] private static extern void StoreIdtPointer(byte* pointer);
 
         private static volatile int s_arrived;
+        private static int s_startState;
         private static uint s_startingApicId;
         private static ulong s_star, s_lstar, s_fmask;
         private static ulong s_apGdt, s_apTss;
@@ -149,6 +157,7 @@ namespace Kernel.Boot
             s_apGdt = gdt;
             s_apTss = tss;
             s_arrived = -1;
+            s_startState = StartPending;
 
             LocalApic.SendCommand(apicId, LocalApic.DeliveryInit | LocalApic.LevelAssert | LocalApic.LevelTriggered);
             Clock.BusyWait(UnderHypervisor() ? VirtualInitDelayNanoseconds : InitDelayNanoseconds);
@@ -160,7 +169,7 @@ namespace Kernel.Boot
             ulong deadline = Cpu.ReadTimeStampCounter() + Clock.NanosecondsToTscTicks(ArrivalTimeoutNanoseconds);
             while (s_arrived != index)
             {
-                if (Cpu.ReadTimeStampCounter() > deadline)
+                if (Cpu.ReadTimeStampCounter() > deadline && Abandon())
                 {
                     // Back to waiting for a start-up IPI, so that a late start cannot run on parameters meant for the next.
                     LocalApic.SendCommand(apicId, LocalApic.DeliveryInit | LocalApic.LevelAssert | LocalApic.LevelTriggered);
@@ -172,6 +181,17 @@ namespace Kernel.Boot
             return null;
         }
 
+        // True if the AP had not claimed its start yet (it now never will); false if it has and is on its way online.
+        private static bool Abandon()
+        {
+            fixed (int* state = &s_startState) return Atomic.CompareExchange(state, StartPending, StartAbandoned) == StartPending;
+        }
+
+        private static bool Claim()
+        {
+            fixed (int* state = &s_startState) return Atomic.CompareExchange(state, StartPending, StartClaimed) == StartPending;
+        }
+
         /// <summary>
         /// An AP's first C#, from the trampoline's long-mode part: its own GDT, TSS, stack and the shared IDT are
         /// loaded, CR0/CR3/CR4/EFER/XCR0 equal the BSP's, interrupts are off. Never returns.
@@ -180,6 +200,7 @@ namespace Kernel.Boot
         private static void ApMain(ulong argument)
         {
             int index = (int)argument;
+            if (!Claim()) Cpu.HaltForever();   // too late: the BSP reported it and is sending INIT
             if (!PerCpu.InitializeThisCpu(index, s_startingApicId, s_apTss, s_apGdt)) Cpu.HaltForever();
             Cpu.WriteMsr((uint)KernelGsBaseMsr, 0);
             Cpu.WriteMsr((uint)StarMsr, s_star);
