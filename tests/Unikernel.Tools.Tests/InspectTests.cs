@@ -100,14 +100,18 @@ public class InspectTests
 
     private static Part Group(ImageReport report, string kind) => Assert.Single(report.Parts, p => p.Kind == kind);
 
-    private static void AssertAddsUp(ImageReport report)
+    internal static void AssertAddsUp(ImageReport report)
     {
         Assert.Equal((ulong)report.FileSize, report.Parts.Aggregate(0UL, (t, p) => t + p.FileBytes));
+        Assert.Equal((ulong)report.ImageFileSize, report.Parts.Aggregate(0UL, (t, p) => t + p.ImageBytes));
+        Assert.Equal(report.ExpandedSize, report.Parts.Aggregate(0UL, (t, p) => t + p.ExpandedBytes));
         Assert.Equal(report.LoadedSize, report.Parts.Aggregate(0UL, (t, p) => t + p.MemoryBytes));
         void Check(Part p)
         {
             if (p.Children.Count == 0) return;
             Assert.Equal(p.FileBytes, p.Children.Aggregate(0UL, (t, c) => t + c.FileBytes));
+            Assert.Equal(p.ImageBytes, p.Children.Aggregate(0UL, (t, c) => t + c.ImageBytes));
+            Assert.Equal(p.ExpandedBytes, p.Children.Aggregate(0UL, (t, c) => t + c.ExpandedBytes));
             foreach (var c in p.Children) Check(c);
         }
         foreach (var p in report.Parts) Check(p);

@@ -29,11 +29,12 @@ public static class ImageAnalyzer
         if (!File.Exists(imagePath)) throw new FileNotFoundException($"image not found: {imagePath}", imagePath);
         var elf = ElfFile.Read(imagePath);
         if (elf.Damage is { } damage) throw new DamagedImageException(damage);
-        var compression = Expand(ref elf);
+        var compression = Expand(ref elf, out var costs);
         var report = new ImageReport
         {
             ImagePath = imagePath,
             FileSize = elf.FileSize,
+            ImageFileSize = costs.ImageFileSize,
             LoadedSize = elf.Loads.Aggregate(0UL, (s, p) => s + p.MemorySize),
             Entry = elf.Entry,
             Bootable = elf.HasPvhNote,
@@ -46,19 +47,20 @@ public static class ImageAnalyzer
         var map = LoadImageMap(imagePath, options, elf, report);
         var functions = ReadFunctions(imagePath, elf, map, report);
 
-        var parts = new Accounting(elf);
+        report.ExpandedSize = Unpacked((ulong)report.FileSize, report.Files.FileSystem?.Packed);
+        var parts = new Accounting(elf, costs);
         if (report.Bootable)
         {
-            var app = AnalyzeKernelSide(elf, map, functions, parts, report);
-            if (app.Segments.Count > 0) AnalyzeApp(imagePath, options, map!, app, functions, parts, report);
+            var app = AnalyzeKernelSide(elf, map, functions, parts, report, costs);
+            if (app.Segments.Count > 0) AnalyzeApp(imagePath, options, map!, app, functions, parts, report, costs);
         }
         else
         {
             // A plain executable (an app's own static ELF): its map is an app map.
             var segments = elf.Loads.Select(p => new LinkMap.AppSegment(p.FlagsText, p.VirtualAddress, p.Offset, p.FileSize, p.MemorySize)).ToList();
             foreach (var p in elf.Loads) report.Segments.Add(new SegmentInfo("app", p.FlagsText, p.VirtualAddress, p.Offset, p.FileSize, p.MemorySize));
-            if (map is not null) AddAppFromMap(map, segments, functions, parts, report, Path.GetFileName(imagePath), embedded: false);
-            else AddAppBySections(elf, segments, parts, report, Path.GetFileName(imagePath));
+            if (map is not null) AddAppFromMap(map, segments, functions, parts, report, costs, Path.GetFileName(imagePath), embedded: false);
+            else AddAppBySections(elf, segments, parts, report, costs, Path.GetFileName(imagePath));
         }
         parts.Finish(report);
         ulong accounted = report.Parts.Aggregate(0UL, (t, p) => t + p.FileBytes);
@@ -69,18 +71,19 @@ public static class ImageAnalyzer
             // No app map: the app's .NET methods are recognised by their names alone.
             string appName = report.AppPath is not null ? Path.GetFileName(report.AppPath)
                            : report.ImageInfo.Info?.AppName ?? Path.GetFileNameWithoutExtension(imagePath);
-            AttributeManaged(functions.Where(f => f.IsApp), report, appName, unrecognisedBucket: false);
+            AttributeManaged(functions.Where(f => f.IsApp), report, costs, appName, unrecognisedBucket: false);
         }
         return report;
     }
 
     // ---- a compressed image: everything below reads it expanded ----
 
-    private static CompressionInfo? Expand(ref ElfFile elf)
+    private static CompressionInfo? Expand(ref ElfFile elf, out ImageBytesAttribution costs)
     {
         var compressed = elf;
         UkPayloadInfo? payload;
         byte[] expanded;
+        costs = ImageBytesAttribution.Uncompressed(elf);
         try
         {
             payload = UkPayloadCodec.Find(compressed.Bytes);
@@ -90,6 +93,8 @@ public static class ImageAnalyzer
         catch (InvalidDataException e) { throw new DamagedImageException($"corrupt: {e.Message}"); }
         elf = ElfFile.Parse(expanded);
         if (elf.Damage is { } damage) throw new DamagedImageException(damage);
+        try { costs = ImageBytesAttribution.Compressed(compressed.Bytes, payload, elf); }
+        catch (InvalidDataException e) { throw new DamagedImageException($"corrupt: {UkPayloadFormat.SectionName}: {e.Message}"); }
         var expandedElf = elf;
         var segments = payload.Regions.Select(region =>
         {
@@ -192,7 +197,7 @@ public static class ImageAnalyzer
     private sealed record AppPlacement(List<LinkMap.AppSegment> Segments, string? Path);
 
     private static AppPlacement AnalyzeKernelSide(ElfFile elf, LinkMap? map, IReadOnlyList<KernelSymbolTable.Function> functions,
-                                                  Accounting parts, ImageReport report)
+                                                  Accounting parts, ImageReport report, ImageBytesAttribution costs)
     {
         var kernel = new Part { Name = "kernel", Kind = "kernel", Detail = "boot stub, the C# kernel, the function table" };
         var files = new Part { Name = "files", Kind = "files", Detail = "the image's read-only file system (uk_files): /app and UnikernelFile items" };
@@ -201,15 +206,16 @@ public static class ImageAnalyzer
         string? appPath = null;
         if (map is not null)
         {
+            var inputs = FileBackedInputs(map);
             foreach (var file in map.Files)
             {
                 if (file.Path == LinkerFile)
                 {
-                    foreach (var piece in LinkerPieces(map))
+                    foreach (var piece in LinkerPieces(map, costs))
                     {
                         if (piece.Section == UkFilesFormat.SectionName)
                         {
-                            files.Add(FilesPart(report, piece.FileBytes, piece.Size));
+                            files.Add(FilesPart(report, piece.FileBytes, piece.Size, piece.ImageBytes));
                             continue;
                         }
                         bool ksyms = piece.Section == KernelSymbolsFormat.SectionName;
@@ -217,7 +223,7 @@ public static class ImageAnalyzer
                         {
                             Name = ksyms ? "function table (uk_ksyms)" : $"linker-generated {piece.Section}",
                             Kind = ksyms ? "symbols" : "linker",
-                            FileBytes = piece.FileBytes, MemoryBytes = piece.Size,
+                            FileBytes = piece.FileBytes, ImageBytes = piece.ImageBytes, MemoryBytes = piece.Size,
                             Detail = ksyms ? symbolsDetail : "made by uk-ld",
                         });
                     }
@@ -229,7 +235,7 @@ public static class ImageAnalyzer
                 {
                     Name = boot ? "boot stub (boot.o)" : $"kernel ({name})",
                     Kind = boot ? "boot" : "kernel-object",
-                    FileBytes = file.FileBytes, MemoryBytes = file.MemoryBytes,
+                    FileBytes = file.FileBytes, ImageBytes = ImageBytesOf(inputs, file.Path, costs), MemoryBytes = file.MemoryBytes,
                     Detail = $"code {file.Text:N0}, read-only {file.ReadOnly:N0}, data {file.Data:N0}, bss {file.Bss:N0} bytes",
                 });
             }
@@ -262,6 +268,7 @@ public static class ImageAnalyzer
                 {
                     Name = name, Kind = kind,
                     FileBytes = chosen.Aggregate(0UL, (t, s) => t + s.FileSize),
+                    ImageBytes = chosen.Aggregate(0UL, (t, s) => t + costs.OfSection(s)),
                     MemoryBytes = chosen.Aggregate(0UL, (t, s) => t + s.Size),
                     Detail = detail ?? "sections " + string.Join(", ", chosen.Select(s => s.Name)),
                 });
@@ -269,7 +276,7 @@ public static class ImageAnalyzer
             if (alloc.FirstOrDefault(s => s.Name == UkFilesFormat.SectionName) is { } filesSection)
             {
                 alloc.Remove(filesSection);
-                files.Add(FilesPart(report, filesSection.FileSize, filesSection.Size));
+                files.Add(FilesPart(report, filesSection.FileSize, filesSection.Size, costs.OfSection(filesSection)));
             }
             AddSections("boot stub code (.text.boot)", "boot", s => s.Name == ".text.boot");
             AddSections("function table (uk_ksyms)", "symbols", s => s.Name == KernelSymbolsFormat.SectionName, symbolsDetail);
@@ -291,6 +298,7 @@ public static class ImageAnalyzer
                     {
                         Name = $"{SegmentName(load.FlagsText)} segment ({load.FlagsText}) at 0x{load.VirtualAddress:x}", Kind = "segment",
                         FileBytes = load.FileSize - headers, MemoryBytes = load.MemorySize - headers,
+                        ImageBytes = costs.OfFileRange(load.Offset + headers, load.FileSize - headers),
                     });
                 }
             }
@@ -306,9 +314,10 @@ public static class ImageAnalyzer
         return new AppPlacement(appSegments, appPath);
     }
 
-    private static Part FilesPart(ImageReport report, ulong fileBytes, ulong memoryBytes) => new()
+    private static Part FilesPart(ImageReport report, ulong fileBytes, ulong memoryBytes, ulong imageBytes) => new()
     {
-        Name = "file system (uk_files)", Kind = "file-system", FileBytes = fileBytes, MemoryBytes = memoryBytes,
+        Name = "file system (uk_files)", Kind = "file-system", FileBytes = fileBytes, MemoryBytes = memoryBytes, ImageBytes = imageBytes,
+        ExpandedBytes = Unpacked(fileBytes, report.Files.FileSystem?.Packed),
         Detail = report.Files.FileSystem is { } fileSystem
             ? $"{fileSystem.FileCount:N0} files and links, {fileSystem.DataBytes:N0} bytes of distinct contents" + (fileSystem.Packed is { } packed
                 ? $"; {packed.ExpandedBytes:N0} of them packed into {packed.StoredBytes:N0} bytes ({packed.BlockCount:N0} LZ4 blocks, expanded on first read)"
@@ -325,22 +334,44 @@ public static class ImageAnalyzer
         return names.All(n => n == KernelSymbolsFormat.SectionName) ? "symbols" : "kernel";
     }
 
-    private sealed record LinkerPiece(string Section, ulong Size, ulong FileBytes);
+    /// <summary>Bytes that hold uk_files, with its packed blocks giving way to the files' bytes they hold (fewer, for
+    /// blocks that did not compress).</summary>
+    private static ulong Unpacked(ulong bytes, PackedFiles? packed)
+        => packed is null ? bytes : (ulong)Math.Max(0, (long)bytes - packed.StoredBytes + packed.ExpandedBytes);
 
-    private static IEnumerable<LinkerPiece> LinkerPieces(LinkMap map)
-        => map.Sections.SelectMany(s => s.Inputs.Where(i => i.File == LinkerFile).Select(i => (Section: s.Name, i.Size)))
-            .GroupBy(p => p.Section)
+    private sealed record LinkerPiece(string Section, ulong Size, ulong FileBytes, ulong ImageBytes);
+
+    private static IEnumerable<LinkerPiece> LinkerPieces(LinkMap map, ImageBytesAttribution costs)
+        => map.Sections.SelectMany(s => s.Inputs.Where(i => i.File == LinkerFile).Select(i => (Section: s, Input: i)))
+            .GroupBy(p => p.Section.Name)
             .Select(g =>
             {
-                ulong size = g.Aggregate(0UL, (t, p) => t + p.Size);
-                bool noBits = g.Key is ".bss" or ".tbss";
-                return new LinkerPiece(g.Key, size, noBits ? 0 : size);
+                ulong size = g.Aggregate(0UL, (t, p) => t + p.Input.Size);
+                bool noBits = !HoldsFileBytes(g.First().Section);
+                ulong image = noBits ? 0 : g.Aggregate(0UL, (t, p) => t + costs.OfAddressRange(p.Input.Address, p.Input.Size));
+                return new LinkerPiece(g.Key, size, noBits ? 0 : size, image);
             });
+
+    /// <summary>Sections whose inputs have bytes in the file. A map does not say which inputs are NOBITS; by name, as
+    /// uk-ld names them: .tbss above all, whose addresses overlap the next section's bytes.</summary>
+    private static bool HoldsFileBytes(LinkMap.Section section)
+        => !(section.Name is ".bss" or ".tbss" || section.Name.StartsWith(".bss.", StringComparison.Ordinal)
+             || section.Name.StartsWith(".tbss.", StringComparison.Ordinal));
+
+    /// <summary>Each input file's pieces that have file bytes, with the section they went into.</summary>
+    private static ILookup<string, (LinkMap.Section Section, LinkMap.Input Input)> FileBackedInputs(LinkMap map)
+        => map.Sections.Where(HoldsFileBytes).SelectMany(s => s.Inputs.Select(i => (Section: s, Input: i))).ToLookup(p => p.Input.File);
+
+    private static ulong ImageBytesOf(ILookup<string, (LinkMap.Section Section, LinkMap.Input Input)> inputs, string file,
+                                      ImageBytesAttribution costs, Func<LinkMap.Section, bool>? which = null)
+        => inputs[file].Where(p => which is null || which(p.Section))
+            .Aggregate(0UL, (t, p) => t + costs.OfAddressRange(p.Input.Address, p.Input.Size));
 
     // ---- the app ----
 
     private static void AnalyzeApp(string imagePath, InspectOptions options, LinkMap imageMap, AppPlacement app,
-                                   IReadOnlyList<KernelSymbolTable.Function> functions, Accounting parts, ImageReport report)
+                                   IReadOnlyList<KernelSymbolTable.Function> functions, Accounting parts, ImageReport report,
+                                   ImageBytesAttribution costs)
     {
         string appName = app.Path is null ? "app" : Path.GetFileName(app.Path);
         LinkMap? appMap = null;
@@ -373,13 +404,17 @@ public static class ImageAnalyzer
         if (appMap is not null)
         {
             report.AppMapPath = Shorten(appMap.Path!, options.CurrentDirectory);
-            AddAppFromMap(appMap, app.Segments, functions, parts, report, appName, embedded: true);
+            AddAppFromMap(appMap, app.Segments, functions, parts, report, costs, appName, embedded: true);
         }
         else
         {
             var part = new Part { Name = app.Path is null ? "app (static executable, not broken down)" : $"app ({appName}, not broken down)", Kind = "app", Detail = "the static executable's segments, as embedded" };
             foreach (var s in app.Segments)
-                part.Add(new Part { Name = $"{SegmentName(s.Flags)} segment ({s.Flags})", Kind = "app-segment", FileBytes = s.FileSize, MemoryBytes = s.MemorySize });
+                part.Add(new Part
+                {
+                    Name = $"{SegmentName(s.Flags)} segment ({s.Flags})", Kind = "app-segment", FileBytes = s.FileSize, MemoryBytes = s.MemorySize,
+                    ImageBytes = costs.OfAddressRange(s.Address, s.FileSize),
+                });
             parts.Add(part.Total());
         }
     }
@@ -433,8 +468,9 @@ public static class ImageAnalyzer
     }
 
     private static void AddAppFromMap(LinkMap appMap, IReadOnlyList<LinkMap.AppSegment> segments, IReadOnlyList<KernelSymbolTable.Function> functions,
-                                      Accounting parts, ImageReport report, string appName, bool embedded)
+                                      Accounting parts, ImageReport report, ImageBytesAttribution costs, string appName, bool embedded)
     {
+        var inputs = FileBackedInputs(appMap);
         // The ILC object is the input that brought __managedcode (there is one per app; the kernel has its own).
         var ilcObjects = appMap.Sections.Where(s => s.Name == "__managedcode").SelectMany(s => s.Inputs).Select(i => i.File).ToHashSet();
         var byKind = appMap.Files.GroupBy(f => Classify(f.Path, ilcObjects)).ToDictionary(g => g.Key, g => g.ToList());
@@ -442,15 +478,17 @@ public static class ImageAnalyzer
 
         // .NET runtime: one part per archive (members below it) or object.
         var runtime = new Part { Name = ".NET runtime (NativeAOT)", Kind = "runtime", Detail = "the NativeAOT runtime's archives and objects: GC, exception handling, threads, System.Native" };
-        foreach (var part in ByArchive(Of(InputKind.Runtime), "runtime-archive")) runtime.Add(part);
+        foreach (var part in ByArchive(Of(InputKind.Runtime), "runtime-archive", inputs, costs)) runtime.Add(part);
         if (runtime.Children.Count > 0) parts.Add(runtime.Total());
 
         var libc = new Part { Name = "libc (musl)", Kind = "libc", Detail = "musl's libc.a members the app pulled in, its start-up files, uk-cc's glibc shim" };
-        foreach (var part in ByArchive(Of(InputKind.Libc), "libc-archive")) libc.Add(part);
+        foreach (var part in ByArchive(Of(InputKind.Libc), "libc-archive", inputs, costs)) libc.Add(part);
         if (Of(InputKind.StartFiles).Count > 0)
-            libc.Add(Sum("C start-up files (" + string.Join(", ", Of(InputKind.StartFiles).Select(f => Path.GetFileName(f.Path))) + ")", "libc-start", Of(InputKind.StartFiles)));
+            libc.Add(Sum("C start-up files (" + string.Join(", ", Of(InputKind.StartFiles).Select(f => Path.GetFileName(f.Path))) + ")", "libc-start",
+                Of(InputKind.StartFiles), inputs, costs));
         if (Of(InputKind.LibcShim).Count > 0)
-            libc.Add(Sum("glibc compatibility shim (uk-cc)", "libc-shim", Of(InputKind.LibcShim), "glibc-only symbols for the runtime archives and glibc-built static libraries (__*_chk, fcntl64, ...)"));
+            libc.Add(Sum("glibc compatibility shim (uk-cc)", "libc-shim", Of(InputKind.LibcShim), inputs, costs,
+                "glibc-only symbols for the runtime archives and glibc-built static libraries (__*_chk, fcntl64, ...)"));
         if (libc.Children.Count > 0) parts.Add(libc.Total());
 
         // App code: the ILC object, split into compiled methods (by assembly and namespace) and data.
@@ -469,7 +507,7 @@ public static class ImageAnalyzer
             return false;
         }
         var managed = functions.Where(f => f.IsApp && InIlc(f.Address)).ToList();
-        AttributeManaged(managed, report, appName, unrecognisedBucket: true);
+        AttributeManaged(managed, report, costs, appName, unrecognisedBucket: true);
 
         foreach (var ilc in Of(InputKind.AppCode))
         {
@@ -479,30 +517,42 @@ public static class ImageAnalyzer
                 Name = $"compiled methods ({report.ManagedFunctions:N0} functions)", Kind = "methods",
                 Detail = "machine code of the .NET methods, by assembly and namespace",
             });
-            ulong attributed = 0;
+            ulong attributed = 0, attributedImage = 0;
             foreach (var assembly in report.Assemblies)
             {
                 var a = methods.Add(new Part { Name = assembly.Assembly, Kind = "assembly", Detail = $"{assembly.Functions:N0} functions" });
                 foreach (var ns in report.Namespaces.Where(n => n.Assembly == assembly.Assembly))
-                    a.Add(new Part { Name = ns.Namespace ?? "", Kind = "namespace", FileBytes = ns.Bytes, MemoryBytes = ns.Bytes, Detail = $"{ns.Functions:N0} functions" });
+                    a.Add(new Part
+                    {
+                        Name = ns.Namespace ?? "", Kind = "namespace", FileBytes = ns.Bytes, MemoryBytes = ns.Bytes, ImageBytes = ns.ImageBytes,
+                        Detail = $"{ns.Functions:N0} functions",
+                    });
                 a.Total();
                 attributed += a.FileBytes;
+                attributedImage += a.ImageBytes;
             }
+            static bool IsCode(LinkMap.Section s) => s.Segment == "Text";
+            ulong textImage = ImageBytesOf(inputs, ilc.Path, costs, IsCode);
             if (ilcObjects.Count == 1 && ilc.Text >= attributed)
             {
                 ulong rest = ilc.Text - attributed;
-                if (rest > 0) methods.Add(new Part { Name = "alignment and unnamed code", Kind = "code-other", FileBytes = rest, MemoryBytes = rest });
+                ulong restImage = textImage > attributedImage ? textImage - attributedImage : 0;
+                if (rest > 0 || restImage > 0)
+                    methods.Add(new Part { Name = "alignment and unnamed code", Kind = "code-other", FileBytes = rest, MemoryBytes = rest, ImageBytes = restImage });
                 methods.Total();
             }
             else
             {
                 methods.Children.Clear();
                 methods.FileBytes = methods.MemoryBytes = ilc.Text;
+                methods.ImageBytes = textImage;
+                methods.ExpandedBytes = ilc.Text;
             }
             code.Add(new Part
             {
                 Name = "types, metadata and static data", Kind = "app-data",
                 FileBytes = ilc.ReadOnly + ilc.Data, MemoryBytes = ilc.ReadOnly + ilc.Data + ilc.Bss,
+                ImageBytes = ImageBytesOf(inputs, ilc.Path, costs, s => !IsCode(s)),
                 Detail = $"read-only {ilc.ReadOnly:N0} (MethodTables, frozen strings, unwind and GC info, metadata), data {ilc.Data:N0}, bss {ilc.Bss:N0} bytes",
             });
             parts.Add(code.Total());
@@ -511,25 +561,29 @@ public static class ImageAnalyzer
         if (Of(InputKind.Other).Count > 0)
         {
             var other = new Part { Name = "other native inputs", Kind = "native", Detail = "objects and archives that are neither the runtime, libc nor the ILC object" };
-            foreach (var part in ByArchive(Of(InputKind.Other), "native-archive")) other.Add(part);
+            foreach (var part in ByArchive(Of(InputKind.Other), "native-archive", inputs, costs)) other.Add(part);
             parts.Add(other.Total());
         }
 
         // What the app's segments hold beyond its inputs: its ELF headers, linker tables, alignment.
         ulong segmentFile = segments.Aggregate(0UL, (t, s) => t + s.FileSize);
         ulong segmentMemory = segments.Aggregate(0UL, (t, s) => t + s.MemorySize);
-        var inputs = appMap.Files.Where(f => f.Path != LinkerFile).ToList();
-        ulong inputFile = inputs.Aggregate(0UL, (t, f) => t + f.FileBytes);
-        ulong inputMemory = inputs.Aggregate(0UL, (t, f) => t + f.MemoryBytes);
-        foreach (var piece in LinkerPieces(appMap))
+        ulong segmentImage = segments.Aggregate(0UL, (t, s) => t + costs.OfAddressRange(s.Address, s.FileSize));
+        var inputFiles = appMap.Files.Where(f => f.Path != LinkerFile).ToList();
+        ulong inputFile = inputFiles.Aggregate(0UL, (t, f) => t + f.FileBytes);
+        ulong inputMemory = inputFiles.Aggregate(0UL, (t, f) => t + f.MemoryBytes);
+        ulong inputImage = inputFiles.Aggregate(0UL, (t, f) => t + ImageBytesOf(inputs, f.Path, costs));
+        foreach (var piece in LinkerPieces(appMap, costs))
         {
             parts.AddOther(new Part
             {
                 Name = $"{(embedded ? "app: " : "")}linker-generated {piece.Section}", Kind = "linker", FileBytes = piece.FileBytes, MemoryBytes = piece.Size,
+                ImageBytes = piece.ImageBytes,
                 Detail = piece.Section == ".eh_frame_hdr" ? "the unwinder's index of .eh_frame" : piece.Section == ".got" ? "global offset table" : "made by uk-ld",
             });
             inputFile += piece.FileBytes;
             inputMemory += piece.Size;
+            inputImage += piece.ImageBytes;
         }
         // Embedded, the app's own ELF headers are inside its first segment; a plain executable's are the file's own
         // (counted once, by the accounting below) and the rest is alignment padding.
@@ -540,20 +594,24 @@ public static class ImageAnalyzer
                 Name = "app: ELF headers and alignment in its segments", Kind = "app-structure",
                 FileBytes = segmentFile > inputFile ? segmentFile - inputFile : 0,
                 MemoryBytes = segmentMemory > inputMemory ? segmentMemory - inputMemory : 0,
+                ImageBytes = segmentImage > inputImage ? segmentImage - inputImage : 0,
                 Detail = "the executable's ELF and program headers (loaded: the kernel reads them) and padding between its sections",
             });
         }
     }
 
-    private static Part Sum(string name, string kind, List<LinkMap.FileContribution> files, string? detail = null) => new()
+    private static Part Sum(string name, string kind, List<LinkMap.FileContribution> files,
+                            ILookup<string, (LinkMap.Section Section, LinkMap.Input Input)> inputs, ImageBytesAttribution costs, string? detail = null) => new()
     {
         Name = name, Kind = kind, Detail = detail,
         FileBytes = files.Aggregate(0UL, (t, f) => t + f.FileBytes),
+        ImageBytes = files.Aggregate(0UL, (t, f) => t + ImageBytesOf(inputs, f.Path, costs)),
         MemoryBytes = files.Aggregate(0UL, (t, f) => t + f.MemoryBytes),
     };
 
     /// <summary>One part per archive (its members as children) or per plain object, largest first.</summary>
-    private static IEnumerable<Part> ByArchive(List<LinkMap.FileContribution> files, string kind)
+    private static IEnumerable<Part> ByArchive(List<LinkMap.FileContribution> files, string kind,
+                                               ILookup<string, (LinkMap.Section Section, LinkMap.Input Input)> inputs, ImageBytesAttribution costs)
     {
         foreach (var group in files.GroupBy(f => ArchiveOf(f.Path) ?? f.Path))
         {
@@ -568,7 +626,11 @@ public static class ImageAnalyzer
                 foreach (var member in group.Where(f => f.MemoryBytes > 0).OrderByDescending(f => f.FileBytes))
                 {
                     string name = member.Path[(group.Key.Length + 1)..^1];
-                    part.Add(new Part { Name = name, Kind = "member", FileBytes = member.FileBytes, MemoryBytes = member.MemoryBytes });
+                    part.Add(new Part
+                    {
+                        Name = name, Kind = "member", FileBytes = member.FileBytes, MemoryBytes = member.MemoryBytes,
+                        ImageBytes = ImageBytesOf(inputs, member.Path, costs),
+                    });
                 }
                 part.Total();
             }
@@ -576,12 +638,14 @@ public static class ImageAnalyzer
             {
                 part.FileBytes = group.Aggregate(0UL, (t, f) => t + f.FileBytes);
                 part.MemoryBytes = group.Aggregate(0UL, (t, f) => t + f.MemoryBytes);
+                part.ImageBytes = group.Aggregate(0UL, (t, f) => t + ImageBytesOf(inputs, f.Path, costs));
             }
             yield return part;
         }
     }
 
-    private static void AddAppBySections(ElfFile elf, List<LinkMap.AppSegment> segments, Accounting parts, ImageReport report, string name)
+    private static void AddAppBySections(ElfFile elf, List<LinkMap.AppSegment> segments, Accounting parts, ImageReport report,
+                                         ImageBytesAttribution costs, string name)
     {
         var part = new Part { Name = $"app ({name}, by section)", Kind = "app", Detail = "no link map: the executable's allocated sections by kind" };
         var alloc = elf.Sections.Where(s => s.IsAllocated && s.Size > 0).ToList();
@@ -599,11 +663,16 @@ public static class ImageAnalyzer
             {
                 Name = label, Kind = kind, Detail = "sections " + string.Join(", ", chosen.Select(s => s.Name)),
                 FileBytes = chosen.Aggregate(0UL, (t, s) => t + s.FileSize), MemoryBytes = chosen.Aggregate(0UL, (t, s) => t + s.Size),
+                ImageBytes = chosen.Aggregate(0UL, (t, s) => t + costs.OfSection(s)),
             });
         }
         if (part.Children.Count == 0)
             foreach (var s in segments)
-                part.Add(new Part { Name = $"{SegmentName(s.Flags)} segment ({s.Flags})", Kind = "app-segment", FileBytes = s.FileSize, MemoryBytes = s.MemorySize });
+                part.Add(new Part
+                {
+                    Name = $"{SegmentName(s.Flags)} segment ({s.Flags})", Kind = "app-segment", FileBytes = s.FileSize, MemoryBytes = s.MemorySize,
+                    ImageBytes = costs.OfAddressRange(s.Address, s.FileSize),
+                });
         parts.Add(part.Total());
         report.Notes.Add("no link map for this executable: pass --map FILE to split it into runtime, libc and app code");
     }
@@ -612,10 +681,11 @@ public static class ImageAnalyzer
 
     /// <summary>Attributes functions to assemblies/namespaces; <paramref name="unrecognisedBucket"/> keeps names the
     /// demangler does not know (they are known to be ILC code: methods exported under C names) in one bucket.</summary>
-    private static void AttributeManaged(IEnumerable<KernelSymbolTable.Function> candidates, ImageReport report, string appName, bool unrecognisedBucket)
+    private static void AttributeManaged(IEnumerable<KernelSymbolTable.Function> candidates, ImageReport report, ImageBytesAttribution costs,
+                                         string appName, bool unrecognisedBucket)
     {
         var known = new[] { appName };
-        var byNamespace = new Dictionary<(string Assembly, string Namespace), (ulong Bytes, int Count)>();
+        var byNamespace = new Dictionary<(string Assembly, string Namespace), (ulong Bytes, int Count, ulong Image)>();
         foreach (var f in candidates)
         {
             var name = IlcNames.Demangle(f.PlainName, known);
@@ -624,14 +694,15 @@ public static class ImageAnalyzer
             else if (unrecognisedBucket) key = ("(C-callable exports)", "(RuntimeExport methods, entry points)");
             else continue;
             byNamespace.TryGetValue(key, out var v);
-            byNamespace[key] = (v.Bytes + f.Size, v.Count + 1);
+            byNamespace[key] = (v.Bytes + f.Size, v.Count + 1, v.Image + costs.OfAddressRange(f.Address, f.Size));
         }
         report.Namespaces.Clear();
         report.Assemblies.Clear();
-        foreach (var ((assembly, ns), (bytes, count)) in byNamespace.OrderByDescending(p => p.Value.Bytes).ThenBy(p => p.Key.Assembly).ThenBy(p => p.Key.Namespace))
-            report.Namespaces.Add(new CodeGroup(assembly, ns, bytes, count));
+        foreach (var ((assembly, ns), (bytes, count, image)) in byNamespace.OrderByDescending(p => p.Value.Bytes).ThenBy(p => p.Key.Assembly).ThenBy(p => p.Key.Namespace))
+            report.Namespaces.Add(new CodeGroup(assembly, ns, bytes, count, image));
         foreach (var g in report.Namespaces.GroupBy(n => n.Assembly)
-                     .Select(g => new CodeGroup(g.Key, null, g.Aggregate(0UL, (t, n) => t + n.Bytes), g.Sum(n => n.Functions)))
+                     .Select(g => new CodeGroup(g.Key, null, g.Aggregate(0UL, (t, n) => t + n.Bytes), g.Sum(n => n.Functions),
+                                                g.Aggregate(0UL, (t, n) => t + n.ImageBytes)))
                      .OrderByDescending(g => g.Bytes).ThenBy(g => g.Assembly))
             report.Assemblies.Add(g);
         report.ManagedCodeBytes = report.Assemblies.Aggregate(0UL, (t, a) => t + a.Bytes);
@@ -640,7 +711,7 @@ public static class ImageAnalyzer
 
     /// <summary>Collects the top-level groups and closes the books: ELF headers, the section table and non-loaded
     /// sections, and alignment padding, so that the parts add up to the file's size.</summary>
-    private sealed class Accounting(ElfFile elf)
+    private sealed class Accounting(ElfFile elf, ImageBytesAttribution costs)
     {
         private readonly List<Part> _parts = [];
         private readonly List<Part> _other = [];
@@ -652,7 +723,11 @@ public static class ImageAnalyzer
         {
             bool headersLoaded = elf.Loads.Any(l => l.Offset == 0 && l.FileSize >= elf.HeadersSize);
             var other = new Part { Name = "ELF structure and padding", Kind = "other", Detail = "headers, tables that are not loaded, alignment" };
-            other.Add(new Part { Name = "ELF header and program headers", Kind = "elf-headers", FileBytes = elf.HeadersSize, MemoryBytes = headersLoaded ? elf.HeadersSize : 0 });
+            other.Add(new Part
+            {
+                Name = "ELF header and program headers", Kind = "elf-headers", FileBytes = elf.HeadersSize, MemoryBytes = headersLoaded ? elf.HeadersSize : 0,
+                ImageBytes = costs.OfFileRange(0, elf.HeadersSize),
+            });
             foreach (var p in _other) other.Add(p);
             var unloaded = elf.Sections.Where(s => !s.IsAllocated && s.Type != 0).ToList();
             ulong unloadedBytes = unloaded.Aggregate(0UL, (t, s) => t + s.FileSize) + elf.SectionTableSize;
@@ -660,19 +735,31 @@ public static class ImageAnalyzer
                 other.Add(new Part
                 {
                     Name = "symbols and section table (not loaded)", Kind = "unloaded", FileBytes = unloadedBytes,
+                    ImageBytes = unloaded.Aggregate(0UL, (t, s) => t + costs.OfSection(s)) + costs.OfFileRange(elf.SectionHeaderOffset, elf.SectionTableSize),
                     Detail = string.Join(", ", unloaded.Select(s => s.Name).Append("section headers")),
+                });
+            if (costs.PayloadHeaderBytes > 0)
+                other.Add(new Part
+                {
+                    Name = "compressed payload's header and region table", Kind = "payload-header", ImageBytes = costs.PayloadHeaderBytes,
+                    Detail = "uk_payload's header and its record of each region; in guest memory only until the kernel has expanded them",
                 });
             ulong file = _parts.Concat(other.Children).Aggregate(0UL, (t, p) => t + p.FileBytes);
             ulong memory = _parts.Concat(other.Children).Aggregate(0UL, (t, p) => t + p.MemoryBytes);
-            ulong fileSize = (ulong)elf.FileSize;
+            ulong image = _parts.Concat(other.Children).Aggregate(0UL, (t, p) => t + p.ImageBytes);
+            ulong fileSize = (ulong)elf.FileSize, imageSize = (ulong)costs.ImageFileSize;
             if (file > fileSize) report.Notes.Add($"the parts add up to {file - fileSize:N0} bytes more than the file (inconsistent map?)");
+            else if (image > imageSize) report.Notes.Add($"the parts' image bytes add up to {image - imageSize:N0} bytes more than the file (inconsistent map?)");
             ulong padFile = fileSize > file ? fileSize - file : 0;
             ulong padMemory = report.LoadedSize > memory ? report.LoadedSize - memory : 0;
-            if (padFile > 0 || padMemory > 0)
+            ulong padImage = imageSize > image ? imageSize - image : 0;
+            if (padFile > 0 || padMemory > 0 || padImage > 0)
                 other.Add(new Part
                 {
-                    Name = "alignment padding", Kind = "padding", FileBytes = padFile, MemoryBytes = padMemory,
-                    Detail = "between sections and segments (segments start on page boundaries)",
+                    Name = "alignment padding", Kind = "padding", FileBytes = padFile, MemoryBytes = padMemory, ImageBytes = padImage,
+                    Detail = costs.IsCompressed
+                        ? "between sections and segments (segments start on page boundaries); in the file, around the payload and its blocks"
+                        : "between sections and segments (segments start on page boundaries)",
                 });
             report.Parts.AddRange(_parts);
             report.Parts.Add(other.Total());

@@ -44,7 +44,7 @@ public static class HtmlReport
             Fact(h, "compressed", $"{TextReport.N(compression.FileSize)} bytes on disk; payload {TextReport.N(compression.PayloadBytes)} bytes (LZ4) " +
                                   $"expands to {TextReport.N(compression.ExpandedBytes)} at boot: " +
                                   string.Join("; ", compression.Segments.Select(s => $"0x{s.Address:x} {s.Holds} {TextReport.N(s.Bytes)} -> {TextReport.N(s.CompressedBytes)}")) +
-                                  ". The parts count the expanded image.");
+                                  ".");
         Fact(h, "link map", report.MapPath ?? "none");
         if (report.AppPath is not null) Fact(h, "app", report.AppPath);
         if (report.AppPath is not null || report.AppMapPath is not null) Fact(h, "app map", report.AppMapPath ?? "none");
@@ -61,13 +61,16 @@ public static class HtmlReport
         h.Append("<h2>Where the image's bytes go</h2>\n");
         h.Append(Svg(report));
 
-        h.Append("<h2>Parts</h2>\n<table><tr><th>part</th><th class=\"n\">file bytes</th><th class=\"n\">%</th><th class=\"n\">loaded bytes</th><th>what</th></tr>\n");
+        h.Append("<h2>Parts</h2>\n<table><tr><th>part</th><th class=\"n\">image bytes</th><th class=\"n\">%</th><th class=\"n\">expanded</th>" +
+                 "<th class=\"n\">loaded bytes</th><th>what</th></tr>\n");
         foreach (var g in report.Parts)
         {
-            Row(h, "g", g, (ulong)report.FileSize);
-            foreach (var c in g.Children) Row(h, "c", c, (ulong)report.FileSize);
+            Row(h, "g", g, (ulong)report.ImageFileSize);
+            foreach (var c in g.Children) Row(h, "c", c, (ulong)report.ImageFileSize);
         }
-        h.Append($"<tr class=\"g\"><td>total</td><td class=\"n\">{TextReport.N(report.FileSize)}</td><td class=\"n\">100.0%</td><td class=\"n\">{TextReport.N(report.LoadedSize)}</td><td></td></tr>\n</table>\n");
+        h.Append($"<tr class=\"g\"><td>total</td><td class=\"n\">{TextReport.N(report.ImageFileSize)}</td><td class=\"n\">100.0%</td>" +
+                 $"<td class=\"n\">{TextReport.N(report.ExpandedSize)}</td><td class=\"n\">{TextReport.N(report.LoadedSize)}</td><td></td></tr>\n</table>\n");
+        if (TextReport.Attribution(report) is { } attribution) h.Append($"<p class=\"dim\">{E(attribution)}</p>\n");
 
         if (report.Assemblies.Count > 0)
         {
@@ -136,7 +139,8 @@ public static class HtmlReport
     private static void Fact(StringBuilder h, string label, string value) => h.Append($"<tr><td>{E(label)}</td><td>{E(value)}</td></tr>\n");
 
     private static void Row(StringBuilder h, string cls, Part p, ulong total)
-        => h.Append($"<tr class=\"{cls}\"><td>{E(p.Name)}</td><td class=\"n\">{TextReport.N(p.FileBytes)}</td><td class=\"n\">{TextReport.Percent(p.FileBytes, total)}</td><td class=\"n\">{TextReport.N(p.MemoryBytes)}</td><td class=\"dim\">{E(p.Detail ?? "")}</td></tr>\n");
+        => h.Append($"<tr class=\"{cls}\"><td>{E(p.Name)}</td><td class=\"n\">{TextReport.N(p.ImageBytes)}</td><td class=\"n\">{TextReport.Percent(p.ImageBytes, total)}</td>" +
+                    $"<td class=\"n\">{TextReport.N(p.ExpandedBytes)}</td><td class=\"n\">{TextReport.N(p.MemoryBytes)}</td><td class=\"dim\">{E(p.Detail ?? "")}</td></tr>\n");
 
     private static string E(string s) => WebUtility.HtmlEncode(s);
 }

@@ -7,7 +7,11 @@ namespace Unikernel.Tools.Inspect.Render;
 /// `uk inspect --json`: the report as one JSON object (format "uk-inspect/1"; fields are only ever added). Sizes are
 /// numbers of bytes, addresses hex strings; parts nest as in the table (with every child: archive members, assemblies
 /// and their namespaces); assemblies and namespaces are listed in full, largest first; "files" lists every entry of the
-/// image's file system (null for an image without one).
+/// image's file system (null for an image without one). A part's "fileBytes" are its bytes in the uncompressed ELF file
+/// (image.fileSize: for a compressed image, the expanded one), "imageBytes" in the file as it is (they add up to
+/// image.imageBytes; a compressed part's share of the payload, as the text report's note under its table says),
+/// "expandedBytes" with the payload and uk_files' packed files expanded (adding up to image.expandedBytes); "percent"
+/// is of image.fileSize.
 /// </summary>
 public static class JsonReport
 {
@@ -24,6 +28,8 @@ public static class JsonReport
             {
                 ["path"] = report.ImagePath,
                 ["fileSize"] = report.FileSize,
+                ["imageBytes"] = report.ImageFileSize,
+                ["expandedBytes"] = report.ExpandedSize,
                 ["loadedSize"] = report.LoadedSize,
                 ["entry"] = Hex(report.Entry),
                 ["bootable"] = report.Bootable,
@@ -121,7 +127,8 @@ public static class JsonReport
     {
         var node = new JsonObject
         {
-            ["name"] = p.Name, ["kind"] = p.Kind, ["fileBytes"] = p.FileBytes, ["memoryBytes"] = p.MemoryBytes,
+            ["name"] = p.Name, ["kind"] = p.Kind, ["fileBytes"] = p.FileBytes, ["imageBytes"] = p.ImageBytes, ["expandedBytes"] = p.ExpandedBytes,
+            ["memoryBytes"] = p.MemoryBytes,
             ["percent"] = Percent(p.FileBytes, fileSize),
         };
         if (p.Detail is not null) node["detail"] = p.Detail;

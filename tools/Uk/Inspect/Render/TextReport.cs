@@ -10,6 +10,8 @@ public static class TextReport
     /// <summary>Children shown per group before the rest is summed into one line.</summary>
     public const int ChildrenShown = 8;
     private const int NameWidth = 52;
+    // The part table's columns after the name: "  IMAGE BYTES      %     EXPANDED       LOADED".
+    private const int NumberColumnsWidth = 2 + 11 + 1 + 6 + 2 + 11 + 2 + 11;
 
     public static void Write(ImageReport report, TextWriter output, TerminalStyle style, int top = 10)
     {
@@ -20,8 +22,7 @@ public static class TextReport
         {
             Fact(w, style, "image", $"{N(compression.FileSize)} bytes ({Size(compression.FileSize)}) compressed, {N(report.FileSize)} expanded " +
                                     $"({Size(report.FileSize)}), {N(report.LoadedSize)} bytes loaded; {kind}, entry 0x{report.Entry:x}");
-            Fact(w, style, "compressed", $"payload {N(compression.PayloadBytes)} bytes (LZ4) expands to {N(compression.ExpandedBytes)} at boot; " +
-                                         "the parts below count the expanded image (uk-ld --no-compress)");
+            Fact(w, style, "compressed", $"payload {N(compression.PayloadBytes)} bytes (LZ4) expands to {N(compression.ExpandedBytes)} at boot");
             foreach (var segment in compression.Segments)
                 Fact(w, style, "  segment", $"0x{segment.Address:x} {segment.Flags} {N(segment.Bytes),12} -> {N(segment.CompressedBytes),12} " +
                                             $"({Percent(segment.CompressedBytes, segment.Bytes).Trim()})  {segment.Holds}");
@@ -41,28 +42,7 @@ public static class TextReport
                 : style.Yellow(report.Sbom.Message));
         w.WriteLine();
 
-        var rows = new List<(string Name, ulong File, ulong Memory, bool Group)>();
-        foreach (var group in report.Parts)
-        {
-            rows.Add((group.Name, group.FileBytes, group.MemoryBytes, true));
-            var shown = group.Children.OrderByDescending(c => c.FileBytes).ThenByDescending(c => c.MemoryBytes).ToList();
-            // Keep the group's own order when it is a fixed list (ELF structure), largest first for the rest.
-            if (group.Kind == "other") shown = group.Children;
-            foreach (var c in shown.Take(ChildrenShown)) rows.Add(("  " + c.Name, c.FileBytes, c.MemoryBytes, false));
-            if (shown.Count > ChildrenShown)
-            {
-                var rest = shown.Skip(ChildrenShown).ToList();
-                rows.Add(($"  ... {rest.Count} more", Sum(rest, p => p.FileBytes), Sum(rest, p => p.MemoryBytes), false));
-            }
-        }
-        int width = Math.Min(NameWidth, Math.Max(24, rows.Max(r => r.Name.Length)));
-        w.WriteLine(style.Bold($"{"PART".PadRight(width)}  {"FILE BYTES",12} {"%",6}  {"LOADED",12}"));
-        foreach (var (name, file, memory, isGroup) in rows)
-        {
-            string line = $"{Fit(name, width).PadRight(width)}  {N(file),12} {Percent(file, (ulong)report.FileSize),6}  {N(memory),12}";
-            w.WriteLine(isGroup ? style.Bold(line) : line);
-        }
-        w.WriteLine(style.Bold($"{"total".PadRight(width)}  {N(report.FileSize),12} {Percent((ulong)report.FileSize, (ulong)report.FileSize),6}  {N(report.LoadedSize),12}"));
+        WriteParts(report, w, style);
 
         if (report.Assemblies.Count > 0)
         {
@@ -91,6 +71,66 @@ public static class TextReport
             w.WriteLine();
             foreach (var note in report.Notes) w.WriteLine(style.Yellow("note: ") + note);
         }
+    }
+
+    // IMAGE BYTES is what a part weighs in the file as it is, so its % and the order of the parts follow it; EXPANDED
+    // differs from it only where something is compressed, and the line under the table says how that was shared out.
+    private static void WriteParts(ImageReport report, TextWriter w, TerminalStyle style)
+    {
+        var rows = new List<(string Name, Part Bytes, bool Group)>();
+        foreach (var group in report.Parts)
+        {
+            rows.Add((group.Name, group, true));
+            var shown = group.Children.OrderByDescending(c => c.ImageBytes).ThenByDescending(c => c.ExpandedBytes).ThenByDescending(c => c.MemoryBytes).ToList();
+            // Keep the group's own order when it is a fixed list (ELF structure), largest first for the rest.
+            if (group.Kind == "other") shown = group.Children;
+            foreach (var c in shown.Take(ChildrenShown)) rows.Add(("  " + c.Name, c, false));
+            if (shown.Count > ChildrenShown)
+            {
+                var rest = shown.Skip(ChildrenShown).ToList();
+                rows.Add(($"  ... {rest.Count} more", new Part
+                {
+                    Name = "", Kind = "", ImageBytes = Sum(rest, p => p.ImageBytes), ExpandedBytes = Sum(rest, p => p.ExpandedBytes),
+                    MemoryBytes = Sum(rest, p => p.MemoryBytes),
+                }, false));
+            }
+        }
+        ulong imageSize = (ulong)report.ImageFileSize;
+        var total = new Part { Name = "total", Kind = "", ImageBytes = imageSize, ExpandedBytes = report.ExpandedSize, MemoryBytes = report.LoadedSize };
+        int width = Math.Min(NameWidth, Math.Max(24, rows.Max(r => r.Name.Length)));
+        string Line(string name, Part p) => $"{Fit(name, width).PadRight(width)}  {N(p.ImageBytes),11} {Percent(p.ImageBytes, imageSize),6}  {N(p.ExpandedBytes),11}  {N(p.MemoryBytes),11}";
+        w.WriteLine(style.Bold($"{"PART".PadRight(width)}  {"IMAGE BYTES",11} {"%",6}  {"EXPANDED",11}  {"LOADED",11}"));
+        foreach (var (name, bytes, isGroup) in rows) w.WriteLine(isGroup ? style.Bold(Line(name, bytes)) : Line(name, bytes));
+        w.WriteLine(style.Bold(Line("total", total)));
+        if (Attribution(report) is { } note)
+            foreach (string line in Wrap(note, width + NumberColumnsWidth)) w.WriteLine(style.Dim(line));
+    }
+
+    /// <summary>How the image bytes of a compressed part were found, for under the table; null when nothing is compressed.</summary>
+    public static string? Attribution(ImageReport report)
+    {
+        bool packed = report.Files.FileSystem?.Packed is not null;
+        if (report.Compression is not null)
+            return "IMAGE BYTES: what each part takes in this file. The LZ4 payload's bytes are charged to the parts whose bytes " +
+                   "they expand to: a literal to its own byte, a sequence's token, lengths and offset to the first byte its match " +
+                   "copies. EXPANDED: with the payload" + (packed ? " and uk_files' packed files" : "") + " expanded.";
+        return packed ? "IMAGE BYTES: in this file; EXPANDED: with uk_files' packed files expanded." : null;
+    }
+
+    private static IEnumerable<string> Wrap(string text, int width)
+    {
+        var line = new System.Text.StringBuilder();
+        foreach (string word in text.Split(' '))
+        {
+            if (line.Length > 0 && line.Length + 1 + word.Length > width)
+            {
+                yield return line.ToString();
+                line.Clear();
+            }
+            if (line.Length > 0) line.Append(' ');
+            line.Append(word);
+        }
+        if (line.Length > 0) yield return line.ToString();
     }
 
     private static void WriteImageInfo(ImageReport report, TextWriter w, TerminalStyle style)
