@@ -105,14 +105,38 @@ public class UkRunSignalTests
         catch (IOException) { return -1; }
     }
 
-    /// <summary>QEMU has ended (gone, or a zombie: nothing of it runs or holds a port) and the forwarded port binds again.</summary>
+    /// <summary>
+    /// QEMU has ended (gone, or a zombie) and the forwarded port binds again, each within <see cref="GoneLimit"/>. The port
+    /// is tried until then: a killed process's main thread turns zombie while its other threads are still exiting, and
+    /// the sockets close only when the last of them lets go of the file table.
+    /// </summary>
     private static async Task AssertGoneAsync(int qemu, int port, BackgroundProcess uk)
     {
         var deadline = DateTime.UtcNow + GoneLimit;
         while (IsRunning(qemu) && DateTime.UtcNow < deadline) await Task.Delay(50);
         Assert.False(IsRunning(qemu), $"QEMU (pid {qemu}) still runs {GoneLimit.TotalSeconds} s after uk ended\n{uk.Output}");
+        while (!PortBinds(port, out var error))
+        {
+            Assert.True(DateTime.UtcNow < deadline,
+                        $"port {port} still in use {GoneLimit.TotalSeconds} s after uk ended ({error.SocketErrorCode})\n{uk.Output}");
+            await Task.Delay(50);
+        }
+    }
+
+    private static bool PortBinds(int port, out SocketException error)
+    {
+        error = null!;
         using var listener = new TcpListener(IPAddress.Loopback, port);
-        listener.Start();   // throws when QEMU's forward still holds the port
+        try
+        {
+            listener.Start();
+            return true;
+        }
+        catch (SocketException e) when (e.SocketErrorCode == SocketError.AddressAlreadyInUse)
+        {
+            error = e;
+            return false;
+        }
     }
 
     private static bool IsRunning(int pid)
