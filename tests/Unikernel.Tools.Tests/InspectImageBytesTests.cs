@@ -3,6 +3,7 @@ using System.Text;
 using System.Text.Json;
 using Unikernel.Tools.Inspect;
 using Unikernel.Tools.Inspect.Render;
+using Unikernel.Tests.Shared;
 
 namespace Unikernel.Tools.Tests;
 
@@ -56,7 +57,7 @@ public sealed class InspectImageBytesTests(InspectImageBytesTests.LinkedHello li
     {
         using var dir = new TempDirectory();
         var text = Encoding.ASCII.GetBytes(string.Concat(Enumerable.Repeat("zone data ", 600)));
-        byte[] files = ImageFilesReader.Build([("/app/hello", []), ("/usr/share/zoneinfo/UTC", text)], "/app/hello", packWith: LiteralBlock);
+        byte[] files = ImageFilesReader.Build([("/app/hello", []), ("/usr/share/zoneinfo/UTC", text)], "/app/hello", packWith: Lz4LiteralBlock.Of);
         string image = InspectTests.SyntheticElf(withApp: true, files: files).WriteTo(dir.File("packed.img"));
         var report = ImageAnalyzer.Analyze(image, new InspectOptions { CurrentDirectory = dir.Path });
 
@@ -142,20 +143,6 @@ public sealed class InspectImageBytesTests(InspectImageBytesTests.LinkedHello li
     }
 
     private static string Regex(string text) => System.Text.RegularExpressions.Regex.Escape(text);
-
-    /// <summary>An LZ4 block of literals only (a valid block the kernel's decoder reads), to pack files without the linker.</summary>
-    private static byte[] LiteralBlock(byte[] input)
-    {
-        var block = new List<byte> { (byte)(Math.Min(input.Length, 15) << 4) };
-        if (input.Length >= 15)
-        {
-            int more = input.Length - 15;
-            for (; more >= 255; more -= 255) block.Add(255);
-            block.Add((byte)more);
-        }
-        block.AddRange(input);
-        return [.. block];
-    }
 
     /// <summary>hello linked twice into a scratch folder, with --compress and with --no-compress, with a few files to
     /// pack; Problem says why not when artifacts/ lacks what it takes (make build).</summary>

@@ -4,6 +4,7 @@ using Kernel.Files;
 using Kernel.Files.Image;
 using Kernel.LinuxAbi;
 using Unikernel.Formats;
+using Unikernel.Tests.Shared;
 
 namespace Unikernel.Runtime.Tests.Files;
 
@@ -28,7 +29,7 @@ public sealed unsafe class PackedImageFilesTests : VfsTestBase, IDisposable
             new UkFilesItem("/app/copy.bin", UkFilesFormat.TypeRegular | 0x1A4, Big),
             new UkFilesItem("/app/small.txt", UkFilesFormat.TypeRegular | 0x1A4, "packed, after big"u8.ToArray()),
             new UkFilesItem("/etc/plain", UkFilesFormat.TypeRegular | 0x1A4, "in place"u8.ToArray()),
-        ], "/app/hello", 0, new UkFilesPacking(BlockSize, LiteralsOnly, path => path != "/etc/plain"));
+        ], "/app/hello", 0, new UkFilesPacking(BlockSize, Lz4LiteralBlock.Of, path => path != "/etc/plain"));
         Attach();
     }
 
@@ -44,20 +45,6 @@ public sealed unsafe class PackedImageFilesTests : VfsTestBase, IDisposable
     }
 
     public void Dispose() => NativeMemory.Free(_section);
-
-    // The LZ4 block of `input` as one sequence of literals: token 0xF0, the length beyond 15 in bytes of 255, the bytes.
-    private static byte[] LiteralsOnly(byte[] input)
-    {
-        var block = new List<byte> { (byte)(Math.Min(input.Length, 15) << 4) };
-        if (input.Length >= 15)
-        {
-            int more = input.Length - 15;
-            for (; more >= 255; more -= 255) block.Add(255);
-            block.Add((byte)more);
-        }
-        block.AddRange(input);
-        return block.ToArray();
-    }
 
     private static byte[] ReadAt(string path, long offset, int count)
     {
