@@ -152,7 +152,7 @@ public partial class MachineDevicesTests(ITestOutputHelper output)
         }
         var random = new Random(3);
         var payloads = sizes.Select(size => { var b = new byte[size]; random.NextBytes(b); return b; }).ToArray();
-        var echoes = await Task.WhenAll(payloads.Select(p => KernelNetworkTests.EchoOneAsync(port, p)));
+        var echoes = await KernelNetworkTests.EchoAllAsync(port, payloads);
         for (int i = 0; i < sizes.Length; i++) Assert.True(payloads[i].AsSpan().SequenceEqual(echoes[i]), $"connection {i}\n{guest.Console}");
 
         var result = await guest.Finished;

@@ -34,7 +34,7 @@ public partial class NetworkRobustnessTests(ITestOutputHelper output)
         var random = new Random(7);
         var payloads = sizes.Select(size => { var b = new byte[size]; random.NextBytes(b); return b; }).ToArray();
         var stopwatch = Stopwatch.StartNew();
-        var echoes = await Task.WhenAll(payloads.Select(p => KernelNetworkTests.EchoOneAsync(port, p, TimeSpan.FromMinutes(4))));
+        var echoes = await KernelNetworkTests.EchoAllAsync(port, payloads, TimeSpan.FromMinutes(4));
         output.WriteLine($"{machine}: {sizes.Sum()} bytes echoed in {stopwatch.Elapsed.TotalSeconds:F1} s; relay: {relay.Forwarded} frames forwarded, {relay.Dropped} dropped, {relay.Reordered} reordered");
         for (int i = 0; i < sizes.Length; i++)
             Assert.True(payloads[i].AsSpan().SequenceEqual(echoes[i]),

@@ -29,7 +29,7 @@ public class ShutdownTests
         using var qmp = new QmpSocket();
         await using var guest = Start(machine, ["sigterm", "42"], [], qmp);
         await guest.WaitForAsync("sigterm: waiting");
-        Assert.Null(await QmpClient.ExecuteAsync(qmp.Path, "system_powerdown", QmpLimit));
+        await SendAsync(qmp, guest, "system_powerdown");
         BootResult boot = await guest.Finished;
 
         Assert.Equal(42, boot.ExitStatus);
@@ -45,7 +45,7 @@ public class ShutdownTests
         using var qmp = new QmpSocket();
         await using var guest = Start(MachineKind.Pc, ["sigterm", "7"], [], qmp);
         await guest.WaitForAsync("sigterm: waiting");
-        Assert.Null(await QmpClient.ExecuteAsync(qmp.Path, "send-key", QmpLimit, CtrlAltDeleteKeys));
+        await SendAsync(qmp, guest, "send-key", CtrlAltDeleteKeys);
         BootResult boot = await guest.Finished;
 
         Assert.Equal(7, boot.ExitStatus);
@@ -60,7 +60,7 @@ public class ShutdownTests
         using var qmp = new QmpSocket();
         await using var guest = Start(MachineKind.Microvm, ["sigterm", "ignore"], ["uk.shutdown.grace=2"], qmp);
         await guest.WaitForAsync("sigterm: waiting");
-        Assert.Null(await QmpClient.ExecuteAsync(qmp.Path, "system_powerdown", QmpLimit));
+        await SendAsync(qmp, guest, "system_powerdown");
         BootResult boot = await guest.Finished;
 
         Assert.Equal(137, boot.ExitStatus);
@@ -74,9 +74,9 @@ public class ShutdownTests
         using var qmp = new QmpSocket();
         await using var guest = Start(MachineKind.Pc, ["sigterm", "ignore"], [], qmp);
         await guest.WaitForAsync("sigterm: waiting");
-        Assert.Null(await QmpClient.ExecuteAsync(qmp.Path, "system_powerdown", QmpLimit));
+        await SendAsync(qmp, guest, "system_powerdown");
         await guest.WaitForAsync("sigterm: received SIGTERM, ignoring it");
-        Assert.Null(await QmpClient.ExecuteAsync(qmp.Path, "send-key", QmpLimit, CtrlAltDeleteKeys));
+        await SendAsync(qmp, guest, "send-key", CtrlAltDeleteKeys);
         BootResult boot = await guest.Finished;
 
         Assert.True(boot.KernelLines.Contains("uk: shutdown: Ctrl-Alt-Del on the i8042 keyboard: a second request: powering off now, the app has not exited"), boot.Console);
@@ -113,13 +113,20 @@ public class ShutdownTests
         await guest.WaitForAsync("Now listening on: http://0.0.0.0:8080");
         var (guestSlow, sent) = await StartSlowRequestAsync(port, SlowPath);
         await sent;
-        Assert.Null(await QmpClient.ExecuteAsync(qmp.Path, "system_powerdown", QmpLimit));
+        await SendAsync(qmp, guest, "system_powerdown");
         Assert.Equal("slow: answered after 4000 ms\n", await guestSlow);
         BootResult boot = await guest.Finished;
 
         Assert.Equal(linuxStatus, boot.ExitStatus);
         Assert.Contains("Application is shutting down...", boot.AppOutput);
         Assert.Contains("uk: shutdown: the ACPI power button: SIGTERM to the app, powering off in 10 s unless it exits first (uk.shutdown.grace)", boot.KernelLines);
+    }
+
+    /// <summary>A QMP command to the guest's QEMU; when it fails, the guest's console says what the guest was doing.</summary>
+    private static async Task SendAsync(QmpSocket qmp, RunningGuest guest, string command, string? argumentsJson = null)
+    {
+        if (await QmpClient.ExecuteAsync(qmp.Path, command, QmpLimit, argumentsJson) is { } failed)
+            throw new Xunit.Sdk.XunitException($"{failed}\nthe guest's console:\n{guest.Console}");
     }
 
     // QEMU's send-key presses the keys in order and releases them after its hold time (100 ms).
