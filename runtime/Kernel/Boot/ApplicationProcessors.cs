@@ -42,12 +42,15 @@ namespace Kernel.Boot
         // Who decides about the AP being started: it claims its start on arrival, the BSP abandons it at the deadline;
         // whichever compare-exchange wins, so an AP arriving as the deadline passes is neither reset while online nor
         // left running on the next AP's parameters.
+        // An AP that claimed its start but cannot set up its per-CPU block (out of memory) says so in s_failed, halts,
+        // and is reported at once rather than at the deadline.
         private const int StartPending = 0, StartClaimed = 1, StartAbandoned = 2;
 
         [DllImport("*", EntryPoint = "uk_ap_trampoline"), SuppressGCTransition] private static extern void TrampolineInfo(ulong* info);
         [DllImport("*", EntryPoint = "uk_store_idt_pointer"), SuppressGCTransition] private static extern void StoreIdtPointer(byte* pointer);
 
         private static volatile int s_arrived;
+        private static volatile int s_failed;
         private static int s_startState;
         private static uint s_startingApicId;
         private static ulong s_star, s_lstar, s_fmask;
@@ -157,6 +160,7 @@ namespace Kernel.Boot
             s_apGdt = gdt;
             s_apTss = tss;
             s_arrived = -1;
+            s_failed = -1;
             s_startState = StartPending;
 
             LocalApic.SendCommand(apicId, LocalApic.DeliveryInit | LocalApic.LevelAssert | LocalApic.LevelTriggered);
@@ -169,16 +173,26 @@ namespace Kernel.Boot
             ulong deadline = Cpu.ReadTimeStampCounter() + Clock.NanosecondsToTscTicks(ArrivalTimeoutNanoseconds);
             while (s_arrived != index)
             {
+                if (s_failed == index)
+                {
+                    SendInit(apicId);
+                    return "could not set up its per-CPU data";
+                }
                 if (Cpu.ReadTimeStampCounter() > deadline && Abandon())
                 {
                     // Back to waiting for a start-up IPI, so that a late start cannot run on parameters meant for the next.
-                    LocalApic.SendCommand(apicId, LocalApic.DeliveryInit | LocalApic.LevelAssert | LocalApic.LevelTriggered);
-                    LocalApic.SendCommand(apicId, LocalApic.DeliveryInit | LocalApic.LevelTriggered);
+                    SendInit(apicId);
                     return "did not come up";
                 }
                 Cpu.Pause();
             }
             return null;
+        }
+
+        private static void SendInit(uint apicId)
+        {
+            LocalApic.SendCommand(apicId, LocalApic.DeliveryInit | LocalApic.LevelAssert | LocalApic.LevelTriggered);
+            LocalApic.SendCommand(apicId, LocalApic.DeliveryInit | LocalApic.LevelTriggered);
         }
 
         // True if the AP had not claimed its start yet (it now never will); false if it has and is on its way online.
@@ -201,7 +215,11 @@ namespace Kernel.Boot
         {
             int index = (int)argument;
             if (!Claim()) Cpu.HaltForever();   // too late: the BSP reported it and is sending INIT
-            if (!PerCpu.InitializeThisCpu(index, s_startingApicId, s_apTss, s_apGdt)) Cpu.HaltForever();
+            if (!PerCpu.InitializeThisCpu(index, s_startingApicId, s_apTss, s_apGdt))
+            {
+                s_failed = index;
+                Cpu.HaltForever();
+            }
             Cpu.WriteMsr((uint)KernelGsBaseMsr, 0);
             Cpu.WriteMsr((uint)StarMsr, s_star);
             Cpu.WriteMsr((uint)LstarMsr, s_lstar);
