@@ -6,7 +6,7 @@ namespace Unikernel.Linker;
 public static class CommandLine
 {
     public const string Usage =
-        "usage: uk-ld -o OUT [--map MAP] [--symbols-file FILE] [-s] [--base 0x100000] [--entry SYMBOL] [--app STATIC-EXE [--app-name NAME] [--app-version VERSION] [--files MANIFEST] [--files-time SECONDS] [--env-file FILE] [--sbom MANIFEST] [--compress] [--no-pack-files]] INPUT.o... | " +
+        "usage: uk-ld -o OUT [--map MAP] [--symbols-file FILE] [-s] [--base 0x100000] [--entry SYMBOL] [--app STATIC-EXE [--app-name NAME] [--app-version VERSION] [--files MANIFEST] [--files-time SECONDS] [--env-file FILE] [--sbom MANIFEST] [--compress] [--no-pack-files] [--time-zones-if-read]] INPUT.o... | " +
         "uk-ld -static -o OUT [-e _start] [--gc-sections] [--build-id[=fast|sha1|none]] [--defsym NAME=SYMBOL] [-z stack-size=BYTES] [-s] [--print-pass-times] [-L DIR] [-l NAME] " +
         "[--start-group] INPUT.o|LIB.a... [--end-group]; either form: [--unit NAME [--export SYMBOL]... INPUTS...]...";
 
@@ -31,6 +31,7 @@ public static class CommandLine
         bool printPassTimes = false, stripSymbols = false;
         bool? compress = null;
         bool packFiles = true;
+        bool timeZonesIfRead = false;
         ulong? stackSize = null;
         int? groupStart = null;
         // --unit NAME: the inputs that follow (to the next --unit) form a link unit; --export applies to the
@@ -122,6 +123,9 @@ public static class CommandLine
                     break;
                 case "--pack-files":
                     packFiles = true;
+                    break;
+                case "--time-zones-if-read":
+                    timeZonesIfRead = true;
                     break;
                 case "--print-pass-times":
                     printPassTimes = true;
@@ -256,6 +260,7 @@ public static class CommandLine
             StackSize = stackSize ?? 0,
             Compress = app is not null && (compress ?? false),
             PackFiles = packFiles,
+            TimeZonesIfRead = timeZonesIfRead,
         };
     }
 

@@ -89,6 +89,10 @@ public sealed record LinkOptions
     /// (formats/UkFilesFormat.cs, "Packed files"); <c>--no-pack-files</c> stores them as they are.</summary>
     public bool PackFiles { get; init; } = true;
 
+    /// <summary>--time-zones-if-read (with --app): the --files entries under /usr/share/zoneinfo and at /etc/localtime
+    /// stay out of the image when the app's code cannot read them (Synthetic/TimeZoneFiles.cs).</summary>
+    public bool TimeZonesIfRead { get; init; }
+
     /// <summary>--app-version VERSION (with --app; default <c>unknown</c>): the version uk_image_info records.</summary>
     public string? AppVersion { get; init; }
 

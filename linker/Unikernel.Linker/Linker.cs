@@ -158,10 +158,19 @@ public static class Linker
 
     private const string DotnetExceptionTable = ".dotnet_eh_table";
 
-    /// <summary>uk_files: the app's executable at /app/NAME and the files of --files, for the kernel to mount.</summary>
-    private static void CreateImageFiles(LinkContext link) =>
+    /// <summary>uk_files: the app's executable at /app/NAME and the files of --files, for the kernel to mount; with
+    /// --time-zones-if-read, without the zone files when the app cannot read them (Synthetic/TimeZoneFiles.cs).</summary>
+    private static void CreateImageFiles(LinkContext link)
+    {
+        Func<string, bool>? leaveOut = link.Options.TimeZonesIfRead && !TimeZoneFiles.AppCanRead(link.App!) ? TimeZoneFiles.IsZoneFile : null;
         link.Synthetic.Add(ImageFiles.CreateSection(link.App!.Path, link.Options.FilesManifestPath, link.Options.FilesTime,
-            link.Options.EnvironmentFilePath, link.Options.PackFiles));
+            link.Options.EnvironmentFilePath, link.Options.PackFiles, leaveOut, out int leftOut, out var paths));
+        link.ZoneFilesLeftOut = leftOut;
+        link.ImageFilePaths = paths;
+        if (leftOut > 0)
+            Console.Out.WriteLine($"uk-ld: {leftOut} time zone files left out of the image: the app's code reads no time zones " +
+                "(it has neither TimeZoneInfo nor musl's tzset); UnikernelTimeZones=all keeps them");
+    }
 
     /// <summary>Output sections, by the linker script (as code) of the kind of output.</summary>
     private static void BuildLayout(LinkContext link)
@@ -261,7 +270,8 @@ public static class Linker
     private static void AddSbom(LinkContext link)
     {
         var manifest = Sbom.SbomManifest.Read(link.Options.SbomManifestPath!);
-        byte[] document = Sbom.SbomDocument.Build(manifest, Sbom.ImageInfoContentsView.Of(link.ImageInfoContents!), link.Options.FilesTime);
+        byte[] document = Sbom.SbomDocument.Build(manifest, Sbom.ImageInfoContentsView.Of(link.ImageInfoContents!), link.Options.FilesTime,
+            link.ImageFilePaths);
         link.Image = NonLoadedSection.Append(link.Image, UkSbomFormat.SectionName, document);
     }
 

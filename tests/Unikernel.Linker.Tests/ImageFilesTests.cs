@@ -27,16 +27,20 @@ public sealed class ImageFilesTests : IDisposable
         _harness.Write("kernel.o", AppEmbeddingTests.KernelStub()),
     ];
 
-    private string LinkApp(string name = "hello")
+    /// <param name="alsoNamed">A function name the app also has (an alias of one of its functions).</param>
+    private string LinkApp(string name = "hello", string? alsoNamed = null, bool strip = false)
     {
         string output = Path.Combine(_harness.Directory, name);
+        var app = AppEmbeddingTests.AppObject();
+        if (alsoNamed is not null) app.Function(alsoNamed, ".text", 16, 1);
         Linker.LinkToFiles(new LinkOptions
         {
             OutputPath = output,
             Kind = OutputKind.StaticExecutable,
             BaseAddress = LinkOptions.DefaultExecutableBaseAddress,
             EntrySymbol = LinkOptions.DefaultExecutableEntrySymbol,
-            InputPaths = [_harness.Write(name + ".o", AppEmbeddingTests.AppObject())],
+            InputPaths = [_harness.Write(name + ".o", app)],
+            StripSymbols = strip,
         });
         return output;
     }
@@ -96,6 +100,38 @@ public sealed class ImageFilesTests : IDisposable
         Assert.Equal("/usr/share/zoneinfo/Europe/Berlin", Encoding.UTF8.GetString(byPath["/etc/localtime"].Data));
         // Two files with the same bytes share them.
         Assert.Equal(7 + 6 + 11 + 33, files.DataBytes);
+    }
+
+    /// <summary>
+    /// --time-zones-if-read (the SDK's UnikernelTimeZones=auto): the zone files and /etc/localtime stay out of an app
+    /// that has neither .NET's TimeZoneInfo nor musl's tzset, whichever name of an address carries it; a stripped app,
+    /// which cannot be checked, and a link without the option keep them.
+    /// </summary>
+    [Theory]
+    [InlineData(null, false, true, false)]
+    [InlineData("do_tzset", false, true, true)]
+    [InlineData("__tzset", false, true, true)]
+    [InlineData("S_P_CoreLib_System_TimeZoneInfo__GetLocalTimeZoneCore", false, true, true)]
+    [InlineData("S_P_CoreLib_System_TimeZoneInfoOptions__Foo", false, true, false)]
+    [InlineData(null, true, true, true)]
+    [InlineData(null, false, false, true)]
+    public void TimeZonesIfReadLeavesZoneFilesOutOfAnAppThatCannotReadThem(string? alsoNamed, bool strip, bool option, bool kept)
+    {
+        string zone = _harness.Write("Berlin", "TZif-berlin"u8.ToArray());
+        string settings = _harness.Write("appsettings.json", "{}"u8.ToArray());
+        string manifest = Manifest(
+            $"file\t/usr/share/zoneinfo/Europe/Berlin\t{zone}",
+            $"file\t/app/appsettings.json\t{settings}",
+            "link\t/etc/localtime\t/usr/share/zoneinfo/Europe/Berlin");
+        string output = Path.Combine(_harness.Directory, "zones.img");
+        string[] args = ["-o", output, .. KernelInputs(), "--app", LinkApp(alsoNamed: alsoNamed, strip: strip), "--files", manifest,
+                         .. option ? new[] { "--time-zones-if-read" } : []];
+        Linker.LinkToFiles(CommandLine.Parse(args)!);
+
+        var paths = FilesOf(output, ReadImage(output)).Items.Select(i => i.Path).ToList();
+        Assert.Contains("/app/appsettings.json", paths);
+        Assert.Equal(kept, paths.Contains("/usr/share/zoneinfo/Europe/Berlin"));
+        Assert.Equal(kept, paths.Contains("/etc/localtime"));
     }
 
     [Fact]

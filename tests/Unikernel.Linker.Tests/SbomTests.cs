@@ -183,6 +183,28 @@ public sealed class SbomTests : IDisposable
             dependencies[UkSbomFormat.ImageRef].GetProperty("dependsOn").EnumerateArray().Select(d => d.GetString()));
     }
 
+    /// <summary>A component named by image paths (tzdata's record: image:/usr/share/zoneinfo) is listed only when the image
+    /// carries files there, as uk-ld --time-zones-if-read leaves them out of an app that reads no time zones.</summary>
+    [Fact]
+    public void AComponentNamedByAnImagePathIsListedOnlyWhenTheImageHoldsFilesThere()
+    {
+        string zone = Write("zoneinfo/UTC", "TZif2");
+        string files = Write("files.txt", $"file\t/usr/share/zoneinfo/UTC\t{zone}\n");
+        string sbom = Write("obj/sbom-paths.txt", string.Join('\n',
+            "component\tdata\tzones\t1\t\t\timage:/usr/share/zoneinfo\tthe zone files",
+            "component\tdata\tcerts\t1\t\t\timage:/etc/ssl/certs;image:/usr/share/ca-certificates\tthe CA bundle",
+            "component\tdata\tplain\t1\t\t\t\talways") + "\n");
+        string output = Path.Combine(_harness.Directory, "paths.img");
+        string[] kernel = [_harness.Write("boot.o", ElfObjectWriter.Write(BootStub.Build())), _harness.Write("kernel.o", AppEmbeddingTests.KernelStub())];
+        Linker.LinkToFiles(CommandLine.Parse(["-o", output, .. kernel, "--app", _harness.LinkStaticApp(), "--files", files, "--sbom", sbom])!);
+
+        using var document = JsonDocument.Parse(Section(ReadImage(output), UkSbomFormat.SectionName)!.Value.Bytes);
+        var names = document.RootElement.GetProperty("components").EnumerateArray().Select(c => c.GetProperty("name").GetString()).ToList();
+        Assert.Contains("zones", names);
+        Assert.Contains("plain", names);
+        Assert.DoesNotContain("certs", names);
+    }
+
     [SkippableFact]
     public void TheDocumentIsValidAgainstTheCycloneDx15Schema()
     {

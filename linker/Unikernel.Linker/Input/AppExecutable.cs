@@ -75,6 +75,9 @@ public sealed class AppExecutable
     /// <summary>Empty when the app has no .symtab (stripped) or no function symbols.</summary>
     public IReadOnlyList<AppFunction> Functions { get; private init; } = [];
 
+    /// <summary>The names of every function symbol, aliases included; empty when the app is stripped.</summary>
+    public IReadOnlySet<string> FunctionNames { get; private init; } = new HashSet<string>();
+
     /// <summary>After <see cref="AssignOutputOffsets"/>: where the last segment's bytes end in the image file.</summary>
     public ulong OutputEnd { get; private set; }
 
@@ -179,12 +182,15 @@ public sealed class AppExecutable
         if (!segments.Exists(s => (s.Flags & PF_X) != 0 && entry >= s.VirtualAddress && entry < s.End))
             throw new LinkerException($"app's entry point 0x{entry:x} is not inside an executable PT_LOAD", file: path);
 
+        var names = new HashSet<string>(StringComparer.Ordinal);
+        var functions = AppSymbols.ReadFunctions(path, image, segments, names);
         return new AppExecutable(path, bytes, segments)
         {
             Entry = entry,
             ProgramHeaders = first.VirtualAddress + (headerOffset - first.FileOffset),
             ProgramHeaderCount = headerCount,
-            Functions = AppSymbols.ReadFunctions(path, image, segments),
+            Functions = functions,
+            FunctionNames = names,
         };
     }
 

@@ -11,7 +11,8 @@ namespace Unikernel.Linker.Input;
 /// </summary>
 internal static class AppSymbols
 {
-    public static List<AppFunction> ReadFunctions(string path, ReadOnlySpan<byte> image, List<AppSegment> segments)
+    /// <param name="allNames">Gets every function name, aliases included (the list keeps one name per address).</param>
+    public static List<AppFunction> ReadFunctions(string path, ReadOnlySpan<byte> image, List<AppSegment> segments, HashSet<string> allNames)
     {
         var file = MemoryMarshal.Read<Elf64Header>(image);
         ulong tableOffset = file.SectionHeaderOffset;
@@ -73,6 +74,7 @@ internal static class AppSymbols
             string name = names.Get(symbol.NameOffset);
             if (name.Length == 0)
                 continue;
+            allNames.Add(name);
             var function = new AppFunction(symbol.Value, symbol.Size, name);
             bool global = symbol.Binding != STB_LOCAL;
             if (atAddress.TryGetValue(symbol.Value, out var current))

@@ -9,7 +9,8 @@ namespace Unikernel.Linker.Sbom;
 /// </summary>
 public static class SbomDocument
 {
-    public static byte[] Build(SbomManifest manifest, ImageInfoContentsView image, uint sourceDateEpoch)
+    /// <param name="imageFiles">The paths of the image's files (uk_files), for components named by image paths.</param>
+    public static byte[] Build(SbomManifest manifest, ImageInfoContentsView image, uint sourceDateEpoch, IReadOnlyCollection<string>? imageFiles = null)
     {
         var components = new List<SbomComponent>();
         var refs = new HashSet<string>(StringComparer.Ordinal);
@@ -67,7 +68,11 @@ public static class SbomDocument
         var linked = manifest.AppMapPath is null ? null : LinkedFiles(manifest.AppMapPath);
         foreach (var native in manifest.Components)
         {
-            if (linked is not null && native.Files.Count > 0 && !native.Files.Any(linked.Contains))
+            bool named = native.Files.Count > 0 || native.ImagePaths.Count > 0;
+            bool linkedIn = linked is not null && native.Files.Any(linked.Contains);
+            bool carried = imageFiles is not null && native.ImagePaths.Any(path => imageFiles.Any(file => IsAtOrUnder(file, path)));
+            bool unknown = (native.Files.Count > 0 && linked is null) || (native.ImagePaths.Count > 0 && imageFiles is null);
+            if (named && !linkedIn && !carried && !unknown)
                 continue;
             Add(new SbomComponent
             {
@@ -102,4 +107,7 @@ public static class SbomDocument
         }
         return files;
     }
+
+    private static bool IsAtOrUnder(string file, string path) =>
+        file == path || file.StartsWith(path.TrimEnd('/') + "/", StringComparison.Ordinal);
 }

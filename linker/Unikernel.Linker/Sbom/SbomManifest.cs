@@ -11,17 +11,24 @@ namespace Unikernel.Linker.Sbom;
 ///                                           ID and VERSION empty: the ones of the folder's .nuspec
 /// app-map       LINK-MAP                    the app's link map: native components count only if it names one of their files
 /// components    FILE                        a component list (a file of component records; its FILES are relative to it)
-/// component     TYPE NAME VERSION LICENSE PURL FILES DESCRIPTION   one component (FILES: ';'-separated archives)
+/// component     TYPE NAME VERSION LICENSE PURL FILES DESCRIPTION   one component (FILES: ';'-separated archives, and
+///                                           image:PATH entries: files the image carries at or under PATH)
 /// </code>
+/// A component with FILES counts only if the app's link took one of its archives or the image holds one of its paths.
 /// </summary>
 public sealed class SbomManifest
 {
     public sealed record Sdk(string Name, string Version, string? NuspecPath);
     public sealed record NuGetAssets(string Path, string Target);
     public sealed record NuGetPackage(string Id, string Version, string PackageDirectory, string Description);
-    /// <summary>A component record; <see cref="Files"/> are full paths.</summary>
+    /// <summary>A component record; <see cref="Files"/> are full paths of archives, <see cref="ImagePaths"/> paths in the image.</summary>
     public sealed record NativeComponent(string Type, string Name, string Version, SbomLicense? License, string? Purl,
-        IReadOnlyList<string> Files, string Description);
+        IReadOnlyList<string> Files, string Description)
+    {
+        public IReadOnlyList<string> ImagePaths { get; init; } = [];
+    }
+
+    public const string ImagePathPrefix = "image:";
 
     public Sdk? Package { get; private set; }
     public List<NuGetAssets> Assets { get; } = [];
@@ -99,9 +106,13 @@ public sealed class SbomManifest
                     Expect(8);
                     if (fields[1].Length == 0 || fields[2].Length == 0)
                         throw Bad("a component needs a type and a name");
+                    var files = fields[6].Split(';', StringSplitOptions.RemoveEmptyEntries);
                     Components.Add(new NativeComponent(fields[1], fields[2], fields[3], SbomLicense.FromColumn(fields[4]),
                         fields[5].Length == 0 ? null : EncodePurlVersion(fields[5]),
-                        fields[6].Split(';', StringSplitOptions.RemoveEmptyEntries).Select(Full).ToList(), fields[7]));
+                        files.Where(f => !f.StartsWith(ImagePathPrefix, StringComparison.Ordinal)).Select(Full).ToList(), fields[7])
+                    {
+                        ImagePaths = files.Where(f => f.StartsWith(ImagePathPrefix, StringComparison.Ordinal)).Select(f => f[ImagePathPrefix.Length..]).ToList(),
+                    });
                     break;
                 default:
                     throw Bad($"unknown record '{fields[0]}' (sdk, nuget-assets, nuget, app-map, components, component)");

@@ -47,19 +47,24 @@ public static class ImageFiles
     internal static readonly UkFilesPacking Packing = new(PackedBlockSize,
         bytes => Compression.Lz4BlockEncoder.Encode(bytes, PackedShortestMatch), path => path != EnvironmentPath);
 
-    public static InputSection CreateSection(string appPath, string? manifestPath, uint modifiedTime, string? environmentFile = null,
-        bool pack = true)
+    /// <param name="leaveOut">Manifest entries (by image path) that stay out of the image; <paramref name="leftOut"/> counts them.</param>
+    public static InputSection CreateSection(string appPath, string? manifestPath, uint modifiedTime, string? environmentFile,
+        bool pack, Func<string, bool>? leaveOut, out int leftOut, out IReadOnlyList<string> paths)
     {
         string executable = AppDirectory + "/" + Path.GetFileName(appPath);
         var items = new List<UkFilesItem> { new(executable, UkFilesFormat.TypeRegular | 0x1ED, []) };
+        leftOut = 0;
         if (manifestPath is not null)
-            items.AddRange(ReadManifest(manifestPath));
+            foreach (var item in ReadManifest(manifestPath))
+                if (leaveOut?.Invoke(item.Path) == true) leftOut++;
+                else items.Add(item);
         if (environmentFile is not null)
         {
             if (items.Any(item => item.Path == EnvironmentPath))
                 throw new LinkerException($"--files puts a file at {EnvironmentPath}, where --env-file puts the app's default environment", file: manifestPath);
             items.Add(new UkFilesItem(EnvironmentPath, UkFilesFormat.TypeRegular | 0x1A4, ReadEnvironment(environmentFile)));
         }
+        paths = items.Select(item => item.Path).ToList();
         byte[] data;
         try
         {

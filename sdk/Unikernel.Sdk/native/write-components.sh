@@ -31,7 +31,8 @@ shim() { row library "$1" "$ilc" MIT "" "$2" ".NET's $1 shim, compiled from the 
     row library openssl "$(version libssl-dev)" Apache-2.0 "$(purl libssl-dev)" "libssl.a;libcrypto.a" \
       "OpenSSL's libssl and libcrypto, from Debian's libssl-dev" ;;
   tzdata)
-    row data tzdata "$(version tzdata)" "name:public domain" "$(purl tzdata)" "" \
+    # Listed when the image holds zone files (UnikernelTimeZones=auto leaves them out of an app that reads none).
+    row data tzdata "$(version tzdata)" "name:public domain" "$(purl tzdata)" "image:/usr/share/zoneinfo" \
       "the IANA time zone database, /usr/share/zoneinfo from Debian's tzdata" ;;
   *) echo "write-components.sh: unknown kind '$kind' (icu, openssl, tzdata)" >&2; exit 1 ;;
   esac
