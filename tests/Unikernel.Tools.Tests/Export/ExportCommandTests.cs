@@ -39,10 +39,27 @@ public class ExportCommandTests
         Assert.Equal(File.ReadAllBytes(image), File.ReadAllBytes(Path.Combine(output, "probe-guest.img")));
         var config = JsonDocument.Parse(File.ReadAllText(Path.Combine(output, "probe-guest.json"))).RootElement;
         Assert.Equal(Path.Combine(output, "probe-guest.img"), config.GetProperty("boot-source").GetProperty("kernel_image_path").GetString());
-        Assert.Equal("A=1 -- x", config.GetProperty("boot-source").GetProperty("boot_args").GetString());
+        // uk.cloud=off: 169.254.169.254 from the guest's network would be the host's metadata server.
+        Assert.Equal("uk.cloud=off A=1 -- x", config.GetProperty("boot-source").GetProperty("boot_args").GetString());
         Assert.Equal(64, config.GetProperty("machine-config").GetProperty("mem_size_mib").GetInt32());
         Assert.Equal(2, config.GetProperty("machine-config").GetProperty("vcpu_count").GetInt32());
         Assert.Equal(["probe-guest.img", "probe-guest.json"], Directory.GetFileSystemEntries(output).Select(Path.GetFileName).Order());
+    }
+
+    [Fact]
+    public void AnExportAsksNoMetadataServerUnlessTold()
+    {
+        using var dir = new TempDirectory();
+        string image = dir.File("hello.img");
+        File.WriteAllBytes(image, TestGuests.ReportsAStatus());
+        string CommandLine(string output, params string[] more)
+        {
+            var (status, _, error) = Uk(["export", "libvirt", image, "-o", dir.File(output), "--firmware", "none", .. more]);
+            Assert.True(status == 0, error);
+            return (string)System.Xml.Linq.XDocument.Load(dir.File(output + "/hello.xml")).Descendants("cmdline").Single();
+        }
+        Assert.Equal("uk.cloud=off", CommandLine("plain"));
+        Assert.Equal("uk.cloud=aws uk.cloud.wait=5", CommandLine("told", "-k", "uk.cloud=aws", "-k", "uk.cloud.wait=5"));
     }
 
     [Fact]

@@ -24,7 +24,14 @@ public sealed class BootConfigurationOptions
     public bool AnyGiven(ParseResult parse)
         => (parse.GetValue(KernelOptions)?.Length ?? 0) + (parse.GetValue(Environment)?.Length ?? 0) + (parse.GetValue(Arguments)?.Length ?? 0) > 0;
 
+    /// <param name="defaults">uk.NAME=VALUE options that go in unless -k names NAME itself.</param>
     /// <exception cref="ArgumentException">What the kernel cannot take, one line.</exception>
-    public string CommandLine(ParseResult parse)
-        => KernelCommandLine.Build(parse.GetValue(KernelOptions) ?? [], parse.GetValue(Environment) ?? [], parse.GetValue(Arguments) ?? []);
+    public string CommandLine(ParseResult parse, params string[] defaults)
+    {
+        string[] given = parse.GetValue(KernelOptions) ?? [];
+        string[] added = defaults.Where(d => !given.Any(g => NameOf(g) == NameOf(d))).ToArray();
+        return KernelCommandLine.Build([.. added, .. given], parse.GetValue(Environment) ?? [], parse.GetValue(Arguments) ?? []);
+    }
+
+    private static string NameOf(string option) => option.Split('=', 2)[0];
 }

@@ -129,6 +129,13 @@ public static class ExportCommand
     {
         private readonly Argument<FileInfo> _image = new("image") { Description = "The bootable image (PVH ELF), e.g. artifacts/images/hello.img" };
         private readonly BootConfigurationOptions _boot = new();
+
+        // The kernel asks 169.254.169.254 at boot unless told not to (uk.cloud). From libvirt's NAT, a Firecracker tap
+        // or a KubeVirt pod network that address is the metadata server of the host or node the machine runs on, when
+        // that is a cloud VM: the guest would take the host's user data and instance id (and could read its credentials).
+        // None of the three gives a guest metadata of its own there (Firecracker's MMDS is not configured), so an export
+        // says uk.cloud=off unless -k uk.cloud= says otherwise, as `uk run` does for a guest without --metadata.
+        private const string NoHostMetadata = "uk.cloud=off";
         private readonly Option<string> _output = new("--output", "-o") { Description = "The directory the files are written to (created if missing)", Required = true, HelpName = "DIR" };
         private readonly Option<string> _name = new("--name") { Description = "The machine's name (default: the image's file name without extension)", HelpName = "NAME" };
         private readonly Option<string> _memory = new("--memory", "-m") { Description = "Guest RAM (64M, 1G; whole MiB)", DefaultValueFactory = _ => "128M", HelpName = "SIZE" };
@@ -171,7 +178,7 @@ public static class ExportCommand
             string commandLine;
             try
             {
-                commandLine = _boot.CommandLine(parse);
+                commandLine = _boot.CommandLine(parse, NoHostMetadata);
             }
             catch (ArgumentException e) { return console.Fail(e.Message, UkCommandLine.UsageError); }
             byte[] image;
