@@ -82,6 +82,35 @@ public sealed class LogCollectorTests : IDisposable
         await collector;
     }
 
+    /// <summary>A collector started again takes the port the running instances ship to, when it is free; when another
+    /// program holds it, a port of the kernel's choosing.</summary>
+    [Fact]
+    public async Task ARestartedCollectorTakesItsPreviousPortWhenFree()
+    {
+        int previous;
+        using (var probe = new UdpClient(new IPEndPoint(IPAddress.Loopback, 0)))
+            previous = ((IPEndPoint)probe.Client.LocalEndPoint!).Port;
+        using (var stop = new CancellationTokenSource())
+        {
+            var collector = new LogCollector(_directory.FullName).RunAsync(stop.Token, previous);
+            Assert.Equal(previous, await PortAsync());
+            stop.Cancel();
+            await collector;
+        }
+        File.Delete(Path.Combine(_directory.FullName, LogCollector.PortFileName));
+        var holder = new TcpListener(IPAddress.Loopback, previous);
+        holder.Start();
+        try
+        {
+            using var stop = new CancellationTokenSource();
+            var collector = new LogCollector(_directory.FullName).RunAsync(stop.Token, previous);
+            Assert.NotEqual(previous, await PortAsync());
+            stop.Cancel();
+            await collector;
+        }
+        finally { holder.Stop(); }
+    }
+
     [SkippableFact]
     public async Task UtilLinuxLoggerReachesItOverTcpAndUdp()
     {

@@ -47,9 +47,12 @@ public sealed class Deployer(DeploymentStore store, Action<string> note)
         }
         if (!LogCollector.IsRunning(state.CollectorPid, directory))
         {
-            try { (state.CollectorPid, state.CollectorPort) = LogCollector.StartBackground(directory); }
+            int? previousPort = state.CollectorPort;
+            try { (state.CollectorPid, state.CollectorPort) = LogCollector.StartBackground(directory, previousPort); }
             catch (Exception e) when (e is InvalidOperationException or IOException or System.ComponentModel.Win32Exception) { return (Failed, e.Message); }
             note($"log collector (uk collect, pid {state.CollectorPid}) on 127.0.0.1:{state.CollectorPort}, syslog over TCP and UDP");
+            if (previousPort is { } old && old != state.CollectorPort && state.Instances.Any(i => i.Status == InstanceStatus.Serving))
+                note($"port {old}, where the serving instances ship their logs, was taken: their logs are lost until this deploy replaces them");
         }
 
         var blue = state.Instances.Where(i => i.Status == InstanceStatus.Serving).ToList();

@@ -25,10 +25,13 @@ public sealed class LogCollector
 
     public LogCollector(string deploymentDirectory) => _directory = deploymentDirectory;
 
-    /// <summary>Listens (UDP and TCP on the same port, chosen by the kernel), writes the port to collector.port, and serves until cancelled.</summary>
-    public async Task RunAsync(CancellationToken cancellation)
+    /// <summary>
+    /// Listens (UDP and TCP on the same port: <paramref name="preferredPort"/> when both are free, else one the kernel
+    /// chooses), writes the port to collector.port, and serves until cancelled.
+    /// </summary>
+    public async Task RunAsync(CancellationToken cancellation, int? preferredPort = null)
     {
-        var (udp, tcp) = Bind();
+        var (udp, tcp) = (preferredPort is > 0 and <= 65535 ? TryBind(preferredPort.Value) : null) ?? Bind();
         using (udp)
         using (tcp)
         {
@@ -42,6 +45,23 @@ public sealed class LogCollector
             catch (OperationCanceledException) { }
         }
         lock (_files) foreach (var file in _files.Values) file.Dispose();
+    }
+
+    private static (UdpClient Udp, TcpListener Tcp)? TryBind(int port)
+    {
+        UdpClient? udp = null;
+        try
+        {
+            udp = new UdpClient(new IPEndPoint(IPAddress.Loopback, port));
+            var tcp = new TcpListener(IPAddress.Loopback, port);
+            tcp.Start();
+            return (udp, tcp);
+        }
+        catch (SocketException)
+        {
+            udp?.Dispose();
+            return null;
+        }
     }
 
     private static (UdpClient Udp, TcpListener Tcp) Bind()
@@ -146,10 +166,11 @@ public sealed class LogCollector
 
     /// <summary>
     /// Starts `uk collect` for the deployment in a session of its own (so it outlives this uk and a terminal's Ctrl-C),
-    /// and waits until it listens; returns its pid and port.
+    /// and waits until it listens; returns its pid and port. A collector started again (it was stopped or died) asks for
+    /// <paramref name="previousPort"/>: the running instances were told that port at boot and keep shipping to it.
     /// </summary>
     /// <exception cref="InvalidOperationException">It did not start or did not listen in time.</exception>
-    public static (int Pid, int Port) StartBackground(string deploymentDirectory)
+    public static (int Pid, int Port) StartBackground(string deploymentDirectory, int? previousPort = null)
     {
         string portFile = Path.Combine(deploymentDirectory, PortFileName);
         File.Delete(portFile);
@@ -158,6 +179,11 @@ public sealed class LogCollector
         start.ArgumentList.Add(self);
         if (Path.GetFileNameWithoutExtension(self) == "dotnet") start.ArgumentList.Add(typeof(LogCollector).Assembly.Location);
         foreach (string a in new[] { "collect", "--directory", deploymentDirectory }) start.ArgumentList.Add(a);
+        if (previousPort is > 0)
+        {
+            start.ArgumentList.Add("--port");
+            start.ArgumentList.Add(previousPort.Value.ToString(System.Globalization.CultureInfo.InvariantCulture));
+        }
         int pid;
         using (var process = Process.Start(start) ?? throw new InvalidOperationException("cannot start uk collect"))
         {
