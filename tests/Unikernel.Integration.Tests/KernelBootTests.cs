@@ -81,6 +81,7 @@ public class KernelBootTests
             {
                 ImagePath = KernelImages.Kernel, Machine = machine, Accelerator = Accelerator.Tcg,
                 CommandLine = "uk.exit=5", DebugExitDevice = false, QmpSocketPath = qmp,
+                ExtraArguments = [QmpShutdownEvent.PausedStart],
             }, KernelImages.BootTimeout);
             string? reason = await QmpShutdownEvent.WaitAsync(qmp, KernelImages.BootTimeout);
             var result = await run;
