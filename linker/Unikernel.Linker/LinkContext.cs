@@ -43,8 +43,6 @@ internal sealed class LinkContext(LinkOptions options)
     public EhFrameHeader? EhFrameHeader { get; set; }
     public InputSection? BuildIdNote { get; set; }
     public InputSection? ImageInfoSection { get; set; }
-    /// <summary>Time zone files of --files left out (--time-zones-if-read, an app that cannot read them).</summary>
-    public int ZoneFilesLeftOut { get; set; }
     /// <summary>The paths of uk_files (for the SBOM's components named by image paths).</summary>
     public IReadOnlyList<string>? ImageFilePaths { get; set; }
 

@@ -165,7 +165,6 @@ public static class Linker
         Func<string, bool>? leaveOut = link.Options.TimeZonesIfRead && !TimeZoneFiles.AppCanRead(link.App!) ? TimeZoneFiles.IsZoneFile : null;
         link.Synthetic.Add(ImageFiles.CreateSection(link.App!.Path, link.Options.FilesManifestPath, link.Options.FilesTime,
             link.Options.EnvironmentFilePath, link.Options.PackFiles, leaveOut, out int leftOut, out var paths));
-        link.ZoneFilesLeftOut = leftOut;
         link.ImageFilePaths = paths;
         if (leftOut > 0)
             Console.Out.WriteLine($"uk-ld: {leftOut} time zone files left out of the image: the app's code reads no time zones " +
