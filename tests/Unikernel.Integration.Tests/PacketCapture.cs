@@ -50,7 +50,8 @@ internal sealed class PacketCapture : IDisposable
             // The side whose SYN came first (or, failing that, the first sender) names the connection.
             string key = $"{source} > {destination}", reverse = $"{destination} > {source}";
             bool forward = connections.ContainsKey(key) || !connections.ContainsKey(reverse);
-            var story = forward ? connections.TryGetValue(key, out var s) ? s : connections[key] = new Story() : connections[reverse];
+            if (!connections.TryGetValue(forward ? key : reverse, out var story))
+                connections[key] = story = new Story();
             story.Add(time - start.Value, forward, flags, BinaryPrimitives.ReadUInt32BigEndian(tcp[4..]), BinaryPrimitives.ReadUInt32BigEndian(tcp[8..]),
                       BinaryPrimitives.ReadUInt16BigEndian(tcp[14..]), data);
         }
